@@ -1,0 +1,109 @@
+/* The generic executor linked (hidden) into every generated library.
+ *
+ * hmc emits a host program that is only data: the tables below, describing
+ * symbols, buffers and kernels of one model, plus thin name-prefixed wrappers
+ * that call these functions. All checking, shape binding, arena management,
+ * threading and error reporting lives here, written and tested once. */
+#ifndef HMC_RUNTIME_H
+#define HMC_RUNTIME_H
+
+#include "hmc/api_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A dimension is a constant (symbol < 0) or a dynamic symbol's value. */
+typedef struct hmcrt_dim {
+  int32_t symbol;
+  int64_t value;
+} hmcrt_dim;
+
+typedef struct hmcrt_symbol_desc {
+  const char *name;
+  int64_t min;
+  int64_t max;
+} hmcrt_symbol_desc;
+
+typedef enum hmcrt_storage {
+  HMCRT_INPUT = 0,  /* caller's input memory, used in place */
+  HMCRT_OUTPUT = 1, /* caller's output memory, written in place */
+  HMCRT_WEIGHT = 2, /* read-only, inside the weights blob */
+  HMCRT_TEMP = 3    /* per-handle arena */
+} hmcrt_storage;
+
+typedef struct hmcrt_buffer_desc {
+  const char *name;
+  hmc_dtype dtype;
+  int32_t rank;
+  hmcrt_dim shape[HMC_MAX_RANK]; /* row-major, outermost first */
+  hmcrt_storage storage;
+  int32_t io_index;       /* position among inputs or outputs, else -1 */
+  uint64_t weight_offset; /* byte offset in the weights blob (WEIGHT) */
+} hmcrt_buffer_desc;
+
+/* Halide's argv entry point: args[0] points at the user_context pointer,
+ * args[1..] are halide_buffer_t pointers in the kernel's argument order. */
+typedef int (*hmcrt_kernel_fn)(void **args);
+
+typedef struct hmcrt_kernel_desc {
+  const char *name;
+  hmcrt_kernel_fn fn;
+  int32_t num_args;
+  const int32_t *args; /* buffer indices: inputs then outputs */
+} hmcrt_kernel_desc;
+
+typedef struct hmcrt_model_desc {
+  const hmc_library_v1 *library; /* names, io infos, version strings */
+  int32_t num_symbols;
+  const hmcrt_symbol_desc *symbols;
+  int32_t num_buffers;
+  const hmcrt_buffer_desc *buffers;
+  int32_t num_kernels;
+  const hmcrt_kernel_desc *kernels;
+  const int32_t *input_buffers;  /* library->num_inputs entries */
+  const int32_t *output_buffers; /* library->num_outputs entries */
+  const uint8_t *weights;        /* embedded blob, 64-byte aligned */
+  uint64_t weights_size;
+} hmcrt_model_desc;
+
+typedef struct hmcrt_handle hmcrt_handle;
+
+hmc_status hmcrt_create(const hmcrt_model_desc *model,
+                        const hmc_create_options *options,
+                        hmcrt_handle **out);
+void hmcrt_destroy(hmcrt_handle *handle);
+hmc_status hmcrt_set_num_threads(hmcrt_handle *handle, int32_t num_threads);
+hmc_status hmcrt_output_shapes(hmcrt_handle *handle, const hmc_tensor *inputs,
+                               int32_t num_inputs, hmc_tensor *outputs,
+                               int32_t num_outputs);
+hmc_status hmcrt_run(hmcrt_handle *handle, const hmc_tensor *inputs,
+                     int32_t num_inputs, hmc_tensor *outputs,
+                     int32_t num_outputs);
+/* handle == NULL: the calling thread's last error (e.g. from create). */
+const char *hmcrt_last_error(const hmcrt_handle *handle);
+
+size_t hmcrt_dtype_size(hmc_dtype dtype);
+const char *hmcrt_dtype_name(hmc_dtype dtype);
+
+/* .npy files (format 1.0-3.0, little-endian, C order) for hmc run and tests.
+ * The reader is bounds-checked: any malformed file yields an error message. */
+typedef struct hmcrt_npy {
+  hmc_dtype dtype;
+  int32_t rank;
+  int64_t shape[HMC_MAX_RANK];
+  void *data; /* malloc'ed; free with hmcrt_npy_free */
+  size_t size_bytes;
+} hmcrt_npy;
+
+hmc_status hmcrt_npy_read(const char *path, hmcrt_npy *out, char *error,
+                          size_t error_size);
+hmc_status hmcrt_npy_write(const char *path, const hmc_tensor *tensor,
+                           char *error, size_t error_size);
+void hmcrt_npy_free(hmcrt_npy *npy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HMC_RUNTIME_H */
