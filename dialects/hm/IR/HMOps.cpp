@@ -1,0 +1,367 @@
+//===- HMOps.cpp - hm op verifiers and folders ----------------------------===//
+
+#include "hm/HMDialect.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <numeric>
+
+using namespace mlir;
+
+namespace {
+
+RankedTensorType rankedType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [i, dim] : llvm::enumerate(shape)) {
+    if (i)
+      text += ", ";
+    text += ShapedType::isDynamic(dim) ? "?" : std::to_string(dim);
+  }
+  return text + "]";
+}
+
+bool dimsCompatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+// Checks that `value` has the given rank and static extents (-1 = any).
+LogicalResult expectShape(Operation *op, Value value, StringRef what,
+                          ArrayRef<int64_t> expected) {
+  auto type = rankedType(value);
+  auto fail = [&]() {
+    SmallVector<int64_t> shown;
+    for (int64_t dim : expected)
+      shown.push_back(dim < 0 ? ShapedType::kDynamic : dim);
+    return op->emitOpError() << what << " must have shape "
+                             << shapeString(shown) << ", got "
+                             << shapeString(type.getShape());
+  };
+  if (type.getRank() != static_cast<int64_t>(expected.size()))
+    return fail();
+  for (auto [dim, want] : llvm::zip(type.getShape(), expected))
+    if (want >= 0 && !dimsCompatible(dim, want))
+      return fail();
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+OpFoldResult hm::ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// Broadcasting binary ops
+//===----------------------------------------------------------------------===//
+
+#define HM_BINARY_VERIFY(Op)                                                   \
+  LogicalResult hm::Op::verifyBroadcast() {                                    \
+    SmallVector<int64_t> shape;                                                \
+    auto lhs = rankedType(getLhs()), rhs = rankedType(getRhs());               \
+    if (lhs.getElementType() != rhs.getElementType())                          \
+      return emitOpError("operand element types differ: ")                     \
+             << lhs.getElementType() << " vs " << rhs.getElementType();        \
+    if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),   \
+                                            shape))                            \
+      return emitOpError("operand shapes ")                                    \
+             << shapeString(lhs.getShape()) << " and "                         \
+             << shapeString(rhs.getShape()) << " do not broadcast";            \
+    auto out = rankedType(getOutput());                                        \
+    if (out.getRank() != static_cast<int64_t>(shape.size()))                   \
+      return emitOpError("result rank ")                                       \
+             << out.getRank() << " differs from the broadcast rank "           \
+             << shape.size();                                                  \
+    for (auto [got, want] : llvm::zip(out.getShape(), shape))                  \
+      if (!dimsCompatible(got, want))                                          \
+        return emitOpError("result shape ")                                    \
+               << shapeString(out.getShape())                                  \
+               << " differs from the broadcast shape " << shapeString(shape);  \
+    return success();                                                          \
+  }
+
+HM_BINARY_VERIFY(AddOp)
+HM_BINARY_VERIFY(SubOp)
+HM_BINARY_VERIFY(MulOp)
+HM_BINARY_VERIFY(DivOp)
+HM_BINARY_VERIFY(PowOp)
+#undef HM_BINARY_VERIFY
+
+//===----------------------------------------------------------------------===//
+// Cast
+//===----------------------------------------------------------------------===//
+
+OpFoldResult hm::CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getOutput().getType())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Dense algebra
+//===----------------------------------------------------------------------===//
+
+LogicalResult hm::LinearOp::verify() {
+  auto input = rankedType(getInput()), weight = rankedType(getWeight());
+  auto output = rankedType(getOutput());
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (weight.getRank() != 2)
+    return emitOpError("weight must be [K, M], got ")
+           << shapeString(weight.getShape());
+  if (!dimsCompatible(input.getShape().back(), weight.getDimSize(0)))
+    return emitOpError("input features ")
+           << input.getShape().back() << " differ from weight rows "
+           << weight.getDimSize(0);
+  if (getBias() &&
+      failed(expectShape(*this, getBias(), "bias", {weight.getDimSize(1)})))
+    return failure();
+  if (output.getRank() != input.getRank() ||
+      !dimsCompatible(output.getShape().back(), weight.getDimSize(1)))
+    return emitOpError("result must be the input shape with last dim ")
+           << weight.getDimSize(1) << ", got "
+           << shapeString(output.getShape());
+  return success();
+}
+
+LogicalResult hm::MatMulOp::verify() {
+  auto lhs = rankedType(getLhs()), rhs = rankedType(getRhs());
+  if (lhs.getRank() < 2 || rhs.getRank() < 2)
+    return emitOpError("operands must have rank >= 2 (got ")
+           << lhs.getRank() << " and " << rhs.getRank() << ")";
+  int64_t k1 = lhs.getShape().back(), k2 = rhs.getShape()[rhs.getRank() - 2];
+  if (!dimsCompatible(k1, k2))
+    return emitOpError("contracting dimensions differ: ") << k1 << " vs " << k2;
+  SmallVector<int64_t> batch;
+  if (!OpTrait::util::getBroadcastedShape(lhs.getShape().drop_back(2),
+                                          rhs.getShape().drop_back(2), batch))
+    return emitOpError("batch dimensions do not broadcast");
+  return success();
+}
+
+LogicalResult hm::EinsumOp::verify() {
+  StringRef equation = getEquation();
+  auto [lhs, rhs] = equation.split("->");
+  if (rhs.empty() && !equation.contains("->"))
+    return emitOpError("equation '") << equation << "' needs an explicit '->'";
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != getInputs().size())
+    return emitOpError("equation '")
+           << equation << "' has " << terms.size() << " operand terms but "
+           << getInputs().size() << " operands were given";
+  for (auto [term, input] : llvm::zip(terms, getInputs()))
+    if (static_cast<int64_t>(term.trim().size()) != rankedType(input).getRank())
+      return emitOpError("term '")
+             << term << "' does not match operand rank "
+             << rankedType(input).getRank();
+  if (static_cast<int64_t>(rhs.trim().size()) !=
+      rankedType(getOutput()).getRank())
+    return emitOpError("result term '") << rhs << "' does not match the rank";
+  return success();
+}
+
+LogicalResult hm::LayerNormOp::verify() {
+  auto input = rankedType(getInput());
+  int64_t rank = input.getRank(), axis = getAxis();
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << rank;
+  if (getEpsilon().convertToDouble() <= 0)
+    return emitOpError("epsilon must be positive");
+  ArrayRef<int64_t> normalised = input.getShape().drop_front(axis);
+  for (Value param : {getGamma(), getBeta()}) {
+    if (!param)
+      continue;
+    auto type = rankedType(param);
+    if (type.getRank() > static_cast<int64_t>(normalised.size()))
+      return emitOpError("scale/bias rank exceeds the normalised dims");
+    for (auto [got, want] : llvm::zip(llvm::reverse(type.getShape()),
+                                      llvm::reverse(normalised)))
+      if (!dimsCompatible(got, want) && got != 1)
+        return emitOpError("scale/bias shape ")
+               << shapeString(type.getShape())
+               << " does not match the normalised dims "
+               << shapeString(normalised);
+  }
+  if (rankedType(getOutput()).getRank() != rank)
+    return emitOpError("result rank must equal the input rank");
+  return success();
+}
+
+LogicalResult hm::ReduceMeanOp::verify() {
+  int64_t rank = rankedType(getInput()).getRank();
+  for (int64_t axis : getAxes())
+    if (axis < -rank || axis >= rank)
+      return emitOpError("axis ") << axis << " is out of range for rank "
+                                  << rank;
+  int64_t expected =
+      getKeepdims() ? rank : rank - static_cast<int64_t>(getAxes().size());
+  if (rankedType(getOutput()).getRank() != expected)
+    return emitOpError("result rank must be ") << expected;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+LogicalResult hm::TransposeOp::verify() {
+  auto input = rankedType(getInput()), output = rankedType(getOutput());
+  ArrayRef<int64_t> perm = getPerm();
+  if (static_cast<int64_t>(perm.size()) != input.getRank())
+    return emitOpError("perm has ")
+           << perm.size() << " entries for rank " << input.getRank();
+  SmallVector<bool> seen(perm.size(), false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= input.getRank() || seen[p])
+      return emitOpError("perm is not a permutation of 0..")
+             << input.getRank() - 1;
+    seen[p] = true;
+  }
+  for (auto [i, p] : llvm::enumerate(perm))
+    if (!dimsCompatible(output.getDimSize(i), input.getDimSize(p)))
+      return emitOpError("result dim ")
+             << i << " is " << output.getDimSize(i) << " but input dim " << p
+             << " is " << input.getDimSize(p);
+  return success();
+}
+
+OpFoldResult hm::TransposeOp::fold(FoldAdaptor) {
+  for (auto [i, p] : llvm::enumerate(getPerm()))
+    if (static_cast<int64_t>(i) != p)
+      return {};
+  return getInput();
+}
+
+LogicalResult hm::ReshapeOp::verify() {
+  auto input = rankedType(getInput()), output = rankedType(getOutput());
+  if (input.hasStaticShape() && output.hasStaticShape() &&
+      input.getNumElements() != output.getNumElements())
+    return emitOpError("cannot reshape ")
+           << shapeString(input.getShape()) << " ("
+           << input.getNumElements() << " elements) to "
+           << shapeString(output.getShape()) << " ("
+           << output.getNumElements() << " elements)";
+  if (input.getElementType() != output.getElementType())
+    return emitOpError("reshape cannot change the element type");
+  return success();
+}
+
+OpFoldResult hm::ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getOutput().getType() &&
+      rankedType(getInput()).hasStaticShape())
+    return getInput();
+  return {};
+}
+
+LogicalResult hm::SliceOp::verify() {
+  size_t n = getAxes().size();
+  if (getStarts().size() != n || getEnds().size() != n ||
+      getSteps().size() != n)
+    return emitOpError("axes, starts, ends and steps must have equal length");
+  int64_t rank = rankedType(getInput()).getRank();
+  for (int64_t axis : getAxes())
+    if (axis < 0 || axis >= rank)
+      return emitOpError("axis ") << axis << " is out of range";
+  for (int64_t step : getSteps())
+    if (step == 0)
+      return emitOpError("step must not be zero");
+  return success();
+}
+
+LogicalResult hm::SliceToDimOp::verify() {
+  int64_t rank = rankedType(getInput()).getRank();
+  int64_t refRank = rankedType(getReference()).getRank();
+  int64_t axis = getAxis(), referenceAxis = getReferenceAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range";
+  if (referenceAxis < 0 || referenceAxis >= refRank)
+    return emitOpError("reference_axis ")
+           << getReferenceAxis() << " is out of range";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// hyper_mix
+//===----------------------------------------------------------------------===//
+
+LogicalResult hm::HyperMixOp::verify() {
+  auto input = rankedType(getInput());
+  if (input.getRank() != 3)
+    return emitOpError("input must be [B, N, d], got ")
+           << shapeString(input.getShape());
+  int64_t d = input.getDimSize(2), heads = getHeads();
+  if (ShapedType::isDynamic(d))
+    return emitOpError("the feature dimension d must be static");
+  if (heads < 1 || d % heads != 0)
+    return emitOpError("d = ") << d << " is not divisible by heads = "
+                               << heads;
+  int64_t dh = d / heads;
+  if (getPositional() != "none" && getPositional() != "sinusoidal")
+    return emitOpError("positional must be \"none\" or \"sinusoidal\", got \"")
+           << getPositional() << "\"";
+  if (getAlgorithm() != "two_phase" && getAlgorithm() != "reassociated")
+    return emitOpError(
+               "algorithm must be \"two_phase\" or \"reassociated\", got \"")
+           << getAlgorithm() << "\"";
+  if (getMask() && failed(expectShape(*this, getMask(), "mask",
+                                      {input.getDimSize(0) < 0
+                                           ? -1
+                                           : input.getDimSize(0),
+                                       -1})))
+    return failure();
+
+  auto inWeight = rankedType(getHyper1InWeight());
+  auto outWeight = rankedType(getHyper1OutWeight());
+  if (inWeight.getRank() != 3 || outWeight.getRank() != 3)
+    return emitOpError("hypernetwork weights must be [h, f, d/h] and "
+                       "[h, k/h, f]");
+  int64_t hidden = inWeight.getDimSize(1), kh = outWeight.getDimSize(1);
+  auto checkHypernetwork = [&](StringRef name, Value inW, Value inB,
+                               Value outW, Value outB) -> LogicalResult {
+    std::string prefix = name.str();
+    if (failed(expectShape(*this, inW, prefix + " input weight",
+                           {heads, hidden, dh})) ||
+        failed(expectShape(*this, inB, prefix + " input bias",
+                           {heads, hidden})) ||
+        failed(expectShape(*this, outW, prefix + " output weight",
+                           {heads, kh, hidden})) ||
+        failed(expectShape(*this, outB, prefix + " output bias", {heads, kh})))
+      return failure();
+    return success();
+  };
+  if (failed(checkHypernetwork("hypernetwork 1", getHyper1InWeight(),
+                               getHyper1InBias(), getHyper1OutWeight(),
+                               getHyper1OutBias())))
+    return failure();
+  if (getHyper2InWeight() &&
+      failed(checkHypernetwork("hypernetwork 2", getHyper2InWeight(),
+                               getHyper2InBias(), getHyper2OutWeight(),
+                               getHyper2OutBias())))
+    return failure();
+  if (static_cast<bool>(getGamma()) != getLayerNormEpsilon().has_value())
+    return emitOpError("layer_norm_epsilon must be set exactly when the "
+                       "norm(gamma, beta) operands are present");
+  if (getGamma() && (failed(expectShape(*this, getGamma(), "gamma", {d})) ||
+                     failed(expectShape(*this, getBeta(), "beta", {d}))))
+    return failure();
+  if (rankedType(getOutput()).getShape() != input.getShape() ||
+      rankedType(getOutput()).getElementType() != input.getElementType())
+    return emitOpError("result type must equal the input type");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "hm/HMOps.cpp.inc"

@@ -1,0 +1,246 @@
+//===- HMOps.td - hm operations ------------------------------*- tablegen -*-===//
+
+#ifndef HM_OPS_TD
+#define HM_OPS_TD
+
+include "hm/HMDialect.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def HM_Tensor : RankedTensorOf<[F32, F64, I1, I32, I64]>;
+def HM_FloatTensor : RankedTensorOf<[F32, F64]>;
+
+//===----------------------------------------------------------------------===//
+// Weights and constants
+//===----------------------------------------------------------------------===//
+
+def HM_ConstantOp : HM_Op<"constant",
+    [ConstantLike, Pure, AllTypesMatch<["value", "output"]>]> {
+  let summary = "a constant tensor (weights are dense_resource blobs)";
+  let description = [{
+    Weights and other large constants hold a `dense_resource` attribute whose
+    bytes live in the module's resource section, so IR text stays readable.
+    Small constants (scalars, shape vectors) may be plain `dense`.
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class HM_BinaryOp<string mnemonic, string what>
+    : HM_Op<mnemonic, [Pure]> {
+  let summary = "elementwise " # what # " with NumPy broadcasting";
+  let arguments = (ins HM_Tensor:$lhs, HM_Tensor:$rhs);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    mlir::LogicalResult verifyBroadcast();
+  }];
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() { return verifyBroadcast(); }
+  }];
+}
+
+def HM_AddOp : HM_BinaryOp<"add", "addition">;
+def HM_SubOp : HM_BinaryOp<"sub", "subtraction">;
+def HM_MulOp : HM_BinaryOp<"mul", "multiplication">;
+def HM_DivOp : HM_BinaryOp<"div", "division">;
+def HM_PowOp : HM_BinaryOp<"pow", "power">;
+
+class HM_UnaryOp<string mnemonic, string what, Type type = HM_FloatTensor>
+    : HM_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = what;
+  let arguments = (ins type:$input);
+  let results = (outs type:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def HM_ErfOp : HM_UnaryOp<"erf", "the error function">;
+def HM_GeluOp : HM_UnaryOp<"gelu", "exact GELU: 0.5 x (1 + erf(x / sqrt 2))">;
+def HM_NegOp : HM_UnaryOp<"neg", "negation">;
+def HM_SqrtOp : HM_UnaryOp<"sqrt", "square root">;
+def HM_NotOp : HM_UnaryOp<"not", "logical not", RankedTensorOf<[I1]>>;
+
+def HM_CastOp : HM_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+  let summary = "element type conversion (bool converts to 0 or 1)";
+  let arguments = (ins HM_Tensor:$input);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Dense algebra and normalisation
+//===----------------------------------------------------------------------===//
+
+def HM_LinearOp : HM_Op<"linear", [Pure]> {
+  let summary = "x @ weight + bias over the last dimension";
+  let description = [{
+    `weight` is `[K, M]` as models store it for MatMul (input features
+    first); `bias`, when present, is `[M]`. Leading dimensions of `x` pass
+    through.
+  }];
+  let arguments = (ins HM_FloatTensor:$input, HM_FloatTensor:$weight,
+                       Optional<HM_FloatTensor>:$bias);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def HM_MatMulOp : HM_Op<"matmul", [Pure]> {
+  let summary = "batched matrix product with broadcast batch dimensions";
+  let arguments = (ins HM_FloatTensor:$lhs, HM_FloatTensor:$rhs);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def HM_EinsumOp : HM_Op<"einsum", [Pure]> {
+  let summary = "Einstein summation (imported, rewritten before lowering)";
+  let arguments = (ins Variadic<HM_FloatTensor>:$inputs, StrAttr:$equation);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = [{
+    $equation $inputs attr-dict `:` functional-type($inputs, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def HM_LayerNormOp : HM_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
+  let summary = "layer normalisation over the trailing dimensions from `axis`";
+  let arguments = (ins HM_FloatTensor:$input,
+                       Optional<HM_FloatTensor>:$gamma,
+                       Optional<HM_FloatTensor>:$beta,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       F64Attr:$epsilon);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input (`scale` $gamma^)? (`bias` $beta^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def HM_ReduceMeanOp : HM_Op<"reduce_mean", [Pure]> {
+  let summary = "mean over `axes`";
+  let arguments = (ins HM_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+def HM_TransposeOp : HM_Op<"transpose", [Pure]> {
+  let summary = "dimension permutation: output dim i is input dim perm[i]";
+  let arguments = (ins HM_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def HM_ReshapeOp : HM_Op<"reshape", [Pure]> {
+  let summary = "row-major reinterpretation with the result type's shape";
+  let description = [{
+    Dynamic result dimensions are resolved by the importer's symbolic shape
+    analysis; the op itself only checks what is static.
+  }];
+  let arguments = (ins HM_Tensor:$input);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def HM_SliceOp : HM_Op<"slice", [Pure]> {
+  let summary = "static strided slice along `axes`";
+  let arguments = (ins HM_Tensor:$input, DenseI64ArrayAttr:$axes,
+                       DenseI64ArrayAttr:$starts, DenseI64ArrayAttr:$ends,
+                       DenseI64ArrayAttr:$steps);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def HM_SliceToDimOp : HM_Op<"slice_to_dim", [Pure]> {
+  let summary = "the first dim(reference, reference_axis) entries along `axis`";
+  let description = [{
+    What `pe[:, :x.size(1)]` exports to: a prefix of a table whose length is a
+    dynamic dimension of another tensor.
+  }];
+  let arguments = (ins HM_Tensor:$input, HM_Tensor:$reference, I64Attr:$axis,
+                       I64Attr:$reference_axis);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $reference attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The fused HyperMixing token mixer
+//===----------------------------------------------------------------------===//
+
+def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
+  let summary = "fused multi-head HyperMixing token mixing";
+  let description = [{
+    Computes docs/hypermixing.md for x [B, N, d] with an optional validity
+    mask [B, N] (1 = token, 0 = padding). Per head j, two hypernetworks
+    W_i = m * (gelu(H_j A_i_j^T + a_i_j) C_i_j^T + c_i_j), H = m*x (+ P), mix
+    Y_j = W_2 gelu(W_1^T (m*x_j)), heads concatenated, then an optional
+    LayerNorm. Weights: A [h, f, d/h], a [h, f], C [h, k/h, f], c [h, k/h].
+    `tied` drops the second hypernetwork's operands (W_2 = W_1).
+
+    `algorithm` selects how the kernel runs: "two_phase" generates W_1 and
+    W_2 on the fly; "reassociated" multiplies through the linear last
+    hypernetwork layer first (exact algebra, different rounding).
+  }];
+  let arguments = (ins
+    HM_FloatTensor:$input,
+    Optional<HM_FloatTensor>:$mask,
+    HM_FloatTensor:$hyper1_in_weight, HM_FloatTensor:$hyper1_in_bias,
+    HM_FloatTensor:$hyper1_out_weight, HM_FloatTensor:$hyper1_out_bias,
+    Optional<HM_FloatTensor>:$hyper2_in_weight,
+    Optional<HM_FloatTensor>:$hyper2_in_bias,
+    Optional<HM_FloatTensor>:$hyper2_out_weight,
+    Optional<HM_FloatTensor>:$hyper2_out_bias,
+    Optional<HM_FloatTensor>:$gamma,
+    Optional<HM_FloatTensor>:$beta,
+    I64Attr:$heads,
+    DefaultValuedAttr<StrAttr, "\"sinusoidal\"">:$positional,
+    DefaultValuedAttr<I64Attr, "0">:$position_offset,
+    OptionalAttr<F64Attr>:$layer_norm_epsilon,
+    DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input (`mask` $mask^)?
+    `hyper1` `(` $hyper1_in_weight `,` $hyper1_in_bias `,` $hyper1_out_weight `,` $hyper1_out_bias `)`
+    (`hyper2` `(` $hyper2_in_weight^ `,` $hyper2_in_bias `,` $hyper2_out_weight `,` $hyper2_out_bias `)`)?
+    (`norm` `(` $gamma^ `,` $beta `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isTied() { return !getHyper2InWeight(); }
+    bool hasLayerNorm() { return static_cast<bool>(getGamma()); }
+  }];
+}
+
+#endif // HM_OPS_TD
