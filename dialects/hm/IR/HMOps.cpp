@@ -256,6 +256,26 @@ LogicalResult hm::ReshapeOp::verify() {
            << output.getNumElements() << " elements)";
   if (input.getElementType() != output.getElementType())
     return emitOpError("reshape cannot change the element type");
+  if (static_cast<int64_t>(getShape().size()) != output.getRank())
+    return emitOpError("shape has ")
+           << getShape().size() << " entries for a result of rank "
+           << output.getRank();
+  for (auto [i, entry] : llvm::enumerate(getShape())) {
+    int64_t dim = output.getDimSize(i);
+    if (auto value = dyn_cast<IntegerAttr>(entry)) {
+      if (value.getInt() != dim)
+        return emitOpError("shape entry ")
+               << i << " is " << value.getInt() << " but the result dim is "
+               << (ShapedType::isDynamic(dim) ? std::string("dynamic")
+                                              : std::to_string(dim));
+    } else if (auto expr = dyn_cast<StringAttr>(entry)) {
+      if (!ShapedType::isDynamic(dim) || expr.getValue().empty())
+        return emitOpError("shape entry ")
+               << i << " is symbolic but the result dim is static";
+    } else {
+      return emitOpError("shape entries must be integers or symbol strings");
+    }
+  }
   return success();
 }
 

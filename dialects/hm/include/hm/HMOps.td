@@ -157,12 +157,14 @@ def HM_TransposeOp : HM_Op<"transpose", [Pure]> {
 }
 
 def HM_ReshapeOp : HM_Op<"reshape", [Pure]> {
-  let summary = "row-major reinterpretation with the result type's shape";
+  let summary = "row-major reinterpretation to `shape`";
   let description = [{
-    Dynamic result dimensions are resolved by the importer's symbolic shape
-    analysis; the op itself only checks what is static.
+    `shape` gives every result dimension: an integer, or for a dynamic
+    dimension a product of symbols and integers as a string ("B*8", "N").
+    Symbols are the dynamic input dimensions named by the function's
+    `hm.dims` argument attributes.
   }];
-  let arguments = (ins HM_Tensor:$input);
+  let arguments = (ins HM_Tensor:$input, ArrayAttr:$shape);
   let results = (outs HM_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;

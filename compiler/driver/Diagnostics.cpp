@@ -1,0 +1,69 @@
+//===- Diagnostics.cpp ----------------------------------------------------===//
+
+#include "Diagnostics.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Location.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace hmc {
+namespace {
+
+std::string describe(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return describe(name.getChildLoc()) + ": node '" +
+           name.getName().getValue().str() + "'";
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    std::string text = file.getFilename().str();
+    if (file.getLine() > 0)
+      text += ":" + std::to_string(file.getLine()) + ":" +
+              std::to_string(file.getColumn());
+    return text;
+  }
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    if (!fused.getLocations().empty())
+      return describe(fused.getLocations().front());
+  if (auto callSite = dyn_cast<CallSiteLoc>(loc))
+    return describe(callSite.getCaller());
+  return "<unknown>";
+}
+
+const char *severity(DiagnosticSeverity s) {
+  switch (s) {
+  case DiagnosticSeverity::Error:
+    return "error";
+  case DiagnosticSeverity::Warning:
+    return "warning";
+  case DiagnosticSeverity::Note:
+    return "note";
+  case DiagnosticSeverity::Remark:
+    return "remark";
+  }
+  return "error";
+}
+
+} // namespace
+
+DiagnosticPrinter::DiagnosticPrinter(MLIRContext &context, bool showRemarks)
+    : context(context), showRemarks(showRemarks) {
+  id = context.getDiagEngine().registerHandler([this](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Remark && !this->showRemarks)
+      return success();
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      ++errors;
+    llvm::errs() << describe(diag.getLocation()) << ": "
+                 << severity(diag.getSeverity()) << ": " << diag.str() << "\n";
+    for (const Diagnostic &note : diag.getNotes())
+      llvm::errs() << describe(note.getLocation()) << ": note: " << note.str()
+                   << "\n";
+    return success();
+  });
+}
+
+DiagnosticPrinter::~DiagnosticPrinter() {
+  context.getDiagEngine().eraseHandler(id);
+}
+
+} // namespace hmc

@@ -1,0 +1,24 @@
+//===- Pipeline.cpp -------------------------------------------------------===//
+
+#include "Pipeline.h"
+
+#include "hm/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace hmc {
+
+void buildFusionPipeline(mlir::PassManager &pm,
+                         const FusionPipelineOptions &options) {
+  mlir::OpPassManager &func = pm.nest<mlir::func::FuncOp>();
+  func.addPass(hm::createCanonicalizeHM());
+  func.addPass(mlir::createCanonicalizerPass());
+  hm::FuseHyperMixingOptions fuse;
+  fuse.algorithm = options.hypermixAlgorithm;
+  func.addPass(hm::createFuseHyperMixing(fuse));
+  func.addPass(mlir::createCanonicalizerPass());
+  func.addPass(mlir::createCSEPass());
+}
+
+} // namespace hmc

@@ -1,0 +1,227 @@
+//===- hmc.cpp - the hmc command line -------------------------------------===//
+//
+//   hmc compile MODEL.onnx -o OUTDIR [--name NAME] [--emit=STAGE] ...
+//   hmc run OUTDIR/libNAME.so --input NAME=FILE.npy ... --output-dir DIR
+//
+//===----------------------------------------------------------------------===//
+
+#include "Diagnostics.h"
+#include "KernelGraphExport.h"
+#include "OnnxImporter.h"
+#include "Pipeline.h"
+
+#include "LibraryBuilder.h"
+#include "RunCommand.h"
+
+#include "hm/HMDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+
+namespace {
+
+struct CompileOptions {
+  std::string model;
+  std::string outDir;
+  std::string name;
+  std::string emit;
+  std::string target = "host";
+  std::string algorithm = "reassociated";
+  bool verbose = false;
+  bool printWeights = false;
+};
+
+bool isIdentifier(const std::string &name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+      return false;
+  return true;
+}
+
+std::string executableDir(const char *argv0) {
+  std::string path =
+      llvm::sys::fs::getMainExecutable(argv0, reinterpret_cast<void *>(
+                                                  &executableDir));
+  return llvm::sys::path::parent_path(path).str();
+}
+
+void printModule(mlir::ModuleOp module, bool printWeights) {
+  mlir::OpPrintingFlags flags;
+  if (!printWeights)
+    flags.elideLargeResourceString(64);
+  module.print(llvm::outs(), flags);
+  llvm::outs() << "\n";
+}
+
+int compile(const CompileOptions &options, const std::string &binDir) {
+  mlir::MLIRContext context;
+  context.loadDialect<hm::HMDialect, mlir::func::FuncDialect>();
+  hmc::DiagnosticPrinter diagnostics(context, options.verbose);
+
+  std::string name = options.name;
+  if (name.empty()) {
+    name = llvm::sys::path::stem(options.model).str();
+    for (char &c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+        c = '_';
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+      name = "model_" + name;
+  } else if (!isIdentifier(name)) {
+    llvm::errs() << "error: --name '" << name
+                 << "' is not a C identifier (letters, digits, '_'; not "
+                    "starting with a digit)\n";
+    return 1;
+  }
+
+  llvm::StringRef extension = llvm::sys::path::extension(options.model);
+  if (extension == ".hmd") {
+    llvm::errs() << options.model
+                 << ": error: the DSL frontend (.hmd) is not available in "
+                    "this version of hmc\n";
+    return 1;
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      hmc::importOnnxFile(options.model, context);
+  if (!module)
+    return 1;
+  if (options.emit == "mlir") {
+    printModule(*module, options.printWeights);
+    return 0;
+  }
+
+  mlir::PassManager pm(&context);
+  hmc::buildFusionPipeline(pm, {options.algorithm});
+  if (mlir::failed(pm.run(*module)))
+    return 1;
+  if (options.emit == "mlir-fused") {
+    printModule(*module, options.printWeights);
+    return 0;
+  }
+
+  hmc::KernelGraphOptions graphOptions;
+  graphOptions.name = name;
+  graphOptions.target = options.target;
+  mlir::FailureOr<hmc::KernelGraph> graph =
+      hmc::exportKernelGraph(*module, graphOptions);
+  if (mlir::failed(graph))
+    return 1;
+  if (options.emit == "kernels") {
+    llvm::outs() << graph->json.dump(2) << "\n";
+    return 0;
+  }
+
+  llvm::SmallString<128> workDir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("hmc-compile", workDir)) {
+    llvm::errs() << "error: cannot create a temporary folder: " << ec.message()
+                 << "\n";
+    return 1;
+  }
+  llvm::SmallString<128> weightsPath(workDir);
+  llvm::sys::path::append(weightsPath, graphOptions.weightsFile);
+  {
+    std::ofstream weights(weightsPath.str().str(), std::ios::binary);
+    weights.write(graph->weights.data(),
+                  static_cast<std::streamsize>(graph->weights.size()));
+    if (!weights) {
+      llvm::errs() << "error: cannot write " << weightsPath << "\n";
+      llvm::sys::fs::remove_directories(workDir);
+      return 1;
+    }
+  }
+  hmc::backend::LibraryBuildOptions buildOptions;
+  buildOptions.name = name;
+  buildOptions.outDir = options.outDir;
+  buildOptions.target = options.target;
+  buildOptions.verbose = options.verbose;
+  hmc::backend::locateTools(binDir, buildOptions);
+  hmc::backend::Status status = hmc::backend::buildLibrary(
+      graph->json, workDir.str().str(), buildOptions);
+  llvm::sys::fs::remove_directories(workDir);
+  if (!status.ok()) {
+    llvm::errs() << options.model << ": error: " << status.message() << "\n";
+    return 1;
+  }
+  if (options.verbose)
+    llvm::errs() << "wrote " << options.outDir << "/lib" << name << ".so and "
+                 << options.outDir << "/" << name << ".h\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"hmc: compiles HyperMixer and HyperConformer models into "
+               "standalone shared libraries"};
+  app.require_subcommand(1);
+
+  CompileOptions compileOptions;
+  CLI::App *compileCmd = app.add_subcommand(
+      "compile", "compile a model into OUTDIR/libNAME.so and OUTDIR/NAME.h");
+  compileCmd->add_option("model", compileOptions.model, "the model (.onnx)")
+      ->required();
+  compileCmd->add_option("-o,--output", compileOptions.outDir,
+                         "output folder (created if missing)");
+  compileCmd->add_option("--name", compileOptions.name,
+                         "library name and C symbol prefix (default: the "
+                         "model file's stem, made a C identifier)");
+  compileCmd
+      ->add_option("--emit", compileOptions.emit,
+                   "stop early and print a stage: mlir (imported), "
+                   "mlir-fused (after fusion), kernels (kernel graph JSON)")
+      ->check(CLI::IsMember({"mlir", "mlir-fused", "kernels"}));
+  compileCmd->add_option("--target", compileOptions.target,
+                         "Halide target: host (this CPU) or a Halide target "
+                         "string such as x86-64-linux-avx2")
+      ->capture_default_str();
+  compileCmd
+      ->add_option("--hypermix-algorithm", compileOptions.algorithm,
+                   "kernel form of fused hypermixing: reassociated (fewer "
+                   "FLOPs) or two_phase")
+      ->check(CLI::IsMember({"reassociated", "two_phase"}))
+      ->capture_default_str();
+  compileCmd->add_flag("--print-weights", compileOptions.printWeights,
+                       "with --emit, print weight blobs in full");
+  compileCmd->add_flag("-v,--verbose", compileOptions.verbose,
+                       "print fusion remarks and the build commands");
+
+  hmc::backend::RunOptions runOptions;
+  CLI::App *runCmd = app.add_subcommand(
+      "run", "run a generated library on .npy inputs");
+  runCmd->add_option("library", runOptions.library, "path of libNAME.so")
+      ->required();
+  runCmd->add_option("--input", runOptions.inputs,
+                     "NAME=FILE.npy for each graph input (graph names)");
+  runCmd->add_option("--output-dir", runOptions.outputDir,
+                     "write <output name>.npy for each output here");
+  runCmd->add_option("--repeat", runOptions.repeat,
+                     "time K more runs and print median_ms and p90_ms")
+      ->check(CLI::NonNegativeNumber);
+  runCmd->add_option("--threads", runOptions.threads,
+                     "threads of the handle (0 = all CPUs)")
+      ->check(CLI::NonNegativeNumber);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*compileCmd) {
+    if (compileOptions.outDir.empty() && compileOptions.emit.empty()) {
+      llvm::errs() << "error: hmc compile needs -o OUTDIR (or --emit)\n";
+      return 1;
+    }
+    return compile(compileOptions, executableDir(argv[0]));
+  }
+  return hmc::backend::runLibrary(runOptions);
+}

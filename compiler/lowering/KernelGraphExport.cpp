@@ -1,0 +1,359 @@
+//===- KernelGraphExport.cpp - hm dialect -> kernel graph JSON ------------===//
+
+#include "KernelGraphExport.h"
+
+#include "hm/HMDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+using json = nlohmann::json;
+
+namespace hmc {
+namespace {
+
+constexpr size_t kWeightAlignment = 64;
+
+std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "float32";
+  if (type.isF64())
+    return "float64";
+  if (type.isInteger(1))
+    return "bool";
+  if (type.isInteger(32))
+    return "int32";
+  if (type.isInteger(64))
+    return "int64";
+  return "";
+}
+
+using Dims = std::vector<json>; // integers or symbol names
+
+class Exporter {
+public:
+  Exporter(func::FuncOp func, const KernelGraphOptions &options)
+      : func(func), options(options) {}
+  FailureOr<KernelGraph> run();
+
+private:
+  LogicalResult exportOp(Operation *op);
+  FailureOr<int> bufferFor(Value value, Operation *user);
+  int newBuffer(Value value, const std::string &name, const Dims &dims,
+                const std::string &storage);
+  LogicalResult appendWeight(hm::ConstantOp constant, json &buffer);
+  Dims resultDims(Operation *op);
+  void addKernel(Operation *op, const std::string &kind, json attrs,
+                 std::vector<std::pair<std::string, Value>> inputs);
+
+  func::FuncOp func;
+  const KernelGraphOptions &options;
+  KernelGraph graph;
+  json buffers = json::array();
+  json kernels = json::array();
+  llvm::DenseMap<Value, int> bufferOf;
+  llvm::DenseMap<Value, Dims> dimsOf;
+  llvm::DenseMap<Value, int> outputIndex;
+  std::vector<std::string> symbols;
+};
+
+int Exporter::newBuffer(Value value, const std::string &name, const Dims &dims,
+                        const std::string &storage) {
+  int id = static_cast<int>(buffers.size());
+  buffers.push_back({{"id", id},
+                     {"name", name},
+                     {"dtype", dtypeName(cast<ShapedType>(value.getType())
+                                             .getElementType())},
+                     {"shape", dims},
+                     {"storage", storage}});
+  bufferOf[value] = id;
+  dimsOf[value] = dims;
+  return id;
+}
+
+LogicalResult Exporter::appendWeight(hm::ConstantOp constant, json &buffer) {
+  auto type = cast<ShapedType>(constant.getType());
+  std::vector<char> bytes;
+  Attribute value = constant.getValue();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return constant.emitError("weight blob '")
+             << resource.getRawHandle().getKey() << "' has no data";
+    ArrayRef<char> data = blob->getData();
+    bytes.assign(data.begin(), data.end());
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    Type element = type.getElementType();
+    auto append = [&](auto v) {
+      const char *p = reinterpret_cast<const char *>(&v);
+      bytes.insert(bytes.end(), p, p + sizeof(v));
+    };
+    if (element.isF32())
+      for (float v : dense.getValues<float>())
+        append(v);
+    else if (element.isF64())
+      for (double v : dense.getValues<double>())
+        append(v);
+    else if (element.isInteger(1))
+      for (bool v : dense.getValues<bool>())
+        append(static_cast<uint8_t>(v));
+    else if (element.isInteger(32))
+      for (int32_t v : dense.getValues<int32_t>())
+        append(v);
+    else if (element.isInteger(64))
+      for (int64_t v : dense.getValues<int64_t>())
+        append(v);
+    else
+      return constant.emitError("unsupported constant element type ")
+             << element;
+  } else {
+    return constant.emitError("unsupported constant attribute");
+  }
+  size_t offset = (graph.weights.size() + kWeightAlignment - 1) /
+                  kWeightAlignment * kWeightAlignment;
+  graph.weights.resize(offset, 0);
+  graph.weights.insert(graph.weights.end(), bytes.begin(), bytes.end());
+  buffer["offset"] = offset;
+  buffer["bytes"] = bytes.size();
+  return success();
+}
+
+FailureOr<int> Exporter::bufferFor(Value value, Operation *user) {
+  auto it = bufferOf.find(value);
+  if (it != bufferOf.end())
+    return it->second;
+  auto constant = value.getDefiningOp<hm::ConstantOp>();
+  if (!constant)
+    return user->emitError("operand has no buffer");
+  Dims dims;
+  for (int64_t d : cast<ShapedType>(value.getType()).getShape())
+    dims.push_back(d);
+  std::string name = "const" + std::to_string(buffers.size());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+    name = resource.getRawHandle().getKey().str();
+  int id = newBuffer(value, name, dims, "weight");
+  if (failed(appendWeight(constant, buffers[id])))
+    return failure();
+  return id;
+}
+
+// Symbolic result shapes of the ops that have kernels.
+Dims Exporter::resultDims(Operation *op) {
+  auto known = [&](Value v) {
+    if (dimsOf.count(v))
+      return dimsOf.lookup(v);
+    Dims result;
+    for (int64_t d : cast<ShapedType>(v.getType()).getShape())
+      result.push_back(d);
+    return result;
+  };
+  auto broadcast = [](const Dims &a, const Dims &b) {
+    size_t rank = std::max(a.size(), b.size());
+    Dims out(rank, json(1));
+    for (size_t i = 0; i < rank; ++i) {
+      json da = i < a.size() ? a[a.size() - 1 - i] : json(1);
+      json db = i < b.size() ? b[b.size() - 1 - i] : json(1);
+      out[rank - 1 - i] = da == json(1) ? db : da;
+    }
+    return out;
+  };
+  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp>(op))
+    return broadcast(known(op->getOperand(0)), known(op->getOperand(1)));
+  if (auto linear = dyn_cast<hm::LinearOp>(op)) {
+    Dims out = known(linear.getInput());
+    out.back() = cast<ShapedType>(linear.getWeight().getType()).getDimSize(1);
+    return out;
+  }
+  if (auto matmul = dyn_cast<hm::MatMulOp>(op)) {
+    Dims a = known(matmul.getLhs()), b = known(matmul.getRhs());
+    Dims out = broadcast(Dims(a.begin(), a.end() - 2),
+                         Dims(b.begin(), b.end() - 2));
+    out.push_back(a[a.size() - 2]);
+    out.push_back(b.back());
+    return out;
+  }
+  return known(op->getOperand(0));
+}
+
+void Exporter::addKernel(Operation *op, const std::string &kind, json attrs,
+                         std::vector<std::pair<std::string, Value>> inputs) {
+  json kernel;
+  kernel["name"] = options.name + "_k" + std::to_string(kernels.size()) + "_" +
+                   kind;
+  kernel["op"] = kind;
+  kernel["attrs"] = attrs.is_null() ? json::object() : attrs;
+  kernel["inputs"] = json::array();
+  for (auto &[role, value] : inputs)
+    kernel["inputs"].push_back({{"role", role}, {"buffer", bufferOf[value]}});
+  kernel["outputs"] = json::array(
+      {{{"role", "y"}, {"buffer", bufferOf[op->getResult(0)]}}});
+  kernels.push_back(std::move(kernel));
+}
+
+LogicalResult Exporter::exportOp(Operation *op) {
+  if (isa<hm::ConstantOp, func::ReturnOp>(op))
+    return success();
+
+  static const char *const unsupportedHint =
+      " has no kernel yet; it is supported only inside a fused hm.hyper_mix";
+  std::string kind;
+  std::vector<std::pair<std::string, Value>> inputs;
+  json attrs = json::object();
+  if (auto mix = dyn_cast<hm::HyperMixOp>(op)) {
+    kind = "hyper_mix";
+    inputs.push_back({"x", mix.getInput()});
+    if (mix.getMask())
+      inputs.push_back({"mask", mix.getMask()});
+    inputs.push_back({"A1", mix.getHyper1InWeight()});
+    inputs.push_back({"a1", mix.getHyper1InBias()});
+    inputs.push_back({"C1", mix.getHyper1OutWeight()});
+    inputs.push_back({"c1", mix.getHyper1OutBias()});
+    if (!mix.isTied()) {
+      inputs.push_back({"A2", mix.getHyper2InWeight()});
+      inputs.push_back({"a2", mix.getHyper2InBias()});
+      inputs.push_back({"C2", mix.getHyper2OutWeight()});
+      inputs.push_back({"c2", mix.getHyper2OutBias()});
+    }
+    if (mix.hasLayerNorm()) {
+      inputs.push_back({"gamma", mix.getGamma()});
+      inputs.push_back({"beta", mix.getBeta()});
+    }
+    attrs = {{"heads", mix.getHeads()},
+             {"hidden", cast<ShapedType>(mix.getHyper1InWeight().getType())
+                            .getDimSize(1)},
+             {"tied", mix.isTied()},
+             {"has_mask", static_cast<bool>(mix.getMask())},
+             {"positional", mix.getPositional().str()},
+             {"position_offset", mix.getPositionOffset()},
+             {"layer_norm", mix.hasLayerNorm()},
+             {"layer_norm_eps",
+              mix.getLayerNormEpsilon()
+                  ? mix.getLayerNormEpsilon()->convertToDouble()
+                  : 0.0},
+             {"algorithm", mix.getAlgorithm().str()}};
+  } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp>(op)) {
+    kind = op->getName().stripDialect().str();
+    inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
+  } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp>(
+                 op)) {
+    kind = op->getName().stripDialect().str();
+    inputs = {{"x", op->getOperand(0)}};
+  } else if (auto castOp = dyn_cast<hm::CastOp>(op)) {
+    kind = "cast";
+    inputs = {{"x", castOp.getInput()}};
+    attrs["to"] = dtypeName(
+        cast<ShapedType>(castOp.getType()).getElementType());
+  } else if (auto norm = dyn_cast<hm::LayerNormOp>(op)) {
+    if (static_cast<int64_t>(norm.getAxis()) != -1 || !norm.getGamma() || !norm.getBeta())
+      return op->emitError("hm.layer_norm")
+             << " over more than the last dimension or without scale and "
+                "bias has no kernel yet";
+    kind = "layer_norm";
+    inputs = {{"x", norm.getInput()},
+              {"gamma", norm.getGamma()},
+              {"beta", norm.getBeta()}};
+    attrs["eps"] = norm.getEpsilon().convertToDouble();
+  } else if (auto linear = dyn_cast<hm::LinearOp>(op)) {
+    kind = "linear";
+    inputs = {{"x", linear.getInput()}, {"weight", linear.getWeight()}};
+    if (linear.getBias())
+      inputs.push_back({"bias", linear.getBias()});
+  } else if (auto matmul = dyn_cast<hm::MatMulOp>(op)) {
+    kind = "matmul";
+    inputs = {{"lhs", matmul.getLhs()}, {"rhs", matmul.getRhs()}};
+  } else {
+    return op->emitError(op->getName().getStringRef()) << unsupportedHint;
+  }
+
+  for (auto &[role, value] : inputs)
+    if (failed(bufferFor(value, op)))
+      return failure();
+  Dims dims = resultDims(op);
+  Value result = op->getResult(0);
+  auto out = outputIndex.find(result);
+  std::string name = out != outputIndex.end()
+                         ? cast<StringAttr>(func.getResultAttr(out->second,
+                                                               "hm.name"))
+                               .getValue()
+                               .str()
+                         : "t" + std::to_string(buffers.size());
+  newBuffer(result, name, dims,
+            out != outputIndex.end() ? "output" : "temp");
+  addKernel(op, kind, attrs, inputs);
+  return success();
+}
+
+FailureOr<KernelGraph> Exporter::run() {
+  json inputs = json::array(), outputs = json::array();
+  for (BlockArgument arg : func.getArguments()) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  "hm.name");
+    auto dimsAttr = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                     "hm.dims");
+    if (!name || !dimsAttr)
+      return func.emitError("argument ")
+             << arg.getArgNumber() << " lacks hm.name / hm.dims";
+    if (dtypeName(cast<ShapedType>(arg.getType()).getElementType()).empty())
+      return func.emitError("input '")
+             << name.getValue() << "' has an unsupported element type";
+    Dims dims;
+    for (Attribute a : dimsAttr) {
+      if (auto i = dyn_cast<IntegerAttr>(a)) {
+        dims.push_back(i.getInt());
+        continue;
+      }
+      std::string symbol = cast<StringAttr>(a).getValue().str();
+      dims.push_back(symbol);
+      if (std::find(symbols.begin(), symbols.end(), symbol) == symbols.end())
+        symbols.push_back(symbol);
+    }
+    inputs.push_back(newBuffer(arg, name.getValue().str(), dims, "input"));
+  }
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    if (outputIndex.count(value) || !value.getDefiningOp() ||
+        isa<hm::ConstantOp>(value.getDefiningOp()))
+      return func.emitError("graph output ")
+             << i << " is an input, a constant or a repeated output; "
+             << "such outputs are not supported yet";
+    outputIndex[value] = static_cast<int>(i);
+  }
+  for (Operation &op : func.getBody().front())
+    if (failed(exportOp(&op)))
+      return failure();
+  for (Value value : ret.getOperands())
+    outputs.push_back(bufferOf[value]);
+
+  json symbolList = json::array();
+  for (const std::string &s : symbols)
+    symbolList.push_back(
+        {{"name", s}, {"min", 1}, {"max", options.maxDimension}});
+  graph.json = {{"format", "hmc.kernel_graph"},
+                {"version", 1},
+                {"name", options.name},
+                {"target", options.target},
+                {"symbols", symbolList},
+                {"buffers", buffers},
+                {"inputs", inputs},
+                {"outputs", outputs},
+                {"weights",
+                 {{"file", options.weightsFile},
+                  {"size", graph.weights.size()}}},
+                {"kernels", kernels}};
+  return std::move(graph);
+}
+
+} // namespace
+
+FailureOr<KernelGraph> exportKernelGraph(ModuleOp module,
+                                         const KernelGraphOptions &options) {
+  auto funcs = module.getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1)
+    return module.emitError("expected exactly one function to compile");
+  return Exporter(*funcs.begin(), options).run();
+}
+
+} // namespace hmc

@@ -1,0 +1,1659 @@
+//===- OnnxImporter.cpp - ONNX ModelProto -> hm dialect -------------------===//
+//
+// Imports a torch.onnx-style graph into one func.func of hm ops. Shape
+// plumbing (Shape, Gather, Concat, Unsqueeze, Range, ...) is evaluated at
+// compile time over symbolic dimensions, so the IR holds only the tensor
+// computation, with dynamic batch and sequence dimensions preserved.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OnnxImporter.h"
+#include "SymbolicDim.h"
+
+#include "hm/HMDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <set>
+
+using namespace mlir;
+
+namespace hmc {
+namespace {
+
+using onnx_import::shapeToString;
+using onnx_import::SymbolicDim;
+using onnx_import::SymbolicShape;
+
+constexpr int kMinOpset = 13;
+constexpr int kMaxOpset = 20;
+// Initializers up to this many elements print inline; larger ones become
+// dense_resource blobs.
+constexpr int64_t kInlineConstantLimit = 16;
+// Declared sizes beyond this are rejected before anything is allocated.
+constexpr int64_t kMaxElements = int64_t(1) << 34;
+
+enum class DType { F32, F64, I32, I64, Bool };
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  case DType::Bool:
+    return 1;
+  }
+  return 0;
+}
+
+std::optional<DType> dtypeFromOnnx(int32_t type) {
+  switch (type) {
+  case onnx::TensorProto::FLOAT:
+    return DType::F32;
+  case onnx::TensorProto::DOUBLE:
+    return DType::F64;
+  case onnx::TensorProto::INT32:
+    return DType::I32;
+  case onnx::TensorProto::INT64:
+    return DType::I64;
+  case onnx::TensorProto::BOOL:
+    return DType::Bool;
+  default:
+    return std::nullopt;
+  }
+}
+
+std::string onnxTypeName(int32_t type) {
+  if (onnx::TensorProto::DataType_IsValid(type))
+    return onnx::TensorProto::DataType_Name(
+        static_cast<onnx::TensorProto::DataType>(type));
+  return "type " + std::to_string(type);
+}
+
+Type elementType(MLIRContext *context, DType dtype) {
+  Builder b(context);
+  switch (dtype) {
+  case DType::F32:
+    return b.getF32Type();
+  case DType::F64:
+    return b.getF64Type();
+  case DType::I32:
+    return b.getI32Type();
+  case DType::I64:
+    return b.getI64Type();
+  case DType::Bool:
+    return b.getI1Type();
+  }
+  return {};
+}
+
+bool isFloat(DType dtype) { return dtype == DType::F32 || dtype == DType::F64; }
+bool isInteger(DType dtype) {
+  return dtype == DType::I32 || dtype == DType::I64;
+}
+
+// A tensor whose contents are known at compile time.
+struct HostTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<char> bytes;
+
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+  double getDouble(int64_t i) const {
+    switch (dtype) {
+    case DType::F32:
+      return reinterpret_cast<const float *>(bytes.data())[i];
+    case DType::F64:
+      return reinterpret_cast<const double *>(bytes.data())[i];
+    case DType::I32:
+      return reinterpret_cast<const int32_t *>(bytes.data())[i];
+    case DType::I64:
+      return static_cast<double>(
+          reinterpret_cast<const int64_t *>(bytes.data())[i]);
+    case DType::Bool:
+      return bytes[i] != 0;
+    }
+    return 0;
+  }
+  int64_t getInt(int64_t i) const {
+    switch (dtype) {
+    case DType::I32:
+      return reinterpret_cast<const int32_t *>(bytes.data())[i];
+    case DType::I64:
+      return reinterpret_cast<const int64_t *>(bytes.data())[i];
+    case DType::Bool:
+      return bytes[i] != 0;
+    default:
+      return static_cast<int64_t>(getDouble(i));
+    }
+  }
+  void setFromDouble(int64_t i, double v) {
+    switch (dtype) {
+    case DType::F32:
+      reinterpret_cast<float *>(bytes.data())[i] = static_cast<float>(v);
+      break;
+    case DType::F64:
+      reinterpret_cast<double *>(bytes.data())[i] = v;
+      break;
+    case DType::I32:
+      reinterpret_cast<int32_t *>(bytes.data())[i] = static_cast<int32_t>(v);
+      break;
+    case DType::I64:
+      reinterpret_cast<int64_t *>(bytes.data())[i] = static_cast<int64_t>(v);
+      break;
+    case DType::Bool:
+      bytes[i] = v != 0;
+      break;
+    }
+  }
+};
+
+// What the importer knows about one ONNX value.
+struct Entry {
+  DType dtype = DType::F32;
+  SymbolicShape shape;
+  Value value;                            // the IR value, once materialised
+  std::optional<HostTensor> host;         // compile-time contents
+  std::optional<SymbolicShape> intValues; // integer tensor of rank <= 1
+                                          // whose elements are dimensions
+  std::optional<SymbolicDim> iotaLength; // Range(0, length, 1)
+  std::string name;
+};
+
+class Importer {
+public:
+  Importer(MLIRContext &context, std::string path)
+      : context(context), builder(&context), path(std::move(path)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  using Handler = std::function<LogicalResult(const onnx::NodeProto &)>;
+
+  // Model loading.
+  LogicalResult loadModel();
+  LogicalResult checkOperatorSupport();
+  LogicalResult loadTensor(const onnx::TensorProto &proto, Location loc,
+                           HostTensor &out);
+  LogicalResult declareInputs(func::FuncOp &func);
+  LogicalResult importNode(const onnx::NodeProto &node);
+  LogicalResult finish(func::FuncOp func);
+
+  // Diagnostics.
+  Location nodeLoc(const onnx::NodeProto &node) {
+    std::string name = node.name().empty()
+                           ? node.op_type() + " producing '" +
+                                 (node.output_size() ? node.output(0) : "") +
+                                 "'"
+                           : node.name();
+    return NameLoc::get(builder.getStringAttr(name), fileLoc());
+  }
+  Location fileLoc() { return FileLineColLoc::get(&context, path, 0, 0); }
+  InFlightDiagnostic error(const onnx::NodeProto &node) {
+    return emitError(nodeLoc(node)) << node.op_type() << ": ";
+  }
+
+  // Values.
+  Entry *lookup(const onnx::NodeProto &node, int index);
+  Value materialise(const onnx::NodeProto &node, Entry &entry);
+  void define(const onnx::NodeProto &node, int index, Entry entry);
+  Entry tensorEntry(Value value, DType dtype, SymbolicShape shape) {
+    Entry entry;
+    entry.value = value;
+    entry.dtype = dtype;
+    entry.shape = std::move(shape);
+    return entry;
+  }
+  RankedTensorType tensorType(DType dtype, const SymbolicShape &shape);
+  std::optional<std::vector<int64_t>> constInts(Entry *entry);
+
+  // Symbols.
+  std::string findSymbol(const std::string &name);
+  SymbolicDim canonical(const SymbolicDim &dim) {
+    return dim.renamed([&](const std::string &s) { return findSymbol(s); });
+  }
+  LogicalResult unify(const onnx::NodeProto &node, SymbolicDim a,
+                      SymbolicDim b, SymbolicDim &out);
+  LogicalResult broadcast(const onnx::NodeProto &node, const SymbolicShape &a,
+                          const SymbolicShape &b, SymbolicShape &out);
+  Attribute dimAttr(const SymbolicDim &dim);
+  ArrayAttr shapeAttr(const SymbolicShape &shape);
+
+  // Op handlers.
+  void registerHandlers();
+  LogicalResult importConstant(const onnx::NodeProto &node);
+  LogicalResult importShape(const onnx::NodeProto &node);
+  LogicalResult importGather(const onnx::NodeProto &node);
+  LogicalResult importUnsqueeze(const onnx::NodeProto &node, bool squeeze);
+  LogicalResult importConcat(const onnx::NodeProto &node);
+  LogicalResult importCast(const onnx::NodeProto &node);
+  LogicalResult importBinary(const onnx::NodeProto &node);
+  LogicalResult importUnary(const onnx::NodeProto &node);
+  LogicalResult importSlice(const onnx::NodeProto &node);
+  LogicalResult importRange(const onnx::NodeProto &node);
+  LogicalResult importReshape(const onnx::NodeProto &node);
+  LogicalResult importTranspose(const onnx::NodeProto &node);
+  LogicalResult importMatMul(const onnx::NodeProto &node);
+  LogicalResult importEinsum(const onnx::NodeProto &node);
+  LogicalResult importLayerNorm(const onnx::NodeProto &node);
+  LogicalResult importReduceMean(const onnx::NodeProto &node);
+  LogicalResult importIdentity(const onnx::NodeProto &node);
+  Value reshapeTo(const onnx::NodeProto &node, Entry &input,
+                  const SymbolicShape &shape);
+
+  MLIRContext &context;
+  OpBuilder builder;
+  std::string path;
+  onnx::ModelProto model;
+  int opset = 0;
+  std::map<std::string, Entry> values;
+  std::map<std::string, Handler> handlers;
+  std::map<std::string, std::string> symbolParent;
+  std::map<std::string, int> symbolOrder;
+  // Where each input symbol can be read: (function argument, dimension).
+  std::map<std::string, std::pair<Value, int64_t>> symbolOrigin;
+  std::vector<std::string> inputNames;
+  std::set<std::string> usedBlobNames;
+};
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::loadModel() {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return emitError(fileLoc())
+           << "cannot read the file: " << buffer.getError().message();
+  llvm::StringRef data = (*buffer)->getBuffer();
+  if (data.size() > static_cast<size_t>(INT_MAX) ||
+      !model.ParseFromArray(data.data(), static_cast<int>(data.size())))
+    return emitError(fileLoc())
+           << "not a valid ONNX model (the protobuf does not parse; the file "
+              "may be truncated or of another format)";
+  if (!model.has_graph() || model.graph().output_size() == 0)
+    return emitError(fileLoc())
+           << "not a valid ONNX model (no graph, or a graph without outputs)";
+  for (const auto &import : model.opset_import())
+    if (import.domain().empty() || import.domain() == "ai.onnx")
+      opset = static_cast<int>(import.version());
+  if (opset == 0)
+    return emitError(fileLoc()) << "the model declares no default-domain opset";
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return emitError(fileLoc())
+           << "opset " << opset << " is not supported (supported: "
+           << kMinOpset << " to " << kMaxOpset << ")";
+  // ONNX 1.12's checker knows opsets up to 17; newer models are checked by
+  // the importer's own validation as it goes.
+  if (opset <= 17) {
+    try {
+      onnx::checker::CheckerContext checkerContext;
+      checkerContext.set_ir_version(static_cast<int>(model.ir_version()));
+      std::unordered_map<std::string, int> opsets;
+      for (const auto &import : model.opset_import())
+        opsets[import.domain()] = static_cast<int>(import.version());
+      checkerContext.set_opset_imports(opsets);
+      checkerContext.set_model_dir(
+          llvm::sys::path::parent_path(path).str());
+      onnx::checker::LexicalScopeContext lex;
+      onnx::checker::check_graph(model.graph(), checkerContext, lex);
+    } catch (const std::exception &e) {
+      std::string message = e.what();
+      // The checker also validates operator schemas; unknown operators are
+      // reported together by checkOperatorSupport instead.
+      if (message.find("No Op registered") == std::string::npos &&
+          message.find("No opset import") == std::string::npos)
+        return emitError(fileLoc()) << "invalid ONNX model: " << message;
+    }
+  }
+  return success();
+}
+
+LogicalResult Importer::checkOperatorSupport() {
+  // One diagnostic listing every unsupported operator with its nodes.
+  std::map<std::string, std::vector<std::string>> unsupported;
+  for (const auto &node : model.graph().node()) {
+    bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
+                 handlers.count(node.op_type());
+    if (!known) {
+      std::string type = node.domain().empty()
+                             ? node.op_type()
+                             : node.domain() + "." + node.op_type();
+      unsupported[type].push_back(node.name().empty() ? "<unnamed>"
+                                                      : node.name());
+    }
+  }
+  if (unsupported.empty())
+    return success();
+  auto diag = emitError(fileLoc());
+  diag << unsupported.size() << " unsupported ONNX operator type"
+       << (unsupported.size() == 1 ? "" : "s") << " (model opset " << opset
+       << "):";
+  for (const auto &[type, nodes] : unsupported) {
+    diag << "\n  " << type << " (" << nodes.size() << " node"
+         << (nodes.size() == 1 ? "" : "s") << "): ";
+    for (size_t i = 0; i < nodes.size() && i < 8; ++i)
+      diag << (i ? ", " : "") << "'" << nodes[i] << "'";
+    if (nodes.size() > 8)
+      diag << ", and " << nodes.size() - 8 << " more";
+  }
+  diag << "\nsee docs/supported-ops.md for the operators hmc imports";
+  return failure();
+}
+
+LogicalResult Importer::loadTensor(const onnx::TensorProto &proto,
+                                   Location loc, HostTensor &out) {
+  auto dtype = dtypeFromOnnx(proto.data_type());
+  if (!dtype)
+    return emitError(loc) << "tensor '" << proto.name()
+                          << "' has unsupported element type "
+                          << onnxTypeName(proto.data_type());
+  out.dtype = *dtype;
+  out.shape.assign(proto.dims().begin(), proto.dims().end());
+  int64_t count = 1;
+  for (int64_t d : out.shape) {
+    if (d < 0 || (d > 0 && count > kMaxElements / d))
+      return emitError(loc) << "tensor '" << proto.name()
+                            << "' declares an invalid or too large shape";
+    count *= d;
+  }
+  size_t bytes = static_cast<size_t>(count) * dtypeSize(out.dtype);
+
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+    for (const auto &kv : proto.external_data()) {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::strtoull(kv.value().c_str(), nullptr, 10);
+      else if (kv.key() == "length")
+        length = std::strtoull(kv.value().c_str(), nullptr, 10);
+    }
+    if (location.empty() || llvm::sys::path::is_absolute(location) ||
+        llvm::StringRef(location).contains(".."))
+      return emitError(loc) << "tensor '" << proto.name()
+                            << "': external data location '" << location
+                            << "' must be a relative path inside the model's "
+                               "directory";
+    llvm::SmallString<256> file(llvm::sys::path::parent_path(path));
+    llvm::sys::path::append(file, location);
+    auto buffer = llvm::MemoryBuffer::getFile(file, false, false);
+    if (!buffer)
+      return emitError(loc) << "tensor '" << proto.name()
+                            << "': cannot read external data file '" << file
+                            << "': " << buffer.getError().message();
+    uint64_t available = (*buffer)->getBufferSize();
+    if (length && *length != bytes)
+      return emitError(loc) << "tensor '" << proto.name()
+                            << "': external data length " << *length
+                            << " differs from the " << bytes
+                            << " bytes its shape needs";
+    if (offset > available || bytes > available - offset)
+      return emitError(loc) << "tensor '" << proto.name() << "': external data '"
+                            << location << "' is too short (" << available
+                            << " bytes, need " << bytes << " at offset "
+                            << offset << ")";
+    const char *start = (*buffer)->getBufferStart() + offset;
+    out.bytes.assign(start, start + bytes);
+    return success();
+  }
+
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != bytes)
+      return emitError(loc) << "tensor '" << proto.name() << "' holds "
+                            << proto.raw_data().size() << " bytes, its shape "
+                            << shapeToString({}) << "needs " << bytes;
+    out.bytes.assign(proto.raw_data().begin(), proto.raw_data().end());
+    return success();
+  }
+  out.bytes.assign(bytes, 0);
+  auto fill = [&](const auto &field) -> LogicalResult {
+    if (static_cast<int64_t>(field.size()) != count)
+      return emitError(loc) << "tensor '" << proto.name() << "' holds "
+                            << field.size() << " values, its shape needs "
+                            << count;
+    for (int64_t i = 0; i < count; ++i)
+      out.setFromDouble(i, static_cast<double>(field.Get(i)));
+    return success();
+  };
+  switch (out.dtype) {
+  case DType::F32:
+    return fill(proto.float_data());
+  case DType::F64:
+    return fill(proto.double_data());
+  case DType::I64:
+    // int64 values must not round-trip through double.
+    if (proto.int64_data_size() != count)
+      return fill(proto.int64_data());
+    std::memcpy(out.bytes.data(), proto.int64_data().data(), bytes);
+    return success();
+  case DType::I32:
+  case DType::Bool:
+    return fill(proto.int32_data());
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Symbols and shapes
+//===----------------------------------------------------------------------===//
+
+std::string Importer::findSymbol(const std::string &name) {
+  auto it = symbolParent.find(name);
+  if (it == symbolParent.end() || it->second == name)
+    return name;
+  std::string root = findSymbol(it->second);
+  it->second = root;
+  return root;
+}
+
+LogicalResult Importer::unify(const onnx::NodeProto &node, SymbolicDim a,
+                              SymbolicDim b, SymbolicDim &out) {
+  a = canonical(a);
+  b = canonical(b);
+  if (a == b) {
+    out = a;
+    return success();
+  }
+  auto single = [](const SymbolicDim &d) {
+    return d.getSymbols().size() == 1 && d.getCoefficient() == 1;
+  };
+  if (single(a) && single(b)) {
+    // Two input dimensions met elementwise, so they are the same size; the
+    // symbol declared first names both.
+    std::string sa = a.getSymbols()[0], sb = b.getSymbols()[0];
+    if (symbolOrder[sb] < symbolOrder[sa])
+      std::swap(sa, sb);
+    symbolParent[sb] = sa;
+    out = SymbolicDim::symbol(sa);
+    return success();
+  }
+  return error(node) << "dimensions " << a.toString() << " and "
+                     << b.toString() << " cannot be shown equal";
+}
+
+LogicalResult Importer::broadcast(const onnx::NodeProto &node,
+                                  const SymbolicShape &a,
+                                  const SymbolicShape &b, SymbolicShape &out) {
+  size_t rank = std::max(a.size(), b.size());
+  out.assign(rank, SymbolicDim::constant(1));
+  for (size_t i = 0; i < rank; ++i) {
+    bool hasA = i < a.size(), hasB = i < b.size();
+    SymbolicDim da = hasA ? a[a.size() - 1 - i] : SymbolicDim::constant(1);
+    SymbolicDim db = hasB ? b[b.size() - 1 - i] : SymbolicDim::constant(1);
+    SymbolicDim &result = out[rank - 1 - i];
+    if (da.isStatic() && da.staticValue() == 1)
+      result = db;
+    else if (db.isStatic() && db.staticValue() == 1)
+      result = da;
+    else if (failed(unify(node, da, db, result)))
+      return error(node) << "shapes " << shapeToString(a) << " and "
+                         << shapeToString(b) << " do not broadcast";
+  }
+  return success();
+}
+
+RankedTensorType Importer::tensorType(DType dtype,
+                                      const SymbolicShape &shape) {
+  SmallVector<int64_t> dims;
+  for (const SymbolicDim &d : shape)
+    dims.push_back(d.isStatic() ? d.staticValue() : ShapedType::kDynamic);
+  return RankedTensorType::get(dims, elementType(&context, dtype));
+}
+
+Attribute Importer::dimAttr(const SymbolicDim &dim) {
+  SymbolicDim c = canonical(dim);
+  if (c.isStatic())
+    return builder.getI64IntegerAttr(c.staticValue());
+  return builder.getStringAttr(c.toString());
+}
+
+ArrayAttr Importer::shapeAttr(const SymbolicShape &shape) {
+  SmallVector<Attribute> attrs;
+  for (const SymbolicDim &d : shape)
+    attrs.push_back(dimAttr(d));
+  return builder.getArrayAttr(attrs);
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+Entry *Importer::lookup(const onnx::NodeProto &node, int index) {
+  if (index >= node.input_size() || node.input(index).empty())
+    return nullptr;
+  auto it = values.find(node.input(index));
+  return it == values.end() ? nullptr : &it->second;
+}
+
+void Importer::define(const onnx::NodeProto &node, int index, Entry entry) {
+  entry.name = node.output(index);
+  values[node.output(index)] = std::move(entry);
+}
+
+std::optional<std::vector<int64_t>> Importer::constInts(Entry *entry) {
+  if (!entry)
+    return std::nullopt;
+  std::vector<int64_t> result;
+  if (entry->host && isInteger(entry->host->dtype)) {
+    for (int64_t i = 0; i < entry->host->numElements(); ++i)
+      result.push_back(entry->host->getInt(i));
+    return result;
+  }
+  if (entry->intValues) {
+    for (const SymbolicDim &d : *entry->intValues) {
+      if (!canonical(d).isStatic())
+        return std::nullopt;
+      result.push_back(canonical(d).staticValue());
+    }
+    return result;
+  }
+  return std::nullopt;
+}
+
+Value Importer::materialise(const onnx::NodeProto &node, Entry &entry) {
+  if (entry.value)
+    return entry.value;
+  if (!entry.host && entry.intValues) {
+    auto ints = constInts(&entry);
+    if (!ints) {
+      error(node) << "'" << entry.name
+                  << "' is a shape computed at run time from dynamic "
+                     "dimensions and used as data; this is not supported";
+      return {};
+    }
+    HostTensor host;
+    host.dtype = entry.dtype;
+    for (const SymbolicDim &d : entry.shape)
+      host.shape.push_back(d.staticValue());
+    host.bytes.resize(ints->size() * dtypeSize(host.dtype));
+    for (size_t i = 0; i < ints->size(); ++i)
+      host.setFromDouble(i, static_cast<double>((*ints)[i]));
+    entry.host = std::move(host);
+  }
+  if (!entry.host) {
+    error(node) << "'" << entry.name << "' (a run-time index range) is used "
+                << "as data; only table lookups with it are supported";
+    return {};
+  }
+  const HostTensor &host = *entry.host;
+  SymbolicShape shape;
+  for (int64_t d : host.shape)
+    shape.push_back(SymbolicDim::constant(d));
+  RankedTensorType type = tensorType(host.dtype, shape);
+  ElementsAttr attr;
+  if (host.dtype == DType::Bool) {
+    SmallVector<bool> flags;
+    for (int64_t i = 0; i < host.numElements(); ++i)
+      flags.push_back(host.bytes[i] != 0);
+    attr = DenseElementsAttr::get(type, flags);
+  } else if (host.numElements() <= kInlineConstantLimit) {
+    attr = DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(host.bytes.data(), host.bytes.size()));
+  } else {
+    std::string blob = entry.name.empty() ? "weight" : entry.name;
+    for (char &c : blob)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
+        c = '_';
+    attr = DenseResourceElementsAttr::get(
+        type, blob,
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(
+            ArrayRef<char>(host.bytes.data(), host.bytes.size()), 64));
+  }
+  OpBuilder::InsertionGuard guard(builder);
+  entry.value = builder.create<hm::ConstantOp>(
+      NameLoc::get(builder.getStringAttr(entry.name), fileLoc()), attr);
+  return entry.value;
+}
+
+//===----------------------------------------------------------------------===//
+// Handlers
+//===----------------------------------------------------------------------===//
+
+int64_t intAttr(const onnx::NodeProto &node, const std::string &name,
+                int64_t fallback) {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return a.i();
+  return fallback;
+}
+
+float floatAttr(const onnx::NodeProto &node, const std::string &name,
+                float fallback) {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return a.f();
+  return fallback;
+}
+
+std::optional<std::vector<int64_t>> intsAttr(const onnx::NodeProto &node,
+                                             const std::string &name) {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+  return std::nullopt;
+}
+
+std::optional<std::string> stringAttr(const onnx::NodeProto &node,
+                                      const std::string &name) {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return a.s();
+  return std::nullopt;
+}
+
+// Normalises an axis in [-rank, rank) to [0, rank).
+std::optional<int64_t> normaliseAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+void Importer::registerHandlers() {
+  auto bind = [this](auto method) {
+    return [this, method](const onnx::NodeProto &node) {
+      return (this->*method)(node);
+    };
+  };
+  handlers["Constant"] = bind(&Importer::importConstant);
+  handlers["Shape"] = bind(&Importer::importShape);
+  handlers["Gather"] = bind(&Importer::importGather);
+  handlers["Unsqueeze"] = [this](const onnx::NodeProto &node) {
+    return importUnsqueeze(node, false);
+  };
+  handlers["Squeeze"] = [this](const onnx::NodeProto &node) {
+    return importUnsqueeze(node, true);
+  };
+  handlers["Concat"] = bind(&Importer::importConcat);
+  handlers["Cast"] = bind(&Importer::importCast);
+  for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow"})
+    handlers[op] = bind(&Importer::importBinary);
+  for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu"})
+    handlers[op] = bind(&Importer::importUnary);
+  handlers["Slice"] = bind(&Importer::importSlice);
+  handlers["Range"] = bind(&Importer::importRange);
+  handlers["Reshape"] = bind(&Importer::importReshape);
+  handlers["Transpose"] = bind(&Importer::importTranspose);
+  handlers["MatMul"] = bind(&Importer::importMatMul);
+  handlers["Einsum"] = bind(&Importer::importEinsum);
+  handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
+  handlers["ReduceMean"] = bind(&Importer::importReduceMean);
+  handlers["Identity"] = bind(&Importer::importIdentity);
+  handlers["Dropout"] = bind(&Importer::importIdentity);
+}
+
+LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  // Dropout's optional mask output has no inference meaning.
+  if (node.op_type() == "Dropout" && node.output_size() > 1 &&
+      !node.output(1).empty())
+    return error(node) << "the dropout mask output is not supported";
+  Entry copy = *input;
+  define(node, 0, std::move(copy));
+  return success();
+}
+
+LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
+  HostTensor host;
+  for (const auto &a : node.attribute()) {
+    if (a.name() == "value") {
+      if (failed(loadTensor(a.t(), nodeLoc(node), host)))
+        return failure();
+    } else if (a.name() == "value_float") {
+      host.dtype = DType::F32;
+      host.bytes.resize(4);
+      host.setFromDouble(0, a.f());
+    } else if (a.name() == "value_int") {
+      host.dtype = DType::I64;
+      int64_t value = a.i();
+      host.bytes.resize(8);
+      std::memcpy(host.bytes.data(), &value, 8);
+    } else if (a.name() == "value_ints") {
+      host.dtype = DType::I64;
+      host.shape = {a.ints_size()};
+      host.bytes.resize(8 * a.ints_size());
+      std::memcpy(host.bytes.data(), a.ints().data(), host.bytes.size());
+    } else if (a.name() == "value_floats") {
+      host.dtype = DType::F32;
+      host.shape = {a.floats_size()};
+      host.bytes.resize(4 * a.floats_size());
+      std::memcpy(host.bytes.data(), a.floats().data(), host.bytes.size());
+    } else {
+      return error(node) << "attribute '" << a.name() << "' is not supported";
+    }
+  }
+  Entry entry;
+  entry.dtype = host.dtype;
+  for (int64_t d : host.shape)
+    entry.shape.push_back(SymbolicDim::constant(d));
+  entry.host = std::move(host);
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importShape(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  int64_t start = intAttr(node, "start", 0), end = intAttr(node, "end", rank);
+  start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+  end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+  Entry entry;
+  entry.dtype = DType::I64;
+  entry.intValues = SymbolicShape(input->shape.begin() + start,
+                                  input->shape.begin() + std::max(start, end));
+  entry.shape = {SymbolicDim::constant(entry.intValues->size())};
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importGather(const onnx::NodeProto &node) {
+  Entry *data = lookup(node, 0), *indices = lookup(node, 1);
+  int64_t rank = static_cast<int64_t>(data->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", 0), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+
+  // Shape plumbing: picking dimensions out of a shape vector.
+  auto idx = constInts(indices);
+  if (data->intValues && idx) {
+    Entry entry;
+    entry.dtype = data->dtype;
+    SymbolicShape picked;
+    for (int64_t i : *idx) {
+      int64_t n = static_cast<int64_t>(data->intValues->size());
+      if (i < -n || i >= n)
+        return error(node) << "index " << i << " is out of range";
+      picked.push_back((*data->intValues)[i < 0 ? i + n : i]);
+    }
+    entry.intValues = picked;
+    if (!indices->shape.empty())
+      entry.shape = {SymbolicDim::constant(picked.size())};
+    define(node, 0, std::move(entry));
+    return success();
+  }
+
+  // Position tables indexed with arange(N): a prefix of the table.
+  if (indices->iotaLength) {
+    SymbolicDim length = canonical(*indices->iotaLength);
+    if (length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
+        !symbolOrigin.count(length.getSymbols()[0]))
+      return error(node) << "a Range of length " << length.toString()
+                         << " is not supported as gather indices";
+    auto [reference, refAxis] = symbolOrigin[length.getSymbols()[0]];
+    Value table = materialise(node, *data);
+    if (!table)
+      return failure();
+    SymbolicShape shape = data->shape;
+    shape[*axis] = length;
+    Value result = builder.create<hm::SliceToDimOp>(
+        nodeLoc(node), tensorType(data->dtype, shape), table, reference,
+        builder.getI64IntegerAttr(*axis), builder.getI64IntegerAttr(refAxis));
+    define(node, 0, tensorEntry(result, data->dtype, shape));
+    return success();
+  }
+  return error(node) << "gathering from a run-time tensor with run-time "
+                        "indices is not supported yet";
+}
+
+Value Importer::reshapeTo(const onnx::NodeProto &node, Entry &input,
+                          const SymbolicShape &shape) {
+  Value value = materialise(node, input);
+  if (!value)
+    return {};
+  return builder.create<hm::ReshapeOp>(nodeLoc(node),
+                                       tensorType(input.dtype, shape), value,
+                                       shapeAttr(shape));
+}
+
+LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
+                                        bool squeeze) {
+  Entry *input = lookup(node, 0);
+  std::optional<std::vector<int64_t>> axes = intsAttr(node, "axes");
+  if (node.input_size() > 1 && !node.input(1).empty()) {
+    axes = constInts(lookup(node, 1));
+    if (!axes)
+      return error(node) << "axes must be a compile-time constant";
+  }
+  SymbolicShape shape = input->shape;
+  if (squeeze) {
+    std::set<int64_t> drop;
+    int64_t rank = static_cast<int64_t>(shape.size());
+    if (axes) {
+      for (int64_t a : *axes) {
+        auto axis = normaliseAxis(a, rank);
+        if (!axis || !shape[*axis].isStatic() ||
+            shape[*axis].staticValue() != 1)
+          return error(node) << "cannot squeeze axis " << a << " of "
+                             << shapeToString(shape);
+        drop.insert(*axis);
+      }
+    } else {
+      for (int64_t i = 0; i < rank; ++i)
+        if (shape[i].isStatic() && shape[i].staticValue() == 1)
+          drop.insert(i);
+    }
+    SymbolicShape kept;
+    for (int64_t i = 0; i < rank; ++i)
+      if (!drop.count(i))
+        kept.push_back(shape[i]);
+    shape = kept;
+  } else {
+    if (!axes)
+      return error(node) << "axes are required";
+    int64_t outRank = static_cast<int64_t>(shape.size() + axes->size());
+    std::vector<int64_t> sorted;
+    for (int64_t a : *axes) {
+      auto axis = normaliseAxis(a, outRank);
+      if (!axis)
+        return error(node) << "axis " << a << " is out of range";
+      sorted.push_back(*axis);
+    }
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t axis : sorted)
+      shape.insert(shape.begin() + axis, SymbolicDim::constant(1));
+  }
+
+  Entry entry;
+  entry.dtype = input->dtype;
+  entry.shape = shape;
+  if (input->intValues) {
+    entry.intValues = input->intValues;
+  } else if (input->host) {
+    entry.host = input->host;
+    entry.host->shape.clear();
+    for (const SymbolicDim &d : shape)
+      entry.host->shape.push_back(d.staticValue());
+  } else {
+    entry.value = reshapeTo(node, *input, shape);
+    if (!entry.value)
+      return failure();
+  }
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
+  SymbolicShape values;
+  DType dtype = DType::I64;
+  for (int i = 0; i < node.input_size(); ++i) {
+    Entry *input = lookup(node, i);
+    if (input->intValues) {
+      values.insert(values.end(), input->intValues->begin(),
+                    input->intValues->end());
+    } else if (auto ints = constInts(input)) {
+      for (int64_t v : *ints)
+        values.push_back(SymbolicDim::constant(v));
+    } else {
+      return error(node) << "concatenating run-time tensors is not supported "
+                            "yet (only shape vectors)";
+    }
+    dtype = input->dtype;
+  }
+  Entry entry;
+  entry.dtype = dtype;
+  entry.shape = {SymbolicDim::constant(values.size())};
+  entry.intValues = values;
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importCast(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t to = intAttr(node, "to", 0);
+  auto dtype = dtypeFromOnnx(static_cast<int32_t>(to));
+  if (!dtype)
+    return error(node) << "casting to " << onnxTypeName(static_cast<int>(to))
+                       << " is not supported";
+  Entry entry;
+  entry.dtype = *dtype;
+  entry.shape = input->shape;
+  if (input->intValues && isInteger(*dtype)) {
+    entry.intValues = input->intValues;
+  } else if (input->host) {
+    HostTensor host = *input->host;
+    host.dtype = *dtype;
+    host.bytes.assign(host.numElements() * dtypeSize(*dtype), 0);
+    for (int64_t i = 0; i < host.numElements(); ++i)
+      host.setFromDouble(i, input->host->getDouble(i));
+    entry.host = std::move(host);
+  } else {
+    Value value = materialise(node, *input);
+    if (!value)
+      return failure();
+    entry.value = builder.create<hm::CastOp>(
+        nodeLoc(node), tensorType(*dtype, input->shape), value);
+  }
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
+  Entry *lhs = lookup(node, 0), *rhs = lookup(node, 1);
+  const std::string &op = node.op_type();
+
+  // Arithmetic on dimensions (e.g. B * heads) stays symbolic.
+  bool symbolic = (lhs->intValues || rhs->intValues) &&
+                  (lhs->intValues || constInts(lhs)) &&
+                  (rhs->intValues || constInts(rhs));
+  if (symbolic) {
+    auto values = [&](Entry *e) {
+      if (e->intValues)
+        return *e->intValues;
+      SymbolicShape result;
+      std::vector<int64_t> ints = *constInts(e);
+      for (int64_t v : ints)
+        result.push_back(SymbolicDim::constant(v));
+      return result;
+    };
+    SymbolicShape a = values(lhs), b = values(rhs);
+    if (a.size() != b.size() && a.size() != 1 && b.size() != 1)
+      return error(node) << "shape arithmetic on vectors of different sizes";
+    size_t n = std::max(a.size(), b.size());
+    SymbolicShape result;
+    for (size_t i = 0; i < n; ++i) {
+      SymbolicDim x = canonical(a[a.size() == 1 ? 0 : i]);
+      SymbolicDim y = canonical(b[b.size() == 1 ? 0 : i]);
+      std::optional<SymbolicDim> r;
+      if (op == "Mul")
+        r = x * y;
+      else if (op == "Div")
+        r = x.divide(y);
+      else if (x.isStatic() && y.isStatic() && op == "Add")
+        r = SymbolicDim::constant(x.staticValue() + y.staticValue());
+      else if (x.isStatic() && y.isStatic() && op == "Sub")
+        r = SymbolicDim::constant(x.staticValue() - y.staticValue());
+      if (!r)
+        return error(node) << "cannot evaluate " << x.toString() << " " << op
+                           << " " << y.toString() << " on dimensions";
+      result.push_back(*r);
+    }
+    Entry entry;
+    entry.dtype = lhs->intValues ? lhs->dtype : rhs->dtype;
+    entry.shape = lhs->shape.size() >= rhs->shape.size() ? lhs->shape
+                                                         : rhs->shape;
+    entry.intValues = result;
+    define(node, 0, std::move(entry));
+    return success();
+  }
+
+  if (lhs->dtype != rhs->dtype)
+    return error(node) << "operand element types differ";
+  SymbolicShape shape;
+  if (failed(broadcast(node, lhs->shape, rhs->shape, shape)))
+    return failure();
+  Value a = materialise(node, *lhs), b = materialise(node, *rhs);
+  if (!a || !b)
+    return failure();
+  RankedTensorType type = tensorType(lhs->dtype, shape);
+  Location loc = nodeLoc(node);
+  Value result;
+  if (op == "Add")
+    result = builder.create<hm::AddOp>(loc, type, a, b);
+  else if (op == "Sub")
+    result = builder.create<hm::SubOp>(loc, type, a, b);
+  else if (op == "Mul")
+    result = builder.create<hm::MulOp>(loc, type, a, b);
+  else if (op == "Div")
+    result = builder.create<hm::DivOp>(loc, type, a, b);
+  else
+    result = builder.create<hm::PowOp>(loc, type, a, b);
+  define(node, 0, tensorEntry(result, lhs->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  const std::string &op = node.op_type();
+  if (op == "Not" ? input->dtype != DType::Bool : !isFloat(input->dtype))
+    return error(node) << "unsupported operand element type";
+  if (op == "Gelu" && stringAttr(node, "approximate").value_or("none") !=
+                          "none")
+    return error(node) << "only the exact (erf) GELU is supported";
+  Value value = materialise(node, *input);
+  if (!value)
+    return failure();
+  Location loc = nodeLoc(node);
+  Type type = value.getType();
+  Value result;
+  if (op == "Erf")
+    result = builder.create<hm::ErfOp>(loc, type, value);
+  else if (op == "Sqrt")
+    result = builder.create<hm::SqrtOp>(loc, type, value);
+  else if (op == "Neg")
+    result = builder.create<hm::NegOp>(loc, type, value);
+  else if (op == "Not")
+    result = builder.create<hm::NotOp>(loc, type, value);
+  else
+    result = builder.create<hm::GeluOp>(loc, type, value);
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
+LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
+  Entry *data = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(data->shape.size());
+  Entry *startsEntry = lookup(node, 1), *endsEntry = lookup(node, 2);
+  auto starts = constInts(startsEntry);
+  std::optional<std::vector<int64_t>> axes, steps;
+  if (Entry *e = lookup(node, 3)) {
+    if (!(axes = constInts(e)))
+      return error(node) << "axes must be compile-time constants";
+  }
+  if (Entry *e = lookup(node, 4)) {
+    if (!(steps = constInts(e)))
+      return error(node) << "steps must be compile-time constants";
+  }
+  if (!starts)
+    return error(node) << "starts must be compile-time constants";
+  size_t n = starts->size();
+  if (!axes) {
+    axes.emplace();
+    for (size_t i = 0; i < n; ++i)
+      axes->push_back(static_cast<int64_t>(i));
+  }
+  if (!steps)
+    steps = std::vector<int64_t>(n, 1);
+  if (axes->size() != n || steps->size() != n)
+    return error(node) << "starts, axes and steps differ in length";
+
+  // Slicing a shape vector.
+  if (data->intValues) {
+    auto ends = constInts(endsEntry);
+    if (!ends || n != 1 || (*steps)[0] != 1)
+      return error(node) << "only a static unit-step slice of a shape vector "
+                            "is supported";
+    int64_t size = static_cast<int64_t>(data->intValues->size());
+    int64_t s = (*starts)[0] < 0 ? (*starts)[0] + size : (*starts)[0];
+    int64_t e = (*ends)[0] < 0 ? (*ends)[0] + size : (*ends)[0];
+    s = std::clamp<int64_t>(s, 0, size);
+    e = std::clamp<int64_t>(e, 0, size);
+    Entry entry;
+    entry.dtype = data->dtype;
+    entry.intValues = SymbolicShape(data->intValues->begin() + s,
+                                    data->intValues->begin() + std::max(s, e));
+    entry.shape = {SymbolicDim::constant(entry.intValues->size())};
+    define(node, 0, std::move(entry));
+    return success();
+  }
+
+  // pe[:, :x.size(1)]: a prefix whose length is an input dimension.
+  if (endsEntry && endsEntry->intValues && endsEntry->intValues->size() == 1 &&
+      !canonical((*endsEntry->intValues)[0]).isStatic()) {
+    SymbolicDim length = canonical((*endsEntry->intValues)[0]);
+    auto axis = normaliseAxis((*axes)[0], rank);
+    if (n != 1 || (*starts)[0] != 0 || (*steps)[0] != 1 || !axis ||
+        length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
+        !symbolOrigin.count(length.getSymbols()[0]))
+      return error(node) << "a slice with a run-time end is only supported "
+                            "as a prefix [0, dim) along one axis";
+    auto [reference, refAxis] = symbolOrigin[length.getSymbols()[0]];
+    Value table = materialise(node, *data);
+    if (!table)
+      return failure();
+    SymbolicShape shape = data->shape;
+    shape[*axis] = length;
+    Value result = builder.create<hm::SliceToDimOp>(
+        nodeLoc(node), tensorType(data->dtype, shape), table, reference,
+        builder.getI64IntegerAttr(*axis), builder.getI64IntegerAttr(refAxis));
+    define(node, 0, tensorEntry(result, data->dtype, shape));
+    return success();
+  }
+
+  auto ends = constInts(endsEntry);
+  if (!ends || ends->size() != n)
+    return error(node) << "ends must be compile-time constants";
+  SymbolicShape shape = data->shape;
+  SmallVector<int64_t> sliceAxes, sliceStarts, sliceEnds, sliceSteps;
+  for (size_t i = 0; i < n; ++i) {
+    auto axis = normaliseAxis((*axes)[i], rank);
+    if (!axis)
+      return error(node) << "axis " << (*axes)[i] << " is out of range";
+    if (!shape[*axis].isStatic())
+      return error(node) << "static slicing of the dynamic dimension "
+                         << shape[*axis].toString() << " is not supported";
+    int64_t size = shape[*axis].staticValue(), step = (*steps)[i];
+    if (step != 1)
+      return error(node) << "only unit steps are supported";
+    int64_t s = (*starts)[i] < 0 ? (*starts)[i] + size : (*starts)[i];
+    int64_t e = (*ends)[i] < 0 ? (*ends)[i] + size : (*ends)[i];
+    s = std::clamp<int64_t>(s, 0, size);
+    e = std::clamp<int64_t>(e, s, size);
+    shape[*axis] = SymbolicDim::constant(e - s);
+    sliceAxes.push_back(*axis);
+    sliceStarts.push_back(s);
+    sliceEnds.push_back(e);
+    sliceSteps.push_back(step);
+  }
+  Value value = materialise(node, *data);
+  if (!value)
+    return failure();
+  Value result = builder.create<hm::SliceOp>(
+      nodeLoc(node), tensorType(data->dtype, shape), value,
+      builder.getDenseI64ArrayAttr(sliceAxes),
+      builder.getDenseI64ArrayAttr(sliceStarts),
+      builder.getDenseI64ArrayAttr(sliceEnds),
+      builder.getDenseI64ArrayAttr(sliceSteps));
+  define(node, 0, tensorEntry(result, data->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importRange(const onnx::NodeProto &node) {
+  auto start = constInts(lookup(node, 0)), delta = constInts(lookup(node, 2));
+  Entry *limit = lookup(node, 1);
+  if (!start || !delta || (*start)[0] != 0 || (*delta)[0] != 1 ||
+      !limit->intValues || limit->intValues->size() != 1)
+    return error(node) << "only Range(0, dim, 1) over a dimension is "
+                          "supported";
+  Entry entry;
+  entry.dtype = limit->dtype;
+  entry.iotaLength = (*limit->intValues)[0];
+  entry.shape = {*entry.iotaLength};
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0), *shapeEntry = lookup(node, 1);
+  SymbolicShape target;
+  if (shapeEntry->intValues) {
+    target = *shapeEntry->intValues;
+  } else if (auto ints = constInts(shapeEntry)) {
+    for (int64_t v : *ints)
+      target.push_back(SymbolicDim::constant(v));
+  } else {
+    return error(node) << "the target shape must be computable at compile "
+                          "time";
+  }
+  bool allowZero = intAttr(node, "allowzero", 0) != 0;
+  SymbolicDim total = SymbolicDim::constant(1);
+  for (const SymbolicDim &d : input->shape)
+    total = total * canonical(d);
+  int inferred = -1;
+  SymbolicDim known = SymbolicDim::constant(1);
+  for (size_t i = 0; i < target.size(); ++i) {
+    SymbolicDim &d = target[i];
+    d = canonical(d);
+    if (d.isStatic() && d.staticValue() == 0 && !allowZero) {
+      if (i >= input->shape.size())
+        return error(node) << "shape entry 0 at " << i
+                           << " has no input dimension to copy";
+      d = canonical(input->shape[i]);
+    }
+    if (d.isStatic() && d.staticValue() == -1) {
+      if (inferred >= 0)
+        return error(node) << "more than one -1 in the target shape";
+      inferred = static_cast<int>(i);
+      continue;
+    }
+    if (d.isStatic() && d.staticValue() < 0)
+      return error(node) << "invalid target dimension " << d.staticValue();
+    known = known * d;
+  }
+  if (inferred >= 0) {
+    auto rest = total.divide(known);
+    if (!rest)
+      return error(node) << "cannot infer the -1 dimension: "
+                         << total.toString() << " elements into "
+                         << shapeToString(target);
+    target[inferred] = *rest;
+  } else if (known != total) {
+    return error(node) << "cannot reshape " << shapeToString(input->shape)
+                       << " to " << shapeToString(target);
+  }
+  Entry entry;
+  entry.dtype = input->dtype;
+  entry.shape = target;
+  if (input->host) {
+    entry.host = input->host;
+    entry.host->shape.clear();
+    for (const SymbolicDim &d : target)
+      entry.host->shape.push_back(d.staticValue());
+  } else {
+    entry.value = reshapeTo(node, *input, target);
+    if (!entry.value)
+      return failure();
+  }
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  std::vector<int64_t> perm;
+  if (auto p = intsAttr(node, "perm"))
+    perm = *p;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return error(node) << "perm does not match the rank";
+  SymbolicShape shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank)
+      return error(node) << "perm entry " << p << " is out of range";
+    shape.push_back(input->shape[p]);
+  }
+  Value value = materialise(node, *input);
+  if (!value)
+    return failure();
+  Value result = builder.create<hm::TransposeOp>(
+      nodeLoc(node), tensorType(input->dtype, shape), value,
+      builder.getDenseI64ArrayAttr(perm));
+  define(node, 0, tensorEntry(result, input->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
+  Entry *lhs = lookup(node, 0), *rhs = lookup(node, 1);
+  if (!isFloat(lhs->dtype) || lhs->dtype != rhs->dtype)
+    return error(node) << "operands must share a float element type";
+  if (lhs->shape.size() < 2 || rhs->shape.size() < 1)
+    return error(node) << "1-D left operands are not supported";
+  Value a = materialise(node, *lhs), b = materialise(node, *rhs);
+  if (!a || !b)
+    return failure();
+  Location loc = nodeLoc(node);
+  // x @ W with a constant 2-D W is a dense layer.
+  if (rhs->host && rhs->shape.size() == 2) {
+    SymbolicDim k;
+    if (failed(unify(node, lhs->shape.back(), rhs->shape[0], k)))
+      return failure();
+    SymbolicShape shape = lhs->shape;
+    shape.back() = rhs->shape[1];
+    Value result = builder.create<hm::LinearOp>(
+        loc, tensorType(lhs->dtype, shape), a, b, Value());
+    define(node, 0, tensorEntry(result, lhs->dtype, shape));
+    return success();
+  }
+  if (rhs->shape.size() < 2)
+    return error(node) << "1-D right operands are only supported as "
+                          "constants";
+  SymbolicDim k;
+  if (failed(unify(node, lhs->shape.back(), rhs->shape[rhs->shape.size() - 2],
+                   k)))
+    return failure();
+  SymbolicShape batch;
+  if (failed(broadcast(node,
+                       SymbolicShape(lhs->shape.begin(), lhs->shape.end() - 2),
+                       SymbolicShape(rhs->shape.begin(), rhs->shape.end() - 2),
+                       batch)))
+    return failure();
+  batch.push_back(lhs->shape[lhs->shape.size() - 2]);
+  batch.push_back(rhs->shape.back());
+  Value result = builder.create<hm::MatMulOp>(
+      loc, tensorType(lhs->dtype, batch), a, b);
+  define(node, 0, tensorEntry(result, lhs->dtype, batch));
+  return success();
+}
+
+LogicalResult Importer::importEinsum(const onnx::NodeProto &node) {
+  std::string equation;
+  for (char c : stringAttr(node, "equation").value_or(""))
+    if (c != ' ')
+      equation += c;
+  size_t arrow = equation.find("->");
+  if (arrow == std::string::npos || equation.find("...") != std::string::npos)
+    return error(node) << "equation '" << equation
+                       << "' needs an explicit output and no ellipsis";
+  std::vector<std::string> terms;
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(equation).substr(0, arrow).split(parts, ',');
+  std::string output = equation.substr(arrow + 2);
+  if (static_cast<int>(parts.size()) != node.input_size())
+    return error(node) << "equation has " << parts.size()
+                       << " operand terms for " << node.input_size()
+                       << " inputs";
+  std::map<char, SymbolicDim> letterDims;
+  SmallVector<Value> operands;
+  DType dtype = DType::F32;
+  for (int i = 0; i < node.input_size(); ++i) {
+    Entry *input = lookup(node, i);
+    if (parts[i].size() != input->shape.size())
+      return error(node) << "term '" << parts[i].str()
+                         << "' does not match the rank of input " << i;
+    for (size_t j = 0; j < parts[i].size(); ++j) {
+      char c = parts[i][j];
+      auto it = letterDims.find(c);
+      if (it == letterDims.end()) {
+        letterDims[c] = input->shape[j];
+      } else if (!(input->shape[j].isStatic() &&
+                   input->shape[j].staticValue() == 1)) {
+        SymbolicDim merged;
+        if (it->second.isStatic() && it->second.staticValue() == 1)
+          merged = input->shape[j];
+        else if (failed(unify(node, it->second, input->shape[j], merged)))
+          return failure();
+        it->second = merged;
+      }
+    }
+    Value v = materialise(node, *input);
+    if (!v)
+      return failure();
+    operands.push_back(v);
+    dtype = input->dtype;
+  }
+  SymbolicShape shape;
+  for (char c : output) {
+    if (!letterDims.count(c))
+      return error(node) << "output letter '" << c
+                         << "' does not appear in any input";
+    shape.push_back(letterDims[c]);
+  }
+  Value result = builder.create<hm::EinsumOp>(
+      nodeLoc(node), tensorType(dtype, shape), operands,
+      builder.getStringAttr(equation));
+  define(node, 0, tensorEntry(result, dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0), *scale = lookup(node, 1),
+        *bias = lookup(node, 2);
+  for (int i = 1; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      return error(node) << "the mean and inverse-deviation outputs are not "
+                            "supported";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", -1), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  Value x = materialise(node, *input);
+  Value gamma = scale ? materialise(node, *scale) : Value();
+  Value beta = bias ? materialise(node, *bias) : Value();
+  if (!x || (scale && !gamma) || (bias && !beta))
+    return failure();
+  Value result = builder.create<hm::LayerNormOp>(
+      nodeLoc(node), x.getType(), x, gamma, beta,
+      builder.getI64IntegerAttr(*axis - rank),
+      builder.getF64FloatAttr(floatAttr(node, "epsilon", 1e-5f)));
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
+LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  std::optional<std::vector<int64_t>> axes = intsAttr(node, "axes");
+  if (opset >= 18 && lookup(node, 1)) {
+    axes = constInts(lookup(node, 1));
+    if (!axes)
+      return error(node) << "axes must be compile-time constants";
+  }
+  if (!axes || axes->empty()) {
+    axes.emplace();
+    for (int64_t i = 0; i < rank; ++i)
+      axes->push_back(i);
+  }
+  bool keepdims = intAttr(node, "keepdims", 1) != 0;
+  SmallVector<int64_t> normalised;
+  for (int64_t a : *axes) {
+    auto axis = normaliseAxis(a, rank);
+    if (!axis)
+      return error(node) << "axis " << a << " is out of range";
+    normalised.push_back(*axis);
+  }
+  SymbolicShape shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = llvm::is_contained(normalised, i);
+    if (!reduced)
+      shape.push_back(input->shape[i]);
+    else if (keepdims)
+      shape.push_back(SymbolicDim::constant(1));
+  }
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Value result = builder.create<hm::ReduceMeanOp>(
+      nodeLoc(node), tensorType(input->dtype, shape), x,
+      builder.getDenseI64ArrayAttr(normalised), builder.getBoolAttr(keepdims));
+  define(node, 0, tensorEntry(result, input->dtype, shape));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::declareInputs(func::FuncOp &func) {
+  const auto &graph = model.graph();
+  std::set<std::string> initializerNames;
+  for (const auto &init : graph.initializer())
+    initializerNames.insert(init.name());
+
+  SmallVector<Type> argTypes;
+  SmallVector<DType> argDtypes;
+  SmallVector<SymbolicShape> argShapes;
+  for (const auto &input : graph.input()) {
+    if (initializerNames.count(input.name()))
+      continue; // an initializer listed as an input (older exporters)
+    if (!input.type().has_tensor_type())
+      return emitError(fileLoc())
+             << "graph input '" << input.name() << "' is not a tensor";
+    const auto &tensorType = input.type().tensor_type();
+    auto dtype = dtypeFromOnnx(tensorType.elem_type());
+    if (!dtype)
+      return emitError(fileLoc())
+             << "graph input '" << input.name()
+             << "' has unsupported element type "
+             << onnxTypeName(tensorType.elem_type());
+    if (!tensorType.has_shape())
+      return emitError(fileLoc())
+             << "graph input '" << input.name() << "' has no declared rank";
+    SymbolicShape shape;
+    for (int i = 0; i < tensorType.shape().dim_size(); ++i) {
+      const auto &dim = tensorType.shape().dim(i);
+      if (dim.has_dim_value()) {
+        if (dim.dim_value() < 0 || dim.dim_value() > kMaxElements)
+          return emitError(fileLoc())
+                 << "graph input '" << input.name() << "' dimension " << i
+                 << " is invalid (" << dim.dim_value() << ")";
+        shape.push_back(SymbolicDim::constant(dim.dim_value()));
+        continue;
+      }
+      std::string name = dim.dim_param();
+      bool valid = !name.empty() && (std::isalpha((unsigned char)name[0]) ||
+                                     name[0] == '_');
+      for (char c : name)
+        valid = valid && (std::isalnum((unsigned char)c) || c == '_');
+      if (!valid)
+        name = input.name() + "_dim" + std::to_string(i);
+      for (char &c : name)
+        if (!std::isalnum((unsigned char)c) && c != '_')
+          c = '_';
+      symbolOrder.emplace(name, static_cast<int>(symbolOrder.size()));
+      shape.push_back(SymbolicDim::symbol(name));
+    }
+    inputNames.push_back(input.name());
+    argDtypes.push_back(*dtype);
+    argShapes.push_back(shape);
+    argTypes.push_back(this->tensorType(*dtype, shape));
+  }
+  func = func::FuncOp::create(fileLoc(), "main",
+                              builder.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  for (auto [i, name] : llvm::enumerate(inputNames)) {
+    Value arg = entry->getArgument(i);
+    for (auto [axis, dim] : llvm::enumerate(argShapes[i]))
+      if (!dim.isStatic())
+        symbolOrigin.emplace(dim.getSymbols()[0],
+                             std::make_pair(arg, static_cast<int64_t>(axis)));
+    values[name] = tensorEntry(arg, argDtypes[i], argShapes[i]);
+    values[name].name = name;
+  }
+  for (const auto &init : graph.initializer()) {
+    Entry entry;
+    HostTensor host;
+    if (failed(loadTensor(init, fileLoc(), host)))
+      return failure();
+    entry.dtype = host.dtype;
+    for (int64_t d : host.shape)
+      entry.shape.push_back(SymbolicDim::constant(d));
+    entry.host = std::move(host);
+    entry.name = init.name();
+    values[init.name()] = std::move(entry);
+  }
+  return success();
+}
+
+LogicalResult Importer::importNode(const onnx::NodeProto &node) {
+  for (int i = 0; i < node.input_size(); ++i)
+    if (!node.input(i).empty() && !values.count(node.input(i)))
+      return error(node) << "input '" << node.input(i)
+                         << "' is not defined before this node (the graph "
+                            "must be topologically sorted)";
+  if (node.input_size() == 0 && node.op_type() != "Constant")
+    return error(node) << "the node has no inputs";
+  if (node.output_size() == 0)
+    return error(node) << "the node has no outputs";
+  return handlers.at(node.op_type())(node);
+}
+
+LogicalResult Importer::finish(func::FuncOp func) {
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  onnx::NodeProto outputNode;
+  outputNode.set_op_type("graph output");
+  for (const auto &output : model.graph().output()) {
+    auto it = values.find(output.name());
+    if (it == values.end())
+      return emitError(fileLoc())
+             << "graph output '" << output.name() << "' is never computed";
+    outputNode.set_name(output.name());
+    Value value = materialise(outputNode, it->second);
+    if (!value)
+      return failure();
+    results.push_back(value);
+    resultTypes.push_back(value.getType());
+  }
+  builder.create<func::ReturnOp>(fileLoc(), results);
+  func.setFunctionType(
+      builder.getFunctionType(func.getArgumentTypes(), resultTypes));
+
+  // Symbols unified during import get their final names everywhere.
+  auto dimsAttr = [&](const SymbolicShape &shape) {
+    SmallVector<Attribute> attrs;
+    for (const SymbolicDim &d : shape)
+      attrs.push_back(dimAttr(d));
+    return builder.getArrayAttr(attrs);
+  };
+  for (auto [i, name] : llvm::enumerate(inputNames)) {
+    func.setArgAttr(i, "hm.name", builder.getStringAttr(name));
+    func.setArgAttr(i, "hm.dims", dimsAttr(values[name].shape));
+  }
+  for (auto [i, output] : llvm::enumerate(model.graph().output())) {
+    func.setResultAttr(i, "hm.name", builder.getStringAttr(output.name()));
+    func.setResultAttr(i, "hm.dims", dimsAttr(values[output.name()].shape));
+  }
+  func.walk([&](hm::ReshapeOp op) {
+    SmallVector<Attribute> attrs;
+    for (Attribute a : op.getShape()) {
+      auto expr = dyn_cast<StringAttr>(a);
+      if (!expr) {
+        attrs.push_back(a);
+        continue;
+      }
+      SmallVector<StringRef> factors;
+      expr.getValue().split(factors, '*');
+      SymbolicDim dim = SymbolicDim::constant(1);
+      for (StringRef f : factors) {
+        int64_t v;
+        dim = dim * (f.getAsInteger(10, v) ? SymbolicDim::symbol(f.str())
+                                           : SymbolicDim::constant(v));
+      }
+      attrs.push_back(dimAttr(dim));
+    }
+    op.setShapeAttr(builder.getArrayAttr(attrs));
+  });
+  return success();
+}
+
+OwningOpRef<ModuleOp> Importer::run() {
+  context.loadDialect<hm::HMDialect, func::FuncDialect>();
+  registerHandlers();
+  if (failed(loadModel()) || failed(checkOperatorSupport()))
+    return nullptr;
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  func::FuncOp func;
+  if (failed(declareInputs(func)))
+    return nullptr;
+  module->push_back(func);
+  for (const auto &node : model.graph().node())
+    if (failed(importNode(node)))
+      return nullptr;
+  if (failed(finish(func)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+const std::vector<OnnxOpSupport> &supportedOnnxOps() {
+  static const std::vector<OnnxOpSupport> table = {
+      {"Add", kMinOpset, kMaxOpset, "float tensors; shape arithmetic"},
+      {"Cast", kMinOpset, kMaxOpset, "float32/float64/int32/int64/bool"},
+      {"Concat", kMinOpset, kMaxOpset, "shape vectors only"},
+      {"Constant", kMinOpset, kMaxOpset, "no sparse values"},
+      {"Div", kMinOpset, kMaxOpset, ""},
+      {"Dropout", kMinOpset, kMaxOpset, "inference (identity); no mask output"},
+      {"Einsum", kMinOpset, kMaxOpset, "explicit output, no ellipsis"},
+      {"Erf", kMinOpset, kMaxOpset, ""},
+      {"Gather", kMinOpset, kMaxOpset,
+       "shape vectors, and tables indexed by Range(0, dim, 1)"},
+      {"Gelu", 20, kMaxOpset, "approximate = none"},
+      {"Identity", kMinOpset, kMaxOpset, ""},
+      {"LayerNormalization", 17, kMaxOpset, "first output only"},
+      {"MatMul", kMinOpset, kMaxOpset, "rank >= 2 left operand"},
+      {"Mul", kMinOpset, kMaxOpset, ""},
+      {"Neg", kMinOpset, kMaxOpset, ""},
+      {"Not", kMinOpset, kMaxOpset, ""},
+      {"Pow", kMinOpset, kMaxOpset, ""},
+      {"Range", kMinOpset, kMaxOpset, "Range(0, dim, 1)"},
+      {"ReduceMean", kMinOpset, kMaxOpset, ""},
+      {"Reshape", kMinOpset, kMaxOpset, "shape computable at compile time"},
+      {"Shape", kMinOpset, kMaxOpset, ""},
+      {"Slice", kMinOpset, kMaxOpset,
+       "static unit-step slices; prefix [0, dim) along one axis"},
+      {"Sqrt", kMinOpset, kMaxOpset, ""},
+      {"Squeeze", kMinOpset, kMaxOpset, ""},
+      {"Sub", kMinOpset, kMaxOpset, ""},
+      {"Transpose", kMinOpset, kMaxOpset, ""},
+      {"Unsqueeze", kMinOpset, kMaxOpset, ""},
+  };
+  return table;
+}
+
+OwningOpRef<ModuleOp> importOnnxFile(const std::string &path,
+                                     MLIRContext &context) {
+  return Importer(context, path).run();
+}
+
+} // namespace hmc

@@ -1,0 +1,32 @@
+//===- OnnxImporter.h - ONNX ModelProto -> hm dialect -----------*- C++ -*-===//
+
+#ifndef HMC_FRONTENDS_ONNX_ONNXIMPORTER_H
+#define HMC_FRONTENDS_ONNX_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+#include <vector>
+
+namespace hmc {
+
+struct OnnxOpSupport {
+  std::string opType;
+  int minOpset;
+  int maxOpset;
+  std::string limits; // what is not supported yet, for docs
+};
+
+// The importer's own table of supported ONNX operators.
+const std::vector<OnnxOpSupport> &supportedOnnxOps();
+
+// Imports an ONNX file into a module with one func.func @main. Errors are
+// reported as MLIR diagnostics located at the file and ONNX node; returns null
+// on failure.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(const std::string &path,
+                                                 mlir::MLIRContext &context);
+
+} // namespace hmc
+
+#endif // HMC_FRONTENDS_ONNX_ONNXIMPORTER_H
