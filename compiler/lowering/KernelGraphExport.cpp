@@ -221,11 +221,14 @@ LogicalResult Exporter::exportOp(Operation *op) {
       inputs.push_back({"gamma", mix.getGamma()});
       inputs.push_back({"beta", mix.getBeta()});
     }
+    if (mix.getPositionTable())
+      inputs.push_back({"positions", mix.getPositionTable()});
     attrs = {{"heads", mix.getHeads()},
              {"hidden", cast<ShapedType>(mix.getHyper1InWeight().getType())
                             .getDimSize(1)},
              {"tied", mix.isTied()},
              {"has_mask", static_cast<bool>(mix.getMask())},
+             {"has_position_table", static_cast<bool>(mix.getPositionTable())},
              {"positional", mix.getPositional().str()},
              {"position_offset", mix.getPositionOffset()},
              {"layer_norm", mix.hasLayerNorm()},

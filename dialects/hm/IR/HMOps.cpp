@@ -377,6 +377,13 @@ LogicalResult hm::HyperMixOp::verify() {
   if (getGamma() && (failed(expectShape(*this, getGamma(), "gamma", {d})) ||
                      failed(expectShape(*this, getBeta(), "beta", {d}))))
     return failure();
+  if (getPositionTable()) {
+    if (getPositional() != "sinusoidal")
+      return emitOpError("a position_table needs positional = \"sinusoidal\"");
+    if (failed(expectShape(*this, getPositionTable(), "position_table",
+                           {-1, d})))
+      return failure();
+  }
   if (rankedType(getOutput()).getShape() != input.getShape() ||
       rankedType(getOutput()).getElementType() != input.getElementType())
     return emitOpError("result type must equal the input type");

@@ -1,10 +1,219 @@
+//===- CanonicalizeHM.cpp - normalise exporter forms ----------------------===//
+//
+// Exporters spell the same math in different ways. These patterns rewrite
+// the spellings torch.onnx produces into single hm ops, so the fusion pass
+// and the backend see one form:
+//   x * 0.5 * (1 + erf(x / sqrt 2))          -> hm.gelu x
+//   (x - mean) / sqrt(var + eps) * g + b     -> hm.layer_norm x (opset <= 16)
+//   linear(x, W) + b                         -> hm.linear x, W, b
+//
+//===----------------------------------------------------------------------===//
+
 #include "hm/Passes.h"
+#include "hm/ConstantData.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
 namespace hm {
 #define GEN_PASS_DEF_CANONICALIZEHM
 #include "hm/Passes.h.inc"
+
+using namespace mlir;
+
 namespace {
-struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
-  void runOnOperation() override {}
+
+// The operand of a commutative binary op that is not `known`, or null.
+template <typename OpTy> Value otherOperand(OpTy op, Value known) {
+  if (op.getLhs() == known)
+    return op.getRhs();
+  if (op.getRhs() == known)
+    return op.getLhs();
+  return {};
+}
+
+template <typename OpTy> OpTy singleUser(Value value) {
+  if (!value.hasOneUse())
+    return {};
+  return dyn_cast<OpTy>(*value.getUsers().begin());
+}
+
+bool isScalar(Value value, double expected, double tolerance = 1e-6) {
+  std::optional<double> v = getScalarConstant(value);
+  return v && std::abs(*v - expected) <= tolerance * std::abs(expected);
+}
+
+struct GeluFromErf : OpRewritePattern<ErfOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ErfOp erf,
+                                PatternRewriter &rewriter) const override {
+    // erf(x / sqrt 2) or erf(x * (1 / sqrt 2)).
+    Value x;
+    if (auto div = erf.getInput().getDefiningOp<DivOp>()) {
+      if (isScalar(div.getRhs(), M_SQRT2))
+        x = div.getLhs();
+    } else if (auto mul = erf.getInput().getDefiningOp<MulOp>()) {
+      if (isScalar(mul.getRhs(), M_SQRT1_2))
+        x = mul.getLhs();
+      else if (isScalar(mul.getLhs(), M_SQRT1_2))
+        x = mul.getRhs();
+    }
+    if (!x)
+      return rewriter.notifyMatchFailure(erf, "argument is not x / sqrt 2");
+    auto onePlus = singleUser<AddOp>(erf.getOutput());
+    if (!onePlus || !isScalar(otherOperand(onePlus, erf.getOutput()), 1.0))
+      return rewriter.notifyMatchFailure(erf, "no 1 + erf(...)");
+    auto outer = singleUser<MulOp>(onePlus.getOutput());
+    if (!outer)
+      return rewriter.notifyMatchFailure(erf, "no product with 1 + erf");
+    Value factor = otherOperand(outer, onePlus.getOutput());
+
+    // The three association orders of 0.5 * x * (1 + erf).
+    Operation *root = nullptr;
+    if (factor == x) {
+      auto half = singleUser<MulOp>(outer.getOutput());
+      if (half && isScalar(otherOperand(half, outer.getOutput()), 0.5))
+        root = half;
+    } else if (auto halfX = factor.getDefiningOp<MulOp>()) {
+      if (otherOperand(halfX, x) && isScalar(otherOperand(halfX, x), 0.5))
+        root = outer;
+    } else if (isScalar(factor, 0.5)) {
+      auto timesX = singleUser<MulOp>(outer.getOutput());
+      if (timesX && otherOperand(timesX, outer.getOutput()) == x)
+        root = timesX;
+    }
+    if (!root || root->getResult(0).getType() != x.getType())
+      return rewriter.notifyMatchFailure(erf, "not the GELU product");
+    rewriter.replaceOpWithNewOp<GeluOp>(root, x.getType(), x);
+    return success();
+  }
 };
+
+struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool isLastAxisMean(ReduceMeanOp op, Value input) {
+    auto type = cast<RankedTensorType>(input.getType());
+    return op && op.getInput() == input && op.getKeepdims() &&
+           op.getAxes().size() == 1 && op.getAxes()[0] == type.getRank() - 1;
+  }
+
+  LogicalResult matchAndRewrite(ReduceMeanOp mean,
+                                PatternRewriter &rewriter) const override {
+    Value x = mean.getInput();
+    if (!isLastAxisMean(mean, x))
+      return failure();
+    SubOp centred;
+    for (Operation *user : mean.getOutput().getUsers())
+      if (auto sub = dyn_cast<SubOp>(user))
+        if (sub.getLhs() == x && sub.getRhs() == mean.getOutput())
+          centred = sub;
+    if (!centred)
+      return rewriter.notifyMatchFailure(mean, "no x - mean(x)");
+    Value d = centred.getOutput();
+
+    DivOp normalised;
+    Value squared;
+    for (Operation *user : d.getUsers()) {
+      if (auto pow = dyn_cast<PowOp>(user)) {
+        if (pow.getLhs() == d && isScalar(pow.getRhs(), 2.0))
+          squared = pow.getOutput();
+      } else if (auto mul = dyn_cast<MulOp>(user)) {
+        if (mul.getLhs() == d && mul.getRhs() == d)
+          squared = mul.getOutput();
+      } else if (auto div = dyn_cast<DivOp>(user)) {
+        if (div.getLhs() == d)
+          normalised = div;
+      }
+    }
+    if (!squared || !normalised)
+      return rewriter.notifyMatchFailure(mean, "no variance or division");
+    auto variance = singleUser<ReduceMeanOp>(squared);
+    if (!isLastAxisMean(variance, squared))
+      return rewriter.notifyMatchFailure(mean, "variance is not a mean");
+    auto plusEps = singleUser<AddOp>(variance.getOutput());
+    if (!plusEps)
+      return rewriter.notifyMatchFailure(mean, "no variance + eps");
+    std::optional<double> eps =
+        getScalarConstant(otherOperand(plusEps, variance.getOutput()));
+    auto root = singleUser<SqrtOp>(plusEps.getOutput());
+    if (!eps || *eps <= 0 || !root ||
+        normalised.getRhs() != root.getOutput())
+      return rewriter.notifyMatchFailure(mean, "no division by sqrt(var+eps)");
+
+    // Optional affine tail: * gamma, + beta, each a constant over the last
+    // dimension.
+    int64_t width = cast<RankedTensorType>(x.getType()).getShape().back();
+    auto lastDimConstant = [&](Value v) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      return v.getDefiningOp<ConstantOp>() && type && type.getRank() == 1 &&
+             type.getDimSize(0) == width;
+    };
+    Operation *last = normalised;
+    Value gamma, beta;
+    if (auto scale = singleUser<MulOp>(last->getResult(0))) {
+      Value g = otherOperand(scale, last->getResult(0));
+      if (g && lastDimConstant(g)) {
+        gamma = g;
+        last = scale;
+      }
+    }
+    if (auto shift = singleUser<AddOp>(last->getResult(0))) {
+      Value b = otherOperand(shift, last->getResult(0));
+      if (b && lastDimConstant(b)) {
+        beta = b;
+        last = shift;
+      }
+    }
+    if (last->getResult(0).getType() != x.getType())
+      return rewriter.notifyMatchFailure(mean, "result type differs");
+    rewriter.setInsertionPoint(last);
+    Value result = rewriter.create<LayerNormOp>(
+        last->getLoc(), x.getType(), x, gamma, beta,
+        rewriter.getI64IntegerAttr(-1), rewriter.getF64FloatAttr(*eps));
+    rewriter.replaceOp(last, result);
+    return success();
+  }
+};
+
+struct LinearBias : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AddOp add,
+                                PatternRewriter &rewriter) const override {
+    for (auto [product, bias] : {std::pair(add.getLhs(), add.getRhs()),
+                                 std::pair(add.getRhs(), add.getLhs())}) {
+      auto linear = product.getDefiningOp<LinearOp>();
+      if (!linear || linear.getBias() || !product.hasOneUse() ||
+          !bias.getDefiningOp<ConstantOp>())
+        continue;
+      auto type = cast<RankedTensorType>(bias.getType());
+      int64_t width =
+          cast<RankedTensorType>(linear.getWeight().getType()).getDimSize(1);
+      if (type.getRank() != 1 || type.getDimSize(0) != width ||
+          add.getType() != linear.getType())
+        continue;
+      rewriter.replaceOpWithNewOp<LinearOp>(add, add.getType(),
+                                            linear.getInput(),
+                                            linear.getWeight(), bias);
+      return success();
+    }
+    return failure();
+  }
+};
+
+struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
 } // namespace
 } // namespace hm

@@ -1,11 +1,478 @@
+//===- FuseHyperMixing.cpp - subgraph -> hm.hyper_mix ---------------------===//
+//
+// Finds the token mixing core of HyperMixing, Y = W2 gelu(W1^T Xm), by its
+// dataflow rather than by one exporter's node order: a GELU between two
+// products of run-time tensors. From there it walks, looking through reshapes
+// and transposes, to the hypernetworks (Einsum with per-head weights, or
+// dense layers), the mask, the position table and the final LayerNorm, and
+// re-lays out the weights into hm.hyper_mix's canonical form.
+//
+// Layout conventions differ between implementations, so the rewrite is only
+// committed after the float64 evaluator shows that the fused op reproduces
+// the subgraph on random inputs. Every rejected candidate gets a remark that
+// names the failed check (hmc compile -v shows them).
+//
+//===----------------------------------------------------------------------===//
+
+#include "hm/ConstantData.h"
+#include "hm/Evaluator.h"
 #include "hm/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <cmath>
+
 namespace hm {
 #define GEN_PASS_DEF_FUSEHYPERMIXING
 #include "hm/Passes.h.inc"
+
+using namespace mlir;
+
 namespace {
-struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
-  using FuseHyperMixingBase::FuseHyperMixingBase;
-  void runOnOperation() override {}
+
+// Float64 agreement required between the subgraph and the fused op.
+constexpr double kVerifyTolerance = 1e-6;
+// Largest deviation of a stored table from the sinusoid formula that still
+// counts as sinusoidal (tables computed in float32 drift with position).
+constexpr double kTableTolerance = 2e-3;
+
+bool isLayoutOp(Operation *op) {
+  return op && (isa<ReshapeOp, TransposeOp>(op) ||
+                (isa<CastOp>(op) &&
+                 op->getOperand(0).getType() == op->getResult(0).getType()));
+}
+
+Value skipLayout(Value value) {
+  while (isLayoutOp(value.getDefiningOp()))
+    value = value.getDefiningOp()->getOperand(0);
+  return value;
+}
+
+// Follows `value` forward through single-use layout ops.
+Value followLayout(Value value) {
+  while (value.hasOneUse() && isLayoutOp(*value.getUsers().begin()))
+    value = (*value.getUsers().begin())->getResult(0);
+  return value;
+}
+
+bool isConstant(Value value) {
+  return static_cast<bool>(skipLayout(value).getDefiningOp<ConstantOp>());
+}
+
+// A [B, N] validity mask (before broadcasting reshapes), or null.
+Value asMask(Value value, Value tokens) {
+  Value root = skipLayout(value);
+  auto type = dyn_cast<RankedTensorType>(root.getType());
+  auto tokenType = cast<RankedTensorType>(tokens.getType());
+  if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
+      isConstant(root))
+    return {};
+  auto same = [](int64_t a, int64_t b) {
+    return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
+  };
+  if (!same(type.getDimSize(0), tokenType.getDimSize(0)) ||
+      !same(type.getDimSize(1), tokenType.getDimSize(1)))
+    return {};
+  return root;
+}
+
+// Splits a product `value = other * mask` (either order).
+Value stripMask(Value value, Value tokens, Value &mask) {
+  auto mul = value.getDefiningOp<MulOp>();
+  if (!mul)
+    return value;
+  for (auto [data, factor] : {std::pair(mul.getLhs(), mul.getRhs()),
+                              std::pair(mul.getRhs(), mul.getLhs())}) {
+    if (Value m = asMask(factor, tokens)) {
+      mask = m;
+      return data;
+    }
+  }
+  return value;
+}
+
+// One dense layer of a hypernetwork in canonical per-head form:
+// weight [h, out, in], bias [h, out].
+struct Layer {
+  int64_t heads = 0, out = 0, in = 0;
+  std::vector<double> weight, bias;
+  Value input;
 };
+
+struct Hypernetwork {
+  Layer first, second;
+  Value mask; // the mask its output is multiplied by, if any
+  Value output;
+};
+
+class Matcher {
+public:
+  explicit Matcher(Location loc) : loc(loc) {}
+  std::string failure;
+
+  bool fail(const std::string &why) {
+    if (failure.empty())
+      failure = why;
+    return false;
+  }
+
+  // bias: a constant added to `value`, giving per-(head, out) values laid
+  // out like the product's axes `headAxis` / `outAxis` (-1 = absent).
+  bool readBias(Value biasValue, RankedTensorType productType,
+                int64_t headAxis, int64_t outAxis, Layer &layer) {
+    auto values = getConstantValues(skipLayout(biasValue));
+    auto type = cast<RankedTensorType>(skipLayout(biasValue).getType());
+    if (!values)
+      return fail("hypernetwork bias is not a constant");
+    // Right-align the bias against the product, as broadcasting does.
+    int64_t shift = productType.getRank() - type.getRank();
+    if (shift < 0)
+      return fail("hypernetwork bias has a higher rank than its layer");
+    std::vector<int64_t> strides(type.getRank(), 0);
+    int64_t s = 1;
+    for (int64_t i = type.getRank() - 1; i >= 0; --i) {
+      strides[i] = type.getDimSize(i) == 1 ? 0 : s;
+      s *= type.getDimSize(i);
+    }
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.getDimSize(i) != 1 && i + shift != headAxis &&
+          i + shift != outAxis)
+        return fail("hypernetwork bias varies along a token axis");
+    auto strideOf = [&](int64_t axis) {
+      return axis >= shift ? strides[axis - shift] : 0;
+    };
+    layer.bias.assign(layer.heads * layer.out, 0.0);
+    for (int64_t j = 0; j < layer.heads; ++j)
+      for (int64_t o = 0; o < layer.out; ++o)
+        layer.bias[j * layer.out + o] =
+            (*values)[(headAxis >= 0 ? j * strideOf(headAxis) : 0) +
+                      o * strideOf(outAxis)];
+    return true;
+  }
+
+  // value = layer(input) [+ bias]: Einsum with per-head weights, or a dense
+  // layer (hm.linear) seen as one head.
+  bool matchLayer(Value value, Layer &layer) {
+    value = skipLayout(value);
+    Value biasValue;
+    Operation *producer = value.getDefiningOp();
+    if (auto add = dyn_cast_or_null<AddOp>(producer)) {
+      for (auto [data, bias] : {std::pair(add.getLhs(), add.getRhs()),
+                                std::pair(add.getRhs(), add.getLhs())}) {
+        if (isConstant(bias) && !isConstant(data)) {
+          biasValue = bias;
+          producer = skipLayout(data).getDefiningOp();
+          break;
+        }
+      }
+    }
+    if (auto linear = dyn_cast_or_null<LinearOp>(producer)) {
+      auto weight = getConstantValues(linear.getWeight());
+      if (!weight)
+        return fail("dense hypernetwork weight is not a constant");
+      auto type = cast<RankedTensorType>(linear.getWeight().getType());
+      layer.heads = 1;
+      layer.in = type.getDimSize(0);
+      layer.out = type.getDimSize(1);
+      layer.weight.resize(layer.in * layer.out);
+      for (int64_t i = 0; i < layer.in; ++i)
+        for (int64_t o = 0; o < layer.out; ++o)
+          layer.weight[o * layer.in + i] = (*weight)[i * layer.out + o];
+      layer.input = linear.getInput();
+      if (linear.getBias()) {
+        if (biasValue)
+          return fail("dense hypernetwork layer has two biases");
+        biasValue = linear.getBias();
+      }
+      auto productType = cast<RankedTensorType>(linear.getType());
+      if (!biasValue)
+        return fail("hypernetwork layer has no bias");
+      return readBias(biasValue, productType, -1, productType.getRank() - 1,
+                      layer);
+    }
+    auto einsum = dyn_cast_or_null<EinsumOp>(producer);
+    if (!einsum || einsum.getInputs().size() != 2)
+      return fail("hypernetwork layer is neither an Einsum nor a dense layer");
+    Value data = einsum.getInputs()[0], weightValue = einsum.getInputs()[1];
+    auto [lhs, outTerm] = einsum.getEquation().split("->");
+    auto [dataTerm, weightTerm] = lhs.split(',');
+    if (isConstant(data)) {
+      std::swap(data, weightValue);
+      std::swap(dataTerm, weightTerm);
+    }
+    auto weight = getConstantValues(skipLayout(weightValue));
+    if (!weight || skipLayout(weightValue) != weightValue)
+      return fail("Einsum hypernetwork weight is not a constant");
+    // Classify the weight's letters: head (in all three terms), in
+    // (contracted), out (weight and result only).
+    char head = 0, in = 0, out = 0;
+    for (char c : weightTerm) {
+      bool inData = dataTerm.contains(c), inOut = outTerm.contains(c);
+      if (inData && inOut)
+        head = c;
+      else if (inData)
+        in = c;
+      else if (inOut)
+        out = c;
+    }
+    if (!in || !out || weightTerm.size() != (head ? 3u : 2u))
+      return fail("Einsum '" + einsum.getEquation().str() +
+                  "' is not a per-head dense layer");
+    auto wType = cast<RankedTensorType>(weightValue.getType());
+    auto dim = [&](char c) {
+      return c ? wType.getDimSize(weightTerm.find(c)) : int64_t(1);
+    };
+    layer.heads = dim(head);
+    layer.out = dim(out);
+    layer.in = dim(in);
+    std::vector<int64_t> strides(weightTerm.size());
+    int64_t s = 1;
+    for (int64_t i = static_cast<int64_t>(weightTerm.size()) - 1; i >= 0; --i) {
+      strides[i] = s;
+      s *= wType.getDimSize(i);
+    }
+    auto stride = [&](char c) {
+      return c ? strides[weightTerm.find(c)] : int64_t(0);
+    };
+    layer.weight.resize(layer.heads * layer.out * layer.in);
+    for (int64_t j = 0; j < layer.heads; ++j)
+      for (int64_t o = 0; o < layer.out; ++o)
+        for (int64_t i = 0; i < layer.in; ++i)
+          layer.weight[(j * layer.out + o) * layer.in + i] =
+              (*weight)[j * stride(head) + o * stride(out) + i * stride(in)];
+    layer.input = data;
+    if (!biasValue)
+      return fail("hypernetwork layer has no bias");
+    auto productType = cast<RankedTensorType>(einsum.getType());
+    return readBias(biasValue, productType,
+                    head ? static_cast<int64_t>(outTerm.find(head)) : -1,
+                    static_cast<int64_t>(outTerm.find(out)), layer);
+  }
+
+  bool matchHypernetwork(Value value, Value tokens, Hypernetwork &net) {
+    net.output = value;
+    Value inner = stripMask(skipLayout(value), tokens, net.mask);
+    if (!matchLayer(inner, net.second))
+      return false;
+    auto act = skipLayout(net.second.input).getDefiningOp<GeluOp>();
+    if (!act)
+      return fail("no GELU between the hypernetwork layers");
+    if (!matchLayer(act.getInput(), net.first))
+      return false;
+    if (net.first.heads != net.second.heads ||
+        net.first.out != net.second.in)
+      return fail("hypernetwork layers disagree on heads or hidden size");
+    return true;
+  }
+
+private:
+  Location loc;
+};
+
+// Whether `table` [.., L, d] holds P[n + offset] for n < L.
+bool isSinusoidTable(const std::vector<double> &table, int64_t rows,
+                     int64_t d, int64_t offset) {
+  for (int64_t n = 0; n < rows; ++n)
+    for (int64_t c = 0; c < d; ++c) {
+      double angle = (n + offset) *
+                     std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
+      double expected = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
+      if (std::abs(table[n * d + c] - expected) > kTableTolerance)
+        return false;
+    }
+  return true;
+}
+
+struct FuseHyperMixingPass
+    : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
+  using FuseHyperMixingBase::FuseHyperMixingBase;
+
+  void runOnOperation() override {
+    SmallVector<GeluOp> candidates;
+    getOperation().walk([&](GeluOp gelu) { candidates.push_back(gelu); });
+    for (GeluOp gelu : candidates)
+      if (gelu->getBlock())
+        tryFuse(gelu);
+  }
+
+  void remark(GeluOp gelu, const std::string &why) {
+    emitRemark(gelu.getLoc()) << "HyperMixing subgraph not fused: " << why;
+  }
+
+  void tryFuse(GeluOp gelu) {
+    // The mixing core: Z = gelu(product of two run-time tensors), consumed
+    // by a second product.
+    Operation *first = skipLayout(gelu.getInput()).getDefiningOp();
+    if (!first || !isa<MatMulOp, EinsumOp>(first) ||
+        first->getNumOperands() != 2 || isConstant(first->getOperand(0)) ||
+        isConstant(first->getOperand(1)))
+      return; // a hypernetwork's GELU or some other activation
+    Value z = followLayout(gelu.getOutput());
+    if (!z.hasOneUse() ||
+        !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()))
+      return remark(gelu, "the mixing GELU does not feed a second product");
+    Operation *second = *z.getUsers().begin();
+    Value w2Value = second->getOperand(0) == z ? second->getOperand(1)
+                                               : second->getOperand(0);
+
+    Matcher matcher(gelu.getLoc());
+    // Which operand of the first product is the hypernetwork output?
+    Value tokens, w1Value;
+    Hypernetwork net1, net2;
+    for (int i = 0; i < 2 && !tokens; ++i) {
+      Value candidate = skipLayout(first->getOperand(i));
+      Value other = skipLayout(first->getOperand(1 - i));
+      Matcher probe(gelu.getLoc());
+      Hypernetwork net;
+      if (probe.matchHypernetwork(candidate, other, net)) {
+        tokens = other;
+        w1Value = candidate;
+        net1 = net;
+      } else if (i == 1 && matcher.failure.empty()) {
+        matcher.failure = probe.failure;
+      }
+    }
+    if (!tokens)
+      return remark(gelu, "first hypernetwork: " + matcher.failure);
+    w2Value = skipLayout(w2Value);
+    bool tied = w2Value == w1Value;
+    if (!tied && !matcher.matchHypernetwork(w2Value, tokens, net2))
+      return remark(gelu, "second hypernetwork: " + matcher.failure);
+    if (tied)
+      net2 = net1;
+
+    // Tokens: x or x * mask.
+    Value mask;
+    Value x = stripMask(tokens, tokens, mask);
+    auto xType = dyn_cast<RankedTensorType>(x.getType());
+    if (!xType || xType.getRank() != 3 || !xType.getElementType().isF32() ||
+        ShapedType::isDynamic(xType.getDimSize(2)))
+      return remark(gelu, "the mixed tokens are not a float32 [B, N, d] "
+                          "tensor");
+    int64_t d = xType.getDimSize(2);
+    if (mask != net1.mask || mask != net2.mask)
+      return remark(gelu, "the tokens and both generated weights are not "
+                          "masked by one and the same mask");
+
+    // Hypernetwork input: tokens, or tokens + sinusoidal positions.
+    Value hyperInput = skipLayout(net1.first.input);
+    if (skipLayout(net2.first.input) != hyperInput)
+      return remark(gelu, "the hypernetworks read different inputs");
+    std::string positional = "none";
+    int64_t offset = 0;
+    Value table;
+    if (hyperInput != tokens) {
+      auto add = hyperInput.getDefiningOp<AddOp>();
+      Value pos = !add                          ? Value()
+                  : skipLayout(add.getLhs()) == tokens ? add.getRhs()
+                  : skipLayout(add.getRhs()) == tokens ? add.getLhs()
+                                                       : Value();
+      if (!pos)
+        return remark(gelu, "the hypernetwork input is neither the masked "
+                            "tokens nor tokens + positions");
+      Operation *slice = skipLayout(pos).getDefiningOp();
+      if (!isa_and_nonnull<SliceToDimOp>(slice) ||
+          !slice->getOperand(0).getDefiningOp<ConstantOp>())
+        return remark(gelu, "the positional term is not a prefix of a "
+                            "constant table");
+      Value stored = slice->getOperand(0);
+      auto values = getConstantValues(stored);
+      auto type = cast<RankedTensorType>(stored.getType());
+      if (!values || type.getShape().back() != d ||
+          type.getNumElements() % d != 0)
+        return remark(gelu, "the position table is not [L, d]");
+      int64_t rows = type.getNumElements() / d;
+      for (int64_t candidate : {0, 1})
+        if (positional == "none" &&
+            isSinusoidTable(*values, rows, d, candidate)) {
+          positional = "sinusoidal";
+          offset = candidate;
+        }
+      if (positional == "none")
+        return remark(gelu, "the position table is not sinusoidal");
+      OpBuilder builder(slice);
+      table = createFloat32Constant(builder, stored.getLoc(), {rows, d},
+                                    *values, "hm.positions");
+    }
+
+    // Output: the product back in [B, N, d], optionally layer-normalised.
+    Value y = followLayout(second->getResult(0));
+    if (y.getType() != x.getType())
+      return remark(gelu, "the mixed output is not laid out as the input");
+    Operation *root = y.getDefiningOp();
+    LayerNormOp norm;
+    if (y.hasOneUse())
+      if (auto candidate = dyn_cast<LayerNormOp>(*y.getUsers().begin()))
+        if (static_cast<int64_t>(candidate.getAxis()) == -1 &&
+            candidate.getGamma() && candidate.getBeta() &&
+            candidate.getGamma().getDefiningOp<ConstantOp>() &&
+            candidate.getBeta().getDefiningOp<ConstantOp>()) {
+          norm = candidate;
+          root = candidate;
+        }
+
+    int64_t heads = net1.first.heads;
+    if (d % heads != 0 || net1.first.in * heads != d ||
+        net2.first.heads != heads || net2.second.out != net1.second.out ||
+        net2.first.out != net1.first.out)
+      return remark(gelu, "hypernetwork shapes do not fit d = " +
+                              std::to_string(d) + " and " +
+                              std::to_string(heads) + " heads");
+
+    OpBuilder builder(root);
+    Location loc = root->getLoc();
+    int64_t f = net1.first.out, kh = net1.second.out, dh = d / heads;
+    auto weights = [&](const Hypernetwork &net, StringRef tag) {
+      std::string prefix = ("hm.hyper_mix." + tag).str();
+      return std::array<Value, 4>{
+          createFloat32Constant(builder, loc, {heads, f, dh}, net.first.weight,
+                                prefix + ".in_weight"),
+          createFloat32Constant(builder, loc, {heads, f}, net.first.bias,
+                                prefix + ".in_bias"),
+          createFloat32Constant(builder, loc, {heads, kh, f},
+                                net.second.weight, prefix + ".out_weight"),
+          createFloat32Constant(builder, loc, {heads, kh}, net.second.bias,
+                                prefix + ".out_bias")};
+    };
+    std::array<Value, 4> w1 = weights(net1, "hyper1");
+    std::array<Value, 4> w2 = tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
+    auto fused = builder.create<HyperMixOp>(
+        loc, x.getType(), x, mask, w1[0], w1[1], w1[2], w1[3], w2[0], w2[1],
+        w2[2], w2[3], norm ? norm.getGamma() : Value(),
+        norm ? norm.getBeta() : Value(), table,
+        builder.getI64IntegerAttr(heads), builder.getStringAttr(positional),
+        builder.getI64IntegerAttr(offset),
+        norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
+             : FloatAttr(),
+        builder.getStringAttr(algorithm));
+
+    // Commit only what the evaluator confirms.
+    Evaluator evaluator(getOperation(), /*seed=*/0x4d495845);
+    auto expected = evaluator.evaluate(root->getResult(0));
+    std::optional<HostArray> reference;
+    if (succeeded(expected))
+      reference = **expected;
+    auto actual = evaluator.evaluate(fused.getOutput());
+    double error = reference && succeeded(actual)
+                       ? relativeError(**actual, *reference)
+                       : INFINITY;
+    if (!(error <= kVerifyTolerance)) {
+      std::string why =
+          evaluator.error().empty()
+              ? "the matched candidate does not reproduce the subgraph "
+                "(relative error " +
+                    std::to_string(error) + " on random inputs)"
+              : "cannot check the candidate: " + evaluator.error();
+      fused->erase();
+      return remark(gelu, why);
+    }
+    root->getResult(0).replaceAllUsesWith(fused.getOutput());
+    emitRemark(loc) << "fused HyperMixing: heads = " << heads
+                    << ", d = " << d << ", k = " << kh * heads
+                    << (tied ? ", tied" : "") << (mask ? ", masked" : "")
+                    << ", positions " << positional;
+  }
+};
+
 } // namespace
 } // namespace hm

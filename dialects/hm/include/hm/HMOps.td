@@ -210,6 +210,11 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     LayerNorm. Weights: A [h, f, d/h], a [h, f], C [h, k/h, f], c [h, k/h].
     `tied` drops the second hypernetwork's operands (W_2 = W_1).
 
+    With `positional = "sinusoidal"`, P is computed from its formula; a
+    `position_table` [L, d] (the model's own stored table) supplies rows
+    below L exactly as the model rounded them, and rows from L on are
+    computed, so no length limit is inherited from the table.
+
     `algorithm` selects how the kernel runs: "two_phase" generates W_1 and
     W_2 on the fly; "reassociated" multiplies through the linear last
     hypernetwork layer first (exact algebra, different rounding).
@@ -225,6 +230,7 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     Optional<HM_FloatTensor>:$hyper2_out_bias,
     Optional<HM_FloatTensor>:$gamma,
     Optional<HM_FloatTensor>:$beta,
+    Optional<HM_FloatTensor>:$position_table,
     I64Attr:$heads,
     DefaultValuedAttr<StrAttr, "\"sinusoidal\"">:$positional,
     DefaultValuedAttr<I64Attr, "0">:$position_offset,
@@ -236,6 +242,7 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     `hyper1` `(` $hyper1_in_weight `,` $hyper1_in_bias `,` $hyper1_out_weight `,` $hyper1_out_bias `)`
     (`hyper2` `(` $hyper2_in_weight^ `,` $hyper2_in_bias `,` $hyper2_out_weight `,` $hyper2_out_bias `)`)?
     (`norm` `(` $gamma^ `,` $beta `)`)?
+    (`positions` `(` $position_table^ `)`)?
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -1,0 +1,500 @@
+//===- Evaluator.cpp - a float64 reference interpreter for hm -------------===//
+
+#include "hm/Evaluator.h"
+#include "hm/ConstantData.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+#include <numeric>
+
+using namespace mlir;
+
+namespace hm {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+int64_t product(const Shape &shape) {
+  return std::accumulate(shape.begin(), shape.end(), int64_t(1),
+                         std::multiplies<int64_t>());
+}
+
+Shape stridesOf(const Shape &shape) {
+  Shape strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / M_SQRT2)); }
+
+// Offset into `shape` (right-aligned, size-1 dims broadcast) of the output
+// position `index` of a tensor of rank index.size().
+int64_t broadcastOffset(const Shape &index, const Shape &shape) {
+  Shape strides = stridesOf(shape);
+  int64_t offset = 0, shift = static_cast<int64_t>(index.size()) -
+                              static_cast<int64_t>(shape.size());
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != 1)
+      offset += index[i + shift] * strides[i];
+  return offset;
+}
+
+void unravel(int64_t flat, const Shape &shape, Shape &index) {
+  index.resize(shape.size());
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
+    index[i] = flat % shape[i];
+    flat /= shape[i];
+  }
+}
+
+Shape broadcastShape(const Shape &a, const Shape &b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    out[rank - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+HostArray binary(const HostArray &a, const HostArray &b,
+                 double (*fn)(double, double)) {
+  HostArray out;
+  out.shape = broadcastShape(a.shape, b.shape);
+  out.data.resize(product(out.shape));
+  Shape index;
+  for (int64_t i = 0; i < out.size(); ++i) {
+    unravel(i, out.shape, index);
+    out.data[i] = fn(a.data[broadcastOffset(index, a.shape)],
+                     b.data[broadcastOffset(index, b.shape)]);
+  }
+  return out;
+}
+
+// Batched matrix product with broadcast batch dimensions.
+HostArray matmul(const HostArray &a, const HostArray &b) {
+  Shape batchA(a.shape.begin(), a.shape.end() - 2);
+  Shape batchB(b.shape.begin(), b.shape.end() - 2);
+  int64_t n = a.shape[a.shape.size() - 2], k = a.shape.back(),
+          m = b.shape.back();
+  HostArray out;
+  out.shape = broadcastShape(batchA, batchB);
+  Shape batch = out.shape;
+  out.shape.push_back(n);
+  out.shape.push_back(m);
+  out.data.assign(product(out.shape), 0.0);
+  Shape index;
+  for (int64_t t = 0; t < product(batch); ++t) {
+    unravel(t, batch, index);
+    const double *pa = a.data.data() + broadcastOffset(index, batchA) * n * k;
+    const double *pb = b.data.data() + broadcastOffset(index, batchB) * k * m;
+    double *po = out.data.data() + t * n * m;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < m; ++j)
+          po[i * m + j] += pa[i * k + p] * pb[p * m + j];
+  }
+  return out;
+}
+
+HostArray einsum(StringRef equation, ArrayRef<const HostArray *> inputs) {
+  auto [lhs, rhs] = equation.split("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  std::map<char, int64_t> extent;
+  for (auto [term, input] : llvm::zip(terms, inputs))
+    for (size_t i = 0; i < term.size(); ++i)
+      extent[term[i]] = std::max(extent[term[i]], input->shape[i]);
+  std::vector<char> letters;
+  for (auto &[c, e] : extent)
+    letters.push_back(c);
+  Shape loop;
+  for (char c : letters)
+    loop.push_back(extent[c]);
+  HostArray out;
+  for (char c : rhs)
+    out.shape.push_back(extent[c]);
+  out.data.assign(product(out.shape), 0.0);
+  Shape index;
+  auto offset = [&](StringRef term, const Shape &shape) {
+    Shape strides = stridesOf(shape);
+    int64_t off = 0;
+    for (size_t i = 0; i < term.size(); ++i) {
+      size_t l = std::find(letters.begin(), letters.end(), term[i]) -
+                 letters.begin();
+      if (shape[i] != 1)
+        off += index[l] * strides[i];
+    }
+    return off;
+  };
+  for (int64_t t = 0; t < product(loop); ++t) {
+    unravel(t, loop, index);
+    double v = 1.0;
+    for (auto [term, input] : llvm::zip(terms, inputs))
+      v *= input->data[offset(term, input->shape)];
+    out.data[offset(rhs, out.shape)] += v;
+  }
+  return out;
+}
+
+// Layer normalisation over the trailing dims from `axis`.
+HostArray layerNorm(const HostArray &x, const HostArray *gamma,
+                    const HostArray *beta, int64_t axis, double eps) {
+  Shape inner(x.shape.begin() + axis, x.shape.end());
+  int64_t width = product(inner), rows = x.size() / width;
+  HostArray out = x;
+  for (int64_t r = 0; r < rows; ++r) {
+    const double *row = x.data.data() + r * width;
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < width; ++i)
+      mean += row[i];
+    mean /= width;
+    for (int64_t i = 0; i < width; ++i)
+      var += (row[i] - mean) * (row[i] - mean);
+    var /= width;
+    double inv = 1.0 / std::sqrt(var + eps);
+    Shape index;
+    for (int64_t i = 0; i < width; ++i) {
+      unravel(i, inner, index);
+      double v = (row[i] - mean) * inv;
+      if (gamma)
+        v *= gamma->data[broadcastOffset(index, gamma->shape)];
+      if (beta)
+        v += beta->data[broadcastOffset(index, beta->shape)];
+      out.data[r * width + i] = v;
+    }
+  }
+  return out;
+}
+
+double sinusoid(int64_t n, int64_t c, int64_t d) {
+  double angle = n * std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
+  return c % 2 == 0 ? std::sin(angle) : std::cos(angle);
+}
+
+HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
+  const HostArray &x = *in[0];
+  int64_t batch = x.shape[0], n = x.shape[1], d = x.shape[2];
+  int64_t heads = op.getHeads(), dh = d / heads;
+  auto lookup = [&](Value v) -> const HostArray * {
+    if (!v)
+      return nullptr;
+    for (auto [operand, array] : llvm::zip(op->getOperands(), in))
+      if (operand == v)
+        return array;
+    return nullptr;
+  };
+  const HostArray *mask = lookup(op.getMask());
+  const HostArray *table = lookup(op.getPositionTable());
+  struct Net {
+    const HostArray *A, *a, *C, *c;
+  };
+  Net nets[2] = {{lookup(op.getHyper1InWeight()), lookup(op.getHyper1InBias()),
+                  lookup(op.getHyper1OutWeight()),
+                  lookup(op.getHyper1OutBias())},
+                 {}};
+  nets[1] = op.isTied() ? nets[0]
+                        : Net{lookup(op.getHyper2InWeight()),
+                              lookup(op.getHyper2InBias()),
+                              lookup(op.getHyper2OutWeight()),
+                              lookup(op.getHyper2OutBias())};
+  int64_t f = nets[0].A->shape[1], kh = nets[0].C->shape[1];
+  bool sinusoidal = op.getPositional() == "sinusoidal";
+  int64_t offset = op.getPositionOffset();
+
+  HostArray out;
+  out.shape = x.shape;
+  out.data.assign(x.size(), 0.0);
+  for (int64_t b = 0; b < batch; ++b) {
+    std::vector<double> m(n, 1.0), xm(n * d), h(n * d);
+    for (int64_t t = 0; t < n; ++t) {
+      if (mask)
+        m[t] = mask->data[b * n + t];
+      for (int64_t c = 0; c < d; ++c) {
+        xm[t * d + c] = m[t] * x.data[(b * n + t) * d + c];
+        double p = 0;
+        if (sinusoidal) {
+          int64_t pos = t + offset;
+          p = table && pos < table->shape[0] ? table->data[pos * d + c]
+                                             : sinusoid(pos, c, d);
+        }
+        h[t * d + c] = xm[t * d + c] + p;
+      }
+    }
+    for (int64_t j = 0; j < heads; ++j) {
+      std::vector<double> w[2];
+      for (int i = 0; i < 2; ++i) {
+        const Net &net = nets[i];
+        w[i].assign(n * kh, 0.0);
+        for (int64_t t = 0; t < n; ++t) {
+          std::vector<double> hid(f);
+          for (int64_t q = 0; q < f; ++q) {
+            double s = net.a->data[j * f + q];
+            for (int64_t e = 0; e < dh; ++e)
+              s += h[t * d + j * dh + e] * net.A->data[(j * f + q) * dh + e];
+            hid[q] = gelu(s);
+          }
+          for (int64_t k = 0; k < kh; ++k) {
+            double s = net.c->data[j * kh + k];
+            for (int64_t q = 0; q < f; ++q)
+              s += hid[q] * net.C->data[(j * kh + k) * f + q];
+            w[i][t * kh + k] = m[t] * s;
+          }
+        }
+      }
+      std::vector<double> z(kh * dh, 0.0);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t k = 0; k < kh; ++k)
+          for (int64_t e = 0; e < dh; ++e)
+            z[k * dh + e] += w[0][t * kh + k] * xm[t * d + j * dh + e];
+      for (double &v : z)
+        v = gelu(v);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t e = 0; e < dh; ++e) {
+          double s = 0;
+          for (int64_t k = 0; k < kh; ++k)
+            s += w[1][t * kh + k] * z[k * dh + e];
+          out.data[(b * n + t) * d + j * dh + e] = s;
+        }
+    }
+  }
+  if (op.hasLayerNorm())
+    out = layerNorm(out, lookup(op.getGamma()), lookup(op.getBeta()), 2,
+                    op.getLayerNormEpsilon()->convertToDouble());
+  return out;
+}
+
+} // namespace
+
+int64_t HostArray::size() const { return product(shape); }
+
+double relativeError(const HostArray &a, const HostArray &b) {
+  if (a.shape != b.shape)
+    return INFINITY;
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.data.size(); ++i) {
+    diff += (a.data[i] - b.data[i]) * (a.data[i] - b.data[i]);
+    norm += b.data[i] * b.data[i];
+  }
+  return norm == 0 ? std::sqrt(diff) : std::sqrt(diff / norm);
+}
+
+Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
+  // splitmix64: deterministic and good enough for test data.
+  uint64_t state = seed;
+  auto next = [&]() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+  };
+  // Distinct sizes expose dimensions that were confused with each other.
+  const int64_t sizes[] = {2, 5, 3, 7, 11, 13, 4, 6};
+  for (BlockArgument arg : func.getArguments()) {
+    auto dims = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims");
+    auto type = cast<RankedTensorType>(arg.getType());
+    HostArray array;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      auto symbol = dims ? dyn_cast<StringAttr>(dims[i]) : StringAttr();
+      if (symbol && !symbols.count(symbol.str()))
+        symbols[symbol.str()] = sizes[symbols.size() % 8];
+      array.shape.push_back(symbol ? symbols[symbol.str()]
+                                   : type.getDimSize(i));
+    }
+    array.data.resize(array.size());
+    Type element = type.getElementType();
+    for (double &v : array.data) {
+      double u = next();
+      v = element.isInteger(1)              ? (u < 0.3 ? 1.0 : 0.0)
+          : isa<IntegerType>(element)       ? std::floor(u * 10)
+                                            : 2.0 * u - 1.0;
+    }
+    values[arg] = std::move(array);
+  }
+}
+
+int64_t Evaluator::symbolValue(StringRef expression) {
+  SmallVector<StringRef> factors;
+  expression.split(factors, '*');
+  int64_t value = 1;
+  for (StringRef f : factors) {
+    int64_t v;
+    value *= f.getAsInteger(10, v) ? symbols[f.str()] : v;
+  }
+  return value;
+}
+
+FailureOr<const HostArray *> Evaluator::evaluate(Value value) {
+  auto it = values.find(value);
+  if (it != values.end())
+    return &it->second;
+  Operation *op = value.getDefiningOp();
+  if (!op) {
+    message = "a value without a defining op";
+    return failure();
+  }
+  for (Value operand : op->getOperands())
+    if (failed(evaluate(operand)))
+      return failure();
+  if (failed(evaluateOp(op)))
+    return failure();
+  return &values[value];
+}
+
+LogicalResult Evaluator::evaluateOp(Operation *op) {
+  SmallVector<const HostArray *> in;
+  for (Value operand : op->getOperands())
+    in.push_back(&values[operand]);
+  HostArray out;
+  auto unary = [&](double (*fn)(double)) {
+    out = *in[0];
+    for (double &v : out.data)
+      v = fn(v);
+  };
+  if (auto constant = dyn_cast<ConstantOp>(op)) {
+    auto data = getConstantValues(constant.getOutput());
+    if (!data) {
+      message = "unreadable constant";
+      return failure();
+    }
+    ArrayRef<int64_t> shape = constant.getType().getShape();
+    out.shape.assign(shape.begin(), shape.end());
+    out.data = std::move(*data);
+  } else if (isa<AddOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) { return a + b; });
+  } else if (isa<SubOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) { return a - b; });
+  } else if (isa<MulOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) { return a * b; });
+  } else if (isa<DivOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) { return a / b; });
+  } else if (isa<PowOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) {
+      return std::pow(a, b);
+    });
+  } else if (isa<ErfOp>(op)) {
+    unary([](double v) { return std::erf(v); });
+  } else if (isa<GeluOp>(op)) {
+    unary(gelu);
+  } else if (isa<NegOp>(op)) {
+    unary([](double v) { return -v; });
+  } else if (isa<SqrtOp>(op)) {
+    unary([](double v) { return std::sqrt(v); });
+  } else if (isa<NotOp>(op)) {
+    unary([](double v) { return v != 0 ? 0.0 : 1.0; });
+  } else if (auto castOp = dyn_cast<CastOp>(op)) {
+    Type element = castOp.getType().getElementType();
+    out = *in[0];
+    for (double &v : out.data)
+      v = element.isInteger(1)        ? (v != 0 ? 1.0 : 0.0)
+          : isa<IntegerType>(element) ? std::trunc(v)
+          : element.isF32()           ? static_cast<double>(static_cast<float>(v))
+                                      : v;
+  } else if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    out.data = in[0]->data;
+    for (Attribute a : reshape.getShape())
+      out.shape.push_back(isa<IntegerAttr>(a)
+                              ? cast<IntegerAttr>(a).getInt()
+                              : symbolValue(cast<StringAttr>(a).getValue()));
+    if (out.size() != in[0]->size()) {
+      message = "reshape element count mismatch";
+      return failure();
+    }
+  } else if (auto transpose = dyn_cast<TransposeOp>(op)) {
+    ArrayRef<int64_t> perm = transpose.getPerm();
+    for (int64_t p : perm)
+      out.shape.push_back(in[0]->shape[p]);
+    out.data.resize(in[0]->size());
+    Shape index, source(perm.size()), strides = stridesOf(in[0]->shape);
+    for (int64_t i = 0; i < out.size(); ++i) {
+      unravel(i, out.shape, index);
+      int64_t offset = 0;
+      for (size_t k = 0; k < perm.size(); ++k)
+        offset += index[k] * strides[perm[k]];
+      out.data[i] = in[0]->data[offset];
+    }
+  } else if (isa<SliceOp, SliceToDimOp>(op)) {
+    const HostArray &x = *in[0];
+    Shape starts(x.shape.size(), 0), ends = x.shape;
+    if (auto slice = dyn_cast<SliceOp>(op)) {
+      for (auto [axis, s, e] : llvm::zip(slice.getAxes(), slice.getStarts(),
+                                         slice.getEnds())) {
+        starts[axis] = s;
+        ends[axis] = e;
+      }
+    } else {
+      auto prefix = cast<SliceToDimOp>(op);
+      ends[prefix.getAxis()] = in[1]->shape[prefix.getReferenceAxis()];
+      if (ends[prefix.getAxis()] > x.shape[prefix.getAxis()]) {
+        message = "slice beyond the table";
+        return failure();
+      }
+    }
+    for (size_t i = 0; i < x.shape.size(); ++i)
+      out.shape.push_back(ends[i] - starts[i]);
+    out.data.resize(out.size());
+    Shape index, strides = stridesOf(x.shape);
+    for (int64_t i = 0; i < out.size(); ++i) {
+      unravel(i, out.shape, index);
+      int64_t offset = 0;
+      for (size_t k = 0; k < index.size(); ++k)
+        offset += (index[k] + starts[k]) * strides[k];
+      out.data[i] = x.data[offset];
+    }
+  } else if (isa<MatMulOp>(op)) {
+    out = matmul(*in[0], *in[1]);
+  } else if (auto linear = dyn_cast<LinearOp>(op)) {
+    HostArray x = *in[0];
+    int64_t k = x.shape.back();
+    x.shape = {x.size() / k, k};
+    out = matmul(x, *in[1]);
+    if (linear.getBias())
+      out = binary(out, *in[2], [](double a, double b) { return a + b; });
+    out.shape = in[0]->shape;
+    out.shape.back() = in[1]->shape[1];
+  } else if (auto ein = dyn_cast<EinsumOp>(op)) {
+    out = einsum(ein.getEquation(), in);
+  } else if (auto norm = dyn_cast<LayerNormOp>(op)) {
+    int64_t rank = static_cast<int64_t>(in[0]->shape.size());
+    int64_t axis = static_cast<int64_t>(norm.getAxis());
+    const HostArray *gamma = norm.getGamma() ? &values[norm.getGamma()] : nullptr;
+    const HostArray *beta = norm.getBeta() ? &values[norm.getBeta()] : nullptr;
+    out = layerNorm(*in[0], gamma, beta, axis < 0 ? axis + rank : axis,
+                    norm.getEpsilon().convertToDouble());
+  } else if (auto mean = dyn_cast<ReduceMeanOp>(op)) {
+    const HostArray &x = *in[0];
+    Shape kept = x.shape;
+    for (int64_t a : mean.getAxes())
+      kept[a < 0 ? a + x.shape.size() : a] = 1;
+    HostArray sum;
+    sum.shape = kept;
+    sum.data.assign(product(kept), 0.0);
+    Shape index;
+    for (int64_t i = 0; i < x.size(); ++i) {
+      unravel(i, x.shape, index);
+      sum.data[broadcastOffset(index, kept)] += x.data[i];
+    }
+    double count = static_cast<double>(x.size()) / sum.size();
+    for (double &v : sum.data)
+      v /= count;
+    out = std::move(sum);
+    if (!mean.getKeepdims()) {
+      out.shape.clear();
+      for (size_t i = 0; i < kept.size(); ++i)
+        if (!llvm::is_contained(mean.getAxes(), static_cast<int64_t>(i)))
+          out.shape.push_back(kept[i]);
+    }
+  } else if (auto mix = dyn_cast<HyperMixOp>(op)) {
+    out = hyperMix(mix, in);
+  } else {
+    message = ("no evaluation rule for " + op->getName().getStringRef()).str();
+    return failure();
+  }
+  values[op->getResult(0)] = std::move(out);
+  return success();
+}
+
+} // namespace hm

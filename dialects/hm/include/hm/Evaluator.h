@@ -1,0 +1,55 @@
+//===- Evaluator.h - a float64 reference interpreter for hm -----*- C++ -*-===//
+//
+// Evaluates hm values in double precision on small concrete inputs. The
+// fusion pass uses it to prove that a fused op computes what the subgraph it
+// replaces computes before committing to the rewrite.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HM_EVALUATOR_H
+#define HM_EVALUATOR_H
+
+#include "hm/HMDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hm {
+
+struct HostArray {
+  std::vector<int64_t> shape;
+  std::vector<double> data;
+  int64_t size() const;
+};
+
+class Evaluator {
+public:
+  // Binds every argument of `func` to seeded random data, with each dynamic
+  // dimension symbol (from the hm.dims argument attributes) set to a small
+  // distinct size.
+  Evaluator(mlir::func::FuncOp func, uint64_t seed);
+
+  // The value computed for `value`; failure (with a message) when an op on
+  // its path has no evaluation rule.
+  mlir::FailureOr<const HostArray *> evaluate(mlir::Value value);
+  const std::string &error() const { return message; }
+
+private:
+  mlir::LogicalResult evaluateOp(mlir::Operation *op);
+  int64_t symbolValue(llvm::StringRef expression);
+
+  std::map<std::string, int64_t> symbols;
+  llvm::DenseMap<mlir::Value, HostArray> values;
+  std::string message;
+};
+
+// Relative L2 distance ||a - b|| / ||b||.
+double relativeError(const HostArray &a, const HostArray &b);
+
+} // namespace hm
+
+#endif // HM_EVALUATOR_H
