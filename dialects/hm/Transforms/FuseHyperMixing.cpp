@@ -107,8 +107,8 @@ struct Hypernetwork {
 
 class Matcher {
 public:
-  explicit Matcher(Location loc) : loc(loc) {}
   std::string failure;
+  int layersMatched = 0; // how far the match got, to report the best probe
 
   bool fail(const std::string &why) {
     if (failure.empty())
@@ -254,6 +254,7 @@ public:
     Value inner = stripMask(skipLayout(value), tokens, net.mask);
     if (!matchLayer(inner, net.second))
       return false;
+    ++layersMatched;
     auto act = skipLayout(net.second.input).getDefiningOp<GeluOp>();
     if (!act)
       return fail("no GELU between the hypernetwork layers");
@@ -264,9 +265,6 @@ public:
       return fail("hypernetwork layers disagree on heads or hidden size");
     return true;
   }
-
-private:
-  Location loc;
 };
 
 // Whether `table` [.., L, d] holds P[n + offset] for n < L.
@@ -315,25 +313,27 @@ struct FuseHyperMixingPass
     Value w2Value = second->getOperand(0) == z ? second->getOperand(1)
                                                : second->getOperand(0);
 
-    Matcher matcher(gelu.getLoc());
-    // Which operand of the first product is the hypernetwork output?
+    // Which operand of the first product is the hypernetwork output? The
+    // probe that got furthest explains a failure best.
+    Matcher matcher, best;
+    best.layersMatched = -1;
     Value tokens, w1Value;
     Hypernetwork net1, net2;
     for (int i = 0; i < 2 && !tokens; ++i) {
       Value candidate = skipLayout(first->getOperand(i));
       Value other = skipLayout(first->getOperand(1 - i));
-      Matcher probe(gelu.getLoc());
+      Matcher probe;
       Hypernetwork net;
       if (probe.matchHypernetwork(candidate, other, net)) {
         tokens = other;
         w1Value = candidate;
         net1 = net;
-      } else if (i == 1 && matcher.failure.empty()) {
-        matcher.failure = probe.failure;
+      } else if (probe.layersMatched > best.layersMatched) {
+        best = probe;
       }
     }
     if (!tokens)
-      return remark(gelu, "first hypernetwork: " + matcher.failure);
+      return remark(gelu, "first hypernetwork: " + best.failure);
     w2Value = skipLayout(w2Value);
     bool tied = w2Value == w1Value;
     if (!tied && !matcher.matchHypernetwork(w2Value, tokens, net2))
@@ -359,8 +359,8 @@ struct FuseHyperMixingPass
     if (skipLayout(net2.first.input) != hyperInput)
       return remark(gelu, "the hypernetworks read different inputs");
     std::string positional = "none";
-    int64_t offset = 0;
-    Value table;
+    int64_t offset = 0, tableRows = 0;
+    std::vector<double> tableValues;
     if (hyperInput != tokens) {
       auto add = hyperInput.getDefiningOp<AddOp>();
       Value pos = !add                          ? Value()
@@ -390,9 +390,8 @@ struct FuseHyperMixingPass
         }
       if (positional == "none")
         return remark(gelu, "the position table is not sinusoidal");
-      OpBuilder builder(slice);
-      table = createFloat32Constant(builder, stored.getLoc(), {rows, d},
-                                    *values, "hm.positions");
+      tableValues = std::move(*values);
+      tableRows = rows;
     }
 
     // Output: the product back in [B, N, d], optionally layer-normalised.
@@ -419,20 +418,27 @@ struct FuseHyperMixingPass
                               std::to_string(d) + " and " +
                               std::to_string(heads) + " heads");
 
+    // New weights in canonical layout, erased again if the check fails.
     OpBuilder builder(root);
     Location loc = root->getLoc();
+    SmallVector<Operation *> created;
+    auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
+                        const std::string &name) -> Value {
+      created.push_back(
+          createFloat32Constant(builder, loc, shape, values, name));
+      return created.back()->getResult(0);
+    };
+    Value table;
+    if (tableRows)
+      table = constant({tableRows, d}, tableValues, "hm.positions");
     int64_t f = net1.first.out, kh = net1.second.out, dh = d / heads;
     auto weights = [&](const Hypernetwork &net, StringRef tag) {
       std::string prefix = ("hm.hyper_mix." + tag).str();
       return std::array<Value, 4>{
-          createFloat32Constant(builder, loc, {heads, f, dh}, net.first.weight,
-                                prefix + ".in_weight"),
-          createFloat32Constant(builder, loc, {heads, f}, net.first.bias,
-                                prefix + ".in_bias"),
-          createFloat32Constant(builder, loc, {heads, kh, f},
-                                net.second.weight, prefix + ".out_weight"),
-          createFloat32Constant(builder, loc, {heads, kh}, net.second.bias,
-                                prefix + ".out_bias")};
+          constant({heads, f, dh}, net.first.weight, prefix + ".in_weight"),
+          constant({heads, f}, net.first.bias, prefix + ".in_bias"),
+          constant({heads, kh, f}, net.second.weight, prefix + ".out_weight"),
+          constant({heads, kh}, net.second.bias, prefix + ".out_bias")};
     };
     std::array<Value, 4> w1 = weights(net1, "hyper1");
     std::array<Value, 4> w2 = tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
@@ -464,6 +470,8 @@ struct FuseHyperMixingPass
                     std::to_string(error) + " on random inputs)"
               : "cannot check the candidate: " + evaluator.error();
       fused->erase();
+      for (Operation *op : created)
+        op->erase();
       return remark(gelu, why);
     }
     root->getResult(0).replaceAllUsesWith(fused.getOutput());

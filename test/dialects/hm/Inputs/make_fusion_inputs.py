@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""Regenerates the fusion pass's lit inputs: small HyperMixing layers exported
+by torch.onnx in each form the pass must recognise, imported with
+`hmc compile --emit=mlir --print-weights`.
+
+  /usr/bin/python3 make_fusion_inputs.py --hmc build/bin/hmc
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "..", "..", "e2e"))
+import export_models  # noqa: E402
+
+# name -> (configuration, opset); tiny sizes keep the files readable.
+FORMS = {
+    "einsum-heads-mask-op17": (dict(impl="a", d=8, k=8, heads=2, mask=True), 17),
+    "einsum-heads-mask-op14": (dict(impl="a", d=8, k=8, heads=2, mask=True), 14),
+    "einsum-heads-nomask-op17": (dict(impl="a", d=8, k=8, heads=2, mask=False), 17),
+    "matmul-single-head-mask-op14": (
+        dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True), 14),
+    "matmul-single-head-tied-op17": (
+        dict(impl="b", d=6, k=4, hidden=5, mask=True, tied=True, layer_norm=True), 17),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hmc", required=True)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (config, opset) in FORMS.items():
+            config = dict(config, opset=opset, max_len=12, seed=11)
+            model = os.path.join(tmp, name + ".onnx")
+            export_models.export(config, model)
+            text = subprocess.run(
+                [args.hmc, "compile", model, "--emit=mlir", "--print-weights"],
+                check=True, capture_output=True, text=True).stdout
+            with open(os.path.join(here, name + ".mlir"), "w") as f:
+                f.write(text.replace(tmp + "/", ""))
+            print("wrote", name + ".mlir")
+
+
+if __name__ == "__main__":
+    main()

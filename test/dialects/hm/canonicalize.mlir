@@ -1,0 +1,86 @@
+// RUN: hmc-opt %s --hm-canonicalize | FileCheck %s
+
+// torch.onnx's GELU: x * (1 + erf(x / sqrt 2)) * 0.5.
+// CHECK-LABEL: func.func @gelu_from_erf
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
+// CHECK-NEXT: %[[G:.*]] = hm.gelu %[[X]] : tensor<?x8xf32>
+// CHECK-NEXT: return %[[G]]
+func.func @gelu_from_erf(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %sqrt2 = hm.constant dense<1.41421354> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.div %x, %sqrt2 : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %1 = hm.erf %0 : tensor<?x8xf32>
+  %2 = hm.add %1, %one : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %3 = hm.mul %x, %2 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %4 = hm.mul %3, %half : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  return %4 : tensor<?x8xf32>
+}
+
+// The other association: (0.5 * x) * (1 + erf(x * 0.7071)).
+// CHECK-LABEL: func.func @gelu_half_first
+// CHECK-NEXT: hm.gelu
+// CHECK-NEXT: return
+func.func @gelu_half_first(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %rsqrt2 = hm.constant dense<0.707106769> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.mul %x, %rsqrt2 : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %1 = hm.erf %0 : tensor<?x8xf32>
+  %2 = hm.add %one, %1 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %3 = hm.mul %half, %x : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %4 = hm.mul %3, %2 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %4 : tensor<?x8xf32>
+}
+
+// Not a GELU: the erf argument is scaled by 2, so nothing changes.
+// CHECK-LABEL: func.func @not_gelu
+// CHECK-NOT: hm.gelu
+// CHECK: hm.erf
+func.func @not_gelu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %two = hm.constant dense<2.0> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.div %x, %two : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %1 = hm.erf %0 : tensor<?x8xf32>
+  %2 = hm.add %1, %one : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %3 = hm.mul %x, %2 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %4 = hm.mul %3, %half : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  return %4 : tensor<?x8xf32>
+}
+
+// The opset <= 16 LayerNorm decomposition.
+// CHECK-LABEL: func.func @layer_norm_from_parts
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x4xf32>)
+// CHECK-DAG: %[[G:.*]] = hm.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]>
+// CHECK-DAG: %[[B:.*]] = hm.constant dense<[5.000000e-01, 0.000000e+00, -5.000000e-01, 1.000000e+00]>
+// CHECK: %[[N:.*]] = hm.layer_norm %[[X]] scale %[[G]] bias %[[B]] {epsilon = 9.9999997473787516E-6 : f64}
+// CHECK-NEXT: return %[[N]]
+func.func @layer_norm_from_parts(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
+  %mean = hm.reduce_mean %x {axes = array<i64: 2>} : tensor<?x?x4xf32> -> tensor<?x?x1xf32>
+  %d = hm.sub %x, %mean : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %two = hm.constant dense<2.0> : tensor<f32>
+  %sq = hm.pow %d, %two : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+  %var = hm.reduce_mean %sq {axes = array<i64: 2>} : tensor<?x?x4xf32> -> tensor<?x?x1xf32>
+  %eps = hm.constant dense<9.99999974E-6> : tensor<f32>
+  %ve = hm.add %var, %eps : tensor<?x?x1xf32>, tensor<f32> -> tensor<?x?x1xf32>
+  %sd = hm.sqrt %ve : tensor<?x?x1xf32>
+  %n = hm.div %d, %sd : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %g = hm.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %s = hm.mul %n, %g : tensor<?x?x4xf32>, tensor<4xf32> -> tensor<?x?x4xf32>
+  %b = hm.constant dense<[0.5, 0.0, -0.5, 1.0]> : tensor<4xf32>
+  %y = hm.add %s, %b : tensor<?x?x4xf32>, tensor<4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// A dense layer's bias add joins the layer (torch puts the bias first).
+// CHECK-LABEL: func.func @linear_bias
+// CHECK: %[[L:.*]] = hm.linear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+// CHECK-NEXT: return %[[L]]
+func.func @linear_bias(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
+  %w = hm.constant dense<0.5> : tensor<8x4xf32>
+  %b = hm.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %0 = hm.linear %x, %w : (tensor<?x?x8xf32>, tensor<8x4xf32>) -> tensor<?x?x4xf32>
+  %1 = hm.add %b, %0 : tensor<4xf32>, tensor<?x?x4xf32> -> tensor<?x?x4xf32>
+  return %1 : tensor<?x?x4xf32>
+}

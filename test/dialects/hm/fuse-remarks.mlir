@@ -1,0 +1,64 @@
+// A near-miss stays unfused and the pass says which check failed.
+// RUN: hmc-opt %s --hm-fuse-hypermixing --split-input-file --verify-diagnostics | FileCheck %s
+
+// The hypernetwork has no nonlinearity between its two layers.
+// CHECK-LABEL: func.func @no_hidden_gelu
+// CHECK-NOT: hm.hyper_mix
+func.func @no_hidden_gelu(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<0.5> : tensor<4x3xf32>
+  %b1 = hm.constant dense<0.1> : tensor<3xf32>
+  %w2 = hm.constant dense<0.25> : tensor<3x2xf32>
+  %b2 = hm.constant dense<0.2> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %w = hm.linear %h, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: first hypernetwork: no GELU between the hypernetwork layers}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// With the GELU in place the same graph fuses (no positions, no mask).
+// CHECK-LABEL: func.func @fuses
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "reassociated", heads = 1 : i64, positional = "none"}
+func.func @fuses(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, positions none}}
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The second product mixes with the transposed Z: the shapes line up only
+// because d = k, and the float64 check rejects it.
+// CHECK-LABEL: func.func @wrong_orientation
+// CHECK-NOT: hm.hyper_mix
+func.func @wrong_orientation(%x: tensor<?x?x2xf32> {hm.dims = ["B", "N", 2]}) -> tensor<?x?x2xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1]]> : tensor<2x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x2xf32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x2xf32> -> tensor<?x2x2xf32>
+  // expected-remark @+1 {{the matched candidate does not reproduce the subgraph}}
+  %z = hm.gelu %s : tensor<?x2x2xf32>
+  %zt = hm.transpose %z {perm = array<i64: 0, 2, 1>} : tensor<?x2x2xf32> -> tensor<?x2x2xf32>
+  %y = hm.matmul %w, %zt : tensor<?x?x2xf32>, tensor<?x2x2xf32> -> tensor<?x?x2xf32>
+  return %y : tensor<?x?x2xf32>
+}

@@ -1,0 +1,95 @@
+// RUN: hmc-opt %s -split-input-file -verify-diagnostics
+
+func.func @broadcast(%a: tensor<4x3xf32>, %b: tensor<5xf32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{operand shapes [4, 3] and [5] do not broadcast}}
+  %0 = hm.add %a, %b : tensor<4x3xf32>, tensor<5xf32> -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @element_types(%a: tensor<4xf32>, %b: tensor<4xf64>) -> tensor<4xf32> {
+  // expected-error @+1 {{operand element types differ: 'f32' vs 'f64'}}
+  %0 = hm.mul %a, %b : tensor<4xf32>, tensor<4xf64> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @linear(%x: tensor<?x6xf32>) -> tensor<?x4xf32> {
+  %w = hm.constant dense<1.0> : tensor<8x4xf32>
+  // expected-error @+1 {{input features 6 differ from weight rows 8}}
+  %0 = hm.linear %x, %w : (tensor<?x6xf32>, tensor<8x4xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @transpose(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{perm is not a permutation of 0..1}}
+  %0 = hm.transpose %x {perm = array<i64: 0, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @reshape(%x: tensor<2x3xf32>) -> tensor<7xf32> {
+  // expected-error @+1 {{cannot reshape [2, 3] (6 elements) to [7] (7 elements)}}
+  %0 = hm.reshape %x {shape = [7]} : tensor<2x3xf32> -> tensor<7xf32>
+  return %0 : tensor<7xf32>
+}
+
+// -----
+
+func.func @reshape_symbolic(%x: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{shape entry 1 is symbolic but the result dim is static}}
+  %0 = hm.reshape %x {shape = ["B", "N"]} : tensor<?x3xf32> -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @heads(%x: tensor<?x?x10xf32>) -> tensor<?x?x10xf32> {
+  %A = hm.constant dense<0.1> : tensor<3x3x3xf32>
+  %a = hm.constant dense<0.1> : tensor<3x3xf32>
+  // expected-error @+1 {{d = 10 is not divisible by heads = 3}}
+  %y = hm.hyper_mix %x hyper1(%A, %a, %A, %a) {heads = 3} : (tensor<?x?x10xf32>, tensor<3x3x3xf32>, tensor<3x3xf32>, tensor<3x3x3xf32>, tensor<3x3xf32>) -> tensor<?x?x10xf32>
+  return %y : tensor<?x?x10xf32>
+}
+
+// -----
+
+func.func @hypernetwork_shape(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x7xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{hypernetwork 1 input weight must have shape [2, 8, 8], got [2, 8, 7]}}
+  %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) {heads = 2} : (tensor<?x?x16xf32>, tensor<2x8x7xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @norm_epsilon(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  %g = hm.constant dense<1.0> : tensor<16xf32>
+  // expected-error @+1 {{layer_norm_epsilon must be set exactly when the norm(gamma, beta) operands are present}}
+  %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) norm(%g, %g) {heads = 2} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @positional(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{positional must be "none" or "sinusoidal", got "learned"}}
+  %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) {heads = 2, positional = "learned"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}

@@ -1,0 +1,83 @@
+// RUN: hmc-opt %s | FileCheck %s
+// RUN: hmc-opt %s | hmc-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi1>) -> tensor<?x?x8xf32> {
+  // CHECK: hm.constant dense<5.000000e-01> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  // CHECK: hm.add %{{.*}}, %{{.*}} : tensor<?x?x8xf32>, tensor<f32> -> tensor<?x?x8xf32>
+  %0 = hm.add %x, %half : tensor<?x?x8xf32>, tensor<f32> -> tensor<?x?x8xf32>
+  %1 = hm.sub %0, %x : tensor<?x?x8xf32>, tensor<?x?x8xf32> -> tensor<?x?x8xf32>
+  %2 = hm.mul %1, %x : tensor<?x?x8xf32>, tensor<?x?x8xf32> -> tensor<?x?x8xf32>
+  %3 = hm.div %2, %half : tensor<?x?x8xf32>, tensor<f32> -> tensor<?x?x8xf32>
+  // CHECK: hm.erf %{{.*}} : tensor<?x?x8xf32>
+  %4 = hm.erf %3 : tensor<?x?x8xf32>
+  // CHECK: hm.gelu %{{.*}} : tensor<?x?x8xf32>
+  %5 = hm.gelu %4 : tensor<?x?x8xf32>
+  // CHECK: hm.not %{{.*}} : tensor<?x?xi1>
+  %6 = hm.not %m : tensor<?x?xi1>
+  // CHECK: hm.cast %{{.*}} : tensor<?x?xi1> -> tensor<?x?xf32>
+  %7 = hm.cast %6 : tensor<?x?xi1> -> tensor<?x?xf32>
+  // CHECK: hm.reshape %{{.*}} {shape = ["B", "N", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %8 = hm.reshape %7 {shape = ["B", "N", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %9 = hm.mul %5, %8 : tensor<?x?x8xf32>, tensor<?x?x1xf32> -> tensor<?x?x8xf32>
+  return %9 : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @dense
+func.func @dense(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
+  %w = hm.constant dense<1.0> : tensor<8x4xf32>
+  %b = hm.constant dense<0.5> : tensor<4xf32>
+  // CHECK: hm.linear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %0 = hm.linear %x, %w, %b : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  // CHECK: hm.transpose %{{.*}} {perm = array<i64: 0, 2, 1>}
+  %1 = hm.transpose %0 {perm = array<i64: 0, 2, 1>} : tensor<?x?x4xf32> -> tensor<?x4x?xf32>
+  // CHECK: hm.matmul
+  %2 = hm.matmul %1, %x : tensor<?x4x?xf32>, tensor<?x?x8xf32> -> tensor<?x4x8xf32>
+  %g = hm.constant dense<1.0> : tensor<8xf32>
+  // CHECK: hm.layer_norm %{{.*}} scale %{{.*}} bias %{{.*}} {epsilon = 1.000000e-05 : f64}
+  %3 = hm.layer_norm %x scale %g bias %g {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  // CHECK: hm.einsum "bnd,de->bne"
+  %4 = hm.einsum "bnd,de->bne" %3, %w : (tensor<?x?x8xf32>, tensor<8x4xf32>) -> tensor<?x?x4xf32>
+  // CHECK: hm.reduce_mean %{{.*}} {axes = array<i64: 2>}
+  %5 = hm.reduce_mean %3 {axes = array<i64: 2>} : tensor<?x?x8xf32> -> tensor<?x?x1xf32>
+  return %3 : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @weights_as_resources
+func.func @weights_as_resources() -> tensor<2x2xf32> {
+  // CHECK: hm.constant dense_resource<w0> : tensor<2x2xf32>
+  %w = hm.constant dense_resource<w0> : tensor<2x2xf32>
+  return %w : tensor<2x2xf32>
+}
+
+// CHECK-LABEL: func.func @positions
+func.func @positions(%x: tensor<?x?x8xf32>) -> tensor<1x?x8xf32> {
+  %table = hm.constant dense<0.25> : tensor<1x16x8xf32>
+  // CHECK: hm.slice_to_dim %{{.*}}, %{{.*}} {axis = 1 : i64, reference_axis = 1 : i64}
+  %p = hm.slice_to_dim %table, %x {axis = 1 : i64, reference_axis = 1 : i64} : (tensor<1x16x8xf32>, tensor<?x?x8xf32>) -> tensor<1x?x8xf32>
+  return %p : tensor<1x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @hyper_mix
+func.func @hyper_mix(%x: tensor<?x?x16xf32>, %m: tensor<?x?xf32>) -> (tensor<?x?x16xf32>, tensor<?x?x16xf32>) {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.2> : tensor<2x8xf32>
+  %C = hm.constant dense<0.3> : tensor<2x12x8xf32>
+  %c = hm.constant dense<0.4> : tensor<2x12xf32>
+  %g = hm.constant dense<1.0> : tensor<16xf32>
+  %t = hm.constant dense<0.0> : tensor<32x16xf32>
+  // CHECK: hm.hyper_mix %{{.*}} mask %{{.*}} hyper1(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) norm(%{{.*}}, %{{.*}}) positions(%{{.*}}) {heads = 2 : i64, layer_norm_epsilon = 1.000000e-05 : f64}
+  %y = hm.hyper_mix %x mask %m hyper1(%A, %a, %C, %c) norm(%g, %g) positions(%t) {heads = 2, layer_norm_epsilon = 1.0e-5 : f64} : (tensor<?x?x16xf32>, tensor<?x?xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>, tensor<16xf32>, tensor<16xf32>, tensor<32x16xf32>) -> tensor<?x?x16xf32>
+  // CHECK: hm.hyper_mix %{{.*}} hyper1({{.*}}) hyper2({{.*}}) {algorithm = "reassociated", heads = 2 : i64, positional = "none"}
+  %z = hm.hyper_mix %x hyper1(%A, %a, %C, %c) hyper2(%A, %a, %C, %c) {heads = 2, positional = "none", algorithm = "reassociated"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>) -> tensor<?x?x16xf32>
+  return %y, %z : tensor<?x?x16xf32>, tensor<?x?x16xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w0: "0x040000000000803F000000400000404000008040"
+    }
+  }
+#-}
