@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Small hand-built ONNX models for the importer's lit tests.
+
+  make_onnx.py KIND OUT.onnx
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def tensor(name, shape, elem=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def save(graph, path, opset=17, **kwargs):
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.save(model, path, **kwargs)
+
+
+def unsupported(path):
+    nodes = [
+        helper.make_node("Det", ["x"], ["d1"], name="det_a"),
+        helper.make_node("Det", ["x"], ["d2"], name="det_b"),
+        helper.make_node("Add", ["d1", "d2"], ["s"], name="add"),
+        helper.make_node("HardSwish", ["s"], ["y"], name="swish"),
+    ]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3, 3])], [tensor("y", ["B"])])
+    save(graph, path)
+
+
+def external(path):
+    rng = np.random.default_rng(3)
+    w = numpy_helper.from_array(rng.standard_normal((8, 4)).astype(np.float32), "w")
+    b = numpy_helper.from_array(rng.standard_normal((4,)).astype(np.float32), "b")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["t"], name="mm"),
+             helper.make_node("Add", ["t", "b"], ["y"], name="add")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["batch", "seq", 8])],
+                              [tensor("y", ["batch", "seq", 4])], initializer=[w, b])
+    save(graph, path, save_as_external_data=True, all_tensors_to_one_file=True,
+         location=os.path.basename(path) + ".data", size_threshold=0)
+
+
+def unify(path):
+    # x and mask name their dimensions differently; the Mul shows they agree.
+    nodes = [helper.make_node("Unsqueeze", ["mask", "axis"], ["m3"], name="unsq"),
+             helper.make_node("Mul", ["x", "m3"], ["xm"], name="mul"),
+             helper.make_node("Shape", ["xm"], ["shape"], name="shape"),
+             helper.make_node("Reshape", ["xm", "shape"], ["y"], name="reshape")]
+    axis = numpy_helper.from_array(np.array([-1], dtype=np.int64), "axis")
+    graph = helper.make_graph(nodes, "g",
+                              [tensor("x", ["batch", "len", 6]), tensor("mask", ["mask_dim0", "mask_dim1"])],
+                              [tensor("y", ["batch", "len", 6])], initializer=[axis])
+    save(graph, path)
+
+
+def gelu20(path):
+    nodes = [helper.make_node("Gelu", ["x"], ["y"], name="gelu")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["N", 5])], [tensor("y", ["N", 5])])
+    save(graph, path, opset=20)
+
+
+def old_opset(path):
+    nodes = [helper.make_node("Identity", ["x"], ["y"], name="id")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", [2])], [tensor("y", [2])])
+    save(graph, path, opset=11)
+
+
+def missing_external(path):
+    external(path)
+    os.remove(path + ".data")
+
+
+KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
+                                 missing_external)}
+
+if __name__ == "__main__":
+    KINDS[sys.argv[1]](sys.argv[2])
