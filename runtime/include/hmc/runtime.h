@@ -69,6 +69,15 @@ typedef struct hmcrt_model_desc {
 
 typedef struct hmcrt_handle hmcrt_handle;
 
+/* options == NULL means defaults. Weights: the embedded blob if the model has
+ * one (then weights_path must be NULL), else the file weights_path, else
+ * NAME.weights.bin in the folder of the shared object holding the model;
+ * the file is mapped read-only and must be exactly weights_size bytes.
+ *
+ * run, output_shapes and set_num_threads on a handle that another thread is
+ * using return HMC_ERROR_BUSY; hmcrt_last_error(handle) then gives the
+ * refused thread its own message. Temporaries are laid out per run from the
+ * kernels' use ranges, in an arena that only grows. */
 hmc_status hmcrt_create(const hmcrt_model_desc *model,
                         const hmc_create_options *options,
                         hmcrt_handle **out);

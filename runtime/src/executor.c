@@ -1,0 +1,743 @@
+/* The executor: checks a call against the model tables, binds the dynamic
+ * symbols, lays out temporaries in the arena and calls the kernels in order.
+ *
+ * Nothing on the run path allocates: the halide_buffer_t array, the kernel
+ * argument vectors and the symbol scratch are built once in create, and the
+ * arena only grows when a larger shape arrives. */
+#include <HalideRuntime.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hmc/runtime.h"
+#include "pool.h"
+#include "weights.h"
+
+#define ERROR_SIZE 1024
+#define KERNEL_ERROR_SIZE 768
+#define ARENA_ALIGN 64
+#define MAX_THREADS 1024
+
+/* The user_context every kernel receives: where its parallel loops run and
+ * where Halide's error handler leaves the message. */
+typedef struct run_context {
+  hmcrt_pool *pool;
+  atomic_flag error_taken; /* the first message of a run wins */
+  char error[KERNEL_ERROR_SIZE];
+} run_context;
+
+struct hmcrt_handle {
+  const hmcrt_model_desc *model;
+  atomic_bool busy;
+  hmcrt_pool *pool;
+  const uint8_t *weights;
+  hmcrt_weights_map weights_map;
+
+  /* Symbol binding of the current call; source is input * HMC_MAX_RANK + dim
+   * of the dimension that bound the symbol, or -1. */
+  int64_t *symbol_value;
+  int32_t *symbol_source;
+
+  /* Per buffer. */
+  halide_buffer_t *hbuf;
+  halide_dimension_t *hdim;
+  size_t *bytes;
+  int32_t *first_use; /* kernel index, -1 if no kernel uses the buffer */
+  int32_t *last_use;
+  size_t *offset; /* temporaries: byte offset in the arena */
+
+  /* Temporaries used by some kernel, ordered by first use, and the planner's
+   * scratch list of placed ones ordered by offset. */
+  int32_t num_temps;
+  int32_t *temps;
+  int32_t *placed;
+
+  uint8_t *arena;
+  size_t arena_size;
+
+  void **kernel_args; /* per kernel: &ctx_ptr, then its buffers */
+  run_context ctx;
+  void *ctx_ptr;
+  char error[ERROR_SIZE];
+};
+
+/* Messages of calls without a handle, and of calls refused as BUSY (the
+ * handle's own message belongs to the thread running it). */
+static _Thread_local char tls_error[ERROR_SIZE];
+static _Thread_local const hmcrt_handle *tls_busy_handle;
+
+/* Host pointer of empty buffers: Halide treats a NULL host as a bounds
+ * query, never as data. */
+static _Alignas(ARENA_ALIGN) uint8_t empty_storage[ARENA_ALIGN];
+
+static hmc_status fail(hmcrt_handle *h, hmc_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static hmc_status fail(hmcrt_handle *h, hmc_status status, const char *fmt,
+                       ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(h ? h->error : tls_error, ERROR_SIZE, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+/* ---- Halide hooks ------------------------------------------------------ */
+
+static int do_par_for(void *user_context, halide_task_t task, int min, int size,
+                      uint8_t *closure) {
+  run_context *ctx = user_context;
+  return hmcrt_pool_par_for(ctx ? ctx->pool : NULL, user_context, task, min,
+                            size, closure);
+}
+
+static void error_handler(void *user_context, const char *msg) {
+  run_context *ctx = user_context;
+  /* Without a run there is nobody to tell; the default handler would print
+   * (and for some targets abort), which a library must not do. */
+  if (!ctx || atomic_flag_test_and_set(&ctx->error_taken))
+    return;
+  snprintf(ctx->error, sizeof(ctx->error), "%s", msg);
+  size_t n = strlen(ctx->error);
+  while (n > 0 && (ctx->error[n - 1] == '\n' || ctx->error[n - 1] == ' '))
+    ctx->error[--n] = '\0';
+}
+
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void install_hooks(void) {
+  halide_set_custom_do_par_for(do_par_for);
+  halide_set_error_handler(error_handler);
+}
+
+/* ---- Model checks ------------------------------------------------------ */
+
+static int valid_dtype(hmc_dtype dtype) { return hmcrt_dtype_size(dtype) != 0; }
+
+static hmc_status check_buffer_desc(const hmcrt_model_desc *m, int32_t i) {
+  const hmcrt_buffer_desc *b = &m->buffers[i];
+  const hmc_library_v1 *lib = m->library;
+  if (!valid_dtype(b->dtype) || b->rank < 0 || b->rank > HMC_MAX_RANK)
+    return fail(NULL, HMC_ERROR_INTERNAL,
+                "invalid model: buffer %d has dtype %d, rank %d", i, b->dtype,
+                b->rank);
+  for (int32_t d = 0; d < b->rank; d++) {
+    const hmcrt_dim *dim = &b->shape[d];
+    if (dim->symbol >= m->num_symbols || (dim->symbol < 0 && dim->value < 0))
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: buffer %d dimension %d is symbol %d, value "
+                  "%lld",
+                  i, d, dim->symbol, (long long)dim->value);
+  }
+  switch (b->storage) {
+  case HMCRT_INPUT:
+  case HMCRT_OUTPUT: {
+    int is_input = b->storage == HMCRT_INPUT;
+    int32_t count = is_input ? lib->num_inputs : lib->num_outputs;
+    const int32_t *list = is_input ? m->input_buffers : m->output_buffers;
+    if (b->io_index < 0 || b->io_index >= count || list[b->io_index] != i)
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: buffer %d has io_index %d", i, b->io_index);
+    return HMC_OK;
+  }
+  case HMCRT_WEIGHT: {
+    uint64_t bytes = hmcrt_dtype_size(b->dtype);
+    for (int32_t d = 0; d < b->rank; d++) {
+      if (b->shape[d].symbol >= 0)
+        return fail(NULL, HMC_ERROR_INTERNAL,
+                    "invalid model: weight '%s' has a dynamic dimension",
+                    b->name);
+      uint64_t v = (uint64_t)b->shape[d].value;
+      bytes = v != 0 && bytes > UINT64_MAX / v ? UINT64_MAX : bytes * v;
+    }
+    if (b->weight_offset > m->weights_size ||
+        bytes > m->weights_size - b->weight_offset)
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: weight '%s' (%llu bytes at %llu) lies "
+                  "outside the %llu-byte weights blob",
+                  b->name, (unsigned long long)bytes,
+                  (unsigned long long)b->weight_offset,
+                  (unsigned long long)m->weights_size);
+    return HMC_OK;
+  }
+  case HMCRT_TEMP:
+    return HMC_OK;
+  }
+  return fail(NULL, HMC_ERROR_INTERNAL,
+              "invalid model: buffer %d has storage %d", i, b->storage);
+}
+
+static hmc_status check_io_list(const hmcrt_model_desc *m, int32_t count,
+                                const int32_t *list, hmcrt_storage storage) {
+  if (count < 0 || (count > 0 && !list))
+    return fail(NULL, HMC_ERROR_INTERNAL, "invalid model: %d %s", count,
+                storage == HMCRT_INPUT ? "inputs" : "outputs");
+  for (int32_t i = 0; i < count; i++)
+    if (list[i] < 0 || list[i] >= m->num_buffers ||
+        m->buffers[list[i]].storage != storage)
+      return fail(NULL, HMC_ERROR_INTERNAL, "invalid model: %s %d is buffer %d",
+                  storage == HMCRT_INPUT ? "input" : "output", i, list[i]);
+  return HMC_OK;
+}
+
+static hmc_status check_model(const hmcrt_model_desc *m) {
+  const hmc_library_v1 *lib = m->library;
+  if (!lib || !lib->name)
+    return fail(NULL, HMC_ERROR_INTERNAL,
+                "invalid model: no library table or name");
+  if (m->num_symbols < 0 || (m->num_symbols > 0 && !m->symbols) ||
+      m->num_buffers < 0 || (m->num_buffers > 0 && !m->buffers) ||
+      m->num_kernels < 0 || (m->num_kernels > 0 && !m->kernels))
+    return fail(NULL, HMC_ERROR_INTERNAL,
+                "invalid model: %d symbols, %d buffers, %d kernels",
+                m->num_symbols, m->num_buffers, m->num_kernels);
+  hmc_status st =
+      check_io_list(m, lib->num_inputs, m->input_buffers, HMCRT_INPUT);
+  if (st == HMC_OK)
+    st = check_io_list(m, lib->num_outputs, m->output_buffers, HMCRT_OUTPUT);
+  if (st != HMC_OK)
+    return st;
+  for (int32_t i = 0; i < m->num_buffers; i++)
+    if ((st = check_buffer_desc(m, i)) != HMC_OK)
+      return st;
+  for (int32_t s = 0; s < m->num_symbols; s++) {
+    const hmcrt_symbol_desc *sym = &m->symbols[s];
+    if (sym->min < 0 || sym->min > sym->max)
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: symbol '%s' has range %lld..%lld", sym->name,
+                  (long long)sym->min, (long long)sym->max);
+    /* Output shapes are computed from the inputs alone. */
+    int bound = 0;
+    for (int32_t i = 0; i < lib->num_inputs && !bound; i++) {
+      const hmcrt_buffer_desc *b = &m->buffers[m->input_buffers[i]];
+      for (int32_t d = 0; d < b->rank; d++)
+        bound |= b->shape[d].symbol == s;
+    }
+    if (!bound)
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: symbol '%s' is in no input shape", sym->name);
+  }
+  for (int32_t k = 0; k < m->num_kernels; k++) {
+    const hmcrt_kernel_desc *kd = &m->kernels[k];
+    if (!kd->fn || kd->num_args < 0 || (kd->num_args > 0 && !kd->args))
+      return fail(NULL, HMC_ERROR_INTERNAL, "invalid model: kernel %d", k);
+    for (int32_t a = 0; a < kd->num_args; a++)
+      if (kd->args[a] < 0 || kd->args[a] >= m->num_buffers)
+        return fail(NULL, HMC_ERROR_INTERNAL,
+                    "invalid model: kernel '%s' argument %d is buffer %d",
+                    kd->name, a, kd->args[a]);
+  }
+  return HMC_OK;
+}
+
+/* ---- Create / destroy -------------------------------------------------- */
+
+static hmc_status resolve_threads(int32_t requested, int32_t *out) {
+  if (requested < 0 || requested > MAX_THREADS)
+    return HMC_ERROR_INVALID_ARGUMENT;
+  if (requested == 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    requested = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int32_t)n;
+  }
+  *out = requested;
+  return HMC_OK;
+}
+
+static hmc_status start_pool(hmcrt_handle *h, int32_t num_threads,
+                             hmcrt_pool **out) {
+  int err = hmcrt_pool_create(num_threads, out);
+  if (err != 0)
+    return fail(h, HMC_ERROR_OUT_OF_MEMORY, "cannot start %d threads: %s",
+                num_threads, strerror(err));
+  return HMC_OK;
+}
+
+static hmc_status load_weights(hmcrt_handle *h,
+                               const hmc_create_options *options) {
+  const hmcrt_model_desc *m = h->model;
+  const char *path = options ? options->weights_path : NULL;
+  if (m->weights) {
+    if (path)
+      return fail(NULL, HMC_ERROR_INVALID_ARGUMENT,
+                  "library '%s' embeds its weights; weights_path must be NULL",
+                  m->library->name);
+    h->weights = m->weights;
+    return HMC_OK;
+  }
+  if (m->weights_size == 0)
+    return HMC_OK;
+  char default_path[4096];
+  if (!path) {
+    hmc_status st = hmcrt_weights_default_path(
+        m, m->library->name, default_path, sizeof(default_path), tls_error,
+        sizeof(tls_error));
+    if (st != HMC_OK)
+      return st;
+    path = default_path;
+  }
+  hmc_status st = hmcrt_weights_map_file(path, m->weights_size, &h->weights_map,
+                                         tls_error, sizeof(tls_error));
+  h->weights = h->weights_map.addr;
+  return st;
+}
+
+/* Records kernel use ranges and the temporaries in order of first use. */
+static void plan_lifetimes(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  for (int32_t i = 0; i < m->num_buffers; i++)
+    h->first_use[i] = h->last_use[i] = -1;
+  for (int32_t k = 0; k < m->num_kernels; k++) {
+    const hmcrt_kernel_desc *kd = &m->kernels[k];
+    for (int32_t a = 0; a < kd->num_args; a++) {
+      int32_t b = kd->args[a];
+      if (h->first_use[b] < 0) {
+        h->first_use[b] = k;
+        if (m->buffers[b].storage == HMCRT_TEMP)
+          h->temps[h->num_temps++] = b;
+      }
+      h->last_use[b] = k;
+    }
+  }
+}
+
+/* Everything the run path needs that does not depend on shapes. */
+static void build_call_tables(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  halide_dimension_t *dim = h->hdim;
+  for (int32_t i = 0; i < m->num_buffers; i++) {
+    const hmcrt_buffer_desc *b = &m->buffers[i];
+    halide_buffer_t *hb = &h->hbuf[i];
+    static const uint8_t codes[] = {[HMC_DTYPE_FLOAT32] = halide_type_float,
+                                    [HMC_DTYPE_FLOAT64] = halide_type_float,
+                                    [HMC_DTYPE_INT32] = halide_type_int,
+                                    [HMC_DTYPE_INT64] = halide_type_int,
+                                    [HMC_DTYPE_BOOL] = halide_type_uint};
+    hb->type.code = codes[b->dtype];
+    hb->type.bits = (uint8_t)(8 * hmcrt_dtype_size(b->dtype));
+    hb->type.lanes = 1;
+    hb->dimensions = b->rank;
+    hb->dim = dim;
+    dim += b->rank;
+  }
+  void **args = h->kernel_args;
+  h->ctx_ptr = &h->ctx;
+  h->ctx.pool = h->pool;
+  for (int32_t k = 0; k < m->num_kernels; k++) {
+    const hmcrt_kernel_desc *kd = &m->kernels[k];
+    *args++ = &h->ctx_ptr;
+    for (int32_t a = 0; a < kd->num_args; a++)
+      *args++ = &h->hbuf[kd->args[a]];
+  }
+}
+
+static hmc_status allocate_tables(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  size_t nb = (size_t)m->num_buffers, ns = (size_t)m->num_symbols;
+  size_t total_rank = 0, total_args = 0;
+  for (int32_t i = 0; i < m->num_buffers; i++)
+    total_rank += (size_t)m->buffers[i].rank;
+  for (int32_t k = 0; k < m->num_kernels; k++)
+    total_args += 1 + (size_t)m->kernels[k].num_args;
+  /* calloc(n + 1) so empty tables are still valid pointers. */
+  h->symbol_value = calloc(ns + 1, sizeof(*h->symbol_value));
+  h->symbol_source = calloc(ns + 1, sizeof(*h->symbol_source));
+  h->hbuf = calloc(nb + 1, sizeof(*h->hbuf));
+  h->hdim = calloc(total_rank + 1, sizeof(*h->hdim));
+  h->bytes = calloc(nb + 1, sizeof(*h->bytes));
+  h->first_use = calloc(nb + 1, sizeof(*h->first_use));
+  h->last_use = calloc(nb + 1, sizeof(*h->last_use));
+  h->offset = calloc(nb + 1, sizeof(*h->offset));
+  h->temps = calloc(nb + 1, sizeof(*h->temps));
+  h->placed = calloc(nb + 1, sizeof(*h->placed));
+  h->kernel_args = calloc(total_args + 1, sizeof(*h->kernel_args));
+  if (!h->symbol_value || !h->symbol_source || !h->hbuf || !h->hdim ||
+      !h->bytes || !h->first_use || !h->last_use || !h->offset || !h->temps ||
+      !h->placed || !h->kernel_args)
+    return fail(NULL, HMC_ERROR_OUT_OF_MEMORY,
+                "out of memory creating a handle");
+  return HMC_OK;
+}
+
+hmc_status hmcrt_create(const hmcrt_model_desc *model,
+                        const hmc_create_options *options, hmcrt_handle **out) {
+  if (!out)
+    return fail(NULL, HMC_ERROR_INVALID_ARGUMENT, "create: handle is NULL");
+  *out = NULL;
+  if (!model)
+    return fail(NULL, HMC_ERROR_INVALID_ARGUMENT, "create: model is NULL");
+  int32_t num_threads;
+  if (resolve_threads(options ? options->num_threads : 0, &num_threads) !=
+      HMC_OK)
+    return fail(NULL, HMC_ERROR_INVALID_ARGUMENT,
+                "create: num_threads is %d, expected 0..%d",
+                options->num_threads, MAX_THREADS);
+  hmc_status st = check_model(model);
+  if (st != HMC_OK)
+    return st;
+  pthread_once(&hooks_once, install_hooks);
+
+  hmcrt_handle *h = calloc(1, sizeof(*h));
+  if (!h)
+    return fail(NULL, HMC_ERROR_OUT_OF_MEMORY,
+                "out of memory creating a handle");
+  h->model = model;
+  atomic_init(&h->busy, false);
+  if ((st = allocate_tables(h)) == HMC_OK &&
+      (st = load_weights(h, options)) == HMC_OK &&
+      (st = start_pool(NULL, num_threads, &h->pool)) == HMC_OK) {
+    plan_lifetimes(h);
+    build_call_tables(h);
+    *out = h;
+    return HMC_OK;
+  }
+  hmcrt_destroy(h);
+  return st;
+}
+
+void hmcrt_destroy(hmcrt_handle *h) {
+  if (!h)
+    return;
+  hmcrt_pool_destroy(h->pool);
+  hmcrt_weights_unmap(&h->weights_map);
+  free(h->arena);
+  free(h->kernel_args);
+  free(h->placed);
+  free(h->temps);
+  free(h->offset);
+  free(h->last_use);
+  free(h->first_use);
+  free(h->bytes);
+  free(h->hdim);
+  free(h->hbuf);
+  free(h->symbol_source);
+  free(h->symbol_value);
+  free(h);
+}
+
+/* ---- Exclusive use of a handle ----------------------------------------- */
+
+static hmc_status acquire(hmcrt_handle *h, const char *what) {
+  if (!h)
+    return fail(NULL, HMC_ERROR_INVALID_ARGUMENT, "%s: handle is NULL", what);
+  if (atomic_exchange_explicit(&h->busy, true, memory_order_acquire)) {
+    tls_busy_handle = h;
+    return fail(NULL, HMC_ERROR_BUSY,
+                "%s: the handle is in use by another thread; use one handle "
+                "per thread",
+                what);
+  }
+  if (tls_busy_handle == h)
+    tls_busy_handle = NULL;
+  return HMC_OK;
+}
+
+static hmc_status release(hmcrt_handle *h, hmc_status status) {
+  atomic_store_explicit(&h->busy, false, memory_order_release);
+  return status;
+}
+
+hmc_status hmcrt_set_num_threads(hmcrt_handle *h, int32_t num_threads) {
+  hmc_status st = acquire(h, "set_num_threads");
+  if (st != HMC_OK)
+    return st;
+  int32_t n;
+  if (resolve_threads(num_threads, &n) != HMC_OK)
+    return release(h, fail(h, HMC_ERROR_INVALID_ARGUMENT,
+                           "set_num_threads: %d, expected 0..%d", num_threads,
+                           MAX_THREADS));
+  hmcrt_pool *pool;
+  if ((st = start_pool(h, n, &pool)) != HMC_OK)
+    return release(h, st);
+  hmcrt_pool_destroy(h->pool);
+  h->pool = h->ctx.pool = pool;
+  return release(h, HMC_OK);
+}
+
+const char *hmcrt_last_error(const hmcrt_handle *h) {
+  return !h || tls_busy_handle == h ? tls_error : h->error;
+}
+
+/* ---- Shapes ------------------------------------------------------------ */
+
+static const char *symbol_name(const hmcrt_model_desc *m, int32_t s) {
+  return m->symbols[s].name ? m->symbols[s].name : "?";
+}
+
+static const char *buffer_name(const hmcrt_buffer_desc *b) {
+  return b->name ? b->name : "?";
+}
+
+/* Checks one input's dtype, rank and dimensions, binding symbols. */
+static hmc_status bind_input(hmcrt_handle *h, int32_t i, const hmc_tensor *t) {
+  const hmcrt_model_desc *m = h->model;
+  const hmcrt_buffer_desc *b = &m->buffers[m->input_buffers[i]];
+  const char *name = buffer_name(b);
+  if (t->name && (!b->name || strcmp(t->name, b->name) != 0))
+    return fail(h, HMC_ERROR_INVALID_ARGUMENT,
+                "input %d is named '%s', expected '%s'", i, t->name, name);
+  if (t->dtype != b->dtype)
+    return fail(h, HMC_ERROR_DTYPE, "input '%s': dtype is %s, expected %s",
+                name, hmcrt_dtype_name(t->dtype), hmcrt_dtype_name(b->dtype));
+  if (t->rank != b->rank)
+    return fail(h, HMC_ERROR_SHAPE, "input '%s': rank is %d, expected %d", name,
+                t->rank, b->rank);
+  for (int32_t d = 0; d < b->rank; d++) {
+    int64_t v = t->shape[d];
+    int32_t s = b->shape[d].symbol;
+    if (s < 0) {
+      if (v != b->shape[d].value)
+        return fail(h, HMC_ERROR_SHAPE,
+                    "input '%s': dimension %d is %lld, expected %lld", name, d,
+                    (long long)v, (long long)b->shape[d].value);
+      continue;
+    }
+    const hmcrt_symbol_desc *sym = &m->symbols[s];
+    int32_t src = h->symbol_source[s];
+    if (src < 0) {
+      if (v < sym->min || v > sym->max)
+        return fail(h, HMC_ERROR_OUT_OF_RANGE,
+                    "input '%s': dimension %d (%s) is %lld, expected "
+                    "%lld..%lld",
+                    name, d, symbol_name(m, s), (long long)v,
+                    (long long)sym->min, (long long)sym->max);
+      h->symbol_value[s] = v;
+      h->symbol_source[s] = i * HMC_MAX_RANK + d;
+    } else if (v != h->symbol_value[s]) {
+      const hmcrt_buffer_desc *first =
+          &m->buffers[m->input_buffers[src / HMC_MAX_RANK]];
+      return fail(h, HMC_ERROR_SHAPE,
+                  "input '%s': dimension %d (%s) is %lld, but input '%s' "
+                  "dimension %d set %s to %lld",
+                  name, d, symbol_name(m, s), (long long)v, buffer_name(first),
+                  src % HMC_MAX_RANK, symbol_name(m, s),
+                  (long long)h->symbol_value[s]);
+    }
+  }
+  return HMC_OK;
+}
+
+/* Fills every buffer's Halide dimensions (innermost first, dense) and byte
+ * size from the bound symbols. */
+static hmc_status compute_shapes(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  for (int32_t i = 0; i < m->num_buffers; i++) {
+    const hmcrt_buffer_desc *b = &m->buffers[i];
+    halide_dimension_t *dim = h->hbuf[i].dim;
+    int64_t stride = 1;
+    for (int32_t d = b->rank - 1; d >= 0; d--) {
+      const hmcrt_dim *sd = &b->shape[d];
+      int64_t extent = sd->symbol < 0 ? sd->value : h->symbol_value[sd->symbol];
+      /* Halide indexes with int32 extents and strides. */
+      if (extent > INT32_MAX || (extent > 0 && stride > INT32_MAX / extent))
+        return fail(h, HMC_ERROR_OUT_OF_RANGE,
+                    "buffer '%s' would have more than %d elements, the most "
+                    "a kernel can index",
+                    buffer_name(b), INT32_MAX);
+      halide_dimension_t *hd = &dim[b->rank - 1 - d];
+      hd->min = 0;
+      hd->extent = (int32_t)extent;
+      hd->stride = (int32_t)stride;
+      hd->flags = 0;
+      stride *= extent;
+    }
+    h->bytes[i] = (size_t)stride * hmcrt_dtype_size(b->dtype);
+  }
+  return HMC_OK;
+}
+
+static void format_shape(const hmc_tensor *t, char *out, size_t size) {
+  size_t n = (size_t)snprintf(out, size, "[");
+  for (int32_t d = 0; d < t->rank && n < size; d++)
+    n += (size_t)snprintf(out + n, size - n, "%s%lld", d ? ", " : "",
+                          (long long)t->shape[d]);
+  if (n < size)
+    snprintf(out + n, size - n, "]");
+}
+
+/* The checks shared by output_shapes and run: counts, names, inputs, and
+ * the shapes of all buffers, written into the output tensors. */
+static hmc_status prepare(hmcrt_handle *h, const hmc_tensor *inputs,
+                          int32_t num_inputs, hmc_tensor *outputs,
+                          int32_t num_outputs) {
+  const hmcrt_model_desc *m = h->model;
+  const hmc_library_v1 *lib = m->library;
+  if (num_inputs != lib->num_inputs)
+    return fail(h, HMC_ERROR_INVALID_ARGUMENT, "expected %d inputs, got %d",
+                lib->num_inputs, num_inputs);
+  if (num_outputs != lib->num_outputs)
+    return fail(h, HMC_ERROR_INVALID_ARGUMENT, "expected %d outputs, got %d",
+                lib->num_outputs, num_outputs);
+  if ((num_inputs > 0 && !inputs) || (num_outputs > 0 && !outputs))
+    return fail(h, HMC_ERROR_INVALID_ARGUMENT, "%s array is NULL",
+                num_inputs > 0 && !inputs ? "inputs" : "outputs");
+  for (int32_t s = 0; s < m->num_symbols; s++)
+    h->symbol_source[s] = -1;
+  hmc_status st;
+  for (int32_t i = 0; i < num_inputs; i++)
+    if ((st = bind_input(h, i, &inputs[i])) != HMC_OK)
+      return st;
+  for (int32_t o = 0; o < num_outputs; o++) {
+    const hmcrt_buffer_desc *b = &m->buffers[m->output_buffers[o]];
+    if (outputs[o].name && (!b->name || strcmp(outputs[o].name, b->name) != 0))
+      return fail(h, HMC_ERROR_INVALID_ARGUMENT,
+                  "output %d is named '%s', expected '%s'", o, outputs[o].name,
+                  buffer_name(b));
+  }
+  if ((st = compute_shapes(h)) != HMC_OK)
+    return st;
+  for (int32_t o = 0; o < num_outputs; o++) {
+    const hmcrt_buffer_desc *b = &m->buffers[m->output_buffers[o]];
+    hmc_tensor *t = &outputs[o];
+    t->dtype = b->dtype;
+    t->rank = b->rank;
+    for (int32_t d = 0; d < b->rank; d++)
+      t->shape[d] = b->shape[d].symbol < 0
+                        ? b->shape[d].value
+                        : h->symbol_value[b->shape[d].symbol];
+  }
+  return HMC_OK;
+}
+
+hmc_status hmcrt_output_shapes(hmcrt_handle *h, const hmc_tensor *inputs,
+                               int32_t num_inputs, hmc_tensor *outputs,
+                               int32_t num_outputs) {
+  hmc_status st = acquire(h, "output_shapes");
+  if (st != HMC_OK)
+    return st;
+  return release(h, prepare(h, inputs, num_inputs, outputs, num_outputs));
+}
+
+/* ---- Run --------------------------------------------------------------- */
+
+/* Checks a caller tensor's memory and points the kernel buffer at it. */
+static hmc_status bind_io(hmcrt_handle *h, const hmc_tensor *t, int is_output,
+                          int32_t buffer) {
+  const hmcrt_buffer_desc *b = &h->model->buffers[buffer];
+  const char *kind = is_output ? "output" : "input";
+  size_t need = h->bytes[buffer];
+  if (t->size_bytes < need) {
+    char shape[160];
+    format_shape(t, shape, sizeof(shape));
+    return fail(
+        h, is_output ? HMC_ERROR_BUFFER_TOO_SMALL : HMC_ERROR_INVALID_ARGUMENT,
+        "%s '%s': size_bytes is %zu, but shape %s of %s needs %zu", kind,
+        buffer_name(b), t->size_bytes, shape, hmcrt_dtype_name(b->dtype), need);
+  }
+  if (!t->data && need > 0)
+    return fail(h, HMC_ERROR_INVALID_ARGUMENT, "%s '%s': data is NULL", kind,
+                buffer_name(b));
+  h->hbuf[buffer].host = need > 0 ? t->data : empty_storage;
+  return HMC_OK;
+}
+
+static size_t align_up(size_t n) {
+  return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+}
+
+/* First-fit placement of the temporaries in order of first use: a
+ * temporary may reuse the bytes of any other whose kernel range is disjoint
+ * from its own. Returns the arena size needed. */
+static size_t place_temps(hmcrt_handle *h) {
+  size_t total = 0;
+  int32_t num_placed = 0;
+  for (int32_t n = 0; n < h->num_temps; n++) {
+    int32_t t = h->temps[n];
+    size_t size = align_up(h->bytes[t]);
+    size_t offset = 0;
+    for (int32_t k = 0; k < num_placed; k++) {
+      int32_t p = h->placed[k];
+      if (h->last_use[p] < h->first_use[t] || h->first_use[p] > h->last_use[t])
+        continue;
+      if (h->offset[p] >= offset + size)
+        break;
+      size_t end = h->offset[p] + align_up(h->bytes[p]);
+      if (end > offset)
+        offset = end;
+    }
+    int32_t pos = num_placed;
+    while (pos > 0 && h->offset[h->placed[pos - 1]] > offset)
+      pos--;
+    memmove(&h->placed[pos + 1], &h->placed[pos],
+            (size_t)(num_placed - pos) * sizeof(*h->placed));
+    h->placed[pos] = t;
+    num_placed++;
+    h->offset[t] = offset;
+    if (offset + size > total)
+      total = offset + size;
+  }
+  return total;
+}
+
+static hmc_status bind_temps(hmcrt_handle *h) {
+  size_t need = place_temps(h);
+  if (need > h->arena_size) {
+    void *arena = NULL;
+    if (posix_memalign(&arena, ARENA_ALIGN, need) != 0)
+      return fail(h, HMC_ERROR_OUT_OF_MEMORY,
+                  "out of memory: the intermediates need %zu bytes", need);
+    free(h->arena);
+    h->arena = arena;
+    h->arena_size = need;
+  }
+  for (int32_t n = 0; n < h->num_temps; n++) {
+    int32_t t = h->temps[n];
+    h->hbuf[t].host = h->bytes[t] > 0 ? h->arena + h->offset[t] : empty_storage;
+  }
+  return HMC_OK;
+}
+
+static hmc_status bind_buffers(hmcrt_handle *h, const hmc_tensor *inputs,
+                               const hmc_tensor *outputs) {
+  const hmcrt_model_desc *m = h->model;
+  hmc_status st;
+  for (int32_t i = 0; i < m->library->num_inputs; i++)
+    if ((st = bind_io(h, &inputs[i], 0, m->input_buffers[i])) != HMC_OK)
+      return st;
+  for (int32_t o = 0; o < m->library->num_outputs; o++)
+    if ((st = bind_io(h, &outputs[o], 1, m->output_buffers[o])) != HMC_OK)
+      return st;
+  for (int32_t i = 0; i < m->num_buffers; i++) {
+    const hmcrt_buffer_desc *b = &m->buffers[i];
+    if (b->storage == HMCRT_WEIGHT)
+      /* Kernels only read weights; Halide's buffer type is not const. */
+      h->hbuf[i].host =
+          h->bytes[i] > 0
+              ? (uint8_t *)(uintptr_t)(h->weights + b->weight_offset)
+              : empty_storage;
+    h->hbuf[i].flags = 0;
+  }
+  return bind_temps(h);
+}
+
+static hmc_status run_kernels(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  void **args = h->kernel_args;
+  for (int32_t k = 0; k < m->num_kernels; k++) {
+    const hmcrt_kernel_desc *kd = &m->kernels[k];
+    atomic_flag_clear(&h->ctx.error_taken);
+    h->ctx.error[0] = '\0';
+    int r = kd->fn(args);
+    if (r != 0)
+      return fail(h, HMC_ERROR_KERNEL, "kernel '%s' failed (code %d): %s",
+                  kd->name ? kd->name : "?", r,
+                  h->ctx.error[0] ? h->ctx.error : "no message");
+    args += 1 + kd->num_args;
+  }
+  return HMC_OK;
+}
+
+hmc_status hmcrt_run(hmcrt_handle *h, const hmc_tensor *inputs,
+                     int32_t num_inputs, hmc_tensor *outputs,
+                     int32_t num_outputs) {
+  hmc_status st = acquire(h, "run");
+  if (st != HMC_OK)
+    return st;
+  if ((st = prepare(h, inputs, num_inputs, outputs, num_outputs)) == HMC_OK &&
+      (st = bind_buffers(h, inputs, outputs)) == HMC_OK)
+    st = run_kernels(h);
+  return release(h, st);
+}

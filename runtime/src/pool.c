@@ -1,0 +1,160 @@
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* One parallel loop. It lives on the stack of the thread that called
+ * par_for, which waits until no worker is inside it any more. */
+typedef struct job {
+  halide_task_t task;
+  void *user_context;
+  uint8_t *closure;
+  int min;
+  int size;
+  atomic_llong next; /* next task offset to claim; 64-bit so it cannot wrap */
+  atomic_int result; /* first nonzero task result */
+  int active;        /* workers inside the job, guarded by the pool mutex */
+} job;
+
+struct hmcrt_pool {
+  int num_workers;
+  pthread_t *workers;
+  pthread_mutex_t mutex;
+  pthread_cond_t wake; /* a job was posted, or stop */
+  pthread_cond_t idle; /* the last worker left some job */
+  job *job;            /* the posted job, or NULL */
+  uint64_t generation; /* counts posted jobs, so a worker joins each once */
+  bool stop;
+};
+
+static void run_tasks(job *j) {
+  for (;;) {
+    if (atomic_load_explicit(&j->result, memory_order_relaxed) != 0)
+      return;
+    long long i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+    if (i >= j->size)
+      return;
+    int r = j->task(j->user_context, j->min + (int)i, j->closure);
+    if (r != 0) {
+      int expected = 0;
+      atomic_compare_exchange_strong(&j->result, &expected, r);
+    }
+  }
+}
+
+static int run_serial(void *user_context, halide_task_t task, int min, int size,
+                      uint8_t *closure) {
+  for (int i = 0; i < size; i++) {
+    int r = task(user_context, min + i, closure);
+    if (r != 0)
+      return r;
+  }
+  return 0;
+}
+
+static void *worker_main(void *arg) {
+  hmcrt_pool *pool = arg;
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool->mutex);
+  for (;;) {
+    while (!pool->stop && (pool->job == NULL || pool->generation == seen))
+      pthread_cond_wait(&pool->wake, &pool->mutex);
+    if (pool->stop)
+      break;
+    seen = pool->generation;
+    job *j = pool->job;
+    j->active++;
+    pthread_mutex_unlock(&pool->mutex);
+    run_tasks(j);
+    pthread_mutex_lock(&pool->mutex);
+    /* Broadcast: a worker that posted a nested loop may be waiting on idle
+     * too, next to the thread that posted the outer one. */
+    if (--j->active == 0)
+      pthread_cond_broadcast(&pool->idle);
+  }
+  pthread_mutex_unlock(&pool->mutex);
+  return NULL;
+}
+
+static void stop_workers(hmcrt_pool *pool, int started) {
+  pthread_mutex_lock(&pool->mutex);
+  pool->stop = true;
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->mutex);
+  for (int i = 0; i < started; i++)
+    pthread_join(pool->workers[i], NULL);
+}
+
+int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out) {
+  hmcrt_pool *pool = calloc(1, sizeof(*pool));
+  if (!pool)
+    return ENOMEM;
+  pool->num_workers = num_threads - 1;
+  pool->workers = calloc((size_t)num_threads, sizeof(pthread_t));
+  if (!pool->workers) {
+    free(pool);
+    return ENOMEM;
+  }
+  pthread_mutex_init(&pool->mutex, NULL);
+  pthread_cond_init(&pool->wake, NULL);
+  pthread_cond_init(&pool->idle, NULL);
+  for (int i = 0; i < pool->num_workers; i++) {
+    int err = pthread_create(&pool->workers[i], NULL, worker_main, pool);
+    if (err != 0) {
+      pool->num_workers = i;
+      hmcrt_pool_destroy(pool);
+      return err;
+    }
+  }
+  *out = pool;
+  return 0;
+}
+
+void hmcrt_pool_destroy(hmcrt_pool *pool) {
+  if (!pool)
+    return;
+  stop_workers(pool, pool->num_workers);
+  pthread_cond_destroy(&pool->idle);
+  pthread_cond_destroy(&pool->wake);
+  pthread_mutex_destroy(&pool->mutex);
+  free(pool->workers);
+  free(pool);
+}
+
+int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
+                       int min, int size, uint8_t *closure) {
+  if (size <= 0)
+    return 0;
+  if (!pool || pool->num_workers == 0 || size == 1)
+    return run_serial(user_context, task, min, size, closure);
+  job j = {.task = task,
+           .user_context = user_context,
+           .closure = closure,
+           .min = min,
+           .size = size};
+  atomic_init(&j.next, 0);
+  atomic_init(&j.result, 0);
+  pthread_mutex_lock(&pool->mutex);
+  if (pool->job) {
+    /* A nested loop (called from inside a task): the workers are busy with
+     * the outer one, and waiting for them here could deadlock. */
+    pthread_mutex_unlock(&pool->mutex);
+    return run_serial(user_context, task, min, size, closure);
+  }
+  pool->job = &j;
+  pool->generation++;
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->mutex);
+
+  run_tasks(&j);
+
+  pthread_mutex_lock(&pool->mutex);
+  pool->job = NULL;
+  while (j.active > 0)
+    pthread_cond_wait(&pool->idle, &pool->mutex);
+  pthread_mutex_unlock(&pool->mutex);
+  return atomic_load(&j.result);
+}
