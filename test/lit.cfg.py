@@ -1,4 +1,5 @@
-# lit configuration for hmc's FileCheck suites (dialect, frontends, compiler).
+# lit configuration for hmc's FileCheck suites (dialect, frontends,
+# compiler, hmc-halide).
 import os
 
 import lit.formats
@@ -9,7 +10,7 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hmc_obj_root, "test")
 # Suites with their own runners, and inputs that are not tests.
-config.excludes = ["Inputs", "e2e", "runtime", "backend", "halide"]
+config.excludes = ["Inputs", "e2e", "runtime", "backend"]
 
 config.environment["PATH"] = os.pathsep.join(
     [config.hmc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])

@@ -1,0 +1,34 @@
+// Ahead-of-time compilation of kernels and of the one Halide runtime object
+// a generated library links.
+#ifndef HMC_HALIDE_AOTCOMPILE_H
+#define HMC_HALIDE_AOTCOMPILE_H
+
+#include "KernelGraph.h"
+
+#include <Halide.h>
+
+#include <string>
+
+namespace hmc::halide {
+
+/// "host" (this machine's CPU) or any Halide target string; throws
+/// std::invalid_argument for an invalid one. Adds no features.
+Halide::Target parseTarget(const std::string &name);
+
+/// Kernels: no runtime inside (one shared runtime object instead) and
+/// user_context as the first argument of every function.
+Halide::Target kernelTarget(const Halide::Target &base);
+/// The standalone runtime matching kernels compiled for kernelTarget(base).
+Halide::Target runtimeTarget(const Halide::Target &base);
+
+/// Writes `path`: an object defining the kernel's function `kernel.name`
+/// and its `kernel.name`_argv wrapper.
+void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
+                   const Halide::Target &base, const std::string &path);
+
+/// Writes `path`: Halide's runtime for runtimeTarget(base).
+void compileRuntime(const Halide::Target &base, const std::string &path);
+
+} // namespace hmc::halide
+
+#endif // HMC_HALIDE_AOTCOMPILE_H

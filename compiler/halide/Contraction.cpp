@@ -1,0 +1,121 @@
+// linear (x[..., K] @ weight[K, M] + bias) and matmul (batched, broadcast
+// batch dims). Output channels m are Halide dimension 0 of the weight, so
+// the register tile vectorises m and walks K with scalar broadcasts of x.
+#include "OpBuilders.h"
+
+namespace hmc::halide {
+
+using Halide::Expr;
+using Halide::TailStrategy;
+
+namespace {
+
+/// Coordinates of a batched operand: its own leading dims, then the output's
+/// batch dims with this operand's static 1-dims broadcast.
+std::vector<Expr> batchCoords(std::vector<Expr> coords,
+                              const BufferDesc &buffer,
+                              const std::vector<Halide::Var> &vars,
+                              const std::vector<Expr> &outExtents) {
+  size_t rank = buffer.shape.size();
+  for (size_t k = coords.size(); k < rank; ++k) {
+    const Dim &dim = buffer.shape[rank - 1 - k];
+    bool broadcast = dim.isStatic() && dim.size == 1 &&
+                     !Halide::Internal::is_const_one(outExtents[k]);
+    coords.push_back(broadcast ? Expr(0) : Expr(vars[k]));
+  }
+  return coords;
+}
+
+} // namespace
+
+Halide::Func buildContraction(const OpContext &ctx) {
+  bool isLinear = ctx.view.kernel().op == "linear";
+  const Halide::ImageParam &a = ctx.inputs[0];
+  const Halide::ImageParam &b = ctx.inputs[1];
+  const std::vector<Expr> &extents = ctx.outputExtents;
+  size_t rank = extents.size();
+  std::vector<Halide::Var> vars(rank);
+  Halide::Var m = vars[0];
+  bool hasRows = rank >= 2;
+  std::optional<int> staticM = staticExtent(extents[0]);
+  std::optional<int> staticN =
+      hasRows ? staticExtent(extents[1]) : std::optional<int>(1);
+  int natural = ctx.vectorSize(a.type());
+  int accumulators = ctx.target.has_feature(Halide::Target::AVX512) ? 18 : 12;
+  bool tiled = staticM && *staticM >= natural;
+  int vectors = tiled ? std::min(3, *staticM / natural) : 1;
+  int rowTile = std::min(8, accumulators / vectors);
+  if (staticN)
+    rowTile = std::min(rowTile, *staticN);
+
+  // A dynamic row count may end in a partial tile: the tile is computed in
+  // full on clamped rows and only the valid rows are stored.
+  Expr row = hasRows ? Expr(vars[1]) : Expr();
+  if (hasRows && !staticN)
+    row = Halide::min(row, extents[1] - 1);
+  Halide::RDom k(0, a.dim(0).extent(), "k");
+  Expr lhs, rhs;
+  if (isLinear) {
+    std::vector<Expr> coords{k};
+    if (hasRows)
+      coords.push_back(row);
+    coords.insert(coords.end(), vars.begin() + std::min<size_t>(rank, 2),
+                  vars.end());
+    lhs = a(coords);
+    rhs = b(m, k);
+  } else {
+    lhs = a(batchCoords({k, row}, ctx.view.input(0), vars, extents));
+    rhs = b(batchCoords({m, k}, ctx.view.input(1), vars, extents));
+  }
+  Expr init = ctx.inputs.size() == 3 ? ctx.inputs[2](m)
+                                     : Halide::Internal::make_zero(a.type());
+
+  Halide::Func out("output");
+  if (!tiled) {
+    // Few or dynamic output channels: one vector of m at a time.
+    out(vars) = init + Halide::sum(lhs * rhs, "dot");
+    vectorizeInner(out, m, extents[0], natural);
+    parallelRows(out, vars, extents);
+    return out;
+  }
+
+  Halide::Func acc("acc");
+  acc(vars) = init;
+  acc(vars) += lhs * rhs;
+  out(vars) = acc(vars);
+  Halide::Var mo("mo"), mi("mi"), no("no"), ni("ni");
+  int columns = vectors * natural;
+  Halide::Var n = hasRows ? vars[1] : Halide::Var();
+  if (hasRows) {
+    out.split(m, mo, mi, columns, TailStrategy::ShiftInwards)
+        .split(n, no, ni, rowTile,
+               staticN ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
+        .reorder(mi, ni, no, mo)
+        .vectorize(mi, natural)
+        .unroll(mi)
+        .unroll(ni);
+    acc.compute_at(out, no);
+    if (!staticN)
+      acc.bound_extent(n, rowTile);
+    acc.vectorize(m, natural).unroll(m).unroll(n);
+    acc.update().reorder(m, n, k).vectorize(m, natural).unroll(m).unroll(n);
+  } else {
+    out.split(m, mo, mi, columns, TailStrategy::ShiftInwards)
+        .vectorize(mi, natural)
+        .unroll(mi);
+    acc.compute_at(out, mo).vectorize(m, natural).unroll(m);
+    acc.update().reorder(m, k).vectorize(m, natural).unroll(m);
+  }
+  // Column blocks outermost keep a weight panel in cache across row tiles;
+  // they and the batch dims form the parallel tasks.
+  Halide::Var task = mo;
+  for (size_t d = 2; d < rank; ++d) {
+    Halide::Var fused;
+    out.fuse(task, vars[d], fused);
+    task = fused;
+  }
+  out.parallel(task);
+  return out;
+}
+
+} // namespace hmc::halide

@@ -1,0 +1,90 @@
+// Elementwise ops: add sub mul div (NumPy broadcasting), erf gelu neg sqrt,
+// cast, not.
+#include "KernelBuilder.h"
+#include "OpBuilders.h"
+
+namespace hmc::halide {
+
+using Halide::Expr;
+
+namespace {
+
+/// Reads `param` at the output coordinates `vars`, broadcasting its static
+/// 1-dims (trailing dimensions align, i.e. Halide's innermost ones).
+Expr broadcastLoad(const Halide::ImageParam &param, const BufferDesc &buffer,
+                   const std::vector<Halide::Var> &vars,
+                   const std::vector<Expr> &outExtents) {
+  std::vector<Expr> coords;
+  size_t rank = buffer.shape.size();
+  for (size_t k = 0; k < rank; ++k) {
+    const Dim &dim = buffer.shape[rank - 1 - k];
+    bool broadcast = dim.isStatic() && dim.size == 1 &&
+                     !Halide::Internal::is_const_one(outExtents[k]);
+    coords.push_back(broadcast ? Expr(0) : Expr(vars[k]));
+  }
+  return param(coords);
+}
+
+Expr castTo(DType to, const Expr &value) {
+  if (to == DType::Bool)
+    return Halide::select(value != Halide::Internal::make_zero(value.type()),
+                          Halide::cast<uint8_t>(1), Halide::cast<uint8_t>(0));
+  return Halide::cast(halideType(to), value);
+}
+
+Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
+  if (op == "add")
+    return lhs + rhs;
+  if (op == "sub")
+    return lhs - rhs;
+  if (op == "mul")
+    return lhs * rhs;
+  // Integer division truncates like C and ONNX (Halide's `/` floors).
+  return lhs.type().is_float() ? lhs / rhs
+                               : Halide::div_round_to_zero(lhs, rhs);
+}
+
+Expr unary(const std::string &op, const Expr &x) {
+  if (op == "erf")
+    return erfFloat(x);
+  if (op == "gelu")
+    return gelu(x);
+  if (op == "neg")
+    return -x;
+  if (op == "sqrt")
+    return Halide::sqrt(x);
+  // not: bool is one byte holding 0 or 1.
+  return Halide::select(x == 0, Halide::cast<uint8_t>(1),
+                        Halide::cast<uint8_t>(0));
+}
+
+} // namespace
+
+Halide::Func buildElementwise(const OpContext &ctx) {
+  const KernelDesc &kernel = ctx.view.kernel();
+  const std::string &op = kernel.op;
+  std::vector<Halide::Var> vars(ctx.outputExtents.size());
+  std::vector<Expr> loads;
+  for (size_t i = 0; i < ctx.inputs.size(); ++i)
+    loads.push_back(broadcastLoad(ctx.inputs[i], ctx.view.input(i), vars,
+                                  ctx.outputExtents));
+
+  Expr value;
+  if (loads.size() == 2)
+    value = binary(op, loads[0], loads[1]);
+  else if (op == "cast")
+    value = castTo(parseCastTarget(ctx.view), loads[0]);
+  else
+    value = unary(op, loads[0]);
+
+  Halide::Func out("output");
+  out(vars) = value;
+  if (!vars.empty()) {
+    int natural = ctx.vectorSize(value.type());
+    vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
+    parallelRows(out, vars, ctx.outputExtents);
+  }
+  return out;
+}
+
+} // namespace hmc::halide

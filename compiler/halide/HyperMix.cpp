@@ -1,0 +1,520 @@
+// hyper_mix: multi-head HyperMixing with masked hypernetworks and an optional
+// final LayerNorm (docs/kernel-graph.md, design HYPERMIXING.md).
+//
+// Both algorithms run in two phases with one barrier:
+//   phase A, per (batch, head): reduce over all tokens into a small matrix
+//     (reassociated: [m hid1 | m]^T Xm, then S, Z = gelu(S) and V = [C2 |
+//      c2]^T Z; two_phase: S = W1^T Xm with W1 generated on the fly, Z);
+//   phase B, per tile of tokens: the second hypernetwork's rows for every
+//     head, mixed with the phase A matrix, then the LayerNorm over d.
+// Intermediates are token-major (tokens innermost) and vectorised over
+// tokens, so ragged per-head sizes become scalar broadcasts folded into FMAs;
+// each small matrix product keeps a block of token vectors x outputs in
+// registers. Every per-token definition is valid for any token index: reads
+// are clamped and tokens at or past N get mask 0, so chunks and tiles are
+// computed whole.
+#include "OpBuilders.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hmc::halide {
+
+using Halide::Expr;
+using Halide::Func;
+using Halide::RDom;
+using Halide::TailStrategy;
+using Halide::Var;
+
+namespace {
+
+/// sin(2 pi r) for |r| <= 1/2 in float32: fold into |r| <= 1/4, then the
+/// Taylor series to x^13 (truncation error below 7e-10 on [-pi/2, pi/2]).
+Expr sinTwoPi(const Expr &r) {
+  Expr folded = Halide::select(r > 0.25f, 0.5f - r,
+                               Halide::select(r < -0.25f, -0.5f - r, r));
+  Expr x = folded * float(2 * M_PI);
+  Expr x2 = x * x;
+  Expr poly = 1.0f / 6227020800.0f;
+  for (double coefficient :
+       {-1.0 / 39916800, 1.0 / 362880, -1.0 / 5040, 1.0 / 120, -1.0 / 6})
+    poly = poly * x2 + float(coefficient);
+  return x + x * x2 * poly;
+}
+
+/// Register block of an outer-product loop: `rows` x `cols` accumulators,
+/// each step loading rows + cols vectors or scalars for rows * cols FMAs.
+struct Block {
+  int rows = 1;
+  int cols = 1;
+};
+
+class HyperMixBuilder {
+public:
+  explicit HyperMixBuilder(const OpContext &ctx)
+      : ctx_(ctx), params_(parseHyperMix(ctx.view)),
+        vl_(ctx.vectorSize(Halide::Float(32))),
+        maxAcc_(ctx.target.has_feature(Halide::Target::AVX512) ? 24 : 12),
+        x_(ctx.input("x")), tokens_(x_.dim(1).extent()) {
+    const char *names[2][4] = {{"A1", "a1", "C1", "c1"},
+                               {"A2", "a2", "C2", "c2"}};
+    for (int i = 0; i < 2; ++i)
+      for (int w = 0; w < 4; ++w)
+        weights_[i][w] = ctx.input(names[params_.tied ? 0 : i][w]);
+  }
+
+  Func build() { return phaseB(phaseA()); }
+
+private:
+  // Token-major stages run in blocks of kBlockVectors token vectors (the
+  // row count of every register block). Phase B normalises tiles of
+  // kTileTokens tokens together; phase A's chunk size is chosen so that one
+  // chunk's reduction operands stay in L1.
+  static constexpr int kBlockVectors = 4;
+  static constexpr int kTileTokens = 64;
+  static constexpr int kChunkBytes = 40 << 10;
+
+  const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
+  const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
+  const Halide::ImageParam &C(int i) const { return weights_[i][2]; }
+  const Halide::ImageParam &c(int i) const { return weights_[i][3]; }
+
+  /// Token vectors x outputs for a projection with `outputs` outputs (a
+  /// divisor, so weights are never read past their end).
+  Block projectionBlock(int outputs) const {
+    int cols = outputs;
+    while (outputs % cols || kBlockVectors * cols > maxAcc_)
+      --cols;
+    return {kBlockVectors, cols};
+  }
+
+  /// Rows x channels for the token reduction over `rows` rows (padded to a
+  /// multiple of the block with zero rows) and d_h channels (a divisor).
+  Block reductionBlock(int rows) const {
+    Block best;
+    double bestCost = 1e9;
+    for (int r = 1; r <= maxAcc_; ++r)
+      for (int ch = 1; ch <= params_.dHead && r * ch <= maxAcc_; ++ch) {
+        if (params_.dHead % ch)
+          continue;
+        int padded = (rows + r - 1) / r * r;
+        double cost =
+            padded * std::max(1.0, double(r + ch) / (r * ch)) - 1e-3 * r * ch;
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = {r, ch};
+        }
+      }
+    return best;
+  }
+
+  Expr clampToken(const Expr &token) const {
+    return Halide::clamp(token, 0, tokens_ - 1);
+  }
+
+  /// Effective mask m(n, b): the mask (or 1) for n < N, 0 past the end.
+  Func mask(const std::string &name) const {
+    Func m(name);
+    Expr value =
+        params_.hasMask ? ctx_.input("mask")(clampToken(n_), b_) : Expr(1.0f);
+    m(n_, b_) = Halide::select(n_ < tokens_, value, 0.0f);
+    return m;
+  }
+
+  /// Masked token m * x at global channel `channel`; a select rather than a
+  /// product so that padded rows never propagate what they hold.
+  Expr maskedToken(const Func &m, const Expr &channel) const {
+    Expr mn = m(n_, b_);
+    return Halide::select(mn == 0.0f, 0.0f,
+                          mn * x_(channel, clampToken(n_), b_));
+  }
+
+  /// Sinusoid bases for P: base(t, v, cg) = sin(2 pi (p0 g + phase + t/4))
+  /// at the first position p0 of token vector v (t = 1: the cosine), with
+  /// g = 10000^(-2i/d) / 2pi turns per position (2i = cg - cg % 2) and odd
+  /// channels a quarter turn ahead. The angle is reduced to a fraction of a
+  /// turn in float64, so long sequences keep float32 accuracy; the polynomial
+  /// runs once per vector of tokens. The caller schedules it.
+  Func positionBase(const std::string &name) {
+    if (!turnsPerPosition_.defined()) {
+      int d = params_.dModel;
+      turnsPerPosition_ = Halide::Buffer<double>(d, "hm_turns");
+      laneCos_ = Halide::Buffer<float>(vl_, d, "hm_lane_cos");
+      laneSin_ = Halide::Buffer<float>(vl_, d, "hm_lane_sin");
+      for (int ch = 0; ch < d; ++ch) {
+        double turns = std::pow(10000.0, -double(ch - ch % 2) / d) / (2 * M_PI);
+        turnsPerPosition_(ch) = turns;
+        for (int k = 0; k < vl_; ++k) {
+          double angle = 2 * M_PI * std::remainder(k * turns, 1.0);
+          laneCos_(k, ch) = float(std::cos(angle));
+          laneSin_(k, ch) = float(std::sin(angle));
+        }
+      }
+    }
+    Func base(name);
+    Expr first = v_ * vl_ + static_cast<int>(params_.positionOffset);
+    Expr turns = Halide::cast<double>(first) * turnsPerPosition_(cg_) +
+                 Halide::cast<double>(cg_ % 2 + t_) * Expr(0.25);
+    base(t_, v_, cg_) =
+        sinTwoPi(Halide::cast<float>(turns - Halide::round(turns)));
+    return base;
+  }
+
+  /// P[n + offset, channel] = sin(a + k w) = sin a cos kw + cos a sin kw,
+  /// a from the token vector's base, k the lane; or the model's own table
+  /// row, exactly as it rounded it, where the table has one.
+  Expr position(const Func &base, const Expr &channel) const {
+    Expr vector = n_ / vl_, lane = n_ % vl_;
+    Expr formula = base(0, vector, channel) * laneCos_(lane, channel) +
+                   base(1, vector, channel) * laneSin_(lane, channel);
+    if (!params_.positionTable)
+      return formula;
+    const Halide::ImageParam &table = ctx_.input("positions");
+    Expr length = table.dim(1).extent();
+    Expr row = n_ + static_cast<int>(params_.positionOffset);
+    return Halide::select(
+        row < length, table(channel, Halide::min(row, length - 1)), formula);
+  }
+
+  /// Hypernetwork input: the masked token plus P when positional.
+  Expr hyperInput(const Expr &token, const Expr &channel,
+                  const Func &base) const {
+    return params_.positional ? token + position(base, channel) : token;
+  }
+
+  /// Token-major stage vectorised over tokens, looping over `var` inside
+  /// each vector (unrolled when `unroll`, e.g. so selects on it fold away).
+  /// Returns the loop over blocks of kBlockVectors vectors, where
+  /// per-block producers go.
+  Var scheduleTokenMajor(Func stage, const Var &var, bool unroll) const {
+    Var nb("nb"), nv("nv"), ni("ni");
+    stage.split(n_, nb, nv, kBlockVectors * vl_, TailStrategy::RoundUp)
+        .split(nv, nv, ni, vl_)
+        .reorder(ni, var, nv, nb)
+        .vectorize(ni);
+    if (unroll)
+      stage.unroll(var);
+    return nb;
+  }
+
+  /// Schedules result(n, p, ...) = act(acc(n, p, ...)) with acc = init +
+  /// sum_r w(r, p) * in(n, r, ...): a register block of token vectors x
+  /// outputs at a time, `in` and the weights loaded once per block row.
+  /// Returns the loop over token blocks.
+  Var scheduleProjection(Func result, Func acc, const Var &p,
+                         const Halide::RVar &r, int outputs) const {
+    Block block = projectionBlock(outputs);
+    Var nb("nb"), ni("ni"), pb("pb"), pi("pi");
+    result.split(n_, nb, ni, vl_ * block.rows, TailStrategy::RoundUp)
+        .split(p, pb, pi, block.cols)
+        .reorder(ni, pi, pb, nb)
+        .vectorize(ni, vl_)
+        .unroll(ni)
+        .unroll(pi);
+    acc.compute_at(result, pb).vectorize(n_, vl_).unroll(n_).unroll(p);
+    acc.update().reorder(n_, p, r).vectorize(n_, vl_).unroll(n_).unroll(p);
+    return nb;
+  }
+
+  /// First layer of hypernetwork i per head: gelu(a + A . input).
+  Func hidden(int i, const Func &input, const std::string &name) {
+    Func pre(name + "_pre"), hid(name);
+    RDom rc(0, params_.dHead, name + "_rc");
+    pre(n_, o_, j_, b_) = a(i)(o_, j_);
+    pre(n_, o_, j_, b_) += A(i)(rc, o_, j_) * input(n_, rc, j_, b_);
+    hid(n_, o_, j_, b_) = gelu(pre(n_, o_, j_, b_));
+    scheduleProjection(hid, pre, o_, rc.x, params_.hidden);
+    return hid;
+  }
+
+  /// Generated hypernetwork rows m * (c + C . hid) (the two-phase W_i);
+  /// `blockLoop`, if given, receives its loop over token blocks.
+  Func generated(int i, const Func &hid, const Func &m, const std::string &name,
+                 Var *blockLoop = nullptr) {
+    Func acc(name + "_acc"), w(name);
+    RDom ro(0, params_.hidden, name + "_ro");
+    acc(n_, q_, j_, b_) = c(i)(q_, j_);
+    acc(n_, q_, j_, b_) += C(i)(ro, q_, j_) * hid(n_, ro, j_, b_);
+    w(n_, q_, j_, b_) = m(n_, b_) * acc(n_, q_, j_, b_);
+    Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead);
+    if (blockLoop)
+      *blockLoop = loop;
+    return w;
+  }
+
+  /// R(c, p, j, b) = sum over tokens of u(n, p, j, b) * v(n, c, j, b) for p
+  /// below `rows` padded to a multiple of block.rows (u must be defined, as
+  /// zero, on the padding): per-lane partial sums over chunks of tokens with
+  /// the block's accumulators in registers, the lanes summed once at the
+  /// end. `chunkStages` are computed once per chunk.
+  Func reduceTokens(const Func &u, const Block &block, int rows, const Func &v,
+                    const std::vector<Func> &chunkStages,
+                    const std::string &name) {
+    int chunkVectors = chunkTokens_ / vl_;
+    Expr vectors = (tokens_ + vl_ - 1) / vl_;
+    Var lane("lane"), chunk("chunk");
+    RDom rv(0, chunkVectors, name + "_rv");
+    rv.where(chunk * chunkVectors + rv < vectors);
+    Expr token = (chunk * chunkVectors + rv) * vl_ + lane;
+    Func part(name + "_part"), lanes(name + "_lanes"), result(name);
+    part(lane, p_, c_, chunk, j_, b_) = 0.0f;
+    part(lane, p_, c_, chunk, j_, b_) +=
+        u(token, p_, j_, b_) * v(token, c_, j_, b_);
+    RDom rch(0, (vectors + chunkVectors - 1) / chunkVectors, name + "_rch");
+    lanes(lane, p_, c_, j_, b_) = 0.0f;
+    lanes(lane, p_, c_, j_, b_) += part(lane, p_, c_, rch, j_, b_);
+    RDom rl(0, vl_, name + "_rl");
+    result(c_, p_, j_, b_) = 0.0f;
+    result(c_, p_, j_, b_) += lanes(rl, p_, c_, j_, b_);
+
+    // Rows past `rows` are u's zero padding: computed so that blocks divide
+    // the rows evenly, never read.
+    int padded = (rows + block.rows - 1) / block.rows * block.rows;
+    lanes.bound(p_, 0, padded);
+    Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
+    lanes.vectorize(lane);
+    lanes.update()
+        .split(p_, pb, pi, block.rows)
+        .split(c_, cb, ci, block.cols)
+        .reorder(lane, pi, ci, pb, cb, rch)
+        .vectorize(lane)
+        .unroll(pi)
+        .unroll(ci);
+    part.compute_at(lanes, pb).vectorize(lane).unroll(p_).unroll(c_);
+    part.update()
+        .reorder(lane, p_, c_, rv)
+        .vectorize(lane)
+        .unroll(p_)
+        .unroll(c_);
+    // Whole chunks, even past N: constant sizes keep them on the stack and
+    // their rows at constant offsets.
+    chunkLevel_ = Halide::LoopLevel(lanes, rch);
+    for (Func stage : chunkStages)
+      stage.compute_at(chunkLevel_).bound_extent(n_, chunkTokens_);
+    result.update().atomic().vectorize(rl);
+    phaseAStages_.insert(phaseAStages_.end(), {lanes, result});
+    return result;
+  }
+
+  /// Largest power of two up to the vector width that divides `extent`.
+  int vectorWidth(int extent) const {
+    int width = vl_;
+    while (extent % width)
+      width /= 2;
+    return width;
+  }
+
+  /// Phase A: the per-(batch, head) mixing matrix mixer(r, c, j, b),
+  /// computed for all batches and heads before phase B. Reassociated: V with
+  /// r in [0, f], row f holding u = c2^T Z. Two-phase: Z with r in [0, k_h).
+  Func phaseA() {
+    const int f = params_.hidden, kh = params_.kHead;
+    const bool reassociated =
+        params_.algorithm == HyperMixAlgorithm::Reassociated;
+    // u: the reduction's left factor. Reassociated: [m hid1 | m], so one
+    // reduction yields hid1^T M Xm and m^T Xm; two-phase: W1.
+    int rows = reassociated ? f + 1 : kh;
+    Block block = reductionBlock(rows);
+    int padded = (rows + block.rows - 1) / block.rows * block.rows;
+    int blockTokens = kBlockVectors * vl_;
+    chunkTokens_ = std::clamp(kChunkBytes / (4 * (padded + params_.dHead)) /
+                                  blockTokens * blockTokens,
+                              blockTokens, 8 * blockTokens);
+
+    Func m = mask("m_a");
+    Func xm("xm_a"), hin("hin_a");
+    xm(n_, c_, j_, b_) = maskedToken(m, j_ * params_.dHead + c_);
+    // Per chunk and head: vectorised over the chunk's token vectors.
+    Func base = positionBase("pos_a");
+    base.reorder(v_, t_, cg_).vectorize(v_, chunkTokens_ / vl_).unroll(t_);
+    hin(n_, c_, j_, b_) =
+        hyperInput(xm(n_, c_, j_, b_), j_ * params_.dHead + c_, base);
+    m.vectorize(n_, vl_, TailStrategy::RoundUp);
+    scheduleTokenMajor(xm, c_, false);
+    scheduleTokenMajor(hin, c_, false);
+    Func hid = hidden(0, hin, "hid1");
+
+    // The hypernetwork runs one token block at a time inside u's loop.
+    Func u("u1");
+    Var uBlock;
+    std::vector<Func> chunkStages = {m, xm};
+    if (reassociated) {
+      u(n_, p_, j_, b_) =
+          m(n_, b_) * Halide::select(p_ < f,
+                                     hid(n_, Halide::min(p_, f - 1), j_, b_),
+                                     Halide::select(p_ == f, 1.0f, 0.0f));
+      uBlock = scheduleTokenMajor(u, p_, true);
+    } else if (padded > kh) {
+      Func w = generated(0, hid, m, "w1");
+      u(n_, p_, j_, b_) =
+          Halide::select(p_ < kh, w(n_, Halide::min(p_, kh - 1), j_, b_), 0.0f);
+      uBlock = scheduleTokenMajor(u, p_, true);
+      w.compute_at(u, uBlock);
+    } else {
+      u = generated(0, hid, m, "w1", &uBlock);
+    }
+    hid.compute_at(u, uBlock);
+    hin.compute_at(u, uBlock);
+    chunkStages.push_back(u);
+    Func reduced = reduceTokens(u, block, rows, xm, chunkStages, "s1");
+    base.compute_at(chunkLevel_);
+
+    // S(q, c): vectorised over q, weights transposed to q-major once.
+    int qWidth = vectorWidth(kh);
+    Func s("s");
+    if (reassociated) {
+      Func c1ext("c1ext");
+      c1ext(q_, o_, j_) = Halide::select(
+          o_ < f, C(0)(Halide::min(o_, f - 1), q_, j_), c(0)(q_, j_));
+      RDom ro(0, f + 1, "s_ro");
+      s(q_, c_, j_, b_) = 0.0f;
+      s(q_, c_, j_, b_) += c1ext(q_, ro, j_) * reduced(c_, ro, j_, b_);
+      s.vectorize(q_, qWidth);
+      s.update().reorder(q_, ro).vectorize(q_, qWidth);
+      phaseAStages_.insert(phaseAStages_.end(), {c1ext, s});
+    } else {
+      s(q_, c_, j_, b_) = reduced(c_, q_, j_, b_);
+    }
+    Func z("z");
+    z(q_, c_, j_, b_) = gelu(s(q_, c_, j_, b_));
+    z.vectorize(q_, qWidth);
+
+    Func mixer("mixer");
+    if (reassociated) {
+      // V(o, c) = sum_q C2ext(q, o) Z(q, c), both q-major: a vector reduce.
+      Func c2ext("c2ext"), v("v");
+      c2ext(q_, o_, j_) = Halide::select(
+          o_ < f, C(1)(Halide::min(o_, f - 1), q_, j_), c(1)(q_, j_));
+      RDom rq(0, kh, "v_rq");
+      v(o_, c_, j_, b_) = 0.0f;
+      v(o_, c_, j_, b_) += c2ext(rq, o_, j_) * z(rq, c_, j_, b_);
+      v.update().atomic().vectorize(rq, qWidth);
+      phaseAStages_.insert(phaseAStages_.end(), {c2ext, z, v});
+      mixer(p_, c_, j_, b_) = v(p_, c_, j_, b_);
+    } else {
+      phaseAStages_.push_back(z);
+      mixer(p_, c_, j_, b_) = z(p_, c_, j_, b_);
+    }
+    Var jb("jb");
+    mixer.compute_root().fuse(j_, b_, jb).parallel(jb);
+    for (Func stage : phaseAStages_)
+      stage.compute_at(mixer, jb);
+    return mixer;
+  }
+
+  /// Phase B: per tile of tokens and head, the second hypernetwork and the
+  /// mixing into y; then the LayerNorm and the transposed store.
+  Func phaseB(const Func &mixer) {
+    const int dh = params_.dHead;
+    const bool reassociated =
+        params_.algorithm == HyperMixAlgorithm::Reassociated;
+    Func m = mask("m_b");
+    Func hin("hin_b"), hinHead("hin_b_head");
+    // Per tile, for all channels at once: vectorised over channels.
+    Func base = positionBase("pos_b");
+    hin(n_, cg_, b_) = hyperInput(maskedToken(m, cg_), cg_, base);
+    hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
+    Func hid = hidden(1, hinHead, "hid2");
+    Func in = reassociated ? hid : generated(1, hid, m, "w2");
+    int rExtent = reassociated ? params_.hidden : params_.kHead;
+
+    Expr head = cg_ / dh, channel = cg_ % dh;
+    RDom r(0, rExtent, "y_r");
+    Func yacc("yacc"), y("y");
+    // Reassociated: row f of V is u. The mask is applied last there; W2
+    // already carries it.
+    yacc(n_, cg_, b_) =
+        reassociated ? mixer(params_.hidden, channel, head, b_) : Expr(0.0f);
+    yacc(n_, cg_, b_) += in(n_, r, head, b_) * mixer(r, channel, head, b_);
+    y(n_, cg_, b_) =
+        reassociated ? m(n_, b_) * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
+
+    Func out("output");
+    std::vector<Func> tileStages;
+    if (params_.layerNorm) {
+      RDom rd(0, params_.dModel, "ln_rd");
+      Func sum1("ln_sum1"), mean("ln_mean"), sum2("ln_sum2"), rstd("ln_rstd");
+      sum1(n_, b_) = 0.0f;
+      sum1(n_, b_) += y(n_, rd, b_);
+      mean(n_, b_) = sum1(n_, b_) * (1.0f / params_.dModel);
+      Expr dev = y(n_, rd, b_) - mean(n_, b_);
+      sum2(n_, b_) = 0.0f;
+      sum2(n_, b_) += dev * dev;
+      // A padded row is all zeros: with eps = 0 its 0 * inf must still
+      // give beta.
+      Expr variance =
+          sum2(n_, b_) * (1.0f / params_.dModel) + float(params_.layerNormEps);
+      rstd(n_, b_) =
+          Halide::select(variance > 0.0f, 1.0f / Halide::sqrt(variance), 0.0f);
+      out(cg_, n_, b_) = (y(n_, cg_, b_) - mean(n_, b_)) * rstd(n_, b_) *
+                             ctx_.input("gamma")(cg_) +
+                         ctx_.input("beta")(cg_);
+      for (Func stage : {sum1, sum2}) {
+        stage.vectorize(n_, vl_, TailStrategy::RoundUp);
+        stage.update().vectorize(n_, vl_, TailStrategy::RoundUp);
+      }
+      for (Func stage : {mean, rstd})
+        stage.vectorize(n_, vl_, TailStrategy::RoundUp);
+      tileStages = {sum1, mean, sum2, rstd};
+    } else {
+      out(cg_, n_, b_) = y(n_, cg_, b_);
+    }
+
+    // Output: parallel over (batch, tile), vectorised over channels; y is
+    // token-major, so this store is the one transpose.
+    Var nt("nt"), ni("ni"), task("task");
+    out.split(n_, nt, ni, kTileTokens, TailStrategy::GuardWithIf)
+        .reorder(cg_, ni, nt, b_)
+        .fuse(nt, b_, task)
+        .parallel(task);
+    vectorizeInner(out, cg_, params_.dModel, vl_);
+    for (Func stage : tileStages)
+      stage.compute_at(out, task);
+    m.compute_at(out, task).vectorize(n_, vl_, TailStrategy::RoundUp);
+
+    // y: head by head over the whole tile; per head, the tile's hypernetwork
+    // rows, then register blocks of token vectors x channels.
+    Block block = projectionBlock(dh);
+    Var j("j"), c("c"), cb("cb"), ci("ci"), nb("nb"), nbi("nbi");
+    y.compute_at(out, task)
+        .bound_extent(n_, kTileTokens)
+        .split(cg_, j, c, dh)
+        .split(c, cb, ci, block.cols)
+        .split(n_, nb, nbi, vl_ * block.rows)
+        .reorder(nbi, ci, nb, cb, j)
+        .vectorize(nbi, vl_)
+        .unroll(nbi)
+        .unroll(ci);
+    yacc.compute_at(y, nb).vectorize(n_, vl_).unroll(n_).unroll(cg_);
+    yacc.update().reorder(n_, cg_, r).vectorize(n_, vl_).unroll(n_).unroll(cg_);
+    for (Func stage : {in, hid, hin}) // in is hid when reassociated
+      stage.compute_at(y, j);
+    base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
+    vectorizeInner(base, cg_, params_.dModel, vl_);
+    scheduleTokenMajor(hin, cg_, false);
+    return out;
+  }
+
+  const OpContext &ctx_;
+  HyperMixParams params_;
+  int vl_;
+  int maxAcc_;
+  Halide::ImageParam x_;
+  Expr tokens_;
+  Halide::ImageParam weights_[2][4];
+  Halide::Buffer<double> turnsPerPosition_;
+  Halide::Buffer<float> laneCos_, laneSin_;
+  std::vector<Func> phaseAStages_;
+  Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
+  int chunkTokens_ = 0;
+  Var n_{"n"}, c_{"c"}, o_{"o"}, q_{"q"}, j_{"j"}, b_{"b"}, cg_{"cg"}, p_{"p"};
+  Var t_{"t"}, v_{"v"}; // sine or cosine, token vector (position bases)
+};
+
+} // namespace
+
+Halide::Func buildHyperMix(const OpContext &ctx) {
+  return HyperMixBuilder(ctx).build();
+}
+
+} // namespace hmc::halide

@@ -1,0 +1,60 @@
+// Internal interface between KernelBuilder and the per-op builders. Halide
+// dimension 0 is the innermost (last row-major) dimension throughout.
+#ifndef HMC_HALIDE_OPBUILDERS_H
+#define HMC_HALIDE_OPBUILDERS_H
+
+#include "KernelGraph.h"
+
+#include <Halide.h>
+
+#include <optional>
+
+namespace hmc::halide {
+
+/// What an op builder sees: the validated kernel, its constrained inputs and
+/// the target whose natural vector width the schedule uses.
+struct OpContext {
+  KernelView view;
+  Halide::Target target;
+  std::vector<Halide::ImageParam> inputs;
+  /// Extents of output 0 in Halide order (static sizes or symbol extents).
+  std::vector<Halide::Expr> outputExtents;
+
+  const Halide::ImageParam &input(const std::string &role) const {
+    return inputs.at(*view.findInput(role));
+  }
+  int vectorSize(const Halide::Type &type) const {
+    return target.natural_vector_size(type);
+  }
+};
+
+Halide::Func buildElementwise(const OpContext &ctx);
+Halide::Func buildLayerNorm(const OpContext &ctx);
+/// linear and matmul.
+Halide::Func buildContraction(const OpContext &ctx);
+Halide::Func buildHyperMix(const OpContext &ctx);
+
+/// erf for float32 with absolute error below 4e-7.
+Halide::Expr erfFloat(const Halide::Expr &x);
+/// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.
+Halide::Expr gelu(const Halide::Expr &x);
+
+/// The value of a constant extent.
+std::optional<int> staticExtent(const Halide::Expr &extent);
+
+/// Vectorises `var` by the natural width: overlapping the last vector when
+/// the static extent allows, a guarded tail when the extent is dynamic, the
+/// whole dimension when it is shorter than a vector.
+void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
+                    const Halide::Expr &extent, int natural);
+
+/// Fuses vars[1..] (Halide order, outer dims) into one loop and runs it in
+/// parallel tasks of roughly equal work. Returns the per-row loop level
+/// (the outermost one when there is a single row).
+Halide::LoopLevel parallelRows(Halide::Func func,
+                               const std::vector<Halide::Var> &vars,
+                               const std::vector<Halide::Expr> &extents);
+
+} // namespace hmc::halide
+
+#endif // HMC_HALIDE_OPBUILDERS_H

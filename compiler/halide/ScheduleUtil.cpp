@@ -1,0 +1,77 @@
+// Small pieces shared by the default schedules.
+#include "OpBuilders.h"
+
+#include <iterator>
+
+namespace hmc::halide {
+
+using Halide::Expr;
+using Halide::TailStrategy;
+
+Expr erfFloat(const Expr &x) {
+  // Rational fit on [-4, 4] (odd degree 13 over even degree 8, the form XLA
+  // and Eigen use); beyond 4 erf is +-1 in float32. Max absolute error 4e-7,
+  // like Halide::erf, which evaluates two branches and costs ~1.5x more.
+  static const double numerator[] = {
+      -2.72614225801306e-10, 2.77068142495902e-08,  -2.10102402082508e-06,
+      -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+      -1.60960333262415e-02};
+  static const double denominator[] = {
+      -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+      -7.37332916720468e-03, -1.42647390514189e-02};
+  Expr xc = Halide::clamp(x, -4.0f, 4.0f);
+  Expr x2 = xc * xc;
+  Expr p = float(numerator[0]);
+  for (size_t i = 1; i < std::size(numerator); ++i)
+    p = p * x2 + float(numerator[i]);
+  Expr q = float(denominator[0]);
+  for (size_t i = 1; i < std::size(denominator); ++i)
+    q = q * x2 + float(denominator[i]);
+  return xc * p / q;
+}
+
+Expr gelu(const Expr &x) {
+  return 0.5f * x * (1.0f + erfFloat(x * float(M_SQRT1_2)));
+}
+
+std::optional<int> staticExtent(const Expr &extent) {
+  if (const int64_t *value = Halide::Internal::as_const_int(extent))
+    return static_cast<int>(*value);
+  return std::nullopt;
+}
+
+void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
+                    const Expr &extent, int natural) {
+  std::optional<int> size = staticExtent(extent);
+  if (!size)
+    func.vectorize(var, natural, TailStrategy::GuardWithIf);
+  else if (*size >= natural)
+    func.vectorize(var, natural, TailStrategy::ShiftInwards);
+  else if (*size > 1)
+    func.vectorize(var, *size);
+}
+
+Halide::LoopLevel parallelRows(Halide::Func func,
+                               const std::vector<Halide::Var> &vars,
+                               const std::vector<Expr> &extents) {
+  if (vars.size() < 2)
+    return Halide::LoopLevel(func, Halide::Var::outermost());
+  // Fuse every row dimension into one loop so small outer dims still split
+  // into enough tasks; indices are recomputed once per row, not per element.
+  Halide::Var rows = vars[1];
+  for (size_t k = 2; k < vars.size(); ++k) {
+    Halide::Var fused;
+    func.fuse(rows, vars[k], fused);
+    rows = fused;
+  }
+  constexpr int kElementsPerTask = 1 << 14;
+  std::optional<int> inner = staticExtent(extents[0]);
+  int rowsPerTask =
+      inner ? std::max(1, kElementsPerTask / std::max(*inner, 1)) : 1;
+  Halide::Var task;
+  func.split(rows, task, rows, rowsPerTask, TailStrategy::GuardWithIf)
+      .parallel(task);
+  return Halide::LoopLevel(func, rows);
+}
+
+} // namespace hmc::halide

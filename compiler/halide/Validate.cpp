@@ -1,0 +1,412 @@
+// Per-op validation: operand roles and order, dtypes, shapes (with NumPy
+// broadcasting where the op broadcasts) and attributes.
+#include "KernelGraph.h"
+
+#include <fmt/format.h>
+
+namespace hmc::halide {
+
+const BufferDesc &KernelView::input(size_t index) const {
+  return graph_.buffer(kernel_.inputs.at(index).buffer);
+}
+
+const BufferDesc &KernelView::output(size_t index) const {
+  return graph_.buffer(kernel_.outputs.at(index).buffer);
+}
+
+std::optional<size_t> KernelView::findInput(const std::string &role) const {
+  for (size_t i = 0; i < kernel_.inputs.size(); ++i)
+    if (kernel_.inputs[i].role == role)
+      return i;
+  return std::nullopt;
+}
+
+const BufferDesc &KernelView::input(const std::string &role) const {
+  std::optional<size_t> index = findInput(role);
+  if (!index)
+    fail(fmt::format("missing input '{}'", role));
+  return input(*index);
+}
+
+void KernelView::fail(const std::string &message) const {
+  throw GraphError(
+      fmt::format("kernel '{}' ({}): {}", kernel_.name, kernel_.op, message));
+}
+
+std::optional<Shape> broadcastShapes(const Shape &lhs, const Shape &rhs) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  Shape result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align trailing dimensions; a missing leading dimension is a static 1.
+    Dim l = i < rank - lhs.size() ? Dim{1, ""} : lhs[i - (rank - lhs.size())];
+    Dim r = i < rank - rhs.size() ? Dim{1, ""} : rhs[i - (rank - rhs.size())];
+    if (l == r || (r.isStatic() && r.size == 1))
+      result[i] = l;
+    else if (l.isStatic() && l.size == 1)
+      result[i] = r;
+    else
+      return std::nullopt;
+  }
+  return result;
+}
+
+namespace {
+
+std::string joinRoles(const std::vector<std::string> &roles) {
+  std::string text;
+  for (size_t i = 0; i < roles.size(); ++i)
+    text += (i ? ", " : "") + roles[i];
+  return "(" + text + ")";
+}
+
+/// Shared checks; every failure names the kernel through KernelView::fail.
+class Checker {
+public:
+  Checker(const KernelGraph &graph, const KernelDesc &kernel)
+      : view(graph, kernel), kernel(kernel) {}
+
+  void roles(const std::vector<std::string> &expected,
+             const std::string &why = "") const {
+    std::vector<std::string> actual;
+    for (const Operand &operand : kernel.inputs)
+      actual.push_back(operand.role);
+    if (actual != expected)
+      view.fail(fmt::format("inputs are {} but {}expected {}",
+                            joinRoles(actual), why, joinRoles(expected)));
+    if (kernel.outputs.size() != 1)
+      view.fail(fmt::format("expected exactly one output, got {}",
+                            kernel.outputs.size()));
+  }
+
+  void dtype(const std::string &role, const BufferDesc &buffer,
+             std::initializer_list<DType> allowed) const {
+    for (DType dtype : allowed)
+      if (buffer.dtype == dtype)
+        return;
+    std::string names;
+    for (DType dtype : allowed)
+      names += std::string(names.empty() ? "" : " or ") + dtypeName(dtype);
+    view.fail(fmt::format("input '{}' has dtype {}, expected {}", role,
+                          dtypeName(buffer.dtype), names));
+  }
+
+  void sameDType(const std::string &role, const BufferDesc &buffer,
+                 DType dtype) const {
+    if (buffer.dtype != dtype)
+      view.fail(fmt::format("input '{}' has dtype {}, expected {} like the "
+                            "other operands",
+                            role, dtypeName(buffer.dtype), dtypeName(dtype)));
+  }
+
+  void shape(const std::string &role, const BufferDesc &buffer,
+             const Shape &expected) const {
+    if (buffer.shape != expected)
+      view.fail(fmt::format("input '{}' (buffer {}) has shape {}, expected {}",
+                            role, buffer.id, formatShape(buffer.shape),
+                            formatShape(expected)));
+  }
+
+  void minRank(const std::string &role, const BufferDesc &buffer,
+               size_t rank) const {
+    if (buffer.shape.size() < rank)
+      view.fail(fmt::format("input '{}' has rank {}, expected at least {}",
+                            role, buffer.shape.size(), rank));
+  }
+
+  const BufferDesc &out() const { return view.output(0); }
+  std::string outRole() const { return kernel.outputs[0].role; }
+
+  /// The output must have exactly this dtype and shape.
+  void result(DType dtype, const Shape &shape) const {
+    if (out().dtype != dtype)
+      view.fail(fmt::format("output '{}' has dtype {}, expected {}", outRole(),
+                            dtypeName(out().dtype), dtypeName(dtype)));
+    if (out().shape != shape)
+      view.fail(fmt::format("output '{}' (buffer {}) has shape {}, expected {}",
+                            outRole(), out().id, formatShape(out().shape),
+                            formatShape(shape)));
+  }
+
+  const nlohmann::json &attr(const char *name) const {
+    auto it = kernel.attrs.find(name);
+    if (it == kernel.attrs.end())
+      view.fail(fmt::format("missing attribute '{}'", name));
+    return *it;
+  }
+
+  int64_t intAttr(const char *name, int64_t min) const {
+    const nlohmann::json &value = attr(name);
+    if (!value.is_number_integer() || value.get<int64_t>() < min)
+      view.fail(fmt::format("attribute '{}' must be an integer >= {}, got {}",
+                            name, min, value.dump()));
+    return value.get<int64_t>();
+  }
+
+  bool boolAttr(const char *name) const {
+    const nlohmann::json &value = attr(name);
+    if (!value.is_boolean())
+      view.fail(fmt::format("attribute '{}' must be true or false, got {}",
+                            name, value.dump()));
+    return value.get<bool>();
+  }
+
+  double nonNegativeAttr(const char *name) const {
+    const nlohmann::json &value = attr(name);
+    if (!value.is_number() || !(value.get<double>() >= 0))
+      view.fail(fmt::format("attribute '{}' must be a number >= 0, got {}",
+                            name, value.dump()));
+    return value.get<double>();
+  }
+
+  std::string choiceAttr(const char *name,
+                         const std::vector<std::string> &choices) const {
+    const nlohmann::json &value = attr(name);
+    for (const std::string &choice : choices)
+      if (value == choice)
+        return choice;
+    view.fail(fmt::format("attribute '{}' must be one of {}, got {}", name,
+                          joinRoles(choices), value.dump()));
+  }
+
+  KernelView view;
+  const KernelDesc &kernel;
+};
+
+constexpr std::initializer_list<DType> kNumeric = {
+    DType::Float32, DType::Float64, DType::Int32, DType::Int64};
+constexpr std::initializer_list<DType> kFloats = {DType::Float32,
+                                                  DType::Float64};
+
+void checkBinary(const Checker &check) {
+  check.roles({"lhs", "rhs"});
+  const BufferDesc &lhs = check.view.input(0);
+  const BufferDesc &rhs = check.view.input(1);
+  check.dtype("lhs", lhs, kNumeric);
+  check.sameDType("rhs", rhs, lhs.dtype);
+  std::optional<Shape> shape = broadcastShapes(lhs.shape, rhs.shape);
+  if (!shape)
+    check.view.fail(fmt::format("shapes {} and {} do not broadcast (only "
+                                "static 1s broadcast)",
+                                formatShape(lhs.shape),
+                                formatShape(rhs.shape)));
+  check.result(lhs.dtype, *shape);
+}
+
+void checkUnary(const Checker &check, std::initializer_list<DType> allowed) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x, allowed);
+  check.result(x.dtype, x.shape);
+}
+
+void checkCast(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.result(parseCastTarget(check.view), x.shape);
+}
+
+void checkLayerNorm(const Checker &check) {
+  check.roles({"x", "gamma", "beta"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x, kFloats);
+  check.minRank("x", x, 1);
+  Shape feature{x.shape.back()};
+  check.sameDType("gamma", check.view.input(1), x.dtype);
+  check.shape("gamma", check.view.input(1), feature);
+  check.sameDType("beta", check.view.input(2), x.dtype);
+  check.shape("beta", check.view.input(2), feature);
+  parseLayerNormEps(check.view);
+  check.result(x.dtype, x.shape);
+}
+
+void checkLinear(const Checker &check) {
+  bool hasBias = check.kernel.inputs.size() == 3;
+  check.roles(hasBias ? std::vector<std::string>{"x", "weight", "bias"}
+                      : std::vector<std::string>{"x", "weight"});
+  const BufferDesc &x = check.view.input(0);
+  const BufferDesc &weight = check.view.input(1);
+  check.dtype("x", x, kFloats);
+  check.minRank("x", x, 1);
+  check.sameDType("weight", weight, x.dtype);
+  if (weight.shape.size() != 2)
+    check.view.fail(fmt::format("input 'weight' must be [K, M], got {}",
+                                formatShape(weight.shape)));
+  Dim k = x.shape.back(), m = weight.shape[1];
+  check.shape("weight", weight, {k, m});
+  if (hasBias) {
+    check.sameDType("bias", check.view.input(2), x.dtype);
+    check.shape("bias", check.view.input(2), {m});
+  }
+  Shape out = x.shape;
+  out.back() = m;
+  check.result(x.dtype, out);
+}
+
+void checkMatmul(const Checker &check) {
+  check.roles({"lhs", "rhs"});
+  const BufferDesc &lhs = check.view.input(0);
+  const BufferDesc &rhs = check.view.input(1);
+  check.dtype("lhs", lhs, kFloats);
+  check.sameDType("rhs", rhs, lhs.dtype);
+  check.minRank("lhs", lhs, 2);
+  check.minRank("rhs", rhs, 2);
+  Dim n = lhs.shape[lhs.shape.size() - 2], k = lhs.shape.back();
+  Dim rk = rhs.shape[rhs.shape.size() - 2], m = rhs.shape.back();
+  if (k != rk)
+    check.view.fail(fmt::format("contraction dims differ: lhs {} and rhs {}",
+                                formatShape(lhs.shape),
+                                formatShape(rhs.shape)));
+  std::optional<Shape> batch =
+      broadcastShapes(Shape(lhs.shape.begin(), lhs.shape.end() - 2),
+                      Shape(rhs.shape.begin(), rhs.shape.end() - 2));
+  if (!batch)
+    check.view.fail(fmt::format("batch dims of {} and {} do not broadcast",
+                                formatShape(lhs.shape),
+                                formatShape(rhs.shape)));
+  batch->push_back(n);
+  batch->push_back(m);
+  check.result(lhs.dtype, *batch);
+}
+
+} // namespace
+
+double parseLayerNormEps(const KernelView &view) {
+  return Checker(view.graph(), view.kernel()).nonNegativeAttr("eps");
+}
+
+DType parseCastTarget(const KernelView &view) {
+  Checker check(view.graph(), view.kernel());
+  const nlohmann::json &to = check.attr("to");
+  std::optional<DType> dtype =
+      to.is_string() ? parseDType(to.get<std::string>()) : std::nullopt;
+  if (!dtype)
+    view.fail(
+        fmt::format("attribute 'to' must be a dtype name, got {}", to.dump()));
+  return *dtype;
+}
+
+HyperMixParams parseHyperMix(const KernelView &view) {
+  Checker check(view.graph(), view.kernel());
+  HyperMixParams p;
+  p.heads = static_cast<int>(check.intAttr("heads", 1));
+  p.hidden = static_cast<int>(check.intAttr("hidden", 1));
+  p.tied = check.boolAttr("tied");
+  p.hasMask = check.boolAttr("has_mask");
+  p.positional =
+      check.choiceAttr("positional", {"none", "sinusoidal"}) == "sinusoidal";
+  if (view.kernel().attrs.contains("has_position_table"))
+    p.positionTable = check.boolAttr("has_position_table");
+  if (p.positionTable && !p.positional)
+    view.fail("has_position_table needs positional = \"sinusoidal\"");
+  if (view.kernel().attrs.contains("position_offset"))
+    p.positionOffset = check.intAttr("position_offset", 0);
+  // Positions are int32 token indices plus the offset inside the kernel.
+  if (p.positionOffset > (int64_t(1) << 30))
+    view.fail("attribute 'position_offset' must be at most 2^30");
+  p.layerNorm = check.boolAttr("layer_norm");
+  if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
+    p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");
+  p.algorithm = check.choiceAttr("algorithm", {"reassociated", "two_phase"}) ==
+                        "two_phase"
+                    ? HyperMixAlgorithm::TwoPhase
+                    : HyperMixAlgorithm::Reassociated;
+
+  std::vector<std::string> roles = {"x"};
+  if (p.hasMask)
+    roles.push_back("mask");
+  for (const char *role : {"A1", "a1", "C1", "c1"})
+    roles.push_back(role);
+  if (!p.tied)
+    for (const char *role : {"A2", "a2", "C2", "c2"})
+      roles.push_back(role);
+  if (p.layerNorm) {
+    roles.push_back("gamma");
+    roles.push_back("beta");
+  }
+  if (p.positionTable)
+    roles.push_back("positions");
+  check.roles(roles,
+              fmt::format("has_mask={}, tied={}, layer_norm={}, "
+                          "has_position_table={} ",
+                          p.hasMask, p.tied, p.layerNorm, p.positionTable));
+
+  const BufferDesc &x = view.input("x");
+  check.dtype("x", x, {DType::Float32});
+  if (x.shape.size() != 3 || !x.shape[2].isStatic() || x.shape[2].size < 1)
+    view.fail(fmt::format("input 'x' must be [B, N, d] with a static d, got "
+                          "{}",
+                          formatShape(x.shape)));
+  p.dModel = static_cast<int>(x.shape[2].size);
+  if (p.dModel % p.heads != 0)
+    view.fail(fmt::format("d = {} is not divisible by heads = {}", p.dModel,
+                          p.heads));
+  p.dHead = p.dModel / p.heads;
+  if (p.hasMask) {
+    check.dtype("mask", view.input("mask"), {DType::Float32});
+    check.shape("mask", view.input("mask"), {x.shape[0], x.shape[1]});
+  }
+
+  const BufferDesc &c1 = view.input("C1");
+  if (c1.shape.size() != 3 || !c1.shape[1].isStatic() || c1.shape[1].size < 1)
+    view.fail(fmt::format("input 'C1' must be [h, k_h, f] with a static k_h, "
+                          "got {}",
+                          formatShape(c1.shape)));
+  p.kHead = static_cast<int>(c1.shape[1].size);
+  auto dim = [](int64_t size) { return Dim{size, ""}; };
+  Dim h = dim(p.heads), f = dim(p.hidden), dh = dim(p.dHead), kh = dim(p.kHead);
+  std::vector<std::pair<std::string, Shape>> weights = {
+      {"A1", {h, f, dh}}, {"a1", {h, f}}, {"C1", {h, kh, f}}, {"c1", {h, kh}}};
+  if (!p.tied)
+    weights.insert(weights.end(), {{"A2", {h, f, dh}},
+                                   {"a2", {h, f}},
+                                   {"C2", {h, kh, f}},
+                                   {"c2", {h, kh}}});
+  if (p.layerNorm)
+    weights.insert(weights.end(),
+                   {{"gamma", {dim(p.dModel)}}, {"beta", {dim(p.dModel)}}});
+  if (p.positionTable) {
+    const Shape &table = view.input("positions").shape;
+    if (table.size() != 2 || !table[0].isStatic() || table[0].size < 1)
+      view.fail(fmt::format("input 'positions' must be [L, d] with a static "
+                            "L >= 1, got {}",
+                            formatShape(table)));
+    weights.push_back({"positions", {table[0], dim(p.dModel)}});
+  }
+  for (const auto &[role, shape] : weights) {
+    check.dtype(role, view.input(role), {DType::Float32});
+    check.shape(role, view.input(role), shape);
+  }
+  check.result(DType::Float32, x.shape);
+  return p;
+}
+
+void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
+  Checker check(graph, kernel);
+  const std::string &op = kernel.op;
+  if (op == "add" || op == "sub" || op == "mul" || op == "div")
+    checkBinary(check);
+  else if (op == "erf" || op == "gelu")
+    checkUnary(check, {DType::Float32});
+  else if (op == "sqrt")
+    checkUnary(check, kFloats);
+  else if (op == "neg")
+    checkUnary(check, kNumeric);
+  else if (op == "not")
+    checkUnary(check, {DType::Bool});
+  else if (op == "cast")
+    checkCast(check);
+  else if (op == "layer_norm")
+    checkLayerNorm(check);
+  else if (op == "linear")
+    checkLinear(check);
+  else if (op == "matmul")
+    checkMatmul(check);
+  else if (op == "hyper_mix")
+    parseHyperMix(check.view);
+  else
+    check.view.fail("unknown op (supported: add, sub, mul, div, erf, gelu, "
+                    "neg, sqrt, cast, not, layer_norm, linear, matmul, "
+                    "hyper_mix)");
+}
+
+} // namespace hmc::halide

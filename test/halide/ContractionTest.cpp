@@ -1,0 +1,158 @@
+// linear and matmul against float64 references: tiled and untiled channel
+// counts, dynamic rows and channels, broadcast batch dims.
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+namespace hmc::halide::test {
+namespace {
+
+using nlohmann::json;
+
+std::vector<int64_t> bind(const json &shape,
+                          const std::map<std::string, int64_t> &sizes) {
+  std::vector<int64_t> dims;
+  for (const json &dim : shape)
+    dims.push_back(dim.is_string() ? sizes.at(dim.get<std::string>())
+                                   : dim.get<int64_t>());
+  return dims;
+}
+
+/// Row-major offset, in units of whole matrices, of output batch `batch`
+/// in an operand with batch dims `dims` (right-aligned, 1s broadcast).
+size_t batchOffset(size_t batch, const std::vector<int64_t> &outBatch,
+                   const std::vector<int64_t> &dims) {
+  size_t offset = 0, stride = 1, outStride = 1;
+  for (size_t q = 0; q < outBatch.size(); ++q) {
+    int64_t outSize = outBatch[outBatch.size() - 1 - q];
+    size_t coord = batch / outStride % outSize;
+    outStride *= outSize;
+    if (q < dims.size()) {
+      int64_t size = dims[dims.size() - 1 - q];
+      offset += size == 1 ? 0 : coord * stride;
+      stride *= size;
+    }
+  }
+  return offset;
+}
+
+/// Batched matmul with broadcast batch dims; a rank-1 lhs is one row.
+Tensor matmul(const Tensor &a, const Tensor &b,
+              const std::vector<int64_t> &outShape) {
+  Tensor out(outShape);
+  size_t rank = outShape.size();
+  int64_t n = rank >= 2 ? outShape[rank - 2] : 1, m = outShape.back();
+  int64_t k = a.shape.back();
+  std::vector<int64_t> outBatch(outShape.begin(),
+                                outShape.end() - std::min<size_t>(rank, 2));
+  auto batchDims = [](const std::vector<int64_t> &shape) {
+    return std::vector<int64_t>(
+        shape.begin(), shape.end() - std::min<size_t>(shape.size(), 2));
+  };
+  for (size_t batch = 0; batch < out.size() / (n * m); ++batch) {
+    size_t aBase = batchOffset(batch, outBatch, batchDims(a.shape)) * n * k;
+    size_t bBase = batchOffset(batch, outBatch, batchDims(b.shape)) * k * m;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        double acc = 0;
+        for (int64_t q = 0; q < k; ++q)
+          acc += a[aBase + i * k + q] * b[bBase + q * m + j];
+        out[(batch * n + i) * m + j] = acc;
+      }
+  }
+  return out;
+}
+
+struct Case {
+  std::string name, op, dtype;
+  json lhs, rhs, out;
+  bool bias = false;
+  std::vector<std::map<std::string, int64_t>> runs = {{}};
+};
+
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+
+class ContractionTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ContractionTest, MatchesFloat64Reference) {
+  const Case &tc = GetParam();
+  bool linear = tc.op == "linear";
+  GraphBuilder graph;
+  int64_t a = graph.buffer(linear ? "x" : "lhs", tc.dtype, tc.lhs);
+  int64_t b = graph.buffer(linear ? "weight" : "rhs", tc.dtype, tc.rhs,
+                           linear ? "weight" : "input");
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {linear ? "x" : "lhs", a}, {linear ? "weight" : "rhs", b}};
+  if (tc.bias)
+    inputs.push_back(
+        {"bias", graph.buffer("bias", tc.dtype, json::array({tc.rhs.back()}),
+                              "weight")});
+  int64_t y = graph.buffer("y", tc.dtype, tc.out, "output");
+  graph.kernel("k", tc.op, json::object(), inputs, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(17);
+  for (const auto &sizes : tc.runs) {
+    std::vector<Tensor> args = {randomTensor(bind(tc.lhs, sizes), rng),
+                                randomTensor(bind(tc.rhs, sizes), rng)};
+    std::vector<int64_t> outShape = bind(tc.out, sizes);
+    Tensor expected = matmul(args[0], args[1], outShape);
+    if (tc.bias) {
+      args.push_back(randomTensor({outShape.back()}, rng));
+      for (size_t i = 0; i < expected.size(); ++i)
+        expected[i] += args[2][i % outShape.back()];
+    }
+    double error = relativeL2(kernel.run(args, outShape), expected);
+    std::printf("[ relative L2 ] %s %s: %.3g\n", tc.name.c_str(),
+                json(sizes).dump().c_str(), error);
+    EXPECT_LE(error, tc.dtype == "float64" ? 1e-12 : 1e-5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ContractionTest,
+    ::testing::Values(Case{"linear_tiled_bias", "linear", "float32",
+                           json{2, 7, 37}, json{37, 50}, json{2, 7, 50}, true},
+                      Case{"linear_ffn_dynamic_rows",
+                           "linear",
+                           "float32",
+                           json{"n", 144},
+                           json{144, 576},
+                           json{"n", 576},
+                           true,
+                           {{{"n", 1}}, {{"n", 7}}, {{"n", 130}}}},
+                      Case{"linear_rank1_small", "linear", "float32", json{5},
+                           json{5, 3}, json{3}},
+                      Case{"linear_one_output", "linear", "float32",
+                           json{3, 4, 9}, json{9, 1}, json{3, 4, 1}, true},
+                      Case{"linear_float64",
+                           "linear",
+                           "float64",
+                           json{"n", 11},
+                           json{11, 20},
+                           json{"n", 20},
+                           true,
+                           {{{"n", 13}}}},
+                      Case{"matmul_shared_rhs", "matmul", "float32",
+                           json{3, 7, 9}, json{9, 20}, json{3, 7, 20}},
+                      Case{"matmul_broadcast_batch", "matmul", "float32",
+                           json{2, 1, 5, 6}, json{3, 6, 33}, json{2, 3, 5, 33}},
+                      Case{"matmul_dynamic_channels",
+                           "matmul",
+                           "float32",
+                           json{4, 6},
+                           json{6, "m"},
+                           json{4, "m"},
+                           false,
+                           {{{"m", 1}}, {{"m", 19}}, {{"m", 40}}}},
+                      Case{"matmul_dynamic_batch_rows",
+                           "matmul",
+                           "float32",
+                           json{"b", "n", 12},
+                           json{"b", 12, 17},
+                           json{"b", "n", 17},
+                           false,
+                           {{{"b", 1}, {"n", 1}}, {{"b", 3}, {"n", 37}}}}),
+    [](const auto &info) { return info.param.name; });
+
+} // namespace
+} // namespace hmc::halide::test

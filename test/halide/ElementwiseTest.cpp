@@ -1,0 +1,286 @@
+// Elementwise kernels against float64 (or exact integer) references:
+// broadcasting, dynamic shapes, every dtype the ops accept.
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+namespace hmc::halide::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kTolerance = 1e-5;
+
+/// Row-major shape of a graph shape with symbols bound to `sizes`.
+std::vector<int64_t> bind(const json &shape,
+                          const std::map<std::string, int64_t> &sizes) {
+  std::vector<int64_t> dims;
+  for (const json &dim : shape)
+    dims.push_back(dim.is_string() ? sizes.at(dim.get<std::string>())
+                                   : dim.get<int64_t>());
+  return dims;
+}
+
+/// NumPy broadcasting of a row-major index into an operand's shape.
+size_t broadcastIndex(size_t flat, const std::vector<int64_t> &out,
+                      const std::vector<int64_t> &in) {
+  size_t index = 0, stride = 1;
+  for (size_t k = 0; k < in.size(); ++k) {
+    size_t outDim = out.size() - 1 - k, inDim = in.size() - 1 - k;
+    size_t outStride = 1;
+    for (size_t d = outDim + 1; d < out.size(); ++d)
+      outStride *= out[d];
+    size_t coord = (flat / outStride) % out[outDim];
+    if (in[inDim] != 1)
+      index += coord * stride;
+    stride *= in[inDim];
+  }
+  return index;
+}
+
+struct BinaryCase {
+  std::string name, op, dtype;
+  json lhs, rhs, out;
+  std::map<std::string, int64_t> sizes;
+};
+
+void PrintTo(const BinaryCase &c, std::ostream *os) { *os << c.name; }
+
+class BinaryTest : public ::testing::TestWithParam<BinaryCase> {};
+
+TEST_P(BinaryTest, MatchesReference) {
+  const BinaryCase &tc = GetParam();
+  GraphBuilder graph;
+  int64_t lhs = graph.buffer("lhs", tc.dtype, tc.lhs);
+  int64_t rhs = graph.buffer("rhs", tc.dtype, tc.rhs);
+  int64_t out = graph.buffer("out", tc.dtype, tc.out, "output");
+  graph.kernel("k", tc.op, json::object(), {{"lhs", lhs}, {"rhs", rhs}}, out);
+
+  std::mt19937 rng(5);
+  bool integer = tc.dtype == "int32" || tc.dtype == "int64";
+  Tensor a = randomTensor(bind(tc.lhs, tc.sizes), rng, 0.5, 40);
+  Tensor b = randomTensor(bind(tc.rhs, tc.sizes), rng, 0.5, 9);
+  if (integer)
+    for (Tensor *t : {&a, &b})
+      for (double &v : t->data)
+        v = std::trunc(v) + (v > 0 ? 1 : -1); // never 0
+  std::vector<int64_t> outShape = bind(tc.out, tc.sizes);
+  Tensor expected(outShape);
+  std::map<std::string, std::function<double(double, double)>> fns = {
+      {"add", std::plus<double>()},
+      {"sub", std::minus<double>()},
+      {"mul", std::multiplies<double>()},
+      {"div", [&](double x, double y) {
+         return integer ? std::trunc(x / y) : x / y;
+       }}};
+  for (size_t i = 0; i < expected.size(); ++i)
+    expected[i] = fns[tc.op](a[broadcastIndex(i, outShape, a.shape)],
+                             b[broadcastIndex(i, outShape, b.shape)]);
+
+  Tensor actual = runKernel(graph, {a, b}, outShape);
+  if (integer)
+    EXPECT_EQ(actual.data, expected.data);
+  else
+    EXPECT_LE(relativeL2(actual, expected), kTolerance);
+}
+
+std::vector<BinaryCase> binaryCases() {
+  std::vector<BinaryCase> cases;
+  for (const char *op : {"add", "sub", "mul", "div"}) {
+    cases.push_back({std::string(op) + "_broadcast3d",
+                     op,
+                     "float32",
+                     json{3, 1, 37},
+                     json{5, 1},
+                     json{3, 5, 37},
+                     {}});
+    cases.push_back({std::string(op) + "_dynamic_rows",
+                     op,
+                     "float32",
+                     json{"n", 7},
+                     json{7},
+                     json{"n", 7},
+                     {{"n", 130}}});
+  }
+  cases.push_back({"add_dynamic_one_row",
+                   "add",
+                   "float32",
+                   json{"n", 19},
+                   json{"n", 19},
+                   json{"n", 19},
+                   {{"n", 1}}});
+  cases.push_back({"mul_scalar",
+                   "mul",
+                   "float32",
+                   json::array(),
+                   json{4, 3},
+                   json{4, 3},
+                   {}});
+  cases.push_back({"add_float64",
+                   "add",
+                   "float64",
+                   json{2, 17},
+                   json{17},
+                   json{2, 17},
+                   {}});
+  cases.push_back({"div_int32_truncates",
+                   "div",
+                   "int32",
+                   json{9, 5},
+                   json{1, 5},
+                   json{9, 5},
+                   {}});
+  cases.push_back({"sub_int64",
+                   "sub",
+                   "int64",
+                   json{"n", 3},
+                   json{"n", 1},
+                   json{"n", 3},
+                   {{"n", 37}}});
+  cases.push_back(
+      {"mul_int32", "mul", "int32", json{33}, json{33}, json{33}, {}});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, BinaryTest, ::testing::ValuesIn(binaryCases()),
+                         [](const auto &info) { return info.param.name; });
+
+struct UnaryCase {
+  std::string op, dtype;
+  std::function<double(double)> fn;
+};
+
+void PrintTo(const UnaryCase &c, std::ostream *os) {
+  *os << c.op + "_" + c.dtype;
+}
+
+class UnaryTest : public ::testing::TestWithParam<UnaryCase> {};
+
+TEST_P(UnaryTest, MatchesReference) {
+  const UnaryCase &tc = GetParam();
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", tc.dtype, {"n", 37});
+  int64_t y = graph.buffer("y", tc.dtype, {"n", 37}, "output");
+  graph.kernel("k", tc.op, json::object(), {{"x", x}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(11);
+  for (int64_t n : {1, 7, 130}) {
+    bool positive = tc.op == "sqrt";
+    Tensor input = randomTensor({n, 37}, rng, 0.01, 4.5, positive);
+    if (tc.dtype == "int32")
+      for (double &v : input.data)
+        v = std::trunc(v * 10) + 1;
+    Tensor expected(input.shape);
+    for (size_t i = 0; i < input.size(); ++i)
+      expected[i] = tc.fn(input[i]);
+    Tensor actual = kernel.run({input}, input.shape);
+    double error = relativeL2(actual, expected);
+    std::printf("[ relative L2 ] %s %s n=%ld: %.3g\n", tc.op.c_str(),
+                tc.dtype.c_str(), long(n), error);
+    EXPECT_LE(error, tc.dtype == "float64" ? 1e-12 : kTolerance);
+  }
+}
+
+double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Ops, UnaryTest,
+    ::testing::Values(
+        UnaryCase{"erf", "float32", [](double x) { return std::erf(x); }},
+        UnaryCase{"gelu", "float32", gelu},
+        UnaryCase{"neg", "float32", [](double x) { return -x; }},
+        UnaryCase{"neg", "int32", [](double x) { return -x; }},
+        UnaryCase{"sqrt", "float32", [](double x) { return std::sqrt(x); }},
+        UnaryCase{"sqrt", "float64", [](double x) { return std::sqrt(x); }}),
+    [](const auto &info) { return info.param.op + "_" + info.param.dtype; });
+
+// erf over its whole range, including the saturated tails.
+TEST(ErfTest, AbsoluteErrorBelow4e7) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", {20001});
+  int64_t y = graph.buffer("y", "float32", {20001}, "output");
+  graph.kernel("k", "erf", json::object(), {{"x", x}}, y);
+  Tensor input({20001});
+  for (size_t i = 0; i < input.size(); ++i)
+    input[i] = float(-10.0 + 1e-3 * double(i));
+  Tensor actual = runKernel(graph, {input}, input.shape);
+  double worst = 0;
+  for (size_t i = 0; i < input.size(); ++i)
+    worst = std::max(worst, std::abs(actual[i] - std::erf(input[i])));
+  EXPECT_LE(worst, 4e-7);
+}
+
+struct CastCase {
+  std::string from, to;
+};
+
+void PrintTo(const CastCase &c, std::ostream *os) {
+  *os << c.from + "_to_" + c.to;
+}
+
+class CastTest : public ::testing::TestWithParam<CastCase> {};
+
+TEST_P(CastTest, ConvertsLikeC) {
+  const CastCase &tc = GetParam();
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", tc.from, {3, "n"});
+  int64_t y = graph.buffer("y", tc.to, {3, "n"}, "output");
+  graph.kernel("k", "cast", {{"to", tc.to}}, {{"x", x}}, y);
+  std::mt19937 rng(3);
+  Tensor input = randomTensor({3, 41}, rng, 0.2, 50);
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (tc.from == "bool")
+      input[i] = input[i] > 0 ? 1 : 0;
+    else if (tc.from != "float32" && tc.from != "float64")
+      input[i] = std::trunc(input[i]);
+    else if (tc.from == "float32")
+      input[i] = float(input[i]);
+  }
+  input[0] = 0; // the one value where bool casts differ
+  Tensor expected(input.shape);
+  for (size_t i = 0; i < input.size(); ++i) {
+    double v = input[i];
+    if (tc.to == "bool")
+      expected[i] = v != 0;
+    else if (tc.to == "int32" || tc.to == "int64")
+      expected[i] = std::trunc(v);
+    else if (tc.to == "float32")
+      expected[i] = float(v);
+    else
+      expected[i] = v;
+  }
+  EXPECT_EQ(runKernel(graph, {input}, input.shape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Dtypes, CastTest,
+    ::testing::Values(CastCase{"float32", "int32"},
+                      CastCase{"float32", "int64"},
+                      CastCase{"float32", "float64"},
+                      CastCase{"float64", "float32"},
+                      CastCase{"float32", "bool"}, CastCase{"bool", "float32"},
+                      CastCase{"int64", "float64"}, CastCase{"int32", "int64"},
+                      CastCase{"int64", "int32"}, CastCase{"bool", "int64"},
+                      CastCase{"int32", "bool"}),
+    [](const auto &info) { return info.param.from + "_to_" + info.param.to; });
+
+TEST(NotTest, FlipsBools) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "bool", {"b", "n"});
+  int64_t y = graph.buffer("y", "bool", {"b", "n"}, "output");
+  graph.kernel("k", "not", json::object(), {{"x", x}}, y);
+  std::mt19937 rng(8);
+  Tensor input = randomTensor({3, 37}, rng);
+  Tensor expected(input.shape);
+  for (size_t i = 0; i < input.size(); ++i) {
+    input[i] = input[i] > 0;
+    expected[i] = 1 - input[i];
+  }
+  EXPECT_EQ(runKernel(graph, {input}, input.shape).data, expected.data);
+}
+
+} // namespace
+} // namespace hmc::halide::test

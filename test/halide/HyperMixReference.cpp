@@ -1,0 +1,208 @@
+#include "HyperMixReference.h"
+
+#include <cmath>
+
+namespace hmc::halide::test {
+
+using nlohmann::json;
+
+namespace {
+
+double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+
+/// Tokens of batch b kept by a right-padded mask.
+int64_t validTokens(const HyperMixConfig &config, int64_t b) {
+  return config.tokens - b * config.tokens / config.batch;
+}
+
+struct Weights {
+  const Tensor *A, *a, *C, *c;
+};
+
+} // namespace
+
+double sinusoid(int64_t pos, int64_t channel, int64_t d) {
+  double angle =
+      double(pos) * std::pow(10000.0, -double(channel - channel % 2) / d);
+  return channel % 2 ? std::cos(angle) : std::sin(angle);
+}
+
+std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
+                                   std::mt19937 &rng) {
+  const int64_t B = config.batch, N = config.tokens, d = config.d,
+                h = config.heads, f = config.hidden, kh = config.kHead,
+                dh = d / h;
+  auto scaled = [&](std::vector<int64_t> shape, double scale) {
+    Tensor tensor = randomTensor(shape, rng);
+    for (double &value : tensor.data)
+      value *= scale;
+    return tensor;
+  };
+  std::vector<Tensor> inputs{randomTensor({B, N, d}, rng)};
+  if (config.mask != MaskKind::None) {
+    Tensor mask({B, N});
+    std::uniform_real_distribution<double> weight(0.2, 1.0);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t n = 0; n < validTokens(config, b); ++n)
+        mask[b * N + n] = config.mask == MaskKind::Binary ? 1.0 : weight(rng);
+    inputs.push_back(mask);
+  }
+  for (int i = 0; i < (config.tied ? 1 : 2); ++i) {
+    inputs.push_back(scaled({h, f, dh}, 1.5 / std::sqrt(double(dh))));
+    inputs.push_back(scaled({h, f}, 0.5));
+    inputs.push_back(scaled({h, kh, f}, 1.5 / std::sqrt(double(f))));
+    inputs.push_back(scaled({h, kh}, 0.5));
+  }
+  if (config.layerNorm) {
+    inputs.push_back(randomTensor({d}, rng, 0.5, 1.5, true));
+    inputs.push_back(randomTensor({d}, rng));
+  }
+  if (config.tableRows > 0) {
+    // A table that differs from the formula shows which rows it supplies.
+    Tensor table = scaled({config.tableRows, d}, 0.5);
+    for (int64_t pos = 0; pos < config.tableRows; ++pos)
+      for (int64_t c = 0; c < d; ++c)
+        table[pos * d + c] += sinusoid(pos, c, d);
+    inputs.push_back(table);
+  }
+  return inputs;
+}
+
+GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
+  const int64_t d = config.d, h = config.heads, f = config.hidden,
+                kh = config.kHead, dh = d / h;
+  json B = config.dynamicShape ? json("batch") : json(config.batch);
+  json N = config.dynamicShape ? json("seq") : json(config.tokens);
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs{
+      {"x", graph.buffer("x", "float32", {B, N, d})}};
+  if (config.mask != MaskKind::None)
+    inputs.push_back({"mask", graph.buffer("mask", "float32", {B, N})});
+  for (int i = 1; i <= (config.tied ? 1 : 2); ++i) {
+    std::string k = std::to_string(i);
+    inputs.push_back(
+        {"A" + k, graph.buffer("A" + k, "float32", {h, f, dh}, "weight")});
+    inputs.push_back(
+        {"a" + k, graph.buffer("a" + k, "float32", {h, f}, "weight")});
+    inputs.push_back(
+        {"C" + k, graph.buffer("C" + k, "float32", {h, kh, f}, "weight")});
+    inputs.push_back(
+        {"c" + k, graph.buffer("c" + k, "float32", {h, kh}, "weight")});
+  }
+  if (config.layerNorm) {
+    inputs.push_back(
+        {"gamma", graph.buffer("gamma", "float32", {d}, "weight")});
+    inputs.push_back({"beta", graph.buffer("beta", "float32", {d}, "weight")});
+  }
+  if (config.tableRows > 0)
+    inputs.push_back(
+        {"positions", graph.buffer("positions", "float32",
+                                   {config.tableRows, d}, "weight")});
+  int64_t y = graph.buffer("y", "float32", {B, N, d}, "output");
+  graph.kernel("mix", "hyper_mix",
+               {{"heads", h},
+                {"hidden", f},
+                {"tied", config.tied},
+                {"has_mask", config.mask != MaskKind::None},
+                {"has_position_table", config.tableRows > 0},
+                {"positional", config.positional ? "sinusoidal" : "none"},
+                {"position_offset", config.positionOffset},
+                {"layer_norm", config.layerNorm},
+                {"layer_norm_eps", config.eps},
+                {"algorithm", config.algorithm}},
+               inputs, y);
+  return graph;
+}
+
+Tensor hyperMixReference(const HyperMixConfig &config,
+                         const std::vector<Tensor> &inputs) {
+  const int64_t B = config.batch, N = config.tokens, d = config.d,
+                h = config.heads, f = config.hidden, kh = config.kHead,
+                dh = d / h;
+  size_t next = 0;
+  const Tensor &x = inputs[next++];
+  const Tensor *mask =
+      config.mask != MaskKind::None ? &inputs[next++] : nullptr;
+  Weights hyper[2];
+  for (int i = 0; i < (config.tied ? 1 : 2); ++i) {
+    hyper[i] = {&inputs[next], &inputs[next + 1], &inputs[next + 2],
+                &inputs[next + 3]};
+    next += 4;
+  }
+  if (config.tied)
+    hyper[1] = hyper[0];
+  const Tensor *gamma = config.layerNorm ? &inputs[next++] : nullptr;
+  const Tensor *beta = config.layerNorm ? &inputs[next++] : nullptr;
+  const Tensor *table = config.tableRows > 0 ? &inputs[next++] : nullptr;
+
+  Tensor out({B, N, d});
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<double> m(N), xm(N * d), in(N * d), y(N * d, 0.0);
+    for (int64_t n = 0; n < N; ++n) {
+      m[n] = mask ? (*mask)[b * N + n] : 1.0;
+      int64_t pos = n + config.positionOffset;
+      for (int64_t c = 0; c < d; ++c) {
+        xm[n * d + c] = m[n] * x[(b * N + n) * d + c];
+        double p = 0;
+        if (config.positional)
+          p = table && pos < config.tableRows ? (*table)[pos * d + c]
+                                              : sinusoid(pos, c, d);
+        in[n * d + c] = xm[n * d + c] + p;
+      }
+    }
+    for (int64_t j = 0; j < h; ++j) {
+      // W[i][n][q] = m_n (c_i + C_i gelu(a_i + A_i in_n)).
+      std::vector<double> w[2];
+      for (int i = 0; i < 2; ++i) {
+        const Weights &wt = hyper[i];
+        w[i].assign(N * kh, 0.0);
+        for (int64_t n = 0; n < N; ++n) {
+          std::vector<double> hid(f);
+          for (int64_t o = 0; o < f; ++o) {
+            double acc = (*wt.a)[j * f + o];
+            for (int64_t c = 0; c < dh; ++c)
+              acc += (*wt.A)[(j * f + o) * dh + c] * in[n * d + j * dh + c];
+            hid[o] = gelu(acc);
+          }
+          for (int64_t q = 0; q < kh; ++q) {
+            double acc = (*wt.c)[j * kh + q];
+            for (int64_t o = 0; o < f; ++o)
+              acc += (*wt.C)[(j * kh + q) * f + o] * hid[o];
+            w[i][n * kh + q] = m[n] * acc;
+          }
+        }
+      }
+      std::vector<double> z(kh * dh, 0.0);
+      for (int64_t q = 0; q < kh; ++q)
+        for (int64_t c = 0; c < dh; ++c) {
+          double acc = 0;
+          for (int64_t n = 0; n < N; ++n)
+            acc += w[0][n * kh + q] * xm[n * d + j * dh + c];
+          z[q * dh + c] = gelu(acc);
+        }
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < dh; ++c)
+          for (int64_t q = 0; q < kh; ++q)
+            y[n * d + j * dh + c] += w[1][n * kh + q] * z[q * dh + c];
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      double *row = &out[(b * N + n) * d];
+      const double *yn = &y[n * d];
+      if (!config.layerNorm) {
+        std::copy(yn, yn + d, row);
+        continue;
+      }
+      double mean = 0, var = 0;
+      for (int64_t c = 0; c < d; ++c)
+        mean += yn[c] / d;
+      for (int64_t c = 0; c < d; ++c)
+        var += (yn[c] - mean) * (yn[c] - mean) / d;
+      for (int64_t c = 0; c < d; ++c)
+        row[c] = (yn[c] - mean) / std::sqrt(var + config.eps) * (*gamma)[c] +
+                 (*beta)[c];
+    }
+  }
+  return out;
+}
+
+} // namespace hmc::halide::test

@@ -1,0 +1,44 @@
+// A float64 HyperMixing reference, straight from the formulas of
+// HYPERMIXING.md (W_1 and W_2 built explicitly, no reassociation), and the
+// kernel graph for a hyper_mix kernel of the same configuration.
+#ifndef HMC_TEST_HALIDE_HYPERMIXREFERENCE_H
+#define HMC_TEST_HALIDE_HYPERMIXREFERENCE_H
+
+#include "TestUtil.h"
+
+namespace hmc::halide::test {
+
+enum class MaskKind { None, Binary, NonBinary };
+
+struct HyperMixConfig {
+  int64_t batch = 1, tokens = 7, d = 12;
+  int heads = 2, hidden = 6, kHead = 4;
+  bool tied = false;
+  MaskKind mask = MaskKind::None;
+  bool positional = false;
+  int64_t positionOffset = 0;
+  int64_t tableRows = 0; // > 0: a stored position table of this many rows
+  bool layerNorm = false;
+  double eps = 1e-5;
+  std::string algorithm = "reassociated";
+  bool dynamicShape = true; // B and N as symbols rather than static
+};
+
+/// Random operands in kernel input order (x, mask, A1..c2, gamma, beta,
+/// positions). Right-padded binary masks: batch b keeps N - b * N / B tokens.
+std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
+                                   std::mt19937 &rng);
+
+/// The kernel graph of one hyper_mix kernel with this configuration.
+GraphBuilder hyperMixGraph(const HyperMixConfig &config);
+
+/// The float64 reference output [B, N, d].
+Tensor hyperMixReference(const HyperMixConfig &config,
+                         const std::vector<Tensor> &inputs);
+
+/// P[pos, c] of the sinusoidal table, in float64.
+double sinusoid(int64_t pos, int64_t channel, int64_t d);
+
+} // namespace hmc::halide::test
+
+#endif // HMC_TEST_HALIDE_HYPERMIXREFERENCE_H

@@ -1,0 +1,186 @@
+// hyper_mix against the float64 reference, for both algorithms, over odd
+// sizes, masks (none, right-padded, non-binary), tied and untied
+// hypernetworks, positions (formula and stored table) and LayerNorm.
+#include "HyperMixReference.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+namespace hmc::halide::test {
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+struct Case {
+  std::string name;
+  HyperMixConfig config;
+};
+
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+
+std::vector<Case> cases() {
+  auto make = [](int64_t batch, int64_t tokens, int64_t d, int heads,
+                 int hidden, int kHead) {
+    HyperMixConfig config;
+    config.batch = batch;
+    config.tokens = tokens;
+    config.d = d;
+    config.heads = heads;
+    config.hidden = hidden;
+    config.kHead = kHead;
+    return config;
+  };
+  std::vector<Case> list;
+  list.push_back({"N1_B1_h1_plain", make(1, 1, 20, 1, 7, 5)});
+
+  HyperMixConfig c = make(3, 7, 12, 2, 6, 4);
+  c.mask = MaskKind::Binary;
+  c.layerNorm = true;
+  list.push_back({"N7_B3_h2_mask_norm", c});
+
+  c = make(1, 37, 24, 8, 5, 9);
+  c.tied = true;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"N37_B1_h8_tied_positions_norm", c});
+
+  c = make(3, 130, 40, 8, 6, 10);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"N130_B3_h8_mask_positions_norm", c});
+
+  c = make(1, 130, 20, 1, 12, 30);
+  c.mask = MaskKind::NonBinary;
+  c.layerNorm = true;
+  list.push_back({"N130_B1_h1_nonbinary_mask_norm", c});
+
+  c = make(3, 37, 20, 1, 20, 16);
+  c.tied = true;
+  c.mask = MaskKind::Binary;
+  list.push_back({"N37_B3_h1_tied_mask", c});
+
+  c = make(3, 7, 24, 8, 3, 6);
+  c.tied = true;
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.positionOffset = 3;
+  list.push_back({"N7_B3_h8_tied_nonbinary_offset", c});
+
+  c = make(3, 37, 12, 2, 6, 4);
+  c.dynamicShape = false;
+  c.mask = MaskKind::Binary;
+  c.layerNorm = true;
+  list.push_back({"N37_B3_static_shape", c});
+
+  c = make(1, 37, 12, 2, 6, 4);
+  c.positional = true;
+  c.positionOffset = 5;
+  c.tableRows = 20;
+  c.layerNorm = true;
+  list.push_back({"N37_B1_position_table", c});
+
+  // The 8M HyperConformer layer's head shapes (d_h 18, k_h 72).
+  c = make(1, 130, 144, 8, 18, 72);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"N130_d144_h8_layer", c});
+  return list;
+}
+
+class HyperMixTest
+    : public ::testing::TestWithParam<std::tuple<Case, std::string>> {};
+
+TEST_P(HyperMixTest, MatchesFloat64Reference) {
+  HyperMixConfig config = std::get<0>(GetParam()).config;
+  config.algorithm = std::get<1>(GetParam());
+  std::mt19937 rng(1234);
+  std::vector<Tensor> inputs = hyperMixInputs(config, rng);
+  Tensor expected = hyperMixReference(config, inputs);
+  Tensor actual = runKernel(hyperMixGraph(config), inputs, expected.shape);
+  double error = relativeL2(actual, expected);
+  std::printf("[ relative L2 ] %s/%s: %.3g\n",
+              std::get<0>(GetParam()).name.c_str(), config.algorithm.c_str(),
+              error);
+  EXPECT_LE(error, kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, HyperMixTest,
+                         ::testing::Combine(::testing::ValuesIn(cases()),
+                                            ::testing::Values("reassociated",
+                                                              "two_phase")),
+                         [](const auto &info) {
+                           return std::get<0>(info.param).name + "_" +
+                                  std::get<1>(info.param);
+                         });
+
+class HyperMixPaddingTest
+    : public ::testing::TestWithParam<std::tuple<std::string, double>> {};
+
+// Right-padded rows come out as beta, and valid rows as in a run on the
+// unpadded sequence (the same compiled kernel, dynamic B and N).
+TEST_P(HyperMixPaddingTest, PaddedRowsAreBetaAndValidRowsUnchanged) {
+  HyperMixConfig config;
+  config.batch = 3;
+  config.tokens = 37;
+  config.d = 24;
+  config.heads = 8;
+  config.hidden = 5;
+  config.kHead = 6;
+  config.mask = MaskKind::Binary;
+  config.positional = true;
+  config.layerNorm = true;
+  config.algorithm = std::get<0>(GetParam());
+  config.eps = std::get<1>(GetParam());
+  std::mt19937 rng(99);
+  std::vector<Tensor> inputs = hyperMixInputs(config, rng);
+  JitKernel kernel(hyperMixGraph(config).parse());
+  const int64_t N = config.tokens, d = config.d;
+  Tensor padded = kernel.run(inputs, {config.batch, N, d});
+  const Tensor &mask = inputs[1];
+  const Tensor &beta = inputs[inputs.size() - 1];
+
+  double worst = 0;
+  for (int64_t b = 0; b < config.batch; ++b) {
+    int64_t valid = 0;
+    while (valid < N && mask[b * N + valid] != 0)
+      ++valid;
+    for (int64_t n = valid; n < N; ++n)
+      for (int64_t c = 0; c < d; ++c)
+        ASSERT_EQ(float(padded[(b * N + n) * d + c]), float(beta[c]))
+            << "batch " << b << " padded row " << n;
+
+    // The same batch element alone, cut to its valid tokens.
+    std::vector<Tensor> alone = inputs;
+    alone[0] = Tensor({1, valid, d});
+    alone[1] = Tensor({1, valid});
+    for (int64_t n = 0; n < valid; ++n) {
+      alone[1][n] = 1;
+      for (int64_t c = 0; c < d; ++c)
+        alone[0][n * d + c] = inputs[0][(b * N + n) * d + c];
+    }
+    Tensor unpadded = kernel.run(alone, {1, valid, d});
+    Tensor rows({1, valid, d});
+    for (size_t i = 0; i < rows.size(); ++i)
+      rows[i] = padded[b * N * d + i];
+    worst = std::max(worst, relativeL2(rows, unpadded));
+  }
+  std::printf("[ padded vs unpadded ] %s: %.3g\n", config.algorithm.c_str(),
+              worst);
+  EXPECT_LE(worst, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, HyperMixPaddingTest,
+                         ::testing::Combine(::testing::Values("reassociated",
+                                                              "two_phase"),
+                                            ::testing::Values(1e-5, 0.0)),
+                         [](const auto &info) {
+                           return std::get<0>(info.param) +
+                                  (std::get<1>(info.param) > 0 ? "_eps"
+                                                               : "_eps0");
+                         });
+
+} // namespace
+} // namespace hmc::halide::test

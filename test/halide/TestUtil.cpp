@@ -1,0 +1,166 @@
+#include "TestUtil.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace hmc::halide::test {
+
+using nlohmann::json;
+
+Tensor::Tensor(std::vector<int64_t> shape) : shape(std::move(shape)) {
+  size_t count = 1;
+  for (int64_t dim : this->shape)
+    count *= static_cast<size_t>(dim);
+  data.assign(count, 0.0);
+}
+
+Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937 &rng,
+                    double lo, double hi, bool positive) {
+  Tensor tensor(shape);
+  std::uniform_real_distribution<double> magnitude(lo, hi);
+  std::bernoulli_distribution negative(0.5);
+  for (double &value : tensor.data)
+    value = (!positive && negative(rng) ? -1 : 1) * magnitude(rng);
+  return tensor;
+}
+
+double relativeL2(const Tensor &actual, const Tensor &expected) {
+  if (actual.shape != expected.shape)
+    return INFINITY;
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+    norm += expected[i] * expected[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+GraphBuilder::GraphBuilder()
+    : graph_({{"format", "hmc.kernel_graph"},
+              {"version", 1},
+              {"name", "test"},
+              {"target", "host"},
+              {"symbols", json::array()},
+              {"buffers", json::array()},
+              {"inputs", json::array()},
+              {"outputs", json::array()},
+              {"kernels", json::array()}}) {}
+
+int64_t GraphBuilder::buffer(const std::string &name, const std::string &dtype,
+                             const json &shape, const std::string &storage) {
+  int64_t id = static_cast<int64_t>(graph_["buffers"].size());
+  json buffer = {{"id", id},
+                 {"name", name},
+                 {"dtype", dtype},
+                 {"shape", shape},
+                 {"storage", storage}};
+  for (const json &dim : shape) {
+    if (!dim.is_string())
+      continue;
+    bool known = false;
+    for (const json &symbol : graph_["symbols"])
+      known |= symbol["name"] == dim;
+    if (!known)
+      graph_["symbols"].push_back(
+          {{"name", dim}, {"min", 1}, {"max", 1 << 20}});
+  }
+  if (storage == "weight") {
+    std::optional<DType> type = parseDType(dtype);
+    int64_t bytes = type == DType::Float64 || type == DType::Int64 ? 8
+                    : type == DType::Bool                          ? 1
+                                                                   : 4;
+    for (const json &dim : shape)
+      bytes *= dim.get<int64_t>();
+    buffer["offset"] = weightBytes_;
+    buffer["bytes"] = bytes;
+    weightBytes_ += (bytes + 63) / 64 * 64;
+  }
+  if (storage == "input")
+    graph_["inputs"].push_back(id);
+  if (storage == "output")
+    graph_["outputs"].push_back(id);
+  graph_["buffers"].push_back(buffer);
+  return id;
+}
+
+void GraphBuilder::kernel(
+    const std::string &name, const std::string &op, const json &attrs,
+    const std::vector<std::pair<std::string, int64_t>> &inputs,
+    int64_t output) {
+  json kernel = {
+      {"name", name},
+      {"op", op},
+      {"attrs", attrs},
+      {"inputs", json::array()},
+      {"outputs", json::array({{{"role", "y"}, {"buffer", output}}})}};
+  for (const auto &[role, id] : inputs)
+    kernel["inputs"].push_back({{"role", role}, {"buffer", id}});
+  graph_["kernels"].push_back(kernel);
+}
+
+namespace {
+
+std::vector<int> halideSizes(const std::vector<int64_t> &shape) {
+  return std::vector<int>(shape.rbegin(), shape.rend());
+}
+
+/// Calls fn(T{}) with the C type T of `dtype`.
+template <typename Fn> void withCType(DType dtype, Fn fn) {
+  switch (dtype) {
+  case DType::Float32:
+    return fn(float{});
+  case DType::Float64:
+    return fn(double{});
+  case DType::Int32:
+    return fn(int32_t{});
+  case DType::Int64:
+    return fn(int64_t{});
+  case DType::Bool:
+    return fn(uint8_t{});
+  }
+}
+
+} // namespace
+
+JitKernel::JitKernel(const KernelGraph &graph, size_t kernelIndex)
+    : graph_(graph), index_(kernelIndex),
+      built_(buildKernel(graph_, graph_.kernels.at(kernelIndex),
+                         Halide::get_jit_target_from_environment())) {}
+
+void JitKernel::bind(const std::vector<Tensor> &inputs,
+                     const std::vector<int64_t> &outputShape) {
+  const KernelDesc &kernel = graph_.kernels[index_];
+  if (inputs.size() != kernel.inputs.size())
+    throw std::invalid_argument("wrong number of inputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    DType dtype = graph_.buffer(kernel.inputs[i].buffer).dtype;
+    Halide::Buffer<> buffer(halideType(dtype), halideSizes(inputs[i].shape));
+    withCType(dtype, [&](auto tag) {
+      auto *data = static_cast<decltype(tag) *>(buffer.data());
+      for (size_t k = 0; k < inputs[i].size(); ++k)
+        data[k] = static_cast<decltype(tag)>(inputs[i][k]);
+    });
+    built_.inputs[i].set(buffer);
+  }
+  DType outType = graph_.buffer(kernel.outputs[0].buffer).dtype;
+  output_ = Halide::Buffer<>(halideType(outType), halideSizes(outputShape));
+  outputShape_ = outputShape;
+}
+
+Tensor JitKernel::output() const {
+  Tensor result(outputShape_);
+  DType outType = graph_.buffer(graph_.kernels[index_].outputs[0].buffer).dtype;
+  withCType(outType, [&](auto tag) {
+    const auto *data = static_cast<const decltype(tag) *>(output_.data());
+    for (size_t k = 0; k < result.size(); ++k)
+      result[k] = static_cast<double>(data[k]);
+  });
+  return result;
+}
+
+Tensor runKernel(const GraphBuilder &builder, const std::vector<Tensor> &inputs,
+                 const std::vector<int64_t> &outputShape) {
+  return JitKernel(builder.parse()).run(inputs, outputShape);
+}
+
+} // namespace hmc::halide::test
