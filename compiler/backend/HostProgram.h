@@ -1,0 +1,63 @@
+//===- HostProgram.h - C host program and header from a kernel graph -*- C++
+//-*-===//
+//
+// The host program of a generated library is only data: static tables that
+// describe the model to the runtime executor (hmc/runtime.h) and thin wrappers
+// named after the model. This emits it, with the public header, the assembler
+// file that embeds the weights and the linker version script, from the kernel
+// graph alone (docs/kernel-graph.md, docs/c-api.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMC_BACKEND_HOSTPROGRAM_H
+#define HMC_BACKEND_HOSTPROGRAM_H
+
+#include "Status.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hmc::backend {
+
+struct HostProgramOptions {
+  /// Model name, the prefix of every export; empty takes the graph's "name".
+  std::string name;
+  /// Recorded in the library descriptor; empty takes the graph's "target".
+  std::string target;
+  /// Folder of the kernel graph file: the weights file is relative to it.
+  std::string graphDir = ".";
+  /// Recorded in the library descriptor: "default" or "tuned".
+  std::string scheduleSource = "default";
+};
+
+struct HostProgram {
+  std::string name;
+  /// host.c: compiled with NAME.h and hmc/runtime.h on the include path.
+  std::string source;
+  /// NAME.h: the public header.
+  std::string header;
+  /// weights.S: embeds weightsPath; empty when the model has no weights.
+  std::string weightsAssembly;
+  std::string weightsPath;
+  uint64_t weightsSize = 0;
+  /// For `-Wl,--version-script`: exports NAME_* and hmc_library_v1 only.
+  std::string versionScript;
+  /// Distinct kernel names in first-call order; hmc-halide writes one object
+  /// file per name.
+  std::vector<std::string> kernels;
+};
+
+/// The exported API functions of a model, without the descriptor.
+std::vector<std::string> exportedFunctions(const std::string &name);
+
+/// Validates `graph` against the kernel-graph schema (the parts the host
+/// program depends on) and emits the host program.
+Status emitHostProgram(const nlohmann::json &graph,
+                       const HostProgramOptions &options, HostProgram &out);
+
+} // namespace hmc::backend
+
+#endif // HMC_BACKEND_HOSTPROGRAM_H

@@ -1,0 +1,54 @@
+//===- LibraryBuilder.h - Kernel graph to lib<NAME>.so + NAME.h -*- C++ -*-===//
+//
+// Builds the standalone library of a model: emits the host program, runs
+// hmc-halide (a separate process: Halide's LLVM 14 never shares a process
+// with MLIR's LLVM 19), compiles and links with the system C compiler, and
+// installs lib<NAME>.so and NAME.h into the output folder all at once.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HMC_BACKEND_LIBRARYBUILDER_H
+#define HMC_BACKEND_LIBRARYBUILDER_H
+
+#include "Status.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+namespace hmc::backend {
+
+struct LibraryBuildOptions {
+  /// Model name, the prefix of every export; empty takes the graph's "name".
+  std::string name;
+  /// Receives lib<NAME>.so and NAME.h; created if missing.
+  std::string outDir;
+  /// Halide target passed to hmc-halide; empty keeps the graph's "target".
+  std::string target;
+  /// Echo each command and its output on stderr.
+  bool verbose = false;
+  std::string hmcHalidePath;
+  /// The runtime executor, libhmcrt.a.
+  std::string runtimeLibPath;
+  /// For compiling the host program: must provide hmc/runtime.h.
+  std::vector<std::string> includeDirs;
+  /// The system C compiler (searched in PATH), also used as the linker.
+  std::string cc = "cc";
+};
+
+/// Sets hmcHalidePath, runtimeLibPath and includeDirs for a driver whose
+/// executable lies in `binDir`: bin/hmc-halide, lib/libhmcrt.a and include/
+/// beside it (the layout of both the build tree and an installation), else
+/// the source tree's runtime/include.
+void locateTools(const std::string &binDir, LibraryBuildOptions &options);
+
+/// Builds the library of `graph`, whose weights file is relative to
+/// `graphDir`. On error nothing new is left in the output folder and the
+/// message includes the failing command's output.
+Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
+                    const LibraryBuildOptions &options);
+
+} // namespace hmc::backend
+
+#endif // HMC_BACKEND_LIBRARYBUILDER_H

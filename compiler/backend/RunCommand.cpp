@@ -1,0 +1,258 @@
+//===- RunCommand.cpp - `hmc run`: drive a generated library --------------===//
+
+#include "RunCommand.h"
+
+#include "Naming.h"
+#include "Status.h"
+
+#include "hmc/runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <dlfcn.h>
+#include <filesystem>
+#include <iomanip>
+
+namespace hmc::backend {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Everything a run holds, released in reverse order of acquisition.
+struct Session {
+  void *dl = nullptr;
+  const hmc_library_v1 *library = nullptr;
+  void *handle = nullptr;
+  std::vector<hmcrt_npy> inputFiles;
+  std::vector<std::vector<unsigned char>> outputData;
+
+  Session() = default;
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+  ~Session() {
+    for (hmcrt_npy &npy : inputFiles)
+      hmcrt_npy_free(&npy);
+    if (handle)
+      library->destroy(handle);
+    if (dl)
+      dlclose(dl);
+  }
+};
+
+std::string shapeText(int32_t rank, const int64_t *shape) {
+  std::string text = "[";
+  for (int32_t i = 0; i < rank; ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string listNames(const hmc_tensor_info *infos, int32_t count) {
+  std::string text;
+  for (int32_t i = 0; i < count; ++i)
+    text += (i ? ", " : "") + std::string(infos[i].name);
+  return count ? text : "(none)";
+}
+
+Status load(const std::string &path, Session &session) {
+  // dlopen searches the library path for a name without '/'.
+  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  session.dl = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!session.dl)
+    return Status::error(std::string("cannot load the library: ") + dlerror());
+  session.library =
+      static_cast<const hmc_library_v1 *>(dlsym(session.dl, "hmc_library_v1"));
+  if (!session.library)
+    return Status::error(path +
+                         " is not an hmc library (no hmc_library_v1 symbol)");
+  if (session.library->abi_version != HMC_ABI_VERSION)
+    return Status::error(path + " has C API version " +
+                         std::to_string(session.library->abi_version) +
+                         "; this hmc drives version " +
+                         std::to_string(HMC_ABI_VERSION));
+  return Status::success();
+}
+
+// Reads the --input arguments in the library's input order. An argument is
+// matched against the known names rather than split at '=', because graph
+// names and file paths may both contain '='.
+Status readInputs(const RunOptions &options, Session &session,
+                  std::vector<hmc_tensor> &tensors) {
+  const hmc_library_v1 &library = *session.library;
+  std::vector<const std::string *> files(library.num_inputs, nullptr);
+  for (const std::string &arg : options.inputs) {
+    int32_t match = -1;
+    size_t matchLength = 0;
+    for (int32_t i = 0; i < library.num_inputs; ++i) {
+      std::string prefix = std::string(library.inputs[i].name) + "=";
+      if (arg.compare(0, prefix.size(), prefix) == 0 &&
+          prefix.size() > matchLength) {
+        match = i;
+        matchLength = prefix.size();
+      }
+    }
+    if (match < 0)
+      return Status::error("--input " + arg +
+                           ": expected NAME=FILE.npy with NAME one of the "
+                           "model's inputs: " +
+                           listNames(library.inputs, library.num_inputs));
+    if (files[match])
+      return Status::error("--input " +
+                           std::string(library.inputs[match].name) +
+                           " is given twice");
+    files[match] = &arg;
+  }
+
+  session.inputFiles.reserve(library.num_inputs);
+  for (int32_t i = 0; i < library.num_inputs; ++i) {
+    const hmc_tensor_info &info = library.inputs[i];
+    if (!files[i])
+      return Status::error("missing --input " + std::string(info.name) +
+                           "=FILE.npy (the model's inputs: " +
+                           listNames(library.inputs, library.num_inputs) + ")");
+    std::string path = files[i]->substr(std::strlen(info.name) + 1);
+    hmcrt_npy npy{};
+    char message[512];
+    if (hmcrt_npy_read(path.c_str(), &npy, message, sizeof message) != HMC_OK)
+      return Status::error("input " + std::string(info.name) + ": " + message);
+    session.inputFiles.push_back(npy);
+    // Converting would hide a mistake in how the file was made, and the
+    // library never converts either.
+    if (npy.dtype != info.dtype)
+      return Status::error(
+          "input " + std::string(info.name) + ": " + path + " holds " +
+          hmcrt_dtype_name(npy.dtype) + " but the model takes " +
+          hmcrt_dtype_name(info.dtype) +
+          " (convert the array first, e.g. numpy's a.astype(np." +
+          (info.dtype == HMC_DTYPE_BOOL ? "bool_"
+                                        : hmcrt_dtype_name(info.dtype)) +
+          "))");
+    hmc_tensor tensor{};
+    tensor.name = info.name;
+    tensor.dtype = npy.dtype;
+    tensor.rank = npy.rank;
+    std::copy(npy.shape, npy.shape + npy.rank, tensor.shape);
+    tensor.data = npy.data;
+    tensor.size_bytes = npy.size_bytes;
+    tensors.push_back(tensor);
+  }
+  return Status::success();
+}
+
+Status libraryError(const Session &session, const char *what,
+                    hmc_status status) {
+  const char *message = session.library->last_error(session.handle);
+  return Status::error(std::string(what) + " failed (status " +
+                       std::to_string(status) +
+                       "): " + (message && *message ? message : "no message"));
+}
+
+Status writeOutputs(const std::string &dir, const hmc_library_v1 &library,
+                    const std::vector<hmc_tensor> &outputs, std::ostream &out) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    return Status::error("cannot create " + dir + ": " + ec.message());
+  std::vector<std::string> names;
+  for (int32_t i = 0; i < library.num_outputs; ++i)
+    names.push_back(library.outputs[i].name);
+  std::vector<std::string> files = sanitizeFileNames(names);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::string path = (fs::path(dir) / (files[i] + ".npy")).string();
+    char message[512];
+    if (hmcrt_npy_write(path.c_str(), &outputs[i], message, sizeof message) !=
+        HMC_OK)
+      return Status::error("output " + names[i] + ": " + message);
+    out << names[i] << ": " << hmcrt_dtype_name(outputs[i].dtype) << " "
+        << shapeText(outputs[i].rank, outputs[i].shape) << " -> " << path
+        << "\n";
+  }
+  return Status::success();
+}
+
+void printTimings(std::vector<double> ms, std::ostream &out) {
+  std::sort(ms.begin(), ms.end());
+  size_t n = ms.size();
+  double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+  // Nearest-rank percentile.
+  double p90 = ms[size_t(std::ceil(0.9 * double(n))) - 1];
+  out << std::fixed << std::setprecision(6) << "median_ms: " << median
+      << "\np90_ms: " << p90 << "\n";
+}
+
+Status run(const RunOptions &options, std::ostream &out) {
+  if (options.repeat < 0)
+    return Status::error("--repeat must not be negative");
+  if (options.threads < 0)
+    return Status::error("--threads must not be negative");
+
+  Session session;
+  if (Status status = load(options.library, session); !status.ok())
+    return status;
+  const hmc_library_v1 &library = *session.library;
+  std::vector<hmc_tensor> inputs;
+  if (Status status = readInputs(options, session, inputs); !status.ok())
+    return status;
+
+  hmc_create_options createOptions{};
+  createOptions.num_threads = options.threads;
+  if (hmc_status status = library.create(&createOptions, &session.handle))
+    return libraryError(session, "create", status);
+
+  std::vector<hmc_tensor> outputs(library.num_outputs);
+  for (int32_t i = 0; i < library.num_outputs; ++i)
+    outputs[i].name = library.outputs[i].name;
+  if (hmc_status status = library.output_shapes(
+          session.handle, inputs.data(), int32_t(inputs.size()), outputs.data(),
+          int32_t(outputs.size())))
+    return libraryError(session, "output_shapes", status);
+  for (hmc_tensor &tensor : outputs) {
+    size_t bytes = hmcrt_dtype_size(tensor.dtype);
+    for (int32_t d = 0; d < tensor.rank; ++d)
+      bytes *= size_t(tensor.shape[d]);
+    // One byte at least, so that an empty output still has a data pointer.
+    session.outputData.emplace_back(std::max<size_t>(bytes, 1));
+    tensor.data = session.outputData.back().data();
+    tensor.size_bytes = bytes;
+  }
+
+  auto runOnce = [&]() {
+    return library.run(session.handle, inputs.data(), int32_t(inputs.size()),
+                       outputs.data(), int32_t(outputs.size()));
+  };
+  if (hmc_status status = runOnce())
+    return libraryError(session, "run", status);
+  if (!options.outputDir.empty())
+    if (Status status = writeOutputs(options.outputDir, library, outputs, out);
+        !status.ok())
+      return status;
+
+  if (options.repeat > 0) {
+    std::vector<double> ms;
+    for (int i = 0; i < options.repeat; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      hmc_status status = runOnce();
+      auto end = std::chrono::steady_clock::now();
+      if (status)
+        return libraryError(session, "run", status);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    printTimings(std::move(ms), out);
+  }
+  return Status::success();
+}
+
+} // namespace
+
+int runLibrary(const RunOptions &options, std::ostream &out,
+               std::ostream &err) {
+  Status status = run(options, out);
+  if (status.ok())
+    return 0;
+  err << "hmc run: error: " << status.message() << "\n";
+  return 1;
+}
+
+} // namespace hmc::backend
