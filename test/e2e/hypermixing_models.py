@@ -1,0 +1,266 @@
+"""PyTorch references for the HyperMixing layer (see shared/design/HYPERMIXING.md).
+
+Two independently written implementations of the same operator:
+
+(a) MultiHeadHyperMixing  -- SpeechBrain / HyperConformer style: bool key padding mask
+    (True = padded), positions sliced from a [1, max_len, d] buffer, grouped per-head
+    hypernetworks written with torch.einsum, mixing with batched matmuls over [B*h, ...].
+(b) HyperMixerTokenMixing -- original HyperMixer (NLU) style: a single head, hypernetworks
+    built from nn.Linear layers (MatMul + Add in an export), float mask with 1 = real token,
+    hypernetwork hidden size independent of d, optional final LayerNorm.
+
+Both compute, per batch element (m = validity mask, P = sinusoidal table):
+    Xm = diag(m) X;   H = Xm + P[0:N]
+    W_i = diag(m) (gelu(H_j A_i_j^T + a_i_j) C_i_j^T + c_i_j)          per head j
+    Y_j = W_2_j gelu(W_1_j^T Xm_j);  out = LayerNorm_d([Y_0 .. Y_{h-1}])
+A float64 reference is the same module after .double(), fed double inputs (see `reference`).
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def sinusoid_table(length, d):
+    """P[n, 2i] = sin(n * 10000^(-2i/d)), P[n, 2i+1] = cos(n * 10000^(-2i/d)); float32.
+
+    Computed in float64 and rounded once to float32, so the table is the correctly rounded
+    float32 value of the formula (the float32 value that an ONNX export stores).
+    """
+    n = np.arange(length, dtype=np.float64)[:, None]
+    two_i = np.arange(0, d, 2, dtype=np.float64)[None, :]
+    angle = n * np.power(10000.0, -two_i / d)
+    table = np.zeros((length, d), dtype=np.float64)
+    table[:, 0::2] = np.sin(angle)
+    table[:, 1::2] = np.cos(angle[:, : d // 2])
+    return torch.from_numpy(table.astype(np.float32))
+
+
+# --------------------------------------------------------------------------------------------
+# (a) SpeechBrain-style multi-head HyperMixing
+# --------------------------------------------------------------------------------------------
+class _GroupedHyperNetwork(nn.Module):
+    """Per-head two-layer MLP: head j maps its d_h input channels -> d_h hidden -> k_h outputs.
+
+    Weights are stored [heads, out, in] like SpeechBrain's ParallelMLPs and applied with einsum.
+    Input [B, N, h, d_h]; output [B, h, N, k_h] (head-major, ready for the batched mixing).
+    """
+
+    def __init__(self, heads, d_h, k_h):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.empty(heads, d_h, d_h))
+        self.b1 = nn.Parameter(torch.empty(heads, d_h))
+        self.w2 = nn.Parameter(torch.empty(heads, k_h, d_h))
+        self.b2 = nn.Parameter(torch.empty(heads, k_h))
+        self.act = nn.GELU()
+
+    def forward(self, h_in):
+        # h_in: [B, N(l), heads(m), d_h(f)] ; weight [m, out(h), in(f)] -> [B, m, l, out]
+        hid = torch.einsum("blmf,mhf->bmlh", h_in, self.w1) + self.b1.unsqueeze(1)
+        hid = self.act(hid)
+        out = torch.einsum("bmlf,mhf->bmlh", hid, self.w2) + self.b2.unsqueeze(1)
+        return out
+
+
+class MultiHeadHyperMixing(nn.Module):
+    """forward(x [B,N,d], key_padding_mask [B,N] bool, True = padded, optional) -> [B,N,d]."""
+
+    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5):
+        super().__init__()
+        if d % heads or k % heads:
+            raise ValueError(f"d={d} and k={k} must be divisible by heads={heads}")
+        self.d, self.k, self.heads, self.tied = d, k, heads, tied
+        self.d_h, self.k_h = d // heads, k // heads
+        self.register_buffer("pe", sinusoid_table(max_len, d).unsqueeze(0))  # [1, L, d]
+        self.hyper_w1 = _GroupedHyperNetwork(heads, self.d_h, self.k_h)
+        self.hyper_w2 = None if tied else _GroupedHyperNetwork(heads, self.d_h, self.k_h)
+        self.activation = nn.GELU()
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x, key_padding_mask=None):
+        B, N = x.shape[0], x.shape[1]
+        if key_padding_mask is not None:
+            # logical not of the bool padding flags (torch 1.13 cannot export
+            # torch.logical_not; `~` on a bool tensor exports as ONNX Not), then a float cast
+            valid = (~key_padding_mask).to(x.dtype)  # [B, N]
+            x = x * valid.unsqueeze(-1)
+        hyper_in = x + self.pe[:, : x.size(1)]
+        hyper_in = hyper_in.reshape(B, N, self.heads, self.d_h)
+        W1 = self.hyper_w1(hyper_in)  # [B, h, N, k_h]
+        W2 = W1 if self.tied else self.hyper_w2(hyper_in)
+        if key_padding_mask is not None:
+            m4 = valid.unsqueeze(1).unsqueeze(-1)  # [B, 1, N, 1]
+            W1 = W1 * m4
+            W2 = W2 * m4
+        W1 = W1.reshape(B * self.heads, N, self.k_h)
+        W2 = W2.reshape(B * self.heads, N, self.k_h)
+        # tokens per head: [B, N, h, d_h] -> [B, h, d_h, N] -> [B*h, d_h, N]
+        xh = x.reshape(B, N, self.heads, self.d_h).permute(0, 2, 3, 1)
+        xh = xh.reshape(B * self.heads, self.d_h, N)
+        zt = self.activation(torch.bmm(xh, W1))  # [B*h, d_h, k_h] = (W1^T Xm)^T
+        y = torch.bmm(W2, zt.transpose(1, 2))  # [B*h, N, d_h]
+        y = y.reshape(B, self.heads, N, self.d_h).transpose(1, 2).reshape(B, N, self.d)
+        return self.norm(y)
+
+
+# --------------------------------------------------------------------------------------------
+# (b) Original HyperMixer (NLU) token mixing, single head
+# --------------------------------------------------------------------------------------------
+class HyperMixerTokenMixing(nn.Module):
+    """forward(x [B,N,d], mask [B,N] float, 1 = real token, optional) -> [B,N,d].
+
+    The position table is a 2-D [max_len, d] buffer indexed with arange(N) (exports as
+    Range + Gather, the other slicing form the importer must accept).
+    """
+
+    def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
+                 eps=1e-5):
+        super().__init__()
+        self.d, self.k, self.tied = d, k, tied
+        self.hidden = d if hidden is None else hidden
+        self.register_buffer("positions", sinusoid_table(max_len, d))
+        self.w1_in = nn.Linear(d, self.hidden)
+        self.w1_out = nn.Linear(self.hidden, k)
+        if not tied:
+            self.w2_in = nn.Linear(d, self.hidden)
+            self.w2_out = nn.Linear(self.hidden, k)
+        self.layer_norm = nn.LayerNorm(d, eps=eps) if layer_norm else None
+
+    @staticmethod
+    def _gelu(t):
+        return torch.nn.functional.gelu(t)  # exact erf form
+
+    def _hyper(self, lin_in, lin_out, t):
+        return lin_out(self._gelu(lin_in(t)))
+
+    def forward(self, x, mask=None):
+        n_tokens = x.shape[1]
+        if mask is not None:
+            m = mask.to(x.dtype).unsqueeze(2)  # [B, N, 1]
+            x = x * m
+        pos = self.positions[torch.arange(n_tokens, device=x.device)]  # [N, d]
+        h_in = x + pos
+        W1 = self._hyper(self.w1_in, self.w1_out, h_in)  # [B, N, k]
+        if self.tied:
+            W2 = W1
+        else:
+            W2 = self._hyper(self.w2_in, self.w2_out, h_in)
+        if mask is not None:
+            W1 = W1 * m
+            W2 = W2 * m
+        z = self._gelu(torch.matmul(W1.transpose(1, 2), x))  # [B, k, d]
+        y = torch.matmul(W2, z)  # [B, N, d]
+        if self.layer_norm is not None:
+            y = self.layer_norm(y)
+        return y
+
+
+# --------------------------------------------------------------------------------------------
+# Seeding, configurations, reference evaluation
+# --------------------------------------------------------------------------------------------
+def randomize_(module, seed):
+    """Seed every parameter with non-trivial values (incl. biases, LayerNorm gamma/beta).
+
+    Scales keep pre-activations O(1) so GELU is exercised on both sides of zero.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if name.startswith(("norm.", "layer_norm.")):
+                if name.endswith("weight"):
+                    p.copy_(1.0 + 0.5 * torch.randn(p.shape, generator=gen))
+                else:
+                    p.copy_(0.5 * torch.randn(p.shape, generator=gen))
+                continue
+            if name.endswith("b1") or name.endswith("b2") or name.endswith("bias"):
+                p.copy_(0.3 * torch.randn(p.shape, generator=gen))
+            else:
+                fan_in = p.shape[-1]
+                p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(fan_in))
+    return module
+
+
+# Model configurations used by export_models.py and run_e2e.py.
+#   impl "a": MultiHeadHyperMixing (bool padding mask), impl "b": HyperMixerTokenMixing
+#   (float validity mask).  mask=False: the model has a single input "x".
+CONFIGS = {
+    # HyperConformer "8M" layer size
+    "a_h8": dict(impl="a", d=144, k=576, heads=8, tied=False, mask=True, seed=1),
+    "a_h1": dict(impl="a", d=64, k=256, heads=1, tied=False, mask=True, seed=2),
+    "a_h8_tied": dict(impl="a", d=64, k=128, heads=8, tied=True, mask=True, seed=3),
+    "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
+    "b_mask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True, mask=True,
+                   seed=5),
+    "b_nomask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True,
+                     mask=False, seed=6),
+    "b_tied": dict(impl="b", d=96, k=160, hidden=64, tied=True, layer_norm=True, mask=True,
+                   seed=7),
+    "b_noln": dict(impl="b", d=64, k=96, hidden=128, tied=False, layer_norm=False, mask=True,
+                   seed=8),
+}
+
+
+def build(config):
+    """Construct and seed the float32 module described by a CONFIGS entry (in eval mode)."""
+    c = dict(config)
+    if c["impl"] == "a":
+        mod = MultiHeadHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
+                                   tied=c.get("tied", False),
+                                   max_len=c.get("max_len", 3000))
+    elif c["impl"] == "b":
+        mod = HyperMixerTokenMixing(c["d"], c["k"], hidden=c.get("hidden"),
+                                    tied=c.get("tied", False),
+                                    layer_norm=c.get("layer_norm", True),
+                                    max_len=c.get("max_len", 4096))
+    else:
+        raise ValueError(f"unknown impl {c['impl']!r}")
+    randomize_(mod, c.get("seed", 0))
+    return mod.eval()
+
+
+def mask_dtype(config):
+    """numpy dtype of the model's mask input (None when the model takes no mask)."""
+    if not config.get("mask", True):
+        return None
+    return np.bool_ if config["impl"] == "a" else np.float32
+
+
+def make_mask(config, lengths, n):
+    """Mask array for right-padded rows of the given valid lengths, in the model's dtype."""
+    valid = np.arange(n)[None, :] < np.asarray(lengths)[:, None]  # [B, N] True = real
+    if config["impl"] == "a":
+        return np.logical_not(valid)  # True = padded
+    return valid.astype(np.float32)
+
+
+def validity(config, mask, batch, n):
+    """Float validity mask m [B, N] (1 = valid) from the model's mask input (or None)."""
+    if mask is None:
+        return np.ones((batch, n), dtype=np.float64)
+    if config["impl"] == "a":
+        return np.logical_not(mask).astype(np.float64)
+    return np.asarray(mask, dtype=np.float64)
+
+
+def reference(module, x, mask=None):
+    """float64 reference: the same module in double, fed double inputs. numpy in / out."""
+    import copy
+    ref = copy.deepcopy(module).double().eval()
+    xt = torch.from_numpy(np.asarray(x, dtype=np.float64))
+    args = [xt]
+    if mask is not None:
+        mt = torch.from_numpy(np.asarray(mask))
+        if mt.dtype != torch.bool:
+            mt = mt.to(torch.float64)
+        args.append(mt)
+    with torch.no_grad():
+        return ref(*args).numpy()
+
+
+def beta_of(module):
+    """LayerNorm beta of the module (output of a fully masked row), or zeros without LN."""
+    norm = getattr(module, "norm", None) or getattr(module, "layer_norm", None)
+    if norm is None:
+        return np.zeros(module.d)
+    return norm.bias.detach().double().numpy()

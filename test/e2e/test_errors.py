@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+"""Negative end-to-end tests of `hmc compile`.
+
+  /usr/bin/python3 test/e2e/test_errors.py --hmc build/bin/hmc --work /tmp/hmc-errors
+
+(i)  Models with unsupported operators must make `hmc compile` exit non-zero with ONE
+     diagnostic that names every unsupported op type, the names of its nodes and the opset,
+     and leave no files in OUTDIR. Two models:
+       - unsupported_helper.onnx (built with onnx.helper, opset 17): Det x2 and GridSample
+         next to supported MatMul/Add nodes;
+       - unsupported_torch.onnx (torch.onnx.export, opset 17): a HyperMixing layer followed by
+         torch.cumsum (CumSum) and F.grid_sample (GridSample).
+(ii) Broken inputs must exit non-zero (not by a signal, no timeout) with a message naming the
+     file, and leave no files in OUTDIR: the first half of a valid model (truncated protobuf),
+     a text file, an empty file, and a path that does not exist.
+OUTDIR is tried both pre-created (must stay empty) and absent (must stay absent or empty).
+
+What counts as "one diagnostic": at most one output line containing "error:" (case-
+insensitive); a diagnostic may continue on further lines. The opset must appear as "opset"
+followed within a few characters by the number (e.g. "opset 17", "opset=17", "opset version
+17"). Exits 1 on any failure.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+FAILURES = []
+
+
+def check(cond, what, detail=""):
+    print(("ok    " if cond else "FAIL  ") + what)
+    if not cond:
+        if detail:
+            print("\n".join("      | " + ln for ln in detail.rstrip().splitlines()[-30:]))
+        FAILURES.append(what)
+    return cond
+
+
+def run(cmd, timeout):
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           errors="replace", timeout=timeout)
+        return p.returncode, p.stdout
+    except subprocess.TimeoutExpired:
+        return None, f"[timed out after {timeout} s]"
+
+
+def rc_text(rc):
+    if rc is None:
+        return "timed out"
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit {rc}"
+
+
+def leftover(out_dir):
+    if not os.path.exists(out_dir):
+        return []
+    found = []
+    for root, _, files in os.walk(out_dir):
+        found += [os.path.relpath(os.path.join(root, f), out_dir) for f in files]
+    if not found and os.path.isdir(out_dir):
+        found += [d + "/" for d in os.listdir(out_dir)]  # empty sub-folders count too
+    return found
+
+
+def make_helper_model(path):
+    import onnx
+    import onnx.numpy_helper
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 3, 3])
+    img = helper.make_tensor_value_info("img", TensorProto.FLOAT, [1, 1, 4, 4])
+    grid = helper.make_tensor_value_info("grid", TensorProto.FLOAT, [1, 4, 4, 2])
+    outs = [helper.make_tensor_value_info("det_sum", TensorProto.FLOAT, ["B"]),
+            helper.make_tensor_value_info("sampled", TensorProto.FLOAT, [1, 1, 4, 4])]
+    w = onnx.numpy_helper.from_array(
+        np.random.default_rng(0).standard_normal((3, 3)).astype(np.float32), "w")
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["xw"], name="proj_matmul"),
+        helper.make_node("Det", ["xw"], ["det1"], name="det_first"),
+        helper.make_node("Det", ["x"], ["det2"], name="det_second"),
+        helper.make_node("Add", ["det1", "det2"], ["det_sum"], name="add_dets"),
+        helper.make_node("GridSample", ["img", "grid"], ["sampled"], name="grid_sampler",
+                         align_corners=0, mode="bilinear", padding_mode="zeros"),
+    ]
+    graph = helper.make_graph(nodes, "unsupported_ops", [x, img, grid], outs, [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                              producer_name="hmc-test")
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
+    return {"Det": ["det_first", "det_second"], "GridSample": ["grid_sampler"]}, 17
+
+
+def make_torch_model(path):
+    import onnx
+    import onnx.numpy_helper
+    import torch
+    import hypermixing_models as hm
+
+    class Weird(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mix = hm.randomize_(hm.MultiHeadHyperMixing(16, 32, heads=2), 5)
+
+        def forward(self, x, grid):
+            y = self.mix(x)
+            y = torch.cumsum(y, dim=1)
+            img = y.unsqueeze(1)  # [B, 1, N, d]
+            return torch.nn.functional.grid_sample(img, grid, align_corners=False)
+
+    x = torch.randn(1, 6, 16)
+    grid = torch.rand(1, 4, 4, 2) * 2 - 1
+    torch.onnx.export(Weird().eval(), (x, grid), path, opset_version=17,
+                      input_names=["x", "grid"], output_names=["y"])
+    model = onnx.load(path)
+    names = {}
+    for n in model.graph.node:
+        if n.op_type in ("CumSum", "GridSample"):
+            names.setdefault(n.op_type, []).append(n.name)
+    assert set(names) == {"CumSum", "GridSample"}, names
+    return names, 17
+
+
+def check_unsupported(args, label, model_path, expected, opset):
+    for precreate in (True, False):
+        out_dir = os.path.join(args.work, "out", f"{label}_{'pre' if precreate else 'new'}")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if precreate:
+            os.makedirs(out_dir)
+        cmd = [args.hmc, "compile", model_path, "-o", out_dir]
+        rc, out = run(cmd, args.timeout)
+        what = f"{label} (OUTDIR {'pre-created' if precreate else 'absent'})"
+        detail = f"$ {' '.join(cmd)}\n[{rc_text(rc)}]\n{out}"
+        check(rc is not None and 0 < rc < 128, f"{what}: compile exits non-zero, no signal "
+              f"({rc_text(rc)})", detail)
+        missing = [t for t in expected if not re.search(rf"\b{re.escape(t)}\b", out)]
+        check(not missing, f"{what}: diagnostic names every unsupported op type "
+              f"{sorted(expected)}" + (f" (missing {missing})" if missing else ""), detail)
+        names = [n for v in expected.values() for n in v]
+        missing = [n for n in names if n not in out]
+        check(not missing, f"{what}: diagnostic names the nodes {names}"
+              + (f" (missing {missing})" if missing else ""), detail)
+        check(re.search(rf"opset\D{{0,16}}{opset}(?!\d)", out, re.IGNORECASE) is not None,
+              f"{what}: diagnostic states the opset ({opset})", detail)
+        n_err = sum(1 for ln in out.splitlines() if "error:" in ln.lower())
+        check(n_err <= 1, f"{what}: one diagnostic ({n_err} lines with 'error:')", detail)
+        left = leftover(out_dir)
+        check(not left, f"{what}: no output files left in OUTDIR"
+              + (f" (found {left})" if left else ""), detail)
+
+
+def check_broken(args, label, path):
+    for precreate in (True, False):
+        out_dir = os.path.join(args.work, "out", f"{label}_{'pre' if precreate else 'new'}")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if precreate:
+            os.makedirs(out_dir)
+        cmd = [args.hmc, "compile", path, "-o", out_dir]
+        rc, out = run(cmd, args.timeout)
+        what = f"{label} (OUTDIR {'pre-created' if precreate else 'absent'})"
+        detail = f"$ {' '.join(cmd)}\n[{rc_text(rc)}]\n{out}"
+        check(rc is not None and 0 < rc < 128,
+              f"{what}: compile exits non-zero without a crash ({rc_text(rc)})", detail)
+        check(os.path.basename(path) in out, f"{what}: message names the file "
+              f"{os.path.basename(path)}", detail)
+        crash_words = [w for w in ("Segmentation fault", "core dumped", "terminate called",
+                                   "Traceback (most recent call last)", "Assertion",
+                                   "Stack dump", "PLEASE submit a bug report")
+                       if w.lower() in out.lower()]
+        check(not crash_words, f"{what}: no crash/assertion/stack dump text"
+              + (f" (found {crash_words})" if crash_words else ""), detail)
+        left = leftover(out_dir)
+        check(not left, f"{what}: no output files left in OUTDIR"
+              + (f" (found {left})" if left else ""), detail)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hmc", default=os.environ.get("HMC"),
+                    help="path of the hmc executable (default: $HMC)")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--timeout", type=int, default=300)
+    args = ap.parse_args()
+    if not args.hmc:
+        ap.error("--hmc is required (or set $HMC)")
+    args.hmc = os.path.abspath(args.hmc) if os.sep in args.hmc else (
+        shutil.which(args.hmc) or args.hmc)
+    if not (os.path.isfile(args.hmc) and os.access(args.hmc, os.X_OK)):
+        print(f"test_errors.py: error: hmc executable not found: {args.hmc}", file=sys.stderr)
+        return 2
+    args.work = os.path.abspath(args.work)
+    mdir = os.path.join(args.work, "models")
+    os.makedirs(mdir, exist_ok=True)
+
+    import warnings
+    warnings.simplefilter("ignore")
+    import export_models
+    import hypermixing_models as hm
+
+    # (i) unsupported operators
+    p = os.path.join(mdir, "unsupported_helper.onnx")
+    expected, opset = make_helper_model(p)
+    check_unsupported(args, "unsupported_helper", p, expected, opset)
+    p = os.path.join(mdir, "unsupported_torch.onnx")
+    expected, opset = make_torch_model(p)
+    check_unsupported(args, "unsupported_torch", p, expected, opset)
+
+    # (ii) broken files
+    valid = os.path.join(mdir, "valid_a_h8_tied_op17.onnx")
+    export_models.export(dict(hm.CONFIGS["a_h8_tied"], opset=17), valid)
+    data = open(valid, "rb").read()
+    truncated = os.path.join(mdir, "truncated_half.onnx")
+    with open(truncated, "wb") as f:
+        f.write(data[: len(data) // 2])
+    text = os.path.join(mdir, "random_text.onnx")
+    rng = np.random.default_rng(7)
+    words = ["hyper", "mixing", "token", "layer", "norm", "model", "graph", "onnx", "the"]
+    with open(text, "w") as f:
+        for _ in range(200):
+            f.write(" ".join(rng.choice(words, 12)) + "\n")
+    empty = os.path.join(mdir, "empty_file.onnx")
+    open(empty, "wb").close()
+    missing = os.path.join(mdir, "does_not_exist.onnx")
+    if os.path.exists(missing):
+        os.remove(missing)
+    check_broken(args, "truncated", truncated)
+    check_broken(args, "random_text", text)
+    check_broken(args, "empty_file", empty)
+    check_broken(args, "missing_file", missing)
+
+    if FAILURES:
+        print(f"\n{len(FAILURES)} check(s) FAILED")
+        return 1
+    print("\nall error-handling checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
