@@ -14,6 +14,8 @@ void buildFusionPipeline(mlir::PassManager &pm,
   mlir::OpPassManager &func = pm.nest<mlir::func::FuncOp>();
   func.addPass(hm::createCanonicalizeHM());
   func.addPass(mlir::createCanonicalizerPass());
+  // Exporters may compute the mask twice; fusion wants one value.
+  func.addPass(mlir::createCSEPass());
   hm::FuseHyperMixingOptions fuse;
   fuse.algorithm = options.hypermixAlgorithm;
   func.addPass(hm::createFuseHyperMixing(fuse));

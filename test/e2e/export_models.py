@@ -42,7 +42,7 @@ def export(config, path):
     if config.get("mask", True):
         lengths = torch.tensor([N, N - 4])
         valid = torch.arange(N)[None, :] < lengths[:, None]
-        mask = torch.logical_not(valid) if config["impl"] == "a" else valid.float()
+        mask = torch.logical_not(valid) if config["impl"] in ("a", "c") else valid.float()
         args = (x, mask)
         input_names.append("mask")
         dyn["mask"] = {0: "B", 1: "N"}

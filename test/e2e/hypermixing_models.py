@@ -157,6 +157,71 @@ class HyperMixerTokenMixing(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
+# (c) The same layer laid out like SpeechBrain's HyperMixing module
+# --------------------------------------------------------------------------------------------
+class _ParallelMLPs(nn.Module):
+    """Per-head MLPs as SpeechBrain lays them out: weights [heads, out, in], the second
+    einsum contracting the hidden axis 'h' ("bmlh,mfh->bmlf"), biases broadcast with
+    unsqueeze(0).unsqueeze(2)."""
+
+    def __init__(self, d, hidden, out, heads):
+        super().__init__()
+        self.heads, self.d = heads, d
+        self.fc1_weights = nn.Parameter(torch.empty(heads, hidden // heads, d // heads))
+        self.fc1_biases = nn.Parameter(torch.empty(heads, hidden // heads))
+        self.fc2_weights = nn.Parameter(torch.empty(heads, out // heads, hidden // heads))
+        self.fc2_biases = nn.Parameter(torch.empty(heads, out // heads))
+        self.activation = nn.GELU()
+
+    def forward(self, x):
+        b, n = x.size(0), x.size(1)
+        x = x.reshape((b, n, self.heads, self.d // self.heads))
+        x = torch.einsum("blmf,mhf->bmlh", x, self.fc1_weights) + \
+            self.fc1_biases.unsqueeze(0).unsqueeze(2)
+        x = self.activation(x)
+        return torch.einsum("bmlh,mfh->bmlf", x, self.fc2_weights) + \
+            self.fc2_biases.unsqueeze(0).unsqueeze(2)
+
+
+class SpeechBrainStyleHyperMixing(nn.Module):
+    """forward(x [B,N,d], key_padding_mask [B,N] bool, True = padded) -> [B,N,d].
+
+    Differs from (a) in layout only: the mask is unsqueezed before its float cast, the
+    tokens are mixed as [B, d, N] reshaped to [B*h, d_h, N], the second product multiplies
+    by W2 transposed, and heads are concatenated through [B, d, N]."""
+
+    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5):
+        super().__init__()
+        self.d, self.heads, self.tied = d, heads, tied
+        self.register_buffer("pe", sinusoid_table(max_len, d).unsqueeze(0))
+        self.w1_gen = _ParallelMLPs(d, d, k, heads)
+        self.w2_gen = self.w1_gen if tied else _ParallelMLPs(d, d, k, heads)
+        self.activation = nn.GELU()
+        self.layer_norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x, key_padding_mask=None):
+        b, n = x.size(0), x.size(1)
+        out = x
+        if key_padding_mask is not None:
+            float_mask = (~key_padding_mask).unsqueeze(-1).to(x.dtype)
+            out = out * float_mask
+        hyp_input = out + self.pe[:, : out.size(1)].clone().detach()
+        W1 = self.w1_gen(hyp_input)
+        W2 = W1 if self.tied else self.w2_gen(hyp_input)
+        if key_padding_mask is not None:
+            W1 = W1 * float_mask.unsqueeze(1)
+            W2 = W2 * float_mask.unsqueeze(1)
+        out = out.transpose(1, 2).reshape((b * self.heads, self.d // self.heads, n))
+        W1 = W1.reshape((b * self.heads, n, -1))
+        W2 = W2.reshape((b * self.heads, n, -1))
+        out = torch.bmm(out, W1)
+        out = self.activation(out)
+        out = torch.bmm(out, W2.transpose(1, 2))
+        out = out.reshape((b, self.d, n))
+        return self.layer_norm(out.transpose(1, 2))
+
+
+# --------------------------------------------------------------------------------------------
 # Seeding, configurations, reference evaluation
 # --------------------------------------------------------------------------------------------
 def randomize_(module, seed):
@@ -183,13 +248,15 @@ def randomize_(module, seed):
 
 # Model configurations used by export_models.py and run_e2e.py.
 #   impl "a": MultiHeadHyperMixing (bool padding mask), impl "b": HyperMixerTokenMixing
-#   (float validity mask).  mask=False: the model has a single input "x".
+#   (float validity mask), impl "c": SpeechBrainStyleHyperMixing (SpeechBrain's layout,
+#   bool padding mask).  mask=False: the model has a single input "x".
 CONFIGS = {
     # HyperConformer "8M" layer size
     "a_h8": dict(impl="a", d=144, k=576, heads=8, tied=False, mask=True, seed=1),
     "a_h1": dict(impl="a", d=64, k=256, heads=1, tied=False, mask=True, seed=2),
     "a_h8_tied": dict(impl="a", d=64, k=128, heads=8, tied=True, mask=True, seed=3),
     "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
+    "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "b_mask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True, mask=True,
                    seed=5),
     "b_nomask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True,
@@ -213,6 +280,10 @@ def build(config):
                                     tied=c.get("tied", False),
                                     layer_norm=c.get("layer_norm", True),
                                     max_len=c.get("max_len", 4096))
+    elif c["impl"] == "c":
+        mod = SpeechBrainStyleHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
+                                          tied=c.get("tied", False),
+                                          max_len=c.get("max_len", 3000))
     else:
         raise ValueError(f"unknown impl {c['impl']!r}")
     randomize_(mod, c.get("seed", 0))
@@ -223,13 +294,13 @@ def mask_dtype(config):
     """numpy dtype of the model's mask input (None when the model takes no mask)."""
     if not config.get("mask", True):
         return None
-    return np.bool_ if config["impl"] == "a" else np.float32
+    return np.bool_ if config["impl"] in ("a", "c") else np.float32
 
 
 def make_mask(config, lengths, n):
     """Mask array for right-padded rows of the given valid lengths, in the model's dtype."""
     valid = np.arange(n)[None, :] < np.asarray(lengths)[:, None]  # [B, N] True = real
-    if config["impl"] == "a":
+    if config["impl"] in ("a", "c"):
         return np.logical_not(valid)  # True = padded
     return valid.astype(np.float32)
 
@@ -238,7 +309,7 @@ def validity(config, mask, batch, n):
     """Float validity mask m [B, N] (1 = valid) from the model's mask input (or None)."""
     if mask is None:
         return np.ones((batch, n), dtype=np.float64)
-    if config["impl"] == "a":
+    if config["impl"] in ("a", "c"):
         return np.logical_not(mask).astype(np.float64)
     return np.asarray(mask, dtype=np.float64)
 

@@ -6,6 +6,7 @@
 //   x * 0.5 * (1 + erf(x / sqrt 2))          -> hm.gelu x
 //   (x - mean) / sqrt(var + eps) * g + b     -> hm.layer_norm x (opset <= 16)
 //   linear(x, W) + b                         -> hm.linear x, W, b
+//   cast(reshape(x))                         -> reshape(cast(x))
 //
 //===----------------------------------------------------------------------===//
 
@@ -205,10 +206,32 @@ struct LinearBias : OpRewritePattern<AddOp> {
   }
 };
 
+// cast(reshape(x)) -> reshape(cast(x)): element conversions happen before
+// layout changes, so e.g. a mask cast after its unsqueeze is found in its
+// [B, N] form.
+struct CastBeforeReshape : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CastOp castOp,
+                                PatternRewriter &rewriter) const override {
+    auto reshape = castOp.getInput().getDefiningOp<ReshapeOp>();
+    if (!reshape)
+      return failure();
+    auto inputType = cast<RankedTensorType>(reshape.getInput().getType());
+    Type element = castOp.getType().getElementType();
+    Value converted = rewriter.create<CastOp>(
+        castOp.getLoc(), inputType.clone(element), reshape.getInput());
+    rewriter.replaceOpWithNewOp<ReshapeOp>(castOp, castOp.getType(), converted,
+                                           reshape.getShape());
+    return success();
+  }
+};
+
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias>(&getContext());
+    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias,
+                 CastBeforeReshape>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(),
                                             std::move(patterns))))
       signalPassFailure();

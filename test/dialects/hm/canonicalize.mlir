@@ -84,3 +84,15 @@ func.func @linear_bias(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
   %1 = hm.add %b, %0 : tensor<4xf32>, tensor<?x?x4xf32> -> tensor<?x?x4xf32>
   return %1 : tensor<?x?x4xf32>
 }
+
+// A mask cast after its unsqueeze is cast first, so its [B, N] form exists.
+// CHECK-LABEL: func.func @cast_before_reshape
+// CHECK-SAME: (%[[M:.*]]: tensor<?x?xi1>)
+// CHECK-NEXT: %[[F:.*]] = hm.cast %[[M]] : tensor<?x?xi1> -> tensor<?x?xf32>
+// CHECK-NEXT: %[[R:.*]] = hm.reshape %[[F]] {shape = ["B", "N", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @cast_before_reshape(%m: tensor<?x?xi1>) -> tensor<?x?x1xf32> {
+  %0 = hm.reshape %m {shape = ["B", "N", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %1 = hm.cast %0 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  return %1 : tensor<?x?x1xf32>
+}
