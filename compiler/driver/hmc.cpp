@@ -52,9 +52,8 @@ bool isIdentifier(const std::string &name) {
 }
 
 std::string executableDir(const char *argv0) {
-  std::string path =
-      llvm::sys::fs::getMainExecutable(argv0, reinterpret_cast<void *>(
-                                                  &executableDir));
+  std::string path = llvm::sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(&executableDir));
   return llvm::sys::path::parent_path(path).str();
 }
 
@@ -194,9 +193,10 @@ int main(int argc, char **argv) {
                    "stop early and print a stage: mlir (imported), "
                    "mlir-fused (after fusion), kernels (kernel graph JSON)")
       ->check(CLI::IsMember({"mlir", "mlir-fused", "kernels"}));
-  compileCmd->add_option("--target", compileOptions.target,
-                         "Halide target: host (this CPU) or a Halide target "
-                         "string such as x86-64-linux-avx2")
+  compileCmd
+      ->add_option("--target", compileOptions.target,
+                   "Halide target: host (this CPU) or a Halide target "
+                   "string such as x86-64-linux-avx2")
       ->capture_default_str();
   compileCmd
       ->add_option("--hypermix-algorithm", compileOptions.algorithm,
@@ -210,19 +210,21 @@ int main(int argc, char **argv) {
                        "print fusion remarks and the build commands");
 
   hmc::backend::RunOptions runOptions;
-  CLI::App *runCmd = app.add_subcommand(
-      "run", "run a generated library on .npy inputs");
+  CLI::App *runCmd =
+      app.add_subcommand("run", "run a generated library on .npy inputs");
   runCmd->add_option("library", runOptions.library, "path of libNAME.so")
       ->required();
   runCmd->add_option("--input", runOptions.inputs,
                      "NAME=FILE.npy for each graph input (graph names)");
   runCmd->add_option("--output-dir", runOptions.outputDir,
                      "write <output name>.npy for each output here");
-  runCmd->add_option("--repeat", runOptions.repeat,
-                     "time K more runs and print median_ms and p90_ms")
+  runCmd
+      ->add_option("--repeat", runOptions.repeat,
+                   "time K more runs and print median_ms and p90_ms")
       ->check(CLI::NonNegativeNumber);
-  runCmd->add_option("--threads", runOptions.threads,
-                     "threads of the handle (0 = all CPUs)")
+  runCmd
+      ->add_option("--threads", runOptions.threads,
+                   "threads of the handle (0 = all CPUs)")
       ->check(CLI::NonNegativeNumber);
 
   CLI::App *listOpsCmd = app.add_subcommand(

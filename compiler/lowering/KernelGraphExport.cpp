@@ -63,12 +63,12 @@ private:
 int Exporter::newBuffer(Value value, const std::string &name, const Dims &dims,
                         const std::string &storage) {
   int id = static_cast<int>(buffers.size());
-  buffers.push_back({{"id", id},
-                     {"name", name},
-                     {"dtype", dtypeName(cast<ShapedType>(value.getType())
-                                             .getElementType())},
-                     {"shape", dims},
-                     {"storage", storage}});
+  buffers.push_back(
+      {{"id", id},
+       {"name", name},
+       {"dtype", dtypeName(cast<ShapedType>(value.getType()).getElementType())},
+       {"shape", dims},
+       {"storage", storage}});
   bufferOf[value] = id;
   dimsOf[value] = dims;
   return id;
@@ -169,8 +169,8 @@ Dims Exporter::resultDims(Operation *op) {
   }
   if (auto matmul = dyn_cast<hm::MatMulOp>(op)) {
     Dims a = known(matmul.getLhs()), b = known(matmul.getRhs());
-    Dims out = broadcast(Dims(a.begin(), a.end() - 2),
-                         Dims(b.begin(), b.end() - 2));
+    Dims out =
+        broadcast(Dims(a.begin(), a.end() - 2), Dims(b.begin(), b.end() - 2));
     out.push_back(a[a.size() - 2]);
     out.push_back(b.back());
     return out;
@@ -181,15 +181,15 @@ Dims Exporter::resultDims(Operation *op) {
 void Exporter::addKernel(Operation *op, const std::string &kind, json attrs,
                          std::vector<std::pair<std::string, Value>> inputs) {
   json kernel;
-  kernel["name"] = options.name + "_k" + std::to_string(kernels.size()) + "_" +
-                   kind;
+  kernel["name"] =
+      options.name + "_k" + std::to_string(kernels.size()) + "_" + kind;
   kernel["op"] = kind;
   kernel["attrs"] = attrs.is_null() ? json::object() : attrs;
   kernel["inputs"] = json::array();
   for (auto &[role, value] : inputs)
     kernel["inputs"].push_back({{"role", role}, {"buffer", bufferOf[value]}});
-  kernel["outputs"] = json::array(
-      {{{"role", "y"}, {"buffer", bufferOf[op->getResult(0)]}}});
+  kernel["outputs"] =
+      json::array({{{"role", "y"}, {"buffer", bufferOf[op->getResult(0)]}}});
   kernels.push_back(std::move(kernel));
 }
 
@@ -223,34 +223,34 @@ LogicalResult Exporter::exportOp(Operation *op) {
     }
     if (mix.getPositionTable())
       inputs.push_back({"positions", mix.getPositionTable()});
-    attrs = {{"heads", mix.getHeads()},
-             {"hidden", cast<ShapedType>(mix.getHyper1InWeight().getType())
-                            .getDimSize(1)},
-             {"tied", mix.isTied()},
-             {"has_mask", static_cast<bool>(mix.getMask())},
-             {"has_position_table", static_cast<bool>(mix.getPositionTable())},
-             {"positional", mix.getPositional().str()},
-             {"position_offset", mix.getPositionOffset()},
-             {"layer_norm", mix.hasLayerNorm()},
-             {"layer_norm_eps",
-              mix.getLayerNormEpsilon()
-                  ? mix.getLayerNormEpsilon()->convertToDouble()
-                  : 0.0},
-             {"algorithm", mix.getAlgorithm().str()}};
+    attrs = {
+        {"heads", mix.getHeads()},
+        {"hidden",
+         cast<ShapedType>(mix.getHyper1InWeight().getType()).getDimSize(1)},
+        {"tied", mix.isTied()},
+        {"has_mask", static_cast<bool>(mix.getMask())},
+        {"has_position_table", static_cast<bool>(mix.getPositionTable())},
+        {"positional", mix.getPositional().str()},
+        {"position_offset", mix.getPositionOffset()},
+        {"layer_norm", mix.hasLayerNorm()},
+        {"layer_norm_eps", mix.getLayerNormEpsilon()
+                               ? mix.getLayerNormEpsilon()->convertToDouble()
+                               : 0.0},
+        {"algorithm", mix.getAlgorithm().str()}};
   } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
-  } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp>(
-                 op)) {
+  } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"x", op->getOperand(0)}};
   } else if (auto castOp = dyn_cast<hm::CastOp>(op)) {
     kind = "cast";
     inputs = {{"x", castOp.getInput()}};
-    attrs["to"] = dtypeName(
-        cast<ShapedType>(castOp.getType()).getElementType());
+    attrs["to"] =
+        dtypeName(cast<ShapedType>(castOp.getType()).getElementType());
   } else if (auto norm = dyn_cast<hm::LayerNormOp>(op)) {
-    if (static_cast<int64_t>(norm.getAxis()) != -1 || !norm.getGamma() || !norm.getBeta())
+    if (static_cast<int64_t>(norm.getAxis()) != -1 || !norm.getGamma() ||
+        !norm.getBeta())
       return op->emitError("hm.layer_norm")
              << " over more than the last dimension or without scale and "
                 "bias has no kernel yet";
@@ -277,14 +277,13 @@ LogicalResult Exporter::exportOp(Operation *op) {
   Dims dims = resultDims(op);
   Value result = op->getResult(0);
   auto out = outputIndex.find(result);
-  std::string name = out != outputIndex.end()
-                         ? cast<StringAttr>(func.getResultAttr(out->second,
-                                                               "hm.name"))
-                               .getValue()
-                               .str()
-                         : "t" + std::to_string(buffers.size());
-  newBuffer(result, name, dims,
-            out != outputIndex.end() ? "output" : "temp");
+  std::string name =
+      out != outputIndex.end()
+          ? cast<StringAttr>(func.getResultAttr(out->second, "hm.name"))
+                .getValue()
+                .str()
+          : "t" + std::to_string(buffers.size());
+  newBuffer(result, name, dims, out != outputIndex.end() ? "output" : "temp");
   addKernel(op, kind, attrs, inputs);
   return success();
 }
@@ -292,10 +291,10 @@ LogicalResult Exporter::exportOp(Operation *op) {
 FailureOr<KernelGraph> Exporter::run() {
   json inputs = json::array(), outputs = json::array();
   for (BlockArgument arg : func.getArguments()) {
-    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                  "hm.name");
-    auto dimsAttr = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                     "hm.dims");
+    auto name =
+        func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "hm.name");
+    auto dimsAttr =
+        func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims");
     if (!name || !dimsAttr)
       return func.emitError("argument ")
              << arg.getArgNumber() << " lacks hm.name / hm.dims";
@@ -334,18 +333,18 @@ FailureOr<KernelGraph> Exporter::run() {
   for (const std::string &s : symbols)
     symbolList.push_back(
         {{"name", s}, {"min", 1}, {"max", options.maxDimension}});
-  graph.json = {{"format", "hmc.kernel_graph"},
-                {"version", 1},
-                {"name", options.name},
-                {"target", options.target},
-                {"symbols", symbolList},
-                {"buffers", buffers},
-                {"inputs", inputs},
-                {"outputs", outputs},
-                {"weights",
-                 {{"file", options.weightsFile},
-                  {"size", graph.weights.size()}}},
-                {"kernels", kernels}};
+  graph.json = {
+      {"format", "hmc.kernel_graph"},
+      {"version", 1},
+      {"name", options.name},
+      {"target", options.target},
+      {"symbols", symbolList},
+      {"buffers", buffers},
+      {"inputs", inputs},
+      {"outputs", outputs},
+      {"weights",
+       {{"file", options.weightsFile}, {"size", graph.weights.size()}}},
+      {"kernels", kernels}};
   return std::move(graph);
 }
 

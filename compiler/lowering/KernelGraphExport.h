@@ -30,8 +30,8 @@ struct KernelGraph {
   std::vector<char> weights; // the blob named by json["weights"]["file"]
 };
 
-mlir::FailureOr<KernelGraph> exportKernelGraph(mlir::ModuleOp module,
-                                               const KernelGraphOptions &options);
+mlir::FailureOr<KernelGraph>
+exportKernelGraph(mlir::ModuleOp module, const KernelGraphOptions &options);
 
 } // namespace hmc
 

@@ -180,7 +180,7 @@ struct Entry {
   std::optional<HostTensor> host;         // compile-time contents
   std::optional<SymbolicShape> intValues; // integer tensor of rank <= 1
                                           // whose elements are dimensions
-  std::optional<SymbolicDim> iotaLength; // Range(0, length, 1)
+  std::optional<SymbolicDim> iotaLength;  // Range(0, length, 1)
   std::string name;
 };
 
@@ -236,8 +236,8 @@ private:
   SymbolicDim canonical(const SymbolicDim &dim) {
     return dim.renamed([&](const std::string &s) { return findSymbol(s); });
   }
-  LogicalResult unify(const onnx::NodeProto &node, SymbolicDim a,
-                      SymbolicDim b, SymbolicDim &out);
+  LogicalResult unify(const onnx::NodeProto &node, SymbolicDim a, SymbolicDim b,
+                      SymbolicDim &out);
   LogicalResult broadcast(const onnx::NodeProto &node, const SymbolicShape &a,
                           const SymbolicShape &b, SymbolicShape &out);
   Attribute dimAttr(const SymbolicDim &dim);
@@ -306,8 +306,8 @@ LogicalResult Importer::loadModel() {
     return emitError(fileLoc()) << "the model declares no default-domain opset";
   if (opset < kMinOpset || opset > kMaxOpset)
     return emitError(fileLoc())
-           << "opset " << opset << " is not supported (supported: "
-           << kMinOpset << " to " << kMaxOpset << ")";
+           << "opset " << opset << " is not supported (supported: " << kMinOpset
+           << " to " << kMaxOpset << ")";
   // ONNX 1.12's checker knows opsets up to 17; newer models are checked by
   // the importer's own validation as it goes.
   if (opset <= 17) {
@@ -318,8 +318,7 @@ LogicalResult Importer::loadModel() {
       for (const auto &import : model.opset_import())
         opsets[import.domain()] = static_cast<int>(import.version());
       checkerContext.set_opset_imports(opsets);
-      checkerContext.set_model_dir(
-          llvm::sys::path::parent_path(path).str());
+      checkerContext.set_model_dir(llvm::sys::path::parent_path(path).str());
       onnx::checker::LexicalScopeContext lex;
       onnx::checker::check_graph(model.graph(), checkerContext, lex);
     } catch (const std::exception &e) {
@@ -366,8 +365,8 @@ LogicalResult Importer::checkOperatorSupport() {
   return failure();
 }
 
-LogicalResult Importer::loadTensor(const onnx::TensorProto &proto,
-                                   Location loc, HostTensor &out) {
+LogicalResult Importer::loadTensor(const onnx::TensorProto &proto, Location loc,
+                                   HostTensor &out) {
   auto dtype = dtypeFromOnnx(proto.data_type());
   if (!dtype)
     return emitError(loc) << "tensor '" << proto.name()
@@ -411,15 +410,15 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto,
                             << "': " << buffer.getError().message();
     uint64_t available = (*buffer)->getBufferSize();
     if (length && *length != bytes)
-      return emitError(loc) << "tensor '" << proto.name()
-                            << "': external data length " << *length
-                            << " differs from the " << bytes
-                            << " bytes its shape needs";
+      return emitError(loc)
+             << "tensor '" << proto.name() << "': external data length "
+             << *length << " differs from the " << bytes
+             << " bytes its shape needs";
     if (offset > available || bytes > available - offset)
-      return emitError(loc) << "tensor '" << proto.name() << "': external data '"
-                            << location << "' is too short (" << available
-                            << " bytes, need " << bytes << " at offset "
-                            << offset << ")";
+      return emitError(loc)
+             << "tensor '" << proto.name() << "': external data '" << location
+             << "' is too short (" << available << " bytes, need " << bytes
+             << " at offset " << offset << ")";
     const char *start = (*buffer)->getBufferStart() + offset;
     out.bytes.assign(start, start + bytes);
     return success();
@@ -436,9 +435,9 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto,
   out.bytes.assign(bytes, 0);
   auto fill = [&](const auto &field) -> LogicalResult {
     if (static_cast<int64_t>(field.size()) != count)
-      return emitError(loc) << "tensor '" << proto.name() << "' holds "
-                            << field.size() << " values, its shape needs "
-                            << count;
+      return emitError(loc)
+             << "tensor '" << proto.name() << "' holds " << field.size()
+             << " values, its shape needs " << count;
     for (int64_t i = 0; i < count; ++i)
       out.setFromDouble(i, static_cast<double>(field.Get(i)));
     return success();
@@ -495,8 +494,8 @@ LogicalResult Importer::unify(const onnx::NodeProto &node, SymbolicDim a,
     out = SymbolicDim::symbol(sa);
     return success();
   }
-  return error(node) << "dimensions " << a.toString() << " and "
-                     << b.toString() << " cannot be shown equal";
+  return error(node) << "dimensions " << a.toString() << " and " << b.toString()
+                     << " cannot be shown equal";
 }
 
 LogicalResult Importer::broadcast(const onnx::NodeProto &node,
@@ -520,8 +519,7 @@ LogicalResult Importer::broadcast(const onnx::NodeProto &node,
   return success();
 }
 
-RankedTensorType Importer::tensorType(DType dtype,
-                                      const SymbolicShape &shape) {
+RankedTensorType Importer::tensorType(DType dtype, const SymbolicShape &shape) {
   SmallVector<int64_t> dims;
   for (const SymbolicDim &d : shape)
     dims.push_back(d.isStatic() ? d.staticValue() : ShapedType::kDynamic);
@@ -827,9 +825,8 @@ Value Importer::reshapeTo(const onnx::NodeProto &node, Entry &input,
   Value value = materialise(node, input);
   if (!value)
     return {};
-  return builder.create<hm::ReshapeOp>(nodeLoc(node),
-                                       tensorType(input.dtype, shape), value,
-                                       shapeAttr(shape));
+  return builder.create<hm::ReshapeOp>(
+      nodeLoc(node), tensorType(input.dtype, shape), value, shapeAttr(shape));
 }
 
 LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
@@ -996,8 +993,8 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
     }
     Entry entry;
     entry.dtype = lhs->intValues ? lhs->dtype : rhs->dtype;
-    entry.shape = lhs->shape.size() >= rhs->shape.size() ? lhs->shape
-                                                         : rhs->shape;
+    entry.shape =
+        lhs->shape.size() >= rhs->shape.size() ? lhs->shape : rhs->shape;
     entry.intValues = result;
     define(node, 0, std::move(entry));
     return success();
@@ -1033,8 +1030,8 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
   const std::string &op = node.op_type();
   if (op == "Not" ? input->dtype != DType::Bool : !isFloat(input->dtype))
     return error(node) << "unsupported operand element type";
-  if (op == "Gelu" && stringAttr(node, "approximate").value_or("none") !=
-                          "none")
+  if (op == "Gelu" &&
+      stringAttr(node, "approximate").value_or("none") != "none")
     return error(node) << "only the exact (erf) GELU is supported";
   Value value = materialise(node, *input);
   if (!value)
@@ -1297,19 +1294,18 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
     return error(node) << "1-D right operands are only supported as "
                           "constants";
   SymbolicDim k;
-  if (failed(unify(node, lhs->shape.back(), rhs->shape[rhs->shape.size() - 2],
-                   k)))
+  if (failed(
+          unify(node, lhs->shape.back(), rhs->shape[rhs->shape.size() - 2], k)))
     return failure();
   SymbolicShape batch;
-  if (failed(broadcast(node,
-                       SymbolicShape(lhs->shape.begin(), lhs->shape.end() - 2),
-                       SymbolicShape(rhs->shape.begin(), rhs->shape.end() - 2),
-                       batch)))
+  if (failed(broadcast(
+          node, SymbolicShape(lhs->shape.begin(), lhs->shape.end() - 2),
+          SymbolicShape(rhs->shape.begin(), rhs->shape.end() - 2), batch)))
     return failure();
   batch.push_back(lhs->shape[lhs->shape.size() - 2]);
   batch.push_back(rhs->shape.back());
-  Value result = builder.create<hm::MatMulOp>(
-      loc, tensorType(lhs->dtype, batch), a, b);
+  Value result =
+      builder.create<hm::MatMulOp>(loc, tensorType(lhs->dtype, batch), a, b);
   define(node, 0, tensorEntry(result, lhs->dtype, batch));
   return success();
 }
@@ -1367,9 +1363,9 @@ LogicalResult Importer::importEinsum(const onnx::NodeProto &node) {
                          << "' does not appear in any input";
     shape.push_back(letterDims[c]);
   }
-  Value result = builder.create<hm::EinsumOp>(
-      nodeLoc(node), tensorType(dtype, shape), operands,
-      builder.getStringAttr(equation));
+  Value result =
+      builder.create<hm::EinsumOp>(nodeLoc(node), tensorType(dtype, shape),
+                                   operands, builder.getStringAttr(equation));
   define(node, 0, tensorEntry(result, dtype, shape));
   return success();
 }
@@ -1460,10 +1456,9 @@ LogicalResult Importer::declareInputs(func::FuncOp &func) {
     const auto &tensorType = input.type().tensor_type();
     auto dtype = dtypeFromOnnx(tensorType.elem_type());
     if (!dtype)
-      return emitError(fileLoc())
-             << "graph input '" << input.name()
-             << "' has unsupported element type "
-             << onnxTypeName(tensorType.elem_type());
+      return emitError(fileLoc()) << "graph input '" << input.name()
+                                  << "' has unsupported element type "
+                                  << onnxTypeName(tensorType.elem_type());
     if (!tensorType.has_shape())
       return emitError(fileLoc())
              << "graph input '" << input.name() << "' has no declared rank";
@@ -1479,8 +1474,8 @@ LogicalResult Importer::declareInputs(func::FuncOp &func) {
         continue;
       }
       std::string name = dim.dim_param();
-      bool valid = !name.empty() && (std::isalpha((unsigned char)name[0]) ||
-                                     name[0] == '_');
+      bool valid = !name.empty() &&
+                   (std::isalpha((unsigned char)name[0]) || name[0] == '_');
       for (char c : name)
         valid = valid && (std::isalnum((unsigned char)c) || c == '_');
       if (!valid)

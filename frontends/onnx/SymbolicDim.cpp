@@ -18,8 +18,7 @@ SymbolicDim SymbolicDim::operator*(const SymbolicDim &other) const {
   return result;
 }
 
-std::optional<SymbolicDim>
-SymbolicDim::divide(const SymbolicDim &other) const {
+std::optional<SymbolicDim> SymbolicDim::divide(const SymbolicDim &other) const {
   if (other.coefficient == 0 || coefficient % other.coefficient != 0)
     return std::nullopt;
   SymbolicDim result;

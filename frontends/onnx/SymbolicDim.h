@@ -1,4 +1,5 @@
-//===- SymbolicDim.h - dimensions as monomials over named symbols -*- C++ -*-===//
+//===- SymbolicDim.h - dimensions as monomials over named symbols -*- C++
+//-*-===//
 //
 // ONNX graphs compute shapes at run time (Shape/Gather/Concat/Reshape). The
 // importer evaluates that plumbing at compile time over symbolic dimensions:

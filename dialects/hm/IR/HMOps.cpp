@@ -40,9 +40,9 @@ LogicalResult expectShape(Operation *op, Value value, StringRef what,
     SmallVector<int64_t> shown;
     for (int64_t dim : expected)
       shown.push_back(dim < 0 ? ShapedType::kDynamic : dim);
-    return op->emitOpError() << what << " must have shape "
-                             << shapeString(shown) << ", got "
-                             << shapeString(type.getShape());
+    return op->emitOpError()
+           << what << " must have shape " << shapeString(shown) << ", got "
+           << shapeString(type.getShape());
   };
   if (type.getRank() != static_cast<int64_t>(expected.size()))
     return fail();
@@ -71,7 +71,7 @@ OpFoldResult hm::ConstantOp::fold(FoldAdaptor) { return getValue(); }
     if (lhs.getElementType() != rhs.getElementType())                          \
       return emitOpError("operand element types differ: ")                     \
              << lhs.getElementType() << " vs " << rhs.getElementType();        \
-    if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),   \
+    if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),    \
                                             shape))                            \
       return emitOpError("operand shapes ")                                    \
              << shapeString(lhs.getShape()) << " and "                         \
@@ -161,9 +161,8 @@ LogicalResult hm::EinsumOp::verify() {
            << getInputs().size() << " operands were given";
   for (auto [term, input] : llvm::zip(terms, getInputs()))
     if (static_cast<int64_t>(term.trim().size()) != rankedType(input).getRank())
-      return emitOpError("term '")
-             << term << "' does not match operand rank "
-             << rankedType(input).getRank();
+      return emitOpError("term '") << term << "' does not match operand rank "
+                                   << rankedType(input).getRank();
   if (static_cast<int64_t>(rhs.trim().size()) !=
       rankedType(getOutput()).getRank())
     return emitOpError("result term '") << rhs << "' does not match the rank";
@@ -176,8 +175,8 @@ LogicalResult hm::LayerNormOp::verify() {
   if (axis < 0)
     axis += rank;
   if (axis < 0 || axis >= rank)
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
-                                << rank;
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for rank " << rank;
   if (getEpsilon().convertToDouble() <= 0)
     return emitOpError("epsilon must be positive");
   ArrayRef<int64_t> normalised = input.getShape().drop_front(axis);
@@ -187,8 +186,8 @@ LogicalResult hm::LayerNormOp::verify() {
     auto type = rankedType(param);
     if (type.getRank() > static_cast<int64_t>(normalised.size()))
       return emitOpError("scale/bias rank exceeds the normalised dims");
-    for (auto [got, want] : llvm::zip(llvm::reverse(type.getShape()),
-                                      llvm::reverse(normalised)))
+    for (auto [got, want] :
+         llvm::zip(llvm::reverse(type.getShape()), llvm::reverse(normalised)))
       if (!dimsCompatible(got, want) && got != 1)
         return emitOpError("scale/bias shape ")
                << shapeString(type.getShape())
@@ -204,8 +203,8 @@ LogicalResult hm::ReduceMeanOp::verify() {
   int64_t rank = rankedType(getInput()).getRank();
   for (int64_t axis : getAxes())
     if (axis < -rank || axis >= rank)
-      return emitOpError("axis ") << axis << " is out of range for rank "
-                                  << rank;
+      return emitOpError("axis ")
+             << axis << " is out of range for rank " << rank;
   int64_t expected =
       getKeepdims() ? rank : rank - static_cast<int64_t>(getAxes().size());
   if (rankedType(getOutput()).getRank() != expected)
@@ -250,9 +249,8 @@ LogicalResult hm::ReshapeOp::verify() {
   if (input.hasStaticShape() && output.hasStaticShape() &&
       input.getNumElements() != output.getNumElements())
     return emitOpError("cannot reshape ")
-           << shapeString(input.getShape()) << " ("
-           << input.getNumElements() << " elements) to "
-           << shapeString(output.getShape()) << " ("
+           << shapeString(input.getShape()) << " (" << input.getNumElements()
+           << " elements) to " << shapeString(output.getShape()) << " ("
            << output.getNumElements() << " elements)";
   if (input.getElementType() != output.getElementType())
     return emitOpError("reshape cannot change the element type");
@@ -326,8 +324,7 @@ LogicalResult hm::HyperMixOp::verify() {
   if (ShapedType::isDynamic(d))
     return emitOpError("the feature dimension d must be static");
   if (heads < 1 || d % heads != 0)
-    return emitOpError("d = ") << d << " is not divisible by heads = "
-                               << heads;
+    return emitOpError("d = ") << d << " is not divisible by heads = " << heads;
   int64_t dh = d / heads;
   if (getPositional() != "none" && getPositional() != "sinusoidal")
     return emitOpError("positional must be \"none\" or \"sinusoidal\", got \"")
@@ -336,11 +333,10 @@ LogicalResult hm::HyperMixOp::verify() {
     return emitOpError(
                "algorithm must be \"two_phase\" or \"reassociated\", got \"")
            << getAlgorithm() << "\"";
-  if (getMask() && failed(expectShape(*this, getMask(), "mask",
-                                      {input.getDimSize(0) < 0
-                                           ? -1
-                                           : input.getDimSize(0),
-                                       -1})))
+  if (getMask() &&
+      failed(expectShape(
+          *this, getMask(), "mask",
+          {input.getDimSize(0) < 0 ? -1 : input.getDimSize(0), -1})))
     return failure();
 
   auto inWeight = rankedType(getHyper1InWeight());
@@ -349,13 +345,13 @@ LogicalResult hm::HyperMixOp::verify() {
     return emitOpError("hypernetwork weights must be [h, f, d/h] and "
                        "[h, k/h, f]");
   int64_t hidden = inWeight.getDimSize(1), kh = outWeight.getDimSize(1);
-  auto checkHypernetwork = [&](StringRef name, Value inW, Value inB,
-                               Value outW, Value outB) -> LogicalResult {
+  auto checkHypernetwork = [&](StringRef name, Value inW, Value inB, Value outW,
+                               Value outB) -> LogicalResult {
     std::string prefix = name.str();
     if (failed(expectShape(*this, inW, prefix + " input weight",
                            {heads, hidden, dh})) ||
-        failed(expectShape(*this, inB, prefix + " input bias",
-                           {heads, hidden})) ||
+        failed(
+            expectShape(*this, inB, prefix + " input bias", {heads, hidden})) ||
         failed(expectShape(*this, outW, prefix + " output weight",
                            {heads, kh, hidden})) ||
         failed(expectShape(*this, outB, prefix + " output bias", {heads, kh})))
@@ -380,8 +376,8 @@ LogicalResult hm::HyperMixOp::verify() {
   if (getPositionTable()) {
     if (getPositional() != "sinusoidal")
       return emitOpError("a position_table needs positional = \"sinusoidal\"");
-    if (failed(expectShape(*this, getPositionTable(), "position_table",
-                           {-1, d})))
+    if (failed(
+            expectShape(*this, getPositionTable(), "position_table", {-1, d})))
       return failure();
   }
   if (rankedType(getOutput()).getShape() != input.getShape() ||

@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "hm/Passes.h"
 #include "hm/ConstantData.h"
+#include "hm/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -141,8 +141,7 @@ struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
     std::optional<double> eps =
         getScalarConstant(otherOperand(plusEps, variance.getOutput()));
     auto root = singleUser<SqrtOp>(plusEps.getOutput());
-    if (!eps || *eps <= 0 || !root ||
-        normalised.getRhs() != root.getOutput())
+    if (!eps || *eps <= 0 || !root || normalised.getRhs() != root.getOutput())
       return rewriter.notifyMatchFailure(mean, "no division by sqrt(var+eps)");
 
     // Optional affine tail: * gamma, + beta, each a constant over the last
@@ -197,9 +196,8 @@ struct LinearBias : OpRewritePattern<AddOp> {
       if (type.getRank() != 1 || type.getDimSize(0) != width ||
           add.getType() != linear.getType())
         continue;
-      rewriter.replaceOpWithNewOp<LinearOp>(add, add.getType(),
-                                            linear.getInput(),
-                                            linear.getWeight(), bias);
+      rewriter.replaceOpWithNewOp<LinearOp>(
+          add, add.getType(), linear.getInput(), linear.getWeight(), bias);
       return success();
     }
     return failure();
@@ -230,10 +228,11 @@ struct CastBeforeReshape : OpRewritePattern<CastOp> {
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias,
-                 CastBeforeReshape>(&getContext());
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    patterns
+        .add<GeluFromErf, LayerNormFromParts, LinearBias, CastBeforeReshape>(
+            &getContext());
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

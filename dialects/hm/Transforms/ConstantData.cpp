@@ -18,7 +18,8 @@ std::optional<std::vector<double>> getConstantValues(Value value) {
   Type element = type.getElementType();
   std::vector<double> result;
   result.reserve(type.getNumElements());
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
+  if (auto resource =
+          dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
       return std::nullopt;
@@ -32,11 +33,11 @@ std::optional<std::vector<double>> getConstantValues(Value value) {
         result.push_back(static_cast<double>(p[i]));
       return true;
     };
-    bool ok = element.isF32()          ? read(float())
-              : element.isF64()        ? read(double())
-              : element.isInteger(32)  ? read(int32_t())
-              : element.isInteger(64)  ? read(int64_t())
-                                       : false;
+    bool ok = element.isF32()         ? read(float())
+              : element.isF64()       ? read(double())
+              : element.isInteger(32) ? read(int32_t())
+              : element.isInteger(64) ? read(int64_t())
+                                      : false;
     if (!ok)
       return std::nullopt;
     return result;

@@ -123,8 +123,8 @@ HostArray einsum(StringRef equation, ArrayRef<const HostArray *> inputs) {
     Shape strides = stridesOf(shape);
     int64_t off = 0;
     for (size_t i = 0; i < term.size(); ++i) {
-      size_t l = std::find(letters.begin(), letters.end(), term[i]) -
-                 letters.begin();
+      size_t l =
+          std::find(letters.begin(), letters.end(), term[i]) - letters.begin();
       if (shape[i] != 1)
         off += index[l] * strides[i];
     }
@@ -196,11 +196,11 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
                   lookup(op.getHyper1OutWeight()),
                   lookup(op.getHyper1OutBias())},
                  {}};
-  nets[1] = op.isTied() ? nets[0]
-                        : Net{lookup(op.getHyper2InWeight()),
-                              lookup(op.getHyper2InBias()),
-                              lookup(op.getHyper2OutWeight()),
-                              lookup(op.getHyper2OutBias())};
+  nets[1] =
+      op.isTied()
+          ? nets[0]
+          : Net{lookup(op.getHyper2InWeight()), lookup(op.getHyper2InBias()),
+                lookup(op.getHyper2OutWeight()), lookup(op.getHyper2OutBias())};
   int64_t f = nets[0].A->shape[1], kh = nets[0].C->shape[1];
   bool sinusoidal = op.getPositional() == "sinusoidal";
   int64_t offset = op.getPositionOffset();
@@ -308,9 +308,9 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
     Type element = type.getElementType();
     for (double &v : array.data) {
       double u = next();
-      v = element.isInteger(1)              ? (u < 0.3 ? 1.0 : 0.0)
-          : isa<IntegerType>(element)       ? std::floor(u * 10)
-                                            : 2.0 * u - 1.0;
+      v = element.isInteger(1)        ? (u < 0.3 ? 1.0 : 0.0)
+          : isa<IntegerType>(element) ? std::floor(u * 10)
+                                      : 2.0 * u - 1.0;
     }
     values[arg] = std::move(array);
   }
@@ -372,9 +372,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (isa<DivOp>(op)) {
     out = binary(*in[0], *in[1], [](double a, double b) { return a / b; });
   } else if (isa<PowOp>(op)) {
-    out = binary(*in[0], *in[1], [](double a, double b) {
-      return std::pow(a, b);
-    });
+    out = binary(*in[0], *in[1],
+                 [](double a, double b) { return std::pow(a, b); });
   } else if (isa<ErfOp>(op)) {
     unary([](double v) { return std::erf(v); });
   } else if (isa<GeluOp>(op)) {
@@ -391,8 +390,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     for (double &v : out.data)
       v = element.isInteger(1)        ? (v != 0 ? 1.0 : 0.0)
           : isa<IntegerType>(element) ? std::trunc(v)
-          : element.isF32()           ? static_cast<double>(static_cast<float>(v))
-                                      : v;
+          : element.isF32() ? static_cast<double>(static_cast<float>(v))
+                            : v;
   } else if (auto reshape = dyn_cast<ReshapeOp>(op)) {
     out.data = in[0]->data;
     for (Attribute a : reshape.getShape())
@@ -420,8 +419,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     const HostArray &x = *in[0];
     Shape starts(x.shape.size(), 0), ends = x.shape;
     if (auto slice = dyn_cast<SliceOp>(op)) {
-      for (auto [axis, s, e] : llvm::zip(slice.getAxes(), slice.getStarts(),
-                                         slice.getEnds())) {
+      for (auto [axis, s, e] :
+           llvm::zip(slice.getAxes(), slice.getStarts(), slice.getEnds())) {
         starts[axis] = s;
         ends[axis] = e;
       }
@@ -460,7 +459,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (auto norm = dyn_cast<LayerNormOp>(op)) {
     int64_t rank = static_cast<int64_t>(in[0]->shape.size());
     int64_t axis = static_cast<int64_t>(norm.getAxis());
-    const HostArray *gamma = norm.getGamma() ? &values[norm.getGamma()] : nullptr;
+    const HostArray *gamma =
+        norm.getGamma() ? &values[norm.getGamma()] : nullptr;
     const HostArray *beta = norm.getBeta() ? &values[norm.getBeta()] : nullptr;
     out = layerNorm(*in[0], gamma, beta, axis < 0 ? axis + rank : axis,
                     norm.getEpsilon().convertToDouble());

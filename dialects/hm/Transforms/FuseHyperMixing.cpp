@@ -118,8 +118,8 @@ public:
 
   // bias: a constant added to `value`, giving per-(head, out) values laid
   // out like the product's axes `headAxis` / `outAxis` (-1 = absent).
-  bool readBias(Value biasValue, RankedTensorType productType,
-                int64_t headAxis, int64_t outAxis, Layer &layer) {
+  bool readBias(Value biasValue, RankedTensorType productType, int64_t headAxis,
+                int64_t outAxis, Layer &layer) {
     auto values = getConstantValues(skipLayout(biasValue));
     auto type = cast<RankedTensorType>(skipLayout(biasValue).getType());
     if (!values)
@@ -260,20 +260,19 @@ public:
       return fail("no GELU between the hypernetwork layers");
     if (!matchLayer(act.getInput(), net.first))
       return false;
-    if (net.first.heads != net.second.heads ||
-        net.first.out != net.second.in)
+    if (net.first.heads != net.second.heads || net.first.out != net.second.in)
       return fail("hypernetwork layers disagree on heads or hidden size");
     return true;
   }
 };
 
 // Whether `table` [.., L, d] holds P[n + offset] for n < L.
-bool isSinusoidTable(const std::vector<double> &table, int64_t rows,
-                     int64_t d, int64_t offset) {
+bool isSinusoidTable(const std::vector<double> &table, int64_t rows, int64_t d,
+                     int64_t offset) {
   for (int64_t n = 0; n < rows; ++n)
     for (int64_t c = 0; c < d; ++c) {
-      double angle = (n + offset) *
-                     std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
+      double angle =
+          (n + offset) * std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
       double expected = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
       if (std::abs(table[n * d + c] - expected) > kTableTolerance)
         return false;
@@ -281,8 +280,7 @@ bool isSinusoidTable(const std::vector<double> &table, int64_t rows,
   return true;
 }
 
-struct FuseHyperMixingPass
-    : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
+struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   using FuseHyperMixingBase::FuseHyperMixingBase;
 
   void runOnOperation() override {
@@ -306,8 +304,7 @@ struct FuseHyperMixingPass
         isConstant(first->getOperand(1)))
       return; // a hypernetwork's GELU or some other activation
     Value z = followLayout(gelu.getOutput());
-    if (!z.hasOneUse() ||
-        !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()))
+    if (!z.hasOneUse() || !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()))
       return remark(gelu, "the mixing GELU does not feed a second product");
     Operation *second = *z.getUsers().begin();
     Value w2Value = second->getOperand(0) == z ? second->getOperand(1)
@@ -363,7 +360,7 @@ struct FuseHyperMixingPass
     std::vector<double> tableValues;
     if (hyperInput != tokens) {
       auto add = hyperInput.getDefiningOp<AddOp>();
-      Value pos = !add                          ? Value()
+      Value pos = !add                                 ? Value()
                   : skipLayout(add.getLhs()) == tokens ? add.getRhs()
                   : skipLayout(add.getRhs()) == tokens ? add.getLhs()
                                                        : Value();
@@ -414,9 +411,9 @@ struct FuseHyperMixingPass
     if (d % heads != 0 || net1.first.in * heads != d ||
         net2.first.heads != heads || net2.second.out != net1.second.out ||
         net2.first.out != net1.first.out)
-      return remark(gelu, "hypernetwork shapes do not fit d = " +
-                              std::to_string(d) + " and " +
-                              std::to_string(heads) + " heads");
+      return remark(gelu,
+                    "hypernetwork shapes do not fit d = " + std::to_string(d) +
+                        " and " + std::to_string(heads) + " heads");
 
     // New weights in canonical layout, erased again if the check fails.
     OpBuilder builder(root);
@@ -441,7 +438,8 @@ struct FuseHyperMixingPass
           constant({heads, kh}, net.second.bias, prefix + ".out_bias")};
     };
     std::array<Value, 4> w1 = weights(net1, "hyper1");
-    std::array<Value, 4> w2 = tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
+    std::array<Value, 4> w2 =
+        tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
     auto fused = builder.create<HyperMixOp>(
         loc, x.getType(), x, mask, w1[0], w1[1], w1[2], w1[3], w2[0], w2[1],
         w2[2], w2[3], norm ? norm.getGamma() : Value(),
@@ -475,10 +473,9 @@ struct FuseHyperMixingPass
       return remark(gelu, why);
     }
     root->getResult(0).replaceAllUsesWith(fused.getOutput());
-    emitRemark(loc) << "fused HyperMixing: heads = " << heads
-                    << ", d = " << d << ", k = " << kh * heads
-                    << (tied ? ", tied" : "") << (mask ? ", masked" : "")
-                    << ", positions " << positional;
+    emitRemark(loc) << "fused HyperMixing: heads = " << heads << ", d = " << d
+                    << ", k = " << kh * heads << (tied ? ", tied" : "")
+                    << (mask ? ", masked" : "") << ", positions " << positional;
   }
 };
 

@@ -20,9 +20,9 @@ typedef enum hmc_status {
   HMC_ERROR_OUT_OF_RANGE = 4,     /* a dynamic dim outside [min, max] */
   HMC_ERROR_BUFFER_TOO_SMALL = 5, /* output size_bytes below what is needed */
   HMC_ERROR_OUT_OF_MEMORY = 6,
-  HMC_ERROR_KERNEL = 7,           /* a kernel reported an error */
-  HMC_ERROR_UNSUPPORTED_CPU = 8,  /* the CPU lacks features the library uses */
-  HMC_ERROR_BUSY = 9,             /* the handle is running on another thread */
+  HMC_ERROR_KERNEL = 7,          /* a kernel reported an error */
+  HMC_ERROR_UNSUPPORTED_CPU = 8, /* the CPU lacks features the library uses */
+  HMC_ERROR_BUSY = 9,            /* the handle is running on another thread */
   HMC_ERROR_INTERNAL = 10
 } hmc_status;
 

@@ -79,8 +79,7 @@ typedef struct hmcrt_handle hmcrt_handle;
  * refused thread its own message. Temporaries are laid out per run from the
  * kernels' use ranges, in an arena that only grows. */
 hmc_status hmcrt_create(const hmcrt_model_desc *model,
-                        const hmc_create_options *options,
-                        hmcrt_handle **out);
+                        const hmc_create_options *options, hmcrt_handle **out);
 void hmcrt_destroy(hmcrt_handle *handle);
 hmc_status hmcrt_set_num_threads(hmcrt_handle *handle, int32_t num_threads);
 hmc_status hmcrt_output_shapes(hmcrt_handle *handle, const hmc_tensor *inputs,
