@@ -11,6 +11,7 @@
 #include "Pipeline.h"
 
 #include "LibraryBuilder.h"
+#include "Naming.h"
 #include "RunCommand.h"
 
 #include "hm/HMDialect.h"
@@ -42,15 +43,6 @@ struct CompileOptions {
   bool printWeights = false;
 };
 
-bool isIdentifier(const std::string &name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
-    return false;
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-      return false;
-  return true;
-}
-
 std::string executableDir(const char *argv0) {
   std::string path = llvm::sys::fs::getMainExecutable(
       argv0, reinterpret_cast<void *>(&executableDir));
@@ -70,18 +62,15 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   context.loadDialect<hm::HMDialect, mlir::func::FuncDialect>();
   hmc::DiagnosticPrinter diagnostics(context, options.verbose);
 
-  std::string name = options.name;
-  if (name.empty()) {
-    name = llvm::sys::path::stem(options.model).str();
-    for (char &c : name)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-        c = '_';
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
-      name = "model_" + name;
-  } else if (!isIdentifier(name)) {
-    llvm::errs() << "error: --name '" << name
-                 << "' is not a C identifier (letters, digits, '_'; not "
-                    "starting with a digit)\n";
+  // The model name prefixes every exported symbol; a file stem becomes one
+  // by the header's identifier rules.
+  std::string name = options.name.empty()
+                         ? hmc::backend::sanitizeIdentifier(
+                               llvm::sys::path::stem(options.model).str())
+                         : options.name;
+  if (hmc::backend::Status status = hmc::backend::validateModelName(name);
+      !status.ok()) {
+    llvm::errs() << "error: " << status.message() << "\n";
     return 1;
   }
 

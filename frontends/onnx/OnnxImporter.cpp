@@ -262,8 +262,10 @@ private:
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
   LogicalResult importReduceMean(const onnx::NodeProto &node);
   LogicalResult importIdentity(const onnx::NodeProto &node);
-  Value reshapeTo(const onnx::NodeProto &node, Entry &input,
-                  const SymbolicShape &shape);
+  LogicalResult defineReshaped(const onnx::NodeProto &node, Entry &input,
+                               const SymbolicShape &shape);
+  LogicalResult definePrefix(const onnx::NodeProto &node, Entry &data,
+                             int64_t axis, const SymbolicDim &length);
 
   MLIRContext &context;
   OpBuilder builder;
@@ -799,34 +801,57 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
 
   // Position tables indexed with arange(N): a prefix of the table.
   if (indices->iotaLength) {
-    SymbolicDim length = canonical(*indices->iotaLength);
-    if (length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
-        !symbolOrigin.count(length.getSymbols()[0]))
-      return error(node) << "a Range of length " << length.toString()
-                         << " is not supported as gather indices";
-    auto [reference, refAxis] = symbolOrigin[length.getSymbols()[0]];
-    Value table = materialise(node, *data);
-    if (!table)
-      return failure();
-    SymbolicShape shape = data->shape;
-    shape[*axis] = length;
-    Value result = builder.create<hm::SliceToDimOp>(
-        nodeLoc(node), tensorType(data->dtype, shape), table, reference,
-        builder.getI64IntegerAttr(*axis), builder.getI64IntegerAttr(refAxis));
-    define(node, 0, tensorEntry(result, data->dtype, shape));
-    return success();
+    return definePrefix(node, *data, *axis, *indices->iotaLength);
   }
   return error(node) << "gathering from a run-time tensor with run-time "
                         "indices is not supported yet";
 }
 
-Value Importer::reshapeTo(const onnx::NodeProto &node, Entry &input,
-                          const SymbolicShape &shape) {
-  Value value = materialise(node, input);
-  if (!value)
-    return {};
-  return builder.create<hm::ReshapeOp>(
-      nodeLoc(node), tensorType(input.dtype, shape), value, shapeAttr(shape));
+LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
+                                     int64_t axis, const SymbolicDim &dim) {
+  // The prefix length must be an input dimension, which the op reads from
+  // the input it came from.
+  SymbolicDim length = canonical(dim);
+  if (length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
+      !symbolOrigin.count(length.getSymbols()[0]))
+    return error(node) << "a table prefix of length " << length.toString()
+                       << " is not supported (only an input dimension)";
+  auto [reference, refAxis] = symbolOrigin[length.getSymbols()[0]];
+  Value table = materialise(node, data);
+  if (!table)
+    return failure();
+  SymbolicShape shape = data.shape;
+  shape[axis] = length;
+  Value result = builder.create<hm::SliceToDimOp>(
+      nodeLoc(node), tensorType(data.dtype, shape), table, reference,
+      builder.getI64IntegerAttr(axis), builder.getI64IntegerAttr(refAxis));
+  define(node, 0, tensorEntry(result, data.dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::defineReshaped(const onnx::NodeProto &node,
+                                       Entry &input,
+                                       const SymbolicShape &shape) {
+  // Compile-time values keep their data; only run-time tensors get an op.
+  Entry entry;
+  entry.dtype = input.dtype;
+  entry.shape = shape;
+  if (input.intValues) {
+    entry.intValues = input.intValues;
+  } else if (input.host) {
+    entry.host = input.host;
+    entry.host->shape.clear();
+    for (const SymbolicDim &d : shape)
+      entry.host->shape.push_back(d.staticValue());
+  } else {
+    Value value = materialise(node, input);
+    if (!value)
+      return failure();
+    entry.value = builder.create<hm::ReshapeOp>(
+        nodeLoc(node), tensorType(input.dtype, shape), value, shapeAttr(shape));
+  }
+  define(node, 0, std::move(entry));
+  return success();
 }
 
 LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
@@ -877,23 +902,7 @@ LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
       shape.insert(shape.begin() + axis, SymbolicDim::constant(1));
   }
 
-  Entry entry;
-  entry.dtype = input->dtype;
-  entry.shape = shape;
-  if (input->intValues) {
-    entry.intValues = input->intValues;
-  } else if (input->host) {
-    entry.host = input->host;
-    entry.host->shape.clear();
-    for (const SymbolicDim &d : shape)
-      entry.host->shape.push_back(d.staticValue());
-  } else {
-    entry.value = reshapeTo(node, *input, shape);
-    if (!entry.value)
-      return failure();
-  }
-  define(node, 0, std::move(entry));
-  return success();
+  return defineReshaped(node, *input, shape);
 }
 
 LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
@@ -1103,24 +1112,11 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
   // pe[:, :x.size(1)]: a prefix whose length is an input dimension.
   if (endsEntry && endsEntry->intValues && endsEntry->intValues->size() == 1 &&
       !canonical((*endsEntry->intValues)[0]).isStatic()) {
-    SymbolicDim length = canonical((*endsEntry->intValues)[0]);
     auto axis = normaliseAxis((*axes)[0], rank);
-    if (n != 1 || (*starts)[0] != 0 || (*steps)[0] != 1 || !axis ||
-        length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
-        !symbolOrigin.count(length.getSymbols()[0]))
+    if (n != 1 || (*starts)[0] != 0 || (*steps)[0] != 1 || !axis)
       return error(node) << "a slice with a run-time end is only supported "
                             "as a prefix [0, dim) along one axis";
-    auto [reference, refAxis] = symbolOrigin[length.getSymbols()[0]];
-    Value table = materialise(node, *data);
-    if (!table)
-      return failure();
-    SymbolicShape shape = data->shape;
-    shape[*axis] = length;
-    Value result = builder.create<hm::SliceToDimOp>(
-        nodeLoc(node), tensorType(data->dtype, shape), table, reference,
-        builder.getI64IntegerAttr(*axis), builder.getI64IntegerAttr(refAxis));
-    define(node, 0, tensorEntry(result, data->dtype, shape));
-    return success();
+    return definePrefix(node, *data, *axis, (*endsEntry->intValues)[0]);
   }
 
   auto ends = constInts(endsEntry);
@@ -1224,21 +1220,7 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
     return error(node) << "cannot reshape " << shapeToString(input->shape)
                        << " to " << shapeToString(target);
   }
-  Entry entry;
-  entry.dtype = input->dtype;
-  entry.shape = target;
-  if (input->host) {
-    entry.host = input->host;
-    entry.host->shape.clear();
-    for (const SymbolicDim &d : target)
-      entry.host->shape.push_back(d.staticValue());
-  } else {
-    entry.value = reshapeTo(node, *input, target);
-    if (!entry.value)
-      return failure();
-  }
-  define(node, 0, std::move(entry));
-  return success();
+  return defineReshaped(node, *input, target);
 }
 
 LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
