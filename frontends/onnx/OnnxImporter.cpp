@@ -1240,6 +1240,34 @@ LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
       return error(node) << "perm entry " << p << " is out of range";
     shape.push_back(input->shape[p]);
   }
+  // Weights transposed in the graph (exports without constant folding) stay
+  // constants, so dense layers are recognised as such.
+  if (input->host) {
+    const HostTensor &from = *input->host;
+    Entry entry;
+    entry.dtype = input->dtype;
+    entry.shape = shape;
+    entry.host = from;
+    HostTensor &to = *entry.host;
+    to.shape.clear();
+    for (int64_t p : perm)
+      to.shape.push_back(from.shape[p]);
+    std::vector<int64_t> fromStrides(rank, 1), toStrides(rank, 1);
+    for (int64_t i = rank - 2; i >= 0; --i) {
+      fromStrides[i] = fromStrides[i + 1] * from.shape[i + 1];
+      toStrides[i] = toStrides[i + 1] * to.shape[i + 1];
+    }
+    size_t width = dtypeSize(from.dtype);
+    for (int64_t i = 0; i < to.numElements(); ++i) {
+      int64_t offset = 0;
+      for (int64_t k = 0, rest = i; k < rank; rest %= toStrides[k], ++k)
+        offset += rest / toStrides[k] * fromStrides[perm[k]];
+      std::memcpy(to.bytes.data() + i * width,
+                  from.bytes.data() + offset * width, width);
+    }
+    define(node, 0, std::move(entry));
+    return success();
+  }
   Value value = materialise(node, *input);
   if (!value)
     return failure();

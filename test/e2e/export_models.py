@@ -30,7 +30,9 @@ NODE_LIST_MODELS = ("a_h8_op17", "b_mask_op14")
 
 def export(config, path):
     """Export one configuration (a CONFIGS entry plus "opset") to `path`; returns the seeded
-    float32 torch module the export was made from (use it for the float64 reference)."""
+    float32 torch module the export was made from (use it for the float64 reference).
+    Optional keys: "dynamic" (default True: batch and sequence are dynamic axes) and
+    "constant_folding" (default True), to reproduce other exporters' settings."""
     opset = int(config.get("opset", 17))
     mod = hm.build(config)
     d = config["d"]
@@ -50,7 +52,9 @@ def export(config, path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(mod, args, path, opset_version=opset, input_names=input_names,
-                          output_names=["y"], dynamic_axes=dyn, do_constant_folding=True,
+                          output_names=["y"],
+                          dynamic_axes=dyn if config.get("dynamic", True) else None,
+                          do_constant_folding=config.get("constant_folding", True),
                           export_params=True)
     return mod
 

@@ -367,12 +367,19 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       if (!pos)
         return remark(gelu, "the hypernetwork input is neither the masked "
                             "tokens nor tokens + positions");
-      Operation *slice = skipLayout(pos).getDefiningOp();
-      if (!isa_and_nonnull<SliceToDimOp>(slice) ||
-          !slice->getOperand(0).getDefiningOp<ConstantOp>())
+      // The table itself (static lengths fold the slice away), or a prefix
+      // of it.
+      Value stored = skipLayout(pos);
+      Operation *slice = stored.getDefiningOp();
+      if (auto prefix = dyn_cast_or_null<SliceOp>(slice)) {
+        if (llvm::all_of(prefix.getStarts(), [](int64_t s) { return s == 0; }))
+          stored = prefix.getInput();
+      } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
+        stored = prefix.getInput();
+      }
+      if (!stored.getDefiningOp<ConstantOp>())
         return remark(gelu, "the positional term is not a prefix of a "
                             "constant table");
-      Value stored = slice->getOperand(0);
       auto values = getConstantValues(stored);
       auto type = cast<RankedTensorType>(stored.getType());
       if (!values || type.getShape().back() != d ||
