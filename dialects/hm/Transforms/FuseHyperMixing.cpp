@@ -120,6 +120,11 @@ public:
   // out like the product's axes `headAxis` / `outAxis` (-1 = absent).
   bool readBias(Value biasValue, RankedTensorType productType, int64_t headAxis,
                 int64_t outAxis, Layer &layer) {
+    // Bias-free hypernetworks (the idiap reference's default) add zeros.
+    if (!biasValue) {
+      layer.bias.assign(layer.heads * layer.out, 0.0);
+      return true;
+    }
     auto values = getConstantValues(skipLayout(biasValue));
     auto type = cast<RankedTensorType>(skipLayout(biasValue).getType());
     if (!values)
@@ -185,8 +190,6 @@ public:
         biasValue = linear.getBias();
       }
       auto productType = cast<RankedTensorType>(linear.getType());
-      if (!biasValue)
-        return fail("hypernetwork layer has no bias");
       return readBias(biasValue, productType, -1, productType.getRank() - 1,
                       layer);
     }
@@ -241,8 +244,6 @@ public:
           layer.weight[(j * layer.out + o) * layer.in + i] =
               (*weight)[j * stride(head) + o * stride(out) + i * stride(in)];
     layer.input = data;
-    if (!biasValue)
-      return fail("hypernetwork layer has no bias");
     auto productType = cast<RankedTensorType>(einsum.getType());
     return readBias(biasValue, productType,
                     head ? static_cast<int64_t>(outTerm.find(head)) : -1,

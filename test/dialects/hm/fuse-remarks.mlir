@@ -62,3 +62,23 @@ func.func @wrong_orientation(%x: tensor<?x?x2xf32> {hm.dims = ["B", "N", 2]}) ->
   %y = hm.matmul %w, %zt : tensor<?x?x2xf32>, tensor<?x2x2xf32> -> tensor<?x?x2xf32>
   return %y : tensor<?x?x2xf32>
 }
+
+// -----
+
+// Hypernetworks without biases (the idiap reference's default) fuse with
+// zero biases.
+// CHECK-LABEL: func.func @bias_free
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "reassociated", heads = 1 : i64, positional = "none"}
+func.func @bias_free(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, positions none}}
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
