@@ -995,6 +995,10 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
         r = SymbolicDim::constant(x.staticValue() + y.staticValue());
       else if (x.isStatic() && y.isStatic() && op == "Sub")
         r = SymbolicDim::constant(x.staticValue() - y.staticValue());
+      else if ((op == "Add" || op == "Sub") && y == SymbolicDim::constant(0))
+        r = x; // start + length of narrow(0, 0, n)
+      else if (op == "Add" && x == SymbolicDim::constant(0))
+        r = y;
       if (!r)
         return error(node) << "cannot evaluate " << x.toString() << " " << op
                            << " " << y.toString() << " on dimensions";

@@ -222,6 +222,54 @@ class SpeechBrainStyleHyperMixing(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
+# (d) Per-head weight stacks applied with batched matmuls
+# --------------------------------------------------------------------------------------------
+class BatchedMatMulHyperMixing(nn.Module):
+    """forward(x [B,N,d], mask [B,N] float, 1 = real token) -> [B,N,d].
+
+    Written without einsum or nn.Linear: each hypernetwork layer is a [h, in, out] weight
+    stack applied with torch.matmul to the head-major [B, h, N, d_h] view (bias [h, 1, out]),
+    the mixing is torch.matmul on [B, h, ...] batches, and positions come from a 2-D
+    [max_len, d] buffer sliced with narrow()."""
+
+    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5):
+        super().__init__()
+        self.d, self.heads, self.tied = d, heads, tied
+        self.d_h, self.k_h = d // heads, k // heads
+        self.register_buffer("pe", sinusoid_table(max_len, d))
+        names = ["1"] if tied else ["1", "2"]
+        for i in names:
+            setattr(self, f"w{i}_in", nn.Parameter(torch.empty(heads, self.d_h, self.d_h)))
+            setattr(self, f"b{i}_in", nn.Parameter(torch.empty(heads, 1, self.d_h)))
+            setattr(self, f"w{i}_out", nn.Parameter(torch.empty(heads, self.d_h, self.k_h)))
+            setattr(self, f"b{i}_out", nn.Parameter(torch.empty(heads, 1, self.k_h)))
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def _heads(self, t):
+        b, n = t.shape[0], t.shape[1]
+        return t.view(b, n, self.heads, self.d_h).permute(0, 2, 1, 3)  # [B, h, N, d_h]
+
+    def _hyper(self, i, hh):
+        hid = torch.nn.functional.gelu(torch.matmul(hh, getattr(self, f"w{i}_in")) +
+                                       getattr(self, f"b{i}_in"))
+        return torch.matmul(hid, getattr(self, f"w{i}_out")) + getattr(self, f"b{i}_out")
+
+    def forward(self, x, mask=None):
+        b, n = x.shape[0], x.shape[1]
+        if mask is not None:
+            x = x * mask.unsqueeze(-1)
+        hh = self._heads(x + self.pe.narrow(0, 0, n))
+        w1 = self._hyper("1", hh)  # [B, h, N, k_h]
+        w2 = w1 if self.tied else self._hyper("2", hh)
+        if mask is not None:
+            m = mask[:, None, :, None]
+            w1, w2 = w1 * m, w2 * m
+        z = torch.nn.functional.gelu(torch.matmul(w1.transpose(-1, -2), self._heads(x)))
+        y = torch.matmul(w2, z)  # [B, h, N, d_h]
+        return self.norm(y.permute(0, 2, 1, 3).reshape(b, n, self.d))
+
+
+# --------------------------------------------------------------------------------------------
 # Seeding, configurations, reference evaluation
 # --------------------------------------------------------------------------------------------
 def randomize_(module, seed):
@@ -249,7 +297,8 @@ def randomize_(module, seed):
 # Model configurations used by export_models.py and run_e2e.py.
 #   impl "a": MultiHeadHyperMixing (bool padding mask), impl "b": HyperMixerTokenMixing
 #   (float validity mask), impl "c": SpeechBrainStyleHyperMixing (SpeechBrain's layout,
-#   bool padding mask).  mask=False: the model has a single input "x".
+#   bool padding mask), impl "d": BatchedMatMulHyperMixing (per-head weight stacks and
+#   batched matmuls, float validity mask).  mask=False: the model has a single input "x".
 CONFIGS = {
     # HyperConformer "8M" layer size
     "a_h8": dict(impl="a", d=144, k=576, heads=8, tied=False, mask=True, seed=1),
@@ -257,6 +306,7 @@ CONFIGS = {
     "a_h8_tied": dict(impl="a", d=64, k=128, heads=8, tied=True, mask=True, seed=3),
     "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
+    "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "b_mask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True, mask=True,
                    seed=5),
     "b_nomask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True,
@@ -284,6 +334,10 @@ def build(config):
         mod = SpeechBrainStyleHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                           tied=c.get("tied", False),
                                           max_len=c.get("max_len", 3000))
+    elif c["impl"] == "d":
+        mod = BatchedMatMulHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
+                                       tied=c.get("tied", False),
+                                       max_len=c.get("max_len", 3000))
     else:
         raise ValueError(f"unknown impl {c['impl']!r}")
     randomize_(mod, c.get("seed", 0))

@@ -3,8 +3,9 @@
 // Finds the token mixing core of HyperMixing, Y = W2 gelu(W1^T Xm), by its
 // dataflow rather than by one exporter's node order: a GELU between two
 // products of run-time tensors. From there it walks, looking through reshapes
-// and transposes, to the hypernetworks (Einsum with per-head weights, or
-// dense layers), the mask, the position table and the final LayerNorm, and
+// and transposes, to the hypernetworks (Einsum with per-head weights, batched
+// products with per-head weight stacks, or dense layers), the mask, the
+// position table and the final LayerNorm, and
 // re-lays out the weights into hm.hyper_mix's canonical form.
 //
 // Layout conventions differ between implementations, so the rewrite is only
@@ -193,9 +194,32 @@ public:
       return readBias(biasValue, productType, -1, productType.getRank() - 1,
                       layer);
     }
+    // Per-head weight stacks [h, in, out] applied by a batched product to
+    // [..., h, N, in].
+    if (auto matmul = dyn_cast_or_null<MatMulOp>(producer)) {
+      auto weight = getConstantValues(matmul.getRhs());
+      auto type = cast<RankedTensorType>(matmul.getRhs().getType());
+      if (!weight || type.getRank() != 3)
+        return fail("batched hypernetwork weight is not a constant [h, in, "
+                    "out] stack");
+      layer.heads = type.getDimSize(0);
+      layer.in = type.getDimSize(1);
+      layer.out = type.getDimSize(2);
+      layer.weight.resize(layer.heads * layer.out * layer.in);
+      for (int64_t j = 0; j < layer.heads; ++j)
+        for (int64_t o = 0; o < layer.out; ++o)
+          for (int64_t i = 0; i < layer.in; ++i)
+            layer.weight[(j * layer.out + o) * layer.in + i] =
+                (*weight)[(j * layer.in + i) * layer.out + o];
+      layer.input = matmul.getLhs();
+      auto productType = cast<RankedTensorType>(matmul.getType());
+      int64_t rank = productType.getRank();
+      return readBias(biasValue, productType, rank - 3, rank - 1, layer);
+    }
     auto einsum = dyn_cast_or_null<EinsumOp>(producer);
     if (!einsum || einsum.getInputs().size() != 2)
-      return fail("hypernetwork layer is neither an Einsum nor a dense layer");
+      return fail("hypernetwork layer is not an Einsum, a dense layer or a "
+                  "batched product with per-head weights");
     Value data = einsum.getInputs()[0], weightValue = einsum.getInputs()[1];
     auto [lhs, outTerm] = einsum.getEquation().split("->");
     auto [dataTerm, weightTerm] = lhs.split(',');

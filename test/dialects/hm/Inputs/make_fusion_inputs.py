@@ -21,6 +21,7 @@ FORMS = {
     "einsum-heads-mask-op14": (dict(impl="a", d=8, k=8, heads=2, mask=True), 14),
     "einsum-heads-nomask-op17": (dict(impl="a", d=8, k=8, heads=2, mask=False), 17),
     "speechbrain-layout-mask-op17": (dict(impl="c", d=8, k=8, heads=2, mask=True), 17),
+    "batched-matmul-heads-mask-op14": (dict(impl="d", d=8, k=8, heads=2, mask=True), 14),
     "matmul-single-head-mask-op14": (
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True), 14),
     "matmul-single-head-tied-op17": (
