@@ -470,6 +470,8 @@ std::string emitSource(const Graph &graph, const std::string &target,
      << "/* Kernels, built by hmc-halide. */\n";
   for (const std::string &kernel : kernelNames)
     os << "extern int " << kernel << "_argv(void **args);\n";
+  os << "\n/* What the kernels were compiled for, from target.c. */\n"
+     << "extern const hmcrt_target_desc hmc_target;\n";
   if (graph.weightsSize) {
     os << "\n/* The weights blob, embedded by weights.s. */\n"
        << "extern const uint8_t hmc_weights[];\n";
@@ -570,6 +572,7 @@ std::string emitSource(const Graph &graph, const std::string &target,
      << "    .weights = " << (graph.weightsSize ? "hmc_weights" : "NULL")
      << ",\n"
      << "    .weights_size = " << graph.weightsSize << ",\n"
+     << "    .target = &hmc_target,\n"
      << "};\n\n";
 
   os << "HMC_EXPORT hmc_status " << name
@@ -760,6 +763,47 @@ std::vector<std::string> exportedFunctions(const std::string &name) {
                              "output_shapes", "run", "last_error", "library"})
     functions.push_back(name + "_" + suffix);
   return functions;
+}
+
+Status emitTargetSource(const json &root, std::string &out) {
+  std::ostringstream os;
+  try {
+    if (!root.is_object())
+      fail("target.json", "expected a JSON object");
+    const std::string &target =
+        string(member(root, "target", "target.json"), "target");
+    const json &features =
+        array(member(root, "cpu_features", "target.json"), "cpu_features");
+    os << "/* The kernels' target, from hmc-halide's target.json. Generated "
+       << "by hmc " << HMC_VERSION_STRING << "; do not edit. */\n"
+       << "#include \"hmc/runtime.h\"\n\n";
+    if (!features.empty()) {
+      os << "static const hmcrt_cpu_feature hmc_cpu_features[] = {\n";
+      for (size_t i = 0; i < features.size(); ++i) {
+        std::string where = at("cpu_features", i);
+        int64_t id =
+            nonNegative(member(features[i], "id", where), at(where, "id"));
+        if (id > INT32_MAX)
+          fail(at(where, "id"), "out of range");
+        os << "    {" << id << ", "
+           << literal(
+                  string(member(features[i], "name", where), at(where, "name")))
+           << "},\n";
+      }
+      os << "};\n\n";
+    }
+    os << "const hmcrt_target_desc hmc_target = {\n"
+       << "    .name = " << literal(target) << ",\n"
+       << "    .num_cpu_features = " << features.size() << ",\n"
+       << "    .cpu_features = "
+       << (features.empty() ? "NULL" : "hmc_cpu_features") << ",\n"
+       << "};\n";
+  } catch (const SchemaError &error) {
+    return Status::error(std::string("invalid target.json from hmc-halide: ") +
+                         error.what());
+  }
+  out = os.str();
+  return Status::success();
 }
 
 Status emitHostProgram(const json &root, const HostProgramOptions &options,

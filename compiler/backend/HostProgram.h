@@ -5,7 +5,8 @@
 // describe the model to the runtime executor (hmc/runtime.h) and thin wrappers
 // named after the model. This emits it, with the public header, the assembler
 // file that embeds the weights and the linker version script, from the kernel
-// graph alone (docs/kernel-graph.md, docs/c-api.md).
+// graph alone (docs/kernel-graph.md, docs/c-api.md); the table of the kernels'
+// target comes from hmc-halide, in its own file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,6 +58,11 @@ std::vector<std::string> exportedFunctions(const std::string &name);
 /// program depends on) and emits the host program.
 Status emitHostProgram(const nlohmann::json &graph,
                        const HostProgramOptions &options, HostProgram &out);
+
+/// target.c, defining the table `hmc_target` that host.c's model points at,
+/// from the target.json hmc-halide writes beside the kernels: the target
+/// string and the CPU features create checks.
+Status emitTargetSource(const nlohmann::json &kernelTarget, std::string &out);
 
 } // namespace hmc::backend
 

@@ -190,6 +190,17 @@ Status install(const std::vector<std::pair<fs::path, std::string>> &files,
   return Status::success();
 }
 
+// target.c from the target.json hmc-halide wrote beside the kernels.
+Status readTargetSource(const fs::path &path, std::string &source) {
+  std::ifstream file(path);
+  if (!file)
+    return Status::error("hmc-halide did not write " + path.string());
+  nlohmann::json json = nlohmann::json::parse(file, nullptr, false);
+  if (json.is_discarded())
+    return Status::error("hmc-halide wrote invalid JSON to " + path.string());
+  return emitTargetSource(json, source);
+}
+
 } // namespace
 
 void locateTools(const std::string &binDir, LibraryBuildOptions &options) {
@@ -288,19 +299,28 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   for (const std::string &object : halideObjects)
     if (!fs::is_regular_file(object))
       return Status::error("hmc-halide did not write " + object);
+  std::string targetSource;
+  if (Status status = readTargetSource(kernelDir / "target.json", targetSource);
+      !status.ok())
+    return status;
+  if (Status status = writeFile(dir / "target.c", targetSource); !status.ok())
+    return status;
 
-  std::vector<std::string> compileHost = {
+  std::vector<std::string> compileC = {
       options.cc, "-O2", "-fPIC",     "-fvisibility=hidden",
       "-std=c11", "-I",  dir.string()};
   for (const std::string &include : options.includeDirs) {
-    compileHost.push_back("-I");
-    compileHost.push_back(include);
+    compileC.push_back("-I");
+    compileC.push_back(include);
   }
-  compileHost.insert(compileHost.end(), {"-c", (dir / "host.c").string(), "-o",
-                                         (dir / "host.o").string()});
-  if (Status status = runTool(compileHost, dir / "cc.log", options.verbose);
-      !status.ok())
-    return status;
+  for (const std::string stem : {"host", "target"}) {
+    std::vector<std::string> compile = compileC;
+    compile.insert(compile.end(), {"-c", (dir / (stem + ".c")).string(), "-o",
+                                   (dir / (stem + ".o")).string()});
+    if (Status status = runTool(compile, dir / "cc.log", options.verbose);
+        !status.ok())
+      return status;
+  }
   if (!host.weightsAssembly.empty())
     if (Status status = runTool({options.cc, "-c", (dir / "weights.s").string(),
                                  "-o", (dir / "weights.o").string()},
@@ -314,6 +334,7 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   std::vector<std::string> link = {options.cc, "-shared", "-o",
                                    (dir / libraryName).string(),
                                    (dir / "host.o").string()};
+  link.push_back((dir / "target.o").string());
   if (!host.weightsAssembly.empty())
     link.push_back((dir / "weights.o").string());
   link.insert(link.end(), halideObjects.begin(), halideObjects.end());

@@ -2,10 +2,44 @@
 #include "KernelBuilder.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <stdexcept>
 
 namespace hmc::halide {
+namespace {
+
+// The target features that select instructions: code compiled with one
+// needs a CPU that has it.
+constexpr Halide::Target::Feature kCpuFeatures[] = {
+    Halide::Target::SSE41,
+    Halide::Target::AVX,
+    Halide::Target::AVX2,
+    Halide::Target::FMA,
+    Halide::Target::FMA4,
+    Halide::Target::F16C,
+    Halide::Target::AVX512,
+    Halide::Target::AVX512_KNL,
+    Halide::Target::AVX512_Skylake,
+    Halide::Target::AVX512_Cannonlake,
+    Halide::Target::AVX512_SapphireRapids,
+    Halide::Target::ARMv7s,
+    Halide::Target::ARMv81a,
+    Halide::Target::ARMDotProd,
+    Halide::Target::ARMFp16,
+    Halide::Target::SVE,
+    Halide::Target::SVE2,
+    Halide::Target::VSX,
+    Halide::Target::POWER_ARCH_2_07,
+    Halide::Target::WasmSimd128,
+    Halide::Target::WasmSignExt,
+    Halide::Target::WasmSatFloatToInt,
+    Halide::Target::WasmBulkMemory,
+    Halide::Target::RVV,
+};
+
+} // namespace
 
 Halide::Target parseTarget(const std::string &name) {
   if (!Halide::Target::validate_target_string(name))
@@ -23,8 +57,13 @@ Halide::Target kernelTarget(const Halide::Target &base) {
 }
 
 Halide::Target runtimeTarget(const Halide::Target &base) {
-  return base.without_feature(Halide::Target::NoRuntime)
-      .with_feature(Halide::Target::UserContext);
+  Halide::Target target = base.without_feature(Halide::Target::NoRuntime)
+                              .with_feature(Halide::Target::UserContext);
+  // The runtime holds the CPU check that create runs before any kernel; built
+  // with the kernels' instructions it could itself die of SIGILL.
+  for (Halide::Target::Feature feature : kCpuFeatures)
+    target = target.without_feature(feature);
+  return target;
 }
 
 void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
@@ -38,6 +77,22 @@ void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
 
 void compileRuntime(const Halide::Target &base, const std::string &path) {
   Halide::compile_standalone_runtime(path, runtimeTarget(base));
+}
+
+void writeTargetFile(const Halide::Target &base, const std::string &path) {
+  nlohmann::json features = nlohmann::json::array();
+  for (Halide::Target::Feature feature : kCpuFeatures)
+    if (base.has_feature(feature))
+      features.push_back({{"id", int(feature)},
+                          {"name", Halide::Target::feature_to_name(feature)}});
+  std::ofstream file(path);
+  file << nlohmann::json{{"target", base.to_string()},
+                         {"cpu_features", features}}
+              .dump(2)
+       << "\n";
+  file.close();
+  if (!file)
+    throw std::runtime_error("cannot write " + path);
 }
 
 } // namespace hmc::halide

@@ -18,7 +18,8 @@ Halide::Target parseTarget(const std::string &name);
 /// Kernels: no runtime inside (one shared runtime object instead) and
 /// user_context as the first argument of every function.
 Halide::Target kernelTarget(const Halide::Target &base);
-/// The standalone runtime matching kernels compiled for kernelTarget(base).
+/// The standalone runtime matching kernels compiled for kernelTarget(base),
+/// without base's CPU features: it runs on any CPU of the architecture.
 Halide::Target runtimeTarget(const Halide::Target &base);
 
 /// Writes `path`: an object defining the kernel's function `kernel.name`
@@ -28,6 +29,12 @@ void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
 
 /// Writes `path`: Halide's runtime for runtimeTarget(base).
 void compileRuntime(const Halide::Target &base, const std::string &path);
+
+/// Writes `path` (target.json): base's target string, "host" resolved, and
+/// the features of base that select instructions (avx2, sve, ...), which the
+/// CPU running the kernels needs, as {"id": halide_target_feature_t, "name"}
+/// objects.
+void writeTargetFile(const Halide::Target &base, const std::string &path);
 
 } // namespace hmc::halide
 

@@ -19,7 +19,8 @@ int fail(const std::string &message) {
 
 int main(int argc, char **argv) {
   CLI::App app{"Compile an hmc kernel graph (docs/kernel-graph.md) to Halide "
-               "object files: OUTDIR/<kernel>.o and OUTDIR/halide_runtime.o."};
+               "object files: OUTDIR/<kernel>.o and OUTDIR/halide_runtime.o, "
+               "and OUTDIR/target.json naming the CPU features they need."};
   std::string graphPath, outDir, targetName;
   bool runtimeOnly = false, verbose = false;
   app.add_option("graph", graphPath, "Kernel graph JSON file");
@@ -66,6 +67,8 @@ int main(int argc, char **argv) {
     if (verbose)
       fmt::print("halide runtime ({}) -> {}\n",
                  hh::runtimeTarget(target).to_string(), runtimePath);
+    if (!runtimeOnly)
+      hh::writeTargetFile(target, (dir / "target.json").string());
   } catch (const Halide::Error &error) {
     std::string where = kernelName.empty()
                             ? std::string("runtime")

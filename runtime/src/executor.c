@@ -21,6 +21,8 @@
 #define KERNEL_ERROR_SIZE 768
 #define ARENA_ALIGN 64
 #define MAX_THREADS 1024
+/* The size of the feature masks halide_can_use_target_features takes. */
+#define FEATURE_WORDS ((halide_target_feature_end + 63) / 64)
 
 /* The user_context every kernel receives: where its parallel loops run and
  * where Halide's error handler leaves the message. */
@@ -184,6 +186,23 @@ static hmc_status check_io_list(const hmcrt_model_desc *m, int32_t count,
   return HMC_OK;
 }
 
+static hmc_status check_target(const hmcrt_target_desc *t) {
+  if (!t)
+    return HMC_OK;
+  if (!t->name || t->num_cpu_features < 0 ||
+      (t->num_cpu_features > 0 && !t->cpu_features))
+    return fail(NULL, HMC_ERROR_INTERNAL,
+                "invalid model: target table with %d CPU features",
+                t->num_cpu_features);
+  for (int32_t i = 0; i < t->num_cpu_features; i++) {
+    const hmcrt_cpu_feature *f = &t->cpu_features[i];
+    if (f->id < 0 || f->id >= halide_target_feature_end || !f->name)
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: CPU feature %d has id %d", i, f->id);
+  }
+  return HMC_OK;
+}
+
 static hmc_status check_model(const hmcrt_model_desc *m) {
   const hmc_library_v1 *lib = m->library;
   if (!lib || !lib->name)
@@ -195,8 +214,9 @@ static hmc_status check_model(const hmcrt_model_desc *m) {
     return fail(NULL, HMC_ERROR_INTERNAL,
                 "invalid model: %d symbols, %d buffers, %d kernels",
                 m->num_symbols, m->num_buffers, m->num_kernels);
-  hmc_status st =
-      check_io_list(m, lib->num_inputs, m->input_buffers, HMCRT_INPUT);
+  hmc_status st = check_target(m->target);
+  if (st == HMC_OK)
+    st = check_io_list(m, lib->num_inputs, m->input_buffers, HMCRT_INPUT);
   if (st == HMC_OK)
     st = check_io_list(m, lib->num_outputs, m->output_buffers, HMCRT_OUTPUT);
   if (st != HMC_OK)
@@ -232,6 +252,32 @@ static hmc_status check_model(const hmcrt_model_desc *m) {
                     kd->name, a, kd->args[a]);
   }
   return HMC_OK;
+}
+
+/* ---- CPU features ------------------------------------------------------ */
+
+static int can_use(const hmcrt_cpu_feature *features, int32_t count) {
+  uint64_t mask[FEATURE_WORDS] = {0};
+  for (int32_t i = 0; i < count; i++)
+    mask[features[i].id / 64] |= (uint64_t)1 << (features[i].id % 64);
+  return halide_can_use_target_features(FEATURE_WORDS, mask);
+}
+
+/* Kernels built for instructions this CPU lacks would die of SIGILL. The
+ * Halide runtime, built for any CPU of the architecture, can tell. */
+static hmc_status check_cpu(const hmcrt_target_desc *t) {
+  if (!t || can_use(t->cpu_features, t->num_cpu_features))
+    return HMC_OK;
+  char missing[ERROR_SIZE / 2] = "";
+  size_t n = 0;
+  for (int32_t i = 0; i < t->num_cpu_features && n < sizeof(missing); i++)
+    if (!can_use(&t->cpu_features[i], 1))
+      n += (size_t)snprintf(missing + n, sizeof(missing) - n, "%s%s",
+                            n ? ", " : "", t->cpu_features[i].name);
+  return fail(NULL, HMC_ERROR_UNSUPPORTED_CPU,
+              "this CPU lacks features the library was built for: %s "
+              "(target %s)",
+              missing, t->name);
 }
 
 /* ---- Create / destroy -------------------------------------------------- */
@@ -379,6 +425,8 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
   if (st != HMC_OK)
     return st;
   pthread_once(&hooks_once, install_hooks);
+  if ((st = check_cpu(model->target)) != HMC_OK)
+    return st;
 
   hmcrt_handle *h = calloc(1, sizeof(*h));
   if (!h)

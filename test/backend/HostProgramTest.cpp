@@ -72,6 +72,16 @@ protected:
         << host.header;
   }
 
+  void expectTargetCompiles(const std::string &source) {
+    write("target.c", source);
+    EXPECT_EQ(std::system(("cc -fsyntax-only -std=c11 -Wall -Wextra -Werror "
+                           "-pedantic -I " HMC_RUNTIME_INCLUDE_DIR " " +
+                           (dir / "target.c").string())
+                              .c_str()),
+              0)
+        << source;
+  }
+
   fs::path dir;
 };
 
@@ -122,6 +132,8 @@ TEST(HostProgram, Tables) {
   EXPECT_TRUE(contains(c, ".schedule_source = \"default\","));
   EXPECT_TRUE(contains(c, ".weights = hmc_weights,"));
   EXPECT_TRUE(contains(c, ".weights_size = 16,"));
+  EXPECT_TRUE(contains(c, "extern const hmcrt_target_desc hmc_target;"));
+  EXPECT_TRUE(contains(c, ".target = &hmc_target,"));
   EXPECT_EQ(host.kernels, std::vector<std::string>{"addmodel_k0"});
 }
 
@@ -204,6 +216,44 @@ TEST_F(Scratch, ModelWithoutWeightsOrSymbols) {
       contains(host.source, "{\"s\", \"s\", HMC_DTYPE_BOOL, 0, NULL, NULL},"));
   EXPECT_TRUE(contains(host.header, "/* \"s\": bool [] */"));
   expectCompiles(host);
+}
+
+// target.c from hmc-halide's target.json: the table create checks the CPU
+// against.
+TEST_F(Scratch, TargetSource) {
+  json target = {
+      {"target", "x86-64-linux-avx2-fma"},
+      {"cpu_features",
+       {{{"id", 6}, {"name", "avx2"}}, {{"id", 7}, {"name", "fma"}}}}};
+  std::string source;
+  Status status = emitTargetSource(target, source);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_TRUE(contains(source, "    {6, \"avx2\"},\n    {7, \"fma\"},\n"));
+  EXPECT_TRUE(contains(source, "const hmcrt_target_desc hmc_target = {\n"
+                               "    .name = \"x86-64-linux-avx2-fma\",\n"
+                               "    .num_cpu_features = 2,\n"
+                               "    .cpu_features = hmc_cpu_features,\n"));
+  expectTargetCompiles(source);
+  target["cpu_features"] = json::array();
+  ASSERT_TRUE(emitTargetSource(target, source).ok());
+  EXPECT_TRUE(contains(source, ".cpu_features = NULL,"));
+  expectTargetCompiles(source);
+}
+
+TEST(HostProgram, TargetSourceRejectsBadInput) {
+  auto error = [](const json &target) {
+    std::string source;
+    Status status = emitTargetSource(target, source);
+    EXPECT_FALSE(status.ok());
+    return status.message();
+  };
+  EXPECT_EQ(error({{"cpu_features", json::array()}}),
+            "invalid target.json from hmc-halide: target.json: missing "
+            "\"target\"");
+  EXPECT_EQ(error({{"target", "host"},
+                   {"cpu_features", {{{"id", -1}, {"name", "avx2"}}}}}),
+            "invalid target.json from hmc-halide: cpu_features[0].id: "
+            "expected a non-negative integer, got -1");
 }
 
 TEST(HostProgram, RejectsBadModelNames) {

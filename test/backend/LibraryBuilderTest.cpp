@@ -98,9 +98,20 @@ TEST_F(BuildFailure, HmcHalideWritesNoObjects) {
   expectNothingLeft();
 }
 
+TEST_F(BuildFailure, HmcHalideWritesNoTarget) {
+  fakeHalide("mkdir -p \"$3\" && touch \"$3/addmodel_k0.o\" "
+             "\"$3/halide_runtime.o\"");
+  std::string error = buildError();
+  EXPECT_TRUE(contains(error, "hmc-halide did not write ")) << error;
+  EXPECT_TRUE(contains(error, "target.json")) << error;
+  expectNothingLeft();
+}
+
 TEST_F(BuildFailure, LinkFails) {
   fakeHalide("mkdir -p \"$3\" && echo junk > \"$3/addmodel_k0.o\" && "
-             "echo junk > \"$3/halide_runtime.o\"");
+             "echo junk > \"$3/halide_runtime.o\" && "
+             "echo '{\"target\": \"host\", \"cpu_features\": []}' > "
+             "\"$3/target.json\"");
   std::string error = buildError();
   EXPECT_TRUE(contains(error, "cc exited with status 1")) << error;
   EXPECT_TRUE(contains(error, "-Wl,--version-script,")) << error;

@@ -80,10 +80,12 @@ protected:
   void SetUp() override { ASSERT_EQ(buildError, "") << buildError; }
 
   static std::string build(const nlohmann::json &graph, const std::string &name,
-                           const fs::path &outDir) {
+                           const fs::path &outDir,
+                           const std::string &target = "") {
     LibraryBuildOptions options;
     options.name = name;
     options.outDir = outDir.string();
+    options.target = target;
     options.hmcHalidePath = HMC_HALIDE;
     options.runtimeLibPath = HMC_RUNTIME_LIB;
     options.includeDirs = {HMC_RUNTIME_INCLUDE_DIR};
@@ -294,6 +296,53 @@ TEST_F(Library, TwoModelsShareAProcess) {
   EXPECT_STREQ(descriptor()->name, "addmodel2");
   dlclose(second);
   dlclose(first);
+}
+
+// create checks the CPU first: a library built for features this CPU lacks
+// refuses to start instead of dying of SIGILL in a kernel.
+TEST_F(Library, CreateChecksTheCpuFeatures) {
+  void *host = dlopen(library().c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(host, nullptr) << dlerror();
+  auto *descriptor =
+      static_cast<const hmc_library_v1 *>(dlsym(host, "hmc_library_v1"));
+  ASSERT_NE(descriptor, nullptr);
+  void *handle = nullptr;
+  EXPECT_EQ(descriptor->create(nullptr, &handle), HMC_OK)
+      << descriptor->last_error(nullptr);
+  descriptor->destroy(handle);
+  dlclose(host);
+
+#if defined(__x86_64__)
+  // avx512_knl: only the Xeon Phi has it.
+  if (__builtin_cpu_supports("avx512er"))
+    GTEST_SKIP() << "this CPU has avx512_knl";
+  ASSERT_EQ(
+      build(addGraph(), "knlmodel", root / "knl", "x86-64-linux-avx512_knl"),
+      "");
+  std::string knl = (root / "knl" / "libknlmodel.so").string();
+  void *lib = dlopen(knl.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(lib, nullptr) << dlerror();
+  descriptor =
+      static_cast<const hmc_library_v1 *>(dlsym(lib, "hmc_library_v1"));
+  ASSERT_NE(descriptor, nullptr);
+  handle = &handle;
+  EXPECT_EQ(descriptor->create(nullptr, &handle), HMC_ERROR_UNSUPPORTED_CPU);
+  EXPECT_EQ(handle, nullptr);
+  EXPECT_STREQ(descriptor->last_error(nullptr),
+               "this CPU lacks features the library was built for: "
+               "avx512_knl (target x86-64-linux-avx512_knl)");
+  dlclose(lib);
+
+  RunOptions options;
+  options.library = knl;
+  options.inputs = {"x:0=" + writeInput("x.npy", 2)};
+  RunResult result = run(options);
+  EXPECT_EQ(result.status, 1);
+  EXPECT_TRUE(contains(result.err, "create failed (status 8): this CPU lacks "
+                                   "features the library was built for: "
+                                   "avx512_knl"))
+      << result.err;
+#endif
 }
 
 TEST_F(Library, UnknownOpFailsCleanly) {

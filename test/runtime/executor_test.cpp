@@ -861,6 +861,102 @@ TEST(Threads, SeparateHandlesRunIndependently) {
   EXPECT_EQ(b, reference);
 }
 
+// ---- CPU features -----------------------------------------------------------
+
+bool hasFeature(const uint64_t *features, halide_target_feature_t feature) {
+  return (features[feature / 64] >> (feature % 64)) & 1;
+}
+
+// Stands in for the CPU check of Halide's runtime: a CPU without
+// avx512_knl and avx512_skylake.
+int cpuWithoutKnlOrSkylake(int, const uint64_t *features) {
+  return !hasFeature(features, halide_target_feature_avx512_knl) &&
+         !hasFeature(features, halide_target_feature_avx512_skylake);
+}
+
+// Installs a stand-in CPU check for its lifetime.
+struct FakeCpu {
+  halide_can_use_target_features_t previous;
+  explicit FakeCpu(halide_can_use_target_features_t check)
+      : previous(halide_set_custom_can_use_target_features(check)) {}
+  ~FakeCpu() { halide_set_custom_can_use_target_features(previous); }
+  FakeCpu(const FakeCpu &) = delete;
+  FakeCpu &operator=(const FakeCpu &) = delete;
+};
+
+const hmcrt_cpu_feature kSse41 = {halide_target_feature_sse41, "sse41"};
+const hmcrt_cpu_feature kAvx2 = {halide_target_feature_avx2, "avx2"};
+const hmcrt_cpu_feature kKnl = {halide_target_feature_avx512_knl, "avx512_knl"};
+const hmcrt_cpu_feature kSkylake = {halide_target_feature_avx512_skylake,
+                                    "avx512_skylake"};
+
+TEST(CpuFeatures, CreateRefusesACpuWithoutTheTargetsFeatures) {
+  FakeCpu cpu(cpuWithoutKnlOrSkylake);
+  const hmcrt_cpu_feature features[] = {kSse41, kKnl, kAvx2, kSkylake};
+  const hmcrt_target_desc target = {"x86-64-linux-avx2-avx512_knl", 4,
+                                    features};
+  hmcrt_model_desc m = kToy;
+  m.target = &target;
+  hmcrt_handle *h = nullptr;
+  EXPECT_EQ(hmcrt_create(&m, nullptr, &h), HMC_ERROR_UNSUPPORTED_CPU);
+  EXPECT_STREQ(hmcrt_last_error(nullptr),
+               "this CPU lacks features the library was built for: "
+               "avx512_knl, avx512_skylake (target "
+               "x86-64-linux-avx2-avx512_knl)");
+  EXPECT_EQ(h, nullptr);
+}
+
+TEST(CpuFeatures, CreateAcceptsACpuWithTheTargetsFeatures) {
+  FakeCpu cpu(cpuWithoutKnlOrSkylake);
+  const hmcrt_cpu_feature features[] = {kSse41, kAvx2};
+  hmcrt_target_desc target = {"x86-64-linux-avx2-sse41", 2, features};
+  hmcrt_model_desc m = kToy;
+  m.target = &target;
+  {
+    Handle h(m);
+    ToyCall call(2, 3);
+    ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
+    call.expectCorrect();
+  }
+  target.num_cpu_features = 0;
+  target.cpu_features = nullptr;
+  Handle h(m);
+}
+
+// Halide's own check: no CPU but the Xeon Phi has avx512_knl.
+TEST(CpuFeatures, HalideKnowsThisCpuLacksAvx512Knl) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512er"))
+    GTEST_SKIP() << "this CPU has avx512_knl";
+  const hmcrt_target_desc target = {"x86-64-linux-avx512_knl", 1, &kKnl};
+  hmcrt_model_desc m = kToy;
+  m.target = &target;
+  hmcrt_handle *h = nullptr;
+  EXPECT_ERROR(hmcrt_create(&m, nullptr, &h), HMC_ERROR_UNSUPPORTED_CPU,
+               "lacks features the library was built for: avx512_knl (",
+               hmcrt_last_error(nullptr));
+#else
+  GTEST_SKIP() << "avx512_knl is an x86 feature";
+#endif
+}
+
+TEST(CpuFeatures, InvalidTargetTables) {
+  const hmcrt_cpu_feature beyond = {halide_target_feature_end, "future"};
+  hmcrt_target_desc target = {"x86-64-linux", 1, &beyond};
+  hmcrt_model_desc m = kToy;
+  m.target = &target;
+  hmcrt_handle *h = nullptr;
+  EXPECT_ERROR(hmcrt_create(&m, nullptr, &h), HMC_ERROR_INTERNAL,
+               "invalid model: CPU feature 0 has id " +
+                   std::to_string(halide_target_feature_end),
+               hmcrt_last_error(nullptr));
+  target.cpu_features = nullptr;
+  EXPECT_ERROR(hmcrt_create(&m, nullptr, &h), HMC_ERROR_INTERNAL,
+               "invalid model: target table with 1 CPU features",
+               hmcrt_last_error(nullptr));
+  EXPECT_EQ(h, nullptr);
+}
+
 // ---- External weights -------------------------------------------------------
 
 std::string writeWeights(const std::string &path, size_t bytes) {

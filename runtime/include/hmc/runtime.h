@@ -53,6 +53,20 @@ typedef struct hmcrt_kernel_desc {
   const int32_t *args; /* buffer indices: inputs then outputs */
 } hmcrt_kernel_desc;
 
+/* A Halide target feature (halide_target_feature_t) that selects
+ * instructions, e.g. avx2. */
+typedef struct hmcrt_cpu_feature {
+  int32_t id;
+  const char *name;
+} hmcrt_cpu_feature;
+
+/* What hmc-halide compiled the kernels for. */
+typedef struct hmcrt_target_desc {
+  const char *name; /* the Halide target string, "host" resolved */
+  int32_t num_cpu_features;
+  const hmcrt_cpu_feature *cpu_features; /* the kernels use them all */
+} hmcrt_target_desc;
+
 typedef struct hmcrt_model_desc {
   const hmc_library_v1 *library; /* names, io infos, version strings */
   int32_t num_symbols;
@@ -65,6 +79,7 @@ typedef struct hmcrt_model_desc {
   const int32_t *output_buffers; /* library->num_outputs entries */
   const uint8_t *weights;        /* embedded blob, 64-byte aligned */
   uint64_t weights_size;
+  const hmcrt_target_desc *target; /* NULL: no CPU features to check */
 } hmcrt_model_desc;
 
 typedef struct hmcrt_handle hmcrt_handle;
@@ -73,6 +88,9 @@ typedef struct hmcrt_handle hmcrt_handle;
  * one (then weights_path must be NULL), else the file weights_path, else
  * NAME.weights.bin in the folder of the shared object holding the model;
  * the file is mapped read-only and must be exactly weights_size bytes.
+ *
+ * Before loading anything create checks that this CPU has the target's CPU
+ * features, else returns HMC_ERROR_UNSUPPORTED_CPU naming the missing ones.
  *
  * run, output_shapes and set_num_threads on a handle that another thread is
  * using return HMC_ERROR_BUSY; hmcrt_last_error(handle) then gives the
