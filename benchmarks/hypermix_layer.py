@@ -8,8 +8,10 @@ and the HyperMixer-style single-head layer (d=256, k=512), compiles each with
 hmc, and times batch-1 runs at several lengths with 1 and 2 threads: hmc via
 `hmc run --repeat` (median of the run calls), PyTorch eager via
 torch.set_num_threads and the median of as many forward calls after warm-up.
-Outputs are checked to agree before timing. Prints a table and writes
-DIR/hypermix_layer.csv.
+Outputs are checked to agree before timing. Prints PyTorch's own sgemm rate
+first (Debian's torch links a generic BLAS, which explains much of its
+latency), then a table, and writes DIR/hypermix_layer.csv. ONNX Runtime joins
+these comparisons with the benchmark harness.
 """
 import argparse
 import csv
@@ -48,6 +50,16 @@ def torch_median_ms(module, args, repeat):
     return float(np.median(times))
 
 
+def torch_sgemm_gflops(threads, size=1024):
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(5):
+        a @ b
+    return 2 * size**3 * 5 / (time.perf_counter() - start) / 1e9
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,6 +72,8 @@ def main():
     lengths = [int(n) for n in args.lengths.split(",")]
     threads = [int(t) for t in args.threads.split(",")]
     os.makedirs(args.out, exist_ok=True)
+    for t in threads:
+        print(f"torch sgemm 1024^3, {t} thread(s): {torch_sgemm_gflops(t):.1f} GFLOP/s")
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name, config in LAYERS.items():
