@@ -11,13 +11,17 @@ packages=(
   # Halide 14 (kernels), ONNX 1.12 + protobuf (importer)
   libhalide14-0-dev libonnx-dev libprotobuf-dev protobuf-compiler
   # C++ libraries
-  libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # references and model export in tests and examples
   python3 python3-torch python3-onnx python3-numpy
 )
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "hmc setup: run as root (or install sudo) to install packages" >&2
+    exit 1
+  fi
   sudo="sudo"
 fi
 

@@ -48,11 +48,11 @@ const char *severity(DiagnosticSeverity s) {
 
 DiagnosticPrinter::DiagnosticPrinter(MLIRContext &context, bool showRemarks)
     : context(context), showRemarks(showRemarks) {
+  // Messages name the ONNX node; a dump of the IR would bury them.
+  context.printOpOnDiagnostic(false);
   id = context.getDiagEngine().registerHandler([this](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Remark && !this->showRemarks)
       return success();
-    if (diag.getSeverity() == DiagnosticSeverity::Error)
-      ++errors;
     llvm::errs() << describe(diag.getLocation()) << ": "
                  << severity(diag.getSeverity()) << ": " << diag.str() << "\n";
     for (const Diagnostic &note : diag.getNotes())

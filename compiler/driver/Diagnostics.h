@@ -15,13 +15,11 @@ class DiagnosticPrinter {
 public:
   DiagnosticPrinter(mlir::MLIRContext &context, bool showRemarks);
   ~DiagnosticPrinter();
-  int errorCount() const { return errors; }
 
 private:
   mlir::MLIRContext &context;
   mlir::DiagnosticEngine::HandlerID id;
   bool showRemarks;
-  int errors = 0;
 };
 
 } // namespace hmc

@@ -107,7 +107,9 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   if (mlir::failed(graph))
     return 1;
   if (options.emit == "kernels") {
-    llvm::outs() << graph->json.dump(2) << "\n";
+    llvm::outs() << graph->json.dump(2, ' ', false,
+                                     nlohmann::json::error_handler_t::replace)
+                 << "\n";
     return 0;
   }
 
@@ -162,7 +164,7 @@ void printSupportedOps() {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int runCommandLine(int argc, char **argv) {
   CLI::App app{"hmc: compiles HyperMixer and HyperConformer models into "
                "standalone shared libraries"};
   app.require_subcommand(1);
@@ -234,4 +236,14 @@ int main(int argc, char **argv) {
     return compile(compileOptions, executableDir(argv[0]));
   }
   return hmc::backend::runLibrary(runOptions);
+}
+
+int main(int argc, char **argv) {
+  // No input may end in an abort: anything thrown is reported as an error.
+  try {
+    return runCommandLine(argc, argv);
+  } catch (const std::exception &e) {
+    llvm::errs() << "error: internal error: " << e.what() << "\n";
+    return 1;
+  }
 }

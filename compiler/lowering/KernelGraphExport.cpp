@@ -112,6 +112,14 @@ LogicalResult Exporter::appendWeight(hm::ConstantOp constant, json &buffer) {
   } else {
     return constant.emitError("unsupported constant attribute");
   }
+  size_t expected = type.getNumElements() *
+                    (type.getElementType().isInteger(1)
+                         ? 1
+                         : type.getElementType().getIntOrFloatBitWidth() / 8);
+  if (bytes.size() != expected)
+    return constant.emitError("weight holds ")
+           << bytes.size() << " bytes, its type " << type << " needs "
+           << expected;
   size_t offset = (graph.weights.size() + kWeightAlignment - 1) /
                   kWeightAlignment * kWeightAlignment;
   graph.weights.resize(offset, 0);
@@ -198,7 +206,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
     return success();
 
   static const char *const unsupportedHint =
-      " has no kernel yet; it is supported only inside a fused hm.hyper_mix";
+      " has no kernel yet; it is supported only inside a fused hm.hyper_mix "
+      "(hmc compile -v says why a HyperMixing subgraph did not fuse)";
   std::string kind;
   std::vector<std::pair<std::string, Value>> inputs;
   json attrs = json::object();
@@ -318,8 +327,9 @@ FailureOr<KernelGraph> Exporter::run() {
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
     if (outputIndex.count(value) || !value.getDefiningOp() ||
         isa<hm::ConstantOp>(value.getDefiningOp()))
-      return func.emitError("graph output ")
-             << i << " is an input, a constant or a repeated output; "
+      return func.emitError("graph output '")
+             << cast<StringAttr>(func.getResultAttr(i, "hm.name")).getValue()
+             << "' is an input, a constant or a repeated output; "
              << "such outputs are not supported yet";
     outputIndex[value] = static_cast<int>(i);
   }

@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -197,6 +198,7 @@ private:
   // Model loading.
   LogicalResult loadModel();
   LogicalResult checkOperatorSupport();
+  static const OnnxOpSupport *supportOf(const std::string &opType);
   LogicalResult loadTensor(const onnx::TensorProto &proto, Location loc,
                            HostTensor &out);
   LogicalResult declareInputs(func::FuncOp &func);
@@ -236,6 +238,8 @@ private:
   SymbolicDim canonical(const SymbolicDim &dim) {
     return dim.renamed([&](const std::string &s) { return findSymbol(s); });
   }
+  // Shows two dimensions equal, unifying two input symbols if need be.
+  bool unifyDims(SymbolicDim a, SymbolicDim b, SymbolicDim &out);
   LogicalResult unify(const onnx::NodeProto &node, SymbolicDim a, SymbolicDim b,
                       SymbolicDim &out);
   LogicalResult broadcast(const onnx::NodeProto &node, const SymbolicShape &a,
@@ -335,13 +339,22 @@ LogicalResult Importer::loadModel() {
   return success();
 }
 
+const OnnxOpSupport *Importer::supportOf(const std::string &opType) {
+  for (const OnnxOpSupport &op : supportedOnnxOps())
+    if (op.opType == opType)
+      return &op;
+  return nullptr;
+}
+
 LogicalResult Importer::checkOperatorSupport() {
   // One diagnostic listing every unsupported operator with its nodes.
   std::map<std::string, std::vector<std::string>> unsupported;
   for (const auto &node : model.graph().node()) {
-    bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
-                 handlers.count(node.op_type());
-    if (!known) {
+    const OnnxOpSupport *support =
+        node.domain().empty() || node.domain() == "ai.onnx"
+            ? supportOf(node.op_type())
+            : nullptr;
+    if (!support || opset < support->minOpset || opset > support->maxOpset) {
       std::string type = node.domain().empty()
                              ? node.op_type()
                              : node.domain() + "." + node.op_type();
@@ -429,17 +442,18 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto, Location loc,
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
       return emitError(loc) << "tensor '" << proto.name() << "' holds "
-                            << proto.raw_data().size() << " bytes, its shape "
-                            << shapeToString({}) << "needs " << bytes;
+                            << proto.raw_data().size()
+                            << " bytes of raw data, its shape needs " << bytes;
     out.bytes.assign(proto.raw_data().begin(), proto.raw_data().end());
     return success();
   }
-  out.bytes.assign(bytes, 0);
+  // Typed fields: check the count before allocating anything.
   auto fill = [&](const auto &field) -> LogicalResult {
     if (static_cast<int64_t>(field.size()) != count)
       return emitError(loc)
              << "tensor '" << proto.name() << "' holds " << field.size()
              << " values, its shape needs " << count;
+    out.bytes.assign(bytes, 0);
     for (int64_t i = 0; i < count; ++i)
       out.setFromDouble(i, static_cast<double>(field.Get(i)));
     return success();
@@ -453,6 +467,7 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto, Location loc,
     // int64 values must not round-trip through double.
     if (proto.int64_data_size() != count)
       return fill(proto.int64_data());
+    out.bytes.assign(bytes, 0);
     std::memcpy(out.bytes.data(), proto.int64_data().data(), bytes);
     return success();
   case DType::I32:
@@ -475,29 +490,34 @@ std::string Importer::findSymbol(const std::string &name) {
   return root;
 }
 
-LogicalResult Importer::unify(const onnx::NodeProto &node, SymbolicDim a,
-                              SymbolicDim b, SymbolicDim &out) {
+bool Importer::unifyDims(SymbolicDim a, SymbolicDim b, SymbolicDim &out) {
   a = canonical(a);
   b = canonical(b);
   if (a == b) {
     out = a;
-    return success();
+    return true;
   }
   auto single = [](const SymbolicDim &d) {
     return d.getSymbols().size() == 1 && d.getCoefficient() == 1;
   };
-  if (single(a) && single(b)) {
-    // Two input dimensions met elementwise, so they are the same size; the
-    // symbol declared first names both.
-    std::string sa = a.getSymbols()[0], sb = b.getSymbols()[0];
-    if (symbolOrder[sb] < symbolOrder[sa])
-      std::swap(sa, sb);
-    symbolParent[sb] = sa;
-    out = SymbolicDim::symbol(sa);
+  if (!single(a) || !single(b))
+    return false;
+  // Two input dimensions met elementwise, so they are the same size; the
+  // symbol declared first names both.
+  std::string sa = a.getSymbols()[0], sb = b.getSymbols()[0];
+  if (symbolOrder[sb] < symbolOrder[sa])
+    std::swap(sa, sb);
+  symbolParent[sb] = sa;
+  out = SymbolicDim::symbol(sa);
+  return true;
+}
+
+LogicalResult Importer::unify(const onnx::NodeProto &node, SymbolicDim a,
+                              SymbolicDim b, SymbolicDim &out) {
+  if (unifyDims(a, b, out))
     return success();
-  }
-  return error(node) << "dimensions " << a.toString() << " and " << b.toString()
-                     << " cannot be shown equal";
+  return error(node) << "dimensions " << canonical(a).toString() << " and "
+                     << canonical(b).toString() << " cannot be shown equal";
 }
 
 LogicalResult Importer::broadcast(const onnx::NodeProto &node,
@@ -514,7 +534,7 @@ LogicalResult Importer::broadcast(const onnx::NodeProto &node,
       result = db;
     else if (db.isStatic() && db.staticValue() == 1)
       result = da;
-    else if (failed(unify(node, da, db, result)))
+    else if (!unifyDims(da, db, result))
       return error(node) << "shapes " << shapeToString(a) << " and "
                          << shapeToString(b) << " do not broadcast";
   }
@@ -721,6 +741,9 @@ LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
+  if (node.attribute_size() != 1)
+    return error(node) << "needs exactly one value attribute, has "
+                       << node.attribute_size();
   HostTensor host;
   for (const auto &a : node.attribute()) {
     if (a.name() == "value") {
@@ -898,6 +921,8 @@ LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node,
       sorted.push_back(*axis);
     }
     std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      return error(node) << "axes contain a repeated axis";
     for (int64_t axis : sorted)
       shape.insert(shape.begin() + axis, SymbolicDim::constant(1));
   }
@@ -979,7 +1004,8 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
       return result;
     };
     SymbolicShape a = values(lhs), b = values(rhs);
-    if (a.size() != b.size() && a.size() != 1 && b.size() != 1)
+    if (a.empty() || b.empty() ||
+        (a.size() != b.size() && a.size() != 1 && b.size() != 1))
       return error(node) << "shape arithmetic on vectors of different sizes";
     size_t n = std::max(a.size(), b.size());
     SymbolicShape result;
@@ -1164,8 +1190,9 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
 LogicalResult Importer::importRange(const onnx::NodeProto &node) {
   auto start = constInts(lookup(node, 0)), delta = constInts(lookup(node, 2));
   Entry *limit = lookup(node, 1);
-  if (!start || !delta || (*start)[0] != 0 || (*delta)[0] != 1 ||
-      !limit->intValues || limit->intValues->size() != 1)
+  if (!start || !delta || start->size() != 1 || delta->size() != 1 ||
+      (*start)[0] != 0 || (*delta)[0] != 1 || !limit->intValues ||
+      limit->intValues->size() != 1)
     return error(node) << "only Range(0, dim, 1) over a dimension is "
                           "supported";
   Entry entry;
@@ -1209,7 +1236,7 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
       inferred = static_cast<int>(i);
       continue;
     }
-    if (d.isStatic() && d.staticValue() < 0)
+    if (d.isStatic() && (d.staticValue() < 0 || d.staticValue() > kMaxElements))
       return error(node) << "invalid target dimension " << d.staticValue();
     known = known * d;
   }
@@ -1239,9 +1266,11 @@ LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
   if (static_cast<int64_t>(perm.size()) != rank)
     return error(node) << "perm does not match the rank";
   SymbolicShape shape;
+  std::vector<bool> seen(rank, false);
   for (int64_t p : perm) {
-    if (p < 0 || p >= rank)
-      return error(node) << "perm entry " << p << " is out of range";
+    if (p < 0 || p >= rank || seen[p])
+      return error(node) << "perm is not a permutation of 0.." << rank - 1;
+    seen[p] = true;
     shape.push_back(input->shape[p]);
   }
   // Weights transposed in the graph (exports without constant folding) stay
@@ -1417,6 +1446,11 @@ LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
     if (!axes)
       return error(node) << "axes must be compile-time constants";
   }
+  if ((!axes || axes->empty()) && intAttr(node, "noop_with_empty_axes", 0)) {
+    Entry copy = *input;
+    define(node, 0, std::move(copy));
+    return success();
+  }
   if (!axes || axes->empty()) {
     axes.emplace();
     for (int64_t i = 0; i < rank; ++i)
@@ -1500,6 +1534,13 @@ LogicalResult Importer::declareInputs(func::FuncOp &func) {
       symbolOrder.emplace(name, static_cast<int>(symbolOrder.size()));
       shape.push_back(SymbolicDim::symbol(name));
     }
+    SymbolicDim elements = SymbolicDim::constant(1);
+    for (const SymbolicDim &d : shape)
+      elements = elements * d;
+    if (elements.getCoefficient() > kMaxElements)
+      return emitError(fileLoc())
+             << "graph input '" << input.name() << "' declares "
+             << shapeToString(shape) << ", too many elements";
     inputNames.push_back(input.name());
     argDtypes.push_back(*dtype);
     argShapes.push_back(shape);
@@ -1534,14 +1575,28 @@ LogicalResult Importer::declareInputs(func::FuncOp &func) {
 }
 
 LogicalResult Importer::importNode(const onnx::NodeProto &node) {
-  for (int i = 0; i < node.input_size(); ++i)
-    if (!node.input(i).empty() && !values.count(node.input(i)))
+  const OnnxOpSupport &support = *supportOf(node.op_type());
+  int count = node.input_size();
+  bool variadic = support.maxInputs < 0;
+  if (count < support.minInputs || (!variadic && count > support.maxInputs))
+    return error(node) << "has " << count << " inputs, expected "
+                       << support.minInputs
+                       << (variadic ? " or more"
+                           : support.maxInputs == support.minInputs
+                               ? ""
+                               : " to " + std::to_string(support.maxInputs));
+  for (int i = 0; i < count; ++i) {
+    if (node.input(i).empty()) {
+      if (variadic || i < support.minInputs)
+        return error(node) << "required input " << i << " is missing";
+      continue;
+    }
+    if (!values.count(node.input(i)))
       return error(node) << "input '" << node.input(i)
                          << "' is not defined before this node (the graph "
                             "must be topologically sorted)";
-  if (node.input_size() == 0 && node.op_type() != "Constant")
-    return error(node) << "the node has no inputs";
-  if (node.output_size() == 0)
+  }
+  if (node.output_size() == 0 || node.output(0).empty())
     return error(node) << "the node has no outputs";
   return handlers.at(node.op_type())(node);
 }
@@ -1568,19 +1623,13 @@ LogicalResult Importer::finish(func::FuncOp func) {
       builder.getFunctionType(func.getArgumentTypes(), resultTypes));
 
   // Symbols unified during import get their final names everywhere.
-  auto dimsAttr = [&](const SymbolicShape &shape) {
-    SmallVector<Attribute> attrs;
-    for (const SymbolicDim &d : shape)
-      attrs.push_back(dimAttr(d));
-    return builder.getArrayAttr(attrs);
-  };
   for (auto [i, name] : llvm::enumerate(inputNames)) {
     func.setArgAttr(i, "hm.name", builder.getStringAttr(name));
-    func.setArgAttr(i, "hm.dims", dimsAttr(values[name].shape));
+    func.setArgAttr(i, "hm.dims", shapeAttr(values[name].shape));
   }
   for (auto [i, output] : llvm::enumerate(model.graph().output())) {
     func.setResultAttr(i, "hm.name", builder.getStringAttr(output.name()));
-    func.setResultAttr(i, "hm.dims", dimsAttr(values[output.name()].shape));
+    func.setResultAttr(i, "hm.dims", shapeAttr(values[output.name()].shape));
   }
   func.walk([&](hm::ReshapeOp op) {
     SmallVector<Attribute> attrs;
@@ -1618,7 +1667,9 @@ OwningOpRef<ModuleOp> Importer::run() {
   for (const auto &node : model.graph().node())
     if (failed(importNode(node)))
       return nullptr;
-  if (failed(finish(func)))
+  // Malformed models can slip past the per-node checks (e.g. shapes the
+  // handlers did not anticipate): never hand invalid IR onwards.
+  if (failed(finish(func)) || failed(verify(*module)))
     return nullptr;
   return module;
 }
@@ -1627,35 +1678,38 @@ OwningOpRef<ModuleOp> Importer::run() {
 
 const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
-      {"Add", kMinOpset, kMaxOpset, "float tensors; shape arithmetic"},
-      {"Cast", kMinOpset, kMaxOpset, "float32/float64/int32/int64/bool"},
-      {"Concat", kMinOpset, kMaxOpset, "shape vectors only"},
-      {"Constant", kMinOpset, kMaxOpset, "no sparse values"},
-      {"Div", kMinOpset, kMaxOpset, ""},
-      {"Dropout", kMinOpset, kMaxOpset, "inference (identity); no mask output"},
-      {"Einsum", kMinOpset, kMaxOpset, "explicit output, no ellipsis"},
-      {"Erf", kMinOpset, kMaxOpset, ""},
-      {"Gather", kMinOpset, kMaxOpset,
+      {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
+      {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
+      {"Concat", kMinOpset, kMaxOpset, 1, -1, "shape vectors only"},
+      {"Constant", kMinOpset, kMaxOpset, 0, 0,
+       "one of value, value_float(s), value_int(s)"},
+      {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Dropout", kMinOpset, kMaxOpset, 1, 3,
+       "inference (identity); no mask output"},
+      {"Einsum", kMinOpset, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
+      {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "shape vectors, and tables indexed by Range(0, dim, 1)"},
-      {"Gelu", 20, kMaxOpset, "approximate = none"},
-      {"Identity", kMinOpset, kMaxOpset, ""},
-      {"LayerNormalization", 17, kMaxOpset, "first output only"},
-      {"MatMul", kMinOpset, kMaxOpset, "rank >= 2 left operand"},
-      {"Mul", kMinOpset, kMaxOpset, ""},
-      {"Neg", kMinOpset, kMaxOpset, ""},
-      {"Not", kMinOpset, kMaxOpset, ""},
-      {"Pow", kMinOpset, kMaxOpset, ""},
-      {"Range", kMinOpset, kMaxOpset, "Range(0, dim, 1)"},
-      {"ReduceMean", kMinOpset, kMaxOpset, ""},
-      {"Reshape", kMinOpset, kMaxOpset, "shape computable at compile time"},
-      {"Shape", kMinOpset, kMaxOpset, ""},
-      {"Slice", kMinOpset, kMaxOpset,
+      {"Gelu", 20, kMaxOpset, 1, 1, "approximate = none"},
+      {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
+      {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},
+      {"Mul", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Neg", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Not", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Range", kMinOpset, kMaxOpset, 3, 3, "Range(0, dim, 1)"},
+      {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, ""},
+      {"Reshape", kMinOpset, kMaxOpset, 2, 2,
+       "shape computable at compile time"},
+      {"Shape", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Slice", kMinOpset, kMaxOpset, 3, 5,
        "static unit-step slices; prefix [0, dim) along one axis"},
-      {"Sqrt", kMinOpset, kMaxOpset, ""},
-      {"Squeeze", kMinOpset, kMaxOpset, ""},
-      {"Sub", kMinOpset, kMaxOpset, ""},
-      {"Transpose", kMinOpset, kMaxOpset, ""},
-      {"Unsqueeze", kMinOpset, kMaxOpset, ""},
+      {"Sqrt", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Squeeze", kMinOpset, kMaxOpset, 1, 2, ""},
+      {"Sub", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Transpose", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Unsqueeze", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
   };
   return table;
 }

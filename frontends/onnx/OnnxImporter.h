@@ -15,6 +15,8 @@ struct OnnxOpSupport {
   std::string opType;
   int minOpset;
   int maxOpset;
+  int minInputs;      // inputs below this index must be present
+  int maxInputs;      // -1: variadic, every input present
   std::string limits; // what is not supported yet, for docs
 };
 

@@ -3,14 +3,22 @@
 #include "SymbolicDim.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace hmc::onnx_import {
 
-void SymbolicDim::normalise() { std::sort(symbols.begin(), symbols.end()); }
+void SymbolicDim::normalise() {
+  if (coefficient == 0)
+    symbols.clear(); // B*0 is 0
+  std::sort(symbols.begin(), symbols.end());
+}
 
 SymbolicDim SymbolicDim::operator*(const SymbolicDim &other) const {
   SymbolicDim result;
-  result.coefficient = coefficient * other.coefficient;
+  // Saturate: such sizes fail the importer's limits instead of wrapping.
+  if (__builtin_mul_overflow(coefficient, other.coefficient,
+                             &result.coefficient))
+    result.coefficient = INT64_MAX;
   result.symbols = symbols;
   result.symbols.insert(result.symbols.end(), other.symbols.begin(),
                         other.symbols.end());

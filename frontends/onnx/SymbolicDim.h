@@ -1,5 +1,4 @@
-//===- SymbolicDim.h - dimensions as monomials over named symbols -*- C++
-//-*-===//
+//===- SymbolicDim.h - dimensions as monomials over symbols ----*- C++ -*-===//
 //
 // ONNX graphs compute shapes at run time (Shape/Gather/Concat/Reshape). The
 // importer evaluates that plumbing at compile time over symbolic dimensions:
@@ -37,6 +36,7 @@ public:
   const std::vector<std::string> &getSymbols() const { return symbols; }
   int64_t getCoefficient() const { return coefficient; }
 
+  // Coefficients saturate at INT64_MAX instead of wrapping.
   SymbolicDim operator*(const SymbolicDim &other) const;
   // Exact division; nullopt when the quotient is not a monomial.
   std::optional<SymbolicDim> divide(const SymbolicDim &other) const;

@@ -340,6 +340,11 @@ def build(config):
                                        max_len=c.get("max_len", 3000))
     else:
         raise ValueError(f"unknown impl {c['impl']!r}")
+    if c.get("position_offset"):  # implementations that count positions from 1
+        if c["impl"] not in ("a", "c"):
+            raise ValueError("position_offset needs impl a or c")
+        offset = c["position_offset"]
+        mod.pe = sinusoid_table(mod.pe.shape[1] + offset, c["d"])[offset:].unsqueeze(0)
     randomize_(mod, c.get("seed", 0))
     return mod.eval()
 

@@ -339,6 +339,14 @@ LogicalResult hm::HyperMixOp::verify() {
           {input.getDimSize(0) < 0 ? -1 : input.getDimSize(0), -1})))
     return failure();
 
+  int presentHyper2 = static_cast<bool>(getHyper2InWeight()) +
+                      static_cast<bool>(getHyper2InBias()) +
+                      static_cast<bool>(getHyper2OutWeight()) +
+                      static_cast<bool>(getHyper2OutBias());
+  if (presentHyper2 != 0 && presentHyper2 != 4)
+    return emitOpError("hyper2 needs all four operands or none (tied)");
+  if (static_cast<bool>(getGamma()) != static_cast<bool>(getBeta()))
+    return emitOpError("norm needs both gamma and beta");
   auto inWeight = rankedType(getHyper1InWeight());
   auto outWeight = rankedType(getHyper1OutWeight());
   if (inWeight.getRank() != 3 || outWeight.getRank() != 3)

@@ -60,6 +60,15 @@ Shape broadcastShape(const Shape &a, const Shape &b) {
   return out;
 }
 
+bool broadcastable(const Shape &a, const Shape &b) {
+  for (size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    int64_t da = a[a.size() - i], db = b[b.size() - i];
+    if (da != db && da != 1 && db != 1)
+      return false;
+  }
+  return true;
+}
+
 HostArray binary(const HostArray &a, const HostArray &b,
                  double (*fn)(double, double)) {
   HostArray out;
@@ -170,11 +179,6 @@ HostArray layerNorm(const HostArray &x, const HostArray *gamma,
   return out;
 }
 
-double sinusoid(int64_t n, int64_t c, int64_t d) {
-  double angle = n * std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
-  return c % 2 == 0 ? std::sin(angle) : std::cos(angle);
-}
-
 HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   const HostArray &x = *in[0];
   int64_t batch = x.shape[0], n = x.shape[1], d = x.shape[2];
@@ -271,6 +275,11 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
 
 int64_t HostArray::size() const { return product(shape); }
 
+double sinusoid(int64_t n, int64_t c, int64_t d) {
+  double angle = n * std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
+  return c % 2 == 0 ? std::sin(angle) : std::cos(angle);
+}
+
 double relativeError(const HostArray &a, const HostArray &b) {
   if (a.shape != b.shape)
     return INFINITY;
@@ -298,7 +307,14 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
     auto type = cast<RankedTensorType>(arg.getType());
     HostArray array;
     for (int64_t i = 0; i < type.getRank(); ++i) {
-      auto symbol = dims ? dyn_cast<StringAttr>(dims[i]) : StringAttr();
+      auto symbol = dims && static_cast<int64_t>(dims.size()) == type.getRank()
+                        ? dyn_cast<StringAttr>(dims[i])
+                        : StringAttr();
+      if (!symbol && type.isDynamicDim(i)) {
+        message = "argument " + std::to_string(arg.getArgNumber()) +
+                  " has a dynamic dimension without an hm.dims name";
+        return;
+      }
       if (symbol && !symbols.count(symbol.str()))
         symbols[symbol.str()] = sizes[symbols.size() % 8];
       array.shape.push_back(symbol ? symbols[symbol.str()]
@@ -328,6 +344,8 @@ int64_t Evaluator::symbolValue(StringRef expression) {
 }
 
 FailureOr<const HostArray *> Evaluator::evaluate(Value value) {
+  if (!message.empty())
+    return failure();
   auto it = values.find(value);
   if (it != values.end())
     return &it->second;
@@ -349,6 +367,11 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   for (Value operand : op->getOperands())
     in.push_back(&values[operand]);
   HostArray out;
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp>(op) &&
+      !broadcastable(in[0]->shape, in[1]->shape)) {
+    message = "operand shapes do not broadcast";
+    return failure();
+  }
   auto unary = [&](double (*fn)(double)) {
     out = *in[0];
     for (double &v : out.data)
@@ -488,6 +511,12 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
           out.shape.push_back(kept[i]);
     }
   } else if (auto mix = dyn_cast<HyperMixOp>(op)) {
+    const HostArray &x = values[mix.getInput()];
+    if (mix.getMask() &&
+        values[mix.getMask()].shape != Shape{x.shape[0], x.shape[1]}) {
+      message = "the mask is not [B, N] for the tokens";
+      return failure();
+    }
     out = hyperMix(mix, in);
   } else {
     message = ("no evaluation rule for " + op->getName().getStringRef()).str();

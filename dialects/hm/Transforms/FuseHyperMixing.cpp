@@ -65,8 +65,8 @@ Value asMask(Value value, Value tokens) {
   Value root = skipLayout(value);
   auto type = dyn_cast<RankedTensorType>(root.getType());
   auto tokenType = cast<RankedTensorType>(tokens.getType());
-  if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
-      isConstant(root))
+  if (!type || type.getRank() != 2 || tokenType.getRank() < 2 ||
+      !type.getElementType().isF32() || isConstant(root))
     return {};
   auto same = [](int64_t a, int64_t b) {
     return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
@@ -291,17 +291,21 @@ public:
   }
 };
 
+// A constant [n] vector (LayerNorm parameters the fused op can take).
+bool isVectorConstant(Value value, int64_t n) {
+  auto type = value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
+  return type && value.getDefiningOp<ConstantOp>() && type.getRank() == 1 &&
+         type.getDimSize(0) == n;
+}
+
 // Whether `table` [.., L, d] holds P[n + offset] for n < L.
 bool isSinusoidTable(const std::vector<double> &table, int64_t rows, int64_t d,
                      int64_t offset) {
   for (int64_t n = 0; n < rows; ++n)
-    for (int64_t c = 0; c < d; ++c) {
-      double angle =
-          (n + offset) * std::pow(10000.0, -static_cast<double>(c - c % 2) / d);
-      double expected = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
-      if (std::abs(table[n * d + c] - expected) > kTableTolerance)
+    for (int64_t c = 0; c < d; ++c)
+      if (std::abs(table[n * d + c] - sinusoid(n + offset, c, d)) >
+          kTableTolerance)
         return false;
-    }
   return true;
 }
 
@@ -329,7 +333,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         isConstant(first->getOperand(1)))
       return; // a hypernetwork's GELU or some other activation
     Value z = followLayout(gelu.getOutput());
-    if (!z.hasOneUse() || !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()))
+    if (!z.hasOneUse() || !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()) ||
+        (*z.getUsers().begin())->getNumOperands() != 2)
       return remark(gelu, "the mixing GELU does not feed a second product");
     Operation *second = *z.getUsers().begin();
     Value w2Value = second->getOperand(0) == z ? second->getOperand(1)
@@ -419,8 +424,15 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         }
       if (positional == "none")
         return remark(gelu, "the position table is not sinusoidal");
+      // The op's table holds P[i] at row i: a table of positions from 1
+      // gets row P[0] in front.
       tableValues = std::move(*values);
       tableRows = rows;
+      if (offset == 1) {
+        for (int64_t c = d - 1; c >= 0; --c)
+          tableValues.insert(tableValues.begin(), sinusoid(0, c, d));
+        ++tableRows;
+      }
     }
 
     // Output: the product back in [B, N, d], optionally layer-normalised.
@@ -432,9 +444,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     if (y.hasOneUse())
       if (auto candidate = dyn_cast<LayerNormOp>(*y.getUsers().begin()))
         if (static_cast<int64_t>(candidate.getAxis()) == -1 &&
-            candidate.getGamma() && candidate.getBeta() &&
-            candidate.getGamma().getDefiningOp<ConstantOp>() &&
-            candidate.getBeta().getDefiningOp<ConstantOp>()) {
+            isVectorConstant(candidate.getGamma(), d) &&
+            isVectorConstant(candidate.getBeta(), d)) {
           norm = candidate;
           root = candidate;
         }

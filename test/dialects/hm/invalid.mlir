@@ -93,3 +93,15 @@ func.func @positional(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) {heads = 2, positional = "learned"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
   return %y : tensor<?x?x16xf32>
 }
+
+// -----
+
+func.func @partial_hyper2(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{hyper2 needs all four operands or none (tied)}}
+  %y = "hm.hyper_mix"(%x, %A, %a, %C, %c, %A) {heads = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0>} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x8x8xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}

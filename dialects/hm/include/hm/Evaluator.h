@@ -30,7 +30,8 @@ class Evaluator {
 public:
   // Binds every argument of `func` to seeded random data, with each dynamic
   // dimension symbol (from the hm.dims argument attributes) set to a small
-  // distinct size.
+  // distinct size. A dynamic dimension without a name makes every
+  // evaluation fail.
   Evaluator(mlir::func::FuncOp func, uint64_t seed);
 
   // The value computed for `value`; failure (with a message) when an op on
@@ -46,6 +47,10 @@ private:
   llvm::DenseMap<mlir::Value, HostArray> values;
   std::string message;
 };
+
+// The sinusoidal position table entry P[n, c] for width d
+// (docs/hypermixing.md).
+double sinusoid(int64_t n, int64_t c, int64_t d);
 
 // Relative L2 distance ||a - b|| / ||b||.
 double relativeError(const HostArray &a, const HostArray &b);

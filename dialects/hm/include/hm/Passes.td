@@ -6,11 +6,12 @@
 include "mlir/Pass/PassBase.td"
 
 def CanonicalizeHM : Pass<"hm-canonicalize", "mlir::func::FuncOp"> {
-  let summary = "normalise exporter forms: GELU as erf chain, decomposed LayerNorm, folds";
+  let summary = "normalise exporter forms: GELU erf chains, decomposed LayerNorm, bias adds";
   let description = [{
     Rewrites the erf-chain GELU into hm.gelu, the opset <= 16 LayerNorm
-    decomposition into hm.layer_norm, folds casts and transposes of constants
-    and removes identity layout ops, so later matchers see one form.
+    decomposition into hm.layer_norm, a dense layer plus bias add into one
+    hm.linear, and moves casts before reshapes, so later matchers see one
+    form.
   }];
   let dependentDialects = ["::hm::HMDialect"];
 }

@@ -22,6 +22,8 @@ FORMS = {
     "einsum-heads-nomask-op17": (dict(impl="a", d=8, k=8, heads=2, mask=False), 17),
     "speechbrain-layout-mask-op17": (dict(impl="c", d=8, k=8, heads=2, mask=True), 17),
     "batched-matmul-heads-mask-op14": (dict(impl="d", d=8, k=8, heads=2, mask=True), 14),
+    "positions-from-one-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, position_offset=1), 17),
     "matmul-single-head-mask-op14": (
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True), 14),
     "matmul-single-head-tied-op17": (

@@ -74,8 +74,28 @@ def missing_external(path):
     os.remove(path + ".data")
 
 
+def malformed(path, kind):
+    """Graphs the ONNX checker does not vet at opset 18 but the importer must."""
+    x = tensor("x", ["B", 3, 2])
+    y = tensor("y", None)
+    const = numpy_helper.from_array(np.ones((3, 2), dtype=np.float32), "c")
+    nodes = {
+        "missing_input": [helper.make_node("Gather", ["x"], ["y"], name="g")],
+        "bad_perm": [helper.make_node("Transpose", ["c"], ["t"], name="tr", perm=[0, 0]),
+                     helper.make_node("Add", ["x", "t"], ["y"], name="add")],
+        "no_value": [helper.make_node("Constant", [], ["k"], name="k"),
+                     helper.make_node("Add", ["x", "k"], ["y"], name="add")],
+        "repeated_axes": [helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="unsq")],
+    }[kind]
+    axes = numpy_helper.from_array(np.array([1, 1], dtype=np.int64), "axes")
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=[const, axes])
+    save(graph, path, opset=18)
+
+
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  missing_external)}
+for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
+    KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
 if __name__ == "__main__":
     KINDS[sys.argv[1]](sys.argv[2])
