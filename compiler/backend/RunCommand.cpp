@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <filesystem>
@@ -77,6 +78,68 @@ Status load(const std::string &path, Session &session) {
 // Reads the --input arguments in the library's input order. An argument is
 // matched against the known names rather than split at '=', because graph
 // names and file paths may both contain '='.
+double loadElement(const void *data, hmc_dtype dtype, size_t i) {
+  switch (dtype) {
+  case HMC_DTYPE_FLOAT32:
+    return static_cast<const float *>(data)[i];
+  case HMC_DTYPE_FLOAT64:
+    return static_cast<const double *>(data)[i];
+  case HMC_DTYPE_INT32:
+    return static_cast<const int32_t *>(data)[i];
+  case HMC_DTYPE_INT64:
+    return static_cast<double>(static_cast<const int64_t *>(data)[i]);
+  case HMC_DTYPE_BOOL:
+    return static_cast<const uint8_t *>(data)[i];
+  }
+  return 0;
+}
+
+// Converts an input file's array to the model's dtype where the values say
+// the same thing there (numpy arrays are float64 and int64 by default):
+// floats round to float32, but integers and bools must be exact.
+Status convert(hmcrt_npy &npy, hmc_dtype to) {
+  size_t count = npy.size_bytes / hmcrt_dtype_size(npy.dtype);
+  void *data = std::malloc(std::max<size_t>(1, count * hmcrt_dtype_size(to)));
+  if (!data)
+    return Status::error("out of memory converting it");
+  for (size_t i = 0; i < count; ++i) {
+    double v = loadElement(npy.data, npy.dtype, i);
+    bool exact =
+        to == HMC_DTYPE_BOOL    ? (v == 0 || v == 1)
+        : to == HMC_DTYPE_INT32 ? v == std::trunc(v) && std::abs(v) <= INT32_MAX
+        : to == HMC_DTYPE_INT64 ? v == std::trunc(v) && std::abs(v) < 9.2e18
+                                : true;
+    if (!exact) {
+      std::free(data);
+      return Status::error("element " + std::to_string(i) + " (" +
+                           std::to_string(v) + ") has no exact " +
+                           hmcrt_dtype_name(to) + " value");
+    }
+    switch (to) {
+    case HMC_DTYPE_FLOAT32:
+      static_cast<float *>(data)[i] = static_cast<float>(v);
+      break;
+    case HMC_DTYPE_FLOAT64:
+      static_cast<double *>(data)[i] = v;
+      break;
+    case HMC_DTYPE_INT32:
+      static_cast<int32_t *>(data)[i] = static_cast<int32_t>(v);
+      break;
+    case HMC_DTYPE_INT64:
+      static_cast<int64_t *>(data)[i] = static_cast<int64_t>(v);
+      break;
+    case HMC_DTYPE_BOOL:
+      static_cast<uint8_t *>(data)[i] = v != 0;
+      break;
+    }
+  }
+  std::free(npy.data);
+  npy.data = data;
+  npy.dtype = to;
+  npy.size_bytes = count * hmcrt_dtype_size(to);
+  return Status::success();
+}
+
 Status readInputs(const RunOptions &options, Session &session,
                   std::vector<hmc_tensor> &tensors) {
   const hmc_library_v1 &library = *session.library;
@@ -117,17 +180,15 @@ Status readInputs(const RunOptions &options, Session &session,
     if (hmcrt_npy_read(path.c_str(), &npy, message, sizeof message) != HMC_OK)
       return Status::error("input " + std::string(info.name) + ": " + message);
     session.inputFiles.push_back(npy);
-    // Converting would hide a mistake in how the file was made, and the
-    // library never converts either.
-    if (npy.dtype != info.dtype)
-      return Status::error(
-          "input " + std::string(info.name) + ": " + path + " holds " +
-          hmcrt_dtype_name(npy.dtype) + " but the model takes " +
-          hmcrt_dtype_name(info.dtype) +
-          " (convert the array first, e.g. numpy's a.astype(np." +
-          (info.dtype == HMC_DTYPE_BOOL ? "bool_"
-                                        : hmcrt_dtype_name(info.dtype)) +
-          "))");
+    if (npy.dtype != info.dtype) {
+      Status converted = convert(session.inputFiles.back(), info.dtype);
+      if (!converted.ok())
+        return Status::error(
+            "input " + std::string(info.name) + ": " + path + " holds " +
+            hmcrt_dtype_name(npy.dtype) + " but the model takes " +
+            hmcrt_dtype_name(info.dtype) + ", and " + converted.message());
+      npy = session.inputFiles.back();
+    }
     hmc_tensor tensor{};
     tensor.name = info.name;
     tensor.dtype = npy.dtype;

@@ -200,11 +200,10 @@ TEST_F(Library, RunErrorsAreClear) {
   EXPECT_EQ(result.status, 1);
   EXPECT_TRUE(contains(result.err, "--input x:0 is given twice")) << result.err;
 
+  // numpy's default float64 arrays are rounded to the model's float32.
   options.inputs = {"x:0=" + writeInput("x64.npy", 2, HMC_DTYPE_FLOAT64)};
   result = run(options);
-  EXPECT_EQ(result.status, 1);
-  EXPECT_TRUE(contains(result.err, "holds float64 but the model takes float32"))
-      << result.err;
+  EXPECT_EQ(result.status, 0) << result.err;
 
   // The library's own checks come back with its last_error message.
   options.inputs = {"x:0=" + writeInput("big.npy", 2000)};
