@@ -193,6 +193,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=0,
                     help="pass --repeat K to hmc run and report median_ms")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--compile-arg", action="append", default=[],
+                    help="extra argument for hmc compile (repeatable), e.g. "
+                         "--compile-arg=--hypermix-algorithm=two_phase")
     ap.add_argument("--compile-timeout", type=int, default=900)
     ap.add_argument("--run-timeout", type=int, default=300)
     args = ap.parse_args()
@@ -234,7 +237,7 @@ def main():
             out_dir = os.path.join(work, "build", stem)
             if os.path.isdir(out_dir):
                 shutil.rmtree(out_dir)
-            cmd = [args.hmc, "compile", onnx_path, "-o", out_dir]
+            cmd = [args.hmc, "compile", onnx_path, "-o", out_dir] + args.compile_arg
             rc, out, secs = run_cmd(cmd, args.compile_timeout)
             lib = os.path.join(out_dir, f"lib{stem}.so")
             header = os.path.join(out_dir, f"{stem}.h")
