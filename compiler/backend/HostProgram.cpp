@@ -69,6 +69,7 @@ struct Buffer {
 struct KernelCall {
   std::string name;
   std::vector<int32_t> args; // buffer indices: inputs then outputs
+  size_t numInputs = 0;
 };
 
 struct Graph {
@@ -221,6 +222,35 @@ std::vector<int32_t> parseIoList(const json &graph, const char *key,
   return result;
 }
 
+// Kernels run in order: each reads only inputs, weights and what an earlier
+// kernel wrote, and every temporary and output is written exactly once.
+void checkDataFlow(const Graph &graph) {
+  std::vector<bool> ready(graph.buffers.size(), false);
+  for (size_t b = 0; b < graph.buffers.size(); ++b)
+    ready[b] = graph.buffers[b].storage == "input" ||
+               graph.buffers[b].storage == "weight";
+  for (size_t k = 0; k < graph.kernels.size(); ++k) {
+    const KernelCall &call = graph.kernels[k];
+    for (size_t a = 0; a < call.args.size(); ++a) {
+      const Buffer &buffer = graph.buffers[call.args[a]];
+      bool isInput = a < call.numInputs;
+      if (isInput && !ready[call.args[a]])
+        fail(at("kernels", k), "reads buffer \"" + buffer.name +
+                                   "\" before any kernel writes it");
+      if (!isInput && ready[call.args[a]])
+        fail(at("kernels", k),
+             "writes buffer \"" + buffer.name +
+                 "\", which is an input, a weight or already written");
+      if (!isInput)
+        ready[call.args[a]] = true;
+    }
+  }
+  for (int32_t output : graph.outputs)
+    if (!ready[output])
+      fail("outputs",
+           "no kernel writes output \"" + graph.buffers[output].name + "\"");
+}
+
 Graph parseGraph(const json &root) {
   if (!root.is_object())
     fail("kernel graph", "expected a JSON object");
@@ -330,9 +360,12 @@ Graph parseGraph(const json &root) {
                "no buffer has id " + show(args[a]["buffer"]));
         call.args.push_back(it->second);
       }
+      if (std::string(key) == "inputs")
+        call.numInputs = call.args.size();
     }
     graph.kernels.push_back(std::move(call));
   }
+  checkDataFlow(graph);
   return graph;
 }
 
@@ -454,8 +487,7 @@ std::string indexArray(const std::vector<int32_t> &values) {
          "}";
 }
 
-std::string emitSource(const Graph &graph, const std::string &target,
-                       const std::string &scheduleSource,
+std::string emitSource(const Graph &graph, const std::string &scheduleSource,
                        const std::vector<std::string> &inputNames,
                        const std::vector<std::string> &outputNames,
                        const std::vector<std::string> &kernelNames) {
@@ -471,7 +503,8 @@ std::string emitSource(const Graph &graph, const std::string &target,
   for (const std::string &kernel : kernelNames)
     os << "extern int " << kernel << "_argv(void **args);\n";
   os << "\n/* What the kernels were compiled for, from target.c. */\n"
-     << "extern const hmcrt_target_desc hmc_target;\n";
+     << "extern const hmcrt_target_desc hmc_target;\n"
+     << "extern const char hmc_target_name[];\n";
   if (graph.weightsSize) {
     os << "\n/* The weights blob, embedded by weights.s. */\n"
        << "extern const uint8_t hmc_weights[];\n";
@@ -542,7 +575,7 @@ std::string emitSource(const Graph &graph, const std::string &target,
      << "    .abi_version = HMC_ABI_VERSION,\n"
      << "    .name = " << literal(name) << ",\n"
      << "    .hmc_version = " << literal(HMC_VERSION_STRING) << ",\n"
-     << "    .target = " << literal(target) << ",\n"
+     << "    .target = hmc_target_name,\n"
      << "    .schedule_source = " << literal(scheduleSource) << ",\n"
      << "    .num_inputs = " << graph.inputs.size() << ",\n"
      << "    .inputs = " << (graph.inputs.empty() ? "NULL" : "hmc_inputs")
@@ -792,8 +825,10 @@ Status emitTargetSource(const json &root, std::string &out) {
       }
       os << "};\n\n";
     }
-    os << "const hmcrt_target_desc hmc_target = {\n"
-       << "    .name = " << literal(target) << ",\n"
+    // The descriptor reports the resolved target through this name.
+    os << "const char hmc_target_name[] = " << literal(target) << ";\n\n"
+       << "const hmcrt_target_desc hmc_target = {\n"
+       << "    .name = hmc_target_name,\n"
        << "    .num_cpu_features = " << features.size() << ",\n"
        << "    .cpu_features = "
        << (features.empty() ? "NULL" : "hmc_cpu_features") << ",\n"
@@ -814,6 +849,8 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
   } catch (const SchemaError &error) {
     return Status::error(std::string("invalid kernel graph: ") + error.what());
   }
+  // Kernels keep the graph's names whatever the library is called.
+  const std::string kernelPrefix = graph.name + "_";
   if (!options.name.empty())
     graph.name = options.name;
   if (Status status = validateModelName(graph.name); !status.ok())
@@ -825,6 +862,12 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
   for (const std::string &function : exportedFunctions(graph.name))
     exports.insert(function);
   for (const KernelCall &call : graph.kernels) {
+    // Model-prefixed kernel names cannot capture libc or runtime symbols in
+    // the static link.
+    if (call.name.rfind(kernelPrefix, 0) != 0)
+      return Status::error("kernel \"" + call.name +
+                           "\" must start with the graph name \"" +
+                           kernelPrefix + "\"");
     if (std::find(kernelNames.begin(), kernelNames.end(), call.name) !=
         kernelNames.end())
       continue;
@@ -850,7 +893,7 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
                                                : "host";
   out = HostProgram();
   out.name = graph.name;
-  out.source = emitSource(graph, target, options.scheduleSource, inputNames,
+  out.source = emitSource(graph, options.scheduleSource, inputNames,
                           outputNames, kernelNames);
   out.header = emitHeader(graph, target, inputNames, outputNames);
   if (graph.weightsSize) {

@@ -1,8 +1,10 @@
 //===- Naming.cpp - C identifiers and file names from graph names ---------===//
 
 #include "Naming.h"
+#include "HostProgram.h"
 
 #include <algorithm>
+#include <dlfcn.h>
 #include <unordered_set>
 
 namespace hmc::backend {
@@ -102,7 +104,7 @@ sanitizeFileNames(const std::vector<std::string> &names) {
 }
 
 Status validateModelName(std::string_view name) {
-  auto invalid = [&](const char *why) {
+  auto invalid = [&](const std::string &why) {
     return Status::error("invalid model name '" + std::string(name) +
                          "': " + why);
   };
@@ -115,9 +117,24 @@ Status validateModelName(std::string_view name) {
                    "prefixes every exported C symbol");
   if (isKeyword(name))
     return invalid("it is a C or C++ keyword");
-  if (name.substr(0, 5) == "hmcrt" || name.substr(0, 6) == "halide")
-    return invalid("names starting with 'hmcrt' or 'halide' are reserved for "
-                   "the runtime inside the library");
+  if (name == "hmc" || name.substr(0, 5) == "hmcrt" ||
+      name.substr(0, 6) == "halide")
+    return invalid("'hmc' and names starting with 'hmcrt' or 'halide' are "
+                   "reserved for the runtime inside the library");
+  // NAME_create and friends must not replace the C library's functions
+  // (e.g. a model named "pthread" would export pthread_create).
+  for (const char *library : {"libc.so.6", "libm.so.6"}) {
+    void *handle = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
+    if (!handle)
+      continue;
+    for (const std::string &symbol : exportedFunctions(std::string(name)))
+      if (dlsym(handle, symbol.c_str())) {
+        dlclose(handle);
+        return invalid("its exported function " + symbol + " is also a " +
+                       library + " function");
+      }
+    dlclose(handle);
+  }
   return Status::success();
 }
 

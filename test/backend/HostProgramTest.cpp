@@ -128,7 +128,7 @@ TEST(HostProgram, Tables) {
                           "hmc_input_shape_0, hmc_input_dims_0},"));
   EXPECT_TRUE(contains(c, "__asm__(\"hmc_library_v1\")"));
   EXPECT_TRUE(contains(c, ".name = \"addmodel\","));
-  EXPECT_TRUE(contains(c, ".target = \"host\","));
+  EXPECT_TRUE(contains(c, ".target = hmc_target_name,"));
   EXPECT_TRUE(contains(c, ".schedule_source = \"default\","));
   EXPECT_TRUE(contains(c, ".weights = hmc_weights,"));
   EXPECT_TRUE(contains(c, ".weights_size = 16,"));
@@ -159,7 +159,7 @@ TEST(HostProgram, OptionsOverrideTheGraph) {
   HostProgram host = emit(addGraph(), options);
   EXPECT_EQ(host.name, "other");
   EXPECT_TRUE(contains(host.source, ".name = \"other\","));
-  EXPECT_TRUE(contains(host.source, ".target = \"x86-64-linux-avx2\","));
+  EXPECT_TRUE(contains(host.header, "for target x86-64-linux-avx2."));
   EXPECT_TRUE(contains(host.source, ".schedule_source = \"tuned\","));
   EXPECT_TRUE(contains(host.header, "hmc_status other_run(other_handle"));
   // Kernel names are the graph's own, whatever the model is called.
@@ -167,14 +167,56 @@ TEST(HostProgram, OptionsOverrideTheGraph) {
 }
 
 TEST(HostProgram, RepeatedKernelIsDeclaredOnce) {
+  // x + bias into a temporary, then the same kernel adds bias again.
   json graph = addGraph();
+  graph["buffers"].push_back({{"id", 3},
+                              {"name", "t"},
+                              {"dtype", "float32"},
+                              {"shape", {"batch", 4}},
+                              {"storage", "temp"}});
   graph["kernels"].push_back(graph["kernels"][0]);
+  graph["kernels"][0]["outputs"][0]["buffer"] = 3;
+  graph["kernels"][1]["inputs"][0]["buffer"] = 3;
   HostProgram host = emit(graph);
   EXPECT_EQ(host.kernels, std::vector<std::string>{"addmodel_k0"});
-  EXPECT_TRUE(contains(host.source, "hmc_kernel_args_1[] = {0, 1, 2};"));
+  EXPECT_TRUE(contains(host.source, "hmc_kernel_args_1[] = {3, 1, 2};"));
   size_t first = host.source.find("extern int addmodel_k0_argv");
   EXPECT_EQ(host.source.find("extern int addmodel_k0_argv", first + 1),
             std::string::npos);
+}
+
+TEST(HostProgram, RejectsReadsBeforeWrites) {
+  json graph = addGraph();
+  graph["buffers"].push_back({{"id", 3},
+                              {"name", "t"},
+                              {"dtype", "float32"},
+                              {"shape", {"batch", 4}},
+                              {"storage", "temp"}});
+  graph["kernels"][0]["inputs"][0]["buffer"] = 3;
+  HostProgram host;
+  Status status = emitHostProgram(graph, {}, host);
+  EXPECT_TRUE(contains(status.message(),
+                       "kernels[0]: reads buffer \"t\" before any kernel "
+                       "writes it"))
+      << status.message();
+
+  graph = addGraph();
+  graph["kernels"][0]["outputs"][0]["buffer"] = 1;
+  status = emitHostProgram(graph, {}, host);
+  EXPECT_TRUE(contains(status.message(), "writes buffer \"bias\", which is "
+                                         "an input, a weight or already "
+                                         "written"))
+      << status.message();
+}
+
+TEST(HostProgram, RejectsKernelsOutsideTheGraphNamespace) {
+  json graph = addGraph();
+  graph["kernels"][0]["name"] = "memcpy";
+  HostProgram host;
+  Status status = emitHostProgram(graph, {}, host);
+  EXPECT_TRUE(contains(status.message(), "kernel \"memcpy\" must start with "
+                                         "the graph name \"addmodel_\""))
+      << status.message();
 }
 
 TEST_F(Scratch, EmittedCodeCompiles) { expectCompiles(emit(addGraph())); }
@@ -229,8 +271,10 @@ TEST_F(Scratch, TargetSource) {
   Status status = emitTargetSource(target, source);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_TRUE(contains(source, "    {6, \"avx2\"},\n    {7, \"fma\"},\n"));
+  EXPECT_TRUE(contains(source, "const char hmc_target_name[] = "
+                               "\"x86-64-linux-avx2-fma\";\n"));
   EXPECT_TRUE(contains(source, "const hmcrt_target_desc hmc_target = {\n"
-                               "    .name = \"x86-64-linux-avx2-fma\",\n"
+                               "    .name = hmc_target_name,\n"
                                "    .num_cpu_features = 2,\n"
                                "    .cpu_features = hmc_cpu_features,\n"));
   expectTargetCompiles(source);
@@ -264,6 +308,13 @@ TEST(HostProgram, RejectsBadModelNames) {
   json graph = addGraph();
   graph["name"] = "9lives";
   EXPECT_TRUE(contains(emitError(graph), "invalid model name '9lives'"));
+  // pthread_create would replace the C library's function in the process.
+  options.name = "pthread";
+  EXPECT_TRUE(contains(emitError(addGraph(), options),
+                       "its exported function pthread_create is also a "
+                       "libc.so.6 function"));
+  options.name = "hmc";
+  EXPECT_TRUE(contains(emitError(addGraph(), options), "reserved"));
 }
 
 TEST(HostProgram, RejectsKernelNamesThatClash) {
