@@ -39,9 +39,24 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
     return lhs - rhs;
   if (op == "mul")
     return lhs * rhs;
-  // Integer division truncates like C and ONNX (Halide's `/` floors).
-  return lhs.type().is_float() ? lhs / rhs
-                               : Halide::div_round_to_zero(lhs, rhs);
+  if (lhs.type().is_float())
+    return lhs / rhs;
+  // Integer division truncates like C and ONNX (Halide's `/` floors), but
+  // must be total: a hardware trap would kill the host process. x / 0 is 0;
+  // x / -1 is negated in unsigned arithmetic so INT_MIN / -1 wraps to INT_MIN
+  // (signed overflow is undefined in Halide as in C).
+  Halide::Type type = lhs.type();
+  Halide::Type unsignedType = type.with_code(Halide::Type::UInt);
+  Expr zero = Halide::Internal::make_zero(type);
+  Expr minusOne = Halide::Internal::make_const(type, -1);
+  Expr negated =
+      Halide::reinterpret(type, Halide::Internal::make_zero(unsignedType) -
+                                    Halide::reinterpret(unsignedType, lhs));
+  // Both select arms are evaluated, so the divisor itself must be safe.
+  Expr safeRhs = Halide::select(rhs == zero || rhs == minusOne,
+                                Halide::Internal::make_one(type), rhs);
+  return Halide::select(rhs == zero, zero, rhs == minusOne, negated,
+                        Halide::div_round_to_zero(lhs, safeRhs));
 }
 
 Expr unary(const std::string &op, const Expr &x) {

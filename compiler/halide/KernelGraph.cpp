@@ -331,9 +331,10 @@ KernelGraph parseKernelGraph(const json &json) {
           fmt::format("symbol name '{}' is not an identifier", symbol.name));
     if (!symbolNames.insert(symbol.name).second)
       reader.fail(fmt::format("duplicate symbol '{}'", symbol.name));
-    if (symbol.min < 0 || symbol.max < symbol.min || symbol.max > INT32_MAX)
+    // A size-0 dimension breaks the kernels' clamps to extent - 1.
+    if (symbol.min < 1 || symbol.max < symbol.min || symbol.max > INT32_MAX)
       reader.fail(
-          fmt::format("symbol '{}' needs 0 <= min <= max < 2^31", symbol.name));
+          fmt::format("symbol '{}' needs 1 <= min <= max < 2^31", symbol.name));
     graph.symbols.push_back(symbol);
   }
 

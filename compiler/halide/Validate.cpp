@@ -134,11 +134,19 @@ public:
     return *it;
   }
 
-  int64_t intAttr(const char *name, int64_t min) const {
+  /// An integer in [min, max]; the range check also keeps later narrowing
+  /// conversions exact (JSON integers can exceed int64 or be unsigned).
+  int64_t intAttr(const char *name, int64_t min, int64_t max) const {
     const nlohmann::json &value = attr(name);
-    if (!value.is_number_integer() || value.get<int64_t>() < min)
-      view.fail(fmt::format("attribute '{}' must be an integer >= {}, got {}",
-                            name, min, value.dump()));
+    bool inRange = value.is_number_unsigned()
+                       ? value.get<uint64_t>() <= uint64_t(max) && min <= max
+                       : value.is_number_integer() &&
+                             value.get<int64_t>() >= min &&
+                             value.get<int64_t>() <= max;
+    if (!inRange)
+      view.fail(fmt::format("attribute '{}' must be an integer in [{}, {}], "
+                            "got {}",
+                            name, min, max, value.dump()));
     return value.get<int64_t>();
   }
 
@@ -268,6 +276,25 @@ void checkMatmul(const Checker &check) {
   check.result(lhs.dtype, *batch);
 }
 
+/// A zero-size tensor has no use in these models, and the schedules split
+/// and clamp by extents that must be at least 1.
+void checkNoZeroDims(const Checker &check) {
+  auto checkOperands = [&](const std::vector<Operand> &operands,
+                           const char *kind) {
+    for (const Operand &operand : operands) {
+      const BufferDesc &buffer = check.view.graph().buffer(operand.buffer);
+      for (const Dim &dim : buffer.shape)
+        if (dim.isStatic() && dim.size == 0)
+          check.view.fail(fmt::format("{} '{}' (buffer {}) has shape {} with a "
+                                      "zero-size dimension",
+                                      kind, operand.role, buffer.id,
+                                      formatShape(buffer.shape)));
+    }
+  };
+  checkOperands(check.kernel.inputs, "input");
+  checkOperands(check.kernel.outputs, "output");
+}
+
 } // namespace
 
 double parseLayerNormEps(const KernelView &view) {
@@ -288,8 +315,8 @@ DType parseCastTarget(const KernelView &view) {
 HyperMixParams parseHyperMix(const KernelView &view) {
   Checker check(view.graph(), view.kernel());
   HyperMixParams p;
-  p.heads = static_cast<int>(check.intAttr("heads", 1));
-  p.hidden = static_cast<int>(check.intAttr("hidden", 1));
+  p.heads = static_cast<int>(check.intAttr("heads", 1, INT32_MAX));
+  p.hidden = static_cast<int>(check.intAttr("hidden", 1, INT32_MAX));
   p.tied = check.boolAttr("tied");
   p.hasMask = check.boolAttr("has_mask");
   p.positional =
@@ -298,11 +325,9 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.positionTable = check.boolAttr("has_position_table");
   if (p.positionTable && !p.positional)
     view.fail("has_position_table needs positional = \"sinusoidal\"");
-  if (view.kernel().attrs.contains("position_offset"))
-    p.positionOffset = check.intAttr("position_offset", 0);
   // Positions are int32 token indices plus the offset inside the kernel.
-  if (p.positionOffset > (int64_t(1) << 30))
-    view.fail("attribute 'position_offset' must be at most 2^30");
+  if (view.kernel().attrs.contains("position_offset"))
+    p.positionOffset = check.intAttr("position_offset", 0, int64_t(1) << 30);
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");
@@ -382,6 +407,7 @@ HyperMixParams parseHyperMix(const KernelView &view) {
 
 void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   Checker check(graph, kernel);
+  checkNoZeroDims(check);
   const std::string &op = kernel.op;
   if (op == "add" || op == "sub" || op == "mul" || op == "div")
     checkBinary(check);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 
@@ -216,6 +217,38 @@ TEST(ErfTest, AbsoluteErrorBelow4e7) {
 struct CastCase {
   std::string from, to;
 };
+
+class IntegerDivTest : public ::testing::TestWithParam<std::string> {};
+
+// Integer div is total: x / 0 is 0 and INT_MIN / -1 wraps to INT_MIN instead
+// of trapping (SIGFPE) in the host process.
+TEST_P(IntegerDivTest, IsTotal) {
+  const std::string &dtype = GetParam();
+  double min = dtype == "int32" ? -2147483648.0 : -9223372036854775808.0;
+  double big = dtype == "int32" ? 2147483647.0 : 4611686018427387904.0;
+  std::vector<std::array<double, 3>> cases = {
+      {7, 0, 0},      {-7, 0, 0},        {0, 0, 0},     {min, 0, 0},
+      {min, -1, min}, {big, -1, -big},   {7, -1, -7},   {-7, 2, -3},
+      {7, -2, -3},    {min, 2, min / 2}, {min, min, 1}, {0, -1, 0}};
+  // Repeat so that both vector and scalar tails see the special divisors.
+  size_t n = cases.size() * 3;
+  Tensor lhs({int64_t(n)}), rhs({int64_t(n)}), expected({int64_t(n)});
+  for (size_t i = 0; i < n; ++i) {
+    lhs[i] = cases[i % cases.size()][0];
+    rhs[i] = cases[i % cases.size()][1];
+    expected[i] = cases[i % cases.size()][2];
+  }
+  GraphBuilder graph;
+  int64_t a = graph.buffer("lhs", dtype, {"n"});
+  int64_t b = graph.buffer("rhs", dtype, {"n"});
+  int64_t out = graph.buffer("out", dtype, {"n"}, "output");
+  graph.kernel("k", "div", json::object(), {{"lhs", a}, {"rhs", b}}, out);
+  EXPECT_EQ(runKernel(graph, {lhs, rhs}, {int64_t(n)}).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, IntegerDivTest,
+                         ::testing::Values("int32", "int64"),
+                         [](const auto &info) { return info.param; });
 
 void PrintTo(const CastCase &c, std::ostream *os) {
   *os << c.from + "_to_" + c.to;
