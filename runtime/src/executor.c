@@ -2,10 +2,13 @@
  * symbols, lays out temporaries in the arena and calls the kernels in order.
  *
  * Nothing on the run path allocates: the halide_buffer_t array, the kernel
- * argument vectors and the symbol scratch are built once in create, and the
- * arena only grows when a larger shape arrives. */
+ * argument vectors and the symbol scratch are built once in create, the
+ * arena only grows when a larger shape arrives, and the kernels' own heap
+ * blocks (halide_malloc) come from the handle's block cache. */
 #include <HalideRuntime.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block_cache.h"
 #include "hmc/runtime.h"
 #include "pool.h"
 #include "weights.h"
@@ -24,10 +28,15 @@
 /* The size of the feature masks halide_can_use_target_features takes. */
 #define FEATURE_WORDS ((halide_target_feature_end + 63) / 64)
 
-/* The user_context every kernel receives: where its parallel loops run and
- * where Halide's error handler leaves the message. */
+/* Marks a run_context, so the hooks can tell one from another context. */
+#define RUN_CONTEXT_MAGIC 0x686d6372746378ULL
+
+/* The user_context every kernel receives: where its parallel loops run, its
+ * heap blocks come from, and Halide's error handler leaves the message. */
 typedef struct run_context {
+  uint64_t magic;
   hmcrt_pool *pool;
+  hmcrt_block_cache blocks;
   atomic_flag error_taken; /* the first message of a run wins */
   char error[KERNEL_ERROR_SIZE];
 } run_context;
@@ -35,6 +44,7 @@ typedef struct run_context {
 struct hmcrt_handle {
   const hmcrt_model_desc *model;
   atomic_bool busy;
+  uint64_t id; /* unique per handle, unlike its address */
   hmcrt_pool *pool;
   const uint8_t *weights;
   hmcrt_weights_map weights_map;
@@ -68,9 +78,14 @@ struct hmcrt_handle {
 };
 
 /* Messages of calls without a handle, and of calls refused as BUSY (the
- * handle's own message belongs to the thread running it). */
+ * handle's own message belongs to the thread running it). The refused
+ * handle is recorded by address and id: a later handle may reuse the
+ * address. */
 static _Thread_local char tls_error[ERROR_SIZE];
 static _Thread_local const hmcrt_handle *tls_busy_handle;
+static _Thread_local uint64_t tls_busy_id;
+
+static atomic_uint_least64_t next_handle_id = 1;
 
 /* Host pointer of empty buffers: Halide treats a NULL host as a bounds
  * query, never as data. */
@@ -90,15 +105,22 @@ static hmc_status fail(hmcrt_handle *h, hmc_status status, const char *fmt,
 
 /* ---- Halide hooks ------------------------------------------------------ */
 
+/* Our run context, or NULL for any other (Halide's runtime passes NULL on
+ * some paths). */
+static run_context *our_context(void *user_context) {
+  run_context *ctx = user_context;
+  return ctx && ctx->magic == RUN_CONTEXT_MAGIC ? ctx : NULL;
+}
+
 static int do_par_for(void *user_context, halide_task_t task, int min, int size,
                       uint8_t *closure) {
-  run_context *ctx = user_context;
+  run_context *ctx = our_context(user_context);
   return hmcrt_pool_par_for(ctx ? ctx->pool : NULL, user_context, task, min,
                             size, closure);
 }
 
 static void error_handler(void *user_context, const char *msg) {
-  run_context *ctx = user_context;
+  run_context *ctx = our_context(user_context);
   /* Without a run there is nobody to tell; the default handler would print
    * (and for some targets abort), which a library must not do. */
   if (!ctx || atomic_flag_test_and_set(&ctx->error_taken))
@@ -109,11 +131,26 @@ static void error_handler(void *user_context, const char *msg) {
     ctx->error[--n] = '\0';
 }
 
+/* Kernels allocate their intermediates per run; the handle's cache keeps
+ * the blocks, so runs stop calling malloc once the largest shape has run. */
+static void *block_malloc(void *user_context, size_t size) {
+  run_context *ctx = our_context(user_context);
+  return hmcrt_block_alloc(ctx ? &ctx->blocks : NULL, size);
+}
+
+/* The block's header says where it came from, whatever the context. */
+static void block_free(void *user_context, void *ptr) {
+  (void)user_context;
+  hmcrt_block_free(ptr);
+}
+
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 
 static void install_hooks(void) {
   halide_set_custom_do_par_for(do_par_for);
   halide_set_error_handler(error_handler);
+  halide_set_custom_malloc(block_malloc);
+  halide_set_custom_free(block_free);
 }
 
 /* ---- Model checks ------------------------------------------------------ */
@@ -286,7 +323,11 @@ static hmc_status resolve_threads(int32_t requested, int32_t *out) {
   if (requested < 0 || requested > MAX_THREADS)
     return HMC_ERROR_INVALID_ARGUMENT;
   if (requested == 0) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs this process may run on (affinity, cpusets), not all. */
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof(set), &set) == 0
+                 ? CPU_COUNT(&set)
+                 : sysconf(_SC_NPROCESSORS_ONLN);
     requested = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int32_t)n;
   }
   *out = requested;
@@ -297,8 +338,10 @@ static hmc_status start_pool(hmcrt_handle *h, int32_t num_threads,
                              hmcrt_pool **out) {
   int err = hmcrt_pool_create(num_threads, out);
   if (err != 0)
-    return fail(h, HMC_ERROR_OUT_OF_MEMORY, "cannot start %d threads: %s",
-                num_threads, strerror(err));
+    return fail(h,
+                err == EAGAIN || err == ENOMEM ? HMC_ERROR_OUT_OF_MEMORY
+                                               : HMC_ERROR_INTERNAL,
+                "cannot start %d threads: %s", num_threads, strerror(err));
   return HMC_OK;
 }
 
@@ -371,6 +414,7 @@ static void build_call_tables(hmcrt_handle *h) {
   }
   void **args = h->kernel_args;
   h->ctx_ptr = &h->ctx;
+  h->ctx.magic = RUN_CONTEXT_MAGIC;
   h->ctx.pool = h->pool;
   for (int32_t k = 0; k < m->num_kernels; k++) {
     const hmcrt_kernel_desc *kd = &m->kernels[k];
@@ -434,6 +478,8 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
                 "out of memory creating a handle");
   h->model = model;
   atomic_init(&h->busy, false);
+  h->id = atomic_fetch_add(&next_handle_id, 1);
+  hmcrt_block_cache_init(&h->ctx.blocks);
   if ((st = allocate_tables(h)) == HMC_OK &&
       (st = load_weights(h, options)) == HMC_OK &&
       (st = start_pool(NULL, num_threads, &h->pool)) == HMC_OK) {
@@ -449,7 +495,12 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
 void hmcrt_destroy(hmcrt_handle *h) {
   if (!h)
     return;
+  /* Destroying a handle in use is the caller's error; waiting for that call
+   * to return at least frees nothing under it. */
+  while (atomic_exchange_explicit(&h->busy, true, memory_order_acquire))
+    sched_yield();
   hmcrt_pool_destroy(h->pool);
+  hmcrt_block_cache_destroy(&h->ctx.blocks);
   hmcrt_weights_unmap(&h->weights_map);
   free(h->arena);
   free(h->kernel_args);
@@ -473,6 +524,7 @@ static hmc_status acquire(hmcrt_handle *h, const char *what) {
     return fail(NULL, HMC_ERROR_INVALID_ARGUMENT, "%s: handle is NULL", what);
   if (atomic_exchange_explicit(&h->busy, true, memory_order_acquire)) {
     tls_busy_handle = h;
+    tls_busy_id = h->id;
     return fail(NULL, HMC_ERROR_BUSY,
                 "%s: the handle is in use by another thread; use one handle "
                 "per thread",
@@ -506,7 +558,8 @@ hmc_status hmcrt_set_num_threads(hmcrt_handle *h, int32_t num_threads) {
 }
 
 const char *hmcrt_last_error(const hmcrt_handle *h) {
-  return !h || tls_busy_handle == h ? tls_error : h->error;
+  return !h || (tls_busy_handle == h && tls_busy_id == h->id) ? tls_error
+                                                              : h->error;
 }
 
 /* ---- Shapes ------------------------------------------------------------ */

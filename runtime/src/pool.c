@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -101,13 +102,19 @@ int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out) {
   pthread_mutex_init(&pool->mutex, NULL);
   pthread_cond_init(&pool->wake, NULL);
   pthread_cond_init(&pool->idle, NULL);
-  for (int i = 0; i < pool->num_workers; i++) {
-    int err = pthread_create(&pool->workers[i], NULL, worker_main, pool);
-    if (err != 0) {
+  /* Workers inherit a full signal mask: the application's signals must go
+   * to its own threads, never to ours. */
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int err = 0;
+  for (int i = 0; i < pool->num_workers && err == 0; i++)
+    if ((err = pthread_create(&pool->workers[i], NULL, worker_main, pool)) != 0)
       pool->num_workers = i;
-      hmcrt_pool_destroy(pool);
-      return err;
-    }
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
+  if (err != 0) {
+    hmcrt_pool_destroy(pool);
+    return err;
   }
   *out = pool;
   return 0;

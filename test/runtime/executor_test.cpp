@@ -861,6 +861,111 @@ TEST(Threads, SeparateHandlesRunIndependently) {
   EXPECT_EQ(b, reference);
 }
 
+// ---- Kernel heap blocks -----------------------------------------------------
+
+// Pointers that kernels got from halide_malloc in one run.
+std::set<void *> *heapBlocks = nullptr;
+
+// Holds three blocks at once, sized by the input, the way Halide kernels
+// allocate their intermediates; copies in to out through one of them.
+int allocating(void **args) {
+  void *uc = userContext(args);
+  halide_buffer_t *in = arg(args, 0), *out = arg(args, 1);
+  size_t bytes = numElements(in) * 4;
+  void *blocks[3] = {halide_malloc(uc, bytes), halide_malloc(uc, 2 * bytes + 1),
+                     halide_malloc(uc, 24)};
+  for (void *b : blocks) {
+    if (!b || reinterpret_cast<uintptr_t>(b) % 64 != 0)
+      return -1;
+    heapBlocks->insert(b);
+  }
+  std::memset(blocks[1], 0x5a, 2 * bytes + 1);
+  std::memcpy(blocks[0], in->host, bytes);
+  std::memcpy(out->host, blocks[0], bytes);
+  for (void *b : blocks)
+    halide_free(uc, b);
+  return 0;
+}
+
+TEST(KernelHeap, BlocksAreReusedAcrossRuns) {
+  const hmcrt_kernel_desc kernel[] = {{"alloc", allocating, 2, kUnaryArgs}};
+  hmcrt_model_desc m = unaryModel(kernel);
+  Handle h(m);
+  std::set<void *> first, second, smaller;
+  for (auto [set, n] :
+       {std::pair{&first, 1000}, {&second, 1000}, {&smaller, 10}}) {
+    heapBlocks = set;
+    UnaryCall call(n);
+    ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
+    EXPECT_EQ(call.out, call.in);
+  }
+  heapBlocks = nullptr;
+  EXPECT_EQ(first.size(), 3u);
+  // No new memory once the largest shape has run.
+  EXPECT_EQ(second, first);
+  for (void *p : smaller)
+    EXPECT_TRUE(first.count(p)) << p;
+}
+
+// Blocks live in the tasks of one parallel loop; a block handed to two tasks
+// at once would show up twice in live.
+struct LiveBlocks {
+  std::mutex mutex;
+  std::set<void *> live, all;
+  bool shared = false;
+};
+LiveBlocks *liveBlocks = nullptr;
+
+int allocatingTask(void *uc, int, uint8_t *) {
+  void *p = halide_malloc(uc, 4096);
+  if (!p)
+    return -1;
+  {
+    std::lock_guard<std::mutex> lock(liveBlocks->mutex);
+    liveBlocks->shared |= !liveBlocks->live.insert(p).second;
+    liveBlocks->all.insert(p);
+  }
+  std::memset(p, 1, 4096);
+  std::this_thread::yield();
+  {
+    std::lock_guard<std::mutex> lock(liveBlocks->mutex);
+    liveBlocks->live.erase(p);
+  }
+  halide_free(uc, p);
+  return 0;
+}
+
+int allocatingInParallel(void **args) {
+  return halide_do_par_for(userContext(args), allocatingTask, 0, 256, nullptr);
+}
+
+TEST(KernelHeap, ParallelTasksNeverShareABlock) {
+  const hmcrt_kernel_desc kernel[] = {
+      {"par", allocatingInParallel, 2, kUnaryArgs}};
+  hmcrt_model_desc m = unaryModel(kernel);
+  Handle h(m, 4);
+  LiveBlocks blocks;
+  liveBlocks = &blocks;
+  for (int r = 0; r < 5; r++) {
+    UnaryCall call(4);
+    ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
+  }
+  liveBlocks = nullptr;
+  EXPECT_FALSE(blocks.shared);
+  // At most one block per thread is ever made.
+  EXPECT_LE(blocks.all.size(), 4u);
+}
+
+TEST(KernelHeap, NullContextUsesPlainMemory) {
+  // Halide's runtime allocates without a context on some paths.
+  Handle h(kToy); // installs the hooks
+  void *p = halide_malloc(nullptr, 100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+  std::memset(p, 0, 100);
+  halide_free(nullptr, p);
+}
+
 // ---- CPU features -----------------------------------------------------------
 
 bool hasFeature(const uint64_t *features, halide_target_feature_t feature) {

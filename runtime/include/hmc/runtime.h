@@ -94,8 +94,10 @@ typedef struct hmcrt_handle hmcrt_handle;
  *
  * run, output_shapes and set_num_threads on a handle that another thread is
  * using return HMC_ERROR_BUSY; hmcrt_last_error(handle) then gives the
- * refused thread its own message. Temporaries are laid out per run from the
- * kernels' use ranges, in an arena that only grows. */
+ * refused thread its own message. Destroying a handle that another thread is
+ * using is the caller's error: destroy then waits for that call to return.
+ * Temporaries are laid out per run from the kernels' use ranges, in an arena
+ * that only grows; the kernels' own heap blocks are cached per handle. */
 hmc_status hmcrt_create(const hmcrt_model_desc *model,
                         const hmc_create_options *options, hmcrt_handle **out);
 void hmcrt_destroy(hmcrt_handle *handle);
