@@ -9,15 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<int64_t> bind(const json &shape,
-                          const std::map<std::string, int64_t> &sizes) {
-  std::vector<int64_t> dims;
-  for (const json &dim : shape)
-    dims.push_back(dim.is_string() ? sizes.at(dim.get<std::string>())
-                                   : dim.get<int64_t>());
-  return dims;
-}
-
 /// Row-major offset, in units of whole matrices, of output batch `batch`
 /// in an operand with batch dims `dims` (right-aligned, 1s broadcast).
 size_t batchOffset(size_t batch, const std::vector<int64_t> &outBatch,
@@ -92,9 +83,9 @@ TEST_P(ContractionTest, MatchesFloat64Reference) {
   JitKernel kernel(graph.parse());
   std::mt19937 rng(17);
   for (const auto &sizes : tc.runs) {
-    std::vector<Tensor> args = {randomTensor(bind(tc.lhs, sizes), rng),
-                                randomTensor(bind(tc.rhs, sizes), rng)};
-    std::vector<int64_t> outShape = bind(tc.out, sizes);
+    std::vector<Tensor> args = {randomTensor(bindShape(tc.lhs, sizes), rng),
+                                randomTensor(bindShape(tc.rhs, sizes), rng)};
+    std::vector<int64_t> outShape = bindShape(tc.out, sizes);
     Tensor expected = matmul(args[0], args[1], outShape);
     if (tc.bias) {
       args.push_back(randomTensor({outShape.back()}, rng));

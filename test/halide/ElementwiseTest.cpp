@@ -16,15 +16,6 @@ using nlohmann::json;
 constexpr double kTolerance = 1e-5;
 
 /// Row-major shape of a graph shape with symbols bound to `sizes`.
-std::vector<int64_t> bind(const json &shape,
-                          const std::map<std::string, int64_t> &sizes) {
-  std::vector<int64_t> dims;
-  for (const json &dim : shape)
-    dims.push_back(dim.is_string() ? sizes.at(dim.get<std::string>())
-                                   : dim.get<int64_t>());
-  return dims;
-}
-
 /// NumPy broadcasting of a row-major index into an operand's shape.
 size_t broadcastIndex(size_t flat, const std::vector<int64_t> &out,
                       const std::vector<int64_t> &in) {
@@ -62,13 +53,13 @@ TEST_P(BinaryTest, MatchesReference) {
 
   std::mt19937 rng(5);
   bool integer = tc.dtype == "int32" || tc.dtype == "int64";
-  Tensor a = randomTensor(bind(tc.lhs, tc.sizes), rng, 0.5, 40);
-  Tensor b = randomTensor(bind(tc.rhs, tc.sizes), rng, 0.5, 9);
+  Tensor a = randomTensor(bindShape(tc.lhs, tc.sizes), rng, 0.5, 40);
+  Tensor b = randomTensor(bindShape(tc.rhs, tc.sizes), rng, 0.5, 9);
   if (integer)
     for (Tensor *t : {&a, &b})
       for (double &v : t->data)
         v = std::trunc(v) + (v > 0 ? 1 : -1); // never 0
-  std::vector<int64_t> outShape = bind(tc.out, tc.sizes);
+  std::vector<int64_t> outShape = bindShape(tc.out, tc.sizes);
   Tensor expected(outShape);
   std::map<std::string, std::function<double(double, double)>> fns = {
       {"add", std::plus<double>()},

@@ -163,4 +163,13 @@ Tensor runKernel(const GraphBuilder &builder, const std::vector<Tensor> &inputs,
   return JitKernel(builder.parse()).run(inputs, outputShape);
 }
 
+std::vector<int64_t> bindShape(const nlohmann::json &shape,
+                               const std::map<std::string, int64_t> &sizes) {
+  std::vector<int64_t> dims;
+  for (const nlohmann::json &dim : shape)
+    dims.push_back(dim.is_string() ? sizes.at(dim.get<std::string>())
+                                   : dim.get<int64_t>());
+  return dims;
+}
+
 } // namespace hmc::halide::test

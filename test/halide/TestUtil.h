@@ -7,6 +7,7 @@
 #include "KernelBuilder.h"
 
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 #include <utility>
@@ -79,6 +80,10 @@ private:
   Halide::Buffer<> output_;
   std::vector<int64_t> outputShape_;
 };
+
+/// A graph shape (integers and symbol names) with the symbols' sizes filled in.
+std::vector<int64_t> bindShape(const nlohmann::json &shape,
+                               const std::map<std::string, int64_t> &sizes);
 
 /// Builds graph kernel 0 from `builder` and runs it once.
 Tensor runKernel(const GraphBuilder &builder, const std::vector<Tensor> &inputs,
