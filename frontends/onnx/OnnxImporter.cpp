@@ -254,6 +254,7 @@ private:
   LogicalResult importGather(const onnx::NodeProto &node);
   LogicalResult importUnsqueeze(const onnx::NodeProto &node, bool squeeze);
   LogicalResult importConcat(const onnx::NodeProto &node);
+  LogicalResult importDataConcat(const onnx::NodeProto &node);
   LogicalResult importCast(const onnx::NodeProto &node);
   LogicalResult importBinary(const onnx::NodeProto &node);
   LogicalResult importUnary(const onnx::NodeProto &node);
@@ -942,8 +943,7 @@ LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
       for (int64_t v : *ints)
         values.push_back(SymbolicDim::constant(v));
     } else {
-      return error(node) << "concatenating run-time tensors is not supported "
-                            "yet (only shape vectors)";
+      return importDataConcat(node);
     }
     dtype = input->dtype;
   }
@@ -952,6 +952,46 @@ LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
   entry.shape = {SymbolicDim::constant(values.size())};
   entry.intValues = values;
   define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importDataConcat(const onnx::NodeProto &node) {
+  Entry *first = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(first->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", 0), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  SymbolicShape shape = first->shape;
+  int64_t total = 0;
+  SmallVector<Value> operands;
+  for (int i = 0; i < node.input_size(); ++i) {
+    Entry *input = lookup(node, i);
+    if (static_cast<int64_t>(input->shape.size()) != rank ||
+        input->dtype != first->dtype)
+      return error(node) << "inputs differ in rank or element type";
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == *axis)
+        continue;
+      SymbolicDim merged;
+      if (failed(unify(node, shape[d], input->shape[d], merged)))
+        return failure();
+      shape[d] = merged;
+    }
+    SymbolicDim along = canonical(input->shape[*axis]);
+    if (!along.isStatic())
+      return error(node) << "concatenation along the dynamic dimension "
+                         << along.toString() << " is not supported";
+    total += along.staticValue();
+    Value value = materialise(node, *input);
+    if (!value)
+      return failure();
+    operands.push_back(value);
+  }
+  shape[*axis] = SymbolicDim::constant(total);
+  Value result = builder.create<hm::ConcatOp>(
+      nodeLoc(node), tensorType(first->dtype, shape), operands,
+      builder.getI64IntegerAttr(*axis));
+  define(node, 0, tensorEntry(result, first->dtype, shape));
   return success();
 }
 
@@ -1680,7 +1720,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
       {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
-      {"Concat", kMinOpset, kMaxOpset, 1, -1, "shape vectors only"},
+      {"Concat", kMinOpset, kMaxOpset, 1, -1,
+       "tensors: along a static dimension"},
       {"Constant", kMinOpset, kMaxOpset, 0, 0,
        "one of value, value_float(s), value_int(s)"},
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},

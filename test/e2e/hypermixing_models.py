@@ -270,6 +270,47 @@ class BatchedMatMulHyperMixing(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
+# (e) One head at a time: a Python loop of per-head dense layers and products
+# --------------------------------------------------------------------------------------------
+class PerHeadLoopHyperMixing(nn.Module):
+    """forward(x [B,N,d], mask [B,N] float, 1 = real token) -> [B,N,d].
+
+    Each head slices its channels, runs its own nn.Linear hypernetworks and its own
+    matmuls; the heads are concatenated before the LayerNorm (exports as Slice, per-head
+    MatMuls and one Concat)."""
+
+    def __init__(self, d, k, heads=2, tied=False, max_len=3000, eps=1e-5):
+        super().__init__()
+        self.d, self.heads, self.tied = d, heads, tied
+        d_h, k_h = d // heads, k // heads
+        self.d_h = d_h
+        self.register_buffer("pe", sinusoid_table(max_len, d).unsqueeze(0))
+
+        def mlp():
+            return nn.Sequential(nn.Linear(d_h, d_h), nn.GELU(), nn.Linear(d_h, k_h))
+
+        self.hyper1 = nn.ModuleList([mlp() for _ in range(heads)])
+        self.hyper2 = None if tied else nn.ModuleList([mlp() for _ in range(heads)])
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x, mask=None):
+        if mask is not None:
+            m = mask.unsqueeze(-1)
+            x = x * m
+        h_in = x + self.pe[:, : x.size(1)]
+        outs = []
+        for j in range(self.heads):
+            cols = slice(j * self.d_h, (j + 1) * self.d_h)
+            w1 = self.hyper1[j](h_in[:, :, cols])
+            w2 = w1 if self.tied else self.hyper2[j](h_in[:, :, cols])
+            if mask is not None:
+                w1, w2 = w1 * m, w2 * m
+            z = torch.nn.functional.gelu(torch.matmul(w1.transpose(1, 2), x[:, :, cols]))
+            outs.append(torch.matmul(w2, z))
+        return self.norm(torch.cat(outs, dim=-1))
+
+
+# --------------------------------------------------------------------------------------------
 # Seeding, configurations, reference evaluation
 # --------------------------------------------------------------------------------------------
 def randomize_(module, seed):
@@ -298,7 +339,8 @@ def randomize_(module, seed):
 #   impl "a": MultiHeadHyperMixing (bool padding mask), impl "b": HyperMixerTokenMixing
 #   (float validity mask), impl "c": SpeechBrainStyleHyperMixing (SpeechBrain's layout,
 #   bool padding mask), impl "d": BatchedMatMulHyperMixing (per-head weight stacks and
-#   batched matmuls, float validity mask).  mask=False: the model has a single input "x".
+#   batched matmuls, float validity mask), impl "e": PerHeadLoopHyperMixing (a Python loop
+#   over heads, float validity mask).  mask=False: the model has a single input "x".
 CONFIGS = {
     # HyperConformer "8M" layer size
     "a_h8": dict(impl="a", d=144, k=576, heads=8, tied=False, mask=True, seed=1),
@@ -307,6 +349,7 @@ CONFIGS = {
     "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
+    "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
     "b_mask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True, mask=True,
                    seed=5),
     "b_nomask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True,
@@ -338,6 +381,10 @@ def build(config):
         mod = BatchedMatMulHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                        tied=c.get("tied", False),
                                        max_len=c.get("max_len", 3000))
+    elif c["impl"] == "e":
+        mod = PerHeadLoopHyperMixing(c["d"], c["k"], heads=c.get("heads", 2),
+                                     tied=c.get("tied", False),
+                                     max_len=c.get("max_len", 3000))
     else:
         raise ValueError(f"unknown impl {c['impl']!r}")
     if c.get("position_offset"):  # implementations that count positions from 1

@@ -299,6 +299,37 @@ LogicalResult hm::SliceOp::verify() {
   return success();
 }
 
+LogicalResult hm::ConcatOp::verify() {
+  auto output = rankedType(getOutput());
+  int64_t rank = output.getRank(), axis = getAxis();
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  int64_t total = 0;
+  for (Value input : getInputs()) {
+    auto type = rankedType(input);
+    if (type.getRank() != rank ||
+        type.getElementType() != output.getElementType())
+      return emitOpError("inputs must have the result's rank and element "
+                         "type");
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis &&
+          !dimsCompatible(type.getDimSize(i), output.getDimSize(i)))
+        return emitOpError("input shape ")
+               << shapeString(type.getShape()) << " differs from the result "
+               << shapeString(output.getShape()) << " outside the axis";
+    total = ShapedType::isDynamic(type.getDimSize(axis)) || total < 0
+                ? -1
+                : total + type.getDimSize(axis);
+  }
+  if (total >= 0 && !dimsCompatible(output.getDimSize(axis), total))
+    return emitOpError("result dim ")
+           << axis << " is " << output.getDimSize(axis)
+           << ", the inputs add up to " << total;
+  return success();
+}
+
 LogicalResult hm::SliceToDimOp::verify() {
   int64_t rank = rankedType(getInput()).getRank();
   int64_t refRank = rankedType(getReference()).getRank();

@@ -466,6 +466,25 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
         offset += (index[k] + starts[k]) * strides[k];
       out.data[i] = x.data[offset];
     }
+  } else if (auto concat = dyn_cast<ConcatOp>(op)) {
+    int64_t axis = concat.getAxis();
+    out.shape = in[0]->shape;
+    out.shape[axis] = 0;
+    for (const HostArray *part : in)
+      out.shape[axis] += part->shape[axis];
+    // Row-major: blocks of `inner` elements interleave per outer index.
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < axis; ++i)
+      outer *= out.shape[i];
+    for (size_t i = axis + 1; i < out.shape.size(); ++i)
+      inner *= out.shape[i];
+    out.data.reserve(out.size());
+    for (int64_t o = 0; o < outer; ++o)
+      for (const HostArray *part : in) {
+        int64_t block = part->shape[axis] * inner;
+        out.data.insert(out.data.end(), part->data.begin() + o * block,
+                        part->data.begin() + (o + 1) * block);
+      }
   } else if (isa<MatMulOp>(op)) {
     out = matmul(*in[0], *in[1]);
   } else if (auto linear = dyn_cast<LinearOp>(op)) {

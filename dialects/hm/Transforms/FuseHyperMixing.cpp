@@ -4,7 +4,8 @@
 // dataflow rather than by one exporter's node order: a GELU between two
 // products of run-time tensors. From there it walks, looking through reshapes
 // and transposes, to the hypernetworks (Einsum with per-head weights, batched
-// products with per-head weight stacks, or dense layers), the mask, the
+// products with per-head weight stacks, or dense layers; heads written one at
+// a time on channel slices and concatenated are stacked), the mask, the
 // position table and the final LayerNorm, and
 // re-lays out the weights into hm.hyper_mix's canonical form.
 //
@@ -309,6 +310,36 @@ bool isSinusoidTable(const std::vector<double> &table, int64_t rows, int64_t d,
   return true;
 }
 
+struct Core {
+  Operation *first = nullptr, *second = nullptr;
+  Value tokens; // what the first product mixes, seen through layout ops
+  Hypernetwork net1, net2;
+  bool tied = false;
+};
+
+// [start, end) of a unit-step slice along the last axis only.
+std::optional<std::pair<int64_t, int64_t>> channelRange(SliceOp slice) {
+  int64_t rank = cast<RankedTensorType>(slice.getInput().getType()).getRank();
+  if (slice.getAxes().size() != 1 || slice.getAxes()[0] != rank - 1 ||
+      slice.getSteps()[0] != 1)
+    return std::nullopt;
+  return std::make_pair(slice.getStarts()[0], slice.getEnds()[0]);
+}
+
+// Appends a single-head layer pair to a multi-head hypernetwork.
+void stackHead(Hypernetwork &stack, const Hypernetwork &head) {
+  for (auto [into, from] : {std::pair(&stack.first, &head.first),
+                            std::pair(&stack.second, &head.second)}) {
+    into->heads += 1;
+    into->in = from->in;
+    into->out = from->out;
+    into->weight.insert(into->weight.end(), from->weight.begin(),
+                        from->weight.end());
+    into->bias.insert(into->bias.end(), from->bias.begin(), from->bias.end());
+  }
+  stack.mask = head.mask;
+}
+
 struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   using FuseHyperMixingBase::FuseHyperMixingBase;
 
@@ -320,54 +351,149 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         tryFuse(gelu);
   }
 
+  llvm::DenseSet<Operation *> handledConcats;
+
   void remark(GeluOp gelu, const std::string &why) {
     emitRemark(gelu.getLoc()) << "HyperMixing subgraph not fused: " << why;
   }
 
-  void tryFuse(GeluOp gelu) {
-    // The mixing core: Z = gelu(product of two run-time tensors), consumed
-    // by a second product.
-    Operation *first = skipLayout(gelu.getInput()).getDefiningOp();
+  // The mixing core around one GELU: Z = gelu(product of two run-time
+  // tensors), consumed by a second product, with a hypernetwork behind each
+  // generated weight. Returns false with `why` empty for GELUs that are not
+  // candidates at all (e.g. inside a hypernetwork).
+  bool matchCore(GeluOp gelu, Core &core, std::string &why) {
+    core.first = skipLayout(gelu.getInput()).getDefiningOp();
+    Operation *first = core.first;
     if (!first || !isa<MatMulOp, EinsumOp>(first) ||
         first->getNumOperands() != 2 || isConstant(first->getOperand(0)) ||
         isConstant(first->getOperand(1)))
-      return; // a hypernetwork's GELU or some other activation
+      return false;
     Value z = followLayout(gelu.getOutput());
     if (!z.hasOneUse() || !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()) ||
-        (*z.getUsers().begin())->getNumOperands() != 2)
-      return remark(gelu, "the mixing GELU does not feed a second product");
-    Operation *second = *z.getUsers().begin();
-    Value w2Value = second->getOperand(0) == z ? second->getOperand(1)
-                                               : second->getOperand(0);
+        (*z.getUsers().begin())->getNumOperands() != 2) {
+      why = "the mixing GELU does not feed a second product";
+      return false;
+    }
+    core.second = *z.getUsers().begin();
+    Value w2Value = core.second->getOperand(0) == z
+                        ? core.second->getOperand(1)
+                        : core.second->getOperand(0);
 
     // Which operand of the first product is the hypernetwork output? The
     // probe that got furthest explains a failure best.
     Matcher matcher, best;
     best.layersMatched = -1;
-    Value tokens, w1Value;
-    Hypernetwork net1, net2;
-    for (int i = 0; i < 2 && !tokens; ++i) {
+    Value w1Value;
+    for (int i = 0; i < 2 && !core.tokens; ++i) {
       Value candidate = skipLayout(first->getOperand(i));
       Value other = skipLayout(first->getOperand(1 - i));
       Matcher probe;
       Hypernetwork net;
       if (probe.matchHypernetwork(candidate, other, net)) {
-        tokens = other;
+        core.tokens = other;
         w1Value = candidate;
-        net1 = net;
+        core.net1 = net;
       } else if (probe.layersMatched > best.layersMatched) {
         best = probe;
       }
     }
-    if (!tokens)
-      return remark(gelu, "first hypernetwork: " + best.failure);
+    if (!core.tokens) {
+      why = "first hypernetwork: " + best.failure;
+      return false;
+    }
     w2Value = skipLayout(w2Value);
-    bool tied = w2Value == w1Value;
-    if (!tied && !matcher.matchHypernetwork(w2Value, tokens, net2))
-      return remark(gelu, "second hypernetwork: " + matcher.failure);
-    if (tied)
-      net2 = net1;
+    core.tied = w2Value == w1Value;
+    if (core.tied) {
+      core.net2 = core.net1;
+    } else if (!matcher.matchHypernetwork(w2Value, core.tokens, core.net2)) {
+      why = "second hypernetwork: " + matcher.failure;
+      return false;
+    }
+    return true;
+  }
 
+  void tryFuse(GeluOp gelu) {
+    Core core;
+    std::string why;
+    if (!matchCore(gelu, core, why)) {
+      if (!why.empty())
+        remark(gelu, why);
+      return;
+    }
+    // Heads written one at a time mix channel slices of the tokens.
+    if (auto slice = core.tokens.getDefiningOp<SliceOp>())
+      if (channelRange(slice))
+        return tryFuseHeads(gelu, core);
+    fuse(gelu, core.tokens, skipLayout(core.net1.first.input),
+         skipLayout(core.net2.first.input), core.net1, core.net2, core.tied,
+         core.second->getResult(0));
+  }
+
+  // One head per channel slice, joined by a concatenation along the
+  // channels: stack the heads' hypernetworks into one multi-head op.
+  void tryFuseHeads(GeluOp gelu, const Core &head) {
+    Value joined = followLayout(head.second->getResult(0));
+    auto concat = joined.hasOneUse()
+                      ? dyn_cast<ConcatOp>(*joined.getUsers().begin())
+                      : ConcatOp();
+    int64_t rank = cast<RankedTensorType>(joined.getType()).getRank();
+    if (!concat || static_cast<int64_t>(concat.getAxis()) != rank - 1)
+      return remark(gelu, "a head's output is not concatenated along the "
+                          "channels with the other heads");
+    if (!handledConcats.insert(concat).second)
+      return; // fused, or rejected, from another head's GELU
+    Value tokens, hyperInput;
+    Hypernetwork net1, net2;
+    bool tied = head.tied;
+    int64_t channel = 0;
+    for (Value part : concat.getInputs()) {
+      Operation *second = skipLayout(part).getDefiningOp();
+      GeluOp partGelu;
+      if (second && isa<MatMulOp, EinsumOp>(second))
+        for (Value operand : second->getOperands())
+          if (auto g = skipLayout(operand).getDefiningOp<GeluOp>())
+            partGelu = g;
+      Core core;
+      std::string why;
+      if (!partGelu || !matchCore(partGelu, core, why) || core.second != second)
+        return remark(gelu, "a concatenated head is not a HyperMixing head" +
+                                (why.empty() ? "" : ": " + why));
+      auto tokenSlice = core.tokens.getDefiningOp<SliceOp>();
+      auto range = tokenSlice ? channelRange(tokenSlice) : std::nullopt;
+      if (!range || range->first != channel ||
+          (tokens && tokenSlice.getInput() != tokens))
+        return remark(gelu, "the heads do not mix consecutive channel slices "
+                            "of one token tensor");
+      tokens = tokenSlice.getInput();
+      for (const Hypernetwork *net : {&core.net1, &core.net2}) {
+        auto inputSlice = skipLayout(net->first.input).getDefiningOp<SliceOp>();
+        if (!inputSlice || channelRange(inputSlice) != range ||
+            (hyperInput && inputSlice.getInput() != hyperInput))
+          return remark(gelu, "the heads' hypernetworks do not read the "
+                              "matching channel slices of one input");
+        hyperInput = inputSlice.getInput();
+      }
+      if (core.tied != tied || core.net1.first.heads != 1 ||
+          core.net2.first.heads != 1 ||
+          (channel > 0 && (core.net1.first.in != net1.first.in ||
+                           core.net1.first.out != net1.first.out ||
+                           core.net1.second.out != net1.second.out)))
+        return remark(gelu, "the heads' hypernetworks differ in shape");
+      stackHead(net1, core.net1);
+      stackHead(net2, core.net2);
+      channel = range->second;
+    }
+    if (channel != cast<RankedTensorType>(tokens.getType()).getShape().back())
+      return remark(gelu, "the heads do not cover all channels");
+    fuse(gelu, tokens, hyperInput, hyperInput, net1, net2, tied,
+         concat.getResult());
+  }
+
+  // The rest of the layer around matched hypernetworks and mixing: mask,
+  // positions, output layout and LayerNorm; then build, check and commit.
+  void fuse(GeluOp gelu, Value tokens, Value hyperInput, Value hyperInput2,
+            const Hypernetwork &net1, const Hypernetwork &net2, bool tied,
+            Value mixed) {
     // Tokens: x or x * mask.
     Value mask;
     Value x = stripMask(tokens, tokens, mask);
@@ -382,8 +508,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                           "masked by one and the same mask");
 
     // Hypernetwork input: tokens, or tokens + sinusoidal positions.
-    Value hyperInput = skipLayout(net1.first.input);
-    if (skipLayout(net2.first.input) != hyperInput)
+    if (hyperInput2 != hyperInput)
       return remark(gelu, "the hypernetworks read different inputs");
     std::string positional = "none";
     int64_t offset = 0, tableRows = 0;
@@ -436,7 +561,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     }
 
     // Output: the product back in [B, N, d], optionally layer-normalised.
-    Value y = followLayout(second->getResult(0));
+    Value y = followLayout(mixed);
     if (y.getType() != x.getType())
       return remark(gelu, "the mixed output is not laid out as the input");
     Operation *root = y.getDefiningOp();

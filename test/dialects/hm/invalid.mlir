@@ -105,3 +105,11 @@ func.func @partial_hyper2(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   %y = "hm.hyper_mix"(%x, %A, %a, %C, %c, %A) {heads = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0>} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x8x8xf32>) -> tensor<?x?x16xf32>
   return %y : tensor<?x?x16xf32>
 }
+
+// -----
+
+func.func @concat(%a: tensor<?x4xf32>, %b: tensor<?x3xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{result dim 1 is 8, the inputs add up to 7}}
+  %0 = hm.concat %a, %b {axis = 1} : (tensor<?x4xf32>, tensor<?x3xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

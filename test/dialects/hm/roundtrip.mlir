@@ -39,6 +39,8 @@ func.func @dense(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
   %3 = hm.layer_norm %x scale %g bias %g {epsilon = 1.0e-5 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   // CHECK: hm.einsum "bnd,de->bne"
   %4 = hm.einsum "bnd,de->bne" %3, %w : (tensor<?x?x8xf32>, tensor<8x4xf32>) -> tensor<?x?x4xf32>
+  // CHECK: hm.concat %{{.*}}, %{{.*}} {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<?x?x4xf32>) -> tensor<?x?x12xf32>
+  %c = hm.concat %3, %4 {axis = 2} : (tensor<?x?x8xf32>, tensor<?x?x4xf32>) -> tensor<?x?x12xf32>
   // CHECK: hm.reduce_mean %{{.*}} {axes = array<i64: 2>}
   %5 = hm.reduce_mean %3 {axes = array<i64: 2>} : tensor<?x?x8xf32> -> tensor<?x?x1xf32>
   return %3 : tensor<?x?x8xf32>

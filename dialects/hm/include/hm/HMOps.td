@@ -181,6 +181,16 @@ def HM_SliceOp : HM_Op<"slice", [Pure]> {
   let hasVerifier = 1;
 }
 
+def HM_ConcatOp : HM_Op<"concat", [Pure]> {
+  let summary = "concatenation along `axis`";
+  let arguments = (ins Variadic<HM_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` functional-type($inputs, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def HM_SliceToDimOp : HM_Op<"slice_to_dim", [Pure]> {
   let summary = "the first dim(reference, reference_axis) entries along `axis`";
   let description = [{
