@@ -307,6 +307,41 @@ Status run(const RunOptions &options, std::ostream &out) {
 
 } // namespace
 
+static void describeTensors(const char *kind, const hmc_tensor_info *infos,
+                            int32_t count, std::ostream &out) {
+  for (int32_t i = 0; i < count; ++i) {
+    const hmc_tensor_info &info = infos[i];
+    out << kind << " " << info.name;
+    if (std::string(info.name) != info.c_name)
+      out << " (C name " << info.c_name << ")";
+    out << ": " << hmcrt_dtype_name(info.dtype) << " [";
+    for (int32_t d = 0; d < info.rank; ++d)
+      out << (d ? ", " : "")
+          << (info.shape[d] < 0 ? std::string(info.dim_names[d])
+                                : std::to_string(info.shape[d]));
+    out << "]\n";
+  }
+}
+
+int inspectLibrary(const std::string &path, std::ostream &out,
+                   std::ostream &err) {
+  Session session;
+  if (Status status = load(path, session); !status.ok()) {
+    err << "hmc inspect: error: " << status.message() << "\n";
+    return 1;
+  }
+  const hmc_library_v1 &library = *session.library;
+  out << "library: " << path << "\n"
+      << "model: " << library.name << "\n"
+      << "hmc version: " << library.hmc_version << "\n"
+      << "C API version: " << library.abi_version << "\n"
+      << "target: " << library.target << "\n"
+      << "schedules: " << library.schedule_source << "\n";
+  describeTensors("input", library.inputs, library.num_inputs, out);
+  describeTensors("output", library.outputs, library.num_outputs, out);
+  return 0;
+}
+
 int runLibrary(const RunOptions &options, std::ostream &out,
                std::ostream &err) {
   Status status = run(options, out);

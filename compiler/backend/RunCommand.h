@@ -1,4 +1,4 @@
-//===- RunCommand.h - `hmc run`: drive a generated library ------*- C++ -*-===//
+//===- RunCommand.h - `hmc run` and `hmc inspect` of a library -*- C++ -*-===//
 //
 // Loads any hmc-generated library through its hmc_library_v1 descriptor (no
 // need to know the model's name), runs it on .npy inputs named like the
@@ -28,6 +28,12 @@ struct RunOptions {
   /// Threads of the handle; 0 = the library's default.
   int threads = 0;
 };
+
+/// Prints what the library's descriptor says (`hmc inspect`): model name,
+/// versions, target, schedule source, and each input and output with its
+/// graph name, C name, dtype and (symbolic) shape. Returns the exit status.
+int inspectLibrary(const std::string &path, std::ostream &out = std::cout,
+                   std::ostream &err = std::cerr);
 
 /// Runs the library as `hmc run` does; returns the process exit status.
 /// Results and timings go to `out`, errors (with the library's last_error)
