@@ -4,6 +4,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -44,17 +45,35 @@ const char *severity(DiagnosticSeverity s) {
   return "error";
 }
 
+llvm::raw_ostream::Colors colour(DiagnosticSeverity s) {
+  switch (s) {
+  case DiagnosticSeverity::Error:
+    return llvm::raw_ostream::RED;
+  case DiagnosticSeverity::Warning:
+    return llvm::raw_ostream::MAGENTA;
+  case DiagnosticSeverity::Note:
+  case DiagnosticSeverity::Remark:
+    return llvm::raw_ostream::BLUE;
+  }
+  return llvm::raw_ostream::RED;
+}
+
 } // namespace
 
-DiagnosticPrinter::DiagnosticPrinter(MLIRContext &context, bool showRemarks)
-    : context(context), showRemarks(showRemarks) {
+DiagnosticPrinter::DiagnosticPrinter(MLIRContext &context, Verbosity verbosity)
+    : context(context), verbosity(verbosity) {
   // Messages name the ONNX node; a dump of the IR would bury them.
   context.printOpOnDiagnostic(false);
   id = context.getDiagEngine().registerHandler([this](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Remark && !this->showRemarks)
+    DiagnosticSeverity s = diag.getSeverity();
+    if ((s == DiagnosticSeverity::Remark &&
+         this->verbosity != Verbosity::Verbose) ||
+        (s != DiagnosticSeverity::Error && this->verbosity == Verbosity::Quiet))
       return success();
-    llvm::errs() << describe(diag.getLocation()) << ": "
-                 << severity(diag.getSeverity()) << ": " << diag.str() << "\n";
+    llvm::errs() << describe(diag.getLocation()) << ": ";
+    // WithColor colours only when stderr is a terminal.
+    llvm::WithColor(llvm::errs(), colour(s), /*Bold=*/true) << severity(s);
+    llvm::errs() << ": " << diag.str() << "\n";
     for (const Diagnostic &note : diag.getNotes())
       llvm::errs() << describe(note.getLocation()) << ": note: " << note.str()
                    << "\n";

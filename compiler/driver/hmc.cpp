@@ -40,6 +40,7 @@ struct CompileOptions {
   std::string target = "host";
   std::string algorithm = "reassociated";
   bool verbose = false;
+  bool quiet = false;
   bool printWeights = false;
 };
 
@@ -60,7 +61,10 @@ void printModule(mlir::ModuleOp module, bool printWeights) {
 int compile(const CompileOptions &options, const std::string &binDir) {
   mlir::MLIRContext context;
   context.loadDialect<hm::HMDialect, mlir::func::FuncDialect>();
-  hmc::DiagnosticPrinter diagnostics(context, options.verbose);
+  hmc::DiagnosticPrinter diagnostics(context,
+                                     options.verbose ? hmc::Verbosity::Verbose
+                                     : options.quiet ? hmc::Verbosity::Quiet
+                                                     : hmc::Verbosity::Normal);
 
   // The model name prefixes every exported symbol; a file stem becomes one
   // by the header's identifier rules.
@@ -91,6 +95,8 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   }
 
   mlir::PassManager pm(&context);
+  if (options.verbose)
+    pm.enableTiming(); // the report prints to stderr when the run ends
   hmc::buildFusionPipeline(pm, {options.algorithm});
   if (mlir::failed(pm.run(*module)))
     return 1;
@@ -155,7 +161,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
 // their symbolic shapes, and the weights' size.
 int inspectModel(const std::string &path) {
   mlir::MLIRContext context;
-  hmc::DiagnosticPrinter diagnostics(context, /*showRemarks=*/false);
+  hmc::DiagnosticPrinter diagnostics(context, hmc::Verbosity::Normal);
   mlir::OwningOpRef<mlir::ModuleOp> module = hmc::importOnnxFile(path, context);
   if (!module)
     return 1;
@@ -241,8 +247,11 @@ int runCommandLine(int argc, char **argv) {
       ->capture_default_str();
   compileCmd->add_flag("--print-weights", compileOptions.printWeights,
                        "with --emit, print weight blobs in full");
-  compileCmd->add_flag("-v,--verbose", compileOptions.verbose,
-                       "print fusion remarks and the build commands");
+  compileCmd->add_flag("-q,--quiet", compileOptions.quiet,
+                       "print errors only (for build systems)");
+  compileCmd->add_flag(
+      "-v,--verbose", compileOptions.verbose,
+      "print fusion remarks, pass timings and the build commands");
 
   hmc::backend::RunOptions runOptions;
   CLI::App *runCmd =
