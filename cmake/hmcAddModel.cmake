@@ -1,0 +1,58 @@
+# hmc_add_model(<target> MODEL <file> [TARGET <halide target>] [NAME <name>])
+#
+# Compiles <file> with `hmc compile` at build time into
+# ${CMAKE_CURRENT_BINARY_DIR}/hmc/<target>/ and defines the imported shared
+# library <target> (lib<name>.so, include folder holding <name>.h).
+# <name> defaults to <target>.
+function(hmc_add_model target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "MODEL;TARGET;NAME" "")
+  if(ARG_UNPARSED_ARGUMENTS)
+    string(JOIN " " unknown ${ARG_UNPARSED_ARGUMENTS})
+    message(FATAL_ERROR "hmc_add_model(${target}): unknown arguments: "
+      "${unknown} (expected MODEL, TARGET, NAME)")
+  endif()
+  if(ARG_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "hmc_add_model(${target}): no value given for "
+      "${ARG_KEYWORDS_MISSING_VALUES}")
+  endif()
+  if(NOT ARG_MODEL)
+    message(FATAL_ERROR "hmc_add_model(${target}): MODEL <file> is required")
+  endif()
+  if(TARGET ${target})
+    message(FATAL_ERROR "hmc_add_model(${target}): target already exists")
+  endif()
+  if(NOT ARG_NAME)
+    set(ARG_NAME ${target})
+  endif()
+  if(NOT ARG_NAME MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "hmc_add_model(${target}): NAME '${ARG_NAME}' is not "
+      "a C identifier (name it with NAME <name>)")
+  endif()
+  get_filename_component(model "${ARG_MODEL}" ABSOLUTE
+    BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+
+  set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/hmc/${target}")
+  set(library "${out_dir}/lib${ARG_NAME}.so")
+  set(header "${out_dir}/${ARG_NAME}.h")
+  set(command hmc::hmc compile "${model}" -o "${out_dir}" --name "${ARG_NAME}")
+  if(ARG_TARGET)
+    list(APPEND command --target "${ARG_TARGET}")
+  endif()
+  add_custom_command(
+    OUTPUT "${library}" "${header}"
+    COMMAND ${command}
+    DEPENDS "${model}" "$<TARGET_FILE:hmc::hmc>"
+    COMMENT "hmc: compiling ${ARG_MODEL} into lib${ARG_NAME}.so"
+    VERBATIM)
+  add_custom_target(${target}_hmc_build DEPENDS "${library}" "${header}")
+
+  # Imported targets need their include folder to exist at generation time.
+  file(MAKE_DIRECTORY "${out_dir}")
+  add_library(${target} SHARED IMPORTED GLOBAL)
+  set_target_properties(${target} PROPERTIES
+    IMPORTED_LOCATION "${library}"
+    IMPORTED_SONAME "lib${ARG_NAME}.so"
+    INTERFACE_INCLUDE_DIRECTORIES "${out_dir}")
+  # Followed transitively: whatever links ${target} builds the library first.
+  add_dependencies(${target} ${target}_hmc_build)
+endfunction()
