@@ -344,6 +344,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   using FuseHyperMixingBase::FuseHyperMixingBase;
 
   void runOnOperation() override {
+    handledConcats.clear(); // pass instances are reused across functions
     SmallVector<GeluOp> candidates;
     getOperation().walk([&](GeluOp gelu) { candidates.push_back(gelu); });
     for (GeluOp gelu : candidates)
