@@ -32,6 +32,9 @@ struct HostProgramOptions {
   std::string graphDir = ".";
   /// Recorded in the library descriptor: "default" or "tuned".
   std::string scheduleSource = "default";
+  /// Embed the weights blob (weights.s); else the library's model table has
+  /// no blob and the runtime maps NAME.weights (or weights_path) at create.
+  bool embedWeights = true;
 };
 
 struct HostProgram {
@@ -40,7 +43,8 @@ struct HostProgram {
   std::string source;
   /// NAME.h: the public header.
   std::string header;
-  /// weights.S: embeds weightsPath; empty when the model has no weights.
+  /// weights.s: embeds weightsPath; empty when the model has no weights or
+  /// they are external.
   std::string weightsAssembly;
   std::string weightsPath;
   uint64_t weightsSize = 0;

@@ -220,6 +220,8 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   hostOptions.name = options.name;
   hostOptions.target = options.target;
   hostOptions.graphDir = graphDir;
+  const bool external = options.weightStorage == WeightStorage::External;
+  hostOptions.embedWeights = !external;
   HostProgram host;
   if (Status status = emitHostProgram(graph, hostOptions, host); !status.ok())
     return status;
@@ -347,9 +349,12 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
       !status.ok())
     return status;
 
-  return install(
-      {{dir / libraryName, libraryName}, {dir / headerName, headerName}},
-      options.outDir);
+  std::vector<std::pair<fs::path, std::string>> files = {
+      {dir / libraryName, libraryName}, {dir / headerName, headerName}};
+  // The same bytes an embedded build would .incbin, checked in size above.
+  if (external && !host.weightsPath.empty())
+    files.emplace_back(host.weightsPath, name + ".weights");
+  return install(files, options.outDir);
 }
 
 } // namespace hmc::backend

@@ -3,7 +3,8 @@
 // Builds the standalone library of a model: emits the host program, runs
 // hmc-halide (a separate process: Halide's LLVM 14 never shares a process
 // with MLIR's LLVM 19), compiles and links with the system C compiler, and
-// installs lib<NAME>.so and NAME.h into the output folder all at once.
+// installs lib<NAME>.so and NAME.h (and NAME.weights for external weights)
+// into the output folder all at once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,11 +20,17 @@
 
 namespace hmc::backend {
 
+/// Where a library's weights live: inside lib<NAME>.so, or in NAME.weights
+/// beside it, memory-mapped by NAME_create.
+enum class WeightStorage { Embedded, External };
+
 struct LibraryBuildOptions {
   /// Model name, the prefix of every export; empty takes the graph's "name".
   std::string name;
   /// Receives lib<NAME>.so and NAME.h; created if missing.
   std::string outDir;
+  /// External also installs NAME.weights (the raw blob) into outDir.
+  WeightStorage weightStorage = WeightStorage::Embedded;
   /// Halide target passed to hmc-halide; empty keeps the graph's "target".
   std::string target;
   /// Echo each command and its output on stderr.

@@ -39,6 +39,7 @@ struct CompileOptions {
   std::string emit;
   std::string target = "host";
   std::string algorithm = "reassociated";
+  std::string weightStorage = "embedded";
   bool verbose = false;
   bool quiet = false;
   bool printWeights = false;
@@ -143,6 +144,9 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   buildOptions.outDir = options.outDir;
   buildOptions.target = options.target;
   buildOptions.verbose = options.verbose;
+  buildOptions.weightStorage = options.weightStorage == "external"
+                                   ? hmc::backend::WeightStorage::External
+                                   : hmc::backend::WeightStorage::Embedded;
   hmc::backend::locateTools(binDir, buildOptions);
   hmc::backend::Status status = hmc::backend::buildLibrary(
       graph->json, workDir.str().str(), buildOptions);
@@ -151,9 +155,14 @@ int compile(const CompileOptions &options, const std::string &binDir) {
     llvm::errs() << options.model << ": error: " << status.message() << "\n";
     return 1;
   }
-  if (options.verbose)
-    llvm::errs() << "wrote " << options.outDir << "/lib" << name << ".so and "
-                 << options.outDir << "/" << name << ".h\n";
+  if (options.verbose) {
+    llvm::errs() << "wrote " << options.outDir << "/lib" << name << ".so, "
+                 << options.outDir << "/" << name << ".h";
+    if (buildOptions.weightStorage == hmc::backend::WeightStorage::External &&
+        !graph->weights.empty())
+      llvm::errs() << " and " << options.outDir << "/" << name << ".weights";
+    llvm::errs() << "\n";
+  }
   return 0;
 }
 
@@ -244,6 +253,12 @@ int runCommandLine(int argc, char **argv) {
                    "kernel form of fused hypermixing: reassociated (fewer "
                    "FLOPs) or two_phase")
       ->check(CLI::IsMember({"reassociated", "two_phase"}))
+      ->capture_default_str();
+  compileCmd
+      ->add_option("--weight-storage", compileOptions.weightStorage,
+                   "embedded (inside libNAME.so) or external (OUTDIR/"
+                   "NAME.weights, memory-mapped by NAME_create)")
+      ->check(CLI::IsMember({"embedded", "external"}))
       ->capture_default_str();
   compileCmd->add_flag("--print-weights", compileOptions.printWeights,
                        "with --emit, print weight blobs in full");

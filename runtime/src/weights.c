@@ -56,7 +56,7 @@ hmc_status hmcrt_weights_default_path(const void *anchor, const char *name,
   Dl_info info;
   if (dladdr(anchor, &info) == 0 || !info.dli_fname) {
     snprintf(error, error_size,
-             "cannot locate the library file to find '%s.weights.bin'; pass "
+             "cannot locate the library file to find '%s.weights'; pass "
              "weights_path",
              name);
     return HMC_ERROR_INVALID_ARGUMENT;
@@ -64,10 +64,9 @@ hmc_status hmcrt_weights_default_path(const void *anchor, const char *name,
   const char *slash = strrchr(info.dli_fname, '/');
   int dir_len = slash ? (int)(slash - info.dli_fname) : 1;
   const char *dir = slash ? info.dli_fname : ".";
-  int n = snprintf(path, path_size, "%.*s/%s.weights.bin", dir_len, dir, name);
+  int n = snprintf(path, path_size, "%.*s/%s.weights", dir_len, dir, name);
   if (n < 0 || (size_t)n >= path_size) {
-    snprintf(error, error_size, "the path of '%s.weights.bin' is too long",
-             name);
+    snprintf(error, error_size, "the path of '%s.weights' is too long", name);
     return HMC_ERROR_INVALID_ARGUMENT;
   }
   return HMC_OK;

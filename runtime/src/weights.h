@@ -18,7 +18,7 @@ hmc_status hmcrt_weights_map_file(const char *path, uint64_t expected_size,
                                   hmcrt_weights_map *out, char *error,
                                   size_t error_size);
 
-/* The default external weights file: NAME.weights.bin in the folder of the
+/* The default external weights file: NAME.weights in the folder of the
  * shared object (or executable) that contains anchor. */
 hmc_status hmcrt_weights_default_path(const void *anchor, const char *name,
                                       char *path, size_t path_size, char *error,

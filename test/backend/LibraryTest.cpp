@@ -81,11 +81,13 @@ protected:
 
   static std::string build(const nlohmann::json &graph, const std::string &name,
                            const fs::path &outDir,
-                           const std::string &target = "") {
+                           const std::string &target = "",
+                           WeightStorage storage = WeightStorage::Embedded) {
     LibraryBuildOptions options;
     options.name = name;
     options.outDir = outDir.string();
     options.target = target;
+    options.weightStorage = storage;
     options.hmcHalidePath = HMC_HALIDE;
     options.runtimeLibPath = HMC_RUNTIME_LIB;
     options.includeDirs = {HMC_RUNTIME_INCLUDE_DIR};
@@ -342,6 +344,123 @@ TEST_F(Library, CreateChecksTheCpuFeatures) {
                                    "avx512_knl"))
       << result.err;
 #endif
+}
+
+namespace {
+
+std::string readBytes(const fs::path &path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(file)),
+                     std::istreambuf_iterator<char>());
+}
+
+// Creates a handle of the library at `path` with `options` and runs it on a
+// [2, 4] input; returns create's error message, or "" and the output in `y`.
+std::string createAndRun(const std::string &path,
+                         const hmc_create_options *options, float (&y)[2][4]) {
+  void *lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib)
+    return std::string("dlopen: ") + dlerror();
+  auto *descriptor =
+      static_cast<const hmc_library_v1 *>(dlsym(lib, "hmc_library_v1"));
+  std::string error;
+  void *handle = nullptr;
+  if (!descriptor) {
+    error = "no hmc_library_v1";
+  } else if (hmc_status status = descriptor->create(options, &handle);
+             status != HMC_OK) {
+    error = "status " + std::to_string(status) + ": " +
+            descriptor->last_error(nullptr);
+  } else {
+    float x[2][4] = {{1, 2, 3, 4}, {5, 6, 7, 8}};
+    hmc_tensor in = {nullptr, HMC_DTYPE_FLOAT32, 2, {2, 4}, x, sizeof x};
+    hmc_tensor out = {nullptr, HMC_DTYPE_FLOAT32, 2, {2, 4}, y, sizeof y};
+    if (descriptor->run(handle, &in, 1, &out, 1) != HMC_OK)
+      error = std::string("run: ") + descriptor->last_error(handle);
+    descriptor->destroy(handle);
+  }
+  dlclose(lib);
+  return error;
+}
+
+} // namespace
+
+// --weight-storage=external: NAME.weights beside the library, mapped at
+// create, with the embedded build's bytes and results.
+TEST_F(Library, ExternalWeights) {
+  fs::path dir = root / "ext";
+  ASSERT_EQ(build(addGraph(), "extmodel", dir, "", WeightStorage::External),
+            "");
+  std::set<std::string> files;
+  for (const fs::directory_entry &entry : fs::directory_iterator(dir))
+    files.insert(entry.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"extmodel.h", "libextmodel.so",
+                                          "extmodel.weights"}));
+  EXPECT_EQ(readBytes(dir / "extmodel.weights"),
+            std::string(reinterpret_cast<const char *>(kBias), sizeof kBias));
+  std::string external = (dir / "libextmodel.so").string();
+
+  // The blob is only in the embedded library.
+  EXPECT_TRUE(contains(capture("nm " + library()), " hmc_weights\n"));
+  EXPECT_FALSE(contains(capture("nm " + external), "hmc_weights"));
+
+  // Same outputs as the embedded library, through hmc run.
+  std::string x = writeInput("x.npy", 3);
+  RunOptions options;
+  options.inputs = {"x:0=" + x};
+  options.library = library();
+  options.outputDir = (root / "results-embedded").string();
+  RunResult result = run(options);
+  ASSERT_EQ(result.status, 0) << result.err;
+  options.library = external;
+  options.outputDir = (root / "results-external").string();
+  result = run(options);
+  ASSERT_EQ(result.status, 0) << result.err;
+  std::string expected =
+      readBytes(root / "results-embedded" / "onnx__Add_1.npy");
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(readBytes(root / "results-external" / "onnx__Add_1.npy"), expected);
+
+  float y[2][4] = {};
+  ASSERT_EQ(createAndRun(external, nullptr, y), "");
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(y[i / 4][i % 4], float(i + 1) + kBias[i % 4]) << i;
+
+  // A moved file: missing by default, found through weights_path.
+  fs::path moved = root / "moved.weights";
+  fs::rename(dir / "extmodel.weights", moved);
+  std::string error = createAndRun(external, nullptr, y);
+  EXPECT_TRUE(contains(
+      error, "status " + std::to_string(HMC_ERROR_INVALID_ARGUMENT) +
+                 ": weights file '" + (dir / "extmodel.weights").string() +
+                 "': No such file"))
+      << error;
+  options.outputDir = "";
+  result = run(options);
+  EXPECT_EQ(result.status, 1);
+  EXPECT_TRUE(contains(result.err, "extmodel.weights': No such file"))
+      << result.err;
+
+  hmc_create_options createOptions = {1, nullptr};
+  std::string movedPath = moved.string();
+  createOptions.weights_path = movedPath.c_str();
+  std::fill(&y[0][0], &y[0][0] + 8, 0.0f);
+  ASSERT_EQ(createAndRun(external, &createOptions, y), "");
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(y[i / 4][i % 4], float(i + 1) + kBias[i % 4]) << i;
+
+  // A truncated file is refused by its size.
+  std::ofstream(dir / "extmodel.weights", std::ios::binary)
+      .write(reinterpret_cast<const char *>(kBias), 12);
+  error = createAndRun(external, nullptr, y);
+  EXPECT_TRUE(contains(error, "extmodel.weights' has 12 bytes, the library "
+                              "expects 16"))
+      << error;
+
+  // An embedded library takes no weights file.
+  error = createAndRun(library(), &createOptions, y);
+  EXPECT_TRUE(contains(error, "embeds its weights; weights_path must be NULL"))
+      << error;
 }
 
 TEST_F(Library, UnknownOpFailsCleanly) {

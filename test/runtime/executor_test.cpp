@@ -1105,7 +1105,7 @@ TEST(Weights, MapsAnExternalFile) {
 
 TEST(Weights, DefaultsToTheFileNextToTheLibrary) {
   // The tables live in this test executable, so the default file is
-  // NAME.weights.bin in the executable's folder.
+  // NAME.weights in the executable's folder.
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   ASSERT_GT(n, 0);
@@ -1114,7 +1114,7 @@ TEST(Weights, DefaultsToTheFileNextToTheLibrary) {
   dir = dir.substr(0, dir.rfind('/'));
   static const std::string name = "hmcrt_ext_" + std::to_string(getpid());
   static const hmc_library_v1 lib = library(name.c_str(), 2, 2);
-  std::string path = dir + "/" + name + ".weights.bin";
+  std::string path = dir + "/" + name + ".weights";
   // Static like the generated tables: the runtime finds the file through
   // the address of the model description.
   static hmcrt_model_desc m = kToy;
@@ -1122,7 +1122,7 @@ TEST(Weights, DefaultsToTheFileNextToTheLibrary) {
   m.weights = nullptr;
   hmcrt_handle *h = nullptr;
   EXPECT_ERROR(hmcrt_create(&m, nullptr, &h), HMC_ERROR_INVALID_ARGUMENT,
-               name + ".weights.bin': No such file", hmcrt_last_error(nullptr));
+               name + ".weights': No such file", hmcrt_last_error(nullptr));
   writeWeights(path, sizeof(kBias));
   {
     Handle handle(m);

@@ -86,7 +86,7 @@ typedef struct hmcrt_handle hmcrt_handle;
 
 /* options == NULL means defaults. Weights: the embedded blob if the model has
  * one (then weights_path must be NULL), else the file weights_path, else
- * NAME.weights.bin in the folder of the shared object holding the model;
+ * NAME.weights in the folder of the shared object holding the model;
  * the file is mapped read-only and must be exactly weights_size bytes.
  *
  * Before loading anything create checks that this CPU has the target's CPU
