@@ -1,15 +1,17 @@
-# hmc_add_model(<target> MODEL <file> [TARGET <halide target>] [NAME <name>])
+# hmc_add_model(<target> MODEL <file> [TARGET <halide target>] [NAME <name>]
+#               [WEIGHTS embedded|external])
 #
 # Compiles <file> with `hmc compile` at build time into
 # ${CMAKE_CURRENT_BINARY_DIR}/hmc/<target>/ and defines the imported shared
 # library <target> (lib<name>.so, include folder holding <name>.h).
-# <name> defaults to <target>.
+# <name> defaults to <target>. WEIGHTS external writes <name>.weights beside
+# the library, which maps it at create (ship it next to the .so).
 function(hmc_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "MODEL;TARGET;NAME" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "MODEL;TARGET;NAME;WEIGHTS" "")
   if(ARG_UNPARSED_ARGUMENTS)
     string(JOIN " " unknown ${ARG_UNPARSED_ARGUMENTS})
     message(FATAL_ERROR "hmc_add_model(${target}): unknown arguments: "
-      "${unknown} (expected MODEL, TARGET, NAME)")
+      "${unknown} (expected MODEL, TARGET, NAME, WEIGHTS)")
   endif()
   if(ARG_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "hmc_add_model(${target}): no value given for "
@@ -38,13 +40,21 @@ function(hmc_add_model target)
   if(ARG_TARGET)
     list(APPEND command --target "${ARG_TARGET}")
   endif()
+  set(outputs "${library}" "${header}")
+  if(ARG_WEIGHTS STREQUAL "external")
+    list(APPEND command --weight-storage external)
+    list(APPEND outputs "${out_dir}/${ARG_NAME}.weights")
+  elseif(ARG_WEIGHTS AND NOT ARG_WEIGHTS STREQUAL "embedded")
+    message(FATAL_ERROR "hmc_add_model(${target}): WEIGHTS must be embedded "
+      "or external, not '${ARG_WEIGHTS}'")
+  endif()
   add_custom_command(
-    OUTPUT "${library}" "${header}"
+    OUTPUT ${outputs}
     COMMAND ${command}
     DEPENDS "${model}" "$<TARGET_FILE:hmc::hmc>"
     COMMENT "hmc: compiling ${ARG_MODEL} into lib${ARG_NAME}.so"
     VERBATIM)
-  add_custom_target(${target}_hmc_build DEPENDS "${library}" "${header}")
+  add_custom_target(${target}_hmc_build DEPENDS ${outputs})
 
   # Imported targets need their include folder to exist at generation time.
   file(MAKE_DIRECTORY "${out_dir}")
