@@ -223,7 +223,7 @@ void printSupportedOps() {
 
 } // namespace
 
-int runCommandLine(int argc, char **argv) {
+static int runCommandLine(int argc, char **argv) {
   CLI::App app{"hmc: compiles HyperMixer and HyperConformer models into "
                "standalone shared libraries"};
   app.require_subcommand(1);
