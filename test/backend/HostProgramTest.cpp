@@ -166,14 +166,19 @@ TEST(HostProgram, OptionsOverrideTheGraph) {
   EXPECT_EQ(host.kernels, std::vector<std::string>{"addmodel_k0"});
 }
 
-TEST(HostProgram, RepeatedKernelIsDeclaredOnce) {
-  // x + bias into a temporary, then the same kernel adds bias again.
-  json graph = addGraph();
+// Buffer 3: a [batch, 4] float32 temporary.
+void addTemporary(json &graph) {
   graph["buffers"].push_back({{"id", 3},
                               {"name", "t"},
                               {"dtype", "float32"},
                               {"shape", {"batch", 4}},
                               {"storage", "temp"}});
+}
+
+TEST(HostProgram, RepeatedKernelIsDeclaredOnce) {
+  // x + bias into a temporary, then the same kernel adds bias again.
+  json graph = addGraph();
+  addTemporary(graph);
   graph["kernels"].push_back(graph["kernels"][0]);
   graph["kernels"][0]["outputs"][0]["buffer"] = 3;
   graph["kernels"][1]["inputs"][0]["buffer"] = 3;
@@ -187,11 +192,7 @@ TEST(HostProgram, RepeatedKernelIsDeclaredOnce) {
 
 TEST(HostProgram, RejectsReadsBeforeWrites) {
   json graph = addGraph();
-  graph["buffers"].push_back({{"id", 3},
-                              {"name", "t"},
-                              {"dtype", "float32"},
-                              {"shape", {"batch", 4}},
-                              {"storage", "temp"}});
+  addTemporary(graph);
   graph["kernels"][0]["inputs"][0]["buffer"] = 3;
   HostProgram host;
   Status status = emitHostProgram(graph, {}, host);

@@ -40,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import export_models  # noqa: E402
 import hypermixing_models as hm  # noqa: E402
+from hmc_tool import resolve_hmc  # noqa: E402
 
 FULL_SIZES = [1, 7, 37, 128, 1000]
 FULL_BATCHES = [1, 3]
@@ -202,11 +203,11 @@ def main():
 
     if not args.hmc:
         ap.error("--hmc is required (or set $HMC)")
-    args.hmc = os.path.abspath(args.hmc) if os.sep in args.hmc else (
-        shutil.which(args.hmc) or args.hmc)
-    if not (os.path.isfile(args.hmc) and os.access(args.hmc, os.X_OK)):
+    hmc = resolve_hmc(args.hmc)
+    if not hmc:
         print(f"run_e2e.py: error: hmc executable not found: {args.hmc}", file=sys.stderr)
         return 2
+    args.hmc = hmc
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
     models = (args.models.split(",") if args.models else

@@ -32,6 +32,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from hmc_tool import resolve_hmc  # noqa: E402
 
 FAILURES = []
 
@@ -196,11 +197,11 @@ def main():
     args = ap.parse_args()
     if not args.hmc:
         ap.error("--hmc is required (or set $HMC)")
-    args.hmc = os.path.abspath(args.hmc) if os.sep in args.hmc else (
-        shutil.which(args.hmc) or args.hmc)
-    if not (os.path.isfile(args.hmc) and os.access(args.hmc, os.X_OK)):
+    hmc = resolve_hmc(args.hmc)
+    if not hmc:
         print(f"test_errors.py: error: hmc executable not found: {args.hmc}", file=sys.stderr)
         return 2
+    args.hmc = hmc
     args.work = os.path.abspath(args.work)
     mdir = os.path.join(args.work, "models")
     os.makedirs(mdir, exist_ok=True)
