@@ -1,5 +1,5 @@
-// Elementwise ops: add sub mul div (NumPy broadcasting), erf gelu neg sqrt,
-// cast, not.
+// Elementwise ops: add sub mul div max min (NumPy broadcasting), erf gelu neg
+// sqrt, cast, not.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -39,6 +39,10 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
     return lhs - rhs;
   if (op == "mul")
     return lhs * rhs;
+  if (op == "max")
+    return Halide::max(lhs, rhs);
+  if (op == "min")
+    return Halide::min(lhs, rhs);
   if (lhs.type().is_float())
     return lhs / rhs;
   // Integer division truncates like C and ONNX (Halide's `/` floors), but

@@ -91,6 +91,14 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildContraction(ctx);
   if (op == "hyper_mix")
     return buildHyperMix(ctx);
+  if (op == "gather")
+    return buildGather(ctx);
+  if (op == "slice")
+    return buildSlice(ctx);
+  if (op == "reshape")
+    return buildReshape(ctx);
+  if (op == "reduce_sum" || op == "reduce_mean")
+    return buildReduction(ctx);
   return buildElementwise(ctx);
 }
 

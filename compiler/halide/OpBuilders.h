@@ -33,6 +33,11 @@ Halide::Func buildLayerNorm(const OpContext &ctx);
 /// linear and matmul.
 Halide::Func buildContraction(const OpContext &ctx);
 Halide::Func buildHyperMix(const OpContext &ctx);
+Halide::Func buildGather(const OpContext &ctx);
+Halide::Func buildSlice(const OpContext &ctx);
+Halide::Func buildReshape(const OpContext &ctx);
+/// reduce_sum and reduce_mean.
+Halide::Func buildReduction(const OpContext &ctx);
 
 /// erf for float32 with absolute error below 4e-7.
 Halide::Expr erfFloat(const Halide::Expr &x);

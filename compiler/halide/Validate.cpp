@@ -276,6 +276,127 @@ void checkMatmul(const Checker &check) {
   check.result(lhs.dtype, *batch);
 }
 
+/// A list of integers in [min, max].
+std::vector<int64_t> intList(const Checker &check, const char *name,
+                             int64_t min, int64_t max) {
+  const nlohmann::json &value = check.attr(name);
+  std::vector<int64_t> result;
+  bool ok = value.is_array();
+  for (const nlohmann::json &item : ok ? value : nlohmann::json::array()) {
+    ok = ok && item.is_number_integer() && item.get<int64_t>() >= min &&
+         item.get<int64_t>() <= max;
+    if (ok)
+      result.push_back(item.get<int64_t>());
+  }
+  if (!ok)
+    check.view.fail(fmt::format("attribute '{}' must be a list of integers "
+                                "in [{}, {}], got {}",
+                                name, min, max, value.dump()));
+  return result;
+}
+
+void checkGather(const Checker &check) {
+  check.roles({"x", "indices"});
+  const BufferDesc &x = check.view.input(0);
+  const BufferDesc &indices = check.view.input(1);
+  check.dtype("x", x, kNumeric);
+  check.dtype("indices", indices, {DType::Int32, DType::Int64});
+  check.minRank("x", x, 1);
+  check.minRank("indices", indices, 1);
+  size_t axis = static_cast<size_t>(
+      check.intAttr("axis", 0, static_cast<int64_t>(x.shape.size()) - 1));
+  Shape out(x.shape.begin(), x.shape.begin() + axis);
+  out.insert(out.end(), indices.shape.begin(), indices.shape.end());
+  out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
+  check.result(x.dtype, out);
+}
+
+void checkReduce(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x,
+              check.kernel.op == "reduce_mean"
+                  ? kFloats
+                  : std::initializer_list<DType>(kNumeric));
+  check.minRank("x", x, 1);
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  std::vector<int64_t> axes = intList(check, "axes", 0, rank - 1);
+  if (axes.empty() || !std::is_sorted(axes.begin(), axes.end()) ||
+      std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    check.view.fail("attribute 'axes' must be non-empty, sorted and unique");
+  bool keepdims = check.boolAttr("keepdims");
+  Shape out;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!std::binary_search(axes.begin(), axes.end(), i))
+      out.push_back(x.shape[i]);
+    else if (keepdims)
+      out.push_back(Dim{1, ""});
+  }
+  check.result(x.dtype, out);
+}
+
+void checkSlice(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  std::vector<int64_t> axes = intList(check, "axes", 0, rank - 1);
+  std::vector<int64_t> starts = intList(check, "starts", 0, INT32_MAX);
+  std::vector<int64_t> steps = intList(check, "steps", 1, INT32_MAX);
+  if (starts.size() != axes.size() || steps.size() != axes.size())
+    check.view.fail("attributes 'axes', 'starts' and 'steps' differ in length");
+  const Shape &out = check.out().shape;
+  if (out.size() != x.shape.size())
+    check.view.fail(fmt::format("output has rank {}, expected {}", out.size(),
+                                x.shape.size()));
+  for (int64_t i = 0; i < rank; ++i) {
+    auto it = std::find(axes.begin(), axes.end(), i);
+    if (it == axes.end()) {
+      if (out[i] != x.shape[i])
+        check.view.fail(fmt::format("output shape {} differs from {} outside "
+                                    "the sliced axes",
+                                    formatShape(out), formatShape(x.shape)));
+      continue;
+    }
+    size_t j = static_cast<size_t>(it - axes.begin());
+    // The last element read must exist: static input, or index 0 of a
+    // dynamic dimension (whose extent is at least 1).
+    if (!out[i].isStatic())
+      check.view.fail(fmt::format("sliced axis {} must have a static output "
+                                  "size",
+                                  i));
+    int64_t last = starts[j] + steps[j] * (out[i].size - 1);
+    if (x.shape[i].isStatic() ? last >= x.shape[i].size : last > 0)
+      check.view.fail(fmt::format("slice of axis {} reads index {} beyond "
+                                  "the input extent {}",
+                                  i, last, formatShape({x.shape[i]})));
+  }
+  check.result(x.dtype, out);
+}
+
+void checkReshape(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  const BufferDesc &out = check.out();
+  // Equal element counts: the same static product and the same symbols.
+  auto signature = [](const Shape &shape) {
+    int64_t product = 1;
+    std::vector<std::string> symbols;
+    for (const Dim &dim : shape) {
+      if (dim.isStatic())
+        product *= dim.size;
+      else
+        symbols.push_back(dim.symbol);
+    }
+    std::sort(symbols.begin(), symbols.end());
+    return std::make_pair(product, symbols);
+  };
+  if (signature(x.shape) != signature(out.shape))
+    check.view.fail(fmt::format("cannot reshape {} to {}: element counts "
+                                "differ",
+                                formatShape(x.shape), formatShape(out.shape)));
+  check.result(x.dtype, out.shape);
+}
+
 /// A zero-size tensor has no use in these models, and the schedules split
 /// and clamp by extents that must be at least 1.
 void checkNoZeroDims(const Checker &check) {
@@ -409,7 +530,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   Checker check(graph, kernel);
   checkNoZeroDims(check);
   const std::string &op = kernel.op;
-  if (op == "add" || op == "sub" || op == "mul" || op == "div")
+  if (op == "add" || op == "sub" || op == "mul" || op == "div" || op == "max" ||
+      op == "min")
     checkBinary(check);
   else if (op == "erf" || op == "gelu")
     checkUnary(check, {DType::Float32});
@@ -429,10 +551,19 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkMatmul(check);
   else if (op == "hyper_mix")
     parseHyperMix(check.view);
+  else if (op == "gather")
+    checkGather(check);
+  else if (op == "reduce_sum" || op == "reduce_mean")
+    checkReduce(check);
+  else if (op == "slice")
+    checkSlice(check);
+  else if (op == "reshape")
+    checkReshape(check);
   else
-    check.view.fail("unknown op (supported: add, sub, mul, div, erf, gelu, "
-                    "neg, sqrt, cast, not, layer_norm, linear, matmul, "
-                    "hyper_mix)");
+    check.view.fail("unknown op (supported: add, sub, mul, div, max, min, "
+                    "erf, gelu, neg, sqrt, cast, not, layer_norm, linear, "
+                    "matmul, hyper_mix, gather, reduce_sum, reduce_mean, "
+                    "slice, reshape)");
 }
 
 } // namespace hmc::halide

@@ -168,7 +168,7 @@ Dims Exporter::resultDims(Operation *op) {
     }
     return out;
   };
-  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp>(op))
+  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp, hm::MinOp>(op))
     return broadcast(known(op->getOperand(0)), known(op->getOperand(1)));
   if (auto linear = dyn_cast<hm::LinearOp>(op)) {
     Dims out = known(linear.getInput());
@@ -181,6 +181,46 @@ Dims Exporter::resultDims(Operation *op) {
         broadcast(Dims(a.begin(), a.end() - 2), Dims(b.begin(), b.end() - 2));
     out.push_back(a[a.size() - 2]);
     out.push_back(b.back());
+    return out;
+  }
+  if (auto gather = dyn_cast<hm::GatherOp>(op)) {
+    Dims input = known(gather.getInput()), indices = known(gather.getIndices());
+    size_t axis = static_cast<size_t>(gather.getAxis());
+    Dims out(input.begin(), input.begin() + axis);
+    out.insert(out.end(), indices.begin(), indices.end());
+    out.insert(out.end(), input.begin() + axis + 1, input.end());
+    return out;
+  }
+  if (isa<hm::ReduceSumOp, hm::ReduceMeanOp>(op)) {
+    Dims input = known(op->getOperand(0)), out;
+    auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
+    bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+    int64_t rank = static_cast<int64_t>(input.size());
+    for (int64_t i = 0; i < rank; ++i) {
+      bool reduced =
+          llvm::is_contained(axes, i) || llvm::is_contained(axes, i - rank);
+      if (!reduced)
+        out.push_back(input[i]);
+      else if (keepdims)
+        out.push_back(1);
+    }
+    return out;
+  }
+  if (auto slice = dyn_cast<hm::SliceOp>(op)) {
+    Dims out = known(slice.getInput());
+    auto type = cast<ShapedType>(slice.getType());
+    for (int64_t axis : slice.getAxes())
+      out[axis] = type.getDimSize(axis);
+    return out;
+  }
+  if (auto reshape = dyn_cast<hm::ReshapeOp>(op)) {
+    Dims out;
+    for (Attribute dim : reshape.getShape()) {
+      if (auto i = dyn_cast<IntegerAttr>(dim))
+        out.push_back(i.getInt());
+      else
+        out.push_back(cast<StringAttr>(dim).getValue().str());
+    }
     return out;
   }
   return known(op->getOperand(0));
@@ -246,7 +286,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
                                ? mix.getLayerNormEpsilon()->convertToDouble()
                                : 0.0},
         {"algorithm", mix.getAlgorithm().str()}};
-  } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp>(op)) {
+  } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp,
+                 hm::MinOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
   } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp>(op)) {
@@ -276,6 +317,39 @@ LogicalResult Exporter::exportOp(Operation *op) {
   } else if (auto matmul = dyn_cast<hm::MatMulOp>(op)) {
     kind = "matmul";
     inputs = {{"lhs", matmul.getLhs()}, {"rhs", matmul.getRhs()}};
+  } else if (auto gather = dyn_cast<hm::GatherOp>(op)) {
+    kind = "gather";
+    inputs = {{"x", gather.getInput()}, {"indices", gather.getIndices()}};
+    attrs["axis"] = static_cast<int64_t>(gather.getAxis());
+  } else if (isa<hm::ReduceSumOp, hm::ReduceMeanOp>(op)) {
+    kind = op->getName().stripDialect().str();
+    inputs = {{"x", op->getOperand(0)}};
+    int64_t rank = cast<ShapedType>(op->getOperand(0).getType()).getRank();
+    std::vector<int64_t> axes;
+    for (int64_t axis :
+         op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef())
+      axes.push_back(axis < 0 ? axis + rank : axis);
+    std::sort(axes.begin(), axes.end());
+    attrs["axes"] = axes;
+    attrs["keepdims"] = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+  } else if (auto slice = dyn_cast<hm::SliceOp>(op)) {
+    kind = "slice";
+    inputs = {{"x", slice.getInput()}};
+    attrs["axes"] =
+        std::vector<int64_t>(slice.getAxes().begin(), slice.getAxes().end());
+    attrs["starts"] = std::vector<int64_t>(slice.getStarts().begin(),
+                                           slice.getStarts().end());
+    attrs["steps"] =
+        std::vector<int64_t>(slice.getSteps().begin(), slice.getSteps().end());
+  } else if (auto reshape = dyn_cast<hm::ReshapeOp>(op)) {
+    for (Attribute dim : reshape.getShape())
+      if (auto product = dyn_cast<StringAttr>(dim);
+          product && product.getValue().contains('*'))
+        return op->emitError("hm.reshape to the dimension product '")
+               << product.getValue()
+               << "' outside a fused hm.hyper_mix has no kernel yet";
+    kind = "reshape";
+    inputs = {{"x", reshape.getInput()}};
   } else {
     return op->emitError(op->getName().getStringRef()) << unsupportedHint;
   }

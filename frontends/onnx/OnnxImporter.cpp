@@ -263,9 +263,13 @@ private:
   LogicalResult importReshape(const onnx::NodeProto &node);
   LogicalResult importTranspose(const onnx::NodeProto &node);
   LogicalResult importMatMul(const onnx::NodeProto &node);
+  LogicalResult importGemm(const onnx::NodeProto &node);
   LogicalResult importEinsum(const onnx::NodeProto &node);
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
-  LogicalResult importReduceMean(const onnx::NodeProto &node);
+  LogicalResult importReduce(const onnx::NodeProto &node);
+  LogicalResult importClip(const onnx::NodeProto &node);
+  Value binaryOp(const std::string &op, Location loc, RankedTensorType type,
+                 Value lhs, Value rhs);
   LogicalResult importIdentity(const onnx::NodeProto &node);
   LogicalResult defineReshaped(const onnx::NodeProto &node, Entry &input,
                                const SymbolicShape &shape);
@@ -714,7 +718,7 @@ void Importer::registerHandlers() {
   };
   handlers["Concat"] = bind(&Importer::importConcat);
   handlers["Cast"] = bind(&Importer::importCast);
-  for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow"})
+  for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"})
     handlers[op] = bind(&Importer::importBinary);
   for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu"})
     handlers[op] = bind(&Importer::importUnary);
@@ -723,9 +727,12 @@ void Importer::registerHandlers() {
   handlers["Reshape"] = bind(&Importer::importReshape);
   handlers["Transpose"] = bind(&Importer::importTranspose);
   handlers["MatMul"] = bind(&Importer::importMatMul);
+  handlers["Gemm"] = bind(&Importer::importGemm);
   handlers["Einsum"] = bind(&Importer::importEinsum);
   handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
-  handlers["ReduceMean"] = bind(&Importer::importReduceMean);
+  handlers["ReduceMean"] = bind(&Importer::importReduce);
+  handlers["ReduceSum"] = bind(&Importer::importReduce);
+  handlers["Clip"] = bind(&Importer::importClip);
   handlers["Identity"] = bind(&Importer::importIdentity);
   handlers["Dropout"] = bind(&Importer::importIdentity);
 }
@@ -827,8 +834,55 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
   if (indices->iotaLength) {
     return definePrefix(node, *data, *axis, *indices->iotaLength);
   }
-  return error(node) << "gathering from a run-time tensor with run-time "
-                        "indices is not supported yet";
+  if (!isInteger(indices->dtype) || indices->dtype == DType::Bool)
+    return error(node) << "indices must be int32 or int64";
+  SymbolicShape shape(data->shape.begin(), data->shape.begin() + *axis);
+  shape.insert(shape.end(), indices->shape.begin(), indices->shape.end());
+  shape.insert(shape.end(), data->shape.begin() + *axis + 1, data->shape.end());
+
+  // x[:, i]: one static index picks a slice and drops the axis.
+  if (idx && idx->size() == 1 && indices->shape.empty() && !data->host) {
+    int64_t index = (*idx)[0];
+    const SymbolicDim &dim = canonical(data->shape[*axis]);
+    if (index < 0 && !dim.isStatic())
+      return error(node) << "a negative index into the dynamic dimension "
+                         << dim.toString() << " is not supported";
+    if (index < 0)
+      index += dim.staticValue();
+    // Dynamic dimensions are at least 1, so only index 0 is known valid.
+    if (index < 0 || (dim.isStatic() ? index >= dim.staticValue() : index > 0))
+      return error(node) << "index " << (*idx)[0] << " is out of range for "
+                         << "dimension " << dim.toString();
+    Value value = materialise(node, *data);
+    if (!value)
+      return failure();
+    SymbolicShape sliced = data->shape;
+    sliced[*axis] = SymbolicDim::constant(1);
+    Value slice = builder.create<hm::SliceOp>(
+        nodeLoc(node), tensorType(data->dtype, sliced), value,
+        builder.getDenseI64ArrayAttr({*axis}),
+        builder.getDenseI64ArrayAttr({index}),
+        builder.getDenseI64ArrayAttr({index + 1}),
+        builder.getDenseI64ArrayAttr({1}));
+    Value result = builder.create<hm::ReshapeOp>(
+        nodeLoc(node), tensorType(data->dtype, shape), slice, shapeAttr(shape));
+    define(node, 0, tensorEntry(result, data->dtype, shape));
+    return success();
+  }
+
+  // Embedding lookups and other gathers by run-time (or constant) indices.
+  if (data->host && indices->host)
+    return error(node) << "gathering at compile time is not supported";
+  Value table = materialise(node, *data), ids = materialise(node, *indices);
+  if (!table || !ids)
+    return failure();
+  if (indices->shape.empty())
+    return error(node) << "a scalar run-time index is not supported";
+  Value result = builder.create<hm::GatherOp>(
+      nodeLoc(node), tensorType(data->dtype, shape), table, ids,
+      builder.getI64IntegerAttr(*axis));
+  define(node, 0, tensorEntry(result, data->dtype, shape));
+  return success();
 }
 
 LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
@@ -1087,20 +1141,58 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
   Value a = materialise(node, *lhs), b = materialise(node, *rhs);
   if (!a || !b)
     return failure();
-  RankedTensorType type = tensorType(lhs->dtype, shape);
-  Location loc = nodeLoc(node);
-  Value result;
-  if (op == "Add")
-    result = builder.create<hm::AddOp>(loc, type, a, b);
-  else if (op == "Sub")
-    result = builder.create<hm::SubOp>(loc, type, a, b);
-  else if (op == "Mul")
-    result = builder.create<hm::MulOp>(loc, type, a, b);
-  else if (op == "Div")
-    result = builder.create<hm::DivOp>(loc, type, a, b);
-  else
-    result = builder.create<hm::PowOp>(loc, type, a, b);
+  Value result =
+      binaryOp(op, nodeLoc(node), tensorType(lhs->dtype, shape), a, b);
   define(node, 0, tensorEntry(result, lhs->dtype, shape));
+  return success();
+}
+
+Value Importer::binaryOp(const std::string &op, Location loc,
+                         RankedTensorType type, Value lhs, Value rhs) {
+  if (op == "Add")
+    return builder.create<hm::AddOp>(loc, type, lhs, rhs);
+  if (op == "Sub")
+    return builder.create<hm::SubOp>(loc, type, lhs, rhs);
+  if (op == "Mul")
+    return builder.create<hm::MulOp>(loc, type, lhs, rhs);
+  if (op == "Div")
+    return builder.create<hm::DivOp>(loc, type, lhs, rhs);
+  if (op == "Max")
+    return builder.create<hm::MaxOp>(loc, type, lhs, rhs);
+  if (op == "Min")
+    return builder.create<hm::MinOp>(loc, type, lhs, rhs);
+  return builder.create<hm::PowOp>(loc, type, lhs, rhs);
+}
+
+LogicalResult Importer::importClip(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  if (!isFloat(input->dtype))
+    return error(node) << "unsupported operand element type";
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  // Clip(x, lo, hi) = min(max(x, lo), hi); absent bounds are no bounds.
+  for (auto [index, op] :
+       {std::pair<int, const char *>{1, "Max"}, {2, "Min"}}) {
+    Entry *bound = lookup(node, index);
+    if (!bound)
+      continue;
+    if (bound->dtype != input->dtype || !bound->shape.empty() || !bound->host)
+      return error(node) << "bounds must be compile-time scalars of the "
+                            "input's element type";
+    HostTensor host = *bound->host;
+    host.shape = {1};
+    Entry scalar;
+    scalar.dtype = bound->dtype;
+    scalar.shape = {SymbolicDim::constant(1)};
+    scalar.host = std::move(host);
+    scalar.name = bound->name;
+    Value b = materialise(node, scalar);
+    if (!b)
+      return failure();
+    x = binaryOp(op, nodeLoc(node), cast<RankedTensorType>(x.getType()), x, b);
+  }
+  define(node, 0, tensorEntry(x, input->dtype, input->shape));
   return success();
 }
 
@@ -1198,10 +1290,21 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     auto axis = normaliseAxis((*axes)[i], rank);
     if (!axis)
       return error(node) << "axis " << (*axes)[i] << " is out of range";
-    if (!shape[*axis].isStatic())
-      return error(node) << "static slicing of the dynamic dimension "
-                         << shape[*axis].toString() << " is not supported";
-    int64_t size = shape[*axis].staticValue(), step = (*steps)[i];
+    int64_t step = (*steps)[i];
+    if (!shape[*axis].isStatic()) {
+      // Dynamic dimensions are at least 1: x[:, 0:1] is always in range.
+      if ((*starts)[i] != 0 || (*ends)[i] != 1 || step != 1)
+        return error(node) << "static slicing of the dynamic dimension "
+                           << shape[*axis].toString()
+                           << " is only supported as [0:1]";
+      shape[*axis] = SymbolicDim::constant(1);
+      sliceAxes.push_back(*axis);
+      sliceStarts.push_back(0);
+      sliceEnds.push_back(1);
+      sliceSteps.push_back(1);
+      continue;
+    }
+    int64_t size = shape[*axis].staticValue();
     if (step != 1)
       return error(node) << "only unit steps are supported";
     int64_t s = (*starts)[i] < 0 ? (*starts)[i] + size : (*starts)[i];
@@ -1393,6 +1496,66 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
+  // alpha * A op(B) + beta * C with a constant B is nn.Linear; alpha and
+  // beta fold into the constants at compile time.
+  Entry *a = lookup(node, 0), *b = lookup(node, 1), *c = lookup(node, 2);
+  if (!isFloat(a->dtype) || a->dtype != b->dtype || (c && c->dtype != a->dtype))
+    return error(node) << "operands must share a float element type";
+  if (intAttr(node, "transA", 0) != 0 || !b->host || (c && !c->host))
+    return error(node) << "only x @ op(W) + bias with constant W and bias "
+                          "(no transA) is supported";
+  if (a->shape.size() != 2 || b->shape.size() != 2)
+    return error(node) << "operands must be 2-D";
+  bool transB = intAttr(node, "transB", 0) != 0;
+  float alpha = floatAttr(node, "alpha", 1.0f),
+        beta = floatAttr(node, "beta", 1.0f);
+  const HostTensor &w = *b->host;
+  int64_t rows = w.shape[0], cols = w.shape[1];
+  int64_t k = transB ? cols : rows, m = transB ? rows : cols;
+  Entry weight;
+  weight.dtype = w.dtype;
+  weight.shape = {SymbolicDim::constant(k), SymbolicDim::constant(m)};
+  weight.name = b->name;
+  HostTensor transposed = w;
+  transposed.shape = {k, m};
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < m; ++j)
+      transposed.setFromDouble(
+          i * m + j, alpha * w.getDouble(transB ? j * cols + i : i * cols + j));
+  weight.host = std::move(transposed);
+  SymbolicDim unified;
+  if (failed(unify(node, a->shape.back(), weight.shape[0], unified)))
+    return failure();
+
+  Entry bias;
+  if (c) {
+    const HostTensor &host = *c->host;
+    if (host.numElements() != m && host.numElements() != 1)
+      return error(node) << "bias C must have " << m << " or 1 elements";
+    bias.dtype = host.dtype;
+    bias.shape = {SymbolicDim::constant(m)};
+    bias.name = c->name;
+    HostTensor scaled;
+    scaled.dtype = host.dtype;
+    scaled.shape = {m};
+    scaled.bytes.resize(m * dtypeSize(host.dtype));
+    for (int64_t j = 0; j < m; ++j)
+      scaled.setFromDouble(
+          j, beta * host.getDouble(host.numElements() == 1 ? 0 : j));
+    bias.host = std::move(scaled);
+  }
+  Value x = materialise(node, *a), wValue = materialise(node, weight);
+  Value bValue = c ? materialise(node, bias) : Value();
+  if (!x || !wValue || (c && !bValue))
+    return failure();
+  SymbolicShape shape = {a->shape[0], SymbolicDim::constant(m)};
+  Value result = builder.create<hm::LinearOp>(
+      nodeLoc(node), tensorType(a->dtype, shape), x, wValue, bValue);
+  define(node, 0, tensorEntry(result, a->dtype, shape));
+  return success();
+}
+
 LogicalResult Importer::importEinsum(const onnx::NodeProto &node) {
   std::string equation;
   for (char c : stringAttr(node, "equation").value_or(""))
@@ -1477,11 +1640,15 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node) {
   return success();
 }
 
-LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
+LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(input->shape.size());
+  bool sum = node.op_type() == "ReduceSum";
+  if (!sum && !isFloat(input->dtype))
+    return error(node) << "unsupported operand element type";
   std::optional<std::vector<int64_t>> axes = intsAttr(node, "axes");
-  if (opset >= 18 && lookup(node, 1)) {
+  // ReduceSum takes its axes as an input from opset 13, the others from 18.
+  if ((sum || opset >= 18) && lookup(node, 1)) {
     axes = constInts(lookup(node, 1));
     if (!axes)
       return error(node) << "axes must be compile-time constants";
@@ -1515,9 +1682,17 @@ LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
   Value x = materialise(node, *input);
   if (!x)
     return failure();
-  Value result = builder.create<hm::ReduceMeanOp>(
-      nodeLoc(node), tensorType(input->dtype, shape), x,
-      builder.getDenseI64ArrayAttr(normalised), builder.getBoolAttr(keepdims));
+  RankedTensorType type = tensorType(input->dtype, shape);
+  auto axesAttr = builder.getDenseI64ArrayAttr(normalised);
+  Value result =
+      sum ? builder
+                .create<hm::ReduceSumOp>(nodeLoc(node), type, x, axesAttr,
+                                         builder.getBoolAttr(keepdims))
+                .getResult()
+          : builder
+                .create<hm::ReduceMeanOp>(nodeLoc(node), type, x, axesAttr,
+                                          builder.getBoolAttr(keepdims))
+                .getResult();
   define(node, 0, tensorEntry(result, input->dtype, shape));
   return success();
 }
@@ -1719,6 +1894,8 @@ OwningOpRef<ModuleOp> Importer::run() {
 const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
       {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
+      {"Clip", kMinOpset, kMaxOpset, 1, 3,
+       "float tensors; bounds known at compile time"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
       {"Concat", kMinOpset, kMaxOpset, 1, -1,
        "tensors: along a static dimension"},
@@ -1729,23 +1906,30 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "inference (identity); no mask output"},
       {"Einsum", kMinOpset, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Gemm", kMinOpset, kMaxOpset, 2, 3,
+       "x @ op(W) + C with constant W and C, no transA"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
-       "shape vectors, and tables indexed by Range(0, dim, 1)"},
+       "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
+       "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
       {"Gelu", 20, kMaxOpset, 1, 1, "approximate = none"},
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
       {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},
+      {"Max", kMinOpset, kMaxOpset, 2, 2, "two operands"},
+      {"Min", kMinOpset, kMaxOpset, 2, 2, "two operands"},
       {"Mul", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Neg", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Not", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Range", kMinOpset, kMaxOpset, 3, 3, "Range(0, dim, 1)"},
-      {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, ""},
+      {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
+      {"ReduceSum", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
        "shape computable at compile time"},
       {"Shape", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
-       "static unit-step slices; prefix [0, dim) along one axis"},
+       "static unit-step slices of static dimensions; [0:1] and prefix [0, "
+       "dim) of dynamic ones"},
       {"Sqrt", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Squeeze", kMinOpset, kMaxOpset, 1, 2, ""},
       {"Sub", kMinOpset, kMaxOpset, 2, 2, ""},

@@ -94,6 +94,8 @@ HM_BINARY_VERIFY(SubOp)
 HM_BINARY_VERIFY(MulOp)
 HM_BINARY_VERIFY(DivOp)
 HM_BINARY_VERIFY(PowOp)
+HM_BINARY_VERIFY(MaxOp)
+HM_BINARY_VERIFY(MinOp)
 #undef HM_BINARY_VERIFY
 
 //===----------------------------------------------------------------------===//
@@ -199,16 +201,44 @@ LogicalResult hm::LayerNormOp::verify() {
   return success();
 }
 
-LogicalResult hm::ReduceMeanOp::verify() {
-  int64_t rank = rankedType(getInput()).getRank();
-  for (int64_t axis : getAxes())
+template <typename ReduceOp> static LogicalResult verifyReduction(ReduceOp op) {
+  int64_t rank = rankedType(op.getInput()).getRank();
+  for (int64_t axis : op.getAxes())
     if (axis < -rank || axis >= rank)
-      return emitOpError("axis ")
+      return op.emitOpError("axis ")
              << axis << " is out of range for rank " << rank;
-  int64_t expected =
-      getKeepdims() ? rank : rank - static_cast<int64_t>(getAxes().size());
-  if (rankedType(getOutput()).getRank() != expected)
-    return emitOpError("result rank must be ") << expected;
+  int64_t expected = op.getKeepdims()
+                         ? rank
+                         : rank - static_cast<int64_t>(op.getAxes().size());
+  if (rankedType(op.getOutput()).getRank() != expected)
+    return op.emitOpError("result rank must be ") << expected;
+  if (rankedType(op.getOutput()).getElementType() !=
+      rankedType(op.getInput()).getElementType())
+    return op.emitOpError("result element type differs from the input's");
+  return success();
+}
+
+LogicalResult hm::ReduceMeanOp::verify() { return verifyReduction(*this); }
+LogicalResult hm::ReduceSumOp::verify() { return verifyReduction(*this); }
+
+LogicalResult hm::GatherOp::verify() {
+  auto input = rankedType(getInput()), indices = rankedType(getIndices());
+  auto output = rankedType(getOutput());
+  int64_t rank = input.getRank(), axis = static_cast<int64_t>(getAxis());
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  SmallVector<int64_t> expected(input.getShape().take_front(axis));
+  llvm::append_range(expected, indices.getShape());
+  llvm::append_range(expected, input.getShape().drop_front(axis + 1));
+  if (output.getElementType() != input.getElementType())
+    return emitOpError("result element type differs from the input's");
+  if (output.getRank() != static_cast<int64_t>(expected.size()))
+    return emitOpError("result rank must be ") << expected.size();
+  for (auto [got, want] : llvm::zip(output.getShape(), expected))
+    if (!dimsCompatible(got, want))
+      return emitOpError("result shape ")
+             << shapeString(output.getShape()) << " differs from "
+             << shapeString(expected);
   return success();
 }
 

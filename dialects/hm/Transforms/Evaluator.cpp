@@ -367,7 +367,7 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   for (Value operand : op->getOperands())
     in.push_back(&values[operand]);
   HostArray out;
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp>(op) &&
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op) &&
       !broadcastable(in[0]->shape, in[1]->shape)) {
     message = "operand shapes do not broadcast";
     return failure();
@@ -397,6 +397,12 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (isa<PowOp>(op)) {
     out = binary(*in[0], *in[1],
                  [](double a, double b) { return std::pow(a, b); });
+  } else if (isa<MaxOp>(op)) {
+    out = binary(*in[0], *in[1],
+                 [](double a, double b) { return std::max(a, b); });
+  } else if (isa<MinOp>(op)) {
+    out = binary(*in[0], *in[1],
+                 [](double a, double b) { return std::min(a, b); });
   } else if (isa<ErfOp>(op)) {
     unary([](double v) { return std::erf(v); });
   } else if (isa<GeluOp>(op)) {
@@ -506,11 +512,41 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     const HostArray *beta = norm.getBeta() ? &values[norm.getBeta()] : nullptr;
     out = layerNorm(*in[0], gamma, beta, axis < 0 ? axis + rank : axis,
                     norm.getEpsilon().convertToDouble());
-  } else if (auto mean = dyn_cast<ReduceMeanOp>(op)) {
+  } else if (auto gather = dyn_cast<GatherOp>(op)) {
+    const HostArray &x = *in[0], &indices = *in[1];
+    int64_t axis = static_cast<int64_t>(gather.getAxis());
+    int64_t outer = 1, inner = 1, extent = x.shape[axis];
+    for (int64_t i = 0; i < axis; ++i)
+      outer *= x.shape[i];
+    for (size_t i = axis + 1; i < x.shape.size(); ++i)
+      inner *= x.shape[i];
+    out.shape.assign(x.shape.begin(), x.shape.begin() + axis);
+    out.shape.insert(out.shape.end(), indices.shape.begin(),
+                     indices.shape.end());
+    out.shape.insert(out.shape.end(), x.shape.begin() + axis + 1,
+                     x.shape.end());
+    out.data.reserve(out.size());
+    for (int64_t o = 0; o < outer; ++o)
+      for (double value : indices.data) {
+        // The random integer arguments know nothing of table sizes: wrap
+        // them into range rather than give up on the model.
+        int64_t index = static_cast<int64_t>(value) % extent;
+        index = index < 0 ? index + extent : index;
+        auto row = x.data.begin() + (o * extent + index) * inner;
+        out.data.insert(out.data.end(), row, row + inner);
+      }
+  } else if (isa<ReduceMeanOp, ReduceSumOp>(op)) {
     const HostArray &x = *in[0];
+    auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
+    bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+    bool isMean = isa<ReduceMeanOp>(op);
+    int64_t rank = static_cast<int64_t>(x.shape.size());
     Shape kept = x.shape;
-    for (int64_t a : mean.getAxes())
-      kept[a < 0 ? a + x.shape.size() : a] = 1;
+    SmallVector<int64_t> reduced;
+    for (int64_t a : axes)
+      reduced.push_back(a < 0 ? a + rank : a);
+    for (int64_t a : reduced)
+      kept[a] = 1;
     HostArray sum;
     sum.shape = kept;
     sum.data.assign(product(kept), 0.0);
@@ -520,13 +556,14 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       sum.data[broadcastOffset(index, kept)] += x.data[i];
     }
     double count = static_cast<double>(x.size()) / sum.size();
-    for (double &v : sum.data)
-      v /= count;
+    if (isMean)
+      for (double &v : sum.data)
+        v /= count;
     out = std::move(sum);
-    if (!mean.getKeepdims()) {
+    if (!keepdims) {
       out.shape.clear();
-      for (size_t i = 0; i < kept.size(); ++i)
-        if (!llvm::is_contained(mean.getAxes(), static_cast<int64_t>(i)))
+      for (int64_t i = 0; i < rank; ++i)
+        if (!llvm::is_contained(reduced, i))
           out.shape.push_back(kept[i]);
     }
   } else if (auto mix = dyn_cast<HyperMixOp>(op)) {

@@ -113,3 +113,29 @@ func.func @concat(%a: tensor<?x4xf32>, %b: tensor<?x3xf32>) -> tensor<?x8xf32> {
   %0 = hm.concat %a, %b {axis = 1} : (tensor<?x4xf32>, tensor<?x3xf32>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @gather_shape(%ids: tensor<?x?xi64>) -> tensor<?x8xf32> {
+  %table = hm.constant dense<0.5> : tensor<100x8xf32>
+  // expected-error @+1 {{result rank must be 3}}
+  %e = hm.gather %table, %ids {axis = 0} : (tensor<100x8xf32>, tensor<?x?xi64>) -> tensor<?x8xf32>
+  return %e : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @gather_axis(%ids: tensor<?xi64>) -> tensor<?xf32> {
+  %table = hm.constant dense<0.5> : tensor<100xf32>
+  // expected-error @+1 {{axis 1 is out of range for rank 1}}
+  %e = hm.gather %table, %ids {axis = 1} : (tensor<100xf32>, tensor<?xi64>) -> tensor<?xf32>
+  return %e : tensor<?xf32>
+}
+
+// -----
+
+func.func @reduce_sum_rank(%x: tensor<?x?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{result rank must be 3}}
+  %s = hm.reduce_sum %x {axes = array<i64: 1>} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  return %s : tensor<?x8xf32>
+}

@@ -76,6 +76,24 @@ func.func @hyper_mix(%x: tensor<?x?x16xf32>, %m: tensor<?x?xf32>) -> (tensor<?x?
   return %y, %z : tensor<?x?x16xf32>, tensor<?x?x16xf32>
 }
 
+// CHECK-LABEL: func.func @embedding_and_pooling
+func.func @embedding_and_pooling(%ids: tensor<?x?xi64>, %m: tensor<?x?x1xf32>) -> tensor<?x8xf32> {
+  %table = hm.constant dense<0.5> : tensor<100x8xf32>
+  %one = hm.constant dense<1.0> : tensor<1xf32>
+  // CHECK: hm.gather %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<100x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %e = hm.gather %table, %ids {axis = 0} : (tensor<100x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  %x = hm.mul %e, %m : tensor<?x?x8xf32>, tensor<?x?x1xf32> -> tensor<?x?x8xf32>
+  // CHECK: hm.reduce_sum %{{.*}} {axes = array<i64: 1>, keepdims = false} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  %s = hm.reduce_sum %x {axes = array<i64: 1>, keepdims = false} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  %n = hm.reduce_sum %m {axes = array<i64: 1>, keepdims = false} : tensor<?x?x1xf32> -> tensor<?x1xf32>
+  // CHECK: hm.max %{{.*}}, %{{.*}} : tensor<?x1xf32>, tensor<1xf32> -> tensor<?x1xf32>
+  %c = hm.max %n, %one : tensor<?x1xf32>, tensor<1xf32> -> tensor<?x1xf32>
+  // CHECK: hm.min
+  %d = hm.min %c, %one : tensor<?x1xf32>, tensor<1xf32> -> tensor<?x1xf32>
+  %y = hm.div %s, %d : tensor<?x8xf32>, tensor<?x1xf32> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
 {-#
   dialect_resources: {
     builtin: {

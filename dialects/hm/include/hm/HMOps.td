@@ -57,6 +57,8 @@ def HM_SubOp : HM_BinaryOp<"sub", "subtraction">;
 def HM_MulOp : HM_BinaryOp<"mul", "multiplication">;
 def HM_DivOp : HM_BinaryOp<"div", "division">;
 def HM_PowOp : HM_BinaryOp<"pow", "power">;
+def HM_MaxOp : HM_BinaryOp<"max", "maximum">;
+def HM_MinOp : HM_BinaryOp<"min", "minimum">;
 
 class HM_UnaryOp<string mnemonic, string what, Type type = HM_FloatTensor>
     : HM_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
@@ -146,6 +148,32 @@ def HM_ReduceMeanOp : HM_Op<"reduce_mean", [Pure]> {
 //===----------------------------------------------------------------------===//
 // Layout
 //===----------------------------------------------------------------------===//
+
+def HM_ReduceSumOp : HM_Op<"reduce_sum", [Pure]> {
+  let summary = "sum over `axes`";
+  let arguments = (ins HM_Tensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def HM_GatherOp : HM_Op<"gather", [Pure]> {
+  let summary = "picks slices of `input` along `axis` by run-time `indices`";
+  let description = [{
+    ONNX Gather: the result shape is input.shape[:axis] + indices.shape +
+    input.shape[axis+1:]. An embedding lookup is a gather from a weight
+    table along axis 0. Indices may be negative (counted from the end); an
+    index outside [-dim, dim) is a run-time error.
+  }];
+  let arguments = (ins HM_Tensor:$input, RankedTensorOf<[I32, I64]>:$indices,
+                       I64Attr:$axis);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
 
 def HM_TransposeOp : HM_Op<"transpose", [Pure]> {
   let summary = "dimension permutation: output dim i is input dim perm[i]";

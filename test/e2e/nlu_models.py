@@ -1,0 +1,148 @@
+"""PyTorch reference for whole HyperMixer sentence classifiers (shared/design/MODELS.md).
+
+    x = embedding[ids] (+ segment_embedding[segments])
+    L layers, pre-LN:  x += TokenMixing(LN(x)); x += FeatureMLP(LN(x)); final LN
+              post-LN: x = LN(x + TokenMixing(x)); x = LN(x + FeatureMLP(x))
+    pooling: mean over real tokens, or the first token; logits = Linear(d, classes)
+
+TokenMixing is the single-head HyperMixer layer of hypermixing_models.py (nn.Linear
+hypernetworks, sinusoidal positions, mask with 1 = real token, no inner LayerNorm).
+The state_dict names are the tensor names a safetensors file of the same weights carries.
+"""
+import copy
+
+import torch
+import torch.nn as nn
+
+from hypermixing_models import HyperMixerTokenMixing
+
+
+class FeatureMLP(nn.Module):
+    def __init__(self, d, f):
+        super().__init__()
+        self.fc1 = nn.Linear(d, f)
+        self.fc2 = nn.Linear(f, d)
+
+    def forward(self, x):
+        return self.fc2(torch.nn.functional.gelu(self.fc1(x)))
+
+
+class HyperMixerLayer(nn.Module):
+    def __init__(self, d, f, k, hidden, tied, pre_ln, eps):
+        super().__init__()
+        self.pre_ln = pre_ln
+        self.mixing_norm = nn.LayerNorm(d, eps=eps)
+        self.mixing = HyperMixerTokenMixing(d, k, hidden=hidden, tied=tied, layer_norm=False)
+        self.mlp_norm = nn.LayerNorm(d, eps=eps)
+        self.mlp = FeatureMLP(d, f)
+
+    def forward(self, x, mask):
+        if self.pre_ln:
+            x = x + self.mixing(self.mixing_norm(x), mask)
+            return x + self.mlp(self.mlp_norm(x))
+        x = self.mixing_norm(x + self.mixing(x, mask))
+        return self.mlp_norm(x + self.mlp(x))
+
+
+class HyperMixerClassifier(nn.Module):
+    """forward(input_ids [B,N] int64, attention_mask [B,N] int64 (1 = real token),
+    token_type_ids [B,N] int64 if segments > 0) -> logits [B, classes]."""
+
+    def __init__(self, vocab=1000, d=64, f=256, k=None, hidden=None, layers=2, classes=3,
+                 tied=False, pre_ln=True, pooling="mean", segments=0, eps=1e-5):
+        super().__init__()
+        if pooling not in ("mean", "first"):
+            raise ValueError(f"pooling must be 'mean' or 'first', not {pooling!r}")
+        self.pooling, self.pre_ln = pooling, pre_ln
+        self.embedding = nn.Embedding(vocab, d)
+        self.segment_embedding = nn.Embedding(segments, d) if segments else None
+        k = d if k is None else k
+        self.layers = nn.ModuleList(
+            HyperMixerLayer(d, f, k, hidden, tied, pre_ln, eps) for _ in range(layers))
+        self.final_norm = nn.LayerNorm(d, eps=eps) if pre_ln else None
+        self.classifier = nn.Linear(d, classes)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        x = self.embedding(input_ids)
+        if self.segment_embedding is not None:
+            x = x + self.segment_embedding(token_type_ids)
+        mask = attention_mask.to(x.dtype)
+        for layer in self.layers:
+            x = layer(x, mask)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        if self.pooling == "first":
+            pooled = x[:, 0]
+        else:
+            m = mask.unsqueeze(-1)
+            pooled = (x * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+        return self.classifier(pooled)
+
+
+def randomize(model, seed):
+    """Seeded weights with the spread of a trained model (LayerNorm gains around 1)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("norm.weight"):
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) / p.shape[-1] ** 0.5)
+    return model
+
+
+def make_inputs(batch, length, vocab, seed, segments=0):
+    """Random ids and a mask whose rows after the first are padded to random lengths."""
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, vocab, (batch, length), generator=g)
+    mask = torch.ones(batch, length, dtype=torch.int64)
+    for b in range(1, batch):
+        valid = int(torch.randint(1, length + 1, (1,), generator=g))
+        mask[b, valid:] = 0
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if segments:
+        inputs["token_type_ids"] = torch.randint(0, segments, (batch, length), generator=g)
+    return inputs
+
+
+def reference(model, inputs):
+    """float64 logits of the same weights."""
+    with torch.no_grad():
+        return copy.deepcopy(model).double()(**inputs)
+
+
+# Configurations the end-to-end tests export (issue: d 64/256, L 2/4, pre/post-LN, tied).
+CONFIGS = {
+    "nlu_d64_pre": dict(d=64, f=256, layers=2, pre_ln=True, tied=False, pooling="mean"),
+    "nlu_d64_post_tied": dict(d=64, f=256, layers=2, pre_ln=False, tied=True,
+                              pooling="first"),
+    "nlu_d64_segments": dict(d=64, f=128, layers=2, pre_ln=True, tied=False,
+                             pooling="mean", segments=2),
+    "nlu_d256_pre_l4": dict(d=256, f=1024, layers=4, pre_ln=True, tied=False,
+                            pooling="mean", hidden=128),
+    "nlu_d256_post_l4_tied": dict(d=256, f=1024, layers=4, pre_ln=False, tied=True,
+                                  pooling="first"),
+}
+
+
+def build(config, seed=0):
+    return randomize(HyperMixerClassifier(**config), seed).eval()
+
+
+def export(model, path, opset=17):
+    """torch.onnx.export with dynamic batch "B" and length "N" on every input."""
+    import warnings
+
+    inputs = make_inputs(2, 9, model.embedding.num_embeddings, seed=1,
+                         segments=model.segment_embedding.num_embeddings
+                         if model.segment_embedding is not None else 0)
+    names = list(inputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, tuple(inputs.values()), path, opset_version=opset,
+                          input_names=names, output_names=["logits"],
+                          dynamic_axes={**{n: {0: "B", 1: "N"} for n in names},
+                                        "logits": {0: "B"}},
+                          do_constant_folding=True)

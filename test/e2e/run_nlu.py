@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""End-to-end test of whole HyperMixer classifiers (nlu_models.CONFIGS) from ONNX.
+
+For every model and opset: export with torch.onnx, `hmc compile`, then for every batch B
+and length N run the library on random ids with padded rows and compare the logits with
+the float64 PyTorch reference (relative L2 <= 1e-4). Padding must be ignored exactly:
+changing the ids under the padding leaves the logits bit-identical. A 12-layer model
+must compile each distinct kernel once (outlining), checked from the kernel graph.
+
+  run_nlu.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--quick]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+import hmc_library  # noqa: E402
+import nlu_models  # noqa: E402
+from hmc_tool import resolve_hmc  # noqa: E402
+
+TOLERANCE = 1e-4
+
+
+def rel_l2(y, ref):
+    return float(np.linalg.norm(y - ref) / max(np.linalg.norm(ref), 1e-30))
+
+
+def compile_model(hmc, onnx_path, out_dir, extra=()):
+    cmd = [hmc, "compile", onnx_path, "-o", out_dir, "-q", *extra]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stderr}")
+
+
+def check_model(model, library, batches, lengths):
+    """Returns a list of (B, N, rel_err, padding_ok, ok) rows."""
+    vocab = model.embedding.num_embeddings
+    segments = (model.segment_embedding.num_embeddings
+                if model.segment_embedding is not None else 0)
+    rows = []
+    with library.create() as handle:
+        for B in batches:
+            for N in lengths:
+                inputs = nlu_models.make_inputs(B, N, vocab, seed=1000 * B + N,
+                                                segments=segments)
+                ref = nlu_models.reference(model, inputs).numpy()
+                arrays = {k: v.numpy() for k, v in inputs.items()}
+                logits = handle.run(**arrays)["logits"]
+                err = rel_l2(logits.astype(np.float64), ref)
+                # Other ids under the padding must not change a single bit.
+                scrambled = dict(arrays)
+                pad = arrays["attention_mask"] == 0
+                ids = arrays["input_ids"].copy()
+                ids[pad] = (ids[pad] + 17) % vocab
+                scrambled["input_ids"] = ids
+                again = handle.run(**scrambled)["logits"]
+                padding_ok = bool(np.array_equal(again, logits))
+                rows.append((B, N, err, padding_ok,
+                             err <= TOLERANCE and padding_ok and np.isfinite(err)))
+    return rows
+
+
+def check_outlining(hmc, work):
+    """A 12-layer model's kernel graph names one function per distinct kernel."""
+    config = dict(d=32, f=64, layers=12, pre_ln=True, tied=False, pooling="mean")
+    model = nlu_models.build(config)
+    path = os.path.join(work, "models", "nlu_l12.onnx")
+    nlu_models.export(model, path, 17)
+    graph = json.loads(subprocess.run([hmc, "compile", path, "--emit=kernels"],
+                                      capture_output=True, text=True, check=True).stdout)
+    functions = {k.get("function", k["name"]) for k in graph["kernels"]}
+    mixes = {k.get("function", k["name"]) for k in graph["kernels"]
+             if k["op"] == "hyper_mix"}
+    calls = sum(k["op"] == "hyper_mix" for k in graph["kernels"])
+    print(f"outlining: 12 layers, {len(graph['kernels'])} kernel calls, "
+          f"{len(functions)} distinct kernels, hyper_mix: {calls} calls of "
+          f"{len(mixes)} kernel(s)")
+    return calls == 12 and len(mixes) == 1 and len(functions) < len(graph["kernels"]) / 6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hmc", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--models", default=",".join(nlu_models.CONFIGS))
+    ap.add_argument("--opsets", default="14,17")
+    ap.add_argument("--quick", action="store_true", help="B in {1, 3}, N in {7, 50}")
+    args = ap.parse_args()
+    hmc = resolve_hmc(args.hmc)
+    if not hmc:
+        sys.exit(f"run_nlu.py: hmc not found: {args.hmc}")
+    torch.manual_seed(0)
+    batches = [1, 3]
+    lengths = [7, 50] if args.quick else [1, 7, 50, 513]
+    failed = False
+    print(f"{'model':<24} {'opset':>5} {'B':>2} {'N':>4} {'rel_err':>9} {'padding':>8} status")
+    for name in args.models.split(","):
+        model = nlu_models.build(nlu_models.CONFIGS[name])
+        for opset in [int(o) for o in args.opsets.split(",")]:
+            stem = f"{name}_op{opset}"
+            onnx_path = os.path.join(args.work, "models", stem + ".onnx")
+            os.makedirs(os.path.dirname(onnx_path), exist_ok=True)
+            nlu_models.export(model, onnx_path, opset)
+            out_dir = os.path.join(args.work, "build", stem)
+            try:
+                compile_model(hmc, onnx_path, out_dir)
+            except RuntimeError as error:
+                print(f"{name:<24} {opset:>5} compile FAILED\n{error}")
+                failed = True
+                continue
+            library = hmc_library.Library(os.path.join(out_dir, f"lib{stem}.so"))
+            for B, N, err, padding_ok, ok in check_model(model, library, batches, lengths):
+                failed |= not ok
+                print(f"{name:<24} {opset:>5} {B:>2} {N:>4} {err:>9.2e} "
+                      f"{'exact' if padding_ok else 'CHANGED':>8} {'ok' if ok else 'FAIL'}")
+    if not check_outlining(hmc, args.work):
+        print("outlining: FAIL (identical layers compiled more than once)")
+        failed = True
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
