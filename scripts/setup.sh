@@ -14,6 +14,8 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # references and model export in tests and examples
   python3 python3-torch python3-onnx python3-numpy
+  # benchmarks: the sgemm ceiling (OpenBLAS) and the plots
+  libopenblas0-pthread libopenblas-dev python3-matplotlib
 )
 
 sudo=""

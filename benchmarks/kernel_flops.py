@@ -1,0 +1,70 @@
+"""FLOPs that an hmc library executes, counted from its kernel graph.
+
+    graph = json.loads(subprocess.check_output([hmc, "compile", model, "--emit", "kernels"]))
+    per_op = kernel_flops(graph, {"B": 1, "N": 1024})   # {"hyper_mix": ..., "linear": ...}
+
+Counts multiply-adds as 2 FLOPs in the kernels that do matrix work (linear,
+matmul, hyper_mix in the algorithm the compiler chose: two_phase or
+reassociated, see shared/design/HYPERMIXING.md); elementwise kernels, layer
+norms, reductions and gathers count 0. This is the arithmetic hmc performs,
+which for a reassociated hyper_mix is several times less than the exported
+model's own (the nominal count in workloads.py).
+"""
+import math
+
+
+def _shape(graph, buffer_id, symbols):
+    buffer = next(b for b in graph["buffers"] if b["id"] == buffer_id)
+    dims = []
+    for dim in buffer["shape"]:
+        if isinstance(dim, str):
+            if dim not in symbols:
+                raise KeyError(f"unbound symbol {dim!r}")
+            dim = symbols[dim]
+        dims.append(int(dim))
+    return dims
+
+
+def _role(graph, kernel, role, symbols):
+    for entry in kernel["inputs"]:
+        if entry["role"] == role:
+            return _shape(graph, entry["buffer"], symbols)
+    return None
+
+
+def _hyper_mix_flops(graph, kernel, symbols):
+    attrs = kernel["attrs"]
+    batch, n, d = _role(graph, kernel, "x", symbols)
+    heads, k_h, f = _role(graph, kernel, "C1", symbols)
+    d_h = d // heads
+    nets = 1 if attrs.get("tied") else 2
+    if attrs.get("algorithm") == "reassociated":
+        # first hypernetwork layers, hid_1^T (M Xm), hid_2 (C_2^T Z), per token;
+        # C_1 (...) and C_2^T Z once per batch element
+        per_token = heads * 2 * f * d_h * (nets + 2)
+        fixed = heads * 4 * k_h * f * d_h
+    else:
+        per_token = nets * heads * 2 * (f * d_h + k_h * f) + 4 * heads * k_h * d_h
+        fixed = 0
+    return batch * (n * per_token + fixed)
+
+
+def kernel_flops(graph, symbols):
+    """{op: FLOPs} of one run with the given symbol values (e.g. B=1, N=...)."""
+    totals = {}
+    for kernel in graph["kernels"]:
+        op = kernel["op"]
+        if op == "linear":
+            x = _role(graph, kernel, "x", symbols)
+            k, m = _role(graph, kernel, "weight", symbols)
+            flops = 2 * math.prod(x[:-1]) * k * m
+        elif op == "matmul":
+            lhs = _role(graph, kernel, "lhs", symbols)
+            out = _shape(graph, kernel["outputs"][0]["buffer"], symbols)
+            flops = 2 * math.prod(out) * lhs[-1]
+        elif op == "hyper_mix":
+            flops = _hyper_mix_flops(graph, kernel, symbols)
+        else:
+            continue
+        totals[op] = totals.get(op, 0) + flops
+    return totals

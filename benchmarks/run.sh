@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# hmc against ONNX Runtime (CPU, onnxruntime-node) and PyTorch eager.
+#
+#   bash benchmarks/run.sh [--quick] [--workloads a,b] [--threads 1,2]
+#                          [--lengths 256,1024] [--hmc PATH] [--out DIR]
+#
+# Installs the pinned onnxruntime-node into benchmarks/node/node_modules on
+# first use (npm; its native CPU library ships inside the package), then runs
+# benchmarks/harness.py with Debian's Python (/usr/bin/python3: torch, onnx,
+# numpy, matplotlib). See benchmarks/README.md for the method.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+for tool in node npm cc /usr/bin/python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "benchmarks: $tool is missing (bash scripts/setup.sh installs it)" >&2
+    exit 1
+  fi
+done
+
+ort_package="$here/node/node_modules/onnxruntime-node/package.json"
+if [ ! -f "$ort_package" ] || ! grep -q '"version": "1.30.0"' "$ort_package"; then
+  echo "benchmarks: installing onnxruntime-node 1.30.0 into benchmarks/node" >&2
+  (cd "$here/node" &&
+    ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error)
+fi
+
+exec /usr/bin/python3 "$here/harness.py" "$@"
