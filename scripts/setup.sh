@@ -16,6 +16,8 @@ packages=(
   python3 python3-torch python3-onnx python3-numpy
   # benchmarks: the sgemm ceiling (OpenBLAS) and the plots
   libopenblas0-pthread libopenblas-dev python3-matplotlib
+  # ONNX backend node tests (test/conformance)
+  libonnx-testdata
 )
 
 sudo=""
