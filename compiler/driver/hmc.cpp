@@ -1,11 +1,13 @@
 //===- hmc.cpp - the hmc command line -------------------------------------===//
 //
 //   hmc compile MODEL.onnx -o OUTDIR [--name NAME] [--emit=STAGE] ...
+//   hmc compile MODEL.hmd --weights W.safetensors | --random-weights SEED ...
 //   hmc run OUTDIR/libNAME.so --input NAME=FILE.npy ... --output-dir DIR
 //
 //===----------------------------------------------------------------------===//
 
 #include "Diagnostics.h"
+#include "DslImporter.h"
 #include "KernelGraphExport.h"
 #include "OnnxImporter.h"
 #include "Pipeline.h"
@@ -29,6 +31,7 @@
 #include <CLI/CLI.hpp>
 
 #include <fstream>
+#include <optional>
 
 namespace {
 
@@ -40,6 +43,8 @@ struct CompileOptions {
   std::string target = "host";
   std::string algorithm = "reassociated";
   std::string weightStorage = "embedded";
+  std::string weightsFile;
+  std::optional<uint64_t> randomSeed;
   bool verbose = false;
   bool quiet = false;
   bool printWeights = false;
@@ -79,15 +84,34 @@ int compile(const CompileOptions &options, const std::string &binDir) {
     return 1;
   }
 
-  llvm::StringRef extension = llvm::sys::path::extension(options.model);
-  if (extension == ".hmd") {
-    llvm::errs() << options.model
-                 << ": error: the DSL frontend (.hmd) is not available in "
-                    "this version of hmc\n";
+  // A .hmd model names its weights; they come from a safetensors file or a
+  // seeded generator. An ONNX model carries its own.
+  bool isDsl = llvm::sys::path::extension(options.model) == ".hmd";
+  bool weightsGiven = !options.weightsFile.empty();
+  if (!isDsl && (weightsGiven || options.randomSeed)) {
+    llvm::errs() << "error: --weights and --random-weights apply to .hmd "
+                    "models only; "
+                 << options.model << " carries its own weights\n";
     return 1;
   }
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      hmc::importOnnxFile(options.model, context);
+  if (isDsl && weightsGiven == options.randomSeed.has_value()) {
+    llvm::errs() << "error: " << options.model
+                 << (weightsGiven ? " takes either --weights or "
+                                    "--random-weights, not both\n"
+                                  : " needs --weights FILE.safetensors or "
+                                    "--random-weights SEED\n");
+    return 1;
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (isDsl) {
+    hmc::DslImportOptions dslOptions;
+    dslOptions.weightsPath = options.weightsFile;
+    dslOptions.randomSeed = options.randomSeed;
+    dslOptions.hypermixAlgorithm = options.algorithm;
+    module = hmc::importDslFile(options.model, dslOptions, context);
+  } else {
+    module = hmc::importOnnxFile(options.model, context);
+  }
   if (!module)
     return 1;
   if (options.emit == "mlir") {
@@ -231,8 +255,14 @@ static int runCommandLine(int argc, char **argv) {
   CompileOptions compileOptions;
   CLI::App *compileCmd = app.add_subcommand(
       "compile", "compile a model into OUTDIR/libNAME.so and OUTDIR/NAME.h");
-  compileCmd->add_option("model", compileOptions.model, "the model (.onnx)")
+  compileCmd
+      ->add_option("model", compileOptions.model,
+                   "the model (.onnx, or .hmd: docs/dsl.md)")
       ->required();
+  compileCmd->add_option("--weights", compileOptions.weightsFile,
+                         "the weights of a .hmd model (.safetensors)");
+  compileCmd->add_option("--random-weights", compileOptions.randomSeed,
+                         "compile a .hmd model with seeded random weights");
   compileCmd->add_option("-o,--output", compileOptions.outDir,
                          "output folder (created if missing)");
   compileCmd->add_option("--name", compileOptions.name,
