@@ -9,6 +9,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <map>
+
 using namespace mlir;
 using json = nlohmann::json;
 
@@ -57,6 +59,7 @@ private:
   llvm::DenseMap<Value, int> bufferOf;
   llvm::DenseMap<Value, Dims> dimsOf;
   llvm::DenseMap<Value, int> outputIndex;
+  std::map<std::string, std::string> kernelNameOf; // by signature
   std::vector<std::string> symbols;
 };
 
@@ -229,8 +232,6 @@ Dims Exporter::resultDims(Operation *op) {
 void Exporter::addKernel(Operation *op, const std::string &kind, json attrs,
                          std::vector<std::pair<std::string, Value>> inputs) {
   json kernel;
-  kernel["name"] =
-      options.name + "_k" + std::to_string(kernels.size()) + "_" + kind;
   kernel["op"] = kind;
   kernel["attrs"] = attrs.is_null() ? json::object() : attrs;
   kernel["inputs"] = json::array();
@@ -238,6 +239,19 @@ void Exporter::addKernel(Operation *op, const std::string &kind, json attrs,
     kernel["inputs"].push_back({{"role", role}, {"buffer", bufferOf[value]}});
   kernel["outputs"] =
       json::array({{{"role", "y"}, {"buffer", bufferOf[op->getResult(0)]}}});
+
+  // Outlining: calls with the same op, attributes and operand dtypes and
+  // shapes share one compiled kernel (the L layers of a model compile once).
+  json signature = {kernel["op"], kernel["attrs"]};
+  for (const char *key : {"inputs", "outputs"})
+    for (const json &operand : kernel[key]) {
+      const json &buffer = buffers[operand["buffer"].get<size_t>()];
+      signature.push_back({operand["role"], buffer["dtype"], buffer["shape"]});
+    }
+  auto [it, inserted] = kernelNameOf.try_emplace(
+      signature.dump(),
+      options.name + "_k" + std::to_string(kernelNameOf.size()) + "_" + kind);
+  kernel["name"] = it->second;
   kernels.push_back(std::move(kernel));
 }
 
