@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import workloads as workload_table  # noqa: E402
+import kernel_profile  # noqa: E402
 from kernel_flops import kernel_flops  # noqa: E402
 
 ENGINES = ("hmc", "ort", "torch")
@@ -131,10 +132,17 @@ def engine_command(engine, workload, paths, threads, settings, output_dir):
             paths["state"]] + protocol
 
 
+def engine_environment(threads):
+    """T threads for OpenMP and OpenBLAS (PyTorch uses both). Passive OpenMP
+    waiting: GOMP's workers otherwise spin between parallel regions and starve
+    OpenBLAS's threads of the cores (measured 100x slower runs on 2 cores)."""
+    return dict(os.environ, OMP_NUM_THREADS=str(threads),
+                OPENBLAS_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
+
+
 def run_engine(command, threads):
     """Runs one engine process; returns its JSON report."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads))
+    env = engine_environment(threads)
     try:
         result = subprocess.run(command, capture_output=True, text=True, env=env,
                                 timeout=ENGINE_TIMEOUT_S)
@@ -232,9 +240,48 @@ def summarise(report, flops, executed, ceiling):
     return row
 
 
-def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, log):
-    """All rows of one workload; returns (rows, failed)."""
-    rows, failed = [], False
+def profile_kernels(workload, paths, n, settings, ceiling, log):
+    """Per-kernel times of the hmc library on one thread (perf sampling);
+    returns kernel rows for kernels.csv and logs a summary per op."""
+    directory = os.path.join(os.path.dirname(paths["inputs"]), "profile")
+    os.makedirs(directory, exist_ok=True)
+    command = engine_command("hmc", workload, paths, 1, settings,
+                             os.path.join(directory, "out"))
+    env = engine_environment(1)
+    try:
+        shares, total_ns, stdout = kernel_profile.sample(command, directory, env)
+    except RuntimeError as error:
+        log(f"   N={n} hmc kernels: no profile ({error})")
+        return []
+    report = json.loads(stdout.strip().splitlines()[-1])
+    runs = settings["sets"] + settings["warmup"] + len(report["times_ms"])
+    median = float(np.median(report["times_ms"]))
+    kernels = kernel_profile.kernel_times(paths["kernel_graph"], shares, total_ns, runs,
+                                          median, n)
+    parts = []
+    for group in kernel_profile.by_op(kernels):
+        if group["share"] < 0.01:
+            continue
+        text = f"{group['op']} {100 * group['share']:.0f}%"
+        if group["gflops"]:
+            text += f" {group['gflops']:.0f} GFLOP/s"
+            if ceiling:
+                text += f" ({100 * group['gflops'] / ceiling['best_gflops']:.0f}%)"
+        parts.append(text)
+    log(f"   N={n} hmc kernels on 1 thread (share of the median run, GFLOP/s of CPU time, "
+        "% of sgemm): " + " | ".join(parts))
+    for k in kernels:
+        k.update(workload=workload.name, n=n, threads=1, run_median_ms=median)
+        if ceiling and k["gflops"]:
+            k["pct_of_ceiling"] = 100.0 * k["gflops"] / ceiling["best_gflops"]
+    return kernels
+
+
+def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, log,
+              profile=False):
+    """All rows of one workload and the per-kernel profile rows; returns
+    (rows, kernel rows, failed)."""
+    rows, kernel_rows, failed = [], [], False
     work = os.path.join(out, "work", workload.name)
 
     def row(n, t, engine, **fields):
@@ -255,7 +302,7 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
             for t in threads:
                 for engine in ENGINES:
                     row(n, t, engine, status=message)
-        return rows, True
+        return rows, kernel_rows, True
     paths["hmc_bench"] = tools.get("hmc_bench")
     engines = list(ENGINES)
     if compile_error:
@@ -306,8 +353,12 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
                     row(n, t, engine, **fields)
             log(format_rows([r for r in rows if r["n"] == n and r["threads"] == t],
                             header=False))
+            if (profile and t == 1 and "hmc" in reports and "hmc" not in disagree
+                    and paths.get("kernel_graph")):
+                kernel_rows += profile_kernels(workload, paths, n, settings,
+                                               ceilings.get(1), log)
         shutil.rmtree(os.path.join(work, f"n{n}"), ignore_errors=True)
-    return rows, failed
+    return rows, kernel_rows, failed
 
 
 # ---------------------------------------------------------------------------
@@ -375,9 +426,13 @@ def add_ratios(rows):
                 r[f"hmc_over_{engine}"] = r["median_ms"] / other["median_ms"]
 
 
-def write_csv(rows, path):
+KERNEL_CSV_FIELDS = ["workload", "n", "threads", "kernel", "op", "calls", "time_ms", "share",
+                     "gflop", "gflops", "pct_of_ceiling", "run_median_ms"]
+
+
+def write_csv(rows, path, fields=CSV_FIELDS):
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
@@ -459,6 +514,9 @@ def main():
     parser.add_argument("--hmc", help="the hmc executable (default: build/bin/hmc)")
     parser.add_argument("--out", help="results folder (default: "
                         "benchmarks/results/<date>[-quick])")
+    parser.add_argument("--profile", choices=("auto", "on", "off"), default="auto",
+                        help="per-kernel times of hmc on 1 thread with perf "
+                        "(auto: on when perf exists and not --quick)")
     args = parser.parse_args()
 
     names = [w for w in args.workloads.split(",") if w]
@@ -507,17 +565,23 @@ def main():
         "(< 1: hmc faster); hmc GFLOP/s: the FLOPs hmc's kernels execute / hmc median "
         "(% of sgemm at that thread count)\n" + TABLE_HEADER)
 
-    rows, failed = [], False
+    profile = (args.profile == "on" or
+               (args.profile == "auto" and not args.quick and kernel_profile.available()))
+    if profile and 1 not in threads:
+        log("per-kernel profile skipped: it runs with 1 thread, not in --threads")
+        profile = False
+    rows, kernel_rows, failed = [], [], False
     for name in names:
         workload = workload_table.WORKLOADS[name]
         lengths = ([int(n) for n in args.lengths.split(",")] if args.lengths else
                    list(workload.quick_lengths if args.quick else workload.lengths))
-        workload_rows, workload_failed = benchmark(workload, lengths, threads, settings, hmc,
-                                                   tools, ceilings, out, log)
+        workload_rows, workload_kernels, workload_failed = benchmark(
+            workload, lengths, threads, settings, hmc, tools, ceilings, out, log, profile)
         rows += workload_rows
+        kernel_rows += workload_kernels
         failed |= workload_failed
 
-    if ceilings:  # measured again at the end: the better of the two, less noise
+    if ceilings and not args.quick:  # again at the end: the better of the two, less noise
         for t, again in measure_ceilings(sgemm, threads).items():
             if again and (not ceilings.get(t) or
                           again["best_gflops"] > ceilings[t]["best_gflops"]):
@@ -529,6 +593,9 @@ def main():
                 r["ceiling_gflops"] = ceiling["best_gflops"]
                 if "hmc_gflops" in r:
                     r["pct_of_ceiling"] = 100.0 * r["hmc_gflops"] / ceiling["best_gflops"]
+        for k in kernel_rows:
+            if ceilings.get(1) and k.get("gflops"):
+                k["pct_of_ceiling"] = 100.0 * k["gflops"] / ceilings[1]["best_gflops"]
         for t, c in ceilings.items():
             if c:
                 log(f"ceiling (best of start and end): {t} thread(s): "
@@ -536,10 +603,19 @@ def main():
     add_ratios(rows)
     log("\n" + format_rows(rows))
     write_csv(rows, os.path.join(out, "results.csv"))
+    if kernel_rows:
+        write_csv(kernel_rows, os.path.join(out, "kernels.csv"), KERNEL_CSV_FIELDS)
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
-    plot(rows, os.path.join(out, "latency.png"), meta)
-    log(f"\nwrote {out}/results.csv, latency.png, meta.json")
+    try:
+        plot(rows, os.path.join(out, "latency.png"), meta)
+        written = "results.csv, latency.png, meta.json"
+    except ImportError:
+        log("no plot: matplotlib is missing (scripts/setup.sh installs python3-matplotlib)")
+        written = "results.csv, meta.json"
+    if kernel_rows:
+        written += ", kernels.csv"
+    log(f"\nwrote {out}/: {written}")
     if failed:
         log("FAILED: see the messages above (disagreeing outputs or engines that did not run)")
         return 1

@@ -1,0 +1,97 @@
+"""Per-kernel time of an hmc library by sampling (Linux perf), one thread.
+
+The generated library has no profiler of its own, but its kernels keep their
+local symbols (`<model>_k<index>_<op>` and the `..._par_for_...` task bodies
+Halide makes of them), so `perf record` on one hmc_bench process attributes
+CPU samples to kernels. With one thread, CPU time is wall time: a kernel's
+time per run is its sampled CPU time over the number of runs the process
+made, and "other" is the rest of the median run (the hmc runtime, libc,
+memory traffic between kernels). The FLOPs of each kernel come
+from the kernel graph (kernel_flops.py), which gives each kernel's achieved
+GFLOP/s.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+from kernel_flops import kernel_flops
+
+_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)")
+_EVENTS = re.compile(r"^# Event count \(approx\.\): (\d+)", re.MULTILINE)
+
+
+def available():
+    return shutil.which("perf") is not None
+
+
+def sample(command, work, env=None):
+    """Runs `command` under perf record; returns ({symbol: share of the
+    samples}, sampled CPU time in ns, the command's stdout)."""
+    data = os.path.join(work, "perf.data")
+    record = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000",
+                             "-o", data, "--"] + command,
+                            capture_output=True, text=True, env=env)
+    if record.returncode != 0:
+        raise RuntimeError(f"perf record failed: {record.stderr.strip()[:200]}")
+    report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort", "dso,sym"],
+                            capture_output=True, text=True)
+    os.remove(data)
+    if report.returncode != 0:
+        raise RuntimeError(f"perf report failed: {report.stderr.strip()[:200]}")
+    shares = {}
+    for line in report.stdout.splitlines():
+        match = _LINE.match(line)
+        if match:
+            symbol = match.group(3)
+            shares[symbol] = shares.get(symbol, 0.0) + float(match.group(1)) / 100.0
+    events = _EVENTS.search(report.stdout)
+    if not events:
+        raise RuntimeError("perf report printed no event count")
+    return shares, int(events.group(1)), record.stdout
+
+
+def kernel_times(graph, shares, total_ns, runs, median_ms, n):
+    """One entry per compiled kernel (calls of one kernel, e.g. the same layer
+    L times, add up) plus "other": time per run (ms), share of the median run,
+    calls, executed GFLOP and GFLOP/s."""
+    kernels = {}
+    for call in graph["kernels"]:
+        entry = kernels.setdefault(call["name"], {"kernel": call["name"], "op": call["op"],
+                                                  "calls": 0, "flops": 0})
+        entry["calls"] += 1
+        entry["flops"] += sum(kernel_flops(dict(graph, kernels=[call]),
+                                           {"B": 1, "N": n}).values())
+    sampled = {name: 0.0 for name in kernels}
+    for symbol, share in shares.items():
+        owner = next((name for name in kernels
+                      if symbol == name or symbol.startswith(name + "_")), None)
+        if owner is not None:
+            sampled[owner] += share
+    rows = []
+    for name, entry in kernels.items():
+        time_ms = sampled[name] * total_ns / runs / 1e6
+        flops = entry.pop("flops")
+        entry.update(share=time_ms / median_ms, time_ms=time_ms, gflop=flops / 1e9,
+                     gflops=flops / (time_ms * 1e-3) / 1e9 if time_ms > 0 and flops else None)
+        rows.append(entry)
+    rest = max(0.0, median_ms - sum(r["time_ms"] for r in rows))
+    rows.append({"kernel": "other", "op": "other", "calls": 0, "share": rest / median_ms,
+                 "time_ms": rest, "gflop": 0.0, "gflops": None})
+    return rows
+
+
+def by_op(rows):
+    """Kernels grouped by op: share, time and GFLOP/s of each op class."""
+    groups = {}
+    for r in rows:
+        g = groups.setdefault(r["op"], {"op": r["op"], "share": 0.0, "time_ms": 0.0,
+                                        "gflop": 0.0, "kernels": 0})
+        g["share"] += r["share"]
+        g["time_ms"] += r["time_ms"]
+        g["gflop"] += r["gflop"]
+        g["kernels"] += 1
+    for g in groups.values():
+        g["gflops"] = (g["gflop"] / (g["time_ms"] * 1e-3) if g["time_ms"] > 0 and g["gflop"]
+                       else None)
+    return sorted(groups.values(), key=lambda g: -g["share"])
