@@ -28,11 +28,12 @@ class FeatureMLP(nn.Module):
 
 
 class HyperMixerLayer(nn.Module):
-    def __init__(self, d, f, k, hidden, tied, pre_ln, eps):
+    def __init__(self, d, f, k, hidden, tied, pre_ln, eps, max_len):
         super().__init__()
         self.pre_ln = pre_ln
         self.mixing_norm = nn.LayerNorm(d, eps=eps)
-        self.mixing = HyperMixerTokenMixing(d, k, hidden=hidden, tied=tied, layer_norm=False)
+        self.mixing = HyperMixerTokenMixing(d, k, hidden=hidden, tied=tied, layer_norm=False,
+                                            max_len=max_len)
         self.mlp_norm = nn.LayerNorm(d, eps=eps)
         self.mlp = FeatureMLP(d, f)
 
@@ -46,10 +47,14 @@ class HyperMixerLayer(nn.Module):
 
 class HyperMixerClassifier(nn.Module):
     """forward(input_ids [B,N] int64, attention_mask [B,N] int64 (1 = real token),
-    token_type_ids [B,N] int64 if segments > 0) -> logits [B, classes]."""
+    token_type_ids [B,N] int64 if segments > 0) -> logits [B, classes].
+
+    max_len is the length of each layer's stored position table (the model itself has no
+    length limit: hmc computes rows beyond the table from the formula)."""
 
     def __init__(self, vocab=1000, d=64, f=256, k=None, hidden=None, layers=2, classes=3,
-                 tied=False, pre_ln=True, pooling="mean", segments=0, eps=1e-5):
+                 tied=False, pre_ln=True, pooling="mean", segments=0, eps=1e-5,
+                 max_len=4096):
         super().__init__()
         if pooling not in ("mean", "first"):
             raise ValueError(f"pooling must be 'mean' or 'first', not {pooling!r}")
@@ -58,7 +63,8 @@ class HyperMixerClassifier(nn.Module):
         self.segment_embedding = nn.Embedding(segments, d) if segments else None
         k = d if k is None else k
         self.layers = nn.ModuleList(
-            HyperMixerLayer(d, f, k, hidden, tied, pre_ln, eps) for _ in range(layers))
+            HyperMixerLayer(d, f, k, hidden, tied, pre_ln, eps, max_len)
+            for _ in range(layers))
         self.final_norm = nn.LayerNorm(d, eps=eps) if pre_ln else None
         self.classifier = nn.Linear(d, classes)
 
