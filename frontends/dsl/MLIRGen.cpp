@@ -920,7 +920,7 @@ std::optional<Tensor> Generator::tensorArg(const CallExpr &call, Args &args,
   for (auto [j, type] : llvm::enumerate(allowed))
     types += std::string(j ? " or " : "") + nameOf(type);
   InFlightDiagnostic diag = argError(call, args, i);
-  diag << "must be a " << types << " tensor";
+  diag << "must be a tensor of " << types;
   if (rank >= 0)
     diag << " of rank " << rank;
   diag << ", got " << describe(*args.values[i]);

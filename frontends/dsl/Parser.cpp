@@ -40,7 +40,7 @@ void Parser::error(SourceLoc loc, const std::string &message) {
 static std::string found(const Token &token) {
   if (token.kind == TokenKind::Invalid)
     return token.text == "\"" ? "an unterminated string"
-                              : "the invalid token '" + token.text + "'";
+                              : "the unexpected character '" + token.text + "'";
   if (token.kind == TokenKind::Identifier)
     return "'" + token.text + "'";
   return describe(token.kind);
@@ -236,7 +236,10 @@ bool Parser::parseBody(std::vector<StmtPtr> &body, llvm::StringRef context) {
     if (StmtPtr stmt = parseStatement())
       body.push_back(std::move(stmt));
   }
-  return !failed && expect(TokenKind::RBrace, context);
+  if (failed)
+    return false;
+  take(); // '}'
+  return true;
 }
 
 ExprPtr Parser::parseExpr() {
@@ -295,7 +298,6 @@ ExprPtr Parser::parsePrimary() {
 ExprPtr Parser::parseCall(Token callee) {
   take(); // '('
   auto call = std::make_unique<CallExpr>(callee.loc, callee.text);
-  std::string context = "after the arguments of '" + callee.text + "'";
   if (accept(TokenKind::RParen))
     return call;
   do {
@@ -319,9 +321,11 @@ ExprPtr Parser::parseCall(Token callee) {
     }
     call->args.push_back(std::move(value));
   } while (accept(TokenKind::Comma));
-  if (!expect(TokenKind::RParen, context))
-    return nullptr;
-  return call;
+  if (accept(TokenKind::RParen))
+    return call;
+  error(peek().loc, "expected ',' or ')' after an argument of '" + callee.text +
+                        "', got " + found(peek()));
+  return nullptr;
 }
 
 } // namespace hmc::dsl

@@ -129,7 +129,7 @@ llvm::Expected<File> File::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
       return bad("data_offsets " + offsets.dump() +
                  " is not a [begin, end] pair with begin <= end");
     if (*end > data.size())
-      return bad("data_offsets " + offsets.dump() + " end beyond the data (" +
+      return bad("data_offsets " + offsets.dump() + " ends beyond the data (" +
                  llvm::Twine(data.size()) + " bytes)");
     if (*end - *begin != size)
       return bad("data_offsets " + offsets.dump() + " hold " +
