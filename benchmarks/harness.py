@@ -344,6 +344,8 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
                 elif engine in disagree:
                     row(n, t, engine, status="outputs disagree",
                         rel_l2_vs_torch=disagree[engine])
+                elif engine != "torch" and engine not in errors:
+                    row(n, t, engine, status="not checked: PyTorch did not run")
                 else:
                     executed = executed_flops(paths, n) if engine == "hmc" else None
                     fields = summarise(reports[engine], workload.flops(n), executed,
