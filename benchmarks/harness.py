@@ -270,6 +270,10 @@ def profile_kernels(workload, paths, n, settings, ceiling, log):
         parts.append(text)
     log(f"   N={n} hmc kernels on 1 thread (share of the median run, GFLOP/s of CPU time, "
         "% of sgemm): " + " | ".join(parts))
+    busiest = [k for k in kernels if k["kernel"].startswith("other: ") and k["share"] >= 0.02]
+    if busiest:
+        log("      outside the kernels: " + ", ".join(
+            f"{k['kernel'][len('other: '):]} {100 * k['share']:.0f}%" for k in busiest))
     for k in kernels:
         k.update(workload=workload.name, n=n, threads=1, run_median_ms=median)
         if ceiling and k["gflops"]:
@@ -471,6 +475,10 @@ def plot(rows, path, meta):
                             label=f"{ENGINE_TITLES[engine]}, {t} thr")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        lengths = sorted({r["n"] for r in rows if r["workload"] == name})
+        ax.set_xticks(lengths)
+        ax.set_xticklabels([str(n) for n in lengths])
+        ax.minorticks_off()
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("sequence length N (batch 1)")
         ax.set_ylabel("median latency (ms)")

@@ -63,11 +63,14 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n):
         entry["flops"] += sum(kernel_flops(dict(graph, kernels=[call]),
                                            {"B": 1, "N": n}).values())
     sampled = {name: 0.0 for name in kernels}
+    outside = {}
     for symbol, share in shares.items():
         owner = next((name for name in kernels
                       if symbol == name or symbol.startswith(name + "_")), None)
         if owner is not None:
             sampled[owner] += share
+        else:
+            outside[symbol] = share
     rows = []
     for name, entry in kernels.items():
         time_ms = sampled[name] * total_ns / runs / 1e6
@@ -78,6 +81,11 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n):
     rest = max(0.0, median_ms - sum(r["time_ms"] for r in rows))
     rows.append({"kernel": "other", "op": "other", "calls": 0, "share": rest / median_ms,
                  "time_ms": rest, "gflop": 0.0, "gflops": None})
+    for symbol, share in sorted(outside.items(), key=lambda item: -item[1])[:3]:
+        time_ms = share * total_ns / runs / 1e6
+        rows.append({"kernel": f"other: {symbol}", "op": "other (top symbols)", "calls": 0,
+                     "share": time_ms / median_ms, "time_ms": time_ms, "gflop": 0.0,
+                     "gflops": None})
     return rows
 
 
@@ -85,6 +93,8 @@ def by_op(rows):
     """Kernels grouped by op: share, time and GFLOP/s of each op class."""
     groups = {}
     for r in rows:
+        if r["kernel"].startswith("other: "):
+            continue
         g = groups.setdefault(r["op"], {"op": r["op"], "share": 0.0, "time_ms": 0.0,
                                         "gflop": 0.0, "kernels": 0})
         g["share"] += r["share"]
