@@ -1,5 +1,5 @@
-// Elementwise ops: add sub mul div max min (NumPy broadcasting), erf gelu neg
-// sqrt, cast, not.
+// Elementwise ops: add sub mul div max min and where (NumPy broadcasting),
+// erf gelu neg sqrt exp log tanh sigmoid relu leaky_relu, cast, not.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -63,7 +63,8 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
                         Halide::div_round_to_zero(lhs, safeRhs));
 }
 
-Expr unary(const std::string &op, const Expr &x) {
+Expr unary(const KernelView &view, const Expr &x) {
+  const std::string &op = view.kernel().op;
   if (op == "erf")
     return erfFloat(x);
   if (op == "gelu")
@@ -72,6 +73,25 @@ Expr unary(const std::string &op, const Expr &x) {
     return -x;
   if (op == "sqrt")
     return Halide::sqrt(x);
+  // Halide::exp/log/tanh are the accurate versions (fast_exp is separate).
+  if (op == "exp")
+    return Halide::exp(x);
+  if (op == "log")
+    return Halide::log(x);
+  if (op == "tanh")
+    return Halide::tanh(x);
+  Expr zero = Halide::Internal::make_zero(x.type());
+  if (op == "sigmoid")
+    return Halide::Internal::make_one(x.type()) /
+           (Halide::Internal::make_one(x.type()) + Halide::exp(-x));
+  if (op == "relu")
+    return Halide::max(x, zero);
+  if (op == "leaky_relu")
+    return Halide::select(
+        x < zero,
+        x * Halide::cast(x.type(),
+                         Expr(view.kernel().attrs.at("alpha").get<double>())),
+        x);
   // not: bool is one byte holding 0 or 1.
   return Halide::select(x == 0, Halide::cast<uint8_t>(1),
                         Halide::cast<uint8_t>(0));
@@ -89,12 +109,14 @@ Halide::Func buildElementwise(const OpContext &ctx) {
                                   ctx.outputExtents));
 
   Expr value;
-  if (loads.size() == 2)
+  if (op == "where")
+    value = Halide::select(loads[0] != 0, loads[1], loads[2]);
+  else if (loads.size() == 2)
     value = binary(op, loads[0], loads[1]);
   else if (op == "cast")
     value = castTo(parseCastTarget(ctx.view), loads[0]);
   else
-    value = unary(op, loads[0]);
+    value = unary(ctx.view, loads[0]);
 
   Halide::Func out("output");
   out(vars) = value;

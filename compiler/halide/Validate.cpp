@@ -207,6 +207,33 @@ void checkUnary(const Checker &check, std::initializer_list<DType> allowed) {
   check.result(x.dtype, x.shape);
 }
 
+void checkLeakyRelu(const Checker &check) {
+  checkUnary(check, kFloats);
+  const nlohmann::json &alpha = check.attr("alpha");
+  if (!alpha.is_number())
+    check.view.fail(fmt::format("attribute 'alpha' must be a number, got {}",
+                                alpha.dump()));
+}
+
+void checkWhere(const Checker &check) {
+  check.roles({"condition", "x", "y"});
+  const BufferDesc &condition = check.view.input(0);
+  const BufferDesc &x = check.view.input(1);
+  const BufferDesc &y = check.view.input(2);
+  check.dtype("condition", condition, {DType::Bool});
+  check.dtype("x", x, kNumeric);
+  check.sameDType("y", y, x.dtype);
+  std::optional<Shape> shape = broadcastShapes(x.shape, y.shape);
+  if (shape)
+    shape = broadcastShapes(condition.shape, *shape);
+  if (!shape)
+    check.view.fail(fmt::format("shapes {}, {} and {} do not broadcast (only "
+                                "static 1s broadcast)",
+                                formatShape(condition.shape),
+                                formatShape(x.shape), formatShape(y.shape)));
+  check.result(x.dtype, *shape);
+}
+
 void checkCast(const Checker &check) {
   check.roles({"x"});
   const BufferDesc &x = check.view.input(0);
@@ -535,8 +562,15 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkBinary(check);
   else if (op == "erf" || op == "gelu")
     checkUnary(check, {DType::Float32});
-  else if (op == "sqrt")
+  else if (op == "sqrt" || op == "exp" || op == "log" || op == "tanh" ||
+           op == "sigmoid")
     checkUnary(check, kFloats);
+  else if (op == "relu")
+    checkUnary(check, kNumeric);
+  else if (op == "leaky_relu")
+    checkLeakyRelu(check);
+  else if (op == "where")
+    checkWhere(check);
   else if (op == "neg")
     checkUnary(check, kNumeric);
   else if (op == "not")
@@ -561,9 +595,10 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkReshape(check);
   else
     check.view.fail("unknown op (supported: add, sub, mul, div, max, min, "
-                    "erf, gelu, neg, sqrt, cast, not, layer_norm, linear, "
-                    "matmul, hyper_mix, gather, reduce_sum, reduce_mean, "
-                    "slice, reshape)");
+                    "where, erf, gelu, neg, sqrt, exp, log, tanh, sigmoid, "
+                    "relu, leaky_relu, cast, not, layer_norm, linear, matmul, "
+                    "hyper_mix, gather, reduce_sum, reduce_mean, slice, "
+                    "reshape)");
 }
 
 } // namespace hmc::halide

@@ -143,6 +143,7 @@ INSTANTIATE_TEST_SUITE_P(Ops, BinaryTest, ::testing::ValuesIn(binaryCases()),
 struct UnaryCase {
   std::string op, dtype;
   std::function<double(double)> fn;
+  json attrs = json::object();
 };
 
 void PrintTo(const UnaryCase &c, std::ostream *os) {
@@ -156,11 +157,11 @@ TEST_P(UnaryTest, MatchesReference) {
   GraphBuilder graph;
   int64_t x = graph.buffer("x", tc.dtype, {"n", 37});
   int64_t y = graph.buffer("y", tc.dtype, {"n", 37}, "output");
-  graph.kernel("k", tc.op, json::object(), {{"x", x}}, y);
+  graph.kernel("k", tc.op, tc.attrs, {{"x", x}}, y);
   JitKernel kernel(graph.parse());
   std::mt19937 rng(11);
   for (int64_t n : {1, 7, 130}) {
-    bool positive = tc.op == "sqrt";
+    bool positive = tc.op == "sqrt" || tc.op == "log";
     Tensor input = randomTensor({n, 37}, rng, 0.01, 4.5, positive);
     if (tc.dtype == "int32")
       for (double &v : input.data)
@@ -177,6 +178,7 @@ TEST_P(UnaryTest, MatchesReference) {
 }
 
 double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 INSTANTIATE_TEST_SUITE_P(
     Ops, UnaryTest,
@@ -186,7 +188,19 @@ INSTANTIATE_TEST_SUITE_P(
         UnaryCase{"neg", "float32", [](double x) { return -x; }},
         UnaryCase{"neg", "int32", [](double x) { return -x; }},
         UnaryCase{"sqrt", "float32", [](double x) { return std::sqrt(x); }},
-        UnaryCase{"sqrt", "float64", [](double x) { return std::sqrt(x); }}),
+        UnaryCase{"sqrt", "float64", [](double x) { return std::sqrt(x); }},
+        UnaryCase{"exp", "float32", [](double x) { return std::exp(x); }},
+        UnaryCase{"log", "float32", [](double x) { return std::log(x); }},
+        UnaryCase{"log", "float64", [](double x) { return std::log(x); }},
+        UnaryCase{"tanh", "float32", [](double x) { return std::tanh(x); }},
+        UnaryCase{"sigmoid", "float32", sigmoid},
+        UnaryCase{"sigmoid", "float64", sigmoid},
+        UnaryCase{"relu", "float32", [](double x) { return std::max(x, 0.0); }},
+        UnaryCase{"relu", "int32", [](double x) { return std::max(x, 0.0); }},
+        UnaryCase{"leaky_relu",
+                  "float32",
+                  [](double x) { return x < 0 ? 0.01 * x : x; },
+                  {{"alpha", 0.01}}}),
     [](const auto &info) { return info.param.op + "_" + info.param.dtype; });
 
 // erf over its whole range, including the saturated tails.
@@ -203,6 +217,65 @@ TEST(ErfTest, AbsoluteErrorBelow4e7) {
   for (size_t i = 0; i < input.size(); ++i)
     worst = std::max(worst, std::abs(actual[i] - std::erf(input[i])));
   EXPECT_LE(worst, 4e-7);
+}
+
+// Relative error over the range where float32 sigmoid is not 0 or 1, tanh
+// and exp likewise: Halide's exp, log and tanh are the accurate versions.
+TEST(TranscendentalTest, RelativeErrorNearFloatPrecision) {
+  struct Op {
+    const char *name;
+    double (*fn)(double);
+    double lo, hi, bound;
+  };
+  for (const Op &op :
+       {Op{"sigmoid", sigmoid, -80, 15, 3e-7},
+        Op{"exp", [](double x) { return std::exp(x); }, -80, 80, 4e-7},
+        Op{"tanh", [](double x) { return std::tanh(x); }, -9, 9, 3e-7},
+        Op{"log", [](double x) { return std::log(x); }, 1e-3, 1e3, 3e-7}}) {
+    int64_t n = 40001;
+    GraphBuilder graph;
+    int64_t x = graph.buffer("x", "float32", {n});
+    int64_t y = graph.buffer("y", "float32", {n}, "output");
+    graph.kernel("k", op.name, json::object(), {{"x", x}}, y);
+    Tensor input({n});
+    for (int64_t i = 0; i < n; ++i)
+      input[i] = float(op.lo + (op.hi - op.lo) * double(i) / double(n - 1));
+    Tensor actual = runKernel(graph, {input}, input.shape);
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double expected = op.fn(input[i]);
+      if (expected != 0)
+        worst = std::max(worst, std::abs(actual[i] / expected - 1));
+    }
+    std::printf("[ max relative error ] %s: %.3g\n", op.name, worst);
+    EXPECT_LE(worst, op.bound) << op.name;
+  }
+}
+
+// where with a [B, T, 1] condition broadcast over the features and a
+// [1, d] y broadcast over the rows.
+TEST(WhereTest, BroadcastsCondition) {
+  GraphBuilder graph;
+  int64_t c = graph.buffer("c", "bool", {2, "t", 1});
+  int64_t x = graph.buffer("x", "float32", {2, "t", 37});
+  int64_t yIn = graph.buffer("y", "float32", {1, 37});
+  int64_t out = graph.buffer("out", "float32", {2, "t", 37}, "output");
+  graph.kernel("k", "where", json::object(),
+               {{"condition", c}, {"x", x}, {"y", yIn}}, out);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(12);
+  for (int64_t t : {1, 23}) {
+    Tensor cond = randomTensor({2, t, 1}, rng);
+    for (double &v : cond.data)
+      v = v > 0;
+    Tensor a = randomTensor({2, t, 37}, rng);
+    Tensor b = randomTensor({1, 37}, rng);
+    Tensor expected(a.shape);
+    for (size_t i = 0; i < expected.size(); ++i)
+      expected[i] = float(cond[i / 37] != 0 ? a[i] : b[i % 37]);
+    Tensor actual = kernel.run({cond, a, b}, a.shape);
+    EXPECT_EQ(actual.data, expected.data);
+  }
 }
 
 struct CastCase {
