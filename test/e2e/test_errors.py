@@ -13,6 +13,12 @@
 (ii) Broken inputs must exit non-zero (not by a signal, no timeout) with a message naming the
      file, and leave no files in OUTDIR: the first half of a valid model (truncated protobuf),
      a text file, an empty file, and a path that does not exist.
+(iii) Models that claim absurd sizes in a few bytes, and a shape error: an initializer of
+     10 GB with 4 bytes of raw data, with one float_data value, or with external data in a
+     16-byte file; a Constant and a graph input of 2^40 elements; a MatMul whose inner
+     dimensions differ. Each must exit non-zero with a message naming the file and the
+     tensor, input or node at fault, leave no files in OUTDIR, and peak below 512 MB of
+     memory (it is rejected before anything is allocated).
 OUTDIR is tried both pre-created (must stay empty) and absent (must stay absent or empty).
 
 What counts as "one diagnostic": at most one output line containing "error:" (case-
@@ -53,6 +59,16 @@ def run(cmd, timeout):
         return p.returncode, p.stdout
     except subprocess.TimeoutExpired:
         return None, f"[timed out after {timeout} s]"
+
+
+def run_measured(cmd):
+    """Like run() without a timeout, plus the child's peak resident memory in MB
+    (which counts the pages it shared with this process before its exec)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, out, usage.ru_maxrss / 1024
 
 
 def rc_text(rc):
@@ -187,6 +203,82 @@ def check_broken(args, label, path):
               + (f" (found {left})" if left else ""), detail)
 
 
+def make_limit_models(mdir):
+    """Small files claiming huge tensors, and a shape error; returns
+    [(label, path, the name the message must give)]."""
+    import onnx
+    import onnx.numpy_helper
+    from onnx import TensorProto, helper
+
+    ten_gb = 10 * 2**30 // 4  # float32 elements
+
+    def tensor(name, dims, raw=None, floats=None, external=None):
+        t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=dims)
+        if raw is not None:
+            t.raw_data = raw
+        if floats is not None:
+            t.float_data.extend(floats)
+        if external is not None:
+            t.data_location = TensorProto.EXTERNAL
+            for key, value in external.items():
+                t.external_data.add(key=key, value=value)
+        return t
+
+    def save(path, nodes, x_shape, inits=(), y_shape=(1,)):
+        vi = helper.make_tensor_value_info
+        graph = helper.make_graph(nodes, "limits", [vi("x", TensorProto.FLOAT, x_shape)],
+                                  [vi("y", TensorProto.FLOAT, y_shape)], list(inits))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.save(model, path)
+        assert os.path.getsize(path) < 1024, path
+        return path
+
+    add_w = [helper.make_node("Add", ["x", "w"], ["y"], name="add_w")]
+    with open(os.path.join(mdir, "small.bin"), "wb") as f:
+        f.write(bytes(16))
+    p = lambda name: os.path.join(mdir, name)  # noqa: E731
+    return [
+        ("init_10gb_raw", save(p("init_10gb_raw.onnx"), add_w, [1],
+                               [tensor("w", [ten_gb], raw=bytes(4))]), "'w'"),
+        ("init_10gb_typed", save(p("init_10gb_typed.onnx"), add_w, [1],
+                                 [tensor("w", [ten_gb], floats=[1.0])]), "'w'"),
+        ("init_10gb_external", save(p("init_10gb_external.onnx"), add_w, [1], [tensor(
+            "w", [ten_gb], external={"location": "small.bin", "length": str(4 * ten_gb)})]),
+         "'w'"),
+        ("constant_2p40", save(p("constant_2p40.onnx"), [
+            helper.make_node("Constant", [], ["w"], name="huge_constant",
+                             value=tensor("c", [2**20, 2**20], raw=bytes(8))),
+            helper.make_node("Add", ["x", "w"], ["y"], name="add_w")], [1]), "huge_constant"),
+        ("input_2p40", save(p("input_2p40.onnx"), [helper.make_node("Neg", ["x"], ["y"],
+                                                                    name="neg")],
+                            [2**20, 2**20], y_shape=[2**20, 2**20]), "'x'"),
+        ("matmul_shapes", save(p("matmul_shapes.onnx"), [
+            helper.make_node("MatMul", ["x", "w"], ["y"], name="mismatched_matmul")],
+            ["B", 3], [onnx.numpy_helper.from_array(np.ones((5, 4), np.float32), "w")],
+            y_shape=["B", 4]),
+         "mismatched_matmul"),
+    ]
+
+
+def check_limits(args, label, path, place, baseline_mb):
+    out_dir = os.path.join(args.work, "out", label)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
+    cmd = [args.hmc, "compile", path, "-o", out_dir]
+    rc, out, rss_mb = run_measured(cmd)
+    detail = f"$ {' '.join(cmd)}\n[{rc_text(rc)}]\n{out}"
+    check(0 < rc < 128, f"{label}: compile exits non-zero without a crash ({rc_text(rc)})",
+          detail)
+    check(os.path.basename(path) in out and place in out,
+          f"{label}: message names the file and {place}", detail)
+    check(rss_mb - baseline_mb < 512, f"{label}: rejected before allocating (peak "
+          f"{rss_mb - baseline_mb:.0f} MB above `hmc --help`)", detail)
+    left = leftover(out_dir)
+    check(not left, f"{label}: no output files left in OUTDIR"
+          + (f" (found {left})" if left else ""), detail)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -241,6 +333,11 @@ def main():
     check_broken(args, "random_text", text)
     check_broken(args, "empty_file", empty)
     check_broken(args, "missing_file", missing)
+
+    # (iii) absurd sizes and a shape error
+    baseline_mb = run_measured([args.hmc, "--help"])[2]
+    for label, path, place in make_limit_models(mdir):
+        check_limits(args, label, path, place, baseline_mb)
 
     if FAILURES:
         print(f"\n{len(FAILURES)} check(s) FAILED")
