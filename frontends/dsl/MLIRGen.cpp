@@ -22,8 +22,8 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/MathExtras.h"
 
-#include <functional>
 #include <optional>
 #include <variant>
 
@@ -751,21 +751,33 @@ std::optional<Value> Generator::arithmetic(const BinaryExpr &binary,
   auto *a = std::get_if<int64_t>(&lhs);
   auto *b = std::get_if<int64_t>(&rhs);
   if (a && b) {
+    int64_t result = 0;
+    bool overflow = false;
     switch (binary.op) {
     case '+':
-      return Value(*a + *b);
+      overflow = llvm::AddOverflow(*a, *b, result);
+      break;
     case '-':
-      return Value(*a - *b);
+      overflow = llvm::SubOverflow(*a, *b, result);
+      break;
     case '*':
-      return Value(*a * *b);
+      overflow = llvm::MulOverflow(*a, *b, result);
+      break;
     default:
       // Sizes stay integers: d / heads must divide evenly.
-      if (*b == 0 || *a % *b != 0) {
+      if (*b == 0 || (*b == -1 && *a == INT64_MIN) || *a % *b != 0) {
         error(binary.getLoc()) << *a << " / " << *b << " is not a whole number";
         return std::nullopt;
       }
-      return Value(*a / *b);
+      result = *a / *b;
+      break;
     }
+    if (overflow) {
+      error(binary.getLoc()) << *a << " " << binary.op << " " << *b
+                             << " overflows a 64-bit integer";
+      return std::nullopt;
+    }
+    return Value(result);
   }
   auto number = [](const Value &value) -> std::optional<double> {
     if (auto *integer = std::get_if<int64_t>(&value))
@@ -1007,6 +1019,15 @@ std::optional<mlir::Value> Generator::weight(const std::string &name,
                                              WeightRole role, SourceLoc loc,
                                              ArrayRef<int64_t> shape,
                                              bool transpose) {
+  // Checked before anything is allocated, random weights included.
+  constexpr int64_t kMaxWeightElements = int64_t(1) << 28;
+  int64_t count = 1;
+  for (int64_t dim : stored)
+    if (llvm::MulOverflow(count, dim, count) || count > kMaxWeightElements) {
+      error(loc) << "tensor '" << name << "' would have more than "
+                 << kMaxWeightElements << " elements";
+      return std::nullopt;
+    }
   llvm::Expected<std::vector<double>> values = weights.load(name, stored, role);
   if (!values) {
     error(loc) << toString(values.takeError());

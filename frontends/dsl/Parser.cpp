@@ -2,6 +2,8 @@
 
 #include "Parser.h"
 
+#include <cctype>
+
 namespace hmc::dsl {
 
 Parser::Parser(llvm::StringRef source, ErrorReporter report)
@@ -38,9 +40,13 @@ void Parser::error(SourceLoc loc, const std::string &message) {
 
 // Names what was found instead of the expected token.
 static std::string found(const Token &token) {
-  if (token.kind == TokenKind::Invalid)
-    return token.text == "\"" ? "an unterminated string"
-                              : "the unexpected character '" + token.text + "'";
+  if (token.kind == TokenKind::Invalid) {
+    if (token.text == "\"")
+      return "an unterminated string";
+    if (std::isdigit(static_cast<unsigned char>(token.text[0])))
+      return "the out-of-range number " + token.text;
+    return "the unexpected character '" + token.text + "'";
+  }
   if (token.kind == TokenKind::Identifier)
     return "'" + token.text + "'";
   return describe(token.kind);
@@ -185,6 +191,12 @@ StmtPtr Parser::parseStatement() {
   }
   case TokenKind::Identifier: {
     take();
+    if (peek().kind == TokenKind::LParen) {
+      error(first.loc, "the result of '" + first.text +
+                           "(...)' must be assigned: write 'name = " +
+                           first.text + "(...)'");
+      return nullptr;
+    }
     if (!expect(TokenKind::Equal, "after '" + first.text + "'"))
       return nullptr;
     ExprPtr value = parseExpr();
