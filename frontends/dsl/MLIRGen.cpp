@@ -21,6 +21,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -118,7 +119,7 @@ std::string describe(const Value &value) {
   if (auto *integer = std::get_if<int64_t>(&value))
     return "the integer " + std::to_string(*integer);
   if (auto *number = std::get_if<double>(&value))
-    return "the number " + std::to_string(*number);
+    return "the number " + llvm::formatv("{0:g}", *number).str();
   if (auto *text = std::get_if<std::string>(&value))
     return "the string \"" + *text + "\"";
   if (auto *type = std::get_if<TypeName>(&value))
