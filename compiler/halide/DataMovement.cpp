@@ -1,5 +1,5 @@
 // Kernels that move data without arithmetic: gather (embedding lookups),
-// slice and reshape.
+// slice, reshape, transpose, pad and concat.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -123,6 +123,111 @@ Halide::Func buildReshape(const OpContext &ctx) {
   }
   Halide::Func out("output");
   out(vars) = x(coords);
+  scheduleCopy(ctx, out, vars);
+  return out;
+}
+
+Halide::Func buildTranspose(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  std::vector<size_t> perm =
+      ctx.view.kernel().attrs.at("perm").get<std::vector<size_t>>();
+  size_t rank = perm.size();
+  std::vector<Halide::Var> vars(rank);
+  std::vector<Expr> coords(rank);
+  // The output dim that walks the input's contiguous dim 0.
+  size_t inner = 0;
+  for (size_t i = 0; i < rank; ++i) {
+    coords[halideDim(perm[i], rank)] = vars[halideDim(i, rank)];
+    if (perm[i] == rank - 1)
+      inner = halideDim(i, rank);
+  }
+  Halide::Func out("output");
+  out(vars) = x(coords);
+  if (inner == 0) {
+    scheduleCopy(ctx, out, vars);
+    return out;
+  }
+  // Square tiles vectorised along both dims: the input side becomes dense
+  // vector loads and the transpose a register shuffle.
+  int tile = 8;
+  Halide::Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
+  auto tail = [&](const Expr &extent) {
+    std::optional<int> size = staticExtent(extent);
+    return size && *size >= tile ? Halide::TailStrategy::ShiftInwards
+                                 : Halide::TailStrategy::GuardWithIf;
+  };
+  out.split(vars[0], xo, xi, tile, tail(ctx.outputExtents[0]))
+      .split(vars[inner], yo, yi, tile, tail(ctx.outputExtents[inner]))
+      .reorder(xi, yi, xo, yo)
+      .vectorize(xi)
+      .vectorize(yi);
+  std::vector<Halide::Var> rows = {yo};
+  for (size_t k = 1; k < rank; ++k)
+    if (k != inner)
+      rows.push_back(vars[k]);
+  Halide::Var task = rows.back();
+  for (size_t k = rows.size() - 1; k-- > 0;) {
+    Halide::Var fused;
+    out.fuse(rows[k], task, fused);
+    task = fused;
+  }
+  out.parallel(task);
+  return out;
+}
+
+Halide::Func buildPad(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const nlohmann::json &attrs = ctx.view.kernel().attrs;
+  std::string mode = attrs.at("mode").get<std::string>();
+  std::vector<int> pads = attrs.at("pads").get<std::vector<int>>();
+  size_t rank = ctx.outputExtents.size();
+  std::vector<Halide::Var> vars(rank);
+  std::vector<Expr> coords(rank);
+  Expr inside = Halide::Internal::const_true();
+  for (size_t i = 0; i < rank; ++i) {
+    int k = halideDim(i, rank);
+    Expr n = x.dim(k).extent();
+    Expr j = vars[k] - pads[i];
+    if (mode == "reflect")
+      // Mirror without repeating the edge; the clamp only keeps reads in
+      // bounds when a dynamic extent is shorter than the pad.
+      j = Halide::select(j < 0, -j, j >= n, 2 * (n - 1) - j, j);
+    else if (mode == "constant")
+      inside = inside && j >= 0 && j < n;
+    coords[k] = Halide::clamp(j, 0, n - 1);
+  }
+  Halide::Func out("output");
+  Expr value = x(coords);
+  if (mode == "constant")
+    value = Halide::select(
+        inside, value,
+        Halide::cast(value.type(), Expr(attrs.value("value", 0.0))));
+  out(vars) = value;
+  scheduleCopy(ctx, out, vars);
+  return out;
+}
+
+Halide::Func buildConcat(const OpContext &ctx) {
+  size_t rank = ctx.outputExtents.size();
+  int k = halideDim(ctx.view.kernel().attrs.at("axis").get<size_t>(), rank);
+  std::vector<Halide::Var> vars(rank);
+  // Later inputs first, so that the select chain ends with input 0; every
+  // load is clamped into its input because select evaluates all arms.
+  std::vector<Expr> offsets = {0};
+  for (const Halide::ImageParam &input : ctx.inputs)
+    offsets.push_back(offsets.back() + input.dim(k).extent());
+  Expr value;
+  for (size_t n = ctx.inputs.size(); n-- > 0;) {
+    std::vector<Expr> coords(vars.begin(), vars.end());
+    coords[k] = Halide::clamp(vars[k] - offsets[n], 0,
+                              ctx.inputs[n].dim(k).extent() - 1);
+    Expr load = ctx.inputs[n](coords);
+    value = value.defined()
+                ? Halide::select(vars[k] >= offsets[n + 1], value, load)
+                : load;
+  }
+  Halide::Func out("output");
+  out(vars) = value;
   scheduleCopy(ctx, out, vars);
   return out;
 }

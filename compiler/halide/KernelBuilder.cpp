@@ -99,6 +99,14 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildReshape(ctx);
   if (op == "reduce_sum" || op == "reduce_mean")
     return buildReduction(ctx);
+  if (op == "transpose")
+    return buildTranspose(ctx);
+  if (op == "pad")
+    return buildPad(ctx);
+  if (op == "concat")
+    return buildConcat(ctx);
+  if (op == "softmax" || op == "log_softmax")
+    return buildSoftmax(ctx);
   return buildElementwise(ctx);
 }
 

@@ -36,6 +36,11 @@ Halide::Func buildHyperMix(const OpContext &ctx);
 Halide::Func buildGather(const OpContext &ctx);
 Halide::Func buildSlice(const OpContext &ctx);
 Halide::Func buildReshape(const OpContext &ctx);
+Halide::Func buildTranspose(const OpContext &ctx);
+Halide::Func buildPad(const OpContext &ctx);
+Halide::Func buildConcat(const OpContext &ctx);
+/// softmax and log_softmax.
+Halide::Func buildSoftmax(const OpContext &ctx);
 /// reduce_sum and reduce_mean.
 Halide::Func buildReduction(const OpContext &ctx);
 

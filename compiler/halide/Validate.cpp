@@ -245,11 +245,14 @@ void checkLayerNorm(const Checker &check) {
   const BufferDesc &x = check.view.input(0);
   check.dtype("x", x, kFloats);
   check.minRank("x", x, 1);
-  Shape feature{x.shape.back()};
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  int64_t axes =
+      check.kernel.attrs.contains("axes") ? check.intAttr("axes", 1, rank) : 1;
+  Shape normalised(x.shape.end() - axes, x.shape.end());
   check.sameDType("gamma", check.view.input(1), x.dtype);
-  check.shape("gamma", check.view.input(1), feature);
+  check.shape("gamma", check.view.input(1), normalised);
   check.sameDType("beta", check.view.input(2), x.dtype);
-  check.shape("beta", check.view.input(2), feature);
+  check.shape("beta", check.view.input(2), normalised);
   parseLayerNormEps(check.view);
   check.result(x.dtype, x.shape);
 }
@@ -424,6 +427,118 @@ void checkReshape(const Checker &check) {
   check.result(x.dtype, out.shape);
 }
 
+void checkSoftmax(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x, kFloats);
+  check.minRank("x", x, 1);
+  check.intAttr("axis", 0, static_cast<int64_t>(x.shape.size()) - 1);
+  check.result(x.dtype, x.shape);
+}
+
+void checkTranspose(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  std::vector<int64_t> perm = intList(check, "perm", 0, rank - 1);
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  if (static_cast<int64_t>(perm.size()) != rank ||
+      std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    check.view.fail(fmt::format("attribute 'perm' must be a permutation of "
+                                "the {} dims of {}",
+                                rank, formatShape(x.shape)));
+  Shape out;
+  for (int64_t axis : perm)
+    out.push_back(x.shape[axis]);
+  check.result(x.dtype, out);
+}
+
+/// The output extent of a dim of `in` grown by `grow` (static or symbolic):
+/// a static input gives the static sum; a dynamic one grown by 0 keeps its
+/// symbol; otherwise the output's own (derived) symbol holds the size.
+void checkGrownDim(const Checker &check, size_t axis, const Dim &in,
+                   int64_t grow, bool dynamicGrowth) {
+  const Dim &out = check.out().shape.at(axis);
+  bool ok = in.isStatic() && !dynamicGrowth ? out == Dim{in.size + grow, ""}
+            : grow == 0 && !dynamicGrowth   ? out == in
+                                            : !out.isStatic();
+  if (!ok)
+    check.view.fail(fmt::format("output '{}' (buffer {}) has shape {}: dim {} "
+                                "does not match the input",
+                                check.outRole(), check.out().id,
+                                formatShape(check.out().shape), axis));
+}
+
+void checkPad(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x, kNumeric);
+  size_t rank = x.shape.size();
+  std::string mode = check.choiceAttr("mode", {"constant", "reflect", "edge"});
+  std::vector<int64_t> pads = intList(check, "pads", 0, INT32_MAX / 2);
+  if (pads.size() != 2 * rank)
+    check.view.fail(fmt::format("attribute 'pads' must have 2 x rank = {} "
+                                "entries (begins, then ends), got {}",
+                                2 * rank, pads.size()));
+  if (check.kernel.attrs.contains("value") &&
+      !check.kernel.attrs["value"].is_number())
+    check.view.fail(fmt::format("attribute 'value' must be a number, got {}",
+                                check.kernel.attrs["value"].dump()));
+  if (check.out().shape.size() != rank)
+    check.view.fail(fmt::format("output has rank {}, expected {}",
+                                check.out().shape.size(), rank));
+  for (size_t i = 0; i < rank; ++i) {
+    // Reflection mirrors inside the dim, so each pad is below its size.
+    if (mode == "reflect" && x.shape[i].isStatic() &&
+        std::max(pads[i], pads[rank + i]) >= x.shape[i].size)
+      check.view.fail(fmt::format("reflect pads of dim {} ({}, {}) must be "
+                                  "smaller than its size {}",
+                                  i, pads[i], pads[rank + i], x.shape[i].size));
+    checkGrownDim(check, i, x.shape[i], pads[i] + pads[rank + i], false);
+  }
+  check.result(x.dtype, check.out().shape);
+}
+
+void checkConcat(const Checker &check) {
+  size_t count = check.kernel.inputs.size();
+  std::vector<std::string> roles;
+  for (size_t n = 0; n < std::max<size_t>(count, 1); ++n)
+    roles.push_back(fmt::format("x{}", n));
+  check.roles(roles);
+  const BufferDesc &x0 = check.view.input(0);
+  check.dtype("x0", x0, kNumeric);
+  check.minRank("x0", x0, 1);
+  size_t rank = x0.shape.size();
+  size_t axis = static_cast<size_t>(
+      check.intAttr("axis", 0, static_cast<int64_t>(rank) - 1));
+  int64_t staticSum = 0;
+  bool dynamicAxis = false;
+  for (size_t n = 0; n < count; ++n) {
+    const BufferDesc &input = check.view.input(n);
+    check.sameDType(roles[n], input, x0.dtype);
+    Shape expected = x0.shape;
+    expected[axis] = input.shape.size() == rank ? input.shape[axis] : Dim{};
+    check.shape(roles[n], input, expected);
+    if (input.shape[axis].isStatic())
+      staticSum += input.shape[axis].size;
+    else
+      dynamicAxis = true;
+  }
+  if (check.out().shape.size() != rank)
+    check.view.fail(fmt::format("output has rank {}, expected {}",
+                                check.out().shape.size(), rank));
+  // A single input passes through with its own extents.
+  const Dim &first = x0.shape[axis];
+  if (count == 1)
+    checkGrownDim(check, axis, first, 0, false);
+  else
+    checkGrownDim(check, axis, Dim{0, ""}, staticSum, dynamicAxis);
+  Shape out = x0.shape;
+  out[axis] = check.out().shape[axis];
+  check.result(x0.dtype, out);
+}
+
 /// A zero-size tensor has no use in these models, and the schedules split
 /// and clamp by extents that must be at least 1.
 void checkNoZeroDims(const Checker &check) {
@@ -571,6 +686,14 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkLeakyRelu(check);
   else if (op == "where")
     checkWhere(check);
+  else if (op == "softmax" || op == "log_softmax")
+    checkSoftmax(check);
+  else if (op == "transpose")
+    checkTranspose(check);
+  else if (op == "pad")
+    checkPad(check);
+  else if (op == "concat")
+    checkConcat(check);
   else if (op == "neg")
     checkUnary(check, kNumeric);
   else if (op == "not")
@@ -598,7 +721,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
                     "where, erf, gelu, neg, sqrt, exp, log, tanh, sigmoid, "
                     "relu, leaky_relu, cast, not, layer_norm, linear, matmul, "
                     "hyper_mix, gather, reduce_sum, reduce_mean, slice, "
-                    "reshape)");
+                    "reshape, softmax, log_softmax, transpose, pad, concat)");
 }
 
 } // namespace hmc::halide

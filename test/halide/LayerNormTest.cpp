@@ -11,9 +11,9 @@ namespace {
 
 using nlohmann::json;
 
+/// Normalises each run of `d` consecutive elements (the trailing dims).
 Tensor layerNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
-                 double eps) {
-  int64_t d = x.shape.back();
+                 double eps, int64_t d) {
   Tensor out(x.shape);
   for (size_t row = 0; row < x.size() / d; ++row) {
     const double *in = &x.data[row * d];
@@ -58,7 +58,7 @@ TEST_P(LayerNormTest, MatchesFloat64Reference) {
       v += 3;
     Tensor g = randomTensor({d}, rng, 0.5, 1.5, true);
     Tensor b = randomTensor({d}, rng);
-    Tensor expected = layerNorm(input, g, b, 1e-5);
+    Tensor expected = layerNorm(input, g, b, 1e-5, d);
     double error = relativeL2(kernel.run({input, g, b}, shape), expected);
     std::printf("[ relative L2 ] %s rows=%ld: %.3g\n", tc.name.c_str(),
                 long(input.size() / d), error);
@@ -78,6 +78,61 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"d20_float64", "float64", json{2, 3, 20}, {{2, 3, 20}}},
         Case{"d300_batched", "float32", json{"b", "n", 300}, {{3, 37, 300}}}),
     [](const auto &info) { return info.param.name; });
+
+// Normalising the last two dims ([B, T, 20, 32] over [20, 32], the
+// HyperConformer front-end's shape) with dynamic rows.
+TEST(LayerNormAxesTest, TwoTrailingDims) {
+  for (const auto &[inner, outer] :
+       std::vector<std::pair<int64_t, int64_t>>{{32, 20}, {37, 3}, {5, 7}}) {
+    GraphBuilder graph;
+    json shape = {2, "t", outer, inner};
+    int64_t x = graph.buffer("x", "float32", shape);
+    int64_t gamma = graph.buffer("gamma", "float32", {outer, inner}, "weight");
+    int64_t beta = graph.buffer("beta", "float32", {outer, inner}, "weight");
+    int64_t y = graph.buffer("y", "float32", shape, "output");
+    graph.kernel("k", "layer_norm", {{"eps", 1e-5}, {"axes", 2}},
+                 {{"x", x}, {"gamma", gamma}, {"beta", beta}}, y);
+    JitKernel kernel(graph.parse());
+    std::mt19937 rng(22);
+    for (int64_t t : {1, 13}) {
+      Tensor input = randomTensor({2, t, outer, inner}, rng);
+      for (double &v : input.data)
+        v += 3;
+      Tensor g = randomTensor({outer, inner}, rng, 0.5, 1.5, true);
+      Tensor b = randomTensor({outer, inner}, rng);
+      Tensor expected = layerNorm(input, g, b, 1e-5, outer * inner);
+      double error =
+          relativeL2(kernel.run({input, g, b}, input.shape), expected);
+      std::printf("[ relative L2 ] [2, %ld, %ld, %ld] over 2 axes: %.3g\n",
+                  long(t), long(outer), long(inner), error);
+      EXPECT_LE(error, 1e-5);
+    }
+  }
+}
+
+TEST(LayerNormAxesTest, RejectsMismatchedGamma) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", {2, 20, 32});
+  int64_t gamma = graph.buffer("gamma", "float32", {32}, "weight");
+  int64_t beta = graph.buffer("beta", "float32", {20, 32}, "weight");
+  int64_t y = graph.buffer("y", "float32", {2, 20, 32}, "output");
+  graph.kernel("k", "layer_norm", {{"eps", 1e-5}, {"axes", 2}},
+               {{"x", x}, {"gamma", gamma}, {"beta", beta}}, y);
+  EXPECT_THROW(
+      {
+        try {
+          graph.parse();
+        } catch (const GraphError &error) {
+          EXPECT_NE(std::string(error.what())
+                        .find("input 'gamma' (buffer 1) has shape [32], "
+                              "expected [20, 32]"),
+                    std::string::npos)
+              << error.what();
+          throw;
+        }
+      },
+      GraphError);
+}
 
 } // namespace
 } // namespace hmc::halide::test

@@ -1,0 +1,137 @@
+// softmax and log_softmax over one axis, numerically stable: the row maximum
+// is subtracted before exp, and the sum of exps accumulates in float64.
+#include "OpBuilders.h"
+
+namespace hmc::halide {
+
+using Halide::Expr;
+using Halide::TailStrategy;
+
+namespace {
+
+/// Vectorises an update stage's pure var: update stages must not shift
+/// inwards (lanes would be added twice) nor round up (reads past inputs).
+void vectorizeUpdate(Halide::Stage stage, const Halide::Var &var,
+                     const Expr &extent, int natural) {
+  std::optional<int> size = staticExtent(extent);
+  if (size && *size < natural) {
+    if (*size > 1)
+      stage.vectorize(var, *size);
+  } else if (size && *size % natural == 0) {
+    stage.vectorize(var, natural);
+  } else {
+    stage.vectorize(var, natural, TailStrategy::GuardWithIf);
+  }
+}
+
+} // namespace
+
+Halide::Func buildSoftmax(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  bool logSoftmax = ctx.view.kernel().op == "log_softmax";
+  size_t rank = ctx.outputExtents.size();
+  int axis = static_cast<int>(rank) - 1 -
+             ctx.view.kernel().attrs.at("axis").get<int>();
+  Expr extent = ctx.outputExtents[axis];
+  Halide::Type type = x.type();
+  Halide::Type accType = Halide::Float(64);
+  int natural = ctx.vectorSize(type);
+  std::vector<Halide::Var> vars(rank);
+  auto at = [&](const Expr &i) {
+    std::vector<Expr> coords(vars.begin(), vars.end());
+    coords[axis] = i;
+    return coords;
+  };
+  // The coordinates of the per-row statistics: every dim but the axis.
+  std::vector<Halide::Var> rows;
+  for (size_t d = 0; d < rank; ++d)
+    if (static_cast<int>(d) != axis)
+      rows.push_back(vars[d]);
+  Halide::Func out("output"), rowMax("row_max"), total("total");
+  // The output is exp(shifted) / total, or shifted - log(total).
+  auto finish = [&](const Expr &shifted, const Expr &exps) {
+    if (logSoftmax)
+      out(vars) = shifted - Halide::cast(type, Halide::log(total(rows)));
+    else
+      out(vars) = exps * Halide::cast(type, Expr(1.0) / total(rows));
+  };
+
+  if (axis != 0) {
+    // A strided axis: vectorise over the contiguous dim 0 instead and keep
+    // the statistics of one outer slab (the dims outside the axis).
+    Halide::RDom r(0, extent, "r");
+    rowMax(rows) = type.min();
+    rowMax(rows) = Halide::max(rowMax(rows), x(at(r)));
+    total(rows) = Halide::Internal::make_zero(accType);
+    total(rows) += Halide::cast(accType, Halide::exp(x(at(r)) - rowMax(rows)));
+    Expr shifted = x(vars) - rowMax(rows);
+    finish(shifted, Halide::exp(shifted));
+
+    vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
+    Halide::LoopLevel slab = Halide::LoopLevel::root();
+    if (axis + 1 < static_cast<int>(rank)) {
+      Halide::Var outer = vars[axis + 1];
+      for (size_t d = axis + 2; d < rank; ++d) {
+        Halide::Var fused;
+        out.fuse(outer, vars[d], fused);
+        outer = fused;
+      }
+      out.parallel(outer);
+      slab = Halide::LoopLevel(out, outer);
+    }
+    for (Halide::Func stat : {rowMax, total}) {
+      stat.compute_at(slab);
+      vectorizeInner(stat, vars[0], ctx.outputExtents[0], natural);
+      std::vector<Halide::VarOrRVar> order = {vars[0], r};
+      for (int d = 1; d < axis; ++d)
+        order.push_back(vars[d]);
+      stat.update().reorder(order);
+      vectorizeUpdate(stat.update(), vars[0], ctx.outputExtents[0], natural);
+    }
+    return out;
+  }
+
+  // The contiguous last axis: lane-partial statistics per row, the row
+  // padded up to whole vectors with the lowest float (its exp is 0).
+  std::optional<int> staticSize = staticExtent(extent);
+  int lanes = staticSize ? std::min(natural, *staticSize) : natural;
+  bool padded = !staticSize || *staticSize % lanes != 0;
+  Halide::Var i("i"), lane("lane");
+  Halide::Func xin("xin");
+  xin(at(i)) =
+      padded ? Halide::select(i < extent, x(at(Halide::min(i, extent - 1))),
+                              type.min())
+             : x(at(i));
+  Halide::RDom chunk(0, (extent + lanes - 1) / lanes, "chunk");
+  Halide::RDom laneSum(0, lanes, "laneSum");
+  Expr index = chunk * lanes + lane;
+
+  Halide::Func partialMax("partial_max"), partialSum("partial_sum");
+  partialMax(at(lane)) = type.min();
+  partialMax(at(lane)) = Halide::max(partialMax(at(lane)), xin(at(index)));
+  rowMax(rows) = type.min();
+  rowMax(rows) = Halide::max(rowMax(rows), partialMax(at(laneSum)));
+  // softmax keeps the row's exps (one row fits in L1/L2) to compute exp
+  // once; log_softmax needs them only for the sum.
+  Halide::Func exps("exps");
+  exps(at(i)) = Halide::exp(xin(at(i)) - rowMax(rows));
+  partialSum(at(lane)) = Halide::Internal::make_zero(accType);
+  partialSum(at(lane)) += Halide::cast(accType, exps(at(index)));
+  total(rows) = Halide::Internal::make_zero(accType);
+  total(rows) += partialSum(at(laneSum));
+  finish(x(vars) - rowMax(rows), exps(vars));
+
+  vectorizeInner(out, vars[0], extent, natural);
+  Halide::LoopLevel row = parallelRows(out, vars, ctx.outputExtents);
+  for (Halide::Func partial : {partialMax, partialSum}) {
+    partial.compute_at(row).vectorize(lane);
+    partial.update().vectorize(lane);
+  }
+  for (Halide::Func stage : {rowMax, total})
+    stage.compute_at(row);
+  if (!logSoftmax)
+    exps.compute_at(row).vectorize(i, lanes);
+  return out;
+}
+
+} // namespace hmc::halide

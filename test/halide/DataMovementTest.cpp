@@ -1,0 +1,195 @@
+// transpose, pad and concat against straightforward references: odd sizes,
+// dynamic dims, every pad mode.
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+namespace hmc::halide::test {
+namespace {
+
+using nlohmann::json;
+
+/// Row-major coordinates of flat index `flat` in `shape`.
+std::vector<int64_t> coordsOf(size_t flat, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> coords(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    coords[d] = static_cast<int64_t>(flat % shape[d]);
+    flat /= shape[d];
+  }
+  return coords;
+}
+
+size_t flatOf(const std::vector<int64_t> &coords,
+              const std::vector<int64_t> &shape) {
+  size_t flat = 0;
+  for (size_t d = 0; d < shape.size(); ++d)
+    flat = flat * shape[d] + coords[d];
+  return flat;
+}
+
+struct TransposeCase {
+  std::string name;
+  json shape;
+  std::vector<int64_t> perm;
+  std::map<std::string, int64_t> sizes;
+};
+
+class TransposeTest : public ::testing::TestWithParam<TransposeCase> {};
+
+TEST_P(TransposeTest, MatchesReference) {
+  const TransposeCase &tc = GetParam();
+  json outShape = json::array();
+  for (int64_t axis : tc.perm)
+    outShape.push_back(tc.shape[axis]);
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", tc.shape);
+  int64_t y = graph.buffer("y", "float32", outShape, "output");
+  graph.kernel("k", "transpose", {{"perm", tc.perm}}, {{"x", x}}, y);
+  std::mt19937 rng(41);
+  Tensor input = randomTensor(bindShape(tc.shape, tc.sizes), rng);
+  Tensor expected(bindShape(outShape, tc.sizes));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    std::vector<int64_t> out = coordsOf(i, expected.shape), in(out.size());
+    for (size_t d = 0; d < out.size(); ++d)
+      in[tc.perm[d]] = out[d];
+    expected[i] = float(input[flatOf(in, input.shape)]);
+  }
+  EXPECT_EQ(runKernel(graph, {input}, expected.shape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Perms, TransposeTest,
+    ::testing::Values(
+        TransposeCase{"btc_to_bct", json{2, "t", 144}, {0, 2, 1}, {{"t", 75}}},
+        TransposeCase{"bct_to_btc", json{2, 144, "t"}, {0, 2, 1}, {{"t", 75}}},
+        TransposeCase{"odd_short", json{2, "t", 37}, {0, 2, 1}, {{"t", 5}}},
+        TransposeCase{"static_odd", json{3, 29, 19}, {0, 2, 1}, {}},
+        TransposeCase{"heads", json{2, "t", 4, 36}, {0, 2, 1, 3}, {{"t", 9}}},
+        TransposeCase{"reverse", json{3, 5, 7}, {2, 1, 0}, {}}),
+    [](const auto &info) { return info.param.name; });
+
+struct PadCase {
+  std::string name, mode;
+  std::vector<int64_t> shape, pads;
+};
+
+class PadTest : public ::testing::TestWithParam<PadCase> {};
+
+TEST_P(PadTest, MatchesReference) {
+  const PadCase &tc = GetParam();
+  size_t rank = tc.shape.size();
+  std::vector<int64_t> outShape = tc.shape;
+  for (size_t d = 0; d < rank; ++d)
+    outShape[d] += tc.pads[d] + tc.pads[rank + d];
+  // The batch dim is dynamic (it keeps its symbol: it is not padded).
+  json inJson = tc.shape, outJson = outShape;
+  inJson[0] = outJson[0] = "b";
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", inJson);
+  int64_t y = graph.buffer("y", "float32", outJson, "output");
+  graph.kernel("k", "pad",
+               {{"mode", tc.mode}, {"pads", tc.pads}, {"value", 0.5}},
+               {{"x", x}}, y);
+  std::mt19937 rng(43);
+  Tensor input = randomTensor(tc.shape, rng);
+  Tensor expected(outShape);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    std::vector<int64_t> c = coordsOf(i, outShape);
+    bool inside = true;
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t j = c[d] - tc.pads[d], n = tc.shape[d];
+      inside = inside && j >= 0 && j < n;
+      if (tc.mode == "reflect")
+        j = j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j;
+      c[d] = std::clamp<int64_t>(j, 0, n - 1);
+    }
+    expected[i] = tc.mode == "constant" && !inside
+                      ? 0.5
+                      : float(input[flatOf(c, tc.shape)]);
+  }
+  EXPECT_EQ(runKernel(graph, {input}, outShape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, PadTest,
+    ::testing::Values(
+        PadCase{"reflect_both_spatial",
+                "reflect",
+                {2, 3, 37, 20},
+                {0, 0, 3, 5, 0, 0, 4, 2}},
+        PadCase{"reflect_time", "reflect", {2, 5, 41}, {0, 0, 15, 0, 0, 15}},
+        PadCase{"constant", "constant", {2, 7, 19}, {0, 1, 2, 0, 3, 17}},
+        PadCase{"edge", "edge", {2, 6, 23}, {0, 2, 5, 0, 1, 9}}),
+    [](const auto &info) { return info.param.name; });
+
+TEST(PadTest, RejectsReflectWiderThanTheDim) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", {2, 4});
+  int64_t y = graph.buffer("y", "float32", {2, 12}, "output");
+  graph.kernel("k", "pad", {{"mode", "reflect"}, {"pads", {0, 4, 0, 4}}},
+               {{"x", x}}, y);
+  try {
+    graph.parse();
+    FAIL() << "expected a GraphError";
+  } catch (const GraphError &error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("reflect pads of dim 1 (4, 4) must be smaller than "
+                        "its size 4"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+struct ConcatCase {
+  std::string name;
+  std::vector<json> inputs;
+  json out;
+  size_t axis;
+  std::map<std::string, int64_t> sizes;
+};
+
+class ConcatTest : public ::testing::TestWithParam<ConcatCase> {};
+
+TEST_P(ConcatTest, MatchesReference) {
+  const ConcatCase &tc = GetParam();
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> operands;
+  std::vector<Tensor> inputs;
+  std::mt19937 rng(47);
+  for (size_t n = 0; n < tc.inputs.size(); ++n) {
+    std::string role = "x" + std::to_string(n);
+    operands.push_back({role, graph.buffer(role, "float32", tc.inputs[n])});
+    inputs.push_back(randomTensor(bindShape(tc.inputs[n], tc.sizes), rng));
+  }
+  int64_t y = graph.buffer("y", "float32", tc.out, "output");
+  graph.kernel("k", "concat", {{"axis", tc.axis}}, operands, y);
+  Tensor expected(bindShape(tc.out, tc.sizes));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    std::vector<int64_t> c = coordsOf(i, expected.shape);
+    size_t n = 0;
+    while (c[tc.axis] >= inputs[n].shape[tc.axis])
+      c[tc.axis] -= inputs[n++].shape[tc.axis];
+    expected[i] = float(inputs[n][flatOf(c, inputs[n].shape)]);
+  }
+  EXPECT_EQ(runKernel(graph, inputs, expected.shape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Axes, ConcatTest,
+    ::testing::Values(
+        ConcatCase{"three_inner",
+                   {json{2, "t", 5}, json{2, "t", 17}, json{2, "t", 1}},
+                   json{2, "t", 23},
+                   2,
+                   {{"t", 13}}},
+        ConcatCase{"three_middle",
+                   {json{2, 3, "c"}, json{2, 1, "c"}, json{2, 7, "c"}},
+                   json{2, 11, "c"},
+                   1,
+                   {{"c", 37}}},
+        ConcatCase{"one_input", {json{"t", 9}}, json{"t", 9}, 0, {{"t", 4}}},
+        ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
+    [](const auto &info) { return info.param.name; });
+
+} // namespace
+} // namespace hmc::halide::test
