@@ -31,6 +31,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <set>
 
 using namespace mlir;
@@ -187,8 +188,12 @@ struct Entry {
 
 class Importer {
 public:
-  Importer(MLIRContext &context, std::string path)
-      : context(context), builder(&context), path(std::move(path)) {}
+  // `bytes` is the model; `fromFile` says whether `path` is its file, which
+  // external data is resolved against.
+  Importer(MLIRContext &context, std::string path, llvm::StringRef bytes,
+           bool fromFile)
+      : context(context), builder(&context), path(std::move(path)),
+        bytes(bytes), fromFile(fromFile) {}
 
   OwningOpRef<ModuleOp> run();
 
@@ -264,6 +269,25 @@ private:
   LogicalResult importTranspose(const onnx::NodeProto &node);
   LogicalResult importMatMul(const onnx::NodeProto &node);
   LogicalResult importGemm(const onnx::NodeProto &node);
+  LogicalResult importConstantOfShape(const onnx::NodeProto &node);
+  LogicalResult importHostSlice(const onnx::NodeProto &node,
+                                const HostTensor &data,
+                                const std::vector<int64_t> &starts,
+                                const std::vector<int64_t> &ends,
+                                const std::vector<int64_t> &axes,
+                                const std::vector<int64_t> &steps);
+  LogicalResult importPad(const onnx::NodeProto &node);
+  LogicalResult importConv(const onnx::NodeProto &node);
+  LogicalResult importActivation(const onnx::NodeProto &node);
+  LogicalResult importWhere(const onnx::NodeProto &node);
+  LogicalResult importSoftmax(const onnx::NodeProto &node);
+  LogicalResult importSplit(const onnx::NodeProto &node);
+  std::optional<HostTensor> hostOf(Entry *entry);
+  // A dimension floor((dim + add) / div) + post; a dynamic one becomes a
+  // derived symbol computed at run time.
+  FailureOr<SymbolicDim> deriveDim(const onnx::NodeProto &node,
+                                   const SymbolicDim &dim, int64_t add,
+                                   int64_t div, int64_t post);
   LogicalResult importEinsum(const onnx::NodeProto &node);
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
   LogicalResult importReduce(const onnx::NodeProto &node);
@@ -279,6 +303,8 @@ private:
   MLIRContext &context;
   OpBuilder builder;
   std::string path;
+  llvm::StringRef bytes;
+  bool fromFile;
   onnx::ModelProto model;
   int opset = 0;
   std::map<std::string, Entry> values;
@@ -289,6 +315,11 @@ private:
   std::map<std::string, std::pair<Value, int64_t>> symbolOrigin;
   std::vector<std::string> inputNames;
   std::set<std::string> usedBlobNames;
+  struct DerivedSymbol {
+    std::string name, base;
+    int64_t add, div, post;
+  };
+  std::vector<DerivedSymbol> derivedSymbols;
 };
 
 //===----------------------------------------------------------------------===//
@@ -296,14 +327,8 @@ private:
 //===----------------------------------------------------------------------===//
 
 LogicalResult Importer::loadModel() {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return emitError(fileLoc())
-           << "cannot read the file: " << buffer.getError().message();
-  llvm::StringRef data = (*buffer)->getBuffer();
-  if (data.size() > static_cast<size_t>(INT_MAX) ||
-      !model.ParseFromArray(data.data(), static_cast<int>(data.size())))
+  if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return emitError(fileLoc())
            << "not a valid ONNX model (the protobuf does not parse; the file "
               "may be truncated or of another format)";
@@ -404,6 +429,9 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto, Location loc,
   size_t bytes = static_cast<size_t>(count) * dtypeSize(out.dtype);
 
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    if (!fromFile)
+      return emitError(loc) << "tensor '" << proto.name()
+                            << "': external data needs the model's file";
     std::string location;
     uint64_t offset = 0;
     std::optional<uint64_t> length;
@@ -728,6 +756,15 @@ void Importer::registerHandlers() {
   handlers["Transpose"] = bind(&Importer::importTranspose);
   handlers["MatMul"] = bind(&Importer::importMatMul);
   handlers["Gemm"] = bind(&Importer::importGemm);
+  handlers["ConstantOfShape"] = bind(&Importer::importConstantOfShape);
+  handlers["Pad"] = bind(&Importer::importPad);
+  handlers["Conv"] = bind(&Importer::importConv);
+  for (const char *op : {"Sigmoid", "LeakyRelu"})
+    handlers[op] = bind(&Importer::importActivation);
+  handlers["Where"] = bind(&Importer::importWhere);
+  handlers["Softmax"] = bind(&Importer::importSoftmax);
+  handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
+  handlers["Split"] = bind(&Importer::importSplit);
   handlers["Einsum"] = bind(&Importer::importEinsum);
   handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
   handlers["ReduceMean"] = bind(&Importer::importReduce);
@@ -1251,6 +1288,14 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
   if (axes->size() != n || steps->size() != n)
     return error(node) << "starts, axes and steps differ in length";
 
+  // Compile-time tensors (e.g. ONNX Pad's pads, built by shape plumbing).
+  if (auto host = hostOf(data);
+      host && (rank != 1 || n != 1 || (*steps)[0] != 1)) {
+    auto ends = constInts(endsEntry);
+    if (ends && ends->size() == n)
+      return importHostSlice(node, *host, *starts, *ends, *axes, *steps);
+  }
+
   // Slicing a shape vector.
   if (data->intValues) {
     auto ends = constInts(endsEntry);
@@ -1418,8 +1463,8 @@ LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
   }
   // Weights transposed in the graph (exports without constant folding) stay
   // constants, so dense layers are recognised as such.
-  if (input->host) {
-    const HostTensor &from = *input->host;
+  if (auto host = hostOf(input)) {
+    const HostTensor &from = *host;
     Entry entry;
     entry.dtype = input->dtype;
     entry.shape = shape;
@@ -1553,6 +1598,386 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
   Value result = builder.create<hm::LinearOp>(
       nodeLoc(node), tensorType(a->dtype, shape), x, wValue, bValue);
   define(node, 0, tensorEntry(result, a->dtype, shape));
+  return success();
+}
+
+std::optional<HostTensor> Importer::hostOf(Entry *entry) {
+  if (entry->host)
+    return entry->host;
+  auto ints = constInts(entry);
+  if (!ints)
+    return std::nullopt;
+  HostTensor host;
+  host.dtype = entry->dtype;
+  for (const SymbolicDim &d : entry->shape) {
+    if (!d.isStatic())
+      return std::nullopt;
+    host.shape.push_back(d.staticValue());
+  }
+  if (host.numElements() != static_cast<int64_t>(ints->size()))
+    return std::nullopt;
+  host.bytes.resize(ints->size() * dtypeSize(host.dtype));
+  for (size_t i = 0; i < ints->size(); ++i)
+    host.setFromDouble(i, static_cast<double>((*ints)[i]));
+  return host;
+}
+
+FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
+                                           const SymbolicDim &dim, int64_t add,
+                                           int64_t div, int64_t post) {
+  SymbolicDim base = canonical(dim);
+  auto floorDiv = [](int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
+  if (base.isStatic()) {
+    int64_t value = floorDiv(base.staticValue() + add, div) + post;
+    if (value < 1) {
+      error(node) << "the output dimension would be " << value;
+      return failure();
+    }
+    return SymbolicDim::constant(value);
+  }
+  if (div == 1) {
+    add += post;
+    post = 0;
+  }
+  if (add == 0 && div == 1)
+    return base;
+  if (base.getSymbols().size() != 1 || base.getCoefficient() != 1) {
+    error(node) << "a dimension computed from " << base.toString()
+                << " is not supported (only from a single symbol)";
+    return failure();
+  }
+  const std::string &from = base.getSymbols()[0];
+  for (const DerivedSymbol &d : derivedSymbols)
+    if (d.base == from && d.add == add && d.div == div && d.post == post)
+      return SymbolicDim::symbol(d.name);
+  // Names read as their origin: T_1, T_2, ... in the order they appear.
+  std::string root = from.substr(0, from.find('_'));
+  std::string name;
+  for (int i = 1;
+       name.empty() || symbolOrder.count(name) ||
+       llvm::any_of(derivedSymbols, [&](auto &d) { return d.name == name; });
+       ++i)
+    name = root + "_" + std::to_string(i);
+  derivedSymbols.push_back({name, from, add, div, post});
+  symbolOrder[name] = static_cast<int>(symbolOrder.size());
+  return SymbolicDim::symbol(name);
+}
+
+LogicalResult Importer::importConstantOfShape(const onnx::NodeProto &node) {
+  auto dims = constInts(lookup(node, 0));
+  if (!dims)
+    return error(node) << "the shape must be known at compile time";
+  HostTensor host;
+  host.dtype = DType::F32;
+  double fill = 0;
+  for (const auto &a : node.attribute())
+    if (a.name() == "value") {
+      HostTensor value;
+      if (failed(loadTensor(a.t(), nodeLoc(node), value)))
+        return failure();
+      if (value.numElements() != 1)
+        return error(node) << "value must have one element";
+      host.dtype = value.dtype;
+      fill = value.getDouble(0);
+    }
+  int64_t count = 1;
+  for (int64_t d : *dims) {
+    if (d < 0 || d > kMaxElements / std::max<int64_t>(count, 1))
+      return error(node) << "shape is too large";
+    count *= d;
+  }
+  host.shape = *dims;
+  host.bytes.resize(count * dtypeSize(host.dtype));
+  for (int64_t i = 0; i < count; ++i)
+    host.setFromDouble(i, fill);
+  Entry entry;
+  entry.dtype = host.dtype;
+  for (int64_t d : *dims)
+    entry.shape.push_back(SymbolicDim::constant(d));
+  entry.host = std::move(host);
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importHostSlice(const onnx::NodeProto &node,
+                                        const HostTensor &data,
+                                        const std::vector<int64_t> &starts,
+                                        const std::vector<int64_t> &ends,
+                                        const std::vector<int64_t> &axes,
+                                        const std::vector<int64_t> &steps) {
+  int64_t rank = static_cast<int64_t>(data.shape.size());
+  std::vector<int64_t> first(rank, 0), step(rank, 1), count = data.shape;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto axis = normaliseAxis(axes[i], rank);
+    if (!axis || steps[i] == 0)
+      return error(node) << "bad axis or zero step";
+    int64_t size = data.shape[*axis], st = steps[i];
+    int64_t s = starts[i] < 0 ? starts[i] + size : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + size : ends[i];
+    // ONNX clamps to [0, size] going forward and [-1, size-1] backward.
+    s = st > 0 ? std::clamp<int64_t>(s, 0, size)
+               : std::clamp<int64_t>(s, -1, size - 1);
+    e = st > 0 ? std::clamp<int64_t>(e, 0, size)
+               : std::clamp<int64_t>(e, -1, size - 1);
+    first[*axis] = s;
+    step[*axis] = st;
+    count[*axis] = st > 0 ? std::max<int64_t>(0, (e - s + st - 1) / st)
+                          : std::max<int64_t>(0, (s - e - st - 1) / -st);
+  }
+  HostTensor out;
+  out.dtype = data.dtype;
+  out.shape = count;
+  size_t width = dtypeSize(data.dtype);
+  out.bytes.resize(out.numElements() * width);
+  std::vector<int64_t> strides(rank, 1);
+  for (int64_t k = rank - 2; k >= 0; --k)
+    strides[k] = strides[k + 1] * data.shape[k + 1];
+  for (int64_t i = 0; i < out.numElements(); ++i) {
+    int64_t offset = 0;
+    for (int64_t k = rank - 1, rest = i; k >= 0; --k) {
+      int64_t index = rest % count[k];
+      rest /= count[k];
+      offset += (first[k] + index * step[k]) * strides[k];
+    }
+    std::memcpy(out.bytes.data() + i * width,
+                data.bytes.data() + offset * width, width);
+  }
+  Entry entry;
+  entry.dtype = out.dtype;
+  for (int64_t d : out.shape)
+    entry.shape.push_back(SymbolicDim::constant(d));
+  entry.host = std::move(out);
+  define(node, 0, std::move(entry));
+  return success();
+}
+
+LogicalResult Importer::importPad(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  std::string mode = stringAttr(node, "mode").value_or("constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return error(node) << "mode '" << mode << "' is not supported";
+  if (!isFloat(input->dtype))
+    return error(node) << "unsupported operand element type";
+  auto pads = constInts(lookup(node, 1));
+  if (!pads)
+    return error(node) << "pads must be compile-time constants";
+  std::vector<int64_t> full(2 * rank, 0);
+  if (Entry *axesEntry = lookup(node, 3)) {
+    auto axes = constInts(axesEntry);
+    if (!axes || pads->size() != 2 * axes->size())
+      return error(node) << "axes must be compile-time constants matching pads";
+    for (size_t i = 0; i < axes->size(); ++i) {
+      auto axis = normaliseAxis((*axes)[i], rank);
+      if (!axis)
+        return error(node) << "axis is out of range";
+      full[*axis] = (*pads)[i];
+      full[*axis + rank] = (*pads)[i + axes->size()];
+    }
+  } else if (static_cast<int64_t>(pads->size()) == 2 * rank) {
+    full = *pads;
+  } else {
+    return error(node) << "pads must have 2 * rank entries";
+  }
+  double value = 0;
+  if (Entry *valueEntry = lookup(node, 2)) {
+    if (!valueEntry->host || valueEntry->host->numElements() != 1)
+      return error(node) << "the constant value must be a compile-time scalar";
+    value = valueEntry->host->getDouble(0);
+  }
+  SymbolicShape shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (full[i] < 0 || full[i + rank] < 0)
+      return error(node) << "negative pads (cropping) are not supported";
+    if (mode == "reflect" && input->shape[i].isStatic() &&
+        (full[i] >= input->shape[i].staticValue() ||
+         full[i + rank] >= input->shape[i].staticValue()))
+      return error(node)
+             << "reflect padding must be smaller than the dimension";
+    auto dim = deriveDim(node, input->shape[i], full[i] + full[i + rank], 1, 0);
+    if (failed(dim))
+      return failure();
+    shape.push_back(*dim);
+  }
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Value result = builder.create<hm::PadOp>(
+      nodeLoc(node), tensorType(input->dtype, shape), x,
+      builder.getStringAttr(mode), builder.getDenseI64ArrayAttr(full),
+      builder.getF64FloatAttr(value));
+  define(node, 0, tensorEntry(result, input->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importConv(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0), *weight = lookup(node, 1),
+        *bias = lookup(node, 2);
+  if (!isFloat(input->dtype) || weight->dtype != input->dtype ||
+      (bias && bias->dtype != input->dtype))
+    return error(node) << "operands must share a float element type";
+  if (!weight->host || (bias && !bias->host))
+    return error(node) << "weights and bias must be constants";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  int64_t spatial = rank - 2;
+  if (spatial < 1 || spatial > 2 ||
+      static_cast<int64_t>(weight->shape.size()) != rank)
+    return error(node) << "only 1-D and 2-D convolutions are supported";
+  std::string autoPad = stringAttr(node, "auto_pad").value_or("NOTSET");
+  if (autoPad != "NOTSET")
+    return error(node) << "auto_pad " << autoPad << " is not supported";
+  int64_t groups = intAttr(node, "group", 1);
+  std::vector<int64_t> strides =
+      intsAttr(node, "strides").value_or(std::vector<int64_t>(spatial, 1));
+  std::vector<int64_t> dilations =
+      intsAttr(node, "dilations").value_or(std::vector<int64_t>(spatial, 1));
+  std::vector<int64_t> pads =
+      intsAttr(node, "pads").value_or(std::vector<int64_t>(2 * spatial, 0));
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial)
+    return error(node) << "strides, dilations and pads must match the rank";
+  const HostTensor &w = *weight->host;
+  int64_t cOut = w.shape[0];
+  if (!input->shape[1].isStatic() || groups < 1 || cOut % groups ||
+      input->shape[1].staticValue() != w.shape[1] * groups)
+    return error(node) << "input channels " << input->shape[1].toString()
+                       << " do not match the weight "
+                       << shapeToString(weight->shape) << " with " << groups
+                       << " groups";
+  SymbolicShape shape = {input->shape[0], SymbolicDim::constant(cOut)};
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t k = w.shape[2 + i];
+    if (strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 ||
+        pads[i + spatial] < 0)
+      return error(node) << "strides and dilations must be positive, pads "
+                            "non-negative";
+    auto dim =
+        deriveDim(node, input->shape[2 + i],
+                  pads[i] + pads[i + spatial] - dilations[i] * (k - 1) - 1,
+                  strides[i], 1);
+    if (failed(dim))
+      return failure();
+    shape.push_back(*dim);
+  }
+  Value x = materialise(node, *input), wv = materialise(node, *weight);
+  Value bv = bias ? materialise(node, *bias) : Value();
+  if (!x || !wv || (bias && !bv))
+    return failure();
+  Value result = builder.create<hm::ConvOp>(
+      nodeLoc(node), tensorType(input->dtype, shape), x, wv, bv,
+      builder.getDenseI64ArrayAttr(strides),
+      builder.getDenseI64ArrayAttr(dilations),
+      builder.getDenseI64ArrayAttr(pads), builder.getI64IntegerAttr(groups));
+  define(node, 0, tensorEntry(result, input->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  if (!isFloat(input->dtype))
+    return error(node) << "unsupported operand element type";
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Value result;
+  if (node.op_type() == "Sigmoid")
+    result = builder.create<hm::SigmoidOp>(nodeLoc(node), x.getType(), x);
+  else
+    result = builder.create<hm::LeakyReluOp>(
+        nodeLoc(node), x.getType(), x,
+        builder.getF64FloatAttr(floatAttr(node, "alpha", 0.01f)));
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
+LogicalResult Importer::importWhere(const onnx::NodeProto &node) {
+  Entry *cond = lookup(node, 0), *x = lookup(node, 1), *y = lookup(node, 2);
+  if (cond->dtype != DType::Bool || x->dtype != y->dtype)
+    return error(node) << "needs a bool condition and operands of one type";
+  SymbolicShape xy, shape;
+  if (failed(broadcast(node, x->shape, y->shape, xy)) ||
+      failed(broadcast(node, cond->shape, xy, shape)))
+    return failure();
+  Value c = materialise(node, *cond), a = materialise(node, *x),
+        b = materialise(node, *y);
+  if (!c || !a || !b)
+    return failure();
+  Value result = builder.create<hm::WhereOp>(
+      nodeLoc(node), tensorType(x->dtype, shape), c, a, b);
+  define(node, 0, tensorEntry(result, x->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  if (!isFloat(input->dtype))
+    return error(node) << "unsupported operand element type";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", -1), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Value result;
+  if (node.op_type() == "Softmax")
+    result = builder.create<hm::SoftmaxOp>(nodeLoc(node), x.getType(), x,
+                                           builder.getI64IntegerAttr(*axis));
+  else
+    result = builder.create<hm::LogSoftmaxOp>(nodeLoc(node), x.getType(), x,
+                                              builder.getI64IntegerAttr(*axis));
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
+LogicalResult Importer::importSplit(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", 0), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  if (!input->shape[*axis].isStatic())
+    return error(node) << "splitting the dynamic dimension "
+                       << input->shape[*axis].toString() << " is not supported";
+  int64_t size = input->shape[*axis].staticValue();
+  int64_t parts = node.output_size();
+  std::vector<int64_t> sizes;
+  if (Entry *splitEntry = lookup(node, 1)) {
+    auto given = constInts(splitEntry);
+    if (!given)
+      return error(node) << "split sizes must be compile-time constants";
+    sizes = *given;
+  } else if (auto attr = intsAttr(node, "split")) {
+    sizes = *attr;
+  } else {
+    // Equal parts; the last one smaller when the size does not divide.
+    int64_t chunk = (size + parts - 1) / parts;
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::min(chunk, size - i * chunk));
+  }
+  if (static_cast<int64_t>(sizes.size()) != parts ||
+      std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) != size)
+    return error(node) << "split sizes do not add up to " << size;
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  int64_t start = 0;
+  for (int64_t i = 0; i < parts; ++i) {
+    SymbolicShape shape = input->shape;
+    shape[*axis] = SymbolicDim::constant(sizes[i]);
+    Value part = builder.create<hm::SliceOp>(
+        nodeLoc(node), tensorType(input->dtype, shape), x,
+        builder.getDenseI64ArrayAttr({*axis}),
+        builder.getDenseI64ArrayAttr({start}),
+        builder.getDenseI64ArrayAttr({start + sizes[i]}),
+        builder.getDenseI64ArrayAttr({1}));
+    start += sizes[i];
+    if (!node.output(i).empty())
+      define(node, i, tensorEntry(part, input->dtype, shape));
+  }
   return success();
 }
 
@@ -1846,6 +2271,20 @@ LogicalResult Importer::finish(func::FuncOp func) {
     func.setResultAttr(i, "hm.name", builder.getStringAttr(output.name()));
     func.setResultAttr(i, "hm.dims", shapeAttr(values[output.name()].shape));
   }
+  // Dimensions computed from input dimensions (conv and pad outputs), in
+  // dependency order; one that an input also names is checked at run time.
+  SmallVector<Attribute> derived;
+  for (const DerivedSymbol &d : derivedSymbols)
+    derived.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("name",
+                              builder.getStringAttr(findSymbol(d.name))),
+         builder.getNamedAttr("base",
+                              builder.getStringAttr(findSymbol(d.base))),
+         builder.getNamedAttr("add", builder.getI64IntegerAttr(d.add)),
+         builder.getNamedAttr("div", builder.getI64IntegerAttr(d.div)),
+         builder.getNamedAttr("post", builder.getI64IntegerAttr(d.post))}));
+  if (!derived.empty())
+    func->setAttr("hm.derived_dims", builder.getArrayAttr(derived));
   func.walk([&](hm::ReshapeOp op) {
     SmallVector<Attribute> attrs;
     for (Attribute a : op.getShape()) {
@@ -1894,32 +2333,40 @@ OwningOpRef<ModuleOp> Importer::run() {
 const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
       {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
+      {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
        "float tensors; bounds known at compile time"},
-      {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
       {"Concat", kMinOpset, kMaxOpset, 1, -1,
        "tensors: along a static dimension"},
       {"Constant", kMinOpset, kMaxOpset, 0, 0,
        "one of value, value_float(s), value_int(s)"},
+      {"ConstantOfShape", kMinOpset, kMaxOpset, 1, 1,
+       "shape known at compile time"},
+      {"Conv", kMinOpset, kMaxOpset, 2, 3,
+       "1-D and 2-D, constant weights, explicit pads (no auto_pad)"},
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Dropout", kMinOpset, kMaxOpset, 1, 3,
        "inference (identity); no mask output"},
       {"Einsum", kMinOpset, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
-      {"Gemm", kMinOpset, kMaxOpset, 2, 3,
-       "x @ op(W) + C with constant W and C, no transA"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
       {"Gelu", 20, kMaxOpset, 1, 1, "approximate = none"},
+      {"Gemm", kMinOpset, kMaxOpset, 2, 3,
+       "x @ op(W) + C with constant W and C, no transA"},
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
+      {"LeakyRelu", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"LogSoftmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},
       {"Max", kMinOpset, kMaxOpset, 2, 2, "two operands"},
       {"Min", kMinOpset, kMaxOpset, 2, 2, "two operands"},
       {"Mul", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Neg", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Not", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Pad", kMinOpset, kMaxOpset, 2, 4,
+       "constant, reflect and edge; pads known at compile time"},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Range", kMinOpset, kMaxOpset, 3, 3, "Range(0, dim, 1)"},
       {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
@@ -1927,21 +2374,40 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
        "shape computable at compile time"},
       {"Shape", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
        "static unit-step slices of static dimensions; [0:1] and prefix [0, "
        "dim) of dynamic ones"},
+      {"Softmax", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Split", kMinOpset, kMaxOpset, 1, 2,
+       "static dimension; sizes known at compile time"},
       {"Sqrt", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Squeeze", kMinOpset, kMaxOpset, 1, 2, ""},
       {"Sub", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Transpose", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Unsqueeze", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
+      {"Where", kMinOpset, kMaxOpset, 3, 3, ""},
   };
   return table;
 }
 
 OwningOpRef<ModuleOp> importOnnxFile(const std::string &path,
                                      MLIRContext &context) {
-  return Importer(context, path).run();
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    emitError(FileLineColLoc::get(&context, path, 0, 0))
+        << "cannot read the file: " << buffer.getError().message();
+    return nullptr;
+  }
+  return Importer(context, path, (*buffer)->getBuffer(), /*fromFile=*/true)
+      .run();
+}
+
+OwningOpRef<ModuleOp> importOnnxBuffer(llvm::StringRef bytes,
+                                       const std::string &nameForDiagnostics,
+                                       MLIRContext &context) {
+  return Importer(context, nameForDiagnostics, bytes, /*fromFile=*/false).run();
 }
 
 } // namespace hmc

@@ -302,6 +302,33 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
   };
   // Distinct sizes expose dimensions that were confused with each other.
   const int64_t sizes[] = {2, 5, 3, 7, 11, 13, 4, 6};
+  // Derived dimensions (floor((base + add) / div) + post) follow from their
+  // bases, also where an input names them.
+  auto derived = func->getAttrOfType<ArrayAttr>("hm.derived_dims");
+  if (!derived)
+    derived = ArrayAttr::get(func.getContext(), {});
+  std::map<std::string, DictionaryAttr> derivation;
+  for (Attribute a : derived)
+    if (auto d = dyn_cast<DictionaryAttr>(a))
+      derivation[d.getAs<StringAttr>("name").str()] = d;
+  for (BlockArgument arg : func.getArguments())
+    if (auto dims =
+            func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims"))
+      for (Attribute dim : dims)
+        if (auto symbol = dyn_cast<StringAttr>(dim);
+            symbol && !derivation.count(symbol.str()) &&
+            !symbols.count(symbol.str()))
+          symbols[symbol.str()] = sizes[symbols.size() % 8];
+  for (Attribute a : derived) {
+    auto d = cast<DictionaryAttr>(a);
+    auto get = [&](const char *key) {
+      return d.getAs<IntegerAttr>(key).getInt();
+    };
+    int64_t base = symbols[d.getAs<StringAttr>("base").str()] + get("add");
+    int64_t div = get("div");
+    int64_t value = base / div - (base % div != 0 && base < 0) + get("post");
+    symbols[d.getAs<StringAttr>("name").str()] = std::max<int64_t>(value, 1);
+  }
   for (BlockArgument arg : func.getArguments()) {
     auto dims = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims");
     auto type = cast<RankedTensorType>(arg.getType());
@@ -565,6 +592,111 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       for (int64_t i = 0; i < rank; ++i)
         if (!llvm::is_contained(reduced, i))
           out.shape.push_back(kept[i]);
+    }
+  } else if (isa<SigmoidOp>(op)) {
+    unary([](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+  } else if (auto leaky = dyn_cast<LeakyReluOp>(op)) {
+    double alpha = leaky.getAlpha().convertToDouble();
+    out = *in[0];
+    for (double &v : out.data)
+      v = v < 0 ? alpha * v : v;
+  } else if (isa<WhereOp>(op)) {
+    Shape shape = broadcastShape(broadcastShape(in[0]->shape, in[1]->shape),
+                                 in[2]->shape);
+    out.shape = shape;
+    out.data.resize(out.size());
+    Shape index;
+    for (int64_t i = 0; i < out.size(); ++i) {
+      unravel(i, shape, index);
+      out.data[i] = in[0]->data[broadcastOffset(index, in[0]->shape)] != 0
+                        ? in[1]->data[broadcastOffset(index, in[1]->shape)]
+                        : in[2]->data[broadcastOffset(index, in[2]->shape)];
+    }
+  } else if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
+    int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
+    out = *in[0];
+    int64_t extent = out.shape[axis], inner = 1;
+    for (size_t i = axis + 1; i < out.shape.size(); ++i)
+      inner *= out.shape[i];
+    for (int64_t o = 0; o < out.size() / (extent * inner); ++o)
+      for (int64_t j = 0; j < inner; ++j) {
+        double *row = out.data.data() + o * extent * inner + j;
+        double max = -INFINITY, sum = 0;
+        for (int64_t k = 0; k < extent; ++k)
+          max = std::max(max, row[k * inner]);
+        for (int64_t k = 0; k < extent; ++k)
+          sum += std::exp(row[k * inner] - max);
+        for (int64_t k = 0; k < extent; ++k)
+          row[k * inner] = isa<SoftmaxOp>(op)
+                               ? std::exp(row[k * inner] - max) / sum
+                               : row[k * inner] - max - std::log(sum);
+      }
+  } else if (auto pad = dyn_cast<PadOp>(op)) {
+    const HostArray &x = *in[0];
+    ArrayRef<int64_t> pads = pad.getPads();
+    size_t rank = x.shape.size();
+    for (size_t i = 0; i < rank; ++i)
+      out.shape.push_back(x.shape[i] + pads[i] + pads[i + rank]);
+    out.data.resize(out.size());
+    Shape index, strides = stridesOf(x.shape);
+    StringRef mode = pad.getMode();
+    for (int64_t i = 0; i < out.size(); ++i) {
+      unravel(i, out.shape, index);
+      int64_t offset = 0;
+      bool outside = false;
+      for (size_t k = 0; k < rank; ++k) {
+        int64_t j = index[k] - pads[k], n = x.shape[k];
+        if (mode == "reflect")
+          j = j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j;
+        else if (mode == "edge")
+          j = std::clamp<int64_t>(j, 0, n - 1);
+        outside |= j < 0 || j >= n;
+        offset += std::clamp<int64_t>(j, 0, n - 1) * strides[k];
+      }
+      out.data[i] = outside ? pad.getValue().convertToDouble() : x.data[offset];
+    }
+  } else if (auto conv = dyn_cast<ConvOp>(op)) {
+    const HostArray &x = *in[0], &w = *in[1];
+    const HostArray *bias = conv.getBias() ? in[2] : nullptr;
+    size_t spatial = x.shape.size() - 2;
+    int64_t groups = static_cast<int64_t>(conv.getGroups());
+    ArrayRef<int64_t> strides = conv.getStrides(), dil = conv.getDilations(),
+                      pads = conv.getPads();
+    out.shape = {x.shape[0], w.shape[0]};
+    for (size_t i = 0; i < spatial; ++i)
+      out.shape.push_back((x.shape[2 + i] + pads[i] + pads[i + spatial] -
+                           dil[i] * (w.shape[2 + i] - 1) - 1) /
+                              strides[i] +
+                          1);
+    out.data.assign(out.size(), 0.0);
+    Shape index, xIndex(x.shape.size()), kIndex;
+    Shape kShape(w.shape.begin() + 2, w.shape.end());
+    int64_t cInGroup = w.shape[1], cOutGroup = w.shape[0] / groups;
+    Shape xStrides = stridesOf(x.shape), wStrides = stridesOf(w.shape);
+    for (int64_t i = 0; i < out.size(); ++i) {
+      unravel(i, out.shape, index);
+      int64_t co = index[1], g = co / cOutGroup;
+      double acc = bias ? bias->data[co] : 0.0;
+      for (int64_t ci = 0; ci < cInGroup; ++ci)
+        for (int64_t k = 0; k < product(kShape); ++k) {
+          unravel(k, kShape, kIndex);
+          int64_t xOffset =
+              index[0] * xStrides[0] + (g * cInGroup + ci) * xStrides[1];
+          bool inside = true;
+          for (size_t s = 0; s < spatial; ++s) {
+            int64_t p =
+                index[2 + s] * strides[s] + kIndex[s] * dil[s] - pads[s];
+            inside &= p >= 0 && p < x.shape[2 + s];
+            xOffset += p * xStrides[2 + s];
+          }
+          if (!inside)
+            continue;
+          int64_t wOffset = co * wStrides[0] + ci * wStrides[1];
+          for (size_t s = 0; s < spatial; ++s)
+            wOffset += kIndex[s] * wStrides[2 + s];
+          acc += x.data[xOffset] * w.data[wOffset];
+        }
+      out.data[i] = acc;
     }
   } else if (auto mix = dyn_cast<HyperMixOp>(op)) {
     const HostArray &x = values[mix.getInput()];

@@ -94,6 +94,31 @@ func.func @embedding_and_pooling(%ids: tensor<?x?xi64>, %m: tensor<?x?x1xf32>) -
   return %y : tensor<?x8xf32>
 }
 
+// CHECK-LABEL: func.func @speech_ops
+func.func @speech_ops(%x: tensor<?x1x?x80xf32>, %m: tensor<?x?x1xi1>) -> tensor<?x?x32xf32> {
+  %w = hm.constant dense<0.1> : tensor<32x1x3x3xf32>
+  %b = hm.constant dense<0.2> : tensor<32xf32>
+  // CHECK: hm.pad %{{.*}} {mode = "reflect", pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>}
+  %p = hm.pad %x {mode = "reflect", pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>} : tensor<?x1x?x80xf32> -> tensor<?x1x?x82xf32>
+  // CHECK: hm.conv %{{.*}}, %{{.*}} bias %{{.*}} {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+  %c = hm.conv %p, %w bias %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 1} : (tensor<?x1x?x82xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>) -> tensor<?x32x?x40xf32>
+  // CHECK: hm.leaky_relu %{{.*}} {alpha = 1.000000e-02 : f64}
+  %l = hm.leaky_relu %c {alpha = 0.01 : f64} : tensor<?x32x?x40xf32>
+  %s = hm.slice %l {axes = array<i64: 3>, starts = array<i64: 0>, ends = array<i64: 1>, steps = array<i64: 1>} : tensor<?x32x?x40xf32> -> tensor<?x32x?x1xf32>
+  %r = hm.reshape %s {shape = ["B", 32, "T"]} : tensor<?x32x?x1xf32> -> tensor<?x32x?xf32>
+  %t = hm.transpose %r {perm = array<i64: 0, 2, 1>} : tensor<?x32x?xf32> -> tensor<?x?x32xf32>
+  // CHECK: hm.sigmoid
+  %g = hm.sigmoid %t : tensor<?x?x32xf32>
+  %zero = hm.constant dense<0.0> : tensor<1xf32>
+  // CHECK: hm.where %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?x1xi1>, tensor<1xf32>, tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+  %z = hm.where %m, %zero, %g : (tensor<?x?x1xi1>, tensor<1xf32>, tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+  // CHECK: hm.log_softmax %{{.*}} {axis = 2 : i64}
+  %y = hm.log_softmax %z {axis = 2} : tensor<?x?x32xf32>
+  // CHECK: hm.softmax
+  %q = hm.softmax %y {axis = 2} : tensor<?x?x32xf32>
+  return %q : tensor<?x?x32xf32>
+}
+
 {-#
   dialect_resources: {
     builtin: {

@@ -73,6 +73,34 @@ def HM_GeluOp : HM_UnaryOp<"gelu", "exact GELU: 0.5 x (1 + erf(x / sqrt 2))">;
 def HM_NegOp : HM_UnaryOp<"neg", "negation">;
 def HM_SqrtOp : HM_UnaryOp<"sqrt", "square root">;
 def HM_NotOp : HM_UnaryOp<"not", "logical not", RankedTensorOf<[I1]>>;
+def HM_SigmoidOp : HM_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
+
+def HM_LeakyReluOp : HM_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "x for x >= 0, alpha * x below";
+  let arguments = (ins HM_FloatTensor:$input, F64Attr:$alpha);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def HM_WhereOp : HM_Op<"where", [Pure]> {
+  let summary = "condition ? x : y with NumPy broadcasting";
+  let arguments = (ins RankedTensorOf<[I1]>:$condition, HM_Tensor:$x,
+                       HM_Tensor:$y);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class HM_SoftmaxLikeOp<string mnemonic, string what>
+    : HM_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = what # " along `axis`";
+  let arguments = (ins HM_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+def HM_SoftmaxOp : HM_SoftmaxLikeOp<"softmax", "softmax">;
+def HM_LogSoftmaxOp : HM_SoftmaxLikeOp<"log_softmax", "log of the softmax">;
 
 def HM_CastOp : HM_Op<"cast", [Pure, SameOperandsAndResultShape]> {
   let summary = "element type conversion (bool converts to 0 or 1)";
@@ -173,6 +201,33 @@ def HM_GatherOp : HM_Op<"gather", [Pure]> {
     $input `,` $indices attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+def HM_ConvOp : HM_Op<"conv", [Pure]> {
+  let summary = "N-d convolution, ONNX Conv layout [B, C, spatial...]";
+  let description = [{
+    out[b, co, o] = bias[co] + sum over the group's input channels ci and
+    kernel offsets k of x[b, ci, o * stride + k * dilation - pad_begin] *
+    weight[co, ci, k], reading zeros outside x. `pads` lists the begin
+    paddings of every spatial dim, then the end paddings.
+  }];
+  let arguments = (ins HM_FloatTensor:$input, HM_FloatTensor:$weight,
+                       Optional<HM_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$pads, I64Attr:$groups);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def HM_PadOp : HM_Op<"pad", [Pure]> {
+  let summary = "pads every dimension (ONNX Pad: begins, then ends)";
+  let arguments = (ins HM_FloatTensor:$input, StrAttr:$mode,
+                       DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<F64Attr, "0.0">:$value);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
 def HM_TransposeOp : HM_Op<"transpose", [Pure]> {

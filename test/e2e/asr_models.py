@@ -1,0 +1,183 @@
+"""PyTorch reference for the HyperConformer and Conformer speech encoders
+(shared/design/MODELS.md), from normalised filterbank features to CTC log-probs.
+
+    feats [B, T, 80] -> global mean/variance normalisation (model weights)
+      -> 2 conv blocks: reflect pad 1 (time, freq), Conv2d 3x3 stride 2, LayerNorm over
+         (freq, channels), LeakyReLU(0.01); T -> ceil(T/2) -> ceil(T/4), 80 -> 40 -> 20
+      -> Linear(20*32, d)
+      -> L layers: x += 0.5 FFN1(x); x += Mixing(LN(x)); x += Conv(x); x = LN(x + 0.5 FFN2(x))
+      -> LayerNorm (eps 1e-6) -> Linear(d, vocab) -> log_softmax
+Mixing is 8-head HyperMixing (hypermixing_models.MultiHeadHyperMixing) for the
+HyperConformer and multi-head self-attention for the Conformer. Inputs: feats, and
+optionally key_padding_mask [B, ceil(T/4)] bool (True = padded frame).
+"""
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from hypermixing_models import MultiHeadHyperMixing
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, c_in, c_out, freq_out):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, stride=2)
+        self.norm = nn.LayerNorm([freq_out, c_out], eps=1e-5)
+
+    def forward(self, x):  # x [B, T, F, C] channels last
+        x = x.permute(0, 3, 1, 2)  # [B, C, T, F]
+        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        x = self.conv(x).permute(0, 2, 3, 1)  # [B, T', F', C']
+        return F.leaky_relu(self.norm(x), 0.01)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, d, d_ffn):
+        super().__init__()
+        self.norm = nn.LayerNorm(d, eps=1e-5)
+        self.fc1 = nn.Linear(d, d_ffn)
+        self.fc2 = nn.Linear(d_ffn, d)
+
+    def forward(self, x):
+        return self.fc2(F.silu(self.fc1(self.norm(x))))
+
+
+class ConvModule(nn.Module):
+    def __init__(self, d, kernel=31):
+        super().__init__()
+        self.norm = nn.LayerNorm(d, eps=1e-5)
+        self.pointwise = nn.Conv1d(d, 2 * d, 1)
+        self.depthwise = nn.Conv1d(d, d, kernel, padding=kernel // 2, groups=d)
+        self.after_norm = nn.LayerNorm(d, eps=1e-5)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x, key_padding_mask=None):
+        y = self.norm(x).transpose(1, 2)  # [B, d, T]
+        y = F.glu(self.pointwise(y), dim=1)
+        y = self.depthwise(y).transpose(1, 2)  # [B, T, d]
+        y = self.out(F.silu(self.after_norm(y)))
+        if key_padding_mask is not None:
+            y = y.masked_fill(key_padding_mask.unsqueeze(-1), 0.0)
+        return y
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention written out (Softmax), the Conformer baseline."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads, self.d_h = heads, d // heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x, key_padding_mask=None):
+        B, T, d = x.shape
+        q, k, v = self.qkv(x).reshape(B, T, 3, self.heads, self.d_h).permute(2, 0, 3, 1, 4)
+        scores = torch.matmul(q, k.transpose(-1, -2)) / self.d_h ** 0.5
+        if key_padding_mask is not None:
+            scores = scores.masked_fill(key_padding_mask[:, None, None, :], -1e9)
+        y = torch.matmul(torch.softmax(scores, dim=-1), v)
+        return self.out(y.transpose(1, 2).reshape(B, T, d))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, d, d_ffn, heads, mixing, max_len):
+        super().__init__()
+        self.ffn1 = FeedForward(d, d_ffn)
+        self.mix_norm = nn.LayerNorm(d, eps=1e-5)
+        self.mixing = (MultiHeadHyperMixing(d, d_ffn, heads=heads, max_len=max_len)
+                       if mixing == "hypermixing" else SelfAttention(d, heads))
+        self.conv = ConvModule(d)
+        self.ffn2 = FeedForward(d, d_ffn)
+        self.norm = nn.LayerNorm(d, eps=1e-5)
+
+    def forward(self, x, key_padding_mask=None):
+        x = x + 0.5 * self.ffn1(x)
+        x = x + self.mixing(self.mix_norm(x), key_padding_mask)
+        x = x + self.conv(x, key_padding_mask)
+        return self.norm(x + 0.5 * self.ffn2(x))
+
+
+class SpeechEncoder(nn.Module):
+    """forward(feats [B,T,80], key_padding_mask [B,ceil(T/4)] bool, optional)
+    -> log_probs [B, ceil(T/4), vocab]."""
+
+    def __init__(self, d=144, d_ffn=576, layers=10, heads=8, vocab=5000,
+                 mixing="hypermixing", max_len=3000):
+        super().__init__()
+        self.register_buffer("feat_mean", torch.zeros(80))
+        self.register_buffer("feat_std", torch.ones(80))
+        self.block1 = ConvBlock(1, 64, 40)
+        self.block2 = ConvBlock(64, 32, 20)
+        self.proj = nn.Linear(20 * 32, d)
+        self.layers = nn.ModuleList(EncoderLayer(d, d_ffn, heads, mixing, max_len)
+                                    for _ in range(layers))
+        self.final_norm = nn.LayerNorm(d, eps=1e-6)
+        self.ctc = nn.Linear(d, vocab)
+
+    def forward(self, feats, key_padding_mask=None):
+        x = ((feats - self.feat_mean) / self.feat_std).unsqueeze(-1)  # [B, T, 80, 1]
+        x = self.block2(self.block1(x))  # [B, T/4, 20, 32]
+        x = self.proj(x.flatten(2))
+        for layer in self.layers:
+            x = layer(x, key_padding_mask)
+        return F.log_softmax(self.ctc(self.final_norm(x)), dim=-1)
+
+
+CONFIGS = {
+    "hyperconformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing"),
+    "hyperconformer_8m": dict(d=144, d_ffn=576, layers=10, mixing="hypermixing"),
+    "conformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="attention"),
+}
+
+
+def build(config, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    model = SpeechEncoder(**config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name and name.endswith("weight"):
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) / (p[0].numel() ** 0.5))
+        model.feat_mean.copy_(torch.randn(80, generator=g))
+        model.feat_std.copy_(0.5 + torch.rand(80, generator=g))
+    return model
+
+
+def subsampled(T):
+    return -(-(-(-T // 2)) // 2)
+
+
+def make_inputs(batch, frames, seed, mask=True):
+    g = torch.Generator().manual_seed(seed)
+    feats = 2.0 * torch.randn(batch, frames, 80, generator=g)
+    inputs = {"feats": feats}
+    if mask:
+        inputs["key_padding_mask"] = torch.zeros(batch, subsampled(frames), dtype=torch.bool)
+    return inputs
+
+
+def reference(model, inputs):
+    with torch.no_grad():
+        return copy.deepcopy(model).double()(**{k: v.double() if v.is_floating_point() else v
+                                                for k, v in inputs.items()})
+
+
+def export(model, path, opset=17, mask=True):
+    import warnings
+
+    inputs = make_inputs(2, 37, seed=1, mask=mask)
+    names = list(inputs)
+    axes = {"feats": {0: "B", 1: "T"}, "log_probs": {0: "B", 1: "T4"}}
+    if mask:
+        axes["key_padding_mask"] = {0: "B", 1: "T4"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, tuple(inputs.values()), path, opset_version=opset,
+                          input_names=names, output_names=["log_probs"],
+                          dynamic_axes=axes, do_constant_folding=True)
