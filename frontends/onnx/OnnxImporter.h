@@ -5,6 +5,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps();
 // on failure.
 mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(const std::string &path,
                                                  mlir::MLIRContext &context);
+
+// The same for a model already in memory (fuzzing, embedding); the name
+// only locates diagnostics. Tensors with external data are rejected: their
+// paths are relative to a model file.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxBuffer(llvm::StringRef bytes, const std::string &nameForDiagnostics,
+                 mlir::MLIRContext &context);
 
 } // namespace hmc
 
