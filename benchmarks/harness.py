@@ -590,6 +590,10 @@ def main():
         rows += workload_rows
         kernel_rows += workload_kernels
         failed |= workload_failed
+        add_ratios(rows)  # written after every workload, so a stopped run keeps its rows
+        write_csv(rows, os.path.join(out, "results.csv"))
+        if kernel_rows:
+            write_csv(kernel_rows, os.path.join(out, "kernels.csv"), KERNEL_CSV_FIELDS)
 
     if ceilings and not args.quick:  # again at the end: the better of the two, less noise
         for t, again in measure_ceilings(sgemm, threads).items():
