@@ -55,6 +55,9 @@ struct Symbol {
   std::string name;
   int64_t min;
   int64_t max;
+  // floor((base + add) / div) + post of an earlier symbol, or base -1.
+  int32_t base = -1;
+  int64_t add = 0, div = 1, post = 0;
 };
 
 struct Buffer {
@@ -159,6 +162,26 @@ std::vector<Symbol> parseSymbols(const json &graph) {
     for (const Symbol &other : symbols)
       if (other.name == symbol.name)
         fail(where, "symbol \"" + symbol.name + "\" is declared twice");
+    if (list[i].contains("derived")) {
+      std::string derivedWhere = at(where, "derived");
+      const json &derived = list[i]["derived"];
+      std::string base = string(member(derived, "base", derivedWhere),
+                                at(derivedWhere, "base"));
+      auto it = std::find_if(symbols.begin(), symbols.end(),
+                             [&](const Symbol &s) { return s.name == base; });
+      if (it == symbols.end())
+        fail(at(derivedWhere, "base"),
+             "base \"" + base + "\" is not a symbol declared before");
+      symbol.base = int32_t(it - symbols.begin());
+      symbol.add = integer(member(derived, "add", derivedWhere),
+                           at(derivedWhere, "add"));
+      symbol.div = integer(member(derived, "div", derivedWhere),
+                           at(derivedWhere, "div"));
+      symbol.post = integer(member(derived, "post", derivedWhere),
+                            at(derivedWhere, "post"));
+      if (symbol.div < 1)
+        fail(at(derivedWhere, "div"), "must be at least 1");
+    }
     symbols.push_back(std::move(symbol));
   }
   return symbols;
@@ -327,7 +350,7 @@ Graph parseGraph(const json &root) {
 
   // The runtime binds each symbol from the first input dimension naming it.
   for (size_t s = 0; s < graph.symbols.size(); ++s) {
-    bool bound = false;
+    bool bound = graph.symbols[s].base >= 0;
     for (int32_t input : graph.inputs)
       for (const Dim &dim : graph.buffers[input].shape)
         bound |= dim.symbol == int32_t(s);
@@ -517,7 +540,8 @@ std::string emitSource(const Graph &graph, const std::string &scheduleSource,
     os << "\nstatic const hmcrt_symbol_desc hmc_symbols[] = {\n";
     for (const Symbol &symbol : graph.symbols)
       os << "    {" << literal(symbol.name) << ", " << symbol.min << ", "
-         << symbol.max << "},\n";
+         << symbol.max << ", " << symbol.base + 1 << ", " << symbol.add << ", "
+         << symbol.div << ", " << symbol.post << "},\n";
     os << "};\n";
   }
 
@@ -713,9 +737,15 @@ std::string emitHeader(const Graph &graph, const std::string &target,
   if (!graph.symbols.empty()) {
     os << "/* Dynamic dimensions, bound at run time from the first input "
           "that uses them:\n";
-    for (const Symbol &symbol : graph.symbols)
+    for (const Symbol &symbol : graph.symbols) {
       os << " *   " << commentSafe(escape(symbol.name)) << " in [" << symbol.min
-         << ", " << symbol.max << "]\n";
+         << ", " << symbol.max << "]";
+      if (symbol.base >= 0)
+        os << ", = floor(("
+           << commentSafe(escape(graph.symbols[symbol.base].name)) << " + "
+           << symbol.add << ") / " << symbol.div << ") + " << symbol.post;
+      os << "\n";
+    }
     os << " */\n\n";
   }
 

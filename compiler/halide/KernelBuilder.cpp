@@ -38,6 +38,8 @@ void constrain(Halide::Internal::Dimension dim, Expr extent, Expr stride) {
 
 class ShapeBinder {
 public:
+  explicit ShapeBinder(const KernelGraph &graph) : graph_(graph) {}
+
   /// Extents (Halide order) of a buffer. A symbol not bound yet is bound to
   /// this dimension of `param`; outputs pass none, as validation guarantees
   /// their symbols appear among the inputs.
@@ -53,11 +55,17 @@ public:
       }
       auto it = symbols_.find(dim.symbol);
       if (it == symbols_.end()) {
-        if (!param)
+        std::optional<Expr> derived = derive(dim.symbol);
+        if (!param && !derived)
           throw GraphError(fmt::format("buffer {} uses symbol '{}' that no "
                                        "input of the kernel binds",
                                        buffer.id, dim.symbol));
-        it = symbols_.emplace(dim.symbol, param->dim(int(k)).extent()).first;
+        // An input's own extent is the binding; a derived value computed
+        // from it would be the same number, known only at run time.
+        it = symbols_
+                 .emplace(dim.symbol,
+                          param ? param->dim(int(k)).extent() : *derived)
+                 .first;
       }
       extents[k] = it->second;
     }
@@ -80,6 +88,27 @@ public:
   }
 
 private:
+  /// floor((base + add) / div) + post when `name` is derived from a symbol
+  /// this kernel binds (directly or through other derived symbols).
+  std::optional<Expr> derive(const std::string &name) {
+    auto desc =
+        std::find_if(graph_.symbols.begin(), graph_.symbols.end(),
+                     [&](const SymbolDesc &s) { return s.name == name; });
+    if (desc == graph_.symbols.end() || desc->base.empty())
+      return std::nullopt;
+    auto it = symbols_.find(desc->base);
+    std::optional<Expr> base = it != symbols_.end()
+                                   ? std::optional<Expr>(it->second)
+                                   : derive(desc->base);
+    if (!base)
+      return std::nullopt;
+    // Halide's integer division rounds toward negative infinity.
+    return Halide::Internal::simplify((*base + static_cast<int>(desc->add)) /
+                                          static_cast<int>(desc->div) +
+                                      static_cast<int>(desc->post));
+  }
+
+  const KernelGraph &graph_;
   std::map<std::string, Expr> symbols_;
 };
 
@@ -115,7 +144,7 @@ Halide::Func buildOp(const OpContext &ctx) {
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
                         const Halide::Target &target) {
   OpContext ctx{KernelView(graph, kernel), target, {}, {}};
-  ShapeBinder binder;
+  ShapeBinder binder(graph);
   for (size_t i = 0; i < kernel.inputs.size(); ++i) {
     const BufferDesc &buffer = ctx.view.input(i);
     // Parameter names appear in Halide's runtime error messages.

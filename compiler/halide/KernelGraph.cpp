@@ -335,6 +335,21 @@ KernelGraph parseKernelGraph(const json &json) {
     if (symbol.min < 1 || symbol.max < symbol.min || symbol.max > INT32_MAX)
       reader.fail(
           fmt::format("symbol '{}' needs 1 <= min <= max < 2^31", symbol.name));
+    if (reader.has("derived")) {
+      Reader derived(reader.get("derived"),
+                     fmt::format("symbols[{}].derived", i));
+      symbol.base = derived.string("base");
+      symbol.add = derived.integer("add");
+      symbol.div = derived.integer("div");
+      symbol.post = derived.integer("post");
+      // Bases come first, so a builder can evaluate symbols in order.
+      if (!symbolNames.count(symbol.base) || symbol.base == symbol.name)
+        derived.fail(
+            fmt::format("base '{}' is not an earlier symbol", symbol.base));
+      if (symbol.div < 1 || std::abs(symbol.add) > INT32_MAX ||
+          symbol.div > INT32_MAX || std::abs(symbol.post) > INT32_MAX)
+        derived.fail("needs div >= 1 and add, div, post below 2^31");
+    }
     graph.symbols.push_back(symbol);
   }
 

@@ -73,6 +73,9 @@ struct SymbolDesc {
   std::string name;
   int64_t min = 1;
   int64_t max = 1;
+  /// A derived symbol is floor((base + add) / div) + post of an earlier one.
+  std::string base;
+  int64_t add = 0, div = 1, post = 0;
 };
 
 struct KernelGraph {

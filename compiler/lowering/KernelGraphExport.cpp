@@ -9,6 +9,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <array>
 #include <map>
 
 using namespace mlir;
@@ -60,6 +61,9 @@ private:
   llvm::DenseMap<Value, Dims> dimsOf;
   llvm::DenseMap<Value, int> outputIndex;
   std::map<std::string, std::string> kernelNameOf; // by signature
+  // Derived dimension symbols: name -> {base, add, div, post}, in order.
+  std::vector<std::pair<std::string, std::array<json, 4>>> derived;
+  json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post);
   std::vector<std::string> symbols;
 };
 
@@ -151,6 +155,34 @@ FailureOr<int> Exporter::bufferFor(Value value, Operation *user) {
   return id;
 }
 
+// floor((dim + add) / div) + post: a number, the dimension itself, or the
+// derived symbol the importer declared for it (one is made up otherwise).
+json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
+                         int64_t post) {
+  if (div == 1) {
+    add += post;
+    post = 0;
+  }
+  if (dim.is_number()) {
+    int64_t base = dim.get<int64_t>() + add;
+    return base / div - (base % div != 0 && base < 0) + post;
+  }
+  if (add == 0 && div == 1)
+    return dim;
+  std::array<json, 4> key = {dim, add, div, post};
+  for (const auto &[name, definition] : derived)
+    if (definition == key)
+      return name;
+  std::string base = dim.get<std::string>(), name;
+  for (int i = 1;
+       name.empty() || llvm::is_contained(symbols, name) ||
+       llvm::any_of(derived, [&](auto &d) { return d.first == name; });
+       ++i)
+    name = base.substr(0, base.find('_')) + "_" + std::to_string(i);
+  derived.push_back({name, key});
+  return name;
+}
+
 // Symbolic result shapes of the ops that have kernels.
 Dims Exporter::resultDims(Operation *op) {
   auto known = [&](Value v) {
@@ -216,6 +248,35 @@ Dims Exporter::resultDims(Operation *op) {
       out[axis] = type.getDimSize(axis);
     return out;
   }
+  if (auto transpose = dyn_cast<hm::TransposeOp>(op)) {
+    Dims input = known(transpose.getInput()), out;
+    for (int64_t p : transpose.getPerm())
+      out.push_back(input[p]);
+    return out;
+  }
+  if (auto pad = dyn_cast<hm::PadOp>(op)) {
+    Dims out = known(pad.getInput());
+    ArrayRef<int64_t> pads = pad.getPads();
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = deriveDim(out[i], pads[i] + pads[i + out.size()], 1, 0);
+    return out;
+  }
+  if (auto conv = dyn_cast<hm::ConvOp>(op)) {
+    Dims input = known(conv.getInput());
+    auto weight = cast<ShapedType>(conv.getWeight().getType());
+    Dims out = {input[0], weight.getDimSize(0)};
+    size_t spatial = input.size() - 2;
+    for (size_t i = 0; i < spatial; ++i)
+      out.push_back(deriveDim(
+          input[2 + i],
+          conv.getPads()[i] + conv.getPads()[i + spatial] -
+              conv.getDilations()[i] * (weight.getDimSize(2 + i) - 1) - 1,
+          conv.getStrides()[i], 1));
+    return out;
+  }
+  if (auto where = dyn_cast<hm::WhereOp>(op))
+    return broadcast(known(where.getCondition()),
+                     broadcast(known(where.getX()), known(where.getY())));
   if (auto reshape = dyn_cast<hm::ReshapeOp>(op)) {
     Dims out;
     for (Attribute dim : reshape.getShape()) {
@@ -313,16 +374,19 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["to"] =
         dtypeName(cast<ShapedType>(castOp.getType()).getElementType());
   } else if (auto norm = dyn_cast<hm::LayerNormOp>(op)) {
-    if (static_cast<int64_t>(norm.getAxis()) != -1 || !norm.getGamma() ||
-        !norm.getBeta())
+    if (!norm.getGamma() || !norm.getBeta())
       return op->emitError("hm.layer_norm")
-             << " over more than the last dimension or without scale and "
-                "bias has no kernel yet";
+             << " without scale and bias has no kernel yet";
     kind = "layer_norm";
     inputs = {{"x", norm.getInput()},
               {"gamma", norm.getGamma()},
               {"beta", norm.getBeta()}};
     attrs["eps"] = norm.getEpsilon().convertToDouble();
+    // The axis counts from the end: -k normalises the last k dimensions.
+    int64_t rank = cast<ShapedType>(norm.getInput().getType()).getRank();
+    int64_t axis = static_cast<int64_t>(norm.getAxis());
+    if (axis != -1)
+      attrs["axes"] = axis < 0 ? -axis : rank - axis;
   } else if (auto linear = dyn_cast<hm::LinearOp>(op)) {
     kind = "linear";
     inputs = {{"x", linear.getInput()}, {"weight", linear.getWeight()}};
@@ -355,6 +419,46 @@ LogicalResult Exporter::exportOp(Operation *op) {
                                            slice.getStarts().end());
     attrs["steps"] =
         std::vector<int64_t>(slice.getSteps().begin(), slice.getSteps().end());
+  } else if (isa<hm::SigmoidOp>(op)) {
+    kind = "sigmoid";
+    inputs = {{"x", op->getOperand(0)}};
+  } else if (auto leaky = dyn_cast<hm::LeakyReluOp>(op)) {
+    kind = "leaky_relu";
+    inputs = {{"x", leaky.getInput()}};
+    attrs["alpha"] = leaky.getAlpha().convertToDouble();
+  } else if (auto where = dyn_cast<hm::WhereOp>(op)) {
+    kind = "where";
+    inputs = {{"condition", where.getCondition()},
+              {"x", where.getX()},
+              {"y", where.getY()}};
+  } else if (isa<hm::SoftmaxOp, hm::LogSoftmaxOp>(op)) {
+    kind = op->getName().stripDialect().str();
+    inputs = {{"x", op->getOperand(0)}};
+    attrs["axis"] = op->getAttrOfType<IntegerAttr>("axis").getInt();
+  } else if (auto transpose = dyn_cast<hm::TransposeOp>(op)) {
+    kind = "transpose";
+    inputs = {{"x", transpose.getInput()}};
+    attrs["perm"] = std::vector<int64_t>(transpose.getPerm().begin(),
+                                         transpose.getPerm().end());
+  } else if (auto pad = dyn_cast<hm::PadOp>(op)) {
+    kind = "pad";
+    inputs = {{"x", pad.getInput()}};
+    attrs["mode"] = pad.getMode().str();
+    attrs["pads"] =
+        std::vector<int64_t>(pad.getPads().begin(), pad.getPads().end());
+    attrs["value"] = pad.getValue().convertToDouble();
+  } else if (auto conv = dyn_cast<hm::ConvOp>(op)) {
+    kind = "conv";
+    inputs = {{"x", conv.getInput()}, {"weight", conv.getWeight()}};
+    if (conv.getBias())
+      inputs.push_back({"bias", conv.getBias()});
+    auto list = [](ArrayRef<int64_t> values) {
+      return std::vector<int64_t>(values.begin(), values.end());
+    };
+    attrs["strides"] = list(conv.getStrides());
+    attrs["dilations"] = list(conv.getDilations());
+    attrs["pads"] = list(conv.getPads());
+    attrs["groups"] = static_cast<int64_t>(conv.getGroups());
   } else if (auto reshape = dyn_cast<hm::ReshapeOp>(op)) {
     for (Attribute dim : reshape.getShape())
       if (auto product = dyn_cast<StringAttr>(dim);
@@ -421,6 +525,16 @@ FailureOr<KernelGraph> Exporter::run() {
              << "such outputs are not supported yet";
     outputIndex[value] = static_cast<int>(i);
   }
+  if (auto list = func->getAttrOfType<ArrayAttr>("hm.derived_dims"))
+    for (Attribute a : list) {
+      auto d = cast<DictionaryAttr>(a);
+      auto get = [&](const char *key) {
+        return d.getAs<IntegerAttr>(key).getInt();
+      };
+      derived.push_back({d.getAs<StringAttr>("name").str(),
+                         {d.getAs<StringAttr>("base").str(), get("add"),
+                          get("div"), get("post")}});
+    }
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))
       return failure();
@@ -428,9 +542,23 @@ FailureOr<KernelGraph> Exporter::run() {
     outputs.push_back(bufferOf[value]);
 
   json symbolList = json::array();
-  for (const std::string &s : symbols)
+  for (const std::string &s : symbols) {
+    // An input symbol the model also computes is checked at run time, after
+    // its base; it is listed with the derived ones.
+    if (llvm::any_of(derived, [&](auto &d) { return d.first == s; }))
+      continue;
     symbolList.push_back(
         {{"name", s}, {"min", 1}, {"max", options.maxDimension}});
+  }
+  for (const auto &[name, definition] : derived)
+    symbolList.push_back({{"name", name},
+                          {"min", 1},
+                          {"max", options.maxDimension},
+                          {"derived",
+                           {{"base", definition[0]},
+                            {"add", definition[1]},
+                            {"div", definition[2]},
+                            {"post", definition[3]}}}});
   graph.json = {
       {"format", "hmc.kernel_graph"},
       {"version", 1},

@@ -267,8 +267,13 @@ static hmc_status check_model(const hmcrt_model_desc *m) {
       return fail(NULL, HMC_ERROR_INTERNAL,
                   "invalid model: symbol '%s' has range %lld..%lld", sym->name,
                   (long long)sym->min, (long long)sym->max);
+    if (sym->derived_from < 0 || sym->derived_from > s ||
+        (sym->derived_from > 0 && sym->div < 1))
+      return fail(NULL, HMC_ERROR_INTERNAL,
+                  "invalid model: symbol '%s' derives from symbol %d",
+                  sym->name, sym->derived_from - 1);
     /* Output shapes are computed from the inputs alone. */
-    int bound = 0;
+    int bound = sym->derived_from > 0;
     for (int32_t i = 0; i < lib->num_inputs && !bound; i++) {
       const hmcrt_buffer_desc *b = &m->buffers[m->input_buffers[i]];
       for (int32_t d = 0; d < b->rank; d++)
@@ -621,6 +626,39 @@ static hmc_status bind_input(hmcrt_handle *h, int32_t i, const hmc_tensor *t) {
   return HMC_OK;
 }
 
+/* Computes the derived symbols in order (bases come first) and checks those
+ * an input also bound. */
+static hmc_status derive_symbols(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  for (int32_t s = 0; s < m->num_symbols; s++) {
+    const hmcrt_symbol_desc *sym = &m->symbols[s];
+    if (sym->derived_from == 0)
+      continue;
+    int32_t from = sym->derived_from - 1;
+    int64_t base = h->symbol_value[from] + sym->add;
+    int64_t v =
+        base / sym->div - (base % sym->div != 0 && base < 0) + sym->post;
+    if (v < 1)
+      return fail(h, HMC_ERROR_OUT_OF_RANGE,
+                  "%s = %lld is too short: dimension %s would be %lld",
+                  symbol_name(m, from), (long long)h->symbol_value[from],
+                  symbol_name(m, s), (long long)v);
+    if (h->symbol_source[s] >= 0 && h->symbol_value[s] != v) {
+      int32_t src = h->symbol_source[s];
+      const hmcrt_buffer_desc *b =
+          &m->buffers[m->input_buffers[src / HMC_MAX_RANK]];
+      return fail(h, HMC_ERROR_SHAPE,
+                  "input '%s': dimension %d (%s) is %lld, but the model "
+                  "computes %lld from %s = %lld",
+                  buffer_name(b), src % HMC_MAX_RANK, symbol_name(m, s),
+                  (long long)h->symbol_value[s], (long long)v,
+                  symbol_name(m, from), (long long)h->symbol_value[from]);
+    }
+    h->symbol_value[s] = v;
+  }
+  return HMC_OK;
+}
+
 /* Fills every buffer's Halide dimensions (innermost first, dense) and byte
  * size from the bound symbols. */
 static hmc_status compute_shapes(hmcrt_handle *h) {
@@ -681,6 +719,8 @@ static hmc_status prepare(hmcrt_handle *h, const hmc_tensor *inputs,
   for (int32_t i = 0; i < num_inputs; i++)
     if ((st = bind_input(h, i, &inputs[i])) != HMC_OK)
       return st;
+  if ((st = derive_symbols(h)) != HMC_OK)
+    return st;
   for (int32_t o = 0; o < num_outputs; o++) {
     const hmcrt_buffer_desc *b = &m->buffers[m->output_buffers[o]];
     if (outputs[o].name && (!b->name || strcmp(outputs[o].name, b->name) != 0))
