@@ -96,16 +96,28 @@ struct GeluFromErf : OpRewritePattern<ErfOp> {
 struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  static bool isLastAxisMean(ReduceMeanOp op, Value input) {
-    auto type = cast<RankedTensorType>(input.getType());
-    return op && op.getInput() == input && op.getKeepdims() &&
-           op.getAxes().size() == 1 && op.getAxes()[0] == type.getRank() - 1;
+  // The number k of trailing axes a keepdims mean of `input` reduces (the
+  // last k, in any order and sign), or 0.
+  static int64_t trailingAxes(ReduceMeanOp op, Value input) {
+    if (!op || op.getInput() != input || !op.getKeepdims())
+      return 0;
+    int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+    SmallVector<int64_t> axes;
+    for (int64_t a : op.getAxes())
+      axes.push_back(a < 0 ? a + rank : a);
+    llvm::sort(axes);
+    int64_t k = static_cast<int64_t>(axes.size());
+    for (int64_t i = 0; i < k; ++i)
+      if (axes[i] != rank - k + i)
+        return 0;
+    return k;
   }
 
   LogicalResult matchAndRewrite(ReduceMeanOp mean,
                                 PatternRewriter &rewriter) const override {
     Value x = mean.getInput();
-    if (!isLastAxisMean(mean, x))
+    int64_t axes = trailingAxes(mean, x);
+    if (axes == 0)
       return failure();
     SubOp centred;
     for (Operation *user : mean.getOutput().getUsers())
@@ -133,7 +145,7 @@ struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
     if (!squared || !normalised)
       return rewriter.notifyMatchFailure(mean, "no variance or division");
     auto variance = singleUser<ReduceMeanOp>(squared);
-    if (!isLastAxisMean(variance, squared))
+    if (trailingAxes(variance, squared) != axes)
       return rewriter.notifyMatchFailure(mean, "variance is not a mean");
     auto plusEps = singleUser<AddOp>(variance.getOutput());
     if (!plusEps)
@@ -144,13 +156,14 @@ struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
     if (!eps || *eps <= 0 || !root || normalised.getRhs() != root.getOutput())
       return rewriter.notifyMatchFailure(mean, "no division by sqrt(var+eps)");
 
-    // Optional affine tail: * gamma, + beta, each a constant over the last
-    // dimension.
-    int64_t width = cast<RankedTensorType>(x.getType()).getShape().back();
+    // Optional affine tail: * gamma, + beta, each a constant over the
+    // normalised trailing dimensions.
+    ArrayRef<int64_t> trailing =
+        cast<RankedTensorType>(x.getType()).getShape().take_back(axes);
     auto lastDimConstant = [&](Value v) {
       auto type = dyn_cast<RankedTensorType>(v.getType());
-      return v.getDefiningOp<ConstantOp>() && type && type.getRank() == 1 &&
-             type.getDimSize(0) == width;
+      return v.getDefiningOp<ConstantOp>() && type &&
+             type.getShape() == trailing;
     };
     Operation *last = normalised;
     Value gamma, beta;
@@ -173,7 +186,7 @@ struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
     rewriter.setInsertionPoint(last);
     Value result = rewriter.create<LayerNormOp>(
         last->getLoc(), x.getType(), x, gamma, beta,
-        rewriter.getI64IntegerAttr(-1), rewriter.getF64FloatAttr(*eps));
+        rewriter.getI64IntegerAttr(-axes), rewriter.getF64FloatAttr(*eps));
     rewriter.replaceOp(last, result);
     return success();
   }

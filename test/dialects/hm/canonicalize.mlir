@@ -73,6 +73,27 @@ func.func @layer_norm_from_parts(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
   return %y : tensor<?x?x4xf32>
 }
 
+// Over the last two axes (a conv front-end's LayerNorm([freq, channels])).
+// CHECK-LABEL: func.func @layer_norm_two_axes
+// CHECK: %[[N:.*]] = hm.layer_norm %{{.*}} scale %{{.*}} bias %{{.*}} {axis = -2 : i64, epsilon = 9.9999997473787516E-6 : f64}
+// CHECK-NEXT: return %[[N]]
+func.func @layer_norm_two_axes(%x: tensor<?x?x3x4xf32>) -> tensor<?x?x3x4xf32> {
+  %mean = hm.reduce_mean %x {axes = array<i64: -2, -1>} : tensor<?x?x3x4xf32> -> tensor<?x?x1x1xf32>
+  %d = hm.sub %x, %mean : tensor<?x?x3x4xf32>, tensor<?x?x1x1xf32> -> tensor<?x?x3x4xf32>
+  %two = hm.constant dense<2.0> : tensor<f32>
+  %sq = hm.pow %d, %two : tensor<?x?x3x4xf32>, tensor<f32> -> tensor<?x?x3x4xf32>
+  %var = hm.reduce_mean %sq {axes = array<i64: -2, -1>} : tensor<?x?x3x4xf32> -> tensor<?x?x1x1xf32>
+  %eps = hm.constant dense<9.99999974E-6> : tensor<f32>
+  %ve = hm.add %var, %eps : tensor<?x?x1x1xf32>, tensor<f32> -> tensor<?x?x1x1xf32>
+  %sd = hm.sqrt %ve : tensor<?x?x1x1xf32>
+  %n = hm.div %d, %sd : tensor<?x?x3x4xf32>, tensor<?x?x1x1xf32> -> tensor<?x?x3x4xf32>
+  %g = hm.constant dense<1.5> : tensor<3x4xf32>
+  %s = hm.mul %n, %g : tensor<?x?x3x4xf32>, tensor<3x4xf32> -> tensor<?x?x3x4xf32>
+  %b = hm.constant dense<0.5> : tensor<3x4xf32>
+  %y = hm.add %s, %b : tensor<?x?x3x4xf32>, tensor<3x4xf32> -> tensor<?x?x3x4xf32>
+  return %y : tensor<?x?x3x4xf32>
+}
+
 // A dense layer's bias add joins the layer (torch puts the bias first).
 // CHECK-LABEL: func.func @linear_bias
 // CHECK: %[[L:.*]] = hm.linear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""End-to-end test of the speech encoders (asr_models.CONFIGS) from ONNX: export with
+torch.onnx, `hmc compile`, run the library on random normalised features and compare the
+CTC log-probs with the float64 PyTorch reference (relative L2 <= 1e-4).
+
+The encoders are not padding-invariant as a whole (the convolutions see padded frames), so
+every batch row is a full-length utterance and the padding mask is all False; a mask whose
+length disagrees with the features must be refused.
+
+  run_asr.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--frames 100,401]
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+import asr_models  # noqa: E402
+import hmc_library  # noqa: E402
+from hmc_tool import resolve_hmc  # noqa: E402
+
+TOLERANCE = 1e-4
+
+
+def rel_l2(y, ref):
+    return float(np.linalg.norm(y - ref) / max(np.linalg.norm(ref), 1e-30))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hmc", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--models", default="hyperconformer_8m_l2,conformer_8m_l2")
+    ap.add_argument("--opsets", default="17")
+    ap.add_argument("--frames", default="100,401")
+    ap.add_argument("--batches", default="1,2")
+    args = ap.parse_args()
+    hmc = resolve_hmc(args.hmc)
+    if not hmc:
+        sys.exit(f"run_asr.py: hmc not found: {args.hmc}")
+    failed = False
+    print(f"{'model':<22} {'opset':>5} {'B':>2} {'T':>5} {'T/4':>4} {'rel_err':>9} status")
+    for name in args.models.split(","):
+        model = asr_models.build(asr_models.CONFIGS[name])
+        for opset in [int(o) for o in args.opsets.split(",")]:
+            stem = f"{name}_op{opset}"
+            onnx_path = os.path.join(args.work, "models", stem + ".onnx")
+            os.makedirs(os.path.dirname(onnx_path), exist_ok=True)
+            asr_models.export(model, onnx_path, opset)
+            out_dir = os.path.join(args.work, "build", stem)
+            result = subprocess.run([hmc, "compile", onnx_path, "-o", out_dir, "-q"],
+                                    capture_output=True, text=True, timeout=1800)
+            if result.returncode != 0:
+                print(f"{name:<22} {opset:>5} compile FAILED\n{result.stderr}")
+                failed = True
+                continue
+            library = hmc_library.Library(os.path.join(out_dir, f"lib{stem}.so"))
+            with library.create() as handle:
+                for B in [int(b) for b in args.batches.split(",")]:
+                    for T in [int(t) for t in args.frames.split(",")]:
+                        inputs = asr_models.make_inputs(B, T, seed=1000 * B + T)
+                        ref = asr_models.reference(model, inputs).numpy()
+                        arrays = {k: v.numpy() for k, v in inputs.items()}
+                        out = handle.run(**arrays)["log_probs"]
+                        err = rel_l2(out.astype(np.float64), ref) \
+                            if out.shape == ref.shape else float("inf")
+                        ok = err <= TOLERANCE
+                        failed |= not ok
+                        print(f"{name:<22} {opset:>5} {B:>2} {T:>5} {out.shape[1]:>4} "
+                              f"{err:>9.2e} {'ok' if ok else 'FAIL'}")
+                # The mask must have the subsampled length ceil(ceil(T/2)/2).
+                bad = asr_models.make_inputs(1, 100, seed=5)
+                arrays = {k: v.numpy() for k, v in bad.items()}
+                arrays["key_padding_mask"] = np.zeros((1, 24), dtype=bool)
+                try:
+                    handle.run(**arrays)
+                    print(f"{name:<22} {opset:>5} mask of the wrong length accepted: FAIL")
+                    failed = True
+                except hmc_library.HmcError as error:
+                    print(f"{name:<22} {opset:>5} wrong mask length refused: {error}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
