@@ -21,6 +21,9 @@ void buildFusionPipeline(mlir::PassManager &pm,
   func.addPass(hm::createFuseHyperMixing(fuse));
   func.addPass(mlir::createCanonicalizerPass());
   func.addPass(mlir::createCSEPass());
+  // After fusion: the fusion checks evaluate the graph from its inputs.
+  if (options.audioFrontend)
+    pm.addPass(hm::createAddAudioFrontend());
 }
 
 } // namespace hmc

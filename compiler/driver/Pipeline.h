@@ -11,6 +11,8 @@ namespace hmc {
 
 struct FusionPipelineOptions {
   std::string hypermixAlgorithm = "reassociated";
+  // Raw 16 kHz audio in (filterbank in the library), CTC token ids out.
+  bool audioFrontend = false;
 };
 
 // Canonicalise exporter forms, fuse hypermixing, clean up.

@@ -48,6 +48,7 @@ struct CompileOptions {
   bool verbose = false;
   bool quiet = false;
   bool printWeights = false;
+  bool audioFrontend = false;
 };
 
 std::string executableDir(const char *argv0) {
@@ -122,7 +123,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   mlir::PassManager pm(&context);
   if (options.verbose)
     pm.enableTiming(); // the report prints to stderr when the run ends
-  hmc::buildFusionPipeline(pm, {options.algorithm});
+  hmc::buildFusionPipeline(pm, {options.algorithm, options.audioFrontend});
   if (mlir::failed(pm.run(*module)))
     return 1;
   if (options.emit == "mlir-fused") {
@@ -278,6 +279,11 @@ static int runCommandLine(int argc, char **argv) {
                    "Halide target: host (this CPU) or a Halide target "
                    "string such as x86-64-linux-avx2")
       ->capture_default_str();
+  compileCmd->add_flag(
+      "--audio-frontend", compileOptions.audioFrontend,
+      "speech models: take 16 kHz audio [B, S] instead of the [B, T, 80] "
+      "filterbank input (log-Mel features computed in the library) and add a "
+      "token_ids output (greedy CTC decoding of the log-probs)");
   compileCmd
       ->add_option("--hypermix-algorithm", compileOptions.algorithm,
                    "kernel form of fused hypermixing: reassociated (fewer "

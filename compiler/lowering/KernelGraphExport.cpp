@@ -274,6 +274,19 @@ Dims Exporter::resultDims(Operation *op) {
           conv.getStrides()[i], 1));
     return out;
   }
+  if (auto fbank = dyn_cast<hm::FbankOp>(op)) {
+    Dims audio = known(fbank.getAudio());
+    int64_t width = cast<ShapedType>(fbank.getWindow().getType()).getDimSize(0);
+    int64_t mels = cast<ShapedType>(fbank.getMel().getType()).getDimSize(0);
+    return {
+        audio[0],
+        deriveDim(audio[1], -width, static_cast<int64_t>(fbank.getHop()), 1),
+        mels};
+  }
+  if (auto ctc = dyn_cast<hm::CtcGreedyOp>(op)) {
+    Dims in = known(ctc.getLogProbs());
+    return {in[0], in[1]};
+  }
   if (auto where = dyn_cast<hm::WhereOp>(op))
     return broadcast(known(where.getCondition()),
                      broadcast(known(where.getX()), known(where.getY())));
@@ -419,6 +432,19 @@ LogicalResult Exporter::exportOp(Operation *op) {
                                            slice.getStarts().end());
     attrs["steps"] =
         std::vector<int64_t>(slice.getSteps().begin(), slice.getSteps().end());
+  } else if (auto fbank = dyn_cast<hm::FbankOp>(op)) {
+    kind = "fbank";
+    inputs = {{"audio", fbank.getAudio()},
+              {"window", fbank.getWindow()},
+              {"cos", fbank.getCos()},
+              {"sin", fbank.getSin()},
+              {"mel", fbank.getMel()}};
+    attrs["hop"] = static_cast<int64_t>(fbank.getHop());
+    attrs["floor"] = fbank.getFloor().convertToDouble();
+  } else if (auto ctc = dyn_cast<hm::CtcGreedyOp>(op)) {
+    kind = "ctc_greedy";
+    inputs = {{"log_probs", ctc.getLogProbs()}};
+    attrs["blank"] = static_cast<int64_t>(ctc.getBlank());
   } else if (isa<hm::SigmoidOp>(op)) {
     kind = "sigmoid";
     inputs = {{"x", op->getOperand(0)}};

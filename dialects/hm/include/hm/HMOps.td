@@ -230,6 +230,35 @@ def HM_PadOp : HM_Op<"pad", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
+def HM_FbankOp : HM_Op<"fbank", [Pure]> {
+  let summary = "log-Mel filterbank of raw audio";
+  let description = [{
+    audio [B, S] -> [B, T, M] with T = floor((S - W) / hop) + 1: frame t is
+    audio[b, t*hop .. t*hop + W), multiplied by `window` [W], transformed by
+    the real DFT basis `cos`, `sin` [F, W], its power spectrum filtered by
+    `mel` [M, F] and logged: ln(max(mel . (re^2 + im^2), floor)).
+  }];
+  let arguments = (ins F32Tensor:$audio, F32Tensor:$window, F32Tensor:$cos,
+                       F32Tensor:$sin, F32Tensor:$mel, I64Attr:$hop,
+                       F64Attr:$floor);
+  let results = (outs F32Tensor:$output);
+  let assemblyFormat = [{
+    $audio `window` $window `dft` `(` $cos `,` $sin `)` `mel` $mel attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def HM_CtcGreedyOp : HM_Op<"ctc_greedy", [Pure]> {
+  let summary = "greedy CTC decoding of log-probs [B, T, V] to ids [B, T]";
+  let description = [{
+    Per row: argmax per frame (ties to the lowest id), repeats collapsed,
+    `blank` dropped; the ids are left-aligned and the row is padded with -1.
+  }];
+  let arguments = (ins F32Tensor:$log_probs, I64Attr:$blank);
+  let results = (outs RankedTensorOf<[I64]>:$ids);
+  let assemblyFormat = "$log_probs attr-dict `:` type($log_probs) `->` type($ids)";
+}
+
 def HM_TransposeOp : HM_Op<"transpose", [Pure]> {
   let summary = "dimension permutation: output dim i is input dim perm[i]";
   let arguments = (ins HM_Tensor:$input, DenseI64ArrayAttr:$perm);

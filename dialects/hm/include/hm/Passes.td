@@ -32,4 +32,23 @@ def FuseHyperMixing : Pass<"hm-fuse-hypermixing", "mlir::func::FuncOp"> {
   ];
 }
 
+def AddAudioFrontend : Pass<"hm-add-audio-frontend", "mlir::ModuleOp"> {
+  let summary = "take raw audio instead of filterbank features, add greedy CTC ids";
+  let description = [{
+    Replaces the model's filterbank input [B, T, n_mels] by an `audio`
+    input [B, S] (16-bit PCM scaled to [-1, 1)) and an hm.fbank computing
+    the features in the library, with T = floor((S - n_fft) / hop) + 1
+    recorded as a derived dimension. Adds a `token_ids` output, the greedy
+    CTC decoding of the log-probs output ([B, T'] int64, -1 padded).
+  }];
+  let dependentDialects = ["::hm::HMDialect"];
+  let options = [
+    Option<"sampleRate", "sample-rate", "int64_t", "16000", "samples per second">,
+    Option<"nFft", "n-fft", "int64_t", "400", "frame and DFT length">,
+    Option<"hop", "hop", "int64_t", "160", "frame step in samples">,
+    Option<"nMels", "n-mels", "int64_t", "80", "Mel filters">,
+    Option<"blank", "blank", "int64_t", "0", "the CTC blank id">
+  ];
+}
+
 #endif // HM_PASSES_TD
