@@ -615,6 +615,9 @@ std::string emitSource(const Graph &graph, const std::string &scheduleSource,
      << "    .output_shapes = hmc_output_shapes,\n"
      << "    .run = hmc_run,\n"
      << "    .last_error = hmc_last_error,\n"
+     << "    .weights_bytes = " << graph.weightsSize << ",\n"
+     << "    .weights_external = "
+     << (embedWeights || !graph.weightsSize ? 0 : 1) << ",\n"
      << "};\n\n";
 
   os << "static const hmcrt_model_desc hmc_model = {\n"

@@ -339,6 +339,11 @@ int inspectLibrary(const std::string &path, std::ostream &out,
       << "schedules: " << library.schedule_source << "\n";
   describeTensors("input", library.inputs, library.num_inputs, out);
   describeTensors("output", library.outputs, library.num_outputs, out);
+  out << "weights: " << library.weights_bytes << " bytes, "
+      << (library.weights_external ? "external (" + std::string(library.name) +
+                                         ".weights beside the library)"
+                                   : std::string("embedded"))
+      << "\n";
   return 0;
 }
 

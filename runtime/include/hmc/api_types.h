@@ -84,6 +84,8 @@ typedef struct hmc_library_v1 {
   hmc_status (*run)(void *handle, const hmc_tensor *inputs, int32_t num_inputs,
                     hmc_tensor *outputs, int32_t num_outputs);
   const char *(*last_error)(const void *handle);
+  uint64_t weights_bytes;   /* size of the model's weights */
+  int32_t weights_external; /* 1: in NAME.weights beside the library */
 } hmc_library_v1;
 
 #endif /* HMC_API_TYPES_V1 */
