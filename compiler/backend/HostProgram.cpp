@@ -73,6 +73,10 @@ struct KernelCall {
   std::string name;
   std::vector<int32_t> args; // buffer indices: inputs then outputs
   size_t numInputs = 0;
+  // The variant run while symbol shortSymbol is below shortBelow.
+  std::string shortName;
+  int32_t shortSymbol = -1;
+  int64_t shortBelow = 0;
 };
 
 struct Graph {
@@ -386,6 +390,25 @@ Graph parseGraph(const json &root) {
       if (std::string(key) == "inputs")
         call.numInputs = call.args.size();
     }
+    if (kernels[i].contains("alternative")) {
+      std::string altWhere = at(where, "alternative");
+      const json &alt = kernels[i]["alternative"];
+      call.shortName =
+          string(member(alt, "name", altWhere), at(altWhere, "name"));
+      if (!isCIdentifier(call.shortName) || call.shortName.rfind("hmc", 0) == 0)
+        fail(at(altWhere, "name"), "kernel name \"" + call.shortName +
+                                       "\" must be a C identifier not "
+                                       "starting with hmc");
+      std::string symbol =
+          string(member(alt, "symbol", altWhere), at(altWhere, "symbol"));
+      auto it = std::find_if(graph.symbols.begin(), graph.symbols.end(),
+                             [&](const Symbol &s) { return s.name == symbol; });
+      if (it == graph.symbols.end())
+        fail(at(altWhere, "symbol"), "no symbol is named \"" + symbol + "\"");
+      call.shortSymbol = int32_t(it - graph.symbols.begin());
+      call.shortBelow =
+          nonNegative(member(alt, "below", altWhere), at(altWhere, "below"));
+    }
     graph.kernels.push_back(std::move(call));
   }
   checkDataFlow(graph);
@@ -571,7 +594,13 @@ std::string emitSource(const Graph &graph, const std::string &scheduleSource,
   for (size_t i = 0; i < graph.kernels.size(); ++i) {
     const KernelCall &call = graph.kernels[i];
     os << "    {" << literal(call.name) << ", " << call.name << "_argv, "
-       << call.args.size() << ", hmc_kernel_args_" << i << "},\n";
+       << call.args.size() << ", hmc_kernel_args_" << i;
+    if (call.shortName.empty())
+      os << ", NULL, 0, 0";
+    else
+      os << ", " << call.shortName << "_argv, " << call.shortSymbol + 1 << ", "
+         << call.shortBelow;
+    os << "},\n";
   }
   os << "};\n\n";
 
@@ -912,6 +941,13 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
                              "\" clashes with the exported function " +
                              call.name + suffix);
     kernelNames.push_back(call.name);
+    if (!call.shortName.empty()) {
+      if (call.shortName.rfind(kernelPrefix, 0) != 0)
+        return Status::error("kernel \"" + call.shortName +
+                             "\" must start with the graph name \"" +
+                             kernelPrefix + "\"");
+      kernelNames.push_back(call.shortName);
+    }
   }
 
   std::vector<std::string> ioNames = graphNames(graph, graph.inputs);

@@ -10,7 +10,7 @@
 namespace hmc {
 
 struct FusionPipelineOptions {
-  std::string hypermixAlgorithm = "reassociated";
+  std::string hypermixAlgorithm = "auto";
   // Raw 16 kHz audio in (filterbank in the library), CTC token ids out.
   bool audioFrontend = false;
 };

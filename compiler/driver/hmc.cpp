@@ -41,7 +41,7 @@ struct CompileOptions {
   std::string name;
   std::string emit;
   std::string target = "host";
-  std::string algorithm = "reassociated";
+  std::string algorithm = "auto";
   std::string weightStorage = "embedded";
   std::string weightsFile;
   std::optional<uint64_t> randomSeed;
@@ -286,9 +286,10 @@ static int runCommandLine(int argc, char **argv) {
       "token_ids output (greedy CTC decoding of the log-probs)");
   compileCmd
       ->add_option("--hypermix-algorithm", compileOptions.algorithm,
-                   "kernel form of fused hypermixing: reassociated (fewer "
-                   "FLOPs) or two_phase")
-      ->check(CLI::IsMember({"reassociated", "two_phase"}))
+                   "kernel form of fused hypermixing: auto (both, picked per "
+                   "run by the sequence length), reassociated (fewer FLOPs on "
+                   "long sequences) or two_phase")
+      ->check(CLI::IsMember({"auto", "reassociated", "two_phase"}))
       ->capture_default_str();
   compileCmd
       ->add_option("--weight-storage", compileOptions.weightStorage,

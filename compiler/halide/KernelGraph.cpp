@@ -377,6 +377,30 @@ KernelGraph parseKernelGraph(const json &json) {
                                    "with a different op, attributes or "
                                    "operand dtypes and shapes",
                                    i, kernel.name));
+    // A variant for short inputs: the same call with other attributes,
+    // compiled as its own function (the runtime picks one per run).
+    if (inserted && kernels[i].contains("alternative")) {
+      Reader alt(kernels[i]["alternative"],
+                 fmt::format("kernels[{}].alternative", i));
+      KernelDesc variant = graph.kernels.back();
+      variant.name = alt.string("name");
+      if (!isIdentifier(variant.name) || variant.name.rfind("hmc", 0) == 0 ||
+          variant.name.rfind("halide", 0) == 0 || firstCall.count(variant.name))
+        alt.fail(fmt::format("kernel name '{}' must be a new C identifier "
+                             "not starting with 'hmc' or 'halide'",
+                             variant.name));
+      if (!alt.get("attrs").is_object())
+        alt.fail("field 'attrs' must be an object");
+      variant.attrs.update(alt.get("attrs"));
+      std::string symbol = alt.string("symbol");
+      if (std::none_of(graph.symbols.begin(), graph.symbols.end(),
+                       [&](const SymbolDesc &s) { return s.name == symbol; }))
+        alt.fail(fmt::format("unknown symbol '{}'", symbol));
+      alt.integer("below");
+      validateKernel(graph, variant);
+      firstCall.emplace(variant.name, graph.kernels.size());
+      graph.kernels.push_back(std::move(variant));
+    }
   }
   return graph;
 }

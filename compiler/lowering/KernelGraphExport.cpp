@@ -61,6 +61,8 @@ private:
   llvm::DenseMap<Value, Dims> dimsOf;
   llvm::DenseMap<Value, int> outputIndex;
   std::map<std::string, std::string> kernelNameOf; // by signature
+  // The next kernel's variant for short inputs (see hyper_mix "auto").
+  json alternative;
   // Derived dimension symbols: name -> {base, add, div, post}, in order.
   std::vector<std::pair<std::string, std::array<json, 4>>> derived;
   json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post);
@@ -326,6 +328,11 @@ void Exporter::addKernel(Operation *op, const std::string &kind, json attrs,
       signature.dump(),
       options.name + "_k" + std::to_string(kernelNameOf.size()) + "_" + kind);
   kernel["name"] = it->second;
+  if (!alternative.is_null()) {
+    alternative["name"] = it->second + "_short";
+    kernel["alternative"] = std::move(alternative);
+    alternative = json();
+  }
   kernels.push_back(std::move(kernel));
 }
 
@@ -374,6 +381,22 @@ LogicalResult Exporter::exportOp(Operation *op) {
                                ? mix.getLayerNormEpsilon()->convertToDouble()
                                : 0.0},
         {"algorithm", mix.getAlgorithm().str()}};
+    // "auto": the reassociated form pays a length-independent k*f*d per
+    // head that the two-phase form avoids; on this machine two-phase wins
+    // below about 4 * d_h tokens (measured on HyperMixer classifiers).
+    if (mix.getAlgorithm() == "auto") {
+      int64_t dHead = cast<ShapedType>(mix.getInput().getType()).getDimSize(2) /
+                      static_cast<int64_t>(mix.getHeads());
+      int64_t threshold = 4 * dHead;
+      json tokens = resultDims(op)[1];
+      attrs["algorithm"] = tokens.is_number() && tokens < threshold
+                               ? "two_phase"
+                               : "reassociated";
+      if (tokens.is_string())
+        alternative = {{"attrs", {{"algorithm", "two_phase"}}},
+                       {"symbol", tokens},
+                       {"below", threshold}};
+    }
   } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp,
                  hm::MinOp>(op)) {
     kind = op->getName().stripDialect().str();

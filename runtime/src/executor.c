@@ -285,7 +285,9 @@ static hmc_status check_model(const hmcrt_model_desc *m) {
   }
   for (int32_t k = 0; k < m->num_kernels; k++) {
     const hmcrt_kernel_desc *kd = &m->kernels[k];
-    if (!kd->fn || kd->num_args < 0 || (kd->num_args > 0 && !kd->args))
+    if (!kd->fn || kd->num_args < 0 || (kd->num_args > 0 && !kd->args) ||
+        kd->short_symbol < 0 || kd->short_symbol > m->num_symbols ||
+        (kd->short_symbol > 0 && !kd->short_fn))
       return fail(NULL, HMC_ERROR_INTERNAL, "invalid model: kernel %d", k);
     for (int32_t a = 0; a < kd->num_args; a++)
       if (kd->args[a] < 0 || kd->args[a] >= m->num_buffers)
@@ -861,7 +863,12 @@ static hmc_status run_kernels(hmcrt_handle *h) {
     const hmcrt_kernel_desc *kd = &m->kernels[k];
     atomic_flag_clear(&h->ctx.error_taken);
     h->ctx.error[0] = '\0';
-    int r = kd->fn(args);
+    hmcrt_kernel_fn fn =
+        kd->short_symbol > 0 &&
+                h->symbol_value[kd->short_symbol - 1] < kd->short_below
+            ? kd->short_fn
+            : kd->fn;
+    int r = fn(args);
     if (r != 0)
       return fail(h, HMC_ERROR_KERNEL, "kernel '%s' failed (code %d): %s",
                   kd->name ? kd->name : "?", r,

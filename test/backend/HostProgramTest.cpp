@@ -121,7 +121,7 @@ TEST(HostProgram, Tables) {
                           "{{0, 0}, {-1, 4}}, HMCRT_OUTPUT, 0, 0},"));
   EXPECT_TRUE(contains(c, "hmc_kernel_args_0[] = {0, 1, 2};"));
   EXPECT_TRUE(contains(c, "{\"addmodel_k0\", addmodel_k0_argv, 3, "
-                          "hmc_kernel_args_0},"));
+                          "hmc_kernel_args_0, NULL, 0, 0},"));
   EXPECT_TRUE(contains(c, "hmc_input_shape_0[] = {-1, 4};"));
   EXPECT_TRUE(contains(c, "hmc_input_dims_0[] = {\"batch\", NULL};"));
   EXPECT_TRUE(contains(c, "{\"x:0\", \"x_0\", HMC_DTYPE_FLOAT32, 2, "

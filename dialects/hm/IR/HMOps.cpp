@@ -390,9 +390,10 @@ LogicalResult hm::HyperMixOp::verify() {
   if (getPositional() != "none" && getPositional() != "sinusoidal")
     return emitOpError("positional must be \"none\" or \"sinusoidal\", got \"")
            << getPositional() << "\"";
-  if (getAlgorithm() != "two_phase" && getAlgorithm() != "reassociated")
-    return emitOpError(
-               "algorithm must be \"two_phase\" or \"reassociated\", got \"")
+  if (getAlgorithm() != "two_phase" && getAlgorithm() != "reassociated" &&
+      getAlgorithm() != "auto")
+    return emitOpError("algorithm must be \"two_phase\", \"reassociated\" or "
+                       "\"auto\", got \"")
            << getAlgorithm() << "\"";
   if (getMask() &&
       failed(expectShape(

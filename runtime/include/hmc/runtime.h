@@ -58,6 +58,11 @@ typedef struct hmcrt_kernel_desc {
   hmcrt_kernel_fn fn;
   int32_t num_args;
   const int32_t *args; /* buffer indices: inputs then outputs */
+  /* A variant for short inputs, run instead of fn while the symbol
+   * short_symbol - 1 is below short_below (short_symbol 0: none). */
+  hmcrt_kernel_fn short_fn;
+  int32_t short_symbol;
+  int64_t short_below;
 } hmcrt_kernel_desc;
 
 /* A Halide target feature (halide_target_feature_t) that selects

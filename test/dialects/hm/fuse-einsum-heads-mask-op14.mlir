@@ -11,6 +11,6 @@
 // CHECK-LABEL: func.func @main
 // CHECK: hm.not
 // CHECK: hm.cast
-// CHECK: %[[Y:.*]] = hm.hyper_mix %arg0 mask %{{.*}} hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "reassociated", heads = 2 : i64, layer_norm_epsilon = 9.9999997473787516E-6 : f64}
+// CHECK: %[[Y:.*]] = hm.hyper_mix %arg0 mask %{{.*}} hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 2 : i64, layer_norm_epsilon = 9.9999997473787516E-6 : f64}
 // CHECK-NEXT: return %[[Y]]
 // CHECK-NOT: hm.reduce_mean

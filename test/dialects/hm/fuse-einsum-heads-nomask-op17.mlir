@@ -9,5 +9,5 @@
 
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32>
-// CHECK: %[[Y:.*]] = hm.hyper_mix %[[X]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "reassociated", heads = 2 : i64
+// CHECK: %[[Y:.*]] = hm.hyper_mix %[[X]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 2 : i64
 // CHECK-NEXT: return %[[Y]]

@@ -12,6 +12,6 @@
 
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x6xf32> {{.*}}, %[[M:.*]]: tensor<?x?xf32>
-// CHECK: %[[Y:.*]] = hm.hyper_mix %[[X]] mask %[[M]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "reassociated", heads = 1 : i64, layer_norm_epsilon = 9.9999997473787516E-6 : f64} : ({{.*}}tensor<1x5x6xf32>, tensor<1x5xf32>, tensor<1x4x5xf32>, tensor<1x4xf32>
+// CHECK: %[[Y:.*]] = hm.hyper_mix %[[X]] mask %[[M]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 1 : i64, layer_norm_epsilon = 9.9999997473787516E-6 : f64} : ({{.*}}tensor<1x5x6xf32>, tensor<1x5xf32>, tensor<1x4x5xf32>, tensor<1x4xf32>
 // CHECK-NEXT: return %[[Y]]
 // CHECK-NOT: hm.linear

@@ -8,6 +8,6 @@
 // BEFORE: hm.layer_norm
 
 // CHECK-LABEL: func.func @main
-// CHECK: %[[Y:.*]] = hm.hyper_mix %arg0 mask %arg1 hyper1({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "reassociated", heads = 1 : i64
+// CHECK: %[[Y:.*]] = hm.hyper_mix %arg0 mask %arg1 hyper1({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 1 : i64
 // CHECK-NOT: hyper2
 // CHECK-NEXT: return %[[Y]]

@@ -23,7 +23,7 @@ func.func @no_hidden_gelu(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> te
 
 // With the GELU in place the same graph fuses (no positions, no mask).
 // CHECK-LABEL: func.func @fuses
-// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "reassociated", heads = 1 : i64, positional = "none"}
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "auto", heads = 1 : i64, positional = "none"}
 func.func @fuses(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
   %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
   %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
@@ -68,7 +68,7 @@ func.func @wrong_orientation(%x: tensor<?x?x2xf32> {hm.dims = ["B", "N", 2]}) ->
 // Hypernetworks without biases (the idiap reference's default) fuse with
 // zero biases.
 // CHECK-LABEL: func.func @bias_free
-// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "reassociated", heads = 1 : i64, positional = "none"}
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "auto", heads = 1 : i64, positional = "none"}
 func.func @bias_free(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
   %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
   %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>

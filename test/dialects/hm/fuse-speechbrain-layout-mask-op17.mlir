@@ -17,5 +17,5 @@
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32> {{.*}}, %[[PAD:.*]]: tensor<?x?xi1>
 // CHECK: %[[NOT:.*]] = hm.not %[[PAD]]
 // CHECK: %[[M:.*]] = hm.cast %[[NOT]] : tensor<?x?xi1> -> tensor<?x?xf32>
-// CHECK: %[[Y:.*]] = hm.hyper_mix %[[X]] mask %[[M]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "reassociated", heads = 2 : i64
+// CHECK: %[[Y:.*]] = hm.hyper_mix %[[X]] mask %[[M]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 2 : i64
 // CHECK-NEXT: return %[[Y]]

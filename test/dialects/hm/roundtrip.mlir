@@ -71,8 +71,8 @@ func.func @hyper_mix(%x: tensor<?x?x16xf32>, %m: tensor<?x?xf32>) -> (tensor<?x?
   %t = hm.constant dense<0.0> : tensor<32x16xf32>
   // CHECK: hm.hyper_mix %{{.*}} mask %{{.*}} hyper1(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) norm(%{{.*}}, %{{.*}}) positions(%{{.*}}) {heads = 2 : i64, layer_norm_epsilon = 1.000000e-05 : f64}
   %y = hm.hyper_mix %x mask %m hyper1(%A, %a, %C, %c) norm(%g, %g) positions(%t) {heads = 2, layer_norm_epsilon = 1.0e-5 : f64} : (tensor<?x?x16xf32>, tensor<?x?xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>, tensor<16xf32>, tensor<16xf32>, tensor<32x16xf32>) -> tensor<?x?x16xf32>
-  // CHECK: hm.hyper_mix %{{.*}} hyper1({{.*}}) hyper2({{.*}}) {algorithm = "reassociated", heads = 2 : i64, positional = "none"}
-  %z = hm.hyper_mix %x hyper1(%A, %a, %C, %c) hyper2(%A, %a, %C, %c) {heads = 2, positional = "none", algorithm = "reassociated"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>) -> tensor<?x?x16xf32>
+  // CHECK: hm.hyper_mix %{{.*}} hyper1({{.*}}) hyper2({{.*}}) {algorithm = "auto", heads = 2 : i64, positional = "none"}
+  %z = hm.hyper_mix %x hyper1(%A, %a, %C, %c) hyper2(%A, %a, %C, %c) {heads = 2, positional = "none", algorithm = "auto"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>) -> tensor<?x?x16xf32>
   return %y, %z : tensor<?x?x16xf32>, tensor<?x?x16xf32>
 }
 

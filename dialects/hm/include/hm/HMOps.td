@@ -339,7 +339,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
 
     `algorithm` selects how the kernel runs: "two_phase" generates W_1 and
     W_2 on the fly; "reassociated" multiplies through the linear last
-    hypernetwork layer first (exact algebra, different rounding).
+    hypernetwork layer first (exact algebra, different rounding); "auto"
+    compiles both and picks two_phase for short sequences.
   }];
   let arguments = (ins
     HM_FloatTensor:$input,

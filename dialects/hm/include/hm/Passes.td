@@ -27,8 +27,8 @@ def FuseHyperMixing : Pass<"hm-fuse-hypermixing", "mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["::hm::HMDialect"];
   let options = [
-    Option<"algorithm", "algorithm", "std::string", "\"reassociated\"",
-           "kernel algorithm of the fused op: reassociated or two_phase">
+    Option<"algorithm", "algorithm", "std::string", "\"auto\"",
+           "kernel algorithm of the fused op: auto, reassociated or two_phase">
   ];
 }
 
