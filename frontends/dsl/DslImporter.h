@@ -17,8 +17,8 @@ struct DslImportOptions {
   std::string weightsPath;
   // ...or seeded random weights with a trained model's spread.
   std::optional<uint64_t> randomSeed;
-  // The `algorithm` of every hm.hyper_mix ("reassociated" or "two_phase").
-  std::string hypermixAlgorithm = "reassociated";
+  // The `algorithm` of every hm.hyper_mix (hmc's --hypermix-algorithm).
+  std::string hypermixAlgorithm;
 };
 
 // Parses a .hmd file and builds a module with one func.func @main in the hm

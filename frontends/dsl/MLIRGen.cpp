@@ -21,10 +21,10 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cstdio>
 #include <optional>
 #include <variant>
 
@@ -118,8 +118,11 @@ std::string describe(const Value &value) {
     return *flag ? "true" : "false";
   if (auto *integer = std::get_if<int64_t>(&value))
     return "the integer " + std::to_string(*integer);
-  if (auto *number = std::get_if<double>(&value))
-    return "the number " + llvm::formatv("{0:g}", *number).str();
+  if (auto *number = std::get_if<double>(&value)) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%g", *number);
+    return std::string("the number ") + text;
+  }
   if (auto *text = std::get_if<std::string>(&value))
     return "the string \"" + *text + "\"";
   if (auto *type = std::get_if<TypeName>(&value))
