@@ -1,17 +1,20 @@
 # hmc_add_model(<target> MODEL <file> [TARGET <halide target>] [NAME <name>]
-#               [WEIGHTS embedded|external])
+#               [WEIGHTS embedded|external] [AUDIO_FRONTEND])
 #
 # Compiles <file> with `hmc compile` at build time into
 # ${CMAKE_CURRENT_BINARY_DIR}/hmc/<target>/ and defines the imported shared
 # library <target> (lib<name>.so, include folder holding <name>.h).
 # <name> defaults to <target>. WEIGHTS external writes <name>.weights beside
 # the library, which maps it at create (ship it next to the .so).
+# AUDIO_FRONTEND compiles a speech encoder to take 16 kHz audio and return
+# CTC token ids as well (hmc compile --audio-frontend).
 function(hmc_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "MODEL;TARGET;NAME;WEIGHTS" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "AUDIO_FRONTEND"
+    "MODEL;TARGET;NAME;WEIGHTS" "")
   if(ARG_UNPARSED_ARGUMENTS)
     string(JOIN " " unknown ${ARG_UNPARSED_ARGUMENTS})
     message(FATAL_ERROR "hmc_add_model(${target}): unknown arguments: "
-      "${unknown} (expected MODEL, TARGET, NAME, WEIGHTS)")
+      "${unknown} (expected MODEL, TARGET, NAME, WEIGHTS, AUDIO_FRONTEND)")
   endif()
   if(ARG_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "hmc_add_model(${target}): no value given for "
@@ -39,6 +42,9 @@ function(hmc_add_model target)
   set(command hmc::hmc compile "${model}" -o "${out_dir}" --name "${ARG_NAME}")
   if(ARG_TARGET)
     list(APPEND command --target "${ARG_TARGET}")
+  endif()
+  if(ARG_AUDIO_FRONTEND)
+    list(APPEND command --audio-frontend)
   endif()
   set(outputs "${library}" "${header}")
   if(ARG_WEIGHTS STREQUAL "external")
