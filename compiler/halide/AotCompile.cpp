@@ -48,7 +48,15 @@ Halide::Target parseTarget(const std::string &name) {
                     "Halide target string such as "
                     "x86-64-linux-avx2)",
                     name));
-  return Halide::Target(name);
+  Halide::Target target(name);
+  // A GPU feature would only link a GPU runtime around CPU-scheduled
+  // kernels: refuse rather than build a library that never uses the GPU.
+  if (target.has_gpu_feature())
+    throw std::invalid_argument(fmt::format(
+        "target '{}' asks for a GPU, but hmc's kernels have CPU schedules "
+        "only so far; compile for the CPU (e.g. --target host)",
+        name));
+  return target;
 }
 
 Halide::Target kernelTarget(const Halide::Target &base) {
