@@ -128,6 +128,10 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildReshape(ctx);
   if (op == "reduce_sum" || op == "reduce_mean")
     return buildReduction(ctx);
+  if (op == "fbank")
+    return buildFbank(ctx);
+  if (op == "ctc_greedy")
+    return buildCtcGreedy(ctx);
   if (op == "transpose")
     return buildTranspose(ctx);
   if (op == "pad")

@@ -43,6 +43,8 @@ Halide::Func buildConcat(const OpContext &ctx);
 Halide::Func buildSoftmax(const OpContext &ctx);
 /// reduce_sum and reduce_mean.
 Halide::Func buildReduction(const OpContext &ctx);
+Halide::Func buildFbank(const OpContext &ctx);
+Halide::Func buildCtcGreedy(const OpContext &ctx);
 
 /// erf for float32 with absolute error below 4e-7.
 Halide::Expr erfFloat(const Halide::Expr &x);

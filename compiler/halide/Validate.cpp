@@ -454,6 +454,78 @@ void checkTranspose(const Checker &check) {
   check.result(x.dtype, out);
 }
 
+void checkFbank(const Checker &check) {
+  check.roles({"audio", "window", "cos", "sin", "mel"});
+  const BufferDesc &audio = check.view.input(0);
+  const BufferDesc &window = check.view.input(1);
+  const BufferDesc &mel = check.view.input(4);
+  for (size_t i = 0; i < 5; ++i)
+    check.dtype(check.kernel.inputs[i].role, check.view.input(i),
+                {DType::Float32});
+  if (audio.shape.size() != 2)
+    check.view.fail(fmt::format("input 'audio' must be [B, S], got {}",
+                                formatShape(audio.shape)));
+  if (window.shape.size() != 1 || !isStaticShape(window.shape))
+    check.view.fail(fmt::format("input 'window' must be a static [W], got {}",
+                                formatShape(window.shape)));
+  const BufferDesc &cos = check.view.input(2);
+  if (cos.shape.size() != 2 || !isStaticShape(cos.shape))
+    check.view.fail(fmt::format("input 'cos' must be a static [F, W], got {}",
+                                formatShape(cos.shape)));
+  if (mel.shape.size() != 2 || !isStaticShape(mel.shape))
+    check.view.fail(fmt::format("input 'mel' must be a static [M, F], got {}",
+                                formatShape(mel.shape)));
+  Dim w = window.shape[0], f = cos.shape[0];
+  check.shape("cos", cos, {f, w});
+  check.shape("sin", check.view.input(3), {f, w});
+  check.shape("mel", mel, {mel.shape[0], f});
+  int64_t hop = check.intAttr("hop", 1, INT32_MAX);
+  const nlohmann::json &energyFloor = check.attr("floor");
+  if (!energyFloor.is_number() || !(energyFloor.get<double>() > 0))
+    check.view.fail(fmt::format("attribute 'floor' must be a number > 0, got "
+                                "{}",
+                                energyFloor.dump()));
+  // T = floor((S - W) / hop) + 1 frames: static, or the derived symbol.
+  const Shape &out = check.out().shape;
+  const Dim &samples = audio.shape[1];
+  bool framesOk = false;
+  if (out.size() == 3 && samples.isStatic()) {
+    framesOk = samples.size >= w.size &&
+               out[1] == Dim{(samples.size - w.size) / hop + 1, ""};
+  } else if (out.size() == 3 && !out[1].isStatic()) {
+    const std::vector<SymbolDesc> &symbols = check.view.graph().symbols;
+    auto it =
+        std::find_if(symbols.begin(), symbols.end(), [&](const SymbolDesc &s) {
+          return s.name == out[1].symbol;
+        });
+    framesOk = it != symbols.end() && it->base == samples.symbol &&
+               it->add == -w.size && it->div == hop && it->post == 1;
+  }
+  if (!framesOk)
+    check.view.fail(fmt::format("output '{}' (buffer {}) has shape {}: the "
+                                "frame count must be floor((S - {}) / {}) + 1 "
+                                "of audio {} (a derived symbol when S is "
+                                "dynamic)",
+                                check.outRole(), check.out().id,
+                                formatShape(out), w.size, hop,
+                                formatShape(audio.shape)));
+  check.result(DType::Float32, {audio.shape[0], out[1], mel.shape[0]});
+}
+
+void checkCtcGreedy(const Checker &check) {
+  check.roles({"log_probs"});
+  const BufferDesc &logProbs = check.view.input(0);
+  check.dtype("log_probs", logProbs, {DType::Float32});
+  if (logProbs.shape.size() != 3)
+    check.view.fail(fmt::format("input 'log_probs' must be [B, T, V], got {}",
+                                formatShape(logProbs.shape)));
+  const Dim &vocabulary = logProbs.shape[2];
+  if (check.kernel.attrs.contains("blank"))
+    check.intAttr("blank", 0,
+                  vocabulary.isStatic() ? vocabulary.size - 1 : INT32_MAX);
+  check.result(DType::Int64, {logProbs.shape[0], logProbs.shape[1]});
+}
+
 /// The output extent of a dim of `in` grown by `grow` (static or symbolic):
 /// a static input gives the static sum; a dynamic one grown by 0 keeps its
 /// symbol; otherwise the output's own (derived) symbol holds the size.
@@ -716,12 +788,17 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkSlice(check);
   else if (op == "reshape")
     checkReshape(check);
+  else if (op == "fbank")
+    checkFbank(check);
+  else if (op == "ctc_greedy")
+    checkCtcGreedy(check);
   else
     check.view.fail("unknown op (supported: add, sub, mul, div, max, min, "
                     "where, erf, gelu, neg, sqrt, exp, log, tanh, sigmoid, "
                     "relu, leaky_relu, cast, not, layer_norm, linear, matmul, "
                     "hyper_mix, gather, reduce_sum, reduce_mean, slice, "
-                    "reshape, softmax, log_softmax, transpose, pad, concat)");
+                    "reshape, softmax, log_softmax, transpose, pad, concat, "
+                    "fbank, ctc_greedy)");
 }
 
 } // namespace hmc::halide
