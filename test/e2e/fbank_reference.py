@@ -2,8 +2,8 @@
 """Float64 reference of the speech front-end's log-Mel filterbank (the fbank
 kernel of docs/kernel-graph.md with the tables hmc computes):
 
-- periodic Hann window, torch.hann_window(n_fft, periodic=True):
-  0.5 - 0.5 cos(2 pi n / n_fft);
+- periodic Hamming window (SpeechBrain's STFT default), torch.hamming_window(n_fft,
+  periodic=True): 0.54 - 0.46 cos(2 pi n / n_fft);
 - frames of n_fft samples every hop samples, no centre padding:
   T = floor((S - n_fft) / hop) + 1;
 - power spectrum of the real DFT, F = n_fft / 2 + 1 bins;
@@ -21,9 +21,9 @@ N_FFT, HOP, N_MELS, SAMPLE_RATE, F_MIN, F_MAX, FLOOR = (
 
 
 def window(n_fft=N_FFT):
-    """Periodic Hann window [n_fft]."""
+    """Periodic Hamming window [n_fft]."""
     n = np.arange(n_fft, dtype=np.float64)
-    return 0.5 - 0.5 * np.cos(2 * np.pi * n / n_fft)
+    return 0.54 - 0.46 * np.cos(2 * np.pi * n / n_fft)
 
 
 def dft_basis(n_fft=N_FFT):
@@ -95,9 +95,9 @@ def _self_check():
     tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(samples) / SAMPLE_RATE)
     audio = np.stack([rng.uniform(-1, 1, samples), tone])
 
-    torch_window = torch.hann_window(N_FFT, periodic=True,
-                                     dtype=torch.float64).numpy()
-    errors = {"window vs torch.hann_window":
+    torch_window = torch.hamming_window(N_FFT, periodic=True,
+                                        dtype=torch.float64).numpy()
+    errors = {"window vs torch.hamming_window":
               float(np.max(np.abs(window() - torch_window)))}
     spectrum = torch.stft(torch.from_numpy(audio), N_FFT, HOP,
                           window=torch.from_numpy(torch_window), center=False,

@@ -2,7 +2,8 @@
 //
 // Products pass 16 kHz samples, not features: the filterbank runs inside the
 // library (hm.fbank) and the greedy CTC decoding joins the outputs. The
-// tables (window, real DFT basis, HTK Mel filters as torchaudio builds them)
+// tables (periodic Hamming window as SpeechBrain's STFT, real DFT basis, HTK
+// Mel filters as torchaudio builds them)
 // are computed here in double precision and rounded once.
 //
 //===----------------------------------------------------------------------===//
@@ -124,7 +125,8 @@ struct AddAudioFrontendPass : impl::AddAudioFrontendBase<AddAudioFrontendPass> {
     std::vector<float> window(nFft), cosines(nFreqs * nFft),
         sines(nFreqs * nFft);
     for (int64_t n = 0; n < nFft; ++n)
-      window[n] = static_cast<float>(0.5 - 0.5 * std::cos(2 * M_PI * n / nFft));
+      window[n] =
+          static_cast<float>(0.54 - 0.46 * std::cos(2 * M_PI * n / nFft));
     for (int64_t f = 0; f < nFreqs; ++f)
       for (int64_t n = 0; n < nFft; ++n) {
         // Reduce f * n mod nFft first so the angle stays exact.
