@@ -320,6 +320,15 @@ private:
     int64_t add, div, post;
   };
   std::vector<DerivedSymbol> derivedSymbols;
+  // A value holding each derived dimension, and its axis (for prefixes).
+  std::map<std::string, std::pair<Value, int64_t>> derivedOrigin;
+  void recordDerivedOrigins(Value value, const SymbolicShape &shape) {
+    for (auto [axis, dim] : llvm::enumerate(shape))
+      if (dim.getSymbols().size() == 1 && dim.getCoefficient() == 1 &&
+          !symbolOrigin.count(dim.getSymbols()[0]))
+        derivedOrigin.try_emplace(dim.getSymbols()[0], value,
+                                  static_cast<int64_t>(axis));
+  }
 };
 
 //===----------------------------------------------------------------------===//
@@ -928,10 +937,14 @@ LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
   // the input it came from.
   SymbolicDim length = canonical(dim);
   if (length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
-      !symbolOrigin.count(length.getSymbols()[0]))
+      (!symbolOrigin.count(length.getSymbols()[0]) &&
+       !derivedOrigin.count(length.getSymbols()[0])))
     return error(node) << "a table prefix of length " << length.toString()
-                       << " is not supported (only an input dimension)";
-  auto [reference, refAxis] = symbolOrigin[length.getSymbols()[0]];
+                       << " is not supported (only an input dimension or "
+                          "one computed from it)";
+  const std::string &symbol = length.getSymbols()[0];
+  auto [reference, refAxis] =
+      symbolOrigin.count(symbol) ? symbolOrigin[symbol] : derivedOrigin[symbol];
   Value table = materialise(node, data);
   if (!table)
     return failure();
@@ -1808,6 +1821,7 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node) {
       nodeLoc(node), tensorType(input->dtype, shape), x,
       builder.getStringAttr(mode), builder.getDenseI64ArrayAttr(full),
       builder.getF64FloatAttr(value));
+  recordDerivedOrigins(result, shape);
   define(node, 0, tensorEntry(result, input->dtype, shape));
   return success();
 }
@@ -1871,6 +1885,7 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node) {
       builder.getDenseI64ArrayAttr(strides),
       builder.getDenseI64ArrayAttr(dilations),
       builder.getDenseI64ArrayAttr(pads), builder.getI64IntegerAttr(groups));
+  recordDerivedOrigins(result, shape);
   define(node, 0, tensorEntry(result, input->dtype, shape));
   return success();
 }
