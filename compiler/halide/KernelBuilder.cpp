@@ -138,6 +138,8 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildPad(ctx);
   if (op == "concat")
     return buildConcat(ctx);
+  if (op == "conv")
+    return buildConvolution(ctx);
   if (op == "softmax" || op == "log_softmax")
     return buildSoftmax(ctx);
   return buildElementwise(ctx);

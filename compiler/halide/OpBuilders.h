@@ -39,6 +39,7 @@ Halide::Func buildReshape(const OpContext &ctx);
 Halide::Func buildTranspose(const OpContext &ctx);
 Halide::Func buildPad(const OpContext &ctx);
 Halide::Func buildConcat(const OpContext &ctx);
+Halide::Func buildConvolution(const OpContext &ctx);
 /// softmax and log_softmax.
 Halide::Func buildSoftmax(const OpContext &ctx);
 /// reduce_sum and reduce_mean.

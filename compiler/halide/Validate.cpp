@@ -611,6 +611,79 @@ void checkConcat(const Checker &check) {
   check.result(x0.dtype, out);
 }
 
+void checkConv(const Checker &check) {
+  bool hasBias = check.kernel.inputs.size() == 3;
+  check.roles(hasBias ? std::vector<std::string>{"x", "weight", "bias"}
+                      : std::vector<std::string>{"x", "weight"});
+  const BufferDesc &x = check.view.input(0);
+  const BufferDesc &weight = check.view.input(1);
+  check.dtype("x", x, {DType::Float32});
+  check.sameDType("weight", weight, x.dtype);
+  size_t rank = x.shape.size();
+  if (rank != 3 && rank != 4)
+    check.view.fail(fmt::format("input 'x' must be [B, C_in, S...] with 1 or "
+                                "2 spatial dims, got {}",
+                                formatShape(x.shape)));
+  size_t spatial = rank - 2;
+  if (weight.shape.size() != rank || !isStaticShape(weight.shape) ||
+      !x.shape[1].isStatic())
+    check.view.fail(fmt::format("input 'weight' must be a static [C_out, "
+                                "C_in/groups, K...] of rank {} and C_in "
+                                "static, got x {} and weight {}",
+                                rank, formatShape(x.shape),
+                                formatShape(weight.shape)));
+  int64_t groups = check.intAttr("groups", 1, INT32_MAX);
+  int64_t inChannels = x.shape[1].size, outChannels = weight.shape[0].size;
+  if (inChannels % groups != 0 || outChannels % groups != 0 ||
+      weight.shape[1].size != inChannels / groups)
+    check.view.fail(fmt::format("groups = {} does not fit x {} and weight {} "
+                                "(C_in and C_out divisible by groups, weight "
+                                "dim 1 = C_in/groups)",
+                                groups, formatShape(x.shape),
+                                formatShape(weight.shape)));
+  std::vector<int64_t> strides = intList(check, "strides", 1, 1 << 16);
+  std::vector<int64_t> dilations = intList(check, "dilations", 1, 1 << 16);
+  std::vector<int64_t> pads = intList(check, "pads", 0, 1 << 16);
+  if (strides.size() != spatial || dilations.size() != spatial ||
+      pads.size() != 2 * spatial)
+    check.view.fail(fmt::format("attributes 'strides' and 'dilations' need "
+                                "{} entries and 'pads' {}",
+                                spatial, 2 * spatial));
+  if (hasBias) {
+    check.sameDType("bias", check.view.input(2), x.dtype);
+    check.shape("bias", check.view.input(2), {weight.shape[0]});
+  }
+  const Shape &out = check.out().shape;
+  if (out.size() != rank)
+    check.view.fail(
+        fmt::format("output has rank {}, expected {}", out.size(), rank));
+  for (size_t i = 0; i < spatial; ++i) {
+    const Dim &in = x.shape[2 + i];
+    int64_t span = dilations[i] * (weight.shape[2 + i].size - 1) + 1;
+    int64_t grow = pads[i] + pads[spatial + i] - span + 1;
+    bool sameSize = strides[i] == 1 && grow == 0;
+    int64_t size =
+        in.isStatic()
+            ? (in.size + pads[i] + pads[spatial + i] - span) / strides[i] + 1
+            : 0;
+    bool ok = in.isStatic() ? size >= 1 && out[2 + i] == Dim{size, ""}
+              : sameSize    ? out[2 + i] == in
+                            : !out[2 + i].isStatic();
+    if (!ok)
+      check.view.fail(fmt::format(
+          "output '{}' (buffer {}) has shape {}: spatial dim {} does not "
+          "match input {} with kernel {}, stride {}, dilation {} and pads "
+          "({}, {})",
+          check.outRole(), check.out().id, formatShape(out), i,
+          formatShape(x.shape), weight.shape[2 + i].size, strides[i],
+          dilations[i], pads[i], pads[spatial + i]));
+  }
+  Shape expected = out;
+  expected[0] = x.shape[0];
+  expected[1] = weight.shape[0];
+  check.result(x.dtype, expected);
+}
+
 /// A zero-size tensor has no use in these models, and the schedules split
 /// and clamp by extents that must be at least 1.
 void checkNoZeroDims(const Checker &check) {
@@ -766,6 +839,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkPad(check);
   else if (op == "concat")
     checkConcat(check);
+  else if (op == "conv")
+    checkConv(check);
   else if (op == "neg")
     checkUnary(check, kNumeric);
   else if (op == "not")
@@ -798,7 +873,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
                     "relu, leaky_relu, cast, not, layer_norm, linear, matmul, "
                     "hyper_mix, gather, reduce_sum, reduce_mean, slice, "
                     "reshape, softmax, log_softmax, transpose, pad, concat, "
-                    "fbank, ctc_greedy)");
+                    "conv, fbank, ctc_greedy)");
 }
 
 } // namespace hmc::halide

@@ -1,0 +1,222 @@
+// conv (ONNX Conv, 1 or 2 spatial dims, zero padding, groups), float32.
+// Three schedules: pointwise 1-D (a matmul over channels, register-blocked
+// like linear), depthwise 1-D (vectorised over time on a zero-padded row) and
+// a direct convolution for the rest (the 2-D front-end), blocked over output
+// channels and vectorised over the contiguous output dim.
+#include "OpBuilders.h"
+
+namespace hmc::halide {
+
+using Halide::Expr;
+using Halide::TailStrategy;
+
+namespace {
+
+struct ConvAttrs {
+  std::vector<int> strides, dilations, pads; // pads: begins, then ends
+  int groups = 1;
+};
+
+ConvAttrs convAttrs(const KernelView &view) {
+  const nlohmann::json &attrs = view.kernel().attrs;
+  return {attrs.at("strides").get<std::vector<int>>(),
+          attrs.at("dilations").get<std::vector<int>>(),
+          attrs.at("pads").get<std::vector<int>>(),
+          attrs.at("groups").get<int>()};
+}
+
+/// The accumulator's initial value: the bias of this output channel, or 0.
+Expr biasAt(const OpContext &ctx, const Expr &channel) {
+  return ctx.view.findInput("bias") ? ctx.input("bias")(channel) : Expr(0.0f);
+}
+
+/// A split tail: the static extent allows overlapping the last block.
+TailStrategy tailFor(const Expr &extent, int factor) {
+  std::optional<int> size = staticExtent(extent);
+  return size && *size >= factor ? TailStrategy::ShiftInwards
+                                 : TailStrategy::GuardWithIf;
+}
+
+/// The largest divisor of `n` not above `limit` (at least 1).
+int blockDividing(int n, int limit) {
+  for (int block = std::min(n, limit); block > 1; --block)
+    if (n % block == 0)
+      return block;
+  return 1;
+}
+
+/// x [B, C_in, T] (*) weight [C_out, C_in, 1]: out(t, co) is a matmul with
+/// time as the vector dim and scalar weight broadcasts.
+Halide::Func pointwise(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const Halide::ImageParam &w = ctx.input("weight");
+  Halide::Var t("t"), co("co"), b("b");
+  Expr time = ctx.outputExtents[0];
+  int channels = *staticExtent(ctx.outputExtents[1]);
+  int natural = ctx.vectorSize(Halide::Float(32));
+  Halide::RDom ci(0, x.dim(1).extent(), "ci");
+  // A partial time tile is computed in full on clamped columns; `likely`
+  // lets loop partitioning drop the clamp from whole tiles.
+  Expr column = Halide::clamp(Halide::likely(t), 0, time - 1);
+  Halide::Func acc("acc"), out("output");
+  acc(t, co, b) = biasAt(ctx, co);
+  acc(t, co, b) += w(0, ci, co) * x(column, ci, b);
+  out(t, co, b) = acc(t, co, b);
+
+  // 3 vectors x 6 channels of accumulators, as in linear.
+  int vectors = 3, rowTile = std::min(6, channels);
+  int columns = vectors * natural;
+  Halide::Var to("to"), ti("ti"), coo("coo"), coi("coi"), task("task");
+  out.split(t, to, ti, columns, tailFor(time, columns))
+      .split(co, coo, coi, rowTile, TailStrategy::ShiftInwards)
+      .reorder(ti, coi, coo, to, b)
+      .vectorize(ti, natural)
+      .fuse(to, b, task)
+      .parallel(task);
+  acc.compute_at(out, coo)
+      .bound_extent(t, columns)
+      .vectorize(t, natural)
+      .unroll(t)
+      .unroll(co);
+  acc.update().reorder(t, co, ci).vectorize(t, natural).unroll(t).unroll(co);
+  return out;
+}
+
+/// Channel c convolved with its own K taps along time (groups = C).
+Halide::Func depthwise(const OpContext &ctx, const ConvAttrs &attrs) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const Halide::ImageParam &w = ctx.input("weight");
+  Halide::Var t("t"), c("c"), b("b");
+  Expr length = x.dim(0).extent();
+  // The zero-padded row, built once per (b, c): the taps then read it
+  // without guards (guarded taps are slow to compile and to run).
+  Halide::Func padded("padded");
+  padded(t, c, b) = Halide::select(
+      t >= 0 && t < length, x(Halide::clamp(t, 0, length - 1), c, b), 0.0f);
+  Halide::RDom k(0, w.dim(0).extent(), "k");
+  Halide::Func acc("acc"), out("output");
+  acc(t, c, b) = biasAt(ctx, c);
+  acc(t, c, b) +=
+      w(k, 0, c) *
+      padded(t * attrs.strides[0] + k * attrs.dilations[0] - attrs.pads[0], c,
+             b);
+  out(t, c, b) = acc(t, c, b);
+
+  int natural = ctx.vectorSize(Halide::Float(32));
+  int columns = 4 * natural;
+  Halide::Var to("to"), ti("ti");
+  out.split(t, to, ti, columns, tailFor(ctx.outputExtents[0], columns))
+      .vectorize(ti, natural);
+  Halide::LoopLevel row = parallelRows(
+      out, {t, c, b},
+      {ctx.outputExtents[0], ctx.outputExtents[1], ctx.outputExtents[2]});
+  padded.compute_at(row).vectorize(t, natural);
+  acc.compute_at(out, to)
+      .bound_extent(t, columns)
+      .vectorize(t, natural)
+      .unroll(t);
+  acc.update().reorder(t, k).vectorize(t, natural).unroll(t).unroll(k);
+  return out;
+}
+
+/// Any conv: zero padding through a guarded input, output channels in
+/// register blocks, the contiguous output dim in vectors.
+Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const Halide::ImageParam &w = ctx.input("weight");
+  int spatial = x.dimensions() - 2;
+  int channels = *staticExtent(ctx.outputExtents[spatial]);
+  // The parameter's extent is a symbol, not a constant: read the graph.
+  int groupIn = static_cast<int>(ctx.view.input("weight").shape[1].size);
+  int groupOut = channels / attrs.groups;
+
+  Halide::Region bounds;
+  for (int k = 0; k < spatial; ++k)
+    bounds.push_back({0, x.dim(k).extent()});
+  Halide::Func guarded =
+      Halide::BoundaryConditions::constant_exterior(x, 0.0f, bounds);
+
+  Halide::Region taps;
+  for (int k = 0; k < spatial; ++k)
+    taps.push_back({0, w.dim(k).extent()});
+  taps.push_back({0, groupIn});
+  Halide::RDom r(taps, "r");
+  std::vector<Halide::Var> vars(spatial + 2);
+  Halide::Var co = vars[spatial];
+  std::vector<Expr> xCoords, wCoords;
+  for (int k = 0; k < spatial; ++k) {
+    // Halide dim k is row-major spatial dim spatial-1-k.
+    int i = spatial - 1 - k;
+    xCoords.push_back(vars[k] * attrs.strides[i] + r[k] * attrs.dilations[i] -
+                      attrs.pads[i]);
+    wCoords.push_back(r[k]);
+  }
+  xCoords.push_back(co / groupOut * groupIn + r[spatial]);
+  xCoords.push_back(vars[spatial + 1]);
+  wCoords.push_back(r[spatial]);
+  wCoords.push_back(co);
+  Halide::Func acc("acc"), out("output");
+  acc(vars) = biasAt(ctx, co);
+  acc(vars) += guarded(xCoords) * w(wCoords);
+  out(vars) = acc(vars);
+
+  int natural = ctx.vectorSize(Halide::Float(32));
+  std::optional<int> width = staticExtent(ctx.outputExtents[0]);
+  Halide::Var v = vars[0];
+  if (!width) {
+    // A dynamic contiguous dim: plain vectors, no register block.
+    vectorizeInner(out, v, ctx.outputExtents[0], natural);
+    parallelRows(out, vars, ctx.outputExtents);
+    acc.compute_at(out, v);
+    return out;
+  }
+  // The whole output row in registers for a block of channels: 24 vector
+  // accumulators (AVX-512 has 32 registers).
+  int vectors = (*width + natural - 1) / natural;
+  int block = blockDividing(channels, std::max(1, 24 / vectors));
+  Halide::Var coo("coo"), coi("coi");
+  out.split(co, coo, coi, block, TailStrategy::ShiftInwards);
+  std::vector<Halide::VarOrRVar> order = {v, coi, coo};
+  for (int k = 1; k < spatial; ++k)
+    order.push_back(vars[k]);
+  order.push_back(vars[spatial + 1]);
+  out.reorder(order);
+  vectorizeInner(out, v, ctx.outputExtents[0], natural);
+  // Rows (outer spatial dims and batch) in parallel.
+  Halide::Var task = vars[spatial + 1];
+  for (int k = spatial - 1; k >= 1; --k) {
+    Halide::Var fused;
+    out.fuse(vars[k], task, fused);
+    task = fused;
+  }
+  out.parallel(task);
+  int lanes = std::min(natural, *width);
+  acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
+  std::vector<Halide::VarOrRVar> updateOrder = {v, co};
+  for (int k = 0; k <= spatial; ++k)
+    updateOrder.push_back(r[k]);
+  acc.update().reorder(updateOrder).vectorize(v, lanes).unroll(v).unroll(co);
+  for (int k = 0; k < spatial; ++k)
+    acc.update().unroll(r[k]);
+  return out;
+}
+
+} // namespace
+
+Halide::Func buildConvolution(const OpContext &ctx) {
+  ConvAttrs attrs = convAttrs(ctx.view);
+  const Shape &x = ctx.view.input("x").shape;
+  const Shape &weight = ctx.view.input("weight").shape;
+  bool oneD = x.size() == 3;
+  bool padless = std::all_of(attrs.pads.begin(), attrs.pads.end(),
+                             [](int pad) { return pad == 0; });
+  if (oneD && weight[2].size == 1 && attrs.strides[0] == 1 && padless &&
+      attrs.groups == 1)
+    return pointwise(ctx);
+  if (oneD && attrs.groups == x[1].size && attrs.groups == weight[0].size &&
+      attrs.strides[0] == 1)
+    return depthwise(ctx, attrs);
+  return direct(ctx, attrs);
+}
+
+} // namespace hmc::halide

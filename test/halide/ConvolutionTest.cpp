@@ -1,0 +1,180 @@
+// conv against a float64 direct convolution: the Conformer/HyperConformer
+// configurations (2-D 3x3 stride-2 front-end, 1-D pointwise, 1-D depthwise
+// k=31) and odd generic ones (groups, dilation, asymmetric pads).
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+namespace hmc::halide::test {
+namespace {
+
+using nlohmann::json;
+
+struct Case {
+  std::string name;
+  json x, weight, out;
+  std::vector<int64_t> strides, dilations, pads;
+  int64_t groups = 1;
+  bool bias = true;
+  std::vector<std::map<std::string, int64_t>> runs = {{}};
+};
+
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
+
+/// out[b, co, o...] = bias[co] + sum x[b, g C_in/g + ci, o s + k d - pad] w.
+Tensor conv(const Case &tc, const Tensor &x, const Tensor &w,
+            const Tensor *bias, const std::vector<int64_t> &outShape) {
+  size_t spatial = x.shape.size() - 2;
+  // Treat 1-D as 2-D with a unit height.
+  auto dim = [&](const std::vector<int64_t> &shape, size_t i) {
+    return spatial == 1 ? (i == 0 ? 1 : shape[2]) : shape[2 + i];
+  };
+  auto attr = [&](const std::vector<int64_t> &values, size_t i, int64_t unit) {
+    return spatial == 1 ? (i == 0 ? unit : values[0]) : values[i];
+  };
+  int64_t batch = x.shape[0], cin = x.shape[1], cout = w.shape[0];
+  int64_t groupIn = w.shape[1], groupOut = cout / tc.groups;
+  Tensor out(outShape);
+  size_t index = 0;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t co = 0; co < cout; ++co)
+      for (int64_t oh = 0; oh < dim(outShape, 0); ++oh)
+        for (int64_t ow = 0; ow < dim(outShape, 1); ++ow) {
+          double acc = bias ? (*bias)[co] : 0;
+          for (int64_t ci = 0; ci < groupIn; ++ci)
+            for (int64_t kh = 0; kh < dim(w.shape, 0); ++kh)
+              for (int64_t kw = 0; kw < dim(w.shape, 1); ++kw) {
+                int64_t h = oh * attr(tc.strides, 0, 1) +
+                            kh * attr(tc.dilations, 0, 1) - attr(tc.pads, 0, 0);
+                int64_t wc = ow * attr(tc.strides, 1, 1) +
+                             kw * attr(tc.dilations, 1, 1) -
+                             (spatial == 1 ? tc.pads[0] : tc.pads[1]);
+                if (h < 0 || h >= dim(x.shape, 0) || wc < 0 ||
+                    wc >= dim(x.shape, 1))
+                  continue;
+                int64_t c = co / groupOut * groupIn + ci;
+                acc +=
+                    x[((b * cin + c) * dim(x.shape, 0) + h) * dim(x.shape, 1) +
+                      wc] *
+                    w[((co * groupIn + ci) * dim(w.shape, 0) + kh) *
+                          dim(w.shape, 1) +
+                      kw];
+              }
+          out[index++] = acc;
+        }
+  return out;
+}
+
+class ConvolutionTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ConvolutionTest, MatchesFloat64Reference) {
+  const Case &tc = GetParam();
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", tc.x);
+  int64_t w = graph.buffer("weight", "float32", tc.weight, "weight");
+  std::vector<std::pair<std::string, int64_t>> inputs = {{"x", x},
+                                                         {"weight", w}};
+  if (tc.bias)
+    inputs.push_back({"bias", graph.buffer("bias", "float32",
+                                           json{tc.weight[0]}, "weight")});
+  int64_t y = graph.buffer("y", "float32", tc.out, "output");
+  graph.kernel("k", "conv",
+               {{"strides", tc.strides},
+                {"dilations", tc.dilations},
+                {"pads", tc.pads},
+                {"groups", tc.groups}},
+               inputs, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(51);
+  for (const auto &sizes : tc.runs) {
+    std::vector<Tensor> args = {randomTensor(bindShape(tc.x, sizes), rng),
+                                randomTensor(bindShape(tc.weight, {}), rng)};
+    if (tc.bias)
+      args.push_back(randomTensor({tc.weight[0].get<int64_t>()}, rng));
+    std::vector<int64_t> outShape = bindShape(tc.out, sizes);
+    Tensor expected =
+        conv(tc, args[0], args[1], tc.bias ? &args[2] : nullptr, outShape);
+    double error = relativeL2(kernel.run(args, outShape), expected);
+    std::printf("[ relative L2 ] %s %s: %.3g\n", tc.name.c_str(),
+                json(sizes).dump().c_str(), error);
+    EXPECT_LE(error, 1e-5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, ConvolutionTest,
+    ::testing::Values(Case{"frontend1_3x3_s2",
+                           json{2, 1, 23, 80},
+                           json{64, 1, 3, 3},
+                           json{2, 64, 12, 40},
+                           {2, 2},
+                           {1, 1},
+                           {1, 1, 1, 1}},
+                      Case{"frontend2_3x3_s2",
+                           json{2, 64, 12, 40},
+                           json{32, 64, 3, 3},
+                           json{2, 32, 6, 20},
+                           {2, 2},
+                           {1, 1},
+                           {1, 1, 1, 1}},
+                      Case{"pointwise_144",
+                           json{2, 144, "t"},
+                           json{288, 144, 1},
+                           json{2, 288, "t"},
+                           {1},
+                           {1},
+                           {0, 0},
+                           1,
+                           true,
+                           {{{"t", 1}}, {{"t", 37}}, {{"t", 130}}}},
+                      Case{"pointwise_256_no_bias",
+                           json{2, 256, "t"},
+                           json{512, 256, 1},
+                           json{2, 512, "t"},
+                           {1},
+                           {1},
+                           {0, 0},
+                           1,
+                           false,
+                           {{{"t", 75}}}},
+                      Case{"depthwise_144_k31",
+                           json{2, 144, "t"},
+                           json{144, 1, 31},
+                           json{2, 144, "t"},
+                           {1},
+                           {1},
+                           {15, 15},
+                           144,
+                           true,
+                           {{{"t", 1}}, {{"t", 20}}, {{"t", 97}}}},
+                      Case{"depthwise_256_k31_static",
+                           json{2, 256, 75},
+                           json{256, 1, 31},
+                           json{2, 256, 75},
+                           {1},
+                           {1},
+                           {15, 15},
+                           256},
+                      Case{"grouped_dilated_1d",
+                           json{2, 6, 29},
+                           json{4, 3, 5},
+                           json{2, 4, 13},
+                           {2},
+                           {2},
+                           {3, 1},
+                           2,
+                           false},
+                      Case{"same_2d_dynamic_width",
+                           json{2, 3, 7, "w"},
+                           json{5, 3, 3, 3},
+                           json{2, 5, 7, "w"},
+                           {1, 1},
+                           {1, 1},
+                           {1, 1, 1, 1},
+                           1,
+                           true,
+                           {{{"w", 1}}, {{"w", 19}}}}),
+    [](const auto &info) { return info.param.name; });
+
+} // namespace
+} // namespace hmc::halide::test
