@@ -17,6 +17,8 @@ struct Case {
   int64_t groups = 1;
   bool bias = true;
   std::vector<std::map<std::string, int64_t>> runs = {{}};
+  /// Derived output symbols: name -> {base, add, div, post}.
+  std::map<std::string, json> derived = {};
 };
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
@@ -71,6 +73,10 @@ TEST_P(ConvolutionTest, MatchesFloat64Reference) {
   const Case &tc = GetParam();
   GraphBuilder graph;
   int64_t x = graph.buffer("x", "float32", tc.x);
+  // Derived symbols follow their base, which x introduces.
+  for (const auto &[name, rule] : tc.derived)
+    graph.raw()["symbols"].push_back(
+        {{"name", name}, {"min", 1}, {"max", 1 << 20}, {"derived", rule}});
   int64_t w = graph.buffer("weight", "float32", tc.weight, "weight");
   std::vector<std::pair<std::string, int64_t>> inputs = {{"x", x},
                                                          {"weight", w}};
@@ -91,7 +97,12 @@ TEST_P(ConvolutionTest, MatchesFloat64Reference) {
                                 randomTensor(bindShape(tc.weight, {}), rng)};
     if (tc.bias)
       args.push_back(randomTensor({tc.weight[0].get<int64_t>()}, rng));
-    std::vector<int64_t> outShape = bindShape(tc.out, sizes);
+    std::map<std::string, int64_t> all = sizes;
+    for (const auto &[name, rule] : tc.derived)
+      all[name] = (sizes.at(rule["base"]) + rule["add"].get<int64_t>()) /
+                      rule["div"].get<int64_t>() +
+                  rule["post"].get<int64_t>();
+    std::vector<int64_t> outShape = bindShape(tc.out, all);
     Tensor expected =
         conv(tc, args[0], args[1], tc.bias ? &args[2] : nullptr, outShape);
     double error = relativeL2(kernel.run(args, outShape), expected);
@@ -103,77 +114,89 @@ TEST_P(ConvolutionTest, MatchesFloat64Reference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Configs, ConvolutionTest,
-    ::testing::Values(Case{"frontend1_3x3_s2",
-                           json{2, 1, 23, 80},
-                           json{64, 1, 3, 3},
-                           json{2, 64, 12, 40},
-                           {2, 2},
-                           {1, 1},
-                           {1, 1, 1, 1}},
-                      Case{"frontend2_3x3_s2",
-                           json{2, 64, 12, 40},
-                           json{32, 64, 3, 3},
-                           json{2, 32, 6, 20},
-                           {2, 2},
-                           {1, 1},
-                           {1, 1, 1, 1}},
-                      Case{"pointwise_144",
-                           json{2, 144, "t"},
-                           json{288, 144, 1},
-                           json{2, 288, "t"},
-                           {1},
-                           {1},
-                           {0, 0},
-                           1,
-                           true,
-                           {{{"t", 1}}, {{"t", 37}}, {{"t", 130}}}},
-                      Case{"pointwise_256_no_bias",
-                           json{2, 256, "t"},
-                           json{512, 256, 1},
-                           json{2, 512, "t"},
-                           {1},
-                           {1},
-                           {0, 0},
-                           1,
-                           false,
-                           {{{"t", 75}}}},
-                      Case{"depthwise_144_k31",
-                           json{2, 144, "t"},
-                           json{144, 1, 31},
-                           json{2, 144, "t"},
-                           {1},
-                           {1},
-                           {15, 15},
-                           144,
-                           true,
-                           {{{"t", 1}}, {{"t", 20}}, {{"t", 97}}}},
-                      Case{"depthwise_256_k31_static",
-                           json{2, 256, 75},
-                           json{256, 1, 31},
-                           json{2, 256, 75},
-                           {1},
-                           {1},
-                           {15, 15},
-                           256},
-                      Case{"grouped_dilated_1d",
-                           json{2, 6, 29},
-                           json{4, 3, 5},
-                           json{2, 4, 13},
-                           {2},
-                           {2},
-                           {3, 1},
-                           2,
-                           false},
-                      Case{"same_2d_dynamic_width",
-                           json{2, 3, 7, "w"},
-                           json{5, 3, 3, 3},
-                           json{2, 5, 7, "w"},
-                           {1, 1},
-                           {1, 1},
-                           {1, 1, 1, 1},
-                           1,
-                           true,
-                           {{{"w", 1}}, {{"w", 19}}}}),
+    ::testing::Values(
+        Case{"frontend1_3x3_s2",
+             json{2, 1, 23, 80},
+             json{64, 1, 3, 3},
+             json{2, 64, 12, 40},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1}},
+        Case{"frontend1_dynamic_time",
+             json{2, 1, "t", 80},
+             json{64, 1, 3, 3},
+             json{2, 64, "t2", 40},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{{"t", 1}}, {{"t", 2}}, {{"t", 24}}},
+             {{"t2", {{"base", "t"}, {"add", -1}, {"div", 2}, {"post", 1}}}}},
+        Case{"frontend2_3x3_s2",
+             json{2, 64, 12, 40},
+             json{32, 64, 3, 3},
+             json{2, 32, 6, 20},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1}},
+        Case{"pointwise_144",
+             json{2, 144, "t"},
+             json{288, 144, 1},
+             json{2, 288, "t"},
+             {1},
+             {1},
+             {0, 0},
+             1,
+             true,
+             {{{"t", 1}}, {{"t", 37}}, {{"t", 130}}}},
+        Case{"pointwise_256_no_bias",
+             json{2, 256, "t"},
+             json{512, 256, 1},
+             json{2, 512, "t"},
+             {1},
+             {1},
+             {0, 0},
+             1,
+             false,
+             {{{"t", 75}}}},
+        Case{"depthwise_144_k31",
+             json{2, 144, "t"},
+             json{144, 1, 31},
+             json{2, 144, "t"},
+             {1},
+             {1},
+             {15, 15},
+             144,
+             true,
+             {{{"t", 1}}, {{"t", 20}}, {{"t", 97}}}},
+        Case{"depthwise_256_k31_static",
+             json{2, 256, 75},
+             json{256, 1, 31},
+             json{2, 256, 75},
+             {1},
+             {1},
+             {15, 15},
+             256},
+        Case{"grouped_dilated_1d",
+             json{2, 6, 29},
+             json{4, 3, 5},
+             json{2, 4, 13},
+             {2},
+             {2},
+             {3, 1},
+             2,
+             false},
+        Case{"same_2d_dynamic_width",
+             json{2, 3, 7, "w"},
+             json{5, 3, 3, 3},
+             json{2, 5, 7, "w"},
+             {1, 1},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{{"w", 1}}, {{"w", 19}}}}),
     [](const auto &info) { return info.param.name; });
 
 } // namespace

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <tuple>
+
 namespace hmc::halide::test {
 namespace {
 
@@ -33,6 +36,8 @@ struct TransposeCase {
   std::vector<int64_t> perm;
   std::map<std::string, int64_t> sizes;
 };
+
+void PrintTo(const TransposeCase &c, std::ostream *os) { *os << c.name; }
 
 class TransposeTest : public ::testing::TestWithParam<TransposeCase> {};
 
@@ -72,6 +77,8 @@ struct PadCase {
   std::string name, mode;
   std::vector<int64_t> shape, pads;
 };
+
+void PrintTo(const PadCase &c, std::ostream *os) { *os << c.name; }
 
 class PadTest : public ::testing::TestWithParam<PadCase> {};
 
@@ -146,7 +153,11 @@ struct ConcatCase {
   json out;
   size_t axis;
   std::map<std::string, int64_t> sizes;
+  /// A derived output symbol: {name, base, add}.
+  std::optional<std::tuple<std::string, std::string, int64_t>> derived = {};
 };
+
+void PrintTo(const ConcatCase &c, std::ostream *os) { *os << c.name; }
 
 class ConcatTest : public ::testing::TestWithParam<ConcatCase> {};
 
@@ -156,14 +167,24 @@ TEST_P(ConcatTest, MatchesReference) {
   std::vector<std::pair<std::string, int64_t>> operands;
   std::vector<Tensor> inputs;
   std::mt19937 rng(47);
+  std::map<std::string, int64_t> sizes = tc.sizes;
   for (size_t n = 0; n < tc.inputs.size(); ++n) {
     std::string role = "x" + std::to_string(n);
     operands.push_back({role, graph.buffer(role, "float32", tc.inputs[n])});
     inputs.push_back(randomTensor(bindShape(tc.inputs[n], tc.sizes), rng));
   }
+  if (tc.derived) {
+    const auto &[name, base, add] = *tc.derived;
+    graph.raw()["symbols"].push_back(
+        {{"name", name},
+         {"min", 1},
+         {"max", 1 << 20},
+         {"derived", {{"base", base}, {"add", add}, {"div", 1}, {"post", 0}}}});
+    sizes[name] = sizes.at(base) + add;
+  }
   int64_t y = graph.buffer("y", "float32", tc.out, "output");
   graph.kernel("k", "concat", {{"axis", tc.axis}}, operands, y);
-  Tensor expected(bindShape(tc.out, tc.sizes));
+  Tensor expected(bindShape(tc.out, sizes));
   for (size_t i = 0; i < expected.size(); ++i) {
     std::vector<int64_t> c = coordsOf(i, expected.shape);
     size_t n = 0;
@@ -187,6 +208,12 @@ INSTANTIATE_TEST_SUITE_P(
                    json{2, 11, "c"},
                    1,
                    {{"c", 37}}},
+        ConcatCase{"symbolic_axis",
+                   {json{2, "t", 37}, json{2, 3, 37}, json{2, 1, 37}},
+                   json{2, "t4", 37},
+                   1,
+                   {{"t", 13}},
+                   std::make_tuple("t4", "t", 4)},
         ConcatCase{"one_input", {json{"t", 9}}, json{"t", 9}, 0, {{"t", 4}}},
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });
