@@ -24,7 +24,10 @@
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <array>
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <variant>
 
@@ -130,23 +133,6 @@ std::string describe(const Value &value) {
   return "a tensor " + typeString(std::get<Tensor>(value));
 }
 
-// Numpy broadcasting of two shapes; a symbol matches only itself or 1.
-std::optional<SmallVector<Dim, 4>> broadcast(ArrayRef<Dim> a, ArrayRef<Dim> b) {
-  size_t rank = std::max(a.size(), b.size());
-  SmallVector<Dim, 4> result(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    Dim x = i < rank - a.size() ? staticDim(1) : a[i - (rank - a.size())];
-    Dim y = i < rank - b.size() ? staticDim(1) : b[i - (rank - b.size())];
-    if (x == y || y.isOne())
-      result[i] = x;
-    else if (x.isOne())
-      result[i] = y;
-    else
-      return std::nullopt;
-  }
-  return result;
-}
-
 //===----------------------------------------------------------------------===//
 // Scopes
 //===----------------------------------------------------------------------===//
@@ -237,11 +223,30 @@ private:
                                        size_t i);
   std::optional<bool> boolArg(const CallExpr &call, Args &args, size_t i);
   InFlightDiagnostic argError(const CallExpr &call, Args &args, size_t i);
+  std::optional<int64_t> axisArg(const CallExpr &call, Args &args, size_t i,
+                                 int64_t rank);
+  // A tensor, or a number beside an f32 tensor as a rank-0 constant.
+  std::optional<Tensor> operandArg(const CallExpr &call, Args &args, size_t i);
+
+  // Symbolic dimensions.
+  // floor((dim + add) / div) + post: a size, the dimension itself or a
+  // derived symbol (T_1, T_2, ...) listed in the function's hm.derived_dims.
+  std::optional<Dim> deriveDim(SourceLoc loc, const Dim &dim, int64_t add,
+                               int64_t div, int64_t post);
+  Dim canonical(const Dim &dim) const;
+  // Equal dimensions; a derived symbol meeting an input's symbol becomes it.
+  bool sameDim(const Dim &a, const Dim &b);
+  // NumPy broadcasting of two shapes; a symbol matches only itself or 1.
+  std::optional<SmallVector<Dim, 4>> broadcast(ArrayRef<Dim> a,
+                                               ArrayRef<Dim> b);
 
   // IR helpers.
   Type elementType(ElementType type);
   RankedTensorType tensorType(ElementType type, ArrayRef<Dim> dims);
   ArrayAttr shapeAttr(ArrayRef<Dim> dims);
+  Tensor reshape(Location loc, const Tensor &x, ArrayRef<Dim> dims);
+  Tensor transpose(Location loc, const Tensor &x, ArrayRef<int64_t> perm);
+  Tensor scalar(Location loc, double value);
   // An f32 constant of weight `name` stored as `stored`, laid out as `shape`
   // in the IR (same elements in the same order, or the 2-D transpose).
   std::optional<mlir::Value> weight(const std::string &name,
@@ -258,6 +263,25 @@ private:
   std::optional<Value> emitMeanPool(const CallExpr &call, Args &args);
   std::optional<Value> emitFirstToken(const CallExpr &call, Args &args);
   std::optional<Value> emitCast(const CallExpr &call, Args &args);
+  std::optional<Value> emitNormalize(const CallExpr &call, Args &args);
+  std::optional<Value> emitUnsqueeze(const CallExpr &call, Args &args);
+  std::optional<Value> emitFlatten(const CallExpr &call, Args &args);
+  std::optional<Value> emitChannelsFirst(const CallExpr &call, Args &args);
+  std::optional<Value> emitChannelsLast(const CallExpr &call, Args &args);
+  std::optional<Value> emitPad(const CallExpr &call, Args &args);
+  std::optional<Value> emitConv(const CallExpr &call, Args &args);
+  std::optional<Value> emitSigmoid(const CallExpr &call, Args &args);
+  std::optional<Value> emitSilu(const CallExpr &call, Args &args);
+  std::optional<Value> emitLeakyRelu(const CallExpr &call, Args &args);
+  std::optional<Value> emitGlu(const CallExpr &call, Args &args);
+  std::optional<Value> emitSoftmax(const CallExpr &call, Args &args);
+  std::optional<Value> emitLogSoftmax(const CallExpr &call, Args &args);
+  std::optional<Value> emitNot(const CallExpr &call, Args &args);
+  std::optional<Value> emitWhere(const CallExpr &call, Args &args);
+  std::optional<Value> emitMatmul(const CallExpr &call, Args &args);
+  std::optional<Value> emitSelfAttention(const CallExpr &call, Args &args);
+  template <typename OpTy>
+  std::optional<Value> emitAlongAxis(const CallExpr &call, Args &args);
 
   std::string filename;
   WeightSource &weights;
@@ -281,6 +305,14 @@ private:
     Tensor tensor;
   };
   SmallVector<Output> outputs;
+
+  struct DerivedDim {
+    std::string name, base;
+    int64_t add, div, post;
+  };
+  std::vector<DerivedDim> derivedDims;
+  // Derived symbol -> the input symbol that names it.
+  std::map<std::string, std::string> aliases;
 };
 
 const std::vector<BuiltinOp> &builtinOps() {
@@ -289,16 +321,44 @@ const std::vector<BuiltinOp> &builtinOps() {
        {"ids", "weights", "vocab", "dim"},
        4,
        &Generator::emitEmbedding},
-      {"layer_norm", {"x", "weights", "eps"}, 2, &Generator::emitLayerNorm},
+      {"layer_norm",
+       {"x", "weights", "eps", "dims"},
+       2,
+       &Generator::emitLayerNorm},
       {"linear", {"x", "weights", "out", "bias"}, 3, &Generator::emitLinear},
       {"gelu", {"x"}, 1, &Generator::emitGelu},
       {"hyper_mix",
-       {"x", "weights", "mask", "heads", "hidden", "k", "tied", "positional"},
+       {"x", "weights", "mask", "heads", "hidden", "k", "tied", "positional",
+        "layout", "norm", "eps"},
        2,
        &Generator::emitHyperMix},
       {"mean_pool", {"x", "mask"}, 2, &Generator::emitMeanPool},
       {"first_token", {"x"}, 1, &Generator::emitFirstToken},
       {"cast", {"x", "dtype"}, 2, &Generator::emitCast},
+      {"normalize", {"x", "mean", "std"}, 3, &Generator::emitNormalize},
+      {"unsqueeze", {"x", "axis"}, 2, &Generator::emitUnsqueeze},
+      {"flatten", {"x", "axis"}, 2, &Generator::emitFlatten},
+      {"channels_first", {"x"}, 1, &Generator::emitChannelsFirst},
+      {"channels_last", {"x"}, 1, &Generator::emitChannelsLast},
+      {"pad", {"x", "size", "mode", "value"}, 2, &Generator::emitPad},
+      {"conv",
+       {"x", "weights", "out", "kernel", "stride", "padding", "dilation",
+        "groups", "bias"},
+       4,
+       &Generator::emitConv},
+      {"sigmoid", {"x"}, 1, &Generator::emitSigmoid},
+      {"silu", {"x"}, 1, &Generator::emitSilu},
+      {"leaky_relu", {"x", "alpha"}, 1, &Generator::emitLeakyRelu},
+      {"glu", {"x", "axis"}, 1, &Generator::emitGlu},
+      {"softmax", {"x", "axis"}, 1, &Generator::emitSoftmax},
+      {"log_softmax", {"x", "axis"}, 1, &Generator::emitLogSoftmax},
+      {"not", {"x"}, 1, &Generator::emitNot},
+      {"where", {"condition", "x", "y"}, 3, &Generator::emitWhere},
+      {"matmul", {"a", "b"}, 2, &Generator::emitMatmul},
+      {"self_attention",
+       {"x", "weights", "heads", "mask"},
+       3,
+       &Generator::emitSelfAttention},
   };
   return ops;
 }
@@ -395,6 +455,34 @@ OwningOpRef<ModuleOp> Generator::run(const ModelFile &file) {
     func.setResultAttr(i, "hm.name", builder.getStringAttr(output.name));
     func.setResultAttr(i, "hm.dims", shapeAttr(output.tensor.dims));
   }
+  // Derived dimensions in the order they were made (each after its base),
+  // under their final names: one an input names is checked at run time.
+  if (!derivedDims.empty()) {
+    SmallVector<Attribute> derived;
+    auto nameOf = [&](const std::string &symbol) {
+      return builder.getStringAttr(canonical(Dim{0, symbol}).symbol);
+    };
+    for (const DerivedDim &d : derivedDims)
+      derived.push_back(builder.getDictionaryAttr(
+          {builder.getNamedAttr("name", nameOf(d.name)),
+           builder.getNamedAttr("base", nameOf(d.base)),
+           builder.getNamedAttr("add", builder.getI64IntegerAttr(d.add)),
+           builder.getNamedAttr("div", builder.getI64IntegerAttr(d.div)),
+           builder.getNamedAttr("post", builder.getI64IntegerAttr(d.post))}));
+    func->setAttr("hm.derived_dims", builder.getArrayAttr(derived));
+  }
+  // Reshapes built before a derived symbol met its input name take it now.
+  if (!aliases.empty())
+    func.walk([&](hm::ReshapeOp op) {
+      SmallVector<Attribute> shape;
+      for (Attribute dim : op.getShape()) {
+        auto symbol = dyn_cast<StringAttr>(dim);
+        shape.push_back(symbol ? Attribute(builder.getStringAttr(
+                                     canonical(Dim{0, symbol.str()}).symbol))
+                               : dim);
+      }
+      op.setShapeAttr(builder.getArrayAttr(shape));
+    });
 
   bool unused = false;
   for (const std::string &name : weights.unusedTensors()) {
@@ -982,6 +1070,33 @@ std::optional<bool> Generator::boolArg(const CallExpr &call, Args &args,
   return std::nullopt;
 }
 
+std::optional<int64_t> Generator::axisArg(const CallExpr &call, Args &args,
+                                          size_t i, int64_t rank) {
+  auto *axis = std::get_if<int64_t>(&*args.values[i]);
+  if (axis && *axis >= -rank && *axis < rank)
+    return *axis < 0 ? *axis + rank : *axis;
+  argError(call, args, i) << "must be an axis in [" << -rank << ", " << rank
+                          << "), got " << describe(*args.values[i]);
+  return std::nullopt;
+}
+
+std::optional<Tensor> Generator::operandArg(const CallExpr &call, Args &args,
+                                            size_t i) {
+  if (auto *tensor = std::get_if<Tensor>(&*args.values[i]))
+    return *tensor;
+  std::optional<double> number;
+  if (auto *integer = std::get_if<int64_t>(&*args.values[i]))
+    number = double(*integer);
+  else if (auto *real = std::get_if<double>(&*args.values[i]))
+    number = *real;
+  if (!number) {
+    argError(call, args, i)
+        << "must be a tensor or a number, got " << describe(*args.values[i]);
+    return std::nullopt;
+  }
+  return scalar(location(args.locs[i]), *number);
+}
+
 //===----------------------------------------------------------------------===//
 // IR helpers
 //===----------------------------------------------------------------------===//
@@ -1012,10 +1127,127 @@ RankedTensorType Generator::tensorType(ElementType type, ArrayRef<Dim> dims) {
 ArrayAttr Generator::shapeAttr(ArrayRef<Dim> dims) {
   SmallVector<Attribute> attrs;
   for (const Dim &dim : dims)
-    attrs.push_back(dim.isDynamic()
-                        ? Attribute(builder.getStringAttr(dim.symbol))
-                        : Attribute(builder.getI64IntegerAttr(dim.size)));
+    attrs.push_back(
+        dim.isDynamic()
+            ? Attribute(builder.getStringAttr(canonical(dim).symbol))
+            : Attribute(builder.getI64IntegerAttr(dim.size)));
   return builder.getArrayAttr(attrs);
+}
+
+Tensor Generator::reshape(Location loc, const Tensor &x, ArrayRef<Dim> dims) {
+  mlir::Value result = builder.create<hm::ReshapeOp>(
+      loc, tensorType(x.dtype, dims), x.value, shapeAttr(dims));
+  return Tensor{result, x.dtype, SmallVector<Dim, 4>(dims)};
+}
+
+Tensor Generator::transpose(Location loc, const Tensor &x,
+                            ArrayRef<int64_t> perm) {
+  SmallVector<Dim, 4> dims;
+  for (int64_t p : perm)
+    dims.push_back(x.dims[p]);
+  mlir::Value result =
+      builder.create<hm::TransposeOp>(loc, tensorType(x.dtype, dims), x.value,
+                                      builder.getDenseI64ArrayAttr(perm));
+  return Tensor{result, x.dtype, dims};
+}
+
+Tensor Generator::scalar(Location loc, double value) {
+  auto type = RankedTensorType::get({}, builder.getF32Type());
+  mlir::Value constant = builder.create<hm::ConstantOp>(
+      loc, DenseElementsAttr::get(type, static_cast<float>(value)));
+  return Tensor{constant, ElementType::F32, {}};
+}
+
+//===----------------------------------------------------------------------===//
+// Symbolic dimensions
+//===----------------------------------------------------------------------===//
+
+std::optional<Dim> Generator::deriveDim(SourceLoc loc, const Dim &dim,
+                                        int64_t add, int64_t div,
+                                        int64_t post) {
+  if (!dim.isDynamic()) {
+    int64_t sum = dim.size + add;
+    int64_t size = sum / div - (sum % div != 0 && sum < 0) + post;
+    if (size < 1) {
+      error(loc) << "the output dimension would be " << size;
+      return std::nullopt;
+    }
+    return staticDim(size);
+  }
+  // The backend looks derived dimensions up by (base, add, div, post), in
+  // the importer's normal form.
+  if (div == 1) {
+    add += post;
+    post = 0;
+  }
+  std::string base = canonical(dim).symbol;
+  if (add == 0 && div == 1)
+    return Dim{0, base};
+  for (const DerivedDim &d : derivedDims)
+    if (canonical(Dim{0, d.base}).symbol == base && d.add == add &&
+        d.div == div && d.post == post)
+      return Dim{0, d.name};
+  auto taken = [&](const std::string &name) {
+    return llvm::any_of(inputs,
+                        [&](const auto &input) {
+                          return llvm::any_of(input.second, [&](const Dim &d) {
+                            return d.symbol == name;
+                          });
+                        }) ||
+           llvm::any_of(derivedDims,
+                        [&](const DerivedDim &d) { return d.name == name; });
+  };
+  std::string root = base.substr(0, base.find('_')), name;
+  for (int i = 1; name.empty() || taken(name); ++i)
+    name = root + "_" + std::to_string(i);
+  derivedDims.push_back({name, base, add, div, post});
+  return Dim{0, name};
+}
+
+Dim Generator::canonical(const Dim &dim) const {
+  auto it = aliases.find(dim.symbol);
+  return it == aliases.end() ? dim : Dim{0, it->second};
+}
+
+bool Generator::sameDim(const Dim &a, const Dim &b) {
+  Dim x = canonical(a), y = canonical(b);
+  if (x == y)
+    return true;
+  if (!x.isDynamic() || !y.isDynamic())
+    return false;
+  auto isDerived = [&](const std::string &symbol) {
+    return llvm::any_of(derivedDims,
+                        [&](const DerivedDim &d) { return d.name == symbol; });
+  };
+  // e.g. a padding mask [B, T4] meeting frames [B, T_4] after strided convs:
+  // the input's name wins (as in the ONNX importer) and the library checks
+  // at run time that the input's size is the derived one.
+  auto unify = [&](const std::string &derived, const std::string &input) {
+    if (!isDerived(derived) || isDerived(input) ||
+        llvm::any_of(aliases,
+                     [&](const auto &alias) { return alias.second == input; }))
+      return false;
+    aliases[derived] = input;
+    return true;
+  };
+  return unify(x.symbol, y.symbol) || unify(y.symbol, x.symbol);
+}
+
+std::optional<SmallVector<Dim, 4>> Generator::broadcast(ArrayRef<Dim> a,
+                                                        ArrayRef<Dim> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<Dim, 4> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    Dim x = i < rank - a.size() ? staticDim(1) : a[i - (rank - a.size())];
+    Dim y = i < rank - b.size() ? staticDim(1) : b[i - (rank - b.size())];
+    if (y.isOne() || sameDim(x, y))
+      result[i] = canonical(x);
+    else if (x.isOne())
+      result[i] = canonical(y);
+    else
+      return std::nullopt;
+  }
+  return result;
 }
 
 std::optional<mlir::Value> Generator::weight(const std::string &name,
@@ -1091,25 +1323,37 @@ std::optional<Value> Generator::emitLayerNorm(const CallExpr &call,
   std::optional<std::string> path = stringArg(call, args, 1);
   std::optional<double> eps =
       args.has(2) ? numberArg(call, args, 2) : std::optional<double>(1e-5);
-  if (!x || !path || !eps)
+  std::optional<int64_t> count =
+      args.has(3) ? sizeArg(call, args, 3) : std::optional<int64_t>(1);
+  if (!x || !path || !eps || !count)
     return std::nullopt;
-  if (x->dims.empty() || x->dims.back().isDynamic()) {
-    argError(call, args, 0)
-        << "needs a fixed last dimension, got " << typeString(*x);
+  // Normalised over the last `dims` axes, as nn.LayerNorm([F, C]) is.
+  if (*count > int64_t(x->dims.size())) {
+    argError(call, args, 3) << "must be at most the rank of x, got " << *count
+                            << " for " << typeString(*x);
     return std::nullopt;
   }
-  int64_t d = x->dims.back().size;
+  SmallVector<int64_t> normalized;
+  for (const Dim &dim : ArrayRef<Dim>(x->dims).take_back(*count)) {
+    if (dim.isDynamic()) {
+      argError(call, args, 0) << "needs fixed last " << *count
+                              << (*count == 1 ? " dimension" : " dimensions")
+                              << ", got " << typeString(*x);
+      return std::nullopt;
+    }
+    normalized.push_back(dim.size);
+  }
   std::optional<mlir::Value> gamma =
-      weight(*path + ".weight", {d}, WeightRole::NormGain, args.locs[1]);
+      weight(*path + ".weight", normalized, WeightRole::NormGain, args.locs[1]);
   if (!gamma)
     return std::nullopt;
   std::optional<mlir::Value> beta =
-      weight(*path + ".bias", {d}, WeightRole::Bias, args.locs[1]);
+      weight(*path + ".bias", normalized, WeightRole::Bias, args.locs[1]);
   if (!beta)
     return std::nullopt;
   mlir::Value result = builder.create<hm::LayerNormOp>(
       location(call.getLoc()), x->value.getType(), x->value, *gamma, *beta,
-      builder.getI64IntegerAttr(-1), builder.getF64FloatAttr(*eps));
+      builder.getI64IntegerAttr(-*count), builder.getF64FloatAttr(*eps));
   return Value(Tensor{result, x->dtype, x->dims});
 }
 
@@ -1159,7 +1403,19 @@ std::optional<Value> Generator::emitGelu(const CallExpr &call, Args &args) {
 }
 
 std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
-  enum { X, Weights, Mask, Heads, Hidden, K, Tied, Positional };
+  enum {
+    X,
+    Weights,
+    Mask,
+    Heads,
+    Hidden,
+    K,
+    Tied,
+    Positional,
+    Layout,
+    Norm,
+    Eps
+  };
   std::optional<Tensor> x = tensorArg(call, args, X, kFloat, 3);
   std::optional<std::string> path = stringArg(call, args, Weights);
   if (!x || !path)
@@ -1175,7 +1431,8 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
     mask = tensorArg(call, args, Mask, kFloat, 2);
     if (!mask)
       return std::nullopt;
-    if (mask->dims[0] != x->dims[0] || mask->dims[1] != x->dims[1]) {
+    if (!sameDim(mask->dims[0], x->dims[0]) ||
+        !sameDim(mask->dims[1], x->dims[1])) {
       argError(call, args, Mask)
           << "must be " << dimsString({x->dims[0], x->dims[1]})
           << " like the tokens " << typeString(*x) << ", got "
@@ -1195,11 +1452,24 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
   std::optional<std::string> positional =
       args.has(Positional) ? stringArg(call, args, Positional)
                            : std::optional<std::string>("sinusoidal");
-  if (!heads || !hidden || !k || !tied || !positional)
+  std::optional<std::string> layout =
+      args.has(Layout) ? stringArg(call, args, Layout)
+                       : std::optional<std::string>("linear");
+  std::optional<bool> norm =
+      args.has(Norm) ? boolArg(call, args, Norm) : std::optional<bool>(false);
+  std::optional<double> eps =
+      args.has(Eps) ? numberArg(call, args, Eps) : std::optional<double>(1e-5);
+  if (!heads || !hidden || !k || !tied || !positional || !layout || !norm ||
+      !eps)
     return std::nullopt;
   if (*positional != "sinusoidal" && *positional != "none") {
     argError(call, args, Positional)
         << "must be \"sinusoidal\" or \"none\", got \"" << *positional << "\"";
+    return std::nullopt;
+  }
+  if (*layout != "linear" && *layout != "grouped") {
+    argError(call, args, Layout)
+        << "must be \"linear\" or \"grouped\", got \"" << *layout << "\"";
     return std::nullopt;
   }
   for (int64_t size : {d, *hidden, *k})
@@ -1209,27 +1479,34 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
       return std::nullopt;
     }
 
-  // One head takes nn.Linear tensors ([out, in], [out]) reshaped to a
-  // leading head axis; several heads take the per-head layout
-  // [h, out/h, in/h] as stored (e.g. SpeechBrain's parallel MLPs).
+  // The "linear" layout: nn.Linear tensors ([out, in], [out]) for one head,
+  // reshaped to a leading head axis; the per-head layout [h, out/h, in/h] as
+  // stored for several (e.g. SpeechBrain's parallel MLPs). The "grouped"
+  // layout: always per head, named as _GroupedHyperNetwork names them.
   int64_t h = *heads, f = *hidden / h, kh = *k / h, dh = d / h;
+  bool grouped = *layout == "grouped";
   auto load = [&](const std::string &name, SmallVector<int64_t> perHead,
                   WeightRole role) -> std::optional<mlir::Value> {
-    SmallVector<int64_t> stored(perHead.begin() + (h == 1), perHead.end());
+    SmallVector<int64_t> stored(perHead.begin() + (h == 1 && !grouped),
+                                perHead.end());
     return weight(*path + "." + name, stored, role, args.locs[Weights],
                   perHead);
   };
   SmallVector<mlir::Value, 8> hyper;
-  for (StringRef net : {"w1", "w2"}) {
-    if (net == "w2" && *tied)
+  for (int net : {1, 2}) {
+    if (net == 2 && *tied)
       break;
-    std::string prefix = net.str();
+    std::string w = grouped ? "hyper_w" + std::to_string(net) + "."
+                            : "w" + std::to_string(net);
+    auto named = [&](const char *linearName, const char *groupedName) {
+      return w + (grouped ? groupedName : linearName);
+    };
     for (auto &[name, shape, role] :
          std::vector<std::tuple<std::string, SmallVector<int64_t>, WeightRole>>{
-             {prefix + "_in.weight", {h, f, dh}, WeightRole::Matrix},
-             {prefix + "_in.bias", {h, f}, WeightRole::Bias},
-             {prefix + "_out.weight", {h, kh, f}, WeightRole::Matrix},
-             {prefix + "_out.bias", {h, kh}, WeightRole::Bias}}) {
+             {named("_in.weight", "w1"), {h, f, dh}, WeightRole::Matrix},
+             {named("_in.bias", "b1"), {h, f}, WeightRole::Bias},
+             {named("_out.weight", "w2"), {h, kh, f}, WeightRole::Matrix},
+             {named("_out.bias", "b2"), {h, kh}, WeightRole::Bias}}) {
       std::optional<mlir::Value> value = load(name, shape, role);
       if (!value)
         return std::nullopt;
@@ -1237,13 +1514,27 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
     }
   }
   hyper.resize(8);
+  // The fused output LayerNorm of MultiHeadHyperMixing.
+  mlir::Value gamma, beta;
+  if (*norm) {
+    std::optional<mlir::Value> g = weight(
+        *path + ".norm.weight", {d}, WeightRole::NormGain, args.locs[Weights]);
+    if (!g)
+      return std::nullopt;
+    std::optional<mlir::Value> b =
+        weight(*path + ".norm.bias", {d}, WeightRole::Bias, args.locs[Weights]);
+    if (!b)
+      return std::nullopt;
+    gamma = *g;
+    beta = *b;
+  }
   mlir::Value result = builder.create<hm::HyperMixOp>(
       location(call.getLoc()), x->value.getType(), x->value,
       mask ? mask->value : mlir::Value(), hyper[0], hyper[1], hyper[2],
-      hyper[3], hyper[4], hyper[5], hyper[6], hyper[7], /*gamma=*/nullptr,
-      /*beta=*/nullptr, /*position_table=*/nullptr,
-      builder.getI64IntegerAttr(h), builder.getStringAttr(*positional),
-      /*position_offset=*/nullptr, /*layer_norm_epsilon=*/nullptr,
+      hyper[3], hyper[4], hyper[5], hyper[6], hyper[7], gamma, beta,
+      /*position_table=*/nullptr, builder.getI64IntegerAttr(h),
+      builder.getStringAttr(*positional), /*position_offset=*/nullptr,
+      *norm ? builder.getF64FloatAttr(*eps) : nullptr,
       builder.getStringAttr(algorithm));
   return Value(Tensor{result, x->dtype, x->dims});
 }
@@ -1253,7 +1544,8 @@ std::optional<Value> Generator::emitMeanPool(const CallExpr &call, Args &args) {
   std::optional<Tensor> mask = tensorArg(call, args, 1, kFloat, 2);
   if (!x || !mask)
     return std::nullopt;
-  if (mask->dims[0] != x->dims[0] || mask->dims[1] != x->dims[1]) {
+  if (!sameDim(mask->dims[0], x->dims[0]) ||
+      !sameDim(mask->dims[1], x->dims[1])) {
     argError(call, args, 1)
         << "must be " << dimsString({x->dims[0], x->dims[1]})
         << " like the tokens " << typeString(*x) << ", got "
@@ -1325,6 +1617,506 @@ std::optional<Value> Generator::emitCast(const CallExpr &call, Args &args) {
   mlir::Value result = builder.create<hm::CastOp>(
       location(call.getLoc()), tensorType(type->type, x->dims), x->value);
   return Value(Tensor{result, type->type, x->dims});
+}
+
+constexpr ElementType kAnyType[] = {ElementType::F32, ElementType::F64,
+                                    ElementType::I32, ElementType::I64,
+                                    ElementType::Bool};
+constexpr ElementType kBool[] = {ElementType::Bool};
+
+std::optional<Value> Generator::emitNormalize(const CallExpr &call,
+                                              Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  std::optional<std::string> mean = stringArg(call, args, 1);
+  std::optional<std::string> std = stringArg(call, args, 2);
+  if (!x || !mean || !std)
+    return std::nullopt;
+  if (x->dims.empty() || x->dims.back().isDynamic()) {
+    argError(call, args, 0)
+        << "needs a fixed last dimension, got " << typeString(*x);
+    return std::nullopt;
+  }
+  int64_t d = x->dims.back().size;
+  std::optional<mlir::Value> shift =
+      weight(*mean, {d}, WeightRole::Bias, args.locs[1]);
+  if (!shift)
+    return std::nullopt;
+  std::optional<mlir::Value> scale =
+      weight(*std, {d}, WeightRole::NormGain, args.locs[2]);
+  if (!scale)
+    return std::nullopt;
+  Location loc = location(call.getLoc());
+  Type type = x->value.getType();
+  mlir::Value centred = builder.create<hm::SubOp>(loc, type, x->value, *shift);
+  mlir::Value result = builder.create<hm::DivOp>(loc, type, centred, *scale);
+  return Value(Tensor{result, x->dtype, x->dims});
+}
+
+std::optional<Value> Generator::emitUnsqueeze(const CallExpr &call,
+                                              Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kAnyType, -1);
+  if (!x)
+    return std::nullopt;
+  std::optional<int64_t> axis = axisArg(call, args, 1, x->dims.size() + 1);
+  if (!axis)
+    return std::nullopt;
+  SmallVector<Dim, 4> dims(x->dims);
+  dims.insert(dims.begin() + *axis, staticDim(1));
+  return Value(reshape(location(call.getLoc()), *x, dims));
+}
+
+std::optional<Value> Generator::emitFlatten(const CallExpr &call, Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kAnyType, -1);
+  if (!x)
+    return std::nullopt;
+  std::optional<int64_t> axis = axisArg(call, args, 1, x->dims.size());
+  if (!axis)
+    return std::nullopt;
+  // Only fixed dimensions merge, so the result stays a list of symbols.
+  int64_t size = 1;
+  for (const Dim &dim : ArrayRef<Dim>(x->dims).drop_front(*axis)) {
+    if (dim.isDynamic()) {
+      argError(call, args, 0) << "needs fixed dimensions from axis " << *axis
+                              << " on, got " << typeString(*x);
+      return std::nullopt;
+    }
+    size *= dim.size;
+  }
+  SmallVector<Dim, 4> dims(x->dims.begin(), x->dims.begin() + *axis);
+  dims.push_back(staticDim(size));
+  return Value(reshape(location(call.getLoc()), *x, dims));
+}
+
+std::optional<Value> Generator::emitChannelsFirst(const CallExpr &call,
+                                                  Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kAnyType, -1);
+  if (!x)
+    return std::nullopt;
+  int64_t rank = x->dims.size();
+  if (rank < 3) {
+    argError(call, args, 0)
+        << "must have rank 3 or more, got " << typeString(*x);
+    return std::nullopt;
+  }
+  SmallVector<int64_t> perm = {0, rank - 1};
+  for (int64_t i = 1; i < rank - 1; ++i)
+    perm.push_back(i);
+  return Value(transpose(location(call.getLoc()), *x, perm));
+}
+
+std::optional<Value> Generator::emitChannelsLast(const CallExpr &call,
+                                                 Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kAnyType, -1);
+  if (!x)
+    return std::nullopt;
+  int64_t rank = x->dims.size();
+  if (rank < 3) {
+    argError(call, args, 0)
+        << "must have rank 3 or more, got " << typeString(*x);
+    return std::nullopt;
+  }
+  SmallVector<int64_t> perm = {0};
+  for (int64_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  perm.push_back(1);
+  return Value(transpose(location(call.getLoc()), *x, perm));
+}
+
+std::optional<Value> Generator::emitPad(const CallExpr &call, Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  std::optional<int64_t> size = sizeArg(call, args, 1);
+  std::optional<std::string> mode =
+      args.has(2) ? stringArg(call, args, 2)
+                  : std::optional<std::string>("constant");
+  std::optional<double> value =
+      args.has(3) ? numberArg(call, args, 3) : std::optional<double>(0.0);
+  if (!x || !size || !mode || !value)
+    return std::nullopt;
+  if (*mode != "constant" && *mode != "reflect" && *mode != "edge") {
+    argError(call, args, 2) << "must be \"constant\", \"reflect\" or "
+                               "\"edge\", got \""
+                            << *mode << "\"";
+    return std::nullopt;
+  }
+  int64_t rank = x->dims.size();
+  if (rank < 3) {
+    argError(call, args, 0)
+        << "must be [B, C, spatial...], got " << typeString(*x);
+    return std::nullopt;
+  }
+  // The spatial dimensions (from axis 2) on both sides, ONNX order: all
+  // begins, then all ends.
+  SmallVector<int64_t> pads(2 * rank, 0);
+  SmallVector<Dim, 4> dims(x->dims);
+  for (int64_t i = 2; i < rank; ++i) {
+    if (*mode == "reflect" && !dims[i].isDynamic() && *size >= dims[i].size) {
+      argError(call, args, 1)
+          << "must be smaller than every padded dimension for reflect "
+             "padding, got "
+          << *size << " for " << typeString(*x);
+      return std::nullopt;
+    }
+    pads[i] = pads[i + rank] = *size;
+    std::optional<Dim> padded =
+        deriveDim(call.getLoc(), dims[i], 2 * *size, 1, 0);
+    if (!padded)
+      return std::nullopt;
+    dims[i] = *padded;
+  }
+  mlir::Value result = builder.create<hm::PadOp>(
+      location(call.getLoc()), tensorType(x->dtype, dims), x->value,
+      builder.getStringAttr(*mode), builder.getDenseI64ArrayAttr(pads),
+      builder.getF64FloatAttr(*value));
+  return Value(Tensor{result, x->dtype, dims});
+}
+
+std::optional<Value> Generator::emitConv(const CallExpr &call, Args &args) {
+  enum { X, Weights, Out, Kernel, Stride, Padding, Dilation, Groups, Bias };
+  std::optional<Tensor> x = tensorArg(call, args, X, kFloat, -1);
+  std::optional<std::string> path = stringArg(call, args, Weights);
+  std::optional<int64_t> out = sizeArg(call, args, Out);
+  std::optional<int64_t> kernel = sizeArg(call, args, Kernel);
+  auto sizeOr = [&](size_t i, int64_t fallback) {
+    return args.has(i) ? sizeArg(call, args, i)
+                       : std::optional<int64_t>(fallback);
+  };
+  std::optional<int64_t> stride = sizeOr(Stride, 1);
+  std::optional<int64_t> dilation = sizeOr(Dilation, 1);
+  std::optional<int64_t> groups = sizeOr(Groups, 1);
+  std::optional<int64_t> padding = 0;
+  if (args.has(Padding)) {
+    auto *value = std::get_if<int64_t>(&*args.values[Padding]);
+    padding =
+        value && *value >= 0 ? std::optional<int64_t>(*value) : std::nullopt;
+    if (!padding)
+      argError(call, args, Padding) << "must be a non-negative integer, got "
+                                    << describe(*args.values[Padding]);
+  }
+  std::optional<bool> hasBias =
+      args.has(Bias) ? boolArg(call, args, Bias) : std::optional<bool>(true);
+  if (!x || !path || !out || !kernel || !stride || !dilation || !groups ||
+      !padding || !hasBias)
+    return std::nullopt;
+  int64_t rank = x->dims.size();
+  if (rank != 3 && rank != 4) {
+    argError(call, args, X)
+        << "must be [B, C, T] or [B, C, H, W], got " << typeString(*x);
+    return std::nullopt;
+  }
+  if (x->dims[1].isDynamic()) {
+    argError(call, args, X)
+        << "needs a fixed channel dimension, got " << typeString(*x);
+    return std::nullopt;
+  }
+  int64_t channels = x->dims[1].size;
+  if (channels % *groups || *out % *groups) {
+    argError(call, args, Groups)
+        << "must divide the input channels " << channels
+        << " and the output channels " << *out << ", got " << *groups;
+    return std::nullopt;
+  }
+  // As nn.Conv1d/Conv2d store it: [out, in / groups, kernel...].
+  int64_t spatial = rank - 2;
+  SmallVector<int64_t> shape = {*out, channels / *groups};
+  shape.append(spatial, *kernel);
+  std::optional<mlir::Value> filter =
+      weight(*path + ".weight", shape, WeightRole::Matrix, args.locs[Weights]);
+  if (!filter)
+    return std::nullopt;
+  mlir::Value bias;
+  if (*hasBias) {
+    std::optional<mlir::Value> loaded =
+        weight(*path + ".bias", {*out}, WeightRole::Bias, args.locs[Weights]);
+    if (!loaded)
+      return std::nullopt;
+    bias = *loaded;
+  }
+  SmallVector<Dim, 4> dims = {x->dims[0], staticDim(*out)};
+  for (int64_t i = 0; i < spatial; ++i) {
+    std::optional<Dim> dim =
+        deriveDim(call.getLoc(), x->dims[2 + i],
+                  2 * *padding - *dilation * (*kernel - 1) - 1, *stride, 1);
+    if (!dim)
+      return std::nullopt;
+    dims.push_back(*dim);
+  }
+  mlir::Value result = builder.create<hm::ConvOp>(
+      location(call.getLoc()), tensorType(x->dtype, dims), x->value, *filter,
+      bias,
+      builder.getDenseI64ArrayAttr(SmallVector<int64_t>(spatial, *stride)),
+      builder.getDenseI64ArrayAttr(SmallVector<int64_t>(spatial, *dilation)),
+      builder.getDenseI64ArrayAttr(SmallVector<int64_t>(2 * spatial, *padding)),
+      builder.getI64IntegerAttr(*groups));
+  return Value(Tensor{result, x->dtype, dims});
+}
+
+std::optional<Value> Generator::emitSigmoid(const CallExpr &call, Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  if (!x)
+    return std::nullopt;
+  mlir::Value result = builder.create<hm::SigmoidOp>(
+      location(call.getLoc()), x->value.getType(), x->value);
+  return Value(Tensor{result, x->dtype, x->dims});
+}
+
+std::optional<Value> Generator::emitSilu(const CallExpr &call, Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  if (!x)
+    return std::nullopt;
+  // x * sigmoid(x), the form an ONNX export of F.silu has.
+  Location loc = location(call.getLoc());
+  Type type = x->value.getType();
+  mlir::Value gate = builder.create<hm::SigmoidOp>(loc, type, x->value);
+  mlir::Value result = builder.create<hm::MulOp>(loc, type, x->value, gate);
+  return Value(Tensor{result, x->dtype, x->dims});
+}
+
+std::optional<Value> Generator::emitLeakyRelu(const CallExpr &call,
+                                              Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  std::optional<double> alpha =
+      args.has(1) ? numberArg(call, args, 1) : std::optional<double>(0.01);
+  if (!x || !alpha)
+    return std::nullopt;
+  mlir::Value result = builder.create<hm::LeakyReluOp>(
+      location(call.getLoc()), x->value.getType(), x->value,
+      builder.getF64FloatAttr(*alpha));
+  return Value(Tensor{result, x->dtype, x->dims});
+}
+
+std::optional<Value> Generator::emitGlu(const CallExpr &call, Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  if (!x)
+    return std::nullopt;
+  std::optional<int64_t> axis =
+      args.has(1) ? axisArg(call, args, 1, x->dims.size())
+                  : std::optional<int64_t>(int64_t(x->dims.size()) - 1);
+  if (!axis)
+    return std::nullopt;
+  const Dim &split = x->dims[*axis];
+  if (split.isDynamic() || split.size % 2) {
+    argError(call, args, 0) << "needs a fixed even dimension " << *axis
+                            << ", got " << typeString(*x);
+    return std::nullopt;
+  }
+  // first half * sigmoid(second half), as F.glu.
+  Location loc = location(call.getLoc());
+  int64_t half = split.size / 2;
+  SmallVector<Dim, 4> dims(x->dims);
+  dims[*axis] = staticDim(half);
+  Type type = tensorType(x->dtype, dims);
+  auto slice = [&](int64_t begin) -> mlir::Value {
+    return builder.create<hm::SliceOp>(
+        loc, type, x->value, builder.getDenseI64ArrayAttr({*axis}),
+        builder.getDenseI64ArrayAttr({begin}),
+        builder.getDenseI64ArrayAttr({begin + half}),
+        builder.getDenseI64ArrayAttr({1}));
+  };
+  mlir::Value first = slice(0);
+  mlir::Value gate = builder.create<hm::SigmoidOp>(loc, type, slice(half));
+  mlir::Value result = builder.create<hm::MulOp>(loc, type, first, gate);
+  return Value(Tensor{result, x->dtype, dims});
+}
+
+template <typename OpTy>
+std::optional<Value> Generator::emitAlongAxis(const CallExpr &call,
+                                              Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
+  if (!x)
+    return std::nullopt;
+  int64_t rank = x->dims.size();
+  if (rank == 0) {
+    argError(call, args, 0)
+        << "must have rank 1 or more, got " << typeString(*x);
+    return std::nullopt;
+  }
+  std::optional<int64_t> axis = args.has(1) ? axisArg(call, args, 1, rank)
+                                            : std::optional<int64_t>(rank - 1);
+  if (!axis)
+    return std::nullopt;
+  mlir::Value result =
+      builder.create<OpTy>(location(call.getLoc()), x->value.getType(),
+                           x->value, builder.getI64IntegerAttr(*axis));
+  return Value(Tensor{result, x->dtype, x->dims});
+}
+
+std::optional<Value> Generator::emitSoftmax(const CallExpr &call, Args &args) {
+  return emitAlongAxis<hm::SoftmaxOp>(call, args);
+}
+
+std::optional<Value> Generator::emitLogSoftmax(const CallExpr &call,
+                                               Args &args) {
+  return emitAlongAxis<hm::LogSoftmaxOp>(call, args);
+}
+
+std::optional<Value> Generator::emitNot(const CallExpr &call, Args &args) {
+  std::optional<Tensor> x = tensorArg(call, args, 0, kBool, -1);
+  if (!x)
+    return std::nullopt;
+  mlir::Value result = builder.create<hm::NotOp>(location(call.getLoc()),
+                                                 x->value.getType(), x->value);
+  return Value(Tensor{result, x->dtype, x->dims});
+}
+
+std::optional<Value> Generator::emitWhere(const CallExpr &call, Args &args) {
+  std::optional<Tensor> condition = tensorArg(call, args, 0, kBool, -1);
+  if (!condition)
+    return std::nullopt;
+  // A number becomes an f32 scalar beside the other branch.
+  if (!std::holds_alternative<Tensor>(*args.values[1]) &&
+      !std::holds_alternative<Tensor>(*args.values[2])) {
+    error(call.getLoc()) << "'where' needs a tensor for 'x' or 'y', got "
+                         << describe(*args.values[1]) << " and "
+                         << describe(*args.values[2]);
+    return std::nullopt;
+  }
+  std::optional<Tensor> x = operandArg(call, args, 1);
+  std::optional<Tensor> y = operandArg(call, args, 2);
+  if (!x || !y)
+    return std::nullopt;
+  if (x->dtype != y->dtype) {
+    argError(call, args, 2) << "must have the element type of 'x', "
+                            << typeString(*x) << ", got " << typeString(*y);
+    return std::nullopt;
+  }
+  std::optional<SmallVector<Dim, 4>> branches = broadcast(x->dims, y->dims);
+  std::optional<SmallVector<Dim, 4>> dims =
+      branches ? broadcast(condition->dims, *branches) : std::nullopt;
+  if (!dims) {
+    error(call.getLoc()) << "operands of 'where' do not broadcast: "
+                         << typeString(*condition) << ", " << typeString(*x)
+                         << " and " << typeString(*y);
+    return std::nullopt;
+  }
+  mlir::Value result = builder.create<hm::WhereOp>(
+      location(call.getLoc()), tensorType(x->dtype, *dims), condition->value,
+      x->value, y->value);
+  return Value(Tensor{result, x->dtype, *dims});
+}
+
+std::optional<Value> Generator::emitMatmul(const CallExpr &call, Args &args) {
+  std::optional<Tensor> a = tensorArg(call, args, 0, kFloat, -1);
+  std::optional<Tensor> b = tensorArg(call, args, 1, kFloat, -1);
+  if (!a || !b)
+    return std::nullopt;
+  std::array<const Tensor *, 2> operands = {&*a, &*b};
+  for (auto [i, tensor] : llvm::enumerate(operands))
+    if (tensor->dims.size() < 2) {
+      argError(call, args, i)
+          << "must have rank 2 or more, got " << typeString(*tensor);
+      return std::nullopt;
+    }
+  ArrayRef<Dim> lhs(a->dims), rhs(b->dims);
+  std::optional<SmallVector<Dim, 4>> batch =
+      broadcast(lhs.drop_back(2), rhs.drop_back(2));
+  if (!sameDim(lhs.back(), rhs[rhs.size() - 2]) || !batch) {
+    error(call.getLoc()) << "operands of 'matmul' do not match: "
+                         << typeString(*a) << " and " << typeString(*b);
+    return std::nullopt;
+  }
+  SmallVector<Dim, 4> dims(*batch);
+  dims.push_back(canonical(lhs[lhs.size() - 2]));
+  dims.push_back(canonical(rhs.back()));
+  mlir::Value result = builder.create<hm::MatMulOp>(
+      location(call.getLoc()), tensorType(a->dtype, dims), a->value, b->value);
+  return Value(Tensor{result, a->dtype, dims});
+}
+
+std::optional<Value> Generator::emitSelfAttention(const CallExpr &call,
+                                                  Args &args) {
+  enum { X, Weights, Heads, Mask };
+  std::optional<Tensor> x = tensorArg(call, args, X, kFloat, 3);
+  std::optional<std::string> path = stringArg(call, args, Weights);
+  std::optional<int64_t> heads = sizeArg(call, args, Heads);
+  if (!x || !path || !heads)
+    return std::nullopt;
+  if (x->dims[2].isDynamic() || x->dims[2].size % *heads) {
+    argError(call, args, X) << "needs a fixed feature dimension that " << *heads
+                            << " heads divide, got " << typeString(*x);
+    return std::nullopt;
+  }
+  std::optional<Tensor> mask;
+  if (args.has(Mask) && !std::holds_alternative<None>(*args.values[Mask])) {
+    mask = tensorArg(call, args, Mask, kBool, 2);
+    if (!mask)
+      return std::nullopt;
+    if (!sameDim(mask->dims[0], x->dims[0]) ||
+        !sameDim(mask->dims[1], x->dims[1])) {
+      argError(call, args, Mask)
+          << "must be " << dimsString({x->dims[0], x->dims[1]})
+          << " like the frames " << typeString(*x) << ", got "
+          << typeString(*mask);
+      return std::nullopt;
+    }
+  }
+  Location loc = location(call.getLoc());
+  Dim batch = canonical(x->dims[0]), time = canonical(x->dims[1]);
+  int64_t d = x->dims[2].size, h = *heads, dh = d / h;
+  auto linear = [&](const Tensor &input, const std::string &name,
+                    int64_t out) -> std::optional<Tensor> {
+    std::optional<mlir::Value> matrix =
+        weight(*path + "." + name + ".weight", {out, d}, WeightRole::Matrix,
+               args.locs[Weights], {}, /*transpose=*/true);
+    if (!matrix)
+      return std::nullopt;
+    std::optional<mlir::Value> bias =
+        weight(*path + "." + name + ".bias", {out}, WeightRole::Bias,
+               args.locs[Weights]);
+    if (!bias)
+      return std::nullopt;
+    SmallVector<Dim, 4> dims = {batch, time, staticDim(out)};
+    mlir::Value result = builder.create<hm::LinearOp>(
+        loc, tensorType(ElementType::F32, dims), input.value, *matrix, *bias);
+    return Tensor{result, ElementType::F32, dims};
+  };
+  // q, k, v [B, h, T, d/h] from one projection, as the reference splits
+  // qkv(x).reshape(B, T, 3, h, d/h).permute(2, 0, 3, 1, 4).
+  std::optional<Tensor> qkv = linear(*x, "qkv", 3 * d);
+  if (!qkv)
+    return std::nullopt;
+  Tensor split = transpose(
+      loc,
+      reshape(loc, *qkv,
+              {batch, time, staticDim(3), staticDim(h), staticDim(dh)}),
+      {2, 0, 3, 1, 4});
+  SmallVector<Dim, 4> sliced(split.dims);
+  sliced[0] = staticDim(1);
+  SmallVector<Dim, 4> headDims = {batch, staticDim(h), time, staticDim(dh)};
+  auto part = [&](int64_t i) {
+    mlir::Value slice = builder.create<hm::SliceOp>(
+        loc, tensorType(ElementType::F32, sliced), split.value,
+        builder.getDenseI64ArrayAttr({0}), builder.getDenseI64ArrayAttr({i}),
+        builder.getDenseI64ArrayAttr({i + 1}),
+        builder.getDenseI64ArrayAttr({1}));
+    return reshape(loc, Tensor{slice, ElementType::F32, sliced}, headDims);
+  };
+  Tensor q = part(0), k = part(1), v = part(2);
+  Tensor kT = transpose(loc, k, {0, 1, 3, 2});
+  SmallVector<Dim, 4> scoreDims = {batch, staticDim(h), time, time};
+  Type scoreType = tensorType(ElementType::F32, scoreDims);
+  mlir::Value scores =
+      builder.create<hm::MatMulOp>(loc, scoreType, q.value, kT.value);
+  scores = builder.create<hm::DivOp>(loc, scoreType, scores,
+                                     scalar(loc, std::sqrt(double(dh))).value);
+  if (mask) {
+    // Padded keys (true) score -1e9 before the softmax.
+    Tensor keys =
+        reshape(loc, *mask, {batch, staticDim(1), staticDim(1), time});
+    scores = builder.create<hm::WhereOp>(loc, scoreType, keys.value,
+                                         scalar(loc, -1e9).value, scores);
+  }
+  mlir::Value weights = builder.create<hm::SoftmaxOp>(
+      loc, scoreType, scores, builder.getI64IntegerAttr(3));
+  mlir::Value mixed = builder.create<hm::MatMulOp>(
+      loc, tensorType(ElementType::F32, headDims), weights, v.value);
+  Tensor merged = reshape(
+      loc,
+      transpose(loc, Tensor{mixed, ElementType::F32, headDims}, {0, 2, 1, 3}),
+      {batch, time, staticDim(d)});
+  std::optional<Tensor> result = linear(merged, "out", d);
+  if (!result)
+    return std::nullopt;
+  return Value(*result);
 }
 
 } // namespace
