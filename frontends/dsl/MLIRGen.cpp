@@ -231,8 +231,8 @@ private:
   // Symbolic dimensions.
   // floor((dim + add) / div) + post: a size, the dimension itself or a
   // derived symbol (T_1, T_2, ...) listed in the function's hm.derived_dims.
-  std::optional<Dim> deriveDim(SourceLoc loc, const Dim &dim, int64_t add,
-                               int64_t div, int64_t post);
+  std::optional<Dim> deriveDim(const CallExpr &call, const Dim &dim,
+                               int64_t add, int64_t div, int64_t post);
   Dim canonical(const Dim &dim) const;
   // Equal dimensions; a derived symbol meeting an input's symbol becomes it.
   bool sameDim(const Dim &a, const Dim &b);
@@ -1162,14 +1162,16 @@ Tensor Generator::scalar(Location loc, double value) {
 // Symbolic dimensions
 //===----------------------------------------------------------------------===//
 
-std::optional<Dim> Generator::deriveDim(SourceLoc loc, const Dim &dim,
+std::optional<Dim> Generator::deriveDim(const CallExpr &call, const Dim &dim,
                                         int64_t add, int64_t div,
                                         int64_t post) {
   if (!dim.isDynamic()) {
     int64_t sum = dim.size + add;
     int64_t size = sum / div - (sum % div != 0 && sum < 0) + post;
     if (size < 1) {
-      error(loc) << "the output dimension would be " << size;
+      error(call.getLoc()) << "'" << call.callee
+                           << "' would turn a dimension of " << dim.size
+                           << " into " << size;
       return std::nullopt;
     }
     return staticDim(size);
@@ -1757,8 +1759,7 @@ std::optional<Value> Generator::emitPad(const CallExpr &call, Args &args) {
       return std::nullopt;
     }
     pads[i] = pads[i + rank] = *size;
-    std::optional<Dim> padded =
-        deriveDim(call.getLoc(), dims[i], 2 * *size, 1, 0);
+    std::optional<Dim> padded = deriveDim(call, dims[i], 2 * *size, 1, 0);
     if (!padded)
       return std::nullopt;
     dims[i] = *padded;
@@ -1834,7 +1835,7 @@ std::optional<Value> Generator::emitConv(const CallExpr &call, Args &args) {
   SmallVector<Dim, 4> dims = {x->dims[0], staticDim(*out)};
   for (int64_t i = 0; i < spatial; ++i) {
     std::optional<Dim> dim =
-        deriveDim(call.getLoc(), x->dims[2 + i],
+        deriveDim(call, x->dims[2 + i],
                   2 * *padding - *dilation * (*kernel - 1) - 1, *stride, 1);
     if (!dim)
       return std::nullopt;
