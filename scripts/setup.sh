@@ -18,6 +18,8 @@ packages=(
   libopenblas0-pthread libopenblas-dev python3-matplotlib
   # ONNX backend node tests (test/conformance)
   libonnx-testdata
+  # libFuzzer and the sanitizer runtimes for clang (fuzz/, docs/testing.md)
+  libclang-rt-19-dev
 )
 
 sudo=""

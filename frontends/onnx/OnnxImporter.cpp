@@ -510,7 +510,8 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto, Location loc,
     if (proto.int64_data_size() != count)
       return fill(proto.int64_data());
     out.bytes.assign(bytes, 0);
-    std::memcpy(out.bytes.data(), proto.int64_data().data(), bytes);
+    if (bytes > 0) // an empty vector's data() may be null
+      std::memcpy(out.bytes.data(), proto.int64_data().data(), bytes);
     return success();
   case DType::I32:
   case DType::Bool:
@@ -816,12 +817,14 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
       host.dtype = DType::I64;
       host.shape = {a.ints_size()};
       host.bytes.resize(8 * a.ints_size());
-      std::memcpy(host.bytes.data(), a.ints().data(), host.bytes.size());
+      if (!host.bytes.empty()) // an empty vector's data() may be null
+        std::memcpy(host.bytes.data(), a.ints().data(), host.bytes.size());
     } else if (a.name() == "value_floats") {
       host.dtype = DType::F32;
       host.shape = {a.floats_size()};
       host.bytes.resize(4 * a.floats_size());
-      std::memcpy(host.bytes.data(), a.floats().data(), host.bytes.size());
+      if (!host.bytes.empty())
+        std::memcpy(host.bytes.data(), a.floats().data(), host.bytes.size());
     } else {
       return error(node) << "attribute '" << a.name() << "' is not supported";
     }
@@ -2330,9 +2333,12 @@ OwningOpRef<ModuleOp> Importer::run() {
     return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
   func::FuncOp func;
-  if (failed(declareInputs(func)))
+  LogicalResult declared = declareInputs(func);
+  // The module owns the function even when an initializer then fails.
+  if (func)
+    module->push_back(func);
+  if (failed(declared))
     return nullptr;
-  module->push_back(func);
   for (const auto &node : model.graph().node())
     if (failed(importNode(node)))
       return nullptr;
