@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdexcept>
 
 namespace hmc::halide {
@@ -39,6 +42,16 @@ constexpr Halide::Target::Feature kCpuFeatures[] = {
     Halide::Target::RVV,
 };
 
+bool hostHasAvx512Fp16() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax, ebx, ecx, edx;
+  // CPUID leaf 7, subleaf 0: EDX bit 23 is AVX512-FP16.
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 23 & 1);
+#else
+  return false;
+#endif
+}
+
 } // namespace
 
 Halide::Target parseTarget(const std::string &name) {
@@ -49,6 +62,13 @@ Halide::Target parseTarget(const std::string &name) {
                     "x86-64-linux-avx2)",
                     name));
   Halide::Target target(name);
+  // Halide 14 calls any host with AVX512-BF16 Sapphire Rapids and lets LLVM
+  // use AVX512-FP16 instructions, which AMD Zen 4 lacks (SIGILL): a host
+  // without FP16 stays at the Cannon Lake feature level.
+  if (name.rfind("host", 0) == 0 &&
+      target.has_feature(Halide::Target::AVX512_SapphireRapids) &&
+      !hostHasAvx512Fp16())
+    target = target.without_feature(Halide::Target::AVX512_SapphireRapids);
   // A GPU feature would only link a GPU runtime around CPU-scheduled
   // kernels: refuse rather than build a library that never uses the GPU.
   if (target.has_gpu_feature())
