@@ -49,11 +49,32 @@ def _hyper_mix_flops(graph, kernel, symbols):
     return batch * (n * per_token + fixed)
 
 
+def with_derived(graph, symbols):
+    """The symbol values plus the derived ones (docs/kernel-graph.md: a symbol
+    with "derived" is floor((base + add) / div) + post of an earlier one)."""
+    values = dict(symbols)
+    # Callers give the length as N; a model naming it otherwise (T) gets it.
+    for symbol in graph.get("symbols", []):
+        if "derived" not in symbol and symbol["name"] not in values and "N" in values:
+            values[symbol["name"]] = values["N"]
+    for symbol in graph.get("symbols", []):
+        rule = symbol.get("derived")
+        if rule and symbol["name"] not in values and rule["base"] in values:
+            values[symbol["name"]] = \
+                (values[rule["base"]] + rule["add"]) // rule["div"] + rule["post"]
+    return values
+
+
 def kernel_flops(graph, symbols):
     """{op: FLOPs} of one run with the given symbol values (e.g. B=1, N=...)."""
+    symbols = with_derived(graph, symbols)
     totals = {}
     for kernel in graph["kernels"]:
         op = kernel["op"]
+        # A kernel with a variant for short inputs runs it below the threshold.
+        alternative = kernel.get("alternative")
+        if alternative and symbols.get(alternative["symbol"], 0) < alternative["below"]:
+            kernel = dict(kernel, attrs={**kernel["attrs"], **alternative["attrs"]})
         if op == "linear":
             x = _role(graph, kernel, "x", symbols)
             k, m = _role(graph, kernel, "weight", symbols)
@@ -64,6 +85,10 @@ def kernel_flops(graph, symbols):
             flops = 2 * math.prod(out) * lhs[-1]
         elif op == "hyper_mix":
             flops = _hyper_mix_flops(graph, kernel, symbols)
+        elif op == "conv":
+            weight = _role(graph, kernel, "weight", symbols)
+            out = _shape(graph, kernel["outputs"][0]["buffer"], symbols)
+            flops = 2 * math.prod(out) * math.prod(weight[1:])
         else:
             continue
         totals[op] = totals.get(op, 0) + flops

@@ -186,6 +186,62 @@ def nlu_classifier(size, d, f, layers, seed):
 
 
 # ---------------------------------------------------------------------------
+# Speech encoders (test/e2e/asr_models.py): HyperConformer and Conformer
+# ---------------------------------------------------------------------------
+def _asr_build(mixing, seed):
+    def build():
+        import asr_models
+        return asr_models.build(dict(asr_models.CONFIGS["hyperconformer_8m"],
+                                     mixing=mixing), seed)
+    return build
+
+
+def _asr_export(module, path):
+    import asr_models
+    asr_models.export(module, path, OPSET, mask=False)
+
+
+def _asr_inputs(seed):
+    def make_inputs(frames, set_id):
+        rng = np.random.default_rng([frames, set_id, seed])
+        return {"feats": (2.0 * rng.standard_normal((1, frames, 80))).astype(np.float32)}
+    return make_inputs
+
+
+def _asr_flops(mixing, d=144, d_ffn=576, layers=10, heads=8, vocab=5000):
+    """Front-end convs and projection, per layer two FFNs, the conv module and
+    the mixing (hypermixing: two per-head hypernetworks and the token mixing,
+    linear in T; attention: projections plus T^2 scores), then the CTC head."""
+    def flops(frames):
+        t2, t4 = -(-frames // 2), -(-frames // 4)
+        front = 2 * t2 * 40 * 64 * 9 + 2 * t4 * 20 * 32 * 64 * 9 + 2 * t4 * 640 * d
+        ffn = 2 * 4 * t4 * d * d_ffn
+        conv = 2 * t4 * d * 2 * d + 2 * t4 * d * 31 + 2 * t4 * d * d
+        if mixing == "hypermixing":
+            d_h, k_h = d // heads, d_ffn // heads
+            mix = heads * (2 * 2 * t4 * (d_h * d_h + d_h * k_h) + 2 * 2 * t4 * k_h * d_h)
+        else:
+            mix = 2 * t4 * d * 3 * d + 2 * 2 * t4 * t4 * d + 2 * t4 * d * d
+        return float(front + layers * (ffn + conv + mix) + 2 * t4 * d * vocab)
+    return flops
+
+
+def speech_encoder(mixing, seed):
+    name = "hyperconformer_8m" if mixing == "hypermixing" else "conformer_8m"
+    return Workload(
+        name=name,
+        description=f"{name} encoder + CTC head: d=144 d_ffn=576 L=10 h=8, "
+                    "80-dim features in (100 frames per second of audio)",
+        build=_asr_build(mixing, seed),
+        export=_asr_export,
+        make_inputs=_asr_inputs(seed),
+        flops=_asr_flops(mixing),
+        output="log_probs",
+        lengths=(500, 2000, 6000),
+        quick_lengths=(500,))
+
+
+# ---------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------
 WORKLOADS = {w.name: w for w in [
@@ -194,4 +250,6 @@ WORKLOADS = {w.name: w for w in [
     hypermix_layer(256, 512, 1, seed=3),     # single-head HyperMixer layer
     nlu_classifier("small", 256, 1024, 4, seed=4),
     nlu_classifier("base", 512, 2048, 12, seed=5),
+    speech_encoder("hypermixing", seed=6),   # 5, 20 and 60 s of audio
+    speech_encoder("attention", seed=6),
 ]}
