@@ -28,6 +28,15 @@ namespace fs = std::filesystem;
 // How much of a failing tool's output goes into the error message.
 constexpr size_t kMaxToolOutput = 16384;
 
+// A sanitized hmc (docs/testing.md) instruments the host code of the
+// libraries it builds as well: their libhmcrt.a is instrumented already.
+#ifdef HMC_SANITIZE_FLAGS
+const std::vector<std::string> kSanitizeFlags = {HMC_SANITIZE_FLAGS,
+                                                 "-fno-sanitize-recover=all"};
+#else
+const std::vector<std::string> kSanitizeFlags;
+#endif
+
 // A private working folder, removed with everything in it on every path out.
 class TempDir {
 public:
@@ -311,6 +320,7 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   std::vector<std::string> compileC = {
       options.cc, "-O2", "-fPIC",     "-fvisibility=hidden",
       "-std=c11", "-I",  dir.string()};
+  compileC.insert(compileC.end(), kSanitizeFlags.begin(), kSanitizeFlags.end());
   for (const std::string &include : options.includeDirs) {
     compileC.push_back("-I");
     compileC.push_back(include);
@@ -345,6 +355,7 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
                "-Wl,--version-script," + (dir / "exports.map").string(),
                "-Wl,--exclude-libs,ALL", "-Wl,-z,defs", "-Wl,--gc-sections",
                "-Wl,-Bsymbolic", "-lm", "-lpthread", "-ldl"});
+  link.insert(link.end(), kSanitizeFlags.begin(), kSanitizeFlags.end());
   if (Status status = runTool(link, dir / "link.log", options.verbose);
       !status.ok())
     return status;
