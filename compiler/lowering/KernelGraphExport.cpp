@@ -410,9 +410,6 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["to"] =
         dtypeName(cast<ShapedType>(castOp.getType()).getElementType());
   } else if (auto norm = dyn_cast<hm::LayerNormOp>(op)) {
-    if (!norm.getGamma() || !norm.getBeta())
-      return op->emitError("hm.layer_norm")
-             << " without scale and bias has no kernel yet";
     kind = "layer_norm";
     inputs = {{"x", norm.getInput()},
               {"gamma", norm.getGamma()},
@@ -468,8 +465,9 @@ LogicalResult Exporter::exportOp(Operation *op) {
     kind = "ctc_greedy";
     inputs = {{"log_probs", ctc.getLogProbs()}};
     attrs["blank"] = static_cast<int64_t>(ctc.getBlank());
-  } else if (isa<hm::SigmoidOp>(op)) {
-    kind = "sigmoid";
+  } else if (isa<hm::SigmoidOp, hm::TanhOp, hm::ExpOp, hm::LogOp, hm::ReluOp>(
+                 op)) {
+    kind = op->getName().stripDialect().str();
     inputs = {{"x", op->getOperand(0)}};
   } else if (auto leaky = dyn_cast<hm::LeakyReluOp>(op)) {
     kind = "leaky_relu";
@@ -584,6 +582,26 @@ FailureOr<KernelGraph> Exporter::run() {
                          {d.getAs<StringAttr>("base").str(), get("add"),
                           get("div"), get("post")}});
     }
+  // LayerNorm(elementwise_affine=False): the kernel takes gamma = 1, beta = 0.
+  func.walk([](hm::LayerNormOp norm) {
+    if (norm.getGamma() && norm.getBeta())
+      return;
+    auto type = cast<RankedTensorType>(norm.getInput().getType());
+    int64_t rank = type.getRank(), axis = static_cast<int64_t>(norm.getAxis());
+    auto shape = type.getShape().drop_front(axis < 0 ? rank + axis : axis);
+    auto paramType = RankedTensorType::get(shape, type.getElementType());
+    OpBuilder builder(norm);
+    auto filled = [&](double value) {
+      return builder.create<hm::ConstantOp>(
+          norm.getLoc(),
+          DenseElementsAttr::get(
+              paramType, builder.getFloatAttr(type.getElementType(), value)));
+    };
+    Value gamma = norm.getGamma() ? norm.getGamma() : filled(1.0);
+    Value beta = norm.getBeta() ? norm.getBeta() : filled(0.0);
+    norm.getGammaMutable().assign(gamma);
+    norm.getBetaMutable().assign(beta);
+  });
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))
       return failure();

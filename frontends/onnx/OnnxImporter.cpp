@@ -769,7 +769,7 @@ void Importer::registerHandlers() {
   handlers["ConstantOfShape"] = bind(&Importer::importConstantOfShape);
   handlers["Pad"] = bind(&Importer::importPad);
   handlers["Conv"] = bind(&Importer::importConv);
-  for (const char *op : {"Sigmoid", "LeakyRelu"})
+  for (const char *op : {"Sigmoid", "LeakyRelu", "Tanh", "Exp", "Log", "Relu"})
     handlers[op] = bind(&Importer::importActivation);
   handlers["Where"] = bind(&Importer::importWhere);
   handlers["Softmax"] = bind(&Importer::importSoftmax);
@@ -1901,8 +1901,17 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
   if (!x)
     return failure();
   Value result;
-  if (node.op_type() == "Sigmoid")
+  const std::string &op = node.op_type();
+  if (op == "Sigmoid")
     result = builder.create<hm::SigmoidOp>(nodeLoc(node), x.getType(), x);
+  else if (op == "Tanh")
+    result = builder.create<hm::TanhOp>(nodeLoc(node), x.getType(), x);
+  else if (op == "Exp")
+    result = builder.create<hm::ExpOp>(nodeLoc(node), x.getType(), x);
+  else if (op == "Log")
+    result = builder.create<hm::LogOp>(nodeLoc(node), x.getType(), x);
+  else if (op == "Relu")
+    result = builder.create<hm::ReluOp>(nodeLoc(node), x.getType(), x);
   else
     result = builder.create<hm::LeakyReluOp>(
         nodeLoc(node), x.getType(), x,
@@ -2370,6 +2379,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "inference (identity); no mask output"},
       {"Einsum", kMinOpset, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
@@ -2379,6 +2389,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
       {"LeakyRelu", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Log", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"LogSoftmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},
       {"Max", kMinOpset, kMaxOpset, 2, 2, "two operands"},
@@ -2390,6 +2401,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "constant, reflect and edge; pads known at compile time"},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Range", kMinOpset, kMaxOpset, 3, 3, "Range(0, dim, 1)"},
+      {"Relu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
       {"ReduceSum", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
@@ -2405,6 +2417,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Sqrt", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Squeeze", kMinOpset, kMaxOpset, 1, 2, ""},
       {"Sub", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Tanh", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Transpose", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Unsqueeze", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Where", kMinOpset, kMaxOpset, 3, 3, ""},

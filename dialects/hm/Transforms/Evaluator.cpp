@@ -595,6 +595,14 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     }
   } else if (isa<SigmoidOp>(op)) {
     unary([](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+  } else if (isa<TanhOp>(op)) {
+    unary([](double v) { return std::tanh(v); });
+  } else if (isa<ExpOp>(op)) {
+    unary([](double v) { return std::exp(v); });
+  } else if (isa<LogOp>(op)) {
+    unary([](double v) { return std::log(v); });
+  } else if (isa<ReluOp>(op)) {
+    unary([](double v) { return std::max(v, 0.0); });
   } else if (auto leaky = dyn_cast<LeakyReluOp>(op)) {
     double alpha = leaky.getAlpha().convertToDouble();
     out = *in[0];

@@ -74,6 +74,10 @@ def HM_NegOp : HM_UnaryOp<"neg", "negation">;
 def HM_SqrtOp : HM_UnaryOp<"sqrt", "square root">;
 def HM_NotOp : HM_UnaryOp<"not", "logical not", RankedTensorOf<[I1]>>;
 def HM_SigmoidOp : HM_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
+def HM_TanhOp : HM_UnaryOp<"tanh", "hyperbolic tangent">;
+def HM_ExpOp : HM_UnaryOp<"exp", "exponential">;
+def HM_LogOp : HM_UnaryOp<"log", "natural logarithm">;
+def HM_ReluOp : HM_UnaryOp<"relu", "max(x, 0)">;
 
 def HM_LeakyReluOp : HM_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
   let summary = "x for x >= 0, alpha * x below";
