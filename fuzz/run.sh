@@ -3,7 +3,7 @@
 # UBSan + coverage) and runs them for a bounded time (see README.md here).
 #
 #   fuzz/run.sh [--build-dir DIR] [--seconds N] [--build-only | --no-build]
-#               [--jobs J] [TARGET...]        TARGET: onnx npy dsl safetensors
+#               [--jobs J] [TARGET...]        TARGET: onnx npy dsl safetensors wav
 #
 # Each run first replays fuzz/corpus/TARGET (seeds and the regression inputs
 # of fixed crashes), then mutates them; new inputs go to DIR/corpus/TARGET,
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
   *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(onnx npy dsl safetensors)
+[ ${#targets[@]} -gt 0 ] || targets=(onnx npy dsl safetensors wav)
 
 if [ "$mode" != run ]; then
   launcher=()
