@@ -282,6 +282,7 @@ private:
   LogicalResult importWhere(const onnx::NodeProto &node);
   LogicalResult importSoftmax(const onnx::NodeProto &node);
   LogicalResult importSplit(const onnx::NodeProto &node);
+  LogicalResult importBatchNorm(const onnx::NodeProto &node);
   std::optional<HostTensor> hostOf(Entry *entry);
   // A dimension floor((dim + add) / div) + post; a dynamic one becomes a
   // derived symbol computed at run time.
@@ -775,6 +776,7 @@ void Importer::registerHandlers() {
   handlers["Softmax"] = bind(&Importer::importSoftmax);
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
   handlers["Split"] = bind(&Importer::importSplit);
+  handlers["BatchNormalization"] = bind(&Importer::importBatchNorm);
   handlers["Einsum"] = bind(&Importer::importEinsum);
   handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
   handlers["ReduceMean"] = bind(&Importer::importReduce);
@@ -1960,6 +1962,66 @@ LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
+  // Inference form: y = (x - mean) / sqrt(var + eps) * scale + bias per
+  // channel (axis 1), i.e. x * s + t; hm-canonicalize folds it into a
+  // preceding convolution.
+  Entry *input = lookup(node, 0);
+  if (!isFloat(input->dtype) || input->shape.size() < 2)
+    return error(node) << "needs a float input of rank >= 2";
+  if (intAttr(node, "training_mode", 0) != 0)
+    return error(node) << "training mode is not supported";
+  for (int i = 1; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      return error(node) << "the running-statistics outputs are not supported";
+  std::vector<std::vector<double>> params;
+  for (int i = 1; i <= 4; ++i) {
+    Entry *entry = lookup(node, i);
+    if (!entry || !entry->host)
+      return error(node) << "scale, bias, mean and variance must be constants";
+    std::vector<double> values;
+    for (int64_t j = 0; j < entry->host->numElements(); ++j)
+      values.push_back(entry->host->getDouble(j));
+    params.push_back(std::move(values));
+  }
+  size_t channels = params[0].size();
+  if (!input->shape[1].isStatic() ||
+      static_cast<size_t>(input->shape[1].staticValue()) != channels ||
+      llvm::any_of(params, [&](auto &p) { return p.size() != channels; }))
+    return error(node) << "parameters must have one value per channel";
+  double eps = floatAttr(node, "epsilon", 1e-5f);
+  Entry scale, shift;
+  for (Entry *e : {&scale, &shift}) {
+    e->dtype = input->dtype;
+    e->shape = {SymbolicDim::constant(channels)};
+    HostTensor host;
+    host.dtype = input->dtype;
+    host.shape = {static_cast<int64_t>(channels)};
+    for (size_t i = 2; i < input->shape.size(); ++i) {
+      e->shape.push_back(SymbolicDim::constant(1));
+      host.shape.push_back(1);
+    }
+    host.bytes.resize(channels * dtypeSize(host.dtype));
+    e->host = std::move(host);
+  }
+  scale.name = node.output(0) + ".scale";
+  shift.name = node.output(0) + ".shift";
+  for (size_t c = 0; c < channels; ++c) {
+    double s = params[0][c] / std::sqrt(params[3][c] + eps);
+    scale.host->setFromDouble(c, s);
+    shift.host->setFromDouble(c, params[1][c] - params[2][c] * s);
+  }
+  Value x = materialise(node, *input), s = materialise(node, scale),
+        t = materialise(node, shift);
+  if (!x || !s || !t)
+    return failure();
+  Value scaled = builder.create<hm::MulOp>(nodeLoc(node), x.getType(), x, s);
+  Value result =
+      builder.create<hm::AddOp>(nodeLoc(node), x.getType(), scaled, t);
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
 LogicalResult Importer::importSplit(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(input->shape.size());
@@ -2363,6 +2425,8 @@ OwningOpRef<ModuleOp> Importer::run() {
 const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
       {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
+      {"BatchNormalization", kMinOpset, kMaxOpset, 5, 5,
+       "inference; constant statistics; folded into a preceding Conv"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
        "float tensors; bounds known at compile time"},

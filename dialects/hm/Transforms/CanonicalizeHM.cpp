@@ -192,6 +192,62 @@ struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
   }
 };
 
+// A per-channel scale or shift after a convolution (an inference
+// BatchNormalization) folds into the convolution's weights and bias.
+template <typename OpTy> struct ChannelAffineIntoConv : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    for (auto [product, constant] : {std::pair(op.getLhs(), op.getRhs()),
+                                     std::pair(op.getRhs(), op.getLhs())}) {
+      auto conv = product.template getDefiningOp<ConvOp>();
+      if (!conv || !product.hasOneUse() || op.getType() != conv.getType() ||
+          !constant.template getDefiningOp<ConstantOp>())
+        continue;
+      // The constant must be [C] over the channel axis: [C, 1, ..., 1].
+      auto type = cast<RankedTensorType>(constant.getType());
+      auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
+      int64_t channels = weightType.getDimSize(0);
+      int64_t spatial = weightType.getRank() - 2;
+      if (type.getRank() != spatial + 1 || type.getDimSize(0) != channels ||
+          llvm::any_of(type.getShape().drop_front(),
+                       [](int64_t d) { return d != 1; }))
+        continue;
+      auto values = getConstantValues(constant);
+      auto weights = getConstantValues(conv.getWeight());
+      std::optional<std::vector<double>> bias =
+          conv.getBias() ? getConstantValues(conv.getBias())
+                         : std::vector<double>(channels, 0.0);
+      if (!values || !weights || !bias)
+        continue;
+      bool scale = std::is_same_v<OpTy, MulOp>;
+      int64_t perChannel = static_cast<int64_t>(weights->size()) / channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        double v = (*values)[c];
+        if (scale)
+          for (int64_t i = 0; i < perChannel; ++i)
+            (*weights)[c * perChannel + i] *= v;
+        (*bias)[c] = scale ? (*bias)[c] * v : (*bias)[c] + v;
+      }
+      Location loc = op.getLoc();
+      Value newWeight =
+          scale ? createFloat32Constant(rewriter, loc, weightType.getShape(),
+                                        *weights, "conv.folded_weight")
+                      .getResult()
+                : conv.getWeight();
+      Value newBias = createFloat32Constant(rewriter, loc, {channels}, *bias,
+                                            "conv.folded_bias");
+      rewriter.replaceOpWithNewOp<ConvOp>(
+          op, op.getType(), conv.getInput(), newWeight, newBias,
+          conv.getStridesAttr(), conv.getDilationsAttr(), conv.getPadsAttr(),
+          conv.getGroupsAttr());
+      return success();
+    }
+    return failure();
+  }
+};
+
 struct LinearBias : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -241,9 +297,9 @@ struct CastBeforeReshape : OpRewritePattern<CastOp> {
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns
-        .add<GeluFromErf, LayerNormFromParts, LinearBias, CastBeforeReshape>(
-            &getContext());
+    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias, CastBeforeReshape,
+                 ChannelAffineIntoConv<MulOp>, ChannelAffineIntoConv<AddOp>>(
+        &getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -1,4 +1,5 @@
 // RUN: hmc-opt %s --hm-canonicalize | FileCheck %s
+// RUN: hmc-opt %s --hm-canonicalize | FileCheck %s --check-prefix=BLOB
 
 // torch.onnx's GELU: x * (1 + erf(x / sqrt 2)) * 0.5.
 // CHECK-LABEL: func.func @gelu_from_erf
@@ -92,6 +93,28 @@ func.func @layer_norm_two_axes(%x: tensor<?x?x3x4xf32>) -> tensor<?x?x3x4xf32> {
   %b = hm.constant dense<0.5> : tensor<3x4xf32>
   %y = hm.add %s, %b : tensor<?x?x3x4xf32>, tensor<3x4xf32> -> tensor<?x?x3x4xf32>
   return %y : tensor<?x?x3x4xf32>
+}
+
+// An inference BatchNormalization after a convolution (per-channel scale,
+// then shift) folds into the convolution's weights and bias.
+// CHECK-LABEL: func.func @batch_norm_into_conv
+// CHECK-DAG: %[[W:.*]] = hm.constant dense_resource<conv.folded_weight> : tensor<2x1x3xf32>
+// CHECK-DAG: %[[B:.*]] = hm.constant dense_resource<conv.folded_bias{{.*}}> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = hm.conv %{{.*}}, %[[W]] bias %[[B]] {dilations = array<i64: 1>, groups = 2 : i64, pads = array<i64: 1, 1>, strides = array<i64: 1>}
+// CHECK-NEXT: return %[[Y]]
+// The weights scaled per channel ([1 2 3] * 2, [4 5 6] * 3), the bias
+// scaled and shifted (0.5 * 2 + 1, -0.5 * 3 + 1), as float32 blobs.
+// BLOB: conv.folded_weight: "0x0400000000000040000080400000C040000040410000704100009041"
+// BLOB: conv.folded_bias{{.*}}: "0x0400000000000040000000BF"
+func.func @batch_norm_into_conv(%x: tensor<?x2x?xf32>) -> tensor<?x2x?xf32> {
+  %w = hm.constant dense<[[[1.0, 2.0, 3.0]], [[4.0, 5.0, 6.0]]]> : tensor<2x1x3xf32>
+  %b = hm.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %c = hm.conv %x, %w bias %b {strides = array<i64: 1>, dilations = array<i64: 1>, pads = array<i64: 1, 1>, groups = 2} : (tensor<?x2x?xf32>, tensor<2x1x3xf32>, tensor<2xf32>) -> tensor<?x2x?xf32>
+  %s = hm.constant dense<[[2.0], [3.0]]> : tensor<2x1xf32>
+  %m = hm.mul %c, %s : tensor<?x2x?xf32>, tensor<2x1xf32> -> tensor<?x2x?xf32>
+  %t = hm.constant dense<[[1.0], [1.0]]> : tensor<2x1xf32>
+  %y = hm.add %m, %t : tensor<?x2x?xf32>, tensor<2x1xf32> -> tensor<?x2x?xf32>
+  return %y : tensor<?x2x?xf32>
 }
 
 // A dense layer's bias add joins the layer (torch puts the bias first).
