@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """End-to-end check of ops outside the model families' main paths, as an independent
 implementation might export them: LayerNorm without affine parameters (opset 14
-decomposition), Tanh, Relu, Exp, Log, on dynamic batch and length, against float64
-PyTorch (relative L2 <= 1e-5).
+decomposition), Tanh, Relu, Exp, Log, and BatchNorm1d after a depthwise Conv1d and after
+a ReLU, on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
@@ -36,6 +36,49 @@ class Head(torch.nn.Module):
             torch.log(1 + s)
 
 
+class ConvBlock(torch.nn.Module):
+    """Depthwise conv, BatchNorm, ReLU, BatchNorm over [B, C, T] (exports keep the
+    second BatchNorm, which hmc imports as a per-channel scale and shift)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(8, 8, 5, padding=2, groups=8)
+        self.bn1 = torch.nn.BatchNorm1d(8)
+        self.bn2 = torch.nn.BatchNorm1d(8)
+        g = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for bn in (self.bn1, self.bn2):
+                bn.running_mean.copy_(torch.randn(8, generator=g))
+                bn.running_var.copy_(0.5 + torch.rand(8, generator=g))
+                bn.weight.copy_(torch.randn(8, generator=g))
+                bn.bias.copy_(torch.randn(8, generator=g))
+
+    def forward(self, x):
+        return self.bn2(torch.relu(self.bn1(self.conv(x))))
+
+
+def check(hmc, work, name, model, example, shapes, axes):
+    path = os.path.join(work, name + ".onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), path, opset_version=14, input_names=["x"],
+                          output_names=["y"], dynamic_axes={"x": axes, "y": axes})
+    out = os.path.join(work, name)
+    subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
+    failed = False
+    with hmc_library.Library(os.path.join(out, f"lib{name}.so")).create() as handle:
+        for shape in shapes:
+            x = torch.randn(*shape)
+            with torch.no_grad():
+                ref = model.double()(x.double()).numpy()
+            y = handle.run(x=x.numpy())["y"]
+            err = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
+            ok = err <= 1e-5
+            failed |= not ok
+            print(f"{name} {list(shape)} rel_err={err:.2e} {'ok' if ok else 'FAIL'}")
+    return failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,26 +90,10 @@ def main():
         sys.exit(f"run_misc_ops.py: hmc not found: {args.hmc}")
     os.makedirs(args.work, exist_ok=True)
     torch.manual_seed(0)
-    model = Head().eval()
-    path = os.path.join(args.work, "head.onnx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.randn(2, 5, 16),), path, opset_version=14,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "B", 1: "N"}, "y": {0: "B", 1: "N"}})
-    out = os.path.join(args.work, "lib")
-    subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
-    failed = False
-    with hmc_library.Library(os.path.join(out, "libhead.so")).create() as handle:
-        for B, N in [(1, 1), (3, 7), (2, 131)]:
-            x = torch.randn(B, N, 16)
-            with torch.no_grad():
-                ref = model.double()(x.double()).numpy()
-            y = handle.run(x=x.numpy())["y"]
-            err = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
-            ok = err <= 1e-5
-            failed |= not ok
-            print(f"B={B} N={N:>3} rel_err={err:.2e} {'ok' if ok else 'FAIL'}")
+    failed = check(hmc, args.work, "head", Head().eval(), torch.randn(2, 5, 16),
+                   [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
+    failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
+                    torch.randn(2, 8, 20), [(1, 8, 1), (3, 8, 37)], {0: "B", 2: "T"})
     sys.exit(1 if failed else 0)
 
 
