@@ -130,6 +130,7 @@ CONFIGS = {
     "hyperconformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing"),
     "hyperconformer_8m": dict(d=144, d_ffn=576, layers=10, mixing="hypermixing"),
     "conformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="attention"),
+    "hyperconformer_22m_l2": dict(d=256, d_ffn=1024, layers=2, mixing="hypermixing"),
 }
 
 

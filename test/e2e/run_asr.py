@@ -35,7 +35,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hmc", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--models", default="hyperconformer_8m_l2,conformer_8m_l2,hyperconformer_8m")
+    ap.add_argument("--models", default="hyperconformer_8m_l2,conformer_8m_l2,hyperconformer_8m,hyperconformer_22m_l2")
     ap.add_argument("--opsets", default="17")
     ap.add_argument("--frames", default="100,401,3000")
     ap.add_argument("--batches", default="1,2")
