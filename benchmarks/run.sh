@@ -23,8 +23,12 @@ done
 ort_package="$here/node/node_modules/onnxruntime-node/package.json"
 if [ ! -f "$ort_package" ] || ! grep -q '"version": "1.30.0"' "$ort_package"; then
   echo "benchmarks: installing onnxruntime-node 1.30.0 into benchmarks/node" >&2
-  (cd "$here/node" &&
-    ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error)
+  # No registry reachable is a missing tool too, not a benchmark failure.
+  if ! (cd "$here/node" &&
+    ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error); then
+    echo "benchmarks: npm could not install onnxruntime-node" >&2
+    exit 77
+  fi
 fi
 
 exec /usr/bin/python3 "$here/harness.py" "$@"
