@@ -16,6 +16,10 @@ include_directories(SYSTEM ${LLVM_INCLUDE_DIRS} ${MLIR_INCLUDE_DIRS})
 find_library(HALIDE_LIBRARY NAMES Halide14 Halide REQUIRED)
 find_path(HALIDE_INCLUDE_DIR Halide.h PATH_SUFFIXES halide14 REQUIRED)
 get_filename_component(HALIDE_LIBRARY_DIR ${HALIDE_LIBRARY} DIRECTORY)
+# Halide's autoscheduler plugins (Adams2019, Li2018, Mullapudi2016).
+find_path(HALIDE_PLUGIN_DIR libautoschedule_adams2019.so
+  PATHS ${HALIDE_LIBRARY_DIR}/halide14 ${HALIDE_LIBRARY_DIR} NO_DEFAULT_PATH
+  REQUIRED)
 add_library(hmc_halide_lib SHARED IMPORTED)
 set_target_properties(hmc_halide_lib PROPERTIES
   IMPORTED_LOCATION ${HALIDE_LIBRARY}

@@ -1,4 +1,5 @@
-# hmc_add_model(<target> MODEL <file> [TARGET <halide target>] [NAME <name>]
+# hmc_add_model(<target> MODEL <file> [TUNING_DB <file>]
+#               [TARGET <halide target>] [NAME <name>]
 #               [WEIGHTS embedded|external] [AUDIO_FRONTEND])
 #
 # Compiles <file> with `hmc compile` at build time into
@@ -7,14 +8,16 @@
 # <name> defaults to <target>. WEIGHTS external writes <name>.weights beside
 # the library, which maps it at create (ship it next to the .so).
 # AUDIO_FRONTEND compiles a speech encoder to take 16 kHz audio and return
-# CTC token ids as well (hmc compile --audio-frontend).
+# CTC token ids as well (hmc compile --audio-frontend). TUNING_DB takes the
+# kernels' schedules from a database written by `hmc tune`.
 function(hmc_add_model target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "AUDIO_FRONTEND"
-    "MODEL;TARGET;NAME;WEIGHTS" "")
+    "MODEL;TUNING_DB;TARGET;NAME;WEIGHTS" "")
   if(ARG_UNPARSED_ARGUMENTS)
     string(JOIN " " unknown ${ARG_UNPARSED_ARGUMENTS})
     message(FATAL_ERROR "hmc_add_model(${target}): unknown arguments: "
-      "${unknown} (expected MODEL, TARGET, NAME, WEIGHTS, AUDIO_FRONTEND)")
+      "${unknown} (expected MODEL, TUNING_DB, TARGET, NAME, WEIGHTS, "
+      "AUDIO_FRONTEND)")
   endif()
   if(ARG_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "hmc_add_model(${target}): no value given for "
@@ -40,6 +43,13 @@ function(hmc_add_model target)
   set(library "${out_dir}/lib${ARG_NAME}.so")
   set(header "${out_dir}/${ARG_NAME}.h")
   set(command hmc::hmc compile "${model}" -o "${out_dir}" --name "${ARG_NAME}")
+  set(depends "${model}")
+  if(ARG_TUNING_DB)
+    get_filename_component(tuning_db "${ARG_TUNING_DB}" ABSOLUTE
+      BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND command --tuning-db "${tuning_db}")
+    list(APPEND depends "${tuning_db}")
+  endif()
   if(ARG_TARGET)
     list(APPEND command --target "${ARG_TARGET}")
   endif()
@@ -57,7 +67,7 @@ function(hmc_add_model target)
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND ${command}
-    DEPENDS "${model}" "$<TARGET_FILE:hmc::hmc>"
+    DEPENDS ${depends} "$<TARGET_FILE:hmc::hmc>"
     COMMENT "hmc: compiling ${ARG_MODEL} into lib${ARG_NAME}.so"
     VERBATIM)
   add_custom_target(${target}_hmc_build DEPENDS ${outputs})

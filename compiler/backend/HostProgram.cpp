@@ -533,8 +533,7 @@ std::string indexArray(const std::vector<int32_t> &values) {
          "}";
 }
 
-std::string emitSource(const Graph &graph, const std::string &scheduleSource,
-                       bool embedWeights,
+std::string emitSource(const Graph &graph, bool embedWeights,
                        const std::vector<std::string> &inputNames,
                        const std::vector<std::string> &outputNames,
                        const std::vector<std::string> &kernelNames) {
@@ -553,7 +552,8 @@ std::string emitSource(const Graph &graph, const std::string &scheduleSource,
     os << "extern int " << kernel << "_argv(void **args);\n";
   os << "\n/* What the kernels were compiled for, from target.c. */\n"
      << "extern const hmcrt_target_desc hmc_target;\n"
-     << "extern const char hmc_target_name[];\n";
+     << "extern const char hmc_target_name[];\n"
+     << "extern const char hmc_schedule_source[];\n";
   if (embedded) {
     os << "\n/* The weights blob, embedded by weights.s. */\n"
        << "extern const uint8_t hmc_weights[];\n";
@@ -632,7 +632,7 @@ std::string emitSource(const Graph &graph, const std::string &scheduleSource,
      << "    .name = " << literal(name) << ",\n"
      << "    .hmc_version = " << literal(HMC_VERSION_STRING) << ",\n"
      << "    .target = hmc_target_name,\n"
-     << "    .schedule_source = " << literal(scheduleSource) << ",\n"
+     << "    .schedule_source = hmc_schedule_source,\n"
      << "    .num_inputs = " << graph.inputs.size() << ",\n"
      << "    .inputs = " << (graph.inputs.empty() ? "NULL" : "hmc_inputs")
      << ",\n"
@@ -871,6 +871,11 @@ Status emitTargetSource(const json &root, std::string &out) {
         string(member(root, "target", "target.json"), "target");
     const json &features =
         array(member(root, "cpu_features", "target.json"), "cpu_features");
+    // Which kernels use tuned schedules; older hmc-halide wrote none.
+    std::string scheduleSource =
+        root.contains("schedule_source")
+            ? string(root["schedule_source"], "schedule_source")
+            : "default";
     os << "/* The kernels' target, from hmc-halide's target.json. Generated "
        << "by hmc " << HMC_VERSION_STRING << "; do not edit. */\n"
        << "#include \"hmc/runtime.h\"\n\n";
@@ -890,7 +895,9 @@ Status emitTargetSource(const json &root, std::string &out) {
       os << "};\n\n";
     }
     // The descriptor reports the resolved target through this name.
-    os << "const char hmc_target_name[] = " << literal(target) << ";\n\n"
+    os << "const char hmc_target_name[] = " << literal(target) << ";\n"
+       << "const char hmc_schedule_source[] = " << literal(scheduleSource)
+       << ";\n\n"
        << "const hmcrt_target_desc hmc_target = {\n"
        << "    .name = hmc_target_name,\n"
        << "    .num_cpu_features = " << features.size() << ",\n"
@@ -964,8 +971,8 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
                                                : "host";
   out = HostProgram();
   out.name = graph.name;
-  out.source = emitSource(graph, options.scheduleSource, options.embedWeights,
-                          inputNames, outputNames, kernelNames);
+  out.source = emitSource(graph, options.embedWeights, inputNames, outputNames,
+                          kernelNames);
   out.header = emitHeader(graph, target, inputNames, outputNames);
   if (graph.weightsSize) {
     out.weightsPath =

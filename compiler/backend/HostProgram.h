@@ -30,8 +30,6 @@ struct HostProgramOptions {
   std::string target;
   /// Folder of the kernel graph file: the weights file is relative to it.
   std::string graphDir = ".";
-  /// Recorded in the library descriptor: "default" or "tuned".
-  std::string scheduleSource = "default";
   /// Embed the weights blob (weights.s); else the library's model table has
   /// no blob and the runtime maps NAME.weights (or weights_path) at create.
   bool embedWeights = true;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -109,18 +110,21 @@ std::string commandLine(const std::vector<std::string> &argv) {
   return line;
 }
 
-// Runs argv (argv[0] searched in PATH) with stdout and stderr in `logPath`.
+// Runs argv (argv[0] searched in PATH) with stdout and stderr in `logPath`
+// (or this process's own when `logPath` is empty).
 Status runTool(const std::vector<std::string> &argv, const fs::path &logPath,
-               bool verbose) {
+               bool verbose, int *exitCode = nullptr) {
   std::string command = commandLine(argv);
   if (verbose)
     std::cerr << "+ " << command << "\n";
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, logPath.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  if (!logPath.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, logPath.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
   std::vector<char *> args;
   for (const std::string &arg : argv)
     args.push_back(const_cast<char *>(arg.c_str()));
@@ -137,9 +141,12 @@ Status runTool(const std::vector<std::string> &argv, const fs::path &logPath,
     if (errno != EINTR)
       return Status::error("lost track of " + argv[0] + ": " +
                            std::strerror(errno));
-  std::string output = readTail(logPath, kMaxToolOutput);
+  std::string output =
+      logPath.empty() ? std::string() : readTail(logPath, kMaxToolOutput);
   if (verbose)
     std::cerr << output;
+  if (exitCode)
+    *exitCode = WIFEXITED(waitStatus) ? WEXITSTATUS(waitStatus) : -1;
   if (WIFEXITED(waitStatus) && WEXITSTATUS(waitStatus) == 0)
     return Status::success();
   std::string how =
@@ -299,6 +306,12 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
     halide.push_back("--target");
     halide.push_back(options.target);
   }
+  if (!options.tuningDb.empty()) {
+    halide.push_back("--tuning-db");
+    halide.push_back(fs::absolute(options.tuningDb).string());
+  }
+  if (options.verbose)
+    halide.push_back("-v");
   if (Status status = runTool(halide, dir / "hmc-halide.log", options.verbose);
       !status.ok())
     return status;
@@ -366,6 +379,43 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   if (external && !host.weightsPath.empty())
     files.emplace_back(host.weightsPath, name + ".weights");
   return install(files, options.outDir);
+}
+
+Status tuneKernels(const nlohmann::json &graph,
+                   const LibraryBuildOptions &options,
+                   const std::vector<std::string> &tuneArgs) {
+  if (Status status = checkFile(options.hmcHalidePath, "hmc-halide");
+      !status.ok())
+    return status;
+  TempDir temp;
+  if (Status status = temp.create(); !status.ok())
+    return status;
+  fs::path graphPath = temp.path() / "graph.json";
+  std::string graphText;
+  try {
+    graphText = graph.dump(2) + "\n";
+  } catch (const nlohmann::json::exception &error) {
+    return Status::error(std::string("cannot write the kernel graph: ") +
+                         error.what());
+  }
+  if (Status status = writeFile(graphPath, graphText); !status.ok())
+    return status;
+  std::vector<std::string> halide = {options.hmcHalidePath, graphPath.string()};
+  if (!options.target.empty())
+    halide.insert(halide.end(), {"--target", options.target});
+  halide.insert(halide.end(), tuneArgs.begin(), tuneArgs.end());
+  if (options.verbose)
+    halide.push_back("-v");
+  // Ctrl-C reaches hmc-halide too, which stops after the running candidate
+  // and saves; hmc waits for that instead of dying first.
+  void (*previous)(int) = std::signal(SIGINT, SIG_IGN);
+  int exitCode = 0;
+  Status status = runTool(halide, "", options.verbose, &exitCode);
+  std::signal(SIGINT, previous);
+  // 130: interrupted after saving; hmc-halide said so already.
+  if (exitCode == 130)
+    return Status::error("interrupted");
+  return status;
 }
 
 } // namespace hmc::backend

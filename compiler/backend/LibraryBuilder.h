@@ -33,6 +33,8 @@ struct LibraryBuildOptions {
   WeightStorage weightStorage = WeightStorage::Embedded;
   /// Halide target passed to hmc-halide; empty keeps the graph's "target".
   std::string target;
+  /// A tuning database (docs/tuning.md) for hmc-halide's schedules.
+  std::string tuningDb;
   /// Echo each command and its output on stderr.
   bool verbose = false;
   std::string hmcHalidePath;
@@ -55,6 +57,12 @@ void locateTools(const std::string &binDir, LibraryBuildOptions &options);
 /// message includes the failing command's output.
 Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
                     const LibraryBuildOptions &options);
+
+/// Runs `hmc-halide GRAPH --tune ...` (tuneArgs follow the graph) with its
+/// progress on this process's stderr. Uses hmcHalidePath, target, verbose.
+Status tuneKernels(const nlohmann::json &graph,
+                   const LibraryBuildOptions &options,
+                   const std::vector<std::string> &tuneArgs);
 
 } // namespace hmc::backend
 

@@ -3,6 +3,7 @@
 //   hmc compile MODEL.onnx -o OUTDIR [--name NAME] [--emit=STAGE] ...
 //   hmc compile MODEL.hmd --weights W.safetensors | --random-weights SEED ...
 //   hmc run OUTDIR/libNAME.so --input NAME=FILE.npy ... --output-dir DIR
+//   hmc tune MODEL -o tuning.json [--lengths 128,1024] [--budget SECONDS]
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +50,11 @@ struct CompileOptions {
   bool quiet = false;
   bool printWeights = false;
   bool audioFrontend = false;
+  std::string tuningDb;
+  // hmc tune: the database to write, the lengths to time at, the budget.
+  std::string tuneOutput;
+  std::vector<int64_t> lengths;
+  double budget = 0;
 };
 
 std::string executableDir(const char *argv0) {
@@ -145,6 +151,35 @@ int compile(const CompileOptions &options, const std::string &binDir) {
     return 0;
   }
 
+  hmc::backend::LibraryBuildOptions buildOptions;
+  buildOptions.name = name;
+  buildOptions.outDir = options.outDir;
+  buildOptions.target = options.target;
+  buildOptions.tuningDb = options.tuningDb;
+  buildOptions.verbose = options.verbose;
+  buildOptions.weightStorage = options.weightStorage == "external"
+                                   ? hmc::backend::WeightStorage::External
+                                   : hmc::backend::WeightStorage::Embedded;
+  hmc::backend::locateTools(binDir, buildOptions);
+  if (!options.tuneOutput.empty()) {
+    std::vector<std::string> args = {"--tune", options.tuneOutput};
+    if (!options.lengths.empty()) {
+      std::string lengths;
+      for (int64_t length : options.lengths)
+        lengths += (lengths.empty() ? "" : ",") + std::to_string(length);
+      args.insert(args.end(), {"--lengths", lengths});
+    }
+    if (options.budget > 0)
+      args.insert(args.end(), {"--budget", std::to_string(options.budget)});
+    hmc::backend::Status status =
+        hmc::backend::tuneKernels(graph->json, buildOptions, args);
+    if (!status.ok()) {
+      llvm::errs() << options.model << ": error: " << status.message() << "\n";
+      return status.message() == "interrupted" ? 130 : 1;
+    }
+    return 0;
+  }
+
   llvm::SmallString<128> workDir;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueDirectory("hmc-compile", workDir)) {
@@ -164,15 +199,6 @@ int compile(const CompileOptions &options, const std::string &binDir) {
       return 1;
     }
   }
-  hmc::backend::LibraryBuildOptions buildOptions;
-  buildOptions.name = name;
-  buildOptions.outDir = options.outDir;
-  buildOptions.target = options.target;
-  buildOptions.verbose = options.verbose;
-  buildOptions.weightStorage = options.weightStorage == "external"
-                                   ? hmc::backend::WeightStorage::External
-                                   : hmc::backend::WeightStorage::Embedded;
-  hmc::backend::locateTools(binDir, buildOptions);
   hmc::backend::Status status = hmc::backend::buildLibrary(
       graph->json, workDir.str().str(), buildOptions);
   llvm::sys::fs::remove_directories(workDir);
@@ -254,43 +280,54 @@ static int runCommandLine(int argc, char **argv) {
   app.require_subcommand(1);
 
   CompileOptions compileOptions;
+  // What decides the kernels: shared by compile and tune, so that a
+  // database tuned for a model matches what compile builds of it.
+  auto addModelOptions = [&](CLI::App *cmd) {
+    cmd->add_option("model", compileOptions.model,
+                    "the model (.onnx, or .hmd: docs/dsl.md)")
+        ->required();
+    cmd->add_option("--weights", compileOptions.weightsFile,
+                    "the weights of a .hmd model (.safetensors)");
+    cmd->add_option("--random-weights", compileOptions.randomSeed,
+                    "compile a .hmd model with seeded random weights");
+    cmd->add_option("--name", compileOptions.name,
+                    "library name and C symbol prefix (default: the "
+                    "model file's stem, made a C identifier)");
+    cmd->add_option("--target", compileOptions.target,
+                    "Halide target: host (this CPU) or a Halide target "
+                    "string such as x86-64-linux-avx2")
+        ->capture_default_str();
+    cmd->add_flag(
+        "--audio-frontend", compileOptions.audioFrontend,
+        "speech models: take 16 kHz audio [B, S] instead of the [B, T, 80] "
+        "filterbank input (log-Mel features computed in the library) and add "
+        "a token_ids output (greedy CTC decoding of the log-probs)");
+    cmd->add_option("--hypermix-algorithm", compileOptions.algorithm,
+                    "kernel form of fused hypermixing: auto (both, picked per "
+                    "run by the sequence length), reassociated (fewer FLOPs on "
+                    "long sequences) or two_phase")
+        ->check(CLI::IsMember({"auto", "reassociated", "two_phase"}))
+        ->capture_default_str();
+    cmd->add_flag("-q,--quiet", compileOptions.quiet,
+                  "print errors only (for build systems)");
+    cmd->add_flag("-v,--verbose", compileOptions.verbose,
+                  "print fusion remarks, pass timings and the build commands");
+  };
   CLI::App *compileCmd = app.add_subcommand(
       "compile", "compile a model into OUTDIR/libNAME.so and OUTDIR/NAME.h");
-  compileCmd
-      ->add_option("model", compileOptions.model,
-                   "the model (.onnx, or .hmd: docs/dsl.md)")
-      ->required();
-  compileCmd->add_option("--weights", compileOptions.weightsFile,
-                         "the weights of a .hmd model (.safetensors)");
-  compileCmd->add_option("--random-weights", compileOptions.randomSeed,
-                         "compile a .hmd model with seeded random weights");
+  addModelOptions(compileCmd);
   compileCmd->add_option("-o,--output", compileOptions.outDir,
                          "output folder (created if missing)");
-  compileCmd->add_option("--name", compileOptions.name,
-                         "library name and C symbol prefix (default: the "
-                         "model file's stem, made a C identifier)");
   compileCmd
       ->add_option("--emit", compileOptions.emit,
                    "stop early and print a stage: mlir (imported), "
                    "mlir-fused (after fusion), kernels (kernel graph JSON)")
       ->check(CLI::IsMember({"mlir", "mlir-fused", "kernels"}));
   compileCmd
-      ->add_option("--target", compileOptions.target,
-                   "Halide target: host (this CPU) or a Halide target "
-                   "string such as x86-64-linux-avx2")
-      ->capture_default_str();
-  compileCmd->add_flag(
-      "--audio-frontend", compileOptions.audioFrontend,
-      "speech models: take 16 kHz audio [B, S] instead of the [B, T, 80] "
-      "filterbank input (log-Mel features computed in the library) and add a "
-      "token_ids output (greedy CTC decoding of the log-probs)");
-  compileCmd
-      ->add_option("--hypermix-algorithm", compileOptions.algorithm,
-                   "kernel form of fused hypermixing: auto (both, picked per "
-                   "run by the sequence length), reassociated (fewer FLOPs on "
-                   "long sequences) or two_phase")
-      ->check(CLI::IsMember({"auto", "reassociated", "two_phase"}))
-      ->capture_default_str();
+      ->add_option("--tuning-db", compileOptions.tuningDb,
+                   "schedules from this database (hmc tune); a kernel "
+                   "without an entry keeps the default schedule (-v says so)")
+      ->check(CLI::ExistingFile);
   compileCmd
       ->add_option("--weight-storage", compileOptions.weightStorage,
                    "embedded (inside libNAME.so) or external (OUTDIR/"
@@ -299,11 +336,26 @@ static int runCommandLine(int argc, char **argv) {
       ->capture_default_str();
   compileCmd->add_flag("--print-weights", compileOptions.printWeights,
                        "with --emit, print weight blobs in full");
-  compileCmd->add_flag("-q,--quiet", compileOptions.quiet,
-                       "print errors only (for build systems)");
-  compileCmd->add_flag(
-      "-v,--verbose", compileOptions.verbose,
-      "print fusion remarks, pass timings and the build commands");
+
+  CLI::App *tuneCmd = app.add_subcommand(
+      "tune", "time candidate schedules of a model's kernels on this machine "
+              "and record the best in a tuning database (docs/tuning.md)");
+  addModelOptions(tuneCmd);
+  tuneCmd
+      ->add_option("-o,--output", compileOptions.tuneOutput,
+                   "the tuning database (JSON; created, or resumed and "
+                   "extended)")
+      ->required();
+  tuneCmd
+      ->add_option("--lengths", compileOptions.lengths,
+                   "sequence lengths to time at (default 128,1024)")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  tuneCmd
+      ->add_option("--budget", compileOptions.budget,
+                   "stop after about this many seconds (default: no limit); "
+                   "a later run resumes")
+      ->check(CLI::NonNegativeNumber);
 
   hmc::backend::RunOptions runOptions;
   CLI::App *runCmd =
@@ -344,6 +396,8 @@ static int runCommandLine(int argc, char **argv) {
     return 0;
   }
 
+  if (*tuneCmd)
+    return compile(compileOptions, executableDir(argv[0]));
   if (*compileCmd) {
     if (compileOptions.outDir.empty() && compileOptions.emit.empty()) {
       llvm::errs() << "error: hmc compile needs -o OUTDIR (or --emit)\n";

@@ -95,9 +95,10 @@ Halide::Target runtimeTarget(const Halide::Target &base) {
 }
 
 void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                   const Halide::Target &base, const std::string &path) {
+                   const Halide::Target &base, const std::string &path,
+                   const ScheduleChoice &schedule) {
   Halide::Target target = kernelTarget(base);
-  BuiltKernel built = buildKernel(graph, kernel, target);
+  BuiltKernel built = buildKernel(graph, kernel, target, schedule);
   std::vector<Halide::Argument> args(built.inputs.begin(), built.inputs.end());
   built.pipeline.compile_to({{Halide::OutputFileType::object, path}}, args,
                             kernel.name, target);
@@ -107,7 +108,8 @@ void compileRuntime(const Halide::Target &base, const std::string &path) {
   Halide::compile_standalone_runtime(path, runtimeTarget(base));
 }
 
-void writeTargetFile(const Halide::Target &base, const std::string &path) {
+void writeTargetFile(const Halide::Target &base, const std::string &path,
+                     const std::string &scheduleSource) {
   nlohmann::json features = nlohmann::json::array();
   for (Halide::Target::Feature feature : kCpuFeatures)
     if (base.has_feature(feature))
@@ -115,7 +117,8 @@ void writeTargetFile(const Halide::Target &base, const std::string &path) {
                           {"name", Halide::Target::feature_to_name(feature)}});
   std::ofstream file(path);
   file << nlohmann::json{{"target", base.to_string()},
-                         {"cpu_features", features}}
+                         {"cpu_features", features},
+                         {"schedule_source", scheduleSource}}
               .dump(2)
        << "\n";
   file.close();

@@ -4,6 +4,7 @@
 #define HMC_HALIDE_AOTCOMPILE_H
 
 #include "KernelGraph.h"
+#include "Schedule.h"
 
 #include <Halide.h>
 
@@ -23,9 +24,10 @@ Halide::Target kernelTarget(const Halide::Target &base);
 Halide::Target runtimeTarget(const Halide::Target &base);
 
 /// Writes `path`: an object defining the kernel's function `kernel.name`
-/// and its `kernel.name`_argv wrapper.
+/// and its `kernel.name`_argv wrapper, scheduled as `schedule` says.
 void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                   const Halide::Target &base, const std::string &path);
+                   const Halide::Target &base, const std::string &path,
+                   const ScheduleChoice &schedule = {});
 
 /// Writes `path`: Halide's runtime for runtimeTarget(base).
 void compileRuntime(const Halide::Target &base, const std::string &path);
@@ -33,8 +35,9 @@ void compileRuntime(const Halide::Target &base, const std::string &path);
 /// Writes `path` (target.json): base's target string, "host" resolved, and
 /// the features of base that select instructions (avx2, sve, ...), which the
 /// CPU running the kernels needs, as {"id": halide_target_feature_t, "name"}
-/// objects.
-void writeTargetFile(const Halide::Target &base, const std::string &path);
+/// objects, and `scheduleSource`, which the library embeds.
+void writeTargetFile(const Halide::Target &base, const std::string &path,
+                     const std::string &scheduleSource = "default");
 
 } // namespace hmc::halide
 

@@ -43,8 +43,12 @@ Halide::Func buildContraction(const OpContext &ctx) {
   int natural = ctx.vectorSize(a.type());
   int accumulators = ctx.target.has_feature(Halide::Target::AVX512) ? 18 : 12;
   bool tiled = staticM && *staticM >= natural;
-  int vectors = tiled ? std::min(3, *staticM / natural) : 1;
-  int rowTile = std::min(8, accumulators / vectors);
+  // The register tile: `vectors` vectors of m by `rowTile` rows.
+  int vectors = tiled ? ctx.knob("vectors", std::min(3, *staticM / natural), 1,
+                                 std::max(1, std::min(4, *staticM / natural)))
+                      : 1;
+  int rowTile = ctx.knob("row_tile", std::min(8, accumulators / vectors), 1,
+                         std::max(1, 32 / vectors));
   if (staticN)
     rowTile = std::min(rowTile, *staticN);
 
@@ -71,11 +75,13 @@ Halide::Func buildContraction(const OpContext &ctx) {
                                      : Halide::Internal::make_zero(a.type());
 
   Halide::Func out("output");
-  if (!tiled) {
+  if (!tiled || !ctx.handScheduled()) {
     // Few or dynamic output channels: one vector of m at a time.
     out(vars) = init + Halide::sum(lhs * rhs, "dot");
+    if (!ctx.handScheduled())
+      return out;
     vectorizeInner(out, m, extents[0], natural);
-    parallelRows(out, vars, extents);
+    parallelRows(out, vars, extents, ctx.taskElements());
     return out;
   }
 

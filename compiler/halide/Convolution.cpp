@@ -118,7 +118,8 @@ Halide::Func depthwise(const OpContext &ctx, const ConvAttrs &attrs) {
       .vectorize(ti, natural);
   Halide::LoopLevel row = parallelRows(
       out, {t, c, b},
-      {ctx.outputExtents[0], ctx.outputExtents[1], ctx.outputExtents[2]});
+      {ctx.outputExtents[0], ctx.outputExtents[1], ctx.outputExtents[2]},
+      ctx.taskElements());
   padded.compute_at(row).vectorize(t, natural);
   acc.compute_at(out, to)
       .bound_extent(t, columns)
@@ -175,7 +176,7 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   if (!width) {
     // A dynamic contiguous dim: plain vectors, no register block.
     vectorizeInner(out, v, ctx.outputExtents[0], natural);
-    parallelRows(out, vars, ctx.outputExtents);
+    parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
     acc.compute_at(out, v);
     return out;
   }

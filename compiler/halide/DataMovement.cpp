@@ -15,11 +15,11 @@ int halideDim(size_t i, size_t rank) { return static_cast<int>(rank - 1 - i); }
 /// Vectorised innermost dimension, rows in parallel tasks.
 void scheduleCopy(const OpContext &ctx, Halide::Func out,
                   const std::vector<Halide::Var> &vars) {
-  if (vars.empty())
+  if (vars.empty() || !ctx.handScheduled())
     return;
   vectorizeInner(out, vars[0], ctx.outputExtents[0],
                  ctx.vectorSize(out.output_types()[0]));
-  parallelRows(out, vars, ctx.outputExtents);
+  parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
 }
 
 } // namespace

@@ -120,10 +120,10 @@ Halide::Func buildElementwise(const OpContext &ctx) {
 
   Halide::Func out("output");
   out(vars) = value;
-  if (!vars.empty()) {
+  if (!vars.empty() && ctx.handScheduled()) {
     int natural = ctx.vectorSize(value.type());
     vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
-    parallelRows(out, vars, ctx.outputExtents);
+    parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
   }
   return out;
 }

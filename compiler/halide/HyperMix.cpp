@@ -56,6 +56,12 @@ public:
         vl_(ctx.vectorSize(Halide::Float(32))),
         maxAcc_(ctx.target.has_feature(Halide::Target::AVX512) ? 24 : 12),
         x_(ctx.input("x")), tokens_(x_.dim(1).extent()) {
+    // Tunable: phase B's tile and phase A's chunk budget. Tiles are whole
+    // register blocks of token vectors.
+    int blockTokens = kBlockVectors * vl_;
+    tileTokens_ = ctx.knob("tile_tokens", 64, blockTokens, 16 * blockTokens) /
+                  blockTokens * blockTokens;
+    chunkBytes_ = ctx.knob("chunk_kib", 40, 4, 1024) << 10;
     const char *names[2][4] = {{"A1", "a1", "C1", "c1"},
                                {"A2", "a2", "C2", "c2"}};
     for (int i = 0; i < 2; ++i)
@@ -68,11 +74,9 @@ public:
 private:
   // Token-major stages run in blocks of kBlockVectors token vectors (the
   // row count of every register block). Phase B normalises tiles of
-  // kTileTokens tokens together; phase A's chunk size is chosen so that one
-  // chunk's reduction operands stay in L1.
+  // tileTokens_ tokens together; phase A's chunk size is chosen so that one
+  // chunk's reduction operands stay within chunkBytes_ (L1 by default).
   static constexpr int kBlockVectors = 4;
-  static constexpr int kTileTokens = 64;
-  static constexpr int kChunkBytes = 40 << 10;
 
   const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
   const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
@@ -317,7 +321,7 @@ private:
     Block block = reductionBlock(rows);
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
     int blockTokens = kBlockVectors * vl_;
-    chunkTokens_ = std::clamp(kChunkBytes / (4 * (padded + params_.dHead)) /
+    chunkTokens_ = std::clamp(chunkBytes_ / (4 * (padded + params_.dHead)) /
                                   blockTokens * blockTokens,
                               blockTokens, 8 * blockTokens);
 
@@ -463,7 +467,7 @@ private:
     // Output: parallel over (batch, tile), vectorised over channels; y is
     // token-major, so this store is the one transpose.
     Var nt("nt"), ni("ni"), task("task");
-    out.split(n_, nt, ni, kTileTokens, TailStrategy::GuardWithIf)
+    out.split(n_, nt, ni, tileTokens_, TailStrategy::GuardWithIf)
         .reorder(cg_, ni, nt, b_)
         .fuse(nt, b_, task)
         .parallel(task);
@@ -477,7 +481,7 @@ private:
     Block block = projectionBlock(dh);
     Var j("j"), c("c"), cb("cb"), ci("ci"), nb("nb"), nbi("nbi");
     y.compute_at(out, task)
-        .bound_extent(n_, kTileTokens)
+        .bound_extent(n_, tileTokens_)
         .split(cg_, j, c, dh)
         .split(c, cb, ci, block.cols)
         .split(n_, nb, nbi, vl_ * block.rows)
@@ -507,6 +511,8 @@ private:
   std::vector<Func> phaseAStages_;
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
+  int tileTokens_ = 64;
+  int chunkBytes_ = 40 << 10;
   Var n_{"n"}, c_{"c"}, o_{"o"}, q_{"q"}, j_{"j"}, b_{"b"}, cg_{"cg"}, p_{"p"};
   Var t_{"t"}, v_{"v"}; // sine or cosine, token vector (position bases)
 };

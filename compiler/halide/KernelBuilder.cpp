@@ -5,6 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <thread>
+
 namespace hmc::halide {
 
 using Halide::Expr;
@@ -147,9 +152,91 @@ Halide::Func buildOp(const OpContext &ctx) {
 
 } // namespace
 
+bool autoschedulable(const std::string &op) {
+  return op != "hyper_mix" && op != "conv" && op != "fbank" &&
+         op != "ctc_greedy";
+}
+
+std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
+                                           int64_t length) {
+  std::set<std::string> batch;
+  for (const auto &[id, buffer] : graph.buffers)
+    if (buffer.storage == Storage::Input && buffer.shape.size() >= 2 &&
+        !buffer.shape[0].isStatic())
+      batch.insert(buffer.shape[0].symbol);
+  std::map<std::string, int64_t> sizes;
+  // Derived symbols follow their base, which the graph lists earlier.
+  for (const SymbolDesc &symbol : graph.symbols) {
+    int64_t size = batch.count(symbol.name) ? 1 : length;
+    if (!symbol.base.empty() && sizes.count(symbol.base)) {
+      int64_t sum = sizes[symbol.base] + symbol.add;
+      int64_t quotient = sum / symbol.div - (sum % symbol.div < 0 ? 1 : 0);
+      size = quotient + symbol.post;
+    }
+    sizes[symbol.name] = std::clamp(size, symbol.min, symbol.max);
+  }
+  return sizes;
+}
+
+std::vector<int64_t>
+concreteShape(const BufferDesc &buffer,
+              const std::map<std::string, int64_t> &sizes) {
+  std::vector<int64_t> shape;
+  for (const Dim &dim : buffer.shape)
+    shape.push_back(dim.isStatic() ? dim.size : sizes.at(dim.symbol));
+  return shape;
+}
+
+namespace {
+
+/// Loads the Halide plugin of `name` once.
+void loadAutoscheduler(const std::string &name) {
+  static std::set<std::string> loaded;
+  if (loaded.count(name))
+    return;
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  Halide::load_plugin(std::string(HMC_HALIDE_PLUGIN_DIR) + "/libautoschedule_" +
+                      lower + ".so");
+  loaded.insert(name);
+}
+
+/// Estimates of every input and of the output at the schedule's sizes, then
+/// the autoscheduler's schedule.
+void autoschedule(const KernelView &view, BuiltKernel &built,
+                  const ScheduleChoice &schedule,
+                  const Halide::Target &target) {
+  if (!autoschedulable(view.kernel().op))
+    view.fail("no autoscheduler candidate: the kernel exists only in its "
+              "hand-written schedule");
+  auto estimate = [&](const BufferDesc &buffer) {
+    std::vector<int64_t> shape = concreteShape(buffer, schedule.estimates);
+    return std::vector<int64_t>(shape.rbegin(), shape.rend());
+  };
+  for (size_t i = 0; i < built.inputs.size(); ++i) {
+    std::vector<int64_t> extents = estimate(view.input(i));
+    for (size_t k = 0; k < extents.size(); ++k)
+      built.inputs[i].dim(int(k)).set_estimate(0, int(extents[k]));
+  }
+  Halide::Region region;
+  for (int64_t extent : estimate(view.output(0)))
+    region.emplace_back(0, int(extent));
+  built.pipeline.outputs()[0].set_estimates(region);
+  loadAutoscheduler(schedule.autoscheduler);
+  // This machine's parallelism; Halide's generic cache size and balance.
+  Halide::MachineParams machine = Halide::MachineParams::generic();
+  machine.parallelism =
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  built.pipeline.auto_schedule(schedule.autoscheduler, target, machine);
+}
+
+} // namespace
+
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                        const Halide::Target &target) {
-  OpContext ctx{KernelView(graph, kernel), target, {}, {}};
+                        const Halide::Target &target,
+                        const ScheduleChoice &schedule) {
+  OpContext ctx{KernelView(graph, kernel), target, schedule, {}, {}};
   ShapeBinder binder(graph);
   for (size_t i = 0; i < kernel.inputs.size(); ++i) {
     const BufferDesc &buffer = ctx.view.input(i);
@@ -163,7 +250,10 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
   ctx.outputExtents = binder.bind(ctx.view.output(0), nullptr);
   Halide::Func out = buildOp(ctx);
   ShapeBinder::apply(out.output_buffer(), ctx.outputExtents);
-  return BuiltKernel{ctx.inputs, Halide::Pipeline(out)};
+  BuiltKernel built{ctx.inputs, Halide::Pipeline(out)};
+  if (!ctx.handScheduled())
+    autoschedule(ctx.view, built, schedule, target);
+  return built;
 }
 
 } // namespace hmc::halide

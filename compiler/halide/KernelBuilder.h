@@ -4,6 +4,7 @@
 #define HMC_HALIDE_KERNELBUILDER_H
 
 #include "KernelGraph.h"
+#include "Schedule.h"
 
 #include <Halide.h>
 
@@ -23,8 +24,26 @@ Halide::Type halideType(DType dtype);
 /// Builds and schedules one (already validated) kernel for `target`. The
 /// ImageParams carry the buffers' exact static extents and dense strides, and
 /// every dynamic extent is tied to the first input dimension naming it.
+/// `schedule` picks the hand-written schedule (with its knobs) or an
+/// autoscheduler, which plans for the sizes in schedule.estimates.
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                        const Halide::Target &target);
+                        const Halide::Target &target,
+                        const ScheduleChoice &schedule = {});
+
+/// Whether an autoscheduler can schedule this op: hmc's fused kernels
+/// (hyper_mix, conv, fbank, ctc_greedy) exist only in their hand-written
+/// schedules.
+bool autoschedulable(const std::string &op);
+
+/// Sizes of a kernel's dynamic symbols at sequence length `length`: a
+/// symbol that leads an input of rank 2 or more (the batch) is 1, other
+/// base symbols are `length`, derived ones follow from them.
+std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
+                                           int64_t length);
+
+/// Row-major shape of `buffer` at the given symbol sizes.
+std::vector<int64_t> concreteShape(const BufferDesc &buffer,
+                                   const std::map<std::string, int64_t> &sizes);
 
 } // namespace hmc::halide
 

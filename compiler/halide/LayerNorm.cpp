@@ -80,6 +80,8 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   out(vars) =
       (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine);
 
+  if (!ctx.handScheduled())
+    return out;
   vectorizeInner(out, vars[0], inner, natural);
   // One parallel row is one normalised block.
   std::vector<Halide::Var> rowVars = {vars[axes - 1]};
@@ -87,7 +89,8 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   std::vector<Expr> rowExtents = {features};
   rowExtents.insert(rowExtents.end(), ctx.outputExtents.begin() + axes,
                     ctx.outputExtents.end());
-  Halide::LoopLevel row = parallelRows(out, rowVars, rowExtents);
+  Halide::LoopLevel row =
+      parallelRows(out, rowVars, rowExtents, ctx.taskElements());
   for (Halide::Func partial : {partial1, partial2}) {
     partial.compute_at(row).vectorize(lane);
     partial.update().vectorize(lane);

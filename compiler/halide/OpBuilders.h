@@ -4,18 +4,22 @@
 #define HMC_HALIDE_OPBUILDERS_H
 
 #include "KernelGraph.h"
+#include "Schedule.h"
 
 #include <Halide.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace hmc::halide {
 
-/// What an op builder sees: the validated kernel, its constrained inputs and
-/// the target whose natural vector width the schedule uses.
+/// What an op builder sees: the validated kernel, its constrained inputs,
+/// the target whose natural vector width the schedule uses and the schedule
+/// asked for.
 struct OpContext {
   KernelView view;
   Halide::Target target;
+  ScheduleChoice schedule;
   std::vector<Halide::ImageParam> inputs;
   /// Extents of output 0 in Halide order (static sizes or symbol extents).
   std::vector<Halide::Expr> outputExtents;
@@ -25,6 +29,20 @@ struct OpContext {
   }
   int vectorSize(const Halide::Type &type) const {
     return target.natural_vector_size(type);
+  }
+  /// False when an autoscheduler schedules the kernel: the builder then
+  /// defines the algorithm only.
+  bool handScheduled() const { return schedule.autoscheduler.empty(); }
+  /// A hand-written schedule parameter: the tuned value when the schedule
+  /// sets one (clamped to [lo, hi]), else `fallback`.
+  int knob(const std::string &name, int fallback, int lo, int hi) const {
+    auto it = schedule.knobs.find(name);
+    return it == schedule.knobs.end() ? fallback
+                                      : std::clamp(it->second, lo, hi);
+  }
+  /// Elements per parallel task of row-parallel kernels (knob task_elements).
+  int taskElements() const {
+    return knob("task_elements", 1 << 14, 1 << 8, 1 << 22);
   }
 };
 
@@ -62,11 +80,12 @@ void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
                     const Halide::Expr &extent, int natural);
 
 /// Fuses vars[1..] (Halide order, outer dims) into one loop and runs it in
-/// parallel tasks of roughly equal work. Returns the per-row loop level
-/// (the outermost one when there is a single row).
+/// parallel tasks of about `elementsPerTask` elements. Returns the per-row
+/// loop level (the outermost one when there is a single row).
 Halide::LoopLevel parallelRows(Halide::Func func,
                                const std::vector<Halide::Var> &vars,
-                               const std::vector<Halide::Expr> &extents);
+                               const std::vector<Halide::Expr> &extents,
+                               int elementsPerTask);
 
 } // namespace hmc::halide
 

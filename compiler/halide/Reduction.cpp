@@ -55,10 +55,11 @@ Halide::Func buildReduction(const OpContext &ctx) {
 
   // Outer rows in parallel; when the innermost input dimension survives,
   // the reduction runs outside it so the inner loop stays a vector.
-  if (!vars.empty()) {
+  if (!vars.empty() && ctx.handScheduled()) {
     int natural = ctx.vectorSize(type);
     vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
-    Halide::LoopLevel row = parallelRows(out, vars, ctx.outputExtents);
+    Halide::LoopLevel row =
+        parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
     sum.compute_at(row);
     if (reducedHalideDims.front() != 0) {
       std::vector<Halide::VarOrRVar> order = {vars[0]};

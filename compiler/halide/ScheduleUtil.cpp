@@ -53,7 +53,8 @@ void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
 
 Halide::LoopLevel parallelRows(Halide::Func func,
                                const std::vector<Halide::Var> &vars,
-                               const std::vector<Expr> &extents) {
+                               const std::vector<Expr> &extents,
+                               int elementsPerTask) {
   if (vars.size() < 2)
     return Halide::LoopLevel(func, Halide::Var::outermost());
   // Fuse every row dimension into one loop so small outer dims still split
@@ -64,10 +65,9 @@ Halide::LoopLevel parallelRows(Halide::Func func,
     func.fuse(rows, vars[k], fused);
     rows = fused;
   }
-  constexpr int kElementsPerTask = 1 << 14;
   std::optional<int> inner = staticExtent(extents[0]);
   int rowsPerTask =
-      inner ? std::max(1, kElementsPerTask / std::max(*inner, 1)) : 1;
+      inner ? std::max(1, elementsPerTask / std::max(*inner, 1)) : 1;
   Halide::Var task;
   func.split(rows, task, rows, rowsPerTask, TailStrategy::GuardWithIf)
       .parallel(task);

@@ -66,6 +66,8 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
     total(rows) += Halide::cast(accType, Halide::exp(x(at(r)) - rowMax(rows)));
     Expr shifted = x(vars) - rowMax(rows);
     finish(shifted, Halide::exp(shifted));
+    if (!ctx.handScheduled())
+      return out;
 
     vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
     Halide::LoopLevel slab = Halide::LoopLevel::root();
@@ -120,9 +122,12 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   total(rows) = Halide::Internal::make_zero(accType);
   total(rows) += partialSum(at(laneSum));
   finish(x(vars) - rowMax(rows), exps(vars));
+  if (!ctx.handScheduled())
+    return out;
 
   vectorizeInner(out, vars[0], extent, natural);
-  Halide::LoopLevel row = parallelRows(out, vars, ctx.outputExtents);
+  Halide::LoopLevel row =
+      parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
   for (Halide::Func partial : {partialMax, partialSum}) {
     partial.compute_at(row).vectorize(lane);
     partial.update().vectorize(lane);

@@ -1,11 +1,14 @@
 // hmc-halide: kernel graph -> one AOT object per kernel plus the Halide
 // runtime object. Runs as a child of hmc; Halide (LLVM 14) lives only here.
 #include "AotCompile.h"
+#include "Tuner.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 
 namespace {
@@ -13,6 +16,35 @@ namespace {
 int fail(const std::string &message) {
   fmt::print(stderr, "hmc-halide: error: {}\n", message);
   return 1;
+}
+
+std::atomic<bool> interrupted{false};
+
+/// The first Ctrl-C asks the tuner to stop after the running candidate and
+/// keep what it found; a second one kills as usual.
+void onInterrupt(int) {
+  interrupted = true;
+  std::signal(SIGINT, SIG_DFL);
+}
+
+namespace hh = hmc::halide;
+
+int tune(const hh::KernelGraph &graph, const Halide::Target &target,
+         const hh::TuneOptions &options, const std::string &dbPath) {
+  std::signal(SIGINT, onInterrupt);
+  hh::TuneSummary summary =
+      hh::tuneGraph(graph, target, options, dbPath, interrupted);
+  fmt::print(stderr,
+             "{}: {} candidates timed, {} rejected; {} kernel x length pairs "
+             "done, {} already in the database{}\n",
+             dbPath, summary.measured, summary.rejected, summary.units,
+             summary.skipped,
+             summary.stopped ? interrupted
+                                   ? "; interrupted: run again to resume"
+                                   : "; budget spent: run again to "
+                                     "resume"
+                             : "");
+  return interrupted ? 130 : 0;
 }
 
 } // namespace
@@ -24,21 +56,41 @@ int main(int argc, char **argv) {
   std::string graphPath, outDir, targetName;
   bool runtimeOnly = false, verbose = false;
   app.add_option("graph", graphPath, "Kernel graph JSON file");
-  app.add_option("-o,--output-dir", outDir, "Directory for the objects")
-      ->required();
+  app.add_option("-o,--output-dir", outDir, "Directory for the objects");
   app.add_option("--target", targetName,
                  "'host' or a Halide target string (default: the graph's "
                  "target, else host)");
   app.add_flag("--runtime-only", runtimeOnly,
                "Write only halide_runtime.o (no graph argument)");
-  app.add_flag("-v,--verbose", verbose, "Report each object written");
+  app.add_flag("-v,--verbose", verbose,
+               "Report each object written and each kernel's schedule");
+  std::string tuningDbPath, tunePath;
+  app.add_option("--tuning-db", tuningDbPath,
+                 "Schedule kernels as this tuning database says (a kernel "
+                 "without an entry keeps the default schedule)");
+  hh::TuneOptions tuneOptions;
+  app.add_option("--tune", tunePath,
+                 "Instead of compiling, tune the graph's kernels on this "
+                 "machine into this database (created, or resumed)");
+  app.add_option("--lengths", tuneOptions.lengths,
+                 "With --tune: sequence lengths to time at")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--budget", tuneOptions.budgetSeconds,
+                 "With --tune: stop after this many seconds (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
+  tuneOptions.verbose = verbose;
 
+  if (tunePath.empty() && outDir.empty())
+    return fail("-o OUTDIR is required (except with --tune)");
   if (runtimeOnly == !graphPath.empty())
     return fail(runtimeOnly ? "--runtime-only takes no kernel graph"
                             : "a kernel graph is required (or --runtime-only)");
 
-  namespace hh = hmc::halide;
+  if (!tunePath.empty() && (runtimeOnly || !tuningDbPath.empty()))
+    return fail("--tune takes a kernel graph and no --runtime-only or "
+                "--tuning-db");
   std::string kernelName;
   try {
     hh::KernelGraph graph;
@@ -47,19 +99,44 @@ int main(int argc, char **argv) {
     if (targetName.empty())
       targetName = runtimeOnly ? "host" : graph.target;
     Halide::Target target = hh::parseTarget(targetName);
+    if (!tunePath.empty())
+      return tune(graph, target, tuneOptions, tunePath);
+    std::optional<hh::TuningDb> db;
+    if (!tuningDbPath.empty()) {
+      if (!std::filesystem::is_regular_file(tuningDbPath))
+        return fail(
+            fmt::format("tuning database '{}' does not exist", tuningDbPath));
+      db = hh::TuningDb::load(tuningDbPath);
+    }
     std::filesystem::create_directories(outDir);
     std::filesystem::path dir(outDir);
 
+    std::vector<std::string> tuned;
     for (const hh::KernelDesc &kernel : graph.kernels) {
       kernelName = kernel.name;
       auto start = std::chrono::steady_clock::now();
       std::string path = (dir / (kernel.name + ".o")).string();
-      hh::compileKernel(graph, kernel, target, path);
+      hh::ScheduleChoice schedule;
+      if (db) {
+        std::optional<hh::ScheduleChoice> best =
+            db->best(graph, hh::kernelKey(graph, kernel), target.to_string());
+        if (best)
+          schedule = *best;
+        if (!best.has_value() && verbose)
+          fmt::print("note: {} ({}) has no entry in {} for {}: default "
+                     "schedule\n",
+                     kernel.name, kernel.op, tuningDbPath, target.to_string());
+        if (!schedule.isDefault())
+          tuned.push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
+      }
+      hh::compileKernel(graph, kernel, target, path, schedule);
       if (verbose)
-        fmt::print("{} ({}) -> {} in {:.2f} s\n", kernel.name, kernel.op, path,
+        fmt::print("{} ({}) -> {} in {:.2f} s, schedule: {}\n", kernel.name,
+                   kernel.op, path,
                    std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
-                       .count());
+                       .count(),
+                   schedule.str());
     }
     kernelName.clear();
     std::string runtimePath = (dir / "halide_runtime.o").string();
@@ -67,8 +144,18 @@ int main(int argc, char **argv) {
     if (verbose)
       fmt::print("halide runtime ({}) -> {}\n",
                  hh::runtimeTarget(target).to_string(), runtimePath);
-    if (!runtimeOnly)
-      hh::writeTargetFile(target, (dir / "target.json").string());
+    if (!runtimeOnly) {
+      std::string source = "default";
+      if (db) {
+        source = fmt::format("tuning database: {} of {} kernels tuned",
+                             tuned.size(), graph.kernels.size());
+        for (size_t i = 0; i < tuned.size(); ++i)
+          source += (i ? "; " : " (") + tuned[i];
+        if (!tuned.empty())
+          source += ")";
+      }
+      hh::writeTargetFile(target, (dir / "target.json").string(), source);
+    }
   } catch (const Halide::Error &error) {
     std::string where = kernelName.empty()
                             ? std::string("runtime")

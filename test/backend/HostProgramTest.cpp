@@ -129,7 +129,7 @@ TEST(HostProgram, Tables) {
   EXPECT_TRUE(contains(c, "__asm__(\"hmc_library_v1\")"));
   EXPECT_TRUE(contains(c, ".name = \"addmodel\","));
   EXPECT_TRUE(contains(c, ".target = hmc_target_name,"));
-  EXPECT_TRUE(contains(c, ".schedule_source = \"default\","));
+  EXPECT_TRUE(contains(c, ".schedule_source = hmc_schedule_source,"));
   EXPECT_TRUE(contains(c, ".weights = hmc_weights,"));
   EXPECT_TRUE(contains(c, ".weights_size = 16,"));
   EXPECT_TRUE(contains(c, "extern const hmcrt_target_desc hmc_target;"));
@@ -155,12 +155,10 @@ TEST(HostProgram, OptionsOverrideTheGraph) {
   HostProgramOptions options;
   options.name = "other";
   options.target = "x86-64-linux-avx2";
-  options.scheduleSource = "tuned";
   HostProgram host = emit(addGraph(), options);
   EXPECT_EQ(host.name, "other");
   EXPECT_TRUE(contains(host.source, ".name = \"other\","));
   EXPECT_TRUE(contains(host.header, "for target x86-64-linux-avx2."));
-  EXPECT_TRUE(contains(host.source, ".schedule_source = \"tuned\","));
   EXPECT_TRUE(contains(host.header, "hmc_status other_run(other_handle"));
   // Kernel names are the graph's own, whatever the model is called.
   EXPECT_EQ(host.kernels, std::vector<std::string>{"addmodel_k0"});
@@ -274,6 +272,9 @@ TEST_F(Scratch, TargetSource) {
   EXPECT_TRUE(contains(source, "    {6, \"avx2\"},\n    {7, \"fma\"},\n"));
   EXPECT_TRUE(contains(source, "const char hmc_target_name[] = "
                                "\"x86-64-linux-avx2-fma\";\n"));
+  // No schedule_source: an untuned library.
+  EXPECT_TRUE(contains(source, "const char hmc_schedule_source[] = "
+                               "\"default\";\n"));
   EXPECT_TRUE(contains(source, "const hmcrt_target_desc hmc_target = {\n"
                                "    .name = hmc_target_name,\n"
                                "    .num_cpu_features = 2,\n"
@@ -283,6 +284,10 @@ TEST_F(Scratch, TargetSource) {
   ASSERT_TRUE(emitTargetSource(target, source).ok());
   EXPECT_TRUE(contains(source, ".cpu_features = NULL,"));
   expectTargetCompiles(source);
+  target["schedule_source"] = "tuning database: 2 of 5 kernels tuned";
+  ASSERT_TRUE(emitTargetSource(target, source).ok());
+  EXPECT_TRUE(contains(source, "const char hmc_schedule_source[] = "
+                               "\"tuning database: 2 of 5 kernels tuned\";"));
 }
 
 TEST(HostProgram, TargetSourceRejectsBadInput) {

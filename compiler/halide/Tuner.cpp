@@ -1,0 +1,593 @@
+#include "Tuner.h"
+#include "KernelBuilder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace hmc::halide {
+
+using Clock = std::chrono::steady_clock;
+
+//===----------------------------------------------------------------------===//
+// Kernel keys and the database
+//===----------------------------------------------------------------------===//
+
+std::string kernelKey(const KernelGraph &graph, const KernelDesc &kernel) {
+  // Symbols by order of first use, with derived ones' relation to their base.
+  std::map<std::string, std::string> renamed;
+  std::function<std::string(const std::string &)> rename =
+      [&](const std::string &symbol) -> std::string {
+    auto it = renamed.find(symbol);
+    if (it != renamed.end())
+      return it->second;
+    std::string name = "s" + std::to_string(renamed.size());
+    renamed[symbol] = name;
+    for (const SymbolDesc &desc : graph.symbols)
+      if (desc.name == symbol && !desc.base.empty())
+        renamed[symbol] = name = fmt::format("({}+{})/{}+{}", rename(desc.base),
+                                             desc.add, desc.div, desc.post);
+    return name;
+  };
+  nlohmann::json operands = nlohmann::json::array();
+  for (const auto *list : {&kernel.inputs, &kernel.outputs})
+    for (const Operand &operand : *list) {
+      const BufferDesc &buffer = graph.buffer(operand.buffer);
+      nlohmann::json shape = nlohmann::json::array();
+      for (const Dim &dim : buffer.shape)
+        shape.push_back(dim.isStatic() ? nlohmann::json(dim.size)
+                                       : nlohmann::json(rename(dim.symbol)));
+      operands.push_back({operand.role, dtypeName(buffer.dtype), shape});
+    }
+  std::string text = nlohmann::json{
+      {"op", kernel.op},
+      {"attrs", kernel.attrs},
+      {"operands",
+       operands}}.dump();
+  // FNV-1a, 64 bits: stable across runs and machines.
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : text)
+    hash = (hash ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", hash);
+}
+
+namespace {
+
+constexpr const char *kDbFormat = "hmc.tuning_db";
+
+nlohmann::json toJson(const TuningDb::Entry &entry) {
+  nlohmann::json measurements = nlohmann::json::array();
+  for (const TuningDb::Measurement &m : entry.measurements) {
+    nlohmann::json item = {{"schedule", m.schedule}};
+    if (m.ms >= 0)
+      item["ms"] = std::stod(fmt::format("{:.4g}", m.ms));
+    else
+      item["rejected"] = m.note;
+    measurements.push_back(item);
+  }
+  return {{"key", entry.key},           {"op", entry.op},
+          {"target", entry.target},     {"length", entry.length},
+          {"complete", entry.complete}, {"measurements", measurements}};
+}
+
+TuningDb::Entry entryFromJson(const nlohmann::json &json,
+                              const std::string &where) {
+  auto fail = [&](const std::string &what) -> TuningDb::Entry {
+    throw std::runtime_error(fmt::format("{}: {}", where, what));
+  };
+  if (!json.is_object())
+    return fail("expected an object");
+  TuningDb::Entry entry;
+  try {
+    entry.key = json.at("key").get<std::string>();
+    entry.op = json.at("op").get<std::string>();
+    entry.target = json.at("target").get<std::string>();
+    entry.length = json.at("length").get<int64_t>();
+    entry.complete = json.at("complete").get<bool>();
+    for (const nlohmann::json &item : json.at("measurements")) {
+      TuningDb::Measurement m;
+      m.schedule = item.at("schedule").get<std::string>();
+      ScheduleChoice::parse(m.schedule); // throws on a malformed one
+      if (item.contains("ms"))
+        m.ms = item.at("ms").get<double>();
+      else {
+        m.ms = -1;
+        m.note = item.at("rejected").get<std::string>();
+      }
+      if (m.ms < 0 && m.note.empty())
+        return fail("a measurement needs ms >= 0 or a rejection note");
+      entry.measurements.push_back(m);
+    }
+  } catch (const nlohmann::json::exception &error) {
+    return fail(error.what());
+  } catch (const std::invalid_argument &error) {
+    return fail(error.what());
+  }
+  if (entry.length < 1)
+    return fail("length must be at least 1");
+  return entry;
+}
+
+} // namespace
+
+TuningDb TuningDb::load(const std::string &path) {
+  TuningDb db;
+  std::ifstream file(path);
+  if (!file)
+    return db;
+  nlohmann::json json = nlohmann::json::parse(file, nullptr, false);
+  if (json.is_discarded() || !json.is_object() ||
+      json.value("format", "") != kDbFormat || json.value("version", 0) != 1 ||
+      !json.contains("entries") || !json["entries"].is_array())
+    throw std::runtime_error(
+        fmt::format("{}: not a tuning database (expected JSON with "
+                    "\"format\": \"{}\", \"version\": 1 and \"entries\")",
+                    path, kDbFormat));
+  const nlohmann::json &entries = json["entries"];
+  for (size_t i = 0; i < entries.size(); ++i)
+    db.insert(
+        entryFromJson(entries[i], fmt::format("{}: entries[{}]", path, i)));
+  return db;
+}
+
+void TuningDb::save(const std::string &path) const {
+  std::vector<Entry> sorted = entries_;
+  std::sort(sorted.begin(), sorted.end(), [](const Entry &a, const Entry &b) {
+    return std::tie(a.key, a.target, a.length) <
+           std::tie(b.key, b.target, b.length);
+  });
+  nlohmann::json entries = nlohmann::json::array();
+  for (Entry &entry : sorted) {
+    std::sort(entry.measurements.begin(), entry.measurements.end(),
+              [](const Measurement &a, const Measurement &b) {
+                return a.schedule < b.schedule;
+              });
+    entries.push_back(toJson(entry));
+  }
+  nlohmann::json json = {
+      {"format", kDbFormat}, {"version", 1}, {"entries", entries}};
+  std::string temp = path + ".tmp";
+  {
+    std::ofstream file(temp);
+    file << json.dump(1) << "\n";
+    if (!file.flush())
+      throw std::runtime_error("cannot write " + temp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("cannot rename {} to {}: {}", temp, path, ec.message()));
+}
+
+TuningDb::Entry *TuningDb::find(const std::string &key,
+                                const std::string &target, int64_t length) {
+  for (Entry &entry : entries_)
+    if (entry.key == key && entry.target == target && entry.length == length)
+      return &entry;
+  return nullptr;
+}
+
+TuningDb::Entry &TuningDb::insert(Entry entry) {
+  // Merging: a complete entry wins over a partial one; else the later one.
+  if (Entry *existing = find(entry.key, entry.target, entry.length)) {
+    if (entry.complete || !existing->complete)
+      *existing = std::move(entry);
+    return *existing;
+  }
+  entries_.push_back(std::move(entry));
+  return entries_.back();
+}
+
+std::optional<ScheduleChoice> TuningDb::best(const KernelGraph &graph,
+                                             const std::string &key,
+                                             const std::string &target) const {
+  std::vector<const Entry *> matches;
+  for (const Entry &entry : entries_)
+    if (entry.key == key && entry.target == target)
+      matches.push_back(&entry);
+  if (matches.empty())
+    return std::nullopt;
+  // Score: time relative to the default, summed over the lengths; only
+  // schedules measured at every length compete.
+  std::map<std::string, double> score;
+  std::map<std::string, size_t> count;
+  int64_t longest = 0;
+  for (const Entry *entry : matches) {
+    longest = std::max(longest, entry->length);
+    auto def = std::find_if(
+        entry->measurements.begin(), entry->measurements.end(),
+        [](const Measurement &m) { return m.schedule == "default"; });
+    if (def == entry->measurements.end() || def->ms <= 0)
+      continue;
+    for (const Measurement &m : entry->measurements)
+      if (m.ms > 0) {
+        score[m.schedule] += m.ms / def->ms;
+        ++count[m.schedule];
+      }
+  }
+  size_t lengths = count["default"];
+  std::string winner = "default";
+  // A candidate must beat the default by 3%: closer is timing noise.
+  double bestScore = 0.97 * double(lengths);
+  for (const auto &[schedule, total] : score)
+    if (count[schedule] == lengths && total < bestScore) {
+      bestScore = total;
+      winner = schedule;
+    }
+  ScheduleChoice choice = ScheduleChoice::parse(winner);
+  choice.estimates = symbolSizes(graph, longest);
+  return choice;
+}
+
+//===----------------------------------------------------------------------===//
+// Measuring
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The search space of one kernel: the default first.
+std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
+                                       const KernelDesc &kernel,
+                                       const Halide::Target &target) {
+  std::vector<ScheduleChoice> list(1);
+  auto add = [&](std::map<std::string, int> knobs) {
+    ScheduleChoice choice;
+    choice.knobs = std::move(knobs);
+    list.push_back(choice);
+  };
+  const std::string &op = kernel.op;
+  int natural = target.natural_vector_size(Halide::Float(32));
+  if (op == "linear" || op == "matmul") {
+    // Register tiles of `vectors` x `row_tile` accumulators (32 vector
+    // registers on AVX-512, 16 on AVX2), when m fills a vector.
+    const Dim &m = graph.buffer(kernel.outputs[0].buffer).shape.back();
+    int registers = target.has_feature(Halide::Target::AVX512) ? 28 : 14;
+    if (m.isStatic() && m.size >= natural)
+      for (int vectors = 1; vectors <= std::min<int64_t>(4, m.size / natural);
+           ++vectors)
+        for (int rows : {2, 4, 6, 8})
+          if (vectors * rows <= registers)
+            add({{"vectors", vectors}, {"row_tile", rows}});
+  } else if (op == "hyper_mix") {
+    for (int tile : {64, 128, 256})
+      for (int chunk : {20, 40, 80})
+        if (tile != 64 || chunk != 40)
+          add({{"tile_tokens", tile}, {"chunk_kib", chunk}});
+  } else if (op != "fbank" && op != "ctc_greedy") {
+    for (int elements : {1 << 12, 1 << 16})
+      add({{"task_elements", elements}});
+  }
+  if (autoschedulable(op))
+    for (const char *name : {"Adams2019", "Li2018", "Mullapudi2016"}) {
+      ScheduleChoice choice;
+      choice.autoscheduler = name;
+      list.push_back(choice);
+    }
+  return list;
+}
+
+/// Applies `fn` to the elements of a dense buffer as its C type.
+template <typename Fn> void forEachValue(Halide::Buffer<> &buffer, Fn fn) {
+  size_t count = buffer.number_of_elements();
+  Halide::Type type = buffer.type();
+  auto apply = [&](auto *data) {
+    for (size_t i = 0; i < count; ++i)
+      fn(data[i]);
+  };
+  if (type == Halide::Float(32))
+    apply(static_cast<float *>(buffer.data()));
+  else if (type == Halide::Float(64))
+    apply(static_cast<double *>(buffer.data()));
+  else if (type == Halide::Int(32))
+    apply(static_cast<int32_t *>(buffer.data()));
+  else if (type == Halide::Int(64))
+    apply(static_cast<int64_t *>(buffer.data()));
+  else
+    apply(static_cast<uint8_t *>(buffer.data()));
+}
+
+std::vector<double> values(Halide::Buffer<> &buffer) {
+  std::vector<double> out;
+  out.reserve(buffer.number_of_elements());
+  forEachValue(buffer, [&](auto v) { out.push_back(double(v)); });
+  return out;
+}
+
+Halide::Buffer<> allocate(const BufferDesc &desc,
+                          const std::map<std::string, int64_t> &sizes) {
+  std::vector<int64_t> shape = concreteShape(desc, sizes);
+  std::vector<int> extents(shape.rbegin(), shape.rend());
+  return Halide::Buffer<>(halideType(desc.dtype), extents);
+}
+
+/// Inputs every op accepts: floats in [0.1, 1] (logs and roots stay real),
+/// integers 0 (a valid index), booleans random.
+std::vector<Halide::Buffer<>>
+makeInputs(const KernelView &view,
+           const std::map<std::string, int64_t> &sizes) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<double> real(0.1, 1.0);
+  std::vector<Halide::Buffer<>> inputs;
+  for (size_t i = 0; i < view.kernel().inputs.size(); ++i) {
+    const BufferDesc &desc = view.input(i);
+    Halide::Buffer<> buffer = allocate(desc, sizes);
+    forEachValue(buffer, [&](auto &v) {
+      using T = std::remove_reference_t<decltype(v)>;
+      if constexpr (std::is_floating_point_v<T>)
+        v = T(real(rng));
+      else if constexpr (std::is_same_v<T, uint8_t>)
+        v = T(rng() & 1);
+      else
+        v = 0;
+    });
+    inputs.push_back(buffer);
+  }
+  return inputs;
+}
+
+struct Run {
+  Halide::Buffer<> output;
+  double ms = 0;
+};
+
+/// JIT-compiles `choice`, runs it once for its output, then times runs until
+/// 0.2 s and 3 runs have passed (at most 50): the median.
+Run measure(const KernelGraph &graph, const KernelDesc &kernel,
+            const Halide::Target &target, const ScheduleChoice &choice,
+            std::vector<Halide::Buffer<>> &inputs,
+            const std::map<std::string, int64_t> &sizes) {
+  BuiltKernel built = buildKernel(graph, kernel, target, choice);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    built.inputs[i].set(inputs[i]);
+  Run run;
+  run.output = allocate(graph.buffer(kernel.outputs[0].buffer), sizes);
+  built.pipeline.compile_jit(target);
+  built.pipeline.realize(Halide::Realization({run.output}));
+  std::vector<double> times;
+  double total = 0;
+  while ((times.size() < 3 || total < 0.2) && times.size() < 50) {
+    auto start = Clock::now();
+    built.pipeline.realize(Halide::Realization({run.output}));
+    times.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - start)
+            .count());
+    total += times.back() / 1e3;
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2,
+                   times.end());
+  run.ms = times[times.size() / 2];
+  return run;
+}
+
+/// Why `actual` differs from the default's `expected`, or "" when it agrees:
+/// relative L2 within 1e-5 for floats, exact for integers, NaN where the
+/// default has NaN.
+std::string disagreement(Halide::Buffer<> &actual, Halide::Buffer<> &expected) {
+  std::vector<double> a = values(actual), e = values(expected);
+  bool exact = !actual.type().is_float();
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(e[i]) || std::isnan(a[i])) {
+      if (std::isnan(e[i]) != std::isnan(a[i]))
+        return fmt::format("element {} is {} where the default gives {}", i,
+                           a[i], e[i]);
+      continue;
+    }
+    if (exact && a[i] != e[i])
+      return fmt::format("element {} is {} where the default gives {}", i, a[i],
+                         e[i]);
+    diff += (a[i] - e[i]) * (a[i] - e[i]);
+    norm += e[i] * e[i];
+  }
+  double relative = norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+  if (relative > 1e-5)
+    return fmt::format("relative L2 error {:.2g} against the default",
+                       relative);
+  return "";
+}
+
+/// Sends stderr to /dev/null while alive (when `active`).
+class QuietStderr {
+public:
+  explicit QuietStderr(bool active) {
+    if (!active)
+      return;
+    std::fflush(stderr);
+    saved_ = dup(STDERR_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    if (saved_ >= 0 && null >= 0)
+      dup2(null, STDERR_FILENO);
+    if (null >= 0)
+      close(null);
+  }
+  QuietStderr(const QuietStderr &) = delete;
+  QuietStderr &operator=(const QuietStderr &) = delete;
+  ~QuietStderr() {
+    if (saved_ < 0)
+      return;
+    std::fflush(stderr);
+    dup2(saved_, STDERR_FILENO);
+    close(saved_);
+  }
+
+private:
+  int saved_ = -1;
+};
+
+std::string formatDuration(double seconds) {
+  int s = static_cast<int>(std::lround(seconds));
+  return s >= 60 ? fmt::format("{}m{:02d}s", s / 60, s % 60)
+                 : fmt::format("{}s", s);
+}
+
+/// A progress bar with an ETA on stderr: redrawn in place on a terminal, a
+/// line per step otherwise.
+class Progress {
+public:
+  explicit Progress(int total) : total_(total), start_(Clock::now()) {}
+
+  void show(int done, const std::string &what, double budget) {
+    double elapsed = seconds();
+    double eta = done > 0 ? elapsed / done * (total_ - done) : 0;
+    if (budget > 0)
+      eta = std::min(eta, std::max(0.0, budget - elapsed));
+    int width = 24, filled = total_ ? width * done / total_ : width;
+    std::string line = fmt::format(
+        "[{}{}] {}/{} {} | {} elapsed, ETA {}", std::string(filled, '#'),
+        std::string(width - filled, '.'), done, total_, what,
+        formatDuration(elapsed), done > 0 ? formatDuration(eta) : "?");
+    if (tty_)
+      fmt::print(stderr, "\r{:<100}", line.substr(0, 100));
+    else
+      fmt::print(stderr, "{}\n", line);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (tty_)
+      fmt::print(stderr, "\n");
+  }
+  /// A line of its own, below the bar on a terminal.
+  void log(const std::string &text) {
+    fmt::print(stderr, "{}{}\n", tty_ ? "\n" : "", text);
+  }
+  double seconds() const {
+    return std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+private:
+  int total_;
+  Clock::time_point start_;
+  bool tty_ = isatty(STDERR_FILENO);
+};
+
+} // namespace
+
+TuneSummary tuneGraph(const KernelGraph &graph, const Halide::Target &target,
+                      const TuneOptions &options, const std::string &dbPath,
+                      const std::atomic<bool> &stop) {
+  TuningDb db = TuningDb::load(dbPath);
+  std::string targetName = target.to_string();
+  TuneSummary summary;
+
+  // Distinct kernels: layers sharing a kernel, or equal kernels of other
+  // names, are tuned once.
+  std::vector<std::pair<const KernelDesc *, std::string>> kernels;
+  std::set<std::string> seen;
+  for (const KernelDesc &kernel : graph.kernels) {
+    std::string key = kernelKey(graph, kernel);
+    if (seen.insert(key).second)
+      kernels.emplace_back(&kernel, key);
+  }
+  std::vector<std::pair<size_t, int64_t>> work;
+  for (size_t k = 0; k < kernels.size(); ++k)
+    for (int64_t length : options.lengths) {
+      const TuningDb::Entry *entry =
+          db.find(kernels[k].second, targetName, length);
+      if (entry && entry->complete)
+        ++summary.skipped;
+      else
+        work.emplace_back(k, length);
+    }
+
+  Progress progress(static_cast<int>(work.size()));
+  auto outOfTime = [&] {
+    return stop || (options.budgetSeconds > 0 &&
+                    progress.seconds() >= options.budgetSeconds);
+  };
+  for (size_t w = 0; w < work.size() && !outOfTime(); ++w) {
+    const auto &[kernel, key] = kernels[work[w].first];
+    int64_t length = work[w].second;
+    std::string label =
+        fmt::format("{} ({}) at length {}", kernel->name, kernel->op, length);
+    progress.show(static_cast<int>(w), label, options.budgetSeconds);
+
+    std::map<std::string, int64_t> sizes = symbolSizes(graph, length);
+    KernelView view(graph, *kernel);
+    std::vector<Halide::Buffer<>> inputs = makeInputs(view, sizes);
+    TuningDb::Entry fresh{key, kernel->op, targetName, length, false, {}};
+    if (const TuningDb::Entry *old = db.find(key, targetName, length))
+      fresh.measurements = old->measurements;
+    TuningDb::Entry &entry = db.insert(fresh);
+
+    // The default runs every time: its output is the reference.
+    std::vector<ScheduleChoice> space = candidates(graph, *kernel, target);
+    Run reference;
+    bool finished = true;
+    for (size_t c = 0; c < space.size(); ++c) {
+      if (c > 0 && outOfTime()) {
+        finished = false;
+        break;
+      }
+      ScheduleChoice choice = space[c];
+      choice.estimates = sizes;
+      std::string name = choice.str();
+      auto done = std::find_if(
+          entry.measurements.begin(), entry.measurements.end(),
+          [&](const TuningDb::Measurement &m) { return m.schedule == name; });
+      if (c > 0 && done != entry.measurements.end())
+        continue;
+      TuningDb::Measurement result{name, -1, ""};
+      try {
+        // Autoschedulers and Halide's warnings talk on stderr, over the bar.
+        QuietStderr quiet(!options.verbose);
+        Run run = measure(graph, *kernel, target, choice, inputs, sizes);
+        if (c == 0)
+          reference = run;
+        else
+          result.note = disagreement(run.output, reference.output);
+        if (result.note.empty())
+          result.ms = run.ms;
+      } catch (const Halide::Error &error) {
+        result.note = fmt::format("Halide: {}", error.what());
+      } catch (const std::exception &error) {
+        result.note = error.what();
+      }
+      if (c == 0 && result.ms < 0)
+        throw std::runtime_error(
+            fmt::format("kernel '{}': the default schedule failed: {}",
+                        kernel->name, result.note));
+      if (result.ms < 0) {
+        // Keep the first line: Halide's messages run long.
+        result.note = result.note.substr(0, result.note.find('\n'));
+        ++summary.rejected;
+      } else {
+        ++summary.measured;
+      }
+      if (options.verbose)
+        progress.log(fmt::format("  {} {}: {}", label, name,
+                                 result.ms >= 0
+                                     ? fmt::format("{:.4g} ms", result.ms)
+                                     : "rejected: " + result.note));
+      if (done != entry.measurements.end())
+        *done = result;
+      else
+        entry.measurements.push_back(result);
+    }
+    entry.complete = finished;
+    if (finished)
+      ++summary.units;
+    db.save(dbPath);
+  }
+  summary.stopped =
+      outOfTime() && summary.units + summary.skipped <
+                         int(kernels.size() * options.lengths.size());
+  progress.show(summary.units, summary.stopped ? "stopped" : "done",
+                options.budgetSeconds);
+  progress.finish();
+  if (db.size() == 0)
+    db.save(dbPath);
+  return summary;
+}
+
+} // namespace hmc::halide
