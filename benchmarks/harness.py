@@ -42,8 +42,9 @@ import workloads as workload_table  # noqa: E402
 import kernel_profile  # noqa: E402
 from kernel_flops import kernel_flops  # noqa: E402
 
-ENGINES = ("hmc", "ort", "torch")
-ENGINE_TITLES = {"hmc": "hmc", "ort": "ORT", "torch": "PyTorch"}
+ENGINES = ("hmc", "hmc_tuned", "ort", "torch")
+ENGINE_TITLES = {"hmc": "hmc", "hmc_tuned": "hmc tuned", "ort": "ORT", "torch": "PyTorch"}
+HMC_ENGINES = ("hmc", "hmc_tuned")
 TOLERANCE = 1e-4
 CEILING_SIZE = 2048
 ENGINE_TIMEOUT_S = 900
@@ -126,6 +127,8 @@ def engine_command(engine, workload, paths, threads, settings, output_dir):
                 str(settings["max_iters"]), str(settings["budget_s"]), output_dir]
     if engine == "hmc":
         return [paths["hmc_bench"], paths["library"]] + protocol
+    if engine == "hmc_tuned":
+        return [paths["hmc_bench"], paths["library_tuned"]] + protocol
     if engine == "ort":
         return ["node", os.path.join(HERE, "node", "ort_bench.js"), paths["onnx"]] + protocol
     return ["/usr/bin/python3", os.path.join(HERE, "torch_bench.py"), workload.name,
@@ -175,6 +178,26 @@ def agreement(workload, output_dirs, sets):
             worst = max(worst, relative_l2(np.load(os.path.join(directory, name)), reference))
         errors[engine] = worst
     return errors
+
+
+def tune_workload(workload, paths, hmc, lengths, budget):
+    """hmc tune at the workload's lengths within `budget` seconds, then the
+    library built with that database. Returns an error line or None."""
+    paths["tuning_db"] = os.path.join(os.path.dirname(paths["libdir"]), "tuning.json")
+    paths["libdir_tuned"] = paths["libdir"] + "_tuned"
+    shutil.rmtree(paths["libdir_tuned"], ignore_errors=True)
+    start = time.perf_counter()
+    for command in (
+            [hmc, "tune", paths["onnx"], "-o", paths["tuning_db"], "--name", workload.name,
+             "--lengths", ",".join(str(n) for n in lengths), "--budget", str(budget), "-q"],
+            [hmc, "compile", paths["onnx"], "-o", paths["libdir_tuned"], "--name",
+             workload.name, "--tuning-db", paths["tuning_db"]]):
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            return first_error_line(result.stderr + result.stdout)
+    paths["tune_s"] = time.perf_counter() - start
+    paths["library_tuned"] = os.path.join(paths["libdir_tuned"], f"lib{workload.name}.so")
+    return None
 
 
 def prepare_workload(workload, work, hmc):
@@ -282,7 +305,7 @@ def profile_kernels(workload, paths, n, settings, ceiling, log):
 
 
 def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, log,
-              profile=False):
+              profile=False, tune_budget=0):
     """All rows of one workload and the per-kernel profile rows; returns
     (rows, kernel rows, failed)."""
     rows, kernel_rows, failed = [], [], False
@@ -305,15 +328,26 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
         for n in lengths:
             for t in threads:
                 for engine in ENGINES:
-                    row(n, t, engine, status=message)
+                    if tune_budget > 0 or engine != "hmc_tuned":
+                        row(n, t, engine, status=message)
         return rows, kernel_rows, True
     paths["hmc_bench"] = tools.get("hmc_bench")
-    engines = list(ENGINES)
+    reported = [e for e in ENGINES if tune_budget > 0 or e != "hmc_tuned"]
+    engines = list(reported)
+    tune_error = None
     if compile_error:
         log(f"   hmc: compile failed: {compile_error}")
-        engines.remove("hmc")
+        engines = [e for e in engines if e not in HMC_ENGINES]
     else:
         log(f"   hmc compile {paths['compile_s']:.1f} s")
+        if tune_budget > 0:
+            tune_error = tune_workload(workload, paths, hmc, lengths, tune_budget)
+            if tune_error:
+                log(f"   hmc tuned: {tune_error}")
+                engines.remove("hmc_tuned")
+            else:
+                log(f"   hmc tune (budget {tune_budget:g} s) + compile "
+                    f"{paths['tune_s']:.1f} s")
 
     for n in lengths:
         paths["inputs"] = os.path.join(work, f"n{n}", "inputs")
@@ -340,9 +374,11 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
                     log(f"   !!! {workload.name} N={n}: {ENGINE_TITLES[engine]} disagrees "
                         f"with PyTorch: relative L2 error {err:.2e} > {TOLERANCE:g}")
                 failed = True
-            for engine in ENGINES:
-                if engine == "hmc" and compile_error:
+            for engine in reported:
+                if engine in HMC_ENGINES and compile_error:
                     row(n, t, engine, status=f"compile failed: {compile_error}")
+                elif engine == "hmc_tuned" and tune_error:
+                    row(n, t, engine, status=f"tuning failed: {tune_error}")
                 elif engine in broken:
                     row(n, t, engine, status=f"run failed: {broken[engine]}")
                 elif engine in disagree:
@@ -351,7 +387,7 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
                 elif engine != "torch" and engine not in errors:
                     row(n, t, engine, status="not checked: PyTorch did not run")
                 else:
-                    executed = executed_flops(paths, n) if engine == "hmc" else None
+                    executed = executed_flops(paths, n) if engine in HMC_ENGINES else None
                     fields = summarise(reports[engine], workload.flops(n), executed,
                                        ceilings.get(t))
                     if engine in errors:
@@ -371,8 +407,9 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
 # Output: table, CSV, plot
 # ---------------------------------------------------------------------------
 TABLE_HEADER = (f"{'workload':24s} {'N':>5s} {'thr':>3s} | {'hmc ms':>17s} "
-                f"{'ORT ms':>17s} {'PyTorch ms':>17s} | {'hmc/ORT':>7s} {'hmc/PT':>7s} | "
-                f"{'hmc GFLOP/s':>16s} | {'peak MB hmc/ORT/PT':>18s}")
+                f"{'tuned ms':>17s} {'ORT ms':>17s} {'PyTorch ms':>17s} | {'hmc/ORT':>7s} "
+                f"{'hmc/PT':>7s} {'tun/ORT':>7s} | {'hmc GFLOP/s':>16s} | "
+                f"{'peak MB hmc/tun/ORT/PT':>22s}")
 
 
 def format_rows(rows, header=True):
@@ -389,8 +426,8 @@ def format_rows(rows, header=True):
                 return f"{'-':>17s}"
             return f"{r['median_ms']:8.3f} ({r['p90_ms']:6.2f})"
 
-        def ratio(engine):
-            a, b = by_engine.get("hmc", {}), by_engine.get(engine, {})
+        def ratio(engine, ours="hmc"):
+            a, b = by_engine.get(ours, {}), by_engine.get(engine, {})
             if a.get("status") != "ok" or b.get("status") != "ok":
                 return f"{'-':>7s}"
             return f"{a['median_ms'] / b['median_ms']:7.3f}"
@@ -404,9 +441,10 @@ def format_rows(rows, header=True):
         peaks = "/".join(f"{by_engine[e]['peak_rss_mb']:.0f}"
                          if by_engine.get(e, {}).get("status") == "ok" else "-"
                          for e in ENGINES)
-        lines.append(f"{name:24s} {n:5d} {t:3d} | {latency('hmc')} {latency('ort')} "
-                     f"{latency('torch')} | {ratio('ort')} {ratio('torch')} | "
-                     f"{rate:>16s} | {peaks:>18s}")
+        lines.append(f"{name:24s} {n:5d} {t:3d} | {latency('hmc')} {latency('hmc_tuned')} "
+                     f"{latency('ort')} {latency('torch')} | {ratio('ort')} "
+                     f"{ratio('torch')} {ratio('ort', 'hmc_tuned')} | "
+                     f"{rate:>16s} | {peaks:>22s}")
         for engine in ENGINES:
             status = by_engine.get(engine, {}).get("status", "ok")
             if status != "ok":
@@ -421,10 +459,11 @@ CSV_FIELDS = ["workload", "n", "threads", "engine", "status", "median_ms", "p90_
 
 
 def add_ratios(rows):
-    """hmc's median over ORT's and over PyTorch's, on the hmc rows."""
+    """hmc's median over ORT's and over PyTorch's, on the hmc rows (tuned or
+    not)."""
     index = {(r["workload"], r["n"], r["threads"], r["engine"]): r for r in rows}
     for r in rows:
-        if r["engine"] != "hmc" or r.get("status") != "ok":
+        if r["engine"] not in HMC_ENGINES or r.get("status") != "ok":
             continue
         for engine in ("ort", "torch"):
             other = index.get((r["workload"], r["n"], r["threads"], engine), {})
@@ -459,7 +498,8 @@ def plot(rows, path, meta):
     count_rows = (len(names) + columns - 1) // columns
     fig, axes = plt.subplots(count_rows, columns, figsize=(5.2 * columns, 4.2 * count_rows),
                              squeeze=False)
-    colours = {"hmc": "tab:red", "ort": "tab:blue", "torch": "tab:green"}
+    colours = {"hmc": "tab:red", "hmc_tuned": "tab:orange", "ort": "tab:blue",
+               "torch": "tab:green"}
     styles = ["-", "--", ":", "-."]
     threads = sorted({r["threads"] for r in rows})
     for ax, name in zip(axes.flat, names):
@@ -524,6 +564,9 @@ def main():
     parser.add_argument("--hmc", help="the hmc executable (default: build/bin/hmc)")
     parser.add_argument("--out", help="results folder (default: "
                         "benchmarks/results/<date>[-quick])")
+    parser.add_argument("--tune-budget", type=float,
+                        help="seconds of `hmc tune` per workload for the tuned hmc "
+                        "engine (default 120; 0 or --quick: no tuned engine)")
     parser.add_argument("--profile", choices=("auto", "on", "off"), default="auto",
                         help="per-kernel times of hmc on 1 thread with perf "
                         "(auto: on when perf exists and not --quick)")
@@ -536,6 +579,8 @@ def main():
                  f"{', '.join(workload_table.WORKLOADS)}")
     threads = [int(t) for t in args.threads.split(",")]
     settings = QUICK if args.quick else FULL
+    tune_budget = (args.tune_budget if args.tune_budget is not None
+                   else 0 if args.quick else 120)
     date = datetime.date.today().isoformat()
     out = os.path.abspath(args.out or os.path.join(
         HERE, "results", date + ("-quick" if args.quick else "")))
@@ -562,6 +607,7 @@ def main():
             "load_average_at_start": os.getloadavg(), "hmc": hmc,
             "ort_version": ort_version(), "torch_version": torch.__version__,
             "settings": settings, "threads": threads, "tolerance_rel_l2": TOLERANCE,
+            "tune_budget_s": tune_budget,
             "sgemm_ceiling": {str(t): c for t, c in ceilings.items()}}
     log(f"hmc {hmc}; ONNX Runtime {meta['ort_version']} (onnxruntime-node); "
         f"PyTorch {meta['torch_version']}")
@@ -586,7 +632,8 @@ def main():
         lengths = ([int(n) for n in args.lengths.split(",")] if args.lengths else
                    list(workload.quick_lengths if args.quick else workload.lengths))
         workload_rows, workload_kernels, workload_failed = benchmark(
-            workload, lengths, threads, settings, hmc, tools, ceilings, out, log, profile)
+            workload, lengths, threads, settings, hmc, tools, ceilings, out, log, profile,
+            tune_budget)
         rows += workload_rows
         kernel_rows += workload_kernels
         failed |= workload_failed
