@@ -40,6 +40,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import workloads as workload_table  # noqa: E402
 import kernel_profile  # noqa: E402
+import scaling  # noqa: E402
 from kernel_flops import kernel_flops  # noqa: E402
 
 ENGINES = ("hmc", "hmc_tuned", "ort", "torch")
@@ -664,16 +665,20 @@ def main():
     add_ratios(rows)
     log("\n" + format_rows(rows))
     write_csv(rows, os.path.join(out, "results.csv"))
+    growth = scaling.scaling_rows(rows)
+    log("\ngrowth with the sequence length (least-squares log-log slope over the "
+        "lengths; 1: linear, 2: quadratic):\n" + scaling.format_table(growth))
+    scaling.write_csv(growth, os.path.join(out, "scaling.csv"))
     if kernel_rows:
         write_csv(kernel_rows, os.path.join(out, "kernels.csv"), KERNEL_CSV_FIELDS)
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
     try:
         plot(rows, os.path.join(out, "latency.png"), meta)
-        written = "results.csv, latency.png, meta.json"
+        written = "results.csv, scaling.csv, latency.png, meta.json"
     except ImportError:
         log("no plot: matplotlib is missing (scripts/setup.sh installs python3-matplotlib)")
-        written = "results.csv, meta.json"
+        written = "results.csv, scaling.csv, meta.json"
     if kernel_rows:
         written += ", kernels.csv"
     log(f"\nwrote {out}/: {written}")
