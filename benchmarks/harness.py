@@ -98,6 +98,31 @@ def cpu_has_avx512():
         return " avx512f" in f.read()
 
 
+def openblas_env(threads, coretype=None):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    return env
+
+
+def sgemm_at_shape(tool, shape, cache={}):
+    """OpenBLAS sgemm GFLOP/s on one thread at a dense kernel's (M, N, K),
+    the best kernel choice as for the ceiling; None when it cannot run."""
+    if not tool or shape not in cache:
+        best = None
+        for coretype in [None] + (["SkylakeX"] if cpu_has_avx512() else []):
+            result = subprocess.run([tool] + [str(s) for s in shape] + ["1", "20"],
+                                    env=openblas_env(1, coretype), capture_output=True,
+                                    text=True, timeout=300) if tool else None
+            if result and result.returncode == 0:
+                gflops = json.loads(result.stdout)["best_gflops"]
+                best = gflops if best is None else max(best, gflops)
+        cache[shape] = best
+    return cache[shape]
+
+
 def measure_ceilings(tool, threads):
     """OpenBLAS sgemm GFLOP/s per thread count (the best of the auto-detected
     kernel and, on AVX-512 CPUs, OPENBLAS_CORETYPE=SkylakeX)."""
@@ -106,12 +131,8 @@ def measure_ceilings(tool, threads):
         best = None
         coretypes = [None] + (["SkylakeX"] if cpu_has_avx512() else [])
         for coretype in coretypes:
-            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t))
-            env.pop("OPENBLAS_CORETYPE", None)
-            env.pop("OPENBLAS_L2_SIZE", None)
-            if coretype:
-                env["OPENBLAS_CORETYPE"] = coretype
-            result = subprocess.run([tool, str(CEILING_SIZE), str(t), "5"], env=env,
+            result = subprocess.run([tool, str(CEILING_SIZE), str(t), "5"],
+                                    env=openblas_env(t, coretype),
                                     capture_output=True, text=True, timeout=300)
             if result.returncode != 0:
                 continue
@@ -264,7 +285,7 @@ def summarise(report, flops, executed, ceiling):
     return row
 
 
-def profile_kernels(workload, paths, n, settings, ceiling, log):
+def profile_kernels(workload, paths, n, settings, ceiling, log, sgemm=None):
     """Per-kernel times of the hmc library on one thread (perf sampling);
     returns kernel rows for kernels.csv and logs a summary per op."""
     directory = os.path.join(os.path.dirname(paths["inputs"]), "profile")
@@ -298,10 +319,22 @@ def profile_kernels(workload, paths, n, settings, ceiling, log):
     if busiest:
         log("      outside the kernels: " + ", ".join(
             f"{k['kernel'][len('other: '):]} {100 * k['share']:.0f}%" for k in busiest))
+    dense = []
     for k in kernels:
         k.update(workload=workload.name, n=n, threads=1, run_median_ms=median)
         if ceiling and k["gflops"]:
             k["pct_of_ceiling"] = 100.0 * k["gflops"] / ceiling["best_gflops"]
+        shape = k.pop("gemm", None)
+        reference = sgemm_at_shape(sgemm, tuple(shape)) if shape and k["gflops"] else None
+        if reference:
+            k.update(gemm_mnk="x".join(str(s) for s in shape), sgemm_gflops=reference,
+                     pct_of_sgemm_same_shape=100.0 * k["gflops"] / reference)
+            dense.append(k)
+    if dense:
+        log("      dense kernels vs OpenBLAS sgemm at the same M x N x K (1 thread): " +
+            ", ".join(f"{k['kernel']} {k['gemm_mnk']} {k['gflops']:.0f}/"
+                      f"{k['sgemm_gflops']:.0f} GFLOP/s = "
+                      f"{k['pct_of_sgemm_same_shape']:.0f}%" for k in dense))
     return kernels
 
 
@@ -399,7 +432,7 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
             if (profile and t == 1 and "hmc" in reports and "hmc" not in disagree
                     and paths.get("kernel_graph")):
                 kernel_rows += profile_kernels(workload, paths, n, settings,
-                                               ceilings.get(1), log)
+                                               ceilings.get(1), log, tools.get("sgemm"))
         shutil.rmtree(os.path.join(work, f"n{n}"), ignore_errors=True)
     return rows, kernel_rows, failed
 
@@ -473,7 +506,8 @@ def add_ratios(rows):
 
 
 KERNEL_CSV_FIELDS = ["workload", "n", "threads", "kernel", "op", "calls", "time_ms", "share",
-                     "gflop", "gflops", "pct_of_ceiling", "run_median_ms"]
+                     "gflop", "gflops", "pct_of_ceiling", "gemm_mnk", "sgemm_gflops",
+                     "pct_of_sgemm_same_shape", "run_median_ms"]
 
 
 def write_csv(rows, path, fields=CSV_FIELDS):
@@ -601,6 +635,7 @@ def main():
                    ["-I/usr/include/x86_64-linux-gnu/openblas-pthread",
                     "-I/usr/include/x86_64-linux-gnu", "-lopenblas"])
         ceilings = measure_ceilings(sgemm, threads)
+        tools["sgemm"] = sgemm
     except EngineError as error:
         log(f"sgemm ceiling unavailable ({error}); install libopenblas-dev")
 

@@ -65,6 +65,22 @@ def with_derived(graph, symbols):
     return values
 
 
+def gemm_shape(graph, kernel, symbols):
+    """(M, N, K) of the matrix product a dense kernel computes (linear, and
+    conv with a 1-wide kernel and one group: a pointwise conv), else None."""
+    symbols = with_derived(graph, symbols)
+    if kernel["op"] == "linear":
+        x = _role(graph, kernel, "x", symbols)
+        k, n = _role(graph, kernel, "weight", symbols)
+        return math.prod(x[:-1]), n, k
+    if kernel["op"] == "conv" and kernel["attrs"].get("groups", 1) == 1:
+        weight = _role(graph, kernel, "weight", symbols)
+        if all(size == 1 for size in weight[2:]):
+            out = _shape(graph, kernel["outputs"][0]["buffer"], symbols)
+            return out[0] * math.prod(out[2:]), weight[0], weight[1]
+    return None
+
+
 def kernel_flops(graph, symbols):
     """{op: FLOPs} of one run with the given symbol values (e.g. B=1, N=...)."""
     symbols = with_derived(graph, symbols)

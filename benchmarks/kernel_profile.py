@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 
-from kernel_flops import kernel_flops
+from kernel_flops import gemm_shape, kernel_flops
 
 _LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)")
 _EVENTS = re.compile(r"^# Event count \(approx\.\): (\d+)", re.MULTILINE)
@@ -58,7 +58,8 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n):
     kernels = {}
     for call in graph["kernels"]:
         entry = kernels.setdefault(call["name"], {"kernel": call["name"], "op": call["op"],
-                                                  "calls": 0, "flops": 0})
+                                                  "calls": 0, "flops": 0,
+                                                  "gemm": gemm_shape(graph, call, {"B": 1, "N": n})})
         entry["calls"] += 1
         entry["flops"] += sum(kernel_flops(dict(graph, kernels=[call]),
                                            {"B": 1, "N": n}).values())
