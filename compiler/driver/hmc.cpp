@@ -50,6 +50,7 @@ struct CompileOptions {
   bool quiet = false;
   bool printWeights = false;
   bool audioFrontend = false;
+  bool noElementwiseFusion = false;
   std::string tuningDb;
   // hmc tune: the database to write, the lengths to time at, the budget.
   std::string tuneOutput;
@@ -140,6 +141,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   hmc::KernelGraphOptions graphOptions;
   graphOptions.name = name;
   graphOptions.target = options.target;
+  graphOptions.fuseElementwise = !options.noElementwiseFusion;
   mlir::FailureOr<hmc::KernelGraph> graph =
       hmc::exportKernelGraph(*module, graphOptions);
   if (mlir::failed(graph))
@@ -308,6 +310,9 @@ static int runCommandLine(int argc, char **argv) {
                     "long sequences) or two_phase")
         ->check(CLI::IsMember({"auto", "reassociated", "two_phase"}))
         ->capture_default_str();
+    cmd->add_flag("--no-elementwise-fusion", compileOptions.noElementwiseFusion,
+                  "one kernel per elementwise op instead of one per chain "
+                  "(for comparisons)");
     cmd->add_flag("-q,--quiet", compileOptions.quiet,
                   "print errors only (for build systems)");
     cmd->add_flag("-v,--verbose", compileOptions.verbose,

@@ -97,11 +97,21 @@ Expr unary(const KernelView &view, const Expr &x) {
                         Halide::cast<uint8_t>(0));
 }
 
+/// One elementwise op of `view` on its argument values.
+Expr applyOp(const KernelView &view, const std::vector<Expr> &args) {
+  const std::string &op = view.kernel().op;
+  if (op == "where")
+    return Halide::select(args[0] != 0, args[1], args[2]);
+  if (args.size() == 2)
+    return binary(op, args[0], args[1]);
+  if (op == "cast")
+    return castTo(parseCastTarget(view), args[0]);
+  return unary(view, args[0]);
+}
+
 } // namespace
 
 Halide::Func buildElementwise(const OpContext &ctx) {
-  const KernelDesc &kernel = ctx.view.kernel();
-  const std::string &op = kernel.op;
   std::vector<Halide::Var> vars(ctx.outputExtents.size());
   std::vector<Expr> loads;
   for (size_t i = 0; i < ctx.inputs.size(); ++i)
@@ -109,14 +119,23 @@ Halide::Func buildElementwise(const OpContext &ctx) {
                                   ctx.outputExtents));
 
   Expr value;
-  if (op == "where")
-    value = Halide::select(loads[0] != 0, loads[1], loads[2]);
-  else if (loads.size() == 2)
-    value = binary(op, loads[0], loads[1]);
-  else if (op == "cast")
-    value = castTo(parseCastTarget(ctx.view), loads[0]);
-  else
-    value = unary(ctx.view, loads[0]);
+  if (ctx.view.kernel().op == "elementwise") {
+    // A fused chain: one expression, each step reading the inputs or the
+    // steps before it, so intermediates live in registers.
+    ElementwiseProgram program = parseElementwiseProgram(ctx.view);
+    std::vector<Expr> results;
+    for (size_t s = 0; s < program.steps.size(); ++s) {
+      std::vector<Expr> args;
+      for (int arg : program.args[s])
+        args.push_back(arg >= 0 ? loads[size_t(arg)]
+                                : results[size_t(-1 - arg)]);
+      results.push_back(
+          applyOp(KernelView(program.scratch, program.steps[s]), args));
+    }
+    value = results.back();
+  } else {
+    value = applyOp(ctx.view, loads);
+  }
 
   Halide::Func out("output");
   out(vars) = value;

@@ -150,6 +150,21 @@ double parseLayerNormEps(const KernelView &view);
 /// cast's `to` attribute.
 DType parseCastTarget(const KernelView &view);
 
+/// A fused elementwise kernel's program (op "elementwise"): every step is a
+/// kernel of its own in `scratch`, a copy of the graph with one temporary
+/// buffer per step result (the last step writes the kernel's output), so
+/// each step is validated, and built, like the op it names.
+struct ElementwiseProgram {
+  KernelGraph scratch;
+  std::vector<KernelDesc> steps;
+  /// Per step, per argument: the kernel input index (>= 0), or -1 - s for
+  /// the result of step s.
+  std::vector<std::vector<int>> args;
+};
+
+/// Validates an "elementwise" kernel's program and returns it.
+ElementwiseProgram parseElementwiseProgram(const KernelView &view);
+
 } // namespace hmc::halide
 
 #endif // HMC_HALIDE_KERNELGRAPH_H

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace hmc::halide {
 
 const BufferDesc &KernelView::input(size_t index) const {
@@ -813,6 +816,108 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   return p;
 }
 
+ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
+  constexpr size_t kMaxSteps = 64;
+  const KernelDesc &kernel = view.kernel();
+  Checker check(view.graph(), kernel);
+  std::vector<std::string> roles;
+  for (size_t i = 0; i < kernel.inputs.size(); ++i)
+    roles.push_back("in" + std::to_string(i));
+  check.roles(roles);
+  const nlohmann::json &program = check.attr("program");
+  if (!program.is_array() || program.empty() || program.size() > kMaxSteps)
+    view.fail(fmt::format("attribute 'program' must be an array of 1 to {} "
+                          "steps",
+                          kMaxSteps));
+  ElementwiseProgram result;
+  result.scratch = view.graph();
+  int64_t nextId = result.scratch.buffers.rbegin()->first + 1;
+  const BufferDesc &out = view.output(0);
+  for (size_t s = 0; s < program.size(); ++s) {
+    const nlohmann::json &step = program[s];
+    auto fail = [&](const std::string &message) {
+      view.fail(fmt::format("step {}: {}", s, message));
+    };
+    if (!step.is_object() || !step.contains("op") || !step["op"].is_string() ||
+        !step.contains("args") || !step["args"].is_array() ||
+        (step.contains("attrs") && !step["attrs"].is_object()))
+      fail("expected {\"op\": NAME, \"args\": [...], \"attrs\": {...}}");
+    KernelDesc desc;
+    desc.name = fmt::format("{}.{}", kernel.name, s);
+    desc.op = step["op"].get<std::string>();
+    desc.attrs = step.value("attrs", nlohmann::json::object());
+    std::vector<std::string> stepRoles;
+    if (desc.op == "add" || desc.op == "sub" || desc.op == "mul" ||
+        desc.op == "div" || desc.op == "max" || desc.op == "min")
+      stepRoles = {"lhs", "rhs"};
+    else if (desc.op == "where")
+      stepRoles = {"condition", "x", "y"};
+    else if (desc.op == "erf" || desc.op == "gelu" || desc.op == "neg" ||
+             desc.op == "sqrt" || desc.op == "exp" || desc.op == "log" ||
+             desc.op == "tanh" || desc.op == "sigmoid" || desc.op == "relu" ||
+             desc.op == "leaky_relu" || desc.op == "cast" || desc.op == "not")
+      stepRoles = {"x"};
+    else
+      fail(fmt::format("'{}' is not an elementwise op", desc.op));
+    if (step["args"].size() != stepRoles.size())
+      fail(fmt::format("{} takes {} arguments, got {}", desc.op,
+                       stepRoles.size(), step["args"].size()));
+    std::vector<int> args;
+    for (size_t a = 0; a < stepRoles.size(); ++a) {
+      const nlohmann::json &arg = step["args"][a];
+      std::string ref = arg.is_string() ? arg.get<std::string>() : "";
+      bool isInput = ref.rfind("in", 0) == 0;
+      size_t prefix = isInput ? 2 : ref.rfind("t", 0) == 0 ? 1 : 0;
+      std::string digits = prefix ? ref.substr(prefix) : "";
+      int index = !digits.empty() && digits.size() <= 4 &&
+                          std::all_of(digits.begin(), digits.end(), ::isdigit)
+                      ? std::stoi(digits)
+                      : -1;
+      if (index < 0 || size_t(index) >= (isInput ? kernel.inputs.size() : s))
+        fail(fmt::format("argument {} must name a kernel input (in0 ... in{}) "
+                         "or an earlier step (t0 ...), got {}",
+                         a, kernel.inputs.size() - 1, arg.dump()));
+      args.push_back(isInput ? int(index) : -1 - int(index));
+      int64_t buffer = isInput ? kernel.inputs[size_t(index)].buffer
+                               : result.steps[size_t(index)].outputs[0].buffer;
+      desc.inputs.push_back({stepRoles[a], buffer});
+    }
+    // The step's result: the kernel's output for the last step, else a
+    // temporary of the output's shape and the dtype the op gives.
+    if (s + 1 == program.size()) {
+      desc.outputs.push_back({"y", out.id});
+    } else {
+      BufferDesc temp;
+      temp.id = nextId++;
+      temp.name = desc.name;
+      temp.shape = out.shape;
+      temp.storage = Storage::Temp;
+      const BufferDesc &first =
+          result.scratch.buffer(desc.inputs[desc.op == "where" ? 1 : 0].buffer);
+      temp.dtype = desc.op == "not" ? DType::Bool : first.dtype;
+      if (desc.op == "cast") {
+        std::optional<DType> to =
+            desc.attrs.contains("to") && desc.attrs["to"].is_string()
+                ? parseDType(desc.attrs["to"])
+                : std::nullopt;
+        if (!to)
+          fail("cast needs a 'to' dtype");
+        temp.dtype = *to;
+      }
+      result.scratch.buffers.emplace(temp.id, temp);
+      desc.outputs.push_back({"y", temp.id});
+    }
+    try {
+      validateKernel(result.scratch, desc);
+    } catch (const GraphError &error) {
+      fail(error.what());
+    }
+    result.steps.push_back(desc);
+    result.args.push_back(args);
+  }
+  return result;
+}
+
 void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   Checker check(graph, kernel);
   checkNoZeroDims(check);
@@ -867,13 +972,15 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkFbank(check);
   else if (op == "ctc_greedy")
     checkCtcGreedy(check);
+  else if (op == "elementwise")
+    parseElementwiseProgram(check.view);
   else
     check.view.fail("unknown op (supported: add, sub, mul, div, max, min, "
                     "where, erf, gelu, neg, sqrt, exp, log, tanh, sigmoid, "
                     "relu, leaky_relu, cast, not, layer_norm, linear, matmul, "
                     "hyper_mix, gather, reduce_sum, reduce_mean, slice, "
                     "reshape, softmax, log_softmax, transpose, pad, concat, "
-                    "conv, fbank, ctc_greedy)");
+                    "conv, fbank, ctc_greedy, elementwise)");
 }
 
 } // namespace hmc::halide

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 
 using namespace mlir;
 using json = nlohmann::json;
@@ -51,6 +52,8 @@ private:
   Dims resultDims(Operation *op);
   void addKernel(Operation *op, const std::string &kind, json attrs,
                  std::vector<std::pair<std::string, Value>> inputs);
+  void fuseElementwiseChains();
+  void nameKernels();
 
   func::FuncOp func;
   const KernelGraphOptions &options;
@@ -315,25 +318,163 @@ void Exporter::addKernel(Operation *op, const std::string &kind, json attrs,
     kernel["inputs"].push_back({{"role", role}, {"buffer", bufferOf[value]}});
   kernel["outputs"] =
       json::array({{{"role", "y"}, {"buffer", bufferOf[op->getResult(0)]}}});
-
-  // Outlining: calls with the same op, attributes and operand dtypes and
-  // shapes share one compiled kernel (the L layers of a model compile once).
-  json signature = {kernel["op"], kernel["attrs"]};
-  for (const char *key : {"inputs", "outputs"})
-    for (const json &operand : kernel[key]) {
-      const json &buffer = buffers[operand["buffer"].get<size_t>()];
-      signature.push_back({operand["role"], buffer["dtype"], buffer["shape"]});
-    }
-  auto [it, inserted] = kernelNameOf.try_emplace(
-      signature.dump(),
-      options.name + "_k" + std::to_string(kernelNameOf.size()) + "_" + kind);
-  kernel["name"] = it->second;
   if (!alternative.is_null()) {
-    alternative["name"] = it->second + "_short";
     kernel["alternative"] = std::move(alternative);
     alternative = json();
   }
   kernels.push_back(std::move(kernel));
+}
+
+namespace {
+
+bool isElementwise(const json &kernel) {
+  static const std::set<std::string> ops = {
+      "add",     "sub",  "mul",        "div",  "max", "min",        "where",
+      "erf",     "gelu", "neg",        "sqrt", "exp", "log",        "tanh",
+      "sigmoid", "relu", "leaky_relu", "cast", "not", "elementwise"};
+  return ops.count(kernel["op"].get<std::string>()) > 0;
+}
+
+/// A kernel as an elementwise program: its inputs in0, in1, ... and steps
+/// over them, the last step being the kernel's output (docs/kernel-graph.md).
+json asProgram(const json &kernel) {
+  if (kernel["op"] == "elementwise")
+    return kernel;
+  json args = json::array(), inputs = json::array();
+  for (size_t i = 0; i < kernel["inputs"].size(); ++i) {
+    args.push_back("in" + std::to_string(i));
+    inputs.push_back({{"role", "in" + std::to_string(i)},
+                      {"buffer", kernel["inputs"][i]["buffer"]}});
+  }
+  json step = {{"op", kernel["op"]}, {"args", args}};
+  if (!kernel["attrs"].empty())
+    step["attrs"] = kernel["attrs"];
+  return {{"op", "elementwise"},
+          {"attrs", {{"program", json::array({step})}}},
+          {"inputs", inputs},
+          {"outputs", kernel["outputs"]}};
+}
+
+/// `consumer` with the producer of its input buffer `buffer` computed
+/// inside it: the producer's steps first, then the consumer's, reading the
+/// producer's last step where they read `buffer`.
+json mergePrograms(const json &producer, const json &consumer, int buffer) {
+  json first = asProgram(producer), second = asProgram(consumer);
+  json inputs = json::array(), steps = json::array();
+  std::map<int, std::string> inputOf; // buffer -> "inK"
+  auto input = [&](int id) {
+    auto it = inputOf.find(id);
+    if (it != inputOf.end())
+      return it->second;
+    std::string role = "in" + std::to_string(inputs.size());
+    inputs.push_back({{"role", role}, {"buffer", id}});
+    return inputOf[id] = role;
+  };
+  // Renames one program's references: its inputs by buffer, its steps by
+  // their new position.
+  auto append = [&](const json &program, size_t stepBase,
+                    const std::string &bufferStep) {
+    for (json step : program["attrs"]["program"]) {
+      for (json &arg : step["args"]) {
+        std::string ref = arg.get<std::string>();
+        if (ref.rfind("in", 0) == 0) {
+          int id = program["inputs"][std::stoul(ref.substr(2))]["buffer"];
+          arg = id == buffer ? bufferStep : input(id);
+        } else {
+          arg = "t" + std::to_string(stepBase + std::stoul(ref.substr(1)));
+        }
+      }
+      steps.push_back(step);
+    }
+  };
+  append(first, 0, "");
+  append(second, first["attrs"]["program"].size(),
+         "t" + std::to_string(first["attrs"]["program"].size() - 1));
+  return {{"op", "elementwise"},
+          {"attrs", {{"program", steps}}},
+          {"inputs", inputs},
+          {"outputs", consumer["outputs"]}};
+}
+
+} // namespace
+
+// Chains of elementwise kernels become one kernel that reads the chain's
+// inputs once and writes its end once: an intermediate used by the next
+// kernel only, of the same shape as its result, never reaches memory.
+void Exporter::fuseElementwiseChains() {
+  constexpr size_t kMaxSteps = 32;
+  std::map<int, int> uses, producer;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    for (const json &operand : kernels[k]["inputs"])
+      ++uses[operand["buffer"].get<int>()];
+    producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
+  }
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    bool changed = isElementwise(kernels[k]);
+    while (changed) {
+      changed = false;
+      int out = kernels[k]["outputs"][0]["buffer"];
+      for (const json &operand : json(kernels[k]["inputs"])) {
+        int id = operand["buffer"];
+        auto from = producer.find(id);
+        if (from == producer.end() || merged[from->second] || uses[id] != 1 ||
+            buffers[id]["storage"] != "temp" ||
+            buffers[id]["shape"] != buffers[out]["shape"])
+          continue;
+        const json &source = kernels[from->second];
+        if (!isElementwise(source))
+          continue;
+        size_t steps = asProgram(source)["attrs"]["program"].size() +
+                       asProgram(kernels[k])["attrs"]["program"].size();
+        if (steps > kMaxSteps)
+          continue;
+        kernels[k] = mergePrograms(source, kernels[k], id);
+        merged[from->second] = true;
+        internal.insert(id);
+        changed = true;
+        break;
+      }
+    }
+  }
+  json kept = json::array();
+  for (size_t k = 0; k < kernels.size(); ++k)
+    if (!merged[k])
+      kept.push_back(std::move(kernels[k]));
+  kernels = std::move(kept);
+  json used = json::array();
+  for (json &buffer : buffers)
+    if (!internal.count(buffer["id"].get<int>()))
+      used.push_back(std::move(buffer));
+  buffers = std::move(used);
+}
+
+// Outlining: calls with the same op, attributes and operand dtypes and
+// shapes share one compiled kernel (the L layers of a model compile once).
+void Exporter::nameKernels() {
+  std::map<int, const json *> bufferById;
+  for (const json &buffer : buffers)
+    bufferById[buffer["id"].get<int>()] = &buffer;
+  for (json &kernel : kernels) {
+    json signature = {kernel["op"], kernel["attrs"]};
+    for (const char *key : {"inputs", "outputs"})
+      for (const json &operand : kernel[key]) {
+        const json &buffer = *bufferById.at(operand["buffer"].get<int>());
+        signature.push_back(
+            {operand["role"], buffer["dtype"], buffer["shape"]});
+      }
+    std::string kind = kernel["op"];
+    auto [it, inserted] = kernelNameOf.try_emplace(
+        signature.dump(),
+        options.name + "_k" + std::to_string(kernelNameOf.size()) + "_" + kind);
+    // Key order as before: name first.
+    json named = {{"name", it->second}};
+    named.update(kernel);
+    if (named.contains("alternative"))
+      named["alternative"]["name"] = it->second + "_short";
+    kernel = std::move(named);
+  }
 }
 
 LogicalResult Exporter::exportOp(Operation *op) {
@@ -605,6 +746,9 @@ FailureOr<KernelGraph> Exporter::run() {
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))
       return failure();
+  if (options.fuseElementwise)
+    fuseElementwiseChains();
+  nameKernels();
   for (Value value : ret.getOperands())
     outputs.push_back(bufferOf[value]);
 

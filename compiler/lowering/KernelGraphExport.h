@@ -1,8 +1,9 @@
 //===- KernelGraphExport.h - hm dialect -> kernel graph JSON ----*- C++ -*-===//
 //
 // Lowers a fused hm function to the kernel graph (docs/kernel-graph.md): one
-// kernel per compute op, buffers with symbolic shapes, and the weights blob.
-// Ops without a kernel are errors located at their ONNX node.
+// kernel per compute op (chains of elementwise ops fused into one kernel),
+// buffers with symbolic shapes, and the weights blob. Ops without a kernel
+// are errors located at their ONNX node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +24,7 @@ struct KernelGraphOptions {
   std::string target; // Halide target string
   std::string weightsFile = "weights.bin";
   int64_t maxDimension = int64_t(1) << 20; // upper bound of each symbol
+  bool fuseElementwise = true; // chains of elementwise ops -> one kernel
 };
 
 struct KernelGraph {

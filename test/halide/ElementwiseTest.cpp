@@ -379,5 +379,70 @@ TEST(NotTest, FlipsBools) {
   EXPECT_EQ(runKernel(graph, {input}, input.shape).data, expected.data);
 }
 
+// A fused chain (op "elementwise"): x * sigmoid(x) + bias, the bias
+// broadcast over the rows, then a cast to float64, on a dynamic length.
+TEST(FusedElementwiseTest, MatchesReference) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", {2, "t", 37});
+  int64_t bias = graph.buffer("bias", "float32", {37});
+  int64_t out = graph.buffer("out", "float64", {2, "t", 37}, "output");
+  json program = {
+      {{"op", "sigmoid"}, {"args", {"in0"}}},
+      {{"op", "mul"}, {"args", {"in0", "t0"}}},
+      {{"op", "add"}, {"args", {"t1", "in1"}}},
+      {{"op", "cast"}, {"args", {"t2"}}, {"attrs", {{"to", "float64"}}}}};
+  graph.kernel("k", "elementwise", {{"program", program}},
+               {{"in0", x}, {"in1", bias}}, out);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(21);
+  for (int64_t t : {1, 29}) {
+    Tensor a = randomTensor({2, t, 37}, rng, 0.1, 4.0);
+    Tensor b = randomTensor({37}, rng);
+    Tensor expected(a.shape);
+    for (size_t i = 0; i < expected.size(); ++i)
+      expected[i] = a[i] / (1 + std::exp(-a[i])) + b[i % 37];
+    EXPECT_LE(relativeL2(kernel.run({a, b}, a.shape), expected), kTolerance);
+  }
+}
+
+// Programs are validated step by step, like the ops they name.
+TEST(FusedElementwiseTest, RejectsBadPrograms) {
+  auto error = [](const json &program, const std::string &xType = "float32") {
+    GraphBuilder graph;
+    int64_t x = graph.buffer("x", xType, {"t", 8});
+    int64_t out = graph.buffer("out", "float32", {"t", 8}, "output");
+    graph.kernel("k", "elementwise", {{"program", program}}, {{"in0", x}}, out);
+    try {
+      graph.parse();
+    } catch (const GraphError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error(json::array()),
+            "kernel 'k' (elementwise): attribute 'program' must be an array "
+            "of 1 to 64 steps");
+  EXPECT_EQ(error({{{"op", "softmax"}, {"args", {"in0"}}}}),
+            "kernel 'k' (elementwise): step 0: 'softmax' is not an "
+            "elementwise op");
+  EXPECT_EQ(error({{{"op", "mul"}, {"args", {"in0"}}}}),
+            "kernel 'k' (elementwise): step 0: mul takes 2 arguments, got 1");
+  EXPECT_EQ(error({{{"op", "neg"}, {"args", {"t0"}}}}),
+            "kernel 'k' (elementwise): step 0: argument 0 must name a kernel "
+            "input (in0 ... in0) or an earlier step (t0 ...), got \"t0\"");
+  EXPECT_EQ(error({{{"op", "neg"}, {"args", {"in1"}}}}),
+            "kernel 'k' (elementwise): step 0: argument 0 must name a kernel "
+            "input (in0 ... in0) or an earlier step (t0 ...), got \"in1\"");
+  // The last step writes the output: its dtype must be the output's.
+  EXPECT_NE(error({{{"op", "neg"}, {"args", {"in0"}}}}, "int32")
+                .find("step 0: kernel 'k.0' (neg): output 'y' has dtype "
+                      "float32, expected int32"),
+            std::string::npos);
+  EXPECT_NE(error({{{"op", "sqrt"}, {"args", {"in0"}}}}, "int64")
+                .find("step 0: kernel 'k.0' (sqrt): input 'x' has dtype "
+                      "int64, expected float32 or float64"),
+            std::string::npos);
+}
+
 } // namespace
 } // namespace hmc::halide::test
