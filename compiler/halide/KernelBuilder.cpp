@@ -158,16 +158,16 @@ bool autoschedulable(const std::string &op) {
 }
 
 std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
-                                           int64_t length) {
-  std::set<std::string> batch;
+                                           int64_t length, int64_t batch) {
+  std::set<std::string> batchSymbols;
   for (const auto &[id, buffer] : graph.buffers)
     if (buffer.storage == Storage::Input && buffer.shape.size() >= 2 &&
         !buffer.shape[0].isStatic())
-      batch.insert(buffer.shape[0].symbol);
+      batchSymbols.insert(buffer.shape[0].symbol);
   std::map<std::string, int64_t> sizes;
   // Derived symbols follow their base, which the graph lists earlier.
   for (const SymbolDesc &symbol : graph.symbols) {
-    int64_t size = batch.count(symbol.name) ? 1 : length;
+    int64_t size = batchSymbols.count(symbol.name) ? batch : length;
     if (!symbol.base.empty() && sizes.count(symbol.base)) {
       int64_t sum = sizes[symbol.base] + symbol.add;
       int64_t quotient = sum / symbol.div - (sum % symbol.div < 0 ? 1 : 0);

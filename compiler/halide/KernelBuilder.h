@@ -36,10 +36,10 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
 bool autoschedulable(const std::string &op);
 
 /// Sizes of a kernel's dynamic symbols at sequence length `length`: a
-/// symbol that leads an input of rank 2 or more (the batch) is 1, other
-/// base symbols are `length`, derived ones follow from them.
+/// symbol that leads an input of rank 2 or more (the batch) is `batch`,
+/// other base symbols are `length`, derived ones follow from them.
 std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
-                                           int64_t length);
+                                           int64_t length, int64_t batch = 1);
 
 /// Row-major shape of `buffer` at the given symbol sizes.
 std::vector<int64_t> concreteShape(const BufferDesc &buffer,

@@ -336,39 +336,55 @@ makeInputs(const KernelView &view,
   return inputs;
 }
 
-struct Run {
-  Halide::Buffer<> output;
-  double ms = 0;
+/// The inputs of one problem size and, once the default has run, its output.
+struct Problem {
+  std::string label; // "length 7, batch 2"
+  std::map<std::string, int64_t> sizes;
+  std::vector<Halide::Buffer<>> inputs;
+  Halide::Buffer<> expected;
 };
 
-/// JIT-compiles `choice`, runs it once for its output, then times runs until
-/// 0.2 s and 3 runs have passed (at most 50): the median.
-Run measure(const KernelGraph &graph, const KernelDesc &kernel,
-            const Halide::Target &target, const ScheduleChoice &choice,
-            std::vector<Halide::Buffer<>> &inputs,
-            const std::map<std::string, int64_t> &sizes) {
-  BuiltKernel built = buildKernel(graph, kernel, target, choice);
-  for (size_t i = 0; i < inputs.size(); ++i)
-    built.inputs[i].set(inputs[i]);
-  Run run;
-  run.output = allocate(graph.buffer(kernel.outputs[0].buffer), sizes);
-  built.pipeline.compile_jit(target);
-  built.pipeline.realize(Halide::Realization({run.output}));
-  std::vector<double> times;
-  double total = 0;
-  while ((times.size() < 3 || total < 0.2) && times.size() < 50) {
-    auto start = Clock::now();
-    built.pipeline.realize(Halide::Realization({run.output}));
-    times.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - start)
-            .count());
-    total += times.back() / 1e3;
+/// One candidate, JIT-compiled once and run on several problems.
+class CompiledKernel {
+public:
+  CompiledKernel(const KernelGraph &graph, const KernelDesc &kernel,
+                 const Halide::Target &target, const ScheduleChoice &choice)
+      : graph_(graph), kernel_(kernel),
+        built_(buildKernel(graph, kernel, target, choice)) {
+    built_.pipeline.compile_jit(target);
   }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2,
-                   times.end());
-  run.ms = times[times.size() / 2];
-  return run;
-}
+
+  Halide::Buffer<> run(Problem &problem) {
+    for (size_t i = 0; i < problem.inputs.size(); ++i)
+      built_.inputs[i].set(problem.inputs[i]);
+    Halide::Buffer<> output =
+        allocate(graph_.buffer(kernel_.outputs[0].buffer), problem.sizes);
+    built_.pipeline.realize(Halide::Realization({output}));
+    return output;
+  }
+
+  /// Runs until 0.2 s and 3 runs have passed (at most 50): the median ms.
+  double time(Problem &problem) {
+    std::vector<double> times;
+    double total = 0;
+    while ((times.size() < 3 || total < 0.2) && times.size() < 50) {
+      auto start = Clock::now();
+      run(problem);
+      times.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - start)
+              .count());
+      total += times.back() / 1e3;
+    }
+    std::nth_element(times.begin(), times.begin() + times.size() / 2,
+                     times.end());
+    return times[times.size() / 2];
+  }
+
+private:
+  const KernelGraph &graph_;
+  const KernelDesc &kernel_;
+  BuiltKernel built_;
+};
 
 /// Why `actual` differs from the default's `expected`, or "" when it agrees:
 /// relative L2 within 1e-5 for floats, exact for integers, NaN where the
@@ -512,17 +528,26 @@ TuneSummary tuneGraph(const KernelGraph &graph, const Halide::Target &target,
         fmt::format("{} ({}) at length {}", kernel->name, kernel->op, length);
     progress.show(static_cast<int>(w), label, options.budgetSeconds);
 
-    std::map<std::string, int64_t> sizes = symbolSizes(graph, length);
+    // The timed problem, then odd small ones: a library serves every
+    // length, so a schedule that only works near the timed size (an
+    // autoscheduler's split wider than the extent) is rejected.
     KernelView view(graph, *kernel);
-    std::vector<Halide::Buffer<>> inputs = makeInputs(view, sizes);
+    std::vector<Problem> problems;
+    for (auto [n, batch] : std::vector<std::pair<int64_t, int64_t>>{
+             {length, 1}, {1, 1}, {7, 2}, {33, 1}}) {
+      std::map<std::string, int64_t> sizes = symbolSizes(graph, n, batch);
+      problems.push_back({fmt::format("length {}, batch {}", n, batch),
+                          sizes,
+                          makeInputs(view, sizes),
+                          {}});
+    }
     TuningDb::Entry fresh{key, kernel->op, targetName, length, false, {}};
     if (const TuningDb::Entry *old = db.find(key, targetName, length))
       fresh.measurements = old->measurements;
     TuningDb::Entry &entry = db.insert(fresh);
 
-    // The default runs every time: its output is the reference.
+    // The default runs every time: its outputs are the reference.
     std::vector<ScheduleChoice> space = candidates(graph, *kernel, target);
-    Run reference;
     bool finished = true;
     for (size_t c = 0; c < space.size(); ++c) {
       if (c > 0 && outOfTime()) {
@@ -530,7 +555,7 @@ TuneSummary tuneGraph(const KernelGraph &graph, const Halide::Target &target,
         break;
       }
       ScheduleChoice choice = space[c];
-      choice.estimates = sizes;
+      choice.estimates = problems[0].sizes;
       std::string name = choice.str();
       auto done = std::find_if(
           entry.measurements.begin(), entry.measurements.end(),
@@ -541,13 +566,23 @@ TuneSummary tuneGraph(const KernelGraph &graph, const Halide::Target &target,
       try {
         // Autoschedulers and Halide's warnings talk on stderr, over the bar.
         QuietStderr quiet(!options.verbose);
-        Run run = measure(graph, *kernel, target, choice, inputs, sizes);
-        if (c == 0)
-          reference = run;
-        else
-          result.note = disagreement(run.output, reference.output);
-        if (result.note.empty())
-          result.ms = run.ms;
+        CompiledKernel compiled(graph, *kernel, target, choice);
+        for (Problem &problem : problems) {
+          Halide::Buffer<> output;
+          try {
+            output = compiled.run(problem);
+          } catch (const Halide::Error &error) {
+            throw std::runtime_error(fmt::format("fails at {}: Halide: {}",
+                                                 problem.label, error.what()));
+          }
+          if (c == 0)
+            problem.expected = output;
+          else if (std::string why = disagreement(output, problem.expected);
+                   !why.empty())
+            throw std::runtime_error(
+                fmt::format("at {}: {}", problem.label, why));
+        }
+        result.ms = compiled.time(problems[0]);
       } catch (const Halide::Error &error) {
         result.note = fmt::format("Halide: {}", error.what());
       } catch (const std::exception &error) {
