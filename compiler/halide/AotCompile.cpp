@@ -69,13 +69,13 @@ Halide::Target parseTarget(const std::string &name) {
       target.has_feature(Halide::Target::AVX512_SapphireRapids) &&
       !hostHasAvx512Fp16())
     target = target.without_feature(Halide::Target::AVX512_SapphireRapids);
-  // A GPU feature would only link a GPU runtime around CPU-scheduled
-  // kernels: refuse rather than build a library that never uses the GPU.
-  if (target.has_gpu_feature())
-    throw std::invalid_argument(fmt::format(
-        "target '{}' asks for a GPU, but hmc's kernels have CPU schedules "
-        "only so far; compile for the CPU (e.g. --target host)",
-        name));
+  // GPU targets: CUDA only (the kernels' GPU schedules and the library's
+  // device handling are written and tested for it).
+  if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
+    throw std::invalid_argument(
+        fmt::format("target '{}' asks for a GPU API hmc does not support; "
+                    "use CUDA (e.g. --target host-cuda) or the CPU",
+                    name));
   return target;
 }
 
@@ -113,11 +113,12 @@ void writeTargetFile(const Halide::Target &base, const std::string &path) {
     if (base.has_feature(feature))
       features.push_back({{"id", int(feature)},
                           {"name", Halide::Target::feature_to_name(feature)}});
+  nlohmann::json root{{"target", base.to_string()}, {"cpu_features", features}};
+  // A GPU library's create opens the device through this API's runtime.
+  if (base.has_feature(Halide::Target::CUDA))
+    root["gpu"] = "cuda";
   std::ofstream file(path);
-  file << nlohmann::json{{"target", base.to_string()},
-                         {"cpu_features", features}}
-              .dump(2)
-       << "\n";
+  file << root.dump(2) << "\n";
   file.close();
   if (!file)
     throw std::runtime_error("cannot write " + path);

@@ -71,6 +71,20 @@ Halide::Func buildContraction(const OpContext &ctx) {
                                      : Halide::Internal::make_zero(a.type());
 
   Halide::Func out("output");
+  if (ctx.gpu) {
+    // GPU: one thread per output, its dot product over K in a register;
+    // threads along m read the weight row coalesced.
+    Halide::Func acc("acc");
+    acc(vars) = init;
+    acc(vars) += lhs * rhs;
+    out(vars) = acc(vars);
+    std::pair<int, int> threads = gpuThreads(extents);
+    Halide::Var inner =
+        gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+    acc.compute_at(out, inner);
+    ctx.gpu->scheduled = true;
+    return out;
+  }
   if (!tiled) {
     // Few or dynamic output channels: one vector of m at a time.
     out(vars) = init + Halide::sum(lhs * rhs, "dot");

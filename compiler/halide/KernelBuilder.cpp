@@ -148,8 +148,11 @@ Halide::Func buildOp(const OpContext &ctx) {
 } // namespace
 
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                        const Halide::Target &target) {
+                        const Halide::Target &target, bool gpuOnHost) {
   OpContext ctx{KernelView(graph, kernel), target, {}, {}};
+  GpuPlan gpu{gpuOnHost};
+  if (gpuOnHost || target.has_gpu_feature())
+    ctx.gpu = &gpu;
   ShapeBinder binder(graph);
   for (size_t i = 0; i < kernel.inputs.size(); ++i) {
     const BufferDesc &buffer = ctx.view.input(i);
@@ -162,6 +165,8 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
   }
   ctx.outputExtents = binder.bind(ctx.view.output(0), nullptr);
   Halide::Func out = buildOp(ctx);
+  if (ctx.gpu && !gpu.scheduled)
+    scheduleGpuPipeline(ctx, out);
   ShapeBinder::apply(out.output_buffer(), ctx.outputExtents);
   return BuiltKernel{ctx.inputs, Halide::Pipeline(out)};
 }

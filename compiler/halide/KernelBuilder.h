@@ -23,8 +23,11 @@ Halide::Type halideType(DType dtype);
 /// Builds and schedules one (already validated) kernel for `target`. The
 /// ImageParams carry the buffers' exact static extents and dense strides, and
 /// every dynamic extent is tied to the first input dimension naming it.
+/// A target with a GPU feature gets the GPU schedules (GpuSchedule.cpp);
+/// `gpuOnHost` builds the same GPU forms with CPU loops, so tests can run
+/// them by JIT on a machine without a GPU.
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                        const Halide::Target &target);
+                        const Halide::Target &target, bool gpuOnHost = false);
 
 } // namespace hmc::halide
 
