@@ -144,16 +144,45 @@ std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents) {
   return {x, y};
 }
 
-void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out) {
+void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out,
+                         const GpuHints &hints) {
   const GpuPlan &plan = *ctx.gpu;
   std::map<std::string, Function> functions =
       Halide::Internal::find_transitive_calls(out.function());
   // find_transitive_calls includes `out` itself.
   for (auto &[name, function] : functions)
     resetFunction(function);
+  std::set<std::string> roots;
+  for (const Halide::Func &func : hints.roots)
+    roots.insert(func.name());
+  std::map<std::string, std::vector<Halide::Func>> perThread; // by consumer
+  std::set<std::string> perThreadNames;
+  std::vector<std::pair<Halide::Func, Halide::Func>> pairs = hints.perThread;
+  // out(vars) = acc(vars), acc a reduction: acc in registers per thread.
+  const Definition &def = out.function().definition();
+  if (def.values().size() == 1)
+    if (const auto *call = def.values()[0].as<Halide::Internal::Call>();
+        call && call->call_type == Halide::Internal::Call::Halide &&
+        call->func.defined()) {
+      Function callee(call->func);
+      bool same = callee.has_update_definition() &&
+                  call->args.size() == out.function().args().size();
+      for (size_t i = 0; same && i < call->args.size(); ++i) {
+        const auto *var = call->args[i].as<Halide::Internal::Variable>();
+        same = var && var->name == out.function().args()[i];
+      }
+      if (same)
+        pairs.emplace_back(Halide::Func(callee), out);
+    }
+  for (const auto &[func, consumer] : pairs) {
+    perThread[consumer.name()].push_back(func);
+    perThreadNames.insert(func.name());
+    roots.insert(consumer.name());
+  }
   for (auto &[name, function] : functions) {
     bool isOutput = name == out.name();
-    if (!isOutput && !function.has_update_definition())
+    if (perThreadNames.count(name) ||
+        (!isOutput && !function.has_update_definition() && !roots.count(name)))
       continue;
     Halide::Func func(function);
     if (!isOutput)
@@ -167,12 +196,17 @@ void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out) {
         result.emplace_back(var);
       return result;
     };
-    gpuTile(plan, func, vars(function.definition()), threads.first,
-            threads.second);
+    Var thread = gpuTile(plan, func, vars(function.definition()), threads.first,
+                         threads.second);
     for (size_t i = 0; i < function.updates().size(); ++i)
       gpuTile(plan, func.update(static_cast<int>(i)),
               vars(function.update(static_cast<int>(i))), threads.first,
               threads.second);
+    // Per-thread producers: computed in the consumer's pure stage, one
+    // element per thread (registers).
+    for (Halide::Func producer : perThread[name])
+      if (functions.count(producer.name()))
+        producer.compute_at(func, thread);
   }
 }
 

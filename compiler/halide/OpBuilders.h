@@ -89,10 +89,19 @@ Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
                     int threadsY);
 /// Thread tile for an output of these extents (Halide order).
 std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents);
+/// What a builder can refine in the generic GPU schedule: more Funcs at root
+/// (values reused by many consumers or costly to recompute), and Funcs with
+/// update definitions computed per thread of a root consumer instead (a
+/// register accumulator per output element).
+struct GpuHints {
+  std::vector<Halide::Func> roots;
+  std::vector<std::pair<Halide::Func, Halide::Func>> perThread; // f, consumer
+};
 /// The generic GPU schedule (GpuSchedule.cpp): clears every schedule in
 /// out's pipeline, computes out and every Func with update definitions at
 /// root, each stage gpuTile'd; the rest inline.
-void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out);
+void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out,
+                         const GpuHints &hints = {});
 
 } // namespace hmc::halide
 
