@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -97,7 +98,12 @@ Halide::Target runtimeTarget(const Halide::Target &base) {
 void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
                    const Halide::Target &base, const std::string &path) {
   Halide::Target target = kernelTarget(base);
-  BuiltKernel built = buildKernel(graph, kernel, target);
+  // Testing aid: HMC_GPU_FORMS_ON_HOST=1 builds the GPU forms of the kernels
+  // with CPU loops for a CPU target, so whole models check them by running.
+  const char *gpuForms = std::getenv("HMC_GPU_FORMS_ON_HOST");
+  bool gpuOnHost =
+      gpuForms && std::string(gpuForms) == "1" && !target.has_gpu_feature();
+  BuiltKernel built = buildKernel(graph, kernel, target, gpuOnHost);
   std::vector<Halide::Argument> args(built.inputs.begin(), built.inputs.end());
   built.pipeline.compile_to({{Halide::OutputFileType::object, path}}, args,
                             kernel.name, target);
