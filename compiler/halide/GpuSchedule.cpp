@@ -111,21 +111,19 @@ Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
       stage.gpu_tile(vars[0], xo, xi, threads, tail);
     return xi;
   }
-  if (plan.onHost)
-    stage.tile(vars[0], vars[1], xo, yo, xi, yi, threadsX, threadsY, tail);
-  else
-    stage.gpu_tile(vars[0], vars[1], xo, yo, xi, yi, threadsX, threadsY, tail);
-  if (vars.size() > 2) {
-    // All outer dimensions become the third block dimension.
-    Var outer = vars[2];
-    for (size_t k = 3; k < vars.size(); ++k) {
-      Var fused;
-      stage.fuse(outer, vars[k], fused);
-      outer = fused;
-    }
-    if (!plan.onHost)
-      stage.gpu_blocks(outer);
+  stage.tile(vars[0], vars[1], xo, yo, xi, yi, threadsX, threadsY, tail);
+  // The tiles along vars[1] and every outer dimension fused are the x
+  // blocks (up to 2^31 - 1 of them; y and z allow only 65535), the tiles
+  // along vars[0] the y blocks.
+  Var outer = yo;
+  for (size_t k = 2; k < vars.size(); ++k) {
+    Var fused;
+    stage.fuse(outer, vars[k], fused);
+    outer = fused;
   }
+  stage.reorder(xi, yi, outer, xo);
+  if (!plan.onHost)
+    stage.gpu_threads(xi, yi).gpu_blocks(outer, xo);
   return xi;
 }
 

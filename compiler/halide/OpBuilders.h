@@ -81,9 +81,10 @@ Halide::LoopLevel parallelRows(Halide::Func func,
 
 /// Tiles `stage` over its pure `vars` (Halide order) for the GPU: threads
 /// over a threadsX x threadsY tile of vars[0..1] (threadsX * threadsY along
-/// a single var), blocks over the tiles and every outer var fused; a stage
-/// without pure vars runs on one GPU thread. Returns the innermost thread
-/// var. With plan.onHost the same splits stay CPU loops.
+/// a single var), blocks over the tiles and every outer var fused (the
+/// fused ones on block x, which allows 2^31 - 1 blocks); a stage without
+/// pure vars runs on one GPU thread. Returns the innermost thread var. With
+/// plan.onHost the same splits stay CPU loops.
 Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
                     const std::vector<Halide::Var> &vars, int threadsX,
                     int threadsY);
