@@ -920,9 +920,11 @@ static pthread_mutex_t hmc_cuda_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *hmc_cuda_open(void) {
   static char message[256];
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  /* Global: Halide's CUDA runtime then finds the driver's functions in the
+   * process even where only libcuda.so.1 (not libcuda.so) is installed. */
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
   if (!lib)
-    lib = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+    lib = dlopen("libcuda.so", RTLD_NOW | RTLD_GLOBAL);
   if (!lib)
     return "libcuda.so not found (the NVIDIA driver is not installed)";
   int (*init)(unsigned) = (int (*)(unsigned))dlsym(lib, "cuInit");
