@@ -25,7 +25,7 @@ MAX_RANK = 8
 DTYPES = {0: np.float32, 1: np.float64, 2: np.int32, 3: np.int64, 4: np.bool_}
 STATUS = {0: "OK", 1: "INVALID_ARGUMENT", 2: "DTYPE", 3: "SHAPE", 4: "OUT_OF_RANGE",
           5: "BUFFER_TOO_SMALL", 6: "OUT_OF_MEMORY", 7: "KERNEL", 8: "UNSUPPORTED_CPU",
-          9: "BUSY", 10: "INTERNAL"}
+          9: "BUSY", 10: "INTERNAL", 11: "NO_DEVICE"}
 
 
 class HmcError(RuntimeError):

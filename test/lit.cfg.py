@@ -16,3 +16,12 @@ config.environment["PATH"] = os.pathsep.join(
     [config.hmc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("%hmc_src", config.hmc_source_dir))
+
+# A machine with the NVIDIA driver (libcuda.so.1 loads) can open CUDA
+# libraries: the tests of create's no-driver error do not apply there.
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

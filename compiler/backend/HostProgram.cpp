@@ -533,7 +533,7 @@ std::string indexArray(const std::vector<int32_t> &values) {
          "}";
 }
 
-std::string emitSource(const Graph &graph, bool embedWeights,
+std::string emitSource(const Graph &graph, bool embedWeights, bool gpu,
                        const std::vector<std::string> &inputNames,
                        const std::vector<std::string> &outputNames,
                        const std::vector<std::string> &kernelNames) {
@@ -695,8 +695,15 @@ std::string emitSource(const Graph &graph, bool embedWeights,
         "*outputs, int32_t num_outputs) {\n"
      << "  return hmcrt_run((hmcrt_handle *)handle, inputs, num_inputs, "
         "outputs, num_outputs);\n"
-     << "}\n\n"
-     << "HMC_EXPORT const char *" << name << "_last_error(const " << handle
+     << "}\n\n";
+  if (gpu)
+    os << "HMC_EXPORT hmc_status " << name << "_run_device(" << handle
+       << " *handle, const hmc_tensor *inputs, int32_t num_inputs, "
+          "hmc_tensor *outputs, int32_t num_outputs) {\n"
+       << "  return hmcrt_run_device((hmcrt_handle *)handle, inputs, "
+          "num_inputs, outputs, num_outputs);\n"
+       << "}\n\n";
+  os << "HMC_EXPORT const char *" << name << "_last_error(const " << handle
      << " *handle) {\n"
      << "  return hmcrt_last_error((const hmcrt_handle *)handle);\n"
      << "}\n\n"
@@ -753,7 +760,7 @@ void emitPositions(std::ostringstream &os, const Graph &graph,
 
 std::string emitHeader(const Graph &graph, const std::string &target,
                        const std::vector<std::string> &inputNames,
-                       const std::vector<std::string> &outputNames) {
+                       const std::vector<std::string> &outputNames, bool gpu) {
   const std::string &name = graph.name;
   const std::string handle = name + "_handle";
   std::ostringstream os;
@@ -811,8 +818,19 @@ std::string emitHeader(const Graph &graph, const std::string &target,
         "enums above. */\n"
      << "hmc_status " << name << "_run(" << handle
      << " *handle, const hmc_tensor *inputs,\n"
-     << "    int32_t num_inputs, hmc_tensor *outputs, int32_t num_outputs);\n\n"
-     << "/* The message of the handle's last error (of this thread's last "
+     << "    int32_t num_inputs, hmc_tensor *outputs, int32_t "
+        "num_outputs);\n\n";
+  if (gpu)
+    os << "/* GPU library: like " << name
+       << "_run, but every input's and output's data is a\n"
+       << " * device pointer (a CUdeviceptr cast to void *), used in place; "
+          "the outputs\n"
+       << " * stay on the device. */\n"
+       << "hmc_status " << name << "_run_device(" << handle
+       << " *handle, const hmc_tensor *inputs,\n"
+       << "    int32_t num_inputs, hmc_tensor *outputs, int32_t "
+          "num_outputs);\n\n";
+  os << "/* The message of the handle's last error (of this thread's last "
         "create when\n"
      << " * handle is NULL); valid until the next call on the handle. */\n"
      << "const char *" << name << "_last_error(const " << handle
@@ -842,11 +860,11 @@ std::string emitWeightsAssembly(const std::string &name,
   return os.str();
 }
 
-std::string emitVersionScript(const std::string &name) {
+std::string emitVersionScript(const std::string &name, bool gpu) {
   std::ostringstream os;
   os << "/* Exports of model " << name << ": its C API and the descriptor. */\n"
      << "{\n  global:\n";
-  for (const std::string &function : exportedFunctions(name))
+  for (const std::string &function : exportedFunctions(name, gpu))
     os << "    " << function << ";\n";
   os << "    hmc_library_v1;\n  local:\n    *;\n};\n";
   return os.str();
@@ -854,13 +872,118 @@ std::string emitVersionScript(const std::string &name) {
 
 } // namespace
 
-std::vector<std::string> exportedFunctions(const std::string &name) {
+std::vector<std::string> exportedFunctions(const std::string &name, bool gpu) {
   std::vector<std::string> functions;
   for (const char *suffix : {"create", "destroy", "set_num_threads",
                              "output_shapes", "run", "last_error", "library"})
     functions.push_back(name + "_" + suffix);
+  if (gpu)
+    functions.push_back(name + "_run_device");
   return functions;
 }
+
+bool isGpuTarget(const std::string &target) {
+  for (size_t start = 0; start <= target.size();) {
+    size_t end = target.find('-', start);
+    if (end == std::string::npos)
+      end = target.size();
+    if (target.compare(start, end - start, "cuda") == 0)
+      return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+namespace {
+
+// target.c of a CUDA library: Halide's CUDA runtime runs in the primary
+// context of device 0, the one the CUDA runtime API (cudaMalloc, PyTorch)
+// uses, so NAME_run_device takes their pointers; a missing driver or GPU
+// becomes an error message, reported by create.
+constexpr const char *kCudaContextSource = R"c(#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct CUctx_st;
+struct halide_device_interface_t;
+/* In the library's Halide runtime. */
+extern const struct halide_device_interface_t *halide_cuda_device_interface(void);
+extern void halide_error(void *user_context, const char *message);
+typedef int (*hmc_acquire_fn)(void *, struct CUctx_st **, bool);
+typedef int (*hmc_release_fn)(void *);
+extern hmc_acquire_fn halide_set_cuda_acquire_context(hmc_acquire_fn handler);
+extern hmc_release_fn halide_set_cuda_release_context(hmc_release_fn handler);
+
+static struct CUctx_st *hmc_cuda_context;
+static pthread_mutex_t hmc_cuda_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *hmc_cuda_open(void) {
+  static char message[256];
+  /* Global: Halide's CUDA runtime then finds the driver's functions in the
+   * process even where only libcuda.so.1 (not libcuda.so) is installed. */
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+  if (!lib)
+    lib = dlopen("libcuda.so", RTLD_NOW | RTLD_GLOBAL);
+  if (!lib)
+    return "libcuda.so not found (the NVIDIA driver is not installed)";
+  int (*init)(unsigned) = (int (*)(unsigned))dlsym(lib, "cuInit");
+  int (*device_get)(int *, int) = (int (*)(int *, int))dlsym(lib, "cuDeviceGet");
+  int (*retain)(struct CUctx_st **, int) =
+      (int (*)(struct CUctx_st **, int))dlsym(lib, "cuDevicePrimaryCtxRetain");
+  if (!init || !device_get || !retain)
+    return "libcuda.so lacks cuInit, cuDeviceGet or cuDevicePrimaryCtxRetain";
+  int device, err = init(0);
+  if (err != 0) {
+    snprintf(message, sizeof(message), "cuInit failed with CUDA error %d%s",
+             err, err == 100 ? " (no CUDA-capable device)"
+                  : err == 35 ? " (the driver is older than CUDA needs)" : "");
+    return message;
+  }
+  if ((err = device_get(&device, 0)) != 0 ||
+      (err = retain(&hmc_cuda_context, device)) != 0) {
+    snprintf(message, sizeof(message),
+             "cannot open device 0: CUDA error %d", err);
+    return message;
+  }
+  return NULL;
+}
+
+static int hmc_cuda_acquire(void *user_context, struct CUctx_st **ctx,
+                            bool create) {
+  const char *error = NULL;
+  pthread_mutex_lock(&hmc_cuda_lock);
+  if (!hmc_cuda_context && create)
+    error = hmc_cuda_open();
+  *ctx = hmc_cuda_context;
+  pthread_mutex_unlock(&hmc_cuda_lock);
+  if (error) {
+    halide_error(user_context, error);
+    return -1;
+  }
+  return 0;
+}
+
+static int hmc_cuda_release(void *user_context) {
+  (void)user_context;
+  return 0;
+}
+
+static pthread_once_t hmc_cuda_once = PTHREAD_ONCE_INIT;
+
+static void hmc_cuda_hooks(void) {
+  halide_set_cuda_acquire_context(hmc_cuda_acquire);
+  halide_set_cuda_release_context(hmc_cuda_release);
+}
+
+static const struct halide_device_interface_t *hmc_cuda_interface(void) {
+  pthread_once(&hmc_cuda_once, hmc_cuda_hooks);
+  return halide_cuda_device_interface();
+}
+
+)c";
+
+} // namespace
 
 Status emitTargetSource(const json &root, std::string &out) {
   std::ostringstream os;
@@ -876,9 +999,17 @@ Status emitTargetSource(const json &root, std::string &out) {
         root.contains("schedule_source")
             ? string(root["schedule_source"], "schedule_source")
             : "default";
+    // "gpu": the GPU API of the kernels ("cuda"), absent for the CPU.
+    std::string gpu;
+    if (root.contains("gpu"))
+      gpu = string(root["gpu"], "gpu");
+    if (!gpu.empty() && gpu != "cuda")
+      fail("gpu", "unsupported GPU API '" + gpu + "' (expected cuda)");
     os << "/* The kernels' target, from hmc-halide's target.json. Generated "
        << "by hmc " << HMC_VERSION_STRING << "; do not edit. */\n"
        << "#include \"hmc/runtime.h\"\n\n";
+    if (!gpu.empty())
+      os << kCudaContextSource;
     if (!features.empty()) {
       os << "static const hmcrt_cpu_feature hmc_cpu_features[] = {\n";
       for (size_t i = 0; i < features.size(); ++i) {
@@ -902,8 +1033,11 @@ Status emitTargetSource(const json &root, std::string &out) {
        << "    .name = hmc_target_name,\n"
        << "    .num_cpu_features = " << features.size() << ",\n"
        << "    .cpu_features = "
-       << (features.empty() ? "NULL" : "hmc_cpu_features") << ",\n"
-       << "};\n";
+       << (features.empty() ? "NULL" : "hmc_cpu_features") << ",\n";
+    if (!gpu.empty())
+      os << "    .gpu_api = " << literal(gpu) << ",\n"
+         << "    .gpu_interface = hmc_cuda_interface,\n";
+    os << "};\n";
   } catch (const SchemaError &error) {
     return Status::error(std::string("invalid target.json from hmc-halide: ") +
                          error.what());
@@ -930,7 +1064,11 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
   // A kernel's symbols (K, K_argv, K_metadata) share the library's namespace.
   std::vector<std::string> kernelNames;
   std::set<std::string> exports;
-  for (const std::string &function : exportedFunctions(graph.name))
+  std::string target = !options.target.empty() ? options.target
+                       : !graph.target.empty() ? graph.target
+                                               : "host";
+  const bool gpu = isGpuTarget(target);
+  for (const std::string &function : exportedFunctions(graph.name, gpu))
     exports.insert(function);
   for (const KernelCall &call : graph.kernels) {
     // Model-prefixed kernel names cannot capture libc or runtime symbols in
@@ -966,14 +1104,11 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
   std::vector<std::string> outputNames(sanitized.begin() + graph.inputs.size(),
                                        sanitized.end());
 
-  std::string target = !options.target.empty() ? options.target
-                       : !graph.target.empty() ? graph.target
-                                               : "host";
   out = HostProgram();
   out.name = graph.name;
-  out.source = emitSource(graph, options.embedWeights, inputNames, outputNames,
-                          kernelNames);
-  out.header = emitHeader(graph, target, inputNames, outputNames);
+  out.source = emitSource(graph, options.embedWeights, gpu, inputNames,
+                          outputNames, kernelNames);
+  out.header = emitHeader(graph, target, inputNames, outputNames, gpu);
   if (graph.weightsSize) {
     out.weightsPath =
         std::filesystem::absolute(std::filesystem::path(options.graphDir) /
@@ -984,7 +1119,7 @@ Status emitHostProgram(const json &root, const HostProgramOptions &options,
     if (options.embedWeights)
       out.weightsAssembly = emitWeightsAssembly(graph.name, out.weightsPath);
   }
-  out.versionScript = emitVersionScript(graph.name);
+  out.versionScript = emitVersionScript(graph.name, gpu);
   out.kernels = std::move(kernelNames);
   return Status::success();
 }

@@ -53,8 +53,13 @@ struct HostProgram {
   std::vector<std::string> kernels;
 };
 
-/// The exported API functions of a model, without the descriptor.
-std::vector<std::string> exportedFunctions(const std::string &name);
+/// The exported API functions of a model, without the descriptor; a GPU
+/// library (isGpuTarget) also exports NAME_run_device.
+std::vector<std::string> exportedFunctions(const std::string &name,
+                                           bool gpu = false);
+
+/// Whether a target string asks for a GPU (CUDA, the one hmc supports).
+bool isGpuTarget(const std::string &target);
 
 /// Validates `graph` against the kernel-graph schema (the parts the host
 /// program depends on) and emits the host program.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -69,13 +70,13 @@ Halide::Target parseTarget(const std::string &name) {
       target.has_feature(Halide::Target::AVX512_SapphireRapids) &&
       !hostHasAvx512Fp16())
     target = target.without_feature(Halide::Target::AVX512_SapphireRapids);
-  // A GPU feature would only link a GPU runtime around CPU-scheduled
-  // kernels: refuse rather than build a library that never uses the GPU.
-  if (target.has_gpu_feature())
-    throw std::invalid_argument(fmt::format(
-        "target '{}' asks for a GPU, but hmc's kernels have CPU schedules "
-        "only so far; compile for the CPU (e.g. --target host)",
-        name));
+  // GPU targets: CUDA only (the kernels' GPU schedules and the library's
+  // device handling are written and tested for it).
+  if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
+    throw std::invalid_argument(
+        fmt::format("target '{}' asks for a GPU API hmc does not support; "
+                    "use CUDA (e.g. --target host-cuda) or the CPU",
+                    name));
   return target;
 }
 
@@ -98,7 +99,12 @@ void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
                    const Halide::Target &base, const std::string &path,
                    const ScheduleChoice &schedule) {
   Halide::Target target = kernelTarget(base);
-  BuiltKernel built = buildKernel(graph, kernel, target, schedule);
+  // Testing aid: HMC_GPU_FORMS_ON_HOST=1 builds the GPU forms of the kernels
+  // with CPU loops for a CPU target, so whole models check them by running.
+  const char *gpuForms = std::getenv("HMC_GPU_FORMS_ON_HOST");
+  bool gpuOnHost =
+      gpuForms && std::string(gpuForms) == "1" && !target.has_gpu_feature();
+  BuiltKernel built = buildKernel(graph, kernel, target, schedule, gpuOnHost);
   std::vector<Halide::Argument> args(built.inputs.begin(), built.inputs.end());
   built.pipeline.compile_to({{Halide::OutputFileType::object, path}}, args,
                             kernel.name, target);
@@ -115,12 +121,14 @@ void writeTargetFile(const Halide::Target &base, const std::string &path,
     if (base.has_feature(feature))
       features.push_back({{"id", int(feature)},
                           {"name", Halide::Target::feature_to_name(feature)}});
+  nlohmann::json root{{"target", base.to_string()},
+                      {"cpu_features", features},
+                      {"schedule_source", scheduleSource}};
+  // A GPU library's create opens the device through this API's runtime.
+  if (base.has_feature(Halide::Target::CUDA))
+    root["gpu"] = "cuda";
   std::ofstream file(path);
-  file << nlohmann::json{{"target", base.to_string()},
-                         {"cpu_features", features},
-                         {"schedule_source", scheduleSource}}
-              .dump(2)
-       << "\n";
+  file << root.dump(2) << "\n";
   file.close();
   if (!file)
     throw std::runtime_error("cannot write " + path);

@@ -75,6 +75,50 @@ Halide::Func buildContraction(const OpContext &ctx) {
                                      : Halide::Internal::make_zero(a.type());
 
   Halide::Func out("output");
+  if (ctx.gpu) {
+    // GPU: one thread per output, its dot product over K in a register;
+    // threads along m read the weight row coalesced.
+    Halide::Func acc("acc");
+    acc(vars) = init;
+    acc(vars) += lhs * rhs;
+    out(vars) = acc(vars);
+    ctx.gpu->scheduled = true;
+    if (!hasRows || !staticM || *staticM < 64 || *staticM % 4) {
+      std::pair<int, int> threads = gpuThreads(extents);
+      Halide::Var inner =
+          gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+      acc.compute_at(out, inner);
+      return out;
+    }
+    // Blocks of 64 x 32 outputs, 16 x 8 threads of 4 x 4 accumulators in
+    // registers: per step over K a thread loads 4 + 4 values for 16 FMAs.
+    Halide::Var mo("mo"), no("no"), mi("mi"), ni("ni"), mt("mt"), nt("nt"),
+        mr("mr"), nr("nr");
+    out.tile(m, vars[1], mo, no, mi, ni, 64, 32, TailStrategy::GuardWithIf)
+        .tile(mi, ni, mt, nt, mr, nr, 4, 4)
+        .reorder(mr, nr, mt, nt, mo, no)
+        .unroll(mr)
+        .unroll(nr);
+    Halide::Var batch = no;
+    if (rank > 2) {
+      batch = vars[2];
+      for (size_t d = 3; d < rank; ++d) {
+        Halide::Var fused;
+        out.fuse(batch, vars[d], fused);
+        batch = fused;
+      }
+    }
+    if (!ctx.gpu->onHost) {
+      out.gpu_threads(mt, nt);
+      if (rank > 2)
+        out.gpu_blocks(mo, no, batch);
+      else
+        out.gpu_blocks(mo, no);
+    }
+    acc.compute_at(out, mt).unroll(m).unroll(vars[1]);
+    acc.update().reorder(m, vars[1], k).unroll(m).unroll(vars[1]);
+    return out;
+  }
   if (!tiled || !ctx.handScheduled()) {
     // Few or dynamic output channels: one vector of m at a time.
     out(vars) = init + Halide::sum(lhs * rhs, "dot");

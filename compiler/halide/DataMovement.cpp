@@ -41,7 +41,8 @@ Halide::Func buildGather(const OpContext &ctx) {
     indexCoords[halideDim(i, indexRank)] = outVar(axis + i);
   // Compare in int64 so no index wraps into range; negative indices count
   // from the end as in ONNX. An index outside [-dim, dim) fails the run.
-  Expr raw = Halide::cast<int64_t>(indices(indexCoords));
+  std::vector<Halide::Var> indexVars(indexRank);
+  Expr raw = Halide::cast<int64_t>(indices(indexVars));
   Expr extent = Halide::cast<int64_t>(x.dim(halideDim(axis, xRank)).extent());
   Expr index = Halide::select(raw < 0, raw + extent, raw);
   index =
@@ -49,7 +50,10 @@ Halide::Func buildGather(const OpContext &ctx) {
                       "is out of range for a "
                       "dimension of size",
                       extent);
-  index = Halide::cast<int32_t>(Halide::clamp(index, 0, extent - 1));
+  Halide::Func checked("gather_index"); // inlined on the CPU
+  checked(indexVars) =
+      Halide::cast<int32_t>(Halide::clamp(index, 0, extent - 1));
+  index = checked(indexCoords);
 
   std::vector<Expr> xCoords(xRank);
   for (size_t i = 0; i < xRank; ++i) {
@@ -60,6 +64,15 @@ Halide::Func buildGather(const OpContext &ctx) {
   }
   Halide::Func out("output");
   out(vars) = x(xCoords);
+  if (ctx.gpu) {
+    // A kernel cannot report an error: the indices are checked on the host,
+    // once each, and the gather runs on the device.
+    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
+    gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+    checked.compute_root();
+    ctx.gpu->scheduled = true;
+    return out;
+  }
   scheduleCopy(ctx, out, vars);
   return out;
 }

@@ -69,7 +69,19 @@ public:
         weights_[i][w] = ctx.input(names[params_.tied ? 0 : i][w]);
   }
 
-  Func build() { return phaseB(phaseA()); }
+  Func build() {
+    Func out = phaseB(phaseA());
+    if (ctx_.gpu) {
+      // GPU: phase A and phase B stay separate kernels (every reduction
+      // over tokens at root: per chunk, then over chunks and lanes, one
+      // (batch, head) matrix at a time); the hypernetworks' hidden units,
+      // generated rows, position bases and phase B's inputs are computed
+      // once each, their dot products in registers per thread.
+      scheduleGpuPipeline(ctx_, out, gpuHints_);
+      ctx_.gpu->scheduled = true;
+    }
+    return out;
+  }
 
 private:
   // Token-major stages run in blocks of kBlockVectors token vectors (the
@@ -161,6 +173,7 @@ private:
                  Halide::cast<double>(cg_ % 2 + t_) * Expr(0.25);
     base(t_, v_, cg_) =
         sinTwoPi(Halide::cast<float>(turns - Halide::round(turns)));
+    gpuHints_.roots.push_back(base);
     return base;
   }
 
@@ -228,6 +241,7 @@ private:
     pre(n_, o_, j_, b_) += A(i)(rc, o_, j_) * input(n_, rc, j_, b_);
     hid(n_, o_, j_, b_) = gelu(pre(n_, o_, j_, b_));
     scheduleProjection(hid, pre, o_, rc.x, params_.hidden);
+    gpuHints_.perThread.emplace_back(pre, hid);
     return hid;
   }
 
@@ -241,6 +255,7 @@ private:
     acc(n_, q_, j_, b_) += C(i)(ro, q_, j_) * hid(n_, ro, j_, b_);
     w(n_, q_, j_, b_) = m(n_, b_) * acc(n_, q_, j_, b_);
     Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead);
+    gpuHints_.perThread.emplace_back(acc, w);
     if (blockLoop)
       *blockLoop = loop;
     return w;
@@ -432,6 +447,8 @@ private:
     yacc(n_, cg_, b_) += in(n_, r, head, b_) * mixer(r, channel, head, b_);
     y(n_, cg_, b_) =
         reassociated ? m(n_, b_) * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
+    gpuHints_.perThread.emplace_back(yacc, y);
+    gpuHints_.roots.push_back(hin);
 
     Func out("output");
     std::vector<Func> tileStages;
@@ -509,6 +526,7 @@ private:
   Halide::Buffer<double> turnsPerPosition_;
   Halide::Buffer<float> laneCos_, laneSin_;
   std::vector<Func> phaseAStages_;
+  GpuHints gpuHints_;            // refinements of the generic GPU schedule
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
   int tileTokens_ = 64;

@@ -235,8 +235,12 @@ void autoschedule(const KernelView &view, BuiltKernel &built,
 
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
                         const Halide::Target &target,
-                        const ScheduleChoice &schedule) {
+                        const ScheduleChoice &schedule, bool gpuOnHost) {
   OpContext ctx{KernelView(graph, kernel), target, schedule, {}, {}};
+  GpuPlan gpu{gpuOnHost};
+  // An autoscheduler (Li2018 for GPUs) schedules the plain algorithm.
+  if ((gpuOnHost || target.has_gpu_feature()) && ctx.handScheduled())
+    ctx.gpu = &gpu;
   ShapeBinder binder(graph);
   for (size_t i = 0; i < kernel.inputs.size(); ++i) {
     const BufferDesc &buffer = ctx.view.input(i);
@@ -249,6 +253,8 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
   }
   ctx.outputExtents = binder.bind(ctx.view.output(0), nullptr);
   Halide::Func out = buildOp(ctx);
+  if (ctx.gpu && !gpu.scheduled)
+    scheduleGpuPipeline(ctx, out);
   ShapeBinder::apply(out.output_buffer(), ctx.outputExtents);
   BuiltKernel built{ctx.inputs, Halide::Pipeline(out)};
   if (!ctx.handScheduled())

@@ -25,10 +25,14 @@ Halide::Type halideType(DType dtype);
 /// ImageParams carry the buffers' exact static extents and dense strides, and
 /// every dynamic extent is tied to the first input dimension naming it.
 /// `schedule` picks the hand-written schedule (with its knobs) or an
-/// autoscheduler, which plans for the sizes in schedule.estimates.
+/// autoscheduler, which plans for the sizes in schedule.estimates. A target
+/// with a GPU feature gets the GPU schedules (GpuSchedule.cpp) unless an
+/// autoscheduler is asked for; `gpuOnHost` builds the same GPU forms with
+/// CPU loops, so tests can run them by JIT on a machine without a GPU.
 BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
                         const Halide::Target &target,
-                        const ScheduleChoice &schedule = {});
+                        const ScheduleChoice &schedule = {},
+                        bool gpuOnHost = false);
 
 /// Whether an autoscheduler can schedule this op: hmc's fused kernels
 /// (hyper_mix, conv, fbank, ctc_greedy) exist only in their hand-written

@@ -13,6 +13,15 @@
 
 namespace hmc::halide {
 
+/// A kernel built for a GPU (or, for tests, its GPU form run on the host).
+struct GpuPlan {
+  /// The GPU algorithm forms and tiling with CPU loops (JIT tests).
+  bool onHost = false;
+  /// Set by a builder that scheduled every Func for the GPU itself;
+  /// otherwise scheduleGpuPipeline replaces the builder's CPU schedule.
+  bool scheduled = false;
+};
+
 /// What an op builder sees: the validated kernel, its constrained inputs,
 /// the target whose natural vector width the schedule uses and the schedule
 /// asked for.
@@ -23,6 +32,8 @@ struct OpContext {
   std::vector<Halide::ImageParam> inputs;
   /// Extents of output 0 in Halide order (static sizes or symbol extents).
   std::vector<Halide::Expr> outputExtents;
+  /// Non-null when building for a GPU: builders may define a GPU form.
+  GpuPlan *gpu = nullptr;
 
   const Halide::ImageParam &input(const std::string &role) const {
     return inputs.at(*view.findInput(role));
@@ -86,6 +97,31 @@ Halide::LoopLevel parallelRows(Halide::Func func,
                                const std::vector<Halide::Var> &vars,
                                const std::vector<Halide::Expr> &extents,
                                int elementsPerTask);
+
+/// Tiles `stage` over its pure `vars` (Halide order) for the GPU: threads
+/// over a threadsX x threadsY tile of vars[0..1] (threadsX * threadsY along
+/// a single var), blocks over the tiles and every outer var fused (the
+/// fused ones on block x, which allows 2^31 - 1 blocks); a stage without
+/// pure vars runs on one GPU thread. Returns the innermost thread var. With
+/// plan.onHost the same splits stay CPU loops.
+Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
+                    const std::vector<Halide::Var> &vars, int threadsX,
+                    int threadsY);
+/// Thread tile for an output of these extents (Halide order).
+std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents);
+/// What a builder can refine in the generic GPU schedule: more Funcs at root
+/// (values reused by many consumers or costly to recompute), and Funcs with
+/// update definitions computed per thread of a root consumer instead (a
+/// register accumulator per output element).
+struct GpuHints {
+  std::vector<Halide::Func> roots;
+  std::vector<std::pair<Halide::Func, Halide::Func>> perThread; // f, consumer
+};
+/// The generic GPU schedule (GpuSchedule.cpp): clears every schedule in
+/// out's pipeline, computes out and every Func with update definitions at
+/// root, each stage gpuTile'd; the rest inline.
+void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out,
+                         const GpuHints &hints = {});
 
 } // namespace hmc::halide
 

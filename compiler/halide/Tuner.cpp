@@ -241,6 +241,14 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
                                        const KernelDesc &kernel,
                                        const Halide::Target &target) {
   std::vector<ScheduleChoice> list(1);
+  if (target.has_gpu_feature()) {
+    // GPU kernels: hmc's GPU schedules against Halide's GPU autoscheduler.
+    if (autoschedulable(kernel.op)) {
+      list.emplace_back();
+      list.back().autoscheduler = "Li2018";
+    }
+    return list;
+  }
   auto add = [&](std::map<std::string, int> knobs) {
     ScheduleChoice choice;
     choice.knobs = std::move(knobs);

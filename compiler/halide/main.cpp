@@ -31,6 +31,11 @@ namespace hh = hmc::halide;
 
 int tune(const hh::KernelGraph &graph, const Halide::Target &target,
          const hh::TuneOptions &options, const std::string &dbPath) {
+  // Candidates run here: a GPU target needs its device on this machine.
+  if (target.has_gpu_feature() && !Halide::host_supports_target_device(target))
+    return fail(fmt::format("tuning for {} runs the kernels on its GPU, and "
+                            "this machine has none that Halide can use",
+                            target.to_string()));
   std::signal(SIGINT, onInterrupt);
   hh::TuneSummary summary =
       hh::tuneGraph(graph, target, options, dbPath, interrupted);

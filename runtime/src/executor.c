@@ -72,6 +72,11 @@ struct hmcrt_handle {
   size_t arena_size;
 
   void **kernel_args; /* per kernel: &ctx_ptr, then its buffers */
+
+  /* GPU libraries: the device interface, and per buffer the bytes of the
+   * device allocation the handle made for it (0: none). */
+  const struct halide_device_interface_t *gpu;
+  size_t *device_bytes;
   run_context ctx;
   void *ctx_ptr;
   char error[ERROR_SIZE];
@@ -459,6 +464,8 @@ static hmc_status allocate_tables(hmcrt_handle *h) {
   return HMC_OK;
 }
 
+static hmc_status gpu_setup(hmcrt_handle *h);
+
 hmc_status hmcrt_create(const hmcrt_model_desc *model,
                         const hmc_create_options *options, hmcrt_handle **out) {
   if (!out)
@@ -492,8 +499,11 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
       (st = start_pool(NULL, num_threads, &h->pool)) == HMC_OK) {
     plan_lifetimes(h);
     build_call_tables(h);
-    *out = h;
-    return HMC_OK;
+    if (!model->target || !model->target->gpu_interface ||
+        (st = gpu_setup(h)) == HMC_OK) {
+      *out = h;
+      return HMC_OK;
+    }
   }
   hmcrt_destroy(h);
   return st;
@@ -506,6 +516,11 @@ void hmcrt_destroy(hmcrt_handle *h) {
    * to return at least frees nothing under it. */
   while (atomic_exchange_explicit(&h->busy, true, memory_order_acquire))
     sched_yield();
+  if (h->gpu && h->hbuf)
+    for (int32_t i = 0; i < h->model->num_buffers; i++)
+      if (h->hbuf[i].device)
+        halide_device_free(h->ctx_ptr, &h->hbuf[i]);
+  free(h->device_bytes);
   hmcrt_pool_destroy(h->pool);
   hmcrt_block_cache_destroy(&h->ctx.blocks);
   hmcrt_weights_unmap(&h->weights_map);
@@ -754,6 +769,151 @@ hmc_status hmcrt_output_shapes(hmcrt_handle *h, const hmc_tensor *inputs,
   return release(h, prepare(h, inputs, num_inputs, outputs, num_outputs));
 }
 
+/* ---- GPU --------------------------------------------------------------- */
+
+/* Clears the run context's message before a Halide call. */
+static void clear_kernel_error(hmcrt_handle *h) {
+  atomic_flag_clear(&h->ctx.error_taken);
+  h->ctx.error[0] = '\0';
+}
+
+static const char *kernel_error(const hmcrt_handle *h) {
+  return h->ctx.error[0] ? h->ctx.error : "no message";
+}
+
+/* Opens the GPU with a one-element device allocation (Halide's GPU runtime
+ * loads the driver library, e.g. libcuda.so, and creates its context), then
+ * copies the weights to the device once: their halide_buffer_t keep the
+ * device copy for the handle's lifetime. */
+static hmc_status gpu_setup(hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  const hmcrt_target_desc *t = m->target;
+  h->gpu = t->gpu_interface();
+  h->device_bytes =
+      calloc((size_t)m->num_buffers + 1, sizeof(*h->device_bytes));
+  if (!h->device_bytes)
+    return fail(NULL, HMC_ERROR_OUT_OF_MEMORY,
+                "out of memory creating a handle");
+  float probe_value = 0;
+  halide_dimension_t probe_dim = {0, 1, 1, 0};
+  halide_buffer_t probe = {0};
+  probe.host = (uint8_t *)&probe_value;
+  probe.type.code = halide_type_float;
+  probe.type.bits = 32;
+  probe.type.lanes = 1;
+  probe.dimensions = 1;
+  probe.dim = &probe_dim;
+  clear_kernel_error(h);
+  if (halide_device_malloc(h->ctx_ptr, &probe, h->gpu) != 0) {
+    int cuda = t->gpu_api && strcmp(t->gpu_api, "cuda") == 0;
+    return fail(NULL, HMC_ERROR_NO_DEVICE,
+                "no %s device: %s (library '%s' was built for target %s)",
+                cuda ? "CUDA" : "GPU", kernel_error(h), m->library->name,
+                t->name);
+  }
+  halide_device_free(h->ctx_ptr, &probe);
+  /* Later runs reuse freed device blocks instead of freeing them. */
+  halide_reuse_device_allocations(h->ctx_ptr, true);
+
+  /* Weight shapes are static; the dynamic buffers get extent 0 here. */
+  for (int32_t s = 0; s < m->num_symbols; s++)
+    h->symbol_value[s] = 0;
+  hmc_status st = compute_shapes(h);
+  if (st != HMC_OK)
+    return fail(NULL, st, "%s", h->error);
+  for (int32_t i = 0; i < m->num_buffers; i++) {
+    const hmcrt_buffer_desc *b = &m->buffers[i];
+    if (b->storage != HMCRT_WEIGHT || h->bytes[i] == 0)
+      continue;
+    halide_buffer_t *hb = &h->hbuf[i];
+    hb->host = (uint8_t *)(uintptr_t)(h->weights + b->weight_offset);
+    hb->flags = halide_buffer_flag_host_dirty;
+    clear_kernel_error(h);
+    if (halide_copy_to_device(h->ctx_ptr, hb, h->gpu) != 0)
+      return fail(NULL, HMC_ERROR_NO_DEVICE,
+                  "cannot copy weight '%s' (%zu bytes) to the %s device: %s",
+                  buffer_name(b), h->bytes[i], t->gpu_api ? t->gpu_api : "GPU",
+                  kernel_error(h));
+    h->device_bytes[i] = h->bytes[i];
+  }
+  return HMC_OK;
+}
+
+/* Before a GPU run: a device allocation for every input, output and
+ * temporary, reused across runs while large enough. `wrap` (run_device):
+ * inputs and outputs are the caller's device memory instead. */
+static hmc_status gpu_bind(hmcrt_handle *h, const hmc_tensor *inputs,
+                           const hmc_tensor *outputs, int wrap) {
+  const hmcrt_model_desc *m = h->model;
+  for (int32_t i = 0; i < m->num_buffers; i++) {
+    const hmcrt_buffer_desc *b = &m->buffers[i];
+    if (b->storage == HMCRT_WEIGHT || h->first_use[i] < 0 || h->bytes[i] == 0)
+      continue;
+    halide_buffer_t *hb = &h->hbuf[i];
+    int io = b->storage == HMCRT_INPUT || b->storage == HMCRT_OUTPUT;
+    if (hb->device && (wrap && io ? 1 : h->device_bytes[i] < h->bytes[i])) {
+      halide_device_free(h->ctx_ptr, hb);
+      h->device_bytes[i] = 0;
+    }
+    clear_kernel_error(h);
+    if (wrap && io) {
+      const hmc_tensor *t = b->storage == HMCRT_INPUT ? &inputs[b->io_index]
+                                                      : &outputs[b->io_index];
+      hb->host = NULL;
+      if (halide_device_wrap_native(h->ctx_ptr, hb,
+                                    (uint64_t)(uintptr_t)t->data, h->gpu) != 0)
+        return fail(h, HMC_ERROR_KERNEL,
+                    "cannot use device pointer of '%s': %s", buffer_name(b),
+                    kernel_error(h));
+      continue;
+    }
+    if (!hb->device) {
+      if (halide_device_malloc(h->ctx_ptr, hb, h->gpu) != 0)
+        return fail(h, HMC_ERROR_OUT_OF_MEMORY,
+                    "cannot allocate %zu bytes on the device for '%s': %s",
+                    h->bytes[i], buffer_name(b), kernel_error(h));
+      h->device_bytes[i] = h->bytes[i];
+    }
+    /* Inputs are copied to the device by the first kernel using them. */
+    hb->flags = b->storage == HMCRT_INPUT ? halide_buffer_flag_host_dirty : 0;
+  }
+  return HMC_OK;
+}
+
+/* After a GPU run: outputs back into the caller's memory, or (run_device)
+ * the caller's device memory detached again. */
+static hmc_status gpu_finish(hmcrt_handle *h, int wrap, hmc_status st) {
+  const hmcrt_model_desc *m = h->model;
+  for (int32_t i = 0; i < m->num_buffers; i++) {
+    const hmcrt_buffer_desc *b = &m->buffers[i];
+    halide_buffer_t *hb = &h->hbuf[i];
+    int io = b->storage == HMCRT_INPUT || b->storage == HMCRT_OUTPUT;
+    if (!io || h->first_use[i] < 0 || h->bytes[i] == 0 || !hb->device)
+      continue;
+    if (wrap) {
+      /* The caller reads the outputs when run_device returns. */
+      if (st == HMC_OK && b->storage == HMCRT_OUTPUT) {
+        clear_kernel_error(h);
+        if (halide_device_sync(h->ctx_ptr, hb) != 0)
+          st = fail(h, HMC_ERROR_KERNEL, "kernels failed on the device: %s",
+                    kernel_error(h));
+      }
+      halide_device_detach_native(h->ctx_ptr, hb);
+      hb->flags = 0;
+      continue;
+    }
+    if (st == HMC_OK && b->storage == HMCRT_OUTPUT &&
+        (hb->flags & halide_buffer_flag_device_dirty)) {
+      clear_kernel_error(h);
+      if (halide_copy_to_host(h->ctx_ptr, hb) != 0)
+        st =
+            fail(h, HMC_ERROR_KERNEL, "cannot copy output '%s' to the host: %s",
+                 buffer_name(b), kernel_error(h));
+    }
+  }
+  return st;
+}
+
 /* ---- Run --------------------------------------------------------------- */
 
 /* Checks a caller tensor's memory and points the kernel buffer at it. */
@@ -845,6 +1005,8 @@ static hmc_status bind_buffers(hmcrt_handle *h, const hmc_tensor *inputs,
       return st;
   for (int32_t i = 0; i < m->num_buffers; i++) {
     const hmcrt_buffer_desc *b = &m->buffers[i];
+    if (h->gpu && b->storage == HMCRT_WEIGHT)
+      continue; /* on the device since create */
     if (b->storage == HMCRT_WEIGHT)
       /* Kernels only read weights; Halide's buffer type is not const. */
       h->hbuf[i].host =
@@ -878,14 +1040,38 @@ static hmc_status run_kernels(hmcrt_handle *h) {
   return HMC_OK;
 }
 
+static hmc_status run(hmcrt_handle *h, const hmc_tensor *inputs,
+                      int32_t num_inputs, hmc_tensor *outputs,
+                      int32_t num_outputs, int device) {
+  hmc_status st = acquire(h, device ? "run_device" : "run");
+  if (st != HMC_OK)
+    return st;
+  if (device && !h->gpu)
+    return release(h, fail(h, HMC_ERROR_INVALID_ARGUMENT,
+                           "run_device: library '%s' is not a GPU library "
+                           "(target %s)",
+                           h->model->library->name,
+                           h->model->target ? h->model->target->name : "?"));
+  if ((st = prepare(h, inputs, num_inputs, outputs, num_outputs)) == HMC_OK &&
+      (st = bind_buffers(h, inputs, outputs)) == HMC_OK) {
+    if (!h->gpu)
+      st = run_kernels(h);
+    else if ((st = gpu_bind(h, inputs, outputs, device)) == HMC_OK)
+      st = gpu_finish(h, device, run_kernels(h));
+    else
+      gpu_finish(h, device, st);
+  }
+  return release(h, st);
+}
+
 hmc_status hmcrt_run(hmcrt_handle *h, const hmc_tensor *inputs,
                      int32_t num_inputs, hmc_tensor *outputs,
                      int32_t num_outputs) {
-  hmc_status st = acquire(h, "run");
-  if (st != HMC_OK)
-    return st;
-  if ((st = prepare(h, inputs, num_inputs, outputs, num_outputs)) == HMC_OK &&
-      (st = bind_buffers(h, inputs, outputs)) == HMC_OK)
-    st = run_kernels(h);
-  return release(h, st);
+  return run(h, inputs, num_inputs, outputs, num_outputs, 0);
+}
+
+hmc_status hmcrt_run_device(hmcrt_handle *h, const hmc_tensor *inputs,
+                            int32_t num_inputs, hmc_tensor *outputs,
+                            int32_t num_outputs) {
+  return run(h, inputs, num_inputs, outputs, num_outputs, 1);
 }

@@ -1,6 +1,12 @@
 #include "TestUtil.h"
+#include "AotCompile.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 namespace hmc::halide::test {
@@ -122,10 +128,37 @@ template <typename Fn> void withCType(DType dtype, Fn fn) {
 
 } // namespace
 
+namespace {
+
+/// HMC_TEST_GPU_TARGET (e.g. host-cuda-cuda_capability_86) switches the
+/// tests to the GPU forms: each kernel is compiled for that target (the
+/// ahead-of-time path hmc-halide takes, which needs no GPU) and its GPU
+/// form runs by JIT with CPU loops.
+const char *gpuTestTarget() {
+  const char *target = std::getenv("HMC_TEST_GPU_TARGET");
+  return target && *target ? target : nullptr;
+}
+
+BuiltKernel buildForTest(const KernelGraph &graph, size_t index) {
+  const KernelDesc &kernel = graph.kernels.at(index);
+  const char *gpuTarget = gpuTestTarget();
+  if (gpuTarget) {
+    std::string path =
+        (std::filesystem::temp_directory_path() /
+         fmt::format("hmc-gpu-test-{}-{}.o", getpid(), kernel.name))
+            .string();
+    compileKernel(graph, kernel, parseTarget(gpuTarget), path);
+    std::filesystem::remove(path);
+  }
+  return buildKernel(graph, kernel, Halide::get_jit_target_from_environment(),
+                     {}, gpuTarget != nullptr);
+}
+
+} // namespace
+
 JitKernel::JitKernel(const KernelGraph &graph, size_t kernelIndex)
     : graph_(graph), index_(kernelIndex),
-      built_(buildKernel(graph_, graph_.kernels.at(kernelIndex),
-                         Halide::get_jit_target_from_environment())) {}
+      built_(buildForTest(graph_, kernelIndex)) {}
 
 void JitKernel::bind(const std::vector<Tensor> &inputs,
                      const std::vector<int64_t> &outputShape) {

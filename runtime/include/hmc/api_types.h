@@ -23,7 +23,8 @@ typedef enum hmc_status {
   HMC_ERROR_KERNEL = 7,          /* a kernel reported an error */
   HMC_ERROR_UNSUPPORTED_CPU = 8, /* the CPU lacks features the library uses */
   HMC_ERROR_BUSY = 9,            /* the handle is running on another thread */
-  HMC_ERROR_INTERNAL = 10
+  HMC_ERROR_INTERNAL = 10,
+  HMC_ERROR_NO_DEVICE = 11 /* a GPU library found no usable GPU */
 } hmc_status;
 
 typedef enum hmc_dtype {

@@ -72,11 +72,18 @@ typedef struct hmcrt_cpu_feature {
   const char *name;
 } hmcrt_cpu_feature;
 
+struct halide_device_interface_t;
+
 /* What hmc-halide compiled the kernels for. */
 typedef struct hmcrt_target_desc {
   const char *name; /* the Halide target string, "host" resolved */
   int32_t num_cpu_features;
   const hmcrt_cpu_feature *cpu_features; /* the kernels use them all */
+  /* A GPU library: the GPU API ("cuda") and its Halide device interface
+   * (halide_cuda_device_interface, in the library's Halide runtime). NULL
+   * for a CPU library. */
+  const char *gpu_api;
+  const struct halide_device_interface_t *(*gpu_interface)(void);
 } hmcrt_target_desc;
 
 typedef struct hmcrt_model_desc {
@@ -103,6 +110,10 @@ typedef struct hmcrt_handle hmcrt_handle;
  *
  * Before loading anything create checks that this CPU has the target's CPU
  * features, else returns HMC_ERROR_UNSUPPORTED_CPU naming the missing ones.
+ * A GPU library's create then opens the GPU (HMC_ERROR_NO_DEVICE with the
+ * GPU runtime's message when it cannot) and copies the weights to it once;
+ * runs copy inputs to the device and outputs back, and keep the
+ * intermediates on the device.
  *
  * run, output_shapes and set_num_threads on a handle that another thread is
  * using return HMC_ERROR_BUSY; hmcrt_last_error(handle) then gives the
@@ -117,6 +128,13 @@ hmc_status hmcrt_set_num_threads(hmcrt_handle *handle, int32_t num_threads);
 hmc_status hmcrt_output_shapes(hmcrt_handle *handle, const hmc_tensor *inputs,
                                int32_t num_inputs, hmc_tensor *outputs,
                                int32_t num_outputs);
+/* A GPU library's run on device memory: every input's and output's data is
+ * a device pointer of the library's GPU API (a CUdeviceptr for CUDA), used
+ * in place; the outputs stay on the device. HMC_ERROR_INVALID_ARGUMENT for
+ * a CPU library. */
+hmc_status hmcrt_run_device(hmcrt_handle *handle, const hmc_tensor *inputs,
+                            int32_t num_inputs, hmc_tensor *outputs,
+                            int32_t num_outputs);
 hmc_status hmcrt_run(hmcrt_handle *handle, const hmc_tensor *inputs,
                      int32_t num_inputs, hmc_tensor *outputs,
                      int32_t num_outputs);

@@ -1,0 +1,211 @@
+// GPU schedules. A builder defines its algorithm and applies its CPU
+// schedule; on a GPU target KernelBuilder then clears every schedule in the
+// pipeline and applies the generic GPU schedule below, unless the builder
+// marked the kernel as scheduled for the GPU itself (GpuPlan::scheduled).
+//
+// The generic schedule: the output and every Func with update definitions
+// (reductions, which cannot be inlined) are computed at root, each stage
+// tiled over its pure dimensions: threads over a tile of the innermost one
+// or two, blocks over the tiles and all outer dimensions. Reductions over
+// RDoms run serially within a thread. Everything else is inlined.
+#include "OpBuilders.h"
+
+#include <algorithm>
+#include <set>
+
+namespace hmc::halide {
+
+using Halide::DeviceAPI;
+using Halide::TailStrategy;
+using Halide::Var;
+using Halide::Internal::Definition;
+using Halide::Internal::DimType;
+using HalideDim = Halide::Internal::Dim;
+using Halide::Internal::ForType;
+using Halide::Internal::Function;
+
+namespace {
+
+/// Names of the pure variables of one definition, in argument (Halide
+/// dimension) order: the arguments that are the Function's own pure
+/// variable at their position.
+std::vector<std::string> pureVars(const Function &function,
+                                  const Definition &def) {
+  std::vector<std::string> names;
+  const std::vector<std::string> &args = function.args();
+  for (size_t i = 0; i < def.args().size() && i < args.size(); ++i) {
+    const auto *var = def.args()[i].as<Halide::Internal::Variable>();
+    if (var && !var->param.defined() && !var->reduction_domain.defined() &&
+        var->name == args[i])
+      names.push_back(var->name);
+  }
+  return names;
+}
+
+/// Back to the schedule Halide gives a new definition: RVars innermost,
+/// then the pure variables, no splits, serial loops.
+void resetStage(const Function &function, Definition &def) {
+  Halide::Internal::StageSchedule &schedule = def.schedule();
+  schedule.splits().clear();
+  schedule.prefetches().clear();
+  schedule.fused_pairs().clear();
+  schedule.fuse_level() = Halide::FuseLoopLevel();
+  schedule.allow_race_conditions() = false;
+  schedule.atomic() = false;
+  schedule.override_atomic_associativity_test() = false;
+  std::vector<HalideDim> dims;
+  for (const Halide::Internal::ReductionVariable &rvar : schedule.rvars())
+    dims.push_back(
+        {rvar.var, ForType::Serial, DeviceAPI::None, DimType::ImpureRVar});
+  for (const std::string &name : pureVars(function, def))
+    dims.push_back({name, ForType::Serial, DeviceAPI::None, DimType::PureVar});
+  dims.push_back({Var::outermost().name(), ForType::Serial, DeviceAPI::None,
+                  DimType::PureVar});
+  schedule.dims() = std::move(dims);
+  def.specializations().clear();
+}
+
+void resetFunction(Function function) {
+  Halide::Internal::FuncSchedule &schedule = function.schedule();
+  schedule.compute_level() = Halide::LoopLevel::inlined();
+  schedule.store_level() = Halide::LoopLevel::inlined();
+  schedule.bounds().clear();
+  schedule.wrappers().clear();
+  schedule.memoized() = false;
+  schedule.async() = false;
+  schedule.memory_type() = Halide::MemoryType::Auto;
+  std::vector<Halide::Internal::StorageDim> storage;
+  for (const std::string &arg : function.args())
+    storage.push_back({arg, Halide::Expr(), Halide::Expr(), Halide::Expr(),
+                       /*fold_forward=*/true});
+  schedule.storage_dims() = std::move(storage);
+  resetStage(function, function.definition());
+  for (size_t i = 0; i < function.updates().size(); ++i)
+    resetStage(function, function.update(static_cast<int>(i)));
+}
+
+int powerOfTwoAtLeast(int value) {
+  int power = 1;
+  while (power < value)
+    power *= 2;
+  return power;
+}
+
+} // namespace
+
+Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
+                    const std::vector<Halide::Var> &vars, int threadsX,
+                    int threadsY) {
+  TailStrategy tail = TailStrategy::GuardWithIf;
+  if (vars.empty()) {
+    if (!plan.onHost)
+      stage.gpu_single_thread();
+    return Var::outermost();
+  }
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
+  if (vars.size() == 1) {
+    int threads = threadsX * threadsY;
+    if (plan.onHost)
+      stage.split(vars[0], xo, xi, threads, tail);
+    else
+      stage.gpu_tile(vars[0], xo, xi, threads, tail);
+    return xi;
+  }
+  stage.tile(vars[0], vars[1], xo, yo, xi, yi, threadsX, threadsY, tail);
+  // The tiles along vars[1] and every outer dimension fused are the x
+  // blocks (up to 2^31 - 1 of them; y and z allow only 65535), the tiles
+  // along vars[0] the y blocks.
+  Var outer = yo;
+  for (size_t k = 2; k < vars.size(); ++k) {
+    Var fused;
+    stage.fuse(outer, vars[k], fused);
+    outer = fused;
+  }
+  stage.reorder(xi, yi, outer, xo);
+  if (!plan.onHost)
+    stage.gpu_threads(xi, yi).gpu_blocks(outer, xo);
+  return xi;
+}
+
+std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents) {
+  constexpr int kThreads = 256;
+  if (extents.empty())
+    return {1, 1};
+  std::optional<int> inner = staticExtent(extents[0]);
+  int x = inner ? std::clamp(powerOfTwoAtLeast(*inner), 1, 32) : 32;
+  if (extents.size() == 1)
+    return {x, kThreads / x};
+  std::optional<int> outer = staticExtent(extents[1]);
+  int y = kThreads / x;
+  if (outer)
+    y = std::clamp(powerOfTwoAtLeast(*outer), 1, y);
+  return {x, y};
+}
+
+void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out,
+                         const GpuHints &hints) {
+  const GpuPlan &plan = *ctx.gpu;
+  std::map<std::string, Function> functions =
+      Halide::Internal::find_transitive_calls(out.function());
+  // find_transitive_calls includes `out` itself.
+  for (auto &[name, function] : functions)
+    resetFunction(function);
+  std::set<std::string> roots;
+  for (const Halide::Func &func : hints.roots)
+    roots.insert(func.name());
+  std::map<std::string, std::vector<Halide::Func>> perThread; // by consumer
+  std::set<std::string> perThreadNames;
+  std::vector<std::pair<Halide::Func, Halide::Func>> pairs = hints.perThread;
+  // out(vars) = acc(vars), acc a reduction: acc in registers per thread.
+  const Definition &def = out.function().definition();
+  if (def.values().size() == 1)
+    if (const auto *call = def.values()[0].as<Halide::Internal::Call>();
+        call && call->call_type == Halide::Internal::Call::Halide &&
+        call->func.defined()) {
+      Function callee(call->func);
+      bool same = callee.has_update_definition() &&
+                  call->args.size() == out.function().args().size();
+      for (size_t i = 0; same && i < call->args.size(); ++i) {
+        const auto *var = call->args[i].as<Halide::Internal::Variable>();
+        same = var && var->name == out.function().args()[i];
+      }
+      if (same)
+        pairs.emplace_back(Halide::Func(callee), out);
+    }
+  for (const auto &[func, consumer] : pairs) {
+    perThread[consumer.name()].push_back(func);
+    perThreadNames.insert(func.name());
+    roots.insert(consumer.name());
+  }
+  for (auto &[name, function] : functions) {
+    bool isOutput = name == out.name();
+    if (perThreadNames.count(name) ||
+        (!isOutput && !function.has_update_definition() && !roots.count(name)))
+      continue;
+    Halide::Func func(function);
+    if (!isOutput)
+      func.compute_root();
+    std::pair<int, int> threads = {32, 8};
+    if (isOutput)
+      threads = gpuThreads(ctx.outputExtents);
+    auto vars = [&](const Definition &def) {
+      std::vector<Var> result;
+      for (const std::string &var : pureVars(function, def))
+        result.emplace_back(var);
+      return result;
+    };
+    Var thread = gpuTile(plan, func, vars(function.definition()), threads.first,
+                         threads.second);
+    for (size_t i = 0; i < function.updates().size(); ++i)
+      gpuTile(plan, func.update(static_cast<int>(i)),
+              vars(function.update(static_cast<int>(i))), threads.first,
+              threads.second);
+    // Per-thread producers: computed in the consumer's pure stage, one
+    // element per thread (registers).
+    for (Halide::Func producer : perThread[name])
+      if (functions.count(producer.name()))
+        producer.compute_at(func, thread);
+  }
+}
+
+} // namespace hmc::halide
