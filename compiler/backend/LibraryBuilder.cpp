@@ -78,6 +78,17 @@ Status writeFile(const fs::path &path, const std::string &text) {
   return Status::success();
 }
 
+// Graph names are not checked for UTF-8; JSON would need it.
+Status graphToText(const nlohmann::json &graph, std::string &text) {
+  try {
+    text = graph.dump(2) + "\n";
+  } catch (const nlohmann::json::exception &error) {
+    return Status::error(std::string("cannot write the kernel graph: ") +
+                         error.what());
+  }
+  return Status::success();
+}
+
 std::string readTail(const fs::path &path, size_t limit) {
   std::ifstream file(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(file)),
@@ -279,14 +290,9 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
     halideGraph["weights"]["file"] = host.weightsPath;
   const std::string headerName = name + ".h";
   const std::string libraryName = "lib" + name + ".so";
-  // Graph names are not checked for UTF-8; JSON would need it.
   std::string graphText;
-  try {
-    graphText = halideGraph.dump(2) + "\n";
-  } catch (const nlohmann::json::exception &error) {
-    return Status::error(std::string("cannot write the kernel graph: ") +
-                         error.what());
-  }
+  if (Status status = graphToText(halideGraph, graphText); !status.ok())
+    return status;
   std::vector<std::pair<std::string, std::string>> sources = {
       {"graph.json", graphText},
       {"host.c", host.source},
@@ -392,12 +398,8 @@ Status tuneKernels(const nlohmann::json &graph,
     return status;
   fs::path graphPath = temp.path() / "graph.json";
   std::string graphText;
-  try {
-    graphText = graph.dump(2) + "\n";
-  } catch (const nlohmann::json::exception &error) {
-    return Status::error(std::string("cannot write the kernel graph: ") +
-                         error.what());
-  }
+  if (Status status = graphToText(graph, graphText); !status.ok())
+    return status;
   if (Status status = writeFile(graphPath, graphText); !status.ok())
     return status;
   std::vector<std::string> halide = {options.hmcHalidePath, graphPath.string()};
