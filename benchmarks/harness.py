@@ -24,6 +24,7 @@ does not have yet).
 import argparse
 import csv
 import datetime
+import functools
 import json
 import os
 import platform
@@ -107,20 +108,21 @@ def openblas_env(threads, coretype=None):
     return env
 
 
-def sgemm_at_shape(tool, shape, cache={}):
+@functools.lru_cache(maxsize=None)
+def sgemm_at_shape(tool, shape):
     """OpenBLAS sgemm GFLOP/s on one thread at a dense kernel's (M, N, K),
     the best kernel choice as for the ceiling; None when it cannot run."""
-    if not tool or shape not in cache:
-        best = None
-        for coretype in [None] + (["SkylakeX"] if cpu_has_avx512() else []):
-            result = subprocess.run([tool] + [str(s) for s in shape] + ["1", "20"],
-                                    env=openblas_env(1, coretype), capture_output=True,
-                                    text=True, timeout=300) if tool else None
-            if result and result.returncode == 0:
-                gflops = json.loads(result.stdout)["best_gflops"]
-                best = gflops if best is None else max(best, gflops)
-        cache[shape] = best
-    return cache[shape]
+    if not tool:
+        return None
+    best = None
+    for coretype in [None] + (["SkylakeX"] if cpu_has_avx512() else []):
+        result = subprocess.run([tool] + [str(s) for s in shape] + ["1", "20"],
+                                env=openblas_env(1, coretype), capture_output=True,
+                                text=True, timeout=300)
+        if result.returncode == 0:
+            gflops = json.loads(result.stdout)["best_gflops"]
+            best = gflops if best is None else max(best, gflops)
+    return best
 
 
 def measure_ceilings(tool, threads):
