@@ -129,6 +129,20 @@ Halide::Func buildContraction(const OpContext &ctx) {
     return out;
   }
 
+  // Rows reuse each column block's weights: copy the block into a
+  // contiguous K x columns panel per task. Read in place, consecutive k are
+  // M floats apart, which for power-of-two M maps every k onto the same
+  // cache sets and a new page.
+  Halide::Func panel("weight_panel");
+  if (hasRows) {
+    Halide::Var kv("kv");
+    std::vector<Halide::Var> panelVars{m, kv};
+    panelVars.insert(panelVars.end(), vars.begin() + 2, vars.end());
+    std::vector<Expr> panelArgs(panelVars.begin(), panelVars.end());
+    panel(panelVars) = Halide::Internal::substitute(k.x.name(), kv, rhs);
+    panelArgs[1] = k;
+    rhs = panel(panelArgs);
+  }
   Halide::Func acc("acc");
   acc(vars) = init;
   acc(vars) += lhs * rhs;
@@ -165,6 +179,8 @@ Halide::Func buildContraction(const OpContext &ctx) {
     task = fused;
   }
   out.parallel(task);
+  if (hasRows)
+    panel.compute_at(out, task).vectorize(m, natural);
   return out;
 }
 
