@@ -124,6 +124,34 @@ private:
     return best;
   }
 
+  /// Rows x channel vectors for a product vectorised over d_h channels (a
+  /// multiple of the vector width) with `rows` rows: the fewest loads per
+  /// FMA, then the least padding of the rows.
+  Block channelBlock(int rows) const {
+    int vectors = params_.dHead / vl_;
+    Block best;
+    double bestCost = 1e9;
+    for (int cv = 1; cv <= vectors; ++cv) {
+      if (vectors % cv)
+        continue;
+      for (int r = 1; r * cv <= maxAcc_; ++r) {
+        int padded = (rows + r - 1) / r * r;
+        double cost = padded * double(r + cv) / (r * cv);
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = {r, cv};
+        }
+      }
+    }
+    return best;
+  }
+
+  /// The phase A products run vectorised over channels (rather than
+  /// tokens) when d_h is whole vectors: the token reduction then keeps no
+  /// per-lane partial sums, which for h = 1 (d_h x k_h of 256 x 512 and
+  /// more) would be a 16x larger buffer than S itself.
+  bool byChannel() const { return !ctx_.gpu && params_.dHead % vl_ == 0; }
+
   Expr clampToken(const Expr &token) const {
     return Halide::clamp(token, 0, tokens_ - 1);
   }
@@ -315,6 +343,80 @@ private:
     return result;
   }
 
+  /// reduceTokens vectorised over channels: R(c, p, j, b) = sum over tokens
+  /// of u(n, p, j, b) * v(n, c, j, b), v stored channel-innermost. Per chunk
+  /// a block of p rows x channel vectors accumulates in registers over the
+  /// chunk's tokens and is then added into R.
+  Func reduceTokensByChannel(const Func &u, const Block &block, int rows,
+                             const Func &v,
+                             const std::vector<Func> &chunkStages,
+                             const std::string &name) {
+    Var chunk("chunk");
+    RDom rn(0, chunkTokens_, name + "_rn");
+    Expr token = chunk * chunkTokens_ + rn;
+    rn.where(token < tokens_);
+    Func part(name + "_part"), result(name);
+    part(c_, p_, chunk, j_, b_) = 0.0f;
+    part(c_, p_, chunk, j_, b_) += u(token, p_, j_, b_) * v(token, c_, j_, b_);
+    RDom rch(0, (tokens_ + chunkTokens_ - 1) / chunkTokens_, name + "_rch");
+    result(c_, p_, j_, b_) = 0.0f;
+    result(c_, p_, j_, b_) += part(c_, p_, rch, j_, b_);
+
+    int padded = (rows + block.rows - 1) / block.rows * block.rows;
+    int columns = block.cols * vl_;
+    result.bound(p_, 0, padded).bound(c_, 0, params_.dHead);
+    result.vectorize(c_, vl_);
+    Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
+    result.update()
+        .split(p_, pb, pi, block.rows)
+        .split(c_, cb, ci, columns)
+        .reorder(ci, pi, pb, cb, rch)
+        .vectorize(ci, vl_)
+        .unroll(ci)
+        .unroll(pi);
+    part.compute_at(result, pb).vectorize(c_, vl_).unroll(c_).unroll(p_);
+    part.update().reorder(c_, p_, rn).vectorize(c_, vl_).unroll(c_).unroll(p_);
+    chunkLevel_ = Halide::LoopLevel(result, rch);
+    for (Func stage : chunkStages)
+      stage.compute_at(chunkLevel_).bound_extent(n_, chunkTokens_);
+    phaseAStages_.push_back(result);
+    return result;
+  }
+
+  /// out(p, c, j, b) = act(init + sum_r weight * input) for p in [0, rows)
+  /// and the d_h channels c, stored channel-innermost: a register block of p
+  /// rows x channel vectors, the input's channel vectors loaded once per r
+  /// and the weight broadcast.
+  Func channelProduct(const std::string &name, const Expr &init, const RDom &r,
+                      const Expr &weight, const Expr &input, int rows,
+                      bool withGelu) {
+    Func acc(name + "_acc"), out(name);
+    acc(p_, c_, j_, b_) = init;
+    acc(p_, c_, j_, b_) += weight * input;
+    out(p_, c_, j_, b_) =
+        withGelu ? gelu(acc(p_, c_, j_, b_)) : acc(p_, c_, j_, b_);
+    Block block = channelBlock(rows);
+    block.rows = std::min(block.rows, rows);
+    Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
+    out.bound(p_, 0, rows)
+        .bound(c_, 0, params_.dHead)
+        .reorder_storage(c_, p_, j_, b_)
+        .split(p_, pb, pi, block.rows, TailStrategy::ShiftInwards)
+        .split(c_, cb, ci, block.cols * vl_)
+        .reorder(ci, pi, cb, pb)
+        .vectorize(ci, vl_)
+        .unroll(ci)
+        .unroll(pi);
+    acc.compute_at(out, cb)
+        .reorder_storage(c_, p_, j_, b_)
+        .vectorize(c_, vl_)
+        .unroll(c_)
+        .unroll(p_);
+    acc.update().reorder(c_, p_, r.x).vectorize(c_, vl_).unroll(c_).unroll(p_);
+    phaseAStages_.push_back(out);
+    return out;
+  }
+
   /// Largest power of two up to the vector width that divides `extent`.
   int vectorWidth(int extent) const {
     int width = vl_;
@@ -333,12 +435,16 @@ private:
     // u: the reduction's left factor. Reassociated: [m hid1 | m], so one
     // reduction yields hid1^T M Xm and m^T Xm; two-phase: W1.
     int rows = reassociated ? f + 1 : kh;
-    Block block = reductionBlock(rows);
+    Block block = byChannel() ? channelBlock(rows) : reductionBlock(rows);
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
     int blockTokens = kBlockVectors * vl_;
-    chunkTokens_ = std::clamp(chunkBytes_ / (4 * (padded + params_.dHead)) /
-                                  blockTokens * blockTokens,
-                              blockTokens, 8 * blockTokens);
+    // By channel, the budget holds a block's column panel of the chunk's
+    // tokens; by token, a chunk's operands.
+    int bytesPerToken =
+        byChannel() ? 4 * block.cols * vl_ : 4 * (padded + params_.dHead);
+    chunkTokens_ =
+        std::clamp(chunkBytes_ / bytesPerToken / blockTokens * blockTokens,
+                   blockTokens, 8 * blockTokens);
 
     Func m = mask("m_a");
     Func xm("xm_a"), hin("hin_a");
@@ -349,7 +455,10 @@ private:
     hin(n_, c_, j_, b_) =
         hyperInput(xm(n_, c_, j_, b_), j_ * params_.dHead + c_, base);
     m.vectorize(n_, vl_, TailStrategy::RoundUp);
-    scheduleTokenMajor(xm, c_, false);
+    if (byChannel())
+      xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
+    else
+      scheduleTokenMajor(xm, c_, false);
     scheduleTokenMajor(hin, c_, false);
     Func hid = hidden(0, hin, "hid1");
 
@@ -375,8 +484,45 @@ private:
     hid.compute_at(u, uBlock);
     hin.compute_at(u, uBlock);
     chunkStages.push_back(u);
-    Func reduced = reduceTokens(u, block, rows, xm, chunkStages, "s1");
+    Func reduced =
+        byChannel()
+            ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1")
+            : reduceTokens(u, block, rows, xm, chunkStages, "s1");
     base.compute_at(chunkLevel_);
+
+    Func mixer("mixer");
+    Var jb("jb");
+    if (byChannel()) {
+      // Z(q, c) = gelu(S(q, c)), by channel; reassociated, S = C1ext R
+      // and V = C2ext^T Z (row f: u = c2^T Z).
+      Func z;
+      if (reassociated) {
+        RDom ro(0, f, "s_ro");
+        z = channelProduct("z", c(0)(p_, j_) * reduced(c_, f, j_, b_), ro,
+                           C(0)(ro, p_, j_), reduced(c_, ro, j_, b_), kh,
+                           /*withGelu=*/true);
+        RDom rq(0, kh, "v_rq");
+        Func v = channelProduct("v", 0.0f, rq, C(1)(p_, rq, j_),
+                                z(rq, c_, j_, b_), f, /*withGelu=*/false);
+        Func u2("u2");
+        u2(c_, j_, b_) = 0.0f;
+        u2(c_, j_, b_) += c(1)(rq, j_) * z(rq, c_, j_, b_);
+        u2.vectorize(c_, vl_);
+        u2.update().vectorize(c_, vl_);
+        phaseAStages_.push_back(u2);
+        mixer(p_, c_, j_, b_) = Halide::select(
+            p_ < f, v(Halide::min(p_, f - 1), c_, j_, b_), u2(c_, j_, b_));
+      } else {
+        z(p_, c_, j_, b_) = gelu(reduced(c_, p_, j_, b_));
+        z.vectorize(c_, vl_);
+        phaseAStages_.push_back(z);
+        mixer(p_, c_, j_, b_) = z(p_, c_, j_, b_);
+      }
+      mixer.compute_root().fuse(j_, b_, jb).parallel(jb);
+      for (Func stage : phaseAStages_)
+        stage.compute_at(mixer, jb);
+      return mixer;
+    }
 
     // S(q, c): vectorised over q, weights transposed to q-major once.
     int qWidth = vectorWidth(kh);
@@ -398,7 +544,6 @@ private:
     z(q_, c_, j_, b_) = gelu(s(q_, c_, j_, b_));
     z.vectorize(q_, qWidth);
 
-    Func mixer("mixer");
     if (reassociated) {
       // V(o, c) = sum_q C2ext(q, o) Z(q, c), both q-major: a vector reduce.
       Func c2ext("c2ext"), v("v");
@@ -414,7 +559,6 @@ private:
       phaseAStages_.push_back(z);
       mixer(p_, c_, j_, b_) = z(p_, c_, j_, b_);
     }
-    Var jb("jb");
     mixer.compute_root().fuse(j_, b_, jb).parallel(jb);
     for (Func stage : phaseAStages_)
       stage.compute_at(mixer, jb);

@@ -522,13 +522,23 @@ LogicalResult Exporter::exportOp(Operation *op) {
                                ? mix.getLayerNormEpsilon()->convertToDouble()
                                : 0.0},
         {"algorithm", mix.getAlgorithm().str()}};
-    // "auto": the reassociated form pays a length-independent k*f*d per
-    // head that the two-phase form avoids; on this machine two-phase wins
-    // below about 4 * d_h tokens (measured on HyperMixer classifiers).
+    // "auto": per head, the reassociated form pays a length-independent
+    // 4 f k_h d_h (S and V) and saves 4 k_h (f + d_h) - 4 f d_h per token.
+    // With d_h a whole number of 16-float vectors the CPU kernels run both
+    // at about the same rate, so that FLOP balance decides; with ragged
+    // d_h (the 8M's 18) two-phase measured faster below about 4 d_h tokens.
     if (mix.getAlgorithm() == "auto") {
       int64_t dHead = cast<ShapedType>(mix.getInput().getType()).getDimSize(2) /
                       static_cast<int64_t>(mix.getHeads());
-      int64_t threshold = 4 * dHead;
+      int64_t hidden =
+          cast<ShapedType>(mix.getHyper1InWeight().getType()).getDimSize(1);
+      int64_t kHead =
+          cast<ShapedType>(mix.getHyper1OutWeight().getType()).getDimSize(1);
+      int64_t savedPerToken = kHead * (hidden + dHead) - hidden * dHead;
+      int64_t threshold =
+          dHead % 16 || savedPerToken <= 0
+              ? 4 * dHead
+              : (hidden * kHead * dHead + savedPerToken - 1) / savedPerToken;
       json tokens = resultDims(op)[1];
       attrs["algorithm"] = tokens.is_number() && tokens < threshold
                                ? "two_phase"

@@ -1,5 +1,8 @@
-// Times hyper_mix on the 8M HyperConformer layer (d 144, k 576, h 8,
-// N 1024, masked, sinusoidal positions, LayerNorm) for both algorithms.
+// Times hyper_mix for both algorithms on one layer, by default the 8M
+// HyperConformer layer (d 144, k 576, h 8, N 1024, masked, sinusoidal
+// positions, LayerNorm):
+//   HyperMixBench [REPEATS [N [D HEADS HIDDEN K]]]
+// e.g. `HyperMixBench 50 256 256 1 256 512` for the NLU "small" token mixer.
 // Threads: HL_NUM_THREADS (default 1, set before Halide starts its pool).
 #include "HyperMixReference.h"
 
@@ -13,13 +16,16 @@ using namespace hmc::halide::test;
 
 int main(int argc, char **argv) {
   setenv("HL_NUM_THREADS", "1", /*overwrite=*/0);
-  int repeats = argc > 1 ? std::atoi(argv[1]) : 200;
+  auto arg = [&](int i, int fallback) {
+    return argc > i ? std::atoi(argv[i]) : fallback;
+  };
+  int repeats = arg(1, 200);
   HyperMixConfig config;
-  config.tokens = 1024;
-  config.d = 144;
-  config.heads = 8;
-  config.hidden = 18;
-  config.kHead = 72;
+  config.tokens = arg(2, 1024);
+  config.d = arg(3, 144);
+  config.heads = arg(4, 8);
+  config.hidden = arg(5, config.d / config.heads);
+  config.kHead = arg(6, 4 * config.d) / config.heads;
   config.mask = MaskKind::Binary;
   config.positional = true;
   config.layerNorm = true;
@@ -30,15 +36,20 @@ int main(int argc, char **argv) {
   // Multiply-adds (x2 for FLOP) of each form. Two-phase, per token and head:
   // hid_i, W_i = C_i hid_i, S += W1 xm, y = W2 Z. Reassociated: hid1,
   // [hid1 | 1]^T xm, hid2, y = hid2 V; plus S and V once per head.
-  const double N = 1024, h = 8, f = 18, dh = 18, kh = 72;
+  const double N = config.tokens, h = config.heads, f = config.hidden,
+               dh = double(config.d) / h, kh = config.kHead;
   std::map<std::string, double> mflop = {
       {"two_phase", 2 * N * h * (2 * f * dh + 4 * kh * f) / 1e6},
       {"reassociated",
        2 * (N * h * (3 * f * dh + (f + 1) * dh) + h * 2 * (f + 1) * kh * dh) /
            1e6}};
 
-  std::printf("hyper_mix 8M layer, N=1024, HL_NUM_THREADS=%s, %d runs\n",
-              std::getenv("HL_NUM_THREADS"), repeats);
+  std::printf("hyper_mix N=%lld d=%lld h=%d hidden=%d k=%d, "
+              "HL_NUM_THREADS=%s, %d runs\n",
+              static_cast<long long>(config.tokens),
+              static_cast<long long>(config.d), config.heads, config.hidden,
+              config.kHead * config.heads, std::getenv("HL_NUM_THREADS"),
+              repeats);
   for (const char *algorithm : {"reassociated", "two_phase"}) {
     config.algorithm = algorithm;
     JitKernel kernel(hyperMixGraph(config).parse());

@@ -87,6 +87,21 @@ std::vector<Case> cases() {
   c.positional = true;
   c.layerNorm = true;
   list.push_back({"N130_d144_h8_layer", c});
+
+  // d_h whole vectors: phase A runs vectorised over channels. 600 tokens
+  // span several of its chunks, the last one partial.
+  c = make(2, 600, 32, 1, 20, 24);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"N600_B2_h1_dh32_mask_positions_norm", c});
+
+  c = make(3, 37, 32, 2, 16, 40);
+  c.tied = true;
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.positionOffset = 1;
+  list.push_back({"N37_B3_h2_dh16_tied_nonbinary", c});
   return list;
 }
 
