@@ -89,6 +89,7 @@ private:
   // tileTokens_ tokens together; phase A's chunk size is chosen so that one
   // chunk's reduction operands stay within chunkBytes_ (L1 by default).
   static constexpr int kBlockVectors = 4;
+  static constexpr int kMaxSlices = 8;
 
   const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
   const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
@@ -346,40 +347,53 @@ private:
   /// reduceTokens vectorised over channels: R(c, p, j, b) = sum over tokens
   /// of u(n, p, j, b) * v(n, c, j, b), v stored channel-innermost. Per chunk
   /// a block of p rows x channel vectors accumulates in registers over the
-  /// chunk's tokens and is then added into R.
+  /// chunk's tokens and is then added into its slice's sum. Slices (runs of
+  /// two or more consecutive chunks, at most kMaxSlices) run in parallel, so
+  /// that few (batch, head) pairs still use every core; R adds them up.
   Func reduceTokensByChannel(const Func &u, const Block &block, int rows,
                              const Func &v,
                              const std::vector<Func> &chunkStages,
                              const std::string &name) {
-    Var chunk("chunk");
+    Var chunk("chunk"), slice("slice");
     RDom rn(0, chunkTokens_, name + "_rn");
     Expr token = chunk * chunkTokens_ + rn;
     rn.where(token < tokens_);
-    Func part(name + "_part"), result(name);
+    Func part(name + "_part"), sliceSum(name + "_slice"), result(name);
     part(c_, p_, chunk, j_, b_) = 0.0f;
     part(c_, p_, chunk, j_, b_) += u(token, p_, j_, b_) * v(token, c_, j_, b_);
-    RDom rch(0, (tokens_ + chunkTokens_ - 1) / chunkTokens_, name + "_rch");
+    Expr chunks = (tokens_ + chunkTokens_ - 1) / chunkTokens_;
+    // At least two chunks per slice: each slice's sum costs a pass over R.
+    Expr perSlice = Halide::max(2, (chunks + kMaxSlices - 1) / kMaxSlices);
+    RDom rch(0, perSlice, name + "_rch");
+    rch.where(slice * perSlice + rch < chunks);
+    sliceSum(c_, p_, slice, j_, b_) = 0.0f;
+    sliceSum(c_, p_, slice, j_, b_) +=
+        part(c_, p_, slice * perSlice + rch, j_, b_);
+    RDom rs(0, (chunks + perSlice - 1) / perSlice, name + "_rs");
     result(c_, p_, j_, b_) = 0.0f;
-    result(c_, p_, j_, b_) += part(c_, p_, rch, j_, b_);
+    result(c_, p_, j_, b_) += sliceSum(c_, p_, rs, j_, b_);
 
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
     int columns = block.cols * vl_;
     result.bound(p_, 0, padded).bound(c_, 0, params_.dHead);
     result.vectorize(c_, vl_);
+    result.update().reorder(c_, p_, rs).vectorize(c_, vl_);
     Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
-    result.update()
+    sliceSum.vectorize(c_, vl_).parallel(slice);
+    sliceSum.update()
         .split(p_, pb, pi, block.rows)
         .split(c_, cb, ci, columns)
-        .reorder(ci, pi, pb, cb, rch)
+        .reorder(ci, pi, pb, cb, rch, slice)
         .vectorize(ci, vl_)
         .unroll(ci)
-        .unroll(pi);
-    part.compute_at(result, pb).vectorize(c_, vl_).unroll(c_).unroll(p_);
+        .unroll(pi)
+        .parallel(slice);
+    part.compute_at(sliceSum, pb).vectorize(c_, vl_).unroll(c_).unroll(p_);
     part.update().reorder(c_, p_, rn).vectorize(c_, vl_).unroll(c_).unroll(p_);
-    chunkLevel_ = Halide::LoopLevel(result, rch);
+    chunkLevel_ = Halide::LoopLevel(sliceSum, rch);
     for (Func stage : chunkStages)
       stage.compute_at(chunkLevel_).bound_extent(n_, chunkTokens_);
-    phaseAStages_.push_back(result);
+    phaseAStages_.insert(phaseAStages_.end(), {sliceSum, result});
     return result;
   }
 
@@ -406,7 +420,8 @@ private:
         .reorder(ci, pi, cb, pb)
         .vectorize(ci, vl_)
         .unroll(ci)
-        .unroll(pi);
+        .unroll(pi)
+        .parallel(pb);
     acc.compute_at(out, cb)
         .reorder_storage(c_, p_, j_, b_)
         .vectorize(c_, vl_)

@@ -88,13 +88,14 @@ std::vector<Case> cases() {
   c.layerNorm = true;
   list.push_back({"N130_d144_h8_layer", c});
 
-  // d_h whole vectors: phase A runs vectorised over channels. 600 tokens
-  // span several of its chunks, the last one partial.
-  c = make(2, 600, 32, 1, 20, 24);
+  // d_h whole vectors: phase A runs vectorised over channels. 1300 tokens
+  // are 5 of its 320-token chunks, the last one partial, summed in three
+  // parallel slices of up to two chunks.
+  c = make(2, 1300, 32, 1, 20, 24);
   c.mask = MaskKind::Binary;
   c.positional = true;
   c.layerNorm = true;
-  list.push_back({"N600_B2_h1_dh32_mask_positions_norm", c});
+  list.push_back({"N1300_B2_h1_dh32_mask_positions_norm", c});
 
   c = make(3, 37, 32, 2, 16, 40);
   c.tied = true;
