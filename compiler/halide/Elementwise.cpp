@@ -7,8 +7,6 @@ namespace hmc::halide {
 
 using Halide::Expr;
 
-namespace {
-
 /// Reads `param` at the output coordinates `vars`, broadcasting its static
 /// 1-dims (trailing dimensions align, i.e. Halide's innermost ones).
 Expr broadcastLoad(const Halide::ImageParam &param, const BufferDesc &buffer,
@@ -24,6 +22,8 @@ Expr broadcastLoad(const Halide::ImageParam &param, const BufferDesc &buffer,
   }
   return param(coords);
 }
+
+namespace {
 
 Expr castTo(DType to, const Expr &value) {
   if (to == DType::Bool)
@@ -111,6 +111,22 @@ Expr applyOp(const KernelView &view, const std::vector<Expr> &args) {
 
 } // namespace
 
+Expr evaluateProgram(const ElementwiseProgram &program,
+                     const std::vector<Expr> &inputs) {
+  // Each step reads the inputs or the steps before it, so intermediates
+  // live in registers.
+  std::vector<Expr> results;
+  for (size_t s = 0; s < program.steps.size(); ++s) {
+    std::vector<Expr> args;
+    for (int arg : program.args[s])
+      args.push_back(arg >= 0 ? inputs[size_t(arg)]
+                              : results[size_t(-1 - arg)]);
+    results.push_back(
+        applyOp(KernelView(program.scratch, program.steps[s]), args));
+  }
+  return results.back();
+}
+
 Halide::Func buildElementwise(const OpContext &ctx) {
   std::vector<Halide::Var> vars(ctx.outputExtents.size());
   std::vector<Expr> loads;
@@ -120,19 +136,8 @@ Halide::Func buildElementwise(const OpContext &ctx) {
 
   Expr value;
   if (ctx.view.kernel().op == "elementwise") {
-    // A fused chain: one expression, each step reading the inputs or the
-    // steps before it, so intermediates live in registers.
-    ElementwiseProgram program = parseElementwiseProgram(ctx.view);
-    std::vector<Expr> results;
-    for (size_t s = 0; s < program.steps.size(); ++s) {
-      std::vector<Expr> args;
-      for (int arg : program.args[s])
-        args.push_back(arg >= 0 ? loads[size_t(arg)]
-                                : results[size_t(-1 - arg)]);
-      results.push_back(
-          applyOp(KernelView(program.scratch, program.steps[s]), args));
-    }
-    value = results.back();
+    // A fused chain: one expression.
+    value = evaluateProgram(parseElementwiseProgram(ctx.view), loads);
   } else {
     value = applyOp(ctx.view, loads);
   }

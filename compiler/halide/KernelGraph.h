@@ -165,6 +165,10 @@ struct ElementwiseProgram {
 /// Validates an "elementwise" kernel's program and returns it.
 ElementwiseProgram parseElementwiseProgram(const KernelView &view);
 
+/// Validates a linear kernel's fused elementwise `epilogue` and returns it
+/// as a program whose input 0 is the product and input K its input "eK".
+ElementwiseProgram parseEpilogue(const KernelView &view);
+
 } // namespace hmc::halide
 
 #endif // HMC_HALIDE_KERNELGRAPH_H

@@ -76,6 +76,17 @@ Halide::Func buildReduction(const OpContext &ctx);
 Halide::Func buildFbank(const OpContext &ctx);
 Halide::Func buildCtcGreedy(const OpContext &ctx);
 
+/// Reads `param` at the output coordinates `vars`, broadcasting its static
+/// 1-dims (trailing dimensions align, i.e. Halide's innermost ones).
+Halide::Expr broadcastLoad(const Halide::ImageParam &param,
+                           const BufferDesc &buffer,
+                           const std::vector<Halide::Var> &vars,
+                           const std::vector<Halide::Expr> &outExtents);
+
+/// An elementwise program's value on its input values (one per "inK").
+Halide::Expr evaluateProgram(const ElementwiseProgram &program,
+                             const std::vector<Halide::Expr> &inputs);
+
 /// erf for float32 with absolute error below 4e-7.
 Halide::Expr erfFloat(const Halide::Expr &x);
 /// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.

@@ -261,9 +261,13 @@ void checkLayerNorm(const Checker &check) {
 }
 
 void checkLinear(const Checker &check) {
-  bool hasBias = check.kernel.inputs.size() == 3;
-  check.roles(hasBias ? std::vector<std::string>{"x", "weight", "bias"}
-                      : std::vector<std::string>{"x", "weight"});
+  bool hasBias = check.view.findInput("bias").has_value();
+  std::vector<std::string> roles{"x", "weight"};
+  if (hasBias)
+    roles.push_back("bias");
+  for (size_t i = roles.size(), e = 1; i < check.kernel.inputs.size(); ++i)
+    roles.push_back("e" + std::to_string(e++));
+  check.roles(roles);
   const BufferDesc &x = check.view.input(0);
   const BufferDesc &weight = check.view.input(1);
   check.dtype("x", x, kFloats);
@@ -281,6 +285,10 @@ void checkLinear(const Checker &check) {
   Shape out = x.shape;
   out.back() = m;
   check.result(x.dtype, out);
+  if (check.kernel.attrs.contains("epilogue"))
+    parseEpilogue(check.view);
+  else if (roles.size() > (hasBias ? 3u : 2u))
+    check.view.fail("inputs 'e1', ... need an 'epilogue' attribute");
 }
 
 void checkMatmul(const Checker &check) {
@@ -814,6 +822,30 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   }
   check.result(DType::Float32, x.shape);
   return p;
+}
+
+ElementwiseProgram parseEpilogue(const KernelView &view) {
+  const KernelDesc &kernel = view.kernel();
+  const BufferDesc &out = view.output(0);
+  KernelDesc program{kernel.name + ".epilogue",
+                     "elementwise",
+                     {{"program", kernel.attrs.at("epilogue")}},
+                     {{"in0", kernel.outputs[0].buffer}},
+                     kernel.outputs};
+  for (const Operand &operand : kernel.inputs) {
+    if (operand.role.rfind('e', 0) != 0)
+      continue;
+    const BufferDesc &extra = view.graph().buffers.at(operand.buffer);
+    if (broadcastShapes(extra.shape, out.shape) != out.shape ||
+        extra.dtype != out.dtype)
+      view.fail(fmt::format("epilogue input '{}' must be {} and broadcast "
+                            "to the output's {}, got {} {}",
+                            operand.role, dtypeName(out.dtype),
+                            formatShape(out.shape), dtypeName(extra.dtype),
+                            formatShape(extra.shape)));
+    program.inputs.push_back({"in" + operand.role.substr(1), operand.buffer});
+  }
+  return parseElementwiseProgram(KernelView(view.graph(), program));
 }
 
 ElementwiseProgram parseElementwiseProgram(const KernelView &view) {

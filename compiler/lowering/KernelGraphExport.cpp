@@ -53,6 +53,9 @@ private:
   void addKernel(Operation *op, const std::string &kind, json attrs,
                  std::vector<std::pair<std::string, Value>> inputs);
   void fuseElementwiseChains();
+  void fuseEpilogues();
+  void dropMerged(const std::vector<bool> &merged,
+                  const std::set<int> &internal);
   void nameKernels();
 
   func::FuncOp func;
@@ -438,6 +441,102 @@ void Exporter::fuseElementwiseChains() {
       }
     }
   }
+  dropMerged(merged, internal);
+}
+
+// An elementwise kernel reading a linear's result (its only use, of the
+// same shape) becomes that linear's epilogue: the product goes through the
+// program in registers and reaches memory once. Other inputs of the program
+// must have the output's shape. The fused kernel takes the elementwise
+// kernel's place, after everything either of them reads.
+void Exporter::fuseEpilogues() {
+  std::map<int, int> uses, producer;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    for (const json &operand : kernels[k]["inputs"])
+      ++uses[operand["buffer"].get<int>()];
+    producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
+  }
+  // Buffers by id: the chain fusion above has already dropped some.
+  std::map<int, const json *> bufferById;
+  for (const json &buffer : buffers)
+    bufferById[buffer["id"].get<int>()] = &buffer;
+  auto buffer = [&](int id) -> const json & { return *bufferById.at(id); };
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    if (!isElementwise(kernels[k]))
+      continue;
+    json program = asProgram(kernels[k]);
+    int out = program["outputs"][0]["buffer"];
+    const json &shape = buffer(out)["shape"];
+    if (buffer(out)["dtype"] != "float32")
+      continue;
+    for (const json &operand : program["inputs"]) {
+      int id = operand["buffer"];
+      auto from = producer.find(id);
+      if (from == producer.end() || uses[id] != 1 ||
+          buffer(id)["storage"] != "temp" || buffer(id)["shape"] != shape)
+        continue;
+      const json &linear = kernels[from->second];
+      if (linear["op"] != "linear" || linear["attrs"].contains("epilogue"))
+        continue;
+      // Other inputs: the output's shape, or constants that broadcast to
+      // it (static dims, each 1 or the output's, trailing dims aligned).
+      auto broadcasts = [&](const json &desc) {
+        const json &dims = desc["shape"];
+        if (desc["storage"] != "weight" || dims.size() > shape.size())
+          return false;
+        size_t skip = shape.size() - dims.size();
+        for (size_t d = 0; d < dims.size(); ++d)
+          if (dims[d] != 1 && dims[d] != shape[skip + d])
+            return false;
+        return true;
+      };
+      bool plain = llvm::all_of(program["inputs"], [&](const json &input) {
+        const json &desc = buffer(input["buffer"].get<int>());
+        return desc["dtype"] == "float32" &&
+               (desc["shape"] == shape || broadcasts(desc));
+      });
+      if (!plain)
+        continue;
+      // The product is in0 of the epilogue; the other inputs follow as
+      // the linear's inputs e1, e2, ...
+      json fused = linear;
+      std::map<std::string, std::string> rename;
+      for (size_t i = 0; i < program["inputs"].size(); ++i) {
+        int source = program["inputs"][i]["buffer"];
+        std::string role = "in" + std::to_string(i);
+        if (source == id) {
+          rename[role] = "in0";
+          continue;
+        }
+        int index = 1;
+        for (const json &input : fused["inputs"])
+          if (input["role"].get<std::string>().rfind('e', 0) == 0)
+            ++index;
+        fused["inputs"].push_back(
+            {{"role", "e" + std::to_string(index)}, {"buffer", source}});
+        rename[role] = "in" + std::to_string(index);
+      }
+      json steps = program["attrs"]["program"];
+      for (json &step : steps)
+        for (json &arg : step["args"])
+          if (rename.count(arg.get<std::string>()))
+            arg = rename[arg.get<std::string>()];
+      fused["attrs"]["epilogue"] = steps;
+      fused["outputs"] = program["outputs"];
+      merged[from->second] = true;
+      internal.insert(id);
+      kernels[k] = std::move(fused);
+      producer[out] = int(k);
+      break;
+    }
+  }
+  dropMerged(merged, internal);
+}
+
+void Exporter::dropMerged(const std::vector<bool> &merged,
+                          const std::set<int> &internal) {
   json kept = json::array();
   for (size_t k = 0; k < kernels.size(); ++k)
     if (!merged[k])
@@ -756,8 +855,10 @@ FailureOr<KernelGraph> Exporter::run() {
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))
       return failure();
-  if (options.fuseElementwise)
+  if (options.fuseElementwise) {
     fuseElementwiseChains();
+    fuseEpilogues();
+  }
   nameKernels();
   for (Value value : ret.getOperands())
     outputs.push_back(bufferOf[value]);

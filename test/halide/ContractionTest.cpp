@@ -1,5 +1,6 @@
 // linear and matmul against float64 references: tiled and untiled channel
-// counts, dynamic rows and channels, broadcast batch dims.
+// counts, dynamic rows and channels, broadcast batch dims, and a linear's
+// fused elementwise epilogue.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -144,6 +145,68 @@ INSTANTIATE_TEST_SUITE_P(
                            false,
                            {{{"b", 1}, {"n", 1}}, {{"b", 3}, {"n", 37}}}}),
     [](const auto &info) { return info.param.name; });
+
+// y = residual + scale * silu(x W + b): the epilogue's product input, a
+// same-shaped input and a broadcast scalar, on tiled and untiled outputs.
+TEST(LinearEpilogueTest, MatchesFloat64Reference) {
+  for (int64_t m : {50, 3}) {
+    GraphBuilder graph;
+    json rows = {"b", "n", 37}, out = {"b", "n", m};
+    std::vector<std::pair<std::string, int64_t>> inputs = {
+        {"x", graph.buffer("x", "float32", rows)},
+        {"weight", graph.buffer("weight", "float32", {37, m}, "weight")},
+        {"bias", graph.buffer("bias", "float32", {m}, "weight")},
+        {"e1", graph.buffer("scale", "float32", {1}, "weight")},
+        {"e2", graph.buffer("residual", "float32", out)}};
+    json epilogue = json::parse(R"([
+        {"op": "sigmoid", "args": ["in0"]},
+        {"op": "mul", "args": ["in0", "t0"]},
+        {"op": "mul", "args": ["t1", "in1"]},
+        {"op": "add", "args": ["in2", "t2"]}])");
+    graph.kernel("k", "linear", {{"epilogue", epilogue}}, inputs,
+                 graph.buffer("y", "float32", out, "output"));
+    JitKernel kernel(graph.parse());
+    std::mt19937 rng(23);
+    for (auto [b, n] : {std::pair<int64_t, int64_t>{1, 1}, {3, 37}, {2, 130}}) {
+      std::vector<int64_t> outShape = {b, n, m};
+      std::vector<Tensor> args = {
+          randomTensor({b, n, 37}, rng, -1, 1),
+          randomTensor({37, m}, rng, -1, 1), randomTensor({m}, rng, -1, 1),
+          randomTensor({1}, rng), randomTensor(outShape, rng, -1, 1)};
+      Tensor expected = matmul(args[0], args[1], outShape);
+      for (size_t i = 0; i < expected.size(); ++i) {
+        double h = expected[i] + args[2][i % m];
+        expected[i] = args[4][i] + args[3][0] * h / (1 + std::exp(-h));
+      }
+      double error = relativeL2(kernel.run(args, outShape), expected);
+      std::printf("[ relative L2 ] m=%lld b=%lld n=%lld: %.3g\n",
+                  static_cast<long long>(m), static_cast<long long>(b),
+                  static_cast<long long>(n), error);
+      EXPECT_LE(error, 1e-5);
+    }
+  }
+}
+
+// Epilogue inputs must broadcast to the output.
+TEST(LinearEpilogueTest, RejectsInputOfOtherShape) {
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {"x", graph.buffer("x", "float32", {"n", 4})},
+      {"weight", graph.buffer("weight", "float32", {4, 6}, "weight")},
+      {"e1", graph.buffer("other", "float32", {"n", 5})}};
+  graph.kernel("k", "linear", {{"epilogue", json::parse(R"([{"op": "add",
+                                              "args": ["in0", "in1"]}])")}},
+               inputs, graph.buffer("y", "float32", {"n", 6}, "output"));
+  try {
+    graph.parse();
+    FAIL() << "expected a GraphError";
+  } catch (const GraphError &error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("epilogue input 'e1' must be float32 and broadcast"),
+              std::string::npos)
+        << error.what();
+  }
+}
 
 } // namespace
 } // namespace hmc::halide::test

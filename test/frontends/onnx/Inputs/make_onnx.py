@@ -69,6 +69,27 @@ def old_opset(path):
     save(graph, path, opset=11)
 
 
+def ffn(path):
+    # A half-step SiLU feed-forward block with its residual, as in the
+    # Conformer: y = x + 0.5 * (silu(x W1 + b1) W2 + b2).
+    rng = np.random.default_rng(4)
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("w1", (8, 12)), ("b1", (12,)), ("w2", (12, 8)),
+                                   ("b2", (8,)))]
+    half = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half")
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h0"], name="mm1"),
+             helper.make_node("Add", ["h0", "b1"], ["h1"], name="bias1"),
+             helper.make_node("Sigmoid", ["h1"], ["gate"], name="sigmoid"),
+             helper.make_node("Mul", ["h1", "gate"], ["h2"], name="silu"),
+             helper.make_node("MatMul", ["h2", "w2"], ["f0"], name="mm2"),
+             helper.make_node("Add", ["f0", "b2"], ["f1"], name="bias2"),
+             helper.make_node("Mul", ["f1", "half"], ["f2"], name="scale"),
+             helper.make_node("Add", ["x", "f2"], ["y"], name="residual")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 8])],
+                              [tensor("y", ["B", "N", 8])], initializer=weights + [half])
+    save(graph, path)
+
+
 def missing_external(path):
     external(path)
     os.remove(path + ".data")
@@ -93,7 +114,7 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 missing_external)}
+                                 ffn, missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
