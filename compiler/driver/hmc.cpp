@@ -312,7 +312,7 @@ static int runCommandLine(int argc, char **argv) {
         ->capture_default_str();
     cmd->add_flag("--no-elementwise-fusion", compileOptions.noElementwiseFusion,
                   "one kernel per elementwise op instead of one per chain, "
-                  "none fused into a linear (for comparisons)");
+                  "none fused into a linear or layer_norm (for comparisons)");
     cmd->add_flag("-q,--quiet", compileOptions.quiet,
                   "print errors only (for build systems)");
     cmd->add_flag("-v,--verbose", compileOptions.verbose,

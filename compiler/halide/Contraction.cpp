@@ -26,23 +26,6 @@ std::vector<Expr> batchCoords(std::vector<Expr> coords,
   return coords;
 }
 
-/// A linear's result through its fused elementwise epilogue, if it has one:
-/// the product goes through the program in registers before the one store.
-Expr withEpilogue(const OpContext &ctx, const Expr &product,
-                  const std::vector<Halide::Var> &vars) {
-  if (!ctx.view.kernel().attrs.contains("epilogue"))
-    return product;
-  std::vector<Expr> inputs{product};
-  for (size_t e = 1;; ++e) {
-    std::optional<size_t> index = ctx.view.findInput("e" + std::to_string(e));
-    if (!index)
-      break;
-    inputs.push_back(broadcastLoad(ctx.inputs[*index], ctx.view.input(*index),
-                                   vars, ctx.outputExtents));
-  }
-  return evaluateProgram(parseEpilogue(ctx.view), inputs);
-}
-
 } // namespace
 
 Halide::Func buildContraction(const OpContext &ctx) {
@@ -99,7 +82,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
     Halide::Func acc("acc");
     acc(vars) = init;
     acc(vars) += lhs * rhs;
-    out(vars) = withEpilogue(ctx, acc(vars), vars);
+    out(vars) = applyEpilogue(ctx, acc(vars), vars);
     ctx.gpu->scheduled = true;
     if (!hasRows || !staticM || *staticM < 64 || *staticM % 4) {
       std::pair<int, int> threads = gpuThreads(extents);
@@ -139,7 +122,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
   }
   if (!tiled || !ctx.handScheduled()) {
     // Few or dynamic output channels: one vector of m at a time.
-    out(vars) = withEpilogue(ctx, init + Halide::sum(lhs * rhs, "dot"), vars);
+    out(vars) = applyEpilogue(ctx, init + Halide::sum(lhs * rhs, "dot"), vars);
     if (!ctx.handScheduled())
       return out;
     vectorizeInner(out, m, extents[0], natural);
@@ -164,7 +147,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
   Halide::Func acc("acc");
   acc(vars) = init;
   acc(vars) += lhs * rhs;
-  out(vars) = withEpilogue(ctx, acc(vars), vars);
+  out(vars) = applyEpilogue(ctx, acc(vars), vars);
   Halide::Var mo("mo"), mi("mi"), no("no"), ni("ni");
   int columns = vectors * natural;
   Halide::Var n = hasRows ? vars[1] : Halide::Var();

@@ -165,8 +165,9 @@ struct ElementwiseProgram {
 /// Validates an "elementwise" kernel's program and returns it.
 ElementwiseProgram parseElementwiseProgram(const KernelView &view);
 
-/// Validates a linear kernel's fused elementwise `epilogue` and returns it
-/// as a program whose input 0 is the product and input K its input "eK".
+/// Validates a linear or layer_norm kernel's fused elementwise `epilogue`
+/// and returns it as a program whose input 0 is the op's result and input K
+/// the kernel's input "eK".
 ElementwiseProgram parseEpilogue(const KernelView &view);
 
 } // namespace hmc::halide

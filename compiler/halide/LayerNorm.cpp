@@ -77,8 +77,9 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
 
   Halide::Func out("output");
   std::vector<Expr> affine(normalised.begin(), normalised.end());
-  out(vars) =
-      (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine);
+  out(vars) = applyEpilogue(
+      ctx, (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine),
+      vars);
 
   if (!ctx.handScheduled())
     return out;

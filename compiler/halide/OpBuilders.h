@@ -87,6 +87,11 @@ Halide::Expr broadcastLoad(const Halide::ImageParam &param,
 Halide::Expr evaluateProgram(const ElementwiseProgram &program,
                              const std::vector<Halide::Expr> &inputs);
 
+/// A linear's or layer_norm's result at `vars` through the kernel's fused
+/// elementwise `epilogue`, if it has one, so the result is stored once.
+Halide::Expr applyEpilogue(const OpContext &ctx, const Halide::Expr &result,
+                           const std::vector<Halide::Var> &vars);
+
 /// erf for float32 with absolute error below 4e-7.
 Halide::Expr erfFloat(const Halide::Expr &x);
 /// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.

@@ -34,6 +34,21 @@ Expr gelu(const Expr &x) {
   return 0.5f * x * (1.0f + erfFloat(x * float(M_SQRT1_2)));
 }
 
+Expr applyEpilogue(const OpContext &ctx, const Expr &result,
+                   const std::vector<Halide::Var> &vars) {
+  if (!ctx.view.kernel().attrs.contains("epilogue"))
+    return result;
+  std::vector<Expr> inputs{result};
+  for (size_t e = 1;; ++e) {
+    std::optional<size_t> index = ctx.view.findInput("e" + std::to_string(e));
+    if (!index)
+      break;
+    inputs.push_back(broadcastLoad(ctx.inputs[*index], ctx.view.input(*index),
+                                   vars, ctx.outputExtents));
+  }
+  return evaluateProgram(parseEpilogue(ctx.view), inputs);
+}
+
 std::optional<int> staticExtent(const Expr &extent) {
   if (const int64_t *value = Halide::Internal::as_const_int(extent))
     return static_cast<int>(*value);

@@ -243,8 +243,24 @@ void checkCast(const Checker &check) {
   check.result(parseCastTarget(check.view), x.shape);
 }
 
+/// The roles `fixed` followed by epilogue inputs e1, e2, ...
+std::vector<std::string> withEpilogueRoles(const Checker &check,
+                                           std::vector<std::string> fixed) {
+  for (size_t i = fixed.size(), e = 1; i < check.kernel.inputs.size(); ++i)
+    fixed.push_back("e" + std::to_string(e++));
+  return fixed;
+}
+
+/// The epilogue, validated; inputs e1, ... only come with one.
+void checkEpilogue(const Checker &check, size_t fixedRoles) {
+  if (check.kernel.attrs.contains("epilogue"))
+    parseEpilogue(check.view);
+  else if (check.kernel.inputs.size() > fixedRoles)
+    check.view.fail("inputs 'e1', ... need an 'epilogue' attribute");
+}
+
 void checkLayerNorm(const Checker &check) {
-  check.roles({"x", "gamma", "beta"});
+  check.roles(withEpilogueRoles(check, {"x", "gamma", "beta"}));
   const BufferDesc &x = check.view.input(0);
   check.dtype("x", x, kFloats);
   check.minRank("x", x, 1);
@@ -258,6 +274,7 @@ void checkLayerNorm(const Checker &check) {
   check.shape("beta", check.view.input(2), normalised);
   parseLayerNormEps(check.view);
   check.result(x.dtype, x.shape);
+  checkEpilogue(check, 3);
 }
 
 void checkLinear(const Checker &check) {
@@ -265,9 +282,8 @@ void checkLinear(const Checker &check) {
   std::vector<std::string> roles{"x", "weight"};
   if (hasBias)
     roles.push_back("bias");
-  for (size_t i = roles.size(), e = 1; i < check.kernel.inputs.size(); ++i)
-    roles.push_back("e" + std::to_string(e++));
-  check.roles(roles);
+  size_t fixedRoles = roles.size();
+  check.roles(withEpilogueRoles(check, roles));
   const BufferDesc &x = check.view.input(0);
   const BufferDesc &weight = check.view.input(1);
   check.dtype("x", x, kFloats);
@@ -285,10 +301,7 @@ void checkLinear(const Checker &check) {
   Shape out = x.shape;
   out.back() = m;
   check.result(x.dtype, out);
-  if (check.kernel.attrs.contains("epilogue"))
-    parseEpilogue(check.view);
-  else if (roles.size() > (hasBias ? 3u : 2u))
-    check.view.fail("inputs 'e1', ... need an 'epilogue' attribute");
+  checkEpilogue(check, fixedRoles);
 }
 
 void checkMatmul(const Checker &check) {

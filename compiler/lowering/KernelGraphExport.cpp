@@ -444,10 +444,10 @@ void Exporter::fuseElementwiseChains() {
   dropMerged(merged, internal);
 }
 
-// An elementwise kernel reading a linear's result (its only use, of the
-// same shape) becomes that linear's epilogue: the product goes through the
-// program in registers and reaches memory once. Other inputs of the program
-// must have the output's shape. The fused kernel takes the elementwise
+// An elementwise kernel reading a linear's or layer_norm's result (its only
+// use, of the same shape) becomes that kernel's epilogue: the product goes
+// through the program in registers and reaches memory once. Other inputs of the
+// program must have the output's shape. The fused kernel takes the elementwise
 // kernel's place, after everything either of them reads.
 void Exporter::fuseEpilogues() {
   std::map<int, int> uses, producer;
@@ -477,8 +477,10 @@ void Exporter::fuseEpilogues() {
       if (from == producer.end() || uses[id] != 1 ||
           buffer(id)["storage"] != "temp" || buffer(id)["shape"] != shape)
         continue;
-      const json &linear = kernels[from->second];
-      if (linear["op"] != "linear" || linear["attrs"].contains("epilogue"))
+      const json &producerKernel = kernels[from->second];
+      if ((producerKernel["op"] != "linear" &&
+           producerKernel["op"] != "layer_norm") ||
+          producerKernel["attrs"].contains("epilogue"))
         continue;
       // Other inputs: the output's shape, or constants that broadcast to
       // it (static dims, each 1 or the output's, trailing dims aligned).
@@ -499,9 +501,9 @@ void Exporter::fuseEpilogues() {
       });
       if (!plain)
         continue;
-      // The product is in0 of the epilogue; the other inputs follow as
-      // the linear's inputs e1, e2, ...
-      json fused = linear;
+      // The result is in0 of the epilogue; the other inputs follow as the
+      // fused kernel's inputs e1, e2, ...
+      json fused = producerKernel;
       std::map<std::string, std::string> rename;
       for (size_t i = 0; i < program["inputs"].size(); ++i) {
         int source = program["inputs"][i]["buffer"];

@@ -1,5 +1,6 @@
 // layer_norm against a float64 reference: feature counts that do and do not
-// fill whole vectors, dynamic rows, rank 1, float64.
+// fill whole vectors, dynamic rows, rank 1, float64, two normalised dims and
+// a fused elementwise epilogue.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -107,6 +108,41 @@ TEST(LayerNormAxesTest, TwoTrailingDims) {
                   long(t), long(outer), long(inner), error);
       EXPECT_LE(error, 1e-5);
     }
+  }
+}
+
+// The front-end's LayerNorm over [20, 32] with its LeakyReLU fused, then a
+// same-shaped input added: y = leaky_relu(LN(x)) + e1.
+TEST(LayerNormEpilogueTest, MatchesFloat64Reference) {
+  GraphBuilder graph;
+  json shape = {"b", "t", 20, 32};
+  int64_t x = graph.buffer("x", "float32", shape);
+  int64_t gamma = graph.buffer("gamma", "float32", {20, 32}, "weight");
+  int64_t beta = graph.buffer("beta", "float32", {20, 32}, "weight");
+  int64_t other = graph.buffer("other", "float32", shape);
+  int64_t y = graph.buffer("y", "float32", shape, "output");
+  json epilogue = json::parse(R"([
+      {"op": "leaky_relu", "args": ["in0"], "attrs": {"alpha": 0.01}},
+      {"op": "add", "args": ["t0", "in1"]}])");
+  graph.kernel("k", "layer_norm",
+               {{"eps", 1e-5}, {"axes", 2}, {"epilogue", epilogue}},
+               {{"x", x}, {"gamma", gamma}, {"beta", beta}, {"e1", other}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(24);
+  for (auto [b, t] : {std::pair<int64_t, int64_t>{1, 1}, {2, 13}}) {
+    std::vector<int64_t> dims = {b, t, 20, 32};
+    Tensor input = randomTensor(dims, rng, -1, 1);
+    Tensor g = randomTensor({20, 32}, rng, 0.5, 1.5, true);
+    Tensor beta = randomTensor({20, 32}, rng, -1, 1);
+    Tensor e1 = randomTensor(dims, rng);
+    Tensor expected = layerNorm(input, g, beta, 1e-5, 20 * 32);
+    for (size_t i = 0; i < expected.size(); ++i)
+      expected[i] =
+          (expected[i] < 0 ? 0.01 * expected[i] : expected[i]) + e1[i];
+    double error = relativeL2(kernel.run({input, g, beta, e1}, dims), expected);
+    std::printf("[ relative L2 ] [%ld, %ld, 20, 32] with epilogue: %.3g\n",
+                long(b), long(t), error);
+    EXPECT_LE(error, 1e-5);
   }
 }
 
