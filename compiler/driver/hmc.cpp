@@ -311,8 +311,9 @@ static int runCommandLine(int argc, char **argv) {
         ->check(CLI::IsMember({"auto", "reassociated", "two_phase"}))
         ->capture_default_str();
     cmd->add_flag("--no-elementwise-fusion", compileOptions.noElementwiseFusion,
-                  "one kernel per elementwise op instead of one per chain, "
-                  "none fused into a linear or layer_norm (for comparisons)");
+                  "no kernel fusion beyond hyper_mix: one kernel per "
+                  "elementwise op, none fused into a linear or layer_norm, "
+                  "transposes kept (for comparisons)");
     cmd->add_flag("-q,--quiet", compileOptions.quiet,
                   "print errors only (for build systems)");
     cmd->add_flag("-v,--verbose", compileOptions.verbose,

@@ -1,6 +1,11 @@
-// layer_norm over the last `axes` dimensions: two passes (mean, then the mean
-// of squared deviations), each summed in vector-wide partial sums per row.
+// layer_norm over the last `axes` dimensions, or over the row-major `dims`
+// (the innermost among them, e.g. a [B, C, T, F] tensor normalised over
+// (F, C) per (b, t), as exporters write with a transpose on either side):
+// two passes (mean, then the mean of squared deviations), each summed in
+// vector-wide partial sums per row.
 #include "OpBuilders.h"
+
+#include <algorithm>
 
 namespace hmc::halide {
 
@@ -12,15 +17,32 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   const Halide::ImageParam &beta = ctx.input("beta");
   Halide::Type type = x.type();
   size_t rank = ctx.outputExtents.size();
-  size_t axes = ctx.view.kernel().attrs.value("axes", size_t(1));
+  // Normalised Halide dims in gamma's (row-major) order.
+  std::vector<int> dims;
+  if (ctx.view.kernel().attrs.contains("dims")) {
+    for (int d : ctx.view.kernel().attrs.at("dims").get<std::vector<int>>())
+      dims.push_back(static_cast<int>(rank) - 1 - d);
+  } else {
+    size_t axes = ctx.view.kernel().attrs.value("axes", size_t(1));
+    for (size_t k = axes; k-- > 0;)
+      dims.push_back(static_cast<int>(k));
+  }
+  std::vector<int> sorted = dims; // Halide order: dim 0 first
+  std::sort(sorted.begin(), sorted.end());
+  size_t axes = sorted.size();
   Expr inner = ctx.outputExtents[0];
   Expr features = inner;
   for (size_t k = 1; k < axes; ++k)
-    features = features * ctx.outputExtents[k];
+    features = features * ctx.outputExtents[sorted[k]];
 
   std::vector<Halide::Var> vars(rank);
-  std::vector<Halide::Var> normalised(vars.begin(), vars.begin() + axes);
-  std::vector<Expr> rows(vars.begin() + axes, vars.end());
+  std::vector<Expr> rows;
+  std::vector<Halide::Var> rowVars;
+  for (size_t h = 0; h < rank; ++h)
+    if (!std::count(sorted.begin(), sorted.end(), int(h))) {
+      rows.push_back(vars[h]);
+      rowVars.push_back(vars[h]);
+    }
 
   // Lane-partial sums: `lanes` accumulators per row, padded with zeros up to
   // a multiple of the vector width when the innermost extent needs it.
@@ -30,17 +52,19 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   bool padded = !staticInner || *staticInner % lanes != 0;
   Expr zero = Halide::Internal::make_zero(type);
   Halide::Var i("i"), lane("lane");
-  // One reduction over the block: chunks of dim 0, then dims 1..axes-1.
+  // One reduction over the block: chunks of dim 0, then the other
+  // normalised dims.
   Halide::Region region = {{0, (inner + lanes - 1) / lanes}};
   for (size_t k = 1; k < axes; ++k)
-    region.push_back({0, ctx.outputExtents[k]});
+    region.push_back({0, ctx.outputExtents[sorted[k]]});
   Halide::RDom block(region, "block");
   Halide::RVar chunk = block[0];
   auto at = [&](Expr i, bool reduced) {
-    std::vector<Expr> coords{std::move(i)};
+    std::vector<Expr> coords(vars.begin(), vars.end());
+    coords[0] = std::move(i);
     for (size_t k = 1; k < axes; ++k)
-      coords.push_back(reduced ? Expr(block[k]) : Expr(vars[k]));
-    coords.insert(coords.end(), rows.begin(), rows.end());
+      if (reduced)
+        coords[sorted[k]] = block[k];
     return coords;
   };
 
@@ -76,7 +100,10 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
                Halide::sqrt(total2(rows) / Halide::cast(type, features) + eps);
 
   Halide::Func out("output");
-  std::vector<Expr> affine(normalised.begin(), normalised.end());
+  // gamma's Halide dim j is the normalised dim listed last-but-j.
+  std::vector<Expr> affine;
+  for (size_t j = dims.size(); j-- > 0;)
+    affine.push_back(vars[dims[j]]);
   out(vars) = applyEpilogue(
       ctx, (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine),
       vars);
@@ -84,14 +111,21 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   if (!ctx.handScheduled())
     return out;
   vectorizeInner(out, vars[0], inner, natural);
-  // One parallel row is one normalised block.
-  std::vector<Halide::Var> rowVars = {vars[axes - 1]};
-  rowVars.insert(rowVars.end(), vars.begin() + axes, vars.end());
+  // One parallel row is one normalised block: its dims innermost.
+  std::vector<Halide::VarOrRVar> order;
+  for (int h : sorted)
+    order.push_back(vars[h]);
+  order.insert(order.end(), rowVars.begin(), rowVars.end());
+  out.reorder(order);
+  std::vector<Halide::Var> taskVars = {vars[sorted.back()]};
+  taskVars.insert(taskVars.end(), rowVars.begin(), rowVars.end());
   std::vector<Expr> rowExtents = {features};
-  rowExtents.insert(rowExtents.end(), ctx.outputExtents.begin() + axes,
-                    ctx.outputExtents.end());
+  for (const Halide::Var &var : rowVars)
+    for (size_t h = 0; h < rank; ++h)
+      if (vars[h].same_as(var))
+        rowExtents.push_back(ctx.outputExtents[h]);
   Halide::LoopLevel row =
-      parallelRows(out, rowVars, rowExtents, ctx.taskElements());
+      parallelRows(out, taskVars, rowExtents, ctx.taskElements());
   for (Halide::Func partial : {partial1, partial2}) {
     partial.compute_at(row).vectorize(lane);
     partial.update().vectorize(lane);

@@ -265,9 +265,33 @@ void checkLayerNorm(const Checker &check) {
   check.dtype("x", x, kFloats);
   check.minRank("x", x, 1);
   int64_t rank = static_cast<int64_t>(x.shape.size());
-  int64_t axes =
-      check.kernel.attrs.contains("axes") ? check.intAttr("axes", 1, rank) : 1;
-  Shape normalised(x.shape.end() - axes, x.shape.end());
+  Shape normalised;
+  if (check.kernel.attrs.contains("dims")) {
+    // Normalised dims anywhere, in gamma's order; the innermost among them.
+    const nlohmann::json &dims = check.attr("dims");
+    std::vector<bool> seen(rank, false);
+    bool valid = dims.is_array() && !dims.empty() &&
+                 !check.kernel.attrs.contains("axes");
+    for (const nlohmann::json &dim : valid ? dims : nlohmann::json::array()) {
+      if (!dim.is_number_integer() || dim.get<int64_t>() < 0 ||
+          dim.get<int64_t>() >= rank || seen[dim.get<int64_t>()]) {
+        valid = false;
+        break;
+      }
+      seen[dim.get<int64_t>()] = true;
+      normalised.push_back(x.shape[dim.get<int64_t>()]);
+    }
+    if (!valid || !seen[rank - 1])
+      check.view.fail(fmt::format(
+          "attribute 'dims' must list distinct dims of the rank-{} input, the "
+          "innermost among them, and comes without 'axes'",
+          rank));
+  } else {
+    int64_t axes = check.kernel.attrs.contains("axes")
+                       ? check.intAttr("axes", 1, rank)
+                       : 1;
+    normalised.assign(x.shape.end() - axes, x.shape.end());
+  }
   check.sameDType("gamma", check.view.input(1), x.dtype);
   check.shape("gamma", check.view.input(1), normalised);
   check.sameDType("beta", check.view.input(2), x.dtype);

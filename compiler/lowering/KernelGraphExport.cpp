@@ -54,6 +54,7 @@ private:
                  std::vector<std::pair<std::string, Value>> inputs);
   void fuseElementwiseChains();
   void fuseEpilogues();
+  void foldLayerNormTransposes();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
   void nameKernels();
@@ -537,6 +538,65 @@ void Exporter::fuseEpilogues() {
   dropMerged(merged, internal);
 }
 
+// transpose(P) -> layer_norm over the last a dims -> transpose(P^-1), as
+// exporters wrap a LayerNorm over the channel and frequency dims of a conv
+// output, becomes one layer_norm over those dims where they are (`dims`),
+// when the innermost dim is among them: the two transposes are full passes
+// over the tensor and nothing else reads their results.
+void Exporter::foldLayerNormTransposes() {
+  std::map<int, int> uses, producer, consumer;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    for (const json &operand : kernels[k]["inputs"]) {
+      ++uses[operand["buffer"].get<int>()];
+      consumer[operand["buffer"].get<int>()] = int(k);
+    }
+    producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
+  }
+  std::set<int> outputBuffers;
+  for (const json &buffer : buffers)
+    if (buffer["storage"] != "temp")
+      outputBuffers.insert(buffer["id"].get<int>());
+  auto singleUse = [&](int id) {
+    return uses[id] == 1 && !outputBuffers.count(id);
+  };
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    json &norm = kernels[k];
+    if (norm["op"] != "layer_norm" || norm["attrs"].contains("dims") ||
+        norm["inputs"].size() != 3)
+      continue;
+    int in = norm["inputs"][0]["buffer"], out = norm["outputs"][0]["buffer"];
+    auto from = producer.find(in);
+    if (from == producer.end() || !singleUse(in) || !singleUse(out) ||
+        kernels[from->second]["op"] != "transpose" ||
+        kernels[consumer[out]]["op"] != "transpose")
+      continue;
+    const json &before = kernels[from->second];
+    const json &after = kernels[consumer[out]];
+    std::vector<int64_t> perm = before["attrs"]["perm"];
+    std::vector<int64_t> back = after["attrs"]["perm"];
+    size_t rank = perm.size(), axes = norm["attrs"].value("axes", 1);
+    bool inverse = back.size() == rank;
+    for (size_t i = 0; inverse && i < rank; ++i)
+      inverse =
+          back[i] >= 0 && size_t(back[i]) < rank && size_t(perm[back[i]]) == i;
+    std::vector<int64_t> dims(perm.end() - axes, perm.end());
+    if (!inverse || !llvm::is_contained(dims, int64_t(rank - 1)))
+      continue;
+    json folded = norm;
+    folded["attrs"].erase("axes");
+    folded["attrs"]["dims"] = dims;
+    folded["inputs"][0]["buffer"] = before["inputs"][0]["buffer"];
+    folded["outputs"] = after["outputs"];
+    merged[from->second] = true;
+    merged[k] = true;
+    internal.insert({in, out});
+    kernels[consumer[out]] = std::move(folded);
+  }
+  dropMerged(merged, internal);
+}
+
 void Exporter::dropMerged(const std::vector<bool> &merged,
                           const std::set<int> &internal) {
   json kept = json::array();
@@ -860,6 +920,7 @@ FailureOr<KernelGraph> Exporter::run() {
   if (options.fuseElementwise) {
     fuseElementwiseChains();
     fuseEpilogues();
+    foldLayerNormTransposes();
   }
   nameKernels();
   for (Value value : ret.getOperands())

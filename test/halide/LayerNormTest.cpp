@@ -146,6 +146,67 @@ TEST(LayerNormEpilogueTest, MatchesFloat64Reference) {
   }
 }
 
+// [B, C, T, F] normalised over (F, C) per (b, t), gamma indexed [F, C]:
+// the front-end's LayerNorm without its transposes.
+TEST(LayerNormDimsTest, NormalisesDimsInPlace) {
+  const int64_t C = 6, F = 20;
+  GraphBuilder graph;
+  json shape = {"b", C, "t", F};
+  int64_t x = graph.buffer("x", "float32", shape);
+  int64_t gamma = graph.buffer("gamma", "float32", {F, C}, "weight");
+  int64_t beta = graph.buffer("beta", "float32", {F, C}, "weight");
+  int64_t y = graph.buffer("y", "float32", shape, "output");
+  graph.kernel("k", "layer_norm", {{"eps", 1e-5}, {"dims", {3, 1}}},
+               {{"x", x}, {"gamma", gamma}, {"beta", beta}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(25);
+  for (auto [b, t] : {std::pair<int64_t, int64_t>{1, 1}, {2, 13}}) {
+    std::vector<int64_t> dims = {b, C, t, F};
+    Tensor input = randomTensor(dims, rng, -1, 1);
+    Tensor g = randomTensor({F, C}, rng, 0.5, 1.5, true);
+    Tensor bias = randomTensor({F, C}, rng, -1, 1);
+    // The reference on the transposed [B, T, F, C] copy, transposed back.
+    Tensor moved({b, t, F, C});
+    auto index = [&](int64_t i, int64_t c, int64_t k, int64_t f) {
+      return ((i * C + c) * t + k) * F + f;
+    };
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t k = 0; k < t; ++k)
+          for (int64_t f = 0; f < F; ++f)
+            moved[((i * t + k) * F + f) * C + c] = input[index(i, c, k, f)];
+    Tensor normed = layerNorm(moved, g, bias, 1e-5, F * C);
+    Tensor expected(dims);
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t k = 0; k < t; ++k)
+          for (int64_t f = 0; f < F; ++f)
+            expected[index(i, c, k, f)] = normed[((i * t + k) * F + f) * C + c];
+    double error = relativeL2(kernel.run({input, g, bias}, dims), expected);
+    std::printf("[ relative L2 ] [%ld, %ld, %ld, %ld] over dims (3, 1): %.3g\n",
+                long(b), long(C), long(t), long(F), error);
+    EXPECT_LE(error, 1e-5);
+  }
+}
+
+TEST(LayerNormDimsTest, RejectsDimsWithoutTheInnermost) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", {2, 6, 20});
+  int64_t gamma = graph.buffer("gamma", "float32", {6}, "weight");
+  int64_t beta = graph.buffer("beta", "float32", {6}, "weight");
+  int64_t y = graph.buffer("y", "float32", {2, 6, 20}, "output");
+  graph.kernel("k", "layer_norm", {{"eps", 1e-5}, {"dims", {1}}},
+               {{"x", x}, {"gamma", gamma}, {"beta", beta}}, y);
+  try {
+    graph.parse();
+    FAIL() << "expected a GraphError";
+  } catch (const GraphError &error) {
+    EXPECT_NE(std::string(error.what()).find("the innermost among them"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(LayerNormAxesTest, RejectsMismatchedGamma) {
   GraphBuilder graph;
   int64_t x = graph.buffer("x", "float32", {2, 20, 32});

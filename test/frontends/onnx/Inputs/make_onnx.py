@@ -90,6 +90,22 @@ def ffn(path):
     save(graph, path)
 
 
+def ln_transposed(path):
+    # The HyperConformer front-end's LayerNorm: a conv output [B, C, T, F]
+    # normalised over (F, C) between two transposes, with its LeakyReLU.
+    rng = np.random.default_rng(5)
+    gamma = numpy_helper.from_array(rng.standard_normal((20, 6)).astype(np.float32), "g")
+    beta = numpy_helper.from_array(rng.standard_normal((20, 6)).astype(np.float32), "b")
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], name="to_last", perm=[0, 2, 3, 1]),
+             helper.make_node("LayerNormalization", ["t", "g", "b"], ["n"], name="norm",
+                              axis=-2),
+             helper.make_node("LeakyRelu", ["n"], ["a"], name="act", alpha=0.01),
+             helper.make_node("Transpose", ["a"], ["y"], name="back", perm=[0, 3, 1, 2])]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 6, "T", 20])],
+                              [tensor("y", ["B", 6, "T", 20])], initializer=[gamma, beta])
+    save(graph, path)
+
+
 def missing_external(path):
     external(path)
     os.remove(path + ".data")
@@ -114,7 +130,7 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 ffn, missing_external)}
+                                 ffn, ln_transposed, missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
