@@ -111,6 +111,39 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   if (!ctx.handScheduled())
     return out;
   vectorizeInner(out, vars[0], inner, natural);
+  if (!rowVars.empty() && sorted.back() + 1 > static_cast<int>(axes)) {
+    // A row dim between normalised ones (t of [B, C, T, F] over (F, C)):
+    // blocks of rows, plane by plane within a block, so that each plane is
+    // read in one sequential run per block rather than one short run per
+    // row across all planes (which defeats the prefetchers).
+    constexpr int kRows = 32;
+    Halide::Var inside = rowVars[0], ro("ro"), ri("ri");
+    out.split(inside, ro, ri, kRows, Halide::TailStrategy::GuardWithIf);
+    std::vector<Halide::VarOrRVar> order = {vars[0], ri};
+    for (size_t k = 1; k < axes; ++k)
+      order.push_back(vars[sorted[k]]);
+    order.push_back(ro);
+    order.insert(order.end(), rowVars.begin() + 1, rowVars.end());
+    out.reorder(order);
+    Halide::Var task = ro;
+    for (size_t k = 1; k < rowVars.size(); ++k) {
+      Halide::Var fused;
+      out.fuse(task, rowVars[k], fused);
+      task = fused;
+    }
+    out.parallel(task);
+    std::vector<Halide::VarOrRVar> updateOrder = {lane, block[0], inside};
+    for (size_t k = 1; k < axes; ++k)
+      updateOrder.push_back(block[k]);
+    updateOrder.insert(updateOrder.end(), rowVars.begin() + 1, rowVars.end());
+    for (Halide::Func partial : {partial1, partial2}) {
+      partial.compute_at(out, task).vectorize(lane);
+      partial.update().reorder(updateOrder).vectorize(lane);
+    }
+    for (Halide::Func stage : {total1, mean, total2, rstd})
+      stage.compute_at(out, task);
+    return out;
+  }
   // One parallel row is one normalised block: its dims innermost.
   std::vector<Halide::VarOrRVar> order;
   for (int h : sorted)
