@@ -120,13 +120,34 @@ Halide::Func buildContraction(const OpContext &ctx) {
     acc.update().reorder(m, vars[1], k).unroll(m).unroll(vars[1]);
     return out;
   }
-  if (!tiled || !ctx.handScheduled()) {
-    // Few or dynamic output channels: one vector of m at a time.
+  if (!ctx.handScheduled()) {
     out(vars) = applyEpilogue(ctx, init + Halide::sum(lhs * rhs, "dot"), vars);
-    if (!ctx.handScheduled())
-      return out;
+    return out;
+  }
+  if (!tiled) {
+    // Few or dynamic output channels: one vector of m at a time, its sum on
+    // the stack. Left to Halide, the sum got a heap buffer per vector (an
+    // allocator lock per 16 outputs: most of a Conformer's attention-score
+    // time on 2 threads). A dynamic count computes whole vectors, past the
+    // end on clamped channels; only the valid lanes are stored.
+    Expr channel = staticM ? Expr(m) : Halide::min(m, extents[0] - 1);
+    auto clamped = [&](const Expr &e) {
+      return Halide::Internal::substitute(m.name(), channel, e);
+    };
+    Halide::Func dot("dot");
+    dot(vars) = clamped(init);
+    dot(vars) += lhs * clamped(rhs);
+    out(vars) = applyEpilogue(ctx, dot(vars), vars);
     vectorizeInner(out, m, extents[0], natural);
     parallelRows(out, vars, extents, ctx.taskElements());
+    dot.compute_at(out, m).store_in(Halide::MemoryType::Stack);
+    int lanes = staticM ? std::min(natural, *staticM) : natural;
+    if (!staticM)
+      dot.bound_extent(m, lanes);
+    if (lanes > 1) {
+      dot.vectorize(m, lanes);
+      dot.update().vectorize(m, lanes);
+    }
     return out;
   }
 
