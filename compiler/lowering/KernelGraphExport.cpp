@@ -400,6 +400,24 @@ json mergePrograms(const json &producer, const json &consumer, int buffer) {
           {"outputs", consumer["outputs"]}};
 }
 
+/// Per buffer id: how many kernel inputs read it, the last kernel reading
+/// it and the kernel writing it (kernel indices).
+struct BufferUses {
+  std::map<int, int> uses, consumer, producer;
+};
+
+BufferUses bufferUses(const json &kernels) {
+  BufferUses result;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    for (const json &operand : kernels[k]["inputs"]) {
+      ++result.uses[operand["buffer"].get<int>()];
+      result.consumer[operand["buffer"].get<int>()] = int(k);
+    }
+    result.producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
+  }
+  return result;
+}
+
 } // namespace
 
 // Chains of elementwise kernels become one kernel that reads the chain's
@@ -407,12 +425,7 @@ json mergePrograms(const json &producer, const json &consumer, int buffer) {
 // kernel only, of the same shape as its result, never reaches memory.
 void Exporter::fuseElementwiseChains() {
   constexpr size_t kMaxSteps = 32;
-  std::map<int, int> uses, producer;
-  for (size_t k = 0; k < kernels.size(); ++k) {
-    for (const json &operand : kernels[k]["inputs"])
-      ++uses[operand["buffer"].get<int>()];
-    producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
-  }
+  auto [uses, consumer, producer] = bufferUses(kernels);
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (size_t k = 0; k < kernels.size(); ++k) {
@@ -451,12 +464,7 @@ void Exporter::fuseElementwiseChains() {
 // program must have the output's shape. The fused kernel takes the elementwise
 // kernel's place, after everything either of them reads.
 void Exporter::fuseEpilogues() {
-  std::map<int, int> uses, producer;
-  for (size_t k = 0; k < kernels.size(); ++k) {
-    for (const json &operand : kernels[k]["inputs"])
-      ++uses[operand["buffer"].get<int>()];
-    producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
-  }
+  auto [uses, consumer, producer] = bufferUses(kernels);
   // Buffers by id: the chain fusion above has already dropped some.
   std::map<int, const json *> bufferById;
   for (const json &buffer : buffers)
@@ -506,6 +514,7 @@ void Exporter::fuseEpilogues() {
       // fused kernel's inputs e1, e2, ...
       json fused = producerKernel;
       std::map<std::string, std::string> rename;
+      int extra = 0;
       for (size_t i = 0; i < program["inputs"].size(); ++i) {
         int source = program["inputs"][i]["buffer"];
         std::string role = "in" + std::to_string(i);
@@ -513,13 +522,9 @@ void Exporter::fuseEpilogues() {
           rename[role] = "in0";
           continue;
         }
-        int index = 1;
-        for (const json &input : fused["inputs"])
-          if (input["role"].get<std::string>().rfind('e', 0) == 0)
-            ++index;
-        fused["inputs"].push_back(
-            {{"role", "e" + std::to_string(index)}, {"buffer", source}});
-        rename[role] = "in" + std::to_string(index);
+        std::string index = std::to_string(++extra);
+        fused["inputs"].push_back({{"role", "e" + index}, {"buffer", source}});
+        rename[role] = "in" + index;
       }
       json steps = program["attrs"]["program"];
       for (json &step : steps)
@@ -544,14 +549,7 @@ void Exporter::fuseEpilogues() {
 // when the innermost dim is among them: the two transposes are full passes
 // over the tensor and nothing else reads their results.
 void Exporter::foldLayerNormTransposes() {
-  std::map<int, int> uses, producer, consumer;
-  for (size_t k = 0; k < kernels.size(); ++k) {
-    for (const json &operand : kernels[k]["inputs"]) {
-      ++uses[operand["buffer"].get<int>()];
-      consumer[operand["buffer"].get<int>()] = int(k);
-    }
-    producer[kernels[k]["outputs"][0]["buffer"].get<int>()] = int(k);
-  }
+  auto [uses, consumer, producer] = bufferUses(kernels);
   std::set<int> outputBuffers;
   for (const json &buffer : buffers)
     if (buffer["storage"] != "temp")
