@@ -506,7 +506,6 @@ private:
     base.compute_at(chunkLevel_);
 
     Func mixer("mixer");
-    Var jb("jb");
     if (byChannel()) {
       // Z(q, c) = gelu(S(q, c)), by channel; reassociated, S = C1ext R
       // and V = C2ext^T Z (row f: u = c2^T Z).
@@ -533,10 +532,7 @@ private:
         phaseAStages_.push_back(z);
         mixer(p_, c_, j_, b_) = z(p_, c_, j_, b_);
       }
-      mixer.compute_root().fuse(j_, b_, jb).parallel(jb);
-      for (Func stage : phaseAStages_)
-        stage.compute_at(mixer, jb);
-      return mixer;
+      return scheduleMixer(mixer);
     }
 
     // S(q, c): vectorised over q, weights transposed to q-major once.
@@ -574,6 +570,13 @@ private:
       phaseAStages_.push_back(z);
       mixer(p_, c_, j_, b_) = z(p_, c_, j_, b_);
     }
+    return scheduleMixer(mixer);
+  }
+
+  /// Phase A runs for every (batch, head) before phase B, in parallel
+  /// over them, each with its own stages.
+  Func scheduleMixer(Func mixer) {
+    Var jb("jb");
     mixer.compute_root().fuse(j_, b_, jb).parallel(jb);
     for (Func stage : phaseAStages_)
       stage.compute_at(mixer, jb);
