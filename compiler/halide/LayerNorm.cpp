@@ -35,14 +35,14 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   for (size_t k = 1; k < axes; ++k)
     features = features * ctx.outputExtents[sorted[k]];
 
-  std::vector<Halide::Var> vars(rank);
-  std::vector<Expr> rows;
-  std::vector<Halide::Var> rowVars;
+  std::vector<Halide::Var> vars(rank), rowVars;
+  std::vector<Expr> rowExtents = {features}; // a row's block, then its dims
   for (size_t h = 0; h < rank; ++h)
     if (!std::count(sorted.begin(), sorted.end(), int(h))) {
-      rows.push_back(vars[h]);
       rowVars.push_back(vars[h]);
+      rowExtents.push_back(ctx.outputExtents[h]);
     }
+  std::vector<Expr> rows(rowVars.begin(), rowVars.end());
 
   // Lane-partial sums: `lanes` accumulators per row, padded with zeros up to
   // a multiple of the vector width when the innermost extent needs it.
@@ -152,11 +152,6 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   out.reorder(order);
   std::vector<Halide::Var> taskVars = {vars[sorted.back()]};
   taskVars.insert(taskVars.end(), rowVars.begin(), rowVars.end());
-  std::vector<Expr> rowExtents = {features};
-  for (const Halide::Var &var : rowVars)
-    for (size_t h = 0; h < rank; ++h)
-      if (vars[h].same_as(var))
-        rowExtents.push_back(ctx.outputExtents[h]);
   Halide::LoopLevel row =
       parallelRows(out, taskVars, rowExtents, ctx.taskElements());
   for (Halide::Func partial : {partial1, partial2}) {
