@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* One parallel loop. It lives on the stack of the thread that called
  * par_for, which waits until no worker is inside it any more. */
@@ -17,8 +18,16 @@ typedef struct job {
   int size;
   atomic_llong next; /* next task offset to claim; 64-bit so it cannot wrap */
   atomic_int result; /* first nonzero task result */
-  int active;        /* workers inside the job, guarded by the pool mutex */
+  /* Workers inside the job: changed under the pool mutex, read without it
+   * while the poster spins. */
+  atomic_int active;
 } job;
+
+/* After a job, a worker polls for the next one this long before it sleeps:
+ * a model run posts a loop every few microseconds, and waking a sleeping
+ * thread (a futex call, slower still on a virtual machine) costs more than
+ * many of those loops take. */
+#define SPIN_NS 200000
 
 struct hmcrt_pool {
   int num_workers;
@@ -27,8 +36,10 @@ struct hmcrt_pool {
   pthread_cond_t wake; /* a job was posted, or stop */
   pthread_cond_t idle; /* the last worker left some job */
   job *job;            /* the posted job, or NULL */
-  uint64_t generation; /* counts posted jobs, so a worker joins each once */
-  bool stop;
+  /* Counts posted jobs, so a worker joins each once; written under the mutex,
+   * read without it while spinning. */
+  atomic_uint_fast64_t generation;
+  atomic_bool stop;
 };
 
 static void run_tasks(job *j) {
@@ -56,11 +67,58 @@ static int run_serial(void *user_context, halide_task_t task, int min, int size,
   return 0;
 }
 
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* Polls until a job newer than `seen` is posted, stop is set, or SPIN_NS
+ * pass. */
+static void spin_for_job(hmcrt_pool *pool, uint64_t seen) {
+  uint64_t deadline = now_ns() + SPIN_NS;
+  for (unsigned i = 1;; i++) {
+    if (atomic_load_explicit(&pool->generation, memory_order_relaxed) != seen ||
+        atomic_load_explicit(&pool->stop, memory_order_relaxed))
+      return;
+    cpu_relax();
+    if (i % 256 == 0 && now_ns() > deadline)
+      return;
+  }
+}
+
+/* Polls until no worker is inside j, or SPIN_NS pass. */
+static void spin_for_workers(job *j) {
+  uint64_t deadline = now_ns() + SPIN_NS;
+  for (unsigned i = 1;; i++) {
+    if (atomic_load_explicit(&j->active, memory_order_acquire) == 0)
+      return;
+    cpu_relax();
+    if (i % 256 == 0 && now_ns() > deadline)
+      return;
+  }
+}
+
 static void *worker_main(void *arg) {
   hmcrt_pool *pool = arg;
   uint64_t seen = 0;
   pthread_mutex_lock(&pool->mutex);
   for (;;) {
+    if (!pool->stop && (pool->job == NULL || pool->generation == seen)) {
+      if (pool->job == NULL) /* whatever was posted has finished */
+        seen = pool->generation;
+      pthread_mutex_unlock(&pool->mutex);
+      spin_for_job(pool, seen);
+      pthread_mutex_lock(&pool->mutex);
+    }
     while (!pool->stop && (pool->job == NULL || pool->generation == seen))
       pthread_cond_wait(&pool->wake, &pool->mutex);
     if (pool->stop)
@@ -144,6 +202,7 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
            .size = size};
   atomic_init(&j.next, 0);
   atomic_init(&j.result, 0);
+  atomic_init(&j.active, 0);
   pthread_mutex_lock(&pool->mutex);
   if (pool->job) {
     /* A nested loop (called from inside a task): the workers are busy with
@@ -152,14 +211,18 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
     return run_serial(user_context, task, min, size, closure);
   }
   pool->job = &j;
-  pool->generation++;
+  atomic_fetch_add_explicit(&pool->generation, 1, memory_order_relaxed);
   pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->mutex);
 
   run_tasks(&j);
 
+  /* With the job withdrawn, no worker can join it any more. */
   pthread_mutex_lock(&pool->mutex);
   pool->job = NULL;
+  pthread_mutex_unlock(&pool->mutex);
+  spin_for_workers(&j);
+  pthread_mutex_lock(&pool->mutex);
   while (j.active > 0)
     pthread_cond_wait(&pool->idle, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);

@@ -748,6 +748,26 @@ TEST(Threads, ParForRunsEveryTaskOnce) {
   }
 }
 
+// Workers poll for a while after a loop and then sleep: back-to-back loops
+// meet them polling, loops after a pause must wake them.
+TEST(Threads, WorkersJoinLoopsRightAfterAndLongAfterTheLast) {
+  const hmcrt_kernel_desc kernel[] = {{"par", parallelDouble, 2, kUnaryArgs}};
+  hmcrt_model_desc m = unaryModel(kernel);
+  Handle h(m, 3);
+  for (int round = 0; round < 40; round++) {
+    SCOPED_TRACE(round);
+    ParState state(6, 3);
+    parState = &state;
+    UnaryCall call(6);
+    ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
+    EXPECT_EQ(state.threads.size(), 3u);
+    EXPECT_FALSE(state.gaveUp);
+    parState = nullptr;
+    if (round % 4 == 3)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 TEST(Threads, EmptyTensorsRun) {
   const hmcrt_kernel_desc kernel[] = {{"par", parallelDouble, 2, kUnaryArgs}};
   hmcrt_model_desc m = unaryModel(kernel);
