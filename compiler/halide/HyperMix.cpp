@@ -13,6 +13,11 @@
 // registers. Every per-token definition is valid for any token index: reads
 // are clamped and tokens at or past N get mask 0, so chunks and tiles are
 // computed whole.
+// Loops inside a chunk or tile (a projection's output blocks, the
+// reduction's and the mixing's channel blocks) are parallel too: a short
+// input is one (batch, head), one chunk and one tile, and the runtime's pool
+// runs such nested loops on every core only when the outer loop has a single
+// task (docs/c-api.md).
 #include "OpBuilders.h"
 
 #include <algorithm>
@@ -61,7 +66,10 @@ public:
     int blockTokens = kBlockVectors * vl_;
     tileTokens_ = ctx.knob("tile_tokens", 64, blockTokens, 16 * blockTokens) /
                   blockTokens * blockTokens;
-    chunkBytes_ = ctx.knob("chunk_kib", 40, 4, 1024) << 10;
+    // Chunks are computed whole even past N; vectorised over channels, a
+    // chunk's per-token operands are a few vectors, so 16 KiB (64 tokens at
+    // d_h = 256) already amortises the per-chunk sums.
+    chunkBytes_ = ctx.knob("chunk_kib", byChannel() ? 16 : 40, 4, 1024) << 10;
     const char *names[2][4] = {{"A1", "a1", "C1", "c1"},
                                {"A2", "a2", "C2", "c2"}};
     for (int i = 0; i < 2; ++i)
@@ -257,6 +265,8 @@ private:
         .vectorize(ni, vl_)
         .unroll(ni)
         .unroll(pi);
+    if (!ctx_.gpu)
+      result.parallel(pb);
     acc.compute_at(result, pb).vectorize(n_, vl_).unroll(n_).unroll(p);
     acc.update().reorder(n_, p, r).vectorize(n_, vl_).unroll(n_).unroll(p);
     return nb;
@@ -387,6 +397,7 @@ private:
         .vectorize(ci, vl_)
         .unroll(ci)
         .unroll(pi)
+        .parallel(cb)
         .parallel(slice);
     part.compute_at(sliceSum, pb).vectorize(c_, vl_).unroll(c_).unroll(p_);
     part.update().reorder(c_, p_, rn).vectorize(c_, vl_).unroll(c_).unroll(p_);
@@ -668,6 +679,8 @@ private:
         .vectorize(nbi, vl_)
         .unroll(nbi)
         .unroll(ci);
+    if (!ctx_.gpu)
+      y.parallel(cb);
     yacc.compute_at(y, nb).vectorize(n_, vl_).unroll(n_).unroll(cg_);
     yacc.update().reorder(n_, cg_, r).vectorize(n_, vl_).unroll(n_).unroll(cg_);
     for (Func stage : {in, hid, hin}) // in is hid when reassociated

@@ -1,4 +1,5 @@
 #include "Tuner.h"
+#include "JitThreads.h"
 #include "KernelBuilder.h"
 
 #include <fmt/format.h>
@@ -268,10 +269,11 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
           if (vectors * rows <= registers)
             add({{"vectors", vectors}, {"row_tile", rows}});
   } else if (op == "hyper_mix") {
+    // The default chunk budget depends on the kernel's form (16 or 40 KiB):
+    // both are candidates.
     for (int tile : {64, 128, 256})
-      for (int chunk : {20, 40, 80})
-        if (tile != 64 || chunk != 40)
-          add({{"tile_tokens", tile}, {"chunk_kib", chunk}});
+      for (int chunk : {16, 40, 80})
+        add({{"tile_tokens", tile}, {"chunk_kib", chunk}});
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})
       add({{"task_elements", elements}});
@@ -359,6 +361,7 @@ public:
                  const Halide::Target &target, const ScheduleChoice &choice)
       : graph_(graph), kernel_(kernel),
         built_(buildKernel(graph, kernel, target, choice)) {
+    useLibraryThreadPool(built_.pipeline);
     built_.pipeline.compile_jit(target);
   }
 

@@ -42,19 +42,27 @@ struct hmcrt_pool {
   atomic_bool stop;
 };
 
+/* Set while this thread runs a task of a posted job: a loop nested in it runs
+ * on this thread (the other threads are busy with the outer loop, and
+ * waiting for them could deadlock). A loop nested in a one-task loop, which
+ * is never posted, still gets the pool. */
+static _Thread_local bool in_posted_task;
+
 static void run_tasks(job *j) {
+  in_posted_task = true;
   for (;;) {
     if (atomic_load_explicit(&j->result, memory_order_relaxed) != 0)
-      return;
+      break;
     long long i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
     if (i >= j->size)
-      return;
+      break;
     int r = j->task(j->user_context, j->min + (int)i, j->closure);
     if (r != 0) {
       int expected = 0;
       atomic_compare_exchange_strong(&j->result, &expected, r);
     }
   }
+  in_posted_task = false;
 }
 
 static int run_serial(void *user_context, halide_task_t task, int min, int size,
@@ -193,7 +201,7 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
                        int min, int size, uint8_t *closure) {
   if (size <= 0)
     return 0;
-  if (!pool || pool->num_workers == 0 || size == 1)
+  if (!pool || pool->num_workers == 0 || size == 1 || in_posted_task)
     return run_serial(user_context, task, min, size, closure);
   job j = {.task = task,
            .user_context = user_context,
@@ -204,12 +212,6 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
   atomic_init(&j.result, 0);
   atomic_init(&j.active, 0);
   pthread_mutex_lock(&pool->mutex);
-  if (pool->job) {
-    /* A nested loop (called from inside a task): the workers are busy with
-     * the outer one, and waiting for them here could deadlock. */
-    pthread_mutex_unlock(&pool->mutex);
-    return run_serial(user_context, task, min, size, closure);
-  }
   pool->job = &j;
   atomic_fetch_add_explicit(&pool->generation, 1, memory_order_relaxed);
   pthread_cond_broadcast(&pool->wake);

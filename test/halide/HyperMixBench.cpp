@@ -3,7 +3,8 @@
 // positions, LayerNorm):
 //   HyperMixBench [REPEATS [N [D HEADS HIDDEN K]]]
 // e.g. `HyperMixBench 50 256 256 1 256 512` for the NLU "small" token mixer.
-// Threads: HL_NUM_THREADS (default 1, set before Halide starts its pool).
+// Threads: HL_NUM_THREADS (default 1), read by the library thread pool that
+// JIT runs use (compiler/halide/JitThreads.h).
 #include "HyperMixReference.h"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 #include "TestUtil.h"
 #include "AotCompile.h"
+#include "JitThreads.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -158,7 +159,9 @@ BuiltKernel buildForTest(const KernelGraph &graph, size_t index) {
 
 JitKernel::JitKernel(const KernelGraph &graph, size_t kernelIndex)
     : graph_(graph), index_(kernelIndex),
-      built_(buildForTest(graph_, kernelIndex)) {}
+      built_(buildForTest(graph_, kernelIndex)) {
+  useLibraryThreadPool(built_.pipeline);
+}
 
 void JitKernel::bind(const std::vector<Tensor> &inputs,
                      const std::vector<int64_t> &outputShape) {

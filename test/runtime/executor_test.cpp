@@ -699,20 +699,22 @@ int innerTask(void *, int, uint8_t *closure) {
   return 0;
 }
 
+// Holds a task until `want` threads have joined the loop, so a pool that
+// leaves its workers idle fails rather than passing by timing.
+void joinAndWait() {
+  std::unique_lock<std::mutex> lock(parState->mutex);
+  parState->threads.insert(std::this_thread::get_id());
+  parState->cv.notify_all();
+  if (!parState->cv.wait_for(lock, std::chrono::seconds(10), [] {
+        return parState->gaveUp || parState->threads.size() >= parState->want;
+      }))
+    parState->gaveUp = true;
+}
+
 int outerTask(void *uc, int i, uint8_t *closure) {
   auto *c = reinterpret_cast<ParClosure *>(closure);
   parState->calls[i]++;
-  {
-    // Hold the task until `want` threads have joined the loop, so a pool
-    // that leaves its workers idle fails rather than passing by timing.
-    std::unique_lock<std::mutex> lock(parState->mutex);
-    parState->threads.insert(std::this_thread::get_id());
-    parState->cv.notify_all();
-    if (!parState->cv.wait_for(lock, std::chrono::seconds(10), [] {
-          return parState->gaveUp || parState->threads.size() >= parState->want;
-        }))
-      parState->gaveUp = true;
-  }
+  joinAndWait();
   c->out[i] = 2 * c->in[i];
   // Nested loops run on the calling thread.
   return halide_do_par_for(uc, innerTask, 0, 3,
@@ -725,6 +727,39 @@ int parallelDouble(void **args) {
                      reinterpret_cast<int32_t *>(out->host)};
   return halide_do_par_for(userContext(args), outerTask, 0, in->dim[0].extent,
                            reinterpret_cast<uint8_t *>(&closure));
+}
+
+int innerJoinTask(void *, int i, uint8_t *) {
+  parState->inner[i]++;
+  joinAndWait();
+  return 0;
+}
+
+int singleTaskOuter(void *uc, int, uint8_t *) {
+  return halide_do_par_for(uc, innerJoinTask, 0, 6, nullptr);
+}
+
+// One outer task whose inner loop does the work (a short input's single tile).
+int nestedInSingleTask(void **args) {
+  halide_buffer_t *in = arg(args, 0), *out = arg(args, 1);
+  std::memcpy(out->host, in->host, numElements(in) * 4);
+  return halide_do_par_for(userContext(args), singleTaskOuter, 0, 1, nullptr);
+}
+
+TEST(Threads, LoopInsideAOneTaskLoopUsesEveryThread) {
+  const hmcrt_kernel_desc kernel[] = {
+      {"par", nestedInSingleTask, 2, kUnaryArgs}};
+  hmcrt_model_desc m = unaryModel(kernel);
+  Handle h(m, 2);
+  ParState state(6, 2);
+  parState = &state;
+  UnaryCall call(6);
+  ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
+  for (int i = 0; i < 6; i++)
+    EXPECT_EQ(state.inner[i], 1) << i;
+  EXPECT_EQ(state.threads.size(), 2u);
+  EXPECT_FALSE(state.gaveUp);
+  parState = nullptr;
 }
 
 TEST(Threads, ParForRunsEveryTaskOnce) {
