@@ -59,6 +59,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
     row = Halide::min(row, extents[1] - 1);
   Halide::RDom k(0, a.dim(0).extent(), "k");
   Expr lhs, rhs;
+  bool packed = false;
   if (isLinear) {
     std::vector<Expr> coords{k};
     if (hasRows)
@@ -66,7 +67,14 @@ Halide::Func buildContraction(const OpContext &ctx) {
     coords.insert(coords.end(), vars.begin() + std::min<size_t>(rank, 2),
                   vars.end());
     lhs = a(coords);
-    rhs = b(m, k);
+    // weight_panels P: the weight is [M / P, K, P] (docs/kernel-graph.md).
+    packed = ctx.view.kernel().attrs.contains("weight_panels");
+    if (packed) {
+      int panel = ctx.view.kernel().attrs["weight_panels"].get<int>();
+      rhs = b(m % panel, k, m / panel);
+    } else {
+      rhs = b(m, k);
+    }
   } else {
     lhs = a(batchCoords({k, row}, ctx.view.input(0), vars, extents));
     rhs = b(batchCoords({m, k}, ctx.view.input(1), vars, extents));
@@ -151,12 +159,13 @@ Halide::Func buildContraction(const OpContext &ctx) {
     return out;
   }
 
-  // Rows reuse each column block's weights: copy the block into a
-  // contiguous K x columns panel per task. Read in place, consecutive k are
-  // M floats apart, which for power-of-two M maps every k onto the same
-  // cache sets and a new page.
+  // Rows reuse each column block's weights: unless the weight is stored in
+  // panels already, copy the block into a contiguous K x columns panel per
+  // task. Read in place, consecutive k are M floats apart, which for
+  // power-of-two M maps every k onto the same cache sets and a new page.
   Halide::Func panel("weight_panel");
-  if (hasRows) {
+  bool copyPanel = hasRows && !packed;
+  if (copyPanel) {
     Halide::Var kv("kv");
     std::vector<Halide::Var> panelVars{m, kv};
     panelVars.insert(panelVars.end(), vars.begin() + 2, vars.end());
@@ -201,7 +210,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
     task = fused;
   }
   out.parallel(task);
-  if (hasRows)
+  if (copyPanel)
     panel.compute_at(out, task).vectorize(m, natural);
   return out;
 }

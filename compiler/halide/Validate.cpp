@@ -313,11 +313,25 @@ void checkLinear(const Checker &check) {
   check.dtype("x", x, kFloats);
   check.minRank("x", x, 1);
   check.sameDType("weight", weight, x.dtype);
-  if (weight.shape.size() != 2)
-    check.view.fail(fmt::format("input 'weight' must be [K, M], got {}",
-                                formatShape(weight.shape)));
-  Dim k = x.shape.back(), m = weight.shape[1];
-  check.shape("weight", weight, {k, m});
+  Dim k = x.shape.back(), m;
+  if (check.kernel.attrs.contains("weight_panels")) {
+    // [M / P, K, P]: M comes from the result.
+    int64_t panel = check.intAttr("weight_panels", 1, 1024);
+    const Shape &result = check.out().shape;
+    if (result.empty() || !result.back().isStatic() ||
+        result.back().size % panel)
+      check.view.fail(fmt::format(
+          "weight_panels {} needs a static M that it divides, got {}", panel,
+          formatShape(result)));
+    m = result.back();
+    check.shape("weight", weight, {Dim{m.size / panel, ""}, k, Dim{panel, ""}});
+  } else {
+    if (weight.shape.size() != 2)
+      check.view.fail(fmt::format("input 'weight' must be [K, M], got {}",
+                                  formatShape(weight.shape)));
+    m = weight.shape[1];
+    check.shape("weight", weight, {k, m});
+  }
   if (hasBias) {
     check.sameDType("bias", check.view.input(2), x.dtype);
     check.shape("bias", check.view.input(2), {m});

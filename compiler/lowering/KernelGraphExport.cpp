@@ -10,6 +10,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <array>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -55,6 +56,7 @@ private:
   void fuseElementwiseChains();
   void fuseEpilogues();
   void foldLayerNormTransposes();
+  void packLinearWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
   void nameKernels();
@@ -595,6 +597,48 @@ void Exporter::foldLayerNormTransposes() {
   dropMerged(merged, internal);
 }
 
+// A linear's constant float32 weight [K, M], M a multiple of 16, is stored
+// as panels [M / 16, K, 16] (attr weight_panels): a CPU column block then
+// reads each k's 16 columns from one cache line, panel after panel, instead
+// of copying a strided K x columns block at every run. GPU kernels keep
+// [K, M], whose rows their threads read coalesced.
+void Exporter::packLinearWeights() {
+  constexpr int64_t kPanel = 16;
+  if (options.target.find("cuda") != std::string::npos)
+    return;
+  auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, int> weightUses;
+  for (const json &kernel : kernels)
+    if (kernel["op"] == "linear")
+      ++weightUses[kernel["inputs"][1]["buffer"].get<int>()];
+  std::set<int> packed;
+  for (json &buffer : buffers) {
+    int id = buffer["id"];
+    const json &shape = buffer["shape"];
+    if (!weightUses.count(id) || weightUses[id] != uses[id] ||
+        buffer["storage"] != "weight" || buffer["dtype"] != "float32" ||
+        shape.size() != 2 || !shape[0].is_number() || !shape[1].is_number() ||
+        shape[1].get<int64_t>() % kPanel)
+      continue;
+    int64_t k = shape[0], m = shape[1];
+    std::vector<float> rows(k * m);
+    char *bytes = graph.weights.data() + buffer["offset"].get<size_t>();
+    std::memcpy(rows.data(), bytes, rows.size() * sizeof(float));
+    std::vector<float> panels(rows.size());
+    for (int64_t p = 0; p < m / kPanel; ++p)
+      for (int64_t r = 0; r < k; ++r)
+        std::memcpy(&panels[(p * k + r) * kPanel], &rows[r * m + p * kPanel],
+                    kPanel * sizeof(float));
+    std::memcpy(bytes, panels.data(), panels.size() * sizeof(float));
+    buffer["shape"] = {m / kPanel, k, kPanel};
+    packed.insert(id);
+  }
+  for (json &kernel : kernels)
+    if (kernel["op"] == "linear" &&
+        packed.count(kernel["inputs"][1]["buffer"].get<int>()))
+      kernel["attrs"]["weight_panels"] = kPanel;
+}
+
 void Exporter::dropMerged(const std::vector<bool> &merged,
                           const std::set<int> &internal) {
   json kept = json::array();
@@ -920,6 +964,7 @@ FailureOr<KernelGraph> Exporter::run() {
     fuseEpilogues();
     foldLayerNormTransposes();
   }
+  packLinearWeights();
   nameKernels();
   for (Value value : ret.getOperands())
     outputs.push_back(bufferOf[value]);

@@ -1,6 +1,6 @@
 // linear and matmul against float64 references: tiled and untiled channel
-// counts, dynamic rows and channels, broadcast batch dims, and a linear's
-// fused elementwise epilogue.
+// counts, dynamic rows and channels, broadcast batch dims, weights stored in
+// panels, and a linear's fused elementwise epilogue.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -60,7 +60,19 @@ struct Case {
   json lhs, rhs, out;
   bool bias = false;
   std::vector<std::map<std::string, int64_t>> runs = {{}};
+  int panels = 0; // linear: weight given as [M / panels, K, panels]
 };
+
+/// A [K, M] weight as panels [M / P, K, P].
+Tensor toPanels(const Tensor &weight, int64_t panel) {
+  int64_t k = weight.shape[0], m = weight.shape[1];
+  Tensor packed({m / panel, k, panel});
+  for (int64_t p = 0; p < m / panel; ++p)
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t i = 0; i < panel; ++i)
+        packed[(p * k + r) * panel + i] = weight[r * m + p * panel + i];
+  return packed;
+}
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
@@ -71,7 +83,13 @@ TEST_P(ContractionTest, MatchesFloat64Reference) {
   bool linear = tc.op == "linear";
   GraphBuilder graph;
   int64_t a = graph.buffer(linear ? "x" : "lhs", tc.dtype, tc.lhs);
-  int64_t b = graph.buffer(linear ? "weight" : "rhs", tc.dtype, tc.rhs,
+  json weightShape = tc.rhs;
+  json attrs = json::object();
+  if (tc.panels) {
+    weightShape = {tc.rhs[1].get<int64_t>() / tc.panels, tc.rhs[0], tc.panels};
+    attrs["weight_panels"] = tc.panels;
+  }
+  int64_t b = graph.buffer(linear ? "weight" : "rhs", tc.dtype, weightShape,
                            linear ? "weight" : "input");
   std::vector<std::pair<std::string, int64_t>> inputs = {
       {linear ? "x" : "lhs", a}, {linear ? "weight" : "rhs", b}};
@@ -80,7 +98,7 @@ TEST_P(ContractionTest, MatchesFloat64Reference) {
         {"bias", graph.buffer("bias", tc.dtype, json::array({tc.rhs.back()}),
                               "weight")});
   int64_t y = graph.buffer("y", tc.dtype, tc.out, "output");
-  graph.kernel("k", tc.op, json::object(), inputs, y);
+  graph.kernel("k", tc.op, attrs, inputs, y);
   JitKernel kernel(graph.parse());
   std::mt19937 rng(17);
   for (const auto &sizes : tc.runs) {
@@ -93,6 +111,8 @@ TEST_P(ContractionTest, MatchesFloat64Reference) {
       for (size_t i = 0; i < expected.size(); ++i)
         expected[i] += args[2][i % outShape.back()];
     }
+    if (tc.panels)
+      args[1] = toPanels(args[1], tc.panels);
     double error = relativeL2(kernel.run(args, outShape), expected);
     std::printf("[ relative L2 ] %s %s: %.3g\n", tc.name.c_str(),
                 json(sizes).dump().c_str(), error);
@@ -112,6 +132,26 @@ INSTANTIATE_TEST_SUITE_P(
                            json{"n", 576},
                            true,
                            {{{"n", 1}}, {{"n", 7}}, {{"n", 130}}}},
+                      // 144 outputs: three 48-column blocks over nine
+                      // panels; 80: the last block shifted onto panels 2-4.
+                      Case{"linear_panels_dynamic_rows",
+                           "linear",
+                           "float32",
+                           json{2, "n", 37},
+                           json{37, 144},
+                           json{2, "n", 144},
+                           true,
+                           {{{"n", 1}}, {{"n", 13}}},
+                           16},
+                      Case{"linear_panels_shifted_block",
+                           "linear",
+                           "float32",
+                           json{9, 21},
+                           json{21, 80},
+                           json{9, 80},
+                           false,
+                           {{}},
+                           16},
                       Case{"linear_rank1_small", "linear", "float32", json{5},
                            json{5, 3}, json{3}},
                       Case{"linear_one_output", "linear", "float32",
@@ -206,6 +246,32 @@ TEST(LinearEpilogueTest, RejectsInputOfOtherShape) {
               std::string::npos)
         << error.what();
   }
+}
+
+/// The error parsing a one-linear graph raises, or "" when it parses.
+std::string linearGraphError(const json &weightShape, const json &outShape) {
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {"x", graph.buffer("x", "float32", {"n", 4})},
+      {"weight", graph.buffer("weight", "float32", weightShape, "weight")}};
+  graph.kernel("k", "linear", {{"weight_panels", 16}}, inputs,
+               graph.buffer("y", "float32", outShape, "output"));
+  try {
+    graph.parse();
+    return "";
+  } catch (const GraphError &error) {
+    return error.what();
+  }
+}
+
+TEST(LinearPanelsTest, ChecksPanelShapeAgainstTheOutput) {
+  EXPECT_EQ(linearGraphError({2, 4, 16}, {"n", 32}), "");
+  EXPECT_NE(linearGraphError({4, 32}, {"n", 32})
+                .find("has shape [4, 32], expected [2, 4, 16]"),
+            std::string::npos);
+  EXPECT_NE(linearGraphError({2, 4, 16}, {"n", 24})
+                .find("weight_panels 16 needs a static M that it divides"),
+            std::string::npos);
 }
 
 } // namespace

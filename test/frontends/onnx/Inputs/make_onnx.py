@@ -90,6 +90,18 @@ def ffn(path):
     save(graph, path)
 
 
+def wide_linear(path):
+    # y = x W + b with 32 outputs: two 16-column weight panels.
+    rng = np.random.default_rng(5)
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("w", (3, 32)), ("b", (32,)))]
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
+             helper.make_node("Add", ["h", "b"], ["y"], name="bias")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 3])],
+                              [tensor("y", ["B", "N", 32])], initializer=weights)
+    save(graph, path)
+
+
 def ln_transposed(path):
     # The HyperConformer front-end's LayerNorm: a conv output [B, C, T, F]
     # normalised over (F, C) between two transposes, with its LeakyReLU.
@@ -130,7 +142,7 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 ffn, ln_transposed, missing_external)}
+                                 ffn, wide_linear, ln_transposed, missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
