@@ -200,6 +200,9 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
     task = fused;
   }
   out.parallel(task);
+  // The zero-padded input rows an output row reads, once per task: guarded
+  // per tap, every strided vector load would be a per-lane gather.
+  guarded.compute_at(out, task).vectorize(guarded.args()[0], natural);
   int lanes = std::min(natural, *width);
   acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
   std::vector<Halide::VarOrRVar> updateOrder = {v, co};
