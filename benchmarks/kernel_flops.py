@@ -65,14 +65,21 @@ def with_derived(graph, symbols):
     return values
 
 
+def _linear_rows_k_m(graph, kernel, symbols):
+    """(rows, K, M) of a linear, from x and the output: the weight may be
+    stored in panels (docs/kernel-graph.md, weight_panels)."""
+    x = _role(graph, kernel, "x", symbols)
+    out = _shape(graph, kernel["outputs"][0]["buffer"], symbols)
+    return math.prod(x[:-1]), x[-1], out[-1]
+
+
 def gemm_shape(graph, kernel, symbols):
     """(M, N, K) of the matrix product a dense kernel computes (linear, and
     conv with a 1-wide kernel and one group: a pointwise conv), else None."""
     symbols = with_derived(graph, symbols)
     if kernel["op"] == "linear":
-        x = _role(graph, kernel, "x", symbols)
-        k, n = _role(graph, kernel, "weight", symbols)
-        return math.prod(x[:-1]), n, k
+        rows, k, m = _linear_rows_k_m(graph, kernel, symbols)
+        return rows, m, k
     if kernel["op"] == "conv" and kernel["attrs"].get("groups", 1) == 1:
         weight = _role(graph, kernel, "weight", symbols)
         if all(size == 1 for size in weight[2:]):
@@ -92,9 +99,8 @@ def kernel_flops(graph, symbols):
         if alternative and symbols.get(alternative["symbol"], 0) < alternative["below"]:
             kernel = dict(kernel, attrs={**kernel["attrs"], **alternative["attrs"]})
         if op == "linear":
-            x = _role(graph, kernel, "x", symbols)
-            k, m = _role(graph, kernel, "weight", symbols)
-            flops = 2 * math.prod(x[:-1]) * k * m
+            rows, k, m = _linear_rows_k_m(graph, kernel, symbols)
+            flops = 2 * rows * k * m
         elif op == "matmul":
             lhs = _role(graph, kernel, "lhs", symbols)
             out = _shape(graph, kernel["outputs"][0]["buffer"], symbols)
