@@ -113,8 +113,10 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   partialMax(at(lane)) = Halide::max(partialMax(at(lane)), xin(at(index)));
   rowMax(rows) = type.min();
   rowMax(rows) = Halide::max(rowMax(rows), partialMax(at(laneSum)));
-  // softmax keeps the row's exps (one row fits in L1/L2) to compute exp
-  // once; log_softmax needs them only for the sum.
+  // softmax keeps a static-length row's exps (one row fits in L1/L2) to
+  // compute exp once; log_softmax needs them only for the sum. A dynamic
+  // row would need a heap buffer per row, and parallel rows then contend
+  // for the allocator's lock: computing exp twice is cheaper.
   Halide::Func exps("exps");
   exps(at(i)) = Halide::exp(xin(at(i)) - rowMax(rows));
   partialSum(at(lane)) = Halide::Internal::make_zero(accType);
@@ -134,7 +136,7 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   }
   for (Halide::Func stage : {rowMax, total})
     stage.compute_at(row);
-  if (!logSoftmax)
+  if (!logSoftmax && staticSize)
     exps.compute_at(row).vectorize(i, lanes);
   return out;
 }
