@@ -13,6 +13,7 @@
 #include "OnnxImporter.h"
 #include "Pipeline.h"
 
+#include "HostProgram.h"
 #include "LibraryBuilder.h"
 #include "Naming.h"
 #include "RunCommand.h"
@@ -142,6 +143,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   graphOptions.name = name;
   graphOptions.target = options.target;
   graphOptions.fuseElementwise = !options.noElementwiseFusion;
+  graphOptions.weightPanels = !hmc::backend::isGpuTarget(options.target);
   mlir::FailureOr<hmc::KernelGraph> graph =
       hmc::exportKernelGraph(*module, graphOptions);
   if (mlir::failed(graph))

@@ -601,10 +601,10 @@ void Exporter::foldLayerNormTransposes() {
 // as panels [M / 16, K, 16] (attr weight_panels): a CPU column block then
 // reads each k's 16 columns from one cache line, panel after panel, instead
 // of copying a strided K x columns block at every run. GPU kernels keep
-// [K, M], whose rows their threads read coalesced.
+// [K, M], whose rows their threads read coalesced (options.weightPanels).
 void Exporter::packLinearWeights() {
   constexpr int64_t kPanel = 16;
-  if (options.target.find("cuda") != std::string::npos)
+  if (!options.weightPanels)
     return;
   auto [uses, consumer, producer] = bufferUses(kernels);
   std::map<int, int> weightUses;
@@ -624,12 +624,10 @@ void Exporter::packLinearWeights() {
     std::vector<float> rows(k * m);
     char *bytes = graph.weights.data() + buffer["offset"].get<size_t>();
     std::memcpy(rows.data(), bytes, rows.size() * sizeof(float));
-    std::vector<float> panels(rows.size());
     for (int64_t p = 0; p < m / kPanel; ++p)
       for (int64_t r = 0; r < k; ++r)
-        std::memcpy(&panels[(p * k + r) * kPanel], &rows[r * m + p * kPanel],
-                    kPanel * sizeof(float));
-    std::memcpy(bytes, panels.data(), panels.size() * sizeof(float));
+        std::memcpy(bytes + (p * k + r) * kPanel * sizeof(float),
+                    &rows[r * m + p * kPanel], kPanel * sizeof(float));
     buffer["shape"] = {m / kPanel, k, kPanel};
     packed.insert(id);
   }

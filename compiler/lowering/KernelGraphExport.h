@@ -25,6 +25,7 @@ struct KernelGraphOptions {
   std::string weightsFile = "weights.bin";
   int64_t maxDimension = int64_t(1) << 20; // upper bound of each symbol
   bool fuseElementwise = true; // chains of elementwise ops -> one kernel
+  bool weightPanels = true;    // linear weights in 16-column panels (CPU)
 };
 
 struct KernelGraph {
