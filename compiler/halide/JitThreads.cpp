@@ -1,8 +1,5 @@
 #include "JitThreads.h"
 
-#include <sched.h>
-
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -19,10 +16,7 @@ int poolThreads() {
   if (const char *env = std::getenv("HL_NUM_THREADS"))
     if (int threads = std::atoi(env); threads > 0)
       return threads;
-  cpu_set_t set;
-  return sched_getaffinity(0, sizeof(set), &set) == 0
-             ? std::max(1, CPU_COUNT(&set))
-             : 1;
+  return hmcrt_pool_cpu_count();
 }
 
 hmcrt_pool *libraryPool() {

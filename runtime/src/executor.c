@@ -335,12 +335,8 @@ static hmc_status resolve_threads(int32_t requested, int32_t *out) {
   if (requested < 0 || requested > MAX_THREADS)
     return HMC_ERROR_INVALID_ARGUMENT;
   if (requested == 0) {
-    /* The CPUs this process may run on (affinity, cpusets), not all. */
-    cpu_set_t set;
-    long n = sched_getaffinity(0, sizeof(set), &set) == 0
-                 ? CPU_COUNT(&set)
-                 : sysconf(_SC_NPROCESSORS_ONLN);
-    requested = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int32_t)n;
+    int32_t n = hmcrt_pool_cpu_count();
+    requested = n > MAX_THREADS ? MAX_THREADS : n;
   }
   *out = requested;
   return HMC_OK;

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 /* One parallel loop. It lives on the stack of the thread that called
  * par_for, which waits until no worker is inside it any more. */
@@ -153,6 +155,14 @@ static void stop_workers(hmcrt_pool *pool, int started) {
   pthread_mutex_unlock(&pool->mutex);
   for (int i = 0; i < started; i++)
     pthread_join(pool->workers[i], NULL);
+}
+
+int32_t hmcrt_pool_cpu_count(void) {
+  cpu_set_t set;
+  long n = sched_getaffinity(0, sizeof(set), &set) == 0
+               ? CPU_COUNT(&set)
+               : sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > INT32_MAX ? INT32_MAX : (int32_t)n;
 }
 
 int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out) {

@@ -11,6 +11,9 @@
 
 typedef struct hmcrt_pool hmcrt_pool;
 
+/* The CPUs this process may run on (affinity, cpusets), not all; >= 1. */
+int32_t hmcrt_pool_cpu_count(void);
+
 /* Returns 0 or an errno value. num_threads >= 1. */
 int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out);
 void hmcrt_pool_destroy(hmcrt_pool *pool);
