@@ -106,9 +106,11 @@ std::optional<int> staticExtent(const Halide::Expr &extent);
 void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
                     const Halide::Expr &extent, int natural);
 
-/// Fuses vars[1..] (Halide order, outer dims) into one loop and runs it in
-/// parallel tasks of about `elementsPerTask` elements. Returns the per-row
-/// loop level (the outermost one when there is a single row).
+/// Runs the rows (vars[1..], Halide order) in parallel tasks of about
+/// `elementsPerTask` elements, the outer dims fused into one parallel loop.
+/// Returns the loop level of one row block: a single row, or the static
+/// inner dims that together fit a task (the outermost level when there is a
+/// single row). Stages computed there see static per-block bounds.
 Halide::LoopLevel parallelRows(Halide::Func func,
                                const std::vector<Halide::Var> &vars,
                                const std::vector<Halide::Expr> &extents,

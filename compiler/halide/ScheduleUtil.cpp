@@ -72,21 +72,35 @@ Halide::LoopLevel parallelRows(Halide::Func func,
                                int elementsPerTask) {
   if (vars.size() < 2)
     return Halide::LoopLevel(func, Halide::Var::outermost());
-  // Fuse every row dimension into one loop so small outer dims still split
-  // into enough tasks; indices are recomputed once per row, not per element.
-  Halide::Var rows = vars[1];
-  for (size_t k = 2; k < vars.size(); ++k) {
-    Halide::Var fused;
-    func.fuse(rows, vars[k], fused);
-    rows = fused;
+  // A row block: dim 0 and the static dims after it while they fit a task.
+  std::optional<int> rowElements = staticExtent(extents[0]);
+  size_t split = 1;
+  while (rowElements && split + 1 < vars.size()) {
+    std::optional<int> extent = staticExtent(extents[split]);
+    if (!extent || *rowElements * *extent > elementsPerTask)
+      break;
+    *rowElements *= *extent;
+    ++split;
   }
-  std::optional<int> inner = staticExtent(extents[0]);
-  int rowsPerTask =
-      inner ? std::max(1, elementsPerTask / std::max(*inner, 1)) : 1;
-  Halide::Var task;
-  func.split(rows, task, rows, rowsPerTask, TailStrategy::GuardWithIf)
-      .parallel(task);
-  return Halide::LoopLevel(func, rows);
+  Expr blocksPerTask =
+      rowElements
+          ? Expr(std::max(1, elementsPerTask / std::max(*rowElements, 1)))
+          : Halide::max(1, elementsPerTask / Halide::max(extents[0], 1));
+  // Tasks of blocksPerTask blocks along vars[split], fused with the outer
+  // dims into one parallel loop so small outer dims still give enough
+  // tasks. The block loop itself stays unfused: a stage computed at a fused
+  // loop gets div/mod coordinates whose bounds Halide widens to the whole
+  // dim, which made per-row statistics whole-dim heap buffers.
+  Halide::Var task, block;
+  func.split(vars[split], task, block, blocksPerTask,
+             TailStrategy::GuardWithIf);
+  for (size_t k = split + 1; k < vars.size(); ++k) {
+    Halide::Var fused;
+    func.fuse(task, vars[k], fused);
+    task = fused;
+  }
+  func.parallel(task);
+  return Halide::LoopLevel(func, block);
 }
 
 } // namespace hmc::halide

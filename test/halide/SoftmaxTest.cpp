@@ -82,6 +82,8 @@ INSTANTIATE_TEST_SUITE_P(
                  3,
                  {{{"t", 1}}, {{"t", 7}}, {{"t", 37}}}},
             Case{"last_axis_short", json{3, 5}, 1},
+            // Short static rows: a task covers blocks of 6 rows.
+            Case{"row_blocks", json{"b", 6, 5}, 2, {{{"b", 1}}, {{"b", 3}}}},
             Case{"middle_axis", json{2, "t", 37}, 1, {{{"t", 19}}}},
             Case{"middle_axis_strided", json{2, 19, 5, 3}, 1},
             Case{"outermost_axis", json{23, 33}, 0}),
