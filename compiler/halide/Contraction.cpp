@@ -178,18 +178,26 @@ Halide::Func buildContraction(const OpContext &ctx) {
   acc(vars) = init;
   acc(vars) += lhs * rhs;
   out(vars) = applyEpilogue(ctx, acc(vars), vars);
-  Halide::Var mo("mo"), mi("mi"), no("no"), ni("ni");
+  Halide::Var mo("mo"), mi("mi"), no("no"), ni("ni"), ng("ng"), nt("nt");
   int columns = vectors * natural;
   Halide::Var n = hasRows ? vars[1] : Halide::Var();
+  Halide::Var task = mo;
   if (hasRows) {
+    task = Halide::Var("block");
+    // Row tiles in groups, so few column blocks still make enough tasks.
+    Expr rowTiles = (extents[1] + rowTile - 1) / rowTile;
+    Expr group = itemsPerTask(rowTiles, (*staticM + columns - 1) / columns,
+                              ctx.targetTasks(), 4);
     out.split(m, mo, mi, columns, TailStrategy::ShiftInwards)
         .split(n, no, ni, rowTile,
                staticN ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
-        .reorder(mi, ni, no, mo)
+        .split(no, ng, nt, group, TailStrategy::GuardWithIf)
+        .reorder(mi, ni, nt, mo, ng)
         .vectorize(mi, natural)
         .unroll(mi)
-        .unroll(ni);
-    acc.compute_at(out, no);
+        .unroll(ni)
+        .fuse(mo, ng, task);
+    acc.compute_at(out, nt);
     if (!staticN)
       acc.bound_extent(n, rowTile);
     acc.vectorize(m, natural).unroll(m).unroll(n);
@@ -201,9 +209,8 @@ Halide::Func buildContraction(const OpContext &ctx) {
     acc.compute_at(out, mo).vectorize(m, natural).unroll(m);
     acc.update().reorder(m, k).vectorize(m, natural).unroll(m);
   }
-  // Column blocks outermost keep a weight panel in cache across row tiles;
-  // they and the batch dims form the parallel tasks.
-  Halide::Var task = mo;
+  // A task is one column block over a group of row tiles, reusing its
+  // weight panel from cache; with the batch dims they form the tasks.
   for (size_t d = 2; d < rank; ++d) {
     Halide::Var fused;
     out.fuse(task, vars[d], fused);

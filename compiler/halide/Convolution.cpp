@@ -45,6 +45,18 @@ int blockDividing(int n, int limit) {
   return 1;
 }
 
+/// Row-parallel tasks of about the default elements' worth of work: an
+/// output element costs one multiply-add per weight tap (C_in / groups x
+/// kernel), so conv tasks hold that many times fewer elements.
+int convTaskElements(const OpContext &ctx) {
+  const Shape &weight = ctx.view.input("weight").shape;
+  int64_t taps = 1;
+  for (size_t d = 1; d < weight.size(); ++d)
+    taps *= weight[d].size;
+  return static_cast<int>(
+      std::max<int64_t>(1, ctx.taskElements() / std::max<int64_t>(taps, 1)));
+}
+
 /// x [B, C_in, T] (*) weight [C_out, C_in, 1]: out(t, co) is a matmul with
 /// time as the vector dim and scalar weight broadcasts.
 Halide::Func pointwise(const OpContext &ctx) {
@@ -69,18 +81,26 @@ Halide::Func pointwise(const OpContext &ctx) {
   acc(t, co, b) += w(0, ci, co) * x(column, ci, b);
   out(t, co, b) = acc(t, co, b);
 
-  Halide::Var to("to"), ti("ti"), coo("coo"), coi("coi"), task("task");
-  auto tile = [&](Halide::Stage stage, TailStrategy tail) {
+  // A task is a time tile over a group of channel blocks: short inputs have
+  // few time tiles, and the groups still give every core work.
+  Halide::Var to("to"), ti("ti"), coo("coo"), coi("coi"), cog("cog"),
+      cot("cot"), tile("tile"), task("task");
+  Expr group =
+      itemsPerTask((channels + rowTile - 1) / rowTile,
+                   (time + columns - 1) / columns, ctx.targetTasks(), 2);
+  auto schedule = [&](Halide::Stage stage, TailStrategy tail) {
     stage.split(t, to, ti, columns, tail)
         .split(co, coo, coi, rowTile, TailStrategy::ShiftInwards)
-        .reorder(ti, coi, coo, to, b)
+        .split(coo, cog, cot, group, TailStrategy::GuardWithIf)
+        .reorder(ti, coi, cot, to, cog, b)
         .vectorize(ti, natural)
-        .fuse(to, b, task)
+        .fuse(to, cog, tile)
+        .fuse(tile, b, task)
         .parallel(task);
   };
-  tile(out.specialize(whole), TailStrategy::ShiftInwards);
-  tile(out, TailStrategy::GuardWithIf);
-  acc.compute_at(out, coo)
+  schedule(out.specialize(whole), TailStrategy::ShiftInwards);
+  schedule(out, TailStrategy::GuardWithIf);
+  acc.compute_at(out, cot)
       .bound_extent(t, columns)
       .vectorize(t, natural)
       .unroll(t)
@@ -116,11 +136,13 @@ Halide::Func depthwise(const OpContext &ctx, const ConvAttrs &attrs) {
   Halide::Var to("to"), ti("ti");
   out.split(t, to, ti, columns, tailFor(ctx.outputExtents[0], columns))
       .vectorize(ti, natural);
-  Halide::LoopLevel row = parallelRows(
+  RowLoops loops = parallelRows(
       out, {t, c, b},
       {ctx.outputExtents[0], ctx.outputExtents[1], ctx.outputExtents[2]},
-      ctx.taskElements());
-  padded.compute_at(row).vectorize(t, natural);
+      convTaskElements(ctx));
+  // Stored once per task (Halide folds it to one row): a dynamic-length row
+  // per (b, c) was a heap block each, and tasks contend for the allocator.
+  padded.store_at(loops.task).compute_at(loops.row).vectorize(t, natural);
   acc.compute_at(out, to)
       .bound_extent(t, columns)
       .vectorize(t, natural)
@@ -176,7 +198,7 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   if (!width) {
     // A dynamic contiguous dim: plain vectors, no register block.
     vectorizeInner(out, v, ctx.outputExtents[0], natural);
-    parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
+    parallelRows(out, vars, ctx.outputExtents, convTaskElements(ctx));
     acc.compute_at(out, v);
     return out;
   }

@@ -153,7 +153,7 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   std::vector<Halide::Var> taskVars = {vars[sorted.back()]};
   taskVars.insert(taskVars.end(), rowVars.begin(), rowVars.end());
   Halide::LoopLevel row =
-      parallelRows(out, taskVars, rowExtents, ctx.taskElements());
+      parallelRows(out, taskVars, rowExtents, ctx.taskElements()).row;
   for (Halide::Func partial : {partial1, partial2}) {
     partial.compute_at(row).vectorize(lane);
     partial.update().vectorize(lane);

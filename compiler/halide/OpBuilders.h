@@ -55,6 +55,9 @@ struct OpContext {
   int taskElements() const {
     return knob("task_elements", 1 << 14, 1 << 8, 1 << 22);
   }
+  /// Parallel tasks that register-tiled kernels aim for (knob tasks): a few
+  /// per core, so a handful of column blocks still balances across cores.
+  int targetTasks() const { return knob("tasks", 16, 1, 1024); }
 };
 
 Halide::Func buildElementwise(const OpContext &ctx);
@@ -106,15 +109,26 @@ std::optional<int> staticExtent(const Halide::Expr &extent);
 void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
                     const Halide::Expr &extent, int natural);
 
+/// How many of `items` iterations one parallel task runs, so that with the
+/// `otherTasks` from other dims there are about `targetTasks` tasks; at
+/// least `minItems`, so a task still reuses what it loaded.
+Halide::Expr itemsPerTask(const Halide::Expr &items,
+                          const Halide::Expr &otherTasks, int targetTasks,
+                          int minItems);
+
+/// The loops of a row-parallel schedule: one parallel task, and inside it
+/// one row block (a single row, or the static inner dims that together fit
+/// a task). Stages computed at `row` see static per-block bounds.
+struct RowLoops {
+  Halide::LoopLevel task, row;
+};
+
 /// Runs the rows (vars[1..], Halide order) in parallel tasks of about
 /// `elementsPerTask` elements, the outer dims fused into one parallel loop.
-/// Returns the loop level of one row block: a single row, or the static
-/// inner dims that together fit a task (the outermost level when there is a
-/// single row). Stages computed there see static per-block bounds.
-Halide::LoopLevel parallelRows(Halide::Func func,
-                               const std::vector<Halide::Var> &vars,
-                               const std::vector<Halide::Expr> &extents,
-                               int elementsPerTask);
+/// With a single row, both loops are the outermost level.
+RowLoops parallelRows(Halide::Func func, const std::vector<Halide::Var> &vars,
+                      const std::vector<Halide::Expr> &extents,
+                      int elementsPerTask);
 
 /// Tiles `stage` over its pure `vars` (Halide order) for the GPU: threads
 /// over a threadsX x threadsY tile of vars[0..1] (threadsX * threadsY along

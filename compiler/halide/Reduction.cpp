@@ -59,7 +59,7 @@ Halide::Func buildReduction(const OpContext &ctx) {
     int natural = ctx.vectorSize(type);
     vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
     Halide::LoopLevel row =
-        parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
+        parallelRows(out, vars, ctx.outputExtents, ctx.taskElements()).row;
     sum.compute_at(row);
     if (reducedHalideDims.front() != 0) {
       std::vector<Halide::VarOrRVar> order = {vars[0]};

@@ -66,12 +66,18 @@ void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
     func.vectorize(var, *size);
 }
 
-Halide::LoopLevel parallelRows(Halide::Func func,
-                               const std::vector<Halide::Var> &vars,
-                               const std::vector<Expr> &extents,
-                               int elementsPerTask) {
-  if (vars.size() < 2)
-    return Halide::LoopLevel(func, Halide::Var::outermost());
+Expr itemsPerTask(const Expr &items, const Expr &otherTasks, int targetTasks,
+                  int minItems) {
+  Expr tasks = Halide::max(targetTasks / Halide::max(otherTasks, 1), 1);
+  return Halide::max((items + tasks - 1) / tasks, minItems);
+}
+
+RowLoops parallelRows(Halide::Func func, const std::vector<Halide::Var> &vars,
+                      const std::vector<Expr> &extents, int elementsPerTask) {
+  if (vars.size() < 2) {
+    Halide::LoopLevel outermost(func, Halide::Var::outermost());
+    return {outermost, outermost};
+  }
   // A row block: dim 0 and the static dims after it while they fit a task.
   std::optional<int> rowElements = staticExtent(extents[0]);
   size_t split = 1;
@@ -86,6 +92,13 @@ Halide::LoopLevel parallelRows(Halide::Func func,
       rowElements
           ? Expr(std::max(1, elementsPerTask / std::max(*rowElements, 1)))
           : Halide::max(1, elementsPerTask / Halide::max(extents[0], 1));
+  // The same number of tasks, evened out: 144 rows in tasks of 131 would
+  // leave one core with a tenth of the work.
+  if (rowElements) {
+    Expr blocks = Halide::max(extents[split], 1);
+    Expr tasks = (blocks + blocksPerTask - 1) / blocksPerTask;
+    blocksPerTask = Halide::Internal::simplify((blocks + tasks - 1) / tasks);
+  }
   // Tasks of blocksPerTask blocks along vars[split], fused with the outer
   // dims into one parallel loop so small outer dims still give enough
   // tasks. The block loop itself stays unfused: a stage computed at a fused
@@ -100,7 +113,7 @@ Halide::LoopLevel parallelRows(Halide::Func func,
     task = fused;
   }
   func.parallel(task);
-  return Halide::LoopLevel(func, block);
+  return {Halide::LoopLevel(func, task), Halide::LoopLevel(func, block)};
 }
 
 } // namespace hmc::halide

@@ -129,7 +129,7 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
 
   vectorizeInner(out, vars[0], extent, natural);
   Halide::LoopLevel row =
-      parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
+      parallelRows(out, vars, ctx.outputExtents, ctx.taskElements()).row;
   for (Halide::Func partial : {partialMax, partialSum}) {
     partial.compute_at(row).vectorize(lane);
     partial.update().vectorize(lane);
