@@ -268,6 +268,10 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
         for (int rows : {2, 4, 6, 8})
           if (vectors * rows <= registers)
             add({{"vectors", vectors}, {"row_tile", rows}});
+    // Fewer, longer tasks (weights reused over more rows) or more, shorter
+    // ones (better balance) than the default 16.
+    for (int tasks : {4, 64})
+      add({{"tasks", tasks}});
   } else if (op == "hyper_mix") {
     // The default chunk budget depends on the kernel's form (16 or 40 KiB):
     // both are candidates.
@@ -277,6 +281,9 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})
       add({{"task_elements", elements}});
+    if (op == "conv")
+      for (int tasks : {4, 64})
+        add({{"tasks", tasks}});
   }
   if (autoschedulable(op))
     for (const char *name : {"Adams2019", "Li2018", "Mullapudi2016"}) {
