@@ -93,7 +93,9 @@ RowLoops parallelRows(Halide::Func func, const std::vector<Halide::Var> &vars,
           ? Expr(std::max(1, elementsPerTask / std::max(*rowElements, 1)))
           : Halide::max(1, elementsPerTask / Halide::max(extents[0], 1));
   // The same number of tasks, evened out: 144 rows in tasks of 131 would
-  // leave one core with a tenth of the work.
+  // leave one core with a tenth of the work. Static row blocks only: the
+  // same factor over a dynamic row length broke Halide's bounds inference
+  // (an output read before its min).
   if (rowElements) {
     Expr blocks = Halide::max(extents[split], 1);
     Expr tasks = (blocks + blocksPerTask - 1) / blocksPerTask;
