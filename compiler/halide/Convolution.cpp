@@ -187,13 +187,34 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   xCoords.push_back(vars[spatial + 1]);
   wCoords.push_back(r[spatial]);
   wCoords.push_back(co);
-  Halide::Func acc("acc"), out("output");
-  acc(vars) = biasAt(ctx, co);
-  acc(vars) += guarded(xCoords) * w(wCoords);
-  out(vars) = acc(vars);
-
   int natural = ctx.vectorSize(Halide::Float(32));
   std::optional<int> width = staticExtent(ctx.outputExtents[0]);
+  int vectors = width ? (*width + natural - 1) / natural : 0;
+  // A static row that fills its vectors poorly (20 of 32 lanes) vectorises
+  // over a vector of output channels instead, an accumulator per column.
+  bool byChannel = width && attrs.groups == 1 && channels % natural == 0 &&
+                   *width <= 24 && *width * 5 < vectors * natural * 4;
+  // byChannel reads the weights with output channels contiguous, so that a
+  // tap loads a vector of them; the input values are scalar broadcasts.
+  Halide::Func channelMajor("channel_major");
+  Halide::Var wChannel("w_channel");
+  Expr weight = w(wCoords);
+  if (byChannel) {
+    std::vector<Halide::Var> taps(spatial + 1);
+    std::vector<Halide::Var> args{wChannel};
+    args.insert(args.end(), taps.begin(), taps.end());
+    std::vector<Expr> source(taps.begin(), taps.end());
+    source.push_back(wChannel);
+    channelMajor(args) = w(source);
+    std::vector<Expr> coords{co};
+    coords.insert(coords.end(), wCoords.begin(), wCoords.end() - 1);
+    weight = channelMajor(coords);
+  }
+  Halide::Func acc("acc"), out("output");
+  acc(vars) = biasAt(ctx, co);
+  acc(vars) += guarded(xCoords) * weight;
+  out(vars) = acc(vars);
+
   Halide::Var v = vars[0];
   if (!width) {
     // A dynamic contiguous dim: plain vectors, no register block.
@@ -204,8 +225,8 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   }
   // The whole output row in registers for a block of channels: 24 vector
   // accumulators (AVX-512 has 32 registers).
-  int vectors = (*width + natural - 1) / natural;
-  int block = blockDividing(channels, std::max(1, 24 / vectors));
+  int block =
+      byChannel ? natural : blockDividing(channels, std::max(1, 24 / vectors));
   Halide::Var coo("coo"), coi("coi");
   out.split(co, coo, coi, block, TailStrategy::ShiftInwards);
   std::vector<Halide::VarOrRVar> order = {v, coi, coo};
@@ -225,12 +246,26 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   // The zero-padded input rows an output row reads, once per task: guarded
   // per tap, every strided vector load would be a per-lane gather.
   guarded.compute_at(out, task).vectorize(guarded.args()[0], natural);
-  int lanes = std::min(natural, *width);
-  acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
-  std::vector<Halide::VarOrRVar> updateOrder = {v, co};
+  std::vector<Halide::VarOrRVar> updateOrder;
+  if (byChannel)
+    updateOrder = {co, v};
+  else
+    updateOrder = {v, co};
   for (int k = 0; k <= spatial; ++k)
     updateOrder.push_back(r[k]);
-  acc.update().reorder(updateOrder).vectorize(v, lanes).unroll(v).unroll(co);
+  if (byChannel) {
+    // One vector of channels x the row's columns of accumulators.
+    channelMajor.compute_root().vectorize(wChannel, natural);
+    acc.compute_at(out, coo)
+        .reorder_storage(co, v)
+        .vectorize(co, natural)
+        .unroll(v);
+    acc.update().reorder(updateOrder).vectorize(co, natural).unroll(v);
+  } else {
+    int lanes = std::min(natural, *width);
+    acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
+    acc.update().reorder(updateOrder).vectorize(v, lanes).unroll(v).unroll(co);
+  }
   for (int k = 0; k < spatial; ++k)
     acc.update().unroll(r[k]);
   return out;
