@@ -152,6 +152,17 @@ INSTANTIATE_TEST_SUITE_P(
                            false,
                            {{}},
                            16},
+                      // 128 outputs: two 64-column tiles of 4 x 6
+                      // accumulators rather than three of 48 columns.
+                      Case{"linear_four_vector_tiles",
+                           "linear",
+                           "float32",
+                           json{2, "n", 23},
+                           json{23, 128},
+                           json{2, "n", 128},
+                           true,
+                           {{{"n", 1}}, {{"n", 13}}},
+                           16},
                       Case{"linear_rank1_small", "linear", "float32", json{5},
                            json{5, 3}, json{3}},
                       Case{"linear_one_output", "linear", "float32",
