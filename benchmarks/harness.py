@@ -287,9 +287,10 @@ def summarise(report, flops, executed, ceiling):
     return row
 
 
-def profile_kernels(workload, paths, n, settings, ceiling, log, sgemm=None):
-    """Per-kernel times of the hmc library on one thread (perf sampling);
-    returns kernel rows for kernels.csv and logs a summary per op."""
+def profile_kernels(workload, paths, n, settings, ceiling, log, unprofiled_ms, sgemm=None):
+    """Per-kernel times of the hmc library on one thread (perf sampling),
+    scaled to the unprofiled median `unprofiled_ms` of the same run; returns
+    kernel rows for kernels.csv and logs a summary per op."""
     directory = os.path.join(os.path.dirname(paths["inputs"]), "profile")
     os.makedirs(directory, exist_ok=True)
     command = engine_command("hmc", workload, paths, 1, settings,
@@ -302,9 +303,10 @@ def profile_kernels(workload, paths, n, settings, ceiling, log, sgemm=None):
         return []
     report = json.loads(stdout.strip().splitlines()[-1])
     runs = settings["sets"] + settings["warmup"] + len(report["times_ms"])
-    median = float(np.median(report["times_ms"]))
+    profiled = float(np.median(report["times_ms"]))
+    scale = unprofiled_ms / profiled
     kernels = kernel_profile.kernel_times(paths["kernel_graph"], shares, total_ns, runs,
-                                          median, n)
+                                          unprofiled_ms, n, scale)
     parts = []
     for group in kernel_profile.by_op(kernels):
         if group["share"] < 0.01:
@@ -316,14 +318,16 @@ def profile_kernels(workload, paths, n, settings, ceiling, log, sgemm=None):
                 text += f" ({100 * group['gflops'] / ceiling['best_gflops']:.0f}%)"
         parts.append(text)
     log(f"   N={n} hmc kernels on 1 thread (share of the median run, GFLOP/s of CPU time, "
-        "% of sgemm): " + " | ".join(parts))
+        f"% of sgemm; sampled times x {scale:.2f}, the unprofiled over the profiled "
+        "median): " + " | ".join(parts))
     busiest = [k for k in kernels if k["kernel"].startswith("other: ") and k["share"] >= 0.02]
     if busiest:
         log("      outside the kernels: " + ", ".join(
             f"{k['kernel'][len('other: '):]} {100 * k['share']:.0f}%" for k in busiest))
     dense = []
     for k in kernels:
-        k.update(workload=workload.name, n=n, threads=1, run_median_ms=median)
+        k.update(workload=workload.name, n=n, threads=1, run_median_ms=unprofiled_ms,
+                 profiled_median_ms=profiled)
         if ceiling and k["gflops"]:
             k["pct_of_ceiling"] = 100.0 * k["gflops"] / ceiling["best_gflops"]
         shape = k.pop("gemm", None)
@@ -433,8 +437,10 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
                             header=False))
             if (profile and t == 1 and "hmc" in reports and "hmc" not in disagree
                     and paths.get("kernel_graph")):
+                unprofiled = float(np.median(reports["hmc"]["times_ms"]))
                 kernel_rows += profile_kernels(workload, paths, n, settings,
-                                               ceilings.get(1), log, tools.get("sgemm"))
+                                               ceilings.get(1), log, unprofiled,
+                                               tools.get("sgemm"))
         shutil.rmtree(os.path.join(work, f"n{n}"), ignore_errors=True)
     return rows, kernel_rows, failed
 
@@ -509,7 +515,7 @@ def add_ratios(rows):
 
 KERNEL_CSV_FIELDS = ["workload", "n", "threads", "kernel", "op", "calls", "time_ms", "share",
                      "gflop", "gflops", "pct_of_ceiling", "gemm_mnk", "sgemm_gflops",
-                     "pct_of_sgemm_same_shape", "run_median_ms"]
+                     "pct_of_sgemm_same_shape", "run_median_ms", "profiled_median_ms"]
 
 
 def write_csv(rows, path, fields=CSV_FIELDS):

@@ -6,7 +6,10 @@ Halide makes of them), so `perf record` on one hmc_bench process attributes
 CPU samples to kernels. With one thread, CPU time is wall time: a kernel's
 time per run is its sampled CPU time over the number of runs the process
 made, and "other" is the rest of the median run (the hmc runtime, libc,
-memory traffic between kernels). The FLOPs of each kernel come
+memory traffic between kernels). Sampling itself slows the process (each
+sample is an interrupt; in a virtual machine, 4000 samples a second made
+runs 27% slower), so kernel times are scaled by the unprofiled median over
+the profiled one. The FLOPs of each kernel come
 from the kernel graph (kernel_flops.py), which gives each kernel's achieved
 GFLOP/s.
 """
@@ -21,6 +24,11 @@ _LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)")
 _EVENTS = re.compile(r"^# Event count \(approx\.\): (\d+)", re.MULTILINE)
 
 
+# Enough samples for a run of a few seconds, few enough to keep the
+# interrupts' cost a few percent.
+SAMPLES_PER_S = 1000
+
+
 def available():
     return shutil.which("perf") is not None
 
@@ -29,7 +37,7 @@ def sample(command, work, env=None):
     """Runs `command` under perf record; returns ({symbol: share of the
     samples}, sampled CPU time in ns, the command's stdout)."""
     data = os.path.join(work, "perf.data")
-    record = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000",
+    record = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(SAMPLES_PER_S),
                              "-o", data, "--"] + command,
                             capture_output=True, text=True, env=env)
     if record.returncode != 0:
@@ -51,10 +59,11 @@ def sample(command, work, env=None):
     return shares, int(events.group(1)), record.stdout
 
 
-def kernel_times(graph, shares, total_ns, runs, median_ms, n):
+def kernel_times(graph, shares, total_ns, runs, median_ms, n, scale=1.0):
     """One entry per compiled kernel (calls of one kernel, e.g. the same layer
     L times, add up) plus "other": time per run (ms), share of the median run,
-    calls, executed GFLOP and GFLOP/s."""
+    calls, executed GFLOP and GFLOP/s. Sampled times are multiplied by
+    `scale` (unprofiled over profiled median), `median_ms` is unprofiled."""
     kernels = {}
     for call in graph["kernels"]:
         entry = kernels.setdefault(call["name"], {"kernel": call["name"], "op": call["op"],
@@ -74,7 +83,7 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n):
             outside[symbol] = share
     rows = []
     for name, entry in kernels.items():
-        time_ms = sampled[name] * total_ns / runs / 1e6
+        time_ms = scale * sampled[name] * total_ns / runs / 1e6
         flops = entry.pop("flops")
         entry.update(share=time_ms / median_ms, time_ms=time_ms, gflop=flops / 1e9,
                      gflops=flops / (time_ms * 1e-3) / 1e9 if time_ms > 0 and flops else None)
@@ -83,7 +92,7 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n):
     rows.append({"kernel": "other", "op": "other", "calls": 0, "share": rest / median_ms,
                  "time_ms": rest, "gflop": 0.0, "gflops": None})
     for symbol, share in sorted(outside.items(), key=lambda item: -item[1])[:3]:
-        time_ms = share * total_ns / runs / 1e6
+        time_ms = scale * share * total_ns / runs / 1e6
         rows.append({"kernel": f"other: {symbol}", "op": "other (top symbols)", "calls": 0,
                      "share": time_ms / median_ms, "time_ms": time_ms, "gflop": 0.0,
                      "gflops": None})
