@@ -47,18 +47,11 @@ def compile_library(hmc, workload, onnx, directory):
 
 
 def bench(tool, library, inputs, threads, budget, outputs):
-    command = [tool, library, inputs, str(SETS), str(threads), "2", "5", "100000",
-               str(budget), outputs]
+    """The median of one hmc_bench process (the harness's protocol)."""
+    settings = dict(sets=SETS, warmup=2, min_iters=5, max_iters=100000, budget_s=budget)
+    paths = {"hmc_bench": tool, "library": library, "inputs": inputs}
+    command = harness.engine_command("hmc", None, paths, threads, settings, outputs)
     return float(np.median(harness.run_engine(command, threads)["times_ms"]))
-
-
-def outputs_agree(workload, outputs):
-    worst = 0.0
-    for s in range(SETS):
-        name = f"set{s}/{workload.output}.npy"
-        worst = max(worst, harness.relative_l2(np.load(os.path.join(outputs["new"], name)),
-                                               np.load(os.path.join(outputs["base"], name))))
-    return worst
 
 
 def compare(workload, args, hmcs, tool, out, rows):
@@ -83,7 +76,7 @@ def compare(workload, args, hmcs, tool, out, rows):
                 for build in BUILDS[::-1] if round_index % 2 else BUILDS:
                     medians[build].append(bench(tool, libraries[build], inputs, threads,
                                                 args.budget, outputs[build]))
-            error = outputs_agree(workload, outputs)
+            error = harness.agreement(workload, outputs, SETS, reference_engine="base")["new"]
             if error > harness.TOLERANCE:
                 raise harness.EngineError(
                     f"{workload.name} at {n}: outputs differ, relative L2 {error:.3g}")

@@ -189,16 +189,17 @@ def relative_l2(values, reference):
     return float(np.linalg.norm(values - reference) / (norm if norm > 0 else 1.0))
 
 
-def agreement(workload, output_dirs, sets):
-    """Largest relative L2 error against PyTorch over the input sets, per engine."""
+def agreement(workload, output_dirs, sets, reference_engine="torch"):
+    """Largest relative L2 error against the reference engine (PyTorch) over
+    the input sets, per other engine."""
     errors = {}
     for engine, directory in output_dirs.items():
-        if engine == "torch":
+        if engine == reference_engine:
             continue
         worst = 0.0
         for s in range(sets):
             name = f"set{s}/{workload.output}.npy"
-            reference = np.load(os.path.join(output_dirs["torch"], name))
+            reference = np.load(os.path.join(output_dirs[reference_engine], name))
             worst = max(worst, relative_l2(np.load(os.path.join(directory, name)), reference))
         errors[engine] = worst
     return errors
