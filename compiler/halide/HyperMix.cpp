@@ -98,6 +98,7 @@ private:
   // chunk's reduction operands stay within chunkBytes_ (L1 by default).
   static constexpr int kBlockVectors = 4;
   static constexpr int kMaxSlices = 8;
+  static constexpr int kMixerRows = 16; // rows of Z per parallel task
 
   const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
   const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
@@ -385,10 +386,10 @@ private:
 
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
     int columns = block.cols * vl_;
-    result.bound(p_, 0, padded).bound(c_, 0, params_.dHead);
     result.vectorize(c_, vl_);
     result.update().reorder(c_, p_, rs).vectorize(c_, vl_);
     Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
+    sliceSum.bound(p_, 0, padded).bound(c_, 0, params_.dHead);
     sliceSum.vectorize(c_, vl_).parallel(slice);
     sliceSum.update()
         .split(p_, pb, pi, block.rows)
@@ -404,7 +405,8 @@ private:
     chunkLevel_ = Halide::LoopLevel(sliceSum, rch);
     for (Func stage : chunkStages)
       stage.compute_at(chunkLevel_).bound_extent(n_, chunkTokens_);
-    phaseAStages_.insert(phaseAStages_.end(), {sliceSum, result});
+    // The caller places R: it is read by rows or fused into its consumer.
+    phaseAStages_.push_back(sliceSum);
     return result;
   }
 
@@ -520,12 +522,12 @@ private:
     if (byChannel()) {
       // Z(q, c) = gelu(S(q, c)), by channel; reassociated, S = C1ext R
       // and V = C2ext^T Z (row f: u = c2^T Z).
-      Func z;
       if (reassociated) {
+        phaseAStages_.push_back(reduced);
         RDom ro(0, f, "s_ro");
-        z = channelProduct("z", c(0)(p_, j_) * reduced(c_, f, j_, b_), ro,
-                           C(0)(ro, p_, j_), reduced(c_, ro, j_, b_), kh,
-                           /*withGelu=*/true);
+        Func z = channelProduct("z", c(0)(p_, j_) * reduced(c_, f, j_, b_), ro,
+                                C(0)(ro, p_, j_), reduced(c_, ro, j_, b_), kh,
+                                /*withGelu=*/true);
         RDom rq(0, kh, "v_rq");
         Func v = channelProduct("v", 0.0f, rq, C(1)(p_, rq, j_),
                                 z(rq, c_, j_, b_), f, /*withGelu=*/false);
@@ -538,11 +540,21 @@ private:
         mixer(p_, c_, j_, b_) = Halide::select(
             p_ < f, v(Halide::min(p_, f - 1), c_, j_, b_), u2(c_, j_, b_));
       } else {
-        z(p_, c_, j_, b_) = gelu(reduced(c_, p_, j_, b_));
-        z.vectorize(c_, vl_);
-        phaseAStages_.push_back(z);
-        mixer(p_, c_, j_, b_) = z(p_, c_, j_, b_);
+        // Two-phase: the mixer is Z itself; each vector of S is summed over
+        // the slices in registers and goes through the GELU once.
+        mixer(p_, c_, j_, b_) = gelu(reduced(c_, p_, j_, b_));
       }
+      // Channel-innermost like its producers, rows in parallel: one
+      // (batch, head) is the whole phase A of a short single-head input.
+      Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
+      mixer.reorder_storage(c_, p_, j_, b_)
+          .split(c_, cb, ci, vl_)
+          .split(p_, pb, pi, kMixerRows, TailStrategy::GuardWithIf)
+          .reorder(ci, cb, pi, pb)
+          .vectorize(ci)
+          .parallel(pb);
+      if (!reassociated)
+        reduced.compute_at(mixer, cb);
       return scheduleMixer(mixer);
     }
 
