@@ -201,19 +201,24 @@ Halide::Func buildPad(const OpContext &ctx) {
     int k = halideDim(i, rank);
     Expr n = x.dim(k).extent();
     Expr j = vars[k] - pads[i];
+    // likely(j): loops are partitioned so that the interior copies with
+    // dense loads and only the borders compute their indices per element.
+    coords[k] = Halide::clamp(Halide::likely(j), 0, n - 1);
     if (mode == "reflect")
       // Mirror without repeating the edge; the clamp only keeps reads in
       // bounds when a dynamic extent is shorter than the pad.
-      j = Halide::select(j < 0, -j, j >= n, 2 * (n - 1) - j, j);
-    else if (mode == "constant")
+      coords[k] = Halide::select(
+          j < 0 || j >= n,
+          Halide::clamp(Halide::select(j < 0, -j, 2 * (n - 1) - j), 0, n - 1),
+          coords[k]);
+    if (mode == "constant")
       inside = inside && j >= 0 && j < n;
-    coords[k] = Halide::clamp(j, 0, n - 1);
   }
   Halide::Func out("output");
   Expr value = x(coords);
   if (mode == "constant")
     value = Halide::select(
-        inside, value,
+        inside, Halide::likely(value),
         Halide::cast(value.type(), Expr(attrs.value("value", 0.0))));
   out(vars) = value;
   scheduleCopy(ctx, out, vars);
