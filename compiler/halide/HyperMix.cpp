@@ -98,6 +98,7 @@ private:
   // chunk's reduction operands stay within chunkBytes_ (L1 by default).
   static constexpr int kBlockVectors = 4;
   static constexpr int kMaxSlices = 8;
+  static constexpr int kVChannels = 6;  // channels per register block of V
   static constexpr int kMixerRows = 16; // rows of Z per parallel task
 
   const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
@@ -579,14 +580,34 @@ private:
     z.vectorize(q_, qWidth);
 
     if (reassociated) {
-      // V(o, c) = sum_q C2ext(q, o) Z(q, c), both q-major: a vector reduce.
-      Func c2ext("c2ext"), v("v");
-      c2ext(q_, o_, j_) = Halide::select(
-          o_ < f, C(1)(Halide::min(o_, f - 1), q_, j_), c(1)(q_, j_));
+      // V(o, c) = sum_q C2ext(o, q) Z(q, c), vectorised over o (C2's
+      // contiguous dim, zero past row f) with Z broadcast: a register
+      // block of o vectors x channels per pass over q.
+      int rowsPadded = (f + 1 + vl_ - 1) / vl_ * vl_;
+      int channels = std::min(params_.dHead, kVChannels);
+      Func c2ext("c2ext"), vacc("v_acc"), v("v");
+      c2ext(o_, q_, j_) =
+          Halide::select(o_ < f, C(1)(Halide::min(o_, f - 1), q_, j_),
+                         Halide::select(o_ == f, c(1)(q_, j_), 0.0f));
       RDom rq(0, kh, "v_rq");
-      v(o_, c_, j_, b_) = 0.0f;
-      v(o_, c_, j_, b_) += c2ext(rq, o_, j_) * z(rq, c_, j_, b_);
-      v.update().atomic().vectorize(rq, qWidth);
+      vacc(o_, c_, j_, b_) = 0.0f;
+      vacc(o_, c_, j_, b_) += c2ext(o_, rq, j_) * z(rq, c_, j_, b_);
+      v(o_, c_, j_, b_) = vacc(o_, c_, j_, b_);
+      Var cb("cb"), ci("ci");
+      c2ext.bound(o_, 0, rowsPadded).vectorize(o_, vl_);
+      v.bound(o_, 0, rowsPadded)
+          .bound(c_, 0, params_.dHead)
+          .split(c_, cb, ci, channels, TailStrategy::ShiftInwards)
+          .reorder(o_, ci, cb)
+          .vectorize(o_, vl_)
+          .unroll(o_)
+          .unroll(ci);
+      vacc.compute_at(v, cb).vectorize(o_, vl_).unroll(o_).unroll(c_);
+      vacc.update()
+          .reorder(o_, c_, rq)
+          .vectorize(o_, vl_)
+          .unroll(o_)
+          .unroll(c_);
       phaseAStages_.insert(phaseAStages_.end(), {c2ext, z, v});
       mixer(p_, c_, j_, b_) = v(p_, c_, j_, b_);
     } else {
