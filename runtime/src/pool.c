@@ -234,9 +234,14 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
   pool->job = NULL;
   pthread_mutex_unlock(&pool->mutex);
   spin_for_workers(&j);
-  pthread_mutex_lock(&pool->mutex);
-  while (j.active > 0)
-    pthread_cond_wait(&pool->idle, &pool->mutex);
-  pthread_mutex_unlock(&pool->mutex);
+  /* A worker's decrement is its last access to j, so once the spin has seen
+   * none active, the mutex (which that worker may still hold to broadcast)
+   * is not needed. */
+  if (atomic_load_explicit(&j.active, memory_order_acquire) > 0) {
+    pthread_mutex_lock(&pool->mutex);
+    while (j.active > 0)
+      pthread_cond_wait(&pool->idle, &pool->mutex);
+    pthread_mutex_unlock(&pool->mutex);
+  }
   return atomic_load(&j.result);
 }
