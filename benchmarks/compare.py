@@ -19,8 +19,6 @@ outputs disagree.
 import argparse
 import csv
 import os
-import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -38,12 +36,10 @@ FIELDS = ["workload", "n", "threads", "base_median_ms", "new_median_ms",
 
 
 def compile_library(hmc, workload, onnx, directory):
-    shutil.rmtree(directory, ignore_errors=True)
-    result = subprocess.run([hmc, "compile", onnx, "-o", directory, "--name", workload.name],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise harness.EngineError(harness.first_error_line(result.stderr + result.stdout))
-    return os.path.join(directory, f"lib{workload.name}.so")
+    library, error = harness.compile_library(hmc, workload, onnx, directory)
+    if error:
+        raise harness.EngineError(error)
+    return library
 
 
 def bench(tool, library, inputs, threads, budget, outputs):

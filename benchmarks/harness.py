@@ -205,23 +205,35 @@ def agreement(workload, output_dirs, sets, reference_engine="torch"):
     return errors
 
 
+def compile_library(hmc, workload, onnx, libdir, extra=()):
+    """hmc compile into a fresh `libdir`. Returns (library path, None), or
+    (None, the first error line)."""
+    shutil.rmtree(libdir, ignore_errors=True)
+    result = subprocess.run([hmc, "compile", onnx, "-o", libdir, "--name", workload.name,
+                             *extra], capture_output=True, text=True)
+    if result.returncode != 0:
+        return None, first_error_line(result.stderr + result.stdout)
+    return os.path.join(libdir, f"lib{workload.name}.so"), None
+
+
 def tune_workload(workload, paths, hmc, lengths, budget):
     """hmc tune at the workload's lengths within `budget` seconds, then the
     library built with that database. Returns an error line or None."""
     paths["tuning_db"] = os.path.join(os.path.dirname(paths["libdir"]), "tuning.json")
     paths["libdir_tuned"] = paths["libdir"] + "_tuned"
-    shutil.rmtree(paths["libdir_tuned"], ignore_errors=True)
     start = time.perf_counter()
-    for command in (
-            [hmc, "tune", paths["onnx"], "-o", paths["tuning_db"], "--name", workload.name,
-             "--lengths", ",".join(str(n) for n in lengths), "--budget", str(budget), "-q"],
-            [hmc, "compile", paths["onnx"], "-o", paths["libdir_tuned"], "--name",
-             workload.name, "--tuning-db", paths["tuning_db"]]):
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            return first_error_line(result.stderr + result.stdout)
+    result = subprocess.run(
+        [hmc, "tune", paths["onnx"], "-o", paths["tuning_db"], "--name", workload.name,
+         "--lengths", ",".join(str(n) for n in lengths), "--budget", str(budget), "-q"],
+        capture_output=True, text=True)
+    if result.returncode != 0:
+        return first_error_line(result.stderr + result.stdout)
+    library, error = compile_library(hmc, workload, paths["onnx"], paths["libdir_tuned"],
+                                     ["--tuning-db", paths["tuning_db"]])
+    if error:
+        return error
     paths["tune_s"] = time.perf_counter() - start
-    paths["library_tuned"] = os.path.join(paths["libdir_tuned"], f"lib{workload.name}.so")
+    paths["library_tuned"] = library
     return None
 
 
@@ -235,14 +247,12 @@ def prepare_workload(workload, work, hmc):
     module = workload.build()
     torch.save(module.state_dict(), paths["state"])
     workload.export(module, paths["onnx"])
-    shutil.rmtree(paths["libdir"], ignore_errors=True)
     start = time.perf_counter()
-    result = subprocess.run([hmc, "compile", paths["onnx"], "-o", paths["libdir"],
-                             "--name", workload.name], capture_output=True, text=True)
+    library, error = compile_library(hmc, workload, paths["onnx"], paths["libdir"])
     paths["compile_s"] = time.perf_counter() - start
-    if result.returncode != 0:
-        return paths, first_error_line(result.stderr + result.stdout)
-    paths["library"] = os.path.join(paths["libdir"], f"lib{workload.name}.so")
+    if error:
+        return paths, error
+    paths["library"] = library
     graph = subprocess.run([hmc, "compile", paths["onnx"], "--emit", "kernels"],
                            capture_output=True, text=True)
     paths["kernel_graph"] = json.loads(graph.stdout) if graph.returncode == 0 else None

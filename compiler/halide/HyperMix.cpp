@@ -99,7 +99,7 @@ private:
   static constexpr int kBlockVectors = 4;
   static constexpr int kMaxSlices = 8;
   static constexpr int kVChannels = 6;  // channels per register block of V
-  static constexpr int kMixerRows = 16; // rows of Z per parallel task
+  static constexpr int kMixerRows = 16; // mixer rows per parallel task
 
   const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
   const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
