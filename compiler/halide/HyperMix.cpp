@@ -15,7 +15,7 @@
 // computed whole.
 // Loops inside a chunk or tile (a projection's output blocks, the
 // reduction's and the mixing's channel blocks) are parallel too: a short
-// input is one (batch, head), one chunk and one tile, and the runtime's pool
+// input is one (batch, head), one chunk and one or two tiles, and the pool
 // runs such nested loops on every core only when the outer loop has a single
 // task (docs/c-api.md).
 #include "OpBuilders.h"
@@ -62,10 +62,16 @@ public:
         maxAcc_(ctx.target.has_feature(Halide::Target::AVX512) ? 24 : 12),
         x_(ctx.input("x")), tokens_(x_.dim(1).extent()) {
     // Tunable: phase B's tile and phase A's chunk budget. Tiles are whole
-    // register blocks of token vectors.
-    int blockTokens = kBlockVectors * vl_;
-    tileTokens_ = ctx.knob("tile_tokens", 64, blockTokens, 16 * blockTokens) /
-                  blockTokens * blockTokens;
+    // token vectors, and whole register blocks once they span more than one.
+    // Two vectors by default: a 64-token input still makes two tiles, each
+    // a task whose stages stay on one core, where one tile split its
+    // products' columns across cores and handed every operand over.
+    int tileVectors =
+        ctx.knob("tile_tokens", 32, vl_, 16 * kBlockVectors * vl_) / vl_;
+    if (tileVectors > kBlockVectors)
+      tileVectors = tileVectors / kBlockVectors * kBlockVectors;
+    tileTokens_ = tileVectors * vl_;
+    tileBlockVectors_ = std::min(tileVectors, kBlockVectors);
     // Chunks are computed whole even past N; vectorised over channels, a
     // chunk's per-token operands are a few vectors, so 16 KiB (64 tokens at
     // d_h = 256) already amortises the per-chunk sums.
@@ -93,9 +99,10 @@ public:
 
 private:
   // Token-major stages run in blocks of kBlockVectors token vectors (the
-  // row count of every register block). Phase B normalises tiles of
-  // tileTokens_ tokens together; phase A's chunk size is chosen so that one
-  // chunk's reduction operands stay within chunkBytes_ (L1 by default).
+  // row count of their register blocks), fewer in a phase B tile shorter
+  // than that. Phase B normalises tiles of tileTokens_ tokens together; phase
+  // A's chunk size is chosen so that one chunk's reduction operands stay within
+  // chunkBytes_ (L1 by default).
   static constexpr int kBlockVectors = 4;
   static constexpr int kMaxSlices = 8;
   static constexpr int kVChannels = 6;  // channels per register block of V
@@ -106,13 +113,13 @@ private:
   const Halide::ImageParam &C(int i) const { return weights_[i][2]; }
   const Halide::ImageParam &c(int i) const { return weights_[i][3]; }
 
-  /// Token vectors x outputs for a projection with `outputs` outputs (a
-  /// divisor, so weights are never read past their end).
-  Block projectionBlock(int outputs) const {
+  /// `vectors` token vectors x outputs for a projection with `outputs`
+  /// outputs (a divisor, so weights are never read past their end).
+  Block projectionBlock(int outputs, int vectors) const {
     int cols = outputs;
-    while (outputs % cols || kBlockVectors * cols > maxAcc_)
+    while (outputs % cols || vectors * cols > maxAcc_)
       --cols;
-    return {kBlockVectors, cols};
+    return {vectors, cols};
   }
 
   /// Rows x channels for the token reduction over `rows` rows (padded to a
@@ -240,11 +247,12 @@ private:
 
   /// Token-major stage vectorised over tokens, looping over `var` inside
   /// each vector (unrolled when `unroll`, e.g. so selects on it fold away).
-  /// Returns the loop over blocks of kBlockVectors vectors, where
-  /// per-block producers go.
-  Var scheduleTokenMajor(Func stage, const Var &var, bool unroll) const {
+  /// Returns the loop over blocks of `vectors` vectors, where per-block
+  /// producers go.
+  Var scheduleTokenMajor(Func stage, const Var &var, bool unroll,
+                         int vectors = kBlockVectors) const {
     Var nb("nb"), nv("nv"), ni("ni");
-    stage.split(n_, nb, nv, kBlockVectors * vl_, TailStrategy::RoundUp)
+    stage.split(n_, nb, nv, vectors * vl_, TailStrategy::RoundUp)
         .split(nv, nv, ni, vl_)
         .reorder(ni, var, nv, nb)
         .vectorize(ni);
@@ -258,8 +266,9 @@ private:
   /// outputs at a time, `in` and the weights loaded once per block row.
   /// Returns the loop over token blocks.
   Var scheduleProjection(Func result, Func acc, const Var &p,
-                         const Halide::RVar &r, int outputs) const {
-    Block block = projectionBlock(outputs);
+                         const Halide::RVar &r, int outputs,
+                         int vectors) const {
+    Block block = projectionBlock(outputs, vectors);
     Var nb("nb"), ni("ni"), pb("pb"), pi("pi");
     result.split(n_, nb, ni, vl_ * block.rows, TailStrategy::RoundUp)
         .split(p, pb, pi, block.cols)
@@ -274,14 +283,15 @@ private:
     return nb;
   }
 
-  /// First layer of hypernetwork i per head: gelu(a + A . input).
-  Func hidden(int i, const Func &input, const std::string &name) {
+  /// First layer of hypernetwork i per head: gelu(a + A . input), in
+  /// register blocks of `vectors` token vectors.
+  Func hidden(int i, const Func &input, const std::string &name, int vectors) {
     Func pre(name + "_pre"), hid(name);
     RDom rc(0, params_.dHead, name + "_rc");
     pre(n_, o_, j_, b_) = a(i)(o_, j_);
     pre(n_, o_, j_, b_) += A(i)(rc, o_, j_) * input(n_, rc, j_, b_);
     hid(n_, o_, j_, b_) = gelu(pre(n_, o_, j_, b_));
-    scheduleProjection(hid, pre, o_, rc.x, params_.hidden);
+    scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
     gpuHints_.perThread.emplace_back(pre, hid);
     return hid;
   }
@@ -289,13 +299,13 @@ private:
   /// Generated hypernetwork rows m * (c + C . hid) (the two-phase W_i);
   /// `blockLoop`, if given, receives its loop over token blocks.
   Func generated(int i, const Func &hid, const Func &m, const std::string &name,
-                 Var *blockLoop = nullptr) {
+                 int vectors, Var *blockLoop = nullptr) {
     Func acc(name + "_acc"), w(name);
     RDom ro(0, params_.hidden, name + "_ro");
     acc(n_, q_, j_, b_) = c(i)(q_, j_);
     acc(n_, q_, j_, b_) += C(i)(ro, q_, j_) * hid(n_, ro, j_, b_);
     w(n_, q_, j_, b_) = m(n_, b_) * acc(n_, q_, j_, b_);
-    Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead);
+    Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead, vectors);
     gpuHints_.perThread.emplace_back(acc, w);
     if (blockLoop)
       *blockLoop = loop;
@@ -489,7 +499,7 @@ private:
     else
       scheduleTokenMajor(xm, c_, false);
     scheduleTokenMajor(hin, c_, false);
-    Func hid = hidden(0, hin, "hid1");
+    Func hid = hidden(0, hin, "hid1", kBlockVectors);
 
     // The hypernetwork runs one token block at a time inside u's loop.
     Func u("u1");
@@ -502,13 +512,13 @@ private:
                                      Halide::select(p_ == f, 1.0f, 0.0f));
       uBlock = scheduleTokenMajor(u, p_, true);
     } else if (padded > kh) {
-      Func w = generated(0, hid, m, "w1");
+      Func w = generated(0, hid, m, "w1", kBlockVectors);
       u(n_, p_, j_, b_) =
           Halide::select(p_ < kh, w(n_, Halide::min(p_, kh - 1), j_, b_), 0.0f);
       uBlock = scheduleTokenMajor(u, p_, true);
       w.compute_at(u, uBlock);
     } else {
-      u = generated(0, hid, m, "w1", &uBlock);
+      u = generated(0, hid, m, "w1", kBlockVectors, &uBlock);
     }
     hid.compute_at(u, uBlock);
     hin.compute_at(u, uBlock);
@@ -639,8 +649,9 @@ private:
     Func base = positionBase("pos_b");
     hin(n_, cg_, b_) = hyperInput(maskedToken(m, cg_), cg_, base);
     hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
-    Func hid = hidden(1, hinHead, "hid2");
-    Func in = reassociated ? hid : generated(1, hid, m, "w2");
+    Func hid = hidden(1, hinHead, "hid2", tileBlockVectors_);
+    Func in =
+        reassociated ? hid : generated(1, hid, m, "w2", tileBlockVectors_);
     int rExtent = reassociated ? params_.hidden : params_.kHead;
 
     Expr head = cg_ / dh, channel = cg_ % dh;
@@ -701,7 +712,7 @@ private:
 
     // y: head by head over the whole tile; per head, the tile's hypernetwork
     // rows, then register blocks of token vectors x channels.
-    Block block = projectionBlock(dh);
+    Block block = projectionBlock(dh, tileBlockVectors_);
     Var j("j"), c("c"), cb("cb"), ci("ci"), nb("nb"), nbi("nbi");
     y.compute_at(out, task)
         .bound_extent(n_, tileTokens_)
@@ -720,7 +731,7 @@ private:
       stage.compute_at(y, j);
     base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
     vectorizeInner(base, cg_, params_.dModel, vl_);
-    scheduleTokenMajor(hin, cg_, false);
+    scheduleTokenMajor(hin, cg_, false, tileBlockVectors_);
     return out;
   }
 
@@ -738,6 +749,7 @@ private:
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
   int tileTokens_ = 64;
+  int tileBlockVectors_ = kBlockVectors; // token vectors per phase B block
   int chunkBytes_ = 40 << 10;
   Var n_{"n"}, c_{"c"}, o_{"o"}, q_{"q"}, j_{"j"}, b_{"b"}, cg_{"cg"}, p_{"p"};
   Var t_{"t"}, v_{"v"}; // sine or cosine, token vector (position bases)

@@ -275,7 +275,7 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
   } else if (op == "hyper_mix") {
     // The default chunk budget depends on the kernel's form (16 or 40 KiB):
     // both are candidates.
-    for (int tile : {64, 128, 256})
+    for (int tile : {32, 64, 128})
       for (int chunk : {16, 40, 80})
         add({{"tile_tokens", tile}, {"chunk_kib", chunk}});
   } else if (op != "fbank" && op != "ctc_greedy") {

@@ -140,7 +140,8 @@ const char *gpuTestTarget() {
   return target && *target ? target : nullptr;
 }
 
-BuiltKernel buildForTest(const KernelGraph &graph, size_t index) {
+BuiltKernel buildForTest(const KernelGraph &graph, size_t index,
+                         const ScheduleChoice &schedule) {
   const KernelDesc &kernel = graph.kernels.at(index);
   const char *gpuTarget = gpuTestTarget();
   if (gpuTarget) {
@@ -148,18 +149,19 @@ BuiltKernel buildForTest(const KernelGraph &graph, size_t index) {
         (std::filesystem::temp_directory_path() /
          fmt::format("hmc-gpu-test-{}-{}.o", getpid(), kernel.name))
             .string();
-    compileKernel(graph, kernel, parseTarget(gpuTarget), path);
+    compileKernel(graph, kernel, parseTarget(gpuTarget), path, schedule);
     std::filesystem::remove(path);
   }
   return buildKernel(graph, kernel, Halide::get_jit_target_from_environment(),
-                     {}, gpuTarget != nullptr);
+                     schedule, gpuTarget != nullptr);
 }
 
 } // namespace
 
-JitKernel::JitKernel(const KernelGraph &graph, size_t kernelIndex)
+JitKernel::JitKernel(const KernelGraph &graph, size_t kernelIndex,
+                     const ScheduleChoice &schedule)
     : graph_(graph), index_(kernelIndex),
-      built_(buildForTest(graph_, kernelIndex)) {
+      built_(buildForTest(graph_, kernelIndex, schedule)) {
   useLibraryThreadPool(built_.pipeline);
 }
 

@@ -58,7 +58,9 @@ private:
 /// compiled once and can run on inputs of different dynamic sizes.
 class JitKernel {
 public:
-  JitKernel(const KernelGraph &graph, size_t kernelIndex = 0);
+  /// `schedule`: knobs or an autoscheduler instead of the default schedule.
+  JitKernel(const KernelGraph &graph, size_t kernelIndex = 0,
+            const ScheduleChoice &schedule = {});
   /// Binds row-major inputs (in the kernel's input order) and allocates an
   /// output of this shape.
   void bind(const std::vector<Tensor> &inputs,
