@@ -10,6 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A contiguous run of a job's tasks, first claimed by its own thread. On its
+ * own cache line: the threads claim from their own runs concurrently. */
+typedef struct {
+  _Alignas(64) atomic_llong next; /* next task offset to claim; 64-bit so
+                                     claims past the end cannot wrap */
+  long long end;
+} task_run;
+
 /* One parallel loop. It lives on the stack of the thread that called
  * par_for, which waits until no worker is inside it any more. */
 typedef struct job {
@@ -17,8 +25,8 @@ typedef struct job {
   void *user_context;
   uint8_t *closure;
   int min;
-  int size;
-  atomic_llong next; /* next task offset to claim; 64-bit so it cannot wrap */
+  task_run *runs; /* the pool's, one per thread, `parts` in use */
+  int parts;
   atomic_int result; /* first nonzero task result */
   /* Workers inside the job: changed under the pool mutex, read without it
    * while the poster spins. */
@@ -31,9 +39,21 @@ typedef struct job {
  * many of those loops take. */
 #define SPIN_NS 200000
 
+typedef struct {
+  hmcrt_pool *pool;
+  int self; /* this worker's thread index, >= 1 */
+} worker_arg;
+
 struct hmcrt_pool {
   int num_workers;
   pthread_t *workers;
+  worker_arg *worker_args;
+  /* Thread t (the caller 0, worker i as i + 1) starts on run t of the posted
+   * job: loops over the same rows give each thread the same rows, so the
+   * next kernel finds its operands in the cache of the core that wrote
+   * them, where claiming tasks in turn spread every row over both cores'
+   * caches (one job at a time, so one array). */
+  task_run *runs;
   pthread_mutex_t mutex;
   pthread_cond_t wake; /* a job was posted, or stop */
   pthread_cond_t idle; /* the last worker left some job */
@@ -50,20 +70,27 @@ struct hmcrt_pool {
  * is never posted, still gets the pool. */
 static _Thread_local bool in_posted_task;
 
-static void run_tasks(job *j) {
+/* Runs thread `self`'s own run of j, then takes what is left of the others'
+ * (a thread that is late or asleep leaves its run to them). */
+static void run_tasks(job *j, int self) {
   in_posted_task = true;
-  for (;;) {
-    if (atomic_load_explicit(&j->result, memory_order_relaxed) != 0)
-      break;
-    long long i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
-    if (i >= j->size)
-      break;
-    int r = j->task(j->user_context, j->min + (int)i, j->closure);
-    if (r != 0) {
-      int expected = 0;
-      atomic_compare_exchange_strong(&j->result, &expected, r);
+  for (int k = 0; k < j->parts; k++) {
+    task_run *run = &j->runs[(self + k) % j->parts];
+    for (;;) {
+      if (atomic_load_explicit(&j->result, memory_order_relaxed) != 0)
+        goto done;
+      long long i =
+          atomic_fetch_add_explicit(&run->next, 1, memory_order_relaxed);
+      if (i >= run->end)
+        break;
+      int r = j->task(j->user_context, j->min + (int)i, j->closure);
+      if (r != 0) {
+        int expected = 0;
+        atomic_compare_exchange_strong(&j->result, &expected, r);
+      }
     }
   }
+done:
   in_posted_task = false;
 }
 
@@ -118,7 +145,8 @@ static void spin_for_workers(job *j) {
 }
 
 static void *worker_main(void *arg) {
-  hmcrt_pool *pool = arg;
+  worker_arg *me = arg;
+  hmcrt_pool *pool = me->pool;
   uint64_t seen = 0;
   pthread_mutex_lock(&pool->mutex);
   for (;;) {
@@ -137,7 +165,7 @@ static void *worker_main(void *arg) {
     job *j = pool->job;
     j->active++;
     pthread_mutex_unlock(&pool->mutex);
-    run_tasks(j);
+    run_tasks(j, me->self);
     pthread_mutex_lock(&pool->mutex);
     /* Broadcast: a worker that posted a nested loop may be waiting on idle
      * too, next to the thread that posted the outer one. */
@@ -171,7 +199,13 @@ int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out) {
     return ENOMEM;
   pool->num_workers = num_threads - 1;
   pool->workers = calloc((size_t)num_threads, sizeof(pthread_t));
-  if (!pool->workers) {
+  pool->worker_args = calloc((size_t)num_threads, sizeof(worker_arg));
+  pool->runs =
+      aligned_alloc(_Alignof(task_run), (size_t)num_threads * sizeof(task_run));
+  if (!pool->workers || !pool->worker_args || !pool->runs) {
+    free(pool->runs);
+    free(pool->worker_args);
+    free(pool->workers);
     free(pool);
     return ENOMEM;
   }
@@ -184,9 +218,12 @@ int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   int err = 0;
-  for (int i = 0; i < pool->num_workers && err == 0; i++)
-    if ((err = pthread_create(&pool->workers[i], NULL, worker_main, pool)) != 0)
+  for (int i = 0; i < pool->num_workers && err == 0; i++) {
+    pool->worker_args[i] = (worker_arg){.pool = pool, .self = i + 1};
+    if ((err = pthread_create(&pool->workers[i], NULL, worker_main,
+                              &pool->worker_args[i])) != 0)
       pool->num_workers = i;
+  }
   pthread_sigmask(SIG_SETMASK, &previous, NULL);
   if (err != 0) {
     hmcrt_pool_destroy(pool);
@@ -203,6 +240,8 @@ void hmcrt_pool_destroy(hmcrt_pool *pool) {
   pthread_cond_destroy(&pool->idle);
   pthread_cond_destroy(&pool->wake);
   pthread_mutex_destroy(&pool->mutex);
+  free(pool->runs);
+  free(pool->worker_args);
   free(pool->workers);
   free(pool);
 }
@@ -213,12 +252,17 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
     return 0;
   if (!pool || pool->num_workers == 0 || size == 1 || in_posted_task)
     return run_serial(user_context, task, min, size, closure);
+  int threads = pool->num_workers + 1;
   job j = {.task = task,
            .user_context = user_context,
            .closure = closure,
            .min = min,
-           .size = size};
-  atomic_init(&j.next, 0);
+           .runs = pool->runs,
+           .parts = size < threads ? size : threads};
+  for (int p = 0; p < j.parts; p++) {
+    atomic_init(&j.runs[p].next, (long long)size * p / j.parts);
+    j.runs[p].end = (long long)size * (p + 1) / j.parts;
+  }
   atomic_init(&j.result, 0);
   atomic_init(&j.active, 0);
   pthread_mutex_lock(&pool->mutex);
@@ -227,7 +271,7 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
   pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->mutex);
 
-  run_tasks(&j);
+  run_tasks(&j, 0);
 
   /* With the job withdrawn, no worker can join it any more. */
   pthread_mutex_lock(&pool->mutex);

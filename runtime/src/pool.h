@@ -20,7 +20,9 @@ void hmcrt_pool_destroy(hmcrt_pool *pool);
 
 /* Runs task(user_context, i, closure) for i in [min, min + size) and returns
  * 0, or the nonzero result of one failed task (the tasks not yet started are
- * then skipped). pool == NULL runs the loop on the calling thread. */
+ * then skipped). Thread t of n first runs the t-th of n contiguous shares,
+ * then helps with the others. pool == NULL runs the loop on the calling
+ * thread. */
 int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
                        int min, int size, uint8_t *closure);
 
