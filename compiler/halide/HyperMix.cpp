@@ -106,7 +106,7 @@ private:
   static constexpr int kBlockVectors = 4;
   static constexpr int kMaxSlices = 8;
   static constexpr int kVChannels = 6;  // channels per register block of V
-  static constexpr int kMixerRows = 16; // mixer rows per parallel task
+  static constexpr int kMixerRows = 16; // reassociated mixer rows per task
 
   const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
   const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
@@ -555,17 +555,28 @@ private:
         // the slices in registers and goes through the GELU once.
         mixer(p_, c_, j_, b_) = gelu(reduced(c_, p_, j_, b_));
       }
-      // Channel-innermost like its producers, rows in parallel: one
-      // (batch, head) is the whole phase A of a short single-head input.
-      Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
-      mixer.reorder_storage(c_, p_, j_, b_)
-          .split(c_, cb, ci, vl_)
-          .split(p_, pb, pi, kMixerRows, TailStrategy::GuardWithIf)
-          .reorder(ci, cb, pi, pb)
-          .vectorize(ci)
-          .parallel(pb);
-      if (!reassociated)
-        reduced.compute_at(mixer, cb);
+      // Channel-innermost like its producers. One (batch, head) is the
+      // whole phase A of a short single-head input, so its loops are the
+      // parallel ones: reassociated, rows, as in V's products; two-phase,
+      // S's column blocks, which the pool shares out between threads as it
+      // did for S, so each core applies the GELU to the sums it made.
+      mixer.reorder_storage(c_, p_, j_, b_);
+      if (reassociated) {
+        Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
+        mixer.split(c_, cb, ci, vl_)
+            .split(p_, pb, pi, kMixerRows, TailStrategy::GuardWithIf)
+            .reorder(ci, cb, pi, pb)
+            .vectorize(ci)
+            .parallel(pb);
+      } else {
+        Var cb("cb"), cc("cc"), cv("cv"), ci("ci");
+        mixer.split(c_, cb, cc, block.cols * vl_)
+            .split(cc, cv, ci, vl_)
+            .reorder(ci, cv, p_, cb)
+            .vectorize(ci)
+            .parallel(cb);
+        reduced.compute_at(mixer, cv);
+      }
       return scheduleMixer(mixer);
     }
 
