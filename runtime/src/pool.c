@@ -51,9 +51,10 @@ struct hmcrt_pool {
   /* Thread t (the caller 0, worker i as i + 1) starts on run t of the posted
    * job: loops over the same rows give each thread the same rows, so the
    * next kernel finds its operands in the cache of the core that wrote
-   * them, where claiming tasks in turn spread every row over both cores'
-   * caches (one job at a time, so one array). */
+   * them, where claiming tasks in turn spread every row over every core's
+   * cache. One job at a time owns the array (busy). */
   task_run *runs;
+  atomic_bool busy;
   pthread_mutex_t mutex;
   pthread_cond_t wake; /* a job was posted, or stop */
   pthread_cond_t idle; /* the last worker left some job */
@@ -76,13 +77,10 @@ static void run_tasks(job *j, int self) {
   in_posted_task = true;
   for (int k = 0; k < j->parts; k++) {
     task_run *run = &j->runs[(self + k) % j->parts];
-    for (;;) {
-      if (atomic_load_explicit(&j->result, memory_order_relaxed) != 0)
-        goto done;
-      long long i =
-          atomic_fetch_add_explicit(&run->next, 1, memory_order_relaxed);
-      if (i >= run->end)
-        break;
+    long long i;
+    while (atomic_load_explicit(&j->result, memory_order_relaxed) == 0 &&
+           (i = atomic_fetch_add_explicit(&run->next, 1,
+                                          memory_order_relaxed)) < run->end) {
       int r = j->task(j->user_context, j->min + (int)i, j->closure);
       if (r != 0) {
         int expected = 0;
@@ -90,7 +88,6 @@ static void run_tasks(job *j, int self) {
       }
     }
   }
-done:
   in_posted_task = false;
 }
 
@@ -194,6 +191,8 @@ int32_t hmcrt_pool_cpu_count(void) {
 }
 
 int hmcrt_pool_create(int32_t num_threads, hmcrt_pool **out) {
+  if (num_threads < 1)
+    return EINVAL;
   hmcrt_pool *pool = calloc(1, sizeof(*pool));
   if (!pool)
     return ENOMEM;
@@ -252,6 +251,10 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
     return 0;
   if (!pool || pool->num_workers == 0 || size == 1 || in_posted_task)
     return run_serial(user_context, task, min, size, closure);
+  /* A loop posted while another caller's runs (a pool shared between
+   * threads) runs on its own thread: the runs array is the first's. */
+  if (atomic_exchange_explicit(&pool->busy, true, memory_order_acquire))
+    return run_serial(user_context, task, min, size, closure);
   int threads = pool->num_workers + 1;
   job j = {.task = task,
            .user_context = user_context,
@@ -287,5 +290,7 @@ int hmcrt_pool_par_for(hmcrt_pool *pool, void *user_context, halide_task_t task,
       pthread_cond_wait(&pool->idle, &pool->mutex);
     pthread_mutex_unlock(&pool->mutex);
   }
-  return atomic_load(&j.result);
+  int result = atomic_load(&j.result);
+  atomic_store_explicit(&pool->busy, false, memory_order_release);
+  return result;
 }

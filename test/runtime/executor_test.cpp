@@ -7,6 +7,7 @@
 #include <HalideRuntime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -739,7 +740,7 @@ int singleTaskOuter(void *uc, int, uint8_t *) {
   return halide_do_par_for(uc, innerJoinTask, 0, 6, nullptr);
 }
 
-// One outer task whose inner loop does the work (a short input's single tile).
+// One outer task whose inner loop does the work (an input of one tile).
 int nestedInSingleTask(void **args) {
   halide_buffer_t *in = arg(args, 0), *out = arg(args, 1);
   std::memcpy(out->host, in->host, numElements(in) * 4);
@@ -762,25 +763,29 @@ TEST(Threads, LoopInsideAOneTaskLoopUsesEveryThread) {
   parState = nullptr;
 }
 
+// Also fewer tasks than threads, and counts the threads' shares do not
+// divide evenly.
 TEST(Threads, ParForRunsEveryTaskOnce) {
   const hmcrt_kernel_desc kernel[] = {{"par", parallelDouble, 2, kUnaryArgs}};
   hmcrt_model_desc m = unaryModel(kernel);
-  const int n = 2000;
-  for (int threads : {1, 2, 4}) {
-    SCOPED_TRACE(threads);
-    ParState state(n, threads);
-    parState = &state;
-    Handle h(m, threads);
-    UnaryCall call(n);
-    ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
-    for (int i = 0; i < n; i++) {
-      ASSERT_EQ(state.calls[i], 1) << i;
-      ASSERT_EQ(state.inner[i], 3) << i;
-      ASSERT_EQ(call.out[i], 2 * call.in[i]) << i;
+  for (int threads : {1, 2, 4})
+    for (int n : {2000, 3, 7}) {
+      SCOPED_TRACE(testing::Message() << threads << " threads, " << n);
+      size_t joining = static_cast<size_t>(std::min(n, threads));
+      ParState state(n, joining);
+      parState = &state;
+      Handle h(m, threads);
+      UnaryCall call(n);
+      ASSERT_EQ(call.run(h.h), HMC_OK) << h.error();
+      for (int i = 0; i < n; i++) {
+        ASSERT_EQ(state.calls[i], 1) << i;
+        ASSERT_EQ(state.inner[i], 3) << i;
+        ASSERT_EQ(call.out[i], 2 * call.in[i]) << i;
+      }
+      EXPECT_EQ(state.threads.size(), joining);
+      EXPECT_FALSE(state.gaveUp);
+      parState = nullptr;
     }
-    EXPECT_EQ(state.threads.size(), static_cast<size_t>(threads));
-    parState = nullptr;
-  }
 }
 
 // Workers poll for a while after a loop and then sleep: back-to-back loops
