@@ -63,9 +63,10 @@ public:
         x_(ctx.input("x")), tokens_(x_.dim(1).extent()) {
     // Tunable: phase B's tile and phase A's chunk budget. Tiles are whole
     // token vectors, and whole register blocks once they span more than one.
-    // Two vectors by default: a 64-token input still makes two tiles, each
-    // a task whose stages stay on one core, where one tile split its
-    // products' columns across cores and handed every operand over.
+    // 32 tokens by default (two vectors with AVX-512): a 64-token input
+    // still makes two tiles, each a task whose stages stay on one core,
+    // where one tile split its products' columns across cores and handed
+    // every operand over.
     int tileVectors =
         ctx.knob("tile_tokens", 32, vl_, 16 * kBlockVectors * vl_) / vl_;
     if (tileVectors > kBlockVectors)
@@ -759,7 +760,7 @@ private:
   GpuHints gpuHints_;            // refinements of the generic GPU schedule
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
-  int tileTokens_ = 64;
+  int tileTokens_ = 0;
   int tileBlockVectors_ = kBlockVectors; // token vectors per phase B block
   int chunkBytes_ = 40 << 10;
   Var n_{"n"}, c_{"c"}, o_{"o"}, q_{"q"}, j_{"j"}, b_{"b"}, cg_{"cg"}, p_{"p"};
