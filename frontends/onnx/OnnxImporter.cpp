@@ -43,8 +43,8 @@ using onnx_import::shapeToString;
 using onnx_import::SymbolicDim;
 using onnx_import::SymbolicShape;
 
-constexpr int kMinOpset = 13;
-constexpr int kMaxOpset = 20;
+constexpr int kMinOpset = kMinOnnxOpset;
+constexpr int kMaxOpset = kMaxOnnxOpset;
 // Initializers up to this many elements print inline; larger ones become
 // dense_resource blobs.
 constexpr int64_t kInlineConstantLimit = 16;
@@ -1945,9 +1945,20 @@ LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
   if (!isFloat(input->dtype))
     return error(node) << "unsupported operand element type";
   int64_t rank = static_cast<int64_t>(input->shape.size());
-  auto axis = normaliseAxis(intAttr(node, "axis", -1), rank);
+  // Before opset 13 the input is viewed as 2-D [prod(dims < axis),
+  // prod(dims >= axis)] and normalised over its rows (default axis 1): that
+  // is one axis only when every dimension after it is 1.
+  bool flattening = opset < 13;
+  auto axis = normaliseAxis(intAttr(node, "axis", flattening ? 1 : -1), rank);
   if (!axis)
     return error(node) << "axis is out of range";
+  if (flattening)
+    for (int64_t i = *axis + 1; i < rank; ++i)
+      if (!input->shape[i].isStatic() || input->shape[i].staticValue() != 1)
+        return error(node) << "at opset " << opset
+                           << " it normalises over every dimension from axis "
+                           << *axis << " of " << shapeToString(input->shape)
+                           << " together; only the last axis is supported";
   Value x = materialise(node, *input);
   if (!x)
     return failure();
@@ -2441,7 +2452,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Dropout", kMinOpset, kMaxOpset, 1, 3,
        "inference (identity); no mask output"},
-      {"Einsum", kMinOpset, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
+      {"Einsum", 12, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,

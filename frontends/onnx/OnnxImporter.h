@@ -21,6 +21,10 @@ struct OnnxOpSupport {
   std::string limits; // what is not supported yet, for docs
 };
 
+// The default-domain opsets a model may declare.
+constexpr int kMinOnnxOpset = 11;
+constexpr int kMaxOnnxOpset = 20;
+
 // The importer's own table of supported ONNX operators.
 const std::vector<OnnxOpSupport> &supportedOnnxOps();
 

@@ -66,6 +66,30 @@ def gelu20(path):
 def old_opset(path):
     nodes = [helper.make_node("Identity", ["x"], ["y"], name="id")]
     graph = helper.make_graph(nodes, "g", [tensor("x", [2])], [tensor("y", [2])])
+    save(graph, path, opset=10)
+
+
+def opset11(path):
+    # Opset 11 forms: axes and split sizes as attributes; the 2-D Softmax over
+    # one axis followed by unit dimensions, and over the last axis by default.
+    nodes = [helper.make_node("Unsqueeze", ["x"], ["x4"], name="unsq", axes=[3]),
+             helper.make_node("Softmax", ["x4"], ["s4"], name="softmax", axis=2),
+             helper.make_node("Squeeze", ["s4"], ["s"], name="sq", axes=[3]),
+             helper.make_node("Split", ["s"], ["a", "b"], name="split", axis=2,
+                              split=[2, 4]),
+             helper.make_node("ReduceSum", ["b"], ["r"], name="sum", axes=[2],
+                              keepdims=0),
+             helper.make_node("LogSoftmax", ["r"], ["y"], name="logsoftmax")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 5, 6])],
+                              [tensor("y", ["B", 5]), tensor("a", ["B", 5, 2])])
+    save(graph, path, opset=11)
+
+
+def softmax11_flat(path):
+    # At opset 11 axis 1 of [B, 5, 6] normalises over 30 values at once.
+    nodes = [helper.make_node("Softmax", ["x"], ["y"], name="flat_softmax", axis=1)]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 5, 6])],
+                              [tensor("y", ["B", 5, 6])])
     save(graph, path, opset=11)
 
 
@@ -142,7 +166,8 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 ffn, wide_linear, ln_transposed, missing_external)}
+                                 opset11, softmax11_flat, ffn, wide_linear,
+                                 ln_transposed, missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
