@@ -1,5 +1,6 @@
-// Elementwise ops: add sub mul div max min and where (NumPy broadcasting),
-// erf gelu neg sqrt exp log tanh sigmoid relu leaky_relu, cast, not.
+// Elementwise ops: add sub mul div max min, equal less less_equal and where
+// (NumPy broadcasting), erf gelu neg sqrt exp log tanh sigmoid relu
+// leaky_relu, cast, not.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -43,6 +44,14 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
     return Halide::max(lhs, rhs);
   if (op == "min")
     return Halide::min(lhs, rhs);
+  // bool is one byte holding 0 or 1.
+  if (isComparison(op)) {
+    Expr holds = op == "equal"  ? lhs == rhs
+                 : op == "less" ? lhs < rhs
+                                : lhs <= rhs;
+    return Halide::select(holds, Halide::cast<uint8_t>(1),
+                          Halide::cast<uint8_t>(0));
+  }
   if (lhs.type().is_float())
     return lhs / rhs;
   // Integer division truncates like C and ONNX (Halide's `/` floors), but

@@ -48,6 +48,10 @@ bool isFloat(DType dtype) {
   return dtype == DType::Float32 || dtype == DType::Float64;
 }
 
+bool isComparison(const std::string &op) {
+  return op == "equal" || op == "less" || op == "less_equal";
+}
+
 static int64_t dtypeSize(DType dtype) {
   switch (dtype) {
   case DType::Float64:

@@ -27,6 +27,8 @@ enum class DType { Float32, Float64, Int32, Int64, Bool };
 std::optional<DType> parseDType(const std::string &name);
 const char *dtypeName(DType dtype);
 bool isFloat(DType dtype);
+/// equal, less, less_equal: elementwise ops whose result is bool.
+bool isComparison(const std::string &op);
 
 /// One dimension: a static size, or a dynamic symbol's name.
 struct Dim {

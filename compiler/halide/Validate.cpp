@@ -203,6 +203,26 @@ void checkBinary(const Checker &check) {
   check.result(lhs.dtype, *shape);
 }
 
+void checkComparison(const Checker &check) {
+  check.roles({"lhs", "rhs"});
+  const BufferDesc &lhs = check.view.input(0);
+  const BufferDesc &rhs = check.view.input(1);
+  if (check.view.kernel().op == "equal")
+    check.dtype("lhs", lhs,
+                {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
+                 DType::Bool});
+  else
+    check.dtype("lhs", lhs, kNumeric);
+  check.sameDType("rhs", rhs, lhs.dtype);
+  std::optional<Shape> shape = broadcastShapes(lhs.shape, rhs.shape);
+  if (!shape)
+    check.view.fail(fmt::format("shapes {} and {} do not broadcast (only "
+                                "static 1s broadcast)",
+                                formatShape(lhs.shape),
+                                formatShape(rhs.shape)));
+  check.result(DType::Bool, *shape);
+}
+
 void checkUnary(const Checker &check, std::initializer_list<DType> allowed) {
   check.roles({"x"});
   const BufferDesc &x = check.view.input(0);
@@ -931,7 +951,8 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
     desc.attrs = step.value("attrs", nlohmann::json::object());
     std::vector<std::string> stepRoles;
     if (desc.op == "add" || desc.op == "sub" || desc.op == "mul" ||
-        desc.op == "div" || desc.op == "max" || desc.op == "min")
+        desc.op == "div" || desc.op == "max" || desc.op == "min" ||
+        isComparison(desc.op))
       stepRoles = {"lhs", "rhs"};
     else if (desc.op == "where")
       stepRoles = {"condition", "x", "y"};
@@ -977,7 +998,8 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
       temp.storage = Storage::Temp;
       const BufferDesc &first =
           result.scratch.buffer(desc.inputs[desc.op == "where" ? 1 : 0].buffer);
-      temp.dtype = desc.op == "not" ? DType::Bool : first.dtype;
+      temp.dtype =
+          desc.op == "not" || isComparison(desc.op) ? DType::Bool : first.dtype;
       if (desc.op == "cast") {
         std::optional<DType> to =
             desc.attrs.contains("to") && desc.attrs["to"].is_string()
@@ -1008,6 +1030,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   if (op == "add" || op == "sub" || op == "mul" || op == "div" || op == "max" ||
       op == "min")
     checkBinary(check);
+  else if (isComparison(op))
+    checkComparison(check);
   else if (op == "erf" || op == "gelu")
     checkUnary(check, {DType::Float32});
   else if (op == "sqrt" || op == "exp" || op == "log" || op == "tanh" ||

@@ -214,7 +214,8 @@ Dims Exporter::resultDims(Operation *op) {
     }
     return out;
   };
-  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp, hm::MinOp>(op))
+  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp, hm::MinOp,
+          hm::EqualOp, hm::LessOp, hm::LessEqualOp>(op))
     return broadcast(known(op->getOperand(0)), known(op->getOperand(1)));
   if (auto linear = dyn_cast<hm::LinearOp>(op)) {
     Dims out = known(linear.getInput());
@@ -335,9 +336,10 @@ namespace {
 
 bool isElementwise(const json &kernel) {
   static const std::set<std::string> ops = {
-      "add",     "sub",  "mul",        "div",  "max", "min",        "where",
-      "erf",     "gelu", "neg",        "sqrt", "exp", "log",        "tanh",
-      "sigmoid", "relu", "leaky_relu", "cast", "not", "elementwise"};
+      "add",   "sub",        "mul",        "div",   "max",        "min",
+      "equal", "less",       "less_equal", "where", "erf",        "gelu",
+      "neg",   "sqrt",       "exp",        "log",   "tanh",       "sigmoid",
+      "relu",  "leaky_relu", "cast",       "not",   "elementwise"};
   return ops.count(kernel["op"].get<std::string>()) > 0;
 }
 
@@ -750,7 +752,7 @@ LogicalResult Exporter::exportOp(Operation *op) {
                        {"below", threshold}};
     }
   } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp,
-                 hm::MinOp>(op)) {
+                 hm::MinOp, hm::EqualOp, hm::LessOp, hm::LessEqualOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
   } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp>(op)) {

@@ -280,6 +280,7 @@ private:
   LogicalResult importConv(const onnx::NodeProto &node);
   LogicalResult importActivation(const onnx::NodeProto &node);
   LogicalResult importWhere(const onnx::NodeProto &node);
+  LogicalResult importCompare(const onnx::NodeProto &node);
   LogicalResult importSoftmax(const onnx::NodeProto &node);
   LogicalResult importSplit(const onnx::NodeProto &node);
   LogicalResult importBatchNorm(const onnx::NodeProto &node);
@@ -773,6 +774,9 @@ void Importer::registerHandlers() {
   for (const char *op : {"Sigmoid", "LeakyRelu", "Tanh", "Exp", "Log", "Relu"})
     handlers[op] = bind(&Importer::importActivation);
   handlers["Where"] = bind(&Importer::importWhere);
+  for (const char *op :
+       {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"})
+    handlers[op] = bind(&Importer::importCompare);
   handlers["Softmax"] = bind(&Importer::importSoftmax);
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
   handlers["Split"] = bind(&Importer::importSplit);
@@ -1940,6 +1944,35 @@ LogicalResult Importer::importWhere(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
+  Entry *lhs = lookup(node, 0), *rhs = lookup(node, 1);
+  const std::string &op = node.op_type();
+  if (lhs->dtype != rhs->dtype)
+    return error(node) << "operand element types differ";
+  if (lhs->dtype == DType::Bool && op != "Equal")
+    return error(node) << "bool operands are only compared for equality";
+  SymbolicShape shape;
+  if (failed(broadcast(node, lhs->shape, rhs->shape, shape)))
+    return failure();
+  Value a = materialise(node, *lhs), b = materialise(node, *rhs);
+  if (!a || !b)
+    return failure();
+  // a > b is b < a, a >= b is b <= a (exact for NaNs too).
+  if (op == "Greater" || op == "GreaterOrEqual")
+    std::swap(a, b);
+  Location loc = nodeLoc(node);
+  RankedTensorType type = tensorType(DType::Bool, shape);
+  Value result;
+  if (op == "Equal")
+    result = builder.create<hm::EqualOp>(loc, type, a, b);
+  else if (op == "Less" || op == "Greater")
+    result = builder.create<hm::LessOp>(loc, type, a, b);
+  else
+    result = builder.create<hm::LessEqualOp>(loc, type, a, b);
+  define(node, 0, tensorEntry(result, DType::Bool, shape));
+  return success();
+}
+
 LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype))
@@ -2453,6 +2486,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Dropout", kMinOpset, kMaxOpset, 1, 3,
        "inference (identity); no mask output"},
       {"Einsum", 12, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
+      {"Equal", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
@@ -2461,9 +2495,13 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Gelu", 20, kMaxOpset, 1, 1, "approximate = none"},
       {"Gemm", kMinOpset, kMaxOpset, 2, 3,
        "x @ op(W) + C with constant W and C, no transA"},
+      {"Greater", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"GreaterOrEqual", 12, kMaxOpset, 2, 2, ""},
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
       {"LeakyRelu", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Less", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"LessOrEqual", 12, kMaxOpset, 2, 2, ""},
       {"Log", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"LogSoftmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},

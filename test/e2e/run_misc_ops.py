@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """End-to-end check of ops outside the model families' main paths, as an independent
 implementation might export them: LayerNorm without affine parameters (opset 14
-decomposition), Tanh, Relu, Exp, Log, and BatchNorm1d after a depthwise Conv1d and after
-a ReLU, on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5).
+decomposition), Tanh, Relu, Exp, Log, BatchNorm1d after a depthwise Conv1d and after
+a ReLU, and comparisons (a padding mask from `attention_mask == 0`, thresholds with
+>, >=, <, <=), on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
@@ -57,6 +58,48 @@ class ConvBlock(torch.nn.Module):
         return self.bn2(torch.relu(self.bn1(self.conv(x))))
 
 
+class MaskedThresholds(torch.nn.Module):
+    """Zeroes padded tokens through a comparison of the int64 attention mask, then
+    weights every value by how many thresholds it passes."""
+
+    def forward(self, x, attention_mask):
+        x = x.masked_fill((attention_mask == 0).unsqueeze(-1), 0.0)
+        passed = (x > 0.5).to(x.dtype) + (x >= 1.0).to(x.dtype) + \
+            (x < -0.5).to(x.dtype) + (x <= -1.0).to(x.dtype)
+        return x * passed + torch.relu(x)
+
+
+def check_masked(hmc, work):
+    """MaskedThresholds on right-padded batches: the comparisons and the mask."""
+    name, model = "masked_thresholds", MaskedThresholds().eval()
+    path = os.path.join(work, name + ".onnx")
+    axes = {0: "B", 1: "N"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.int64)),
+                          path, opset_version=14, input_names=["x", "attention_mask"],
+                          output_names=["y"],
+                          dynamic_axes={"x": axes, "attention_mask": axes, "y": axes})
+    out = os.path.join(work, name)
+    subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
+    failed = False
+    with hmc_library.Library(os.path.join(out, f"lib{name}.so")).create() as handle:
+        for batch, n in [(1, 1), (3, 7), (2, 131)]:
+            x = 1.5 * torch.randn(batch, n, 16)
+            mask = torch.ones(batch, n, dtype=torch.int64)
+            for row in range(1, batch):
+                mask[row, (row * n) // batch + 1:] = 0
+            with torch.no_grad():
+                ref = model.double()(x.double(), mask).numpy()
+            y = handle.run(x=x.numpy(), attention_mask=mask.numpy())["y"]
+            err = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
+            ok = err <= 1e-5
+            failed |= not ok
+            print(f"{name} [{batch}, {n}, 16] padded rows {batch - 1} rel_err={err:.2e} "
+                  f"{'ok' if ok else 'FAIL'}")
+    return failed
+
+
 def check(hmc, work, name, model, example, shapes, axes):
     path = os.path.join(work, name + ".onnx")
     with warnings.catch_warnings():
@@ -94,6 +137,7 @@ def main():
                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     torch.randn(2, 8, 20), [(1, 8, 1), (3, 8, 37)], {0: "B", 2: "T"})
+    failed |= check_masked(hmc, args.work)
     sys.exit(1 if failed else 0)
 
 

@@ -278,6 +278,53 @@ TEST(WhereTest, BroadcastsCondition) {
   }
 }
 
+struct CompareCase {
+  std::string op, dtype;
+};
+
+void PrintTo(const CompareCase &c, std::ostream *os) {
+  *os << c.op + "_" + c.dtype;
+}
+
+class CompareTest : public ::testing::TestWithParam<CompareCase> {};
+
+// A [B, 1] column against a [T] row broadcast to [B, T] (positions against
+// lengths, as masks are built), with ties. NaNs are left out: kernels use
+// Halide's default float semantics, which assume there are none.
+TEST_P(CompareTest, BroadcastsToBools) {
+  const CompareCase &tc = GetParam();
+  GraphBuilder graph;
+  int64_t a = graph.buffer("lhs", tc.dtype, {3, 1});
+  int64_t b = graph.buffer("rhs", tc.dtype, {"t"});
+  int64_t out = graph.buffer("out", "bool", {3, "t"}, "output");
+  graph.kernel("k", tc.op, json::object(), {{"lhs", a}, {"rhs", b}}, out);
+  const int64_t t = 37;
+  Tensor lhs({3, 1}), rhs({t});
+  lhs.data = {0, 5, 36};
+  for (int64_t i = 0; i < t; ++i)
+    rhs[i] = double(i);
+  if (tc.dtype == "float32") {
+    lhs[1] = 5.5;
+    rhs[36] = -0.0; // equal to 0
+  }
+  Tensor expected({3, t});
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t i = 0; i < t; ++i) {
+      double x = lhs[r], y = rhs[i];
+      bool holds = tc.op == "equal" ? x == y : tc.op == "less" ? x < y : x <= y;
+      expected[r * t + i] = holds;
+    }
+  EXPECT_EQ(runKernel(graph, {lhs, rhs}, {3, t}).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ops, CompareTest,
+    ::testing::Values(
+        CompareCase{"equal", "int64"}, CompareCase{"less", "int64"},
+        CompareCase{"less_equal", "int32"}, CompareCase{"equal", "float32"},
+        CompareCase{"less", "float32"}, CompareCase{"less_equal", "float32"}),
+    [](const auto &info) { return info.param.op + "_" + info.param.dtype; });
+
 struct CastCase {
   std::string from, to;
 };

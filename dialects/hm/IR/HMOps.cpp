@@ -96,6 +96,9 @@ HM_BINARY_VERIFY(DivOp)
 HM_BINARY_VERIFY(PowOp)
 HM_BINARY_VERIFY(MaxOp)
 HM_BINARY_VERIFY(MinOp)
+HM_BINARY_VERIFY(EqualOp)
+HM_BINARY_VERIFY(LessOp)
+HM_BINARY_VERIFY(LessEqualOp)
 #undef HM_BINARY_VERIFY
 
 //===----------------------------------------------------------------------===//

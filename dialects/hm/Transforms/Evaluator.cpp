@@ -394,7 +394,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   for (Value operand : op->getOperands())
     in.push_back(&values[operand]);
   HostArray out;
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op) &&
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, EqualOp, LessOp,
+          LessEqualOp>(op) &&
       !broadcastable(in[0]->shape, in[1]->shape)) {
     message = "operand shapes do not broadcast";
     return failure();
@@ -430,6 +431,15 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (isa<MinOp>(op)) {
     out = binary(*in[0], *in[1],
                  [](double a, double b) { return std::min(a, b); });
+  } else if (isa<EqualOp>(op)) {
+    out = binary(*in[0], *in[1],
+                 [](double a, double b) { return a == b ? 1.0 : 0.0; });
+  } else if (isa<LessOp>(op)) {
+    out = binary(*in[0], *in[1],
+                 [](double a, double b) { return a < b ? 1.0 : 0.0; });
+  } else if (isa<LessEqualOp>(op)) {
+    out = binary(*in[0], *in[1],
+                 [](double a, double b) { return a <= b ? 1.0 : 0.0; });
   } else if (isa<ErfOp>(op)) {
     unary([](double v) { return std::erf(v); });
   } else if (isa<GeluOp>(op)) {

@@ -16,6 +16,14 @@ func.func @element_types(%a: tensor<4xf32>, %b: tensor<4xf64>) -> tensor<4xf32> 
 
 // -----
 
+func.func @compare_result(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{result #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = hm.less %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
 func.func @linear(%x: tensor<?x6xf32>) -> tensor<?x4xf32> {
   %w = hm.constant dense<1.0> : tensor<8x4xf32>
   // expected-error @+1 {{input features 6 differ from weight rows 8}}

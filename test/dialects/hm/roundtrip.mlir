@@ -24,6 +24,18 @@ func.func @elementwise(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi1>) -> tensor<?x?x
   return %9 : tensor<?x?x8xf32>
 }
 
+// CHECK-LABEL: func.func @compare
+func.func @compare(%lengths: tensor<?x1xi64>, %positions: tensor<?xi64>, %x: tensor<?x?xf32>) -> tensor<?x?xi1> {
+  %zero = hm.constant dense<0.0> : tensor<f32>
+  // CHECK: hm.less %{{.*}}, %{{.*}} : tensor<?xi64>, tensor<?x1xi64> -> tensor<?x?xi1>
+  %0 = hm.less %positions, %lengths : tensor<?xi64>, tensor<?x1xi64> -> tensor<?x?xi1>
+  // CHECK: hm.less_equal %{{.*}}, %{{.*}} : tensor<f32>, tensor<?x?xf32> -> tensor<?x?xi1>
+  %1 = hm.less_equal %zero, %x : tensor<f32>, tensor<?x?xf32> -> tensor<?x?xi1>
+  // CHECK: hm.equal %{{.*}}, %{{.*}} : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  %2 = hm.equal %0, %1 : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  return %2 : tensor<?x?xi1>
+}
+
 // CHECK-LABEL: func.func @dense
 func.func @dense(%x: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
   %w = hm.constant dense<1.0> : tensor<8x4xf32>

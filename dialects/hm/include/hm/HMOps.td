@@ -60,6 +60,16 @@ def HM_PowOp : HM_BinaryOp<"pow", "power">;
 def HM_MaxOp : HM_BinaryOp<"max", "maximum">;
 def HM_MinOp : HM_BinaryOp<"min", "minimum">;
 
+// Greater and greater-or-equal are these with the operands swapped.
+class HM_CompareOp<string mnemonic, string what>
+    : HM_BinaryOp<mnemonic, what # " comparison (true where it holds)"> {
+  let results = (outs RankedTensorOf<[I1]>:$output);
+}
+
+def HM_EqualOp : HM_CompareOp<"equal", "lhs == rhs">;
+def HM_LessOp : HM_CompareOp<"less", "lhs < rhs">;
+def HM_LessEqualOp : HM_CompareOp<"less_equal", "lhs <= rhs">;
+
 class HM_UnaryOp<string mnemonic, string what, Type type = HM_FloatTensor>
     : HM_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = what;

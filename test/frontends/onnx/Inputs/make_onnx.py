@@ -93,6 +93,23 @@ def softmax11_flat(path):
     save(graph, path, opset=11)
 
 
+def compare(path):
+    # A padding mask from an int64 attention mask, and float thresholds in
+    # all four orders.
+    zero = numpy_helper.from_array(np.array(0, dtype=np.int64), "zero")
+    half = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half")
+    nodes = [helper.make_node("Equal", ["mask", "zero"], ["pad"], name="is_pad"),
+             helper.make_node("Greater", ["x", "half"], ["gt"], name="gt"),
+             helper.make_node("GreaterOrEqual", ["x", "half"], ["ge"], name="ge"),
+             helper.make_node("Less", ["x", "half"], ["lt"], name="lt"),
+             helper.make_node("LessOrEqual", ["x", "half"], ["le"], name="le")]
+    bool_out = [tensor(n, ["B", "N"], TensorProto.BOOL) for n in ("pad", "gt", "ge", "lt", "le")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N"]),
+                                           tensor("mask", ["B", "N"], TensorProto.INT64)],
+                              bool_out, initializer=[zero, half])
+    save(graph, path)
+
+
 def ffn(path):
     # A half-step SiLU feed-forward block with its residual, as in the
     # Conformer: y = x + 0.5 * (silu(x W1 + b1) W2 + b2).
@@ -166,8 +183,8 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 opset11, softmax11_flat, ffn, wide_linear,
-                                 ln_transposed, missing_external)}
+                                 opset11, softmax11_flat, compare, ffn,
+                                 wide_linear, ln_transposed, missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
