@@ -281,6 +281,10 @@ private:
   LogicalResult importActivation(const onnx::NodeProto &node);
   LogicalResult importWhere(const onnx::NodeProto &node);
   LogicalResult importCompare(const onnx::NodeProto &node);
+  LogicalResult importExpand(const onnx::NodeProto &node);
+  // The elements of a vector of dimensions or integer constants (shape
+  // plumbing), or nothing when `entry` is not one.
+  std::optional<SymbolicShape> dimValues(Entry *entry);
   LogicalResult importSoftmax(const onnx::NodeProto &node);
   LogicalResult importSplit(const onnx::NodeProto &node);
   LogicalResult importBatchNorm(const onnx::NodeProto &node);
@@ -777,6 +781,7 @@ void Importer::registerHandlers() {
   for (const char *op :
        {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"})
     handlers[op] = bind(&Importer::importCompare);
+  handlers["Expand"] = bind(&Importer::importExpand);
   handlers["Softmax"] = bind(&Importer::importSoftmax);
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
   handlers["Split"] = bind(&Importer::importSplit);
@@ -1142,10 +1147,16 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
   Entry *lhs = lookup(node, 0), *rhs = lookup(node, 1);
   const std::string &op = node.op_type();
 
-  // Arithmetic on dimensions (e.g. B * heads) stays symbolic.
-  bool symbolic = (lhs->intValues || rhs->intValues) &&
-                  (lhs->intValues || constInts(lhs)) &&
-                  (rhs->intValues || constInts(rhs));
+  // Arithmetic on dimensions (e.g. B * heads) stays symbolic; so does
+  // +, - and * on small integer constants (torch's expand: ones * -1).
+  auto smallInts = [&](Entry *e) {
+    return e->host && e->host->shape.size() <= 1 && constInts(e);
+  };
+  bool symbolic = ((lhs->intValues || rhs->intValues) &&
+                   (lhs->intValues || constInts(lhs)) &&
+                   (rhs->intValues || constInts(rhs))) ||
+                  ((op == "Add" || op == "Sub" || op == "Mul") &&
+                   smallInts(lhs) && smallInts(rhs));
   if (symbolic) {
     auto values = [&](Entry *e) {
       if (e->intValues)
@@ -1934,6 +1945,27 @@ LogicalResult Importer::importWhere(const onnx::NodeProto &node) {
   if (failed(broadcast(node, x->shape, y->shape, xy)) ||
       failed(broadcast(node, cond->shape, xy, shape)))
     return failure();
+  // Choosing between shape vectors with a known condition keeps them
+  // symbolic.
+  if (cond->host && (x->intValues || y->intValues) && shape.size() == 1 &&
+      shape[0].isStatic()) {
+    std::optional<SymbolicShape> a = dimValues(x), b = dimValues(y);
+    if (a && b) {
+      SymbolicShape chosen;
+      const HostTensor &flags = *cond->host;
+      for (int64_t i = 0; i < shape[0].staticValue(); ++i) {
+        bool pick = flags.getDouble(flags.numElements() == 1 ? 0 : i) != 0;
+        const SymbolicShape &from = pick ? *a : *b;
+        chosen.push_back(from[from.size() == 1 ? 0 : i]);
+      }
+      Entry entry;
+      entry.dtype = x->dtype;
+      entry.shape = shape;
+      entry.intValues = std::move(chosen);
+      define(node, 0, std::move(entry));
+      return success();
+    }
+  }
   Value c = materialise(node, *cond), a = materialise(node, *x),
         b = materialise(node, *y);
   if (!c || !a || !b)
@@ -1954,6 +1986,45 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
   SymbolicShape shape;
   if (failed(broadcast(node, lhs->shape, rhs->shape, shape)))
     return failure();
+  // On shape vectors (torch's expand compares its sizes with -1) the result
+  // is known at compile time: dimensions are at least 1.
+  if ((lhs->intValues || rhs->intValues) && shape.size() == 1) {
+    std::optional<SymbolicShape> a = dimValues(lhs), b = dimValues(rhs);
+    if (a && b && shape[0].isStatic()) {
+      HostTensor host;
+      host.dtype = DType::Bool;
+      host.shape = {shape[0].staticValue()};
+      host.bytes.assign(static_cast<size_t>(host.shape[0]), 0);
+      for (int64_t i = 0; i < host.shape[0]; ++i) {
+        SymbolicDim x = canonical((*a)[a->size() == 1 ? 0 : i]);
+        SymbolicDim y = canonical((*b)[b->size() == 1 ? 0 : i]);
+        if (op == "Greater" || op == "GreaterOrEqual")
+          std::swap(x, y);
+        bool strict = op == "Less" || op == "Greater";
+        std::optional<bool> holds;
+        if (x.isStatic() && y.isStatic())
+          holds = op == "Equal" ? x.staticValue() == y.staticValue()
+                  : strict      ? x.staticValue() < y.staticValue()
+                                : x.staticValue() <= y.staticValue();
+        else if (x == y)
+          holds = op == "Equal" || !strict;
+        else if (y.isStatic() && y.staticValue() <= 0)
+          holds = false; // dim ==, <, <= c <= 0
+        else if (x.isStatic() && x.staticValue() <= 0)
+          holds = op != "Equal"; // c <= 0 <, <= dim
+        if (!holds)
+          return error(node) << "cannot compare the dimensions " << x.toString()
+                             << " and " << y.toString() << " at compile time";
+        host.bytes[static_cast<size_t>(i)] = *holds ? 1 : 0;
+      }
+      Entry entry;
+      entry.dtype = DType::Bool;
+      entry.shape = shape;
+      entry.host = std::move(host);
+      define(node, 0, std::move(entry));
+      return success();
+    }
+  }
   Value a = materialise(node, *lhs), b = materialise(node, *rhs);
   if (!a || !b)
     return failure();
@@ -1970,6 +2041,75 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
   else
     result = builder.create<hm::LessEqualOp>(loc, type, a, b);
   define(node, 0, tensorEntry(result, DType::Bool, shape));
+  return success();
+}
+
+std::optional<SymbolicShape> Importer::dimValues(Entry *entry) {
+  if (entry->intValues)
+    return entry->intValues;
+  auto ints = constInts(entry);
+  if (!ints)
+    return std::nullopt;
+  SymbolicShape values;
+  for (int64_t v : *ints)
+    values.push_back(SymbolicDim::constant(v));
+  return values;
+}
+
+LogicalResult Importer::importExpand(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  std::optional<SymbolicShape> target = dimValues(lookup(node, 1));
+  if (!target)
+    return error(node) << "the target shape must be known at compile time "
+                          "(a constant or computed from dimensions)";
+  SymbolicShape shape;
+  if (failed(broadcast(node, input->shape, *target, shape)))
+    return failure();
+  // The expanded dimensions become a broadcast against a neutral constant
+  // (x + 0, or x == true for bools) of those sizes, so they must be static.
+  size_t offset = shape.size() - input->shape.size();
+  SmallVector<int64_t> constantShape;
+  bool expands = offset > 0;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    bool fromInput = i >= offset &&
+                     canonical(input->shape[i - offset]) == canonical(shape[i]);
+    if (fromInput) {
+      constantShape.push_back(1);
+      continue;
+    }
+    if (!shape[i].isStatic())
+      return error(node) << "expanding " << shapeToString(input->shape)
+                         << " to the dynamic dimension " << shape[i].toString()
+                         << " of " << shapeToString(shape)
+                         << " is not supported";
+    constantShape.push_back(shape[i].staticValue());
+    expands |= shape[i].staticValue() != 1;
+  }
+  if (!expands)
+    return defineReshaped(node, *input, shape);
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  SymbolicShape neutralShape;
+  for (int64_t d : constantShape)
+    neutralShape.push_back(SymbolicDim::constant(d));
+  auto neutralType = tensorType(input->dtype, neutralShape);
+  Location loc = nodeLoc(node);
+  Value result;
+  if (input->dtype == DType::Bool) {
+    Value ones = builder.create<hm::ConstantOp>(
+        loc, neutralType, DenseElementsAttr::get(neutralType, true));
+    result = builder.create<hm::EqualOp>(loc, tensorType(DType::Bool, shape), x,
+                                         ones);
+  } else {
+    Value zeros = builder.create<hm::ConstantOp>(
+        loc, neutralType,
+        DenseElementsAttr::get(
+            neutralType, builder.getZeroAttr(neutralType.getElementType())));
+    result = builder.create<hm::AddOp>(loc, tensorType(input->dtype, shape), x,
+                                       zeros);
+  }
+  define(node, 0, tensorEntry(result, input->dtype, shape));
   return success();
 }
 
@@ -2489,6 +2629,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Equal", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"Expand", kMinOpset, kMaxOpset, 2, 2,
+       "shape known at compile time; expanded dimensions static"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},

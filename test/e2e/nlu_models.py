@@ -3,7 +3,8 @@
     x = embedding[ids] (+ segment_embedding[segments])
     L layers, pre-LN:  x += TokenMixing(LN(x)); x += FeatureMLP(LN(x)); final LN
               post-LN: x = LN(x + TokenMixing(x)); x = LN(x + FeatureMLP(x))
-    pooling: mean over real tokens, or the first token; logits = Linear(d, classes)
+    pooling: mean over real tokens (also as sentence-transformers writes it, the mask
+    expanded with Expand), or the first token; logits = Linear(d, classes)
 
 TokenMixing is the single-head HyperMixer layer of hypermixing_models.py (nn.Linear
 hypernetworks, sinusoidal positions, mask with 1 = real token, no inner LayerNorm).
@@ -56,8 +57,9 @@ class HyperMixerClassifier(nn.Module):
                  tied=False, pre_ln=True, pooling="mean", segments=0, eps=1e-5,
                  max_len=4096):
         super().__init__()
-        if pooling not in ("mean", "first"):
-            raise ValueError(f"pooling must be 'mean' or 'first', not {pooling!r}")
+        if pooling not in ("mean", "mean_expanded", "first"):
+            raise ValueError(f"pooling must be 'mean', 'mean_expanded' or 'first', "
+                             f"not {pooling!r}")
         self.pooling, self.pre_ln = pooling, pre_ln
         self.embedding = nn.Embedding(vocab, d)
         self.segment_embedding = nn.Embedding(segments, d) if segments else None
@@ -79,6 +81,10 @@ class HyperMixerClassifier(nn.Module):
             x = self.final_norm(x)
         if self.pooling == "first":
             pooled = x[:, 0]
+        elif self.pooling == "mean_expanded":
+            # As sentence-transformers writes it: the int mask expanded to x's size.
+            m = attention_mask.unsqueeze(-1).expand(x.size()).to(x.dtype)
+            pooled = torch.sum(x * m, 1) / torch.clamp(m.sum(1), min=1e-9)
         else:
             m = mask.unsqueeze(-1)
             pooled = (x * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
@@ -126,6 +132,8 @@ CONFIGS = {
                               pooling="first"),
     "nlu_d64_segments": dict(d=64, f=128, layers=2, pre_ln=True, tied=False,
                              pooling="mean", segments=2),
+    "nlu_d64_expanded_pool": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
+                                  pooling="mean_expanded"),
     "nlu_d256_pre_l4": dict(d=256, f=1024, layers=4, pre_ln=True, tied=False,
                             pooling="mean", hidden=128),
     "nlu_d256_post_l4_tied": dict(d=256, f=1024, layers=4, pre_ln=False, tied=True,

@@ -110,6 +110,30 @@ def compare(path):
     save(graph, path)
 
 
+def expand(path):
+    # A bool mask [B, N, 1] widened to [B, N, 4], and a float row [6] given
+    # leading dimensions [3, 1, 6].
+    wide = numpy_helper.from_array(np.array([1, 1, 4], dtype=np.int64), "wide_shape")
+    lead = numpy_helper.from_array(np.array([3, 1, 6], dtype=np.int64), "lead_shape")
+    nodes = [helper.make_node("Expand", ["mask", "wide_shape"], ["wide"], name="widen"),
+             helper.make_node("Expand", ["x", "lead_shape"], ["rows"], name="rows")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("mask", ["B", "N", 1], TensorProto.BOOL), tensor("x", [6])],
+        [tensor("wide", ["B", "N", 4], TensorProto.BOOL), tensor("rows", [3, 1, 6])],
+        initializer=[wide, lead])
+    save(graph, path)
+
+
+def expand_dynamic(path):
+    # [1] to [N]: the length is not known at compile time.
+    nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
+             helper.make_node("Expand", ["one", "n"], ["y"], name="to_length")]
+    one = numpy_helper.from_array(np.ones(1, dtype=np.float32), "one")
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["N"])], [tensor("y", ["N"])],
+                              initializer=[one])
+    save(graph, path)
+
+
 def ffn(path):
     # A half-step SiLU feed-forward block with its residual, as in the
     # Conformer: y = x + 0.5 * (silu(x W1 + b1) W2 + b2).
@@ -183,8 +207,9 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 opset11, softmax11_flat, compare, ffn,
-                                 wide_linear, ln_transposed, missing_external)}
+                                 opset11, softmax11_flat, compare, expand,
+                                 expand_dynamic, ffn, wide_linear, ln_transposed,
+                                 missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
