@@ -1,6 +1,6 @@
-// Elementwise ops: add sub mul div max min, equal less less_equal and where
-// (NumPy broadcasting), erf gelu neg sqrt exp log tanh sigmoid relu
-// leaky_relu, cast, not.
+// Elementwise ops: add sub mul div max min, equal less less_equal, and or
+// xor, and where (NumPy broadcasting); erf gelu neg sqrt exp log tanh sigmoid
+// relu leaky_relu, cast, not.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -45,6 +45,8 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
   if (op == "min")
     return Halide::min(lhs, rhs);
   // bool is one byte holding 0 or 1.
+  if (isLogical(op))
+    return op == "and" ? lhs & rhs : op == "or" ? lhs | rhs : lhs ^ rhs;
   if (isComparison(op)) {
     Expr holds = op == "equal"  ? lhs == rhs
                  : op == "less" ? lhs < rhs

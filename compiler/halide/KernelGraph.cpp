@@ -52,6 +52,10 @@ bool isComparison(const std::string &op) {
   return op == "equal" || op == "less" || op == "less_equal";
 }
 
+bool isLogical(const std::string &op) {
+  return op == "and" || op == "or" || op == "xor";
+}
+
 static int64_t dtypeSize(DType dtype) {
   switch (dtype) {
   case DType::Float64:

@@ -29,6 +29,8 @@ const char *dtypeName(DType dtype);
 bool isFloat(DType dtype);
 /// equal, less, less_equal: elementwise ops whose result is bool.
 bool isComparison(const std::string &op);
+/// and, or, xor: elementwise ops on bools.
+bool isLogical(const std::string &op);
 
 /// One dimension: a static size, or a dynamic symbol's name.
 struct Dim {

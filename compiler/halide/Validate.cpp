@@ -207,7 +207,10 @@ void checkComparison(const Checker &check) {
   check.roles({"lhs", "rhs"});
   const BufferDesc &lhs = check.view.input(0);
   const BufferDesc &rhs = check.view.input(1);
-  if (check.view.kernel().op == "equal")
+  const std::string &op = check.view.kernel().op;
+  if (isLogical(op))
+    check.dtype("lhs", lhs, {DType::Bool});
+  else if (op == "equal")
     check.dtype("lhs", lhs,
                 {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
                  DType::Bool});
@@ -952,7 +955,7 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
     std::vector<std::string> stepRoles;
     if (desc.op == "add" || desc.op == "sub" || desc.op == "mul" ||
         desc.op == "div" || desc.op == "max" || desc.op == "min" ||
-        isComparison(desc.op))
+        isComparison(desc.op) || isLogical(desc.op))
       stepRoles = {"lhs", "rhs"};
     else if (desc.op == "where")
       stepRoles = {"condition", "x", "y"};
@@ -1030,7 +1033,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   if (op == "add" || op == "sub" || op == "mul" || op == "div" || op == "max" ||
       op == "min")
     checkBinary(check);
-  else if (isComparison(op))
+  else if (isComparison(op) || isLogical(op))
     checkComparison(check);
   else if (op == "erf" || op == "gelu")
     checkUnary(check, {DType::Float32});

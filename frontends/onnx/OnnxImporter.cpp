@@ -281,6 +281,7 @@ private:
   LogicalResult importActivation(const onnx::NodeProto &node);
   LogicalResult importWhere(const onnx::NodeProto &node);
   LogicalResult importCompare(const onnx::NodeProto &node);
+  LogicalResult importLogical(const onnx::NodeProto &node);
   LogicalResult importExpand(const onnx::NodeProto &node);
   // The elements of a vector of dimensions or integer constants (shape
   // plumbing), or nothing when `entry` is not one.
@@ -781,6 +782,8 @@ void Importer::registerHandlers() {
   for (const char *op :
        {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"})
     handlers[op] = bind(&Importer::importCompare);
+  for (const char *op : {"And", "Or", "Xor"})
+    handlers[op] = bind(&Importer::importLogical);
   handlers["Expand"] = bind(&Importer::importExpand);
   handlers["Softmax"] = bind(&Importer::importSoftmax);
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
@@ -2009,9 +2012,9 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
         else if (x == y)
           holds = op == "Equal" || !strict;
         else if (y.isStatic() && y.staticValue() <= 0)
-          holds = false; // dim ==, <, <= c <= 0
+          holds = false; // a dimension is at least 1 > c
         else if (x.isStatic() && x.staticValue() <= 0)
-          holds = op != "Equal"; // c <= 0 <, <= dim
+          holds = op != "Equal"; // c < 1 <= a dimension
         if (!holds)
           return error(node) << "cannot compare the dimensions " << x.toString()
                              << " and " << y.toString() << " at compile time";
@@ -2040,6 +2043,30 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
     result = builder.create<hm::LessOp>(loc, type, a, b);
   else
     result = builder.create<hm::LessEqualOp>(loc, type, a, b);
+  define(node, 0, tensorEntry(result, DType::Bool, shape));
+  return success();
+}
+
+LogicalResult Importer::importLogical(const onnx::NodeProto &node) {
+  Entry *lhs = lookup(node, 0), *rhs = lookup(node, 1);
+  if (lhs->dtype != DType::Bool || rhs->dtype != DType::Bool)
+    return error(node) << "needs bool operands";
+  SymbolicShape shape;
+  if (failed(broadcast(node, lhs->shape, rhs->shape, shape)))
+    return failure();
+  Value a = materialise(node, *lhs), b = materialise(node, *rhs);
+  if (!a || !b)
+    return failure();
+  Location loc = nodeLoc(node);
+  RankedTensorType type = tensorType(DType::Bool, shape);
+  const std::string &op = node.op_type();
+  Value result;
+  if (op == "And")
+    result = builder.create<hm::AndOp>(loc, type, a, b);
+  else if (op == "Or")
+    result = builder.create<hm::OrOp>(loc, type, a, b);
+  else
+    result = builder.create<hm::XorOp>(loc, type, a, b);
   define(node, 0, tensorEntry(result, DType::Bool, shape));
   return success();
 }
@@ -2609,6 +2636,7 @@ OwningOpRef<ModuleOp> Importer::run() {
 const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
       {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
+      {"And", kMinOpset, kMaxOpset, 2, 2, ""},
       {"BatchNormalization", kMinOpset, kMaxOpset, 5, 5,
        "inference; constant statistics; folded into a preceding Conv"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
@@ -2652,6 +2680,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Mul", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Neg", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Not", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Or", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Pad", kMinOpset, kMaxOpset, 2, 4,
        "constant, reflect and edge; pads known at compile time"},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
@@ -2676,6 +2705,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Transpose", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Unsqueeze", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Where", kMinOpset, kMaxOpset, 3, 3, ""},
+      {"Xor", kMinOpset, kMaxOpset, 2, 2, ""},
   };
   return table;
 }

@@ -3,7 +3,7 @@
 implementation might export them: LayerNorm without affine parameters (opset 14
 decomposition), Tanh, Relu, Exp, Log, BatchNorm1d after a depthwise Conv1d and after
 a ReLU, and comparisons (a padding mask from `attention_mask == 0`, thresholds with
->, >=, <, <=), on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5).
+>, >=, <, <=, combined with &, | and ^), on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
@@ -66,7 +66,9 @@ class MaskedThresholds(torch.nn.Module):
         x = x.masked_fill((attention_mask == 0).unsqueeze(-1), 0.0)
         passed = (x > 0.5).to(x.dtype) + (x >= 1.0).to(x.dtype) + \
             (x < -0.5).to(x.dtype) + (x <= -1.0).to(x.dtype)
-        return x * passed + torch.relu(x)
+        inner = ((x > -1.0) & (x < 1.0)) | (x == 0.0)
+        sign_flip = (x < 0.0) ^ (x[..., :1] < 0.0)
+        return x * passed + torch.relu(x) + inner.to(x.dtype) - sign_flip.to(x.dtype)
 
 
 def check_masked(hmc, work):

@@ -325,6 +325,33 @@ INSTANTIATE_TEST_SUITE_P(
         CompareCase{"less", "float32"}, CompareCase{"less_equal", "float32"}),
     [](const auto &info) { return info.param.op + "_" + info.param.dtype; });
 
+class LogicalTest : public ::testing::TestWithParam<std::string> {};
+
+// Bools [B, 1] against [T], every pair of values.
+TEST_P(LogicalTest, BroadcastsToBools) {
+  const std::string &op = GetParam();
+  GraphBuilder graph;
+  int64_t a = graph.buffer("lhs", "bool", {2, 1});
+  int64_t b = graph.buffer("rhs", "bool", {"t"});
+  int64_t out = graph.buffer("out", "bool", {2, "t"}, "output");
+  graph.kernel("k", op, json::object(), {{"lhs", a}, {"rhs", b}}, out);
+  const int64_t t = 37;
+  Tensor lhs({2, 1}), rhs({t}), expected({2, t});
+  lhs.data = {0, 1};
+  for (int64_t i = 0; i < t; ++i)
+    rhs[i] = i % 3 == 0;
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t i = 0; i < t; ++i) {
+      bool x = lhs[r] != 0, y = rhs[i] != 0;
+      expected[r * t + i] = op == "and" ? x && y : op == "or" ? x || y : x != y;
+    }
+  EXPECT_EQ(runKernel(graph, {lhs, rhs}, {2, t}).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, LogicalTest,
+                         ::testing::Values("and", "or", "xor"),
+                         [](const auto &info) { return info.param; });
+
 struct CastCase {
   std::string from, to;
 };

@@ -99,6 +99,9 @@ HM_BINARY_VERIFY(MinOp)
 HM_BINARY_VERIFY(EqualOp)
 HM_BINARY_VERIFY(LessOp)
 HM_BINARY_VERIFY(LessEqualOp)
+HM_BINARY_VERIFY(AndOp)
+HM_BINARY_VERIFY(OrOp)
+HM_BINARY_VERIFY(XorOp)
 #undef HM_BINARY_VERIFY
 
 //===----------------------------------------------------------------------===//

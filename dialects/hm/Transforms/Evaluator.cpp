@@ -395,7 +395,7 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     in.push_back(&values[operand]);
   HostArray out;
   if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, EqualOp, LessOp,
-          LessEqualOp>(op) &&
+          LessEqualOp, AndOp, OrOp, XorOp>(op) &&
       !broadcastable(in[0]->shape, in[1]->shape)) {
     message = "operand shapes do not broadcast";
     return failure();
@@ -440,6 +440,18 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (isa<LessEqualOp>(op)) {
     out = binary(*in[0], *in[1],
                  [](double a, double b) { return a <= b ? 1.0 : 0.0; });
+  } else if (isa<AndOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) {
+      return a != 0 && b != 0 ? 1.0 : 0.0;
+    });
+  } else if (isa<OrOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) {
+      return a != 0 || b != 0 ? 1.0 : 0.0;
+    });
+  } else if (isa<XorOp>(op)) {
+    out = binary(*in[0], *in[1], [](double a, double b) {
+      return (a != 0) != (b != 0) ? 1.0 : 0.0;
+    });
   } else if (isa<ErfOp>(op)) {
     unary([](double v) { return std::erf(v); });
   } else if (isa<GeluOp>(op)) {

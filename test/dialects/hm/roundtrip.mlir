@@ -33,7 +33,13 @@ func.func @compare(%lengths: tensor<?x1xi64>, %positions: tensor<?xi64>, %x: ten
   %1 = hm.less_equal %zero, %x : tensor<f32>, tensor<?x?xf32> -> tensor<?x?xi1>
   // CHECK: hm.equal %{{.*}}, %{{.*}} : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
   %2 = hm.equal %0, %1 : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
-  return %2 : tensor<?x?xi1>
+  // CHECK: hm.and %{{.*}}, %{{.*}} : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  %3 = hm.and %2, %0 : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  // CHECK: hm.or %{{.*}}, %{{.*}} : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  %4 = hm.or %3, %1 : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  // CHECK: hm.xor %{{.*}}, %{{.*}} : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  %5 = hm.xor %4, %2 : tensor<?x?xi1>, tensor<?x?xi1> -> tensor<?x?xi1>
+  return %5 : tensor<?x?xi1>
 }
 
 // CHECK-LABEL: func.func @dense

@@ -70,6 +70,16 @@ def HM_EqualOp : HM_CompareOp<"equal", "lhs == rhs">;
 def HM_LessOp : HM_CompareOp<"less", "lhs < rhs">;
 def HM_LessEqualOp : HM_CompareOp<"less_equal", "lhs <= rhs">;
 
+class HM_LogicalOp<string mnemonic, string what>
+    : HM_BinaryOp<mnemonic, "logical " # what> {
+  let arguments = (ins RankedTensorOf<[I1]>:$lhs, RankedTensorOf<[I1]>:$rhs);
+  let results = (outs RankedTensorOf<[I1]>:$output);
+}
+
+def HM_AndOp : HM_LogicalOp<"and", "and">;
+def HM_OrOp : HM_LogicalOp<"or", "or">;
+def HM_XorOp : HM_LogicalOp<"xor", "exclusive or">;
+
 class HM_UnaryOp<string mnemonic, string what, Type type = HM_FloatTensor>
     : HM_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = what;

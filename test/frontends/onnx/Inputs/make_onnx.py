@@ -94,16 +94,20 @@ def softmax11_flat(path):
 
 
 def compare(path):
-    # A padding mask from an int64 attention mask, and float thresholds in
-    # all four orders.
+    # A padding mask from an int64 attention mask, float thresholds in all
+    # four orders, and logic on the results.
     zero = numpy_helper.from_array(np.array(0, dtype=np.int64), "zero")
     half = numpy_helper.from_array(np.array(0.5, dtype=np.float32), "half")
     nodes = [helper.make_node("Equal", ["mask", "zero"], ["pad"], name="is_pad"),
              helper.make_node("Greater", ["x", "half"], ["gt"], name="gt"),
              helper.make_node("GreaterOrEqual", ["x", "half"], ["ge"], name="ge"),
              helper.make_node("Less", ["x", "half"], ["lt"], name="lt"),
-             helper.make_node("LessOrEqual", ["x", "half"], ["le"], name="le")]
-    bool_out = [tensor(n, ["B", "N"], TensorProto.BOOL) for n in ("pad", "gt", "ge", "lt", "le")]
+             helper.make_node("LessOrEqual", ["x", "half"], ["le"], name="le"),
+             helper.make_node("Or", ["pad", "gt"], ["either"], name="either"),
+             helper.make_node("And", ["ge", "le"], ["both"], name="both"),
+             helper.make_node("Xor", ["lt", "le"], ["one"], name="one")]
+    bool_out = [tensor(n, ["B", "N"], TensorProto.BOOL)
+                for n in ("pad", "gt", "ge", "lt", "le", "either", "both", "one")]
     graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N"]),
                                            tensor("mask", ["B", "N"], TensorProto.INT64)],
                               bool_out, initializer=[zero, half])
