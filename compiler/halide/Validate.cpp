@@ -188,11 +188,14 @@ constexpr std::initializer_list<DType> kNumeric = {
 constexpr std::initializer_list<DType> kFloats = {DType::Float32,
                                                   DType::Float64};
 
-void checkBinary(const Checker &check) {
+/// lhs and rhs of one of the `allowed` dtypes broadcast to the result, which
+/// has their dtype or is bool.
+void checkBinary(const Checker &check, std::initializer_list<DType> allowed,
+                 bool boolResult) {
   check.roles({"lhs", "rhs"});
   const BufferDesc &lhs = check.view.input(0);
   const BufferDesc &rhs = check.view.input(1);
-  check.dtype("lhs", lhs, kNumeric);
+  check.dtype("lhs", lhs, allowed);
   check.sameDType("rhs", rhs, lhs.dtype);
   std::optional<Shape> shape = broadcastShapes(lhs.shape, rhs.shape);
   if (!shape)
@@ -200,30 +203,7 @@ void checkBinary(const Checker &check) {
                                 "static 1s broadcast)",
                                 formatShape(lhs.shape),
                                 formatShape(rhs.shape)));
-  check.result(lhs.dtype, *shape);
-}
-
-void checkComparison(const Checker &check) {
-  check.roles({"lhs", "rhs"});
-  const BufferDesc &lhs = check.view.input(0);
-  const BufferDesc &rhs = check.view.input(1);
-  const std::string &op = check.view.kernel().op;
-  if (isLogical(op))
-    check.dtype("lhs", lhs, {DType::Bool});
-  else if (op == "equal")
-    check.dtype("lhs", lhs,
-                {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
-                 DType::Bool});
-  else
-    check.dtype("lhs", lhs, kNumeric);
-  check.sameDType("rhs", rhs, lhs.dtype);
-  std::optional<Shape> shape = broadcastShapes(lhs.shape, rhs.shape);
-  if (!shape)
-    check.view.fail(fmt::format("shapes {} and {} do not broadcast (only "
-                                "static 1s broadcast)",
-                                formatShape(lhs.shape),
-                                formatShape(rhs.shape)));
-  check.result(DType::Bool, *shape);
+  check.result(boolResult ? DType::Bool : lhs.dtype, *shape);
 }
 
 void checkUnary(const Checker &check, std::initializer_list<DType> allowed) {
@@ -1032,9 +1012,16 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   const std::string &op = kernel.op;
   if (op == "add" || op == "sub" || op == "mul" || op == "div" || op == "max" ||
       op == "min")
-    checkBinary(check);
-  else if (isComparison(op) || isLogical(op))
-    checkComparison(check);
+    checkBinary(check, kNumeric, false);
+  else if (op == "equal")
+    checkBinary(check,
+                {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
+                 DType::Bool},
+                true);
+  else if (isComparison(op))
+    checkBinary(check, kNumeric, true);
+  else if (isLogical(op))
+    checkBinary(check, {DType::Bool}, true);
   else if (op == "erf" || op == "gelu")
     checkUnary(check, {DType::Float32});
   else if (op == "sqrt" || op == "exp" || op == "log" || op == "tanh" ||

@@ -1161,16 +1161,7 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
                   ((op == "Add" || op == "Sub" || op == "Mul") &&
                    smallInts(lhs) && smallInts(rhs));
   if (symbolic) {
-    auto values = [&](Entry *e) {
-      if (e->intValues)
-        return *e->intValues;
-      SymbolicShape result;
-      std::vector<int64_t> ints = *constInts(e);
-      for (int64_t v : ints)
-        result.push_back(SymbolicDim::constant(v));
-      return result;
-    };
-    SymbolicShape a = values(lhs), b = values(rhs);
+    SymbolicShape a = *dimValues(lhs), b = *dimValues(rhs);
     if (a.empty() || b.empty() ||
         (a.size() != b.size() && a.size() != 1 && b.size() != 1))
       return error(node) << "shape arithmetic on vectors of different sizes";
@@ -1429,16 +1420,11 @@ LogicalResult Importer::importRange(const onnx::NodeProto &node) {
 
 LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0), *shapeEntry = lookup(node, 1);
-  SymbolicShape target;
-  if (shapeEntry->intValues) {
-    target = *shapeEntry->intValues;
-  } else if (auto ints = constInts(shapeEntry)) {
-    for (int64_t v : *ints)
-      target.push_back(SymbolicDim::constant(v));
-  } else {
+  std::optional<SymbolicShape> dims = dimValues(shapeEntry);
+  if (!dims)
     return error(node) << "the target shape must be computable at compile "
                           "time";
-  }
+  SymbolicShape target = std::move(*dims);
   bool allowZero = intAttr(node, "allowzero", 0) != 0;
   SymbolicDim total = SymbolicDim::constant(1);
   for (const SymbolicDim &d : input->shape)
