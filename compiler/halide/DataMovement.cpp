@@ -1,5 +1,6 @@
 // Kernels that move data without arithmetic: gather (embedding lookups),
-// slice, reshape, transpose, pad and concat.
+// slice, reshape, transpose, pad and concat; iota and dim_size, which write
+// indices and sizes.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -74,6 +75,35 @@ Halide::Func buildGather(const OpContext &ctx) {
     return out;
   }
   scheduleCopy(ctx, out, vars);
+  return out;
+}
+
+Halide::Func buildIota(const OpContext &ctx) {
+  // The reference input only binds the length; its values are not read.
+  Halide::Var i("i");
+  Halide::Func out("output");
+  out(i) = Halide::cast(halideType(ctx.view.output(0).dtype), i);
+  if (ctx.gpu) {
+    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
+    gpuTile(*ctx.gpu, out, {i}, threads.first, threads.second);
+    ctx.gpu->scheduled = true;
+    return out;
+  }
+  scheduleCopy(ctx, out, {i});
+  return out;
+}
+
+Halide::Func buildDimSize(const OpContext &ctx) {
+  size_t rank = ctx.view.input(0).shape.size();
+  size_t axis = ctx.view.kernel().attrs.at("axis").get<size_t>();
+  std::vector<Halide::Var> vars(ctx.outputExtents.size());
+  Halide::Func out("output");
+  out(vars) = Halide::cast(halideType(ctx.view.output(0).dtype),
+                           ctx.inputs[0].dim(halideDim(axis, rank)).extent());
+  if (ctx.gpu) {
+    gpuTile(*ctx.gpu, out, vars, 1, 1);
+    ctx.gpu->scheduled = true;
+  }
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Elementwise ops: add sub mul div max min, equal less less_equal, and or
 // xor, and where (NumPy broadcasting); erf gelu neg sqrt exp log tanh sigmoid
-// relu leaky_relu, cast, not.
+// relu leaky_relu round floor ceil sin cos, cast, not.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -91,6 +91,16 @@ Expr unary(const KernelView &view, const Expr &x) {
     return Halide::log(x);
   if (op == "tanh")
     return Halide::tanh(x);
+  if (op == "round") // ties to even, as ONNX Round
+    return Halide::round(x);
+  if (op == "floor")
+    return Halide::floor(x);
+  if (op == "ceil")
+    return Halide::ceil(x);
+  if (op == "sin")
+    return Halide::sin(x);
+  if (op == "cos")
+    return Halide::cos(x);
   Expr zero = Halide::Internal::make_zero(x.type());
   if (op == "sigmoid")
     return Halide::Internal::make_one(x.type()) /

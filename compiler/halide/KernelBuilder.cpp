@@ -129,6 +129,10 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildGather(ctx);
   if (op == "slice")
     return buildSlice(ctx);
+  if (op == "iota")
+    return buildIota(ctx);
+  if (op == "dim_size")
+    return buildDimSize(ctx);
   if (op == "reshape")
     return buildReshape(ctx);
   if (op == "reduce_sum" || op == "reduce_mean")
@@ -154,7 +158,7 @@ Halide::Func buildOp(const OpContext &ctx) {
 
 bool autoschedulable(const std::string &op) {
   return op != "hyper_mix" && op != "conv" && op != "fbank" &&
-         op != "ctc_greedy";
+         op != "ctc_greedy" && op != "iota" && op != "dim_size";
 }
 
 std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,

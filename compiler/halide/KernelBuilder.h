@@ -36,7 +36,7 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
 
 /// Whether an autoscheduler can schedule this op: hmc's fused kernels
 /// (hyper_mix, conv, fbank, ctc_greedy) exist only in their hand-written
-/// schedules.
+/// schedules, and iota and dim_size write a vector or one number.
 bool autoschedulable(const std::string &op);
 
 /// Sizes of a kernel's dynamic symbols at sequence length `length`: a

@@ -67,6 +67,8 @@ Halide::Func buildContraction(const OpContext &ctx);
 Halide::Func buildHyperMix(const OpContext &ctx);
 Halide::Func buildGather(const OpContext &ctx);
 Halide::Func buildSlice(const OpContext &ctx);
+Halide::Func buildIota(const OpContext &ctx);
+Halide::Func buildDimSize(const OpContext &ctx);
 Halide::Func buildReshape(const OpContext &ctx);
 Halide::Func buildTranspose(const OpContext &ctx);
 Halide::Func buildPad(const OpContext &ctx);

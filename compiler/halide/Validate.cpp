@@ -577,6 +577,30 @@ void checkFbank(const Checker &check) {
   check.result(DType::Float32, {audio.shape[0], out[1], mel.shape[0]});
 }
 
+void checkIota(const Checker &check) {
+  check.roles({"reference"});
+  const Shape &reference = check.view.input(0).shape;
+  int64_t axis =
+      check.intAttr("axis", 0, static_cast<int64_t>(reference.size()) - 1);
+  DType dtype = check.out().dtype;
+  if (dtype == DType::Bool)
+    check.view.fail("output must be numeric, not bool");
+  check.result(dtype, {reference[axis]});
+}
+
+void checkDimSize(const Checker &check) {
+  check.roles({"reference"});
+  const Shape &reference = check.view.input(0).shape;
+  check.intAttr("axis", 0, static_cast<int64_t>(reference.size()) - 1);
+  DType dtype = check.out().dtype;
+  if (dtype == DType::Bool)
+    check.view.fail("output must be numeric, not bool");
+  for (const Dim &dim : check.out().shape)
+    if (dim != Dim{1, ""})
+      check.view.fail(fmt::format("output must hold one element, got {}",
+                                  formatShape(check.out().shape)));
+}
+
 void checkCtcGreedy(const Checker &check) {
   check.roles({"log_probs"});
   const BufferDesc &logProbs = check.view.input(0);
@@ -942,7 +966,9 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
     else if (desc.op == "erf" || desc.op == "gelu" || desc.op == "neg" ||
              desc.op == "sqrt" || desc.op == "exp" || desc.op == "log" ||
              desc.op == "tanh" || desc.op == "sigmoid" || desc.op == "relu" ||
-             desc.op == "leaky_relu" || desc.op == "cast" || desc.op == "not")
+             desc.op == "leaky_relu" || desc.op == "cast" || desc.op == "not" ||
+             desc.op == "round" || desc.op == "floor" || desc.op == "ceil" ||
+             desc.op == "sin" || desc.op == "cos")
       stepRoles = {"x"};
     else
       fail(fmt::format("'{}' is not an elementwise op", desc.op));
@@ -1025,7 +1051,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   else if (op == "erf" || op == "gelu")
     checkUnary(check, {DType::Float32});
   else if (op == "sqrt" || op == "exp" || op == "log" || op == "tanh" ||
-           op == "sigmoid")
+           op == "sigmoid" || op == "round" || op == "floor" || op == "ceil" ||
+           op == "sin" || op == "cos")
     checkUnary(check, kFloats);
   else if (op == "relu")
     checkUnary(check, kNumeric);
@@ -1069,15 +1096,21 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkFbank(check);
   else if (op == "ctc_greedy")
     checkCtcGreedy(check);
+  else if (op == "iota")
+    checkIota(check);
+  else if (op == "dim_size")
+    checkDimSize(check);
   else if (op == "elementwise")
     parseElementwiseProgram(check.view);
   else
-    check.view.fail("unknown op (supported: add, sub, mul, div, max, min, "
-                    "where, erf, gelu, neg, sqrt, exp, log, tanh, sigmoid, "
-                    "relu, leaky_relu, cast, not, layer_norm, linear, matmul, "
-                    "hyper_mix, gather, reduce_sum, reduce_mean, slice, "
-                    "reshape, softmax, log_softmax, transpose, pad, concat, "
-                    "conv, fbank, ctc_greedy, elementwise)");
+    check.view.fail(
+        "unknown op (supported: add, sub, mul, div, max, min, "
+        "equal, less, less_equal, and, or, xor, where, erf, gelu, "
+        "neg, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
+        "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "
+        "matmul, hyper_mix, gather, reduce_sum, reduce_mean, "
+        "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
+        "pad, concat, conv, fbank, ctc_greedy, elementwise)");
 }
 
 } // namespace hmc::halide

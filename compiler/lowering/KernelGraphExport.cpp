@@ -296,6 +296,19 @@ Dims Exporter::resultDims(Operation *op) {
         deriveDim(audio[1], -width, static_cast<int64_t>(fbank.getHop()), 1),
         mels};
   }
+  if (auto concat = dyn_cast<hm::ConcatOp>(op)) {
+    // The importer joins along static dimensions only.
+    Dims out = known(concat->getOperand(0));
+    out[concat.getAxis()] =
+        cast<ShapedType>(concat.getType()).getDimSize(concat.getAxis());
+    return out;
+  }
+  if (isa<hm::DimSizeOp>(op)) {
+    auto shape = cast<ShapedType>(op->getResult(0).getType()).getShape();
+    return Dims(shape.begin(), shape.end());
+  }
+  if (auto iota = dyn_cast<hm::IotaOp>(op))
+    return {known(iota.getReference())[iota.getReferenceAxis()]};
   if (auto ctc = dyn_cast<hm::CtcGreedyOp>(op)) {
     Dims in = known(ctc.getLogProbs());
     return {in[0], in[1]};
@@ -337,10 +350,11 @@ namespace {
 
 bool isElementwise(const json &kernel) {
   static const std::set<std::string> ops = {
-      "add",  "sub",        "mul",  "div", "max",        "min",   "equal",
-      "less", "less_equal", "and",  "or",  "xor",        "where", "erf",
-      "gelu", "neg",        "sqrt", "exp", "log",        "tanh",  "sigmoid",
-      "relu", "leaky_relu", "cast", "not", "elementwise"};
+      "add",  "sub",        "mul",        "div", "max",   "min",   "equal",
+      "less", "less_equal", "and",        "or",  "xor",   "where", "erf",
+      "gelu", "neg",        "sqrt",       "exp", "log",   "tanh",  "sigmoid",
+      "relu", "leaky_relu", "cast",       "not", "round", "floor", "ceil",
+      "sin",  "cos",        "elementwise"};
   return ops.count(kernel["op"].get<std::string>()) > 0;
 }
 
@@ -757,7 +771,9 @@ LogicalResult Exporter::exportOp(Operation *op) {
                  hm::OrOp, hm::XorOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
-  } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp>(op)) {
+  } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp,
+                 hm::RoundOp, hm::FloorOp, hm::CeilOp, hm::SinOp, hm::CosOp>(
+                 op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"x", op->getOperand(0)}};
   } else if (auto castOp = dyn_cast<hm::CastOp>(op)) {
@@ -862,6 +878,19 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["dilations"] = list(conv.getDilations());
     attrs["pads"] = list(conv.getPads());
     attrs["groups"] = static_cast<int64_t>(conv.getGroups());
+  } else if (auto concat = dyn_cast<hm::ConcatOp>(op)) {
+    kind = "concat";
+    for (auto [n, part] : llvm::enumerate(concat->getOperands()))
+      inputs.push_back({"x" + std::to_string(n), part});
+    attrs["axis"] = static_cast<int64_t>(concat.getAxis());
+  } else if (auto size = dyn_cast<hm::DimSizeOp>(op)) {
+    kind = "dim_size";
+    inputs = {{"reference", size.getReference()}};
+    attrs["axis"] = static_cast<int64_t>(size.getReferenceAxis());
+  } else if (auto iota = dyn_cast<hm::IotaOp>(op)) {
+    kind = "iota";
+    inputs = {{"reference", iota.getReference()}};
+    attrs["axis"] = static_cast<int64_t>(iota.getReferenceAxis());
   } else if (auto reshape = dyn_cast<hm::ReshapeOp>(op)) {
     for (Attribute dim : reshape.getShape())
       if (auto product = dyn_cast<StringAttr>(dim);
@@ -957,6 +986,23 @@ FailureOr<KernelGraph> Exporter::run() {
     Value beta = norm.getBeta() ? norm.getBeta() : filled(0.0);
     norm.getGammaMutable().assign(gamma);
     norm.getBetaMutable().assign(beta);
+  });
+  // A table prefix outside hyper_mix (learned positions, pe[:, :x.size(1)])
+  // gathers the rows 0, 1, ... that an hm.iota of that length lists.
+  func.walk([](hm::SliceToDimOp prefix) {
+    OpBuilder builder(prefix);
+    Value reference = prefix.getReference();
+    int64_t axis = static_cast<int64_t>(prefix.getReferenceAxis());
+    auto indexType = RankedTensorType::get(
+        {cast<ShapedType>(reference.getType()).getDimSize(axis)},
+        builder.getI64Type());
+    Value rows = builder.create<hm::IotaOp>(
+        prefix.getLoc(), indexType, reference, prefix.getReferenceAxisAttr());
+    Value table = builder.create<hm::GatherOp>(
+        prefix.getLoc(), prefix.getType(), prefix.getInput(), rows,
+        prefix.getAxisAttr());
+    prefix.replaceAllUsesWith(table);
+    prefix.erase();
   });
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))

@@ -266,6 +266,7 @@ private:
   LogicalResult importSlice(const onnx::NodeProto &node);
   LogicalResult importRange(const onnx::NodeProto &node);
   LogicalResult importReshape(const onnx::NodeProto &node);
+  LogicalResult importFlatten(const onnx::NodeProto &node);
   LogicalResult importTranspose(const onnx::NodeProto &node);
   LogicalResult importMatMul(const onnx::NodeProto &node);
   LogicalResult importGemm(const onnx::NodeProto &node);
@@ -306,6 +307,16 @@ private:
                                const SymbolicShape &shape);
   LogicalResult definePrefix(const onnx::NodeProto &node, Entry &data,
                              int64_t axis, const SymbolicDim &length);
+  // A tensor with `dim` at `axis` from which the run-time size is read: an
+  // input, or a value computed from one; nothing for other dimensions.
+  std::optional<std::pair<Value, int64_t>> dimOrigin(const SymbolicDim &dim);
+  // 0, 1, ..., length - 1 as a run-time vector (hm.iota).
+  Value iota(const onnx::NodeProto &node, const SymbolicDim &length,
+             DType dtype);
+  // A tensor of `shape` filled with `value`; its dynamic dimensions come
+  // from broadcasting against vectors of those run-time lengths.
+  Value filled(const onnx::NodeProto &node, DType dtype,
+               const SymbolicShape &shape, double value);
 
   MLIRContext &context;
   OpBuilder builder;
@@ -653,6 +664,22 @@ Value Importer::materialise(const onnx::NodeProto &node, Entry &entry) {
     return entry.value;
   if (!entry.host && entry.intValues) {
     auto ints = constInts(&entry);
+    if (!ints && entry.intValues->size() == 1) {
+      // One dynamic dimension used as data, e.g. wav_lens * x.size(1).
+      SymbolicDim dim = canonical((*entry.intValues)[0]);
+      auto origin = dimOrigin(dim);
+      if (!origin) {
+        error(node) << "'" << entry.name << "' is the dimension "
+                    << dim.toString()
+                    << " used as data; only an input dimension or one "
+                       "computed from it is supported";
+        return {};
+      }
+      entry.value = builder.create<hm::DimSizeOp>(
+          nodeLoc(node), tensorType(entry.dtype, entry.shape), origin->first,
+          builder.getI64IntegerAttr(origin->second));
+      return entry.value;
+    }
     if (!ints) {
       error(node) << "'" << entry.name
                   << "' is a shape computed at run time from dynamic "
@@ -668,9 +695,12 @@ Value Importer::materialise(const onnx::NodeProto &node, Entry &entry) {
       host.setFromDouble(i, static_cast<double>((*ints)[i]));
     entry.host = std::move(host);
   }
+  if (!entry.host && entry.iotaLength) {
+    entry.value = iota(node, *entry.iotaLength, entry.dtype);
+    return entry.value;
+  }
   if (!entry.host) {
-    error(node) << "'" << entry.name << "' (a run-time index range) is used "
-                << "as data; only table lookups with it are supported";
+    error(node) << "'" << entry.name << "' has no value";
     return {};
   }
   const HostTensor &host = *entry.host;
@@ -765,11 +795,13 @@ void Importer::registerHandlers() {
   handlers["Cast"] = bind(&Importer::importCast);
   for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"})
     handlers[op] = bind(&Importer::importBinary);
-  for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu"})
+  for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu", "Round", "Floor",
+                         "Ceil", "Sin", "Cos", "Reciprocal"})
     handlers[op] = bind(&Importer::importUnary);
   handlers["Slice"] = bind(&Importer::importSlice);
   handlers["Range"] = bind(&Importer::importRange);
   handlers["Reshape"] = bind(&Importer::importReshape);
+  handlers["Flatten"] = bind(&Importer::importFlatten);
   handlers["Transpose"] = bind(&Importer::importTranspose);
   handlers["MatMul"] = bind(&Importer::importMatMul);
   handlers["Gemm"] = bind(&Importer::importGemm);
@@ -953,15 +985,12 @@ LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
   // The prefix length must be an input dimension, which the op reads from
   // the input it came from.
   SymbolicDim length = canonical(dim);
-  if (length.getSymbols().size() != 1 || length.getCoefficient() != 1 ||
-      (!symbolOrigin.count(length.getSymbols()[0]) &&
-       !derivedOrigin.count(length.getSymbols()[0])))
+  auto origin = dimOrigin(length);
+  if (!origin)
     return error(node) << "a table prefix of length " << length.toString()
                        << " is not supported (only an input dimension or "
                           "one computed from it)";
-  const std::string &symbol = length.getSymbols()[0];
-  auto [reference, refAxis] =
-      symbolOrigin.count(symbol) ? symbolOrigin[symbol] : derivedOrigin[symbol];
+  auto [reference, refAxis] = *origin;
   Value table = materialise(node, data);
   if (!table)
     return failure();
@@ -972,6 +1001,87 @@ LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
       builder.getI64IntegerAttr(axis), builder.getI64IntegerAttr(refAxis));
   define(node, 0, tensorEntry(result, data.dtype, shape));
   return success();
+}
+
+std::optional<std::pair<Value, int64_t>>
+Importer::dimOrigin(const SymbolicDim &dim) {
+  SymbolicDim c = canonical(dim);
+  if (c.getSymbols().size() != 1 || c.getCoefficient() != 1)
+    return std::nullopt;
+  const std::string &symbol = c.getSymbols()[0];
+  if (auto it = symbolOrigin.find(symbol); it != symbolOrigin.end())
+    return it->second;
+  if (auto it = derivedOrigin.find(symbol); it != derivedOrigin.end())
+    return it->second;
+  return std::nullopt;
+}
+
+Value Importer::iota(const onnx::NodeProto &node, const SymbolicDim &length,
+                     DType dtype) {
+  auto origin = dimOrigin(length);
+  if (!origin) {
+    error(node) << "an index range of run-time length "
+                << canonical(length).toString()
+                << " is not supported (only an input dimension or one "
+                   "computed from it)";
+    return {};
+  }
+  return builder.create<hm::IotaOp>(
+      nodeLoc(node), tensorType(dtype, {canonical(length)}), origin->first,
+      builder.getI64IntegerAttr(origin->second));
+}
+
+Value Importer::filled(const onnx::NodeProto &node, DType dtype,
+                       const SymbolicShape &shape, double value) {
+  Location loc = nodeLoc(node);
+  SymbolicShape constantShape;
+  for (const SymbolicDim &d : shape)
+    constantShape.push_back(canonical(d).isStatic() ? canonical(d)
+                                                    : SymbolicDim::constant(1));
+  auto constantType = tensorType(dtype, constantShape);
+  Attribute element =
+      dtype == DType::Bool ? Attribute(builder.getBoolAttr(value != 0))
+      : isFloat(dtype)
+          ? Attribute(
+                builder.getFloatAttr(constantType.getElementType(), value))
+          : Attribute(builder.getIntegerAttr(constantType.getElementType(),
+                                             static_cast<int64_t>(value)));
+  Value result = builder.create<hm::ConstantOp>(
+      loc, constantType, DenseElementsAttr::get(constantType, element));
+  // Each dynamic dimension d broadcasts in a neutral vector of length d:
+  // iota * 0, or iota < 0 (false) for bools.
+  SymbolicShape resultShape = constantShape;
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    SymbolicDim d = canonical(shape[axis]);
+    if (d.isStatic())
+      continue;
+    DType indexType = dtype == DType::Bool ? DType::I64 : dtype;
+    Value index = iota(node, d, indexType);
+    if (!index)
+      return {};
+    auto scalarType = tensorType(indexType, {});
+    Value zero = builder.create<hm::ConstantOp>(
+        loc, scalarType,
+        DenseElementsAttr::get(
+            scalarType, builder.getZeroAttr(scalarType.getElementType())));
+    Value neutral = dtype == DType::Bool
+                        ? Value(builder.create<hm::LessOp>(
+                              loc, tensorType(DType::Bool, {d}), index, zero))
+                        : Value(builder.create<hm::MulOp>(
+                              loc, tensorType(dtype, {d}), index, zero));
+    if (shape.size() > 1) {
+      SymbolicShape column(shape.size(), SymbolicDim::constant(1));
+      column[axis] = d;
+      neutral = builder.create<hm::ReshapeOp>(loc, tensorType(dtype, column),
+                                              neutral, shapeAttr(column));
+    }
+    resultShape[axis] = d;
+    auto type = tensorType(dtype, resultShape);
+    result = dtype == DType::Bool
+                 ? Value(builder.create<hm::OrOp>(loc, type, result, neutral))
+                 : Value(builder.create<hm::AddOp>(loc, type, result, neutral));
+  }
+  return result;
 }
 
 LogicalResult Importer::defineReshaped(const onnx::NodeProto &node,
@@ -1126,8 +1236,12 @@ LogicalResult Importer::importCast(const onnx::NodeProto &node) {
   Entry entry;
   entry.dtype = *dtype;
   entry.shape = input->shape;
-  if (input->intValues && isInteger(*dtype)) {
+  // Dimensions and index ranges stay what they are in any numeric type
+  // (torch.arange(n, dtype=float) casts the length).
+  if (input->intValues && *dtype != DType::Bool) {
     entry.intValues = input->intValues;
+  } else if (input->iotaLength && *dtype != DType::Bool) {
+    entry.iotaLength = input->iotaLength;
   } else if (input->host) {
     HostTensor host = *input->host;
     host.dtype = *dtype;
@@ -1155,11 +1269,14 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
   auto smallInts = [&](Entry *e) {
     return e->host && e->host->shape.size() <= 1 && constInts(e);
   };
-  bool symbolic = ((lhs->intValues || rhs->intValues) &&
-                   (lhs->intValues || constInts(lhs)) &&
-                   (rhs->intValues || constInts(rhs))) ||
-                  ((op == "Add" || op == "Sub" || op == "Mul") &&
-                   smallInts(lhs) && smallInts(rhs));
+  // Dimensions cast to float (wav_lens * x.size(1)) are data.
+  bool integers = isInteger(lhs->dtype) && isInteger(rhs->dtype);
+  bool dimensions = (lhs->intValues || rhs->intValues) &&
+                    (lhs->intValues || constInts(lhs)) &&
+                    (rhs->intValues || constInts(rhs));
+  bool symbolic =
+      integers && (dimensions || ((op == "Add" || op == "Sub" || op == "Mul") &&
+                                  smallInts(lhs) && smallInts(rhs)));
   if (symbolic) {
     SymbolicShape a = *dimValues(lhs), b = *dimValues(rhs);
     if (a.empty() || b.empty() ||
@@ -1276,6 +1393,24 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
   Value result;
   if (op == "Erf")
     result = builder.create<hm::ErfOp>(loc, type, value);
+  else if (op == "Round")
+    result = builder.create<hm::RoundOp>(loc, type, value);
+  else if (op == "Floor")
+    result = builder.create<hm::FloorOp>(loc, type, value);
+  else if (op == "Ceil")
+    result = builder.create<hm::CeilOp>(loc, type, value);
+  else if (op == "Sin")
+    result = builder.create<hm::SinOp>(loc, type, value);
+  else if (op == "Cos")
+    result = builder.create<hm::CosOp>(loc, type, value);
+  else if (op == "Reciprocal")
+    result = builder.create<hm::DivOp>(
+        loc, type,
+        builder.create<hm::ConstantOp>(
+            loc, DenseElementsAttr::get(
+                     RankedTensorType::get({}, getElementTypeOrSelf(type)),
+                     builder.getFloatAttr(getElementTypeOrSelf(type), 1.0))),
+        value);
   else if (op == "Sqrt")
     result = builder.create<hm::SqrtOp>(loc, type, value);
   else if (op == "Neg")
@@ -1403,16 +1538,49 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importRange(const onnx::NodeProto &node) {
-  auto start = constInts(lookup(node, 0)), delta = constInts(lookup(node, 2));
-  Entry *limit = lookup(node, 1);
-  if (!start || !delta || start->size() != 1 || delta->size() != 1 ||
-      (*start)[0] != 0 || (*delta)[0] != 1 || !limit->intValues ||
-      limit->intValues->size() != 1)
+  Entry *start = lookup(node, 0), *limit = lookup(node, 1),
+        *delta = lookup(node, 2);
+  for (Entry *scalar : {start, limit, delta})
+    if (!scalar->shape.empty() &&
+        !(scalar->shape.size() == 1 && scalar->shape[0].isStatic() &&
+          scalar->shape[0].staticValue() == 1))
+      return error(node) << "start, limit and delta must be scalars";
+  auto first = hostOf(start), last = hostOf(limit), step = hostOf(delta);
+  // All three known: the range is a constant.
+  if (first && last && step) {
+    double from = first->getDouble(0), to = last->getDouble(0),
+           by = step->getDouble(0);
+    if (by == 0)
+      return error(node) << "delta is 0";
+    double count = std::max(std::ceil((to - from) / by), 0.0);
+    if (count > static_cast<double>(kMaxElements))
+      return error(node) << "the range has too many elements";
+    HostTensor host;
+    host.dtype = limit->dtype;
+    host.shape = {static_cast<int64_t>(count)};
+    host.bytes.resize(host.shape[0] * dtypeSize(host.dtype));
+    for (int64_t i = 0; i < host.shape[0]; ++i)
+      host.setFromDouble(i, from + static_cast<double>(i) * by);
+    Entry entry;
+    entry.dtype = host.dtype;
+    entry.shape = {SymbolicDim::constant(host.shape[0])};
+    entry.host = std::move(host);
+    define(node, 0, std::move(entry));
+    return success();
+  }
+  if (!first || !step || first->getDouble(0) != 0 || step->getDouble(0) != 1 ||
+      !limit->intValues)
     return error(node) << "only Range(0, dim, 1) over a dimension is "
-                          "supported";
+                          "supported at run time";
+  SymbolicDim length = canonical((*limit->intValues)[0]);
+  if (!dimOrigin(length))
+    return error(node) << "an index range of run-time length "
+                       << length.toString()
+                       << " is not supported (only an input dimension or one "
+                          "computed from it)";
   Entry entry;
   entry.dtype = limit->dtype;
-  entry.iotaLength = (*limit->intValues)[0];
+  entry.iotaLength = length;
   entry.shape = {*entry.iotaLength};
   define(node, 0, std::move(entry));
   return success();
@@ -1462,6 +1630,22 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
                        << " to " << shapeToString(target);
   }
   return defineReshaped(node, *input, target);
+}
+
+LogicalResult Importer::importFlatten(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  int64_t axis = intAttr(node, "axis", 1);
+  if (axis < -rank || axis > rank)
+    return error(node) << "axis " << axis << " is out of range for rank "
+                       << rank;
+  if (axis < 0)
+    axis += rank;
+  SymbolicShape shape(2, SymbolicDim::constant(1));
+  for (int64_t i = 0; i < rank; ++i)
+    shape[i < axis ? 0 : 1] =
+        shape[i < axis ? 0 : 1] * canonical(input->shape[i]);
+  return defineReshaped(node, *input, shape);
 }
 
 LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
@@ -1688,11 +1872,11 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
 }
 
 LogicalResult Importer::importConstantOfShape(const onnx::NodeProto &node) {
-  auto dims = constInts(lookup(node, 0));
+  std::optional<SymbolicShape> dims = dimValues(lookup(node, 0));
   if (!dims)
-    return error(node) << "the shape must be known at compile time";
-  HostTensor host;
-  host.dtype = DType::F32;
+    return error(node) << "the shape must be known at compile time (a "
+                          "constant or computed from dimensions)";
+  DType dtype = DType::F32;
   double fill = 0;
   for (const auto &a : node.attribute())
     if (a.name() == "value") {
@@ -1701,23 +1885,40 @@ LogicalResult Importer::importConstantOfShape(const onnx::NodeProto &node) {
         return failure();
       if (value.numElements() != 1)
         return error(node) << "value must have one element";
-      host.dtype = value.dtype;
+      dtype = value.dtype;
       fill = value.getDouble(0);
     }
+  SymbolicShape shape;
   int64_t count = 1;
-  for (int64_t d : *dims) {
-    if (d < 0 || d > kMaxElements / std::max<int64_t>(count, 1))
+  bool dynamic = false;
+  for (const SymbolicDim &d : *dims) {
+    shape.push_back(canonical(d));
+    if (!shape.back().isStatic()) {
+      dynamic = true;
+      continue;
+    }
+    int64_t size = shape.back().staticValue();
+    if (size < 0 || size > kMaxElements / std::max<int64_t>(count, 1))
       return error(node) << "shape is too large";
-    count *= d;
+    count *= size;
   }
-  host.shape = *dims;
+  if (dynamic) {
+    Value value = filled(node, dtype, shape, fill);
+    if (!value)
+      return failure();
+    define(node, 0, tensorEntry(value, dtype, shape));
+    return success();
+  }
+  HostTensor host;
+  host.dtype = dtype;
+  for (const SymbolicDim &d : shape)
+    host.shape.push_back(d.staticValue());
   host.bytes.resize(count * dtypeSize(host.dtype));
   for (int64_t i = 0; i < count; ++i)
     host.setFromDouble(i, fill);
   Entry entry;
   entry.dtype = host.dtype;
-  for (int64_t d : *dims)
-    entry.shape.push_back(SymbolicDim::constant(d));
+  entry.shape = shape;
   entry.host = std::move(host);
   define(node, 0, std::move(entry));
   return success();
@@ -2078,50 +2279,31 @@ LogicalResult Importer::importExpand(const onnx::NodeProto &node) {
   SymbolicShape shape;
   if (failed(broadcast(node, input->shape, *target, shape)))
     return failure();
-  // The expanded dimensions become a broadcast against a neutral constant
-  // (x + 0, or x == true for bools) of those sizes, so they must be static.
+  // The expanded dimensions become a broadcast against a neutral tensor
+  // (x + 0, or x == true for bools) of those sizes.
   size_t offset = shape.size() - input->shape.size();
-  SmallVector<int64_t> constantShape;
+  SymbolicShape neutralShape;
   bool expands = offset > 0;
   for (size_t i = 0; i < shape.size(); ++i) {
     bool fromInput = i >= offset &&
                      canonical(input->shape[i - offset]) == canonical(shape[i]);
-    if (fromInput) {
-      constantShape.push_back(1);
-      continue;
-    }
-    if (!shape[i].isStatic())
-      return error(node) << "expanding " << shapeToString(input->shape)
-                         << " to the dynamic dimension " << shape[i].toString()
-                         << " of " << shapeToString(shape)
-                         << " is not supported";
-    constantShape.push_back(shape[i].staticValue());
-    expands |= shape[i].staticValue() != 1;
+    neutralShape.push_back(fromInput ? SymbolicDim::constant(1) : shape[i]);
+    expands |= !fromInput;
   }
   if (!expands)
     return defineReshaped(node, *input, shape);
   Value x = materialise(node, *input);
   if (!x)
     return failure();
-  SymbolicShape neutralShape;
-  for (int64_t d : constantShape)
-    neutralShape.push_back(SymbolicDim::constant(d));
-  auto neutralType = tensorType(input->dtype, neutralShape);
+  bool isBool = input->dtype == DType::Bool;
+  Value neutral = filled(node, input->dtype, neutralShape, isBool ? 1 : 0);
+  if (!neutral)
+    return failure();
   Location loc = nodeLoc(node);
-  Value result;
-  if (input->dtype == DType::Bool) {
-    Value ones = builder.create<hm::ConstantOp>(
-        loc, neutralType, DenseElementsAttr::get(neutralType, true));
-    result = builder.create<hm::EqualOp>(loc, tensorType(DType::Bool, shape), x,
-                                         ones);
-  } else {
-    Value zeros = builder.create<hm::ConstantOp>(
-        loc, neutralType,
-        DenseElementsAttr::get(
-            neutralType, builder.getZeroAttr(neutralType.getElementType())));
-    result = builder.create<hm::AddOp>(loc, tensorType(input->dtype, shape), x,
-                                       zeros);
-  }
+  auto type = tensorType(input->dtype, shape);
+  Value result = isBool
+                     ? Value(builder.create<hm::EqualOp>(loc, type, x, neutral))
+                     : Value(builder.create<hm::AddOp>(loc, type, x, neutral));
   define(node, 0, tensorEntry(result, input->dtype, shape));
   return success();
 }
@@ -2632,8 +2814,10 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "tensors: along a static dimension"},
       {"Constant", kMinOpset, kMaxOpset, 0, 0,
        "one of value, value_float(s), value_int(s)"},
+      {"Ceil", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"ConstantOfShape", kMinOpset, kMaxOpset, 1, 1,
-       "shape known at compile time"},
+       "shape computed from constants and dimensions"},
+      {"Cos", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Conv", kMinOpset, kMaxOpset, 2, 3,
        "1-D and 2-D, constant weights, explicit pads (no auto_pad)"},
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
@@ -2644,7 +2828,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Expand", kMinOpset, kMaxOpset, 2, 2,
-       "shape known at compile time; expanded dimensions static"},
+       "shape computed from constants and dimensions"},
+      {"Flatten", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Floor", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
@@ -2670,14 +2856,18 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Pad", kMinOpset, kMaxOpset, 2, 4,
        "constant, reflect and edge; pads known at compile time"},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
-      {"Range", kMinOpset, kMaxOpset, 3, 3, "Range(0, dim, 1)"},
+      {"Range", kMinOpset, kMaxOpset, 3, 3,
+       "constant bounds, or Range(0, dim, 1) over a dimension"},
+      {"Reciprocal", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Relu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
       {"ReduceSum", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
        "shape computable at compile time"},
+      {"Round", kMinOpset, kMaxOpset, 1, 1, "float tensors; ties to even"},
       {"Shape", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Sin", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
        "static unit-step slices of static dimensions; [0:1] and prefix [0, "
        "dim) of dynamic ones"},

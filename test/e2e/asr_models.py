@@ -102,11 +102,18 @@ class EncoderLayer(nn.Module):
 
 class SpeechEncoder(nn.Module):
     """forward(feats [B,T,80], key_padding_mask [B,ceil(T/4)] bool, optional)
-    -> log_probs [B, ceil(T/4), vocab]."""
+    -> log_probs [B, ceil(T/4), vocab].
+
+    With padding="relative" the second input is wav_lens [B] float, each row's length
+    relative to T, and the mask is built in the graph as SpeechBrain's encoder does:
+    abs_len = round(wav_lens * T'), frames from abs_len on are padded."""
 
     def __init__(self, d=144, d_ffn=576, layers=10, heads=8, vocab=5000,
-                 mixing="hypermixing", max_len=3000):
+                 mixing="hypermixing", max_len=3000, padding="mask"):
         super().__init__()
+        if padding not in ("mask", "relative"):
+            raise ValueError(f"padding must be 'mask' or 'relative', not {padding!r}")
+        self.padding = padding
         self.register_buffer("feat_mean", torch.zeros(80))
         self.register_buffer("feat_std", torch.ones(80))
         self.block1 = ConvBlock(1, 64, 40)
@@ -121,9 +128,18 @@ class SpeechEncoder(nn.Module):
         x = ((feats - self.feat_mean) / self.feat_std).unsqueeze(-1)  # [B, T, 80, 1]
         x = self.block2(self.block1(x))  # [B, T/4, 20, 32]
         x = self.proj(x.flatten(2))
+        if self.padding == "relative" and key_padding_mask is not None:
+            key_padding_mask = mask_from_relative_lengths(key_padding_mask, x.size(1))
         for layer in self.layers:
             x = layer(x, key_padding_mask)
         return F.log_softmax(self.ctc(self.final_norm(x)), dim=-1)
+
+
+def mask_from_relative_lengths(wav_lens, t):
+    """True at padded frames: positions at or beyond round(wav_lens * t)."""
+    abs_len = torch.round(wav_lens * t)
+    positions = torch.arange(t, device=wav_lens.device, dtype=abs_len.dtype)
+    return ~(positions.expand(abs_len.size(0), t) < abs_len.unsqueeze(1))
 
 
 CONFIGS = {
@@ -131,6 +147,8 @@ CONFIGS = {
     "hyperconformer_8m": dict(d=144, d_ffn=576, layers=10, mixing="hypermixing"),
     "conformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="attention"),
     "hyperconformer_22m_l2": dict(d=256, d_ffn=1024, layers=2, mixing="hypermixing"),
+    "hyperconformer_8m_l2_wav_lens": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing",
+                                          padding="relative"),
 }
 
 
@@ -154,29 +172,40 @@ def subsampled(T):
     return -(-(-(-T // 2)) // 2)
 
 
-def make_inputs(batch, frames, seed, mask=True):
+def make_inputs(batch, frames, seed, mask=True, padding="mask"):
+    """Random features; the mask is all False, while relative lengths (padding="relative")
+    are 1 for the first row and random below it for the others, each a whole number of
+    encoder frames so that rounding cannot differ between float32 and float64."""
     g = torch.Generator().manual_seed(seed)
     feats = 2.0 * torch.randn(batch, frames, 80, generator=g)
     inputs = {"feats": feats}
-    if mask:
+    if mask and padding == "mask":
         inputs["key_padding_mask"] = torch.zeros(batch, subsampled(frames), dtype=torch.bool)
+    elif mask:
+        t = subsampled(frames)
+        valid = torch.randint(1, t + 1, (batch,), generator=g)
+        valid[0] = t
+        inputs["wav_lens"] = valid.to(torch.float32) / t
     return inputs
 
 
 def reference(model, inputs):
     with torch.no_grad():
-        return copy.deepcopy(model).double()(**{k: v.double() if v.is_floating_point() else v
-                                                for k, v in inputs.items()})
+        # Positional: the second input is key_padding_mask or wav_lens.
+        return copy.deepcopy(model).double()(*(v.double() if v.is_floating_point() else v
+                                               for v in inputs.values()))
 
 
 def export(model, path, opset=17, mask=True):
     import warnings
 
-    inputs = make_inputs(2, 37, seed=1, mask=mask)
+    inputs = make_inputs(2, 37, seed=1, mask=mask, padding=model.padding)
     names = list(inputs)
     axes = {"feats": {0: "B", 1: "T"}, "log_probs": {0: "B", 1: "T4"}}
-    if mask:
+    if "key_padding_mask" in inputs:
         axes["key_padding_mask"] = {0: "B", 1: "T4"}
+    if "wav_lens" in inputs:
+        axes["wav_lens"] = {0: "B"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, tuple(inputs.values()), path, opset_version=opset,

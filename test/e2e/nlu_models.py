@@ -1,10 +1,12 @@
 """PyTorch reference for whole HyperMixer sentence classifiers (shared/design/MODELS.md).
 
-    x = embedding[ids] (+ segment_embedding[segments])
+    x = embedding[ids] (+ segment_embedding[segments]) (+ learned positions, BERT-style)
     L layers, pre-LN:  x += TokenMixing(LN(x)); x += FeatureMLP(LN(x)); final LN
               post-LN: x = LN(x + TokenMixing(x)); x = LN(x + FeatureMLP(x))
     pooling: mean over real tokens (also as sentence-transformers writes it, the mask
     expanded with Expand), or the first token; logits = Linear(d, classes)
+    mask: the attention_mask input, or built from a `lengths` input [B] as
+    arange(N) < lengths (a run-time index range)
 
 TokenMixing is the single-head HyperMixer layer of hypermixing_models.py (nn.Linear
 hypernetworks, sinusoidal positions, mask with 1 = real token, no inner LayerNorm).
@@ -49,20 +51,32 @@ class HyperMixerLayer(nn.Module):
 class HyperMixerClassifier(nn.Module):
     """forward(input_ids [B,N] int64, attention_mask [B,N] int64 (1 = real token),
     token_type_ids [B,N] int64 if segments > 0) -> logits [B, classes].
+    With mask_from="lengths" the second input is lengths [B] int64 (real tokens per row).
 
     max_len is the length of each layer's stored position table (the model itself has no
     length limit: hmc computes rows beyond the table from the formula)."""
 
     def __init__(self, vocab=1000, d=64, f=256, k=None, hidden=None, layers=2, classes=3,
                  tied=False, pre_ln=True, pooling="mean", segments=0, eps=1e-5,
-                 max_len=4096):
+                 max_len=4096, mask_from="attention_mask", learned_positions=0):
         super().__init__()
+        if mask_from not in ("attention_mask", "lengths"):
+            raise ValueError(f"mask_from must be 'attention_mask' or 'lengths', "
+                             f"not {mask_from!r}")
+        self.mask_from = mask_from
         if pooling not in ("mean", "mean_expanded", "first"):
             raise ValueError(f"pooling must be 'mean', 'mean_expanded' or 'first', "
                              f"not {pooling!r}")
         self.pooling, self.pre_ln = pooling, pre_ln
         self.embedding = nn.Embedding(vocab, d)
         self.segment_embedding = nn.Embedding(segments, d) if segments else None
+        # Learned absolute positions as BERT writes them: a table indexed by a
+        # slice of a stored arange (a run-time table prefix).
+        self.position_embedding = None
+        if learned_positions:
+            self.position_embedding = nn.Embedding(learned_positions, d)
+            self.register_buffer("position_ids",
+                                 torch.arange(learned_positions).expand((1, -1)))
         k = d if k is None else k
         self.layers = nn.ModuleList(
             HyperMixerLayer(d, f, k, hidden, tied, pre_ln, eps, max_len)
@@ -71,9 +85,14 @@ class HyperMixerClassifier(nn.Module):
         self.classifier = nn.Linear(d, classes)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
+        if self.mask_from == "lengths":  # the second input is `lengths`
+            positions = torch.arange(input_ids.size(1), device=input_ids.device)
+            attention_mask = (positions[None, :] < attention_mask[:, None]).long()
         x = self.embedding(input_ids)
         if self.segment_embedding is not None:
             x = x + self.segment_embedding(token_type_ids)
+        if self.position_embedding is not None:
+            x = x + self.position_embedding(self.position_ids[:, :input_ids.size(1)])
         mask = attention_mask.to(x.dtype)
         for layer in self.layers:
             x = layer(x, mask)
@@ -105,8 +124,9 @@ def randomize(model, seed):
     return model
 
 
-def make_inputs(batch, length, vocab, seed, segments=0):
-    """Random ids and a mask whose rows after the first are padded to random lengths."""
+def make_inputs(batch, length, vocab, seed, segments=0, lengths=False):
+    """Random ids and a mask whose rows after the first are padded to random lengths
+    (with lengths=True, those lengths instead of the mask)."""
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, vocab, (batch, length), generator=g)
     mask = torch.ones(batch, length, dtype=torch.int64)
@@ -114,6 +134,8 @@ def make_inputs(batch, length, vocab, seed, segments=0):
         valid = int(torch.randint(1, length + 1, (1,), generator=g))
         mask[b, valid:] = 0
     inputs = {"input_ids": ids, "attention_mask": mask}
+    if lengths:
+        inputs = {"input_ids": ids, "lengths": mask.sum(1)}
     if segments:
         inputs["token_type_ids"] = torch.randint(0, segments, (batch, length), generator=g)
     return inputs
@@ -122,7 +144,7 @@ def make_inputs(batch, length, vocab, seed, segments=0):
 def reference(model, inputs):
     """float64 logits of the same weights."""
     with torch.no_grad():
-        return copy.deepcopy(model).double()(**inputs)
+        return copy.deepcopy(model).double()(*inputs.values())
 
 
 # Configurations the end-to-end tests export (issue: d 64/256, L 2/4, pre/post-LN, tied).
@@ -134,6 +156,10 @@ CONFIGS = {
                              pooling="mean", segments=2),
     "nlu_d64_expanded_pool": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
                                   pooling="mean_expanded"),
+    "nlu_d64_length_mask": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
+                                pooling="mean", mask_from="lengths"),
+    "nlu_d64_learned_positions": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
+                                      pooling="mean", learned_positions=600),
     "nlu_d256_pre_l4": dict(d=256, f=1024, layers=4, pre_ln=True, tied=False,
                             pooling="mean", hidden=128),
     "nlu_d256_post_l4_tied": dict(d=256, f=1024, layers=4, pre_ln=False, tied=True,
@@ -151,12 +177,15 @@ def export(model, path, opset=17):
 
     inputs = make_inputs(2, 9, model.embedding.num_embeddings, seed=1,
                          segments=model.segment_embedding.num_embeddings
-                         if model.segment_embedding is not None else 0)
+                         if model.segment_embedding is not None else 0,
+                         lengths=model.mask_from == "lengths")
     names = list(inputs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, tuple(inputs.values()), path, opset_version=opset,
                           input_names=names, output_names=["logits"],
                           dynamic_axes={**{n: {0: "B", 1: "N"} for n in names},
+                                        **({"lengths": {0: "B"}} if "lengths" in names
+                                           else {}),
                                         "logits": {0: "B"}},
                           do_constant_folding=True)

@@ -2,12 +2,17 @@
 """End-to-end check of ops outside the model families' main paths, as an independent
 implementation might export them: LayerNorm without affine parameters (opset 14
 decomposition), Tanh, Relu, Exp, Log, BatchNorm1d after a depthwise Conv1d and after
-a ReLU, and comparisons (a padding mask from `attention_mask == 0`, thresholds with
->, >=, <, <=, combined with &, | and ^), on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5).
+a ReLU, comparisons (a padding mask from `attention_mask == 0`, thresholds with
+>, >=, <, <=, combined with &, | and ^), and run-time index ranges and sizes (a mask
+from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size from
+torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
+Cos and Flatten), on dynamic batch and length, against float64 PyTorch (relative L2
+<= 1e-5).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -69,6 +74,66 @@ class MaskedThresholds(torch.nn.Module):
         inner = ((x > -1.0) & (x < 1.0)) | (x == 0.0)
         sign_flip = (x < 0.0) ^ (x[..., :1] < 0.0)
         return x * passed + torch.relu(x) + inner.to(x.dtype) - sign_flip.to(x.dtype)
+
+
+class IndexRanges(torch.nn.Module):
+    """Index ranges and sizes as data: a padding mask from lengths (arange expanded to
+    the batch, as length_to_mask writes it), relative positions t / n, rounding, and
+    tensors of run-time size filled with a constant."""
+
+    def forward(self, x, lengths):
+        b, n = x.size(0), x.size(1)
+        valid = torch.arange(n, device=x.device).expand(b, n) < lengths.unsqueeze(1)
+        x = x * valid.unsqueeze(-1).to(x.dtype)
+        # x * 4 and x are exact in float32, so rounding agrees with float64.
+        steps = torch.round(x * 4) / 4 + 0.25 * torch.floor(x) - 0.1 * torch.ceil(x)
+        relative = torch.arange(n, device=x.device).to(x.dtype) / n
+        y = steps + relative[None, :, None] + torch.full((b, n, 1), 0.25)
+        grid = torch.zeros(b, n, n) + relative[None, None, :]
+        return y, grid
+
+
+class ComputedPositions(torch.nn.Module):
+    """Sinusoidal positions computed for the run-time length, sines and cosines
+    interleaved (stack, then flatten), added to the input."""
+
+    def forward(self, x):
+        n, d = x.size(1), x.size(2)
+        position = torch.arange(n, dtype=torch.float32).unsqueeze(1)
+        frequency = torch.exp(torch.arange(0, d, 2).float() * (-math.log(10000.0) / d))
+        angle = position * frequency
+        return x + torch.stack([torch.sin(angle), torch.cos(angle)], -1).flatten(1)
+
+
+def check_index_ranges(hmc, work):
+    """IndexRanges on right-padded batches; both outputs against float64."""
+    name, model = "index_ranges", IndexRanges().eval()
+    path = os.path.join(work, name + ".onnx")
+    axes = {0: "B", 1: "N"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(2, 5, 16), torch.tensor([5, 3])), path,
+                          opset_version=14, input_names=["x", "lengths"],
+                          output_names=["y", "grid"],
+                          dynamic_axes={"x": axes, "lengths": {0: "B"}, "y": axes,
+                                        "grid": {0: "B", 1: "N", 2: "N"}})
+    out = os.path.join(work, name)
+    subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
+    failed = False
+    with hmc_library.Library(os.path.join(out, f"lib{name}.so")).create() as handle:
+        for batch, n in [(1, 1), (3, 7), (2, 131)]:
+            x = 1.5 * torch.randn(batch, n, 16)
+            lengths = torch.tensor([n] + [(row * n) // batch + 1 for row in range(1, batch)])
+            with torch.no_grad():
+                ref = [r.numpy() for r in model.double()(x.double(), lengths)]
+            got = handle.run(x=x.numpy(), lengths=lengths.numpy())
+            for key, r in zip(("y", "grid"), ref):
+                err = float(np.linalg.norm(got[key] - r) / max(np.linalg.norm(r), 1e-30))
+                ok = got[key].shape == r.shape and err <= 1e-5
+                failed |= not ok
+                print(f"{name} {key} [{batch}, {n}, 16] padded rows {batch - 1} "
+                      f"rel_err={err:.2e} {'ok' if ok else 'FAIL'}")
+    return failed
 
 
 def check_masked(hmc, work):
@@ -140,6 +205,10 @@ def main():
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     torch.randn(2, 8, 20), [(1, 8, 1), (3, 8, 37)], {0: "B", 2: "T"})
     failed |= check_masked(hmc, args.work)
+    failed |= check_index_ranges(hmc, args.work)
+    failed |= check(hmc, args.work, "computed_positions", ComputedPositions().eval(),
+                    torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],
+                    {0: "B", 1: "N"})
     sys.exit(1 if failed else 0)
 
 

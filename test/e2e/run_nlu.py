@@ -49,14 +49,16 @@ def check_model(model, library, batches, lengths):
         for B in batches:
             for N in lengths:
                 inputs = nlu_models.make_inputs(B, N, vocab, seed=1000 * B + N,
-                                                segments=segments)
+                                                segments=segments,
+                                                lengths=model.mask_from == "lengths")
                 ref = nlu_models.reference(model, inputs).numpy()
                 arrays = {k: v.numpy() for k, v in inputs.items()}
                 logits = handle.run(**arrays)["logits"]
                 err = rel_l2(logits.astype(np.float64), ref)
                 # Other ids under the padding must not change a single bit.
                 scrambled = dict(arrays)
-                pad = arrays["attention_mask"] == 0
+                pad = (arrays["attention_mask"] == 0 if "attention_mask" in arrays
+                       else np.arange(N)[None, :] >= arrays["lengths"][:, None])
                 ids = arrays["input_ids"].copy()
                 ids[pad] = (ids[pad] + 17) % vocab
                 scrambled["input_ids"] = ids
@@ -93,6 +95,21 @@ def check_limits(model, library):
         # The handle stays usable after the refused run.
         ok &= rel_l2(handle.run(**arrays)["logits"].astype(np.float64), ref) <= TOLERANCE
     return ok
+
+
+def check_position_table_end(model, library):
+    """A sequence longer than the learned position table is a run error that names
+    the gather, as it is an error in PyTorch."""
+    length = model.position_embedding.num_embeddings + 1
+    inputs = nlu_models.make_inputs(1, length, model.embedding.num_embeddings, seed=7)
+    with library.create() as handle:
+        try:
+            handle.run(**{k: v.numpy() for k, v in inputs.items()})
+        except hmc_library.HmcError as error:
+            print(f"N={length} beyond the position table: rejected: {error}")
+            return "gather index" in str(error)
+    print(f"N={length} beyond the position table: accepted (FAIL)")
+    return False
 
 
 def check_outlining(hmc, work):
@@ -151,6 +168,9 @@ def main():
                 continue
             library = hmc_library.Library(os.path.join(out_dir, f"lib{stem}.so"))
             if name == "nlu_d64_pre" and opset == 17 and not check_limits(model, library):
+                failed = True
+            if model.position_embedding is not None and \
+                    not check_position_table_end(model, library):
                 failed = True
             for B, N, err, padding_ok, ok in check_model(model, library, batches, lengths):
                 failed |= not ok

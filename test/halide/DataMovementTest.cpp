@@ -218,5 +218,56 @@ INSTANTIATE_TEST_SUITE_P(
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });
 
+// iota and dim_size read only the reference's shape: the result follows its
+// run-time length, in every numeric dtype.
+class IndexTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(IndexTest, IotaCountsAlongTheReferenceAxis) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{2, "t", 5});
+  int64_t y = graph.buffer("y", GetParam(), json{"t"}, "output");
+  graph.kernel("k", "iota", {{"axis", 1}}, {{"reference", x}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(43);
+  for (int64_t t : {1, 17, 300}) {
+    Tensor expected({t});
+    for (int64_t i = 0; i < t; ++i)
+      expected[i] = static_cast<double>(i);
+    Tensor actual = kernel.run({randomTensor({2, t, 5}, rng)}, {t});
+    EXPECT_EQ(actual.data, expected.data) << "t = " << t;
+  }
+}
+
+TEST_P(IndexTest, DimSizeIsTheReferenceDim) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"b", "t", 5});
+  int64_t y = graph.buffer("y", GetParam(), json::array(), "output");
+  graph.kernel("k", "dim_size", {{"axis", 1}}, {{"reference", x}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(44);
+  for (int64_t t : {1, 17, 300}) {
+    Tensor actual = kernel.run({randomTensor({3, t, 5}, rng)}, {});
+    EXPECT_EQ(actual.data, std::vector<double>{static_cast<double>(t)});
+  }
+}
+
+TEST(IndexTest, RejectsABoolResult) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"t"});
+  int64_t y = graph.buffer("y", "bool", json{"t"}, "output");
+  graph.kernel("k", "iota", {{"axis", 0}}, {{"reference", x}}, y);
+  try {
+    graph.parse();
+    FAIL() << "a bool iota was accepted";
+  } catch (const GraphError &error) {
+    EXPECT_NE(std::string(error.what()).find("output must be numeric"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(DTypes, IndexTest,
+                         ::testing::Values("int64", "int32", "float32"));
+
 } // namespace
 } // namespace hmc::halide::test

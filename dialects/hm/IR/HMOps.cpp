@@ -378,6 +378,33 @@ LogicalResult hm::SliceToDimOp::verify() {
   return success();
 }
 
+LogicalResult hm::IotaOp::verify() {
+  auto reference = rankedType(getReference());
+  auto output = rankedType(getOutput());
+  int64_t axis = getReferenceAxis();
+  if (axis < 0 || axis >= reference.getRank())
+    return emitOpError("reference_axis ") << axis << " is out of range";
+  if (output.getRank() != 1)
+    return emitOpError("result must be a vector, got ")
+           << shapeString(output.getShape());
+  if (!dimsCompatible(output.getDimSize(0), reference.getDimSize(axis)))
+    return emitOpError("result length ")
+           << output.getDimSize(0) << " differs from the reference dim "
+           << reference.getDimSize(axis);
+  return success();
+}
+
+LogicalResult hm::DimSizeOp::verify() {
+  auto output = rankedType(getOutput());
+  int64_t axis = getReferenceAxis();
+  if (axis < 0 || axis >= rankedType(getReference()).getRank())
+    return emitOpError("reference_axis ") << axis << " is out of range";
+  if (!output.hasStaticShape() || output.getNumElements() != 1)
+    return emitOpError("result must hold one element, got ")
+           << shapeString(output.getShape());
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // hyper_mix
 //===----------------------------------------------------------------------===//

@@ -460,6 +460,25 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     unary([](double v) { return -v; });
   } else if (isa<SqrtOp>(op)) {
     unary([](double v) { return std::sqrt(v); });
+  } else if (isa<RoundOp>(op)) {
+    unary([](double v) { return std::nearbyint(v); });
+  } else if (isa<FloorOp>(op)) {
+    unary([](double v) { return std::floor(v); });
+  } else if (isa<CeilOp>(op)) {
+    unary([](double v) { return std::ceil(v); });
+  } else if (isa<SinOp>(op)) {
+    unary([](double v) { return std::sin(v); });
+  } else if (isa<CosOp>(op)) {
+    unary([](double v) { return std::cos(v); });
+  } else if (auto size = dyn_cast<DimSizeOp>(op)) {
+    out.shape.assign(size.getType().getShape().begin(),
+                     size.getType().getShape().end());
+    out.data = {static_cast<double>(in[0]->shape[size.getReferenceAxis()])};
+  } else if (auto iota = dyn_cast<IotaOp>(op)) {
+    out.shape = {in[0]->shape[iota.getReferenceAxis()]};
+    out.data.resize(out.size());
+    for (int64_t i = 0; i < out.size(); ++i)
+      out.data[i] = static_cast<double>(i);
   } else if (isa<NotOp>(op)) {
     unary([](double v) { return v != 0 ? 0.0 : 1.0; });
   } else if (auto castOp = dyn_cast<CastOp>(op)) {

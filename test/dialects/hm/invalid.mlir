@@ -147,3 +147,27 @@ func.func @reduce_sum_rank(%x: tensor<?x?x8xf32>) -> tensor<?x8xf32> {
   %s = hm.reduce_sum %x {axes = array<i64: 1>} : tensor<?x?x8xf32> -> tensor<?x8xf32>
   return %s : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @iota_length(%x: tensor<?x5xf32>) -> tensor<4xi64> {
+  // expected-error @+1 {{result length 4 differs from the reference dim 5}}
+  %0 = hm.iota %x {reference_axis = 1 : i64} : (tensor<?x5xf32>) -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
+func.func @iota_axis(%x: tensor<?x5xf32>) -> tensor<?xi64> {
+  // expected-error @+1 {{reference_axis 2 is out of range}}
+  %0 = hm.iota %x {reference_axis = 2 : i64} : (tensor<?x5xf32>) -> tensor<?xi64>
+  return %0 : tensor<?xi64>
+}
+
+// -----
+
+func.func @dim_size_elements(%x: tensor<?x5xf32>) -> tensor<2xi64> {
+  // expected-error @+1 {{result must hold one element, got [2]}}
+  %0 = hm.dim_size %x {reference_axis = 0 : i64} : (tensor<?x5xf32>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}

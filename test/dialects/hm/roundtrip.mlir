@@ -79,6 +79,21 @@ func.func @positions(%x: tensor<?x?x8xf32>) -> tensor<1x?x8xf32> {
   return %p : tensor<1x?x8xf32>
 }
 
+// CHECK-LABEL: func.func @index_ranges
+func.func @index_ranges(%x: tensor<?x?x8xf32>) -> (tensor<?xf32>, tensor<1xi64>) {
+  // CHECK: hm.iota %{{.*}} {reference_axis = 1 : i64} : (tensor<?x?x8xf32>) -> tensor<?xf32>
+  %i = hm.iota %x {reference_axis = 1 : i64} : (tensor<?x?x8xf32>) -> tensor<?xf32>
+  // CHECK: hm.dim_size %{{.*}} {reference_axis = 0 : i64} : (tensor<?x?x8xf32>) -> tensor<1xi64>
+  %n = hm.dim_size %x {reference_axis = 0 : i64} : (tensor<?x?x8xf32>) -> tensor<1xi64>
+  // CHECK: hm.round %{{.*}} : tensor<?xf32>
+  // CHECK: hm.floor %{{.*}} : tensor<?xf32>
+  // CHECK: hm.ceil %{{.*}} : tensor<?xf32>
+  %r = hm.round %i : tensor<?xf32>
+  %f = hm.floor %r : tensor<?xf32>
+  %c = hm.ceil %f : tensor<?xf32>
+  return %c, %n : tensor<?xf32>, tensor<1xi64>
+}
+
 // CHECK-LABEL: func.func @hyper_mix
 func.func @hyper_mix(%x: tensor<?x?x16xf32>, %m: tensor<?x?xf32>) -> (tensor<?x?x16xf32>, tensor<?x?x16xf32>) {
   %A = hm.constant dense<0.1> : tensor<2x8x8xf32>

@@ -98,6 +98,11 @@ def HM_TanhOp : HM_UnaryOp<"tanh", "hyperbolic tangent">;
 def HM_ExpOp : HM_UnaryOp<"exp", "exponential">;
 def HM_LogOp : HM_UnaryOp<"log", "natural logarithm">;
 def HM_ReluOp : HM_UnaryOp<"relu", "max(x, 0)">;
+def HM_RoundOp : HM_UnaryOp<"round", "the nearest integer, ties to even">;
+def HM_FloorOp : HM_UnaryOp<"floor", "the largest integer not above x">;
+def HM_CeilOp : HM_UnaryOp<"ceil", "the smallest integer not below x">;
+def HM_SinOp : HM_UnaryOp<"sin", "sine">;
+def HM_CosOp : HM_UnaryOp<"cos", "cosine">;
 
 def HM_LeakyReluOp : HM_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
   let summary = "x for x >= 0, alpha * x below";
@@ -338,6 +343,35 @@ def HM_SliceToDimOp : HM_Op<"slice_to_dim", [Pure]> {
   let results = (outs HM_Tensor:$output);
   let assemblyFormat = [{
     $input `,` $reference attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def HM_IotaOp : HM_Op<"iota", [Pure]> {
+  let summary = "0, 1, ..., dim(reference, reference_axis) - 1";
+  let description = [{
+    What `torch.arange(x.size(1))` used as data exports to: a run-time index
+    vector whose length is a dynamic dimension of another tensor. Only the
+    reference's dimension is used, never its values.
+  }];
+  let arguments = (ins HM_Tensor:$reference, I64Attr:$reference_axis);
+  let results = (outs RankedTensorOf<[F32, F64, I32, I64]>:$output);
+  let assemblyFormat = [{
+    $reference attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def HM_DimSizeOp : HM_Op<"dim_size", [Pure]> {
+  let summary = "dim(reference, reference_axis) as a one-element tensor";
+  let description = [{
+    What a dynamic dimension used as data exports to, e.g. the `x.size(1)` in
+    `round(wav_lens * x.size(1))`. The reference's values are not read.
+  }];
+  let arguments = (ins HM_Tensor:$reference, I64Attr:$reference_axis);
+  let results = (outs RankedTensorOf<[F32, F64, I32, I64]>:$output);
+  let assemblyFormat = [{
+    $reference attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

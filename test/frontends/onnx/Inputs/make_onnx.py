@@ -138,6 +138,65 @@ def expand_dynamic(path):
     save(graph, path)
 
 
+def index_ranges(path):
+    # Positions relative to the length, rounded: round(4 * arange(N) / N) / 4,
+    # with N read from x [B, N] (a Range used as data and a dimension used as
+    # data); and zeros [B, N] from ConstantOfShape of x's run-time shape.
+    scalar = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    four = numpy_helper.from_array(np.array(4.0, dtype=np.float32), "four")
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "one"], ["n"], name="n"),
+             helper.make_node("Range", ["zero", "n", "one"], ["index"], name="arange"),
+             helper.make_node("Cast", ["index"], ["position"], to=TensorProto.FLOAT,
+                              name="position"),
+             helper.make_node("Cast", ["n"], ["length"], to=TensorProto.FLOAT,
+                              name="length"),
+             helper.make_node("Div", ["position", "length"], ["relative"], name="relative"),
+             helper.make_node("Mul", ["relative", "four"], ["scaled"], name="scaled"),
+             helper.make_node("Round", ["scaled"], ["rounded"], name="round"),
+             helper.make_node("Div", ["rounded", "four"], ["y"], name="quarters"),
+             helper.make_node("ConstantOfShape", ["shape"], ["zeros"], name="zeros",
+                              value=numpy_helper.from_array(np.zeros(1, np.float32))),
+             helper.make_node("Add", ["zeros", "y"], ["grid"], name="grid")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N"])],
+                              [tensor("y", ["N"]), tensor("grid", ["B", "N"])],
+                              initializer=[scalar("zero", 0), scalar("one", 1), four])
+    save(graph, path)
+
+
+def learned_positions(path):
+    # BERT's learned positions: table[position_ids[:, :N]] with position_ids a
+    # stored arange and N read from ids [B, N].
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    table = numpy_helper.from_array(
+        np.random.default_rng(5).standard_normal((8, 4)).astype(np.float32), "table")
+    nodes = [helper.make_node("Shape", ["ids"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "one"], ["n"], name="n"),
+             helper.make_node("Unsqueeze", ["n", "zero_axis"], ["end"], name="end"),
+             helper.make_node("Slice", ["position_ids", "start", "end", "one_axis"],
+                              ["positions"], name="prefix"),
+             helper.make_node("Gather", ["table", "positions"], ["y"], name="lookup")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("ids", ["B", "N"], TensorProto.INT64)], [tensor("y", [1, "N", 4])],
+        initializer=[ints("one", 1), ints("zero_axis", [0]), ints("start", [0]),
+                     ints("one_axis", [1]), ints("position_ids", [list(range(8))]), table])
+    save(graph, path)
+
+
+def range_product(path):
+    # arange(2 N): no tensor has a dimension of that length.
+    nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
+             helper.make_node("Mul", ["n", "two"], ["n2"], name="n2"),
+             helper.make_node("Squeeze", ["n2"], ["limit"], name="limit"),
+             helper.make_node("Range", ["zero", "limit", "one"], ["index"], name="arange"),
+             helper.make_node("Cast", ["index"], ["y"], to=TensorProto.FLOAT, name="cast")]
+    ints = [numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+            for name, v in (("zero", 0), ("one", 1), ("two", [2]))]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["N"])], [tensor("y", ["M"])],
+                              initializer=ints)
+    save(graph, path)
+
+
 def ffn(path):
     # A half-step SiLU feed-forward block with its residual, as in the
     # Conformer: y = x + 0.5 * (silu(x W1 + b1) W2 + b2).
@@ -212,7 +271,8 @@ def malformed(path, kind):
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, expand,
-                                 expand_dynamic, ffn, wide_linear, ln_transposed,
+                                 expand_dynamic, index_ranges, learned_positions,
+                                 range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
