@@ -37,6 +37,17 @@ def sinusoid_table(length, d):
     return torch.from_numpy(table.astype(np.float32))
 
 
+def computed_sinusoids(n, d, dtype=torch.float32, device=None):
+    """The sinusoid_table rows 0..n-1 computed for a run-time length n (as a model that
+    computes its positions in the forward pass writes it): sines and cosines stacked and
+    flattened, so they interleave."""
+    position = torch.arange(n, dtype=dtype, device=device).unsqueeze(1)
+    frequency = torch.exp(torch.arange(0, d, 2, device=device).to(dtype) *
+                          (-math.log(10000.0) / d))
+    angle = position * frequency
+    return torch.stack([torch.sin(angle), torch.cos(angle)], -1).flatten(1)
+
+
 # --------------------------------------------------------------------------------------------
 # (a) SpeechBrain-style multi-head HyperMixing
 # --------------------------------------------------------------------------------------------
@@ -64,10 +75,16 @@ class _GroupedHyperNetwork(nn.Module):
 
 
 class MultiHeadHyperMixing(nn.Module):
-    """forward(x [B,N,d], key_padding_mask [B,N] bool, True = padded, optional) -> [B,N,d]."""
+    """forward(x [B,N,d], key_padding_mask [B,N] bool, True = padded, optional) -> [B,N,d].
 
-    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5):
+    positions="computed" computes the sinusoids for the run-time length instead of
+    slicing the stored table."""
+
+    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table"):
         super().__init__()
+        if positions not in ("table", "computed"):
+            raise ValueError(f"positions must be 'table' or 'computed', not {positions!r}")
+        self.positions = positions
         if d % heads or k % heads:
             raise ValueError(f"d={d} and k={k} must be divisible by heads={heads}")
         self.d, self.k, self.heads, self.tied = d, k, heads, tied
@@ -85,7 +102,10 @@ class MultiHeadHyperMixing(nn.Module):
             # torch.logical_not; `~` on a bool tensor exports as ONNX Not), then a float cast
             valid = (~key_padding_mask).to(x.dtype)  # [B, N]
             x = x * valid.unsqueeze(-1)
-        hyper_in = x + self.pe[:, : x.size(1)]
+        if self.positions == "computed":
+            hyper_in = x + computed_sinusoids(x.size(1), self.d, x.dtype, x.device)
+        else:
+            hyper_in = x + self.pe[:, : x.size(1)]
         hyper_in = hyper_in.reshape(B, N, self.heads, self.d_h)
         W1 = self.hyper_w1(hyper_in)  # [B, h, N, k_h]
         W2 = W1 if self.tied else self.hyper_w2(hyper_in)
@@ -347,6 +367,8 @@ CONFIGS = {
     "a_h1": dict(impl="a", d=64, k=256, heads=1, tied=False, mask=True, seed=2),
     "a_h8_tied": dict(impl="a", d=64, k=128, heads=8, tied=True, mask=True, seed=3),
     "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
+    "a_h4_computed_pos": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
+                              positions="computed", seed=13),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
@@ -367,7 +389,8 @@ def build(config):
     if c["impl"] == "a":
         mod = MultiHeadHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                    tied=c.get("tied", False),
-                                   max_len=c.get("max_len", 3000))
+                                   max_len=c.get("max_len", 3000),
+                                   positions=c.get("positions", "table"))
     elif c["impl"] == "b":
         mod = HyperMixerTokenMixing(c["d"], c["k"], hidden=c.get("hidden"),
                                     tied=c.get("tied", False),

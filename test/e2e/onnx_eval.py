@@ -88,8 +88,13 @@ def run(model, feeds, float_dtype=np.float64):
                 out = np.floor_divide(x[0], x[1])
             else:
                 out = f(x[0], x[1])
-        elif op == "Sqrt":
-            out = np.sqrt(x[0])
+        elif op in ("Sqrt", "Exp", "Sin", "Cos"):
+            out = {"Sqrt": np.sqrt, "Exp": np.exp, "Sin": np.sin, "Cos": np.cos}[op](x[0])
+        elif op == "Reciprocal":
+            out = 1 / x[0]
+        elif op == "Flatten":
+            axis = a.get("axis", 1) % (x[0].ndim + 1)
+            out = x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
         elif op == "Erf":
             out = _ERF(x[0]).astype(x[0].dtype)
         elif op == "MatMul":

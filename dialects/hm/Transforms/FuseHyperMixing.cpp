@@ -6,7 +6,8 @@
 // and transposes, to the hypernetworks (Einsum with per-head weights, batched
 // products with per-head weight stacks, or dense layers; heads written one at
 // a time on channel slices and concatenated are stacked), the mask, the
-// position table and the final LayerNorm, and
+// position table (or positions computed from the length) and the final
+// LayerNorm, and
 // re-lays out the weights into hm.hyper_mix's canonical form.
 //
 // Layout conventions differ between implementations, so the rewrite is only
@@ -299,6 +300,17 @@ bool isVectorConstant(Value value, int64_t n) {
          type.getDimSize(0) == n;
 }
 
+// Whether `value` is computed from tensor shapes and constants only (e.g.
+// sinusoids of an hm.iota), never from the values of the function's inputs.
+bool dependsOnShapesOnly(Value value) {
+  Operation *op = value.getDefiningOp();
+  if (!op)
+    return false; // a function argument's values
+  if (isa<IotaOp, DimSizeOp, ConstantOp>(op))
+    return true;
+  return llvm::all_of(op->getOperands(), dependsOnShapesOnly);
+}
+
 // Whether `table` [.., L, d] holds P[n + offset] for n < L.
 bool isSinusoidTable(const std::vector<double> &table, int64_t rows, int64_t d,
                      int64_t offset) {
@@ -533,31 +545,52 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
         stored = prefix.getInput();
       }
-      if (!stored.getDefiningOp<ConstantOp>())
-        return remark(gelu, "the positional term is not a prefix of a "
-                            "constant table");
-      auto values = getConstantValues(stored);
-      auto type = cast<RankedTensorType>(stored.getType());
-      if (!values || type.getShape().back() != d ||
-          type.getNumElements() % d != 0)
-        return remark(gelu, "the position table is not [L, d]");
-      int64_t rows = type.getNumElements() / d;
-      for (int64_t candidate : {0, 1})
-        if (positional == "none" &&
-            isSinusoidTable(*values, rows, d, candidate)) {
-          positional = "sinusoidal";
-          offset = candidate;
+      if (stored.getDefiningOp<ConstantOp>()) {
+        auto values = getConstantValues(stored);
+        auto type = cast<RankedTensorType>(stored.getType());
+        if (!values || type.getShape().back() != d ||
+            type.getNumElements() % d != 0)
+          return remark(gelu, "the position table is not [L, d]");
+        int64_t rows = type.getNumElements() / d;
+        for (int64_t candidate : {0, 1})
+          if (positional == "none" &&
+              isSinusoidTable(*values, rows, d, candidate)) {
+            positional = "sinusoidal";
+            offset = candidate;
+          }
+        if (positional == "none")
+          return remark(gelu, "the position table is not sinusoidal");
+        // The op's table holds P[i] at row i: a table of positions from 1
+        // gets row P[0] in front.
+        tableValues = std::move(*values);
+        tableRows = rows;
+        if (offset == 1) {
+          for (int64_t c = d - 1; c >= 0; --c)
+            tableValues.insert(tableValues.begin(), sinusoid(0, c, d));
+          ++tableRows;
         }
-      if (positional == "none")
-        return remark(gelu, "the position table is not sinusoidal");
-      // The op's table holds P[i] at row i: a table of positions from 1
-      // gets row P[0] in front.
-      tableValues = std::move(*values);
-      tableRows = rows;
-      if (offset == 1) {
-        for (int64_t c = d - 1; c >= 0; --c)
-          tableValues.insert(tableValues.begin(), sinusoid(0, c, d));
-        ++tableRows;
+      } else {
+        // Positions computed for the run-time length: the op's formula when
+        // they match it at the evaluator's length (the final check then
+        // compares the whole layer).
+        if (!dependsOnShapesOnly(pos))
+          return remark(gelu, "the positional term is neither a prefix of a "
+                              "constant table nor computed from the length");
+        Evaluator evaluator(getOperation(), /*seed=*/0x504f53);
+        auto values = evaluator.evaluate(pos);
+        auto tokenValues = evaluator.evaluate(x);
+        if (failed(values) || failed(tokenValues) ||
+            (*values)->size() != (*tokenValues)->shape[1] * d)
+          return remark(gelu, "the computed positions are not [N, d]");
+        for (int64_t candidate : {0, 1})
+          if (positional == "none" &&
+              isSinusoidTable((*values)->data, (*tokenValues)->shape[1], d,
+                              candidate)) {
+            positional = "sinusoidal";
+            offset = candidate;
+          }
+        if (positional == "none")
+          return remark(gelu, "the computed positions are not sinusoidal");
       }
     }
 

@@ -23,6 +23,8 @@ FORMS = {
     "speechbrain-layout-mask-op17": (dict(impl="c", d=8, k=8, heads=2, mask=True), 17),
     "batched-matmul-heads-mask-op14": (dict(impl="d", d=8, k=8, heads=2, mask=True), 14),
     "per-head-loop-mask-op17": (dict(impl="e", d=8, k=8, heads=2, mask=True), 17),
+    "computed-positions-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, positions="computed"), 17),
     "positions-from-one-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, position_offset=1), 17),
     "matmul-single-head-mask-op14": (
