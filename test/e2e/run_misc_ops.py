@@ -6,7 +6,8 @@ a ReLU, comparisons (a padding mask from `attention_mask == 0`, thresholds with
 >, >=, <, <=, combined with &, | and ^), and run-time index ranges and sizes (a mask
 from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size from
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
-Cos and Flatten), on dynamic batch and length, against float64 PyTorch (relative L2
+Cos and Flatten), and a feed-forward block on rows merged with x.reshape(-1, d), on
+dynamic batch and length, against float64 PyTorch (relative L2
 <= 1e-5).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
@@ -103,6 +104,21 @@ class ComputedPositions(torch.nn.Module):
         frequency = torch.exp(torch.arange(0, d, 2).float() * (-math.log(10000.0) / d))
         angle = position * frequency
         return x + torch.stack([torch.sin(angle), torch.cos(angle)], -1).flatten(1)
+
+
+class MergedRows(torch.nn.Module):
+    """A feed-forward block written on [B*N, d] rows: reshape(-1, d), Linear, GELU,
+    Linear, scale, then view back to [B, N, d]."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(16, 24)
+        self.fc2 = torch.nn.Linear(24, 16)
+
+    def forward(self, x):
+        b, n, d = x.shape
+        rows = self.fc2(torch.nn.functional.gelu(self.fc1(x.reshape(-1, d))))
+        return 0.5 * rows.view(b, n, d) + x
 
 
 def check_index_ranges(hmc, work):
@@ -206,6 +222,8 @@ def main():
                     torch.randn(2, 8, 20), [(1, 8, 1), (3, 8, 37)], {0: "B", 2: "T"})
     failed |= check_masked(hmc, args.work)
     failed |= check_index_ranges(hmc, args.work)
+    failed |= check(hmc, args.work, "merged_rows", MergedRows().eval(), torch.randn(2, 5, 16),
+                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
     failed |= check(hmc, args.work, "computed_positions", ComputedPositions().eval(),
                     torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],
                     {0: "B", 1: "N"})

@@ -7,6 +7,8 @@
 //   (x - mean) / sqrt(var + eps) * g + b     -> hm.layer_norm x (opset <= 16)
 //   linear(x, W) + b                         -> hm.linear x, W, b
 //   cast(reshape(x))                         -> reshape(cast(x))
+//   f(reshape(x)), reshape merging dims      -> reshape(f(x)) (see below)
+//   reshape(reshape(x))                      -> reshape(x)
 //
 //===----------------------------------------------------------------------===//
 
@@ -294,10 +296,97 @@ struct CastBeforeReshape : OpRewritePattern<CastOp> {
   }
 };
 
+// A reshape that merges dynamic dimensions (x.reshape(-1, d): [B, N, d] to
+// [B*N, d]) has no kernel of its own. Elementwise ops commute with any
+// reshape, and a linear with one that keeps the last dimension, so the op
+// runs on x and the reshape moves below it, until it meets its inverse
+// (the .view(B, N, d) after the layer) and the two compose away.
+bool mergesDynamicDims(ReshapeOp reshape) {
+  return llvm::any_of(reshape.getShape(), [](Attribute dim) {
+    auto product = dyn_cast<StringAttr>(dim);
+    return product && product.getValue().contains('*');
+  });
+}
+
+// Whether the reshape keeps the innermost dimension (static, same size).
+bool keepsLastDim(ReshapeOp reshape) {
+  auto in = cast<RankedTensorType>(reshape.getInput().getType());
+  auto out = cast<RankedTensorType>(reshape.getType());
+  return in.getRank() >= 1 && out.getRank() >= 1 &&
+         !ShapedType::isDynamic(in.getShape().back()) &&
+         in.getShape().back() == out.getShape().back();
+}
+
+struct SinkMergingReshape : RewritePattern {
+  SinkMergingReshape(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    bool unary =
+        isa<ErfOp, GeluOp, NegOp, SqrtOp, SigmoidOp, TanhOp, ExpOp, LogOp,
+            ReluOp, LeakyReluOp, RoundOp, FloorOp, CeilOp, SinOp, CosOp>(op);
+    bool binary = isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op);
+    bool linear = isa<LinearOp>(op);
+    if (!unary && !binary && !linear)
+      return failure();
+    auto reshape = op->getOperand(0).getDefiningOp<ReshapeOp>();
+    if (!reshape || !mergesDynamicDims(reshape))
+      return failure();
+    auto inputType = cast<RankedTensorType>(reshape.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    SmallVector<Attribute> shape(reshape.getShape().begin(),
+                                 reshape.getShape().end());
+    if (binary) {
+      // The other operand must broadcast the same way before and after:
+      // a constant scalar, or a vector along a last dimension that stays.
+      Value other = op->getOperand(1);
+      auto otherType = cast<RankedTensorType>(other.getType());
+      if (!other.getDefiningOp<ConstantOp>() || otherType.getRank() > 1 ||
+          (otherType.getNumElements() != 1 && !keepsLastDim(reshape)) ||
+          resultType != reshape.getType())
+        return failure();
+    }
+    Type movedType = inputType.clone(resultType.getElementType());
+    if (linear) {
+      if (!keepsLastDim(reshape))
+        return failure();
+      int64_t width = resultType.getShape().back();
+      SmallVector<int64_t> dims(inputType.getShape());
+      dims.back() = width;
+      movedType = RankedTensorType::get(dims, resultType.getElementType());
+      shape.back() = rewriter.getI64IntegerAttr(width);
+    }
+    SmallVector<Value> operands(op->getOperands());
+    operands[0] = reshape.getInput();
+    OperationState state(op->getLoc(), op->getName(), operands, {movedType},
+                         op->getAttrs());
+    Operation *moved = rewriter.create(state);
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, resultType, moved->getResult(0),
+                                           rewriter.getArrayAttr(shape));
+    return success();
+  }
+};
+
+struct ReshapeOfReshape : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReshapeOp outer,
+                                PatternRewriter &rewriter) const override {
+    auto inner = outer.getInput().getDefiningOp<ReshapeOp>();
+    if (!inner)
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(outer, outer.getType(),
+                                           inner.getInput(), outer.getShape());
+    return success();
+  }
+};
+
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<GeluFromErf, LayerNormFromParts, LinearBias, CastBeforeReshape,
+                 SinkMergingReshape, ReshapeOfReshape,
                  ChannelAffineIntoConv<MulOp>, ChannelAffineIntoConv<AddOp>>(
         &getContext());
     if (failed(

@@ -140,3 +140,34 @@ func.func @cast_before_reshape(%m: tensor<?x?xi1>) -> tensor<?x?x1xf32> {
   %1 = hm.cast %0 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
   return %1 : tensor<?x?x1xf32>
 }
+
+// x.reshape(-1, d) -> Linear -> GELU -> * 0.5 -> .view(B, N, d'): the linear
+// and the elementwise ops run on [B, N, d] and the two reshapes compose into
+// one that merges nothing.
+// CHECK-LABEL: func.func @merged_rows
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32>)
+// CHECK: %[[L:.*]] = hm.linear %[[X]], %{{.*}} : (tensor<?x?x8xf32>, tensor<8x4xf32>) -> tensor<?x?x4xf32>
+// CHECK-NEXT: %[[G:.*]] = hm.gelu %[[L]] : tensor<?x?x4xf32>
+// CHECK-NEXT: %[[H:.*]] = hm.mul %[[G]], %{{.*}} : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+// CHECK-NEXT: %[[Y:.*]] = hm.reshape %[[H]] {shape = ["B", "N", 4]} : tensor<?x?x4xf32> -> tensor<?x?x4xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @merged_rows(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
+  %w = hm.constant dense<0.5> : tensor<8x4xf32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.reshape %x {shape = ["B*N", 8]} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  %1 = hm.linear %0, %w : (tensor<?x8xf32>, tensor<8x4xf32>) -> tensor<?x4xf32>
+  %2 = hm.gelu %1 : tensor<?x4xf32>
+  %3 = hm.mul %2, %half : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>
+  %4 = hm.reshape %3 {shape = ["B", "N", 4]} : tensor<?x4xf32> -> tensor<?x?x4xf32>
+  return %4 : tensor<?x?x4xf32>
+}
+
+// With a run-time other operand the reshape stays where it is.
+// CHECK-LABEL: func.func @merged_rows_plus_tensor
+// CHECK: %[[R:.*]] = hm.reshape %{{.*}} {shape = ["B*N", 8]}
+// CHECK-NEXT: hm.add %[[R]], %{{.*}} : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+func.func @merged_rows_plus_tensor(%x: tensor<?x?x8xf32>, %y: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = hm.reshape %x {shape = ["B*N", 8]} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  %1 = hm.add %0, %y : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %1 : tensor<?x8xf32>
+}
