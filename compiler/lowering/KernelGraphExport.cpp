@@ -898,6 +898,15 @@ LogicalResult Exporter::exportOp(Operation *op) {
         return op->emitError("hm.reshape to the dimension product '")
                << product.getValue()
                << "' outside a fused hm.hyper_mix has no kernel yet";
+    // A reshape to the shape its input already has (what is left when a
+    // merge and its inverse compose) reuses the input's buffer.
+    if (FailureOr<int> id = bufferFor(reshape.getInput(), op);
+        succeeded(id) && !outputIndex.count(reshape.getResult()) &&
+        resultDims(op) == dimsOf.lookup(reshape.getInput())) {
+      bufferOf[reshape.getResult()] = *id;
+      dimsOf[reshape.getResult()] = resultDims(op);
+      return success();
+    }
     kind = "reshape";
     inputs = {{"x", reshape.getInput()}};
   } else {

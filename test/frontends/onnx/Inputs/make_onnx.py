@@ -183,6 +183,26 @@ def learned_positions(path):
     save(graph, path)
 
 
+def merged_rows(path):
+    # x.reshape(-1, 4) @ W -> relu -> .view(B, N, 3).
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    w = numpy_helper.from_array(
+        np.random.default_rng(6).standard_normal((4, 3)).astype(np.float32), "w")
+    nodes = [helper.make_node("Reshape", ["x", "rows_shape"], ["rows"], name="rows"),
+             helper.make_node("MatMul", ["rows", "w"], ["h"], name="mm"),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Slice", ["shape", "zero", "two"], ["bn"], name="bn"),
+             helper.make_node("Concat", ["bn", "three"], ["out_shape"], axis=0, name="cat"),
+             helper.make_node("Reshape", ["r", "out_shape"], ["v"], name="view"),
+             helper.make_node("Neg", ["v"], ["y"], name="neg")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 4])], [tensor("y", ["B", "N", 3])],
+        initializer=[ints("rows_shape", [-1, 4]), ints("zero", [0]), ints("two", [2]),
+                     ints("three", [3]), w])
+    save(graph, path)
+
+
 def range_product(path):
     # arange(2 N): no tensor has a dimension of that length.
     nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
@@ -272,7 +292,7 @@ def malformed(path, kind):
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, expand,
                                  expand_dynamic, index_ranges, learned_positions,
-                                 range_product, ffn, wide_linear, ln_transposed,
+                                 merged_rows, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
