@@ -108,16 +108,18 @@ class ComputedPositions(torch.nn.Module):
 
 class MergedRows(torch.nn.Module):
     """A feed-forward block written on [B*N, d] rows: reshape(-1, d), Linear, GELU,
-    Linear, scale, then view back to [B, N, d]."""
+    Linear, LayerNorm, log-softmax, scale, then view back to [B, N, d]."""
 
     def __init__(self):
         super().__init__()
         self.fc1 = torch.nn.Linear(16, 24)
         self.fc2 = torch.nn.Linear(24, 16)
+        self.norm = torch.nn.LayerNorm(16)
 
     def forward(self, x):
         b, n, d = x.shape
-        rows = self.fc2(torch.nn.functional.gelu(self.fc1(x.reshape(-1, d))))
+        rows = self.norm(self.fc2(torch.nn.functional.gelu(self.fc1(x.reshape(-1, d)))))
+        rows = torch.log_softmax(rows, -1)
         return 0.5 * rows.view(b, n, d) + x
 
 

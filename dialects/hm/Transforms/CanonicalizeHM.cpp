@@ -6,8 +6,9 @@
 //   x * 0.5 * (1 + erf(x / sqrt 2))          -> hm.gelu x
 //   (x - mean) / sqrt(var + eps) * g + b     -> hm.layer_norm x (opset <= 16)
 //   linear(x, W) + b                         -> hm.linear x, W, b
-//   cast(reshape(x))                         -> reshape(cast(x))
-//   f(reshape(x)), reshape merging dims      -> reshape(f(x)) (see below)
+//   f(reshape(x))                            -> reshape(f(x)) for casts, and
+//                                               for merges of dynamic dims
+//                                               below ops that commute
 //   reshape(reshape(x))                      -> reshape(x)
 //
 //===----------------------------------------------------------------------===//
@@ -275,32 +276,16 @@ struct LinearBias : OpRewritePattern<AddOp> {
   }
 };
 
-// cast(reshape(x)) -> reshape(cast(x)): element conversions happen before
-// layout changes, so e.g. a mask cast after its unsqueeze is found in its
-// [B, N] form.
-struct CastBeforeReshape : OpRewritePattern<CastOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(CastOp castOp,
-                                PatternRewriter &rewriter) const override {
-    auto reshape = castOp.getInput().getDefiningOp<ReshapeOp>();
-    if (!reshape)
-      return failure();
-    auto inputType = cast<RankedTensorType>(reshape.getInput().getType());
-    Type element = castOp.getType().getElementType();
-    Value converted = rewriter.create<CastOp>(
-        castOp.getLoc(), inputType.clone(element), reshape.getInput());
-    rewriter.replaceOpWithNewOp<ReshapeOp>(castOp, castOp.getType(), converted,
-                                           reshape.getShape());
-    return success();
-  }
-};
-
-// A reshape that merges dynamic dimensions (x.reshape(-1, d): [B, N, d] to
-// [B*N, d]) has no kernel of its own. Elementwise ops commute with any
-// reshape, and a linear with one that keeps the last dimension, so the op
-// runs on x and the reshape moves below it, until it meets its inverse
-// (the .view(B, N, d) after the layer) and the two compose away.
+// f(reshape(x)) -> reshape(f(x)) for ops f that commute with the reshape.
+// Two reshapes move:
+// - any reshape below a cast: element conversions happen before layout
+//   changes, so e.g. a mask cast after its unsqueeze is found in its [B, N]
+//   form;
+// - a reshape that merges dynamic dimensions (x.reshape(-1, d): [B, N, d] to
+//   [B*N, d]), which has no kernel of its own, below elementwise ops and
+//   below ops on whole rows of a last dimension it keeps (linear, layer norm
+//   and softmax over that axis), until it meets its inverse (the
+//   .view(B, N, d) after the layer) and the two compose away.
 bool mergesDynamicDims(ReshapeOp reshape) {
   return llvm::any_of(reshape.getShape(), [](Attribute dim) {
     auto product = dyn_cast<StringAttr>(dim);
@@ -317,27 +302,35 @@ bool keepsLastDim(ReshapeOp reshape) {
          in.getShape().back() == out.getShape().back();
 }
 
-struct SinkMergingReshape : RewritePattern {
-  SinkMergingReshape(MLIRContext *context)
+// Whether `axis` (negative counts from the end) is the last of `rank`.
+bool isLastAxis(int64_t axis, int64_t rank) {
+  return axis == -1 || axis == rank - 1;
+}
+
+struct SinkReshape : RewritePattern {
+  SinkReshape(MLIRContext *context)
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    bool unary =
-        isa<ErfOp, GeluOp, NegOp, SqrtOp, SigmoidOp, TanhOp, ExpOp, LogOp,
-            ReluOp, LeakyReluOp, RoundOp, FloorOp, CeilOp, SinOp, CosOp>(op);
-    bool binary = isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op);
-    bool linear = isa<LinearOp>(op);
-    if (!unary && !binary && !linear)
-      return failure();
-    auto reshape = op->getOperand(0).getDefiningOp<ReshapeOp>();
-    if (!reshape || !mergesDynamicDims(reshape))
+    auto reshape = op->getNumOperands() > 0
+                       ? op->getOperand(0).getDefiningOp<ReshapeOp>()
+                       : ReshapeOp();
+    if (!reshape || (!isa<CastOp>(op) && !mergesDynamicDims(reshape)))
       return failure();
     auto inputType = cast<RankedTensorType>(reshape.getInput().getType());
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t rank = resultType.getRank(), movedRank = inputType.getRank();
     SmallVector<Attribute> shape(reshape.getShape().begin(),
                                  reshape.getShape().end());
-    if (binary) {
+    Type movedType = inputType.clone(resultType.getElementType());
+    NamedAttrList attrs(op->getAttrs());
+
+    if (isa<CastOp, ErfOp, GeluOp, NegOp, SqrtOp, SigmoidOp, TanhOp, ExpOp,
+            LogOp, ReluOp, LeakyReluOp, RoundOp, FloorOp, CeilOp, SinOp, CosOp>(
+            op)) {
+      // Elementwise: any reshape commutes.
+    } else if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op)) {
       // The other operand must broadcast the same way before and after:
       // a constant scalar, or a vector along a last dimension that stays.
       Value other = op->getOperand(1);
@@ -346,9 +339,7 @@ struct SinkMergingReshape : RewritePattern {
           (otherType.getNumElements() != 1 && !keepsLastDim(reshape)) ||
           resultType != reshape.getType())
         return failure();
-    }
-    Type movedType = inputType.clone(resultType.getElementType());
-    if (linear) {
+    } else if (isa<LinearOp>(op)) {
       if (!keepsLastDim(reshape))
         return failure();
       int64_t width = resultType.getShape().back();
@@ -356,11 +347,23 @@ struct SinkMergingReshape : RewritePattern {
       dims.back() = width;
       movedType = RankedTensorType::get(dims, resultType.getElementType());
       shape.back() = rewriter.getI64IntegerAttr(width);
+    } else if (isa<LayerNormOp, SoftmaxOp, LogSoftmaxOp>(op)) {
+      auto axis = op->getAttrOfType<IntegerAttr>("axis");
+      if (!keepsLastDim(reshape) ||
+          !isLastAxis(axis ? axis.getInt() : -1, rank))
+        return failure();
+      // Softmax axes are stored counted from the front, layer norm's from
+      // the end (its default).
+      attrs.set("axis", rewriter.getI64IntegerAttr(
+                            isa<LayerNormOp>(op) ? -1 : movedRank - 1));
+    } else {
+      return failure();
     }
+
     SmallVector<Value> operands(op->getOperands());
     operands[0] = reshape.getInput();
     OperationState state(op->getLoc(), op->getName(), operands, {movedType},
-                         op->getAttrs());
+                         attrs);
     Operation *moved = rewriter.create(state);
     rewriter.replaceOpWithNewOp<ReshapeOp>(op, resultType, moved->getResult(0),
                                            rewriter.getArrayAttr(shape));
@@ -385,10 +388,9 @@ struct ReshapeOfReshape : OpRewritePattern<ReshapeOp> {
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias, CastBeforeReshape,
-                 SinkMergingReshape, ReshapeOfReshape,
-                 ChannelAffineIntoConv<MulOp>, ChannelAffineIntoConv<AddOp>>(
-        &getContext());
+    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias, SinkReshape,
+                 ReshapeOfReshape, ChannelAffineIntoConv<MulOp>,
+                 ChannelAffineIntoConv<AddOp>>(&getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

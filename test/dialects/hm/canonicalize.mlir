@@ -171,3 +171,21 @@ func.func @merged_rows_plus_tensor(%x: tensor<?x?x8xf32>, %y: tensor<?x8xf32>) -
   %1 = hm.add %0, %y : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
   return %1 : tensor<?x8xf32>
 }
+
+// Layer norm and softmax over the kept last dimension commute with the merge;
+// over another axis they do not.
+// CHECK-LABEL: func.func @merged_rows_normalised
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32>
+// CHECK: %[[N:.*]] = hm.layer_norm %[[X]] scale %{{.*}} bias %{{.*}} {epsilon = 1.000000e-05 : f64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+// CHECK-NEXT: %[[S:.*]] = hm.softmax %[[N]] {axis = 2 : i64} : tensor<?x?x8xf32>
+// CHECK-NEXT: %[[L:.*]] = hm.log_softmax %[[S]] {axis = 2 : i64} : tensor<?x?x8xf32>
+// CHECK-NEXT: %[[Y:.*]] = hm.reshape %[[L]] {shape = ["B*N", 8]}
+// CHECK-NEXT: hm.softmax %[[Y]] {axis = 0 : i64} : tensor<?x8xf32>
+func.func @merged_rows_normalised(%x: tensor<?x?x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<?x8xf32> {
+  %0 = hm.reshape %x {shape = ["B*N", 8]} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  %1 = hm.layer_norm %0 scale %g bias %b {epsilon = 1.0e-05 : f64} : (tensor<?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  %2 = hm.softmax %1 {axis = 1 : i64} : tensor<?x8xf32>
+  %3 = hm.log_softmax %2 {axis = -1 : i64} : tensor<?x8xf32>
+  %4 = hm.softmax %3 {axis = 0 : i64} : tensor<?x8xf32>
+  return %4 : tensor<?x8xf32>
+}
