@@ -94,23 +94,39 @@ public:
 
 private:
   /// floor((base + add) / div) + post when `name` is derived from a symbol
-  /// this kernel binds (directly or through other derived symbols).
+  /// this kernel binds (directly or through other derived symbols), or
+  /// `name` recovered from a bound name + c.
   std::optional<Expr> derive(const std::string &name) {
     auto desc =
         std::find_if(graph_.symbols.begin(), graph_.symbols.end(),
                      [&](const SymbolDesc &s) { return s.name == name; });
     if (desc == graph_.symbols.end() || desc->base.empty())
-      return std::nullopt;
+      return undo(name);
     auto it = symbols_.find(desc->base);
     std::optional<Expr> base = it != symbols_.end()
                                    ? std::optional<Expr>(it->second)
                                    : derive(desc->base);
+    // The base may be known only from its padded form (pad, then conv).
+    if (!base)
+      base = undo(desc->base);
     if (!base)
       return std::nullopt;
     // Halide's integer division rounds toward negative infinity.
     return Halide::Internal::simplify((*base + static_cast<int>(desc->add)) /
                                           static_cast<int>(desc->div) +
                                       static_cast<int>(desc->post));
+  }
+
+  /// `name` from a bound symbol defined as name + c: a kernel that crops
+  /// a padded buffer (a 'valid' convolution) sees only the padded length.
+  std::optional<Expr> undo(const std::string &name) {
+    for (const SymbolDesc &s : graph_.symbols) {
+      auto it = symbols_.find(s.name);
+      if (s.base == name && s.div == 1 && it != symbols_.end())
+        return Halide::Internal::simplify(it->second -
+                                          static_cast<int>(s.add + s.post));
+    }
+    return std::nullopt;
   }
 
   const KernelGraph &graph_;

@@ -46,6 +46,7 @@ public:
 
 private:
   LogicalResult exportOp(Operation *op);
+  LogicalResult exportEinsum(hm::EinsumOp einsum);
   FailureOr<int> bufferFor(Value value, Operation *user);
   int newBuffer(Value value, const std::string &name, const Dims &dims,
                 const std::string &storage);
@@ -167,29 +168,50 @@ FailureOr<int> Exporter::bufferFor(Value value, Operation *user) {
 }
 
 // floor((dim + add) / div) + post: a number, the dimension itself, or the
-// derived symbol the importer declared for it (one is made up otherwise).
+// derived symbol declared for it (one is made up otherwise). A base that is
+// itself base' + c composes, so a crop of a padded length is the length
+// again and two spellings of one definition are one symbol.
 json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
                          int64_t post) {
-  if (div == 1) {
-    add += post;
-    post = 0;
-  }
-  if (dim.is_number()) {
-    int64_t base = dim.get<int64_t>() + add;
-    return base / div - (base % div != 0 && base < 0) + post;
+  auto normalised = [&](json base, int64_t add, int64_t div, int64_t post) {
+    if (div == 1) {
+      add += post;
+      post = 0;
+    }
+    for (bool composed = true; composed && base.is_string();) {
+      composed = false;
+      for (const auto &[name, definition] : derived)
+        if (name == base.get<std::string>() && definition[2] == 1) {
+          add += definition[1].get<int64_t>() + definition[3].get<int64_t>();
+          base = definition[0];
+          composed = true;
+          break;
+        }
+    }
+    return std::array<json, 4>{base, add, div, post};
+  };
+  std::array<json, 4> key = normalised(dim, add, div, post);
+  const json &base = key[0];
+  add = key[1].get<int64_t>();
+  div = key[2].get<int64_t>();
+  post = key[3].get<int64_t>();
+  if (base.is_number()) {
+    int64_t sum = base.get<int64_t>() + add;
+    return sum / div - (sum % div != 0 && sum < 0) + post;
   }
   if (add == 0 && div == 1)
-    return dim;
-  std::array<json, 4> key = {dim, add, div, post};
+    return base;
   for (const auto &[name, definition] : derived)
-    if (definition == key)
+    if (normalised(definition[0], definition[1].get<int64_t>(),
+                   definition[2].get<int64_t>(),
+                   definition[3].get<int64_t>()) == key)
       return name;
-  std::string base = dim.get<std::string>(), name;
+  std::string root = base.get<std::string>(), name;
   for (int i = 1;
        name.empty() || llvm::is_contained(symbols, name) ||
        llvm::any_of(derived, [&](auto &d) { return d.first == name; });
        ++i)
-    name = base.substr(0, base.find('_')) + "_" + std::to_string(i);
+    name = root.substr(0, root.find('_')) + "_" + std::to_string(i);
   derived.push_back({name, key});
   return name;
 }
@@ -695,9 +717,215 @@ void Exporter::nameKernels() {
   }
 }
 
+// An hm.einsum that did not fuse into hm.hyper_mix, rewritten here (where
+// its operands' symbolic dims are known) into existing kernels: reduce_sum
+// over indices only one operand has, transposes, reshapes that only insert
+// or drop size-1 dims (or merge static contracted dims) and one broadcasting
+// matmul. Free indices beyond one per side become batch dims that the other
+// operand broadcasts.
+LogicalResult Exporter::exportEinsum(hm::EinsumOp einsum) {
+  auto [lhs, rhs] = einsum.getEquation().split("->");
+  SmallVector<StringRef> parts;
+  lhs.split(parts, ',');
+  std::vector<std::string> terms;
+  for (StringRef part : parts)
+    terms.push_back(part.trim().str());
+  std::string output = rhs.trim().str();
+  if (terms.size() > 2)
+    return einsum.emitError("hm.einsum '")
+           << einsum.getEquation() << "' has " << terms.size()
+           << " operands; outside a fused hm.hyper_mix one or two are "
+              "supported";
+  std::vector<Value> values(einsum.getInputs().begin(),
+                            einsum.getInputs().end());
+  std::map<char, json> sizeOf;
+  for (auto [term, value] : llvm::zip(terms, values)) {
+    if (failed(bufferFor(value, einsum)))
+      return failure();
+    const Dims &dims = dimsOf[value];
+    for (auto [letter, dim] : llvm::zip(term, dims)) {
+      if (sizeOf.count(letter) && sizeOf[letter] != dim && dim != json(1))
+        if (sizeOf[letter] != json(1))
+          return einsum.emitError("hm.einsum '")
+                 << einsum.getEquation() << "': index '" << letter
+                 << "' has sizes " << sizeOf[letter].dump() << " and "
+                 << dim.dump();
+      if (!sizeOf.count(letter) || sizeOf[letter] == json(1))
+        sizeOf[letter] = dim;
+    }
+  }
+  for (const std::string &term : terms)
+    if (std::set<char>(term.begin(), term.end()).size() != term.size())
+      return einsum.emitError("hm.einsum '")
+             << einsum.getEquation()
+             << "' repeats an index within a term (a diagonal); that is not "
+                "supported";
+  for (char letter : output)
+    if (!sizeOf.count(letter))
+      return einsum.emitError("hm.einsum '")
+             << einsum.getEquation() << "': output index '" << letter
+             << "' is in no operand";
+
+  OpBuilder builder(einsum);
+  Location loc = einsum.getLoc();
+  Type element = cast<ShapedType>(einsum.getType()).getElementType();
+  std::vector<Operation *> created;
+  auto dimsFor = [&](const std::string &letters) {
+    Dims dims;
+    for (char letter : letters)
+      dims.push_back(letter == '1' ? json(1) : sizeOf[letter]);
+    return dims;
+  };
+  auto typeFor = [&](const Dims &dims) {
+    SmallVector<int64_t> shape;
+    for (const json &dim : dims)
+      shape.push_back(dim.is_number() ? dim.get<int64_t>()
+                                      : ShapedType::kDynamic);
+    return RankedTensorType::get(shape, element);
+  };
+  auto has = [](const std::string &term, char letter) {
+    return term.find(letter) != std::string::npos;
+  };
+  // Each step keeps `term`, the letters of the value's dims ('1' for an
+  // inserted size-1 dim).
+  auto transposed = [&](Value value, std::string &term,
+                        const std::string &order) -> Value {
+    if (term == order)
+      return value;
+    SmallVector<int64_t> perm;
+    for (char letter : order)
+      perm.push_back(static_cast<int64_t>(term.find(letter)));
+    term = order;
+    Operation *op =
+        builder.create<hm::TransposeOp>(loc, typeFor(dimsFor(order)), value,
+                                        builder.getDenseI64ArrayAttr(perm));
+    created.push_back(op);
+    return op->getResult(0);
+  };
+  auto reshaped = [&](Value value, const Dims &from,
+                      const Dims &dims) -> Value {
+    if (from == dims)
+      return value;
+    SmallVector<Attribute> shape;
+    for (const json &dim : dims)
+      shape.push_back(
+          dim.is_number()
+              ? Attribute(builder.getI64IntegerAttr(dim.get<int64_t>()))
+              : Attribute(builder.getStringAttr(dim.get<std::string>())));
+    Operation *op = builder.create<hm::ReshapeOp>(loc, typeFor(dims), value,
+                                                  builder.getArrayAttr(shape));
+    created.push_back(op);
+    return op->getResult(0);
+  };
+
+  // Sum out indices that only one operand has.
+  for (size_t i = 0; i < terms.size(); ++i) {
+    std::string kept;
+    SmallVector<int64_t> axes;
+    for (auto [axis, letter] : llvm::enumerate(terms[i])) {
+      bool elsewhere = has(output, letter) ||
+                       (terms.size() == 2 && has(terms[1 - i], letter));
+      if (elsewhere)
+        kept += letter;
+      else
+        axes.push_back(static_cast<int64_t>(axis));
+    }
+    if (axes.empty())
+      continue;
+    Operation *op = builder.create<hm::ReduceSumOp>(
+        loc, typeFor(dimsFor(kept)), values[i],
+        builder.getDenseI64ArrayAttr(axes), builder.getBoolAttr(false));
+    created.push_back(op);
+    values[i] = op->getResult(0);
+    terms[i] = kept;
+  }
+
+  Value result = values[0];
+  std::string term = terms[0];
+  if (terms.size() == 2) {
+    std::string batch, contract, left, right;
+    for (char letter : terms[0])
+      (has(terms[1], letter) ? (has(output, letter) ? batch : contract)
+                             : left) += letter;
+    for (char letter : terms[1])
+      if (!has(terms[0], letter))
+        right += letter;
+    // K: one contracted dim, or static ones merged, or 1 for an outer
+    // product.
+    json k = 1;
+    for (char letter : contract) {
+      if (contract.size() > 1 && !sizeOf[letter].is_number())
+        return einsum.emitError("hm.einsum '")
+               << einsum.getEquation()
+               << "' contracts over several indices, one of them dynamic; "
+                  "that is not supported";
+      k = contract.size() == 1
+              ? sizeOf[letter]
+              : json(k.get<int64_t>() * sizeOf[letter].get<int64_t>());
+    }
+    std::string leftHead = left.empty() ? "" : left.substr(0, left.size() - 1);
+    std::string rightHead =
+        right.empty() ? "" : right.substr(0, right.size() - 1);
+    std::string m = left.empty() ? "1" : left.substr(left.size() - 1);
+    std::string n = right.empty() ? "1" : right.substr(right.size() - 1);
+    // lhs [leftHead, batch, 1 per rightHead, M, K] and rhs [batch,
+    // rightHead, K, N] broadcast (right-aligned) to [leftHead, batch,
+    // rightHead, M, N]; a grouped projection (blmf,mhf->bmlh) comes out in
+    // its output order with the weight broadcast over b.
+    std::string a = terms[0], b = terms[1];
+    Value lhsValue =
+        transposed(values[0], a,
+                   leftHead + batch + left.substr(leftHead.size()) + contract);
+    Value rhsValue = transposed(values[1], b,
+                                batch + rightHead + contract +
+                                    right.substr(rightHead.size()));
+    Dims lhsDims =
+        dimsFor(leftHead + batch + std::string(rightHead.size(), '1') + m);
+    lhsDims.push_back(k);
+    Dims rhsDims = dimsFor(batch + rightHead);
+    rhsDims.push_back(k);
+    for (const json &dim : dimsFor(n))
+      rhsDims.push_back(dim);
+    lhsValue = reshaped(lhsValue, dimsFor(a), lhsDims);
+    rhsValue = reshaped(rhsValue, dimsFor(b), rhsDims);
+    term = leftHead + batch + rightHead + m + n;
+    Operation *matmul = builder.create<hm::MatMulOp>(
+        loc, typeFor(dimsFor(term)), lhsValue, rhsValue);
+    created.push_back(matmul);
+    result = matmul->getResult(0);
+    // Drop the size-1 dims that stood in for a missing M or N.
+    std::string kept;
+    for (char letter : term)
+      if (letter != '1')
+        kept += letter;
+    if (kept != term) {
+      result = reshaped(result, dimsFor(term), dimsFor(kept));
+      term = kept;
+    }
+  }
+  result = transposed(result, term, output);
+  if (created.empty())
+    return einsum.emitError("hm.einsum '")
+           << einsum.getEquation()
+           << "' only copies its operand; that is "
+              "not supported";
+  if (auto out = outputIndex.find(einsum.getResult());
+      out != outputIndex.end()) {
+    outputIndex[result] = out->second;
+    outputIndex.erase(einsum.getResult());
+  }
+  einsum.getResult().replaceAllUsesWith(result);
+  for (Operation *op : created)
+    if (failed(exportOp(op)))
+      return failure();
+  return success();
+}
+
 LogicalResult Exporter::exportOp(Operation *op) {
   if (isa<hm::ConstantOp, func::ReturnOp>(op))
     return success();
+  if (auto einsum = dyn_cast<hm::EinsumOp>(op))
+    return exportEinsum(einsum);
 
   static const char *const unsupportedHint =
       " has no kernel yet; it is supported only inside a fused hm.hyper_mix "

@@ -1290,16 +1290,30 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
       std::optional<SymbolicDim> r;
       if (op == "Mul")
         r = x * y;
+      else if (op == "Div" && x.isStatic() && y.isStatic() &&
+               y.staticValue() != 0)
+        r = SymbolicDim::constant(x.staticValue() / y.staticValue());
       else if (op == "Div")
         r = x.divide(y);
       else if (x.isStatic() && y.isStatic() && op == "Add")
         r = SymbolicDim::constant(x.staticValue() + y.staticValue());
       else if (x.isStatic() && y.isStatic() && op == "Sub")
         r = SymbolicDim::constant(x.staticValue() - y.staticValue());
-      else if ((op == "Add" || op == "Sub") && y == SymbolicDim::constant(0))
-        r = x; // start + length of narrow(0, 0, n)
-      else if (op == "Add" && x == SymbolicDim::constant(0))
-        r = y;
+      // dim + c (torch.chunk's ceil, pe[:, 1:n + 1]) and dim / c that does
+      // not divide are dimensions computed from one input dimension.
+      bool constantFirst = x.isStatic() && op == "Add";
+      bool byConstant = y.isStatic() && (op != "Div" || y.staticValue() > 0);
+      if (!r && (op == "Add" || op == "Sub" || op == "Div") &&
+          (constantFirst || byConstant)) {
+        const SymbolicDim &dim = constantFirst ? y : x;
+        int64_t c = (constantFirst ? x : y).staticValue();
+        FailureOr<SymbolicDim> derived =
+            op == "Div" ? deriveDim(node, dim, 0, c, 0)
+                        : deriveDim(node, dim, op == "Sub" ? -c : c, 1, 0);
+        if (failed(derived))
+          return failure();
+        r = *derived;
+      }
       if (!r)
         return error(node) << "cannot evaluate " << x.toString() << " " << op
                            << " " << y.toString() << " on dimensions";
@@ -1423,6 +1437,52 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
   return success();
 }
 
+// ONNX Slice of a compile-time tensor; nullopt for a bad axis or step.
+static std::optional<HostTensor> sliceHost(const HostTensor &data,
+                                           const std::vector<int64_t> &starts,
+                                           const std::vector<int64_t> &ends,
+                                           const std::vector<int64_t> &axes,
+                                           const std::vector<int64_t> &steps) {
+  int64_t rank = static_cast<int64_t>(data.shape.size());
+  std::vector<int64_t> first(rank, 0), step(rank, 1), count = data.shape;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto axis = normaliseAxis(axes[i], rank);
+    if (!axis || steps[i] == 0)
+      return std::nullopt;
+    int64_t size = data.shape[*axis], st = steps[i];
+    int64_t s = starts[i] < 0 ? starts[i] + size : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + size : ends[i];
+    // ONNX clamps to [0, size] going forward and [-1, size-1] backward.
+    s = st > 0 ? std::clamp<int64_t>(s, 0, size)
+               : std::clamp<int64_t>(s, -1, size - 1);
+    e = st > 0 ? std::clamp<int64_t>(e, 0, size)
+               : std::clamp<int64_t>(e, -1, size - 1);
+    first[*axis] = s;
+    step[*axis] = st;
+    count[*axis] = st > 0 ? std::max<int64_t>(0, (e - s + st - 1) / st)
+                          : std::max<int64_t>(0, (s - e - st - 1) / -st);
+  }
+  HostTensor out;
+  out.dtype = data.dtype;
+  out.shape = count;
+  size_t width = dtypeSize(data.dtype);
+  out.bytes.resize(out.numElements() * width);
+  std::vector<int64_t> strides(rank, 1);
+  for (int64_t k = rank - 2; k >= 0; --k)
+    strides[k] = strides[k + 1] * data.shape[k + 1];
+  for (int64_t i = 0; i < out.numElements(); ++i) {
+    int64_t offset = 0;
+    for (int64_t k = rank - 1, rest = i; k >= 0; --k) {
+      int64_t index = rest % count[k];
+      rest /= count[k];
+      offset += (first[k] + index * step[k]) * strides[k];
+    }
+    std::memcpy(out.bytes.data() + i * width,
+                data.bytes.data() + offset * width, width);
+  }
+  return out;
+}
+
 LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
   Entry *data = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(data->shape.size());
@@ -1478,14 +1538,48 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     return success();
   }
 
-  // pe[:, :x.size(1)]: a prefix whose length is an input dimension.
+  // pe[:, :x.size(1)]: a prefix whose length is an input dimension; and
+  // pe[:, s:x.size(1) + s], the prefix of the rows from s on.
   if (endsEntry && endsEntry->intValues && endsEntry->intValues->size() == 1 &&
       !canonical((*endsEntry->intValues)[0]).isStatic()) {
     auto axis = normaliseAxis((*axes)[0], rank);
-    if (n != 1 || (*starts)[0] != 0 || (*steps)[0] != 1 || !axis)
+    SymbolicDim end = canonical((*endsEntry->intValues)[0]);
+    int64_t start = (*starts)[0];
+    std::optional<SymbolicDim> length;
+    if (start == 0)
+      length = end;
+    for (const DerivedSymbol &d : derivedSymbols)
+      if (!length && start > 0 &&
+          end == SymbolicDim::symbol(findSymbol(d.name)) && d.div == 1 &&
+          d.add == start)
+        length = canonical(SymbolicDim::symbol(d.base));
+    if (n != 1 || (*steps)[0] != 1 || !axis || !length ||
+        (start > 0 && !data->shape[*axis].isStatic()))
       return error(node) << "a slice with a run-time end is only supported "
-                            "as a prefix [0, dim) along one axis";
-    return definePrefix(node, *data, *axis, (*endsEntry->intValues)[0]);
+                            "as [s, dim + s) of a static axis, s >= 0";
+    if (start == 0)
+      return definePrefix(node, *data, *axis, *length);
+    Entry rows = *data;
+    int64_t size = data->shape[*axis].staticValue();
+    if (start >= size)
+      return error(node) << "the slice starts at " << start
+                         << " past the end of a dimension of " << size;
+    rows.shape[*axis] = SymbolicDim::constant(size - start);
+    if (auto host = hostOf(data)) {
+      rows.host = sliceHost(*host, {start}, {size}, {*axis}, {1});
+      rows.value = {};
+    } else {
+      Value value = materialise(node, *data);
+      if (!value)
+        return failure();
+      rows.value = builder.create<hm::SliceOp>(
+          nodeLoc(node), tensorType(data->dtype, rows.shape), value,
+          builder.getDenseI64ArrayAttr({*axis}),
+          builder.getDenseI64ArrayAttr({start}),
+          builder.getDenseI64ArrayAttr({size}),
+          builder.getDenseI64ArrayAttr({1}));
+    }
+    return definePrefix(node, rows, *axis, *length);
   }
 
   auto ends = constInts(endsEntry);
@@ -1847,6 +1941,16 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
     add += post;
     post = 0;
   }
+  // A base that is itself base' + c (a pad's output) composes, so that
+  // pad-then-crop lengths come back to their input symbol instead of a
+  // chain that names it twice.
+  if (base.getSymbols().size() == 1 && base.getCoefficient() == 1)
+    for (const DerivedSymbol &d : derivedSymbols)
+      if (findSymbol(d.name) == base.getSymbols()[0] && d.div == 1) {
+        add += d.add;
+        base = canonical(SymbolicDim::symbol(d.base));
+        break;
+      }
   if (add == 0 && div == 1)
     return base;
   if (base.getSymbols().size() != 1 || base.getCoefficient() != 1) {
@@ -1930,48 +2034,14 @@ LogicalResult Importer::importHostSlice(const onnx::NodeProto &node,
                                         const std::vector<int64_t> &ends,
                                         const std::vector<int64_t> &axes,
                                         const std::vector<int64_t> &steps) {
-  int64_t rank = static_cast<int64_t>(data.shape.size());
-  std::vector<int64_t> first(rank, 0), step(rank, 1), count = data.shape;
-  for (size_t i = 0; i < axes.size(); ++i) {
-    auto axis = normaliseAxis(axes[i], rank);
-    if (!axis || steps[i] == 0)
-      return error(node) << "bad axis or zero step";
-    int64_t size = data.shape[*axis], st = steps[i];
-    int64_t s = starts[i] < 0 ? starts[i] + size : starts[i];
-    int64_t e = ends[i] < 0 ? ends[i] + size : ends[i];
-    // ONNX clamps to [0, size] going forward and [-1, size-1] backward.
-    s = st > 0 ? std::clamp<int64_t>(s, 0, size)
-               : std::clamp<int64_t>(s, -1, size - 1);
-    e = st > 0 ? std::clamp<int64_t>(e, 0, size)
-               : std::clamp<int64_t>(e, -1, size - 1);
-    first[*axis] = s;
-    step[*axis] = st;
-    count[*axis] = st > 0 ? std::max<int64_t>(0, (e - s + st - 1) / st)
-                          : std::max<int64_t>(0, (s - e - st - 1) / -st);
-  }
-  HostTensor out;
-  out.dtype = data.dtype;
-  out.shape = count;
-  size_t width = dtypeSize(data.dtype);
-  out.bytes.resize(out.numElements() * width);
-  std::vector<int64_t> strides(rank, 1);
-  for (int64_t k = rank - 2; k >= 0; --k)
-    strides[k] = strides[k + 1] * data.shape[k + 1];
-  for (int64_t i = 0; i < out.numElements(); ++i) {
-    int64_t offset = 0;
-    for (int64_t k = rank - 1, rest = i; k >= 0; --k) {
-      int64_t index = rest % count[k];
-      rest /= count[k];
-      offset += (first[k] + index * step[k]) * strides[k];
-    }
-    std::memcpy(out.bytes.data() + i * width,
-                data.bytes.data() + offset * width, width);
-  }
+  std::optional<HostTensor> out = sliceHost(data, starts, ends, axes, steps);
+  if (!out)
+    return error(node) << "bad axis or zero step";
   Entry entry;
-  entry.dtype = out.dtype;
-  for (int64_t d : out.shape)
+  entry.dtype = out->dtype;
+  for (int64_t d : out->shape)
     entry.shape.push_back(SymbolicDim::constant(d));
-  entry.host = std::move(out);
+  entry.host = std::move(*out);
   define(node, 0, std::move(entry));
   return success();
 }
@@ -2823,7 +2893,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Dropout", kMinOpset, kMaxOpset, 1, 3,
        "inference (identity); no mask output"},
-      {"Einsum", 12, kMaxOpset, 1, -1, "explicit output, no ellipsis"},
+      {"Einsum", 12, kMaxOpset, 1, -1,
+       "explicit output, no ellipsis; outside hyper_mix one or two operands "
+       "without repeated indices"},
       {"Equal", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
@@ -2869,8 +2941,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Sin", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
-       "static unit-step slices of static dimensions; [0:1] and prefix [0, "
-       "dim) of dynamic ones"},
+       "static unit-step slices of static dimensions; [0:1] of dynamic ones; "
+       "[s, dim + s) of a static one"},
       {"Softmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Split", kMinOpset, kMaxOpset, 1, 2,
        "static dimension; sizes known at compile time"},

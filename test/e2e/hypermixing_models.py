@@ -78,12 +78,19 @@ class MultiHeadHyperMixing(nn.Module):
     """forward(x [B,N,d], key_padding_mask [B,N] bool, True = padded, optional) -> [B,N,d].
 
     positions="computed" computes the sinusoids for the run-time length instead of
-    slicing the stored table."""
+    slicing the stored table; positions="shifted" counts positions from 1 by slicing
+    the table from row 1 (pe[:, 1:N + 1], as the idiap reference does).
+    mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying."""
 
-    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table"):
+    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
+                 mask_apply="multiply"):
         super().__init__()
-        if positions not in ("table", "computed"):
-            raise ValueError(f"positions must be 'table' or 'computed', not {positions!r}")
+        if mask_apply not in ("multiply", "fill"):
+            raise ValueError(f"mask_apply must be 'multiply' or 'fill', not {mask_apply!r}")
+        self.mask_apply = mask_apply
+        if positions not in ("table", "computed", "shifted"):
+            raise ValueError(f"positions must be 'table', 'computed' or 'shifted', "
+                             f"not {positions!r}")
         self.positions = positions
         if d % heads or k % heads:
             raise ValueError(f"d={d} and k={k} must be divisible by heads={heads}")
@@ -101,15 +108,24 @@ class MultiHeadHyperMixing(nn.Module):
             # logical not of the bool padding flags (torch 1.13 cannot export
             # torch.logical_not; `~` on a bool tensor exports as ONNX Not), then a float cast
             valid = (~key_padding_mask).to(x.dtype)  # [B, N]
-            x = x * valid.unsqueeze(-1)
+            if self.mask_apply == "fill":
+                x = x.masked_fill(key_padding_mask.unsqueeze(-1), 0.0)
+            else:
+                x = x * valid.unsqueeze(-1)
         if self.positions == "computed":
             hyper_in = x + computed_sinusoids(x.size(1), self.d, x.dtype, x.device)
+        elif self.positions == "shifted":
+            hyper_in = x + self.pe[:, 1: x.size(1) + 1]
         else:
             hyper_in = x + self.pe[:, : x.size(1)]
         hyper_in = hyper_in.reshape(B, N, self.heads, self.d_h)
         W1 = self.hyper_w1(hyper_in)  # [B, h, N, k_h]
         W2 = W1 if self.tied else self.hyper_w2(hyper_in)
-        if key_padding_mask is not None:
+        if key_padding_mask is not None and self.mask_apply == "fill":
+            padded = key_padding_mask[:, None, :, None]  # [B, 1, N, 1]
+            W1 = W1.masked_fill(padded, 0.0)
+            W2 = W2.masked_fill(padded, 0.0)
+        elif key_padding_mask is not None:
             m4 = valid.unsqueeze(1).unsqueeze(-1)  # [B, 1, N, 1]
             W1 = W1 * m4
             W2 = W2 * m4
@@ -132,11 +148,16 @@ class HyperMixerTokenMixing(nn.Module):
 
     The position table is a 2-D [max_len, d] buffer indexed with arange(N) (exports as
     Range + Gather, the other slicing form the importer must accept).
+    mask_apply="where" masks with torch.where(mask > 0, t, zeros_like(t)), which keeps
+    whole rows where a multiply would scale them.
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
-                 eps=1e-5):
+                 eps=1e-5, mask_apply="multiply"):
         super().__init__()
+        if mask_apply not in ("multiply", "where"):
+            raise ValueError(f"mask_apply must be 'multiply' or 'where', not {mask_apply!r}")
+        self.mask_apply = mask_apply
         self.d, self.k, self.tied = d, k, tied
         self.hidden = d if hidden is None else hidden
         self.register_buffer("positions", sinusoid_table(max_len, d))
@@ -154,11 +175,15 @@ class HyperMixerTokenMixing(nn.Module):
     def _hyper(self, lin_in, lin_out, t):
         return lin_out(self._gelu(lin_in(t)))
 
+    def _masked(self, t, mask):
+        if self.mask_apply == "where":
+            return torch.where((mask > 0).unsqueeze(2), t, torch.zeros_like(t))
+        return t * mask.to(t.dtype).unsqueeze(2)  # [B, N, 1] broadcast
+
     def forward(self, x, mask=None):
         n_tokens = x.shape[1]
         if mask is not None:
-            m = mask.to(x.dtype).unsqueeze(2)  # [B, N, 1]
-            x = x * m
+            x = self._masked(x, mask)
         pos = self.positions[torch.arange(n_tokens, device=x.device)]  # [N, d]
         h_in = x + pos
         W1 = self._hyper(self.w1_in, self.w1_out, h_in)  # [B, N, k]
@@ -167,8 +192,8 @@ class HyperMixerTokenMixing(nn.Module):
         else:
             W2 = self._hyper(self.w2_in, self.w2_out, h_in)
         if mask is not None:
-            W1 = W1 * m
-            W2 = W2 * m
+            W1 = self._masked(W1, mask)
+            W2 = self._masked(W2, mask)
         z = self._gelu(torch.matmul(W1.transpose(1, 2), x))  # [B, k, d]
         y = torch.matmul(W2, z)  # [B, N, d]
         if self.layer_norm is not None:
@@ -369,6 +394,10 @@ CONFIGS = {
     "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
     "a_h4_computed_pos": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
                               positions="computed", seed=13),
+    "a_h2_shifted_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                             positions="shifted", seed=14),
+    "a_h2_masked_fill": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                             mask_apply="fill", seed=15),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
@@ -378,6 +407,8 @@ CONFIGS = {
                      mask=False, seed=6),
     "b_tied": dict(impl="b", d=96, k=160, hidden=64, tied=True, layer_norm=True, mask=True,
                    seed=7),
+    "b_where": dict(impl="b", d=48, k=64, hidden=40, tied=False, layer_norm=True, mask=True,
+                    mask_apply="where", seed=16),
     "b_noln": dict(impl="b", d=64, k=96, hidden=128, tied=False, layer_norm=False, mask=True,
                    seed=8),
 }
@@ -390,12 +421,14 @@ def build(config):
         mod = MultiHeadHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                    tied=c.get("tied", False),
                                    max_len=c.get("max_len", 3000),
-                                   positions=c.get("positions", "table"))
+                                   positions=c.get("positions", "table"),
+                                   mask_apply=c.get("mask_apply", "multiply"))
     elif c["impl"] == "b":
         mod = HyperMixerTokenMixing(c["d"], c["k"], hidden=c.get("hidden"),
                                     tied=c.get("tied", False),
                                     layer_norm=c.get("layer_norm", True),
-                                    max_len=c.get("max_len", 4096))
+                                    max_len=c.get("max_len", 4096),
+                                    mask_apply=c.get("mask_apply", "multiply"))
     elif c["impl"] == "c":
         mod = SpeechBrainStyleHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                           tied=c.get("tied", False),

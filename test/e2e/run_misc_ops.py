@@ -123,6 +123,41 @@ class MergedRows(torch.nn.Module):
         return 0.5 * rows.view(b, n, d) + x
 
 
+class PaddedConvGlu(torch.nn.Module):
+    """A convolution block written by hand: pointwise conv, GLU as chunk and sigmoid,
+    an explicit F.pad before a depthwise conv without padding, then the residual (the
+    padded length T + 6 crops back to T)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pointwise = torch.nn.Conv1d(16, 32, 1)
+        self.depthwise = torch.nn.Conv1d(16, 16, 7, groups=16)
+
+    def forward(self, x):
+        a, b = self.pointwise(x.transpose(1, 2)).chunk(2, dim=1)
+        y = torch.nn.functional.pad(a * torch.sigmoid(b), (3, 3))
+        return x + self.depthwise(y).transpose(1, 2)
+
+
+class Einsums(torch.nn.Module):
+    """Einsums outside a HyperMixing layer: a grouped per-head projection (two free
+    indices on the left), a contraction over the run-time length, a sum over one
+    operand's index, a batched product and an outer product (nothing contracted)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(4, 5, 4) / 2)
+        self.v = torch.nn.Parameter(torch.randn(5))
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        g = torch.einsum("blmf,mhf->bmlh", x.reshape(b, n, 4, 4), self.w)
+        s = torch.einsum("bmlh,bld->bmhd", g, x) / 16
+        t = torch.einsum("bmhd->bhd", s)
+        y = torch.einsum("bld,bhd->blh", x, t)
+        return y + torch.einsum("bl,h->blh", x.sum(-1), self.v)
+
+
 def check_index_ranges(hmc, work):
     """IndexRanges on right-padded batches; both outputs against float64."""
     name, model = "index_ranges", IndexRanges().eval()
@@ -226,6 +261,11 @@ def main():
     failed |= check_index_ranges(hmc, args.work)
     failed |= check(hmc, args.work, "merged_rows", MergedRows().eval(), torch.randn(2, 5, 16),
                     [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
+    failed |= check(hmc, args.work, "einsums", Einsums().eval(), torch.randn(2, 5, 16),
+                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
+    failed |= check(hmc, args.work, "padded_conv_glu", PaddedConvGlu().eval(),
+                    torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],
+                    {0: "B", 1: "N"})
     failed |= check(hmc, args.work, "computed_positions", ComputedPositions().eval(),
                     torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],
                     {0: "B", 1: "N"})

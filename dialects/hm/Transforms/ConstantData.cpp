@@ -65,10 +65,16 @@ std::optional<double> getScalarConstant(Value value) {
   if (!constant)
     return std::nullopt;
   auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
-  if (!dense || !(dense.isSplat() || dense.getNumElements() == 1) ||
-      !isa<FloatType>(dense.getElementType()))
+  if (!dense || !(dense.isSplat() || dense.getNumElements() == 1))
     return std::nullopt;
-  return dense.getSplatValue<APFloat>().convertToDouble();
+  if (isa<FloatType>(dense.getElementType()))
+    return dense.getSplatValue<APFloat>().convertToDouble();
+  if (auto integer = dyn_cast<IntegerType>(dense.getElementType())) {
+    APInt v = dense.getSplatValue<APInt>();
+    return static_cast<double>(integer.getWidth() == 1 ? v.getZExtValue()
+                                                       : v.getSExtValue());
+  }
+  return std::nullopt;
 }
 
 ConstantOp createFloat32Constant(OpBuilder &builder, Location loc,

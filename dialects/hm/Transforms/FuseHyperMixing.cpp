@@ -62,34 +62,150 @@ bool isConstant(Value value) {
   return static_cast<bool>(skipLayout(value).getDefiningOp<ConstantOp>());
 }
 
-// A [B, N] validity mask (before broadcasting reshapes), or null.
-Value asMask(Value value, Value tokens) {
-  Value root = skipLayout(value);
+// Whether `root` ([B, N] after layout ops) lines up with the tokens' B, N.
+bool alongTokens(Value root, Value tokens) {
   auto type = dyn_cast<RankedTensorType>(root.getType());
   auto tokenType = cast<RankedTensorType>(tokens.getType());
-  if (!type || type.getRank() != 2 || tokenType.getRank() < 2 ||
-      !type.getElementType().isF32() || isConstant(root))
-    return {};
+  if (!type || type.getRank() != 2 || tokenType.getRank() < 2)
+    return false;
   auto same = [](int64_t a, int64_t b) {
     return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
   };
-  if (!same(type.getDimSize(0), tokenType.getDimSize(0)) ||
-      !same(type.getDimSize(1), tokenType.getDimSize(1)))
+  return same(type.getDimSize(0), tokenType.getDimSize(0)) &&
+         same(type.getDimSize(1), tokenType.getDimSize(1));
+}
+
+// A [B, N] float validity mask (before broadcasting reshapes), or null.
+Value asMask(Value value, Value tokens) {
+  Value root = skipLayout(value);
+  auto type = dyn_cast<RankedTensorType>(root.getType());
+  if (!type || !type.getElementType().isF32() || isConstant(root) ||
+      !alongTokens(root, tokens))
     return {};
   return root;
 }
 
-// Splits a product `value = other * mask` (either order).
-Value stripMask(Value value, Value tokens, Value &mask) {
-  auto mul = value.getDefiningOp<MulOp>();
-  if (!mul)
-    return value;
-  for (auto [data, factor] : {std::pair(mul.getLhs(), mul.getRhs()),
-                              std::pair(mul.getRhs(), mul.getLhs())}) {
-    if (Value m = asMask(factor, tokens)) {
-      mask = m;
-      return data;
+// What a mask keeps, however it is spelled: a float mask used as it is, or
+// the bool [B, N] tensor a 0/1 mask is computed from and whether true means
+// "keep" (x * cast(not(pad)), x.masked_fill(pad, 0),
+// x.masked_fill(m == 0, 0) and torch.where(m > 0, x, 0) all keep ~pad).
+struct MaskKey {
+  Value root;
+  bool keepsTrue = true;
+  bool operator==(const MaskKey &other) const {
+    return root == other.root && keepsTrue == other.keepsTrue;
+  }
+};
+
+// Whether `value` is computed from tensor shapes and constants only (e.g.
+// sinusoids of an hm.iota), never from the values of the function's inputs.
+bool dependsOnShapesOnly(Value value) {
+  Operation *op = value.getDefiningOp();
+  if (!op)
+    return false; // a function argument's values
+  if (isa<IotaOp, DimSizeOp, ConstantOp>(op))
+    return true;
+  return llvm::all_of(op->getOperands(), dependsOnShapesOnly);
+}
+
+// A zero: a splat constant, or a zero tensor of run-time size
+// (torch.zeros_like exports as broadcasts of iota * 0).
+bool isZero(Value value) {
+  value = skipLayout(value);
+  if (std::optional<double> v = getScalarConstant(value))
+    return *v == 0.0;
+  if (!dependsOnShapesOnly(value))
+    return false;
+  if (auto mul = value.getDefiningOp<MulOp>())
+    return isZero(mul.getLhs()) || isZero(mul.getRhs());
+  if (auto add = value.getDefiningOp<AddOp>())
+    return isZero(add.getLhs()) && isZero(add.getRhs());
+  return false;
+}
+
+bool isBool(Value value) {
+  return cast<RankedTensorType>(value.getType()).getElementType().isInteger(1);
+}
+
+std::optional<MaskKey> floatMaskKey(Value value, Value tokens);
+
+// The key of a bool condition that is true where it keeps.
+std::optional<MaskKey> conditionKey(Value condition, Value tokens) {
+  Value root = skipLayout(condition);
+  if (auto negated = root.getDefiningOp<NotOp>()) {
+    std::optional<MaskKey> key = conditionKey(negated.getInput(), tokens);
+    if (key)
+      key->keepsTrue = !key->keepsTrue;
+    return key;
+  }
+  // m == 0 (masked_fill(m == 0, 0)) and 0 < m (m > 0) of a 0/1 mask m cast
+  // from bool key as that bool.
+  Value m, zero;
+  bool flip = false;
+  if (auto equal = root.getDefiningOp<EqualOp>()) {
+    std::tie(m, zero) = isZero(equal.getRhs())
+                            ? std::pair(equal.getLhs(), equal.getRhs())
+                            : std::pair(equal.getRhs(), equal.getLhs());
+    flip = true;
+  } else if (auto less = root.getDefiningOp<LessOp>()) {
+    std::tie(m, zero) = std::pair(less.getRhs(), less.getLhs());
+  }
+  if (m && isZero(zero)) {
+    std::optional<MaskKey> key = floatMaskKey(m, tokens);
+    if (key && isBool(key->root)) {
+      key->keepsTrue ^= flip;
+      return key;
     }
+  }
+  // Any other [B, N] condition is its own key (mask > 0 of a float mask
+  // keeps whole rows, as a 0/1 mask does).
+  if (!isBool(root) || isConstant(root) || !alongTokens(root, tokens))
+    return std::nullopt;
+  return MaskKey{root, true};
+}
+
+// The key of a float mask: cast(bool condition) keys as the condition.
+std::optional<MaskKey> floatMaskKey(Value value, Value tokens) {
+  Value root = skipLayout(value);
+  if (auto converted = root.getDefiningOp<CastOp>();
+      converted && isBool(converted.getInput()))
+    return conditionKey(converted.getInput(), tokens);
+  if (Value mask = asMask(value, tokens))
+    return MaskKey{mask, true};
+  return std::nullopt;
+}
+
+// How a value is masked: its key, and the float mask it is multiplied by
+// (null for a select, which has no float mask to pass on).
+struct MaskUse {
+  std::optional<MaskKey> key;
+  Value factor;
+};
+
+// Splits a masked value: other * mask (either order), or a select that
+// zeroes the masked rows (where(c, x, 0), where(c, 0, x)).
+Value stripMask(Value value, Value tokens, MaskUse &mask) {
+  if (auto mul = value.getDefiningOp<MulOp>()) {
+    for (auto [data, factor] : {std::pair(mul.getLhs(), mul.getRhs()),
+                                std::pair(mul.getRhs(), mul.getLhs())}) {
+      if (Value m = asMask(factor, tokens)) {
+        mask = {floatMaskKey(factor, tokens).value_or(MaskKey{m, true}), m};
+        return data;
+      }
+    }
+    return value;
+  }
+  if (auto select = value.getDefiningOp<WhereOp>()) {
+    bool zeroWhenTrue = isZero(select.getX());
+    if (!zeroWhenTrue && !isZero(select.getY()))
+      return value;
+    std::optional<MaskKey> key = conditionKey(select.getCondition(), tokens);
+    if (!key)
+      return value;
+    if (zeroWhenTrue)
+      key->keepsTrue = !key->keepsTrue;
+    mask = {key, Value()};
+    return zeroWhenTrue ? select.getY() : select.getX();
   }
   return value;
 }
@@ -104,7 +220,7 @@ struct Layer {
 
 struct Hypernetwork {
   Layer first, second;
-  Value mask; // the mask its output is multiplied by, if any
+  MaskUse mask; // how its output is masked, if it is
   Value output;
 };
 
@@ -298,17 +414,6 @@ bool isVectorConstant(Value value, int64_t n) {
   auto type = value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
   return type && value.getDefiningOp<ConstantOp>() && type.getRank() == 1 &&
          type.getDimSize(0) == n;
-}
-
-// Whether `value` is computed from tensor shapes and constants only (e.g.
-// sinusoids of an hm.iota), never from the values of the function's inputs.
-bool dependsOnShapesOnly(Value value) {
-  Operation *op = value.getDefiningOp();
-  if (!op)
-    return false; // a function argument's values
-  if (isa<IotaOp, DimSizeOp, ConstantOp>(op))
-    return true;
-  return llvm::all_of(op->getOperands(), dependsOnShapesOnly);
 }
 
 // Whether `table` [.., L, d] holds P[n + offset] for n < L.
@@ -507,8 +612,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   void fuse(GeluOp gelu, Value tokens, Value hyperInput, Value hyperInput2,
             const Hypernetwork &net1, const Hypernetwork &net2, bool tied,
             Value mixed) {
-    // Tokens: x or x * mask.
-    Value mask;
+    // Tokens: x, x * mask, or x with masked rows selected to 0.
+    MaskUse mask;
     Value x = stripMask(tokens, tokens, mask);
     auto xType = dyn_cast<RankedTensorType>(x.getType());
     if (!xType || xType.getRank() != 3 || !xType.getElementType().isF32() ||
@@ -516,7 +621,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return remark(gelu, "the mixed tokens are not a float32 [B, N, d] "
                           "tensor");
     int64_t d = xType.getDimSize(2);
-    if (mask != net1.mask || mask != net2.mask)
+    if (!(mask.key == net1.mask.key) || !(mask.key == net2.mask.key))
       return remark(gelu, "the tokens and both generated weights are not "
                           "masked by one and the same mask");
 
@@ -630,6 +735,23 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     Value table;
     if (tableRows)
       table = constant({tableRows, d}, tableValues, "hm.positions");
+    // The op's float mask: one the layer multiplies by, else the selects'
+    // condition as 0/1.
+    Value maskValue = mask.factor        ? mask.factor
+                      : net1.mask.factor ? net1.mask.factor
+                                         : net2.mask.factor;
+    if (mask.key && !maskValue) {
+      Value keep = mask.key->root;
+      if (!mask.key->keepsTrue) {
+        created.push_back(builder.create<NotOp>(loc, keep.getType(), keep));
+        keep = created.back()->getResult(0);
+      }
+      created.push_back(builder.create<CastOp>(
+          loc,
+          cast<RankedTensorType>(keep.getType()).clone(builder.getF32Type()),
+          keep));
+      maskValue = created.back()->getResult(0);
+    }
     int64_t f = net1.first.out, kh = net1.second.out, dh = d / heads;
     auto weights = [&](const Hypernetwork &net, StringRef tag) {
       std::string prefix = ("hm.hyper_mix." + tag).str();
@@ -643,8 +765,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     std::array<Value, 4> w2 =
         tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
     auto fused = builder.create<HyperMixOp>(
-        loc, x.getType(), x, mask, w1[0], w1[1], w1[2], w1[3], w2[0], w2[1],
-        w2[2], w2[3], norm ? norm.getGamma() : Value(),
+        loc, x.getType(), x, maskValue, w1[0], w1[1], w1[2], w1[3], w2[0],
+        w2[1], w2[2], w2[3], norm ? norm.getGamma() : Value(),
         norm ? norm.getBeta() : Value(), table,
         builder.getI64IntegerAttr(heads), builder.getStringAttr(positional),
         builder.getI64IntegerAttr(offset),
@@ -677,7 +799,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     root->getResult(0).replaceAllUsesWith(fused.getOutput());
     emitRemark(loc) << "fused HyperMixing: heads = " << heads << ", d = " << d
                     << ", k = " << kh * heads << (tied ? ", tied" : "")
-                    << (mask ? ", masked" : "") << ", positions " << positional;
+                    << (maskValue ? ", masked" : "") << ", positions "
+                    << positional;
   }
 };
 

@@ -25,6 +25,13 @@ FORMS = {
     "per-head-loop-mask-op17": (dict(impl="e", d=8, k=8, heads=2, mask=True), 17),
     "computed-positions-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="computed"), 17),
+    "shifted-positions-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, positions="shifted"), 17),
+    "masked-fill-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="fill"), 17),
+    "where-single-head-op14": (
+        dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True, mask_apply="where"),
+        14),
     "positions-from-one-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, position_offset=1), 17),
     "matmul-single-head-mask-op14": (

@@ -203,6 +203,18 @@ def merged_rows(path):
     save(graph, path)
 
 
+def einsum_grouped(path):
+    # A grouped per-head projection left unfused: einsum("blmf,mhf->bmlh").
+    w = numpy_helper.from_array(
+        np.random.default_rng(7).standard_normal((2, 3, 4)).astype(np.float32), "w")
+    nodes = [helper.make_node("Einsum", ["x", "w"], ["y"], equation="blmf,mhf->bmlh",
+                              name="grouped")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 2, 4])], [tensor("y", ["B", 2, "N", 3])],
+        initializer=[w])
+    save(graph, path)
+
+
 def range_product(path):
     # arange(2 N): no tensor has a dimension of that length.
     nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
@@ -292,7 +304,7 @@ def malformed(path, kind):
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, expand,
                                  expand_dynamic, index_ranges, learned_positions,
-                                 merged_rows, range_product, ffn, wide_linear, ln_transposed,
+                                 merged_rows, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
