@@ -240,10 +240,13 @@ private:
         row < length, table(channel, Halide::min(row, length - 1)), formula);
   }
 
-  /// Hypernetwork input: the masked token plus P when positional.
+  /// Hypernetwork input: the (scaled) masked token plus P when positional.
   Expr hyperInput(const Expr &token, const Expr &channel,
                   const Func &base) const {
-    return params_.positional ? token + position(base, channel) : token;
+    Expr scaled = params_.inputScale == 1.0
+                      ? token
+                      : token * static_cast<float>(params_.inputScale);
+    return params_.positional ? scaled + position(base, channel) : scaled;
   }
 
   /// Token-major stage vectorised over tokens, looping over `var` inside

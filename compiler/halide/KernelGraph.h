@@ -142,6 +142,7 @@ struct HyperMixParams {
   bool positional = false;    // sinusoidal positions added to the MLP input
   bool positionTable = false; // rows below its length come from `positions`
   int64_t positionOffset = 0;
+  double inputScale = 1.0; // the masked tokens' factor in the MLP input
   bool layerNorm = false;
   double layerNormEps = 1e-5;
   HyperMixAlgorithm algorithm = HyperMixAlgorithm::Reassociated;

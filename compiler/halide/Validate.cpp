@@ -825,6 +825,8 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   // Positions are int32 token indices plus the offset inside the kernel.
   if (view.kernel().attrs.contains("position_offset"))
     p.positionOffset = check.intAttr("position_offset", 0, int64_t(1) << 30);
+  if (view.kernel().attrs.contains("input_scale"))
+    p.inputScale = check.nonNegativeAttr("input_scale");
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");

@@ -968,6 +968,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
                                ? mix.getLayerNormEpsilon()->convertToDouble()
                                : 0.0},
         {"algorithm", mix.getAlgorithm().str()}};
+    if (double scale = mix.getInputScale().convertToDouble(); scale != 1.0)
+      attrs["input_scale"] = scale;
     // "auto": per head, the reassociated form pays a length-independent
     // 4 f k_h d_h (S and V) and saves 4 k_h (f + d_h) - 4 f d_h per token.
     // With d_h a whole number of 16-float vectors the CPU kernels run both

@@ -1536,7 +1536,7 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
       hyper[3], hyper[4], hyper[5], hyper[6], hyper[7], gamma, beta,
       /*position_table=*/nullptr, builder.getI64IntegerAttr(h),
       builder.getStringAttr(*positional), /*position_offset=*/nullptr,
-      *norm ? builder.getF64FloatAttr(*eps) : nullptr,
+      /*input_scale=*/nullptr, *norm ? builder.getF64FloatAttr(*eps) : nullptr,
       builder.getStringAttr(algorithm));
   return Value(Tensor{result, x->dtype, x->dims});
 }

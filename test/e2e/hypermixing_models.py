@@ -149,12 +149,14 @@ class HyperMixerTokenMixing(nn.Module):
     The position table is a 2-D [max_len, d] buffer indexed with arange(N) (exports as
     Range + Gather, the other slicing form the importer must accept).
     mask_apply="where" masks with torch.where(mask > 0, t, zeros_like(t)), which keeps
-    whole rows where a multiply would scale them.
+    whole rows where a multiply would scale them. scale_tokens=True feeds the
+    hypernetworks x * sqrt(d) + P (the tokens mixed stay x).
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
-                 eps=1e-5, mask_apply="multiply"):
+                 eps=1e-5, mask_apply="multiply", scale_tokens=False):
         super().__init__()
+        self.token_scale = math.sqrt(d) if scale_tokens else 1.0
         if mask_apply not in ("multiply", "where"):
             raise ValueError(f"mask_apply must be 'multiply' or 'where', not {mask_apply!r}")
         self.mask_apply = mask_apply
@@ -185,7 +187,7 @@ class HyperMixerTokenMixing(nn.Module):
         if mask is not None:
             x = self._masked(x, mask)
         pos = self.positions[torch.arange(n_tokens, device=x.device)]  # [N, d]
-        h_in = x + pos
+        h_in = x * self.token_scale + pos if self.token_scale != 1.0 else x + pos
         W1 = self._hyper(self.w1_in, self.w1_out, h_in)  # [B, N, k]
         if self.tied:
             W2 = W1
@@ -409,6 +411,8 @@ CONFIGS = {
                    seed=7),
     "b_where": dict(impl="b", d=48, k=64, hidden=40, tied=False, layer_norm=True, mask=True,
                     mask_apply="where", seed=16),
+    "b_scaled": dict(impl="b", d=64, k=96, hidden=64, tied=False, layer_norm=True, mask=True,
+                     scale_tokens=True, seed=17),
     "b_noln": dict(impl="b", d=64, k=96, hidden=128, tied=False, layer_norm=False, mask=True,
                    seed=8),
 }
@@ -428,7 +432,8 @@ def build(config):
                                     tied=c.get("tied", False),
                                     layer_norm=c.get("layer_norm", True),
                                     max_len=c.get("max_len", 4096),
-                                    mask_apply=c.get("mask_apply", "multiply"))
+                                    mask_apply=c.get("mask_apply", "multiply"),
+                                    scale_tokens=c.get("scale_tokens", False))
     elif c["impl"] == "c":
         mod = SpeechBrainStyleHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                           tied=c.get("tied", False),

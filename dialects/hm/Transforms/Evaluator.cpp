@@ -208,6 +208,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   int64_t f = nets[0].A->shape[1], kh = nets[0].C->shape[1];
   bool sinusoidal = op.getPositional() == "sinusoidal";
   int64_t offset = op.getPositionOffset();
+  double scale = op.getInputScale().convertToDouble();
 
   HostArray out;
   out.shape = x.shape;
@@ -225,7 +226,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           p = table && pos < table->shape[0] ? table->data[pos * d + c]
                                              : sinusoid(pos, c, d);
         }
-        h[t * d + c] = xm[t * d + c] + p;
+        h[t * d + c] = scale * xm[t * d + c] + p;
       }
     }
     for (int64_t j = 0; j < heads; ++j) {

@@ -625,18 +625,40 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return remark(gelu, "the tokens and both generated weights are not "
                           "masked by one and the same mask");
 
-    // Hypernetwork input: tokens, or tokens + sinusoidal positions.
+    // Hypernetwork input: tokens, or tokens + sinusoidal positions; the
+    // tokens may be scaled by a constant first (x * sqrt(d) + P).
     if (hyperInput2 != hyperInput)
       return remark(gelu, "the hypernetworks read different inputs");
     std::string positional = "none";
     int64_t offset = 0, tableRows = 0;
     std::vector<double> tableValues;
-    if (hyperInput != tokens) {
+    double scale = 1.0;
+    auto scaledTokens = [&](Value value) {
+      value = skipLayout(value);
+      if (value == tokens)
+        return true;
+      std::optional<double> factor;
+      if (auto mul = value.getDefiningOp<MulOp>()) {
+        if (skipLayout(mul.getLhs()) == tokens)
+          factor = getScalarConstant(mul.getRhs());
+        else if (skipLayout(mul.getRhs()) == tokens)
+          factor = getScalarConstant(mul.getLhs());
+      } else if (auto div = value.getDefiningOp<DivOp>();
+                 div && skipLayout(div.getLhs()) == tokens) {
+        if (std::optional<double> divisor = getScalarConstant(div.getRhs());
+            divisor && *divisor != 0)
+          factor = 1.0 / *divisor;
+      }
+      if (factor && *factor > 0)
+        scale = *factor;
+      return factor && *factor > 0;
+    };
+    if (!scaledTokens(hyperInput)) {
       auto add = hyperInput.getDefiningOp<AddOp>();
-      Value pos = !add                                 ? Value()
-                  : skipLayout(add.getLhs()) == tokens ? add.getRhs()
-                  : skipLayout(add.getRhs()) == tokens ? add.getLhs()
-                                                       : Value();
+      Value pos = !add                         ? Value()
+                  : scaledTokens(add.getLhs()) ? add.getRhs()
+                  : scaledTokens(add.getRhs()) ? add.getLhs()
+                                               : Value();
       if (!pos)
         return remark(gelu, "the hypernetwork input is neither the masked "
                             "tokens nor tokens + positions");
@@ -770,6 +792,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         norm ? norm.getBeta() : Value(), table,
         builder.getI64IntegerAttr(heads), builder.getStringAttr(positional),
         builder.getI64IntegerAttr(offset),
+        scale == 1.0 ? FloatAttr() : builder.getF64FloatAttr(scale),
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),
         builder.getStringAttr(algorithm));
@@ -800,7 +823,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     emitRemark(loc) << "fused HyperMixing: heads = " << heads << ", d = " << d
                     << ", k = " << kh * heads << (tied ? ", tied" : "")
                     << (maskValue ? ", masked" : "") << ", positions "
-                    << positional;
+                    << positional
+                    << (scale == 1.0
+                            ? ""
+                            : ", tokens scaled by " + std::to_string(scale));
   }
 };
 

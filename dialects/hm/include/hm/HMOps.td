@@ -385,7 +385,9 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
   let description = [{
     Computes docs/hypermixing.md for x [B, N, d] with an optional validity
     mask [B, N] (1 = token, 0 = padding). Per head j, two hypernetworks
-    W_i = m * (gelu(H_j A_i_j^T + a_i_j) C_i_j^T + c_i_j), H = m*x (+ P), mix
+    W_i = m * (gelu(H_j A_i_j^T + a_i_j) C_i_j^T + c_i_j), H = s*m*x (+ P)
+    with s = `input_scale` (1, or e.g. sqrt(d) in implementations that scale
+    tokens before adding positions), mix
     Y_j = W_2 gelu(W_1^T (m*x_j)), heads concatenated, then an optional
     LayerNorm. Weights: A [h, f, d/h], a [h, f], C [h, k/h, f], c [h, k/h].
     `tied` drops the second hypernetwork's operands (W_2 = W_1).
@@ -415,6 +417,7 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     I64Attr:$heads,
     DefaultValuedAttr<StrAttr, "\"sinusoidal\"">:$positional,
     DefaultValuedAttr<I64Attr, "0">:$position_offset,
+    DefaultValuedAttr<F64Attr, "1.0">:$input_scale,
     OptionalAttr<F64Attr>:$layer_norm_epsilon,
     DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm);
   let results = (outs HM_FloatTensor:$output);

@@ -32,6 +32,8 @@ FORMS = {
     "where-single-head-op14": (
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True, mask_apply="where"),
         14),
+    "scaled-tokens-op17": (
+        dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True, scale_tokens=True), 17),
     "positions-from-one-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, position_offset=1), 17),
     "matmul-single-head-mask-op14": (
