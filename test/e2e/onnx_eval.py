@@ -81,6 +81,15 @@ def run(model, feeds, float_dtype=np.float64):
                 out = fl(x[0].astype(dt))
         elif op == "Not":
             out = np.logical_not(x[0])
+        elif op in ("Equal", "Less", "Greater"):
+            out = {"Equal": np.equal, "Less": np.less, "Greater": np.greater}[op](x[0], x[1])
+        elif op == "Where":
+            out = np.where(x[0], x[1], x[2])
+        elif op == "ConstantOfShape":
+            value = onnx.numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
+            out = fl(np.full(tuple(int(v) for v in x[0]), value.reshape(-1)[0], value.dtype))
+        elif op == "Expand":
+            out = x[0] * np.ones(tuple(int(v) for v in x[1]), dtype=x[0].dtype)
         elif op in ("Add", "Sub", "Mul", "Div", "Pow"):
             f = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide,
                  "Pow": np.power}[op]
