@@ -79,7 +79,8 @@ class MultiHeadHyperMixing(nn.Module):
 
     positions="computed" computes the sinusoids for the run-time length instead of
     slicing the stored table; positions="shifted" counts positions from 1 by slicing
-    the table from row 1 (pe[:, 1:N + 1], as the idiap reference does).
+    the table from row 1 (pe[:, 1:N + 1], as the idiap reference does);
+    positions="expanded" writes the prefix as pe[:, :N].expand_as(x).
     mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying."""
 
     def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
@@ -88,9 +89,9 @@ class MultiHeadHyperMixing(nn.Module):
         if mask_apply not in ("multiply", "fill"):
             raise ValueError(f"mask_apply must be 'multiply' or 'fill', not {mask_apply!r}")
         self.mask_apply = mask_apply
-        if positions not in ("table", "computed", "shifted"):
-            raise ValueError(f"positions must be 'table', 'computed' or 'shifted', "
-                             f"not {positions!r}")
+        if positions not in ("table", "computed", "shifted", "expanded"):
+            raise ValueError(f"positions must be 'table', 'computed', 'shifted' or "
+                             f"'expanded', not {positions!r}")
         self.positions = positions
         if d % heads or k % heads:
             raise ValueError(f"d={d} and k={k} must be divisible by heads={heads}")
@@ -116,6 +117,8 @@ class MultiHeadHyperMixing(nn.Module):
             hyper_in = x + computed_sinusoids(x.size(1), self.d, x.dtype, x.device)
         elif self.positions == "shifted":
             hyper_in = x + self.pe[:, 1: x.size(1) + 1]
+        elif self.positions == "expanded":
+            hyper_in = x + self.pe[:, : x.size(1)].expand_as(x)
         else:
             hyper_in = x + self.pe[:, : x.size(1)]
         hyper_in = hyper_in.reshape(B, N, self.heads, self.d_h)
@@ -398,6 +401,8 @@ CONFIGS = {
                               positions="computed", seed=13),
     "a_h2_shifted_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                              positions="shifted", seed=14),
+    "a_h2_expanded_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                              positions="expanded", seed=18),
     "a_h2_masked_fill": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                              mask_apply="fill", seed=15),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),

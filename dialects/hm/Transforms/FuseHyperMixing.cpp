@@ -662,6 +662,16 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       if (!pos)
         return remark(gelu, "the hypernetwork input is neither the masked "
                             "tokens nor tokens + positions");
+      // pe.expand_as(x) adds a zero tensor of the tokens' shape, which the
+      // add of the tokens broadcasts to anyway.
+      while (auto expanded = skipLayout(pos).getDefiningOp<AddOp>()) {
+        if (isZero(expanded.getRhs()))
+          pos = expanded.getLhs();
+        else if (isZero(expanded.getLhs()))
+          pos = expanded.getRhs();
+        else
+          break;
+      }
       // The table itself (static lengths fold the slice away), or a prefix
       // of it.
       Value stored = skipLayout(pos);
