@@ -47,6 +47,8 @@ public:
 private:
   LogicalResult exportOp(Operation *op);
   LogicalResult exportEinsum(hm::EinsumOp einsum);
+  LogicalResult checkProducts(Operation *op, const std::string &kind,
+                              json &attrs, const Dims &dims);
   FailureOr<int> bufferFor(Value value, Operation *user);
   int newBuffer(Value value, const std::string &name, const Dims &dims,
                 const std::string &storage);
@@ -79,6 +81,43 @@ private:
   std::vector<std::string> symbols;
 };
 
+// A dimension that is a product ("B*4", from a reshape that merged B with a
+// head axis) is stored as its factors: kernels see one more dimension per
+// extra factor, and no symbol stands for a product.
+bool isProduct(const json &dim) {
+  return dim.is_string() &&
+         dim.get<std::string>().find('*') != std::string::npos;
+}
+
+Dims flattened(const Dims &dims) {
+  Dims flat;
+  for (const json &dim : dims) {
+    if (!isProduct(dim)) {
+      flat.push_back(dim);
+      continue;
+    }
+    SmallVector<StringRef> factors;
+    StringRef(dim.get<std::string>()).split(factors, '*');
+    for (StringRef factor : factors) {
+      int64_t value;
+      flat.push_back(factor.getAsInteger(10, value) ? json(factor.str())
+                                                    : json(value));
+    }
+  }
+  return flat;
+}
+
+// Where each dimension starts among the flattened ones.
+std::vector<int64_t> flatPositions(const Dims &dims) {
+  std::vector<int64_t> starts;
+  int64_t next = 0;
+  for (const json &dim : dims) {
+    starts.push_back(next);
+    next += static_cast<int64_t>(flattened({dim}).size());
+  }
+  return starts;
+}
+
 int Exporter::newBuffer(Value value, const std::string &name, const Dims &dims,
                         const std::string &storage) {
   int id = static_cast<int>(buffers.size());
@@ -86,7 +125,7 @@ int Exporter::newBuffer(Value value, const std::string &name, const Dims &dims,
       {{"id", id},
        {"name", name},
        {"dtype", dtypeName(cast<ShapedType>(value.getType()).getElementType())},
-       {"shape", dims},
+       {"shape", flattened(dims)},
        {"storage", storage}});
   bufferOf[value] = id;
   dimsOf[value] = dims;
@@ -717,6 +756,99 @@ void Exporter::nameKernels() {
   }
 }
 
+// Kernels on a buffer with a product dimension see its factors as separate
+// dimensions. That is the same computation for ops that treat the product as
+// a batch dimension (elementwise, matmul batch, linear rows, transposes,
+// reshapes, normalisation of other axes), whose axis attributes are renumbered
+// here; anything else is refused.
+LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
+                                      json &attrs, const Dims &dims) {
+  std::vector<Dims> operands;
+  for (Value operand : op->getOperands())
+    operands.push_back(dimsOf.lookup(operand));
+  bool any = llvm::any_of(dims, isProduct) ||
+             llvm::any_of(operands, [](const Dims &d) {
+               return llvm::any_of(d, isProduct);
+             });
+  if (!any)
+    return success();
+  auto refuse = [&](const json &dim) {
+    return op->emitError(op->getName().getStringRef())
+           << " on the dimension product '" << dim.get<std::string>()
+           << "' outside a fused hm.hyper_mix is not supported";
+  };
+  json product =
+      *llvm::find_if(dims, [](const json &d) { return isProduct(d); });
+  if (!isProduct(product))
+    for (const Dims &operand : operands)
+      for (const json &d : operand)
+        if (isProduct(d))
+          product = d;
+  if (outputIndex.count(op->getResult(0)) && llvm::any_of(dims, isProduct))
+    return refuse(product);
+  // Operands broadcast right-aligned with the result: at a product's place
+  // each has the same product, or a 1 that is its leading dimension (or
+  // nothing), so the flattened shapes still line up.
+  auto alignsWith = [&](const Dims &operand, size_t batchRank) {
+    size_t rank = std::min(operand.size(), batchRank);
+    for (size_t i = 0; i < batchRank; ++i) {
+      if (!isProduct(dims[i]))
+        continue;
+      int64_t j =
+          static_cast<int64_t>(i + rank) - static_cast<int64_t>(batchRank);
+      if (j >= 0 && operand[j] != dims[i] && !(operand[j] == json(1) && j == 0))
+        return false;
+    }
+    return true;
+  };
+  auto inLast = [](const Dims &d, size_t count) {
+    return llvm::any_of(
+        llvm::make_range(d.end() - std::min(count, d.size()), d.end()),
+        isProduct);
+  };
+  if (isElementwise(json{{"op", kind}}) || kind == "cast") {
+    for (const Dims &operand : operands)
+      if (!alignsWith(operand, dims.size()))
+        return refuse(product);
+    return success();
+  }
+  if (kind == "matmul") {
+    if (inLast(dims, 2) || inLast(operands[0], 2) || inLast(operands[1], 2))
+      return refuse(product);
+    for (const Dims &operand : operands)
+      if (!alignsWith(Dims(operand.begin(), operand.end() - 2),
+                      dims.size() - 2))
+        return refuse(product);
+    return success();
+  }
+  if (kind == "linear" || kind == "layer_norm") {
+    // Normalised (or contracted) trailing dims count from the end.
+    int64_t trailing = kind == "linear" || !attrs.contains("axes")
+                           ? 1
+                           : attrs["axes"].get<int64_t>();
+    return inLast(operands[0], static_cast<size_t>(trailing)) ? refuse(product)
+                                                              : success();
+  }
+  if (kind == "softmax" || kind == "log_softmax") {
+    int64_t axis = attrs["axis"].get<int64_t>();
+    if (isProduct(operands[0][axis]))
+      return refuse(product);
+    attrs["axis"] = flatPositions(operands[0])[axis];
+    return success();
+  }
+  if (kind == "transpose") {
+    std::vector<int64_t> starts = flatPositions(operands[0]), perm;
+    for (int64_t p : attrs["perm"].get<std::vector<int64_t>>())
+      for (size_t k = 0; k < flattened({operands[0][p]}).size(); ++k)
+        perm.push_back(starts[p] + static_cast<int64_t>(k));
+    attrs["perm"] = perm;
+    return success();
+  }
+  if (kind == "reshape")
+    return success();
+  return refuse(product);
+}
+
 // An hm.einsum that did not fuse into hm.hyper_mix, rewritten here (where
 // its operands' symbolic dims are known) into existing kernels: reduce_sum
 // over indices only one operand has, transposes, reshapes that only insert
@@ -1122,17 +1254,13 @@ LogicalResult Exporter::exportOp(Operation *op) {
     inputs = {{"reference", iota.getReference()}};
     attrs["axis"] = static_cast<int64_t>(iota.getReferenceAxis());
   } else if (auto reshape = dyn_cast<hm::ReshapeOp>(op)) {
-    for (Attribute dim : reshape.getShape())
-      if (auto product = dyn_cast<StringAttr>(dim);
-          product && product.getValue().contains('*'))
-        return op->emitError("hm.reshape to the dimension product '")
-               << product.getValue()
-               << "' outside a fused hm.hyper_mix has no kernel yet";
-    // A reshape to the shape its input already has (what is left when a
-    // merge and its inverse compose) reuses the input's buffer.
+    // A reshape to the layout its input already has (a merge and its
+    // inverse composed, or a merge of dims kept as factors) reuses the
+    // input's buffer.
     if (FailureOr<int> id = bufferFor(reshape.getInput(), op);
         succeeded(id) && !outputIndex.count(reshape.getResult()) &&
-        resultDims(op) == dimsOf.lookup(reshape.getInput())) {
+        flattened(resultDims(op)) ==
+            flattened(dimsOf.lookup(reshape.getInput()))) {
       bufferOf[reshape.getResult()] = *id;
       dimsOf[reshape.getResult()] = resultDims(op);
       return success();
@@ -1147,6 +1275,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
     if (failed(bufferFor(value, op)))
       return failure();
   Dims dims = resultDims(op);
+  if (failed(checkProducts(op, kind, attrs, dims)))
+    return failure();
   Value result = op->getResult(0);
   auto out = outputIndex.find(result);
   std::string name =

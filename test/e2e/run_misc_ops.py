@@ -123,6 +123,28 @@ class MergedRows(torch.nn.Module):
         return 0.5 * rows.view(b, n, d) + x
 
 
+class MergedHeads(torch.nn.Module):
+    """Per-head token mixing written SpeechBrain's way, heads merged into the batch
+    (reshape(B * h, ...), bmm), with a tanh GELU and a softmax that hm.hyper_mix does not
+    cover: it runs unfused, on buffers that keep B and h as separate dimensions."""
+
+    def __init__(self, d=16, heads=4, k_head=6):
+        super().__init__()
+        self.heads, self.k_head = heads, k_head
+        self.w1 = torch.nn.Linear(d, heads * k_head)
+        self.w2 = torch.nn.Linear(d, heads * k_head)
+
+    def forward(self, x):
+        b, n, d = x.shape
+        h, k = self.heads, self.k_head
+        w1 = self.w1(x).reshape(b, n, h, k).transpose(1, 2).reshape(b * h, n, k)
+        w2 = self.w2(x).reshape(b, n, h, k).transpose(1, 2).reshape(b * h, n, k)
+        v = x.transpose(1, 2).reshape(b * h, d // h, n)
+        z = torch.nn.functional.gelu(torch.bmm(v, w1) / n, approximate="tanh")
+        y = torch.bmm(torch.softmax(z, -1), w2.transpose(1, 2))  # [B*h, d_h, N]
+        return y.reshape(b, d, n).transpose(1, 2)
+
+
 class PaddedConvGlu(torch.nn.Module):
     """A convolution block written by hand: pointwise conv, GLU as chunk and sigmoid,
     an explicit F.pad before a depthwise conv without padding, then the residual (the
@@ -262,6 +284,8 @@ def main():
     failed |= check(hmc, args.work, "merged_rows", MergedRows().eval(), torch.randn(2, 5, 16),
                     [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
     failed |= check(hmc, args.work, "einsums", Einsums().eval(), torch.randn(2, 5, 16),
+                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
+    failed |= check(hmc, args.work, "merged_heads", MergedHeads().eval(), torch.randn(2, 5, 16),
                     [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
     failed |= check(hmc, args.work, "padded_conv_glu", PaddedConvGlu().eval(),
                     torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],

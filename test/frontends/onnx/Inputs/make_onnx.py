@@ -215,6 +215,22 @@ def einsum_grouped(path):
     save(graph, path)
 
 
+def merged_heads(path):
+    # Heads merged into the batch, as x.transpose(1, 2).reshape(B * 2, 2, N),
+    # then a batched MatMul and a reshape back to [B, 8].
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 2, 1], name="xt"),
+             helper.make_node("Reshape", ["xt", "heads_shape"], ["v"], name="heads"),
+             helper.make_node("Reshape", ["x", "rows_shape"], ["w"], name="rows"),
+             helper.make_node("MatMul", ["v", "w"], ["z"], name="mix"),
+             helper.make_node("Reshape", ["z", "out_shape"], ["y"], name="out")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 4])], [tensor("y", ["B", 8])],
+        initializer=[ints("heads_shape", [-1, 2, 0]), ints("rows_shape", [-1, 0, 2]),
+                     ints("out_shape", [-1, 8])])
+    save(graph, path)
+
+
 def range_product(path):
     # arange(2 N): no tensor has a dimension of that length.
     nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
@@ -304,7 +320,7 @@ def malformed(path, kind):
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, expand,
                                  expand_dynamic, index_ranges, learned_positions,
-                                 merged_rows, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
+                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
