@@ -1592,12 +1592,23 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     if (!axis)
       return error(node) << "axis " << (*axes)[i] << " is out of range";
     int64_t step = (*steps)[i];
+    if (!shape[*axis].isStatic() && n == 1 && (*starts)[i] == 0 &&
+        (*ends)[i] < 0 && step == 1) {
+      // y[..., :-c] (a causal conv's crop): the prefix of length dim - c,
+      // which must be a length some tensor has.
+      FailureOr<SymbolicDim> length =
+          deriveDim(node, shape[*axis], (*ends)[i], 1, 0);
+      if (failed(length))
+        return failure();
+      return definePrefix(node, *data, *axis, *length);
+    }
     if (!shape[*axis].isStatic()) {
       // Dynamic dimensions are at least 1: x[:, 0:1] is always in range.
       if ((*starts)[i] != 0 || (*ends)[i] != 1 || step != 1)
         return error(node) << "static slicing of the dynamic dimension "
                            << shape[*axis].toString()
-                           << " is only supported as [0:1]";
+                           << " is only supported as [0:1], or [0:-c] of a "
+                              "single axis";
       shape[*axis] = SymbolicDim::constant(1);
       sliceAxes.push_back(*axis);
       sliceStarts.push_back(0);
@@ -2941,8 +2952,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Sin", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
-       "static unit-step slices of static dimensions; [0:1] of dynamic ones; "
-       "[s, dim + s) of a static one"},
+       "static unit-step slices of static dimensions; [0:1] and [0:-c] of "
+       "dynamic ones; [s, dim + s) of a static one"},
       {"Softmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Split", kMinOpset, kMaxOpset, 1, 2,
        "static dimension; sizes known at compile time"},

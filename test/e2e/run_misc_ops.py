@@ -147,18 +147,22 @@ class MergedHeads(torch.nn.Module):
 
 class PaddedConvGlu(torch.nn.Module):
     """A convolution block written by hand: pointwise conv, GLU as chunk and sigmoid,
-    an explicit F.pad before a depthwise conv without padding, then the residual (the
-    padded length T + 6 crops back to T)."""
+    an explicit F.pad before a depthwise conv without padding (the padded length T + 6
+    crops back to T), a causal depthwise conv (padding k - 1, then y[..., :-(k - 1)]),
+    then the residual."""
 
     def __init__(self):
         super().__init__()
         self.pointwise = torch.nn.Conv1d(16, 32, 1)
         self.depthwise = torch.nn.Conv1d(16, 16, 7, groups=16)
 
+        self.causal = torch.nn.Conv1d(16, 16, 5, padding=4, groups=16)
+
     def forward(self, x):
         a, b = self.pointwise(x.transpose(1, 2)).chunk(2, dim=1)
         y = torch.nn.functional.pad(a * torch.sigmoid(b), (3, 3))
-        return x + self.depthwise(y).transpose(1, 2)
+        y = self.depthwise(y)
+        return x + self.causal(y)[..., :-4].transpose(1, 2)
 
 
 class Einsums(torch.nn.Module):
