@@ -96,8 +96,9 @@ Dims flattened(const Dims &dims) {
       flat.push_back(dim);
       continue;
     }
+    const std::string &product = dim.get_ref<const std::string &>();
     SmallVector<StringRef> factors;
-    StringRef(dim.get<std::string>()).split(factors, '*');
+    StringRef(product).split(factors, '*');
     for (StringRef factor : factors) {
       int64_t value;
       flat.push_back(factor.getAsInteger(10, value) ? json(factor.str())
