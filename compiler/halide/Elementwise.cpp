@@ -1,6 +1,6 @@
-// Elementwise ops: add sub mul div max min, equal less less_equal, and or
-// xor, and where (NumPy broadcasting); erf gelu neg sqrt exp log tanh sigmoid
-// relu leaky_relu round floor ceil sin cos, cast, not.
+// Elementwise ops: add sub mul div max min mod rem, equal less less_equal,
+// and or xor, and where (NumPy broadcasting); erf gelu neg abs sqrt exp log
+// tanh sigmoid relu leaky_relu round floor ceil sin cos, cast, not.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -33,6 +33,28 @@ Expr castTo(DType to, const Expr &value) {
   return Halide::cast(halideType(to), value);
 }
 
+/// x - q y with q = x / y rounded toward zero (rem, the dividend's sign) or
+/// down (mod, the divisor's sign). Integers are total like division: a
+/// remainder by 0 or -1 is 0. Floats divide in float64, so that q y is
+/// exact for float32 and the result matches fmod.
+Expr remainder(bool floored, const Expr &lhs, const Expr &rhs) {
+  Halide::Type type = lhs.type();
+  if (type.is_float()) {
+    Expr x = Halide::cast<double>(lhs), y = Halide::cast<double>(rhs);
+    Expr q = floored ? Halide::floor(x / y) : Halide::trunc(x / y);
+    return Halide::cast(type, x - q * y);
+  }
+  Expr zero = Halide::Internal::make_zero(type);
+  Expr minusOne = Halide::Internal::make_const(type, -1);
+  Expr trivial = rhs == zero || rhs == minusOne;
+  Expr safeRhs = Halide::select(trivial, Halide::Internal::make_one(type), rhs);
+  Expr r = lhs - Halide::div_round_to_zero(lhs, safeRhs) * safeRhs;
+  if (floored)
+    r = Halide::select(r != zero && ((r < zero) != (safeRhs < zero)),
+                       r + safeRhs, r);
+  return Halide::select(trivial, zero, r);
+}
+
 Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
   if (op == "add")
     return lhs + rhs;
@@ -54,6 +76,8 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
     return Halide::select(holds, Halide::cast<uint8_t>(1),
                           Halide::cast<uint8_t>(0));
   }
+  if (op == "mod" || op == "rem")
+    return remainder(op == "mod", lhs, rhs);
   if (lhs.type().is_float())
     return lhs / rhs;
   // Integer division truncates like C and ONNX (Halide's `/` floors), but
@@ -82,6 +106,8 @@ Expr unary(const KernelView &view, const Expr &x) {
     return gelu(x);
   if (op == "neg")
     return -x;
+  if (op == "abs") // Halide::abs of a signed int is unsigned
+    return Halide::cast(x.type(), Halide::abs(x));
   if (op == "sqrt")
     return Halide::sqrt(x);
   // Halide::exp/log/tanh are the accurate versions (fast_exp is separate).

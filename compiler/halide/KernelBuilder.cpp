@@ -151,8 +151,11 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildDimSize(ctx);
   if (op == "reshape")
     return buildReshape(ctx);
-  if (op == "reduce_sum" || op == "reduce_mean")
+  if (op == "reduce_sum" || op == "reduce_mean" || op == "reduce_max" ||
+      op == "reduce_min")
     return buildReduction(ctx);
+  if (op == "arg_max" || op == "arg_min")
+    return buildArgExtremum(ctx);
   if (op == "fbank")
     return buildFbank(ctx);
   if (op == "ctc_greedy")

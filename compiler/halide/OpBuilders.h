@@ -76,8 +76,10 @@ Halide::Func buildConcat(const OpContext &ctx);
 Halide::Func buildConvolution(const OpContext &ctx);
 /// softmax and log_softmax.
 Halide::Func buildSoftmax(const OpContext &ctx);
-/// reduce_sum and reduce_mean.
+/// reduce_sum, reduce_mean, reduce_max and reduce_min.
 Halide::Func buildReduction(const OpContext &ctx);
+/// arg_max and arg_min.
+Halide::Func buildArgExtremum(const OpContext &ctx);
 Halide::Func buildFbank(const OpContext &ctx);
 Halide::Func buildCtcGreedy(const OpContext &ctx);
 

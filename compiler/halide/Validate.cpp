@@ -430,6 +430,22 @@ void checkReduce(const Checker &check) {
   check.result(x.dtype, out);
 }
 
+void checkArgExtremum(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x, kNumeric);
+  check.minRank("x", x, 1);
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  auto axis = static_cast<size_t>(check.intAttr("axis", 0, rank - 1));
+  check.boolAttr("select_last_index");
+  Shape out = x.shape;
+  if (check.boolAttr("keepdims"))
+    out[axis] = Dim{1, ""};
+  else
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(axis));
+  check.result(DType::Int64, out);
+}
+
 void checkSlice(const Checker &check) {
   check.roles({"x"});
   const BufferDesc &x = check.view.input(0);
@@ -961,7 +977,8 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
     std::vector<std::string> stepRoles;
     if (desc.op == "add" || desc.op == "sub" || desc.op == "mul" ||
         desc.op == "div" || desc.op == "max" || desc.op == "min" ||
-        isComparison(desc.op) || isLogical(desc.op))
+        desc.op == "mod" || desc.op == "rem" || isComparison(desc.op) ||
+        isLogical(desc.op))
       stepRoles = {"lhs", "rhs"};
     else if (desc.op == "where")
       stepRoles = {"condition", "x", "y"};
@@ -970,7 +987,7 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
              desc.op == "tanh" || desc.op == "sigmoid" || desc.op == "relu" ||
              desc.op == "leaky_relu" || desc.op == "cast" || desc.op == "not" ||
              desc.op == "round" || desc.op == "floor" || desc.op == "ceil" ||
-             desc.op == "sin" || desc.op == "cos")
+             desc.op == "sin" || desc.op == "cos" || desc.op == "abs")
       stepRoles = {"x"};
     else
       fail(fmt::format("'{}' is not an elementwise op", desc.op));
@@ -1039,7 +1056,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   checkNoZeroDims(check);
   const std::string &op = kernel.op;
   if (op == "add" || op == "sub" || op == "mul" || op == "div" || op == "max" ||
-      op == "min")
+      op == "min" || op == "mod" || op == "rem")
     checkBinary(check, kNumeric, false);
   else if (op == "equal")
     checkBinary(check,
@@ -1072,7 +1089,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkConcat(check);
   else if (op == "conv")
     checkConv(check);
-  else if (op == "neg")
+  else if (op == "neg" || op == "abs")
     checkUnary(check, kNumeric);
   else if (op == "not")
     checkUnary(check, {DType::Bool});
@@ -1088,8 +1105,11 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     parseHyperMix(check.view);
   else if (op == "gather")
     checkGather(check);
-  else if (op == "reduce_sum" || op == "reduce_mean")
+  else if (op == "reduce_sum" || op == "reduce_mean" || op == "reduce_max" ||
+           op == "reduce_min")
     checkReduce(check);
+  else if (op == "arg_max" || op == "arg_min")
+    checkArgExtremum(check);
   else if (op == "slice")
     checkSlice(check);
   else if (op == "reshape")
@@ -1106,11 +1126,12 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     parseElementwiseProgram(check.view);
   else
     check.view.fail(
-        "unknown op (supported: add, sub, mul, div, max, min, "
+        "unknown op (supported: add, sub, mul, div, max, min, mod, rem, "
         "equal, less, less_equal, and, or, xor, where, erf, gelu, "
-        "neg, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
+        "neg, abs, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
         "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "
-        "matmul, hyper_mix, gather, reduce_sum, reduce_mean, "
+        "matmul, hyper_mix, gather, reduce_sum, reduce_mean, reduce_max, "
+        "reduce_min, arg_max, arg_min, "
         "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
         "pad, concat, conv, fbank, ctc_greedy, elementwise)");
 }

@@ -75,8 +75,11 @@ private:
   std::map<std::string, std::string> kernelNameOf; // by signature
   // The next kernel's variant for short inputs (see hyper_mix "auto").
   json alternative;
-  // Derived dimension symbols: name -> {base, add, div, post}, in order.
+  // Derived dimension symbols: name -> {base, add, div, post}, in order,
+  // each as normalisedKey gives it.
   std::vector<std::pair<std::string, std::array<json, 4>>> derived;
+  std::array<json, 4> normalisedKey(json base, int64_t add, int64_t div,
+                                    int64_t post) const;
   json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post);
   std::vector<std::string> symbols;
 };
@@ -207,30 +210,31 @@ FailureOr<int> Exporter::bufferFor(Value value, Operation *user) {
   return id;
 }
 
+// {base, add, div, post} with post folded into add when div is 1, and a
+// base that is itself base' + c replaced by base' (declared keys are already
+// normalised, so one step suffices): a crop of a padded length is the length
+// again and two spellings of one definition are one key.
+std::array<json, 4> Exporter::normalisedKey(json base, int64_t add, int64_t div,
+                                            int64_t post) const {
+  if (div == 1) {
+    add += post;
+    post = 0;
+  }
+  if (base.is_string())
+    for (const auto &[name, definition] : derived)
+      if (name == base.get<std::string>() && definition[2] == 1) {
+        add += definition[1].get<int64_t>();
+        base = definition[0];
+        break;
+      }
+  return {base, add, div, post};
+}
+
 // floor((dim + add) / div) + post: a number, the dimension itself, or the
-// derived symbol declared for it (one is made up otherwise). A base that is
-// itself base' + c composes, so a crop of a padded length is the length
-// again and two spellings of one definition are one symbol.
+// derived symbol declared for it (one is made up otherwise).
 json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
                          int64_t post) {
-  auto normalised = [&](json base, int64_t add, int64_t div, int64_t post) {
-    if (div == 1) {
-      add += post;
-      post = 0;
-    }
-    for (bool composed = true; composed && base.is_string();) {
-      composed = false;
-      for (const auto &[name, definition] : derived)
-        if (name == base.get<std::string>() && definition[2] == 1) {
-          add += definition[1].get<int64_t>() + definition[3].get<int64_t>();
-          base = definition[0];
-          composed = true;
-          break;
-        }
-    }
-    return std::array<json, 4>{base, add, div, post};
-  };
-  std::array<json, 4> key = normalised(dim, add, div, post);
+  std::array<json, 4> key = normalisedKey(dim, add, div, post);
   const json &base = key[0];
   add = key[1].get<int64_t>();
   div = key[2].get<int64_t>();
@@ -242,9 +246,7 @@ json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
   if (add == 0 && div == 1)
     return base;
   for (const auto &[name, definition] : derived)
-    if (normalised(definition[0], definition[1].get<int64_t>(),
-                   definition[2].get<int64_t>(),
-                   definition[3].get<int64_t>()) == key)
+    if (definition == key)
       return name;
   std::string root = base.get<std::string>(), name;
   for (int i = 1;
@@ -277,8 +279,8 @@ Dims Exporter::resultDims(Operation *op) {
     return out;
   };
   if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp, hm::MinOp,
-          hm::EqualOp, hm::LessOp, hm::LessEqualOp, hm::AndOp, hm::OrOp,
-          hm::XorOp>(op))
+          hm::ModOp, hm::RemOp, hm::EqualOp, hm::LessOp, hm::LessEqualOp,
+          hm::AndOp, hm::OrOp, hm::XorOp>(op))
     return broadcast(known(op->getOperand(0)), known(op->getOperand(1)));
   if (auto linear = dyn_cast<hm::LinearOp>(op)) {
     Dims out = known(linear.getInput());
@@ -301,7 +303,8 @@ Dims Exporter::resultDims(Operation *op) {
     out.insert(out.end(), input.begin() + axis + 1, input.end());
     return out;
   }
-  if (isa<hm::ReduceSumOp, hm::ReduceMeanOp>(op)) {
+  if (isa<hm::ReduceSumOp, hm::ReduceMeanOp, hm::ReduceMaxOp, hm::ReduceMinOp>(
+          op)) {
     Dims input = known(op->getOperand(0)), out;
     auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
     bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
@@ -314,6 +317,15 @@ Dims Exporter::resultDims(Operation *op) {
       else if (keepdims)
         out.push_back(1);
     }
+    return out;
+  }
+  if (isa<hm::ArgMaxOp, hm::ArgMinOp>(op)) {
+    Dims out = known(op->getOperand(0));
+    int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
+    if (op->getAttrOfType<BoolAttr>("keepdims").getValue())
+      out[axis] = 1;
+    else
+      out.erase(out.begin() + axis);
     return out;
   }
   if (auto slice = dyn_cast<hm::SliceOp>(op)) {
@@ -412,11 +424,11 @@ namespace {
 
 bool isElementwise(const json &kernel) {
   static const std::set<std::string> ops = {
-      "add",  "sub",        "mul",        "div", "max",   "min",   "equal",
-      "less", "less_equal", "and",        "or",  "xor",   "where", "erf",
-      "gelu", "neg",        "sqrt",       "exp", "log",   "tanh",  "sigmoid",
-      "relu", "leaky_relu", "cast",       "not", "round", "floor", "ceil",
-      "sin",  "cos",        "elementwise"};
+      "add",  "sub",        "mul",  "div", "max",   "min",        "equal",
+      "less", "less_equal", "and",  "or",  "xor",   "where",      "erf",
+      "gelu", "neg",        "sqrt", "exp", "log",   "tanh",       "sigmoid",
+      "relu", "leaky_relu", "cast", "not", "round", "floor",      "ceil",
+      "sin",  "cos",        "mod",  "rem", "abs",   "elementwise"};
   return ops.count(kernel["op"].get<std::string>()) > 0;
 }
 
@@ -767,26 +779,25 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
   std::vector<Dims> operands;
   for (Value operand : op->getOperands())
     operands.push_back(dimsOf.lookup(operand));
-  bool any = llvm::any_of(dims, isProduct) ||
-             llvm::any_of(operands, [](const Dims &d) {
-               return llvm::any_of(d, isProduct);
-             });
-  if (!any)
+  // The product an error names: the result's first, else an operand's.
+  std::optional<json> product;
+  auto findProduct = [&](const Dims &shape) {
+    for (const json &d : shape)
+      if (!product && isProduct(d))
+        product = d;
+  };
+  findProduct(dims);
+  for (const Dims &operand : operands)
+    findProduct(operand);
+  if (!product)
     return success();
-  auto refuse = [&](const json &dim) {
+  auto refuse = [&]() {
     return op->emitError(op->getName().getStringRef())
-           << " on the dimension product '" << dim.get<std::string>()
+           << " on the dimension product '" << product->get<std::string>()
            << "' outside a fused hm.hyper_mix is not supported";
   };
-  json product =
-      *llvm::find_if(dims, [](const json &d) { return isProduct(d); });
-  if (!isProduct(product))
-    for (const Dims &operand : operands)
-      for (const json &d : operand)
-        if (isProduct(d))
-          product = d;
   if (outputIndex.count(op->getResult(0)) && llvm::any_of(dims, isProduct))
-    return refuse(product);
+    return refuse();
   // Operands broadcast right-aligned with the result: at a product's place
   // each has the same product, or a 1 that is its leading dimension (or
   // nothing), so the flattened shapes still line up.
@@ -810,16 +821,16 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
   if (isElementwise(json{{"op", kind}}) || kind == "cast") {
     for (const Dims &operand : operands)
       if (!alignsWith(operand, dims.size()))
-        return refuse(product);
+        return refuse();
     return success();
   }
   if (kind == "matmul") {
     if (inLast(dims, 2) || inLast(operands[0], 2) || inLast(operands[1], 2))
-      return refuse(product);
+      return refuse();
     for (const Dims &operand : operands)
       if (!alignsWith(Dims(operand.begin(), operand.end() - 2),
                       dims.size() - 2))
-        return refuse(product);
+        return refuse();
     return success();
   }
   if (kind == "linear" || kind == "layer_norm") {
@@ -827,13 +838,13 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
     int64_t trailing = kind == "linear" || !attrs.contains("axes")
                            ? 1
                            : attrs["axes"].get<int64_t>();
-    return inLast(operands[0], static_cast<size_t>(trailing)) ? refuse(product)
+    return inLast(operands[0], static_cast<size_t>(trailing)) ? refuse()
                                                               : success();
   }
   if (kind == "softmax" || kind == "log_softmax") {
     int64_t axis = attrs["axis"].get<int64_t>();
     if (isProduct(operands[0][axis]))
-      return refuse(product);
+      return refuse();
     attrs["axis"] = flatPositions(operands[0])[axis];
     return success();
   }
@@ -847,7 +858,7 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
   }
   if (kind == "reshape")
     return success();
-  return refuse(product);
+  return refuse();
 }
 
 // An hm.einsum that did not fuse into hm.hyper_mix, rewritten here (where
@@ -876,15 +887,16 @@ LogicalResult Exporter::exportEinsum(hm::EinsumOp einsum) {
     if (failed(bufferFor(value, einsum)))
       return failure();
     const Dims &dims = dimsOf[value];
+    // A 1 broadcasts; any other two sizes of one index must agree.
     for (auto [letter, dim] : llvm::zip(term, dims)) {
-      if (sizeOf.count(letter) && sizeOf[letter] != dim && dim != json(1))
-        if (sizeOf[letter] != json(1))
-          return einsum.emitError("hm.einsum '")
-                 << einsum.getEquation() << "': index '" << letter
-                 << "' has sizes " << sizeOf[letter].dump() << " and "
-                 << dim.dump();
-      if (!sizeOf.count(letter) || sizeOf[letter] == json(1))
+      auto known = sizeOf.find(letter);
+      if (known == sizeOf.end() || known->second == json(1))
         sizeOf[letter] = dim;
+      else if (known->second != dim && dim != json(1))
+        return einsum.emitError("hm.einsum '")
+               << einsum.getEquation() << "': index '" << letter
+               << "' has sizes " << known->second.dump() << " and "
+               << dim.dump();
     }
   }
   for (const std::string &term : terms)
@@ -1130,13 +1142,13 @@ LogicalResult Exporter::exportOp(Operation *op) {
                        {"below", threshold}};
     }
   } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp,
-                 hm::MinOp, hm::EqualOp, hm::LessOp, hm::LessEqualOp, hm::AndOp,
-                 hm::OrOp, hm::XorOp>(op)) {
+                 hm::MinOp, hm::ModOp, hm::RemOp, hm::EqualOp, hm::LessOp,
+                 hm::LessEqualOp, hm::AndOp, hm::OrOp, hm::XorOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
   } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp,
-                 hm::RoundOp, hm::FloorOp, hm::CeilOp, hm::SinOp, hm::CosOp>(
-                 op)) {
+                 hm::RoundOp, hm::FloorOp, hm::CeilOp, hm::SinOp, hm::CosOp,
+                 hm::AbsOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"x", op->getOperand(0)}};
   } else if (auto castOp = dyn_cast<hm::CastOp>(op)) {
@@ -1167,7 +1179,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
     kind = "gather";
     inputs = {{"x", gather.getInput()}, {"indices", gather.getIndices()}};
     attrs["axis"] = static_cast<int64_t>(gather.getAxis());
-  } else if (isa<hm::ReduceSumOp, hm::ReduceMeanOp>(op)) {
+  } else if (isa<hm::ReduceSumOp, hm::ReduceMeanOp, hm::ReduceMaxOp,
+                 hm::ReduceMinOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"x", op->getOperand(0)}};
     int64_t rank = cast<ShapedType>(op->getOperand(0).getType()).getRank();
@@ -1178,6 +1191,13 @@ LogicalResult Exporter::exportOp(Operation *op) {
     std::sort(axes.begin(), axes.end());
     attrs["axes"] = axes;
     attrs["keepdims"] = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+  } else if (isa<hm::ArgMaxOp, hm::ArgMinOp>(op)) {
+    kind = op->getName().stripDialect().str();
+    inputs = {{"x", op->getOperand(0)}};
+    attrs["axis"] = op->getAttrOfType<IntegerAttr>("axis").getInt();
+    attrs["keepdims"] = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+    attrs["select_last_index"] =
+        op->getAttrOfType<BoolAttr>("select_last_index").getValue();
   } else if (auto slice = dyn_cast<hm::SliceOp>(op)) {
     kind = "slice";
     inputs = {{"x", slice.getInput()}};
@@ -1334,8 +1354,8 @@ FailureOr<KernelGraph> Exporter::run() {
         return d.getAs<IntegerAttr>(key).getInt();
       };
       derived.push_back({d.getAs<StringAttr>("name").str(),
-                         {d.getAs<StringAttr>("base").str(), get("add"),
-                          get("div"), get("post")}});
+                         normalisedKey(d.getAs<StringAttr>("base").str(),
+                                       get("add"), get("div"), get("post"))});
     }
   // LayerNorm(elementwise_affine=False): the kernel takes gamma = 1, beta = 0.
   func.walk([](hm::LayerNormOp norm) {

@@ -299,6 +299,7 @@ private:
   LogicalResult importEinsum(const onnx::NodeProto &node);
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
   LogicalResult importReduce(const onnx::NodeProto &node);
+  LogicalResult importArgExtremum(const onnx::NodeProto &node);
   LogicalResult importClip(const onnx::NodeProto &node);
   Value binaryOp(const std::string &op, Location loc, RankedTensorType type,
                  Value lhs, Value rhs);
@@ -338,6 +339,16 @@ private:
     int64_t add, div, post;
   };
   std::vector<DerivedSymbol> derivedSymbols;
+  // The derived symbol `dim` names when it is base + c (a padded length),
+  // or null.
+  const DerivedSymbol *sumOf(const SymbolicDim &dim) {
+    if (dim.getSymbols().size() != 1 || dim.getCoefficient() != 1)
+      return nullptr;
+    for (const DerivedSymbol &d : derivedSymbols)
+      if (d.div == 1 && findSymbol(d.name) == dim.getSymbols()[0])
+        return &d;
+    return nullptr;
+  }
   // A value holding each derived dimension, and its axis (for prefixes).
   std::map<std::string, std::pair<Value, int64_t>> derivedOrigin;
   void recordDerivedOrigins(Value value, const SymbolicShape &shape) {
@@ -769,6 +780,12 @@ std::optional<std::string> stringAttr(const onnx::NodeProto &node,
   return std::nullopt;
 }
 
+// ONNX Mod of integers: the divisor's sign, or with fmod the dividend's.
+int64_t floorMod(int64_t x, int64_t y, bool fmod) {
+  int64_t r = x % y;
+  return !fmod && r != 0 && (r < 0) != (y < 0) ? r + y : r;
+}
+
 // Normalises an axis in [-rank, rank) to [0, rank).
 std::optional<int64_t> normaliseAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
@@ -793,10 +810,11 @@ void Importer::registerHandlers() {
   };
   handlers["Concat"] = bind(&Importer::importConcat);
   handlers["Cast"] = bind(&Importer::importCast);
-  for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"})
+  for (const char *op :
+       {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod"})
     handlers[op] = bind(&Importer::importBinary);
   for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu", "Round", "Floor",
-                         "Ceil", "Sin", "Cos", "Reciprocal"})
+                         "Ceil", "Sin", "Cos", "Reciprocal", "Abs"})
     handlers[op] = bind(&Importer::importUnary);
   handlers["Slice"] = bind(&Importer::importSlice);
   handlers["Range"] = bind(&Importer::importRange);
@@ -825,6 +843,10 @@ void Importer::registerHandlers() {
   handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
   handlers["ReduceMean"] = bind(&Importer::importReduce);
   handlers["ReduceSum"] = bind(&Importer::importReduce);
+  handlers["ReduceMax"] = bind(&Importer::importReduce);
+  handlers["ReduceMin"] = bind(&Importer::importReduce);
+  handlers["ArgMax"] = bind(&Importer::importArgExtremum);
+  handlers["ArgMin"] = bind(&Importer::importArgExtremum);
   handlers["Clip"] = bind(&Importer::importClip);
   handlers["Identity"] = bind(&Importer::importIdentity);
   handlers["Dropout"] = bind(&Importer::importIdentity);
@@ -1299,6 +1321,10 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
         r = SymbolicDim::constant(x.staticValue() + y.staticValue());
       else if (x.isStatic() && y.isStatic() && op == "Sub")
         r = SymbolicDim::constant(x.staticValue() - y.staticValue());
+      else if (x.isStatic() && y.isStatic() && op == "Mod" &&
+               y.staticValue() != 0)
+        r = SymbolicDim::constant(floorMod(x.staticValue(), y.staticValue(),
+                                           intAttr(node, "fmod", 0) != 0));
       // dim + c (torch.chunk's ceil, pe[:, 1:n + 1]) and dim / c that does
       // not divide are dimensions computed from one input dimension.
       bool constantFirst = x.isStatic() && op == "Add";
@@ -1336,8 +1362,10 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
   Value a = materialise(node, *lhs), b = materialise(node, *rhs);
   if (!a || !b)
     return failure();
+  // Mod with fmod = 1 is C's fmod (the dividend's sign), else Python's %.
+  std::string kind = op == "Mod" && intAttr(node, "fmod", 0) ? "Rem" : op;
   Value result =
-      binaryOp(op, nodeLoc(node), tensorType(lhs->dtype, shape), a, b);
+      binaryOp(kind, nodeLoc(node), tensorType(lhs->dtype, shape), a, b);
   define(node, 0, tensorEntry(result, lhs->dtype, shape));
   return success();
 }
@@ -1356,6 +1384,10 @@ Value Importer::binaryOp(const std::string &op, Location loc,
     return builder.create<hm::MaxOp>(loc, type, lhs, rhs);
   if (op == "Min")
     return builder.create<hm::MinOp>(loc, type, lhs, rhs);
+  if (op == "Mod")
+    return builder.create<hm::ModOp>(loc, type, lhs, rhs);
+  if (op == "Rem")
+    return builder.create<hm::RemOp>(loc, type, lhs, rhs);
   return builder.create<hm::PowOp>(loc, type, lhs, rhs);
 }
 
@@ -1394,7 +1426,10 @@ LogicalResult Importer::importClip(const onnx::NodeProto &node) {
 LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   const std::string &op = node.op_type();
-  if (op == "Not" ? input->dtype != DType::Bool : !isFloat(input->dtype))
+  bool typeOk = op == "Not"                  ? input->dtype == DType::Bool
+                : op == "Abs" || op == "Neg" ? input->dtype != DType::Bool
+                                             : isFloat(input->dtype);
+  if (!typeOk)
     return error(node) << "unsupported operand element type";
   if (op == "Gelu" &&
       stringAttr(node, "approximate").value_or("none") != "none")
@@ -1429,6 +1464,8 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
     result = builder.create<hm::SqrtOp>(loc, type, value);
   else if (op == "Neg")
     result = builder.create<hm::NegOp>(loc, type, value);
+  else if (op == "Abs")
+    result = builder.create<hm::AbsOp>(loc, type, value);
   else if (op == "Not")
     result = builder.create<hm::NotOp>(loc, type, value);
   else
@@ -1546,13 +1583,11 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     SymbolicDim end = canonical((*endsEntry->intValues)[0]);
     int64_t start = (*starts)[0];
     std::optional<SymbolicDim> length;
+    const DerivedSymbol *sum = sumOf(end);
     if (start == 0)
       length = end;
-    for (const DerivedSymbol &d : derivedSymbols)
-      if (!length && start > 0 &&
-          end == SymbolicDim::symbol(findSymbol(d.name)) && d.div == 1 &&
-          d.add == start)
-        length = canonical(SymbolicDim::symbol(d.base));
+    else if (start > 0 && sum && sum->add == start)
+      length = canonical(SymbolicDim::symbol(sum->base));
     if (n != 1 || (*steps)[0] != 1 || !axis || !length ||
         (start > 0 && !data->shape[*axis].isStatic()))
       return error(node) << "a slice with a run-time end is only supported "
@@ -1955,13 +1990,10 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
   // A base that is itself base' + c (a pad's output) composes, so that
   // pad-then-crop lengths come back to their input symbol instead of a
   // chain that names it twice.
-  if (base.getSymbols().size() == 1 && base.getCoefficient() == 1)
-    for (const DerivedSymbol &d : derivedSymbols)
-      if (findSymbol(d.name) == base.getSymbols()[0] && d.div == 1) {
-        add += d.add;
-        base = canonical(SymbolicDim::symbol(d.base));
-        break;
-      }
+  if (const DerivedSymbol *sum = sumOf(base)) {
+    add += sum->add;
+    base = canonical(SymbolicDim::symbol(sum->base));
+  }
   if (add == 0 && div == 1)
     return base;
   if (base.getSymbols().size() != 1 || base.getCoefficient() != 1) {
@@ -2617,8 +2649,10 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node) {
 LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(input->shape.size());
-  bool sum = node.op_type() == "ReduceSum";
-  if (!sum && !isFloat(input->dtype))
+  const std::string &op = node.op_type();
+  bool sum = op == "ReduceSum";
+  bool extremum = op == "ReduceMax" || op == "ReduceMin";
+  if (extremum ? input->dtype == DType::Bool : !sum && !isFloat(input->dtype))
     return error(node) << "unsupported operand element type";
   std::optional<std::vector<int64_t>> axes = intsAttr(node, "axes");
   // ReduceSum takes its axes as an input from opset 13, the others from 18.
@@ -2658,16 +2692,54 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
     return failure();
   RankedTensorType type = tensorType(input->dtype, shape);
   auto axesAttr = builder.getDenseI64ArrayAttr(normalised);
-  Value result =
-      sum ? builder
-                .create<hm::ReduceSumOp>(nodeLoc(node), type, x, axesAttr,
-                                         builder.getBoolAttr(keepdims))
-                .getResult()
-          : builder
-                .create<hm::ReduceMeanOp>(nodeLoc(node), type, x, axesAttr,
-                                          builder.getBoolAttr(keepdims))
-                .getResult();
+  BoolAttr keepAttr = builder.getBoolAttr(keepdims);
+  Location loc = nodeLoc(node);
+  Value result;
+  if (sum)
+    result = builder.create<hm::ReduceSumOp>(loc, type, x, axesAttr, keepAttr);
+  else if (op == "ReduceMax")
+    result = builder.create<hm::ReduceMaxOp>(loc, type, x, axesAttr, keepAttr);
+  else if (op == "ReduceMin")
+    result = builder.create<hm::ReduceMinOp>(loc, type, x, axesAttr, keepAttr);
+  else
+    result = builder.create<hm::ReduceMeanOp>(loc, type, x, axesAttr, keepAttr);
   define(node, 0, tensorEntry(result, input->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importArgExtremum(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  if (input->dtype == DType::Bool)
+    return error(node) << "unsupported operand element type";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", 0), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  bool keepdims = intAttr(node, "keepdims", 1) != 0;
+  SymbolicShape shape = input->shape;
+  if (keepdims)
+    shape[*axis] = SymbolicDim::constant(1);
+  else
+    shape.erase(shape.begin() + *axis);
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  RankedTensorType type = tensorType(DType::I64, shape);
+  Location loc = nodeLoc(node);
+  auto axisAttr = builder.getI64IntegerAttr(*axis);
+  BoolAttr keepAttr = builder.getBoolAttr(keepdims);
+  BoolAttr lastAttr =
+      builder.getBoolAttr(intAttr(node, "select_last_index", 0) != 0);
+  Value result = node.op_type() == "ArgMax"
+                     ? builder
+                           .create<hm::ArgMaxOp>(loc, type, x, axisAttr,
+                                                 keepAttr, lastAttr)
+                           .getResult()
+                     : builder
+                           .create<hm::ArgMinOp>(loc, type, x, axisAttr,
+                                                 keepAttr, lastAttr)
+                           .getResult();
+  define(node, 0, tensorEntry(result, DType::I64, shape));
   return success();
 }
 
@@ -2885,7 +2957,10 @@ OwningOpRef<ModuleOp> Importer::run() {
 const std::vector<OnnxOpSupport> &supportedOnnxOps() {
   static const std::vector<OnnxOpSupport> table = {
       {"Add", kMinOpset, kMaxOpset, 2, 2, "float tensors; shape arithmetic"},
+      {"Abs", kMinOpset, kMaxOpset, 1, 1, "numeric tensors"},
       {"And", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"ArgMax", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"ArgMin", kMinOpset, kMaxOpset, 1, 1, ""},
       {"BatchNormalization", kMinOpset, kMaxOpset, 5, 5,
        "inference; constant statistics; folded into a preceding Conv"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
@@ -2932,6 +3007,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},
       {"Max", kMinOpset, kMaxOpset, 2, 2, "two operands"},
       {"Min", kMinOpset, kMaxOpset, 2, 2, "two operands"},
+      {"Mod", kMinOpset, kMaxOpset, 2, 2,
+       "fmod = 0 (Python's %) and fmod = 1 (C's fmod)"},
       {"Mul", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Neg", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Not", kMinOpset, kMaxOpset, 1, 1, ""},
@@ -2943,7 +3020,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "constant bounds, or Range(0, dim, 1) over a dimension"},
       {"Reciprocal", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Relu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"ReduceMax", kMinOpset, kMaxOpset, 1, 2, "numeric tensors"},
       {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
+      {"ReduceMin", kMinOpset, kMaxOpset, 1, 2, "numeric tensors"},
       {"ReduceSum", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
        "shape computable at compile time"},

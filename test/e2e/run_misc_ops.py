@@ -3,12 +3,13 @@
 implementation might export them: LayerNorm without affine parameters (opset 14
 decomposition), Tanh, Relu, Exp, Log, BatchNorm1d after a depthwise Conv1d and after
 a ReLU, comparisons (a padding mask from `attention_mask == 0`, thresholds with
->, >=, <, <=, combined with &, | and ^), and run-time index ranges and sizes (a mask
+>, >=, <, <=, combined with &, | and ^), run-time index ranges and sizes (a mask
 from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size from
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
-Cos and Flatten), and a feed-forward block on rows merged with x.reshape(-1, d), on
-dynamic batch and length, against float64 PyTorch (relative L2
-<= 1e-5).
+Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
+max and min pooling with argmax and argmin, and frame lengths from floor division with
+remainders, on dynamic batch and length, against float64 PyTorch (relative L2
+<= 1e-5; integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
@@ -184,87 +185,89 @@ class Einsums(torch.nn.Module):
         return y + torch.einsum("bl,h->blh", x.sum(-1), self.v)
 
 
-def check_index_ranges(hmc, work):
-    """IndexRanges on right-padded batches; both outputs against float64."""
-    name, model = "index_ranges", IndexRanges().eval()
+class MaskedPooling(torch.nn.Module):
+    """Classifier-style pooling over valid tokens by max (masked_fill with -1e9, then
+    max(dim=1): ReduceMax plus ArgMax) and by min (amin with keepdim: ReduceMin), the
+    argmin over tokens, and per-token argmax over features on a grid of halves, where
+    ties are common and the first index must win."""
+
+    def forward(self, x, attention_mask):
+        padded = (attention_mask == 0).unsqueeze(-1)
+        high, where = x.masked_fill(padded, -1e9).max(dim=1)
+        low = x.masked_fill(padded, 1e9).amin(dim=1, keepdim=True)
+        lowest = torch.argmin(x, dim=1, keepdim=True)
+        tokens = torch.argmax(torch.round(2 * x), dim=-1)
+        return high + low.squeeze(1), where, lowest, tokens
+
+
+class SubsampledLengths(torch.nn.Module):
+    """Frame lengths after two stride-2 convolutions computed ESPnet's way, with
+    torch.div(..., rounding_mode="floor") (exported as Div, Mod, Where), a padding mask
+    from them, then remainders of data: torch.fmod of floats (Mod fmod = 1), floor
+    remainders of floats (Floor) and of negative integers (Mod fmod = 0), and Abs
+    and Neg of floats and integers."""
+
+    def forward(self, x, lengths):
+        frames = torch.div(lengths - 1, 2, rounding_mode="floor") + 1
+        frames = torch.div(frames - 1, 2, rounding_mode="floor") + 1
+        n = x.size(1)
+        valid = torch.arange(n).expand(x.size(0), n) < frames.unsqueeze(1)
+        # Quarters are exact in float32, so remainders agree with float64.
+        q = torch.round(4 * x) / 4 * valid.unsqueeze(-1).to(x.dtype)
+        y = torch.fmod(3 * q, 0.75) + torch.remainder(q, 0.5) + torch.abs(q - 0.25)
+        shifted = lengths - 4
+        magnitude = 2 * torch.abs(shifted) + torch.neg(shifted)
+        return y, frames, shifted % 3, torch.fmod(shifted, 3), magnitude
+
+
+def padded_mask(batch, n, dtype=torch.int64):
+    """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
+    mask = torch.ones(batch, n, dtype=dtype)
+    for row in range(1, batch):
+        mask[row, (row * n) // batch + 1:] = 0
+    return mask
+
+
+def lengths_of(batch, n):
+    return padded_mask(batch, n).sum(-1)
+
+
+def check(hmc, work, name, model, make_inputs, sizes, axes, outputs=("y",)):
+    """Exports `model` (opset 14) with make_inputs(2, 5) as the example, compiles it,
+    and compares every output at each (batch, n) of `sizes` against the float64
+    model: floats by relative L2 <= 1e-5, integers exactly."""
     path = os.path.join(work, name + ".onnx")
-    axes = {0: "B", 1: "N"}
+    example = make_inputs(2, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.randn(2, 5, 16), torch.tensor([5, 3])), path,
-                          opset_version=14, input_names=["x", "lengths"],
-                          output_names=["y", "grid"],
-                          dynamic_axes={"x": axes, "lengths": {0: "B"}, "y": axes,
-                                        "grid": {0: "B", 1: "N", 2: "N"}})
+        torch.onnx.export(model, tuple(example.values()), path, opset_version=14,
+                          input_names=list(example), output_names=list(outputs),
+                          dynamic_axes=axes)
     out = os.path.join(work, name)
     subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
     failed = False
     with hmc_library.Library(os.path.join(out, f"lib{name}.so")).create() as handle:
-        for batch, n in [(1, 1), (3, 7), (2, 131)]:
-            x = 1.5 * torch.randn(batch, n, 16)
-            lengths = torch.tensor([n] + [(row * n) // batch + 1 for row in range(1, batch)])
+        for batch, n in sizes:
+            inputs = make_inputs(batch, n)
             with torch.no_grad():
-                ref = [r.numpy() for r in model.double()(x.double(), lengths)]
-            got = handle.run(x=x.numpy(), lengths=lengths.numpy())
-            for key, r in zip(("y", "grid"), ref):
-                err = float(np.linalg.norm(got[key] - r) / max(np.linalg.norm(r), 1e-30))
-                ok = got[key].shape == r.shape and err <= 1e-5
+                ref = model.double()(*[t.double() if t.is_floating_point() else t
+                                       for t in inputs.values()])
+            ref = ref if isinstance(ref, tuple) else (ref,)
+            got = handle.run(**{key: t.numpy() for key, t in inputs.items()})
+            shape = list(next(iter(inputs.values())).shape)
+            for key, r in zip(outputs, (r.numpy() for r in ref)):
+                if np.issubdtype(r.dtype, np.integer):
+                    mismatches = int(np.sum(got[key] != r)) if got[key].shape == r.shape \
+                        else r.size
+                    ok = mismatches == 0
+                    measure = f"mismatches={mismatches}"
+                else:
+                    err = float(np.linalg.norm(got[key] - r) /
+                                max(np.linalg.norm(r), 1e-30))
+                    ok = got[key].shape == r.shape and err <= 1e-5
+                    measure = f"rel_err={err:.2e}"
                 failed |= not ok
-                print(f"{name} {key} [{batch}, {n}, 16] padded rows {batch - 1} "
-                      f"rel_err={err:.2e} {'ok' if ok else 'FAIL'}")
-    return failed
-
-
-def check_masked(hmc, work):
-    """MaskedThresholds on right-padded batches: the comparisons and the mask."""
-    name, model = "masked_thresholds", MaskedThresholds().eval()
-    path = os.path.join(work, name + ".onnx")
-    axes = {0: "B", 1: "N"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.int64)),
-                          path, opset_version=14, input_names=["x", "attention_mask"],
-                          output_names=["y"],
-                          dynamic_axes={"x": axes, "attention_mask": axes, "y": axes})
-    out = os.path.join(work, name)
-    subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
-    failed = False
-    with hmc_library.Library(os.path.join(out, f"lib{name}.so")).create() as handle:
-        for batch, n in [(1, 1), (3, 7), (2, 131)]:
-            x = 1.5 * torch.randn(batch, n, 16)
-            mask = torch.ones(batch, n, dtype=torch.int64)
-            for row in range(1, batch):
-                mask[row, (row * n) // batch + 1:] = 0
-            with torch.no_grad():
-                ref = model.double()(x.double(), mask).numpy()
-            y = handle.run(x=x.numpy(), attention_mask=mask.numpy())["y"]
-            err = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
-            ok = err <= 1e-5
-            failed |= not ok
-            print(f"{name} [{batch}, {n}, 16] padded rows {batch - 1} rel_err={err:.2e} "
-                  f"{'ok' if ok else 'FAIL'}")
-    return failed
-
-
-def check(hmc, work, name, model, example, shapes, axes):
-    path = os.path.join(work, name + ".onnx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (example,), path, opset_version=14, input_names=["x"],
-                          output_names=["y"], dynamic_axes={"x": axes, "y": axes})
-    out = os.path.join(work, name)
-    subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
-    failed = False
-    with hmc_library.Library(os.path.join(out, f"lib{name}.so")).create() as handle:
-        for shape in shapes:
-            x = torch.randn(*shape)
-            with torch.no_grad():
-                ref = model.double()(x.double()).numpy()
-            y = handle.run(x=x.numpy())["y"]
-            err = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
-            ok = err <= 1e-5
-            failed |= not ok
-            print(f"{name} {list(shape)} rel_err={err:.2e} {'ok' if ok else 'FAIL'}")
+                print(f"{name} {key} {shape} {measure} {'ok' if ok else 'FAIL'}")
     return failed
 
 
@@ -279,24 +282,43 @@ def main():
         sys.exit(f"run_misc_ops.py: hmc not found: {args.hmc}")
     os.makedirs(args.work, exist_ok=True)
     torch.manual_seed(0)
-    failed = check(hmc, args.work, "head", Head().eval(), torch.randn(2, 5, 16),
-                   [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
+    tokens = {0: "B", 1: "N"}
+    sizes = [(1, 1), (3, 7), (2, 131)]
+
+    def x_only(batch, n):
+        return {"x": torch.randn(batch, n, 16)}
+
+    def x_mask(batch, n):
+        return {"x": 1.5 * torch.randn(batch, n, 16), "attention_mask": padded_mask(batch, n)}
+
+    def x_lengths(batch, n):
+        return {"x": 1.5 * torch.randn(batch, n, 16), "lengths": lengths_of(batch, n)}
+
+    x_axes = {"x": tokens, "y": tokens}
+    failed = False
+    for name, model in [("head", Head()), ("merged_rows", MergedRows()),
+                        ("einsums", Einsums()), ("merged_heads", MergedHeads()),
+                        ("padded_conv_glu", PaddedConvGlu()),
+                        ("computed_positions", ComputedPositions())]:
+        failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
-                    torch.randn(2, 8, 20), [(1, 8, 1), (3, 8, 37)], {0: "B", 2: "T"})
-    failed |= check_masked(hmc, args.work)
-    failed |= check_index_ranges(hmc, args.work)
-    failed |= check(hmc, args.work, "merged_rows", MergedRows().eval(), torch.randn(2, 5, 16),
-                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
-    failed |= check(hmc, args.work, "einsums", Einsums().eval(), torch.randn(2, 5, 16),
-                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
-    failed |= check(hmc, args.work, "merged_heads", MergedHeads().eval(), torch.randn(2, 5, 16),
-                    [(1, 1, 16), (3, 7, 16), (2, 131, 16)], {0: "B", 1: "N"})
-    failed |= check(hmc, args.work, "padded_conv_glu", PaddedConvGlu().eval(),
-                    torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],
-                    {0: "B", 1: "N"})
-    failed |= check(hmc, args.work, "computed_positions", ComputedPositions().eval(),
-                    torch.randn(2, 5, 16), [(1, 1, 16), (3, 7, 16), (2, 131, 16)],
-                    {0: "B", 1: "N"})
+                    lambda batch, n: {"x": torch.randn(batch, 8, n)},
+                    [(1, 1), (3, 37)], {"x": {0: "B", 2: "T"}, "y": {0: "B", 2: "T"}})
+    failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,
+                    sizes, {"x": tokens, "attention_mask": tokens, "y": tokens})
+    failed |= check(hmc, args.work, "index_ranges", IndexRanges().eval(), x_lengths, sizes,
+                    {"x": tokens, "lengths": {0: "B"}, "y": tokens,
+                     "grid": {0: "B", 1: "N", 2: "N"}}, outputs=("y", "grid"))
+    failed |= check(hmc, args.work, "masked_pooling", MaskedPooling().eval(), x_mask, sizes,
+                    {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
+                     "where": {0: "B"}, "lowest": {0: "B"}, "tokens": tokens},
+                    outputs=("pooled", "where", "lowest", "tokens"))
+    batch_only = {0: "B"}
+    failed |= check(hmc, args.work, "subsampled_lengths", SubsampledLengths().eval(),
+                    x_lengths, sizes,
+                    {"x": tokens, "lengths": batch_only, "y": tokens, "frames": batch_only,
+                     "floored": batch_only, "truncated": batch_only, "magnitude": batch_only},
+                    outputs=("y", "frames", "floored", "truncated", "magnitude"))
     sys.exit(1 if failed else 0)
 
 

@@ -187,6 +187,9 @@ INSTANTIATE_TEST_SUITE_P(
         UnaryCase{"gelu", "float32", gelu},
         UnaryCase{"neg", "float32", [](double x) { return -x; }},
         UnaryCase{"neg", "int32", [](double x) { return -x; }},
+        UnaryCase{"abs", "float32", [](double x) { return std::fabs(x); }},
+        UnaryCase{"abs", "float64", [](double x) { return std::fabs(x); }},
+        UnaryCase{"abs", "int32", [](double x) { return std::fabs(x); }},
         UnaryCase{"sqrt", "float32", [](double x) { return std::sqrt(x); }},
         UnaryCase{"sqrt", "float64", [](double x) { return std::sqrt(x); }},
         UnaryCase{"exp", "float32", [](double x) { return std::exp(x); }},
@@ -396,6 +399,67 @@ TEST_P(IntegerDivTest, IsTotal) {
 INSTANTIATE_TEST_SUITE_P(Dtypes, IntegerDivTest,
                          ::testing::Values("int32", "int64"),
                          [](const auto &info) { return info.param; });
+
+struct RemainderCase {
+  std::string op, dtype;
+};
+
+void PrintTo(const RemainderCase &c, std::ostream *os) {
+  *os << c.op + "_" + c.dtype;
+}
+
+class RemainderTest : public ::testing::TestWithParam<RemainderCase> {};
+
+// mod takes the divisor's sign (Python's %, ONNX Mod), rem the dividend's
+// (C's fmod, ONNX Mod with fmod = 1). Integer remainders are total like
+// division: by 0 or -1 they are 0, also for INT_MIN. Float operands are
+// float32 values, so the reference is exact.
+TEST_P(RemainderTest, MatchesFmod) {
+  const RemainderCase &tc = GetParam();
+  bool floored = tc.op == "mod";
+  bool integer = tc.dtype != "float32";
+  double min = tc.dtype == "int32" ? -2147483648.0 : -9223372036854775808.0;
+  std::vector<std::array<double, 2>> cases = {
+      {7, 3}, {-7, 3}, {7, -3}, {-7, -3}, {6, 3}, {-6, 3}, {0, 5}, {5, 7}};
+  if (integer)
+    cases.insert(cases.end(), {{7, 0}, {-7, 0}, {7, -1}, {min, -1}, {min, 3}});
+  else
+    cases.insert(cases.end(), {{2.5, 0.75}, {-2.5, 0.75}, {0.1f, -0.03f}});
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> value(-1000, 1000), divisor(1, 40);
+  for (int i = 0; i < 40; ++i)
+    cases.push_back(
+        {integer ? value(rng) : value(rng) / 8.0,
+         (i % 2 ? -1 : 1) * (integer ? divisor(rng) : divisor(rng) / 16.0)});
+  auto n = static_cast<int64_t>(cases.size());
+  Tensor lhs({n}), rhs({n}), expected({n});
+  for (size_t i = 0; i < cases.size(); ++i) {
+    auto [x, y] = cases[i];
+    lhs[i] = integer ? x : double(float(x));
+    rhs[i] = integer ? y : double(float(y));
+    double r = integer && (y == 0 || y == -1) ? 0 : std::fmod(lhs[i], rhs[i]);
+    if (floored && r != 0 && (r < 0) != (rhs[i] < 0))
+      r += rhs[i];
+    expected[i] = integer ? r : double(float(r));
+  }
+  GraphBuilder graph;
+  int64_t a = graph.buffer("lhs", tc.dtype, {"n"});
+  int64_t b = graph.buffer("rhs", tc.dtype, {"n"});
+  int64_t out = graph.buffer("out", tc.dtype, {"n"}, "output");
+  graph.kernel("k", tc.op, json::object(), {{"lhs", a}, {"rhs", b}}, out);
+  EXPECT_EQ(runKernel(graph, {lhs, rhs}, {n}).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, RemainderTest,
+                         ::testing::Values(RemainderCase{"mod", "int32"},
+                                           RemainderCase{"mod", "int64"},
+                                           RemainderCase{"mod", "float32"},
+                                           RemainderCase{"rem", "int32"},
+                                           RemainderCase{"rem", "int64"},
+                                           RemainderCase{"rem", "float32"}),
+                         [](const auto &info) {
+                           return info.param.op + "_" + info.param.dtype;
+                         });
 
 void PrintTo(const CastCase &c, std::ostream *os) {
   *os << c.from + "_to_" + c.to;

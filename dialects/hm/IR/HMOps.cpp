@@ -96,6 +96,8 @@ HM_BINARY_VERIFY(DivOp)
 HM_BINARY_VERIFY(PowOp)
 HM_BINARY_VERIFY(MaxOp)
 HM_BINARY_VERIFY(MinOp)
+HM_BINARY_VERIFY(ModOp)
+HM_BINARY_VERIFY(RemOp)
 HM_BINARY_VERIFY(EqualOp)
 HM_BINARY_VERIFY(LessOp)
 HM_BINARY_VERIFY(LessEqualOp)
@@ -226,6 +228,33 @@ template <typename ReduceOp> static LogicalResult verifyReduction(ReduceOp op) {
 
 LogicalResult hm::ReduceMeanOp::verify() { return verifyReduction(*this); }
 LogicalResult hm::ReduceSumOp::verify() { return verifyReduction(*this); }
+LogicalResult hm::ReduceMaxOp::verify() { return verifyReduction(*this); }
+LogicalResult hm::ReduceMinOp::verify() { return verifyReduction(*this); }
+
+template <typename ArgOp> static LogicalResult verifyArgExtremum(ArgOp op) {
+  auto input = rankedType(op.getInput());
+  int64_t rank = input.getRank(), axis = op.getAxis();
+  if (axis < 0 || axis >= rank)
+    return op.emitOpError("axis ")
+           << axis << " is out of range for rank " << rank;
+  SmallVector<int64_t> expected(input.getShape());
+  if (op.getKeepdims())
+    expected[axis] = 1;
+  else
+    expected.erase(expected.begin() + axis);
+  auto output = rankedType(op.getOutput());
+  if (output.getRank() != static_cast<int64_t>(expected.size()))
+    return op.emitOpError("result rank must be ") << expected.size();
+  for (auto [got, want] : llvm::zip(output.getShape(), expected))
+    if (!dimsCompatible(got, want))
+      return op.emitOpError("result shape ")
+             << shapeString(output.getShape()) << " differs from "
+             << shapeString(expected);
+  return success();
+}
+
+LogicalResult hm::ArgMaxOp::verify() { return verifyArgExtremum(*this); }
+LogicalResult hm::ArgMinOp::verify() { return verifyArgExtremum(*this); }
 
 LogicalResult hm::GatherOp::verify() {
   auto input = rankedType(getInput()), indices = rankedType(getIndices());

@@ -326,9 +326,9 @@ struct SinkReshape : RewritePattern {
     Type movedType = inputType.clone(resultType.getElementType());
     NamedAttrList attrs(op->getAttrs());
 
-    if (isa<CastOp, ErfOp, GeluOp, NegOp, SqrtOp, SigmoidOp, TanhOp, ExpOp,
-            LogOp, ReluOp, LeakyReluOp, RoundOp, FloorOp, CeilOp, SinOp, CosOp>(
-            op)) {
+    if (isa<CastOp, ErfOp, GeluOp, NegOp, AbsOp, SqrtOp, SigmoidOp, TanhOp,
+            ExpOp, LogOp, ReluOp, LeakyReluOp, RoundOp, FloorOp, CeilOp, SinOp,
+            CosOp>(op)) {
       // Elementwise: any reshape commutes.
     } else if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(op)) {
       // The other operand must broadcast the same way before and after:

@@ -4,6 +4,7 @@
 #include "hm/ConstantData.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <cmath>
 #include <numeric>
@@ -70,7 +71,7 @@ bool broadcastable(const Shape &a, const Shape &b) {
 }
 
 HostArray binary(const HostArray &a, const HostArray &b,
-                 double (*fn)(double, double)) {
+                 llvm::function_ref<double(double, double)> fn) {
   HostArray out;
   out.shape = broadcastShape(a.shape, b.shape);
   out.data.resize(product(out.shape));
@@ -395,8 +396,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   for (Value operand : op->getOperands())
     in.push_back(&values[operand]);
   HostArray out;
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, EqualOp, LessOp,
-          LessEqualOp, AndOp, OrOp, XorOp>(op) &&
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, RemOp,
+          EqualOp, LessOp, LessEqualOp, AndOp, OrOp, XorOp>(op) &&
       !broadcastable(in[0]->shape, in[1]->shape)) {
     message = "operand shapes do not broadcast";
     return failure();
@@ -432,6 +433,16 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (isa<MinOp>(op)) {
     out = binary(*in[0], *in[1],
                  [](double a, double b) { return std::min(a, b); });
+  } else if (isa<ModOp, RemOp>(op)) {
+    bool integer = !isa<FloatType>(
+        cast<ShapedType>(op->getResult(0).getType()).getElementType());
+    bool floored = isa<ModOp>(op);
+    out = binary(*in[0], *in[1], [&](double a, double b) {
+      if (b == 0)
+        return integer ? 0.0 : NAN;
+      double r = std::fmod(a, b);
+      return floored && r != 0 && (r < 0) != (b < 0) ? r + b : r;
+    });
   } else if (isa<EqualOp>(op)) {
     out = binary(*in[0], *in[1],
                  [](double a, double b) { return a == b ? 1.0 : 0.0; });
@@ -467,6 +478,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     unary([](double v) { return std::floor(v); });
   } else if (isa<CeilOp>(op)) {
     unary([](double v) { return std::ceil(v); });
+  } else if (isa<AbsOp>(op)) {
+    unary([](double v) { return std::fabs(v); });
   } else if (isa<SinOp>(op)) {
     unary([](double v) { return std::sin(v); });
   } else if (isa<CosOp>(op)) {
@@ -604,11 +617,12 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
         auto row = x.data.begin() + (o * extent + index) * inner;
         out.data.insert(out.data.end(), row, row + inner);
       }
-  } else if (isa<ReduceMeanOp, ReduceSumOp>(op)) {
+  } else if (isa<ReduceMeanOp, ReduceSumOp, ReduceMaxOp, ReduceMinOp>(op)) {
     const HostArray &x = *in[0];
     auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
     bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
     bool isMean = isa<ReduceMeanOp>(op);
+    bool isMax = isa<ReduceMaxOp>(op), isMin = isa<ReduceMinOp>(op);
     int64_t rank = static_cast<int64_t>(x.shape.size());
     Shape kept = x.shape;
     SmallVector<int64_t> reduced;
@@ -618,11 +632,14 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       kept[a] = 1;
     HostArray sum;
     sum.shape = kept;
-    sum.data.assign(product(kept), 0.0);
+    sum.data.assign(product(kept), isMax ? -INFINITY : isMin ? INFINITY : 0.0);
     Shape index;
     for (int64_t i = 0; i < x.size(); ++i) {
       unravel(i, x.shape, index);
-      sum.data[broadcastOffset(index, kept)] += x.data[i];
+      double &acc = sum.data[broadcastOffset(index, kept)];
+      acc = isMax   ? std::max(acc, x.data[i])
+            : isMin ? std::min(acc, x.data[i])
+                    : acc + x.data[i];
     }
     double count = static_cast<double>(x.size()) / sum.size();
     if (isMean)
@@ -635,6 +652,32 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
         if (!llvm::is_contained(reduced, i))
           out.shape.push_back(kept[i]);
     }
+  } else if (isa<ArgMaxOp, ArgMinOp>(op)) {
+    const HostArray &x = *in[0];
+    int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
+    bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+    bool last = op->getAttrOfType<BoolAttr>("select_last_index").getValue();
+    bool isMax = isa<ArgMaxOp>(op);
+    int64_t extent = x.shape[axis], inner = 1;
+    for (size_t i = axis + 1; i < x.shape.size(); ++i)
+      inner *= x.shape[i];
+    out.shape = x.shape;
+    if (keepdims)
+      out.shape[axis] = 1;
+    else
+      out.shape.erase(out.shape.begin() + axis);
+    out.data.resize(x.size() / extent);
+    for (int64_t o = 0; o < x.size() / (extent * inner); ++o)
+      for (int64_t j = 0; j < inner; ++j) {
+        const double *row = x.data.data() + o * extent * inner + j;
+        int64_t best = 0;
+        for (int64_t k = 1; k < extent; ++k) {
+          double v = row[k * inner], b = row[best * inner];
+          if (isMax ? (v > b || (last && v == b)) : (v < b || (last && v == b)))
+            best = k;
+        }
+        out.data[o * inner + j] = static_cast<double>(best);
+      }
   } else if (isa<SigmoidOp>(op)) {
     unary([](double v) { return 1.0 / (1.0 + std::exp(-v)); });
   } else if (isa<TanhOp>(op)) {

@@ -171,3 +171,27 @@ func.func @dim_size_elements(%x: tensor<?x5xf32>) -> tensor<2xi64> {
   %0 = hm.dim_size %x {reference_axis = 0 : i64} : (tensor<?x5xf32>) -> tensor<2xi64>
   return %0 : tensor<2xi64>
 }
+
+// -----
+
+func.func @arg_max_axis(%x: tensor<?x8xf32>) -> tensor<?xi64> {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %i = hm.arg_max %x {axis = 2 : i64, keepdims = false} : tensor<?x8xf32> -> tensor<?xi64>
+  return %i : tensor<?xi64>
+}
+
+// -----
+
+func.func @arg_min_shape(%x: tensor<?x8xf32>) -> tensor<?x8xi64> {
+  // expected-error @+1 {{result shape [?, 8] differs from [?, 1]}}
+  %i = hm.arg_min %x {axis = 1 : i64} : tensor<?x8xf32> -> tensor<?x8xi64>
+  return %i : tensor<?x8xi64>
+}
+
+// -----
+
+func.func @reduce_max_rank(%x: tensor<?x?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{result rank must be 3}}
+  %s = hm.reduce_max %x {axes = array<i64: 1>} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  return %s : tensor<?x8xf32>
+}

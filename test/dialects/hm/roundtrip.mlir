@@ -152,6 +152,27 @@ func.func @speech_ops(%x: tensor<?x1x?x80xf32>, %m: tensor<?x?x1xi1>) -> tensor<
   return %q : tensor<?x?x32xf32>
 }
 
+
+// CHECK-LABEL: func.func @extrema_and_remainders
+func.func @extrema_and_remainders(%x: tensor<?x?x8xf32>, %n: tensor<?xi64>) -> (tensor<?x8xf32>, tensor<?x1x8xf32>, tensor<?x?xi64>, tensor<?x1x8xi64>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>) {
+  %three = hm.constant dense<3> : tensor<i64>
+  // CHECK: hm.reduce_max %{{.*}} {axes = array<i64: 1>, keepdims = false} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  %high = hm.reduce_max %x {axes = array<i64: 1>, keepdims = false} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  // CHECK: hm.reduce_min %{{.*}} {axes = array<i64: 1>} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
+  %low = hm.reduce_min %x {axes = array<i64: 1>} : tensor<?x?x8xf32> -> tensor<?x1x8xf32>
+  // CHECK: hm.arg_max %{{.*}} {axis = 2 : i64, keepdims = false, select_last_index = true} : tensor<?x?x8xf32> -> tensor<?x?xi64>
+  %best = hm.arg_max %x {axis = 2 : i64, keepdims = false, select_last_index = true} : tensor<?x?x8xf32> -> tensor<?x?xi64>
+  // CHECK: hm.arg_min %{{.*}} {axis = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xi64>
+  %worst = hm.arg_min %x {axis = 1 : i64} : tensor<?x?x8xf32> -> tensor<?x1x8xi64>
+  // CHECK: hm.mod %{{.*}}, %{{.*}} : tensor<?xi64>, tensor<i64> -> tensor<?xi64>
+  %floored = hm.mod %n, %three : tensor<?xi64>, tensor<i64> -> tensor<?xi64>
+  // CHECK: hm.rem %{{.*}}, %{{.*}} : tensor<?xi64>, tensor<i64> -> tensor<?xi64>
+  %truncated = hm.rem %n, %three : tensor<?xi64>, tensor<i64> -> tensor<?xi64>
+  // CHECK: hm.abs %{{.*}} : tensor<?xi64>
+  %magnitude = hm.abs %n : tensor<?xi64>
+  return %high, %low, %best, %worst, %floored, %truncated, %magnitude : tensor<?x8xf32>, tensor<?x1x8xf32>, tensor<?x?xi64>, tensor<?x1x8xi64>, tensor<?xi64>, tensor<?xi64>, tensor<?xi64>
+}
+
 {-#
   dialect_resources: {
     builtin: {

@@ -59,6 +59,11 @@ def HM_DivOp : HM_BinaryOp<"div", "division">;
 def HM_PowOp : HM_BinaryOp<"pow", "power">;
 def HM_MaxOp : HM_BinaryOp<"max", "maximum">;
 def HM_MinOp : HM_BinaryOp<"min", "minimum">;
+// Integer x mod 0 and x rem 0 are 0 (no trap); for floats they are NaN.
+def HM_ModOp : HM_BinaryOp<"mod",
+    "floored remainder x - floor(x / y) y (the divisor's sign, Python's %)">;
+def HM_RemOp : HM_BinaryOp<"rem",
+    "truncated remainder x - trunc(x / y) y (the dividend's sign, C's fmod)">;
 
 // Greater and greater-or-equal are these with the operands swapped.
 class HM_CompareOp<string mnemonic, string what>
@@ -90,7 +95,8 @@ class HM_UnaryOp<string mnemonic, string what, Type type = HM_FloatTensor>
 
 def HM_ErfOp : HM_UnaryOp<"erf", "the error function">;
 def HM_GeluOp : HM_UnaryOp<"gelu", "exact GELU: 0.5 x (1 + erf(x / sqrt 2))">;
-def HM_NegOp : HM_UnaryOp<"neg", "negation">;
+def HM_NegOp : HM_UnaryOp<"neg", "negation",
+                          RankedTensorOf<[F32, F64, I32, I64]>>;
 def HM_SqrtOp : HM_UnaryOp<"sqrt", "square root">;
 def HM_NotOp : HM_UnaryOp<"not", "logical not", RankedTensorOf<[I1]>>;
 def HM_SigmoidOp : HM_UnaryOp<"sigmoid", "logistic sigmoid 1 / (1 + exp(-x))">;
@@ -103,6 +109,8 @@ def HM_FloorOp : HM_UnaryOp<"floor", "the largest integer not above x">;
 def HM_CeilOp : HM_UnaryOp<"ceil", "the smallest integer not below x">;
 def HM_SinOp : HM_UnaryOp<"sin", "sine">;
 def HM_CosOp : HM_UnaryOp<"cos", "cosine">;
+def HM_AbsOp : HM_UnaryOp<"abs", "absolute value",
+                          RankedTensorOf<[F32, F64, I32, I64]>>;
 
 def HM_LeakyReluOp : HM_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
   let summary = "x for x >= 0, alpha * x below";
@@ -214,6 +222,44 @@ def HM_ReduceSumOp : HM_Op<"reduce_sum", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
 }
+
+def HM_ReduceMaxOp : HM_Op<"reduce_max", [Pure]> {
+  let summary = "maximum over `axes`";
+  let arguments = (ins RankedTensorOf<[F32, F64, I32, I64]>:$input,
+                       DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs RankedTensorOf<[F32, F64, I32, I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def HM_ReduceMinOp : HM_Op<"reduce_min", [Pure]> {
+  let summary = "minimum over `axes`";
+  let arguments = (ins RankedTensorOf<[F32, F64, I32, I64]>:$input,
+                       DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs RankedTensorOf<[F32, F64, I32, I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+class HM_ArgExtremumOp<string mnemonic, string what> : HM_Op<mnemonic, [Pure]> {
+  let summary = "int64 index of the " # what # " along `axis`";
+  let description = [{
+    Ties go to the first index, or to the last with `select_last_index`
+    (ONNX ArgMax/ArgMin; PyTorch's argmax picks the first).
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64, I32, I64]>:$input,
+                       I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def HM_ArgMaxOp : HM_ArgExtremumOp<"arg_max", "maximum">;
+def HM_ArgMinOp : HM_ArgExtremumOp<"arg_min", "minimum">;
 
 def HM_GatherOp : HM_Op<"gather", [Pure]> {
   let summary = "picks slices of `input` along `axis` by run-time `indices`";

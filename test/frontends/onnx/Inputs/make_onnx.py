@@ -114,6 +114,31 @@ def compare(path):
     save(graph, path)
 
 
+def reductions(path):
+    # Opset 18: ReduceMax and ReduceMin take their axes as an input.
+    axes = numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")
+    three = numpy_helper.from_array(np.array(3, dtype=np.int64), "three")
+    nodes = [helper.make_node("ReduceMax", ["x", "axes"], ["high"], name="high",
+                              keepdims=0),
+             helper.make_node("ReduceMin", ["x", "axes"], ["low"], name="low"),
+             helper.make_node("ArgMax", ["x"], ["best"], name="best", axis=-1,
+                              keepdims=0, select_last_index=1),
+             helper.make_node("ArgMin", ["x"], ["worst"], name="worst", axis=1),
+             helper.make_node("Mod", ["lengths", "three"], ["floored"], name="floored"),
+             helper.make_node("Mod", ["lengths", "three"], ["truncated"], name="truncated",
+                              fmod=1),
+             helper.make_node("Abs", ["x"], ["magnitude"], name="magnitude")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 5]), tensor("lengths", ["B"], TensorProto.INT64)],
+        [tensor("high", ["B", 5]), tensor("low", ["B", 1, 5]),
+         tensor("best", ["B", "N"], TensorProto.INT64),
+         tensor("worst", ["B", 1, 5], TensorProto.INT64),
+         tensor("floored", ["B"], TensorProto.INT64),
+         tensor("truncated", ["B"], TensorProto.INT64), tensor("magnitude", ["B", "N", 5])],
+        initializer=[axes, three])
+    save(graph, path, opset=18)
+
+
 def expand(path):
     # A bool mask [B, N, 1] widened to [B, N, 4], and a float row [6] given
     # leading dimensions [3, 1, 6].
@@ -318,7 +343,7 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 opset11, softmax11_flat, compare, expand,
+                                 opset11, softmax11_flat, compare, reductions, expand,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
