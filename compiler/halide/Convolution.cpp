@@ -262,7 +262,11 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
         .unroll(v);
     acc.update().reorder(updateOrder).vectorize(co, natural).unroll(v);
   } else {
+    // A power of two: rows of 9 to 15 columns vectorised whole (strided
+    // reads of the padded rows) crashed in Halide 14's generated code.
     int lanes = std::min(natural, *width);
+    while (lanes & (lanes - 1))
+      lanes &= lanes - 1;
     acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
     acc.update().reorder(updateOrder).vectorize(v, lanes).unroll(v).unroll(co);
   }
