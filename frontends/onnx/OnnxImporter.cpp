@@ -300,6 +300,7 @@ private:
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
   LogicalResult importReduce(const onnx::NodeProto &node);
   LogicalResult importArgExtremum(const onnx::NodeProto &node);
+  LogicalResult importTile(const onnx::NodeProto &node);
   LogicalResult importClip(const onnx::NodeProto &node);
   Value binaryOp(const std::string &op, Location loc, RankedTensorType type,
                  Value lhs, Value rhs);
@@ -835,6 +836,7 @@ void Importer::registerHandlers() {
   for (const char *op : {"And", "Or", "Xor"})
     handlers[op] = bind(&Importer::importLogical);
   handlers["Expand"] = bind(&Importer::importExpand);
+  handlers["Tile"] = bind(&Importer::importTile);
   handlers["Softmax"] = bind(&Importer::importSoftmax);
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
   handlers["Split"] = bind(&Importer::importSplit);
@@ -2421,6 +2423,64 @@ LogicalResult Importer::importExpand(const onnx::NodeProto &node) {
   return success();
 }
 
+// x.repeat(...): a dimension of 1 repeated r times is a broadcast, as in
+// Expand; any other (static) dimension gets r copies concatenated.
+LogicalResult Importer::importTile(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  auto repeats = constInts(lookup(node, 1));
+  if (!repeats)
+    return error(node) << "repeats must be compile-time constants";
+  size_t rank = input->shape.size();
+  if (repeats->size() != rank)
+    return error(node) << "repeats has " << repeats->size()
+                       << " entries for an input of rank " << rank;
+  SymbolicShape broadcastShape = input->shape, neutralShape(rank);
+  std::vector<bool> copied(rank, false);
+  bool broadcasts = false;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t r = (*repeats)[i];
+    if (r < 1)
+      return error(node) << "repeat counts must be at least 1, got " << r;
+    SymbolicDim dim = canonical(input->shape[i]);
+    bool unit = dim.isStatic() && dim.staticValue() == 1;
+    if (r > 1 && !unit && !dim.isStatic())
+      return error(node) << "repeating the dynamic dimension " << dim.toString()
+                         << " is not supported";
+    neutralShape[i] = SymbolicDim::constant(unit ? r : 1);
+    if (unit && r > 1) {
+      broadcastShape[i] = SymbolicDim::constant(r);
+      broadcasts = true;
+    }
+    copied[i] = !unit && r > 1;
+  }
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Location loc = nodeLoc(node);
+  bool isBool = input->dtype == DType::Bool;
+  if (broadcasts) {
+    Value neutral = filled(node, input->dtype, neutralShape, isBool ? 1 : 0);
+    if (!neutral)
+      return failure();
+    auto type = tensorType(input->dtype, broadcastShape);
+    x = isBool ? Value(builder.create<hm::EqualOp>(loc, type, x, neutral))
+               : Value(builder.create<hm::AddOp>(loc, type, x, neutral));
+  }
+  SymbolicShape shape = broadcastShape;
+  for (size_t i = 0; i < rank; ++i) {
+    if (!copied[i])
+      continue;
+    int64_t r = (*repeats)[i];
+    shape[i] = SymbolicDim::constant(shape[i].staticValue() * r);
+    SmallVector<Value> copies(static_cast<size_t>(r), x);
+    x = builder.create<hm::ConcatOp>(loc, tensorType(input->dtype, shape),
+                                     copies,
+                                     builder.getI64IntegerAttr(int64_t(i)));
+  }
+  define(node, 0, tensorEntry(x, input->dtype, shape));
+  return success();
+}
+
 LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype))
@@ -3040,6 +3100,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Squeeze", kMinOpset, kMaxOpset, 1, 2, ""},
       {"Sub", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Tanh", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"Tile", kMinOpset, kMaxOpset, 2, 2,
+       "repeats known at compile time; dynamic dimensions only once"},
       {"Transpose", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Unsqueeze", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
       {"Where", kMinOpset, kMaxOpset, 3, 3, ""},

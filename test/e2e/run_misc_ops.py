@@ -7,8 +7,8 @@ a ReLU, comparisons (a padding mask from `attention_mask == 0`, thresholds with
 from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size from
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
-max and min pooling with argmax and argmin, and frame lengths from floor division with
-remainders, on dynamic batch and length, against float64 PyTorch (relative L2
+max and min pooling with argmax and argmin, frame lengths from floor division with
+remainders, Tensor.repeat, on dynamic batch and length, against float64 PyTorch (relative L2
 <= 1e-5; integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
@@ -185,6 +185,16 @@ class Einsums(torch.nn.Module):
         return y + torch.einsum("bl,h->blh", x.sum(-1), self.v)
 
 
+class Repeats(torch.nn.Module):
+    """Tensor.repeat (ONNX Tile): a unit axis repeated (a broadcast) and a static axis
+    tiled (copies), joined with the rest of the features."""
+
+    def forward(self, x):
+        first = x[..., :1].repeat(1, 1, 8)
+        tiled = x[..., :4].repeat(1, 1, 2)
+        return torch.cat([first * tiled, x[..., 8:]], -1)
+
+
 class MaskedPooling(torch.nn.Module):
     """Classifier-style pooling over valid tokens by max (masked_fill with -1e9, then
     max(dim=1): ReduceMax plus ArgMax) and by min (amin with keepdim: ReduceMin), the
@@ -299,7 +309,8 @@ def main():
     for name, model in [("head", Head()), ("merged_rows", MergedRows()),
                         ("einsums", Einsums()), ("merged_heads", MergedHeads()),
                         ("padded_conv_glu", PaddedConvGlu()),
-                        ("computed_positions", ComputedPositions())]:
+                        ("computed_positions", ComputedPositions()),
+                        ("repeats", Repeats())]:
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},

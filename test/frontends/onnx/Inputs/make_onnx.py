@@ -153,6 +153,16 @@ def expand(path):
     save(graph, path)
 
 
+def tile(path):
+    # Tensor.repeat(1, 3, 2) of [B, 1, 4]: the unit axis broadcasts, the
+    # static one is copied.
+    repeats = numpy_helper.from_array(np.array([1, 3, 2], dtype=np.int64), "repeats")
+    nodes = [helper.make_node("Tile", ["x", "repeats"], ["y"], name="repeat")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 1, 4])],
+                              [tensor("y", ["B", 3, 8])], initializer=[repeats])
+    save(graph, path)
+
+
 def expand_dynamic(path):
     # [1] to [N]: the length is not known at compile time.
     nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
@@ -343,7 +353,7 @@ def malformed(path, kind):
 
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
-                                 opset11, softmax11_flat, compare, reductions, expand,
+                                 opset11, softmax11_flat, compare, reductions, expand, tile,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
