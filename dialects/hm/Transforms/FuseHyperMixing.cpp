@@ -834,6 +834,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                     << ", k = " << kh * heads << (tied ? ", tied" : "")
                     << (maskValue ? ", masked" : "") << ", positions "
                     << positional
+                    << (offset ? " from " + std::to_string(offset) : "")
                     << (scale == 1.0
                             ? ""
                             : ", tokens scaled by " + std::to_string(scale));

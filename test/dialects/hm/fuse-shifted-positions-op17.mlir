@@ -5,6 +5,9 @@
 // with row P[0] back in front).
 // RUN: hmc-opt %S/Inputs/shifted-positions-op17.mlir | FileCheck %s --check-prefix=BEFORE
 // RUN: hmc-opt %S/Inputs/shifted-positions-op17.mlir --hm-canonicalize --canonicalize --cse --hm-fuse-hypermixing --canonicalize | FileCheck %s
+// RUN: hmc-opt %S/Inputs/shifted-positions-op17.mlir --hm-canonicalize --canonicalize --cse --hm-fuse-hypermixing 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
+
+// REMARK: remark: fused HyperMixing: heads = 2, d = 8, k = 8, masked, positions sinusoidal from 1
 
 // BEFORE: hm.derived_dims = [{add = 1 : i64, base = "N", div = 1 : i64, name = "N_1", post = 0 : i64}]
 // BEFORE: hm.slice_to_dim %{{.*}}, %arg0 {axis = 1 : i64, reference_axis = 1 : i64} : (tensor<1x11x8xf32>
