@@ -210,9 +210,30 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
     coords.insert(coords.end(), wCoords.begin(), wCoords.end() - 1);
     weight = channelMajor(coords);
   }
+  // A strided row is read through its phases, phased(j, p, ...) = the padded
+  // row at j s + p, so that every tap is a dense vector load: strided vector
+  // loads from a buffer of the task (s = 2, 3) were misaligned in Halide
+  // 14's code and crashed.
+  int stride = attrs.strides[spatial - 1];
+  bool phases = width && stride > 1;
+  Halide::Func phased("phased");
+  Halide::Var column("column"), phase("phase");
+  std::vector<Expr> reads = xCoords;
+  if (phases) {
+    std::vector<Halide::Var> rest(guarded.dimensions() - 1);
+    std::vector<Halide::Var> args{column, phase};
+    args.insert(args.end(), rest.begin(), rest.end());
+    std::vector<Expr> source{column * stride + phase};
+    source.insert(source.end(), rest.begin(), rest.end());
+    phased(args) = guarded(source);
+    // Halide's / and % round toward negative infinity.
+    Expr offset = r[0] * attrs.dilations[spatial - 1] - attrs.pads[spatial - 1];
+    reads = {vars[0] + offset / stride, offset % stride};
+    reads.insert(reads.end(), xCoords.begin() + 1, xCoords.end());
+  }
   Halide::Func acc("acc"), out("output");
   acc(vars) = biasAt(ctx, co);
-  acc(vars) += guarded(xCoords) * weight;
+  acc(vars) += (phases ? phased(reads) : guarded(reads)) * weight;
   out(vars) = acc(vars);
 
   Halide::Var v = vars[0];
@@ -245,7 +266,10 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   out.parallel(task);
   // The zero-padded input rows an output row reads, once per task: guarded
   // per tap, every strided vector load would be a per-lane gather.
-  guarded.compute_at(out, task).vectorize(guarded.args()[0], natural);
+  if (phases)
+    phased.compute_at(out, task).vectorize(column, natural);
+  else
+    guarded.compute_at(out, task).vectorize(guarded.args()[0], natural);
   std::vector<Halide::VarOrRVar> updateOrder;
   if (byChannel)
     updateOrder = {co, v};
@@ -262,11 +286,7 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
         .unroll(v);
     acc.update().reorder(updateOrder).vectorize(co, natural).unroll(v);
   } else {
-    // A power of two: rows of 9 to 15 columns vectorised whole (strided
-    // reads of the padded rows) crashed in Halide 14's generated code.
     int lanes = std::min(natural, *width);
-    while (lanes & (lanes - 1))
-      lanes &= lanes - 1;
     acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
     acc.update().reorder(updateOrder).vectorize(v, lanes).unroll(v).unroll(co);
   }
