@@ -1,4 +1,4 @@
-// Elementwise ops: add sub mul div max min mod rem, equal less less_equal,
+// Elementwise ops: add sub mul div pow max min mod rem, equal less less_equal,
 // and or xor, and where (NumPy broadcasting); erf gelu neg abs sqrt exp log
 // tanh sigmoid relu leaky_relu round floor ceil sin cos, cast, not.
 #include "KernelBuilder.h"
@@ -78,6 +78,8 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
   }
   if (op == "mod" || op == "rem")
     return remainder(op == "mod", lhs, rhs);
+  if (op == "pow") // libm's pow: exact integer powers of negative bases
+    return Halide::pow(lhs, rhs);
   if (lhs.type().is_float())
     return lhs / rhs;
   // Integer division truncates like C and ONNX (Halide's `/` floors), but

@@ -977,8 +977,8 @@ ElementwiseProgram parseElementwiseProgram(const KernelView &view) {
     std::vector<std::string> stepRoles;
     if (desc.op == "add" || desc.op == "sub" || desc.op == "mul" ||
         desc.op == "div" || desc.op == "max" || desc.op == "min" ||
-        desc.op == "mod" || desc.op == "rem" || isComparison(desc.op) ||
-        isLogical(desc.op))
+        desc.op == "mod" || desc.op == "rem" || desc.op == "pow" ||
+        isComparison(desc.op) || isLogical(desc.op))
       stepRoles = {"lhs", "rhs"};
     else if (desc.op == "where")
       stepRoles = {"condition", "x", "y"};
@@ -1058,6 +1058,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
   if (op == "add" || op == "sub" || op == "mul" || op == "div" || op == "max" ||
       op == "min" || op == "mod" || op == "rem")
     checkBinary(check, kNumeric, false);
+  else if (op == "pow")
+    checkBinary(check, kFloats, false);
   else if (op == "equal")
     checkBinary(check,
                 {DType::Float32, DType::Float64, DType::Int32, DType::Int64,
@@ -1126,7 +1128,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     parseElementwiseProgram(check.view);
   else
     check.view.fail(
-        "unknown op (supported: add, sub, mul, div, max, min, mod, rem, "
+        "unknown op (supported: add, sub, mul, div, pow, max, min, mod, rem, "
         "equal, less, less_equal, and, or, xor, where, erf, gelu, "
         "neg, abs, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
         "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "

@@ -278,9 +278,9 @@ Dims Exporter::resultDims(Operation *op) {
     }
     return out;
   };
-  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp, hm::MinOp,
-          hm::ModOp, hm::RemOp, hm::EqualOp, hm::LessOp, hm::LessEqualOp,
-          hm::AndOp, hm::OrOp, hm::XorOp>(op))
+  if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::PowOp, hm::MaxOp,
+          hm::MinOp, hm::ModOp, hm::RemOp, hm::EqualOp, hm::LessOp,
+          hm::LessEqualOp, hm::AndOp, hm::OrOp, hm::XorOp>(op))
     return broadcast(known(op->getOperand(0)), known(op->getOperand(1)));
   if (auto linear = dyn_cast<hm::LinearOp>(op)) {
     Dims out = known(linear.getInput());
@@ -424,11 +424,11 @@ namespace {
 
 bool isElementwise(const json &kernel) {
   static const std::set<std::string> ops = {
-      "add",  "sub",        "mul",  "div", "max",   "min",        "equal",
-      "less", "less_equal", "and",  "or",  "xor",   "where",      "erf",
-      "gelu", "neg",        "sqrt", "exp", "log",   "tanh",       "sigmoid",
-      "relu", "leaky_relu", "cast", "not", "round", "floor",      "ceil",
-      "sin",  "cos",        "mod",  "rem", "abs",   "elementwise"};
+      "add",  "sub",        "mul",  "div", "max",   "min",   "equal",
+      "less", "less_equal", "and",  "or",  "xor",   "where", "erf",
+      "gelu", "neg",        "sqrt", "exp", "log",   "tanh",  "sigmoid",
+      "relu", "leaky_relu", "cast", "not", "round", "floor", "ceil",
+      "sin",  "cos",        "mod",  "rem", "abs",   "pow",   "elementwise"};
   return ops.count(kernel["op"].get<std::string>()) > 0;
 }
 
@@ -1141,9 +1141,10 @@ LogicalResult Exporter::exportOp(Operation *op) {
                        {"symbol", tokens},
                        {"below", threshold}};
     }
-  } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::MaxOp,
-                 hm::MinOp, hm::ModOp, hm::RemOp, hm::EqualOp, hm::LessOp,
-                 hm::LessEqualOp, hm::AndOp, hm::OrOp, hm::XorOp>(op)) {
+  } else if (isa<hm::AddOp, hm::SubOp, hm::MulOp, hm::DivOp, hm::PowOp,
+                 hm::MaxOp, hm::MinOp, hm::ModOp, hm::RemOp, hm::EqualOp,
+                 hm::LessOp, hm::LessEqualOp, hm::AndOp, hm::OrOp, hm::XorOp>(
+                 op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"lhs", op->getOperand(0)}, {"rhs", op->getOperand(1)}};
   } else if (isa<hm::ErfOp, hm::GeluOp, hm::NegOp, hm::SqrtOp, hm::NotOp,

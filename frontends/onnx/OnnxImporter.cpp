@@ -1356,7 +1356,12 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
     return success();
   }
 
-  if (lhs->dtype != rhs->dtype)
+  if (op == "Pow" && !isFloat(lhs->dtype))
+    return error(node) << "the base must be a float tensor";
+  // Pow's exponent may have a type of its own (x ** 2 with an integer 2).
+  bool castExponent =
+      op == "Pow" && isFloat(lhs->dtype) && rhs->dtype != DType::Bool;
+  if (lhs->dtype != rhs->dtype && !castExponent)
     return error(node) << "operand element types differ";
   SymbolicShape shape;
   if (failed(broadcast(node, lhs->shape, rhs->shape, shape)))
@@ -1364,6 +1369,9 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
   Value a = materialise(node, *lhs), b = materialise(node, *rhs);
   if (!a || !b)
     return failure();
+  if (lhs->dtype != rhs->dtype)
+    b = builder.create<hm::CastOp>(nodeLoc(node),
+                                   tensorType(lhs->dtype, rhs->shape), b);
   // Mod with fmod = 1 is C's fmod (the dividend's sign), else Python's %.
   std::string kind = op == "Mod" && intAttr(node, "fmod", 0) ? "Rem" : op;
   Value result =
@@ -1853,6 +1861,26 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
     return error(node) << "operands must share a float element type";
   if (lhs->shape.size() < 2 || rhs->shape.size() < 1)
     return error(node) << "1-D left operands are not supported";
+  // x @ w with a constant 1-D w: a dense layer with one output column,
+  // which the result drops.
+  if (rhs->host && rhs->shape.size() == 1) {
+    SymbolicDim k;
+    if (failed(unify(node, lhs->shape.back(), rhs->shape[0], k)))
+      return failure();
+    Entry column = *rhs;
+    column.shape.push_back(SymbolicDim::constant(1));
+    column.host->shape.push_back(1);
+    Value x = materialise(node, *lhs), w = materialise(node, column);
+    if (!x || !w)
+      return failure();
+    SymbolicShape wide = lhs->shape;
+    wide.back() = SymbolicDim::constant(1);
+    Value result = builder.create<hm::LinearOp>(
+        nodeLoc(node), tensorType(lhs->dtype, wide), x, w, Value());
+    Entry entry = tensorEntry(result, lhs->dtype, wide);
+    return defineReshaped(
+        node, entry, SymbolicShape(lhs->shape.begin(), lhs->shape.end() - 1));
+  }
   Value a = materialise(node, *lhs), b = materialise(node, *rhs);
   if (!a || !b)
     return failure();
@@ -1921,11 +1949,18 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
   if (failed(unify(node, a->shape.back(), weight.shape[0], unified)))
     return failure();
 
+  // C broadcasts against [M, N]: a row or a scalar is the layer's bias;
+  // anything else ([M, N], [M, 1]) is added to its result.
+  SymbolicShape shape = {a->shape[0], SymbolicDim::constant(m)};
+  auto leadingOnes = [](const std::vector<int64_t> &dims) {
+    return dims.size() <= 1 || std::all_of(dims.begin(), dims.end() - 1,
+                                           [](int64_t d) { return d == 1; });
+  };
+  bool rowBias = c && leadingOnes(c->host->shape) &&
+                 (c->host->numElements() == m || c->host->numElements() == 1);
   Entry bias;
-  if (c) {
+  if (c && rowBias) {
     const HostTensor &host = *c->host;
-    if (host.numElements() != m && host.numElements() != 1)
-      return error(node) << "bias C must have " << m << " or 1 elements";
     bias.dtype = host.dtype;
     bias.shape = {SymbolicDim::constant(m)};
     bias.name = c->name;
@@ -1939,12 +1974,27 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
     bias.host = std::move(scaled);
   }
   Value x = materialise(node, *a), wValue = materialise(node, weight);
-  Value bValue = c ? materialise(node, bias) : Value();
-  if (!x || !wValue || (c && !bValue))
+  Value bValue = rowBias ? materialise(node, bias) : Value();
+  if (!x || !wValue || (rowBias && !bValue))
     return failure();
-  SymbolicShape shape = {a->shape[0], SymbolicDim::constant(m)};
   Value result = builder.create<hm::LinearOp>(
       nodeLoc(node), tensorType(a->dtype, shape), x, wValue, bValue);
+  if (c && !rowBias) {
+    SymbolicShape combined;
+    if (failed(broadcast(node, shape, c->shape, combined)))
+      return failure();
+    if (combined != shape)
+      return error(node) << "bias C of shape " << shapeToString(c->shape)
+                         << " would grow the result " << shapeToString(shape);
+    Entry addend = *c;
+    for (int64_t i = 0; i < addend.host->numElements(); ++i)
+      addend.host->setFromDouble(i, beta * c->host->getDouble(i));
+    Value cValue = materialise(node, addend);
+    if (!cValue)
+      return failure();
+    result = builder.create<hm::AddOp>(
+        nodeLoc(node), tensorType(a->dtype, shape), result, cValue);
+  }
   define(node, 0, tensorEntry(result, a->dtype, shape));
   return success();
 }
@@ -3075,7 +3125,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Or", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Pad", kMinOpset, kMaxOpset, 2, 4,
        "constant, reflect and edge; pads known at compile time"},
-      {"Pow", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Pow", kMinOpset, kMaxOpset, 2, 2, "float base"},
       {"Range", kMinOpset, kMaxOpset, 3, 3,
        "constant bounds, or Range(0, dim, 1) over a dimension"},
       {"Reciprocal", kMinOpset, kMaxOpset, 1, 1, "float tensors"},

@@ -8,7 +8,8 @@ from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size f
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
 max and min pooling with argmax and argmin, frame lengths from floor division with
-remainders, Tensor.repeat, on dynamic batch and length, against float64 PyTorch (relative L2
+remainders, Tensor.repeat, powers, a product with a 1-D weight, Gemm
+with matrix biases, on dynamic batch and length, against float64 PyTorch (relative L2
 <= 1e-5; integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
@@ -195,6 +196,35 @@ class Repeats(torch.nn.Module):
         return torch.cat([first * tiled, x[..., 8:]], -1)
 
 
+class Powers(torch.nn.Module):
+    """Pow with a constant exponent (x ** 3), an integer one (x ** tensor(2)) and a
+    run-time one, and a product with a constant vector (MatMul by a 1-D weight)."""
+
+    def __init__(self):
+        super().__init__()
+        self.v = torch.nn.Parameter(torch.randn(16))
+
+    def forward(self, x):
+        base = x.abs() + 0.5
+        scores = x @ self.v
+        return x.pow(3) + x ** torch.tensor(2) + torch.pow(base, x) + scores.unsqueeze(-1)
+
+
+class MatrixBiases(torch.nn.Module):
+    """torch.addmm with a bias per element ([M, N]) and per row ([M, 1]), scaled by
+    beta and alpha (ONNX Gemm with C of those shapes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(4, 5))
+        self.per_element = torch.nn.Parameter(torch.randn(3, 5))
+        self.per_row = torch.nn.Parameter(torch.randn(3, 1))
+
+    def forward(self, x):
+        return (torch.addmm(self.per_element, x, self.w, beta=0.5, alpha=2.0) +
+                torch.addmm(self.per_row, x, self.w))
+
+
 class MaskedPooling(torch.nn.Module):
     """Classifier-style pooling over valid tokens by max (masked_fill with -1e9, then
     max(dim=1): ReduceMax plus ArgMax) and by min (amin with keepdim: ReduceMin), the
@@ -310,11 +340,13 @@ def main():
                         ("einsums", Einsums()), ("merged_heads", MergedHeads()),
                         ("padded_conv_glu", PaddedConvGlu()),
                         ("computed_positions", ComputedPositions()),
-                        ("repeats", Repeats())]:
+                        ("repeats", Repeats()), ("powers", Powers())]:
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},
                     [(1, 1), (3, 37)], {"x": {0: "B", 2: "T"}, "y": {0: "B", 2: "T"}})
+    failed |= check(hmc, args.work, "matrix_biases", MatrixBiases().eval(),
+                    lambda batch, n: {"x": torch.randn(3, 4)}, [(3, 4)], {})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,
                     sizes, {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "index_ranges", IndexRanges().eval(), x_lengths, sizes,

@@ -400,6 +400,34 @@ INSTANTIATE_TEST_SUITE_P(Dtypes, IntegerDivTest,
                          ::testing::Values("int32", "int64"),
                          [](const auto &info) { return info.param; });
 
+// pow broadcasts like the other binary ops; negative bases with integer
+// exponents are exact (x ** 3 of the tanh GELU, x ** 2).
+TEST(PowTest, MatchesStdPow) {
+  GraphBuilder graph;
+  int64_t a = graph.buffer("lhs", "float32", {"n", 7});
+  int64_t b = graph.buffer("rhs", "float32", {7});
+  int64_t out = graph.buffer("out", "float32", {"n", 7}, "output");
+  graph.kernel("k", "pow", json::object(), {{"lhs", a}, {"rhs", b}}, out);
+  std::vector<double> exponents = {2, 3, -1, 0, 0.5, -1.5, 1.25};
+  std::mt19937 rng(29);
+  for (int64_t n : {1, 9}) {
+    Tensor base = randomTensor({n, 7}, rng, 0.1, 3.0), exponent({7});
+    for (size_t j = 0; j < exponents.size(); ++j)
+      exponent[j] = exponents[j];
+    Tensor expected(base.shape);
+    for (size_t i = 0; i < base.size(); ++i) {
+      // Fractional powers take |base| (a negative one would be NaN).
+      if (exponent[i % 7] != std::trunc(exponent[i % 7]))
+        base[i] = std::fabs(base[i]);
+      base[i] = double(float(base[i]));
+      expected[i] = std::pow(base[i], exponent[i % 7]);
+    }
+    EXPECT_LE(
+        relativeL2(runKernel(graph, {base, exponent}, base.shape), expected),
+        kTolerance);
+  }
+}
+
 struct RemainderCase {
   std::string op, dtype;
 };

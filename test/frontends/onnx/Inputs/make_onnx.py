@@ -163,6 +163,21 @@ def tile(path):
     save(graph, path)
 
 
+def gemm_matrix_bias(path):
+    # torch.addmm with a per-element bias [M, N]: the linear, then an add of
+    # beta * C; and x @ w with a constant 1-D w: one column, dropped.
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "w")
+    c = numpy_helper.from_array(rng.standard_normal((2, 5)).astype(np.float32), "c")
+    v = numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "v")
+    nodes = [helper.make_node("Gemm", ["x", "w", "c"], ["y"], name="addmm", beta=0.5),
+             helper.make_node("MatMul", ["x", "v"], ["s"], name="scores")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", [2, 4])],
+                              [tensor("y", [2, 5]), tensor("s", [2])],
+                              initializer=[w, c, v])
+    save(graph, path)
+
+
 def expand_dynamic(path):
     # [1] to [N]: the length is not known at compile time.
     nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
@@ -354,6 +369,7 @@ def malformed(path, kind):
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, reductions, expand, tile,
+                                 gemm_matrix_bias,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
