@@ -185,6 +185,9 @@ public:
 
 constexpr std::initializer_list<DType> kNumeric = {
     DType::Float32, DType::Float64, DType::Int32, DType::Int64};
+// Data movement and selection work on any element type, bool included.
+constexpr std::initializer_list<DType> kAnyType = {
+    DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::Bool};
 constexpr std::initializer_list<DType> kFloats = {DType::Float32,
                                                   DType::Float64};
 
@@ -227,7 +230,7 @@ void checkWhere(const Checker &check) {
   const BufferDesc &x = check.view.input(1);
   const BufferDesc &y = check.view.input(2);
   check.dtype("condition", condition, {DType::Bool});
-  check.dtype("x", x, kNumeric);
+  check.dtype("x", x, kAnyType);
   check.sameDType("y", y, x.dtype);
   std::optional<Shape> shape = broadcastShapes(x.shape, y.shape);
   if (shape)
@@ -394,7 +397,7 @@ void checkGather(const Checker &check) {
   check.roles({"x", "indices"});
   const BufferDesc &x = check.view.input(0);
   const BufferDesc &indices = check.view.input(1);
-  check.dtype("x", x, kNumeric);
+  check.dtype("x", x, kAnyType);
   check.dtype("indices", indices, {DType::Int32, DType::Int64});
   check.minRank("x", x, 1);
   check.minRank("indices", indices, 1);
@@ -684,7 +687,7 @@ void checkConcat(const Checker &check) {
     roles.push_back(fmt::format("x{}", n));
   check.roles(roles);
   const BufferDesc &x0 = check.view.input(0);
-  check.dtype("x0", x0, kNumeric);
+  check.dtype("x0", x0, kAnyType);
   check.minRank("x0", x0, 1);
   size_t rank = x0.shape.size();
   size_t axis = static_cast<size_t>(

@@ -1436,9 +1436,11 @@ LogicalResult Importer::importClip(const onnx::NodeProto &node) {
 LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   const std::string &op = node.op_type();
-  bool typeOk = op == "Not"                  ? input->dtype == DType::Bool
-                : op == "Abs" || op == "Neg" ? input->dtype != DType::Bool
-                                             : isFloat(input->dtype);
+  // The erf kernels are float32 polynomials.
+  bool typeOk = op == "Not"                   ? input->dtype == DType::Bool
+                : op == "Abs" || op == "Neg"  ? input->dtype != DType::Bool
+                : op == "Erf" || op == "Gelu" ? input->dtype == DType::F32
+                                              : isFloat(input->dtype);
   if (!typeOk)
     return error(node) << "unsupported operand element type";
   if (op == "Gelu" &&
@@ -3093,7 +3095,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "explicit output, no ellipsis; outside hyper_mix one or two operands "
        "without repeated indices"},
       {"Equal", kMinOpset, kMaxOpset, 2, 2, ""},
-      {"Erf", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Erf", kMinOpset, kMaxOpset, 1, 1, "float32"},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Expand", kMinOpset, kMaxOpset, 2, 2,
        "shape computed from constants and dimensions"},
@@ -3102,7 +3104,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
-      {"Gelu", 20, kMaxOpset, 1, 1, "approximate = none"},
+      {"Gelu", 20, kMaxOpset, 1, 1, "float32; approximate = none"},
       {"Gemm", kMinOpset, kMaxOpset, 2, 3,
        "x @ op(W) + C with constant W and C, no transA"},
       {"Greater", kMinOpset, kMaxOpset, 2, 2, ""},

@@ -9,7 +9,7 @@ torch.full and torch.zeros; sinusoidal positions computed in the forward pass wi
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
 max and min pooling with argmax and argmin, frame lengths from floor division with
 remainders, Tensor.repeat, powers, a product with a 1-D weight, Gemm
-with matrix biases, on dynamic batch and length, against float64 PyTorch (relative L2
+with matrix biases, bool masks concatenated, selected and gathered, on dynamic batch and length, against float64 PyTorch (relative L2
 <= 1e-5; integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
@@ -225,6 +225,18 @@ class MatrixBiases(torch.nn.Module):
                 torch.addmm(self.per_row, x, self.w))
 
 
+class BoolPlumbing(torch.nn.Module):
+    """Masks moved around as bools: concatenated, selected with torch.where and
+    gathered by index lists, then used as numbers."""
+
+    def forward(self, x):
+        positive = x > 0
+        joined = torch.cat([positive[..., 8:], positive[..., :8]], -1)
+        chosen = torch.where(x.sum(-1, keepdim=True) > 0, joined, ~positive)
+        picked = positive[..., [0, 2, 5, 7]].repeat(1, 1, 4)
+        return x * chosen.to(x.dtype) + picked.to(x.dtype)
+
+
 class MaskedPooling(torch.nn.Module):
     """Classifier-style pooling over valid tokens by max (masked_fill with -1e9, then
     max(dim=1): ReduceMax plus ArgMax) and by min (amin with keepdim: ReduceMin), the
@@ -340,7 +352,8 @@ def main():
                         ("einsums", Einsums()), ("merged_heads", MergedHeads()),
                         ("padded_conv_glu", PaddedConvGlu()),
                         ("computed_positions", ComputedPositions()),
-                        ("repeats", Repeats()), ("powers", Powers())]:
+                        ("repeats", Repeats()), ("powers", Powers()),
+                        ("bool_plumbing", BoolPlumbing())]:
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},
