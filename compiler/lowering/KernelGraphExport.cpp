@@ -1339,14 +1339,16 @@ FailureOr<KernelGraph> Exporter::run() {
     inputs.push_back(newBuffer(arg, name.getValue().str(), dims, "input"));
   }
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+  // An output that is an input, a constant or another output has no kernel
+  // of its own: a copy (a cast to its own type) writes its buffer.
+  OpBuilder copies(ret);
+  for (OpOperand &operand : ret->getOpOperands()) {
+    Value value = operand.get();
     if (outputIndex.count(value) || !value.getDefiningOp() ||
         isa<hm::ConstantOp>(value.getDefiningOp()))
-      return func.emitError("graph output '")
-             << cast<StringAttr>(func.getResultAttr(i, "hm.name")).getValue()
-             << "' is an input, a constant or a repeated output; "
-             << "such outputs are not supported yet";
-    outputIndex[value] = static_cast<int>(i);
+      operand.set(
+          copies.create<hm::CastOp>(value.getLoc(), value.getType(), value));
+    outputIndex[operand.get()] = static_cast<int>(operand.getOperandNumber());
   }
   if (auto list = func->getAttrOfType<ArrayAttr>("hm.derived_dims"))
     for (Attribute a : list) {

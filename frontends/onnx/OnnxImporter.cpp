@@ -860,6 +860,22 @@ LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
   if (node.op_type() == "Dropout" && node.output_size() > 1 &&
       !node.output(1).empty())
     return error(node) << "the dropout mask output is not supported";
+  // Dropout is the identity unless training_mode is (or may be) true with a
+  // ratio that drops something.
+  if (node.op_type() == "Dropout") {
+    auto constant = [&](int index) -> std::optional<double> {
+      Entry *entry = lookup(node, index);
+      std::optional<HostTensor> host = entry ? hostOf(entry) : std::nullopt;
+      if (!host || host->numElements() != 1)
+        return std::nullopt;
+      return host->getDouble(0);
+    };
+    bool training = lookup(node, 2) && constant(2) != 0.0;
+    bool drops = !lookup(node, 1) || constant(1) != 0.0;
+    if (training && drops)
+      return error(node) << "dropout in training mode is not supported "
+                            "(export the model in eval mode)";
+  }
   Entry copy = *input;
   define(node, 0, std::move(copy));
   return success();
@@ -3090,7 +3106,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "1-D and 2-D, constant weights, explicit pads (no auto_pad)"},
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Dropout", kMinOpset, kMaxOpset, 1, 3,
-       "inference (identity); no mask output"},
+       "inference (identity); no mask output; training_mode false or "
+       "absent"},
       {"Einsum", 12, kMaxOpset, 1, -1,
        "explicit output, no ellipsis; outside hyper_mix one or two operands "
        "without repeated indices"},

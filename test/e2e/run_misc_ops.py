@@ -9,7 +9,8 @@ torch.full and torch.zeros; sinusoidal positions computed in the forward pass wi
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
 max and min pooling with argmax and argmin, frame lengths from floor division with
 remainders, Tensor.repeat, powers, a product with a 1-D weight, Gemm
-with matrix biases, bool masks concatenated, selected and gathered, on dynamic batch and length, against float64 PyTorch (relative L2
+with matrix biases, bool masks concatenated, selected and gathered, outputs that
+are inputs or repeated, on dynamic batch and length, against float64 PyTorch (relative L2
 <= 1e-5; integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
@@ -237,6 +238,15 @@ class BoolPlumbing(torch.nn.Module):
         return x * chosen.to(x.dtype) + picked.to(x.dtype)
 
 
+class Passthrough(torch.nn.Module):
+    """Outputs without a computation of their own: the input itself, and one
+    result returned twice."""
+
+    def forward(self, x):
+        y = torch.relu(x)
+        return x, y, y
+
+
 class MaskedPooling(torch.nn.Module):
     """Classifier-style pooling over valid tokens by max (masked_fill with -1e9, then
     max(dim=1): ReduceMax plus ArgMax) and by min (amin with keepdim: ReduceMin), the
@@ -358,6 +368,9 @@ def main():
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},
                     [(1, 1), (3, 37)], {"x": {0: "B", 2: "T"}, "y": {0: "B", 2: "T"}})
+    failed |= check(hmc, args.work, "passthrough", Passthrough().eval(), x_only, sizes,
+                    {"x": tokens, "same": tokens, "y": tokens, "again": tokens},
+                    outputs=("same", "y", "again"))
     failed |= check(hmc, args.work, "matrix_biases", MatrixBiases().eval(),
                     lambda batch, n: {"x": torch.randn(3, 4)}, [(3, 4)], {})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,

@@ -178,6 +178,17 @@ def gemm_matrix_bias(path):
     save(graph, path)
 
 
+def passthrough(path):
+    # Outputs without a kernel of their own: the input, and a result twice.
+    nodes = [helper.make_node("Identity", ["x"], ["same"], name="same"),
+             helper.make_node("Relu", ["x"], ["y"], name="relu"),
+             helper.make_node("Identity", ["y"], ["again"], name="again")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3])],
+                              [tensor("same", ["B", 3]), tensor("y", ["B", 3]),
+                               tensor("again", ["B", 3])])
+    save(graph, path)
+
+
 def expand_dynamic(path):
     # [1] to [N]: the length is not known at compile time.
     nodes = [helper.make_node("Shape", ["x"], ["n"], name="n"),
@@ -369,7 +380,7 @@ def malformed(path, kind):
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, reductions, expand, tile,
-                                 gemm_matrix_bias,
+                                 gemm_matrix_bias, passthrough,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
