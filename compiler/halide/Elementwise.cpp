@@ -33,6 +33,15 @@ Expr castTo(DType to, const Expr &value) {
   return Halide::cast(halideType(to), value);
 }
 
+/// An integer divisor with 0 and -1 replaced by 1: both select arms are
+/// evaluated, and x / 0 or INT_MIN / -1 would trap in the host process.
+Expr trapFreeDivisor(const Expr &rhs) {
+  Halide::Type type = rhs.type();
+  return Halide::select(rhs == Halide::Internal::make_zero(type) ||
+                            rhs == Halide::Internal::make_const(type, -1),
+                        Halide::Internal::make_one(type), rhs);
+}
+
 /// x - q y with q = x / y rounded toward zero (rem, the dividend's sign) or
 /// down (mod, the divisor's sign). Integers are total like division: a
 /// remainder by 0 or -1 is 0. Floats divide in float64, so that q y is
@@ -44,15 +53,13 @@ Expr remainder(bool floored, const Expr &lhs, const Expr &rhs) {
     Expr q = floored ? Halide::floor(x / y) : Halide::trunc(x / y);
     return Halide::cast(type, x - q * y);
   }
+  // By 0 and -1, replaced by 1, the remainder comes out 0.
   Expr zero = Halide::Internal::make_zero(type);
-  Expr minusOne = Halide::Internal::make_const(type, -1);
-  Expr trivial = rhs == zero || rhs == minusOne;
-  Expr safeRhs = Halide::select(trivial, Halide::Internal::make_one(type), rhs);
+  Expr safeRhs = trapFreeDivisor(rhs);
   Expr r = lhs - Halide::div_round_to_zero(lhs, safeRhs) * safeRhs;
-  if (floored)
-    r = Halide::select(r != zero && ((r < zero) != (safeRhs < zero)),
-                       r + safeRhs, r);
-  return Halide::select(trivial, zero, r);
+  return floored ? Halide::select(r != zero && ((r < zero) != (safeRhs < zero)),
+                                  r + safeRhs, r)
+                 : r;
 }
 
 Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
@@ -93,11 +100,8 @@ Expr binary(const std::string &op, const Expr &lhs, const Expr &rhs) {
   Expr negated =
       Halide::reinterpret(type, Halide::Internal::make_zero(unsignedType) -
                                     Halide::reinterpret(unsignedType, lhs));
-  // Both select arms are evaluated, so the divisor itself must be safe.
-  Expr safeRhs = Halide::select(rhs == zero || rhs == minusOne,
-                                Halide::Internal::make_one(type), rhs);
   return Halide::select(rhs == zero, zero, rhs == minusOne, negated,
-                        Halide::div_round_to_zero(lhs, safeRhs));
+                        Halide::div_round_to_zero(lhs, trapFreeDivisor(rhs)));
 }
 
 Expr unary(const KernelView &view, const Expr &x) {
