@@ -449,13 +449,44 @@ void checkArgExtremum(const Checker &check) {
   check.result(DType::Int64, out);
 }
 
+/// Whether a slice from `start` by `step` (> 0) whose output extent is `out`
+/// reads only indices below the dynamic extent `in`: `out` must be
+/// floor((in + add) / step) + post with start + add + step (post - 1) < 0.
+bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
+                         const Dim &out, int64_t start, int64_t step) {
+  if (out == in)
+    return start == 0 && step == 1;
+  auto find = [&](const std::string &name) -> const SymbolDesc * {
+    for (const SymbolDesc &symbol : graph.symbols)
+      if (symbol.name == name)
+        return &symbol;
+    return nullptr;
+  };
+  const SymbolDesc *derived = find(out.symbol);
+  if (!derived || derived->base.empty())
+    return false;
+  // The exporter folds a base that is itself base' + c into base'.
+  std::string base = in.symbol;
+  int64_t inputAdd = 0;
+  if (const SymbolDesc *input = find(in.symbol);
+      input && !input->base.empty() && input->div == 1 && input->post == 0) {
+    base = input->base;
+    inputAdd = input->add;
+  }
+  if (derived->base != base ||
+      (derived->div != step && !(derived->div == 1 && step == 1)))
+    return false;
+  int64_t add = derived->add - inputAdd;
+  return start + add + step * (derived->post - 1) + 1 <= 0;
+}
+
 void checkSlice(const Checker &check) {
   check.roles({"x"});
   const BufferDesc &x = check.view.input(0);
   int64_t rank = static_cast<int64_t>(x.shape.size());
   std::vector<int64_t> axes = intList(check, "axes", 0, rank - 1);
   std::vector<int64_t> starts = intList(check, "starts", 0, INT32_MAX);
-  std::vector<int64_t> steps = intList(check, "steps", 1, INT32_MAX);
+  std::vector<int64_t> steps = intList(check, "steps", INT32_MIN, INT32_MAX);
   if (starts.size() != axes.size() || steps.size() != axes.size())
     check.view.fail("attributes 'axes', 'starts' and 'steps' differ in length");
   const Shape &out = check.out().shape;
@@ -472,17 +503,27 @@ void checkSlice(const Checker &check) {
       continue;
     }
     size_t j = static_cast<size_t>(it - axes.begin());
-    // The last element read must exist: static input, or index 0 of a
-    // dynamic dimension (whose extent is at least 1).
-    if (!out[i].isStatic())
-      check.view.fail(fmt::format("sliced axis {} must have a static output "
-                                  "size",
-                                  i));
+    if (steps[j] == 0)
+      check.view.fail(fmt::format("slice of axis {} has step 0", i));
+    if (!out[i].isStatic()) {
+      if (x.shape[i].isStatic() || steps[j] < 0 ||
+          !dynamicSliceInRange(check.view.graph(), x.shape[i], out[i],
+                               starts[j], steps[j]))
+        check.view.fail(fmt::format(
+            "slice of axis {} from {} by {}: output extent {} is not a "
+            "length the input extent {} keeps in range",
+            i, starts[j], steps[j], out[i].symbol, formatShape({x.shape[i]})));
+      continue;
+    }
+    // Every index read must exist: below a static extent, or index 0 of a
+    // dynamic one (whose extent is at least 1).
     int64_t last = starts[j] + steps[j] * (out[i].size - 1);
-    if (x.shape[i].isStatic() ? last >= x.shape[i].size : last > 0)
-      check.view.fail(fmt::format("slice of axis {} reads index {} beyond "
-                                  "the input extent {}",
-                                  i, last, formatShape({x.shape[i]})));
+    int64_t limit = x.shape[i].isStatic() ? x.shape[i].size : 1;
+    if (out[i].size > 0 && (std::max(starts[j], last) >= limit || last < 0))
+      check.view.fail(fmt::format("slice of axis {} reads indices {} to {}, "
+                                  "outside the input extent {}",
+                                  i, starts[j], last,
+                                  formatShape({x.shape[i]})));
   }
   check.result(x.dtype, out);
 }

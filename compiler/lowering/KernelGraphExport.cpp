@@ -331,8 +331,13 @@ Dims Exporter::resultDims(Operation *op) {
   if (auto slice = dyn_cast<hm::SliceOp>(op)) {
     Dims out = known(slice.getInput());
     auto type = cast<ShapedType>(slice.getType());
-    for (int64_t axis : slice.getAxes())
-      out[axis] = type.getDimSize(axis);
+    for (auto [axis, start, end, step] :
+         llvm::zip(slice.getAxes(), slice.getStarts(), slice.getEnds(),
+                   slice.getSteps()))
+      // A dynamic result ends `end` entries before the input's end.
+      out[axis] = type.isDynamicDim(axis)
+                      ? deriveDim(out[axis], end - start - 1, step, 1)
+                      : json(type.getDimSize(axis));
     return out;
   }
   if (auto transpose = dyn_cast<hm::TransposeOp>(op)) {

@@ -1655,41 +1655,70 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     if (!axis)
       return error(node) << "axis " << (*axes)[i] << " is out of range";
     int64_t step = (*steps)[i];
+    if (step == 0)
+      return error(node) << "step 0 along axis " << *axis;
     if (!shape[*axis].isStatic() && n == 1 && (*starts)[i] == 0 &&
         (*ends)[i] < 0 && step == 1) {
       // y[..., :-c] (a causal conv's crop): the prefix of length dim - c,
-      // which must be a length some tensor has.
+      // read like a table prefix when some tensor has that length.
       FailureOr<SymbolicDim> length =
           deriveDim(node, shape[*axis], (*ends)[i], 1, 0);
       if (failed(length))
         return failure();
-      return definePrefix(node, *data, *axis, *length);
+      if (dimOrigin(*length))
+        return definePrefix(node, *data, *axis, *length);
     }
+    int64_t first = (*starts)[i], last = (*ends)[i];
     if (!shape[*axis].isStatic()) {
       // Dynamic dimensions are at least 1: x[:, 0:1] is always in range.
-      if ((*starts)[i] != 0 || (*ends)[i] != 1 || step != 1)
-        return error(node) << "static slicing of the dynamic dimension "
-                           << shape[*axis].toString()
-                           << " is only supported as [0:1], or [0:-c] of a "
-                              "single axis";
-      shape[*axis] = SymbolicDim::constant(1);
+      if (first == 0 && last == 1 && step > 0) {
+        shape[*axis] = SymbolicDim::constant(1);
+        sliceAxes.push_back(*axis);
+        sliceStarts.push_back(0);
+        sliceEnds.push_back(1);
+        sliceSteps.push_back(1);
+        continue;
+      }
+      // x[:, s:-c:step] and x[:, s::step]: the end counts from the end.
+      bool toEnd = last >= std::numeric_limits<int32_t>::max();
+      if (first < 0 || step < 0 || (last > 0 && !toEnd))
+        return error(node) << "slicing the dynamic dimension "
+                           << shape[*axis].toString() << " as [" << first << ":"
+                           << last << ":" << step
+                           << "] is not supported (only [0:1], or a start >= "
+                              "0, a positive step and an end that is the "
+                              "dimension's end or counts back from it)";
+      int64_t fromEnd = toEnd ? 0 : last;
+      FailureOr<SymbolicDim> length =
+          deriveDim(node, shape[*axis], fromEnd - first - 1, step, 1);
+      if (failed(length))
+        return failure();
+      shape[*axis] = *length;
       sliceAxes.push_back(*axis);
-      sliceStarts.push_back(0);
-      sliceEnds.push_back(1);
-      sliceSteps.push_back(1);
+      sliceStarts.push_back(first);
+      sliceEnds.push_back(fromEnd);
+      sliceSteps.push_back(step);
       continue;
     }
+    // ONNX's clamping: a negative step runs down to index 0, so its end
+    // may be one before it.
     int64_t size = shape[*axis].staticValue();
-    if (step != 1)
-      return error(node) << "only unit steps are supported";
-    int64_t s = (*starts)[i] < 0 ? (*starts)[i] + size : (*starts)[i];
-    int64_t e = (*ends)[i] < 0 ? (*ends)[i] + size : (*ends)[i];
-    s = std::clamp<int64_t>(s, 0, size);
-    e = std::clamp<int64_t>(e, s, size);
-    shape[*axis] = SymbolicDim::constant(e - s);
+    first = first < 0 ? first + size : first;
+    last = last < 0 ? last + size : last;
+    first = std::clamp<int64_t>(first, 0, step > 0 ? size : size - 1);
+    last = std::clamp<int64_t>(last, step > 0 ? 0 : -1,
+                               step > 0 ? size : size - 1);
+    int64_t span = step > 0 ? last - first : first - last;
+    int64_t count =
+        std::max<int64_t>(0, (span + std::abs(step) - 1) / std::abs(step));
+    if (count == 0)
+      return error(node) << "the slice [" << (*starts)[i] << ":" << (*ends)[i]
+                         << ":" << step << "] of dimension " << size
+                         << " is empty";
+    shape[*axis] = SymbolicDim::constant(count);
     sliceAxes.push_back(*axis);
-    sliceStarts.push_back(s);
-    sliceEnds.push_back(e);
+    sliceStarts.push_back(first);
+    sliceEnds.push_back(last);
     sliceSteps.push_back(step);
   }
   Value value = materialise(node, *data);
@@ -3160,8 +3189,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Sin", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
-       "static unit-step slices of static dimensions; [0:1] and [0:-c] of "
-       "dynamic ones; [s, dim + s) of a static one"},
+       "constant starts, ends and steps; a dynamic dimension as [0:1], or "
+       "from a start >= 0 by a positive step to its end or c before it "
+       "([s::k], [s:-c:k]); [s, dim + s) of a static one"},
       {"Softmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Split", kMinOpset, kMaxOpset, 1, 2,
        "static dimension; sizes known at compile time"},

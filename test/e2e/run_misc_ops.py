@@ -8,10 +8,11 @@ from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size f
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
 max and min pooling with argmax and argmin, frame lengths from floor division with
-remainders, Tensor.repeat, powers, a product with a 1-D weight, Gemm
-with matrix biases, bool masks concatenated, selected and gathered, outputs that
-are inputs or repeated, on dynamic batch and length, against float64 PyTorch (relative L2
-<= 1e-5; integer outputs exactly).
+remainders, strided slices (ESPnet's subsampled masks, flips), Tensor.repeat,
+powers, a product with a 1-D weight, Gemm with matrix biases, bool masks
+concatenated, selected and gathered, outputs that are inputs or repeated, on dynamic
+batch and length, against float64 PyTorch (relative L2 <= 1e-5; integer outputs
+exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
@@ -282,6 +283,24 @@ class SubsampledLengths(torch.nn.Module):
         return y, frames, shifted % 3, torch.fmod(shifted, 3), magnitude
 
 
+class StridedSlices(torch.nn.Module):
+    """Strided slices: two stride-2 convolutions with the padding mask subsampled
+    ESPnet's way, x_mask[:, :, :-2:2][:, :, :-2:2], frames from 1 by 3 to the end,
+    torch.flip of the features (step -1) and every other feature."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv1d(16, 16, 3, stride=2)
+        self.conv2 = torch.nn.Conv1d(16, 16, 3, stride=2)
+
+    def forward(self, x, attention_mask):
+        mask = (attention_mask == 1).unsqueeze(1)
+        h = torch.relu(self.conv2(torch.relu(self.conv1(x.transpose(1, 2)))))
+        subsampled = mask[:, :, :-2:2][:, :, :-2:2]
+        y = h.transpose(1, 2) * subsampled.transpose(1, 2).to(x.dtype)
+        return y, x[:, 1::3], torch.flip(x, [2]) + x[..., 1::2].sum(-1, keepdim=True)
+
+
 def padded_mask(batch, n, dtype=torch.int64):
     """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
     mask = torch.ones(batch, n, dtype=dtype)
@@ -294,12 +313,13 @@ def lengths_of(batch, n):
     return padded_mask(batch, n).sum(-1)
 
 
-def check(hmc, work, name, model, make_inputs, sizes, axes, outputs=("y",)):
-    """Exports `model` (opset 14) with make_inputs(2, 5) as the example, compiles it,
+def check(hmc, work, name, model, make_inputs, sizes, axes, outputs=("y",),
+          example=(2, 5)):
+    """Exports `model` (opset 14) with make_inputs(*example) as the example, compiles it,
     and compares every output at each (batch, n) of `sizes` against the float64
     model: floats by relative L2 <= 1e-5, integers exactly."""
     path = os.path.join(work, name + ".onnx")
-    example = make_inputs(2, 5)
+    example = make_inputs(*example)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, tuple(example.values()), path, opset_version=14,
@@ -378,6 +398,11 @@ def main():
     failed |= check(hmc, args.work, "index_ranges", IndexRanges().eval(), x_lengths, sizes,
                     {"x": tokens, "lengths": {0: "B"}, "y": tokens,
                      "grid": {0: "B", 1: "N", 2: "N"}}, outputs=("y", "grid"))
+    failed |= check(hmc, args.work, "strided_slices", StridedSlices().eval(), x_mask,
+                    [(1, 7), (3, 37), (2, 131)],
+                    {"x": tokens, "attention_mask": tokens, "y": {0: "B", 1: "N_4"},
+                     "every_third": {0: "B", 1: "N_3"}, "flipped": tokens},
+                    outputs=("y", "every_third", "flipped"), example=(2, 9))
     failed |= check(hmc, args.work, "masked_pooling", MaskedPooling().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
                      "where": {0: "B"}, "lowest": {0: "B"}, "tokens": tokens},

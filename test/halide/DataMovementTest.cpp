@@ -1,5 +1,5 @@
-// transpose, pad and concat against straightforward references: odd sizes,
-// dynamic dims, every pad mode.
+// transpose, pad, slice and concat against straightforward references: odd
+// sizes, dynamic dims, every pad mode.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -145,6 +145,113 @@ TEST(PadTest, RejectsReflectWiderThanTheDim) {
               std::string::npos)
         << error.what();
   }
+}
+
+struct SliceCase {
+  std::string name;
+  json in, out;
+  std::vector<int64_t> axes, starts, steps;
+  std::map<std::string, int64_t> sizes;
+  /// A derived output symbol: {name, base, add, div, post}.
+  std::optional<json> derived = {};
+};
+
+void PrintTo(const SliceCase &c, std::ostream *os) { *os << c.name; }
+
+/// A slice kernel of `tc`, with its derived symbol declared.
+GraphBuilder sliceGraph(const SliceCase &tc) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", tc.in);
+  if (tc.derived)
+    graph.raw()["symbols"].push_back({{"name", (*tc.derived)[0]},
+                                      {"min", 1},
+                                      {"max", 1 << 20},
+                                      {"derived",
+                                       {{"base", (*tc.derived)[1]},
+                                        {"add", (*tc.derived)[2]},
+                                        {"div", (*tc.derived)[3]},
+                                        {"post", (*tc.derived)[4]}}}});
+  int64_t y = graph.buffer("y", "float32", tc.out, "output");
+  graph.kernel("k", "slice",
+               {{"axes", tc.axes}, {"starts", tc.starts}, {"steps", tc.steps}},
+               {{"x", x}}, y);
+  return graph;
+}
+
+class SliceTest : public ::testing::TestWithParam<SliceCase> {};
+
+// Output index i of a sliced axis reads start + i * step.
+TEST_P(SliceTest, MatchesReference) {
+  const SliceCase &tc = GetParam();
+  GraphBuilder graph = sliceGraph(tc);
+  std::mt19937 rng(53);
+  Tensor input = randomTensor(bindShape(tc.in, tc.sizes), rng);
+  Tensor expected(bindShape(tc.out, tc.sizes));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    std::vector<int64_t> c = coordsOf(i, expected.shape);
+    for (size_t j = 0; j < tc.axes.size(); ++j)
+      c[tc.axes[j]] = tc.starts[j] + c[tc.axes[j]] * tc.steps[j];
+    expected[i] = float(input[flatOf(c, input.shape)]);
+  }
+  EXPECT_EQ(runKernel(graph, {input}, expected.shape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, SliceTest,
+    ::testing::Values(
+        SliceCase{"every_other", {5, 17}, {5, 8}, {1}, {1}, {2}, {}},
+        SliceCase{"flip", {3, 7}, {3, 7}, {1}, {6}, {-1}, {}},
+        SliceCase{"two_axes", {9, 17}, {3, 6}, {0, 1}, {2, 16}, {3, -3}, {}},
+        // ESPnet's mask[:, :-2:2]: floor((T - 3) / 2) + 1 frames.
+        SliceCase{"subsampled_time",
+                  {"b", "t", 4},
+                  {"b", "t_1", 4},
+                  {1},
+                  {0},
+                  {2},
+                  {{"b", 3}, {"t", 37}, {"t_1", 18}},
+                  json{"t_1", "t", -3, 2, 1}},
+        SliceCase{"time_from_one_by_three",
+                  {"t", 5},
+                  {"t_1", 5},
+                  {0},
+                  {1},
+                  {3},
+                  {{"t", 7}, {"t_1", 2}},
+                  json{"t_1", "t", -2, 3, 1}}),
+    [](const auto &info) { return info.param.name; });
+
+TEST(SliceTest, RejectsReadsPastTheInput) {
+  auto errorOf = [](const SliceCase &tc) -> std::string {
+    try {
+      sliceGraph(tc).parse();
+    } catch (const GraphError &error) {
+      return error.what();
+    }
+    return "";
+  };
+  EXPECT_NE(errorOf({"static", {3, 7}, {3, 4}, {1}, {1}, {2}, {}})
+                .find("slice of axis 1 reads indices 1 to 7, outside the "
+                      "input extent [7]"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"below_zero", {3, 7}, {3, 4}, {1}, {2}, {-1}, {}})
+                .find("reads indices 2 to -1"),
+            std::string::npos);
+  // floor((t - 1) / 2) + 1 entries from 1 by 2 read index t when t is odd.
+  EXPECT_NE(errorOf({"dynamic",
+                     {"t", 5},
+                     {"t_1", 5},
+                     {0},
+                     {1},
+                     {2},
+                     {},
+                     json{"t_1", "t", -1, 2, 1}})
+                .find("slice of axis 0 from 1 by 2: output extent t_1 is not "
+                      "a length the input extent [t] keeps in range"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"zero_step", {3, 7}, {3, 7}, {1}, {0}, {0}, {}})
+                .find("slice of axis 1 has step 0"),
+            std::string::npos);
 }
 
 struct ConcatCase {

@@ -354,13 +354,45 @@ LogicalResult hm::SliceOp::verify() {
   if (getStarts().size() != n || getEnds().size() != n ||
       getSteps().size() != n)
     return emitOpError("axes, starts, ends and steps must have equal length");
-  int64_t rank = rankedType(getInput()).getRank();
-  for (int64_t axis : getAxes())
+  auto input = rankedType(getInput()), output = rankedType(getOutput());
+  int64_t rank = input.getRank();
+  if (output.getRank() != rank)
+    return emitOpError("result rank ")
+           << output.getRank() << " differs from the input rank " << rank;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t axis = getAxes()[i], start = getStarts()[i], end = getEnds()[i],
+            step = getSteps()[i];
     if (axis < 0 || axis >= rank)
       return emitOpError("axis ") << axis << " is out of range";
-  for (int64_t step : getSteps())
     if (step == 0)
       return emitOpError("step must not be zero");
+    int64_t in = input.getDimSize(axis), out = output.getDimSize(axis);
+    if (ShapedType::isDynamic(in) && ShapedType::isDynamic(out)) {
+      if (step < 0 || start < 0 || end > 0)
+        return emitOpError("a dynamic slice of axis ")
+               << axis << " needs starts >= 0, steps > 0 and ends <= 0 "
+               << "(counted from the end)";
+      continue;
+    }
+    if (ShapedType::isDynamic(in)) {
+      // Only index 0 of a dynamic axis is known to exist.
+      if (start != 0 || step < 0 || out > 1)
+        return emitOpError("a static slice of the dynamic axis ")
+               << axis << " may only read index 0";
+      continue;
+    }
+    if (start < 0 || start > in || end < -1 || end > in)
+      return emitOpError("slice [")
+             << start << ", " << end << ") is out of range for axis " << axis
+             << " of size " << in;
+    int64_t span = step > 0 ? end - start : start - end,
+            stride = step > 0 ? step : -step;
+    int64_t count = std::max<int64_t>(0, (span + stride - 1) / stride);
+    if (!ShapedType::isDynamic(out) && out != count)
+      return emitOpError("result dim ")
+             << axis << " is " << out << ", the slice has " << count
+             << " entries";
+  }
   return success();
 }
 

@@ -528,30 +528,36 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     }
   } else if (isa<SliceOp, SliceToDimOp>(op)) {
     const HostArray &x = *in[0];
-    Shape starts(x.shape.size(), 0), ends = x.shape;
+    Shape starts(x.shape.size(), 0), steps(x.shape.size(), 1);
+    out.shape = x.shape;
     if (auto slice = dyn_cast<SliceOp>(op)) {
-      for (auto [axis, s, e] :
-           llvm::zip(slice.getAxes(), slice.getStarts(), slice.getEnds())) {
+      auto type = cast<ShapedType>(slice.getType());
+      for (auto [axis, s, e, step] :
+           llvm::zip(slice.getAxes(), slice.getStarts(), slice.getEnds(),
+                     slice.getSteps())) {
         starts[axis] = s;
-        ends[axis] = e;
+        steps[axis] = step;
+        // A dynamic result counts its end from the input's end.
+        int64_t end = type.isDynamicDim(axis) ? x.shape[axis] + e : e;
+        int64_t span = step > 0 ? end - s : s - end;
+        out.shape[axis] =
+            std::max<int64_t>(0, (span + std::abs(step) - 1) / std::abs(step));
       }
     } else {
       auto prefix = cast<SliceToDimOp>(op);
-      ends[prefix.getAxis()] = in[1]->shape[prefix.getReferenceAxis()];
-      if (ends[prefix.getAxis()] > x.shape[prefix.getAxis()]) {
+      out.shape[prefix.getAxis()] = in[1]->shape[prefix.getReferenceAxis()];
+      if (out.shape[prefix.getAxis()] > x.shape[prefix.getAxis()]) {
         message = "slice beyond the table";
         return failure();
       }
     }
-    for (size_t i = 0; i < x.shape.size(); ++i)
-      out.shape.push_back(ends[i] - starts[i]);
     out.data.resize(out.size());
     Shape index, strides = stridesOf(x.shape);
     for (int64_t i = 0; i < out.size(); ++i) {
       unravel(i, out.shape, index);
       int64_t offset = 0;
       for (size_t k = 0; k < index.size(); ++k)
-        offset += (index[k] + starts[k]) * strides[k];
+        offset += (starts[k] + index[k] * steps[k]) * strides[k];
       out.data[i] = x.data[offset];
     }
   } else if (auto concat = dyn_cast<ConcatOp>(op)) {

@@ -195,3 +195,27 @@ func.func @reduce_max_rank(%x: tensor<?x?x8xf32>) -> tensor<?x8xf32> {
   %s = hm.reduce_max %x {axes = array<i64: 1>} : tensor<?x?x8xf32> -> tensor<?x8xf32>
   return %s : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @slice_count(%x: tensor<2x16xf32>) -> tensor<2x7xf32> {
+  // expected-error @+1 {{result dim 1 is 7, the slice has 8 entries}}
+  %0 = hm.slice %x {axes = array<i64: 1>, starts = array<i64: 1>, ends = array<i64: 16>, steps = array<i64: 2>} : tensor<2x16xf32> -> tensor<2x7xf32>
+  return %0 : tensor<2x7xf32>
+}
+
+// -----
+
+func.func @slice_dynamic_from_end(%x: tensor<2x?xf32>) -> tensor<2x?xf32> {
+  // expected-error @+1 {{a dynamic slice of axis 1 needs starts >= 0, steps > 0 and ends <= 0 (counted from the end)}}
+  %0 = hm.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 4>, steps = array<i64: 2>} : tensor<2x?xf32> -> tensor<2x?xf32>
+  return %0 : tensor<2x?xf32>
+}
+
+// -----
+
+func.func @slice_dynamic_past_zero(%x: tensor<2x?xf32>) -> tensor<2x2xf32> {
+  // expected-error @+1 {{a static slice of the dynamic axis 1 may only read index 0}}
+  %0 = hm.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>, steps = array<i64: 1>} : tensor<2x?xf32> -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}

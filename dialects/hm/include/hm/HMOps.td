@@ -360,6 +360,15 @@ def HM_ReshapeOp : HM_Op<"reshape", [Pure]> {
 
 def HM_SliceOp : HM_Op<"slice", [Pure]> {
   let summary = "static strided slice along `axes`";
+  let description = [{
+    Output index i of a sliced axis reads input index starts + i * steps.
+    On a static axis, `ends` is absolute and exclusive (-1 for a negative
+    step that runs to index 0). On a dynamic axis with a dynamic result,
+    `ends` counts from the end (0 is the end, -2 stops two short: what
+    `x[:, s:-2:2]` exports to); the step must be positive and the start
+    non-negative, and the result has floor((dim + ends - starts - 1) /
+    steps) + 1 entries.
+  }];
   let arguments = (ins HM_Tensor:$input, DenseI64ArrayAttr:$axes,
                        DenseI64ArrayAttr:$starts, DenseI64ArrayAttr:$ends,
                        DenseI64ArrayAttr:$steps);

@@ -163,6 +163,42 @@ def tile(path):
     save(graph, path)
 
 
+def strided_slices(path):
+    # ESPnet's subsampled mask m[:, :, :-2:2], a time axis from frame 1 by
+    # 3 to its end, and torch.flip of a static axis (step -1).
+    big = np.iinfo(np.int64).max
+    consts = {
+        "s0": [0], "e_crop": [-2], "a2": [2], "k2": [2],
+        "s1": [1], "e_end": [big], "a1": [1], "k3": [3],
+        "s_last": [-1], "e_first": [-big], "a_feat": [2], "k_back": [-1],
+    }
+    init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
+            for k, v in consts.items()]
+    nodes = [
+        helper.make_node("Slice", ["m", "s0", "e_crop", "a2", "k2"], ["m2"], name="subsample"),
+        helper.make_node("Slice", ["x", "s1", "e_end", "a1", "k3"], ["x3"], name="every_third"),
+        helper.make_node("Slice", ["x", "s_last", "e_first", "a_feat", "k_back"], ["flip"],
+                         name="flip"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g",
+        [tensor("m", ["B", 1, "T"], TensorProto.BOOL), tensor("x", ["B", "T", 5])],
+        [tensor("m2", ["B", 1, "T_1"], TensorProto.BOOL),
+         tensor("x3", ["B", "T_2", 5]), tensor("flip", ["B", "T", 5])],
+        initializer=init)
+    save(graph, path)
+
+
+def last_frames(path):
+    # x[:, -3:] of a dynamic T: the start depends on T.
+    init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
+            for k, v in {"s": [-3], "e": [np.iinfo(np.int64).max], "a": [1]}.items()]
+    nodes = [helper.make_node("Slice", ["x", "s", "e", "a"], ["y"], name="last")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 5])],
+                              [tensor("y", ["B", 3, 5])], initializer=init)
+    save(graph, path)
+
+
 def gemm_matrix_bias(path):
     # torch.addmm with a per-element bias [M, N]: the linear, then an add of
     # beta * C; and x @ w with a constant 1-D w: one column, dropped.
@@ -380,7 +416,7 @@ def malformed(path, kind):
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, reductions, expand, tile,
-                                 gemm_matrix_bias, passthrough,
+                                 strided_slices, last_frames, gemm_matrix_bias, passthrough,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
