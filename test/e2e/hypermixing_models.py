@@ -81,13 +81,15 @@ class MultiHeadHyperMixing(nn.Module):
     slicing the stored table; positions="shifted" counts positions from 1 by slicing
     the table from row 1 (pe[:, 1:N + 1], as the idiap reference does);
     positions="expanded" writes the prefix as pe[:, :N].expand_as(x).
-    mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying."""
+    mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying;
+    mask_apply="espnet" multiplies by ESPnet's [B, 1, N] mask transposed, then cast."""
 
     def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
                  mask_apply="multiply"):
         super().__init__()
-        if mask_apply not in ("multiply", "fill"):
-            raise ValueError(f"mask_apply must be 'multiply' or 'fill', not {mask_apply!r}")
+        if mask_apply not in ("multiply", "fill", "espnet"):
+            raise ValueError(f"mask_apply must be 'multiply', 'fill' or 'espnet', not "
+                             f"{mask_apply!r}")
         self.mask_apply = mask_apply
         if positions not in ("table", "computed", "shifted", "expanded"):
             raise ValueError(f"positions must be 'table', 'computed', 'shifted' or "
@@ -111,6 +113,10 @@ class MultiHeadHyperMixing(nn.Module):
             valid = (~key_padding_mask).to(x.dtype)  # [B, N]
             if self.mask_apply == "fill":
                 x = x.masked_fill(key_padding_mask.unsqueeze(-1), 0.0)
+            elif self.mask_apply == "espnet":
+                # masks = ~make_pad_mask(lengths)[:, None, :], then [B, N, 1]
+                valid = (~key_padding_mask)[:, None, :].transpose(1, 2).to(x.dtype)
+                x = x * valid
             else:
                 x = x * valid.unsqueeze(-1)
         if self.positions == "computed":
@@ -129,7 +135,9 @@ class MultiHeadHyperMixing(nn.Module):
             W1 = W1.masked_fill(padded, 0.0)
             W2 = W2.masked_fill(padded, 0.0)
         elif key_padding_mask is not None:
-            m4 = valid.unsqueeze(1).unsqueeze(-1)  # [B, 1, N, 1]
+            m4 = valid.unsqueeze(1)  # [B, 1, N, 1]
+            if self.mask_apply != "espnet":
+                m4 = m4.unsqueeze(-1)
             W1 = W1 * m4
             W2 = W2 * m4
         W1 = W1.reshape(B * self.heads, N, self.k_h)
@@ -405,6 +413,8 @@ CONFIGS = {
                               positions="expanded", seed=18),
     "a_h2_masked_fill": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                              mask_apply="fill", seed=15),
+    "a_h2_espnet_mask": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                             mask_apply="espnet", seed=19),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),

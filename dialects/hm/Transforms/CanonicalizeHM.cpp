@@ -10,6 +10,7 @@
 //                                               for merges of dynamic dims
 //                                               below ops that commute
 //   reshape(reshape(x))                      -> reshape(x)
+//   transpose(x) moving only unit dims       -> reshape(x)
 //
 //===----------------------------------------------------------------------===//
 
@@ -385,12 +386,71 @@ struct ReshapeOfReshape : OpRewritePattern<ReshapeOp> {
   }
 };
 
+// The dims of `value` as a reshape spells them (sizes, and the symbol names
+// of dynamic dims), where its producers name them: a reshape, an argument's
+// hm.dims, or a transpose, cast or not of a named value.
+std::optional<SmallVector<Attribute>> dimNames(Value value) {
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+    auto dims =
+        func ? func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims")
+             : ArrayAttr();
+    if (!dims)
+      return std::nullopt;
+    return SmallVector<Attribute>(dims.begin(), dims.end());
+  }
+  Operation *op = value.getDefiningOp();
+  if (auto reshape = dyn_cast<ReshapeOp>(op))
+    return SmallVector<Attribute>(reshape.getShape().begin(),
+                                  reshape.getShape().end());
+  if (isa<CastOp, NotOp>(op))
+    return dimNames(op->getOperand(0));
+  if (auto transpose = dyn_cast<TransposeOp>(op)) {
+    auto input = dimNames(transpose.getInput());
+    if (!input)
+      return std::nullopt;
+    SmallVector<Attribute> names;
+    for (int64_t axis : transpose.getPerm())
+      names.push_back((*input)[axis]);
+    return names;
+  }
+  return std::nullopt;
+}
+
+// x.transpose(1, 2) of [B, 1, T] keeps the data in place: a reshape, which
+// the rewrites above see through (ESPnet's mask[:, None, :].transpose(1, 2)).
+struct UnitTransposeAsReshape : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(TransposeOp transpose,
+                                PatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> dims =
+        cast<RankedTensorType>(transpose.getInput().getType()).getShape();
+    int64_t previous = -1;
+    for (int64_t axis : transpose.getPerm()) {
+      if (dims[axis] == 1)
+        continue;
+      if (axis < previous)
+        return failure();
+      previous = axis;
+    }
+    std::optional<SmallVector<Attribute>> names = dimNames(transpose);
+    if (!names)
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(transpose, transpose.getType(),
+                                           transpose.getInput(),
+                                           rewriter.getArrayAttr(*names));
+    return success();
+  }
+};
+
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<GeluFromErf, LayerNormFromParts, LinearBias, SinkReshape,
-                 ReshapeOfReshape, ChannelAffineIntoConv<MulOp>,
-                 ChannelAffineIntoConv<AddOp>>(&getContext());
+                 ReshapeOfReshape, UnitTransposeAsReshape,
+                 ChannelAffineIntoConv<MulOp>, ChannelAffineIntoConv<AddOp>>(
+        &getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -141,6 +141,27 @@ func.func @cast_before_reshape(%m: tensor<?x?xi1>) -> tensor<?x?x1xf32> {
   return %1 : tensor<?x?x1xf32>
 }
 
+// A transpose that moves only unit dims is a reshape, spelled with the names
+// the argument's hm.dims give; one that reorders two dynamic dims is not.
+// CHECK-LABEL: func.func @unit_transpose
+// CHECK-SAME: (%[[M:.*]]: tensor<?x1x?xf32> {{.*}}, %[[X:.*]]: tensor<?x?x1xf32>
+// CHECK-NEXT: %[[R:.*]] = hm.reshape %[[M]] {shape = ["B", "T", 1]} : tensor<?x1x?xf32> -> tensor<?x?x1xf32>
+// CHECK-NEXT: %[[T:.*]] = hm.transpose %[[X]] {perm = array<i64: 1, 0, 2>}
+// CHECK-NEXT: return %[[R]], %[[T]]
+func.func @unit_transpose(%m: tensor<?x1x?xf32> {hm.dims = ["B", 1, "T"]}, %x: tensor<?x?x1xf32> {hm.dims = ["B", "T", 1]}) -> (tensor<?x?x1xf32>, tensor<?x?x1xf32>) {
+  %0 = hm.transpose %m {perm = array<i64: 0, 2, 1>} : tensor<?x1x?xf32> -> tensor<?x?x1xf32>
+  %1 = hm.transpose %x {perm = array<i64: 1, 0, 2>} : tensor<?x?x1xf32> -> tensor<?x?x1xf32>
+  return %0, %1 : tensor<?x?x1xf32>, tensor<?x?x1xf32>
+}
+
+// Without names for its dynamic dims the transpose stays.
+// CHECK-LABEL: func.func @unit_transpose_unnamed
+// CHECK-NEXT: hm.transpose
+func.func @unit_transpose_unnamed(%m: tensor<?x1x?xf32>) -> tensor<?x?x1xf32> {
+  %0 = hm.transpose %m {perm = array<i64: 0, 2, 1>} : tensor<?x1x?xf32> -> tensor<?x?x1xf32>
+  return %0 : tensor<?x?x1xf32>
+}
+
 // x.reshape(-1, d) -> Linear -> GELU -> * 0.5 -> .view(B, N, d'): the linear
 // and the elementwise ops run on [B, N, d] and the two reshapes compose into
 // one that merges nothing.
