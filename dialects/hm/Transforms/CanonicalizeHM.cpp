@@ -314,7 +314,8 @@ struct SinkReshape : RewritePattern {
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    auto reshape = op->getNumOperands() > 0
+    // Only ops with one tensor result move (not the function's return).
+    auto reshape = op->getNumOperands() > 0 && op->getNumResults() == 1
                        ? op->getOperand(0).getDefiningOp<ReshapeOp>()
                        : ReshapeOp();
     if (!reshape || (!isa<CastOp>(op) && !mergesDynamicDims(reshape)))

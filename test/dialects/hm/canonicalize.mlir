@@ -183,6 +183,15 @@ func.func @merged_rows(%x: tensor<?x?x8xf32>) -> tensor<?x?x4xf32> {
   return %4 : tensor<?x?x4xf32>
 }
 
+// A merge returned as it is stays (the return has no result to move).
+// CHECK-LABEL: func.func @merged_rows_returned
+// CHECK-NEXT: %[[R:.*]] = hm.reshape %{{.*}} {shape = ["B*N", 8]}
+// CHECK-NEXT: return %[[R]]
+func.func @merged_rows_returned(%x: tensor<?x?x8xf32>) -> tensor<?x8xf32> {
+  %0 = hm.reshape %x {shape = ["B*N", 8]} : tensor<?x?x8xf32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
 // With a run-time other operand the reshape stays where it is.
 // CHECK-LABEL: func.func @merged_rows_plus_tensor
 // CHECK: %[[R:.*]] = hm.reshape %{{.*}} {shape = ["B*N", 8]}
