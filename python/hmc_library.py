@@ -154,7 +154,8 @@ class Model:
                     raise HmcError(2, f"input {info.name!r}: {a.dtype} values "
                                       f"have no exact {info.dtype} form")
                 a = converted
-            a = np.ascontiguousarray(a)
+            # np.ascontiguousarray would make a scalar [1].
+            a = np.require(a, requirements="C")
             held.append(a)
             slot.name = info.name.encode()
             slot.dtype = [k for k, v in DTYPES.items() if np.dtype(v) == a.dtype][0]
