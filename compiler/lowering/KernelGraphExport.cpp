@@ -802,7 +802,9 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
            << "' outside a fused hm.hyper_mix is not supported";
   };
   if (outputIndex.count(op->getResult(0)) && llvm::any_of(dims, isProduct))
-    return refuse();
+    return op->emitError("a model output whose dimension is the product '")
+           << product->get<std::string>()
+           << "' (a reshape merging a dynamic dimension) is not supported";
   // Operands broadcast right-aligned with the result: at a product's place
   // each has the same product, or a 1 that is its leading dimension (or
   // nothing), so the flattened shapes still line up.
@@ -1424,7 +1426,24 @@ FailureOr<KernelGraph> Exporter::run() {
     symbolList.push_back(
         {{"name", s}, {"min", 1}, {"max", options.maxDimension}});
   }
-  for (const auto &[name, definition] : derived)
+  // A derived symbol some buffer has, or one such a symbol is computed from;
+  // one used only as data (T // 3 in arithmetic) is no dimension and need
+  // not be at least 1.
+  std::set<std::string> used;
+  for (const json &buffer : buffers)
+    for (const json &dim : buffer["shape"])
+      if (dim.is_string()) {
+        SmallVector<StringRef> factors;
+        StringRef(dim.get_ref<const std::string &>()).split(factors, '*');
+        for (StringRef factor : factors)
+          used.insert(factor.str());
+      }
+  for (auto it = derived.rbegin(); it != derived.rend(); ++it)
+    if (used.count(it->first) && it->second[0].is_string())
+      used.insert(it->second[0].get<std::string>());
+  for (const auto &[name, definition] : derived) {
+    if (!used.count(name))
+      continue;
     symbolList.push_back({{"name", name},
                           {"min", 1},
                           {"max", options.maxDimension},
@@ -1433,6 +1452,7 @@ FailureOr<KernelGraph> Exporter::run() {
                             {"add", definition[1]},
                             {"div", definition[2]},
                             {"post", definition[3]}}}});
+  }
   graph.json = {
       {"format", "hmc.kernel_graph"},
       {"version", 1},

@@ -312,6 +312,11 @@ private:
   // A tensor with `dim` at `axis` from which the run-time size is read: an
   // input, or a value computed from one; nothing for other dimensions.
   std::optional<std::pair<Value, int64_t>> dimOrigin(const SymbolicDim &dim);
+  // A dynamic dimension as run-time data of `shape`: hm.dim_size of the
+  // input that has it, or of the symbol it is derived from, then the
+  // derivation's arithmetic; null if it is neither.
+  Value dimAsData(const onnx::NodeProto &node, const SymbolicDim &dim,
+                  DType dtype, const SymbolicShape &shape);
   // 0, 1, ..., length - 1 as a run-time vector (hm.iota).
   Value iota(const onnx::NodeProto &node, const SymbolicDim &length,
              DType dtype);
@@ -671,6 +676,43 @@ std::optional<std::vector<int64_t>> Importer::constInts(Entry *entry) {
   return std::nullopt;
 }
 
+Value Importer::dimAsData(const onnx::NodeProto &node, const SymbolicDim &dim,
+                          DType dtype, const SymbolicShape &shape) {
+  Location loc = nodeLoc(node);
+  RankedTensorType type = tensorType(dtype, shape);
+  if (auto origin = dimOrigin(dim))
+    return builder.create<hm::DimSizeOp>(
+        loc, type, origin->first, builder.getI64IntegerAttr(origin->second));
+  SymbolicDim c = canonical(dim);
+  if (c.getSymbols().size() != 1 || c.getCoefficient() != 1)
+    return {};
+  auto derived = llvm::find_if(derivedSymbols, [&](const DerivedSymbol &d) {
+    return d.name == c.getSymbols()[0];
+  });
+  if (derived == derivedSymbols.end())
+    return {};
+  DerivedSymbol d = *derived;
+  Value value = dimAsData(node, SymbolicDim::symbol(d.base), dtype, shape);
+  auto plus = [&](Value v, int64_t constant) -> Value {
+    if (!v || constant == 0)
+      return v;
+    Value other = filled(node, dtype, shape, static_cast<double>(constant));
+    return other ? builder.create<hm::AddOp>(loc, type, v, other) : Value();
+  };
+  value = plus(value, d.add);
+  if (value && d.div != 1) {
+    // Floor division: the floored remainder comes off first, so the
+    // quotient is exact whichever way the division rounds.
+    Value divisor = filled(node, dtype, shape, static_cast<double>(d.div));
+    if (!divisor)
+      return {};
+    Value remainder = builder.create<hm::ModOp>(loc, type, value, divisor);
+    Value multiple = builder.create<hm::SubOp>(loc, type, value, remainder);
+    value = builder.create<hm::DivOp>(loc, type, multiple, divisor);
+  }
+  return plus(value, d.post);
+}
+
 Value Importer::materialise(const onnx::NodeProto &node, Entry &entry) {
   if (entry.value)
     return entry.value;
@@ -679,17 +721,13 @@ Value Importer::materialise(const onnx::NodeProto &node, Entry &entry) {
     if (!ints && entry.intValues->size() == 1) {
       // One dynamic dimension used as data, e.g. wav_lens * x.size(1).
       SymbolicDim dim = canonical((*entry.intValues)[0]);
-      auto origin = dimOrigin(dim);
-      if (!origin) {
+      entry.value = dimAsData(node, dim, entry.dtype, entry.shape);
+      if (!entry.value)
         error(node) << "'" << entry.name << "' is the dimension "
                     << dim.toString()
                     << " used as data; only an input dimension or one "
-                       "computed from it is supported";
-        return {};
-      }
-      entry.value = builder.create<hm::DimSizeOp>(
-          nodeLoc(node), tensorType(entry.dtype, entry.shape), origin->first,
-          builder.getI64IntegerAttr(origin->second));
+                       "derived from it by + c and floor division is "
+                       "supported";
       return entry.value;
     }
     if (!ints) {
@@ -985,7 +1023,12 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
     if (index < 0)
       index += dim.staticValue();
     // Dynamic dimensions are at least 1, so only index 0 is known valid.
-    if (index < 0 || (dim.isStatic() ? index >= dim.staticValue() : index > 0))
+    if (!dim.isStatic() && index > 0)
+      return error(node) << "index " << index << " into the dynamic dimension "
+                         << dim.toString()
+                         << " is not supported (only index 0 exists for "
+                            "every size)";
+    if (index < 0 || (dim.isStatic() && index >= dim.staticValue()))
       return error(node) << "index " << (*idx)[0] << " is out of range for "
                          << "dimension " << dim.toString();
     Value value = materialise(node, *data);
@@ -1027,9 +1070,9 @@ LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
   SymbolicDim length = canonical(dim);
   auto origin = dimOrigin(length);
   if (!origin)
-    return error(node) << "a table prefix of length " << length.toString()
-                       << " is not supported (only an input dimension or "
-                          "one computed from it)";
+    return error(node) << "a prefix of length " << length.toString()
+                       << " is not supported (only the length of an input "
+                          "dimension or of a tensor computed from one)";
   auto [reference, refAxis] = *origin;
   Value table = materialise(node, data);
   if (!table)
@@ -1360,7 +1403,10 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
       }
       if (!r)
         return error(node) << "cannot evaluate " << x.toString() << " " << op
-                           << " " << y.toString() << " on dimensions";
+                           << " " << y.toString()
+                           << " on dimensions (only products, and a "
+                              "dimension plus, minus or divided by a "
+                              "constant)";
       result.push_back(*r);
     }
     Entry entry;
@@ -1433,11 +1479,15 @@ LogicalResult Importer::importClip(const onnx::NodeProto &node) {
     if (bound->dtype != input->dtype || !bound->shape.empty() || !bound->host)
       return error(node) << "bounds must be compile-time scalars of the "
                             "input's element type";
+    // A [1] bound, or a scalar one for a scalar input (the result keeps
+    // the input's rank).
     HostTensor host = *bound->host;
-    host.shape = {1};
     Entry scalar;
     scalar.dtype = bound->dtype;
-    scalar.shape = {SymbolicDim::constant(1)};
+    if (!input->shape.empty()) {
+      host.shape = {1};
+      scalar.shape = {SymbolicDim::constant(1)};
+    }
     scalar.host = std::move(host);
     scalar.name = bound->name;
     Value b = materialise(node, scalar);
@@ -2348,9 +2398,11 @@ LogicalResult Importer::importWhere(const onnx::NodeProto &node) {
       failed(broadcast(node, cond->shape, xy, shape)))
     return failure();
   // Choosing between shape vectors with a known condition keeps them
-  // symbolic.
-  if (cond->host && (x->intValues || y->intValues) && shape.size() == 1 &&
-      shape[0].isStatic()) {
+  // symbolic; so does choosing between constant integer vectors (a static
+  // export of torch's expand computes its sizes that way).
+  bool shapeVectors = x->intValues || y->intValues ||
+                      (isInteger(x->dtype) && x->host && y->host);
+  if (cond->host && shapeVectors && shape.size() == 1 && shape[0].isStatic()) {
     std::optional<SymbolicShape> a = dimValues(x), b = dimValues(y);
     if (a && b) {
       SymbolicShape chosen;
@@ -2936,6 +2988,10 @@ LogicalResult Importer::declareInputs(func::FuncOp &func) {
           return emitError(fileLoc())
                  << "graph input '" << input.name() << "' dimension " << i
                  << " is invalid (" << dim.dim_value() << ")";
+        if (dim.dim_value() == 0)
+          return emitError(fileLoc())
+                 << "graph input '" << input.name() << "' dimension " << i
+                 << " is 0; empty tensors are not supported";
         shape.push_back(SymbolicDim::constant(dim.dim_value()));
         continue;
       }
@@ -3016,7 +3072,20 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node) {
   }
   if (node.output_size() == 0 || node.output(0).empty())
     return error(node) << "the node has no outputs";
-  return handlers.at(node.op_type())(node);
+  if (failed(handlers.at(node.op_type())(node)))
+    return failure();
+  // Kernels need at least one element (compile-time vectors may be empty).
+  for (const std::string &output : node.output()) {
+    auto it = values.find(output);
+    if (it == values.end() || !it->second.value)
+      continue;
+    for (const SymbolicDim &dim : it->second.shape)
+      if (dim.isStatic() && dim.staticValue() == 0)
+        return error(node) << "output '" << output << "' would be empty (shape "
+                           << shapeToString(it->second.shape)
+                           << "); empty tensors are not supported";
+  }
+  return success();
 }
 
 LogicalResult Importer::finish(func::FuncOp func) {
@@ -3119,7 +3188,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"ArgMax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"ArgMin", kMinOpset, kMaxOpset, 1, 1, ""},
       {"BatchNormalization", kMinOpset, kMaxOpset, 5, 5,
-       "inference; constant statistics; folded into a preceding Conv"},
+       "inference; constant statistics; a per-channel scale and shift, "
+       "folded into a preceding Conv where there is one"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
        "float tensors; bounds known at compile time"},

@@ -8,11 +8,12 @@ from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size f
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
 max and min pooling with argmax and argmin, frame lengths from floor division with
-remainders, strided slices (ESPnet's subsampled masks, flips), Tensor.repeat,
-powers, a product with a 1-D weight, Gemm with matrix biases, bool masks
-concatenated, selected and gathered, outputs that are inputs or repeated, on dynamic
-batch and length, against float64 PyTorch (relative L2 <= 1e-5; integer outputs
-exactly).
+remainders, dimensions derived by floor division used as data, strided slices
+(ESPnet's subsampled masks, flips), a scalar input clamped, a static export of
+make_pad_mask, Tensor.repeat, powers, a product with a 1-D weight, Gemm with matrix
+biases, bool masks concatenated, selected and gathered, outputs that are inputs or
+repeated, on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5;
+integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
@@ -301,6 +302,34 @@ class StridedSlices(torch.nn.Module):
         return y, x[:, 1::3], torch.flip(x, [2]) + x[..., 1::2].sum(-1, keepdim=True)
 
 
+class ScalarClip(torch.nn.Module):
+    """A scalar (rank-0) input clamped, as a gain and as an output of its own."""
+
+    def forward(self, x, gain):
+        g = torch.clamp(gain, -0.5, 0.5)
+        return x * g, g
+
+
+class StaticPadMask(torch.nn.Module):
+    """make_pad_mask exported with static shapes: torch writes expand's sizes as
+    Where(Equal(sizes, ones * -1), ones, sizes) over constants."""
+
+    def forward(self, x, lengths):
+        t = torch.arange(0, x.size(1), dtype=torch.int64)
+        pad = t.unsqueeze(0).expand(lengths.size(0), x.size(1)) >= lengths.unsqueeze(-1)
+        return x.masked_fill(pad.unsqueeze(-1), 0.0)
+
+
+class DerivedLengthsAsData(torch.nn.Module):
+    """Lengths clamped to the frames a stride-2 layer keeps, (T - 1) // 2 + 1, and T // 3
+    used as float data: dimensions derived from T by floor division, as values."""
+
+    def forward(self, x, lengths):
+        frames = (x.size(1) - 1) // 2 + 1
+        kept = torch.minimum(lengths, torch.full_like(lengths, frames))
+        return kept, x * (x.size(1) // 3)
+
+
 def padded_mask(batch, n, dtype=torch.int64):
     """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
     mask = torch.ones(batch, n, dtype=dtype)
@@ -377,6 +406,7 @@ def main():
         return {"x": 1.5 * torch.randn(batch, n, 16), "lengths": lengths_of(batch, n)}
 
     x_axes = {"x": tokens, "y": tokens}
+    batch_only = {0: "B"}
     failed = False
     for name, model in [("head", Head()), ("merged_rows", MergedRows()),
                         ("einsums", Einsums()), ("merged_heads", MergedHeads()),
@@ -403,11 +433,19 @@ def main():
                     {"x": tokens, "attention_mask": tokens, "y": {0: "B", 1: "N_4"},
                      "every_third": {0: "B", 1: "N_3"}, "flipped": tokens},
                     outputs=("y", "every_third", "flipped"), example=(2, 9))
+    failed |= check(hmc, args.work, "scalar_clip", ScalarClip().eval(),
+                    lambda batch, n: {"x": torch.randn(batch, n, 16),
+                                      "gain": torch.tensor(0.3 - 0.1 * n)},
+                    sizes, {"x": tokens, "y": tokens}, outputs=("y", "gain_clamped"))
+    failed |= check(hmc, args.work, "static_pad_mask", StaticPadMask().eval(), x_lengths,
+                    [(2, 11)], {}, example=(2, 11))
+    failed |= check(hmc, args.work, "derived_lengths_as_data", DerivedLengthsAsData().eval(),
+                    x_lengths, sizes, {"x": tokens, "lengths": batch_only, "kept": batch_only,
+                                       "scaled": tokens}, outputs=("kept", "scaled"))
     failed |= check(hmc, args.work, "masked_pooling", MaskedPooling().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
                      "where": {0: "B"}, "lowest": {0: "B"}, "tokens": tokens},
                     outputs=("pooled", "where", "lowest", "tokens"))
-    batch_only = {0: "B"}
     failed |= check(hmc, args.work, "subsampled_lengths", SubsampledLengths().eval(),
                     x_lengths, sizes,
                     {"x": tokens, "lengths": batch_only, "y": tokens, "frames": batch_only,

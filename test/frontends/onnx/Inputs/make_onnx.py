@@ -199,6 +199,38 @@ def last_frames(path):
     save(graph, path)
 
 
+def empty_split(path):
+    # Split of [B, 3] into 3 and 0 columns: the second part is empty.
+    split = numpy_helper.from_array(np.array([3, 0], dtype=np.int64), "split")
+    nodes = [helper.make_node("Split", ["x", "split"], ["a", "b"], axis=1, name="split")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3])],
+                              [tensor("a", ["B", 3]), tensor("b", ["B", 0])],
+                              initializer=[split])
+    save(graph, path)
+
+
+def empty_input(path):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", [0, 7])], [tensor("y", [0, 7])])
+    save(graph, path)
+
+
+def dynamic_index(path):
+    # x[1] of [B, 3]: row 1 exists only when B >= 2.
+    index = numpy_helper.from_array(np.array(1, dtype=np.int64), "index")
+    nodes = [helper.make_node("Gather", ["x", "index"], ["y"], axis=0, name="second_row")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3])], [tensor("y", [3])],
+                              initializer=[index])
+    save(graph, path)
+
+
+def flattened_output(path):
+    # torch.flatten(x, 0, 1) of [B, 3, 7] as an output: its rows are B*3.
+    nodes = [helper.make_node("Flatten", ["x"], ["y"], axis=2, name="flatten")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3, 7])], [tensor("y", ["R", 7])])
+    save(graph, path)
+
+
 def gemm_matrix_bias(path):
     # torch.addmm with a per-element bias [M, N]: the linear, then an add of
     # beta * C; and x @ w with a constant 1-D w: one column, dropped.
@@ -416,7 +448,9 @@ def malformed(path, kind):
 
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, reductions, expand, tile,
-                                 strided_slices, last_frames, gemm_matrix_bias, passthrough,
+                                 strided_slices, last_frames, empty_split, empty_input,
+                                 dynamic_index, flattened_output, gemm_matrix_bias,
+                                 passthrough,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
