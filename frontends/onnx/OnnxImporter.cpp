@@ -280,6 +280,7 @@ private:
   LogicalResult importPad(const onnx::NodeProto &node);
   LogicalResult importConv(const onnx::NodeProto &node);
   LogicalResult importActivation(const onnx::NodeProto &node);
+  LogicalResult importVariadic(const onnx::NodeProto &node);
   LogicalResult importWhere(const onnx::NodeProto &node);
   LogicalResult importCompare(const onnx::NodeProto &node);
   LogicalResult importLogical(const onnx::NodeProto &node);
@@ -849,8 +850,7 @@ void Importer::registerHandlers() {
   };
   handlers["Concat"] = bind(&Importer::importConcat);
   handlers["Cast"] = bind(&Importer::importCast);
-  for (const char *op :
-       {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod"})
+  for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow", "Mod"})
     handlers[op] = bind(&Importer::importBinary);
   for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu", "Round", "Floor",
                          "Ceil", "Sin", "Cos", "Reciprocal", "Abs"})
@@ -865,8 +865,13 @@ void Importer::registerHandlers() {
   handlers["ConstantOfShape"] = bind(&Importer::importConstantOfShape);
   handlers["Pad"] = bind(&Importer::importPad);
   handlers["Conv"] = bind(&Importer::importConv);
-  for (const char *op : {"Sigmoid", "LeakyRelu", "Tanh", "Exp", "Log", "Relu"})
+  for (const char *op :
+       {"Sigmoid", "LeakyRelu", "Tanh", "Exp", "Log", "Relu", "Softplus",
+        "Softsign", "HardSigmoid", "HardSwish", "Mish", "Elu", "Selu", "Celu",
+        "ThresholdedRelu", "Sign", "PRelu"})
     handlers[op] = bind(&Importer::importActivation);
+  for (const char *op : {"Sum", "Mean", "Max", "Min"})
+    handlers[op] = bind(&Importer::importVariadic);
   handlers["Where"] = bind(&Importer::importWhere);
   for (const char *op :
        {"Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"})
@@ -885,6 +890,9 @@ void Importer::registerHandlers() {
   handlers["ReduceSum"] = bind(&Importer::importReduce);
   handlers["ReduceMax"] = bind(&Importer::importReduce);
   handlers["ReduceMin"] = bind(&Importer::importReduce);
+  for (const char *op : {"ReduceL1", "ReduceL2", "ReduceSumSquare",
+                         "ReduceLogSum", "ReduceLogSumExp"})
+    handlers[op] = bind(&Importer::importReduce);
   handlers["ArgMax"] = bind(&Importer::importArgExtremum);
   handlers["ArgMin"] = bind(&Importer::importArgExtremum);
   handlers["Clip"] = bind(&Importer::importClip);
@@ -2369,23 +2377,173 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
   Value x = materialise(node, *input);
   if (!x)
     return failure();
-  Value result;
   const std::string &op = node.op_type();
+  Location loc = nodeLoc(node);
+  Type type = x.getType();
+  Type element = getElementTypeOrSelf(type);
+  Type flags = cast<RankedTensorType>(type).clone(builder.getI1Type());
+  auto constant = [&](double value) -> Value {
+    auto scalar = RankedTensorType::get({}, element);
+    return builder.create<hm::ConstantOp>(
+        loc,
+        DenseElementsAttr::get(scalar, builder.getFloatAttr(element, value)));
+  };
+  auto alpha = [&](float fallback) {
+    return constant(floatAttr(node, "alpha", fallback));
+  };
+  auto add = [&](Value a, Value b) -> Value {
+    return builder.create<hm::AddOp>(loc, type, a, b);
+  };
+  auto sub = [&](Value a, Value b) -> Value {
+    return builder.create<hm::SubOp>(loc, type, a, b);
+  };
+  auto mul = [&](Value a, Value b) -> Value {
+    return builder.create<hm::MulOp>(loc, type, a, b);
+  };
+  auto div = [&](Value a, Value b) -> Value {
+    return builder.create<hm::DivOp>(loc, type, a, b);
+  };
+  auto max = [&](Value a, Value b) -> Value {
+    return builder.create<hm::MaxOp>(loc, type, a, b);
+  };
+  auto min = [&](Value a, Value b) -> Value {
+    return builder.create<hm::MinOp>(loc, type, a, b);
+  };
+  auto less = [&](Value a, Value b) -> Value {
+    return builder.create<hm::LessOp>(loc, flags, a, b);
+  };
+  auto equal = [&](Value a, Value b) -> Value {
+    return builder.create<hm::EqualOp>(loc, flags, a, b);
+  };
+  auto select = [&](Value condition, Value a, Value b) -> Value {
+    return builder.create<hm::WhereOp>(loc, type, condition, a, b);
+  };
+  auto exp = [&](Value a) -> Value {
+    return builder.create<hm::ExpOp>(loc, type, a);
+  };
+  auto log = [&](Value a) -> Value {
+    return builder.create<hm::LogOp>(loc, type, a);
+  };
+  // log(1 + u) and exp(y) - 1 without cancellation near 0 (Goldberg's and
+  // Kahan's forms): the rounding of 1 + u, resp. exp(y), cancels out.
+  auto log1p = [&](Value u) {
+    Value w = add(constant(1), u);
+    return select(equal(w, constant(1)), u,
+                  div(mul(log(w), u), sub(w, constant(1))));
+  };
+  auto expm1 = [&](Value a) {
+    Value y = max(a, constant(-80)); // exp(y) stays a normal float
+    Value u = exp(y);
+    return select(equal(u, constant(1)), y,
+                  div(mul(sub(u, constant(1)), y), log(u)));
+  };
+  auto softplus = [&](Value a) {
+    Value magnitude = builder.create<hm::AbsOp>(loc, type, a);
+    return add(builder.create<hm::ReluOp>(loc, type, a),
+               log1p(exp(builder.create<hm::NegOp>(loc, type, magnitude))));
+  };
+  auto positive = [&](Value a) { return less(constant(0), a); };
+
+  Value result;
   if (op == "Sigmoid")
-    result = builder.create<hm::SigmoidOp>(nodeLoc(node), x.getType(), x);
+    result = builder.create<hm::SigmoidOp>(loc, type, x);
   else if (op == "Tanh")
-    result = builder.create<hm::TanhOp>(nodeLoc(node), x.getType(), x);
+    result = builder.create<hm::TanhOp>(loc, type, x);
   else if (op == "Exp")
-    result = builder.create<hm::ExpOp>(nodeLoc(node), x.getType(), x);
+    result = exp(x);
   else if (op == "Log")
-    result = builder.create<hm::LogOp>(nodeLoc(node), x.getType(), x);
+    result = log(x);
   else if (op == "Relu")
-    result = builder.create<hm::ReluOp>(nodeLoc(node), x.getType(), x);
-  else
+    result = builder.create<hm::ReluOp>(loc, type, x);
+  else if (op == "LeakyRelu")
     result = builder.create<hm::LeakyReluOp>(
-        nodeLoc(node), x.getType(), x,
-        builder.getF64FloatAttr(floatAttr(node, "alpha", 0.01f)));
+        loc, type, x, builder.getF64FloatAttr(floatAttr(node, "alpha", 0.01f)));
+  else if (op == "Softplus")
+    result = softplus(x);
+  else if (op == "Softsign")
+    result = div(x, add(constant(1), builder.create<hm::AbsOp>(loc, type, x)));
+  else if (op == "HardSigmoid")
+    result =
+        max(constant(0),
+            min(constant(1), add(mul(alpha(0.2f), x),
+                                 constant(floatAttr(node, "beta", 0.5f)))));
+  else if (op == "HardSwish")
+    result =
+        mul(x, max(constant(0),
+                   min(constant(1), add(div(x, constant(6)), constant(0.5)))));
+  else if (op == "Mish")
+    result = mul(x, builder.create<hm::TanhOp>(loc, type, softplus(x)));
+  else if (op == "Elu")
+    result = select(positive(x), x, mul(alpha(1.0f), expm1(x)));
+  else if (op == "Selu")
+    result = mul(constant(floatAttr(node, "gamma", 1.05070102214813232421875f)),
+                 select(positive(x), x,
+                        mul(alpha(1.67326319217681884765625f), expm1(x))));
+  else if (op == "Celu")
+    result =
+        add(max(constant(0), x),
+            min(constant(0), mul(alpha(1.0f), expm1(div(x, alpha(1.0f))))));
+  else if (op == "ThresholdedRelu")
+    result = select(less(alpha(1.0f), x), x, constant(0));
+  else if (op == "Sign")
+    result = select(positive(x), constant(1),
+                    select(less(x, constant(0)), constant(-1), constant(0)));
+  else {
+    // PRelu: the slope broadcasts to x (ONNX's unidirectional broadcast).
+    Entry *slopeEntry = lookup(node, 1);
+    SymbolicShape shape;
+    if (slopeEntry->dtype != input->dtype ||
+        failed(broadcast(node, input->shape, slopeEntry->shape, shape)) ||
+        shape != input->shape)
+      return error(node) << "the slope must have the input's element type "
+                            "and broadcast to its shape";
+    Value slope = materialise(node, *slopeEntry);
+    if (!slope)
+      return failure();
+    result = select(less(x, constant(0)), mul(x, slope), x);
+  }
   define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
+LogicalResult Importer::importVariadic(const onnx::NodeProto &node) {
+  const std::string &op = node.op_type();
+  // Two operands of Max and Min may be shape arithmetic.
+  if ((op == "Max" || op == "Min") && node.input_size() == 2)
+    return importBinary(node);
+  Entry *first = lookup(node, 0);
+  if (op == "Mean" ? !isFloat(first->dtype) : first->dtype == DType::Bool)
+    return error(node) << "unsupported operand element type";
+  Value result = materialise(node, *first);
+  if (!result)
+    return failure();
+  SymbolicShape shape = first->shape;
+  Location loc = nodeLoc(node);
+  std::string kind = op == "Sum" || op == "Mean" ? "Add" : op;
+  for (int i = 1; i < node.input_size(); ++i) {
+    Entry *next = lookup(node, i);
+    if (next->dtype != first->dtype)
+      return error(node) << "operand element types differ";
+    SymbolicShape joined;
+    if (failed(broadcast(node, shape, next->shape, joined)))
+      return failure();
+    Value operand = materialise(node, *next);
+    if (!operand)
+      return failure();
+    shape = joined;
+    result =
+        binaryOp(kind, loc, tensorType(first->dtype, shape), result, operand);
+  }
+  if (op == "Mean" && node.input_size() > 1) {
+    Type element = tensorType(first->dtype, {}).getElementType();
+    auto scalar = RankedTensorType::get({}, element);
+    Value count = builder.create<hm::ConstantOp>(
+        loc, DenseElementsAttr::get(
+                 scalar, builder.getFloatAttr(element, node.input_size())));
+    result = builder.create<hm::DivOp>(loc, tensorType(first->dtype, shape),
+                                       result, count);
+  }
+  define(node, 0, tensorEntry(result, first->dtype, shape));
   return success();
 }
 
@@ -2903,6 +3061,7 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
   auto axesAttr = builder.getDenseI64ArrayAttr(normalised);
   BoolAttr keepAttr = builder.getBoolAttr(keepdims);
   Location loc = nodeLoc(node);
+  Type inputType = x.getType();
   Value result;
   if (sum)
     result = builder.create<hm::ReduceSumOp>(loc, type, x, axesAttr, keepAttr);
@@ -2910,8 +3069,42 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
     result = builder.create<hm::ReduceMaxOp>(loc, type, x, axesAttr, keepAttr);
   else if (op == "ReduceMin")
     result = builder.create<hm::ReduceMinOp>(loc, type, x, axesAttr, keepAttr);
-  else
+  else if (op == "ReduceMean")
     result = builder.create<hm::ReduceMeanOp>(loc, type, x, axesAttr, keepAttr);
+  else if (op == "ReduceL1")
+    result = builder.create<hm::ReduceSumOp>(
+        loc, type, builder.create<hm::AbsOp>(loc, inputType, x), axesAttr,
+        keepAttr);
+  else if (op == "ReduceSumSquare" || op == "ReduceL2") {
+    Value squares = builder.create<hm::MulOp>(loc, inputType, x, x);
+    result =
+        builder.create<hm::ReduceSumOp>(loc, type, squares, axesAttr, keepAttr);
+    if (op == "ReduceL2")
+      result = builder.create<hm::SqrtOp>(loc, type, result);
+  } else if (op == "ReduceLogSum") {
+    result = builder.create<hm::LogOp>(
+        loc, type,
+        builder.create<hm::ReduceSumOp>(loc, type, x, axesAttr, keepAttr));
+  } else {
+    // ReduceLogSumExp: the maximum comes off before exp, so nothing
+    // overflows, and goes back on after log.
+    SymbolicShape kept = input->shape;
+    for (int64_t axis : normalised)
+      kept[axis] = SymbolicDim::constant(1);
+    RankedTensorType keptType = tensorType(input->dtype, kept);
+    BoolAttr keep = builder.getBoolAttr(true);
+    Value peak =
+        builder.create<hm::ReduceMaxOp>(loc, keptType, x, axesAttr, keep);
+    Value shifted = builder.create<hm::ExpOp>(
+        loc, inputType, builder.create<hm::SubOp>(loc, inputType, x, peak));
+    Value total =
+        builder.create<hm::ReduceSumOp>(loc, keptType, shifted, axesAttr, keep);
+    result = builder.create<hm::AddOp>(
+        loc, keptType, builder.create<hm::LogOp>(loc, keptType, total), peak);
+    if (!keepdims)
+      result =
+          builder.create<hm::ReshapeOp>(loc, type, result, shapeAttr(shape));
+  }
   define(node, 0, tensorEntry(result, input->dtype, shape));
   return success();
 }
@@ -3191,6 +3384,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "inference; constant statistics; a per-channel scale and shift, "
        "folded into a preceding Conv where there is one"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
+      {"Celu", 12, kMaxOpset, 1, 1, "float tensors"},
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
        "float tensors; bounds known at compile time"},
       {"Concat", kMinOpset, kMaxOpset, 1, -1,
@@ -3210,6 +3404,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Einsum", 12, kMaxOpset, 1, -1,
        "explicit output, no ellipsis; outside hyper_mix one or two operands "
        "without repeated indices"},
+      {"Elu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Equal", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Erf", kMinOpset, kMaxOpset, 1, 1, "float32"},
       {"Exp", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
@@ -3225,6 +3420,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "x @ op(W) + C with constant W and C, no transA"},
       {"Greater", kMinOpset, kMaxOpset, 2, 2, ""},
       {"GreaterOrEqual", 12, kMaxOpset, 2, 2, ""},
+      {"HardSigmoid", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"HardSwish", 14, kMaxOpset, 1, 1, "float tensors"},
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
       {"LeakyRelu", kMinOpset, kMaxOpset, 1, 1, ""},
@@ -3233,8 +3430,10 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Log", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"LogSoftmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"MatMul", kMinOpset, kMaxOpset, 2, 2, "rank >= 2 left operand"},
-      {"Max", kMinOpset, kMaxOpset, 2, 2, "two operands"},
-      {"Min", kMinOpset, kMaxOpset, 2, 2, "two operands"},
+      {"Max", kMinOpset, kMaxOpset, 1, -1, "numeric tensors"},
+      {"Mean", kMinOpset, kMaxOpset, 1, -1, "float tensors"},
+      {"Min", kMinOpset, kMaxOpset, 1, -1, "numeric tensors"},
+      {"Mish", 18, kMaxOpset, 1, 1, "float tensors"},
       {"Mod", kMinOpset, kMaxOpset, 2, 2,
        "fmod = 0 (Python's %) and fmod = 1 (C's fmod)"},
       {"Mul", kMinOpset, kMaxOpset, 2, 2, ""},
@@ -3244,31 +3443,44 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Pad", kMinOpset, kMaxOpset, 2, 4,
        "constant, reflect and edge; pads known at compile time"},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, "float base"},
+      {"PRelu", kMinOpset, kMaxOpset, 2, 2,
+       "float tensors; a slope that broadcasts to the input"},
       {"Range", kMinOpset, kMaxOpset, 3, 3,
        "constant bounds, or Range(0, dim, 1) over a dimension"},
       {"Reciprocal", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Relu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"ReduceL1", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
+      {"ReduceL2", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
+      {"ReduceLogSum", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
+      {"ReduceLogSumExp", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
       {"ReduceMax", kMinOpset, kMaxOpset, 1, 2, "numeric tensors"},
       {"ReduceMean", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
       {"ReduceMin", kMinOpset, kMaxOpset, 1, 2, "numeric tensors"},
       {"ReduceSum", kMinOpset, kMaxOpset, 1, 2, "axes known at compile time"},
+      {"ReduceSumSquare", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
        "shape computable at compile time"},
       {"Round", kMinOpset, kMaxOpset, 1, 1, "float tensors; ties to even"},
+      {"Selu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Shape", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Sign", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Sin", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
        "constant starts, ends and steps; a dynamic dimension as [0:1], or "
        "from a start >= 0 by a positive step to its end or c before it "
        "([s::k], [s:-c:k]); [s, dim + s) of a static one"},
       {"Softmax", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"Softplus", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"Softsign", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Split", kMinOpset, kMaxOpset, 1, 2,
        "static dimension; sizes known at compile time"},
       {"Sqrt", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Squeeze", kMinOpset, kMaxOpset, 1, 2, ""},
       {"Sub", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"Sum", kMinOpset, kMaxOpset, 1, -1, "numeric tensors"},
       {"Tanh", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"ThresholdedRelu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Tile", kMinOpset, kMaxOpset, 2, 2,
        "repeats known at compile time; dynamic dimensions only once"},
       {"Transpose", kMinOpset, kMaxOpset, 1, 1, ""},

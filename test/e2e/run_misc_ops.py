@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """End-to-end check of ops outside the model families' main paths, as an independent
 implementation might export them: LayerNorm without affine parameters (opset 14
-decomposition), Tanh, Relu, Exp, Log, BatchNorm1d after a depthwise Conv1d and after
-a ReLU, comparisons (a padding mask from `attention_mask == 0`, thresholds with
->, >=, <, <=, combined with &, | and ^), run-time index ranges and sizes (a mask
+decomposition), Tanh, Relu, Exp, Log, the activations and norms hmc writes with its
+own ops (Softplus, Mish, Elu, Selu, PRelu, ..., ReduceL2, ReduceLogSumExp, ...),
+BatchNorm1d after a depthwise Conv1d and after a ReLU, comparisons (a padding mask
+from `attention_mask == 0`, thresholds with >, >=, <, <=, combined with &, | and
+^), run-time index ranges and sizes (a mask
 from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size from
 torch.full and torch.zeros; sinusoidal positions computed in the forward pass with Sin,
 Cos and Flatten), a feed-forward block on rows merged with x.reshape(-1, d), masked
@@ -330,6 +332,30 @@ class DerivedLengthsAsData(torch.nn.Module):
         return kept, x * (x.size(1) // 3)
 
 
+class Activations(torch.nn.Module):
+    """Activations and reductions exported as single ONNX ops that hmc writes with
+    its elementwise and reduction ops: Softplus, Softsign, HardSigmoid, HardSwish,
+    Mish (Softplus and Tanh at opset 14), Elu, Selu, Celu, Sign and PRelu; and the
+    L1 and L2 norms, the sum of squares and log-sum-exp over features."""
+
+    def __init__(self):
+        super().__init__()
+        self.prelu = torch.nn.PReLU(16, init=0.1)
+        with torch.no_grad():
+            self.prelu.weight.copy_(torch.linspace(-0.5, 0.5, 16))
+
+    def forward(self, x):
+        f = torch.nn.functional
+        y = (f.softplus(x) + f.softsign(x) + f.hardsigmoid(x) + f.hardswish(x) +
+             f.mish(x) + f.elu(x, 0.7) + f.selu(x) + f.celu(x, 1.3) + torch.sign(x) +
+             self.prelu(x.transpose(1, 2)).transpose(1, 2))
+        norms = torch.cat([x.abs().sum(-1, keepdim=True),
+                           torch.linalg.vector_norm(x, dim=-1, keepdim=True),
+                           (x * x).sum(-1, keepdim=True),
+                           torch.logsumexp(8 * x, dim=-1, keepdim=True)], -1)
+        return y, norms
+
+
 def padded_mask(batch, n, dtype=torch.int64):
     """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
     mask = torch.ones(batch, n, dtype=dtype)
@@ -415,6 +441,8 @@ def main():
                         ("repeats", Repeats()), ("powers", Powers()),
                         ("bool_plumbing", BoolPlumbing())]:
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
+    failed |= check(hmc, args.work, "activations", Activations().eval(), x_only, sizes,
+                    {"x": tokens, "y": tokens, "norms": tokens}, outputs=("y", "norms"))
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},
                     [(1, 1), (3, 37)], {"x": {0: "B", 2: "T"}, "y": {0: "B", 2: "T"}})

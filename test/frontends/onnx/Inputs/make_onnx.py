@@ -26,7 +26,7 @@ def unsupported(path):
         helper.make_node("Det", ["x"], ["d1"], name="det_a"),
         helper.make_node("Det", ["x"], ["d2"], name="det_b"),
         helper.make_node("Add", ["d1", "d2"], ["s"], name="add"),
-        helper.make_node("HardSwish", ["s"], ["y"], name="swish"),
+        helper.make_node("Hardmax", ["s"], ["y"], name="hardmax"),
     ]
     graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3, 3])], [tensor("y", ["B"])])
     save(graph, path)
@@ -229,6 +229,19 @@ def flattened_output(path):
     nodes = [helper.make_node("Flatten", ["x"], ["y"], axis=2, name="flatten")]
     graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3, 7])], [tensor("y", ["R", 7])])
     save(graph, path)
+
+
+def decomposed(path):
+    # Softplus, a three-way Sum and ReduceLogSumExp without keepdims, which
+    # hmc writes with its elementwise and reduction ops.
+    axes = numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")
+    nodes = [helper.make_node("Softplus", ["x"], ["s"], name="softplus"),
+             helper.make_node("Sum", ["x", "s", "x"], ["t"], name="sum3"),
+             helper.make_node("ReduceLogSumExp", ["t", "axes"], ["y"], keepdims=0,
+                              name="lse")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 5])], [tensor("y", ["B"])],
+                              initializer=[axes])
+    save(graph, path, opset=18)
 
 
 def gemm_matrix_bias(path):
@@ -449,7 +462,7 @@ def malformed(path, kind):
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, reductions, expand, tile,
                                  strided_slices, last_frames, empty_split, empty_input,
-                                 dynamic_index, flattened_output, gemm_matrix_bias,
+                                 dynamic_index, flattened_output, decomposed, gemm_matrix_bias,
                                  passthrough,
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
