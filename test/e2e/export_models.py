@@ -31,8 +31,9 @@ NODE_LIST_MODELS = ("a_h8_op17", "b_mask_op14")
 def export(config, path):
     """Export one configuration (a CONFIGS entry plus "opset") to `path`; returns the seeded
     float32 torch module the export was made from (use it for the float64 reference).
-    Optional keys: "dynamic" (default True: batch and sequence are dynamic axes) and
-    "constant_folding" (default True), to reproduce other exporters' settings."""
+    Optional keys: "dynamic" (default True: batch and sequence are dynamic axes),
+    "constant_folding" (default True), to reproduce other exporters' settings, and
+    "mask_input" ("b1n": the mask input is [B, 1, N])."""
     opset = int(config.get("opset", 17))
     mod = hm.build(config)
     d = config["d"]
@@ -45,9 +46,12 @@ def export(config, path):
         lengths = torch.tensor([N, N - 4])
         valid = torch.arange(N)[None, :] < lengths[:, None]
         mask = torch.logical_not(valid) if config["impl"] in ("a", "c") else valid.float()
+        dyn["mask"] = {0: "B", 1: "N"}
+        if config.get("mask_input") == "b1n":  # ESPnet's [B, 1, N] layout
+            mask = mask[:, None, :]
+            dyn["mask"] = {0: "B", 2: "N"}
         args = (x, mask)
         input_names.append("mask")
-        dyn["mask"] = {0: "B", 1: "N"}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

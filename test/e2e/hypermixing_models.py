@@ -114,8 +114,12 @@ class MultiHeadHyperMixing(nn.Module):
             if self.mask_apply == "fill":
                 x = x.masked_fill(key_padding_mask.unsqueeze(-1), 0.0)
             elif self.mask_apply == "espnet":
-                # masks = ~make_pad_mask(lengths)[:, None, :], then [B, N, 1]
-                valid = (~key_padding_mask)[:, None, :].transpose(1, 2).to(x.dtype)
+                # masks = ~make_pad_mask(lengths)[:, None, :] (or given as
+                # [B, 1, N]), then [B, N, 1]
+                keep = ~key_padding_mask
+                if keep.dim() == 2:
+                    keep = keep[:, None, :]
+                valid = keep.transpose(1, 2).to(x.dtype)
                 x = x * valid
             else:
                 x = x * valid.unsqueeze(-1)
@@ -415,6 +419,8 @@ CONFIGS = {
                              mask_apply="fill", seed=15),
     "a_h2_espnet_mask": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                              mask_apply="espnet", seed=19),
+    "a_h2_espnet_mask_input": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                                   mask_apply="espnet", mask_input="b1n", seed=20),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
@@ -480,20 +486,21 @@ def mask_dtype(config):
 
 
 def make_mask(config, lengths, n):
-    """Mask array for right-padded rows of the given valid lengths, in the model's dtype."""
+    """Mask array for right-padded rows of the given valid lengths, in the model's dtype
+    and layout ([B, 1, N] for mask_input="b1n")."""
     valid = np.arange(n)[None, :] < np.asarray(lengths)[:, None]  # [B, N] True = real
-    if config["impl"] in ("a", "c"):
-        return np.logical_not(valid)  # True = padded
-    return valid.astype(np.float32)
+    mask = np.logical_not(valid) if config["impl"] in ("a", "c") else valid.astype(np.float32)
+    return mask[:, None, :] if config.get("mask_input") == "b1n" else mask
 
 
 def validity(config, mask, batch, n):
     """Float validity mask m [B, N] (1 = valid) from the model's mask input (or None)."""
     if mask is None:
         return np.ones((batch, n), dtype=np.float64)
+    mask = np.asarray(mask).reshape(batch, n)
     if config["impl"] in ("a", "c"):
         return np.logical_not(mask).astype(np.float64)
-    return np.asarray(mask, dtype=np.float64)
+    return mask.astype(np.float64)
 
 
 def reference(module, x, mask=None):

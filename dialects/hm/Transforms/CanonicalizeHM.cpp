@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hm/ConstantData.h"
+#include "hm/DimNames.h"
 #include "hm/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -386,37 +387,6 @@ struct ReshapeOfReshape : OpRewritePattern<ReshapeOp> {
     return success();
   }
 };
-
-// The dims of `value` as a reshape spells them (sizes, and the symbol names
-// of dynamic dims), where its producers name them: a reshape, an argument's
-// hm.dims, or a transpose, cast or not of a named value.
-std::optional<SmallVector<Attribute>> dimNames(Value value) {
-  if (auto arg = dyn_cast<BlockArgument>(value)) {
-    auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
-    auto dims =
-        func ? func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims")
-             : ArrayAttr();
-    if (!dims)
-      return std::nullopt;
-    return SmallVector<Attribute>(dims.begin(), dims.end());
-  }
-  Operation *op = value.getDefiningOp();
-  if (auto reshape = dyn_cast<ReshapeOp>(op))
-    return SmallVector<Attribute>(reshape.getShape().begin(),
-                                  reshape.getShape().end());
-  if (isa<CastOp, NotOp>(op))
-    return dimNames(op->getOperand(0));
-  if (auto transpose = dyn_cast<TransposeOp>(op)) {
-    auto input = dimNames(transpose.getInput());
-    if (!input)
-      return std::nullopt;
-    SmallVector<Attribute> names;
-    for (int64_t axis : transpose.getPerm())
-      names.push_back((*input)[axis]);
-    return names;
-  }
-  return std::nullopt;
-}
 
 // x.transpose(1, 2) of [B, 1, T] keeps the data in place: a reshape, which
 // the rewrites above see through (ESPnet's mask[:, None, :].transpose(1, 2)).

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hm/ConstantData.h"
+#include "hm/DimNames.h"
 #include "hm/Evaluator.h"
 #include "hm/Passes.h"
 
@@ -62,17 +63,30 @@ bool isConstant(Value value) {
   return static_cast<bool>(skipLayout(value).getDefiningOp<ConstantOp>());
 }
 
-// Whether `root` ([B, N] after layout ops) lines up with the tokens' B, N.
+// The dims of a shape other than static 1s.
+SmallVector<int64_t> nonUnitDims(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> dims;
+  for (int64_t dim : shape)
+    if (dim != 1)
+      dims.push_back(dim);
+  return dims;
+}
+
+// Whether `root` ([B, N] after layout ops, or with unit dims between, as
+// ESPnet's [B, 1, N] masks) lines up with the tokens' B, N.
 bool alongTokens(Value root, Value tokens) {
   auto type = dyn_cast<RankedTensorType>(root.getType());
   auto tokenType = cast<RankedTensorType>(tokens.getType());
-  if (!type || type.getRank() != 2 || tokenType.getRank() < 2)
+  if (!type || tokenType.getRank() < 2)
+    return false;
+  SmallVector<int64_t> dims = nonUnitDims(type.getShape());
+  if (dims.size() != 2)
     return false;
   auto same = [](int64_t a, int64_t b) {
     return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
   };
-  return same(type.getDimSize(0), tokenType.getDimSize(0)) &&
-         same(type.getDimSize(1), tokenType.getDimSize(1));
+  return same(dims[0], tokenType.getDimSize(0)) &&
+         same(dims[1], tokenType.getDimSize(1));
 }
 
 // A [B, N] float validity mask (before broadcasting reshapes), or null.
@@ -784,6 +798,28 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
           keep));
       maskValue = created.back()->getResult(0);
     }
+    // A [B, 1, N] mask becomes the op's [B, N] one.
+    if (maskValue &&
+        cast<RankedTensorType>(maskValue.getType()).getRank() != 2) {
+      std::optional<SmallVector<Attribute>> names = dimNames(maskValue);
+      if (!names) {
+        for (Operation *op : llvm::reverse(created))
+          op->erase();
+        return remark(gelu, "the mask's dims have no names to reshape it to "
+                            "[B, N] with");
+      }
+      SmallVector<Attribute> kept;
+      for (Attribute name : *names)
+        if (!(isa<IntegerAttr>(name) && cast<IntegerAttr>(name).getInt() == 1))
+          kept.push_back(name);
+      auto type = cast<RankedTensorType>(maskValue.getType());
+      created.push_back(builder.create<ReshapeOp>(
+          loc,
+          RankedTensorType::get(nonUnitDims(type.getShape()),
+                                type.getElementType()),
+          maskValue, builder.getArrayAttr(kept)));
+      maskValue = created.back()->getResult(0);
+    }
     int64_t f = net1.first.out, kh = net1.second.out, dh = d / heads;
     auto weights = [&](const Hypernetwork &net, StringRef tag) {
       std::string prefix = ("hm.hyper_mix." + tag).str();
@@ -825,7 +861,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                     std::to_string(error) + " on random inputs)"
               : "cannot check the candidate: " + evaluator.error();
       fused->erase();
-      for (Operation *op : created)
+      for (Operation *op : llvm::reverse(created))
         op->erase();
       return remark(gelu, why);
     }

@@ -33,6 +33,9 @@ FORMS = {
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="fill"), 17),
     "espnet-mask-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="espnet"), 17),
+    "espnet-mask-input-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="espnet", mask_input="b1n"),
+        17),
     "where-single-head-op14": (
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True, mask_apply="where"),
         14),
