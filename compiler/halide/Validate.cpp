@@ -473,8 +473,7 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
     base = input->base;
     inputAdd = input->add;
   }
-  if (derived->base != base ||
-      (derived->div != step && !(derived->div == 1 && step == 1)))
+  if (derived->base != base || derived->div != step)
     return false;
   int64_t add = derived->add - inputAdd;
   return start + add + step * (derived->post - 1) + 1 <= 0;

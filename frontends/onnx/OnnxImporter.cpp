@@ -1737,9 +1737,12 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
         sliceSteps.push_back(1);
         continue;
       }
-      // x[:, s:-c:step] and x[:, s::step]: the end counts from the end.
-      bool toEnd = last >= std::numeric_limits<int32_t>::max();
-      if (first < 0 || step < 0 || (last > 0 && !toEnd))
+      // x[:, s:-c:step] and x[:, s::step]: the end counts from the end (an
+      // end of 0 is index 0, an empty slice).
+      constexpr int64_t kLimit = std::numeric_limits<int32_t>::max();
+      bool toEnd = last >= kLimit;
+      if (first < 0 || first > kLimit || step < 0 || step > kLimit ||
+          last < -kLimit || (last >= 0 && !toEnd))
         return error(node) << "slicing the dynamic dimension "
                            << shape[*axis].toString() << " as [" << first << ":"
                            << last << ":" << step
@@ -1767,16 +1770,19 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     last = std::clamp<int64_t>(last, step > 0 ? 0 : -1,
                                step > 0 ? size : size - 1);
     int64_t span = step > 0 ? last - first : first - last;
-    int64_t count =
-        std::max<int64_t>(0, (span + std::abs(step) - 1) / std::abs(step));
+    int64_t stride = step > 0 ? step : step == INT64_MIN ? INT64_MAX : -step;
+    int64_t count = span <= 0 ? 0 : 1 + (span - 1) / stride;
     if (count == 0)
       return error(node) << "the slice [" << (*starts)[i] << ":" << (*ends)[i]
                          << ":" << step << "] of dimension " << size
                          << " is empty";
+    // One entry reads only `first`: any step does.
+    if (count == 1)
+      step = step > 0 ? 1 : -1;
     shape[*axis] = SymbolicDim::constant(count);
     sliceAxes.push_back(*axis);
     sliceStarts.push_back(first);
-    sliceEnds.push_back(last);
+    sliceEnds.push_back(count == 1 ? first + step : last);
     sliceSteps.push_back(step);
   }
   Value value = materialise(node, *data);
@@ -2431,8 +2437,10 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
     return select(equal(w, constant(1)), u,
                   div(mul(log(w), u), sub(w, constant(1))));
   };
+  // Every use needs a <= 0 only (the other side is selected away); the
+  // clamp keeps exp(y) a normal float and finite.
   auto expm1 = [&](Value a) {
-    Value y = max(a, constant(-80)); // exp(y) stays a normal float
+    Value y = min(max(a, constant(-80)), constant(0));
     Value u = exp(y);
     return select(equal(u, constant(1)), y,
                   div(mul(sub(u, constant(1)), y), log(u)));
@@ -2492,11 +2500,12 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
     // PRelu: the slope broadcasts to x (ONNX's unidirectional broadcast).
     Entry *slopeEntry = lookup(node, 1);
     SymbolicShape shape;
-    if (slopeEntry->dtype != input->dtype ||
-        failed(broadcast(node, input->shape, slopeEntry->shape, shape)) ||
-        shape != input->shape)
-      return error(node) << "the slope must have the input's element type "
-                            "and broadcast to its shape";
+    if (slopeEntry->dtype != input->dtype)
+      return error(node) << "the slope must have the input's element type";
+    if (failed(broadcast(node, input->shape, slopeEntry->shape, shape)))
+      return failure();
+    if (shape != input->shape)
+      return error(node) << "the slope must broadcast to the input's shape";
     Value slope = materialise(node, *slopeEntry);
     if (!slope)
       return failure();
@@ -3029,6 +3038,11 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
       return error(node) << "axes must be compile-time constants";
   }
   if ((!axes || axes->empty()) && intAttr(node, "noop_with_empty_axes", 0)) {
+    // The ops written with an elementwise part would keep that part.
+    if (op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare" ||
+        op == "ReduceLogSum")
+      return error(node) << "noop_with_empty_axes without axes is not "
+                            "supported";
     Entry copy = *input;
     define(node, 0, std::move(copy));
     return success();
@@ -3095,6 +3109,17 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
     BoolAttr keep = builder.getBoolAttr(true);
     Value peak =
         builder.create<hm::ReduceMaxOp>(loc, keptType, x, axesAttr, keep);
+    // An infinite maximum (a row of -inf: masked logits) shifts by 0, so the
+    // row gives log(0) = -inf (or +inf), not inf - inf.
+    auto scalarType = RankedTensorType::get({}, keptType.getElementType());
+    Value zero = builder.create<hm::ConstantOp>(
+        loc,
+        DenseElementsAttr::get(
+            scalarType, builder.getFloatAttr(keptType.getElementType(), 0.0)));
+    Value finite = builder.create<hm::EqualOp>(
+        loc, keptType.clone(builder.getI1Type()),
+        builder.create<hm::SubOp>(loc, keptType, peak, peak), zero);
+    peak = builder.create<hm::WhereOp>(loc, keptType, finite, peak, zero);
     Value shifted = builder.create<hm::ExpOp>(
         loc, inputType, builder.create<hm::SubOp>(loc, inputType, x, peak));
     Value total =

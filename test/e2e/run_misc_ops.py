@@ -347,7 +347,8 @@ class Activations(torch.nn.Module):
     def forward(self, x):
         f = torch.nn.functional
         y = (f.softplus(x) + f.softsign(x) + f.hardsigmoid(x) + f.hardswish(x) +
-             f.mish(x) + f.elu(x, 0.7) + f.selu(x) + f.celu(x, 1.3) + torch.sign(x) +
+             f.mish(x) + f.elu(x, 0.7) + f.selu(x) + f.celu(30 * x, 1.3) / 30 +
+             torch.sign(x) +
              self.prelu(x.transpose(1, 2)).transpose(1, 2))
         norms = torch.cat([x.abs().sum(-1, keepdim=True),
                            torch.linalg.vector_norm(x, dim=-1, keepdim=True),

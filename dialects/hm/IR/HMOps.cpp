@@ -376,19 +376,22 @@ LogicalResult hm::SliceOp::verify() {
     }
     if (ShapedType::isDynamic(in)) {
       // Only index 0 of a dynamic axis is known to exist.
-      if (start != 0 || step < 0 || out > 1)
+      if (start != 0 || end != 1 || step < 0 || out != 1)
         return emitOpError("a static slice of the dynamic axis ")
-               << axis << " may only read index 0";
+               << axis << " may only be [0, 1)";
       continue;
     }
-    if (start < 0 || start > in || end < -1 || end > in)
+    if (ShapedType::isDynamic(out))
+      return emitOpError("a dynamic result needs a dynamic input axis, not ")
+             << "axis " << axis << " of size " << in;
+    if (start < 0 || start > (step > 0 ? in : in - 1) || end < -1 || end > in)
       return emitOpError("slice [")
              << start << ", " << end << ") is out of range for axis " << axis
              << " of size " << in;
-    int64_t span = step > 0 ? end - start : start - end,
-            stride = step > 0 ? step : -step;
-    int64_t count = std::max<int64_t>(0, (span + stride - 1) / stride);
-    if (!ShapedType::isDynamic(out) && out != count)
+    int64_t span = step > 0 ? end - start : start - end;
+    int64_t stride = step > 0 ? step : step == INT64_MIN ? INT64_MAX : -step;
+    int64_t count = span <= 0 ? 0 : 1 + (span - 1) / stride;
+    if (out != count)
       return emitOpError("result dim ")
              << axis << " is " << out << ", the slice has " << count
              << " entries";

@@ -322,7 +322,9 @@ struct SinkReshape : RewritePattern {
     if (!reshape || (!isa<CastOp>(op) && !mergesDynamicDims(reshape)))
       return failure();
     auto inputType = cast<RankedTensorType>(reshape.getInput().getType());
-    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!resultType)
+      return failure();
     int64_t rank = resultType.getRank(), movedRank = inputType.getRank();
     SmallVector<Attribute> shape(reshape.getShape().begin(),
                                  reshape.getShape().end());

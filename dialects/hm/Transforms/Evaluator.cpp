@@ -537,11 +537,14 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
                      slice.getSteps())) {
         starts[axis] = s;
         steps[axis] = step;
-        // A dynamic result counts its end from the input's end.
-        int64_t end = type.isDynamicDim(axis) ? x.shape[axis] + e : e;
-        int64_t span = step > 0 ? end - s : s - end;
-        out.shape[axis] =
-            std::max<int64_t>(0, (span + std::abs(step) - 1) / std::abs(step));
+        if (!type.isDynamicDim(axis)) {
+          out.shape[axis] = type.getDimSize(axis);
+          continue;
+        }
+        // A dynamic result counts its end from the input's end (the
+        // verifier keeps its step positive).
+        int64_t span = x.shape[axis] + e - s;
+        out.shape[axis] = span <= 0 ? 0 : 1 + (span - 1) / step;
       }
     } else {
       auto prefix = cast<SliceToDimOp>(op);

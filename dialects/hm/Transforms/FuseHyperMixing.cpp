@@ -691,7 +691,9 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       Value stored = skipLayout(pos);
       Operation *slice = stored.getDefiningOp();
       if (auto prefix = dyn_cast_or_null<SliceOp>(slice)) {
-        if (llvm::all_of(prefix.getStarts(), [](int64_t s) { return s == 0; }))
+        if (llvm::all_of(prefix.getStarts(),
+                         [](int64_t s) { return s == 0; }) &&
+            llvm::all_of(prefix.getSteps(), [](int64_t s) { return s == 1; }))
           stored = prefix.getInput();
       } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
         stored = prefix.getInput();

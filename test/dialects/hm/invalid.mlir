@@ -215,7 +215,23 @@ func.func @slice_dynamic_from_end(%x: tensor<2x?xf32>) -> tensor<2x?xf32> {
 // -----
 
 func.func @slice_dynamic_past_zero(%x: tensor<2x?xf32>) -> tensor<2x2xf32> {
-  // expected-error @+1 {{a static slice of the dynamic axis 1 may only read index 0}}
+  // expected-error @+1 {{a static slice of the dynamic axis 1 may only be [0, 1)}}
   %0 = hm.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>, steps = array<i64: 1>} : tensor<2x?xf32> -> tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @slice_backwards_from_the_end(%x: tensor<4xf32>) -> tensor<5xf32> {
+  // expected-error @+1 {{slice [4, -1) is out of range for axis 0 of size 4}}
+  %0 = hm.slice %x {axes = array<i64: 0>, starts = array<i64: 4>, ends = array<i64: -1>, steps = array<i64: -1>} : tensor<4xf32> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @slice_static_to_dynamic(%x: tensor<8xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{a dynamic result needs a dynamic input axis, not axis 0 of size 8}}
+  %0 = hm.slice %x {axes = array<i64: 0>, starts = array<i64: 0>, ends = array<i64: 8>, steps = array<i64: 1>} : tensor<8xf32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
 }

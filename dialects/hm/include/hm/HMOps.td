@@ -359,7 +359,7 @@ def HM_ReshapeOp : HM_Op<"reshape", [Pure]> {
 }
 
 def HM_SliceOp : HM_Op<"slice", [Pure]> {
-  let summary = "static strided slice along `axes`";
+  let summary = "strided slice along `axes` with constant bounds";
   let description = [{
     Output index i of a sliced axis reads input index starts + i * steps.
     On a static axis, `ends` is absolute and exclusive (-1 for a negative

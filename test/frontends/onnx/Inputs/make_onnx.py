@@ -189,10 +189,10 @@ def strided_slices(path):
     save(graph, path)
 
 
-def last_frames(path):
+def last_frames(path, starts=-3, ends=np.iinfo(np.int64).max):
     # x[:, -3:] of a dynamic T: the start depends on T.
     init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
-            for k, v in {"s": [-3], "e": [np.iinfo(np.int64).max], "a": [1]}.items()]
+            for k, v in {"s": [starts], "e": [ends], "a": [1]}.items()]
     nodes = [helper.make_node("Slice", ["x", "s", "e", "a"], ["y"], name="last")]
     graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 5])],
                               [tensor("y", ["B", 3, 5])], initializer=init)
@@ -467,6 +467,8 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  expand_dynamic, index_ranges, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
+# x[:, 2:0]: an end of 0 is index 0, not the end of T.
+KINDS["empty_frames"] = lambda path: last_frames(path, starts=2, ends=0)
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
