@@ -2397,24 +2397,14 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
   auto alpha = [&](float fallback) {
     return constant(floatAttr(node, "alpha", fallback));
   };
-  auto add = [&](Value a, Value b) -> Value {
-    return builder.create<hm::AddOp>(loc, type, a, b);
+  // x's shape on either side: the other operand is x or a scalar.
+  auto binary = [&](const char *op) {
+    return [&, op](Value a, Value b) {
+      return binaryOp(op, loc, cast<RankedTensorType>(type), a, b);
+    };
   };
-  auto sub = [&](Value a, Value b) -> Value {
-    return builder.create<hm::SubOp>(loc, type, a, b);
-  };
-  auto mul = [&](Value a, Value b) -> Value {
-    return builder.create<hm::MulOp>(loc, type, a, b);
-  };
-  auto div = [&](Value a, Value b) -> Value {
-    return builder.create<hm::DivOp>(loc, type, a, b);
-  };
-  auto max = [&](Value a, Value b) -> Value {
-    return builder.create<hm::MaxOp>(loc, type, a, b);
-  };
-  auto min = [&](Value a, Value b) -> Value {
-    return builder.create<hm::MinOp>(loc, type, a, b);
-  };
+  auto add = binary("Add"), sub = binary("Sub"), mul = binary("Mul"),
+       div = binary("Div"), max = binary("Max"), min = binary("Min");
   auto less = [&](Value a, Value b) -> Value {
     return builder.create<hm::LessOp>(loc, flags, a, b);
   };
