@@ -1431,13 +1431,9 @@ FailureOr<KernelGraph> Exporter::run() {
   // not be at least 1.
   std::set<std::string> used;
   for (const json &buffer : buffers)
-    for (const json &dim : buffer["shape"])
-      if (dim.is_string()) {
-        SmallVector<StringRef> factors;
-        StringRef(dim.get_ref<const std::string &>()).split(factors, '*');
-        for (StringRef factor : factors)
-          used.insert(factor.str());
-      }
+    for (const json &dim : flattened(buffer["shape"].get<Dims>()))
+      if (dim.is_string())
+        used.insert(dim.get<std::string>());
   for (auto it = derived.rbegin(); it != derived.rend(); ++it)
     if (used.count(it->first) && it->second[0].is_string())
       used.insert(it->second[0].get<std::string>());

@@ -2386,13 +2386,9 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
   const std::string &op = node.op_type();
   Location loc = nodeLoc(node);
   Type type = x.getType();
-  Type element = getElementTypeOrSelf(type);
   Type flags = cast<RankedTensorType>(type).clone(builder.getI1Type());
-  auto constant = [&](double value) -> Value {
-    auto scalar = RankedTensorType::get({}, element);
-    return builder.create<hm::ConstantOp>(
-        loc,
-        DenseElementsAttr::get(scalar, builder.getFloatAttr(element, value)));
+  auto constant = [&](double value) {
+    return filled(node, input->dtype, {}, value);
   };
   auto alpha = [&](float fallback) {
     return constant(floatAttr(node, "alpha", fallback));
@@ -2533,15 +2529,10 @@ LogicalResult Importer::importVariadic(const onnx::NodeProto &node) {
     result =
         binaryOp(kind, loc, tensorType(first->dtype, shape), result, operand);
   }
-  if (op == "Mean" && node.input_size() > 1) {
-    Type element = tensorType(first->dtype, {}).getElementType();
-    auto scalar = RankedTensorType::get({}, element);
-    Value count = builder.create<hm::ConstantOp>(
-        loc, DenseElementsAttr::get(
-                 scalar, builder.getFloatAttr(element, node.input_size())));
-    result = builder.create<hm::DivOp>(loc, tensorType(first->dtype, shape),
-                                       result, count);
-  }
+  if (op == "Mean" && node.input_size() > 1)
+    result = builder.create<hm::DivOp>(
+        loc, tensorType(first->dtype, shape), result,
+        filled(node, first->dtype, {}, node.input_size()));
   define(node, 0, tensorEntry(result, first->dtype, shape));
   return success();
 }
@@ -3101,11 +3092,7 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
         builder.create<hm::ReduceMaxOp>(loc, keptType, x, axesAttr, keep);
     // An infinite maximum (a row of -inf: masked logits) shifts by 0, so the
     // row gives log(0) = -inf (or +inf), not inf - inf.
-    auto scalarType = RankedTensorType::get({}, keptType.getElementType());
-    Value zero = builder.create<hm::ConstantOp>(
-        loc,
-        DenseElementsAttr::get(
-            scalarType, builder.getFloatAttr(keptType.getElementType(), 0.0)));
+    Value zero = filled(node, input->dtype, {}, 0.0);
     Value finite = builder.create<hm::EqualOp>(
         loc, keptType.clone(builder.getI1Type()),
         builder.create<hm::SubOp>(loc, keptType, peak, peak), zero);

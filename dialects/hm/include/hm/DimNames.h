@@ -1,5 +1,4 @@
-//===- DimNames.h - how a value's dims are spelled ---------------*- C++
-//-*-===//
+//===- DimNames.h - how a value's dims are spelled --------------*- C++ -*-===//
 
 #ifndef HM_DIMNAMES_H
 #define HM_DIMNAMES_H
