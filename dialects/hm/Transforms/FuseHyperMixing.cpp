@@ -63,30 +63,34 @@ bool isConstant(Value value) {
   return static_cast<bool>(skipLayout(value).getDefiningOp<ConstantOp>());
 }
 
-// The dims of a shape other than static 1s.
-SmallVector<int64_t> nonUnitDims(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> dims;
-  for (int64_t dim : shape)
-    if (dim != 1)
-      dims.push_back(dim);
-  return dims;
+// The positions of a mask's B and N: all of a rank-2 shape, else those
+// left after static 1s are dropped, last first, down to rank 2 (ESPnet's
+// [B, 1, N]; a static batch of 1 stays).
+SmallVector<int64_t> tokenAxes(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    axes.push_back(i);
+  for (int64_t i = shape.size(); i-- > 0 && axes.size() > 2;)
+    if (shape[i] == 1)
+      axes.erase(axes.begin() + i);
+  return axes;
 }
 
-// Whether `root` ([B, N] after layout ops, or with unit dims between, as
-// ESPnet's [B, 1, N] masks) lines up with the tokens' B, N.
+// Whether `root` ([B, N] after layout ops, or with unit dims between)
+// lines up with the tokens' B, N.
 bool alongTokens(Value root, Value tokens) {
   auto type = dyn_cast<RankedTensorType>(root.getType());
   auto tokenType = cast<RankedTensorType>(tokens.getType());
   if (!type || tokenType.getRank() < 2)
     return false;
-  SmallVector<int64_t> dims = nonUnitDims(type.getShape());
-  if (dims.size() != 2)
+  SmallVector<int64_t> axes = tokenAxes(type.getShape());
+  if (axes.size() != 2)
     return false;
   auto same = [](int64_t a, int64_t b) {
     return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
   };
-  return same(dims[0], tokenType.getDimSize(0)) &&
-         same(dims[1], tokenType.getDimSize(1));
+  return same(type.getDimSize(axes[0]), tokenType.getDimSize(0)) &&
+         same(type.getDimSize(axes[1]), tokenType.getDimSize(1));
 }
 
 // A [B, N] float validity mask (before broadcasting reshapes), or null.
@@ -810,16 +814,16 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         return remark(gelu, "the mask's dims have no names to reshape it to "
                             "[B, N] with");
       }
-      SmallVector<Attribute> kept;
-      for (Attribute name : *names)
-        if (!(isa<IntegerAttr>(name) && cast<IntegerAttr>(name).getInt() == 1))
-          kept.push_back(name);
       auto type = cast<RankedTensorType>(maskValue.getType());
+      SmallVector<int64_t> dims;
+      SmallVector<Attribute> kept;
+      for (int64_t axis : tokenAxes(type.getShape())) {
+        dims.push_back(type.getDimSize(axis));
+        kept.push_back((*names)[axis]);
+      }
       created.push_back(builder.create<ReshapeOp>(
-          loc,
-          RankedTensorType::get(nonUnitDims(type.getShape()),
-                                type.getElementType()),
-          maskValue, builder.getArrayAttr(kept)));
+          loc, RankedTensorType::get(dims, type.getElementType()), maskValue,
+          builder.getArrayAttr(kept)));
       maskValue = created.back()->getResult(0);
     }
     int64_t f = net1.first.out, kh = net1.second.out, dh = d / heads;
