@@ -890,6 +890,8 @@ void Importer::registerHandlers() {
   handlers["ReduceSum"] = bind(&Importer::importReduce);
   handlers["ReduceMax"] = bind(&Importer::importReduce);
   handlers["ReduceMin"] = bind(&Importer::importReduce);
+  handlers["GlobalAveragePool"] = bind(&Importer::importReduce);
+  handlers["GlobalMaxPool"] = bind(&Importer::importReduce);
   for (const char *op : {"ReduceL1", "ReduceL2", "ReduceSumSquare",
                          "ReduceLogSum", "ReduceLogSumExp"})
     handlers[op] = bind(&Importer::importReduce);
@@ -3006,12 +3008,25 @@ LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node) {
 LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(input->shape.size());
-  const std::string &op = node.op_type();
+  // GlobalAveragePool and GlobalMaxPool reduce [N, C, spatial...] over the
+  // spatial axes, keeping them as 1s.
+  bool global = StringRef(node.op_type()).starts_with("Global");
+  if (global && rank < 3)
+    return error(node) << "the input must be [N, C, spatial...], not rank "
+                       << rank;
+  const std::string op = !global                             ? node.op_type()
+                         : node.op_type() == "GlobalMaxPool" ? "ReduceMax"
+                                                             : "ReduceMean";
   bool sum = op == "ReduceSum";
   bool extremum = op == "ReduceMax" || op == "ReduceMin";
   if (extremum ? input->dtype == DType::Bool : !sum && !isFloat(input->dtype))
     return error(node) << "unsupported operand element type";
   std::optional<std::vector<int64_t>> axes = intsAttr(node, "axes");
+  if (global) {
+    axes.emplace();
+    for (int64_t i = 2; i < rank; ++i)
+      axes->push_back(i);
+  }
   // ReduceSum takes its axes as an input from opset 13, the others from 18.
   if ((sum || opset >= 18) && lookup(node, 1)) {
     axes = constInts(lookup(node, 1));
@@ -3418,6 +3433,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
       {"Gelu", 20, kMaxOpset, 1, 1, "float32; approximate = none"},
+      {"GlobalAveragePool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"GlobalMaxPool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gemm", kMinOpset, kMaxOpset, 2, 3,
        "x @ op(W) + C with constant W and C, no transA"},
       {"Greater", kMinOpset, kMaxOpset, 2, 2, ""},

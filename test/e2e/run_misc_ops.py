@@ -357,6 +357,19 @@ class Activations(torch.nn.Module):
         return y, norms
 
 
+class GlobalPools(torch.nn.Module):
+    """Pooling heads written with adaptive pools of output size 1 (ONNX
+    GlobalAveragePool and GlobalMaxPool): over the tokens of [B, d, N], and over
+    a 2-D [B, 4, N, 4] map."""
+
+    def forward(self, x):
+        f = torch.nn.functional
+        channels = x.transpose(1, 2)
+        grid = x.reshape(x.size(0), x.size(1), 4, 4).transpose(1, 2)
+        pooled = f.adaptive_avg_pool1d(channels, 1) - f.adaptive_max_pool1d(channels, 1)
+        return pooled.squeeze(-1), f.adaptive_max_pool2d(grid, 1) + f.adaptive_avg_pool2d(grid, 1)
+
+
 def padded_mask(batch, n, dtype=torch.int64):
     """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
     mask = torch.ones(batch, n, dtype=dtype)
@@ -444,6 +457,8 @@ def main():
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "activations", Activations().eval(), x_only, sizes,
                     {"x": tokens, "y": tokens, "norms": tokens}, outputs=("y", "norms"))
+    failed |= check(hmc, args.work, "global_pools", GlobalPools().eval(), x_only, sizes,
+                    {"x": tokens, "y": {0: "B"}, "grid": {0: "B"}}, outputs=("y", "grid"))
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},
                     [(1, 1), (3, 37)], {"x": {0: "B", 2: "T"}, "y": {0: "B", 2: "T"}})

@@ -127,14 +127,17 @@ def reductions(path):
              helper.make_node("Mod", ["lengths", "three"], ["floored"], name="floored"),
              helper.make_node("Mod", ["lengths", "three"], ["truncated"], name="truncated",
                               fmod=1),
-             helper.make_node("Abs", ["x"], ["magnitude"], name="magnitude")]
+             helper.make_node("Abs", ["x"], ["magnitude"], name="magnitude"),
+             helper.make_node("GlobalAveragePool", ["x"], ["mean_pool"], name="mean_pool"),
+             helper.make_node("GlobalMaxPool", ["x"], ["max_pool"], name="max_pool")]
     graph = helper.make_graph(
         nodes, "g", [tensor("x", ["B", "N", 5]), tensor("lengths", ["B"], TensorProto.INT64)],
         [tensor("high", ["B", 5]), tensor("low", ["B", 1, 5]),
          tensor("best", ["B", "N"], TensorProto.INT64),
          tensor("worst", ["B", 1, 5], TensorProto.INT64),
          tensor("floored", ["B"], TensorProto.INT64),
-         tensor("truncated", ["B"], TensorProto.INT64), tensor("magnitude", ["B", "N", 5])],
+         tensor("truncated", ["B"], TensorProto.INT64), tensor("magnitude", ["B", "N", 5]),
+         tensor("mean_pool", ["B", "N", 1]), tensor("max_pool", ["B", "N", 1])],
         initializer=[axes, three])
     save(graph, path, opset=18)
 
