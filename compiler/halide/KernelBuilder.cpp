@@ -156,6 +156,8 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildReduction(ctx);
   if (op == "arg_max" || op == "arg_min")
     return buildArgExtremum(ctx);
+  if (op == "cumsum")
+    return buildCumSum(ctx);
   if (op == "fbank")
     return buildFbank(ctx);
   if (op == "ctc_greedy")

@@ -80,6 +80,7 @@ Halide::Func buildSoftmax(const OpContext &ctx);
 Halide::Func buildReduction(const OpContext &ctx);
 /// arg_max and arg_min.
 Halide::Func buildArgExtremum(const OpContext &ctx);
+Halide::Func buildCumSum(const OpContext &ctx);
 Halide::Func buildFbank(const OpContext &ctx);
 Halide::Func buildCtcGreedy(const OpContext &ctx);
 

@@ -1,5 +1,5 @@
 // reduce_sum, reduce_mean, reduce_max and reduce_min over a set of axes;
-// arg_max and arg_min along one axis.
+// arg_max, arg_min and cumsum along one axis.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -138,6 +138,66 @@ Halide::Func buildArgExtremum(const OpContext &ctx) {
       // got the tail lanes of this tuple update wrong (ReductionTest).
       best.vectorize(vars[0], natural, Halide::TailStrategy::GuardWithIf);
     }
+  }
+  return out;
+}
+
+Halide::Func buildCumSum(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const nlohmann::json &attrs = ctx.view.kernel().attrs;
+  bool exclusive = attrs.at("exclusive").get<bool>();
+  bool reverse = attrs.at("reverse").get<bool>();
+  int rank = static_cast<int>(ctx.outputExtents.size());
+  int axis = rank - 1 - static_cast<int>(attrs.at("axis").get<int64_t>());
+  Expr extent = x.dim(axis).extent();
+
+  // Float sums run in float64, like PyTorch's CPU cumsum.
+  Halide::Type type = x.type();
+  Halide::Type accType = type.is_float() ? Halide::Float(64) : type;
+  std::vector<Halide::Var> vars(rank);
+  Halide::Func running("running");
+  running(vars) = Halide::cast(accType, x(vars));
+  // Each step adds the running sum of its predecessor (the next element
+  // when reversed).
+  Halide::RDom r(1, extent - 1);
+  std::vector<Expr> at(vars.begin(), vars.end()), before = at;
+  at[axis] = reverse ? extent - 1 - r : Expr(r);
+  before[axis] = reverse ? extent - r : r - 1;
+  running(at) += running(before);
+
+  // Exclusive sums are the inclusive ones one step back, 0 at the start.
+  std::vector<Expr> read(vars.begin(), vars.end());
+  Expr value = running(read);
+  if (exclusive) {
+    Expr first = reverse ? extent - 1 : Expr(0);
+    read[axis] = Halide::clamp(vars[axis] + (reverse ? 1 : -1), 0, extent - 1);
+    value = Halide::select(vars[axis] == first,
+                           Halide::Internal::make_zero(accType), running(read));
+  }
+  Halide::Func out("output");
+  out(vars) = Halide::cast(type, value);
+
+  if (ctx.handScheduled()) {
+    int natural = ctx.vectorSize(type);
+    vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
+    parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
+    // The scan runs once over the whole tensor: across the scanned axis,
+    // vectors along the innermost other one, rows of those in parallel.
+    running.compute_root();
+    Halide::Stage scan = running.update();
+    std::vector<Halide::VarOrRVar> order;
+    if (axis != 0)
+      order.push_back(vars[0]);
+    order.push_back(r.x);
+    for (int k = 1; k < rank; ++k)
+      if (k != axis)
+        order.push_back(vars[k]);
+    scan.reorder(order);
+    if (axis != 0)
+      scan.vectorize(vars[0], natural, Halide::TailStrategy::GuardWithIf);
+    int outer = axis == rank - 1 ? rank - 2 : rank - 1;
+    if (outer >= 0 && outer != axis && (outer != 0 || axis == 0))
+      scan.parallel(vars[outer]);
   }
   return out;
 }

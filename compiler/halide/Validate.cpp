@@ -449,6 +449,17 @@ void checkArgExtremum(const Checker &check) {
   check.result(DType::Int64, out);
 }
 
+void checkCumSum(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.dtype("x", x, kNumeric);
+  check.minRank("x", x, 1);
+  check.intAttr("axis", 0, static_cast<int64_t>(x.shape.size()) - 1);
+  check.boolAttr("exclusive");
+  check.boolAttr("reverse");
+  check.result(x.dtype, x.shape);
+}
+
 /// Whether a slice from `start` by `step` (> 0) whose output extent is `out`
 /// reads only indices below the dynamic extent `in`: `out` must be
 /// floor((in + add) / step) + post with start + add + step (post - 1) < 0.
@@ -1155,6 +1166,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkReduce(check);
   else if (op == "arg_max" || op == "arg_min")
     checkArgExtremum(check);
+  else if (op == "cumsum")
+    checkCumSum(check);
   else if (op == "slice")
     checkSlice(check);
   else if (op == "reshape")
@@ -1176,7 +1189,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
         "neg, abs, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
         "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "
         "matmul, hyper_mix, gather, reduce_sum, reduce_mean, reduce_max, "
-        "reduce_min, arg_max, arg_min, "
+        "reduce_min, arg_max, arg_min, cumsum, "
         "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
         "pad, concat, conv, fbank, ctc_greedy, elementwise)");
 }

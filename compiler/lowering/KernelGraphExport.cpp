@@ -1206,6 +1206,12 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["keepdims"] = op->getAttrOfType<BoolAttr>("keepdims").getValue();
     attrs["select_last_index"] =
         op->getAttrOfType<BoolAttr>("select_last_index").getValue();
+  } else if (auto cumsum = dyn_cast<hm::CumSumOp>(op)) {
+    kind = "cumsum";
+    inputs = {{"x", cumsum.getInput()}};
+    attrs["axis"] = cumsum.getAxis();
+    attrs["exclusive"] = cumsum.getExclusive();
+    attrs["reverse"] = cumsum.getReverse();
   } else if (auto slice = dyn_cast<hm::SliceOp>(op)) {
     kind = "slice";
     inputs = {{"x", slice.getInput()}};

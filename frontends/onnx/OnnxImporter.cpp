@@ -301,6 +301,7 @@ private:
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
   LogicalResult importReduce(const onnx::NodeProto &node);
   LogicalResult importArgExtremum(const onnx::NodeProto &node);
+  LogicalResult importCumSum(const onnx::NodeProto &node);
   LogicalResult importTile(const onnx::NodeProto &node);
   LogicalResult importClip(const onnx::NodeProto &node);
   Value binaryOp(const std::string &op, Location loc, RankedTensorType type,
@@ -897,6 +898,7 @@ void Importer::registerHandlers() {
     handlers[op] = bind(&Importer::importReduce);
   handlers["ArgMax"] = bind(&Importer::importArgExtremum);
   handlers["ArgMin"] = bind(&Importer::importArgExtremum);
+  handlers["CumSum"] = bind(&Importer::importCumSum);
   handlers["Clip"] = bind(&Importer::importClip);
   handlers["Identity"] = bind(&Importer::importIdentity);
   handlers["Dropout"] = bind(&Importer::importIdentity);
@@ -1831,11 +1833,27 @@ LogicalResult Importer::importRange(const onnx::NodeProto &node) {
     define(node, 0, std::move(entry));
     return success();
   }
-  if (!first || !step || first->getDouble(0) != 0 || step->getDouble(0) != 1 ||
-      !limit->intValues)
-    return error(node) << "only Range(0, dim, 1) over a dimension is "
+  if (!first || !step || step->getDouble(0) != 1 || !limit->intValues)
+    return error(node) << "only Range(s, dim + s, 1) over a dimension is "
                           "supported at run time";
   SymbolicDim length = canonical((*limit->intValues)[0]);
+  // Range(s, dim + s, 1), as in arange(1, T + 1): 0 .. dim - 1, plus s.
+  if (double offset = first->getDouble(0); offset != 0) {
+    const DerivedSymbol *sum = sumOf(length);
+    if (!sum || sum->add + sum->post != offset)
+      return error(node) << "only Range(s, dim + s, 1) over a dimension is "
+                            "supported at run time";
+    SymbolicDim base = canonical(SymbolicDim::symbol(sum->base));
+    Value indices = iota(node, base, limit->dtype);
+    if (!indices)
+      return failure();
+    SymbolicShape shape = {base};
+    Value result =
+        binaryOp("Add", nodeLoc(node), tensorType(limit->dtype, shape), indices,
+                 filled(node, limit->dtype, {}, offset));
+    define(node, 0, tensorEntry(result, limit->dtype, shape));
+    return success();
+  }
   if (!dimOrigin(length))
     return error(node) << "an index range of run-time length "
                        << length.toString()
@@ -3162,6 +3180,29 @@ LogicalResult Importer::importArgExtremum(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult Importer::importCumSum(const onnx::NodeProto &node) {
+  Entry *input = lookup(node, 0);
+  if (input->dtype == DType::Bool)
+    return error(node) << "unsupported operand element type";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  std::optional<std::vector<int64_t>> axisValue = constInts(lookup(node, 1));
+  if (!axisValue || axisValue->size() != 1)
+    return error(node) << "the axis must be one compile-time constant";
+  auto axis = normaliseAxis(axisValue->front(), rank);
+  if (!axis)
+    return error(node) << "axis " << axisValue->front()
+                       << " is out of range for rank " << rank;
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Value result = builder.create<hm::CumSumOp>(
+      nodeLoc(node), x.getType(), x, builder.getI64IntegerAttr(*axis),
+      builder.getBoolAttr(intAttr(node, "exclusive", 0) != 0),
+      builder.getBoolAttr(intAttr(node, "reverse", 0) != 0));
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Driver
 //===----------------------------------------------------------------------===//
@@ -3412,6 +3453,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"ConstantOfShape", kMinOpset, kMaxOpset, 1, 1,
        "shape computed from constants and dimensions"},
       {"Cos", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"CumSum", kMinOpset, kMaxOpset, 2, 2,
+       "numeric tensors; a constant axis"},
       {"Conv", kMinOpset, kMaxOpset, 2, 3,
        "1-D and 2-D, constant weights, explicit pads (no auto_pad)"},
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
@@ -3465,7 +3508,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"PRelu", kMinOpset, kMaxOpset, 2, 2,
        "float tensors; a slope that broadcasts to the input"},
       {"Range", kMinOpset, kMaxOpset, 3, 3,
-       "constant bounds, or Range(0, dim, 1) over a dimension"},
+       "constant bounds, or Range(s, dim + s, 1) over a dimension"},
       {"Reciprocal", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Relu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"ReduceL1", kMinOpset, kMaxOpset, 1, 2, "float tensors"},

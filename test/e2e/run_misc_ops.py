@@ -370,6 +370,24 @@ class GlobalPools(torch.nn.Module):
         return pooled.squeeze(-1), f.adaptive_max_pool2d(grid, 1) + f.adaptive_avg_pool2d(grid, 1)
 
 
+class RunningSums(torch.nn.Module):
+    """Running sums (ONNX CumSum): RoBERTa's position ids from the attention mask,
+    cumsum(mask) * mask + padding index, picking learned positions (arange(1, N + 1)
+    counts the tokens); running means over the tokens and running sums over the
+    features."""
+
+    def __init__(self):
+        super().__init__()
+        self.positions = torch.nn.Embedding(200, 16, padding_idx=1)
+
+    def forward(self, x, attention_mask):
+        mask = attention_mask.int()
+        ids = (torch.cumsum(mask, dim=1).type_as(mask) * mask).long() + 1
+        count = torch.arange(1, x.size(1) + 1, dtype=x.dtype).unsqueeze(-1)
+        means = torch.cumsum(x, dim=1) / count
+        return x + self.positions(ids), means - torch.cumsum(x, dim=2), ids
+
+
 def padded_mask(batch, n, dtype=torch.int64):
     """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
     mask = torch.ones(batch, n, dtype=dtype)
@@ -459,6 +477,9 @@ def main():
                     {"x": tokens, "y": tokens, "norms": tokens}, outputs=("y", "norms"))
     failed |= check(hmc, args.work, "global_pools", GlobalPools().eval(), x_only, sizes,
                     {"x": tokens, "y": {0: "B"}, "grid": {0: "B"}}, outputs=("y", "grid"))
+    failed |= check(hmc, args.work, "running_sums", RunningSums().eval(), x_mask, sizes,
+                    {"x": tokens, "attention_mask": tokens, "y": tokens, "sums": tokens,
+                     "ids": tokens}, outputs=("y", "sums", "ids"))
     failed |= check(hmc, args.work, "conv_block", ConvBlock().eval(),
                     lambda batch, n: {"x": torch.randn(batch, 8, n)},
                     [(1, 1), (3, 37)], {"x": {0: "B", 2: "T"}, "y": {0: "B", 2: "T"}})

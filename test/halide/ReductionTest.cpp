@@ -1,5 +1,6 @@
-// reduce_max, reduce_min, arg_max and arg_min against exact references: inner
-// and outer axes, dynamic dims, keepdims, ties (first or last index).
+// reduce_max, reduce_min, arg_max, arg_min and cumsum against exact
+// references: inner and outer axes, dynamic dims, keepdims, ties (first or
+// last index), exclusive and reversed running sums.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -150,6 +151,106 @@ TEST(ReduceTest, RejectsABadAxis) {
   int64_t y = graph.buffer("y", "int64", json{3}, "output");
   graph.kernel("k", "arg_max",
                {{"axis", 2}, {"keepdims", false}, {"select_last_index", false}},
+               {{"x", x}}, y);
+  EXPECT_THROW(graph.parse(), GraphError);
+}
+
+struct CumSumCase {
+  std::string name, dtype;
+  json shape;
+  int64_t axis;
+  bool exclusive, reverse;
+  std::map<std::string, int64_t> sizes;
+};
+
+void PrintTo(const CumSumCase &c, std::ostream *os) { *os << c.name; }
+
+class CumSumTest : public ::testing::TestWithParam<CumSumCase> {};
+
+TEST_P(CumSumTest, MatchesReference) {
+  const CumSumCase &tc = GetParam();
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", tc.dtype, tc.shape);
+  int64_t y = graph.buffer("y", tc.dtype, tc.shape, "output");
+  graph.kernel(
+      "k", "cumsum",
+      {{"axis", tc.axis}, {"exclusive", tc.exclusive}, {"reverse", tc.reverse}},
+      {{"x", x}}, y);
+
+  // Halves for floats: every partial sum is exact in float32.
+  std::mt19937 rng(29);
+  std::uniform_int_distribution<int> value(-6, 6);
+  std::vector<int64_t> shape = bindShape(tc.shape, tc.sizes);
+  Tensor input(shape);
+  for (double &v : input.data)
+    v = tc.dtype == "float32" ? value(rng) / 2.0 : value(rng);
+  AxisView view(shape, static_cast<size_t>(tc.axis));
+  Tensor expected(shape);
+  for (int64_t o = 0; o < view.outer; ++o)
+    for (int64_t i = 0; i < view.inner; ++i) {
+      double running = 0;
+      for (int64_t step = 0; step < view.extent; ++step) {
+        int64_t k = tc.reverse ? view.extent - 1 - step : step;
+        int64_t at = (o * view.extent + k) * view.inner + i;
+        expected[at] = tc.exclusive ? running : running + input[at];
+        running += input[at];
+      }
+    }
+  EXPECT_EQ(runKernel(graph, {input}, expected.shape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, CumSumTest,
+                         ::testing::Values(CumSumCase{"tokens",
+                                                      "float32",
+                                                      json{"B", "N", 19},
+                                                      1,
+                                                      false,
+                                                      false,
+                                                      {{"B", 3}, {"N", 37}}},
+                                           CumSumCase{
+                                               "tokens_exclusive_reverse",
+                                               "float32",
+                                               json{"B", "N", 19},
+                                               1,
+                                               true,
+                                               true,
+                                               {{"B", 2}, {"N", 131}}},
+                                           CumSumCase{"features_reverse",
+                                                      "float32",
+                                                      json{"B", "N", 37},
+                                                      2,
+                                                      false,
+                                                      true,
+                                                      {{"B", 2}, {"N", 5}}},
+                                           CumSumCase{"mask_positions_int32",
+                                                      "int32",
+                                                      json{"B", "N"},
+                                                      1,
+                                                      false,
+                                                      false,
+                                                      {{"B", 3}, {"N", 33}}},
+                                           CumSumCase{"outer_exclusive_int64",
+                                                      "int64",
+                                                      json{"N", 7},
+                                                      0,
+                                                      true,
+                                                      false,
+                                                      {{"N", 9}}},
+                                           CumSumCase{"one_element",
+                                                      "float32",
+                                                      json{"B", "N"},
+                                                      1,
+                                                      true,
+                                                      true,
+                                                      {{"B", 2}, {"N", 1}}}),
+                         [](const auto &info) { return info.param.name; });
+
+TEST(CumSumTest, RejectsABadAxis) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{3, 4});
+  int64_t y = graph.buffer("y", "float32", json{3, 4}, "output");
+  graph.kernel("k", "cumsum",
+               {{"axis", 2}, {"exclusive", false}, {"reverse", false}},
                {{"x", x}}, y);
   EXPECT_THROW(graph.parse(), GraphError);
 }

@@ -256,6 +256,13 @@ template <typename ArgOp> static LogicalResult verifyArgExtremum(ArgOp op) {
 LogicalResult hm::ArgMaxOp::verify() { return verifyArgExtremum(*this); }
 LogicalResult hm::ArgMinOp::verify() { return verifyArgExtremum(*this); }
 
+LogicalResult hm::CumSumOp::verify() {
+  int64_t rank = rankedType(getInput()).getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  return success();
+}
+
 LogicalResult hm::GatherOp::verify() {
   auto input = rankedType(getInput()), indices = rankedType(getIndices());
   auto output = rankedType(getOutput());

@@ -687,6 +687,24 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
         }
         out.data[o * inner + j] = static_cast<double>(best);
       }
+  } else if (auto cumsum = dyn_cast<CumSumOp>(op)) {
+    const HostArray &x = *in[0];
+    auto axis = static_cast<size_t>(cumsum.getAxis());
+    int64_t extent = x.shape[axis], inner = 1;
+    for (size_t i = axis + 1; i < x.shape.size(); ++i)
+      inner *= x.shape[i];
+    out = x;
+    for (int64_t o = 0; o < x.size() / (extent * inner); ++o)
+      for (int64_t j = 0; j < inner; ++j) {
+        double running = 0;
+        for (int64_t step = 0; step < extent; ++step) {
+          int64_t k = cumsum.getReverse() ? extent - 1 - step : step;
+          int64_t at = (o * extent + k) * inner + j;
+          double value = x.data[at];
+          out.data[at] = cumsum.getExclusive() ? running : running + value;
+          running += value;
+        }
+      }
   } else if (isa<SigmoidOp>(op)) {
     unary([](double v) { return 1.0 / (1.0 + std::exp(-v)); });
   } else if (isa<TanhOp>(op)) {

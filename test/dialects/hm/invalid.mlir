@@ -182,6 +182,14 @@ func.func @arg_max_axis(%x: tensor<?x8xf32>) -> tensor<?xi64> {
 
 // -----
 
+func.func @cumsum_axis(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{axis -1 is out of range for rank 2}}
+  %s = hm.cumsum %x {axis = -1 : i64} : tensor<?x8xf32>
+  return %s : tensor<?x8xf32>
+}
+
+// -----
+
 func.func @arg_min_shape(%x: tensor<?x8xf32>) -> tensor<?x8xi64> {
   // expected-error @+1 {{result shape [?, 8] differs from [?, 1]}}
   %i = hm.arg_min %x {axis = 1 : i64} : tensor<?x8xf32> -> tensor<?x8xi64>

@@ -261,6 +261,22 @@ class HM_ArgExtremumOp<string mnemonic, string what> : HM_Op<mnemonic, [Pure]> {
 def HM_ArgMaxOp : HM_ArgExtremumOp<"arg_max", "maximum">;
 def HM_ArgMinOp : HM_ArgExtremumOp<"arg_min", "minimum">;
 
+def HM_CumSumOp : HM_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
+  let summary = "running sum along `axis`";
+  let description = [{
+    ONNX CumSum: element i along `axis` is the sum of elements 0..i, or of
+    0..i-1 with `exclusive` (0 for the first); `reverse` sums from the end
+    instead. Float sums accumulate in float64.
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F64, I32, I64]>:$input,
+                       I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs RankedTensorOf<[F32, F64, I32, I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def HM_GatherOp : HM_Op<"gather", [Pure]> {
   let summary = "picks slices of `input` along `axis` by run-time `indices`";
   let description = [{

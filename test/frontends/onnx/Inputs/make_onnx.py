@@ -118,6 +118,7 @@ def reductions(path):
     # Opset 18: ReduceMax and ReduceMin take their axes as an input.
     axes = numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")
     three = numpy_helper.from_array(np.array(3, dtype=np.int64), "three")
+    token_axis = numpy_helper.from_array(np.array(-2, dtype=np.int32), "token_axis")
     nodes = [helper.make_node("ReduceMax", ["x", "axes"], ["high"], name="high",
                               keepdims=0),
              helper.make_node("ReduceMin", ["x", "axes"], ["low"], name="low"),
@@ -129,7 +130,9 @@ def reductions(path):
                               fmod=1),
              helper.make_node("Abs", ["x"], ["magnitude"], name="magnitude"),
              helper.make_node("GlobalAveragePool", ["x"], ["mean_pool"], name="mean_pool"),
-             helper.make_node("GlobalMaxPool", ["x"], ["max_pool"], name="max_pool")]
+             helper.make_node("GlobalMaxPool", ["x"], ["max_pool"], name="max_pool"),
+             helper.make_node("CumSum", ["x", "token_axis"], ["from_end"], name="from_end",
+                              exclusive=1, reverse=1)]
     graph = helper.make_graph(
         nodes, "g", [tensor("x", ["B", "N", 5]), tensor("lengths", ["B"], TensorProto.INT64)],
         [tensor("high", ["B", 5]), tensor("low", ["B", 1, 5]),
@@ -137,8 +140,9 @@ def reductions(path):
          tensor("worst", ["B", 1, 5], TensorProto.INT64),
          tensor("floored", ["B"], TensorProto.INT64),
          tensor("truncated", ["B"], TensorProto.INT64), tensor("magnitude", ["B", "N", 5]),
-         tensor("mean_pool", ["B", "N", 1]), tensor("max_pool", ["B", "N", 1])],
-        initializer=[axes, three])
+         tensor("mean_pool", ["B", "N", 1]), tensor("max_pool", ["B", "N", 1]),
+         tensor("from_end", ["B", "N", 5])],
+        initializer=[axes, three, token_axis])
     save(graph, path, opset=18)
 
 
