@@ -313,6 +313,18 @@ def index_ranges(path):
     save(graph, path)
 
 
+def counts(path):
+    # arange(1, N + 1): Range(1, N + 1, 1) over x's N, as data.
+    one = numpy_helper.from_array(np.array(1, dtype=np.int64), "one")
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "one"], ["n"], name="n"),
+             helper.make_node("Add", ["n", "one"], ["end"], name="end"),
+             helper.make_node("Range", ["one", "end", "one"], ["y"], name="counts")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N"])],
+                              [tensor("y", ["N"], TensorProto.INT64)], initializer=[one])
+    save(graph, path)
+
+
 def learned_positions(path):
     # BERT's learned positions: table[position_ids[:, :N]] with position_ids a
     # stored arange and N read from ids [B, N].
@@ -471,7 +483,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  strided_slices, last_frames, empty_split, empty_input,
                                  dynamic_index, flattened_output, decomposed, gemm_matrix_bias,
                                  passthrough,
-                                 expand_dynamic, index_ranges, learned_positions,
+                                 expand_dynamic, index_ranges, counts, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 # x[:, 2:0]: an end of 0 is index 0, not the end of T.
