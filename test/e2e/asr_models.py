@@ -83,11 +83,12 @@ class SelfAttention(nn.Module):
 
 
 class EncoderLayer(nn.Module):
-    def __init__(self, d, d_ffn, heads, mixing, max_len):
+    def __init__(self, d, d_ffn, heads, mixing, max_len, positions):
         super().__init__()
         self.ffn1 = FeedForward(d, d_ffn)
         self.mix_norm = nn.LayerNorm(d, eps=1e-5)
-        self.mixing = (MultiHeadHyperMixing(d, d_ffn, heads=heads, max_len=max_len)
+        self.mixing = (MultiHeadHyperMixing(d, d_ffn, heads=heads, max_len=max_len,
+                                            positions=positions)
                        if mixing == "hypermixing" else SelfAttention(d, heads))
         self.conv = ConvModule(d)
         self.ffn2 = FeedForward(d, d_ffn)
@@ -106,10 +107,12 @@ class SpeechEncoder(nn.Module):
 
     With padding="relative" the second input is wav_lens [B] float, each row's length
     relative to T, and the mask is built in the graph as SpeechBrain's encoder does:
-    abs_len = round(wav_lens * T'), frames from abs_len on are padded."""
+    abs_len = round(wav_lens * T'), frames from abs_len on are padded. positions="computed"
+    makes each HyperMixing layer compute its sinusoids for the run-time length instead of
+    slicing a stored table."""
 
     def __init__(self, d=144, d_ffn=576, layers=10, heads=8, vocab=5000,
-                 mixing="hypermixing", max_len=3000, padding="mask"):
+                 mixing="hypermixing", max_len=3000, padding="mask", positions="table"):
         super().__init__()
         if padding not in ("mask", "relative"):
             raise ValueError(f"padding must be 'mask' or 'relative', not {padding!r}")
@@ -119,7 +122,7 @@ class SpeechEncoder(nn.Module):
         self.block1 = ConvBlock(1, 64, 40)
         self.block2 = ConvBlock(64, 32, 20)
         self.proj = nn.Linear(20 * 32, d)
-        self.layers = nn.ModuleList(EncoderLayer(d, d_ffn, heads, mixing, max_len)
+        self.layers = nn.ModuleList(EncoderLayer(d, d_ffn, heads, mixing, max_len, positions)
                                     for _ in range(layers))
         self.final_norm = nn.LayerNorm(d, eps=1e-6)
         self.ctc = nn.Linear(d, vocab)
@@ -149,6 +152,8 @@ CONFIGS = {
     "hyperconformer_22m_l2": dict(d=256, d_ffn=1024, layers=2, mixing="hypermixing"),
     "hyperconformer_8m_l2_wav_lens": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing",
                                           padding="relative"),
+    "hyperconformer_8m_l2_computed_positions": dict(d=144, d_ffn=576, layers=2,
+                                                    mixing="hypermixing", positions="computed"),
 }
 
 

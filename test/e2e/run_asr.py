@@ -7,6 +7,7 @@ The encoders are not padding-invariant as a whole (the convolutions see padded f
 every batch row is a full-length utterance and the padding mask is all False; a mask whose
 length disagrees with the features must be refused. A model that builds its mask from
 relative lengths (wav_lens) gets padded rows: the same padded computation in both.
+Every HyperMixing layer must fuse into one hm.hyper_mix (counted from `hmc compile -v`).
 
   run_asr.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--frames 100,401]
 """
@@ -55,12 +56,20 @@ def main():
             os.makedirs(os.path.dirname(onnx_path), exist_ok=True)
             asr_models.export(model, onnx_path, opset)
             out_dir = os.path.join(args.work, "build", stem)
-            result = subprocess.run([hmc, "compile", onnx_path, "-o", out_dir, "-q"],
+            result = subprocess.run([hmc, "compile", onnx_path, "-o", out_dir, "-v"],
                                     capture_output=True, text=True, timeout=1800)
             if result.returncode != 0:
                 print(f"{name:<30} {opset:>5} compile FAILED\n{result.stderr}")
                 failed = True
                 continue
+            # Every HyperMixing layer must become one hm.hyper_mix.
+            config = asr_models.CONFIGS[name]
+            if config["mixing"] == "hypermixing":
+                fused = result.stderr.count("remark: fused HyperMixing")
+                ok = fused == config["layers"]
+                failed |= not ok
+                print(f"{name:<30} {opset:>5} fused {fused} of {config['layers']} layers "
+                      f"{'ok' if ok else 'FAIL'}")
             library = hmc_library.Library(os.path.join(out_dir, f"lib{stem}.so"))
             with library.create() as handle:
                 for B in [int(b) for b in args.batches.split(",")]:

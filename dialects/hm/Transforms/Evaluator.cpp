@@ -357,7 +357,7 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
           : isa<IntegerType>(element) ? std::floor(u * 10)
                                       : 2.0 * u - 1.0;
     }
-    values[arg] = std::move(array);
+    values[arg] = std::make_unique<HostArray>(std::move(array));
   }
 }
 
@@ -377,7 +377,7 @@ FailureOr<const HostArray *> Evaluator::evaluate(Value value) {
     return failure();
   auto it = values.find(value);
   if (it != values.end())
-    return &it->second;
+    return it->second.get();
   Operation *op = value.getDefiningOp();
   if (!op) {
     message = "a value without a defining op";
@@ -388,13 +388,13 @@ FailureOr<const HostArray *> Evaluator::evaluate(Value value) {
       return failure();
   if (failed(evaluateOp(op)))
     return failure();
-  return &values[value];
+  return values[value].get();
 }
 
 LogicalResult Evaluator::evaluateOp(Operation *op) {
   SmallVector<const HostArray *> in;
   for (Value operand : op->getOperands())
-    in.push_back(&values[operand]);
+    in.push_back(values[operand].get());
   HostArray out;
   if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, RemOp,
           EqualOp, LessOp, LessEqualOp, AndOp, OrOp, XorOp>(op) &&
@@ -599,8 +599,9 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     int64_t rank = static_cast<int64_t>(in[0]->shape.size());
     int64_t axis = static_cast<int64_t>(norm.getAxis());
     const HostArray *gamma =
-        norm.getGamma() ? &values[norm.getGamma()] : nullptr;
-    const HostArray *beta = norm.getBeta() ? &values[norm.getBeta()] : nullptr;
+        norm.getGamma() ? values[norm.getGamma()].get() : nullptr;
+    const HostArray *beta =
+        norm.getBeta() ? values[norm.getBeta()].get() : nullptr;
     out = layerNorm(*in[0], gamma, beta, axis < 0 ? axis + rank : axis,
                     norm.getEpsilon().convertToDouble());
   } else if (auto gather = dyn_cast<GatherOp>(op)) {
@@ -819,9 +820,9 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       out.data[i] = acc;
     }
   } else if (auto mix = dyn_cast<HyperMixOp>(op)) {
-    const HostArray &x = values[mix.getInput()];
+    const HostArray &x = *values[mix.getInput()];
     if (mix.getMask() &&
-        values[mix.getMask()].shape != Shape{x.shape[0], x.shape[1]}) {
+        values[mix.getMask()]->shape != Shape{x.shape[0], x.shape[1]}) {
       message = "the mask is not [B, N] for the tokens";
       return failure();
     }
@@ -830,7 +831,7 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     message = ("no evaluation rule for " + op->getName().getStringRef()).str();
     return failure();
   }
-  values[op->getResult(0)] = std::move(out);
+  values[op->getResult(0)] = std::make_unique<HostArray>(std::move(out));
   return success();
 }
 

@@ -15,6 +15,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,8 @@ public:
   Evaluator(mlir::func::FuncOp func, uint64_t seed);
 
   // The value computed for `value`; failure (with a message) when an op on
-  // its path has no evaluation rule.
+  // its path has no evaluation rule. The array stays valid as long as the
+  // evaluator, whatever is evaluated after it.
   mlir::FailureOr<const HostArray *> evaluate(mlir::Value value);
   const std::string &error() const { return message; }
 
@@ -44,7 +46,8 @@ private:
   int64_t symbolValue(llvm::StringRef expression);
 
   std::map<std::string, int64_t> symbols;
-  llvm::DenseMap<mlir::Value, HostArray> values;
+  // Boxed: later evaluations grow the map without moving earlier results.
+  llvm::DenseMap<mlir::Value, std::unique_ptr<HostArray>> values;
   std::string message;
 };
 
