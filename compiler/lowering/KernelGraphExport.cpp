@@ -1374,12 +1374,17 @@ FailureOr<KernelGraph> Exporter::run() {
                                        get("add"), get("div"), get("post"))});
     }
   // LayerNorm(elementwise_affine=False): the kernel takes gamma = 1, beta = 0.
-  func.walk([](hm::LayerNormOp norm) {
+  WalkResult filledNorms = func.walk([](hm::LayerNormOp norm) {
     if (norm.getGamma() && norm.getBeta())
-      return;
+      return WalkResult::advance();
     auto type = cast<RankedTensorType>(norm.getInput().getType());
     int64_t rank = type.getRank(), axis = static_cast<int64_t>(norm.getAxis());
     auto shape = type.getShape().drop_front(axis < 0 ? rank + axis : axis);
+    if (ShapedType::isDynamicShape(shape)) {
+      norm.emitError("a layer_norm without gamma and beta over a dynamic "
+                     "dimension is not supported");
+      return WalkResult::interrupt();
+    }
     auto paramType = RankedTensorType::get(shape, type.getElementType());
     OpBuilder builder(norm);
     auto filled = [&](double value) {
@@ -1392,7 +1397,10 @@ FailureOr<KernelGraph> Exporter::run() {
     Value beta = norm.getBeta() ? norm.getBeta() : filled(0.0);
     norm.getGammaMutable().assign(gamma);
     norm.getBetaMutable().assign(beta);
+    return WalkResult::advance();
   });
+  if (filledNorms.wasInterrupted())
+    return failure();
   // A table prefix outside hyper_mix (learned positions, pe[:, :x.size(1)])
   // gathers the rows 0, 1, ... that an hm.iota of that length lists.
   func.walk([](hm::SliceToDimOp prefix) {

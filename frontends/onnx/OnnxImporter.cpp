@@ -291,6 +291,7 @@ private:
   LogicalResult importSoftmax(const onnx::NodeProto &node);
   LogicalResult importSplit(const onnx::NodeProto &node);
   LogicalResult importBatchNorm(const onnx::NodeProto &node);
+  LogicalResult importInstanceNorm(const onnx::NodeProto &node);
   std::optional<HostTensor> hostOf(Entry *entry);
   // A dimension floor((dim + add) / div) + post; a dynamic one becomes a
   // derived symbol computed at run time.
@@ -885,6 +886,7 @@ void Importer::registerHandlers() {
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
   handlers["Split"] = bind(&Importer::importSplit);
   handlers["BatchNormalization"] = bind(&Importer::importBatchNorm);
+  handlers["InstanceNormalization"] = bind(&Importer::importInstanceNorm);
   handlers["Einsum"] = bind(&Importer::importEinsum);
   handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
   handlers["ReduceMean"] = bind(&Importer::importReduce);
@@ -2891,6 +2893,81 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult Importer::importInstanceNorm(const onnx::NodeProto &node) {
+  // Per sample and channel, over the spatial axes (torch's GroupNorm and
+  // InstanceNorm): y = (x - mean) / sqrt(var + eps) * scale + bias, with
+  // scale and bias per channel (axis 1).
+  Entry *input = lookup(node, 0);
+  if (!isFloat(input->dtype) || input->shape.size() < 3)
+    return error(node) << "needs a float input [N, C, spatial...]";
+  // GroupNorm exports merge channels into time ([B, G, C/G*T]); the
+  // statistics are taken over a view that splits such a dimension into
+  // [C/G, T] again (the mean over all of it is the same), as hm reduces
+  // over symbols, not over their products.
+  SymbolicShape view(input->shape.begin(), input->shape.begin() + 2);
+  for (size_t i = 2; i < input->shape.size(); ++i) {
+    SymbolicDim dim = canonical(input->shape[i]);
+    int64_t factor = dim.getCoefficient();
+    if (!dim.isStatic() && factor != 1) {
+      view.push_back(SymbolicDim::constant(factor));
+      view.push_back(*dim.divide(SymbolicDim::constant(factor)));
+    } else {
+      view.push_back(dim);
+    }
+  }
+  int64_t rank = static_cast<int64_t>(view.size());
+  SymbolicShape perChannel = {input->shape[1]}, kept = view;
+  for (int64_t i = 2; i < rank; ++i) {
+    perChannel.push_back(SymbolicDim::constant(1));
+    kept[i] = SymbolicDim::constant(1);
+  }
+  Location loc = nodeLoc(node);
+  SmallVector<Value> params;
+  for (int i = 1; i <= 2; ++i) {
+    Entry *entry = lookup(node, i);
+    if (entry->dtype != input->dtype || entry->shape.size() != 1 ||
+        canonical(entry->shape[0]) != canonical(input->shape[1]))
+      return error(node) << "scale and bias must be [C] of the input's type";
+    Value value = materialise(node, *entry);
+    if (!value)
+      return failure();
+    params.push_back(
+        builder.create<hm::ReshapeOp>(loc, tensorType(input->dtype, perChannel),
+                                      value, shapeAttr(perChannel)));
+  }
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  if (view != input->shape)
+    x = builder.create<hm::ReshapeOp>(loc, tensorType(input->dtype, view), x,
+                                      shapeAttr(view));
+  Type type = x.getType();
+  RankedTensorType keptType = tensorType(input->dtype, kept);
+  SmallVector<int64_t> spatial;
+  for (int64_t i = 2; i < rank; ++i)
+    spatial.push_back(i);
+  auto axes = builder.getDenseI64ArrayAttr(spatial);
+  BoolAttr keep = builder.getBoolAttr(true);
+  Value mean = builder.create<hm::ReduceMeanOp>(loc, keptType, x, axes, keep);
+  Value centred = builder.create<hm::SubOp>(loc, type, x, mean);
+  Value variance = builder.create<hm::ReduceMeanOp>(
+      loc, keptType, builder.create<hm::MulOp>(loc, type, centred, centred),
+      axes, keep);
+  Value eps = filled(node, input->dtype, {}, floatAttr(node, "epsilon", 1e-5f));
+  Value deviation = builder.create<hm::SqrtOp>(
+      loc, keptType, builder.create<hm::AddOp>(loc, keptType, variance, eps));
+  Value normalised = builder.create<hm::DivOp>(loc, type, centred, deviation);
+  Value result = builder.create<hm::AddOp>(
+      loc, type, builder.create<hm::MulOp>(loc, type, normalised, params[0]),
+      params[1]);
+  if (view != input->shape)
+    result = builder.create<hm::ReshapeOp>(
+        loc, tensorType(input->dtype, input->shape), result,
+        shapeAttr(input->shape));
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
 LogicalResult Importer::importSplit(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(input->shape.size());
@@ -3485,6 +3562,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"HardSigmoid", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"HardSwish", 14, kMaxOpset, 1, 1, "float tensors"},
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"InstanceNormalization", kMinOpset, kMaxOpset, 3, 3,
+       "float tensors; scale and bias per channel"},
       {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
       {"LeakyRelu", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Less", kMinOpset, kMaxOpset, 2, 2, ""},

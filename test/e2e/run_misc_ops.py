@@ -388,6 +388,25 @@ class RunningSums(torch.nn.Module):
         return x + self.positions(ids), means - torch.cumsum(x, dim=2), ids
 
 
+class GroupNorms(torch.nn.Module):
+    """Normalisations over time per channel group (torch exports both through
+    ONNX InstanceNormalization): GroupNorm(4, 16) and InstanceNorm1d with affine
+    parameters on [B, 16, N]."""
+
+    def __init__(self):
+        super().__init__()
+        self.group = torch.nn.GroupNorm(4, 16)
+        self.instance = torch.nn.InstanceNorm1d(16, affine=True, eps=1e-3)
+        with torch.no_grad():
+            for norm in (self.group, self.instance):
+                norm.weight.copy_(torch.linspace(0.5, 1.5, 16))
+                norm.bias.copy_(torch.linspace(-0.3, 0.3, 16))
+
+    def forward(self, x):
+        channels = x.transpose(1, 2)
+        return (self.group(channels) + self.instance(3 * channels + 1)).transpose(1, 2)
+
+
 def padded_mask(batch, n, dtype=torch.int64):
     """1 for real tokens; row r > 0 keeps its first r * n / batch + 1."""
     mask = torch.ones(batch, n, dtype=dtype)
@@ -475,6 +494,9 @@ def main():
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "activations", Activations().eval(), x_only, sizes,
                     {"x": tokens, "y": tokens, "norms": tokens}, outputs=("y", "norms"))
+    # torch refuses instance norms over a single element: at least 2 tokens.
+    failed |= check(hmc, args.work, "group_norms", GroupNorms().eval(), x_only,
+                    [(1, 2), (3, 7), (2, 131)], x_axes)
     failed |= check(hmc, args.work, "global_pools", GlobalPools().eval(), x_only, sizes,
                     {"x": tokens, "y": {0: "B"}, "grid": {0: "B"}}, outputs=("y", "grid"))
     failed |= check(hmc, args.work, "running_sums", RunningSums().eval(), x_mask, sizes,

@@ -162,9 +162,13 @@ struct LayerNormFromParts : OpRewritePattern<ReduceMeanOp> {
       return rewriter.notifyMatchFailure(mean, "no division by sqrt(var+eps)");
 
     // Optional affine tail: * gamma, + beta, each a constant over the
-    // normalised trailing dimensions.
+    // normalised trailing dimensions. The kernel's parameters are weights
+    // of those dimensions, so they must be static (a GroupNorm normalises
+    // channels x time: its reductions stay).
     ArrayRef<int64_t> trailing =
         cast<RankedTensorType>(x.getType()).getShape().take_back(axes);
+    if (ShapedType::isDynamicShape(trailing))
+      return rewriter.notifyMatchFailure(mean, "normalises a dynamic dim");
     auto lastDimConstant = [&](Value v) {
       auto type = dyn_cast<RankedTensorType>(v.getType());
       return v.getDefiningOp<ConstantOp>() && type &&

@@ -95,6 +95,26 @@ func.func @layer_norm_two_axes(%x: tensor<?x?x3x4xf32>) -> tensor<?x?x3x4xf32> {
   return %y : tensor<?x?x3x4xf32>
 }
 
+// Normalising over a dynamic axis (GroupNorm over channels x time) keeps its
+// reductions: the kernel's gamma and beta are weights of the normalised
+// dimensions.
+// CHECK-LABEL: func.func @norm_over_dynamic_axis
+// CHECK-NOT: hm.layer_norm
+// CHECK: hm.reduce_mean
+// CHECK: hm.reduce_mean
+// CHECK-NOT: hm.layer_norm
+func.func @norm_over_dynamic_axis(%x: tensor<?x4x?xf32>) -> tensor<?x4x?xf32> {
+  %mean = hm.reduce_mean %x {axes = array<i64: 2>} : tensor<?x4x?xf32> -> tensor<?x4x1xf32>
+  %d = hm.sub %x, %mean : tensor<?x4x?xf32>, tensor<?x4x1xf32> -> tensor<?x4x?xf32>
+  %sq = hm.mul %d, %d : tensor<?x4x?xf32>, tensor<?x4x?xf32> -> tensor<?x4x?xf32>
+  %var = hm.reduce_mean %sq {axes = array<i64: 2>} : tensor<?x4x?xf32> -> tensor<?x4x1xf32>
+  %eps = hm.constant dense<9.99999974E-6> : tensor<f32>
+  %ve = hm.add %var, %eps : tensor<?x4x1xf32>, tensor<f32> -> tensor<?x4x1xf32>
+  %sd = hm.sqrt %ve : tensor<?x4x1xf32>
+  %n = hm.div %d, %sd : tensor<?x4x?xf32>, tensor<?x4x1xf32> -> tensor<?x4x?xf32>
+  return %n : tensor<?x4x?xf32>
+}
+
 // An inference BatchNormalization after a convolution (per-channel scale,
 // then shift) folds into the convolution's weights and bias.
 // CHECK-LABEL: func.func @batch_norm_into_conv

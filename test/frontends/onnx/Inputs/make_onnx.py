@@ -313,6 +313,23 @@ def index_ranges(path):
     save(graph, path)
 
 
+def group_norm(path):
+    # torch's GroupNorm(2, 8) on [B, 8, T]: channels merged into time, then
+    # InstanceNormalization per group, then the channels' shape again.
+    groups = numpy_helper.from_array(np.array([0, 2, -1], dtype=np.int64), "groups")
+    scale = numpy_helper.from_array(np.array([1.5, 0.5], dtype=np.float32), "scale")
+    bias = numpy_helper.from_array(np.array([0.25, -0.25], dtype=np.float32), "bias")
+    nodes = [helper.make_node("Reshape", ["x", "groups"], ["grouped"], name="grouped"),
+             helper.make_node("InstanceNormalization", ["grouped", "scale", "bias"],
+                              ["normalised"], name="norm", epsilon=1e-3),
+             helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Reshape", ["normalised", "shape"], ["y"], name="ungrouped")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 8, "T"])],
+                              [tensor("y", ["B", 8, "T"])],
+                              initializer=[groups, scale, bias])
+    save(graph, path)
+
+
 def counts(path):
     # arange(1, N + 1): Range(1, N + 1, 1) over x's N, as data.
     one = numpy_helper.from_array(np.array(1, dtype=np.int64), "one")
@@ -483,7 +500,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  strided_slices, last_frames, empty_split, empty_input,
                                  dynamic_index, flattened_output, decomposed, gemm_matrix_bias,
                                  passthrough,
-                                 expand_dynamic, index_ranges, counts, learned_positions,
+                                 expand_dynamic, index_ranges, counts, group_norm, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 # x[:, 2:0]: an end of 0 is index 0, not the end of T.
