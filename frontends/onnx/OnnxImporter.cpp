@@ -1131,6 +1131,30 @@ Value Importer::iota(const onnx::NodeProto &node, const SymbolicDim &length,
 Value Importer::filled(const onnx::NodeProto &node, DType dtype,
                        const SymbolicShape &shape, double value) {
   Location loc = nodeLoc(node);
+  // A product dimension no tensor has (B*4: heads merged into the batch, as
+  // torch's MultiheadAttention does with its padding mask) is filled as its
+  // factors, then merged (every element is the same, so their order is
+  // free).
+  SymbolicShape factors;
+  for (const SymbolicDim &dim : shape) {
+    SymbolicDim d = canonical(dim);
+    bool single = d.getCoefficient() == 1 && d.getSymbols().size() == 1;
+    if (d.isStatic() || single || dimOrigin(d)) {
+      factors.push_back(d);
+      continue;
+    }
+    for (const std::string &symbol : d.getSymbols())
+      factors.push_back(canonical(SymbolicDim::symbol(symbol)));
+    if (d.getCoefficient() != 1)
+      factors.push_back(SymbolicDim::constant(d.getCoefficient()));
+  }
+  if (factors.size() != shape.size()) {
+    Value unmerged = filled(node, dtype, factors, value);
+    if (!unmerged)
+      return {};
+    return builder.create<hm::ReshapeOp>(loc, tensorType(dtype, shape),
+                                         unmerged, shapeAttr(shape));
+  }
   SymbolicShape constantShape;
   for (const SymbolicDim &d : shape)
     constantShape.push_back(canonical(d).isStatic() ? canonical(d)

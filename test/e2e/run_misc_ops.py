@@ -388,6 +388,19 @@ class RunningSums(torch.nn.Module):
         return x + self.positions(ids), means - torch.cumsum(x, dim=2), ids
 
 
+class TorchAttention(torch.nn.Module):
+    """torch's own nn.MultiheadAttention with a key padding mask: the export merges
+    the heads into the batch and fills the additive mask as [B * heads, 1, N]."""
+
+    def __init__(self):
+        super().__init__()
+        self.attention = torch.nn.MultiheadAttention(16, 4, batch_first=True)
+
+    def forward(self, x, attention_mask):
+        return self.attention(x, x, x, key_padding_mask=attention_mask == 0,
+                              need_weights=False)[0]
+
+
 class GroupNorms(torch.nn.Module):
     """Normalisations over time per channel group (torch exports both through
     ONNX InstanceNormalization): GroupNorm(4, 16) and InstanceNorm1d with affine
@@ -510,6 +523,8 @@ def main():
                     outputs=("same", "y", "again"))
     failed |= check(hmc, args.work, "matrix_biases", MatrixBiases().eval(),
                     lambda batch, n: {"x": torch.randn(3, 4)}, [(3, 4)], {})
+    failed |= check(hmc, args.work, "torch_attention", TorchAttention().eval(), x_mask, sizes,
+                    {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,
                     sizes, {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "index_ranges", IndexRanges().eval(), x_lengths, sizes,

@@ -330,6 +330,30 @@ def group_norm(path):
     save(graph, path)
 
 
+def merged_fill(path):
+    # ConstantOfShape([B * 4, 1, N]): a product dimension no tensor has.
+    scalar = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "zero"], ["b"], name="b"),
+             helper.make_node("Gather", ["shape", "one"], ["n"], name="n"),
+             helper.make_node("Mul", ["b", "four"], ["rows"], name="rows"),
+             helper.make_node("Unsqueeze", ["rows", "axis"], ["rows1"], name="rows1"),
+             helper.make_node("Unsqueeze", ["n", "axis"], ["n1"], name="n1"),
+             helper.make_node("Concat", ["rows1", "ones", "n1"], ["target"], name="target",
+                              axis=0),
+             helper.make_node("ConstantOfShape", ["target"], ["y"], name="fill",
+                              value=numpy_helper.from_array(np.full(1, -2.5, np.float32)))]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N"])],
+                              [tensor("y", ["B*4", 1, "N"])],
+                              initializer=[scalar("zero", 0), scalar("one", 1),
+                                           scalar("four", 4),
+                                           numpy_helper.from_array(np.array([0], np.int64),
+                                                                   "axis"),
+                                           numpy_helper.from_array(np.array([1], np.int64),
+                                                                   "ones")])
+    save(graph, path)
+
+
 def counts(path):
     # arange(1, N + 1): Range(1, N + 1, 1) over x's N, as data.
     one = numpy_helper.from_array(np.array(1, dtype=np.int64), "one")
@@ -500,7 +524,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  strided_slices, last_frames, empty_split, empty_input,
                                  dynamic_index, flattened_output, decomposed, gemm_matrix_bias,
                                  passthrough,
-                                 expand_dynamic, index_ranges, counts, group_norm, learned_positions,
+                                 expand_dynamic, index_ranges, counts, group_norm, merged_fill, learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 # x[:, 2:0]: an end of 0 is index 0, not the end of T.
