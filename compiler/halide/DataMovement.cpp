@@ -1,6 +1,6 @@
 // Kernels that move data without arithmetic: gather (embedding lookups),
-// slice, reshape, transpose, pad and concat; iota and dim_size, which write
-// indices and sizes.
+// scatter_nd, slice, reshape, transpose, pad and concat; iota and dim_size,
+// which write indices and sizes.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -23,6 +23,18 @@ void scheduleCopy(const OpContext &ctx, Halide::Func out,
   parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
 }
 
+/// An ONNX index (negative ones count from the end) as a coordinate in
+/// [0, extent), compared in int64 so that none wraps into range; one outside
+/// [-extent, extent) fails the run. Halide prints require's value first:
+/// "-7 is out of range as a gather index into a dimension of size 5".
+Expr checkedIndex(const Expr &raw, const Expr &extent, const char *what) {
+  Expr valid = Halide::require(raw >= -extent && raw < extent, raw,
+                               "is out of range as a", what,
+                               "index into a dimension of size", extent);
+  Expr index = Halide::select(valid < 0, valid + extent, valid);
+  return Halide::cast<int32_t>(Halide::clamp(index, 0, extent - 1));
+}
+
 } // namespace
 
 Halide::Func buildGather(const OpContext &ctx) {
@@ -40,21 +52,12 @@ Halide::Func buildGather(const OpContext &ctx) {
   std::vector<Expr> indexCoords(indexRank);
   for (size_t i = 0; i < indexRank; ++i)
     indexCoords[halideDim(i, indexRank)] = outVar(axis + i);
-  // Compare in int64 so no index wraps into range; negative indices count
-  // from the end as in ONNX. An index outside [-dim, dim) fails the run.
   std::vector<Halide::Var> indexVars(indexRank);
-  Expr raw = Halide::cast<int64_t>(indices(indexVars));
-  Expr extent = Halide::cast<int64_t>(x.dim(halideDim(axis, xRank)).extent());
-  Expr index = Halide::select(raw < 0, raw + extent, raw);
-  index =
-      Halide::require(index >= 0 && index < extent, index, "gather index", raw,
-                      "is out of range for a "
-                      "dimension of size",
-                      extent);
   Halide::Func checked("gather_index"); // inlined on the CPU
-  checked(indexVars) =
-      Halide::cast<int32_t>(Halide::clamp(index, 0, extent - 1));
-  index = checked(indexCoords);
+  checked(indexVars) = checkedIndex(
+      Halide::cast<int64_t>(indices(indexVars)),
+      Halide::cast<int64_t>(x.dim(halideDim(axis, xRank)).extent()), "gather");
+  Expr index = checked(indexCoords);
 
   std::vector<Expr> xCoords(xRank);
   for (size_t i = 0; i < xRank; ++i) {
@@ -75,6 +78,78 @@ Halide::Func buildGather(const OpContext &ctx) {
     return out;
   }
   scheduleCopy(ctx, out, vars);
+  return out;
+}
+
+Halide::Func buildScatterNd(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const Halide::ImageParam &indices = ctx.input("indices");
+  const Halide::ImageParam &updates = ctx.input("updates");
+  size_t rank = ctx.outputExtents.size();
+  size_t indexRank = ctx.view.input("indices").shape.size();
+  auto k = static_cast<size_t>(ctx.view.input("indices").shape.back().size);
+
+  // One reduction variable per index row dimension (Halide dims 1.. of the
+  // indices; dim 0 holds the k coordinates).
+  Halide::Region rows;
+  for (size_t h = 1; h < indexRank; ++h)
+    rows.push_back({0, indices.dim(static_cast<int>(h)).extent()});
+  std::vector<Expr> row;
+  if (!rows.empty()) {
+    Halide::RDom r(rows);
+    for (int i = 0; i < r.dimensions(); ++i)
+      row.push_back(r[i]);
+  }
+
+  // Coordinate j of each row, checked like gather's indices; on a GPU the
+  // check runs on the host, once per row.
+  Halide::Var j("j");
+  std::vector<Halide::Var> checkedVars(row.size() + 1);
+  checkedVars[0] = j;
+  Expr raw = Halide::cast<int64_t>(indices(checkedVars));
+  auto axisExtent = [&](size_t axis) {
+    return Halide::cast<int64_t>(
+        x.dim(static_cast<int>(rank - 1 - axis)).extent());
+  };
+  Expr extent = axisExtent(k - 1);
+  for (size_t axis = 0; axis + 1 < k; ++axis)
+    extent =
+        Halide::select(j == static_cast<int>(axis), axisExtent(axis), extent);
+  Halide::Func checked("scatter_index");
+  checked(checkedVars) = checkedIndex(raw, extent, "scatter");
+
+  std::vector<Halide::Var> vars(rank);
+  Halide::Func out("output");
+  out(vars) = x(vars);
+  // Halide dims below rank - k are the copied trailing ones.
+  std::vector<Expr> target(vars.begin(), vars.end());
+  // Clamped again per axis: bounds inference sees each axis's own extent.
+  for (size_t a = 0; a < k; ++a) {
+    std::vector<Expr> coordinate = {static_cast<int>(a)};
+    coordinate.insert(coordinate.end(), row.begin(), row.end());
+    Expr axisSize = x.dim(static_cast<int>(rank - 1 - a)).extent();
+    target[rank - 1 - a] = Halide::clamp(checked(coordinate), 0, axisSize - 1);
+  }
+  std::vector<Expr> source(vars.begin(), vars.begin() + (rank - k));
+  source.insert(source.end(), row.begin(), row.end());
+  out(target) = updates(source);
+
+  std::vector<Halide::Var> trailing(vars.begin(), vars.begin() + (rank - k));
+  checked.compute_root();
+  if (ctx.gpu) {
+    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
+    gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+    // Rows in order within each thread: a later row wins, as on the CPU.
+    std::pair<int, int> copyThreads = gpuThreads(std::vector<Expr>(
+        ctx.outputExtents.begin(), ctx.outputExtents.begin() + (rank - k)));
+    gpuTile(*ctx.gpu, out.update(), trailing, copyThreads.first,
+            copyThreads.second);
+    ctx.gpu->scheduled = true;
+    return out;
+  }
+  // The copy is vectorised and parallel; the writes go in order.
+  scheduleCopy(ctx, out, vars);
+  out.update().unscheduled();
   return out;
 }
 

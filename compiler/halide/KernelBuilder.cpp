@@ -143,6 +143,8 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildHyperMix(ctx);
   if (op == "gather")
     return buildGather(ctx);
+  if (op == "scatter_nd")
+    return buildScatterNd(ctx);
   if (op == "slice")
     return buildSlice(ctx);
   if (op == "iota")

@@ -409,6 +409,27 @@ void checkGather(const Checker &check) {
   check.result(x.dtype, out);
 }
 
+void checkScatterNd(const Checker &check) {
+  check.roles({"x", "indices", "updates"});
+  const BufferDesc &x = check.view.input(0);
+  const BufferDesc &indices = check.view.input(1);
+  const BufferDesc &updates = check.view.input(2);
+  check.dtype("x", x, kAnyType);
+  check.dtype("indices", indices, {DType::Int32, DType::Int64});
+  check.sameDType("updates", updates, x.dtype);
+  check.minRank("indices", indices, 1);
+  const Dim &k = indices.shape.back();
+  if (!k.isStatic() || k.size < 1 ||
+      k.size > static_cast<int64_t>(x.shape.size()))
+    check.view.fail(
+        fmt::format("the last dimension of 'indices' must be a static 1 to {}",
+                    x.shape.size()));
+  Shape expected(indices.shape.begin(), indices.shape.end() - 1);
+  expected.insert(expected.end(), x.shape.begin() + k.size, x.shape.end());
+  check.shape("updates", updates, expected);
+  check.result(x.dtype, x.shape);
+}
+
 void checkReduce(const Checker &check) {
   check.roles({"x"});
   const BufferDesc &x = check.view.input(0);
@@ -1168,6 +1189,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkArgExtremum(check);
   else if (op == "cumsum")
     checkCumSum(check);
+  else if (op == "scatter_nd")
+    checkScatterNd(check);
   else if (op == "slice")
     checkSlice(check);
   else if (op == "reshape")
@@ -1188,7 +1211,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
         "equal, less, less_equal, and, or, xor, where, erf, gelu, "
         "neg, abs, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
         "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "
-        "matmul, hyper_mix, gather, reduce_sum, reduce_mean, reduce_max, "
+        "matmul, hyper_mix, gather, scatter_nd, reduce_sum, reduce_mean, "
+        "reduce_max, "
         "reduce_min, arg_max, arg_min, cumsum, "
         "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
         "pad, concat, conv, fbank, ctc_greedy, elementwise)");

@@ -1206,6 +1206,11 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["keepdims"] = op->getAttrOfType<BoolAttr>("keepdims").getValue();
     attrs["select_last_index"] =
         op->getAttrOfType<BoolAttr>("select_last_index").getValue();
+  } else if (auto scatter = dyn_cast<hm::ScatterNdOp>(op)) {
+    kind = "scatter_nd";
+    inputs = {{"x", scatter.getInput()},
+              {"indices", scatter.getIndices()},
+              {"updates", scatter.getUpdates()}};
   } else if (auto cumsum = dyn_cast<hm::CumSumOp>(op)) {
     kind = "cumsum";
     inputs = {{"x", cumsum.getInput()}};

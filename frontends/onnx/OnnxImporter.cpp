@@ -257,6 +257,7 @@ private:
   LogicalResult importConstant(const onnx::NodeProto &node);
   LogicalResult importShape(const onnx::NodeProto &node);
   LogicalResult importGather(const onnx::NodeProto &node);
+  LogicalResult importScatterNd(const onnx::NodeProto &node);
   LogicalResult importUnsqueeze(const onnx::NodeProto &node, bool squeeze);
   LogicalResult importConcat(const onnx::NodeProto &node);
   LogicalResult importDataConcat(const onnx::NodeProto &node);
@@ -844,6 +845,7 @@ void Importer::registerHandlers() {
   handlers["Constant"] = bind(&Importer::importConstant);
   handlers["Shape"] = bind(&Importer::importShape);
   handlers["Gather"] = bind(&Importer::importGather);
+  handlers["ScatterND"] = bind(&Importer::importScatterNd);
   handlers["Unsqueeze"] = [this](const onnx::NodeProto &node) {
     return importUnsqueeze(node, false);
   };
@@ -991,6 +993,42 @@ LogicalResult Importer::importShape(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult Importer::importScatterNd(const onnx::NodeProto &node) {
+  // torch writes slice assignments (pe[:, 0::2] = sin(...)) so.
+  Entry *data = lookup(node, 0), *indices = lookup(node, 1),
+        *updates = lookup(node, 2);
+  if (stringAttr(node, "reduction").value_or("none") != "none")
+    return error(node) << "only reduction = none is supported";
+  if (indices->dtype != DType::I64 && indices->dtype != DType::I32)
+    return error(node) << "indices must be int32 or int64";
+  if (updates->dtype != data->dtype)
+    return error(node) << "updates must have the data's element type";
+  if (indices->shape.empty() || !canonical(indices->shape.back()).isStatic())
+    return error(node) << "the last dimension of the indices must be static";
+  int64_t k = canonical(indices->shape.back()).staticValue();
+  if (k < 1 || k > static_cast<int64_t>(data->shape.size()))
+    return error(node) << "indices name " << k << " coordinates of a rank "
+                       << data->shape.size() << " tensor";
+  SymbolicShape expected(indices->shape.begin(), indices->shape.end() - 1);
+  expected.insert(expected.end(), data->shape.begin() + k, data->shape.end());
+  auto same = [&](const SymbolicDim &a, const SymbolicDim &b) {
+    return canonical(a) == canonical(b);
+  };
+  if (expected.size() != updates->shape.size() ||
+      !std::equal(expected.begin(), expected.end(), updates->shape.begin(),
+                  same))
+    return error(node) << "updates have shape " << shapeToString(updates->shape)
+                       << ", expected " << shapeToString(expected);
+  Value x = materialise(node, *data), at = materialise(node, *indices),
+        values = materialise(node, *updates);
+  if (!x || !at || !values)
+    return failure();
+  Value result = builder.create<hm::ScatterNdOp>(nodeLoc(node), x.getType(), x,
+                                                 at, values);
+  define(node, 0, tensorEntry(result, data->dtype, data->shape));
+  return success();
+}
+
 LogicalResult Importer::importGather(const onnx::NodeProto &node) {
   Entry *data = lookup(node, 0), *indices = lookup(node, 1);
   int64_t rank = static_cast<int64_t>(data->shape.size());
@@ -1031,18 +1069,9 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
   if (idx && idx->size() == 1 && indices->shape.empty() && !data->host) {
     int64_t index = (*idx)[0];
     const SymbolicDim &dim = canonical(data->shape[*axis]);
-    if (index < 0 && !dim.isStatic())
-      return error(node) << "a negative index into the dynamic dimension "
-                         << dim.toString() << " is not supported";
-    if (index < 0)
+    if (index < 0 && dim.isStatic())
       index += dim.staticValue();
-    // Dynamic dimensions are at least 1, so only index 0 is known valid.
-    if (!dim.isStatic() && index > 0)
-      return error(node) << "index " << index << " into the dynamic dimension "
-                         << dim.toString()
-                         << " is not supported (only index 0 exists for "
-                            "every size)";
-    if (index < 0 || (dim.isStatic() && index >= dim.staticValue()))
+    if (dim.isStatic() && (index < 0 || index >= dim.staticValue()))
       return error(node) << "index " << (*idx)[0] << " is out of range for "
                          << "dimension " << dim.toString();
     Value value = materialise(node, *data);
@@ -1050,6 +1079,20 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
       return failure();
     SymbolicShape sliced = data->shape;
     sliced[*axis] = SymbolicDim::constant(1);
+    // x[:, -1] or x[:, 3] of a dynamic dimension: only index 0 exists for
+    // every size, so the others are gathered, checked at run time.
+    if (!dim.isStatic() && index != 0) {
+      Value at = filled(node, DType::I64, {SymbolicDim::constant(1)},
+                        static_cast<double>(index));
+      Value picked = builder.create<hm::GatherOp>(
+          nodeLoc(node), tensorType(data->dtype, sliced), value, at,
+          builder.getI64IntegerAttr(*axis));
+      Value result = builder.create<hm::ReshapeOp>(
+          nodeLoc(node), tensorType(data->dtype, shape), picked,
+          shapeAttr(shape));
+      define(node, 0, tensorEntry(result, data->dtype, shape));
+      return success();
+    }
     Value slice = builder.create<hm::SliceOp>(
         nodeLoc(node), tensorType(data->dtype, sliced), value,
         builder.getDenseI64ArrayAttr({*axis}),
@@ -3626,6 +3669,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Reshape", kMinOpset, kMaxOpset, 2, 2,
        "shape computable at compile time"},
       {"Round", kMinOpset, kMaxOpset, 1, 1, "float tensors; ties to even"},
+      {"ScatterND", kMinOpset, kMaxOpset, 3, 3, "reduction = none"},
       {"Selu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Shape", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Sigmoid", kMinOpset, kMaxOpset, 1, 1, ""},

@@ -48,6 +48,18 @@ def computed_sinusoids(n, d, dtype=torch.float32, device=None):
     return torch.stack([torch.sin(angle), torch.cos(angle)], -1).flatten(1)
 
 
+def scattered_sinusoids(n, d, dtype=torch.float32, device=None):
+    """The same rows written into a zero table by slice assignment, pe[:, 0::2] = sin and
+    pe[:, 1::2] = cos (torch exports the assignments as ScatterND)."""
+    position = torch.arange(n, dtype=dtype, device=device).unsqueeze(1)
+    frequency = torch.exp(torch.arange(0, d, 2, device=device).to(dtype) *
+                          (-math.log(10000.0) / d))
+    table = torch.zeros(n, d, dtype=dtype, device=device)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 # (a) SpeechBrain-style multi-head HyperMixing
 # --------------------------------------------------------------------------------------------
@@ -78,7 +90,8 @@ class MultiHeadHyperMixing(nn.Module):
     """forward(x [B,N,d], key_padding_mask [B,N] bool, True = padded, optional) -> [B,N,d].
 
     positions="computed" computes the sinusoids for the run-time length instead of
-    slicing the stored table; positions="shifted" counts positions from 1 by slicing
+    slicing the stored table, positions="scattered" too, by slice assignment into a
+    zero table; positions="shifted" counts positions from 1 by slicing
     the table from row 1 (pe[:, 1:N + 1], as the idiap reference does);
     positions="expanded" writes the prefix as pe[:, :N].expand_as(x).
     mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying;
@@ -91,9 +104,9 @@ class MultiHeadHyperMixing(nn.Module):
             raise ValueError(f"mask_apply must be 'multiply', 'fill' or 'espnet', not "
                              f"{mask_apply!r}")
         self.mask_apply = mask_apply
-        if positions not in ("table", "computed", "shifted", "expanded"):
-            raise ValueError(f"positions must be 'table', 'computed', 'shifted' or "
-                             f"'expanded', not {positions!r}")
+        if positions not in ("table", "computed", "scattered", "shifted", "expanded"):
+            raise ValueError(f"positions must be 'table', 'computed', 'scattered', "
+                             f"'shifted' or 'expanded', not {positions!r}")
         self.positions = positions
         if d % heads or k % heads:
             raise ValueError(f"d={d} and k={k} must be divisible by heads={heads}")
@@ -125,6 +138,8 @@ class MultiHeadHyperMixing(nn.Module):
                 x = x * valid.unsqueeze(-1)
         if self.positions == "computed":
             hyper_in = x + computed_sinusoids(x.size(1), self.d, x.dtype, x.device)
+        elif self.positions == "scattered":
+            hyper_in = x + scattered_sinusoids(x.size(1), self.d, x.dtype, x.device)
         elif self.positions == "shifted":
             hyper_in = x + self.pe[:, 1: x.size(1) + 1]
         elif self.positions == "expanded":
@@ -411,6 +426,8 @@ CONFIGS = {
     "a_h8_nomask": dict(impl="a", d=64, k=128, heads=8, tied=False, mask=False, seed=4),
     "a_h4_computed_pos": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
                               positions="computed", seed=13),
+    "a_h4_scattered_pos": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
+                               positions="scattered", seed=19),
     "a_h2_shifted_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                              positions="shifted", seed=14),
     "a_h2_expanded_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,

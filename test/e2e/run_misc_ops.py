@@ -388,6 +388,24 @@ class RunningSums(torch.nn.Module):
         return x + self.positions(ids), means - torch.cumsum(x, dim=2), ids
 
 
+class SliceAssignments(torch.nn.Module):
+    """Slice assignments, which torch exports as ScatterND: sinusoids written into a
+    zero table of the run-time length (pe[:, 0::2] = sin, pe[:, 1::2] = cos), and rows
+    of a summary tensor set from the first and the last token (t[:, 1] = x[:, 0])."""
+
+    def forward(self, x):
+        n, d = x.size(1), x.size(2)
+        position = torch.arange(n, dtype=x.dtype).unsqueeze(1)
+        frequency = torch.exp(torch.arange(0, d, 2, dtype=x.dtype) * (-math.log(1e4) / d))
+        pe = torch.zeros(n, d)
+        pe[:, 0::2] = torch.sin(position * frequency)
+        pe[:, 1::2] = torch.cos(position * frequency)
+        summary = torch.zeros(x.size(0), 3, d)
+        summary[:, 1] = x[:, 0]
+        summary[:, -1] = 2 * x[:, -1]
+        return x + pe, summary
+
+
 class TorchAttention(torch.nn.Module):
     """torch's own nn.MultiheadAttention with a key padding mask: the export merges
     the heads into the batch and fills the additive mask as [B * heads, 1, N]."""
@@ -523,6 +541,9 @@ def main():
                     outputs=("same", "y", "again"))
     failed |= check(hmc, args.work, "matrix_biases", MatrixBiases().eval(),
                     lambda batch, n: {"x": torch.randn(3, 4)}, [(3, 4)], {})
+    failed |= check(hmc, args.work, "slice_assignments", SliceAssignments().eval(), x_only,
+                    sizes, {"x": tokens, "y": tokens, "summary": {0: "B"}},
+                    outputs=("y", "summary"))
     failed |= check(hmc, args.work, "torch_attention", TorchAttention().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,

@@ -325,6 +325,93 @@ INSTANTIATE_TEST_SUITE_P(
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });
 
+// scatter_nd against a reference: whole entries (k = rank; sinusoids written
+// into a table's even columns, a negative index) and rows (k < rank), with
+// a dynamic number of index rows.
+TEST(ScatterNdTest, WritesEntriesAndRows) {
+  std::mt19937 rng(47);
+  for (int64_t t : {1, 5, 33}) {
+    // y = x; y[i, 2c] = u[i, c], and y[i, -1] = u[i, 3] again last.
+    GraphBuilder graph;
+    int64_t x = graph.buffer("x", "float32", json{"t", 8});
+    int64_t at = graph.buffer("at", "int64", json{"t", 5, 2});
+    int64_t u = graph.buffer("u", "float32", json{"t", 5});
+    int64_t y = graph.buffer("y", "float32", json{"t", 8}, "output");
+    graph.kernel("k", "scatter_nd", json::object(),
+                 {{"x", x}, {"indices", at}, {"updates", u}}, y);
+    Tensor input = randomTensor({t, 8}, rng),
+           updates = randomTensor({t, 5}, rng);
+    Tensor indices({t, 5, 2});
+    Tensor expected = input;
+    for (double &v : expected.data)
+      v = float(v);
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t c = 0; c < 5; ++c) {
+        int64_t column = c < 4 ? 2 * c : -1;
+        indices[(i * 5 + c) * 2] = static_cast<double>(i);
+        indices[(i * 5 + c) * 2 + 1] = static_cast<double>(column);
+        expected[i * 8 + (column < 0 ? column + 8 : column)] =
+            float(updates[i * 5 + c]);
+      }
+    EXPECT_EQ(runKernel(graph, {input, indices, updates}, {t, 8}).data,
+              expected.data)
+        << "t = " << t;
+  }
+  // y = x; y[b, 1] = u[b, 0] and y[b, -1] = u[b, 1]: rows of 5.
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"b", 3, 5});
+  int64_t at = graph.buffer("at", "int32", json{2, "b", 2});
+  int64_t u = graph.buffer("u", "float32", json{2, "b", 5});
+  int64_t y = graph.buffer("y", "float32", json{"b", 3, 5}, "output");
+  graph.kernel("k", "scatter_nd", json::object(),
+               {{"x", x}, {"indices", at}, {"updates", u}}, y);
+  int64_t b = 3;
+  Tensor input = randomTensor({b, 3, 5}, rng),
+         updates = randomTensor({2, b, 5}, rng);
+  Tensor indices({2, b, 2});
+  Tensor expected = input;
+  for (double &v : expected.data)
+    v = float(v);
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t i = 0; i < b; ++i) {
+      indices[(r * b + i) * 2] = static_cast<double>(i);
+      indices[(r * b + i) * 2 + 1] = r == 0 ? 1.0 : -1.0;
+      for (int64_t c = 0; c < 5; ++c)
+        expected[(i * 3 + (r == 0 ? 1 : 2)) * 5 + c] =
+            float(updates[(r * b + i) * 5 + c]);
+    }
+  EXPECT_EQ(runKernel(graph, {input, indices, updates}, {b, 3, 5}).data,
+            expected.data);
+}
+
+TEST(ScatterNdTest, FailsTheRunOnAnIndexOutOfRange) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"t", 4});
+  int64_t at = graph.buffer("at", "int64", json{1, 2});
+  int64_t u = graph.buffer("u", "float32", json{1});
+  int64_t y = graph.buffer("y", "float32", json{"t", 4}, "output");
+  graph.kernel("k", "scatter_nd", json::object(),
+               {{"x", x}, {"indices", at}, {"updates", u}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(48);
+  Tensor indices({1, 2});
+  indices[0] = 2; // row 2 of a 2-row input
+  kernel.bind({randomTensor({2, 4}, rng), indices, randomTensor({1}, rng)},
+              {2, 4});
+  EXPECT_ANY_THROW(kernel.realize());
+}
+
+TEST(ScatterNdTest, RejectsUpdatesOfTheWrongShape) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"t", 4});
+  int64_t at = graph.buffer("at", "int64", json{"t", 1});
+  int64_t u = graph.buffer("u", "float32", json{"t", 3});
+  int64_t y = graph.buffer("y", "float32", json{"t", 4}, "output");
+  graph.kernel("k", "scatter_nd", json::object(),
+               {{"x", x}, {"indices", at}, {"updates", u}}, y);
+  EXPECT_THROW(graph.parse(), GraphError);
+}
+
 // iota and dim_size read only the reference's shape: the result follows its
 // run-time length, in every numeric dtype.
 class IndexTest : public ::testing::TestWithParam<std::string> {};

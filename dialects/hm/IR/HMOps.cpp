@@ -284,6 +284,31 @@ LogicalResult hm::GatherOp::verify() {
   return success();
 }
 
+LogicalResult hm::ScatterNdOp::verify() {
+  auto input = rankedType(getInput()), indices = rankedType(getIndices());
+  auto updates = rankedType(getUpdates());
+  if (rankedType(getOutput()) != input)
+    return emitOpError("result type differs from the input's");
+  if (updates.getElementType() != input.getElementType())
+    return emitOpError("updates element type differs from the input's");
+  if (indices.getRank() < 1 || indices.isDynamicDim(indices.getRank() - 1))
+    return emitOpError("indices need a static last dimension");
+  int64_t k = indices.getShape().back();
+  if (k < 1 || k > input.getRank())
+    return emitOpError("indices name ")
+           << k << " coordinates of a rank " << input.getRank() << " input";
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, input.getShape().drop_front(k));
+  if (updates.getRank() != static_cast<int64_t>(expected.size()) ||
+      !llvm::all_of(llvm::zip(updates.getShape(), expected), [](auto dims) {
+        return dimsCompatible(std::get<0>(dims), std::get<1>(dims));
+      }))
+    return emitOpError("updates shape ")
+           << shapeString(updates.getShape()) << " differs from "
+           << shapeString(expected);
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Layout
 //===----------------------------------------------------------------------===//

@@ -706,6 +706,28 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
           running += value;
         }
       }
+  } else if (isa<ScatterNdOp>(op)) {
+    const HostArray &x = *in[0], &indices = *in[1], &updates = *in[2];
+    auto k = static_cast<size_t>(indices.shape.back());
+    int64_t slice = 1;
+    for (size_t i = k; i < x.shape.size(); ++i)
+      slice *= x.shape[i];
+    out = x;
+    for (int64_t row = 0; row < indices.size() / static_cast<int64_t>(k);
+         ++row) {
+      int64_t offset = 0;
+      for (size_t j = 0; j < k; ++j) {
+        auto index = static_cast<int64_t>(indices.data[row * k + j]);
+        index += index < 0 ? x.shape[j] : 0;
+        if (index < 0 || index >= x.shape[j]) {
+          message = "a scatter index is out of range";
+          return failure();
+        }
+        offset = offset * x.shape[j] + index;
+      }
+      std::copy_n(updates.data.begin() + row * slice, slice,
+                  out.data.begin() + offset * slice);
+    }
   } else if (isa<SigmoidOp>(op)) {
     unary([](double v) { return 1.0 / (1.0 + std::exp(-v)); });
   } else if (isa<TanhOp>(op)) {

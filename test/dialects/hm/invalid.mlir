@@ -190,6 +190,22 @@ func.func @cumsum_axis(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+func.func @scatter_nd_updates(%x: tensor<?x8xf32>, %i: tensor<?x4x2xi64>, %u: tensor<?x3xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{updates shape [?, 3] differs from [?, 4]}}
+  %y = hm.scatter_nd %x, %i, %u : (tensor<?x8xf32>, tensor<?x4x2xi64>, tensor<?x3xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @scatter_nd_coordinates(%x: tensor<?x8xf32>, %i: tensor<?x3xi64>, %u: tensor<?xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{indices name 3 coordinates of a rank 2 input}}
+  %y = hm.scatter_nd %x, %i, %u : (tensor<?x8xf32>, tensor<?x3xi64>, tensor<?xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
 func.func @arg_min_shape(%x: tensor<?x8xf32>) -> tensor<?x8xi64> {
   // expected-error @+1 {{result shape [?, 8] differs from [?, 1]}}
   %i = hm.arg_min %x {axis = 1 : i64} : tensor<?x8xf32> -> tensor<?x8xi64>

@@ -294,6 +294,24 @@ def HM_GatherOp : HM_Op<"gather", [Pure]> {
   let hasVerifier = 1;
 }
 
+def HM_ScatterNdOp : HM_Op<"scatter_nd", [Pure]> {
+  let summary = "`input` with the entries that run-time `indices` name replaced";
+  let description = [{
+    ONNX ScatterND without reduction: indices [..., k] lists coordinates of
+    the first k axes of `input`; updates has shape indices.shape[:-1] +
+    input.shape[k:]. Indices may be negative (counted from the end); one
+    outside [-dim, dim) is a run-time error. Where two indices name the
+    same entry, the later one wins.
+  }];
+  let arguments = (ins HM_Tensor:$input, RankedTensorOf<[I32, I64]>:$indices,
+                       HM_Tensor:$updates);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def HM_ConvOp : HM_Op<"conv", [Pure]> {
   let summary = "N-d convolution, ONNX Conv layout [B, C, spatial...]";
   let description = [{

@@ -25,6 +25,8 @@ FORMS = {
     "per-head-loop-mask-op17": (dict(impl="e", d=8, k=8, heads=2, mask=True), 17),
     "computed-positions-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="computed"), 17),
+    "scattered-positions-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, positions="scattered"), 17),
     "expanded-positions-op14": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="expanded"), 14),
     "shifted-positions-op17": (
