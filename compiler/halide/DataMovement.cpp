@@ -4,6 +4,8 @@
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
+#include <cmath>
+
 namespace hmc::halide {
 
 using Halide::Expr;
@@ -321,10 +323,14 @@ Halide::Func buildPad(const OpContext &ctx) {
   }
   Halide::Func out("output");
   Expr value = x(coords);
-  if (mode == "constant")
-    value = Halide::select(
-        inside, Halide::likely(value),
-        Halide::cast(value.type(), Expr(attrs.value("value", 0.0))));
+  if (mode == "constant") {
+    nlohmann::json fill = attrs.value("value", nlohmann::json(0.0));
+    double padValue = fill.is_number() ? fill.get<double>()
+                      : fill == "inf"  ? INFINITY
+                                       : -INFINITY;
+    value = Halide::select(inside, Halide::likely(value),
+                           Halide::cast(value.type(), Expr(padValue)));
+  }
   out(vars) = value;
   scheduleCopy(ctx, out, vars);
   return out;

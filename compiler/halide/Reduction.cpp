@@ -177,27 +177,60 @@ Halide::Func buildCumSum(const OpContext &ctx) {
   Halide::Func out("output");
   out(vars) = Halide::cast(type, value);
 
+  std::vector<int> others; // the dimensions besides the scanned one
+  for (int k = 0; k < rank; ++k)
+    if (k != axis)
+      others.push_back(k);
+  if (ctx.gpu) {
+    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
+    gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+    running.compute_root();
+    gpuTile(*ctx.gpu, running, vars, threads.first, threads.second);
+    // The steps run in order, each over all rows as GPU threads.
+    Halide::Stage scan = running.update();
+    if (others.empty()) {
+      gpuTile(*ctx.gpu, scan, {}, 1, 1);
+    } else {
+      Halide::Var row = vars[others.front()], block, thread;
+      for (size_t i = 1; i < others.size(); ++i) {
+        Halide::Var fused;
+        scan.fuse(row, vars[others[i]], fused);
+        row = fused;
+      }
+      if (ctx.gpu->onHost)
+        scan.split(row, block, thread, 64, Halide::TailStrategy::GuardWithIf);
+      else
+        scan.gpu_tile(row, block, thread, 64,
+                      Halide::TailStrategy::GuardWithIf);
+      scan.reorder(thread, r.x, block);
+    }
+    ctx.gpu->scheduled = true;
+    return out;
+  }
   if (ctx.handScheduled()) {
     int natural = ctx.vectorSize(type);
     vectorizeInner(out, vars[0], ctx.outputExtents[0], natural);
     parallelRows(out, vars, ctx.outputExtents, ctx.taskElements());
-    // The scan runs once over the whole tensor: across the scanned axis,
-    // vectors along the innermost other one, rows of those in parallel.
+    // The scan runs once over the whole tensor, its steps in order; each
+    // step is a vector along the innermost other dimension (the rows of a
+    // scan along the innermost one), and the outermost remaining dimension
+    // runs in parallel. A scalar scan inside a serial row loop was
+    // miscompiled: LLVM vectorised the row loop and read the steps' inputs
+    // before their stores (ReductionTest, last_axis_*).
     running.compute_root();
     Halide::Stage scan = running.update();
     std::vector<Halide::VarOrRVar> order;
-    if (axis != 0)
-      order.push_back(vars[0]);
+    if (!others.empty())
+      order.push_back(vars[others.front()]);
     order.push_back(r.x);
-    for (int k = 1; k < rank; ++k)
-      if (k != axis)
-        order.push_back(vars[k]);
+    for (size_t i = 1; i < others.size(); ++i)
+      order.push_back(vars[others[i]]);
     scan.reorder(order);
-    if (axis != 0)
-      scan.vectorize(vars[0], natural, Halide::TailStrategy::GuardWithIf);
-    int outer = axis == rank - 1 ? rank - 2 : rank - 1;
-    if (outer >= 0 && outer != axis && (outer != 0 || axis == 0))
-      scan.parallel(vars[outer]);
+    if (!others.empty())
+      scan.vectorize(vars[others.front()], natural,
+                     Halide::TailStrategy::GuardWithIf);
+    if (others.size() > 1)
+      scan.parallel(vars[others.back()]);
   }
   return out;
 }

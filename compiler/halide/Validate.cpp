@@ -494,9 +494,15 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
         return &symbol;
     return nullptr;
   };
+  // out = floor((outBase + add) / div) + post; a symbol of its own is
+  // itself + 0 (the unpadded length cropped back out of a padded one).
   const SymbolDesc *derived = find(out.symbol);
-  if (!derived || derived->base.empty())
+  if (!derived)
     return false;
+  bool own = derived->base.empty();
+  std::string outBase = own ? out.symbol : derived->base;
+  int64_t outAdd = own ? 0 : derived->add, div = own ? 1 : derived->div,
+          post = own ? 0 : derived->post;
   // The exporter folds a base that is itself base' + c into base'.
   std::string base = in.symbol;
   int64_t inputAdd = 0;
@@ -505,10 +511,10 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
     base = input->base;
     inputAdd = input->add;
   }
-  if (derived->base != base || derived->div != step)
+  if (outBase != base || div != step)
     return false;
-  int64_t add = derived->add - inputAdd;
-  return start + add + step * (derived->post - 1) + 1 <= 0;
+  int64_t add = outAdd - inputAdd;
+  return start + add + step * (post - 1) + 1 <= 0;
 }
 
 void checkSlice(const Checker &check) {
@@ -734,9 +740,12 @@ void checkPad(const Checker &check) {
                                 "entries (begins, then ends), got {}",
                                 2 * rank, pads.size()));
   if (check.kernel.attrs.contains("value") &&
-      !check.kernel.attrs["value"].is_number())
-    check.view.fail(fmt::format("attribute 'value' must be a number, got {}",
-                                check.kernel.attrs["value"].dump()));
+      !check.kernel.attrs["value"].is_number() &&
+      check.kernel.attrs["value"] != "inf" &&
+      check.kernel.attrs["value"] != "-inf")
+    check.view.fail(fmt::format(
+        "attribute 'value' must be a number, \"inf\" or \"-inf\", got {}",
+        check.kernel.attrs["value"].dump()));
   if (check.out().shape.size() != rank)
     check.view.fail(fmt::format("output has rank {}, expected {}",
                                 check.out().shape.size(), rank));

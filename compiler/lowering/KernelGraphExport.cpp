@@ -10,6 +10,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <set>
@@ -1267,7 +1268,10 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["mode"] = pad.getMode().str();
     attrs["pads"] =
         std::vector<int64_t>(pad.getPads().begin(), pad.getPads().end());
-    attrs["value"] = pad.getValue().convertToDouble();
+    // JSON has no infinities: they are written as "inf" and "-inf".
+    double value = pad.getValue().convertToDouble();
+    attrs["value"] =
+        std::isinf(value) ? json(value > 0 ? "inf" : "-inf") : json(value);
   } else if (auto conv = dyn_cast<hm::ConvOp>(op)) {
     kind = "conv";
     inputs = {{"x", conv.getInput()}, {"weight", conv.getWeight()}};

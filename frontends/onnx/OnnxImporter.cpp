@@ -279,6 +279,7 @@ private:
                                 const std::vector<int64_t> &axes,
                                 const std::vector<int64_t> &steps);
   LogicalResult importPad(const onnx::NodeProto &node);
+  LogicalResult importPool(const onnx::NodeProto &node);
   LogicalResult importConv(const onnx::NodeProto &node);
   LogicalResult importActivation(const onnx::NodeProto &node);
   LogicalResult importVariadic(const onnx::NodeProto &node);
@@ -868,6 +869,8 @@ void Importer::registerHandlers() {
   handlers["Gemm"] = bind(&Importer::importGemm);
   handlers["ConstantOfShape"] = bind(&Importer::importConstantOfShape);
   handlers["Pad"] = bind(&Importer::importPad);
+  handlers["MaxPool"] = bind(&Importer::importPool);
+  handlers["AveragePool"] = bind(&Importer::importPool);
   handlers["Conv"] = bind(&Importer::importConv);
   for (const char *op :
        {"Sigmoid", "LeakyRelu", "Tanh", "Exp", "Log", "Relu", "Softplus",
@@ -2341,6 +2344,167 @@ LogicalResult Importer::importHostSlice(const onnx::NodeProto &node,
   return success();
 }
 
+LogicalResult Importer::importPool(const onnx::NodeProto &node) {
+  // Each window position is a strided slice of the (padded) input; the
+  // windows combine by max, or by sum over the count of what they cover.
+  Entry *input = lookup(node, 0);
+  bool isMax = node.op_type() == "MaxPool";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  if (!isFloat(input->dtype) || rank < 3)
+    return error(node) << "needs a float input [N, C, spatial...]";
+  if (node.output_size() > 1 && !node.output(1).empty())
+    return error(node) << "the Indices output is not supported";
+  std::string autoPad = stringAttr(node, "auto_pad").value_or("NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID")
+    return error(node) << "auto_pad " << autoPad << " is not supported";
+  size_t spatial = static_cast<size_t>(rank - 2);
+  auto kernel = intsAttr(node, "kernel_shape");
+  if (!kernel || kernel->size() != spatial)
+    return error(node) << "kernel_shape must have one entry per spatial axis";
+  auto strides =
+      intsAttr(node, "strides").value_or(std::vector<int64_t>(spatial, 1));
+  auto dilations =
+      intsAttr(node, "dilations").value_or(std::vector<int64_t>(spatial, 1));
+  auto pads =
+      intsAttr(node, "pads").value_or(std::vector<int64_t>(2 * spatial, 0));
+  if (autoPad == "VALID")
+    pads.assign(2 * spatial, 0);
+  if (strides.size() != spatial || dilations.size() != spatial ||
+      pads.size() != 2 * spatial)
+    return error(node) << "strides, dilations and pads must match the "
+                          "spatial axes";
+  bool padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+  bool countPads = isMax || !padded || intAttr(node, "count_include_pad", 0);
+  bool ceilMode = intAttr(node, "ceil_mode", 0) != 0;
+  for (size_t a = 0; a < spatial; ++a) {
+    if ((*kernel)[a] < 1 || strides[a] < 1 || dilations[a] < 1 || pads[a] < 0 ||
+        pads[a + spatial] < 0)
+      return error(node) << "kernel, strides, dilations and pads must be "
+                            "positive";
+    const SymbolicDim &dim = canonical(input->shape[2 + a]);
+    int64_t span = (*kernel)[a] == 1 ? 0 : dilations[a] * ((*kernel)[a] - 1);
+    // ceil_mode only matters when a last, partial window would start.
+    bool partial =
+        dim.isStatic()
+            ? (dim.staticValue() + pads[a] + pads[a + spatial] - span - 1) %
+                      strides[a] !=
+                  0
+            : strides[a] != 1;
+    if (ceilMode && partial)
+      return error(node) << "ceil_mode with a partial last window is not "
+                            "supported";
+  }
+
+  Location loc = nodeLoc(node);
+  SymbolicShape paddedShape = input->shape;
+  std::vector<int64_t> fullPads(2 * rank, 0);
+  for (size_t a = 0; a < spatial; ++a) {
+    fullPads[2 + a] = pads[a];
+    fullPads[rank + 2 + a] = pads[a + spatial];
+    auto dim =
+        deriveDim(node, input->shape[2 + a], pads[a] + pads[a + spatial], 1, 0);
+    if (failed(dim))
+      return failure();
+    paddedShape[2 + a] = *dim;
+  }
+  SymbolicShape shape = paddedShape;
+  for (size_t a = 0; a < spatial; ++a) {
+    auto dim = deriveDim(node, paddedShape[2 + a],
+                         -dilations[a] * ((*kernel)[a] - 1) - 1, strides[a], 1);
+    if (failed(dim))
+      return failure();
+    shape[2 + a] = *dim;
+  }
+  RankedTensorType type = tensorType(input->dtype, shape);
+
+  // Sum or maximum over the windows of `source` (padded with `padValue`).
+  auto pool = [&](Value source, SymbolicShape sourceShape, double padValue,
+                  bool maximum) -> Value {
+    if (padded) {
+      SymbolicShape padShape = sourceShape;
+      for (size_t a = 0; a < spatial; ++a)
+        padShape[2 + a] = paddedShape[2 + a];
+      source =
+          builder.create<hm::PadOp>(loc, tensorType(input->dtype, padShape),
+                                    source, builder.getStringAttr("constant"),
+                                    builder.getDenseI64ArrayAttr(fullPads),
+                                    builder.getF64FloatAttr(padValue));
+      recordDerivedOrigins(source, padShape);
+      sourceShape = padShape;
+    }
+    SymbolicShape windowShape = sourceShape;
+    for (size_t a = 0; a < spatial; ++a)
+      windowShape[2 + a] = shape[2 + a];
+    RankedTensorType windowType = tensorType(input->dtype, windowShape);
+    Value total;
+    std::vector<int64_t> offset(spatial, 0);
+    while (true) {
+      SmallVector<int64_t> axes, starts, ends, steps;
+      for (size_t a = 0; a < spatial; ++a) {
+        int64_t first = offset[a] * dilations[a];
+        int64_t after = dilations[a] * ((*kernel)[a] - 1) - first;
+        const SymbolicDim &dim = sourceShape[2 + a];
+        axes.push_back(static_cast<int64_t>(2 + a));
+        starts.push_back(first);
+        // A dynamic axis ends `after` before its end; a static one after
+        // its last window.
+        ends.push_back(
+            !dim.isStatic()
+                ? -after
+                : first + (shape[2 + a].staticValue() - 1) * strides[a] + 1);
+        steps.push_back(strides[a]);
+      }
+      Value window = builder.create<hm::SliceOp>(
+          loc, windowType, source, builder.getDenseI64ArrayAttr(axes),
+          builder.getDenseI64ArrayAttr(starts),
+          builder.getDenseI64ArrayAttr(ends),
+          builder.getDenseI64ArrayAttr(steps));
+      total =
+          !total ? window
+          : maximum
+              ? Value(builder.create<hm::MaxOp>(loc, windowType, total, window))
+              : Value(
+                    builder.create<hm::AddOp>(loc, windowType, total, window));
+      size_t a = spatial;
+      while (a > 0 && ++offset[a - 1] == (*kernel)[a - 1])
+        offset[--a] = 0;
+      if (a == 0)
+        return total;
+    }
+  };
+
+  Value x = materialise(node, *input);
+  if (!x)
+    return failure();
+  Value result;
+  if (isMax) {
+    result = pool(x, input->shape, -INFINITY, true);
+  } else {
+    Value sum = pool(x, input->shape, 0.0, false);
+    int64_t size = 1;
+    for (int64_t k : *kernel)
+      size *= k;
+    Value count;
+    if (countPads) {
+      count = filled(node, input->dtype, {}, static_cast<double>(size));
+    } else {
+      // The windows' cover of the input: the same pool over ones.
+      SymbolicShape onesShape(2, SymbolicDim::constant(1));
+      onesShape.insert(onesShape.end(), input->shape.begin() + 2,
+                       input->shape.end());
+      Value ones = filled(node, input->dtype, onesShape, 1.0);
+      if (!ones)
+        return failure();
+      count = pool(ones, onesShape, 0.0, false);
+    }
+    if (!sum || !count)
+      return failure();
+    result = builder.create<hm::DivOp>(loc, type, sum, count);
+  }
+  define(node, 0, tensorEntry(result, input->dtype, shape));
+  return success();
+}
+
 LogicalResult Importer::importPad(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   int64_t rank = static_cast<int64_t>(input->shape.size());
@@ -2967,20 +3131,22 @@ LogicalResult Importer::importInstanceNorm(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype) || input->shape.size() < 3)
     return error(node) << "needs a float input [N, C, spatial...]";
-  // GroupNorm exports merge channels into time ([B, G, C/G*T]); the
-  // statistics are taken over a view that splits such a dimension into
-  // [C/G, T] again (the mean over all of it is the same), as hm reduces
-  // over symbols, not over their products.
+  // GroupNorm exports merge channels into the spatial axes ([B, G,
+  // C/G*H*W]); the statistics are taken over a view that splits such a
+  // dimension into its factors again (the mean over all of it is the same),
+  // as hm reduces over symbols, not over their products.
   SymbolicShape view(input->shape.begin(), input->shape.begin() + 2);
   for (size_t i = 2; i < input->shape.size(); ++i) {
     SymbolicDim dim = canonical(input->shape[i]);
-    int64_t factor = dim.getCoefficient();
-    if (!dim.isStatic() && factor != 1) {
-      view.push_back(SymbolicDim::constant(factor));
-      view.push_back(*dim.divide(SymbolicDim::constant(factor)));
-    } else {
+    if (dim.isStatic() ||
+        (dim.getCoefficient() == 1 && dim.getSymbols().size() == 1)) {
       view.push_back(dim);
+      continue;
     }
+    if (dim.getCoefficient() != 1)
+      view.push_back(SymbolicDim::constant(dim.getCoefficient()));
+    for (const std::string &symbol : dim.getSymbols())
+      view.push_back(canonical(SymbolicDim::symbol(symbol)));
   }
   int64_t rank = static_cast<int64_t>(view.size());
   SymbolicShape perChannel = {input->shape[1]}, kept = view;
@@ -3648,6 +3814,12 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Neg", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Not", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Or", kMinOpset, kMaxOpset, 2, 2, ""},
+      {"MaxPool", kMinOpset, kMaxOpset, 1, 1,
+       "float tensors; explicit pads or VALID; ceil_mode only without a "
+       "partial window; no Indices output"},
+      {"AveragePool", kMinOpset, kMaxOpset, 1, 1,
+       "float tensors; explicit pads or VALID; ceil_mode only without a "
+       "partial window"},
       {"Pad", kMinOpset, kMaxOpset, 2, 4,
        "constant, reflect and edge; pads known at compile time"},
       {"Pow", kMinOpset, kMaxOpset, 2, 2, "float base"},

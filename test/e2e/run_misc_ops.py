@@ -406,6 +406,24 @@ class SliceAssignments(torch.nn.Module):
         return x + pe, summary
 
 
+class Pools(torch.nn.Module):
+    """Windowed pools over tokens (ONNX MaxPool and AveragePool): max over 3 with
+    stride 2 and padding, a dilated max, averages with and without the padding
+    counted, and 2-D pools over a [B, 4, N, 4] map."""
+
+    def forward(self, x):
+        f = torch.nn.functional
+        channels = x.transpose(1, 2)
+        pooled = (f.max_pool1d(channels, 3, stride=2, padding=1) +
+                  f.avg_pool1d(channels, 3, stride=2, padding=1, count_include_pad=False) +
+                  f.avg_pool1d(channels, 3, stride=2, padding=1))
+        dilated = f.max_pool1d(channels, 2, stride=1, dilation=2)
+        grid = x.reshape(x.size(0), x.size(1), 4, 4).transpose(1, 2)
+        maps = (f.max_pool2d(grid, (3, 2), stride=(1, 2), padding=(1, 0)) +
+                f.avg_pool2d(grid, 3, stride=(1, 2), padding=1, count_include_pad=False))
+        return pooled.transpose(1, 2), dilated.transpose(1, 2), maps
+
+
 class TorchAttention(torch.nn.Module):
     """torch's own nn.MultiheadAttention with a key padding mask: the export merges
     the heads into the batch and fills the additive mask as [B * heads, 1, N]."""
@@ -544,6 +562,11 @@ def main():
     failed |= check(hmc, args.work, "slice_assignments", SliceAssignments().eval(), x_only,
                     sizes, {"x": tokens, "y": tokens, "summary": {0: "B"}},
                     outputs=("y", "summary"))
+    failed |= check(hmc, args.work, "pools", Pools().eval(), x_only,
+                    [(1, 3), (3, 8), (2, 131)],
+                    {"x": tokens, "y": {0: "B", 1: "N_1"}, "dilated": {0: "B", 1: "N_2"},
+                     "maps": {0: "B", 2: "N"}},
+                    outputs=("y", "dilated", "maps"), example=(2, 9))
     failed |= check(hmc, args.work, "torch_attention", TorchAttention().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,

@@ -158,11 +158,13 @@ struct SliceCase {
 
 void PrintTo(const SliceCase &c, std::ostream *os) { *os << c.name; }
 
-/// A slice kernel of `tc`, with its derived symbol declared.
+/// A slice kernel of `tc`, with its derived symbol (after its base) declared
+/// first.
 GraphBuilder sliceGraph(const SliceCase &tc) {
   GraphBuilder graph;
-  int64_t x = graph.buffer("x", "float32", tc.in);
-  if (tc.derived)
+  if (tc.derived) {
+    graph.raw()["symbols"].push_back(
+        {{"name", (*tc.derived)[1]}, {"min", 1}, {"max", 1 << 20}});
     graph.raw()["symbols"].push_back({{"name", (*tc.derived)[0]},
                                       {"min", 1},
                                       {"max", 1 << 20},
@@ -171,6 +173,8 @@ GraphBuilder sliceGraph(const SliceCase &tc) {
                                         {"add", (*tc.derived)[2]},
                                         {"div", (*tc.derived)[3]},
                                         {"post", (*tc.derived)[4]}}}});
+  }
+  int64_t x = graph.buffer("x", "float32", tc.in);
   int64_t y = graph.buffer("y", "float32", tc.out, "output");
   graph.kernel("k", "slice",
                {{"axes", tc.axes}, {"starts", tc.starts}, {"steps", tc.steps}},
@@ -218,7 +222,16 @@ INSTANTIATE_TEST_SUITE_P(
                   {1},
                   {3},
                   {{"t", 7}, {"t_1", 2}},
-                  json{"t_1", "t", -2, 3, 1}}),
+                  json{"t_1", "t", -2, 3, 1}},
+        // A pool's last window over a padded t_1 = t + 2: t entries from 2.
+        SliceCase{"unpadded_from_padded",
+                  {"t_1", 5},
+                  {"t", 5},
+                  {0},
+                  {2},
+                  {1},
+                  {{"t", 7}, {"t_1", 9}},
+                  json{"t_1", "t", 2, 1, 0}}),
     [](const auto &info) { return info.param.name; });
 
 TEST(SliceTest, RejectsReadsPastTheInput) {
@@ -248,6 +261,18 @@ TEST(SliceTest, RejectsReadsPastTheInput) {
                      json{"t_1", "t", -1, 2, 1}})
                 .find("slice of axis 0 from 1 by 2: output extent t_1 is not "
                       "a length the input extent [t] keeps in range"),
+            std::string::npos);
+  // t entries from 3 of t + 2 read index t + 2.
+  EXPECT_NE(errorOf({"unpadded_past_the_end",
+                     {"t_1", 5},
+                     {"t", 5},
+                     {0},
+                     {3},
+                     {1},
+                     {},
+                     json{"t_1", "t", 2, 1, 0}})
+                .find("output extent t is not a length the input extent "
+                      "[t_1] keeps in range"),
             std::string::npos);
   EXPECT_NE(errorOf({"zero_step", {3, 7}, {3, 7}, {1}, {0}, {0}, {}})
                 .find("slice of axis 1 has step 0"),

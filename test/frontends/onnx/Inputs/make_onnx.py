@@ -354,6 +354,15 @@ def merged_fill(path):
     save(graph, path)
 
 
+def max_pool(path):
+    # MaxPool over time of [B, 4, T]: kernel 3, stride 2, one frame of padding.
+    nodes = [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[3],
+                              strides=[2], pads=[1, 1])]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 4, "T"])],
+                              [tensor("y", ["B", 4, "T_2"])])
+    save(graph, path)
+
+
 def counts(path):
     # arange(1, N + 1): Range(1, N + 1, 1) over x's N, as data.
     one = numpy_helper.from_array(np.array(1, dtype=np.int64), "one")
@@ -524,7 +533,8 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  strided_slices, last_frames, empty_split, empty_input,
                                  dynamic_index, flattened_output, decomposed, gemm_matrix_bias,
                                  passthrough,
-                                 expand_dynamic, index_ranges, counts, group_norm, merged_fill, learned_positions,
+                                 expand_dynamic, index_ranges, counts, group_norm, merged_fill, max_pool,
+                                 learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 # x[:, 2:0]: an end of 0 is index 0, not the end of T.
