@@ -92,6 +92,13 @@ struct KernelGraph {
   std::vector<KernelDesc> kernels;
 
   const BufferDesc &buffer(int64_t id) const { return buffers.at(id); }
+  /// The symbol called `name`, or null.
+  const SymbolDesc *findSymbol(const std::string &name) const {
+    for (const SymbolDesc &symbol : symbols)
+      if (symbol.name == name)
+        return &symbol;
+    return nullptr;
+  }
 };
 
 /// Parses and fully validates a graph (structure, then every kernel).

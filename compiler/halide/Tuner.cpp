@@ -34,10 +34,10 @@ std::string kernelKey(const KernelGraph &graph, const KernelDesc &kernel) {
       return it->second;
     std::string name = "s" + std::to_string(renamed.size());
     renamed[symbol] = name;
-    for (const SymbolDesc &desc : graph.symbols)
-      if (desc.name == symbol && !desc.base.empty())
-        renamed[symbol] = name = fmt::format("({}+{})/{}+{}", rename(desc.base),
-                                             desc.add, desc.div, desc.post);
+    if (const SymbolDesc *desc = graph.findSymbol(symbol);
+        desc && !desc->base.empty())
+      renamed[symbol] = name = fmt::format("({}+{})/{}+{}", rename(desc->base),
+                                           desc->add, desc->div, desc->post);
     return name;
   };
   nlohmann::json operands = nlohmann::json::array();

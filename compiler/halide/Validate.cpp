@@ -488,15 +488,9 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
                          const Dim &out, int64_t start, int64_t step) {
   if (out == in)
     return start == 0 && step == 1;
-  auto find = [&](const std::string &name) -> const SymbolDesc * {
-    for (const SymbolDesc &symbol : graph.symbols)
-      if (symbol.name == name)
-        return &symbol;
-    return nullptr;
-  };
   // out = floor((outBase + add) / div) + post; a symbol of its own is
   // itself + 0 (the unpadded length cropped back out of a padded one).
-  const SymbolDesc *derived = find(out.symbol);
+  const SymbolDesc *derived = graph.findSymbol(out.symbol);
   if (!derived)
     return false;
   bool own = derived->base.empty();
@@ -506,7 +500,7 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
   // The exporter folds a base that is itself base' + c into base'.
   std::string base = in.symbol;
   int64_t inputAdd = 0;
-  if (const SymbolDesc *input = find(in.symbol);
+  if (const SymbolDesc *input = graph.findSymbol(in.symbol);
       input && !input->base.empty() && input->div == 1 && input->post == 0) {
     base = input->base;
     inputAdd = input->add;
@@ -655,13 +649,10 @@ void checkFbank(const Checker &check) {
     framesOk = samples.size >= w.size &&
                out[1] == Dim{(samples.size - w.size) / hop + 1, ""};
   } else if (out.size() == 3 && !out[1].isStatic()) {
-    const std::vector<SymbolDesc> &symbols = check.view.graph().symbols;
-    auto it =
-        std::find_if(symbols.begin(), symbols.end(), [&](const SymbolDesc &s) {
-          return s.name == out[1].symbol;
-        });
-    framesOk = it != symbols.end() && it->base == samples.symbol &&
-               it->add == -w.size && it->div == hop && it->post == 1;
+    const SymbolDesc *frames = check.view.graph().findSymbol(out[1].symbol);
+    framesOk = frames && frames->base == samples.symbol &&
+               frames->add == -w.size && frames->div == hop &&
+               frames->post == 1;
   }
   if (!framesOk)
     check.view.fail(fmt::format("output '{}' (buffer {}) has shape {}: the "
