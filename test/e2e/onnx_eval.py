@@ -125,6 +125,12 @@ def run(model, feeds, float_dtype=np.float64):
                 out = out + x[2]
         elif op == "Identity":
             out = x[0]
+        elif op == "ScatterND":
+            out = x[0].copy()
+            k = x[1].shape[-1]
+            for index, update in zip(x[1].reshape(-1, k),
+                                     x[2].reshape((-1,) + x[0].shape[k:])):
+                out[tuple(index)] = update
         else:
             raise NotImplementedError(f"onnx_eval: op {op} ({node.name}) not supported")
         if len(node.output) != 1:
