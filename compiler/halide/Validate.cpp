@@ -1212,8 +1212,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
         "neg, abs, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
         "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "
         "matmul, hyper_mix, gather, scatter_nd, reduce_sum, reduce_mean, "
-        "reduce_max, "
-        "reduce_min, arg_max, arg_min, cumsum, "
+        "reduce_max, reduce_min, arg_max, arg_min, cumsum, "
         "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
         "pad, concat, conv, fbank, ctc_greedy, elementwise)");
 }

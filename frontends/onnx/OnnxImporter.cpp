@@ -2376,17 +2376,18 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node) {
   bool padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
   bool countPads = isMax || !padded || intAttr(node, "count_include_pad", 0);
   bool ceilMode = intAttr(node, "ceil_mode", 0) != 0;
+  std::vector<int64_t> spans(spatial); // first to last element of a window
   for (size_t a = 0; a < spatial; ++a) {
     if ((*kernel)[a] < 1 || strides[a] < 1 || dilations[a] < 1 || pads[a] < 0 ||
         pads[a + spatial] < 0)
       return error(node) << "kernel, strides, dilations and pads must be "
                             "positive";
     const SymbolicDim &dim = canonical(input->shape[2 + a]);
-    int64_t span = (*kernel)[a] == 1 ? 0 : dilations[a] * ((*kernel)[a] - 1);
+    spans[a] = dilations[a] * ((*kernel)[a] - 1);
     // ceil_mode only matters when a last, partial window would start.
     bool partial =
         dim.isStatic()
-            ? (dim.staticValue() + pads[a] + pads[a + spatial] - span - 1) %
+            ? (dim.staticValue() + pads[a] + pads[a + spatial] - spans[a] - 1) %
                       strides[a] !=
                   0
             : strides[a] != 1;
@@ -2409,8 +2410,8 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node) {
   }
   SymbolicShape shape = paddedShape;
   for (size_t a = 0; a < spatial; ++a) {
-    auto dim = deriveDim(node, paddedShape[2 + a],
-                         -dilations[a] * ((*kernel)[a] - 1) - 1, strides[a], 1);
+    auto dim =
+        deriveDim(node, paddedShape[2 + a], -spans[a] - 1, strides[a], 1);
     if (failed(dim))
       return failure();
     shape[2 + a] = *dim;
@@ -2442,7 +2443,7 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node) {
       SmallVector<int64_t> axes, starts, ends, steps;
       for (size_t a = 0; a < spatial; ++a) {
         int64_t first = offset[a] * dilations[a];
-        int64_t after = dilations[a] * ((*kernel)[a] - 1) - first;
+        int64_t after = spans[a] - first;
         const SymbolicDim &dim = sourceShape[2 + a];
         axes.push_back(static_cast<int64_t>(2 + a));
         starts.push_back(first);
