@@ -1184,15 +1184,12 @@ Value Importer::filled(const onnx::NodeProto &node, DType dtype,
   SymbolicShape factors;
   for (const SymbolicDim &dim : shape) {
     SymbolicDim d = canonical(dim);
-    bool single = d.getCoefficient() == 1 && d.getSymbols().size() == 1;
-    if (d.isStatic() || single || dimOrigin(d)) {
+    if (dimOrigin(d)) {
       factors.push_back(d);
       continue;
     }
-    for (const std::string &symbol : d.getSymbols())
-      factors.push_back(canonical(SymbolicDim::symbol(symbol)));
-    if (d.getCoefficient() != 1)
-      factors.push_back(SymbolicDim::constant(d.getCoefficient()));
+    for (const SymbolicDim &factor : d.factors())
+      factors.push_back(factor);
   }
   if (factors.size() != shape.size()) {
     Value unmerged = filled(node, dtype, factors, value);
@@ -3137,18 +3134,9 @@ LogicalResult Importer::importInstanceNorm(const onnx::NodeProto &node) {
   // dimension into its factors again (the mean over all of it is the same),
   // as hm reduces over symbols, not over their products.
   SymbolicShape view(input->shape.begin(), input->shape.begin() + 2);
-  for (size_t i = 2; i < input->shape.size(); ++i) {
-    SymbolicDim dim = canonical(input->shape[i]);
-    if (dim.isStatic() ||
-        (dim.getCoefficient() == 1 && dim.getSymbols().size() == 1)) {
-      view.push_back(dim);
-      continue;
-    }
-    if (dim.getCoefficient() != 1)
-      view.push_back(SymbolicDim::constant(dim.getCoefficient()));
-    for (const std::string &symbol : dim.getSymbols())
-      view.push_back(canonical(SymbolicDim::symbol(symbol)));
-  }
+  for (size_t i = 2; i < input->shape.size(); ++i)
+    for (const SymbolicDim &factor : canonical(input->shape[i]).factors())
+      view.push_back(factor);
   int64_t rank = static_cast<int64_t>(view.size());
   SymbolicShape perChannel = {input->shape[1]}, kept = view;
   for (int64_t i = 2; i < rank; ++i) {

@@ -41,6 +41,17 @@ std::optional<SymbolicDim> SymbolicDim::divide(const SymbolicDim &other) const {
   return result;
 }
 
+std::vector<SymbolicDim> SymbolicDim::factors() const {
+  if (isStatic() || (coefficient == 1 && symbols.size() == 1))
+    return {*this};
+  std::vector<SymbolicDim> result;
+  if (coefficient != 1)
+    result.push_back(constant(coefficient));
+  for (const std::string &s : symbols)
+    result.push_back(symbol(s));
+  return result;
+}
+
 std::string SymbolicDim::toString() const {
   std::string text;
   for (const std::string &s : symbols)

@@ -45,6 +45,10 @@ public:
   }
   bool operator!=(const SymbolicDim &other) const { return !(*this == other); }
 
+  // The coefficient (unless 1), then each symbol: B*8 -> [8, B]. A
+  // constant or a lone symbol is its own single factor.
+  std::vector<SymbolicDim> factors() const;
+
   // "B*8", "N", "144".
   std::string toString() const;
 

@@ -21,6 +21,21 @@ int64_t product(const Shape &shape) {
                          std::multiplies<int64_t>());
 }
 
+// A row-major array seen around one axis: `outer` blocks of `extent`
+// steps, each step `inner` contiguous elements.
+struct AxisLayout {
+  int64_t outer = 1, extent, inner = 1;
+};
+
+AxisLayout axisLayout(const Shape &shape, size_t axis) {
+  AxisLayout layout{1, shape[axis], 1};
+  for (size_t i = 0; i < axis; ++i)
+    layout.outer *= shape[i];
+  for (size_t i = axis + 1; i < shape.size(); ++i)
+    layout.inner *= shape[i];
+  return layout;
+}
+
 Shape stridesOf(const Shape &shape) {
   Shape strides(shape.size(), 1);
   for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
@@ -570,15 +585,11 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     for (const HostArray *part : in)
       out.shape[axis] += part->shape[axis];
     // Row-major: blocks of `inner` elements interleave per outer index.
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; ++i)
-      outer *= out.shape[i];
-    for (size_t i = axis + 1; i < out.shape.size(); ++i)
-      inner *= out.shape[i];
+    AxisLayout layout = axisLayout(out.shape, axis);
     out.data.reserve(out.size());
-    for (int64_t o = 0; o < outer; ++o)
+    for (int64_t o = 0; o < layout.outer; ++o)
       for (const HostArray *part : in) {
-        int64_t block = part->shape[axis] * inner;
+        int64_t block = part->shape[axis] * layout.inner;
         out.data.insert(out.data.end(), part->data.begin() + o * block,
                         part->data.begin() + (o + 1) * block);
       }
@@ -607,11 +618,7 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (auto gather = dyn_cast<GatherOp>(op)) {
     const HostArray &x = *in[0], &indices = *in[1];
     int64_t axis = static_cast<int64_t>(gather.getAxis());
-    int64_t outer = 1, inner = 1, extent = x.shape[axis];
-    for (int64_t i = 0; i < axis; ++i)
-      outer *= x.shape[i];
-    for (size_t i = axis + 1; i < x.shape.size(); ++i)
-      inner *= x.shape[i];
+    auto [outer, extent, inner] = axisLayout(x.shape, axis);
     out.shape.assign(x.shape.begin(), x.shape.begin() + axis);
     out.shape.insert(out.shape.end(), indices.shape.begin(),
                      indices.shape.end());
@@ -668,16 +675,14 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
     bool last = op->getAttrOfType<BoolAttr>("select_last_index").getValue();
     bool isMax = isa<ArgMaxOp>(op);
-    int64_t extent = x.shape[axis], inner = 1;
-    for (size_t i = axis + 1; i < x.shape.size(); ++i)
-      inner *= x.shape[i];
+    auto [outer, extent, inner] = axisLayout(x.shape, axis);
     out.shape = x.shape;
     if (keepdims)
       out.shape[axis] = 1;
     else
       out.shape.erase(out.shape.begin() + axis);
-    out.data.resize(x.size() / extent);
-    for (int64_t o = 0; o < x.size() / (extent * inner); ++o)
+    out.data.resize(outer * inner);
+    for (int64_t o = 0; o < outer; ++o)
       for (int64_t j = 0; j < inner; ++j) {
         const double *row = x.data.data() + o * extent * inner + j;
         int64_t best = 0;
@@ -690,12 +695,9 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       }
   } else if (auto cumsum = dyn_cast<CumSumOp>(op)) {
     const HostArray &x = *in[0];
-    auto axis = static_cast<size_t>(cumsum.getAxis());
-    int64_t extent = x.shape[axis], inner = 1;
-    for (size_t i = axis + 1; i < x.shape.size(); ++i)
-      inner *= x.shape[i];
+    auto [outer, extent, inner] = axisLayout(x.shape, cumsum.getAxis());
     out = x;
-    for (int64_t o = 0; o < x.size() / (extent * inner); ++o)
+    for (int64_t o = 0; o < outer; ++o)
       for (int64_t j = 0; j < inner; ++j) {
         double running = 0;
         for (int64_t step = 0; step < extent; ++step) {
@@ -758,10 +760,8 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
   } else if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
     int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
     out = *in[0];
-    int64_t extent = out.shape[axis], inner = 1;
-    for (size_t i = axis + 1; i < out.shape.size(); ++i)
-      inner *= out.shape[i];
-    for (int64_t o = 0; o < out.size() / (extent * inner); ++o)
+    auto [outer, extent, inner] = axisLayout(out.shape, axis);
+    for (int64_t o = 0; o < outer; ++o)
       for (int64_t j = 0; j < inner; ++j) {
         double *row = out.data.data() + o * extent * inner + j;
         double max = -INFINITY, sum = 0;
