@@ -1781,6 +1781,7 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     return error(node) << "ends must be compile-time constants";
   SymbolicShape shape = data->shape;
   SmallVector<int64_t> sliceAxes, sliceStarts, sliceEnds, sliceSteps;
+  SmallVector<int64_t> reversedAxes;
   for (size_t i = 0; i < n; ++i) {
     auto axis = normaliseAxis((*axes)[i], rank);
     if (!axis)
@@ -1813,15 +1814,20 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
       // x[:, s:-c:step] and x[:, s::step]: the end counts from the end (an
       // end of 0 is index 0, an empty slice).
       constexpr int64_t kLimit = std::numeric_limits<int32_t>::max();
+      // torch.flip: [-1::-1], from the last entry down past index 0.
+      if (step == -1 && (first == -1 || first >= kLimit) && last <= -kLimit) {
+        reversedAxes.push_back(*axis);
+        continue;
+      }
       bool toEnd = last >= kLimit;
       if (first < 0 || first > kLimit || step < 0 || step > kLimit ||
           last < -kLimit || (last >= 0 && !toEnd))
         return error(node) << "slicing the dynamic dimension "
                            << shape[*axis].toString() << " as [" << first << ":"
                            << last << ":" << step
-                           << "] is not supported (only [0:1], or a start >= "
-                              "0, a positive step and an end that is the "
-                              "dimension's end or counts back from it)";
+                           << "] is not supported (only [0:1], [::-1], or a "
+                              "start >= 0, a positive step and an end that is "
+                              "the dimension's end or counts back from it)";
       int64_t fromEnd = toEnd ? 0 : last;
       FailureOr<SymbolicDim> length =
           deriveDim(node, shape[*axis], fromEnd - first - 1, step, 1);
@@ -1861,13 +1867,29 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
   Value value = materialise(node, *data);
   if (!value)
     return failure();
-  Value result = builder.create<hm::SliceOp>(
-      nodeLoc(node), tensorType(data->dtype, shape), value,
-      builder.getDenseI64ArrayAttr(sliceAxes),
-      builder.getDenseI64ArrayAttr(sliceStarts),
-      builder.getDenseI64ArrayAttr(sliceEnds),
-      builder.getDenseI64ArrayAttr(sliceSteps));
-  define(node, 0, tensorEntry(result, data->dtype, shape));
+  Location loc = nodeLoc(node);
+  // A dynamic axis reverses as a gather at -1, -2, ..., -dim: negative
+  // indices count from the end.
+  for (int64_t axis : reversedAxes) {
+    SymbolicShape indexShape = {data->shape[axis]};
+    Value ascending = iota(node, data->shape[axis], DType::I64);
+    Value last = filled(node, DType::I64, {SymbolicDim::constant(1)}, -1);
+    if (!ascending || !last)
+      return failure();
+    Value descending = builder.create<hm::SubOp>(
+        loc, tensorType(DType::I64, indexShape), last, ascending);
+    value =
+        builder.create<hm::GatherOp>(loc, value.getType(), value, descending,
+                                     builder.getI64IntegerAttr(axis));
+  }
+  if (!sliceAxes.empty())
+    value =
+        builder.create<hm::SliceOp>(loc, tensorType(data->dtype, shape), value,
+                                    builder.getDenseI64ArrayAttr(sliceAxes),
+                                    builder.getDenseI64ArrayAttr(sliceStarts),
+                                    builder.getDenseI64ArrayAttr(sliceEnds),
+                                    builder.getDenseI64ArrayAttr(sliceSteps));
+  define(node, 0, tensorEntry(value, data->dtype, shape));
   return success();
 }
 
@@ -3837,9 +3859,10 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Sign", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Sin", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Slice", kMinOpset, kMaxOpset, 3, 5,
-       "constant starts, ends and steps; a dynamic dimension as [0:1], or "
-       "from a start >= 0 by a positive step to its end or c before it "
-       "([s::k], [s:-c:k]); [s, dim + s) of a static one"},
+       "constant starts, ends and steps; a dynamic dimension as [0:1], "
+       "reversed ([::-1]), or from a start >= 0 by a positive step to its "
+       "end or c before it ([s::k], [s:-c:k]); [s, dim + s) of a static "
+       "one"},
       {"Softmax", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Softplus", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Softsign", kMinOpset, kMaxOpset, 1, 1, "float tensors"},

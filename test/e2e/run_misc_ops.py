@@ -304,6 +304,15 @@ class StridedSlices(torch.nn.Module):
         return y, x[:, 1::3], torch.flip(x, [2]) + x[..., 1::2].sum(-1, keepdim=True)
 
 
+class Reversals(torch.nn.Module):
+    """torch.flip of the dynamic token axis: alone, with a static axis in the same
+    Slice, and around a cumulative sum (a running sum from the end)."""
+
+    def forward(self, x):
+        from_end = torch.flip(torch.cumsum(torch.flip(x, [1]), 1), [1])
+        return torch.flip(x, [1]) + 0.5 * torch.flip(x, [2, 1]) + 0.1 * from_end
+
+
 class ScalarClip(torch.nn.Module):
     """A scalar (rank-0) input clamped, as a gain and as an output of its own."""
 
@@ -567,6 +576,7 @@ def main():
                     {"x": tokens, "y": {0: "B", 1: "N_1"}, "dilated": {0: "B", 1: "N_2"},
                      "maps": {0: "B", 2: "N"}},
                     outputs=("y", "dilated", "maps"), example=(2, 9))
+    failed |= check(hmc, args.work, "reversals", Reversals().eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "torch_attention", TorchAttention().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,

@@ -172,12 +172,14 @@ def tile(path):
 
 def strided_slices(path):
     # ESPnet's subsampled mask m[:, :, :-2:2], a time axis from frame 1 by
-    # 3 to its end, and torch.flip of a static axis (step -1).
+    # 3 to its end, torch.flip of a static axis (step -1), and of the
+    # dynamic time axis with the static one in the same Slice.
     big = np.iinfo(np.int64).max
     consts = {
         "s0": [0], "e_crop": [-2], "a2": [2], "k2": [2],
         "s1": [1], "e_end": [big], "a1": [1], "k3": [3],
         "s_last": [-1], "e_first": [-big], "a_feat": [2], "k_back": [-1],
+        "s_both": [-1, -1], "e_both": [-big, -big], "a_both": [1, 2], "k_both": [-1, -1],
     }
     init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
             for k, v in consts.items()]
@@ -186,12 +188,15 @@ def strided_slices(path):
         helper.make_node("Slice", ["x", "s1", "e_end", "a1", "k3"], ["x3"], name="every_third"),
         helper.make_node("Slice", ["x", "s_last", "e_first", "a_feat", "k_back"], ["flip"],
                          name="flip"),
+        helper.make_node("Slice", ["x", "s_both", "e_both", "a_both", "k_both"], ["both"],
+                         name="flip_both"),
     ]
     graph = helper.make_graph(
         nodes, "g",
         [tensor("m", ["B", 1, "T"], TensorProto.BOOL), tensor("x", ["B", "T", 5])],
         [tensor("m2", ["B", 1, "T_1"], TensorProto.BOOL),
-         tensor("x3", ["B", "T_2", 5]), tensor("flip", ["B", "T", 5])],
+         tensor("x3", ["B", "T_2", 5]), tensor("flip", ["B", "T", 5]),
+         tensor("both", ["B", "T", 5])],
         initializer=init)
     save(graph, path)
 
