@@ -202,11 +202,14 @@ private:
     if (!turnsPerPosition_.defined()) {
       int d = params_.dModel;
       turnsPerPosition_ = Halide::Buffer<double>(d, "hm_turns");
+      turnsAhead_ = Halide::Buffer<double>(d, 2, "hm_turns_ahead");
       laneCos_ = Halide::Buffer<float>(vl_, d, "hm_lane_cos");
       laneSin_ = Halide::Buffer<float>(vl_, d, "hm_lane_sin");
       for (int ch = 0; ch < d; ++ch) {
         double turns = std::pow(10000.0, -double(ch - ch % 2) / d) / (2 * M_PI);
         turnsPerPosition_(ch) = turns;
+        for (int t = 0; t < 2; ++t)
+          turnsAhead_(ch, t) = 0.25 * (ch % 2 + t);
         for (int k = 0; k < vl_; ++k) {
           double angle = 2 * M_PI * std::remainder(k * turns, 1.0);
           laneCos_(k, ch) = float(std::cos(angle));
@@ -216,8 +219,12 @@ private:
     }
     Func base(name);
     Expr first = v_ * vl_ + static_cast<int>(params_.positionOffset);
+    // The quarter turns come from a table: cg % 2 in a vector over
+    // channels makes Halide 14 split it into stride-2 loads of hm_turns,
+    // which it marks 64-byte aligned at odd multiples of 32 bytes (a
+    // crash for d = 18, 20, 22, 26, ...).
     Expr turns = Halide::cast<double>(first) * turnsPerPosition_(cg_) +
-                 Halide::cast<double>(cg_ % 2 + t_) * Expr(0.25);
+                 turnsAhead_(cg_, t_);
     base(t_, v_, cg_) =
         sinTwoPi(Halide::cast<float>(turns - Halide::round(turns)));
     gpuHints_.roots.push_back(base);
@@ -758,6 +765,7 @@ private:
   Expr tokens_;
   Halide::ImageParam weights_[2][4];
   Halide::Buffer<double> turnsPerPosition_;
+  Halide::Buffer<double> turnsAhead_; // (cg % 2 + t) / 4: odd channels, cosines
   Halide::Buffer<float> laneCos_, laneSin_;
   std::vector<Func> phaseAStages_;
   GpuHints gpuHints_;            // refinements of the generic GPU schedule

@@ -441,6 +441,10 @@ CONFIGS = {
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
+    # Widths that are even but not a multiple of 8: the vectors over channels
+    # start at odd multiples of 32 bytes (a crash of the kernel once).
+    "a_h2_d20": dict(impl="a", d=20, k=40, heads=2, tied=False, mask=True,
+                     positions="computed", seed=21),
     "b_mask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True, mask=True,
                    seed=5),
     "b_nomask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True,
@@ -453,6 +457,8 @@ CONFIGS = {
                      scale_tokens=True, seed=17),
     "b_noln": dict(impl="b", d=64, k=96, hidden=128, tied=False, layer_norm=False, mask=True,
                    seed=8),
+    "b_d36": dict(impl="b", d=36, k=52, hidden=44, tied=False, layer_norm=True, mask=True,
+                  seed=22),
 }
 
 
