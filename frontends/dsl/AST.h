@@ -11,6 +11,7 @@
 
 #include "llvm/Support/Casting.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,10 +38,14 @@ public:
 
   Kind getKind() const { return kind; }
   SourceLoc getLoc() const { return loc; }
+  // Levels of the tree from here down; a leaf is 1.
+  unsigned getDepth() const { return depth; }
+  void setDepth(unsigned levels) { depth = levels; }
 
 private:
   Kind kind;
   SourceLoc loc;
+  unsigned depth = 1;
 };
 
 using ExprPtr = std::unique_ptr<Expr>;
@@ -88,7 +93,9 @@ class BinaryExpr : public Expr {
 public:
   BinaryExpr(SourceLoc loc, char op, ExprPtr lhs, ExprPtr rhs)
       : Expr(Kind::Binary, loc), op(op), lhs(std::move(lhs)),
-        rhs(std::move(rhs)) {}
+        rhs(std::move(rhs)) {
+    setDepth(1 + std::max(this->lhs->getDepth(), this->rhs->getDepth()));
+  }
   static bool classof(const Expr *e) { return e->getKind() == Kind::Binary; }
 
   char op;

@@ -254,6 +254,22 @@ bool Parser::parseBody(std::vector<StmtPtr> &body, llvm::StringRef context) {
   return true;
 }
 
+// Deep enough for any model; shallow enough for the recursive parser and
+// generator on a default stack.
+constexpr unsigned kMaxExprDepth = 256;
+
+void Parser::reportTooDeep(SourceLoc loc) {
+  error(loc, "expression nested more than " + std::to_string(kMaxExprDepth) +
+                 " levels deep; split it with 'let'");
+}
+
+ExprPtr Parser::limitDepth(ExprPtr expr) {
+  if (!expr || expr->getDepth() <= kMaxExprDepth)
+    return expr;
+  reportTooDeep(expr->getLoc());
+  return nullptr;
+}
+
 ExprPtr Parser::parseExpr() {
   ExprPtr lhs = parseTerm();
   while (lhs &&
@@ -262,8 +278,8 @@ ExprPtr Parser::parseExpr() {
     ExprPtr rhs = parseTerm();
     if (!rhs)
       return nullptr;
-    lhs = std::make_unique<BinaryExpr>(op.loc, op.text[0], std::move(lhs),
-                                       std::move(rhs));
+    lhs = limitDepth(std::make_unique<BinaryExpr>(
+        op.loc, op.text[0], std::move(lhs), std::move(rhs)));
   }
   return lhs;
 }
@@ -276,14 +292,30 @@ ExprPtr Parser::parseTerm() {
     ExprPtr rhs = parsePrimary();
     if (!rhs)
       return nullptr;
-    lhs = std::make_unique<BinaryExpr>(op.loc, op.text[0], std::move(lhs),
-                                       std::move(rhs));
+    lhs = limitDepth(std::make_unique<BinaryExpr>(
+        op.loc, op.text[0], std::move(lhs), std::move(rhs)));
   }
   return lhs;
 }
 
 ExprPtr Parser::parsePrimary() {
   Token token = take();
+  bool opens =
+      token.kind == TokenKind::LParen ||
+      (token.kind == TokenKind::Identifier && peek().kind == TokenKind::LParen);
+  if (!opens)
+    return parseOperand(token);
+  if (nesting == kMaxExprDepth) {
+    reportTooDeep(token.loc);
+    return nullptr;
+  }
+  ++nesting;
+  ExprPtr expr = parseOperand(token);
+  --nesting;
+  return expr;
+}
+
+ExprPtr Parser::parseOperand(const Token &token) {
   switch (token.kind) {
   case TokenKind::Integer:
     return std::make_unique<IntegerExpr>(token.loc, token.integer);
@@ -333,8 +365,15 @@ ExprPtr Parser::parseCall(Token callee) {
     }
     call->args.push_back(std::move(value));
   } while (accept(TokenKind::Comma));
-  if (accept(TokenKind::RParen))
-    return call;
+  if (accept(TokenKind::RParen)) {
+    unsigned deepest = 0;
+    for (const ExprPtr &arg : call->args)
+      deepest = std::max(deepest, arg->getDepth());
+    for (const KeywordArg &keyword : call->keywords)
+      deepest = std::max(deepest, keyword.value->getDepth());
+    call->setDepth(1 + deepest);
+    return limitDepth(std::move(call));
+  }
   error(peek().loc, "expected ',' or ')' after an argument of '" + callee.text +
                         "', got " + found(peek()));
   return nullptr;

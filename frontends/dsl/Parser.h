@@ -56,12 +56,18 @@ private:
   ExprPtr parseExpr();
   ExprPtr parseTerm();
   ExprPtr parsePrimary();
+  ExprPtr parseOperand(const Token &token); // the primary that starts here
   ExprPtr parseCall(Token callee);
+  // Reports an expression deeper than the limit (the generator walks
+  // expressions recursively); returns it otherwise.
+  ExprPtr limitDepth(ExprPtr expr);
+  void reportTooDeep(SourceLoc loc);
 
   std::vector<Token> tokens;
   size_t current = 0;
   ErrorReporter report;
   bool failed = false;
+  unsigned nesting = 0; // parentheses and calls open around the parser
 };
 
 } // namespace hmc::dsl
