@@ -271,7 +271,9 @@ void printSupportedOps() {
                   "Models from opset "
                << hmc::kMinOnnxOpset << " to " << hmc::kMaxOnnxOpset
                << " import; an operator outside this table is reported with "
-                  "its nodes.\n\n"
+                  "its nodes. Calls of the model's local functions (torch's "
+                  "export_modules_as_functions) are replaced by their "
+                  "bodies first.\n\n"
                << "| operator | opsets | limits |\n|---|---|---|\n";
   for (const hmc::OnnxOpSupport &op : hmc::supportedOnnxOps())
     llvm::outs() << "| " << op.opType << " | " << op.minOpset << "-"

@@ -202,6 +202,9 @@ private:
 
   // Model loading.
   LogicalResult loadModel();
+  // Replaces calls of the model's local functions (torch's
+  // export_modules_as_functions) by their bodies.
+  LogicalResult inlineFunctions();
   LogicalResult checkOperatorSupport();
   static const OnnxOpSupport *supportOf(const std::string &opType);
   LogicalResult loadTensor(const onnx::TensorProto &proto, Location loc,
@@ -393,6 +396,8 @@ LogicalResult Importer::loadModel() {
     return emitError(fileLoc())
            << "opset " << opset << " is not supported (supported: " << kMinOpset
            << " to " << kMaxOpset << ")";
+  if (failed(inlineFunctions()))
+    return failure();
   // ONNX 1.12's checker knows opsets up to 17; newer models are checked by
   // the importer's own validation as it goes.
   if (opset <= 17) {
@@ -415,6 +420,97 @@ LogicalResult Importer::loadModel() {
         return emitError(fileLoc()) << "invalid ONNX model: " << message;
     }
   }
+  return success();
+}
+
+LogicalResult Importer::inlineFunctions() {
+  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto *>
+      functions;
+  for (const onnx::FunctionProto &function : model.functions())
+    functions[{function.domain(), function.name()}] = &function;
+  if (functions.empty())
+    return success();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> inlined;
+  std::set<std::string> prefixes;
+  // Functions may call functions; a cycle would never end.
+  constexpr int kMaxNesting = 64;
+  std::function<LogicalResult(const onnx::NodeProto &, int)> expand =
+      [&](const onnx::NodeProto &call, int nesting) -> LogicalResult {
+    auto found = functions.find({call.domain(), call.op_type()});
+    if (found == functions.end()) {
+      *inlined.Add() = call;
+      return success();
+    }
+    const onnx::FunctionProto &function = *found->second;
+    std::string where = "node '" + call.name() + "' calls local function '" +
+                        function.domain() + "." + function.name() + "'";
+    if (nesting == kMaxNesting)
+      return emitError(fileLoc())
+             << "local function '" << function.domain() << "."
+             << function.name() << "' is called " << kMaxNesting
+             << " calls deep (does it call itself?)";
+    for (const auto &import : function.opset_import())
+      if ((import.domain().empty() || import.domain() == "ai.onnx") &&
+          import.version() != opset)
+        return emitError(fileLoc()) << where << " of opset " << import.version()
+                                    << ", not the model's " << opset;
+    if (call.input_size() > function.input_size() ||
+        call.output_size() > function.output_size())
+      return emitError(fileLoc()) << where << " with more inputs or outputs "
+                                  << "than the function declares";
+    // Values inside the body get the call's name as a prefix (unique per
+    // call); its formal inputs and outputs become the call's.
+    std::string prefix = (call.name().empty() ? function.name() : call.name());
+    for (int copy = 1; !prefixes.insert(prefix).second; ++copy)
+      prefix = (call.name().empty() ? function.name() : call.name()) + "#" +
+               std::to_string(copy);
+    prefix += "/";
+    std::map<std::string, std::string> names;
+    for (int i = 0; i < function.input_size(); ++i)
+      names[function.input(i)] = i < call.input_size() ? call.input(i) : "";
+    for (int i = 0; i < function.output_size(); ++i)
+      names[function.output(i)] =
+          i < call.output_size() ? call.output(i) : prefix + function.output(i);
+    auto rename = [&](const std::string &name) {
+      if (name.empty())
+        return name;
+      auto formal = names.find(name);
+      return formal != names.end() ? formal->second : prefix + name;
+    };
+    for (const onnx::NodeProto &body : function.node()) {
+      onnx::NodeProto node = body;
+      node.set_name(prefix + body.name());
+      for (std::string &input : *node.mutable_input())
+        input = rename(input);
+      for (std::string &output : *node.mutable_output())
+        output = rename(output);
+      // Attributes that refer to the call's.
+      google::protobuf::RepeatedPtrField<onnx::AttributeProto> attributes;
+      for (const onnx::AttributeProto &attribute : body.attribute()) {
+        if (attribute.ref_attr_name().empty()) {
+          *attributes.Add() = attribute;
+          continue;
+        }
+        const onnx::AttributeProto *value = nullptr;
+        for (const onnx::AttributeProto &given : call.attribute())
+          if (given.name() == attribute.ref_attr_name())
+            value = &given;
+        if (!value)
+          continue; // unset: the operator's own default
+        onnx::AttributeProto *bound = attributes.Add();
+        *bound = *value;
+        bound->set_name(attribute.name());
+      }
+      node.mutable_attribute()->Swap(&attributes);
+      if (failed(expand(node, nesting + 1)))
+        return failure();
+    }
+    return success();
+  };
+  for (const onnx::NodeProto &node : model.graph().node())
+    if (failed(expand(node, 0)))
+      return failure();
+  model.mutable_graph()->mutable_node()->Swap(&inlined);
   return success();
 }
 

@@ -313,6 +313,32 @@ class Reversals(torch.nn.Module):
         return torch.flip(x, [1]) + 0.5 * torch.flip(x, [2, 1]) + 0.1 * from_end
 
 
+class FeatureBlock(torch.nn.Module):
+    """A pre-LN residual feature MLP, exported as an ONNX local function."""
+
+    def __init__(self):
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(16)
+        self.up = torch.nn.Linear(16, 24)
+        self.down = torch.nn.Linear(24, 16)
+
+    def forward(self, x):
+        return x + self.down(torch.nn.functional.gelu(self.up(self.norm(x))))
+
+
+class ModuleFunctions(torch.nn.Module):
+    """Two calls of one block function (torch's export_modules_as_functions), then a
+    residual outside them."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = FeatureBlock()
+        self.second = FeatureBlock()
+
+    def forward(self, x):
+        return self.second(self.first(x)) - 0.5 * x
+
+
 class ScalarClip(torch.nn.Module):
     """A scalar (rank-0) input clamped, as a gain and as an output of its own."""
 
@@ -478,17 +504,18 @@ def lengths_of(batch, n):
 
 
 def check(hmc, work, name, model, make_inputs, sizes, axes, outputs=("y",),
-          example=(2, 5)):
-    """Exports `model` (opset 14) with make_inputs(*example) as the example, compiles it,
-    and compares every output at each (batch, n) of `sizes` against the float64
-    model: floats by relative L2 <= 1e-5, integers exactly."""
+          example=(2, 5), opset=14, **export_options):
+    """Exports `model` (opset 14 unless given, with any further torch.onnx.export
+    options) with make_inputs(*example) as the example, compiles it, and compares
+    every output at each (batch, n) of `sizes` against the float64 model: floats by
+    relative L2 <= 1e-5, integers exactly."""
     path = os.path.join(work, name + ".onnx")
     example = make_inputs(*example)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, tuple(example.values()), path, opset_version=14,
+        torch.onnx.export(model, tuple(example.values()), path, opset_version=opset,
                           input_names=list(example), output_names=list(outputs),
-                          dynamic_axes=axes)
+                          dynamic_axes=axes, **export_options)
     out = os.path.join(work, name)
     subprocess.run([hmc, "compile", path, "-o", out, "-q"], check=True)
     failed = False
@@ -576,6 +603,9 @@ def main():
                     {"x": tokens, "y": {0: "B", 1: "N_1"}, "dilated": {0: "B", 1: "N_2"},
                      "maps": {0: "B", 2: "N"}},
                     outputs=("y", "dilated", "maps"), example=(2, 9))
+    failed |= check(hmc, args.work, "module_functions", ModuleFunctions().eval(), x_only,
+                    sizes, x_axes, opset=15,
+                    export_modules_as_functions={FeatureBlock})
     failed |= check(hmc, args.work, "reversals", Reversals().eval(), x_only, sizes, x_axes)
     failed |= check(hmc, args.work, "torch_attention", TorchAttention().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "y": tokens})

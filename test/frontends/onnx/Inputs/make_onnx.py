@@ -547,5 +547,40 @@ KINDS["empty_frames"] = lambda path: last_frames(path, starts=2, ends=0)
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
 
+def local_functions(path, recursive=False):
+    # torch's export_modules_as_functions: a "Block" function called twice
+    # (unnamed calls, with different slopes), calling a "Leaky" function whose
+    # LeakyRelu alpha refers to the caller's attribute "slope".
+    def call(op, inputs, outputs, **attrs):
+        return helper.make_node(op, inputs, outputs, domain="custom", **attrs)
+
+    alpha = onnx.AttributeProto(name="alpha", ref_attr_name="slope",
+                                type=onnx.AttributeProto.FLOAT)
+    leaky = helper.make_node("LeakyRelu", ["a"], ["b"])
+    leaky.attribute.append(alpha)
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("custom", 1)]
+    functions = [helper.make_function("custom", "Leaky", ["a"], ["b"], [leaky], opsets,
+                                      attributes=["slope"])]
+    slope = onnx.AttributeProto(name="slope", ref_attr_name="slope",
+                                type=onnx.AttributeProto.FLOAT)
+    inner = call("Block" if recursive else "Leaky", ["t", "w"] if recursive else ["t"], ["y"])
+    inner.attribute.append(slope)
+    functions.append(helper.make_function(
+        "custom", "Block", ["x", "w"], ["y", "unused"],
+        [helper.make_node("MatMul", ["x", "w"], ["t"]), inner,
+         helper.make_node("Identity", ["t"], ["unused"])], opsets, attributes=["slope"]))
+    w = numpy_helper.from_array(np.arange(16, dtype=np.float32).reshape(4, 4) / 8 - 1, "w")
+    nodes = [call("Block", ["x", "w"], ["h"], slope=0.2),
+             call("Block", ["h", "w"], ["y"], slope=0.3)]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 4])], [tensor("y", ["B", 4])],
+                              initializer=[w])
+    model = helper.make_model(graph, opset_imports=opsets, functions=functions)
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+KINDS["local_functions"] = local_functions
+KINDS["recursive_functions"] = lambda path: local_functions(path, recursive=True)
+
 if __name__ == "__main__":
     KINDS[sys.argv[1]](sys.argv[2])
