@@ -410,7 +410,24 @@ LogicalResult Importer::loadModel() {
       checkerContext.set_opset_imports(opsets);
       checkerContext.set_model_dir(llvm::sys::path::parent_path(path).str());
       onnx::checker::LexicalScopeContext lex;
-      onnx::checker::check_graph(model.graph(), checkerContext, lex);
+      // The checker wants every graph input and output shaped; ONNX Runtime
+      // does not, and tools leave outputs unshaped (onnx.utils.Extractor).
+      // The importer computes output shapes and names an unshaped input.
+      auto unshaped = [](const onnx::ValueInfoProto &info) {
+        return info.type().has_tensor_type() &&
+               !info.type().tensor_type().has_shape();
+      };
+      if (llvm::any_of(model.graph().input(), unshaped) ||
+          llvm::any_of(model.graph().output(), unshaped)) {
+        onnx::GraphProto shaped = model.graph();
+        for (auto *infos : {shaped.mutable_input(), shaped.mutable_output()})
+          for (onnx::ValueInfoProto &info : *infos)
+            if (unshaped(info))
+              info.mutable_type()->mutable_tensor_type()->mutable_shape();
+        onnx::checker::check_graph(shaped, checkerContext, lex);
+      } else {
+        onnx::checker::check_graph(model.graph(), checkerContext, lex);
+      }
     } catch (const std::exception &e) {
       std::string message = e.what();
       // The checker also validates operator schemas; unknown operators are
@@ -3647,7 +3664,9 @@ LogicalResult Importer::declareInputs(func::FuncOp &func) {
                                   << onnxTypeName(tensorType.elem_type());
     if (!tensorType.has_shape())
       return emitError(fileLoc())
-             << "graph input '" << input.name() << "' has no declared rank";
+             << "graph input '" << input.name()
+             << "' has no shape; its rank (and which dimensions are dynamic) "
+                "must be declared";
     SymbolicShape shape;
     for (int i = 0; i < tensorType.shape().dim_size(); ++i) {
       const auto &dim = tensorType.shape().dim(i);

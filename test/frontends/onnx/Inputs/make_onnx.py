@@ -579,6 +579,19 @@ def local_functions(path, recursive=False):
     onnx.save(model, path)
 
 
+def unshaped(path, which):
+    # A graph output (or input) typed without a shape, as onnx.utils.Extractor
+    # leaves outputs whose shapes inference lost.
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    x = tensor("x", ["B", "N"]) if which == "output" else \
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], "g",
+                              [x], [y])
+    save(graph, path)
+
+
+KINDS["unshaped_output"] = lambda path: unshaped(path, "output")
+KINDS["unshaped_input"] = lambda path: unshaped(path, "input")
 KINDS["local_functions"] = local_functions
 KINDS["recursive_functions"] = lambda path: local_functions(path, recursive=True)
 
