@@ -2,7 +2,7 @@
 // is subtracted before exp. Along the contiguous axis each lane sums every
 // vector-width-th exp in float32 (a row of 5000 is 313 terms a lane; float64
 // lanes cost a fifth of the CTC head's log_softmax); a strided axis sums
-// its row sequentially, in float64.
+// its row sequentially, in float64. Float64 tensors sum in float64 always.
 #include "OpBuilders.h"
 
 namespace hmc::halide {
@@ -37,7 +37,8 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
              ctx.view.kernel().attrs.at("axis").get<int>();
   Expr extent = ctx.outputExtents[axis];
   Halide::Type type = x.type();
-  Halide::Type accType = axis == 0 ? Halide::Float(32) : Halide::Float(64);
+  Halide::Type accType =
+      axis == 0 && type.bits() == 32 ? Halide::Float(32) : Halide::Float(64);
   int natural = ctx.vectorSize(type);
   std::vector<Halide::Var> vars(rank);
   auto at = [&](const Expr &i) {

@@ -1,5 +1,6 @@
 // softmax and log_softmax against float64 references: a vocabulary-wide last
-// axis, dynamic attention rows, a middle and an outermost axis.
+// axis, dynamic attention rows, a middle and an outermost axis; float64
+// tensors to float64 accuracy.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -38,6 +39,7 @@ struct Case {
   json shape;
   size_t axis;
   std::vector<std::map<std::string, int64_t>> runs = {{}};
+  std::string dtype = "float32";
 };
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
@@ -48,8 +50,8 @@ class SoftmaxTest
 TEST_P(SoftmaxTest, MatchesFloat64Reference) {
   const auto &[tc, op] = GetParam();
   GraphBuilder graph;
-  int64_t x = graph.buffer("x", "float32", tc.shape);
-  int64_t y = graph.buffer("y", "float32", tc.shape, "output");
+  int64_t x = graph.buffer("x", tc.dtype, tc.shape);
+  int64_t y = graph.buffer("y", tc.dtype, tc.shape, "output");
   graph.kernel("k", op, {{"axis", tc.axis}}, {{"x", x}}, y);
   JitKernel kernel(graph.parse());
   std::mt19937 rng(31);
@@ -68,7 +70,7 @@ TEST_P(SoftmaxTest, MatchesFloat64Reference) {
                         : relativeL2(actual, expected);
     std::printf("[ relative L2 ] %s %s %s: %.3g\n", op.c_str(), tc.name.c_str(),
                 json(sizes).dump().c_str(), error);
-    EXPECT_LE(error, 1e-5);
+    EXPECT_LE(error, tc.dtype == "float64" ? 1e-13 : 1e-5);
   }
 }
 
@@ -86,7 +88,13 @@ INSTANTIATE_TEST_SUITE_P(
             Case{"row_blocks", json{"b", 6, 5}, 2, {{{"b", 1}}, {{"b", 3}}}},
             Case{"middle_axis", json{2, "t", 37}, 1, {{{"t", 19}}}},
             Case{"middle_axis_strided", json{2, 19, 5, 3}, 1},
-            Case{"outermost_axis", json{23, 33}, 0}),
+            Case{"outermost_axis", json{23, 33}, 0},
+            Case{"last_axis_float64",
+                 json{"b", 3, 501},
+                 2,
+                 {{{"b", 1}}, {{"b", 2}}},
+                 "float64"},
+            Case{"middle_axis_float64", json{2, 19, 5}, 1, {{}}, "float64"}),
         ::testing::Values("softmax", "log_softmax")),
     [](const auto &info) {
       return std::get<1>(info.param) + "_" + std::get<0>(info.param).name;
