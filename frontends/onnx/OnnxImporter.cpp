@@ -67,6 +67,22 @@ size_t dtypeSize(DType dtype) {
   return 0;
 }
 
+const char *dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "float32";
+  case DType::F64:
+    return "float64";
+  case DType::I32:
+    return "int32";
+  case DType::I64:
+    return "int64";
+  case DType::Bool:
+    return "bool";
+  }
+  return "?";
+}
+
 std::optional<DType> dtypeFromOnnx(int32_t type) {
   switch (type) {
   case onnx::TensorProto::FLOAT:
@@ -225,6 +241,13 @@ private:
   Location fileLoc() { return FileLineColLoc::get(&context, path, 0, 0); }
   InFlightDiagnostic error(const onnx::NodeProto &node) {
     return emitError(nodeLoc(node)) << node.op_type() << ": ";
+  }
+  InFlightDiagnostic unsupportedType(const onnx::NodeProto &node, DType dtype) {
+    auto diag = error(node);
+    diag << dtypeName(dtype) << " operands are not supported";
+    if (dtype == DType::F64)
+      diag << " (export the model in float32)";
+    return diag;
   }
 
   // Values.
@@ -1660,7 +1683,7 @@ Value Importer::binaryOp(const std::string &op, Location loc,
 LogicalResult Importer::importClip(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype))
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   Value x = materialise(node, *input);
   if (!x)
     return failure();
@@ -1702,7 +1725,7 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
                 : op == "Erf" || op == "Gelu" ? input->dtype == DType::F32
                                               : isFloat(input->dtype);
   if (!typeOk)
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   if (op == "Gelu" &&
       stringAttr(node, "approximate").value_or("none") != "none")
     return error(node) << "only the exact (erf) GELU is supported";
@@ -2645,7 +2668,7 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node) {
   if (mode != "constant" && mode != "reflect" && mode != "edge")
     return error(node) << "mode '" << mode << "' is not supported";
   if (!isFloat(input->dtype))
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   auto pads = constInts(lookup(node, 1));
   if (!pads)
     return error(node) << "pads must be compile-time constants";
@@ -2765,7 +2788,7 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node) {
 LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype))
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   Value x = materialise(node, *input);
   if (!x)
     return failure();
@@ -2894,7 +2917,7 @@ LogicalResult Importer::importVariadic(const onnx::NodeProto &node) {
     return importBinary(node);
   Entry *first = lookup(node, 0);
   if (op == "Mean" ? !isFloat(first->dtype) : first->dtype == DType::Bool)
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, first->dtype);
   Value result = materialise(node, *first);
   if (!result)
     return failure();
@@ -3167,7 +3190,7 @@ LogicalResult Importer::importTile(const onnx::NodeProto &node) {
 LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype))
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   int64_t rank = static_cast<int64_t>(input->shape.size());
   // Before opset 13 the input is viewed as 2-D [prod(dims < axis),
   // prod(dims >= axis)] and normalised over its rows (default axis 1): that
@@ -3472,7 +3495,7 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
   bool sum = op == "ReduceSum";
   bool extremum = op == "ReduceMax" || op == "ReduceMin";
   if (extremum ? input->dtype == DType::Bool : !sum && !isFloat(input->dtype))
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   std::optional<std::vector<int64_t>> axes = intsAttr(node, "axes");
   if (global) {
     axes.emplace();
@@ -3581,7 +3604,7 @@ LogicalResult Importer::importReduce(const onnx::NodeProto &node) {
 LogicalResult Importer::importArgExtremum(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (input->dtype == DType::Bool)
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   int64_t rank = static_cast<int64_t>(input->shape.size());
   auto axis = normaliseAxis(intAttr(node, "axis", 0), rank);
   if (!axis)
@@ -3617,7 +3640,7 @@ LogicalResult Importer::importArgExtremum(const onnx::NodeProto &node) {
 LogicalResult Importer::importCumSum(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
   if (input->dtype == DType::Bool)
-    return error(node) << "unsupported operand element type";
+    return unsupportedType(node, input->dtype);
   int64_t rank = static_cast<int64_t>(input->shape.size());
   std::optional<std::vector<int64_t>> axisValue = constInts(lookup(node, 1));
   if (!axisValue || axisValue->size() != 1)

@@ -590,6 +590,15 @@ def unshaped(path, which):
     save(graph, path)
 
 
+def float64_erf(path):
+    # model.double(): GELU's Erf on float64, which the kernels lack.
+    nodes = [helper.make_node("Erf", ["x"], ["y"], name="gelu_erf")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 4], TensorProto.DOUBLE)],
+                              [tensor("y", ["B", 4], TensorProto.DOUBLE)])
+    save(graph, path)
+
+
+KINDS["float64_erf"] = float64_erf
 KINDS["unshaped_output"] = lambda path: unshaped(path, "output")
 KINDS["unshaped_input"] = lambda path: unshaped(path, "input")
 KINDS["local_functions"] = local_functions
