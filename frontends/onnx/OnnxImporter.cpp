@@ -753,9 +753,22 @@ LogicalResult Importer::broadcast(const onnx::NodeProto &node,
       result = db;
     else if (db.isStatic() && db.staticValue() == 1)
       result = da;
-    else if (!unifyDims(da, db, result))
-      return error(node) << "shapes " << shapeToString(a) << " and "
-                         << shapeToString(b) << " do not broadcast";
+    else if (!unifyDims(da, db, result)) {
+      auto diag = error(node) << "shapes " << shapeToString(a) << " and "
+                              << shapeToString(b) << " do not broadcast";
+      // One input declared a dimension fixed, another the same one dynamic
+      // (e.g. ids [2, N] beside a mask [B, N]).
+      SymbolicDim symbolic = canonical(da.isStatic() ? db : da);
+      bool inputSymbol = symbolic.getCoefficient() == 1 &&
+                         symbolic.getSymbols().size() == 1 &&
+                         symbolOrigin.count(symbolic.getSymbols()[0]);
+      if (da.isStatic() != db.isStatic() && inputSymbol)
+        diag << " (the dynamic input dimension " << symbolic.toString()
+             << " meets the fixed size "
+             << (da.isStatic() ? da : db).staticValue()
+             << ": declare that dimension alike in every graph input)";
+      return diag;
+    }
   }
   return success();
 }

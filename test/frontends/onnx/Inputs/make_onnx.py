@@ -598,6 +598,15 @@ def float64_erf(path):
     save(graph, path)
 
 
+def mixed_batch(path):
+    # ids exported with a fixed batch of 2 beside a mask with a dynamic one.
+    nodes = [helper.make_node("Mul", ["x", "m"], ["y"], name="masked")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", [2, "N"]), tensor("m", ["B", "N"])],
+                              [tensor("y", [2, "N"])])
+    save(graph, path)
+
+
+KINDS["mixed_batch"] = mixed_batch
 KINDS["float64_erf"] = float64_erf
 KINDS["unshaped_output"] = lambda path: unshaped(path, "output")
 KINDS["unshaped_input"] = lambda path: unshaped(path, "input")
