@@ -1062,10 +1062,6 @@ void Importer::registerHandlers() {
 
 LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
-  // Dropout's optional mask output has no inference meaning.
-  if (node.op_type() == "Dropout" && node.output_size() > 1 &&
-      !node.output(1).empty())
-    return error(node) << "the dropout mask output is not supported";
   // Dropout is the identity unless training_mode is (or may be) true with a
   // ratio that drops something.
   if (node.op_type() == "Dropout") {
@@ -1081,6 +1077,13 @@ LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
     if (training && drops)
       return error(node) << "dropout in training mode is not supported "
                             "(export the model in eval mode)";
+    // Nothing is dropped: the optional mask is all true.
+    if (node.output_size() > 1 && !node.output(1).empty()) {
+      Value mask = filled(node, DType::Bool, input->shape, 1.0);
+      if (!mask)
+        return failure();
+      define(node, 1, tensorEntry(mask, DType::Bool, input->shape));
+    }
   }
   Entry copy = *input;
   define(node, 0, std::move(copy));
@@ -3931,7 +3934,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "1-D and 2-D, constant weights, explicit pads (no auto_pad)"},
       {"Div", kMinOpset, kMaxOpset, 2, 2, ""},
       {"Dropout", kMinOpset, kMaxOpset, 1, 3,
-       "inference (identity); no mask output; training_mode false or "
+       "inference (identity, and an all-true mask); training_mode false or "
        "absent"},
       {"Einsum", 12, kMaxOpset, 1, -1,
        "explicit output, no ellipsis; outside hyper_mix one or two operands "
