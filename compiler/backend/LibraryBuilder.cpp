@@ -121,6 +121,15 @@ std::string commandLine(const std::vector<std::string> &argv) {
   return line;
 }
 
+volatile sig_atomic_t stopSignal = 0;
+volatile sig_atomic_t runningTool = 0; // its pid while one runs
+
+extern "C" void onStopSignal(int signal) {
+  stopSignal = signal;
+  if (pid_t tool = runningTool; tool > 0)
+    kill(tool, SIGTERM);
+}
+
 // Runs argv (argv[0] searched in PATH) with stdout and stderr in `logPath`
 // (or this process's own when `logPath` is empty).
 Status runTool(const std::vector<std::string> &argv, const fs::path &logPath,
@@ -147,11 +156,19 @@ Status runTool(const std::vector<std::string> &argv, const fs::path &logPath,
   if (error)
     return Status::error("cannot run " + argv[0] + ": " + std::strerror(error));
 
+  runningTool = pid;
+  if (stopSignal) // arrived before the pid was known
+    kill(pid, SIGTERM);
   int waitStatus;
   while (waitpid(pid, &waitStatus, 0) < 0)
-    if (errno != EINTR)
+    if (errno != EINTR) {
+      runningTool = 0;
       return Status::error("lost track of " + argv[0] + ": " +
                            std::strerror(errno));
+    }
+  runningTool = 0;
+  if (stopSignal)
+    return Status::error("interrupted");
   std::string output =
       logPath.empty() ? std::string() : readTail(logPath, kMaxToolOutput);
   if (verbose)
@@ -167,6 +184,26 @@ Status runTool(const std::vector<std::string> &argv, const fs::path &logPath,
   return Status::error(fs::path(argv[0]).filename().string() + " " + how +
                        "\ncommand: " + command + "\n" + output);
 }
+
+} // namespace
+
+InterruptScope::InterruptScope() {
+  stopSignal = 0;
+  struct sigaction action = {};
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previousInt_);
+  sigaction(SIGTERM, &action, &previousTerm_);
+}
+
+InterruptScope::~InterruptScope() {
+  sigaction(SIGINT, &previousInt_, nullptr);
+  sigaction(SIGTERM, &previousTerm_, nullptr);
+}
+
+int InterruptScope::received() { return stopSignal; }
+
+namespace {
 
 Status checkFile(const std::string &path, const char *what) {
   if (path.empty())

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,22 @@ void locateTools(const std::string &binDir, LibraryBuildOptions &options);
 /// message includes the failing command's output.
 Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
                     const LibraryBuildOptions &options);
+
+/// While alive, SIGINT and SIGTERM stop the running tool and make the build
+/// fail ("interrupted") instead of killing this process, so its temporary
+/// folders are removed and no tool is left running. Not nestable.
+class InterruptScope {
+public:
+  InterruptScope();
+  ~InterruptScope();
+  InterruptScope(const InterruptScope &) = delete;
+  InterruptScope &operator=(const InterruptScope &) = delete;
+  /// The signal that arrived (0: none); exit with 128 + it.
+  static int received();
+
+private:
+  struct sigaction previousInt_, previousTerm_;
+};
 
 /// Runs `hmc-halide GRAPH --tune ...` (tuneArgs follow the graph) with its
 /// progress on this process's stderr. Uses hmcHalidePath, target, verbose.

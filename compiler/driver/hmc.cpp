@@ -184,6 +184,9 @@ int compile(const CompileOptions &options, const std::string &binDir) {
     return 0;
   }
 
+  // From here on temporary folders exist: a signal stops the build and
+  // they are removed before exiting.
+  hmc::backend::InterruptScope interruptible;
   llvm::SmallString<128> workDir;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueDirectory("hmc-compile", workDir)) {
@@ -206,6 +209,11 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   hmc::backend::Status status = hmc::backend::buildLibrary(
       graph->json, workDir.str().str(), buildOptions);
   llvm::sys::fs::remove_directories(workDir);
+  if (int signal = hmc::backend::InterruptScope::received()) {
+    llvm::errs() << options.model << ": error: interrupted (signal " << signal
+                 << "); nothing was written\n";
+    return 128 + signal;
+  }
   if (!status.ok()) {
     llvm::errs() << options.model << ": error: " << status.message() << "\n";
     return 1;

@@ -19,6 +19,9 @@
      dimensions differ. Each must exit non-zero with a message naming the file and the
      tensor, input or node at fault, leave no files in OUTDIR, and peak below 512 MB of
      memory (it is rejected before anything is allocated).
+(iv) SIGTERM or SIGINT to `hmc compile` while its kernel compiler runs: hmc stops that
+     child, removes its temporary folders (TMPDIR is checked), writes nothing to OUTDIR and
+     exits with 128 + the signal.
 OUTDIR is tried both pre-created (must stay empty) and absent (must stay absent or empty).
 
 What counts as "one diagnostic": at most one output line containing "error:" (case-
@@ -33,6 +36,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -279,6 +283,56 @@ def check_limits(args, label, path, place, baseline_mb):
           + (f" (found {left})" if left else ""), detail)
 
 
+def processes():
+    """(parent pid, command line) of every live process, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # After the parenthesised name: the state, then the parent's pid.
+        state, parent = stat[stat.rindex(")") + 2:].split()[:2]
+        if state != "Z":
+            found.append((int(parent), cmdline))
+    return found
+
+
+def check_interrupted(args, label, model, sig):
+    tmp = os.path.join(args.work, f"tmp_{label}")
+    out = os.path.join(args.work, f"out_{label}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(tmp)
+    env = dict(os.environ, TMPDIR=tmp)
+    proc = subprocess.Popen([args.hmc, "compile", model, "-o", out], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + args.timeout
+    tools = []
+    while proc.poll() is None and time.monotonic() < deadline:
+        tools = [c for parent, c in processes() if parent == proc.pid and "hmc-halide" in c]
+        if tools:
+            break
+        time.sleep(0.05)
+    check(bool(tools), f"{label}: hmc-halide seen running under hmc compile")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=args.timeout)
+    check(proc.returncode == 128 + sig,
+          f"{label}: exits with 128 + signal {int(sig)} ({rc_text(proc.returncode)})", err)
+    check("interrupted" in err, f"{label}: says it was interrupted", err)
+    time.sleep(0.5)
+    orphans = [c for _, c in processes() if tmp in c]
+    check(not orphans, f"{label}: no kernel compiler left running", "\n".join(orphans))
+    check(not os.listdir(tmp), f"{label}: temporary folders removed",
+          " ".join(os.listdir(tmp)))
+    check(not leftover(out), f"{label}: nothing written to OUTDIR")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -338,6 +392,10 @@ def main():
     baseline_mb = run_measured([args.hmc, "--help"])[2]
     for label, path, place in make_limit_models(mdir):
         check_limits(args, label, path, place, baseline_mb)
+
+    # (iv) interrupted while the kernels compile
+    for label, sig in (("sigterm", signal.SIGTERM), ("sigint", signal.SIGINT)):
+        check_interrupted(args, label, valid, sig)
 
     if FAILURES:
         print(f"\n{len(FAILURES)} check(s) FAILED")
