@@ -59,6 +59,39 @@ struct CompileOptions {
   double budget = 0;
 };
 
+// Kernels are linked into the library by this machine's C compiler, so the
+// target's architecture and OS must be this machine's.
+#if defined(__x86_64__) && defined(__linux__)
+constexpr const char *kHostPlatform = "x86-64-linux";
+#elif defined(__aarch64__) && defined(__linux__)
+constexpr const char *kHostPlatform = "arm-64-linux";
+#else
+#error "hmc builds libraries for Linux on x86-64 or AArch64"
+#endif
+
+std::string checkTarget(const std::string &target) {
+  llvm::StringRef name(target);
+  if (name == "host" || name.starts_with("host-") || name == kHostPlatform ||
+      name.starts_with(std::string(kHostPlatform) + "-"))
+    return "";
+  return "'" + target +
+         "' is not a target of this machine: use host[-FEATURES] "
+         "or " +
+         kHostPlatform +
+         "-FEATURES (the library is linked here, so "
+         "cross-compiling is not supported)";
+}
+
+// A seed is a whole number 0 .. 2^64-1, not wrapped or rounded into one.
+std::string checkSeed(const std::string &text) {
+  unsigned long long value;
+  if (llvm::StringRef(text).getAsInteger(10, value))
+    return "the seed must be a whole number from 0 to 18446744073709551615, "
+           "got '" +
+           text + "'";
+  return "";
+}
+
 std::string executableDir(const char *argv0) {
   std::string path = llvm::sys::fs::getMainExecutable(
       argv0, reinterpret_cast<void *>(&executableDir));
@@ -93,6 +126,13 @@ int compile(const CompileOptions &options, const std::string &binDir) {
     return 1;
   }
 
+  // A missing model is the first thing to say, before any option misfits.
+  if (!llvm::sys::fs::exists(options.model)) {
+    llvm::errs()
+        << options.model
+        << ": error: cannot read the file: No such file or directory\n";
+    return 1;
+  }
   // A .hmd model names its weights; they come from a safetensors file or a
   // seeded generator. An ONNX model carries its own.
   bool isDsl = llvm::sys::path::extension(options.model) == ".hmd";
@@ -305,13 +345,20 @@ static int runCommandLine(int argc, char **argv) {
     cmd->add_option("--weights", compileOptions.weightsFile,
                     "the weights of a .hmd model (.safetensors)");
     cmd->add_option("--random-weights", compileOptions.randomSeed,
-                    "compile a .hmd model with seeded random weights");
+                    "compile a .hmd model with seeded random weights")
+        ->check(CLI::Validator(checkSeed, "SEED"));
     cmd->add_option("--name", compileOptions.name,
                     "library name and C symbol prefix (default: the "
-                    "model file's stem, made a C identifier)");
+                    "model file's stem, made a C identifier)")
+        ->check(CLI::Validator(
+            [](const std::string &name) {
+              return name.empty() ? "the name must not be empty" : "";
+            },
+            "NAME"));
     cmd->add_option("--target", compileOptions.target,
                     "Halide target: host (this CPU) or a Halide target "
                     "string such as x86-64-linux-avx2")
+        ->check(CLI::Validator(checkTarget, "TARGET"))
         ->capture_default_str();
     cmd->add_flag(
         "--audio-frontend", compileOptions.audioFrontend,
@@ -375,7 +422,7 @@ static int runCommandLine(int argc, char **argv) {
       ->add_option("--budget", compileOptions.budget,
                    "stop after about this many seconds (default: no limit); "
                    "a later run resumes")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1e9));
 
   hmc::backend::RunOptions runOptions;
   CLI::App *runCmd =
@@ -389,11 +436,11 @@ static int runCommandLine(int argc, char **argv) {
   runCmd
       ->add_option("--repeat", runOptions.repeat,
                    "time K more runs and print median_ms and p90_ms")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1000000));
   runCmd
       ->add_option("--threads", runOptions.threads,
                    "threads of the handle (0 = all CPUs)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 4096));
 
   std::string inspectPath;
   CLI::App *inspectCmd = app.add_subcommand(
