@@ -1430,6 +1430,27 @@ FailureOr<KernelGraph> Exporter::run() {
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))
       return failure();
+  // The runtime's shapes hold at most HMC_MAX_RANK dimensions (product
+  // dimensions count as their factors).
+  constexpr size_t kMaxRank = 8;
+  auto checkRank = [&](Value value) -> LogicalResult {
+    auto found = bufferOf.find(value);
+    if (found == bufferOf.end() ||
+        buffers[found->second]["shape"].size() <= kMaxRank)
+      return success();
+    return emitError(value.getLoc())
+           << "a tensor of rank " << buffers[found->second]["shape"].size()
+           << " (shape " << buffers[found->second]["shape"].dump()
+           << ") is beyond the " << kMaxRank
+           << " dimensions the runtime supports";
+  };
+  for (BlockArgument arg : func.getArguments())
+    if (failed(checkRank(arg)))
+      return failure();
+  for (Operation &op : func.getBody().front())
+    for (Value result : op.getResults())
+      if (failed(checkRank(result)))
+        return failure();
   if (options.fuseElementwise) {
     fuseElementwiseChains();
     fuseEpilogues();

@@ -857,7 +857,11 @@ std::optional<Value> Generator::arithmetic(const BinaryExpr &binary,
       break;
     default:
       // Sizes stay integers: d / heads must divide evenly.
-      if (*b == 0 || (*b == -1 && *a == INT64_MIN) || *a % *b != 0) {
+      if (*b == 0) {
+        error(binary.getLoc()) << *a << " / 0 divides by zero";
+        return std::nullopt;
+      }
+      if ((*b == -1 && *a == INT64_MIN) || *a % *b != 0) {
         error(binary.getLoc()) << *a << " / " << *b << " is not a whole number";
         return std::nullopt;
       }

@@ -3,6 +3,7 @@
 #include "Parser.h"
 
 #include <cctype>
+#include <cstdio>
 
 namespace hmc::dsl {
 
@@ -45,6 +46,13 @@ static std::string found(const Token &token) {
       return "an unterminated string";
     if (std::isdigit(static_cast<unsigned char>(token.text[0])))
       return "the out-of-range number " + token.text;
+    auto byte = static_cast<unsigned char>(token.text[0]);
+    if (byte < 0x20 || byte >= 0x7f) { // not printable ASCII: its code
+      char code[8];
+      std::snprintf(code, sizeof(code), "0x%02X", byte);
+      return std::string("the unexpected byte ") + code +
+             (byte >= 0x80 ? " (names and operators are ASCII)" : "");
+    }
     return "the unexpected character '" + token.text + "'";
   }
   if (token.kind == TokenKind::Identifier)
