@@ -284,10 +284,18 @@ Status run(const RunOptions &options, std::ostream &out) {
   };
   if (hmc_status status = runOnce())
     return libraryError(session, "run", status);
-  if (!options.outputDir.empty())
+  if (!options.outputDir.empty()) {
     if (Status status = writeOutputs(options.outputDir, library, outputs, out);
         !status.ok())
       return status;
+  } else {
+    // Nothing to write: at least say what the run gave.
+    for (size_t i = 0; i < outputs.size(); ++i)
+      out << library.outputs[i].name << ": "
+          << hmcrt_dtype_name(outputs[i].dtype) << " "
+          << shapeText(outputs[i].rank, outputs[i].shape)
+          << " (not written: no --output-dir)\n";
+  }
 
   if (options.repeat > 0) {
     std::vector<double> ms;
