@@ -7,9 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
+#include <string>
 
 namespace hmc::safetensors {
 namespace {
@@ -80,11 +84,24 @@ llvm::Expected<File> File::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
                    llvm::Twine(bytes.size()) + " bytes)");
   llvm::StringRef headerText = bytes.substr(8, headerSize);
   llvm::StringRef data = bytes.substr(8 + headerSize);
+  // A JSON object keeps the last of two equal keys; a tensor named twice
+  // must not silently lose its first entry.
+  std::set<std::string> names;
+  std::string repeated;
+  auto noteNames = [&](int depth, nlohmann::json::parse_event_t event,
+                       nlohmann::json &parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key &&
+        !names.insert(parsed.get<std::string>()).second && repeated.empty())
+      repeated = parsed.get<std::string>();
+    return true;
+  };
   nlohmann::json header =
-      nlohmann::json::parse(headerText.begin(), headerText.end(), nullptr,
+      nlohmann::json::parse(headerText.begin(), headerText.end(), noteNames,
                             /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object())
     return failure("not a safetensors file: the header is not a JSON object");
+  if (!repeated.empty())
+    return failure("tensor '" + repeated + "' is listed twice in the header");
 
   File file;
   for (const auto &[name, entry] : header.items()) {
@@ -196,6 +213,16 @@ llvm::Expected<std::vector<double>> readFloats(const Tensor &tensor) {
     for (size_t i = 0; i < values.size(); ++i) {
       uint64_t bits = llvm::support::endian::read64le(bytes + 8 * i);
       std::memcpy(&values[i], &bits, sizeof(double));
+      // The model computes in float32: a finite value beyond it would
+      // silently become infinite.
+      if (std::isfinite(values[i]) &&
+          std::abs(values[i]) > std::numeric_limits<float>::max()) {
+        char value[32];
+        std::snprintf(value, sizeof(value), "%g", values[i]);
+        return failure("tensor '" + tensor.name + "' element " +
+                       llvm::Twine(i) + " (" + value +
+                       ") is beyond the float32 range");
+      }
     }
     return values;
   default:

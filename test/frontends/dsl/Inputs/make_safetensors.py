@@ -9,6 +9,9 @@ Each tensor NAME of DTYPE (F32, F64, I64) and SHAPE (e.g. 2x3, or "scalar") hold
   overlap        the second tensor's data overlaps the first's
   truncated      the last byte of the data is missing
   bad-dtype      the first tensor's dtype is "Q8"
+  duplicate      the header lists the first tensor twice (its second entry
+                 points at the last tensor's bytes)
+  huge           the first tensor (F64) starts with 1e300, beyond float32
 """
 import argparse
 import json
@@ -40,7 +43,12 @@ if args.corrupt == "overlap":
     header[names[1]]["data_offsets"] = [begin - 4, end - 4]
 if args.corrupt == "bad-dtype":
     header[names[0]]["dtype"] = "Q8"
+if args.corrupt == "huge":
+    data = struct.pack("<d", 1e300) + data[8:]
 text = b"{ not json" if args.corrupt == "not-json" else json.dumps(header).encode()
+if args.corrupt == "duplicate":
+    again = json.dumps({names[0]: header[names[-1]]})[1:-1]
+    text = text[:-1] + b", " + again.encode() + b"}"
 length = len(text) + (1000 if args.corrupt == "header-length" else 0)
 if args.corrupt == "truncated":
     data = data[:-1]
