@@ -239,6 +239,21 @@ Status install(const std::vector<std::pair<fs::path, std::string>> &files,
     }
     staged.push_back(temp);
   }
+  // The last moment to stop; the renames below finish whatever arrives.
+  sigset_t stops, previous;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stops, &previous);
+  if (stopSignal) {
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    discard(staged);
+    return Status::error("interrupted");
+  }
+  struct RestoreMask {
+    const sigset_t &mask;
+    ~RestoreMask() { sigprocmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{previous};
   std::vector<fs::path> installed;
   for (size_t i = 0; i < files.size(); ++i) {
     fs::path final = outDir / files[i].second;

@@ -249,12 +249,14 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   hmc::backend::Status status = hmc::backend::buildLibrary(
       graph->json, workDir.str().str(), buildOptions);
   llvm::sys::fs::remove_directories(workDir);
-  if (int signal = hmc::backend::InterruptScope::received()) {
-    llvm::errs() << options.model << ": error: interrupted (signal " << signal
-                 << "); nothing was written\n";
-    return 128 + signal;
-  }
+  // A signal during the final renames is answered once they are done,
+  // with the library written.
   if (!status.ok()) {
+    if (int signal = hmc::backend::InterruptScope::received()) {
+      llvm::errs() << options.model << ": error: interrupted (signal " << signal
+                   << "); nothing was written\n";
+      return 128 + signal;
+    }
     llvm::errs() << options.model << ": error: " << status.message() << "\n";
     return 1;
   }

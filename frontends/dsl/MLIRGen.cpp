@@ -981,6 +981,13 @@ std::optional<Value> Generator::callBlock(const BlockDef &block,
                             "recursion has no end";
     return std::nullopt;
   }
+  // Inlining recurses on this process's stack.
+  constexpr size_t kMaxCallDepth = 256;
+  if (callStack.size() == kMaxCallDepth) {
+    error(call.getLoc()) << "blocks call each other more than " << kMaxCallDepth
+                         << " deep";
+    return std::nullopt;
+  }
   std::vector<std::string> params;
   for (const Param &param : block.params)
     params.push_back(param.name);

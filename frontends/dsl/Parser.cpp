@@ -7,6 +7,10 @@
 
 namespace hmc::dsl {
 
+// Nesting of expressions and of 'repeat' bodies: deep enough for any model,
+// shallow enough for the recursive parser and generator on a default stack.
+constexpr unsigned kMaxDepth = 256;
+
 Parser::Parser(llvm::StringRef source, ErrorReporter report)
     : report(std::move(report)) {
   Lexer lexer(source);
@@ -240,7 +244,16 @@ StmtPtr Parser::parseRepeat() {
     return nullptr;
   auto repeat = std::make_unique<RepeatStmt>(loc, var.text, std::move(begin),
                                              std::move(end));
-  if (!parseBody(repeat->body, "of 'repeat'"))
+  // The parser and the generator recurse into bodies too.
+  if (repeats == kMaxDepth) {
+    error(loc, "'repeat' nested more than " + std::to_string(kMaxDepth) +
+                   " levels deep");
+    return nullptr;
+  }
+  ++repeats;
+  bool parsed = parseBody(repeat->body, "of 'repeat'");
+  --repeats;
+  if (!parsed)
     return nullptr;
   return repeat;
 }
@@ -262,17 +275,13 @@ bool Parser::parseBody(std::vector<StmtPtr> &body, llvm::StringRef context) {
   return true;
 }
 
-// Deep enough for any model; shallow enough for the recursive parser and
-// generator on a default stack.
-constexpr unsigned kMaxExprDepth = 256;
-
 void Parser::reportTooDeep(SourceLoc loc) {
-  error(loc, "expression nested more than " + std::to_string(kMaxExprDepth) +
-                 " levels deep; split it with 'let'");
+  error(loc, "expression nested more than " + std::to_string(kMaxDepth) +
+                 " levels deep; bind parts of it to names first (part = ...)");
 }
 
 ExprPtr Parser::limitDepth(ExprPtr expr) {
-  if (!expr || expr->getDepth() <= kMaxExprDepth)
+  if (!expr || expr->getDepth() <= kMaxDepth)
     return expr;
   reportTooDeep(expr->getLoc());
   return nullptr;
@@ -313,7 +322,7 @@ ExprPtr Parser::parsePrimary() {
       (token.kind == TokenKind::Identifier && peek().kind == TokenKind::LParen);
   if (!opens)
     return parseOperand(token);
-  if (nesting == kMaxExprDepth) {
+  if (nesting == kMaxDepth) {
     reportTooDeep(token.loc);
     return nullptr;
   }

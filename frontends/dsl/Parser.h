@@ -68,6 +68,7 @@ private:
   ErrorReporter report;
   bool failed = false;
   unsigned nesting = 0; // parentheses and calls open around the parser
+  unsigned repeats = 0; // 'repeat' bodies open around the parser
 };
 
 } // namespace hmc::dsl

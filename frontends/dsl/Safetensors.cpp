@@ -213,12 +213,12 @@ llvm::Expected<std::vector<double>> readFloats(const Tensor &tensor) {
     for (size_t i = 0; i < values.size(); ++i) {
       uint64_t bits = llvm::support::endian::read64le(bytes + 8 * i);
       std::memcpy(&values[i], &bits, sizeof(double));
-      // The model computes in float32: a finite value beyond it would
-      // silently become infinite.
+      // The model computes in float32: a finite value that rounds to
+      // infinity there would silently change the model.
       if (std::isfinite(values[i]) &&
-          std::abs(values[i]) > std::numeric_limits<float>::max()) {
+          std::isinf(static_cast<float>(values[i]))) {
         char value[32];
-        std::snprintf(value, sizeof(value), "%g", values[i]);
+        std::snprintf(value, sizeof(value), "%.9g", values[i]);
         return failure("tensor '" + tensor.name + "' element " +
                        llvm::Twine(i) + " (" + value +
                        ") is beyond the float32 range");

@@ -505,25 +505,40 @@ LogicalResult Importer::inlineFunctions() {
       prefix = (call.name().empty() ? function.name() : call.name()) + "#" +
                std::to_string(copy);
     prefix += "/";
-    std::map<std::string, std::string> names;
+    // An output the call leaves empty still exists inside the body.
+    std::map<std::string, std::string> inputs, outputs;
     for (int i = 0; i < function.input_size(); ++i)
-      names[function.input(i)] = i < call.input_size() ? call.input(i) : "";
+      inputs[function.input(i)] = i < call.input_size() ? call.input(i) : "";
     for (int i = 0; i < function.output_size(); ++i)
-      names[function.output(i)] =
-          i < call.output_size() ? call.output(i) : prefix + function.output(i);
-    auto rename = [&](const std::string &name) {
+      outputs[function.output(i)] =
+          i < call.output_size() && !call.output(i).empty()
+              ? call.output(i)
+              : prefix + function.output(i);
+    auto rename = [&](const std::string &name, bool produced) {
       if (name.empty())
         return name;
-      auto formal = names.find(name);
-      return formal != names.end() ? formal->second : prefix + name;
+      if (auto input = inputs.find(name); !produced && input != inputs.end())
+        return input->second;
+      auto output = outputs.find(name);
+      return output != outputs.end() ? output->second : prefix + name;
     };
+    // A function output that is one of its inputs: a copy.
+    for (const auto &[formal, actual] : outputs)
+      if (inputs.count(formal) && !inputs[formal].empty()) {
+        onnx::NodeProto copy;
+        copy.set_op_type("Identity");
+        copy.set_name(prefix + formal);
+        copy.add_input(inputs[formal]);
+        copy.add_output(actual);
+        *inlined.Add() = copy;
+      }
     for (const onnx::NodeProto &body : function.node()) {
       onnx::NodeProto node = body;
       node.set_name(prefix + body.name());
       for (std::string &input : *node.mutable_input())
-        input = rename(input);
+        input = rename(input, false);
       for (std::string &output : *node.mutable_output())
-        output = rename(output);
+        output = rename(output, true);
       // Attributes that refer to the call's.
       google::protobuf::RepeatedPtrField<onnx::AttributeProto> attributes;
       for (const onnx::AttributeProto &attribute : body.attribute()) {
@@ -766,7 +781,8 @@ LogicalResult Importer::broadcast(const onnx::NodeProto &node,
         diag << " (the dynamic input dimension " << symbolic.toString()
              << " meets the fixed size "
              << (da.isStatic() ? da : db).staticValue()
-             << ": declare that dimension alike in every graph input)";
+             << "; if a graph input declares it fixed, declare it alike in "
+                "every input)";
       return diag;
     }
   }
@@ -2023,10 +2039,13 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
   // A dynamic axis reverses as a gather at -1, -2, ..., -dim: negative
   // indices count from the end.
   for (int64_t axis : reversedAxes) {
+    // The indices count along the tensor's own axis, whatever its length.
     SymbolicShape indexShape = {data->shape[axis]};
-    Value ascending = iota(node, data->shape[axis], DType::I64);
+    Value ascending =
+        builder.create<hm::IotaOp>(loc, tensorType(DType::I64, indexShape),
+                                   value, builder.getI64IntegerAttr(axis));
     Value last = filled(node, DType::I64, {SymbolicDim::constant(1)}, -1);
-    if (!ascending || !last)
+    if (!last)
       return failure();
     Value descending = builder.create<hm::SubOp>(
         loc, tensorType(DType::I64, indexShape), last, ascending);

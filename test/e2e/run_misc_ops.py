@@ -306,11 +306,15 @@ class StridedSlices(torch.nn.Module):
 
 class Reversals(torch.nn.Module):
     """torch.flip of the dynamic token axis: alone, with a static axis in the same
-    Slice, and around a cumulative sum (a running sum from the end)."""
+    Slice, around a cumulative sum (a running sum from the end), and of a slice
+    of it (a length derived from N)."""
 
     def forward(self, x):
         from_end = torch.flip(torch.cumsum(torch.flip(x, [1]), 1), [1])
-        return torch.flip(x, [1]) + 0.5 * torch.flip(x, [2, 1]) + 0.1 * from_end
+        tail = torch.flip(x[:, 2:], [1])
+        weights = torch.arange(1, 16 + 1, dtype=x.dtype)
+        return (torch.flip(x, [1]) + 0.5 * torch.flip(x, [2, 1]) + 0.1 * from_end,
+                (tail * weights).cumsum(1)[:, -1])
 
 
 class FeatureBlock(torch.nn.Module):
@@ -606,7 +610,9 @@ def main():
     failed |= check(hmc, args.work, "module_functions", ModuleFunctions().eval(), x_only,
                     sizes, x_axes, opset=15,
                     export_modules_as_functions={FeatureBlock})
-    failed |= check(hmc, args.work, "reversals", Reversals().eval(), x_only, sizes, x_axes)
+    failed |= check(hmc, args.work, "reversals", Reversals().eval(), x_only,
+                    [(1, 3), (3, 7), (2, 131)], {"x": tokens, "y": tokens, "tail": {0: "B"}},
+                    outputs=("y", "tail"))
     failed |= check(hmc, args.work, "torch_attention", TorchAttention().eval(), x_mask, sizes,
                     {"x": tokens, "attention_mask": tokens, "y": tokens})
     failed |= check(hmc, args.work, "masked_thresholds", MaskedThresholds().eval(), x_mask,

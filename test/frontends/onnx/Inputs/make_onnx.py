@@ -610,6 +610,21 @@ KINDS["mixed_batch"] = mixed_batch
 KINDS["float64_erf"] = float64_erf
 KINDS["unshaped_output"] = lambda path: unshaped(path, "output")
 KINDS["unshaped_input"] = lambda path: unshaped(path, "input")
+def passthrough_functions(path):
+    # A function whose second output is its input (no node makes it), called
+    # with its first output left empty although its body reads it.
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("custom", 1)]
+    body = [helper.make_node("Relu", ["a"], ["r"]), helper.make_node("Neg", ["r"], ["n"])]
+    function = helper.make_function("custom", "Pair", ["a"], ["r", "a", "n"], body, opsets)
+    nodes = [helper.make_node("Pair", ["x"], ["", "same", "y"], domain="custom", name="pair")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 4])],
+                              [tensor("same", ["B", 4]), tensor("y", ["B", 4])])
+    model = helper.make_model(graph, opset_imports=opsets, functions=[function])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+KINDS["passthrough_functions"] = passthrough_functions
 KINDS["local_functions"] = local_functions
 KINDS["recursive_functions"] = lambda path: local_functions(path, recursive=True)
 
