@@ -4,6 +4,7 @@
 
 #include "ApiTypesText.h"
 #include "Naming.h"
+#include "hmc/api_types.h"
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxRank = 8; // HMC_MAX_RANK in api_types.h
+constexpr int kMaxRank = HMC_MAX_RANK;
 constexpr uint64_t kWeightAlignment = 64;
 
 //===----------------------------------------------------------------------===//

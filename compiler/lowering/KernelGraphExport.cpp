@@ -3,6 +3,7 @@
 #include "KernelGraphExport.h"
 
 #include "hm/HMDialect.h"
+#include "hmc/api_types.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -1432,7 +1433,7 @@ FailureOr<KernelGraph> Exporter::run() {
       return failure();
   // The runtime's shapes hold at most HMC_MAX_RANK dimensions (product
   // dimensions count as their factors).
-  constexpr size_t kMaxRank = 8;
+  constexpr size_t kMaxRank = HMC_MAX_RANK;
   auto checkRank = [&](Value value) -> LogicalResult {
     auto found = bufferOf.find(value);
     if (found == bufferOf.end() ||

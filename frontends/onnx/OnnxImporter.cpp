@@ -440,17 +440,18 @@ LogicalResult Importer::loadModel() {
         return info.type().has_tensor_type() &&
                !info.type().tensor_type().has_shape();
       };
-      if (llvm::any_of(model.graph().input(), unshaped) ||
-          llvm::any_of(model.graph().output(), unshaped)) {
-        onnx::GraphProto shaped = model.graph();
-        for (auto *infos : {shaped.mutable_input(), shaped.mutable_output()})
+      const onnx::GraphProto *checked = &model.graph();
+      std::optional<onnx::GraphProto> shaped;
+      if (llvm::any_of(checked->input(), unshaped) ||
+          llvm::any_of(checked->output(), unshaped)) {
+        shaped = model.graph();
+        for (auto *infos : {shaped->mutable_input(), shaped->mutable_output()})
           for (onnx::ValueInfoProto &info : *infos)
             if (unshaped(info))
               info.mutable_type()->mutable_tensor_type()->mutable_shape();
-        onnx::checker::check_graph(shaped, checkerContext, lex);
-      } else {
-        onnx::checker::check_graph(model.graph(), checkerContext, lex);
+        checked = &*shaped;
       }
+      onnx::checker::check_graph(*checked, checkerContext, lex);
     } catch (const std::exception &e) {
       std::string message = e.what();
       // The checker also validates operator schemas; unknown operators are
@@ -500,10 +501,11 @@ LogicalResult Importer::inlineFunctions() {
                                   << "than the function declares";
     // Values inside the body get the call's name as a prefix (unique per
     // call); its formal inputs and outputs become the call's.
-    std::string prefix = (call.name().empty() ? function.name() : call.name());
+    const std::string &base =
+        call.name().empty() ? function.name() : call.name();
+    std::string prefix = base;
     for (int copy = 1; !prefixes.insert(prefix).second; ++copy)
-      prefix = (call.name().empty() ? function.name() : call.name()) + "#" +
-               std::to_string(copy);
+      prefix = base + "#" + std::to_string(copy);
     prefix += "/";
     // An output the call leaves empty still exists inside the body.
     std::map<std::string, std::string> inputs, outputs;
