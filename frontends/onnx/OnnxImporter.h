@@ -21,9 +21,11 @@ struct OnnxOpSupport {
   std::string limits; // what is not supported yet, for docs
 };
 
-// The default-domain opsets a model may declare.
+// The default-domain opsets a model may declare. Opsets 21 to 27 (ONNX 1.16
+// to 1.22) changed the supported operators only by admitting new element
+// types; torch's dynamo exporter writes 18 or 22.
 constexpr int kMinOnnxOpset = 11;
-constexpr int kMaxOnnxOpset = 20;
+constexpr int kMaxOnnxOpset = 27;
 
 // The importer's own table of supported ONNX operators.
 const std::vector<OnnxOpSupport> &supportedOnnxOps();

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import onnx_upgrade
 from hypermixing_models import MultiHeadHyperMixing
 
 
@@ -213,6 +214,8 @@ def export(model, path, opset=17, mask=True):
         axes["wav_lens"] = {0: "B"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, tuple(inputs.values()), path, opset_version=opset,
+        torch.onnx.export(model, tuple(inputs.values()), path,
+                          opset_version=onnx_upgrade.export_opset(opset),
                           input_names=names, output_names=["log_probs"],
                           dynamic_axes=axes, do_constant_folding=True)
+    onnx_upgrade.upgrade(path, opset)

@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hypermixing_models as hm  # noqa: E402
+import onnx_upgrade  # noqa: E402
 
 NODE_LIST_MODELS = ("a_h8_op17", "b_mask_op14")
 
@@ -55,11 +56,13 @@ def export(config, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(mod, args, path, opset_version=opset, input_names=input_names,
+        torch.onnx.export(mod, args, path, opset_version=onnx_upgrade.export_opset(opset),
+                          input_names=input_names,
                           output_names=["y"],
                           dynamic_axes=dyn if config.get("dynamic", True) else None,
                           do_constant_folding=config.get("constant_folding", True),
                           export_params=True)
+    onnx_upgrade.upgrade(path, opset)
     return mod
 
 

@@ -17,6 +17,7 @@ import copy
 import torch
 import torch.nn as nn
 
+import onnx_upgrade
 from hypermixing_models import HyperMixerTokenMixing
 
 
@@ -182,10 +183,12 @@ def export(model, path, opset=17):
     names = list(inputs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, tuple(inputs.values()), path, opset_version=opset,
+        torch.onnx.export(model, tuple(inputs.values()), path,
+                          opset_version=onnx_upgrade.export_opset(opset),
                           input_names=names, output_names=["logits"],
                           dynamic_axes={**{n: {0: "B", 1: "N"} for n in names},
                                         **({"lengths": {0: "B"}} if "lengths" in names
                                            else {}),
                                         "logits": {0: "B"}},
                           do_constant_folding=True)
+    onnx_upgrade.upgrade(path, opset)

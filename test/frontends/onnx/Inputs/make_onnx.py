@@ -510,6 +510,42 @@ def ln_transposed(path):
     save(graph, path)
 
 
+def recent_opset(path, opset):
+    """Operators re-versioned in opsets 21 to 27 (new element types only),
+    as torch's dynamo exporter writes them: Conv, Celu, Transpose, Shape with
+    start/end, Reshape from it, Squeeze/Unsqueeze, Pad, Cast and Identity."""
+    rng = np.random.default_rng(21)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3)).astype(np.float32), "w")
+    ints = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1]),
+        helper.make_node("Celu", ["c"], ["a"], name="celu", alpha=0.5),
+        helper.make_node("Transpose", ["a"], ["t"], name="transpose", perm=[0, 2, 1]),
+        helper.make_node("Shape", ["t"], ["bt"], name="shape", start=0, end=2),
+        helper.make_node("Concat", ["bt", "two_two"], ["target"], name="concat", axis=0),
+        helper.make_node("Reshape", ["t", "target"], ["r"], name="reshape"),
+        helper.make_node("Unsqueeze", ["r", "axis0"], ["u"], name="unsqueeze"),
+        helper.make_node("Squeeze", ["u", "axis0"], ["q"], name="squeeze"),
+        helper.make_node("Pad", ["q", "pads"], ["p"], name="pad", mode="constant"),
+        helper.make_node("Cast", ["p"], ["d"], name="cast", to=TensorProto.DOUBLE),
+        helper.make_node("Identity", ["d"], ["y"], name="identity"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", 3, "T"])], [tensor("y", ["B", "T", 2, 3], TensorProto.DOUBLE)],
+        initializer=[w, ints("two_two", [2, 2]), ints("axis0", [0]),
+                     ints("pads", [0, 0, 0, 0, 0, 0, 0, 1])])
+    save(graph, path, opset=opset)
+
+
+def new_operator(path):
+    # RMSNormalization arrived in opset 23; not supported yet.
+    scale = numpy_helper.from_array(np.ones((6,), dtype=np.float32), "scale")
+    nodes = [helper.make_node("RMSNormalization", ["x", "scale"], ["y"], name="rms_norm")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 6])], [tensor("y", ["B", 6])],
+                              initializer=[scale])
+    save(graph, path, opset=23)
+
+
 def missing_external(path):
     external(path)
     os.remove(path + ".data")
@@ -543,6 +579,9 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
 # x[:, 2:0]: an end of 0 is index 0, not the end of T.
+for _opset in (22, 27, 28):
+    KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
+KINDS["new_operator"] = new_operator
 KINDS["empty_frames"] = lambda path: last_frames(path, starts=2, ends=0)
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
