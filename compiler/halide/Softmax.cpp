@@ -5,6 +5,8 @@
 // its row sequentially, in float64. Float64 tensors sum in float64 always.
 #include "OpBuilders.h"
 
+#include <limits>
+
 namespace hmc::halide {
 
 using Halide::Expr;
@@ -39,6 +41,12 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   Halide::Type type = x.type();
   Halide::Type accType =
       axis == 0 && type.bits() == 32 ? Halide::Float(32) : Halide::Float(64);
+  // The maxima start from, and padding is, the lowest finite value: Halide's
+  // default float semantics let LLVM assume no infinities, and exp of a
+  // -inf padding summed as garbage in the GPU form of a padded float64 row.
+  Expr lowest = Halide::Internal::make_const(
+      type, type.bits() == 64 ? -std::numeric_limits<double>::max()
+                              : -double(std::numeric_limits<float>::max()));
   int natural = ctx.vectorSize(type);
   std::vector<Halide::Var> vars(rank);
   auto at = [&](const Expr &i) {
@@ -64,7 +72,7 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
     // A strided axis: vectorise over the contiguous dim 0 instead and keep
     // the statistics of one outer slab (the dims outside the axis).
     Halide::RDom r(0, extent, "r");
-    rowMax(rows) = type.min();
+    rowMax(rows) = lowest;
     rowMax(rows) = Halide::max(rowMax(rows), x(at(r)));
     total(rows) = Halide::Internal::make_zero(accType);
     total(rows) += Halide::cast(accType, Halide::exp(x(at(r)) - rowMax(rows)));
@@ -101,26 +109,21 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   // padded up to whole vectors with the lowest float (its exp is 0).
   std::optional<int> staticSize = staticExtent(extent);
   int lanes = staticSize ? std::min(natural, *staticSize) : natural;
-  // The GPU form of a padded float64 row summed the padding as if its exps
-  // were not 0 (13% off; float32 is right, the cause is not found): there,
-  // float64 rows take one lane, which needs no padding.
-  if (ctx.gpu && type.bits() == 64)
-    lanes = 1;
   bool padded = !staticSize || *staticSize % lanes != 0;
   Halide::Var i("i"), lane("lane");
   Halide::Func xin("xin");
-  xin(at(i)) =
-      padded ? Halide::select(i < extent, x(at(Halide::min(i, extent - 1))),
-                              type.min())
-             : x(at(i));
+  xin(at(i)) = padded
+                   ? Halide::select(i < extent,
+                                    x(at(Halide::min(i, extent - 1))), lowest)
+                   : x(at(i));
   Halide::RDom chunk(0, (extent + lanes - 1) / lanes, "chunk");
   Halide::RDom laneSum(0, lanes, "laneSum");
   Expr index = chunk * lanes + lane;
 
   Halide::Func partialMax("partial_max"), partialSum("partial_sum");
-  partialMax(at(lane)) = type.min();
+  partialMax(at(lane)) = lowest;
   partialMax(at(lane)) = Halide::max(partialMax(at(lane)), xin(at(index)));
-  rowMax(rows) = type.min();
+  rowMax(rows) = lowest;
   rowMax(rows) = Halide::max(rowMax(rows), partialMax(at(laneSum)));
   // softmax keeps a static-length row's exps (one row fits in L1/L2) to
   // compute exp once; log_softmax needs them only for the sum. A dynamic
