@@ -371,6 +371,8 @@ private:
   std::map<std::string, std::pair<Value, int64_t>> symbolOrigin;
   std::vector<std::string> inputNames;
   std::set<std::string> usedBlobNames;
+  // Values some node or the graph's outputs read.
+  std::set<std::string> consumed;
   struct DerivedSymbol {
     std::string name, base;
     int64_t add, div, post;
@@ -1022,6 +1024,7 @@ void Importer::registerHandlers() {
   };
   handlers["Concat"] = bind(&Importer::importConcat);
   handlers["Cast"] = bind(&Importer::importCast);
+  handlers["CastLike"] = bind(&Importer::importCast);
   for (const char *op : {"Add", "Sub", "Mul", "Div", "Pow", "Mod"})
     handlers[op] = bind(&Importer::importBinary);
   for (const char *op : {"Erf", "Sqrt", "Neg", "Not", "Gelu", "Round", "Floor",
@@ -1562,11 +1565,16 @@ LogicalResult Importer::importDataConcat(const onnx::NodeProto &node) {
 
 LogicalResult Importer::importCast(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
-  int64_t to = intAttr(node, "to", 0);
-  auto dtype = dtypeFromOnnx(static_cast<int32_t>(to));
-  if (!dtype)
-    return error(node) << "casting to " << onnxTypeName(static_cast<int>(to))
-                       << " is not supported";
+  std::optional<DType> dtype;
+  if (node.op_type() == "CastLike") {
+    dtype = lookup(node, 1)->dtype;
+  } else {
+    int64_t to = intAttr(node, "to", 0);
+    dtype = dtypeFromOnnx(static_cast<int32_t>(to));
+    if (!dtype)
+      return error(node) << "casting to " << onnxTypeName(static_cast<int>(to))
+                         << " is not supported";
+  }
   Entry entry;
   entry.dtype = *dtype;
   entry.shape = input->shape;
@@ -3496,10 +3504,12 @@ LogicalResult Importer::importEinsum(const onnx::NodeProto &node) {
 LogicalResult Importer::importLayerNorm(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0), *scale = lookup(node, 1),
         *bias = lookup(node, 2);
+  // torch's exporter names these even when nothing reads them.
   for (int i = 1; i < node.output_size(); ++i)
-    if (!node.output(i).empty())
+    if (!node.output(i).empty() && consumed.count(node.output(i)))
       return error(node) << "the mean and inverse-deviation outputs are not "
-                            "supported";
+                            "supported ('"
+                         << node.output(i) << "' is read)";
   int64_t rank = static_cast<int64_t>(input->shape.size());
   auto axis = normaliseAxis(intAttr(node, "axis", -1), rank);
   if (!axis)
@@ -3916,6 +3926,10 @@ OwningOpRef<ModuleOp> Importer::run() {
   if (failed(declared))
     return nullptr;
   for (const auto &node : model.graph().node())
+    consumed.insert(node.input().begin(), node.input().end());
+  for (const auto &output : model.graph().output())
+    consumed.insert(output.name());
+  for (const auto &node : model.graph().node())
     if (failed(importNode(node)))
       return nullptr;
   // Malformed models can slip past the per-node checks (e.g. shapes the
@@ -3938,6 +3952,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "inference; constant statistics; a per-channel scale and shift, "
        "folded into a preceding Conv where there is one"},
       {"Cast", kMinOpset, kMaxOpset, 1, 1, "float32/float64/int32/int64/bool"},
+      {"CastLike", 15, kMaxOpset, 2, 2, "float32/float64/int32/int64/bool"},
       {"Celu", 12, kMaxOpset, 1, 1, "float tensors"},
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
        "float tensors; bounds known at compile time"},
@@ -3983,7 +3998,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"InstanceNormalization", kMinOpset, kMaxOpset, 3, 3,
        "float tensors; scale and bias per channel"},
-      {"LayerNormalization", 17, kMaxOpset, 2, 3, "first output only"},
+      {"LayerNormalization", 17, kMaxOpset, 2, 3,
+       "first output (the mean and inverse deviation only if nothing reads "
+       "them)"},
       {"LeakyRelu", kMinOpset, kMaxOpset, 1, 1, ""},
       {"Less", kMinOpset, kMaxOpset, 2, 2, ""},
       {"LessOrEqual", 12, kMaxOpset, 2, 2, ""},

@@ -546,6 +546,33 @@ def new_operator(path):
     save(graph, path, opset=23)
 
 
+def dynamo_idioms(path, read_mean=False):
+    """What torch's dynamo exporter writes without its optimizer: CastLike of
+    fill values and bounds, and LayerNormalization's mean and inverse
+    deviation named though nothing reads them (unless read_mean)."""
+    rng = np.random.default_rng(18)
+    scale = numpy_helper.from_array(rng.uniform(0.5, 1.5, 6).astype(np.float32), "ln.weight")
+    bias = numpy_helper.from_array(rng.standard_normal(6).astype(np.float32), "ln.bias")
+    fill = numpy_helper.from_array(np.array(-1e4, dtype=np.float64), "fill")
+    low = numpy_helper.from_array(np.array(1, dtype=np.int64), "low")
+    nodes = [
+        helper.make_node("LayerNormalization", ["x", "ln.weight", "ln.bias"],
+                         ["ln", "ln_mean", "ln_rstd"], name="layer_norm", epsilon=1e-5),
+        helper.make_node("CastLike", ["fill", "x"], ["fill_f"], name="fill_like"),
+        helper.make_node("Where", ["pad", "fill_f", "ln"], ["masked"], name="masked_fill"),
+        helper.make_node("CastLike", ["low", "x"], ["low_f"], name="low_like"),
+        helper.make_node("Clip", ["masked", "low_f"], ["y"], name="clamp"),
+    ]
+    outputs = [tensor("y", ["B", "N", 6])]
+    if read_mean:
+        nodes.append(helper.make_node("Identity", ["ln_mean"], ["mean"], name="mean"))
+        outputs.append(tensor("mean", ["B", "N", 1]))
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 6]),
+                                           tensor("pad", ["B", "N", 1], TensorProto.BOOL)],
+                              outputs, initializer=[scale, bias, fill, low])
+    save(graph, path, opset=18)
+
+
 def missing_external(path):
     external(path)
     os.remove(path + ".data")
@@ -582,6 +609,8 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
 KINDS["new_operator"] = new_operator
+KINDS["dynamo_idioms"] = dynamo_idioms
+KINDS["layer_norm_mean_read"] = lambda path: dynamo_idioms(path, read_mean=True)
 KINDS["empty_frames"] = lambda path: last_frames(path, starts=2, ends=0)
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
