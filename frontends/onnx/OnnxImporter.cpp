@@ -27,12 +27,15 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <numeric>
 #include <set>
+#include <type_traits>
 
 using namespace mlir;
 
@@ -169,6 +172,7 @@ struct HostTensor {
       return static_cast<int64_t>(getDouble(i));
     }
   }
+  // Integers saturate (a float beyond the range has no defined value).
   void setFromDouble(int64_t i, double v) {
     switch (dtype) {
     case DType::F32:
@@ -178,14 +182,30 @@ struct HostTensor {
       reinterpret_cast<double *>(bytes.data())[i] = v;
       break;
     case DType::I32:
-      reinterpret_cast<int32_t *>(bytes.data())[i] = static_cast<int32_t>(v);
-      break;
     case DType::I64:
-      reinterpret_cast<int64_t *>(bytes.data())[i] = static_cast<int64_t>(v);
+      setFromInt(i, v >= 0x1p63    ? INT64_MAX
+                    : v <= -0x1p63 ? INT64_MIN
+                    : v == v       ? static_cast<int64_t>(v)
+                                   : 0);
       break;
     case DType::Bool:
       bytes[i] = v != 0;
       break;
+    }
+  }
+  // Exact for integers: a double holds only 53 bits (INT64_MAX, the
+  // exporters' "to the end" bound, would not survive).
+  void setFromInt(int64_t i, int64_t v) {
+    switch (dtype) {
+    case DType::I32:
+      reinterpret_cast<int32_t *>(bytes.data())[i] =
+          static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+      break;
+    case DType::I64:
+      reinterpret_cast<int64_t *>(bytes.data())[i] = v;
+      break;
+    default:
+      setFromDouble(i, static_cast<double>(v));
     }
   }
 };
@@ -319,7 +339,8 @@ private:
   LogicalResult importSoftmax(const onnx::NodeProto &node);
   LogicalResult importSplit(const onnx::NodeProto &node);
   LogicalResult importBatchNorm(const onnx::NodeProto &node);
-  LogicalResult importInstanceNorm(const onnx::NodeProto &node);
+  LogicalResult importGroupNorm(const onnx::NodeProto &node);
+  LogicalResult importRmsNorm(const onnx::NodeProto &node);
   std::optional<HostTensor> hostOf(Entry *entry);
   // A dimension floor((dim + add) / div) + post; a dynamic one becomes a
   // derived symbol computed at run time.
@@ -691,8 +712,12 @@ LogicalResult Importer::loadTensor(const onnx::TensorProto &proto, Location loc,
              << "tensor '" << proto.name() << "' holds " << field.size()
              << " values, its shape needs " << count;
     out.bytes.assign(bytes, 0);
-    for (int64_t i = 0; i < count; ++i)
-      out.setFromDouble(i, static_cast<double>(field.Get(i)));
+    for (int64_t i = 0; i < count; ++i) {
+      if constexpr (std::is_integral_v<decltype(field.Get(0))>)
+        out.setFromInt(i, field.Get(i));
+      else
+        out.setFromDouble(i, field.Get(i));
+    }
     return success();
   };
   switch (out.dtype) {
@@ -916,7 +941,7 @@ Value Importer::materialise(const onnx::NodeProto &node, Entry &entry) {
       host.shape.push_back(d.staticValue());
     host.bytes.resize(ints->size() * dtypeSize(host.dtype));
     for (size_t i = 0; i < ints->size(); ++i)
-      host.setFromDouble(i, static_cast<double>((*ints)[i]));
+      host.setFromInt(i, (*ints)[i]);
     entry.host = std::move(host);
   }
   if (!entry.host && entry.iotaLength) {
@@ -1061,7 +1086,9 @@ void Importer::registerHandlers() {
   handlers["LogSoftmax"] = bind(&Importer::importSoftmax);
   handlers["Split"] = bind(&Importer::importSplit);
   handlers["BatchNormalization"] = bind(&Importer::importBatchNorm);
-  handlers["InstanceNormalization"] = bind(&Importer::importInstanceNorm);
+  handlers["InstanceNormalization"] = bind(&Importer::importGroupNorm);
+  handlers["GroupNormalization"] = bind(&Importer::importGroupNorm);
+  handlers["RMSNormalization"] = bind(&Importer::importRmsNorm);
   handlers["Einsum"] = bind(&Importer::importEinsum);
   handlers["LayerNormalization"] = bind(&Importer::importLayerNorm);
   handlers["ReduceMean"] = bind(&Importer::importReduce);
@@ -1589,7 +1616,10 @@ LogicalResult Importer::importCast(const onnx::NodeProto &node) {
     host.dtype = *dtype;
     host.bytes.assign(host.numElements() * dtypeSize(*dtype), 0);
     for (int64_t i = 0; i < host.numElements(); ++i)
-      host.setFromDouble(i, input->host->getDouble(i));
+      if (isFloat(input->dtype))
+        host.setFromDouble(i, input->host->getDouble(i));
+      else
+        host.setFromInt(i, input->host->getInt(i));
     entry.host = std::move(host);
   } else {
     Value value = materialise(node, *input);
@@ -2419,7 +2449,7 @@ std::optional<HostTensor> Importer::hostOf(Entry *entry) {
     return std::nullopt;
   host.bytes.resize(ints->size() * dtypeSize(host.dtype));
   for (size_t i = 0; i < ints->size(); ++i)
-    host.setFromDouble(i, static_cast<double>((*ints)[i]));
+    host.setFromInt(i, (*ints)[i]);
   return host;
 }
 
@@ -3325,40 +3355,61 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
   return success();
 }
 
-LogicalResult Importer::importInstanceNorm(const onnx::NodeProto &node) {
-  // Per sample and channel, over the spatial axes (torch's GroupNorm and
-  // InstanceNorm): y = (x - mean) / sqrt(var + eps) * scale + bias, with
-  // scale and bias per channel (axis 1).
+LogicalResult Importer::importGroupNorm(const onnx::NodeProto &node) {
+  // Per sample and group of channels, over the group's channels and the
+  // spatial axes (InstanceNormalization: a group per channel):
+  // y = (x - mean) / sqrt(var + eps) * scale + bias, with scale and bias per
+  // channel (axis 1), or per group in GroupNormalization before opset 21.
   Entry *input = lookup(node, 0);
   if (!isFloat(input->dtype) || input->shape.size() < 3)
     return error(node) << "needs a float input [N, C, spatial...]";
+  SymbolicDim channels = canonical(input->shape[1]);
+  bool instance = node.op_type() == "InstanceNormalization";
+  SymbolicShape view = {input->shape[0]}, params;
+  if (instance) {
+    view.push_back(channels);
+    params = {channels};
+  } else {
+    int64_t groups = intAttr(node, "num_groups", 0);
+    if (!channels.isStatic() || groups <= 0 ||
+        channels.staticValue() % groups != 0)
+      return error(node) << "num_groups (" << groups
+                         << ") must divide the channels ("
+                         << channels.toString() << ")";
+    SymbolicDim perGroup =
+        SymbolicDim::constant(channels.staticValue() / groups);
+    view.push_back(SymbolicDim::constant(groups));
+    view.push_back(perGroup);
+    params = {SymbolicDim::constant(groups),
+              opset < 21 ? SymbolicDim::constant(1) : perGroup};
+  }
+  SymbolicDim paramLength = instance || opset >= 21 ? channels : view[1];
   // GroupNorm exports merge channels into the spatial axes ([B, G,
   // C/G*H*W]); the statistics are taken over a view that splits such a
   // dimension into its factors again (the mean over all of it is the same),
   // as hm reduces over symbols, not over their products.
-  SymbolicShape view(input->shape.begin(), input->shape.begin() + 2);
   for (size_t i = 2; i < input->shape.size(); ++i)
     for (const SymbolicDim &factor : canonical(input->shape[i]).factors())
       view.push_back(factor);
   int64_t rank = static_cast<int64_t>(view.size());
-  SymbolicShape perChannel = {input->shape[1]}, kept = view;
-  for (int64_t i = 2; i < rank; ++i) {
-    perChannel.push_back(SymbolicDim::constant(1));
+  SymbolicShape kept = view;
+  for (int64_t i = 2; i < rank; ++i)
     kept[i] = SymbolicDim::constant(1);
-  }
+  while (static_cast<int64_t>(params.size()) < rank - 1)
+    params.push_back(SymbolicDim::constant(1));
   Location loc = nodeLoc(node);
-  SmallVector<Value> params;
+  SmallVector<Value> scaleAndBias;
   for (int i = 1; i <= 2; ++i) {
     Entry *entry = lookup(node, i);
     if (entry->dtype != input->dtype || entry->shape.size() != 1 ||
-        canonical(entry->shape[0]) != canonical(input->shape[1]))
-      return error(node) << "scale and bias must be [C] of the input's type";
+        canonical(entry->shape[0]) != paramLength)
+      return error(node) << "scale and bias must be [" << paramLength.toString()
+                         << "] of the input's type";
     Value value = materialise(node, *entry);
     if (!value)
       return failure();
-    params.push_back(
-        builder.create<hm::ReshapeOp>(loc, tensorType(input->dtype, perChannel),
-                                      value, shapeAttr(perChannel)));
+    scaleAndBias.push_back(builder.create<hm::ReshapeOp>(
+        loc, tensorType(input->dtype, params), value, shapeAttr(params)));
   }
   Value x = materialise(node, *input);
   if (!x)
@@ -3368,10 +3419,10 @@ LogicalResult Importer::importInstanceNorm(const onnx::NodeProto &node) {
                                       shapeAttr(view));
   Type type = x.getType();
   RankedTensorType keptType = tensorType(input->dtype, kept);
-  SmallVector<int64_t> spatial;
+  SmallVector<int64_t> reduced;
   for (int64_t i = 2; i < rank; ++i)
-    spatial.push_back(i);
-  auto axes = builder.getDenseI64ArrayAttr(spatial);
+    reduced.push_back(i);
+  auto axes = builder.getDenseI64ArrayAttr(reduced);
   BoolAttr keep = builder.getBoolAttr(true);
   Value mean = builder.create<hm::ReduceMeanOp>(loc, keptType, x, axes, keep);
   Value centred = builder.create<hm::SubOp>(loc, type, x, mean);
@@ -3383,12 +3434,59 @@ LogicalResult Importer::importInstanceNorm(const onnx::NodeProto &node) {
       loc, keptType, builder.create<hm::AddOp>(loc, keptType, variance, eps));
   Value normalised = builder.create<hm::DivOp>(loc, type, centred, deviation);
   Value result = builder.create<hm::AddOp>(
-      loc, type, builder.create<hm::MulOp>(loc, type, normalised, params[0]),
-      params[1]);
+      loc, type,
+      builder.create<hm::MulOp>(loc, type, normalised, scaleAndBias[0]),
+      scaleAndBias[1]);
   if (view != input->shape)
     result = builder.create<hm::ReshapeOp>(
         loc, tensorType(input->dtype, input->shape), result,
         shapeAttr(input->shape));
+  define(node, 0, tensorEntry(result, input->dtype, input->shape));
+  return success();
+}
+
+LogicalResult Importer::importRmsNorm(const onnx::NodeProto &node) {
+  // y = x / sqrt(mean(x^2) + eps) * scale over the axes from `axis` on.
+  Entry *input = lookup(node, 0), *scale = lookup(node, 1);
+  if (!isFloat(input->dtype))
+    return unsupportedType(node, input->dtype);
+  if (scale->dtype != input->dtype)
+    return error(node) << "the scale must have the input's type";
+  int64_t rank = static_cast<int64_t>(input->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", -1), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  SymbolicShape kept = input->shape,
+                normalisedShape(input->shape.begin() + *axis,
+                                input->shape.end());
+  SmallVector<int64_t> reduced;
+  for (int64_t i = *axis; i < rank; ++i) {
+    reduced.push_back(i);
+    kept[i] = SymbolicDim::constant(1);
+  }
+  SymbolicShape scaled;
+  if (failed(broadcast(node, normalisedShape, scale->shape, scaled)))
+    return failure();
+  if (scaled.size() != normalisedShape.size() ||
+      !llvm::all_of(llvm::zip(scaled, normalisedShape), [&](auto dims) {
+        return canonical(std::get<0>(dims)) == canonical(std::get<1>(dims));
+      }))
+    return error(node) << "the scale must broadcast to the normalised shape "
+                       << shapeToString(normalisedShape);
+  Value x = materialise(node, *input), gamma = materialise(node, *scale);
+  if (!x || !gamma)
+    return failure();
+  Location loc = nodeLoc(node);
+  Type type = x.getType();
+  RankedTensorType keptType = tensorType(input->dtype, kept);
+  Value meanSquare = builder.create<hm::ReduceMeanOp>(
+      loc, keptType, builder.create<hm::MulOp>(loc, type, x, x),
+      builder.getDenseI64ArrayAttr(reduced), builder.getBoolAttr(true));
+  Value eps = filled(node, input->dtype, {}, floatAttr(node, "epsilon", 1e-5f));
+  Value rms = builder.create<hm::SqrtOp>(
+      loc, keptType, builder.create<hm::AddOp>(loc, keptType, meanSquare, eps));
+  Value result = builder.create<hm::MulOp>(
+      loc, type, builder.create<hm::DivOp>(loc, type, x, rms), gamma);
   define(node, 0, tensorEntry(result, input->dtype, input->shape));
   return success();
 }
@@ -3998,6 +4096,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
       {"InstanceNormalization", kMinOpset, kMaxOpset, 3, 3,
        "float tensors; scale and bias per channel"},
+      {"GroupNormalization", 18, kMaxOpset, 3, 3,
+       "float tensors; static channels; scale and bias per group (opsets "
+       "18-20) or per channel (from 21)"},
       {"LayerNormalization", 17, kMaxOpset, 2, 3,
        "first output (the mean and inverse deviation only if nothing reads "
        "them)"},
@@ -4031,6 +4132,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Range", kMinOpset, kMaxOpset, 3, 3,
        "constant bounds, or Range(s, dim + s, 1) over a dimension"},
       {"Reciprocal", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
+      {"RMSNormalization", 23, kMaxOpset, 2, 2, "float tensors"},
       {"Relu", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"ReduceL1", kMinOpset, kMaxOpset, 1, 2, "float tensors"},
       {"ReduceL2", kMinOpset, kMaxOpset, 1, 2, "float tensors"},

@@ -538,11 +538,10 @@ def recent_opset(path, opset):
 
 
 def new_operator(path):
-    # RMSNormalization arrived in opset 23; not supported yet.
-    scale = numpy_helper.from_array(np.ones((6,), dtype=np.float32), "scale")
-    nodes = [helper.make_node("RMSNormalization", ["x", "scale"], ["y"], name="rms_norm")]
-    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 6])], [tensor("y", ["B", 6])],
-                              initializer=[scale])
+    # Attention arrived in opset 23; not supported yet.
+    nodes = [helper.make_node("Attention", ["q", "k", "v"], ["y"], name="attention")]
+    qkv = [tensor(name, ["B", 2, "N", 8]) for name in ("q", "k", "v")]
+    graph = helper.make_graph(nodes, "g", qkv, [tensor("y", ["B", 2, "N", 8])])
     save(graph, path, opset=23)
 
 
@@ -570,6 +569,31 @@ def dynamo_idioms(path, read_mean=False):
     graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 6]),
                                            tensor("pad", ["B", "N", 1], TensorProto.BOOL)],
                               outputs, initializer=[scale, bias, fill, low])
+    save(graph, path, opset=18)
+
+
+def group_normalization(path, opset, groups=4):
+    """GroupNormalization: scale and bias per group before opset 21, per channel from 21."""
+    rng = np.random.default_rng(opset)
+    length = 4 if opset < 21 else 12
+    scale = numpy_helper.from_array(rng.uniform(0.5, 1.5, length).astype(np.float32), "scale")
+    bias = numpy_helper.from_array(rng.standard_normal(length).astype(np.float32), "bias")
+    nodes = [helper.make_node("GroupNormalization", ["x", "scale", "bias"], ["y"],
+                              name="group_norm", num_groups=groups, epsilon=1e-5)]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 12, "T"])],
+                              [tensor("y", ["B", 12, "T"])], initializer=[scale, bias])
+    save(graph, path, opset=opset)
+
+
+def int64_max_bound(path):
+    # Slice bounds through Cast(to=INT64), as torch's dynamo exporter writes them
+    # unoptimized: INT64_MAX must stay exact (through a double it overflowed).
+    big = numpy_helper.from_array(np.array([2**63 - 1], dtype=np.int64), "big")
+    zero = numpy_helper.from_array(np.array([0], dtype=np.int64), "zero")
+    nodes = [helper.make_node("Cast", ["big"], ["end"], name="cast", to=TensorProto.INT64),
+             helper.make_node("Slice", ["x", "zero", "end", "zero"], ["y"], name="slice")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 5])], [tensor("y", ["B", 5])],
+                              initializer=[big, zero])
     save(graph, path, opset=18)
 
 
@@ -610,6 +634,10 @@ for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
 KINDS["new_operator"] = new_operator
 KINDS["dynamo_idioms"] = dynamo_idioms
+KINDS["group_norm18"] = lambda path: group_normalization(path, 18)
+KINDS["group_norm21"] = lambda path: group_normalization(path, 21)
+KINDS["group_norm_bad_groups"] = lambda path: group_normalization(path, 21, groups=5)
+KINDS["int64_max_bound"] = int64_max_bound
 KINDS["layer_norm_mean_read"] = lambda path: dynamo_idioms(path, read_mean=True)
 KINDS["empty_frames"] = lambda path: last_frames(path, starts=2, ends=0)
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
