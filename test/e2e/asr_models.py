@@ -158,17 +158,24 @@ CONFIGS = {
 }
 
 
-def build(config, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    model = SpeechEncoder(**config).eval()
+def randomize(module, g):
+    """Seeds every parameter from generator `g`: norm scales near 1, biases small,
+    weights scaled by their fan-in."""
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for name, p in module.named_parameters():
             if "norm" in name and name.endswith("weight"):
                 p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
             elif p.dim() == 1:
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
             else:
                 p.copy_(torch.randn(p.shape, generator=g) / (p[0].numel() ** 0.5))
+    return module
+
+
+def build(config, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    model = randomize(SpeechEncoder(**config).eval(), g)
+    with torch.no_grad():
         model.feat_mean.copy_(torch.randn(80, generator=g))
         model.feat_std.copy_(0.5 + torch.rand(80, generator=g))
     return model
