@@ -194,7 +194,8 @@ struct HostTensor {
     }
   }
   // Exact for integers: a double holds only 53 bits (INT64_MAX, the
-  // exporters' "to the end" bound, would not survive).
+  // exporters' "to the end" bound, would not survive); int32 clamps, so
+  // that bound stays one.
   void setFromInt(int64_t i, int64_t v) {
     switch (dtype) {
     case DType::I32:

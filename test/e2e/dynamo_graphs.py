@@ -1,9 +1,10 @@
 """ONNX graphs in the form torch.onnx.export(..., dynamo=True) writes them (torch 2.9 and
 later: opset 18, or 22 in newer releases, ir_version 10), for the reference modules of
-hypermixing_models.py, nlu_models.py and asr_models.py, their seeded weights copied into
-the initializers. torch 1.13 cannot run that exporter, so the graphs are built node by
-node, each aten op as its torchlib translation (onnxscript's torch_lib/ops, and torch's
-own torch/onnx/_internal/exporter/_torchlib for Gelu) writes it:
+hypermixing_models.py, nlu_models.py and asr_models.py and for nn.MultiheadAttention,
+their seeded weights copied into the initializers. torch 1.13 cannot run that exporter,
+so the graphs are built node by node, each aten op as its torchlib translation
+(onnxscript's torch_lib/ops, and torch's own torch/onnx/_internal/exporter/_torchlib for
+Gelu) writes it:
 
   aten_linear       MatMul(x, Transpose(weight)) + bias, the Transpose folded into an
                     initializer by the optimizer; for 3-D inputs also Reshape + Gemm(transB=1)
@@ -20,19 +21,34 @@ own torch/onnx/_internal/exporter/_torchlib for Gelu) writes it:
   aten_arange       Range(CastLike(0.0, n), n, CastLike(1.0, n))
   aten_slice        Slice, every bound through Cast(to=INT64) + Reshape([-1])
   aten_view         Reshape(allowzero=1); aten_reshape: Reshape
-  aten_einsum, aten_bmm, aten_matmul, aten_index, aten_embedding, aten_convolution:
-                    Einsum, MatMul, MatMul, Gather, Gather, Conv (with kernel_shape)
+  aten_unflatten    Reshape(allowzero=1) to Concat(head of Shape(x), sizes); it also slices
+                    the tail of the shape, unread when the last axis is unflattened
+  aten_unbind       along a static axis (torch 2.7 on): Split(num_outputs), a Squeeze each
+  aten_zeros_like   Expand(Cast(0, to=dtype), Shape(x))
+  aten_expand       Expand(x, merge_dims(sizes)), each -1 written as 1
+  aten_baddbmm      Add(MatMul(batch1, batch2), self) when alpha and beta are 1
+  aten_mean_dim     ReduceMean(x, Reshape(dims, [-1]), keepdims)
+  aten_scaled_dot_product_attention (float mask, opset < 23): Softmax(q' k'^T + mask) v
+                    with sqrt(scale) multiplied into q and into k, k transposed through a
+                    3-D Reshape, scale = 1 / sqrt(q's last size) computed from Shape(q)
+  aten_clone, aten_contiguous: Identity
+  aten_einsum, aten_bmm, aten_matmul, aten_index, aten_embedding, aten_convolution,
+  aten_select:      Einsum, MatMul, MatMul, Gather, Gather, Conv (with kernel_shape),
+                    Gather with a scalar index
 
 Each builder writes one of the two forms the exporter's `optimize` option gives:
 optimize=True (its default) lifts constants into deduplicated initializers, folds weight
-Transposes, bias Unsqueezes and CastLikes, drops no-op Slices, reduces sizes in shapes to
-Shape slices, shares identical position tables and their Gathers, and names the unread
-LayerNormalization outputs ""; optimize=False keeps constants as Constant nodes and every
-expansion as torchlib writes it (the tracer only drops a CastLike between two values of
-one type, so those of Python scalars stay).
+Transposes, bias Unsqueezes and CastLikes, drops no-op Slices and Identities, reduces
+sizes in shapes to Shape slices, folds shapes of constants (and attention's scale) into
+one constant, merges consecutive Unsqueezes, shares identical position tables and their
+Gathers, removes unread nodes and names the unread LayerNormalization outputs "";
+optimize=False keeps constants as Constant nodes, unread nodes, and every expansion as
+torchlib writes it (the tracer only drops a CastLike between two values of one type, so
+those of Python scalars stay).
 """
 import numpy as np
 import onnx
+import torch
 from onnx import TensorProto, helper, numpy_helper
 
 import asr_models
@@ -158,7 +174,10 @@ class SymSize:
 
 
 def merge_dims(g, dims):
-    """A shape from ints, SymSizes and int64 scalars (common_ops.merge_dims)."""
+    """A shape from ints, SymSizes and int64 scalars (common_ops.merge_dims); the optimizer
+    folds a shape of ints alone into one constant."""
+    if g.optimize and all(isinstance(d, int) for d in dims):
+        return g.const(list(dims))
     parts = []
     for d in dims:
         if isinstance(d, int):
@@ -235,6 +254,16 @@ def arange(g, n):
     return g.op("Range", [start, n.scalar(), step], "arange", shape=[N], dtype=INT64)
 
 
+def _linear_matmul(g, x, w, bias, weight_name, bias_name, shape=None):
+    """aten_linear on a 3-D input: MatMul(x, Transpose(weight)) + bias."""
+    if g.optimize:
+        wt = g.initializer(g.fresh("val"), w.T)
+    else:
+        wt = g.op("Transpose", [g.initializer(weight_name, w)], perm=[1, 0])
+    product = g.op("MatMul", [x, wt])
+    return g.op("Add", [product, g.initializer(bias_name, bias)], "linear", shape=shape)
+
+
 def linear(g, x, module, prefix, style, dims=None, shape=None):
     """nn.Linear on a 3-D input [B, N, in]. style "matmul": MatMul with the transposed
     weight (an initializer once optimized, a Transpose of the state-dict weight before);
@@ -242,13 +271,7 @@ def linear(g, x, module, prefix, style, dims=None, shape=None):
     merge_dims(dims + [out]); dims = (SymSize B, SymSize N)."""
     w, bias = weights(module.weight), weights(module.bias)
     if style == "matmul":
-        if g.optimize:
-            wt = g.initializer(g.fresh("val"), w.T)
-        else:
-            wt = g.op("Transpose", [g.initializer(prefix + ".weight", w)], perm=[1, 0])
-        product = g.op("MatMul", [x, wt])
-        return g.op("Add", [product, g.initializer(prefix + ".bias", bias)], "linear",
-                    shape=shape)
+        return _linear_matmul(g, x, w, bias, prefix + ".weight", prefix + ".bias", shape)
     if style != "gemm":
         raise ValueError(f"linear style must be 'matmul' or 'gemm', not {style!r}")
     rows = g.op("Reshape", [x, g.const([-1, w.shape[1]])], "view", allowzero=1)
@@ -484,4 +507,180 @@ def norms(module, path, opset, optimize=True):
                    shape=[B, N, 1])
     y = masked_fill(g, y, padded3, 0.0, shape=[B, N, c])
     g.output(y, FLOAT, [B, N, c])
+    return g.save(path, opset)
+
+
+def _padding_mask_4d(g, padded):
+    """key_padding_mask[:, None, None, :]: the whole-axis Slices of axes 0 and 3 around two
+    Unsqueezes; the optimizer drops the Slices and merges the Unsqueezes."""
+    if g.optimize:
+        return g.op("Unsqueeze", [padded, g.const([1, 2])], "unsqueeze", dtype=BOOL,
+                    shape=[B, 1, 1, N])
+    mask = slice_(g, padded, 0, 0, INT64_MAX)
+    mask = g.op("Unsqueeze", [mask, g.const([1])], "unsqueeze", dtype=BOOL)
+    mask = g.op("Unsqueeze", [mask, g.const([2])], "unsqueeze", dtype=BOOL)
+    return slice_(g, mask, 3, 0, INT64_MAX, shape=[B, 1, 1, N])
+
+
+def self_attention(module, path, opset, optimize=True):
+    """asr_models.SelfAttention: inputs x [B, N, d] and key_padding_mask [B, N] bool. Its
+    reshapes become views as ATen's reshape decomposes them: the first of a contiguous
+    tensor a view, the second, after a transpose, a clone (Identity) and an _unsafe_view;
+    unpacking the permuted qkv is Tensor.__iter__, an unbind over the static axis 0:
+    Split(num_outputs=3) and a Squeeze per part."""
+    _require(module, asr_models.SelfAttention)
+    g = GraphBuilder(optimize)
+    h, d_h = module.heads, module.d_h
+    d = h * d_h
+    x = g.input("x", FLOAT, [B, N, d])
+    padded = g.input("key_padding_mask", BOOL, [B, N])
+    b, n = SymSize(g, x, 0), SymSize(g, x, 1)
+    qkv = linear(g, x, module.qkv, "qkv", "matmul", shape=[B, N, 3 * d])
+    qkv = reshape(g, qkv, [b, n, 3, h, d_h], view=True, shape=[B, N, 3, h, d_h])
+    qkv = g.op("Transpose", [qkv], "permute", perm=[2, 0, 3, 1, 4], shape=[3, B, h, N, d_h])
+    parts = g.op("Split", [qkv], "split", outputs=3, axis=0, num_outputs=3)
+    q, k, v = (g.op("Squeeze", [part, g.const([0])], "getitem", shape=[B, h, N, d_h])
+               for part in parts)
+    scores = g.op("MatMul", [q, g.op("Transpose", [k], "transpose", perm=[0, 1, 3, 2])],
+                  "matmul", shape=[B, h, N, N])
+    scores = g.op("Div", [scores, g.const(d_h ** 0.5, np.float32)], "div")
+    scores = masked_fill(g, scores, _padding_mask_4d(g, padded), -1e9, shape=[B, h, N, N])
+    probs = g.op("Softmax", [scores], "softmax", axis=-1, shape=[B, h, N, N])
+    y = g.op("MatMul", [probs, v], "matmul", shape=[B, h, N, d_h])
+    y = g.op("Transpose", [y], "transpose", perm=[0, 2, 1, 3], shape=[B, N, h, d_h])
+    if not optimize:
+        y = g.op("Identity", [y], "clone")
+    y = g.op("Reshape", [y, merge_dims(g, [b, n, d])], "_unsafe_view", allowzero=1,
+             shape=[B, N, d])
+    y = linear(g, y, module.out, "out", "matmul", shape=[B, N, d])
+    g.output(y, FLOAT, [B, N, d])
+    return g.save(path, opset)
+
+
+def _unflatten_last(g, x, rank, sizes, shape=None):
+    """aten_unflatten of the last axis: the head of Shape(x) and the new sizes concatenated;
+    it also slices the (empty) tail of the shape, unread."""
+    dim = rank - 1
+    size = g.op("Shape", [x], dtype=INT64)
+    head = g.op("Slice", [size, g.const([0]), g.op("Reshape", [g.const(dim), g.const([1])],
+                                                   dtype=INT64)], dtype=INT64)
+    if not g.optimize:
+        tail_start = g.op("Reshape", [g.const(dim + 1), g.const([1])], dtype=INT64)
+        g.op("Slice", [size, tail_start, g.const([INT64_MAX])], dtype=INT64)
+    new = [g.const([s]) if g.optimize else
+           g.op("Reshape", [g.const(s), g.const([1])], dtype=INT64) for s in sizes]
+    return g.op("Reshape", [x, g.op("Concat", [head, *new], dtype=INT64, axis=0)],
+                "unflatten", allowzero=1, shape=shape)
+
+
+def _sdpa(g, q, k, v, mask, head_dim, shape=None):
+    """aten_scaled_dot_product_attention below opset 23 with a float mask and no scale:
+    scale = 1 / sqrt(E) from the query's shape, its square root multiplied into the query
+    and into the key, transposed through a 3-D Reshape; softmax(q k^T + mask) v. The
+    optimizer folds the scale into one constant."""
+    if g.optimize:
+        scale = np.float32(1.0) / np.sqrt(np.float32(head_dim))
+        root = root_k = g.const([np.sqrt(scale)], np.float32)
+    else:  # the tracer drops the CastLikes between float32 values
+        size = g.op("Gather", [g.op("Shape", [q], dtype=INT64), g.const([-1])], dtype=INT64)
+        size = g.op("CastLike", [size, q])
+        scale = g.op("Div", [g.const(1.0, np.float32), g.op("Sqrt", [size])])
+    key_shape = g.op("Shape", [k], dtype=INT64)
+    last = g.op("Slice", [key_shape, g.const([-1]), g.const([INT64_MAX])], dtype=INT64)
+    second_last = g.op("Slice", [key_shape, g.const([-2]), g.const([-1])], dtype=INT64)
+    first = g.op("Slice", [key_shape, g.const([-INT64_MAX - 1]), g.const([-2])], dtype=INT64)
+    kt = g.op("Reshape", [k, g.op("Concat", [g.const([-1]), second_last, last], dtype=INT64,
+                                  axis=0)])
+    kt = g.op("Transpose", [kt], perm=[0, 2, 1])
+    kt = g.op("Reshape", [kt, g.op("Concat", [first, last, second_last], dtype=INT64, axis=0)])
+    if not g.optimize:
+        root, root_k = g.op("Sqrt", [scale]), g.op("Sqrt", [scale])
+    scores = g.op("MatMul", [g.op("Mul", [q, root]), g.op("Mul", [kt, root_k])])
+    probs = g.op("Softmax", [g.op("Add", [scores, mask])], axis=-1)
+    return g.op("MatMul", [probs, v], "scaled_dot_product_attention", shape=shape)
+
+
+def multihead_attention(module, path, opset, optimize=True):
+    """A module with .attn, an nn.MultiheadAttention(d, heads, batch_first=True) called as
+    attn(x, x, x, key_padding_mask=..., need_weights=module.need_weights)[0]: inputs x
+    [B, N, d] and key_padding_mask [B, N] bool. Under export it takes
+    F.multi_head_attention_forward (the fast path is never taken while tracing):
+    _canonical_mask makes the mask float (zeros_like, masked_fill with -inf);
+    _in_projection_packed runs linear, unflatten(-1, (3, d)), unsqueeze(0),
+    transpose(0, -2), squeeze(-2), contiguous (Identity) and selects q, k, v (Gather);
+    the views merge batch and heads, the mask is viewed to [B, 1, 1, N], expanded over
+    the heads and reshaped (clone, _unsafe_view) to [B*heads, 1, N]. need_weights=False
+    ends in scaled_dot_product_attention on [B, heads, N, d_h]; need_weights=True in
+    baddbmm (MatMul + Add), softmax and bmm, and also averages the weights over the heads,
+    unread: the optimizer removes them. out_proj on the 2-D rows is Gemm."""
+    attn = module.attn
+    _require(attn, torch.nn.MultiheadAttention)
+    if not attn.batch_first or not attn._qkv_same_embed_dim or attn.in_proj_bias is None \
+            or attn.bias_k is not None or attn.add_zero_attn:
+        raise ValueError("multihead_attention() writes batch-first self-attention with "
+                         "packed, biased projections only")
+    g = GraphBuilder(optimize)
+    e, h, d_h = attn.embed_dim, attn.num_heads, attn.head_dim
+    x = g.input("x", FLOAT, [B, N, e])
+    padded = g.input("key_padding_mask", BOOL, [B, N])
+    b, n = SymSize(g, x, 0), SymSize(g, x, 1)
+
+    def batch_heads():  # bsz * num_heads, a SymInt product each time it is written
+        return g.op("Mul", [b.scalar(), g.const(h)], "mul", shape=[], dtype=INT64)
+
+    def view(t, dims, shape=None):
+        return reshape(g, t, dims, view=True, shape=shape)
+
+    zero = g.const(0.0, np.float32) if optimize else \
+        g.op("Cast", [g.const(0)], to=FLOAT)
+    zeros = g.op("Expand", [zero, g.op("Shape", [padded], dtype=INT64)], "zeros_like",
+                 shape=[B, N])
+    mask = masked_fill(g, zeros, padded, float("-inf"), shape=[B, N])
+    xt = g.op("Transpose", [x], "transpose", perm=[1, 0, 2], shape=[N, B, e])
+    proj = _linear_matmul(g, xt, weights(attn.in_proj_weight), weights(attn.in_proj_bias),
+                          "attn.in_proj_weight", "attn.in_proj_bias", shape=[N, B, 3 * e])
+    proj = _unflatten_last(g, proj, 3, (3, e), shape=[N, B, 3, e])
+    proj = g.op("Unsqueeze", [proj, g.const([0])], "unsqueeze", shape=[1, N, B, 3, e])
+    proj = g.op("Transpose", [proj], "transpose", perm=[3, 1, 2, 0, 4], shape=[3, N, B, 1, e])
+    proj = g.op("Squeeze", [proj, g.const([-2])], "squeeze", shape=[3, N, B, e])
+    if not optimize:
+        proj = g.op("Identity", [proj], "clone")
+    q, k, v = (g.op("Gather", [proj, g.const(i)], "select", axis=0, shape=[N, B, e])
+               for i in range(3))
+    q, k, v = (g.op("Transpose", [view(t, [n, batch_heads(), d_h])], "transpose",
+                    perm=[1, 0, 2], shape=[f"{h}*{B}", N, d_h]) for t in (q, k, v))
+    mask = view(mask, [b, 1, 1, n], shape=[B, 1, 1, N])
+    mask = g.op("Expand", [mask, merge_dims(g, [1, h, 1, 1])], "expand", shape=[B, h, 1, N])
+    if not optimize:
+        mask = g.op("Identity", [mask], "clone")
+    mask = g.op("Reshape", [mask, merge_dims(g, [batch_heads(), 1, n])], "_unsafe_view",
+                allowzero=1, shape=[f"{h}*{B}", 1, N])
+    if module.need_weights:
+        q = g.op("Mul", [q, g.const((1.0 / d_h) ** 0.5, np.float32)], "mul")
+        kt = g.op("Transpose", [k], "transpose", perm=[0, 2, 1])
+        scores = g.op("Add", [g.op("MatMul", [q, kt]), mask], "baddbmm",
+                      shape=[f"{h}*{B}", N, N])
+        probs = g.op("Softmax", [scores], "softmax", axis=-1)
+        y = g.op("MatMul", [probs, v], "bmm", shape=[f"{h}*{B}", N, d_h])
+        y = g.op("Transpose", [y], "transpose", perm=[1, 0, 2], shape=[N, f"{h}*{B}", d_h])
+        rows = g.op("Mul", [n.scalar(), b.scalar()], "mul", shape=[], dtype=INT64)
+    else:
+        mask = view(mask, [b, h, -1, n], shape=[B, h, 1, N])
+        q, k, v = (view(t, [b, h, n, d_h], shape=[B, h, N, d_h]) for t in (q, k, v))
+        y = _sdpa(g, q, k, v, mask, d_h, shape=[B, h, N, d_h])
+        y = g.op("Transpose", [y], "permute", perm=[2, 0, 1, 3], shape=[N, B, h, d_h])
+        rows = g.op("Mul", [b.scalar(), n.scalar()], "mul", shape=[], dtype=INT64)
+    if not optimize:
+        y = g.op("Identity", [y], "clone")
+    y = view(y, [rows, e])
+    y = g.op("Gemm", [y, g.initializer("attn.out_proj.weight", weights(attn.out_proj.weight)),
+                      g.initializer("attn.out_proj.bias", weights(attn.out_proj.bias))],
+             "linear", transB=1)
+    y = view(y, [n, b, e], shape=[N, B, e])
+    if module.need_weights and not optimize:  # attn_output_weights.mean(dim=1), unread
+        averaged = view(probs, [b, h, n, n])
+        g.op("ReduceMean", [averaged, g.op("Reshape", [g.const([1]), g.const([-1])],
+                                           dtype=INT64)], "mean", keepdims=0)
+    y = g.op("Transpose", [y], "transpose", perm=[1, 0, 2], shape=[B, N, e])
+    g.output(y, FLOAT, [B, N, e])
     return g.save(path, opset)

@@ -21,6 +21,19 @@ dynamo_graphs.py writes the graphs from the reference modules and their seeded w
                              Mul(x, Sigmoid(x)), masked_fill
   norms_op23                 GroupNorms below: GroupNormalization (opset 21 on) and
                              RMSNormalization (opset 23 on)
+  self_attention_op22        asr_models.SelfAttention (the Conformer's, 4 heads),
+                             optimized: unbind as Split + Squeeze, 4-D MatMuls,
+                             masked_fill(-1e9), Softmax, reshapes as views
+  self_attention_op18_unopt  the same unoptimized: Constant nodes, CastLike, weight
+                             Transposes at run time, the mask's whole-axis Slices, clone
+  mha_sdpa_op22              Attention below, need_weights=False: the float -inf mask
+                             expanded over the heads, torchlib's scaled_dot_product_attention
+                             (key transposed through Reshapes, sqrt(scale) on q and k)
+  mha_sdpa_op18_unopt        the same unoptimized: the scale computed from Shape(q), an
+                             unread Slice of unflatten
+  mha_weights_op22           need_weights=True: baddbmm, softmax and bmm; the averaged
+                             weights are unread, so optimized away
+  mha_weights_op18_unopt     the same unoptimized, the weights' view and ReduceMean kept
 
 Each graph is compiled once (`hmc compile X.onnx -o DIR -q`) and run at (B, N) in
 (1, 1), (3, 7), (2, 37), rows after the first right-padded; the output on the real tokens
@@ -71,7 +84,8 @@ def float64_module(module, *inputs):
 
 
 def padding_mask_case(module, d):
-    """Inputs x and key_padding_mask (True = padded), as impl "a" and ConvModule take."""
+    """Inputs x and key_padding_mask (True = padded), as impl "a", ConvModule and the
+    attentions take."""
     def case(batch, n, rng):
         x = rng.standard_normal((batch, n, d)).astype(np.float32)
         valid = real_tokens(batch, n)
@@ -103,19 +117,24 @@ def classifier_case(model):
     return case
 
 
-def seeded_conv_module(d, seed):
-    """asr_models.ConvModule with the weight spread asr_models.build gives encoders."""
-    module = asr_models.ConvModule(d).eval()
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
-            elif p.dim() == 1:
-                p.copy_(0.1 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(torch.randn(p.shape, generator=g) / p[0].numel() ** 0.5)
-    return module
+def seeded(module, seed):
+    """The module in eval mode with the weight spread asr_models.build gives encoders."""
+    return asr_models.randomize(module.eval(), torch.Generator().manual_seed(seed))
+
+
+class Attention(torch.nn.Module):
+    """nn.MultiheadAttention self-attention, batch first, returning only the output; its
+    weights are computed (and unread) when need_weights."""
+
+    def __init__(self, d=32, heads=4, need_weights=False, seed=11):
+        super().__init__()
+        self.attn = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+        self.need_weights = need_weights
+        seeded(self, seed)
+
+    def forward(self, x, key_padding_mask):
+        return self.attn(x, x, x, key_padding_mask=key_padding_mask,
+                         need_weights=self.need_weights)[0]
 
 
 class GroupNorms(torch.nn.Module):
@@ -147,8 +166,10 @@ def graphs():
                                            layer_norm=True, mask=True, seed=5))
     model = nlu_models.build(dict(vocab=200, d=64, f=128, layers=2, pre_ln=True, tied=False,
                                   pooling="mean", max_len=512), seed=3)
-    conv = seeded_conv_module(32, seed=5)
+    conv = seeded(asr_models.ConvModule(32), seed=5)
     norms = GroupNorms().eval()
+    self_attention = seeded(asr_models.SelfAttention(32, 4), seed=9)
+    mha, mha_weights = Attention(), Attention(need_weights=True)
     return [
         ("multihead_op22", 22,
          partial(dynamo_graphs.multi_head_hyper_mixing, multihead, view=True),
@@ -171,6 +192,21 @@ def graphs():
          padding_mask_case(conv, 32), LAYER_TOLERANCE, 0),
         ("norms_op23", 23, partial(dynamo_graphs.norms, norms),
          padding_mask_case(norms, norms.group.num_channels), LAYER_TOLERANCE, 0),
+        ("self_attention_op22", 22, partial(dynamo_graphs.self_attention, self_attention),
+         padding_mask_case(self_attention, 32), LAYER_TOLERANCE, 0),
+        ("self_attention_op18_unopt", 18,
+         partial(dynamo_graphs.self_attention, self_attention, optimize=False),
+         padding_mask_case(self_attention, 32), LAYER_TOLERANCE, 0),
+        ("mha_sdpa_op22", 22, partial(dynamo_graphs.multihead_attention, mha),
+         padding_mask_case(mha, 32), LAYER_TOLERANCE, 0),
+        ("mha_sdpa_op18_unopt", 18,
+         partial(dynamo_graphs.multihead_attention, mha, optimize=False),
+         padding_mask_case(mha, 32), LAYER_TOLERANCE, 0),
+        ("mha_weights_op22", 22, partial(dynamo_graphs.multihead_attention, mha_weights),
+         padding_mask_case(mha_weights, 32), LAYER_TOLERANCE, 0),
+        ("mha_weights_op18_unopt", 18,
+         partial(dynamo_graphs.multihead_attention, mha_weights, optimize=False),
+         padding_mask_case(mha_weights, 32), LAYER_TOLERANCE, 0),
     ]
 
 
