@@ -42,8 +42,8 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   Halide::Type accType =
       axis == 0 && type.bits() == 32 ? Halide::Float(32) : Halide::Float(64);
   // The maxima start from, and padding is, the lowest finite value: Halide's
-  // default float semantics let LLVM assume no infinities, and exp of a
-  // -inf padding summed as garbage in the GPU form of a padded float64 row.
+  // default float semantics let LLVM assume no infinities (exp of a -inf
+  // padding summed as garbage in the GPU form of a padded float64 row).
   Expr lowest = Halide::Internal::make_const(
       type, type.bits() == 64 ? -std::numeric_limits<double>::max()
                               : -double(std::numeric_limits<float>::max()));
@@ -60,10 +60,13 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
     if (static_cast<int>(d) != axis)
       rows.push_back(vars[d]);
   Halide::Func out("output"), rowMax("row_max"), total("total");
-  // The output is exp(shifted) / total, or shifted - log(total).
+  // The output is exp(shifted) / total, or shifted - log(total), subtracted
+  // in that order: reassociated as x - (max + log(total)), large rows lose
+  // the log (eight 1e8 gave 0, not -log 8).
   auto finish = [&](const Expr &shifted, const Expr &exps) {
     if (logSoftmax)
-      out(vars) = shifted - Halide::cast(type, Halide::log(total(rows)));
+      out(vars) = Halide::strict_float(
+          shifted - Halide::cast(type, Halide::log(total(rows))));
     else
       out(vars) = exps * Halide::cast(type, Expr(1.0) / total(rows));
   };
@@ -132,7 +135,14 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   Halide::Func exps("exps");
   exps(at(i)) = Halide::exp(xin(at(i)) - rowMax(rows));
   partialSum(at(lane)) = Halide::Internal::make_zero(accType);
-  partialSum(at(lane)) += Halide::cast(accType, exps(at(index)));
+  // The padding leaves the sum by select, not by its exp being 0: a row whose
+  // maximum is the lowest value itself (masked_fill with finfo.min) would
+  // count every padding lane as exp(0).
+  Expr term = Halide::cast(accType, exps(at(index)));
+  partialSum(at(lane)) +=
+      padded ? Halide::select(index < extent, term,
+                              Halide::Internal::make_zero(accType))
+             : term;
   total(rows) = Halide::Internal::make_zero(accType);
   total(rows) += partialSum(at(laneSum));
   finish(x(vars) - rowMax(rows), exps(vars));

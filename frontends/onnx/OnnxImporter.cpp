@@ -172,7 +172,8 @@ struct HostTensor {
       return static_cast<int64_t>(getDouble(i));
     }
   }
-  // Integers saturate (a float beyond the range has no defined value).
+  // Compile-time integers saturate (ONNX leaves a float beyond the range
+  // undefined).
   void setFromDouble(int64_t i, double v) {
     switch (dtype) {
     case DType::F32:
@@ -194,13 +195,13 @@ struct HostTensor {
     }
   }
   // Exact for integers: a double holds only 53 bits (INT64_MAX, the
-  // exporters' "to the end" bound, would not survive); int32 clamps, so
-  // that bound stays one.
+  // exporters' "to the end" bound, would not survive); int32 keeps the low
+  // bits, as ONNX Cast narrows.
   void setFromInt(int64_t i, int64_t v) {
     switch (dtype) {
     case DType::I32:
       reinterpret_cast<int32_t *>(bytes.data())[i] =
-          static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX));
+          static_cast<int32_t>(static_cast<uint32_t>(v));
       break;
     case DType::I64:
       reinterpret_cast<int64_t *>(bytes.data())[i] = v;
@@ -3372,10 +3373,12 @@ LogicalResult Importer::importGroupNorm(const onnx::NodeProto &node) {
     params = {channels};
   } else {
     int64_t groups = intAttr(node, "num_groups", 0);
-    if (!channels.isStatic() || groups <= 0 ||
-        channels.staticValue() % groups != 0)
+    if (!channels.isStatic())
+      return error(node) << "the channels (" << channels.toString()
+                         << ") must be static";
+    if (groups <= 0 || channels.staticValue() % groups != 0)
       return error(node) << "num_groups (" << groups
-                         << ") must divide the channels ("
+                         << ") must be given and divide the channels ("
                          << channels.toString() << ")";
     SymbolicDim perGroup =
         SymbolicDim::constant(channels.staticValue() / groups);

@@ -23,7 +23,8 @@ struct OnnxOpSupport {
 
 // The default-domain opsets a model may declare. Opsets 21 to 27 (ONNX 1.16
 // to 1.22) changed the supported operators only by admitting new element
-// types; torch's dynamo exporter writes 18 or 22.
+// types, but for GroupNormalization-21 (scale and bias per channel, not per
+// group); torch's dynamo exporter writes 18 or 22.
 constexpr int kMinOnnxOpset = 11;
 constexpr int kMaxOnnxOpset = 27;
 

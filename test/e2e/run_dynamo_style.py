@@ -242,7 +242,7 @@ def main():
         onnx_path = write(os.path.join(models, name + ".onnx"), opset)
         out_dir = os.path.join(args.work, "build", name)
         cmd = [hmc, "compile", onnx_path, "-o", out_dir, "-q"]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if result.returncode != 0:
             print(f"{name:<26} {opset:>5} compile FAILED: {' '.join(cmd)}\n"
                   f"{result.stderr.strip()}")

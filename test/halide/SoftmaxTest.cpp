@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace hmc::halide::test {
 namespace {
@@ -40,6 +41,9 @@ struct Case {
   size_t axis;
   std::vector<std::map<std::string, int64_t>> runs = {{}};
   std::string dtype = "float32";
+  double offset = 100;
+  // The first row all the lowest finite value (masked_fill with finfo.min).
+  bool lowestRow = false;
 };
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
@@ -60,7 +64,11 @@ TEST_P(SoftmaxTest, MatchesFloat64Reference) {
     // subtracted would overflow float32.
     Tensor input = randomTensor(bindShape(tc.shape, sizes), rng, 0.1, 12);
     for (double &v : input.data)
-      v = float(v + 100);
+      v = tc.dtype == "float64" ? v + tc.offset : float(v + tc.offset);
+    if (tc.lowestRow)
+      std::fill_n(input.data.begin(), input.shape.back(),
+                  tc.dtype == "float64" ? std::numeric_limits<double>::lowest()
+                                        : std::numeric_limits<float>::lowest());
     Tensor expected = softmax(input, tc.axis, op == "log_softmax");
     Tensor actual = kernel.run({input}, input.shape);
     // log_softmax of a one-element axis is exactly 0: no relative error.
@@ -94,7 +102,25 @@ INSTANTIATE_TEST_SUITE_P(
                  2,
                  {{{"b", 1}}, {{"b", 2}}},
                  "float64"},
-            Case{"middle_axis_float64", json{2, 19, 5}, 1, {{}}, "float64"}),
+            Case{"middle_axis_float64", json{2, 19, 5}, 1, {{}}, "float64"},
+            // Rows padded to whole vectors: the padding must not count
+            // even where the row's maximum is the lowest value.
+            Case{"lowest_row_dynamic",
+                 json{3, "t"},
+                 1,
+                 {{{"t", 20}}, {{"t", 37}}},
+                 "float32",
+                 100,
+                 true},
+            Case{"lowest_row_float64",
+                 json{3, 20},
+                 1,
+                 {{}},
+                 "float64",
+                 100,
+                 true},
+            // x - max - log(total), not x - (max + log(total)).
+            Case{"large_logits", json{2, 8}, 1, {{}}, "float32", 1e8}),
         ::testing::Values("softmax", "log_softmax")),
     [](const auto &info) {
       return std::get<1>(info.param) + "_" + std::get<0>(info.param).name;

@@ -512,8 +512,9 @@ def ln_transposed(path):
 
 def recent_opset(path, opset):
     """Operators re-versioned in opsets 21 to 27 (new element types only),
-    as torch's dynamo exporter writes them: Conv, Celu, Transpose, Shape with
-    start/end, Reshape from it, Squeeze/Unsqueeze, Pad, Cast and Identity."""
+    as torch's dynamo exporter writes them: Conv, Transpose, Shape with
+    start/end, Reshape from it, Squeeze/Unsqueeze, Pad, Cast and Identity;
+    and Celu."""
     rng = np.random.default_rng(21)
     w = numpy_helper.from_array(rng.standard_normal((4, 3, 3)).astype(np.float32), "w")
     ints = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)
@@ -629,7 +630,6 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  learned_positions,
                                  merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
                                  missing_external)}
-# x[:, 2:0]: an end of 0 is index 0, not the end of T.
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
 KINDS["new_operator"] = new_operator
@@ -639,6 +639,7 @@ KINDS["group_norm21"] = lambda path: group_normalization(path, 21)
 KINDS["group_norm_bad_groups"] = lambda path: group_normalization(path, 21, groups=5)
 KINDS["int64_max_bound"] = int64_max_bound
 KINDS["layer_norm_mean_read"] = lambda path: dynamo_idioms(path, read_mean=True)
+# x[:, 2:0]: an end of 0 is index 0, not the end of T.
 KINDS["empty_frames"] = lambda path: last_frames(path, starts=2, ends=0)
 for _kind in ("missing_input", "bad_perm", "no_value", "repeated_axes"):
     KINDS[_kind] = (lambda k: lambda path: malformed(path, k))(_kind)
