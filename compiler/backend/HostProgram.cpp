@@ -905,6 +905,7 @@ constexpr const char *kCudaContextSource = R"c(#include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 struct CUctx_st;
 struct halide_device_interface_t;
@@ -919,13 +920,49 @@ extern hmc_release_fn halide_set_cuda_release_context(hmc_release_fn handler);
 static struct CUctx_st *hmc_cuda_context;
 static pthread_mutex_t hmc_cuda_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void *hmc_cuda_library(void) {
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  return lib ? lib : dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+}
+
+typedef int (*hmc_launch_fn)(void *, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, void *, void **,
+                             void **);
+static hmc_launch_fn hmc_cuda_launch;
+
+/* Halide launches a GPU loop whatever its extent, while on the CPU a loop of
+ * no iterations (a region bounds inference found empty, such as positions
+ * past the table at short lengths) runs nothing; the driver refuses a grid
+ * of zero or "negative" blocks. Such a launch has nothing to do. */
+static int hmc_cuda_launch_nonempty(void *f, unsigned gx, unsigned gy,
+                                    unsigned gz, unsigned bx, unsigned by,
+                                    unsigned bz, unsigned shared, void *stream,
+                                    void **params, void **extra) {
+  if ((int)gx <= 0 || (int)gy <= 0 || (int)gz <= 0)
+    return 0;
+  return hmc_cuda_launch(f, gx, gy, gz, bx, by, bz, shared, stream, params,
+                         extra);
+}
+
+/* Replaces the Halide runtime's weak lookup of driver functions: the driver
+ * is libcuda.so.1 (Halide looks for libcuda.so, which only the development
+ * package installs), and cuLaunchKernel skips empty grids. */
+void *halide_cuda_get_symbol(void *user_context, const char *name) {
+  (void)user_context;
+  static void *lib;
+  if (!lib && !(lib = hmc_cuda_library()))
+    return NULL;
+  void *symbol = dlsym(lib, name);
+  if (symbol && strcmp(name, "cuLaunchKernel") == 0) {
+    hmc_cuda_launch = (hmc_launch_fn)symbol;
+    return (void *)hmc_cuda_launch_nonempty;
+  }
+  return symbol;
+}
+
 static const char *hmc_cuda_open(void) {
   static char message[256];
-  /* Global: Halide's CUDA runtime then finds the driver's functions in the
-   * process even where only libcuda.so.1 (not libcuda.so) is installed. */
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
-  if (!lib)
-    lib = dlopen("libcuda.so", RTLD_NOW | RTLD_GLOBAL);
+  void *lib = hmc_cuda_library();
   if (!lib)
     return "libcuda.so not found (the NVIDIA driver is not installed)";
   int (*init)(unsigned) = (int (*)(unsigned))dlsym(lib, "cuInit");

@@ -77,6 +77,10 @@ struct hmcrt_handle {
    * device allocation the handle made for it (0: none). */
   const struct halide_device_interface_t *gpu;
   size_t *device_bytes;
+  /* run_device: host memory behind the caller's device inputs, for kernels
+   * that also read an input on the host (a gather checks its indices). */
+  uint8_t **host_copy;
+  size_t *host_copy_bytes;
   run_context ctx;
   void *ctx_ptr;
   char error[ERROR_SIZE];
@@ -505,6 +509,27 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
   return st;
 }
 
+/* Frees buffer i's device allocation. Halide's CUDA runtime files a freed
+ * block for reuse under the size the buffer describes at the time, so the
+ * buffer is first made to describe the block it was given: after a run that
+ * grew it, its new shape would hand the small block out again as a large
+ * one (copies then fail and kernels write past it). */
+static void gpu_free(hmcrt_handle *h, int32_t i) {
+  halide_buffer_t *hb = &h->hbuf[i];
+  halide_dimension_t shape[HMC_MAX_RANK], block = {0, 0, 1, 0};
+  int32_t rank = hb->dimensions;
+  halide_dimension_t *dim = hb->dim;
+  memcpy(shape, dim, (size_t)rank * sizeof(*dim));
+  block.extent = (int32_t)(h->device_bytes[i] / ((hb->type.bits + 7) / 8));
+  hb->dimensions = 1;
+  hb->dim = &block;
+  halide_device_free(h->ctx_ptr, hb);
+  hb->dimensions = rank;
+  hb->dim = dim;
+  memcpy(dim, shape, (size_t)rank * sizeof(*dim));
+  h->device_bytes[i] = 0;
+}
+
 void hmcrt_destroy(hmcrt_handle *h) {
   if (!h)
     return;
@@ -515,8 +540,13 @@ void hmcrt_destroy(hmcrt_handle *h) {
   if (h->gpu && h->hbuf)
     for (int32_t i = 0; i < h->model->num_buffers; i++)
       if (h->hbuf[i].device)
-        halide_device_free(h->ctx_ptr, &h->hbuf[i]);
+        gpu_free(h, i);
   free(h->device_bytes);
+  if (h->host_copy)
+    for (int32_t i = 0; i < h->model->num_buffers; i++)
+      free(h->host_copy[i]);
+  free(h->host_copy);
+  free(h->host_copy_bytes);
   hmcrt_pool_destroy(h->pool);
   hmcrt_block_cache_destroy(&h->ctx.blocks);
   hmcrt_weights_unmap(&h->weights_map);
@@ -787,7 +817,10 @@ static hmc_status gpu_setup(hmcrt_handle *h) {
   h->gpu = t->gpu_interface();
   h->device_bytes =
       calloc((size_t)m->num_buffers + 1, sizeof(*h->device_bytes));
-  if (!h->device_bytes)
+  h->host_copy = calloc((size_t)m->num_buffers + 1, sizeof(*h->host_copy));
+  h->host_copy_bytes =
+      calloc((size_t)m->num_buffers + 1, sizeof(*h->host_copy_bytes));
+  if (!h->device_bytes || !h->host_copy || !h->host_copy_bytes)
     return fail(NULL, HMC_ERROR_OUT_OF_MEMORY,
                 "out of memory creating a handle");
   float probe_value = 0;
@@ -847,20 +880,36 @@ static hmc_status gpu_bind(hmcrt_handle *h, const hmc_tensor *inputs,
       continue;
     halide_buffer_t *hb = &h->hbuf[i];
     int io = b->storage == HMCRT_INPUT || b->storage == HMCRT_OUTPUT;
-    if (hb->device && (wrap && io ? 1 : h->device_bytes[i] < h->bytes[i])) {
-      halide_device_free(h->ctx_ptr, hb);
-      h->device_bytes[i] = 0;
-    }
+    if (hb->device && (wrap && io ? 1 : h->device_bytes[i] < h->bytes[i]))
+      gpu_free(h, i);
     clear_kernel_error(h);
     if (wrap && io) {
       const hmc_tensor *t = b->storage == HMCRT_INPUT ? &inputs[b->io_index]
                                                       : &outputs[b->io_index];
       hb->host = NULL;
+      if (b->storage == HMCRT_INPUT) {
+        if (h->host_copy_bytes[i] < h->bytes[i]) {
+          free(h->host_copy[i]);
+          h->host_copy_bytes[i] = 0;
+          if (posix_memalign((void **)&h->host_copy[i], ARENA_ALIGN,
+                             h->bytes[i]) != 0) {
+            h->host_copy[i] = NULL;
+            return fail(h, HMC_ERROR_OUT_OF_MEMORY,
+                        "out of memory: %zu bytes of host memory for '%s'",
+                        h->bytes[i], buffer_name(b));
+          }
+          h->host_copy_bytes[i] = h->bytes[i];
+        }
+        hb->host = h->host_copy[i];
+      }
       if (halide_device_wrap_native(h->ctx_ptr, hb,
                                     (uint64_t)(uintptr_t)t->data, h->gpu) != 0)
         return fail(h, HMC_ERROR_KERNEL,
                     "cannot use device pointer of '%s': %s", buffer_name(b),
                     kernel_error(h));
+      /* Only the device holds the input: a host read copies it first. */
+      hb->flags =
+          b->storage == HMCRT_INPUT ? halide_buffer_flag_device_dirty : 0;
       continue;
     }
     if (!hb->device) {

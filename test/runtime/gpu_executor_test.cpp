@@ -51,8 +51,13 @@ size_t bytesOf(const halide_buffer_t *b) {
 struct FakeDevice {
   bool fail = false;
   int mallocs = 0, frees = 0, syncs = 0;
+  // Frees of a buffer that describes another size than it was allocated
+  // with: Halide's CUDA runtime files the block for reuse under that size.
+  int freedAsOtherSize = 0;
+  std::map<uint64_t, size_t> allocated;        // device handle -> bytes
   std::map<std::string, int> toDevice, toHost; // by first float's tag
   std::vector<void *> live;
+  float readOnHost = 0;
 } fake;
 
 const halide_device_interface_t *fakeGpu();
@@ -66,11 +71,14 @@ int fakeMalloc(void *uc, halide_buffer_t *b) {
   }
   void *p = std::calloc(1, bytesOf(b) + 1);
   b->device = uint64_t(uintptr_t(p));
+  fake.allocated[b->device] = bytesOf(b);
   b->device_interface = fakeGpu();
   fake.mallocs++;
   return 0;
 }
 int fakeFree(void *, halide_buffer_t *b) {
+  fake.freedAsOtherSize += fake.allocated[b->device] != bytesOf(b);
+  fake.allocated.erase(b->device);
   std::free(reinterpret_cast<void *>(uintptr_t(b->device)));
   b->device = 0;
   b->device_interface = nullptr;
@@ -153,6 +161,19 @@ int deviceKernel(void **args, int inputs, float (*op)(float, float)) {
 int addWeight(void **args) {
   return deviceKernel(args, 2, [](float x, float w) { return x + w; });
 }
+// add_weight that also reads its input on the host, as a gather checks its
+// indices there; Halide's pipelines fail a buffer without host memory.
+int addWeightReadingHost(void **args) {
+  halide_buffer_t *x = arg(args, 0);
+  if (!x->host) {
+    halide_error(userContext(args), "the host pointer of x is null");
+    return -34;
+  }
+  if (halide_copy_to_host(userContext(args), x) != 0)
+    return -1;
+  fake.readOnHost = reinterpret_cast<float *>(x->host)[bytesOf(x) / 4 - 1];
+  return addWeight(args);
+}
 int scale(void **args) {
   return deviceKernel(args, 1, [](float x, float) { return 2 * x; });
 }
@@ -183,6 +204,9 @@ const hmcrt_buffer_desc kBuffers[] = {
 const int32_t kAddArgs[] = {0, 1, 2}, kScaleArgs[] = {2, 3};
 const hmcrt_kernel_desc kKernels[] = {{"add_weight", addWeight, 3, kAddArgs},
                                       {"scale", scale, 2, kScaleArgs}};
+const hmcrt_kernel_desc kHostReadingKernels[] = {
+    {"add_weight", addWeightReadingHost, 3, kAddArgs},
+    {"scale", scale, 2, kScaleArgs}};
 const int32_t kInputs[] = {0}, kOutputs[] = {3};
 alignas(64) const float kWeights[4] = {1, 2, 3, 4};
 const hmcrt_target_desc kTarget = {"fake-gpu", 0, nullptr, "fake", fakeGpu};
@@ -199,7 +223,8 @@ hmc_library_v1 library() {
 }
 const hmc_library_v1 kLibrary = library();
 
-hmcrt_model_desc model(const hmcrt_target_desc *target) {
+hmcrt_model_desc model(const hmcrt_target_desc *target,
+                       const hmcrt_kernel_desc *kernels = kKernels) {
   hmcrt_model_desc m{};
   m.library = &kLibrary;
   m.num_symbols = 1;
@@ -207,7 +232,7 @@ hmcrt_model_desc model(const hmcrt_target_desc *target) {
   m.num_buffers = 4;
   m.buffers = kBuffers;
   m.num_kernels = 2;
-  m.kernels = kKernels;
+  m.kernels = kernels;
   m.input_buffers = kInputs;
   m.output_buffers = kOutputs;
   m.weights = reinterpret_cast<const uint8_t *>(kWeights);
@@ -302,6 +327,40 @@ TEST(GpuExecutor, RunDeviceUsesCallerMemoryInPlace) {
   EXPECT_EQ(fake.toHost["4"], 1);
   hmcrt_destroy(h);
   EXPECT_EQ(fake.frees, fake.mallocs) << "caller memory is never freed";
+}
+
+TEST(GpuExecutor, BuffersThatGrowAreFreedAsAllocated) {
+  fake = FakeDevice();
+  hmcrt_model_desc m = model(&kTarget);
+  hmcrt_handle *h = nullptr;
+  ASSERT_EQ(hmcrt_create(&m, nullptr, &h), HMC_OK) << hmcrt_last_error(nullptr);
+  for (int64_t n : {3, 6, 2, 7}) {
+    Call call(n);
+    ASSERT_EQ(hmcrt_run(h, &call.in, 1, &call.out, 1), HMC_OK)
+        << hmcrt_last_error(h);
+    call.expectResult(call.x.data(), call.y.data());
+  }
+  hmcrt_destroy(h);
+  EXPECT_EQ(fake.freedAsOtherSize, 0);
+  EXPECT_EQ(fake.frees, fake.mallocs);
+}
+
+TEST(GpuExecutor, RunDeviceGivesHostReadsACopy) {
+  fake = FakeDevice();
+  hmcrt_model_desc m = model(&kTarget, kHostReadingKernels);
+  hmcrt_handle *h = nullptr;
+  ASSERT_EQ(hmcrt_create(&m, nullptr, &h), HMC_OK) << hmcrt_last_error(nullptr);
+  for (int64_t n : {2, 5}) {
+    std::vector<float> x(size_t(n) * 4), y(x.size(), -1);
+    for (size_t k = 0; k < x.size(); k++)
+      x[k] = float(k) + 0.5f;
+    Call call(n, x.data(), y.data());
+    ASSERT_EQ(hmcrt_run_device(h, &call.in, 1, &call.out, 1), HMC_OK)
+        << hmcrt_last_error(h);
+    Call(n).expectResult(x.data(), y.data());
+    EXPECT_EQ(fake.readOnHost, x.back());
+  }
+  hmcrt_destroy(h);
 }
 
 TEST(GpuExecutor, CreateWithoutDeviceFailsWithItsMessage) {
