@@ -8,6 +8,11 @@
 #   bash benchmarks/gpu/run.sh [--quick] [--skip-tests] [--skip-bench]
 #                              [--target host-cuda-cuda_capability_86]
 #                              [--build DIR] [--work DIR]
+#   bash benchmarks/gpu/run.sh --bundle bundle.tar.xz [--work DIR]
+#
+# With --bundle, hmc is not needed on the GPU machine: the libraries, inputs
+# and float64 references come from `bundle.py prepare` on the build machine,
+# and benchmarks/gpu/bundle.py check runs and times them (see its --help).
 #
 # hmc comes from the build folder (default build/, e.g. carried over from the
 # machine that built it; it needs the same Debian packages at run time:
@@ -23,7 +28,7 @@ TARGET=host-cuda-cuda_capability_86
 BUILD=$ROOT/build
 WORK=$ROOT/benchmarks/results/gpu-$(date +%Y%m%d-%H%M%S)
 PYTHON=${PYTHON:-/usr/bin/python3}
-QUICK=0 TESTS=1 BENCH=1
+QUICK=0 TESTS=1 BENCH=1 BUNDLE=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -32,7 +37,8 @@ while [ $# -gt 0 ]; do
     --target) TARGET=$2; shift ;;
     --build) BUILD=$(realpath "$2"); shift ;;
     --work) WORK=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --bundle) BUNDLE=$(realpath "$2"); shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -47,7 +53,7 @@ command -v nvidia-smi >/dev/null ||
   die "no nvidia-smi: this machine has no NVIDIA driver (run.sh needs a GPU)" 2
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
   die "nvidia-smi finds no GPU" 2
-[ -x "$PYTHON" ] || die "no Python at $PYTHON (set PYTHON=...)"
+PYTHON=$(command -v "$PYTHON") || die "no Python at ${PYTHON} (set PYTHON=...)"
 "$PYTHON" -c 'import torch, onnx, numpy' ||
   die "$PYTHON cannot import torch, onnx and numpy"
 "$PYTHON" - <<'PY' || die "PyTorch sees no CUDA device (a CUDA build of torch is needed)" 2
@@ -56,6 +62,14 @@ if not torch.cuda.is_available():
     sys.exit(1)
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.get_device_name(0)}")
 PY
+
+# ---- A prepared bundle: no hmc here ---------------------------------------
+if [ -n "$BUNDLE" ]; then
+  step "bundle $BUNDLE"
+  mkdir -p "$WORK/bundle"
+  tar -xJf "$BUNDLE" -C "$WORK/bundle"
+  exec "$PYTHON" benchmarks/gpu/bundle.py check "$WORK/bundle" --results "$WORK"
+fi
 
 # ---- 2. hmc --------------------------------------------------------------
 step "hmc"

@@ -29,14 +29,15 @@ import onnx_upgrade  # noqa: E402
 NODE_LIST_MODELS = ("a_h8_op17", "b_mask_op14")
 
 
-def export(config, path):
+def export(config, path, module=None):
     """Export one configuration (a CONFIGS entry plus "opset") to `path`; returns the seeded
     float32 torch module the export was made from (use it for the float64 reference).
     Optional keys: "dynamic" (default True: batch and sequence are dynamic axes),
     "constant_folding" (default True), to reproduce other exporters' settings, and
-    "mask_input" ("b1n": the mask input is [B, 1, N])."""
+    "mask_input" ("b1n": the mask input is [B, 1, N]). `module` replaces the
+    seeded module of the configuration (the same architecture, other weights)."""
     opset = int(config.get("opset", 17))
-    mod = hm.build(config)
+    mod = hm.build(config) if module is None else module
     d = config["d"]
     B, N = 2, 11  # example shapes for tracing; both dims are exported dynamic
     x = torch.randn(B, N, d, generator=torch.Generator().manual_seed(0))
