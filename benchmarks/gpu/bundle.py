@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import asr_models  # noqa: E402
+from bench_gpu import device_runner, median_ms, rel_l2  # noqa: E402
 import export_models  # noqa: E402
 import hmc_library  # noqa: E402
 import hypermixing_models as hm  # noqa: E402
@@ -62,12 +63,6 @@ BENCH = ["nlu_small", "nlu_base", "hyperconformer_8m", "conformer_8m"]
 # One prime for every axis: no dimension of the models is a multiple of it, and
 # folding a norm's scale into the next weights keeps the period.
 TILE = 61
-
-
-def rel_l2(actual, expected):
-    actual = np.asarray(actual, np.float64)
-    expected = np.asarray(expected, np.float64)
-    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-30))
 
 
 def stable_weights(module, seed, tiled=False):
@@ -276,7 +271,6 @@ def error_on(output, reference, valid):
 
 
 def check_numerics(root, manifest, device):
-    import bench_gpu
     failed = False
     print(f"{'model':<28} {'inputs':<24} {'host I/O':>9} {'device I/O':>10}  status")
     for case in manifest["checks"]:
@@ -292,7 +286,7 @@ def check_numerics(root, manifest, device):
             shapes = "x".join(str(s) for s in next(iter(inputs.values())).shape[:2])
             try:
                 host = error_on(model.run_named(inputs)[case["output"]], reference, valid)
-                run, out = bench_gpu.device_runner(library, model, inputs, reference,
+                run, out = device_runner(library, model, inputs, reference,
                                                    device)
                 run()
                 torch.cuda.synchronize()
@@ -311,7 +305,6 @@ def check_numerics(root, manifest, device):
 
 def bench_workload(root, case, device, args):
     """Times one workload against PyTorch; returns (failed, csv rows)."""
-    import bench_gpu
     w = workloads.WORKLOADS[case["name"]]
     module = w.build().float().eval()
     if stable_weights(module, case["seed"], tiled=True) != case["fingerprint"]:
@@ -333,15 +326,15 @@ def bench_workload(root, case, device, args):
             with torch.no_grad():
                 expected = gpu_module(*tensors).float().cpu().numpy()
                 host_out = model.run_named(inputs)[case["output"]]
-                host_ms = bench_gpu.median_ms(lambda: model.run_named(inputs),
+                host_ms = median_ms(lambda: model.run_named(inputs),
                                               args.warmup, args.repeat, lambda: None)
-                run, out = bench_gpu.device_runner(library, model, inputs, expected,
+                run, out = device_runner(library, model, inputs, expected,
                                                    device)
                 run()
                 torch.cuda.synchronize()
-                device_ms = bench_gpu.median_ms(run, args.warmup, args.repeat,
+                device_ms = median_ms(run, args.warmup, args.repeat,
                                                 torch.cuda.synchronize)
-                torch_ms = bench_gpu.median_ms(lambda: gpu_module(*tensors),
+                torch_ms = median_ms(lambda: gpu_module(*tensors),
                                                args.warmup, args.repeat,
                                                torch.cuda.synchronize)
             error = max(rel_l2(host_out, expected), rel_l2(out.cpu().numpy(), expected))
