@@ -33,7 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
-import workloads  # noqa: E402
+import workloads  # noqa: E402 (puts test/e2e on the path)
+from hmc_tool import rel_l2  # noqa: E402
 import hmc_library  # noqa: E402
 from hmc_library import Library  # noqa: E402
 
@@ -85,12 +86,6 @@ def device_runner(library, model, inputs, expected, device):
             message = library._desc.last_error(model._handle)
             raise hmc_library.HmcError(status, message.decode() if message else "")
     return run, held[-1]
-
-
-def rel_l2(actual, expected):
-    actual = np.asarray(actual, np.float64)
-    expected = np.asarray(expected, np.float64)
-    return float(np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-30))
 
 
 def main():

@@ -62,7 +62,7 @@ import dynamo_graphs  # noqa: E402
 import hmc_library  # noqa: E402
 import hypermixing_models  # noqa: E402
 import nlu_models  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
 
 SIZES = [(1, 1), (3, 7), (2, 37)]
 LAYER_TOLERANCE = 1e-5
@@ -218,10 +218,6 @@ def hyper_mix_ops(hmc, onnx_path):
     if result.returncode != 0:
         return None
     return len(re.findall(r"=\s*hm\.hyper_mix\s", result.stdout))
-
-
-def rel_l2(got, ref):
-    return float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
 
 
 def main():

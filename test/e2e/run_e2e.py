@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import export_models  # noqa: E402
 import hypermixing_models as hm  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
 
 FULL_SIZES = [1, 7, 37, 128, 1000]
 FULL_BATCHES = [1, 3]
@@ -84,11 +84,6 @@ def batch_lengths(rng, B, N):
     rest = [int(rng.integers(1, N + 1)) for _ in range(B - 2)]
     lengths = [N, padded] + rest
     return [lengths[i] for i in rng.permutation(B)]
-
-
-def rel_l2(y, ref):
-    nr = np.linalg.norm(ref)
-    return float(np.linalg.norm(y - ref) / nr) if nr > 0 else float(np.linalg.norm(y - ref))
 
 
 class Row:

@@ -23,13 +23,9 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import hmc_library  # noqa: E402
 import nlu_models  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
 
 TOLERANCE = 1e-4
-
-
-def rel_l2(y, ref):
-    return float(np.linalg.norm(y - ref) / max(np.linalg.norm(ref), 1e-30))
 
 
 def compile_model(hmc, onnx_path, out_dir, extra=()):

@@ -16,7 +16,6 @@ Checks:
 Exits non-zero on any failure.
 """
 import argparse
-import copy
 import math
 import os
 import sys

@@ -24,7 +24,7 @@ sys.path.insert(0, HERE)
 import run_dsl_e2e  # noqa: E402  (sets up the paths below)
 import asr_models  # noqa: E402
 import hmc_library  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
 
 TOLERANCE = 1e-4
 BATCHES = [1, 2]
@@ -68,7 +68,7 @@ def check(source, config, frames, hmc, work):
                 ref = asr_models.reference(model, inputs).numpy()
                 log_probs = handle.run(**{k: v.numpy()
                                           for k, v in inputs.items()})["log_probs"]
-                err = run_dsl_e2e.rel_l2(log_probs.astype(np.float64), ref)
+                err = rel_l2(log_probs.astype(np.float64), ref)
                 passed = log_probs.shape == ref.shape and err <= TOLERANCE
                 ok = ok and passed
                 print(f"{name:16s} B={B} T={T:4d} rel_err={err:.2e} "

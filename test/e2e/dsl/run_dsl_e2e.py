@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import hmc_library  # noqa: E402
 import nlu_models  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
 
 INPUTS = os.path.join(ROOT, "test", "frontends", "dsl", "Inputs")
 TOLERANCE = 1e-4
@@ -64,10 +64,6 @@ def write_safetensors(path, tensors):
         f.write(text)
         for chunk in chunks:
             f.write(chunk)
-
-
-def rel_l2(y, ref):
-    return float(np.linalg.norm(y - ref) / max(np.linalg.norm(ref), 1e-30))
 
 
 def check(name, config, hmc, work):
