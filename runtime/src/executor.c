@@ -516,17 +516,15 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
  * one (copies then fail and kernels write past it). */
 static void gpu_free(hmcrt_handle *h, int32_t i) {
   halide_buffer_t *hb = &h->hbuf[i];
-  halide_dimension_t shape[HMC_MAX_RANK], block = {0, 0, 1, 0};
+  halide_dimension_t block = {0, 0, 1, 0};
   int32_t rank = hb->dimensions;
   halide_dimension_t *dim = hb->dim;
-  memcpy(shape, dim, (size_t)rank * sizeof(*dim));
   block.extent = (int32_t)(h->device_bytes[i] / ((hb->type.bits + 7) / 8));
   hb->dimensions = 1;
   hb->dim = &block;
   halide_device_free(h->ctx_ptr, hb);
   hb->dimensions = rank;
   hb->dim = dim;
-  memcpy(dim, shape, (size_t)rank * sizeof(*dim));
   h->device_bytes[i] = 0;
 }
 
