@@ -377,6 +377,26 @@ private:
     return result;
   }
 
+  /// reduceTokens for the GPU: R(c, p, j, b) = sum over chunks of
+  /// part(c, p, chunk, j, b), each part one thread's serial sum over a
+  /// chunk's tokens. Channels are the threads' x: v's reads are coalesced
+  /// and u's are one broadcast per warp. Partial sums per chunk keep every
+  /// SM busy when (batch, head) pairs and rows are few.
+  Func reduceTokensOnGpu(const Func &u, const Func &v,
+                         const std::string &name) {
+    Var chunk("chunk");
+    RDom rn(0, chunkTokens_, name + "_rn");
+    Expr token = chunk * chunkTokens_ + rn;
+    rn.where(token < tokens_);
+    Func part(name + "_part"), result(name);
+    part(c_, p_, chunk, j_, b_) = 0.0f;
+    part(c_, p_, chunk, j_, b_) += u(token, p_, j_, b_) * v(token, c_, j_, b_);
+    RDom rch(0, (tokens_ + chunkTokens_ - 1) / chunkTokens_, name + "_rch");
+    result(c_, p_, j_, b_) = 0.0f;
+    result(c_, p_, j_, b_) += part(c_, p_, rch, j_, b_);
+    return result;
+  }
+
   /// reduceTokens vectorised over channels: R(c, p, j, b) = sum over tokens
   /// of u(n, p, j, b) * v(n, c, j, b), v stored channel-innermost. Per chunk
   /// a block of p rows x channel vectors accumulates in registers over the
@@ -485,7 +505,9 @@ private:
     // u: the reduction's left factor. Reassociated: [m hid1 | m], so one
     // reduction yields hid1^T M Xm and m^T Xm; two-phase: W1.
     int rows = reassociated ? f + 1 : kh;
-    Block block = byChannel() ? channelBlock(rows) : reductionBlock(rows);
+    Block block = ctx_.gpu      ? Block()
+                  : byChannel() ? channelBlock(rows)
+                                : reductionBlock(rows);
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
     int blockTokens = kBlockVectors * vl_;
     // By channel, the budget holds a block's column panel of the chunk's
@@ -495,6 +517,8 @@ private:
     chunkTokens_ =
         std::clamp(chunkBytes_ / bytesPerToken / blockTokens * blockTokens,
                    blockTokens, 8 * blockTokens);
+    if (ctx_.gpu)
+      chunkTokens_ = ctx_.knob("chunk_tokens", 128, 16, 4096);
 
     Func m = mask("m_a");
     Func xm("xm_a"), hin("hin_a");
@@ -531,14 +555,21 @@ private:
     } else {
       u = generated(0, hid, m, "w1", kBlockVectors, &uBlock);
     }
-    hid.compute_at(u, uBlock);
-    hin.compute_at(u, uBlock);
-    chunkStages.push_back(u);
-    Func reduced =
-        byChannel()
-            ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1")
-            : reduceTokens(u, block, rows, xm, chunkStages, "s1");
-    base.compute_at(chunkLevel_);
+    Func reduced;
+    if (ctx_.gpu) {
+      // The hypernetwork's input once per token, not once per hidden unit.
+      gpuHints_.roots.push_back(hin);
+      reduced = reduceTokensOnGpu(u, xm, "s1");
+    } else {
+      hid.compute_at(u, uBlock);
+      hin.compute_at(u, uBlock);
+      chunkStages.push_back(u);
+      reduced =
+          byChannel()
+              ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1")
+              : reduceTokens(u, block, rows, xm, chunkStages, "s1");
+      base.compute_at(chunkLevel_);
+    }
 
     Func mixer("mixer");
     if (byChannel()) {
@@ -591,25 +622,32 @@ private:
       return scheduleMixer(mixer);
     }
 
-    // S(q, c): vectorised over q, weights transposed to q-major once.
+    // S(q, c): vectorised over q, weights transposed to q-major once. On
+    // the GPU S is channel-major, so that the threads along c read R
+    // coalesced and share each weight.
     int qWidth = vectorWidth(kh);
     Func s("s");
+    std::vector<Var> sVars = {q_, c_, j_, b_};
+    if (ctx_.gpu)
+      std::swap(sVars[0], sVars[1]);
     if (reassociated) {
       Func c1ext("c1ext");
       c1ext(q_, o_, j_) = Halide::select(
           o_ < f, C(0)(Halide::min(o_, f - 1), q_, j_), c(0)(q_, j_));
       RDom ro(0, f + 1, "s_ro");
-      s(q_, c_, j_, b_) = 0.0f;
-      s(q_, c_, j_, b_) += c1ext(q_, ro, j_) * reduced(c_, ro, j_, b_);
+      s(sVars) = 0.0f;
+      s(sVars) += c1ext(q_, ro, j_) * reduced(c_, ro, j_, b_);
       s.vectorize(q_, qWidth);
       s.update().reorder(q_, ro).vectorize(q_, qWidth);
       phaseAStages_.insert(phaseAStages_.end(), {c1ext, s});
     } else {
-      s(q_, c_, j_, b_) = reduced(c_, q_, j_, b_);
+      s(sVars) = reduced(c_, q_, j_, b_);
     }
+    // Z once per element: inlined, each GELU would run once per reader.
     Func z("z");
-    z(q_, c_, j_, b_) = gelu(s(q_, c_, j_, b_));
+    z(q_, c_, j_, b_) = gelu(s(sVars));
     z.vectorize(q_, qWidth);
+    gpuHints_.roots.push_back(z);
 
     if (reassociated) {
       // V(o, c) = sum_q C2ext(o, q) Z(q, c), vectorised over o (C2's

@@ -242,20 +242,27 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
                                        const KernelDesc &kernel,
                                        const Halide::Target &target) {
   std::vector<ScheduleChoice> list(1);
-  if (target.has_gpu_feature()) {
-    // GPU kernels: hmc's GPU schedules against Halide's GPU autoscheduler.
-    if (autoschedulable(kernel.op)) {
-      list.emplace_back();
-      list.back().autoscheduler = "Li2018";
-    }
-    return list;
-  }
   auto add = [&](std::map<std::string, int> knobs) {
     ScheduleChoice choice;
     choice.knobs = std::move(knobs);
     list.push_back(choice);
   };
   const std::string &op = kernel.op;
+  if (target.has_gpu_feature()) {
+    // GPU kernels: hmc's GPU schedules with each fixed thread tile or token
+    // chunk, against Halide's GPU autoscheduler.
+    if (op == "linear" || op == "matmul")
+      for (int tileLog2 : {0, 1, 2})
+        add({{"thread_tile_log2", tileLog2}});
+    else if (op == "hyper_mix")
+      for (int chunk : {32, 512})
+        add({{"chunk_tokens", chunk}});
+    if (autoschedulable(op)) {
+      list.emplace_back();
+      list.back().autoscheduler = "Li2018";
+    }
+    return list;
+  }
   int natural = target.natural_vector_size(Halide::Float(32));
   if (op == "linear" || op == "matmul") {
     // Register tiles of `vectors` x `row_tile` accumulators (32 vector

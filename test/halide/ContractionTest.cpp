@@ -124,6 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, ContractionTest,
     ::testing::Values(Case{"linear_tiled_bias", "linear", "float32",
                            json{2, 7, 37}, json{37, 50}, json{2, 7, 50}, true},
+                      // On the GPU, 1500 and 2000 rows take threads of
+                      // 2 x 2 and 4 x 4 outputs, with partial row tiles.
                       Case{"linear_ffn_dynamic_rows",
                            "linear",
                            "float32",
@@ -131,9 +133,15 @@ INSTANTIATE_TEST_SUITE_P(
                            json{144, 576},
                            json{"n", 576},
                            true,
-                           {{{"n", 1}}, {{"n", 7}}, {{"n", 130}}}},
+                           {{{"n", 1}},
+                            {{"n", 7}},
+                            {{"n", 130}},
+                            {{"n", 1500}},
+                            {{"n", 2000}}}},
                       // 144 outputs: three 48-column blocks over nine
                       // panels; 80: the last block shifted onto panels 2-4.
+                      // On the GPU, 4000 rows: 4 x 4 per thread with a
+                      // partial column tile.
                       Case{"linear_panels_dynamic_rows",
                            "linear",
                            "float32",
@@ -141,7 +149,7 @@ INSTANTIATE_TEST_SUITE_P(
                            json{37, 144},
                            json{2, "n", 144},
                            true,
-                           {{{"n", 1}}, {{"n", 13}}},
+                           {{{"n", 1}}, {{"n", 13}}, {{"n", 4000}}},
                            16},
                       Case{"linear_panels_shifted_block",
                            "linear",
