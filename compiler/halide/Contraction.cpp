@@ -103,11 +103,10 @@ Halide::Func buildContraction(const OpContext &ctx) {
 
   Halide::Func out("output");
   if (ctx.gpu) {
-    // GPU: each thread accumulates a square register tile of outputs over K;
-    // threads along m read the weight row coalesced.
-    // A tile past the edge computes on clamped coordinates (only its valid
-    // outputs are stored): the guards of GuardWithIf do not reach a
-    // producer computed per thread.
+    // GPU: each thread accumulates its outputs over K in registers; threads
+    // along m read the weight row coalesced. A tile past the edge computes
+    // on clamped coordinates (only its valid outputs are stored): the guards
+    // of GuardWithIf do not reach a producer computed per thread.
     auto clamped = [&](Expr e) {
       for (size_t d = 0; d < std::min<size_t>(rank, 2); ++d)
         e = Halide::Internal::substitute(
@@ -126,53 +125,16 @@ Halide::Func buildContraction(const OpContext &ctx) {
       acc.compute_at(out, inner);
       return out;
     }
-    // Blocks of 16 x 8 threads of tile x tile accumulators (32 x 8 threads
-    // of one): per step over K a thread loads 2 tile values for tile^2
-    // FMAs. Large tiles leave few blocks on small outputs, so the tile is
-    // chosen by the output count when the knob does not fix it.
-    Halide::Var mo("mo"), no("no"), mi("mi"), ni("ni"), mt("mt"), nt("nt"),
-        mr("mr"), nr("nr");
-    auto schedule = [&](Halide::Stage stage, int tile) {
-      int threadsM = tile == 1 ? 32 : 16;
-      stage
-          .tile(m, vars[1], mo, no, mi, ni, threadsM * tile, 8 * tile,
-                TailStrategy::GuardWithIf)
-          .tile(mi, ni, mt, nt, mr, nr, tile, tile)
-          .reorder(mr, nr, mt, nt, mo, no)
-          .unroll(mr)
-          .unroll(nr);
-      // The row tiles and batch dims fused are the x blocks (up to 2^31 - 1;
-      // y allows 65535), the column tiles the y blocks.
-      Halide::Var rows = no;
-      for (size_t d = 2; d < rank; ++d) {
-        Halide::Var fused;
-        stage.fuse(rows, vars[d], fused);
-        rows = fused;
-      }
-      stage.reorder(mt, nt, rows, mo);
-      if (!ctx.gpu->onHost)
-        stage.gpu_threads(mt, nt).gpu_blocks(rows, mo);
-    };
-    int tileLog2 = ctx.knob("thread_tile_log2", -1, 0, 2);
-    Expr outputs = Halide::Internal::make_const(Halide::Int(64), 1);
+    // Square tiles per thread, sized by the output count: per step over K
+    // a thread loads 2 tile values for tile^2 FMAs.
+    Expr outputs = 1;
     for (const Expr &extent : extents)
       outputs *= Halide::cast<int64_t>(extent);
-    outputs = Halide::Internal::simplify(outputs);
-    // About four blocks of 128 threads per SM of a large GPU (132 SMs).
-    constexpr int64_t kBlocks = 4 * 132;
-    if (tileLog2 >= 0) {
-      schedule(out, 1 << tileLog2);
-    } else if (const int64_t *count = Halide::Internal::as_const_int(outputs)) {
-      schedule(out, *count >= kBlocks * 2048  ? 4
-                    : *count >= kBlocks * 512 ? 2
-                                              : 1);
-    } else {
-      schedule(out.specialize(outputs >= Expr(kBlocks * 2048)), 4);
-      schedule(out.specialize(outputs >= Expr(kBlocks * 512)), 2);
-      schedule(out, 1);
-    }
-    acc.compute_at(out, mt).unroll(m).unroll(vars[1]);
-    acc.update().reorder(m, vars[1], k).unroll(m).unroll(vars[1]);
+    Halide::Var thread =
+        gpuRegisterTile(*ctx.gpu, out, vars, outputs,
+                        ctx.knob("thread_tile_log2", -1, 0, 2), true);
+    acc.compute_at(out, thread);
+    gpuAccumulateTile(acc, vars);
     return out;
   }
   if (!ctx.handScheduled()) {

@@ -95,8 +95,7 @@ int powerOfTwoAtLeast(int value) {
 
 Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
                     const std::vector<Halide::Var> &vars, int threadsX,
-                    int threadsY) {
-  TailStrategy tail = TailStrategy::GuardWithIf;
+                    int threadsY, int tile, TailStrategy tail) {
   if (vars.empty()) {
     if (!plan.onHost)
       stage.gpu_single_thread();
@@ -111,7 +110,21 @@ Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
       stage.gpu_tile(vars[0], xo, xi, threads, tail);
     return xi;
   }
-  stage.tile(vars[0], vars[1], xo, yo, xi, yi, threadsX, threadsY, tail);
+  int perThread = std::max(tile, 1);
+  stage.tile(vars[0], vars[1], xo, yo, xi, yi, threadsX * perThread,
+             threadsY * perThread, tail);
+  Var thread = xi, threadY = yi;
+  if (tile > 0) {
+    // Tiles divide the block.
+    thread = Var("xt");
+    threadY = Var("yt");
+    Var xr("xr"), yr("yr");
+    stage
+        .tile(xi, yi, thread, threadY, xr, yr, tile, tile,
+              TailStrategy::RoundUp)
+        .unroll(xr)
+        .unroll(yr);
+  }
   // The tiles along vars[1] and every outer dimension fused are the x
   // blocks (up to 2^31 - 1 of them; y and z allow only 65535), the tiles
   // along vars[0] the y blocks.
@@ -121,10 +134,51 @@ Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
     stage.fuse(outer, vars[k], fused);
     outer = fused;
   }
-  stage.reorder(xi, yi, outer, xo);
+  stage.reorder(thread, threadY, outer, xo);
   if (!plan.onHost)
-    stage.gpu_threads(xi, yi).gpu_blocks(outer, xo);
-  return xi;
+    stage.gpu_threads(thread, threadY).gpu_blocks(outer, xo);
+  return thread;
+}
+
+Halide::Var gpuRegisterTile(const GpuPlan &plan, Halide::Func func,
+                            const std::vector<Halide::Var> &vars,
+                            const Halide::Expr &outputs, int tileLog2,
+                            bool isOutput) {
+  // An intermediate computes whole blocks: behind GuardWithIf's guards a
+  // thread's tile has no constant extent to unroll.
+  TailStrategy tail =
+      isOutput ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
+  auto schedule = [&](Halide::Stage stage, int tile) {
+    return gpuTile(plan, stage, vars, tile == 1 ? 32 : 16, 8, tile, tail);
+  };
+  if (vars.size() < 2)
+    return schedule(func, 1);
+  // About four blocks of 128 threads per SM of a large GPU (132 SMs).
+  constexpr int64_t kBlocks = 4 * 132;
+  Halide::Expr count =
+      Halide::Internal::simplify(Halide::cast<int64_t>(outputs));
+  if (tileLog2 >= 0)
+    return schedule(func, 1 << tileLog2);
+  if (const int64_t *value = Halide::Internal::as_const_int(count))
+    return schedule(func, *value >= kBlocks * 2048  ? 4
+                          : *value >= kBlocks * 512 ? 2
+                                                    : 1);
+  // Every specialization names its thread var alike, so producers computed
+  // at it find it in each.
+  schedule(func.specialize(count >= Halide::Expr(kBlocks * 2048)), 4);
+  schedule(func.specialize(count >= Halide::Expr(kBlocks * 512)), 2);
+  return schedule(func, 1);
+}
+
+void gpuAccumulateTile(Halide::Func acc, const std::vector<Halide::Var> &vars) {
+  acc.unroll(vars[0]).unroll(vars[1]);
+  for (int i = 0; i < acc.num_update_definitions(); ++i) {
+    std::vector<Halide::VarOrRVar> order = {vars[0], vars[1]};
+    for (const Halide::Internal::ReductionVariable &rvar :
+         acc.function().update(i).schedule().rvars())
+      order.emplace_back(Halide::RVar(rvar.var));
+    acc.update(i).reorder(order).unroll(vars[0]).unroll(vars[1]);
+  }
 }
 
 std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents) {
@@ -194,17 +248,26 @@ void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out,
         result.emplace_back(var);
       return result;
     };
-    Var thread = gpuTile(plan, func, vars(function.definition()), threads.first,
-                         threads.second);
+    std::vector<Var> pure = vars(function.definition());
+    auto outputs = hints.outputs.find(name);
+    bool tiled = outputs != hints.outputs.end() && pure.size() >= 2;
+    Var thread =
+        tiled
+            ? gpuRegisterTile(plan, func, pure, outputs->second,
+                              ctx.knob("thread_tile_log2", -1, 0, 2), isOutput)
+            : gpuTile(plan, func, pure, threads.first, threads.second);
     for (size_t i = 0; i < function.updates().size(); ++i)
       gpuTile(plan, func.update(static_cast<int>(i)),
               vars(function.update(static_cast<int>(i))), threads.first,
               threads.second);
-    // Per-thread producers: computed in the consumer's pure stage, one
-    // element per thread (registers).
+    // Per-thread producers: computed in the consumer's pure stage, the
+    // thread's element or tile in registers.
     for (Halide::Func producer : perThread[name])
-      if (functions.count(producer.name()))
+      if (functions.count(producer.name())) {
         producer.compute_at(func, thread);
+        if (tiled)
+          gpuAccumulateTile(producer, pure);
+      }
   }
 }
 

@@ -175,6 +175,19 @@ private:
     return Halide::clamp(token, 0, tokens_ - 1);
   }
 
+  /// On the GPU, a coordinate of a register-tiled stage clamped to its
+  /// extent: tiles past the edge compute on valid reads, their surplus is
+  /// never stored.
+  Expr tileCoordinate(const Var &var, int extent) const {
+    return ctx_.gpu ? Halide::min(var, extent - 1) : Expr(var);
+  }
+
+  /// Output count at run time of a per-token stage with `perToken` outputs
+  /// per token (the GPU's register tile follows it).
+  Expr perTokenOutputs(int perToken) const {
+    return Halide::cast<int64_t>(tokens_) * x_.dim(2).extent() * perToken;
+  }
+
   /// Effective mask m(n, b): the mask (or 1) for n < N, 0 past the end.
   Func mask(const std::string &name) const {
     Func m(name);
@@ -299,11 +312,14 @@ private:
   Func hidden(int i, const Func &input, const std::string &name, int vectors) {
     Func pre(name + "_pre"), hid(name);
     RDom rc(0, params_.dHead, name + "_rc");
-    pre(n_, o_, j_, b_) = a(i)(o_, j_);
-    pre(n_, o_, j_, b_) += A(i)(rc, o_, j_) * input(n_, rc, j_, b_);
+    Expr o = tileCoordinate(o_, params_.hidden);
+    pre(n_, o_, j_, b_) = a(i)(o, j_);
+    pre(n_, o_, j_, b_) += A(i)(rc, o, j_) * input(n_, rc, j_, b_);
     hid(n_, o_, j_, b_) = gelu(pre(n_, o_, j_, b_));
     scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
     gpuHints_.perThread.emplace_back(pre, hid);
+    gpuHints_.outputs[hid.name()] =
+        perTokenOutputs(params_.hidden * params_.heads);
     return hid;
   }
 
@@ -313,11 +329,14 @@ private:
                  int vectors, Var *blockLoop = nullptr) {
     Func acc(name + "_acc"), w(name);
     RDom ro(0, params_.hidden, name + "_ro");
-    acc(n_, q_, j_, b_) = c(i)(q_, j_);
-    acc(n_, q_, j_, b_) += C(i)(ro, q_, j_) * hid(n_, ro, j_, b_);
+    Expr q = tileCoordinate(q_, params_.kHead);
+    acc(n_, q_, j_, b_) = c(i)(q, j_);
+    acc(n_, q_, j_, b_) += C(i)(ro, q, j_) * hid(n_, ro, j_, b_);
     w(n_, q_, j_, b_) = m(n_, b_) * acc(n_, q_, j_, b_);
     Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead, vectors);
     gpuHints_.perThread.emplace_back(acc, w);
+    gpuHints_.outputs[w.name()] =
+        perTokenOutputs(params_.kHead * params_.heads);
     if (blockLoop)
       *blockLoop = loop;
     return w;
@@ -377,21 +396,29 @@ private:
     return result;
   }
 
-  /// reduceTokens for the GPU: R(c, p, j, b) = sum over chunks of
-  /// part(c, p, chunk, j, b), each part one thread's serial sum over a
-  /// chunk's tokens. Channels are the threads' x: v's reads are coalesced
-  /// and u's are one broadcast per warp. Partial sums per chunk keep every
-  /// SM busy when (batch, head) pairs and rows are few.
-  Func reduceTokensOnGpu(const Func &u, const Func &v,
+  /// reduceTokens for the GPU over u's `rows` rows: R(c, p, j, b) = sum
+  /// over chunks of part(c, p, chunk, j, b), each thread's tile of parts
+  /// summed over a chunk's tokens in registers. Channels are the threads' x:
+  /// v's reads are coalesced and u's are one broadcast per warp. Partial
+  /// sums per chunk keep every SM busy when (batch, head) pairs and rows are
+  /// few.
+  Func reduceTokensOnGpu(const Func &u, int rows, const Func &v,
                          const std::string &name) {
     Var chunk("chunk");
     RDom rn(0, chunkTokens_, name + "_rn");
     Expr token = chunk * chunkTokens_ + rn;
     rn.where(token < tokens_);
-    Func part(name + "_part"), result(name);
-    part(c_, p_, chunk, j_, b_) = 0.0f;
-    part(c_, p_, chunk, j_, b_) += u(token, p_, j_, b_) * v(token, c_, j_, b_);
-    RDom rch(0, (tokens_ + chunkTokens_ - 1) / chunkTokens_, name + "_rch");
+    Func acc(name + "_acc"), part(name + "_part"), result(name);
+    Expr p = tileCoordinate(p_, rows), c = tileCoordinate(c_, params_.dHead);
+    acc(c_, p_, chunk, j_, b_) = 0.0f;
+    acc(c_, p_, chunk, j_, b_) += u(token, p, j_, b_) * v(token, c, j_, b_);
+    part(c_, p_, chunk, j_, b_) = acc(c_, p_, chunk, j_, b_);
+    gpuHints_.perThread.emplace_back(acc, part);
+    Expr chunks = (tokens_ + chunkTokens_ - 1) / chunkTokens_;
+    gpuHints_.outputs[part.name()] = Halide::cast<int64_t>(chunks) *
+                                     x_.dim(2).extent() * rows * params_.dHead *
+                                     params_.heads;
+    RDom rch(0, chunks, name + "_rch");
     result(c_, p_, j_, b_) = 0.0f;
     result(c_, p_, j_, b_) += part(c_, p_, rch, j_, b_);
     return result;
@@ -559,7 +586,7 @@ private:
     if (ctx_.gpu) {
       // The hypernetwork's input once per token, not once per hidden unit.
       gpuHints_.roots.push_back(hin);
-      reduced = reduceTokensOnGpu(u, xm, "s1");
+      reduced = reduceTokensOnGpu(u, rows, xm, "s1");
     } else {
       hid.compute_at(u, uBlock);
       hin.compute_at(u, uBlock);
@@ -714,7 +741,8 @@ private:
         reassociated ? hid : generated(1, hid, m, "w2", tileBlockVectors_);
     int rExtent = reassociated ? params_.hidden : params_.kHead;
 
-    Expr head = cg_ / dh, channel = cg_ % dh;
+    Expr cg = tileCoordinate(cg_, params_.dModel);
+    Expr head = cg / dh, channel = cg % dh;
     RDom r(0, rExtent, "y_r");
     Func yacc("yacc"), y("y");
     // Reassociated: row f of V is u. The mask is applied last there; W2
@@ -725,6 +753,7 @@ private:
     y(n_, cg_, b_) =
         reassociated ? m(n_, b_) * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
     gpuHints_.perThread.emplace_back(yacc, y);
+    gpuHints_.outputs[y.name()] = perTokenOutputs(params_.dModel);
     gpuHints_.roots.push_back(hin);
 
     Func out("output");

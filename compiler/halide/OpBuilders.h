@@ -142,18 +142,41 @@ RowLoops parallelRows(Halide::Func func, const std::vector<Halide::Var> &vars,
 /// fused ones on block x, which allows 2^31 - 1 blocks); a stage without
 /// pure vars runs on one GPU thread. Returns the innermost thread var. With
 /// plan.onHost the same splits stay CPU loops.
-Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
-                    const std::vector<Halide::Var> &vars, int threadsX,
-                    int threadsY);
+/// With `tile` > 0 each thread computes a tile x tile block of vars[0..1]
+/// (unrolled; a pure definition only), the returned thread var above it
+/// and named alike for every tile. `tail` applies to the blocks.
+Halide::Var
+gpuTile(const GpuPlan &plan, Halide::Stage stage,
+        const std::vector<Halide::Var> &vars, int threadsX, int threadsY,
+        int tile = 0,
+        Halide::TailStrategy tail = Halide::TailStrategy::GuardWithIf);
 /// Thread tile for an output of these extents (Halide order).
 std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents);
+/// gpuTile for a Func whose threads each accumulate tile x tile outputs of
+/// vars[0..1] in registers: 4 x 4 (16 x 8 threads) on large outputs, 2 x 2,
+/// or one (32 x 8 threads) where larger tiles would leave SMs idle, chosen
+/// at run time from `outputs` (the output count) unless `tileLog2` (knob
+/// thread_tile_log2, -1 when unset) fixes it. Reads past the end of
+/// vars[0..1] must be clamped by the algorithm; an intermediate (not
+/// `isOutput`) is computed in whole blocks past its end too. Returns the
+/// thread var, the same in every specialisation.
+Halide::Var gpuRegisterTile(const GpuPlan &plan, Halide::Func func,
+                            const std::vector<Halide::Var> &vars,
+                            const Halide::Expr &outputs, int tileLog2,
+                            bool isOutput);
+/// Schedules acc, computed per thread of gpuRegisterTile's `thread`, as the
+/// thread's tile of accumulators over vars[0..1]: unrolled, its reduction
+/// outermost.
+void gpuAccumulateTile(Halide::Func acc, const std::vector<Halide::Var> &vars);
 /// What a builder can refine in the generic GPU schedule: more Funcs at root
 /// (values reused by many consumers or costly to recompute), and Funcs with
 /// update definitions computed per thread of a root consumer instead (a
-/// register accumulator per output element).
+/// register accumulator per output element). A consumer with an entry in
+/// `outputs` (its output count at run time) gets gpuRegisterTile's tiles.
 struct GpuHints {
   std::vector<Halide::Func> roots;
   std::vector<std::pair<Halide::Func, Halide::Func>> perThread; // f, consumer
+  std::map<std::string, Halide::Expr> outputs; // by consumer name
 };
 /// The generic GPU schedule (GpuSchedule.cpp): clears every schedule in
 /// out's pipeline, computes out and every Func with update definitions at

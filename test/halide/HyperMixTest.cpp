@@ -163,6 +163,11 @@ TEST_P(HyperMixTileTest, MatchesFloat64Reference) {
     Tensor expected = hyperMixReference(config, inputs);
     ScheduleChoice schedule;
     schedule.knobs["tile_tokens"] = tokens;
+    // The GPU form's knobs (HMC_TEST_GPU_TARGET): each thread's register
+    // tile (1, 2 x 2, 4 x 4, 4 x 4) on sizes they do not divide, and chunks
+    // of 16 to 128 tokens, the last one partial.
+    schedule.knobs["thread_tile_log2"] = std::min(vectors - 1, 2);
+    schedule.knobs["chunk_tokens"] = 16 * vectors;
     JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
     double error = relativeL2(kernel.run(inputs, expected.shape), expected);
     std::printf("[ relative L2 ] d %d, tile %d tokens, %s: %.3g\n", d, tokens,
