@@ -87,11 +87,11 @@ public:
   Func build() {
     Func out = phaseB(phaseA());
     if (ctx_.gpu) {
-      // GPU: phase A and phase B stay separate kernels (every reduction
-      // over tokens at root: per chunk, then over chunks and lanes, one
-      // (batch, head) matrix at a time); the hypernetworks' hidden units,
-      // generated rows, position bases and phase B's inputs are computed
-      // once each, their dot products in registers per thread.
+      // GPU: phase A and phase B stay separate kernels (the reduction over
+      // tokens: per-chunk sums, then over the chunks); the hypernetworks'
+      // inputs, hidden units and generated rows, the position bases and Z
+      // are computed once each, their dot products in register tiles per
+      // thread (gpuRegisterTile).
       scheduleGpuPipeline(ctx_, out, gpuHints_);
       ctx_.gpu->scheduled = true;
     }
