@@ -130,9 +130,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
     Expr outputs = 1;
     for (const Expr &extent : extents)
       outputs *= Halide::cast<int64_t>(extent);
-    Halide::Var thread =
-        gpuRegisterTile(*ctx.gpu, out, vars, outputs,
-                        ctx.knob("thread_tile_log2", -1, 0, 2), true);
+    Halide::Var thread = gpuRegisterTile(ctx, out, vars, outputs, true);
     acc.compute_at(out, thread);
     gpuAccumulateTile(acc, vars);
     return out;

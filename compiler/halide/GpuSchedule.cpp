@@ -140,10 +140,10 @@ Halide::Var gpuTile(const GpuPlan &plan, Halide::Stage stage,
   return thread;
 }
 
-Halide::Var gpuRegisterTile(const GpuPlan &plan, Halide::Func func,
+Halide::Var gpuRegisterTile(const OpContext &ctx, Halide::Func func,
                             const std::vector<Halide::Var> &vars,
-                            const Halide::Expr &outputs, int tileLog2,
-                            bool isOutput) {
+                            const Halide::Expr &outputs, bool isOutput) {
+  const GpuPlan &plan = *ctx.gpu;
   // An intermediate computes whole blocks: behind GuardWithIf's guards a
   // thread's tile has no constant extent to unroll.
   TailStrategy tail =
@@ -157,7 +157,7 @@ Halide::Var gpuRegisterTile(const GpuPlan &plan, Halide::Func func,
   constexpr int64_t kBlocks = 4 * 132;
   Halide::Expr count =
       Halide::Internal::simplify(Halide::cast<int64_t>(outputs));
-  if (tileLog2 >= 0)
+  if (int tileLog2 = ctx.knob("thread_tile_log2", -1, 0, 2); tileLog2 >= 0)
     return schedule(func, 1 << tileLog2);
   if (const int64_t *value = Halide::Internal::as_const_int(count))
     return schedule(func, *value >= kBlocks * 2048  ? 4
@@ -252,10 +252,8 @@ void scheduleGpuPipeline(const OpContext &ctx, Halide::Func out,
     auto outputs = hints.outputs.find(name);
     bool tiled = outputs != hints.outputs.end() && pure.size() >= 2;
     Var thread =
-        tiled
-            ? gpuRegisterTile(plan, func, pure, outputs->second,
-                              ctx.knob("thread_tile_log2", -1, 0, 2), isOutput)
-            : gpuTile(plan, func, pure, threads.first, threads.second);
+        tiled ? gpuRegisterTile(ctx, func, pure, outputs->second, isOutput)
+              : gpuTile(plan, func, pure, threads.first, threads.second);
     for (size_t i = 0; i < function.updates().size(); ++i)
       gpuTile(plan, func.update(static_cast<int>(i)),
               vars(function.update(static_cast<int>(i))), threads.first,

@@ -182,10 +182,10 @@ private:
     return ctx_.gpu ? Halide::min(var, extent - 1) : Expr(var);
   }
 
-  /// Output count at run time of a per-token stage with `perToken` outputs
-  /// per token (the GPU's register tile follows it).
-  Expr perTokenOutputs(int perToken) const {
-    return Halide::cast<int64_t>(tokens_) * x_.dim(2).extent() * perToken;
+  /// Output count at run time of a stage with `each` outputs per batch row
+  /// and position (token or chunk); the GPU's register tile follows it.
+  Expr batchOutputs(const Expr &positions, int each) const {
+    return Halide::cast<int64_t>(positions) * x_.dim(2).extent() * each;
   }
 
   /// Effective mask m(n, b): the mask (or 1) for n < N, 0 past the end.
@@ -319,7 +319,7 @@ private:
     scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
     gpuHints_.perThread.emplace_back(pre, hid);
     gpuHints_.outputs[hid.name()] =
-        perTokenOutputs(params_.hidden * params_.heads);
+        batchOutputs(tokens_, params_.hidden * params_.heads);
     return hid;
   }
 
@@ -336,7 +336,7 @@ private:
     Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead, vectors);
     gpuHints_.perThread.emplace_back(acc, w);
     gpuHints_.outputs[w.name()] =
-        perTokenOutputs(params_.kHead * params_.heads);
+        batchOutputs(tokens_, params_.kHead * params_.heads);
     if (blockLoop)
       *blockLoop = loop;
     return w;
@@ -415,9 +415,8 @@ private:
     part(c_, p_, chunk, j_, b_) = acc(c_, p_, chunk, j_, b_);
     gpuHints_.perThread.emplace_back(acc, part);
     Expr chunks = (tokens_ + chunkTokens_ - 1) / chunkTokens_;
-    gpuHints_.outputs[part.name()] = Halide::cast<int64_t>(chunks) *
-                                     x_.dim(2).extent() * rows * params_.dHead *
-                                     params_.heads;
+    gpuHints_.outputs[part.name()] =
+        batchOutputs(chunks, rows * params_.dHead * params_.heads);
     RDom rch(0, chunks, name + "_rch");
     result(c_, p_, j_, b_) = 0.0f;
     result(c_, p_, j_, b_) += part(c_, p_, rch, j_, b_);
@@ -753,7 +752,7 @@ private:
     y(n_, cg_, b_) =
         reassociated ? m(n_, b_) * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
     gpuHints_.perThread.emplace_back(yacc, y);
-    gpuHints_.outputs[y.name()] = perTokenOutputs(params_.dModel);
+    gpuHints_.outputs[y.name()] = batchOutputs(tokens_, params_.dModel);
     gpuHints_.roots.push_back(hin);
 
     Func out("output");

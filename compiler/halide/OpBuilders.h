@@ -155,15 +155,14 @@ std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents);
 /// gpuTile for a Func whose threads each accumulate tile x tile outputs of
 /// vars[0..1] in registers: 4 x 4 (16 x 8 threads) on large outputs, 2 x 2,
 /// or one (32 x 8 threads) where larger tiles would leave SMs idle, chosen
-/// at run time from `outputs` (the output count) unless `tileLog2` (knob
-/// thread_tile_log2, -1 when unset) fixes it. Reads past the end of
+/// at run time from `outputs` (the output count) unless the knob
+/// thread_tile_log2 fixes it. Reads past the end of
 /// vars[0..1] must be clamped by the algorithm; an intermediate (not
 /// `isOutput`) is computed in whole blocks past its end too. Returns the
 /// thread var, the same in every specialisation.
-Halide::Var gpuRegisterTile(const GpuPlan &plan, Halide::Func func,
+Halide::Var gpuRegisterTile(const OpContext &ctx, Halide::Func func,
                             const std::vector<Halide::Var> &vars,
-                            const Halide::Expr &outputs, int tileLog2,
-                            bool isOutput);
+                            const Halide::Expr &outputs, bool isOutput);
 /// Schedules acc, computed per thread of gpuRegisterTile's `thread`, as the
 /// thread's tile of accumulators over vars[0..1]: unrolled, its reduction
 /// outermost.
