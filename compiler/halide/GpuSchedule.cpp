@@ -144,30 +144,55 @@ Halide::Var gpuRegisterTile(const OpContext &ctx, Halide::Func func,
                             const std::vector<Halide::Var> &vars,
                             const Halide::Expr &outputs, bool isOutput) {
   const GpuPlan &plan = *ctx.gpu;
-  // An intermediate computes whole blocks: behind GuardWithIf's guards a
-  // thread's tile has no constant extent to unroll.
-  TailStrategy tail =
-      isOutput ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
-  auto schedule = [&](Halide::Stage stage, int tile) {
-    return gpuTile(plan, stage, vars, tile == 1 ? 32 : 16, 8, tile, tail);
+  auto threadsX = [](int tile) { return tile == 1 ? 32 : 16; };
+  constexpr int kThreadsY = 8;
+  auto schedule = [&](Halide::Stage stage, int tile, TailStrategy tail) {
+    return gpuTile(plan, stage, vars, threadsX(tile), kThreadsY, tile, tail);
   };
   if (vars.size() < 2)
-    return schedule(func, 1);
+    return schedule(func, 1, TailStrategy::GuardWithIf);
   // About four blocks of 128 threads per SM of a large GPU (132 SMs).
   constexpr int64_t kBlocks = 4 * 132;
   Halide::Expr count =
       Halide::Internal::simplify(Halide::cast<int64_t>(outputs));
-  if (int tileLog2 = ctx.knob("thread_tile_log2", -1, 0, 2); tileLog2 >= 0)
-    return schedule(func, 1 << tileLog2);
-  if (const int64_t *value = Halide::Internal::as_const_int(count))
-    return schedule(func, *value >= kBlocks * 2048  ? 4
-                          : *value >= kBlocks * 512 ? 2
-                                                    : 1);
+  int fixed = ctx.knob("thread_tile_log2", -1, 0, 2);
+  auto tileFor = [&](int64_t value) {
+    return value >= kBlocks * 2048 ? 4 : value >= kBlocks * 512 ? 2 : 1;
+  };
+  std::vector<std::pair<Halide::Expr, int>> choices; // first that holds
+  if (fixed >= 0)
+    choices = {{Halide::Internal::const_true(), 1 << fixed}};
+  else if (const int64_t *value = Halide::Internal::as_const_int(count))
+    choices = {{Halide::Internal::const_true(), tileFor(*value)}};
+  else
+    choices = {{count >= Halide::Expr(kBlocks * 2048), 4},
+               {count >= Halide::Expr(kBlocks * 512), 2},
+               {Halide::Internal::const_true(), 1}};
   // Every specialization names its thread var alike, so producers computed
-  // at it find it in each.
-  schedule(func.specialize(count >= Halide::Expr(kBlocks * 2048)), 4);
-  schedule(func.specialize(count >= Halide::Expr(kBlocks * 512)), 2);
-  return schedule(func, 1);
+  // at it find it in each. An intermediate computes whole blocks past its
+  // end (RoundUp). An output's last block shifts inwards where the output
+  // is at least a block: the tile keeps a constant extent, so its
+  // accumulators stay in registers (behind GuardWithIf's guards Halide sizes
+  // them at run time and moves them to global memory). Smaller outputs keep
+  // the guards.
+  auto fits = [&](int tile) {
+    Halide::Expr fit = Halide::Internal::const_true();
+    for (int d = 0; isOutput && d < 2; ++d) {
+      int block = (d == 0 ? threadsX(tile) : kThreadsY) * tile;
+      fit = fit && func.output_buffer().dim(d).extent() >= block;
+    }
+    return fit;
+  };
+  TailStrategy tail =
+      isOutput ? TailStrategy::ShiftInwards : TailStrategy::RoundUp;
+  for (const auto &[condition, tile] : choices) {
+    Halide::Expr holds = Halide::Internal::simplify(condition && fits(tile));
+    if (Halide::Internal::is_const_one(holds))
+      return schedule(func, tile, tail);
+    if (!Halide::Internal::is_const_zero(holds))
+      schedule(func.specialize(holds), tile, tail);
+  }
+  return schedule(func, 1, TailStrategy::GuardWithIf);
 }
 
 void gpuAccumulateTile(Halide::Func acc, const std::vector<Halide::Var> &vars) {

@@ -205,6 +205,39 @@ INSTANTIATE_TEST_SUITE_P(
                            {{{"b", 1}, {"n", 1}}, {{"b", 3}, {"n", 37}}}}),
     [](const auto &info) { return info.param.name; });
 
+// Each thread tile fixed by the knob (on the GPU form: 1, 2 x 2, 4 x 4),
+// on outputs smaller than one block (guarded), at least a block (the last
+// block shifted inwards), and 144 columns, which no block width divides.
+TEST(LinearThreadTileTest, MatchesFloat64ReferenceAtEveryOutputSize) {
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {"x", graph.buffer("x", "float32", {2, "n", 37})},
+      {"weight", graph.buffer("weight", "float32", {37, 144}, "weight")},
+      {"bias", graph.buffer("bias", "float32", {144}, "weight")}};
+  graph.kernel("k", "linear", json::object(), inputs,
+               graph.buffer("y", "float32", {2, "n", 144}, "output"));
+  KernelGraph parsed = graph.parse();
+  for (int tileLog2 : {0, 1, 2}) {
+    ScheduleChoice schedule;
+    schedule.knobs["thread_tile_log2"] = tileLog2;
+    JitKernel kernel(parsed, 0, schedule);
+    std::mt19937 rng(29);
+    for (int64_t n : {1, 13, 40, 131}) {
+      std::vector<int64_t> outShape = {2, n, 144};
+      std::vector<Tensor> args = {randomTensor({2, n, 37}, rng, -1, 1),
+                                  randomTensor({37, 144}, rng, -1, 1),
+                                  randomTensor({144}, rng, -1, 1)};
+      Tensor expected = matmul(args[0], args[1], outShape);
+      for (size_t i = 0; i < expected.size(); ++i)
+        expected[i] += args[2][i % 144];
+      double error = relativeL2(kernel.run(args, outShape), expected);
+      std::printf("[ relative L2 ] tile 2^%d n=%lld: %.3g\n", tileLog2,
+                  static_cast<long long>(n), error);
+      EXPECT_LE(error, 1e-5);
+    }
+  }
+}
+
 // y = residual + scale * silu(x W + b): the epilogue's product input, a
 // same-shaped input and a broadcast scalar, on tiled and untiled outputs.
 TEST(LinearEpilogueTest, MatchesFloat64Reference) {
