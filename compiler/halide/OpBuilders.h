@@ -156,10 +156,11 @@ std::pair<int, int> gpuThreads(const std::vector<Halide::Expr> &extents);
 /// vars[0..1] in registers: 4 x 4 (16 x 8 threads) on large outputs, 2 x 2,
 /// or one (32 x 8 threads) where larger tiles would leave SMs idle, chosen
 /// at run time from `outputs` (the output count) unless the knob
-/// thread_tile_log2 fixes it. Reads past the end of
-/// vars[0..1] must be clamped by the algorithm; an intermediate (not
-/// `isOutput`) is computed in whole blocks past its end too. Returns the
-/// thread var, the same in every specialisation.
+/// thread_tile_log2 fixes it. Reads past the end of vars[0..1] must be
+/// clamped by the algorithm: an intermediate (not `isOutput`) is computed in
+/// whole blocks past its end, an output's last block shifts inwards (an
+/// output smaller than a block is guarded). Returns the thread var, the same
+/// in every specialisation.
 Halide::Var gpuRegisterTile(const OpContext &ctx, Halide::Func func,
                             const std::vector<Halide::Var> &vars,
                             const Halide::Expr &outputs, bool isOutput);
