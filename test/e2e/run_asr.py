@@ -11,7 +11,6 @@ Every HyperMixing layer must fuse into one hm.hyper_mix (counted from `hmc compi
 
   run_asr.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--frames 100,401]
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -23,25 +22,21 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import asr_models  # noqa: E402
 import hmc_library  # noqa: E402
-from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args, rel_l2  # noqa: E402
 
 TOLERANCE = 1e-4
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--models", default="hyperconformer_8m_l2,conformer_8m_l2,hyperconformer_8m,"
-                    "hyperconformer_22m_l2,hyperconformer_8m_l2_wav_lens")
-    ap.add_argument("--opsets", default="17")
-    ap.add_argument("--frames", default="100,401,3000")
-    ap.add_argument("--batches", default="1,2")
-    args = ap.parse_args()
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        sys.exit(f"run_asr.py: hmc not found: {args.hmc}")
+    def arguments(ap):
+        ap.add_argument("--models", default="hyperconformer_8m_l2,conformer_8m_l2,"
+                        "hyperconformer_8m,hyperconformer_22m_l2,hyperconformer_8m_l2_wav_lens")
+        ap.add_argument("--opsets", default="17")
+        ap.add_argument("--frames", default="100,401,3000")
+        ap.add_argument("--batches", default="1,2")
+
+    args = parse_driver_args(__doc__, arguments)
+    hmc = args.hmc
     failed = False
     print(f"{'model':<30} {'opset':>5} {'B':>2} {'T':>5} {'T/4':>4} {'rel_err':>9} status")
     for name in args.models.split(","):

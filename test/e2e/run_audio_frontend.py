@@ -10,7 +10,6 @@ and a batch of 2, and audio shorter than one frame refused with an error.
 
   run_audio_frontend.py --hmc build/bin/hmc --work DIR
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import fbank_reference  # noqa: E402
 import hmc_library  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args  # noqa: E402
 
 VOCAB = 12
 
@@ -55,14 +54,8 @@ def greedy(log_probs):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        sys.exit(f"run_audio_frontend.py: hmc not found: {args.hmc}")
+    args = parse_driver_args(__doc__)
+    hmc = args.hmc
     os.makedirs(args.work, exist_ok=True)
     model = CtcHead().eval()
     onnx_path = os.path.join(args.work, "ctc_head.onnx")

@@ -43,7 +43,6 @@ hm.hyper_mix per mixing layer.
 
   run_dynamo_style.py --hmc build/bin/hmc --work DIR
 """
-import argparse
 import copy
 import os
 import re
@@ -62,7 +61,7 @@ import dynamo_graphs  # noqa: E402
 import hmc_library  # noqa: E402
 import hypermixing_models  # noqa: E402
 import nlu_models  # noqa: E402
-from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args, rel_l2  # noqa: E402
 
 SIZES = [(1, 1), (3, 7), (2, 37)]
 LAYER_TOLERANCE = 1e-5
@@ -221,14 +220,8 @@ def hyper_mix_ops(hmc, onnx_path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        sys.exit(f"run_dynamo_style.py: hmc not found: {args.hmc}")
+    args = parse_driver_args(__doc__)
+    hmc = args.hmc
     models = os.path.join(args.work, "models")
     os.makedirs(models, exist_ok=True)
     failed = False

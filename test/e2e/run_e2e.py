@@ -24,7 +24,6 @@ Prints a table (model, opset, B, N, rel_err, pad_err, status) and exits 1 if any
 --models / --opsets / --sizes / --batches restrict the matrix; --repeat K adds a median_ms
 column from `hmc run --repeat K`.
 """
-import argparse
 import os
 import re
 import shutil
@@ -40,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import export_models  # noqa: E402
 import hypermixing_models as hm  # noqa: E402
-from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args, rel_l2  # noqa: E402
 
 FULL_SIZES = [1, 7, 37, 128, 1000]
 FULL_BATCHES = [1, 3]
@@ -173,36 +172,26 @@ def fmt(v):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", default=os.environ.get("HMC"),
-                    help="path of the hmc executable (default: $HMC)")
-    ap.add_argument("--work", required=True, help="work directory (models, builds, cases)")
-    ap.add_argument("--quick", action="store_true", help="small subset")
-    ap.add_argument("--models", help="comma-separated config names (default: all / quick set)")
-    ap.add_argument("--opsets", default="14,17")
-    ap.add_argument("--sizes", help="comma-separated N values")
-    ap.add_argument("--batches", help="comma-separated B values")
-    ap.add_argument("--tol", type=float, default=1e-5)
-    ap.add_argument("--no-nonbinary", action="store_true",
-                    help="skip the non-binary float mask cases")
-    ap.add_argument("--repeat", type=int, default=0,
-                    help="pass --repeat K to hmc run and report median_ms")
-    ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--compile-arg", action="append", default=[],
-                    help="extra argument for hmc compile (repeatable), e.g. "
-                         "--compile-arg=--hypermix-algorithm=two_phase")
-    ap.add_argument("--compile-timeout", type=int, default=900)
-    ap.add_argument("--run-timeout", type=int, default=300)
-    args = ap.parse_args()
+    def arguments(ap):
+        ap.add_argument("--quick", action="store_true", help="small subset")
+        ap.add_argument("--models",
+                        help="comma-separated config names (default: all / quick set)")
+        ap.add_argument("--opsets", default="14,17")
+        ap.add_argument("--sizes", help="comma-separated N values")
+        ap.add_argument("--batches", help="comma-separated B values")
+        ap.add_argument("--tol", type=float, default=1e-5)
+        ap.add_argument("--no-nonbinary", action="store_true",
+                        help="skip the non-binary float mask cases")
+        ap.add_argument("--repeat", type=int, default=0,
+                        help="pass --repeat K to hmc run and report median_ms")
+        ap.add_argument("--seed", type=int, default=1234)
+        ap.add_argument("--compile-arg", action="append", default=[],
+                        help="extra argument for hmc compile (repeatable), e.g. "
+                             "--compile-arg=--hypermix-algorithm=two_phase")
+        ap.add_argument("--compile-timeout", type=int, default=900)
+        ap.add_argument("--run-timeout", type=int, default=300)
 
-    if not args.hmc:
-        ap.error("--hmc is required (or set $HMC)")
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        print(f"run_e2e.py: error: hmc executable not found: {args.hmc}", file=sys.stderr)
-        return 2
-    args.hmc = hmc
+    args = parse_driver_args(__doc__, arguments)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
     models = (args.models.split(",") if args.models else

@@ -19,7 +19,6 @@ integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
 """
-import argparse
 import math
 import os
 import subprocess
@@ -33,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import hmc_library  # noqa: E402
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args  # noqa: E402
 import onnx_upgrade  # noqa: E402
 
 
@@ -552,14 +551,8 @@ def check(hmc, work, name, model, make_inputs, sizes, axes, outputs=("y",),
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        sys.exit(f"run_misc_ops.py: hmc not found: {args.hmc}")
+    args = parse_driver_args(__doc__)
+    hmc = args.hmc
     os.makedirs(args.work, exist_ok=True)
     torch.manual_seed(0)
     tokens = {0: "B", 1: "N"}

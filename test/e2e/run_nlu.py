@@ -9,7 +9,6 @@ must compile each distinct kernel once (outlining), checked from the kernel grap
 
   run_nlu.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--quick]
 """
-import argparse
 import json
 import os
 import subprocess
@@ -23,7 +22,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import hmc_library  # noqa: E402
 import nlu_models  # noqa: E402
-from hmc_tool import rel_l2, resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args, rel_l2  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -132,17 +131,13 @@ def check_outlining(hmc, work):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--models", default=",".join(nlu_models.CONFIGS))
-    ap.add_argument("--opsets", default="14,17")
-    ap.add_argument("--quick", action="store_true", help="B in {1, 3}, N in {7, 50}")
-    args = ap.parse_args()
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        sys.exit(f"run_nlu.py: hmc not found: {args.hmc}")
+    def arguments(ap):
+        ap.add_argument("--models", default=",".join(nlu_models.CONFIGS))
+        ap.add_argument("--opsets", default="14,17")
+        ap.add_argument("--quick", action="store_true", help="B in {1, 3}, N in {7, 50}")
+
+    args = parse_driver_args(__doc__, arguments)
+    hmc = args.hmc
     torch.manual_seed(0)
     batches = [1, 3]
     lengths = [7, 50] if args.quick else [1, 7, 50, 513]

@@ -9,7 +9,6 @@ message (last_error of the handle, or of NULL where there is no handle),
 and the process must keep running: a valid run afterwards still matches
 the example's reference output. Exits 1 on any failure.
 """
-import argparse
 import ctypes
 import os
 import subprocess
@@ -21,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from hmc_library import STATUS, Library, _CreateOptions, _Tensor  # noqa: E402
+from hmc_tool import parse_driver_args  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "examples", "hypermixing_layer")
 FAILURES = []
@@ -196,11 +196,7 @@ def valid_run(api, h, x, mask, y_ref, what):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
+    args = parse_driver_args(__doc__)
     out = os.path.join(args.work, "out")
     subprocess.run([args.hmc, "compile", os.path.join(EXAMPLE, "hypermixing_layer.onnx"),
                     "-o", out], check=True)

@@ -17,7 +17,6 @@
 ctypes releases the GIL during each library call, so the calls really overlap.
 Exits 1 on any failure.
 """
-import argparse
 import filecmp
 import os
 import subprocess
@@ -30,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from hmc_library import HmcError, Library  # noqa: E402
+from hmc_tool import parse_driver_args  # noqa: E402
 
 FAILURES = []
 
@@ -176,13 +176,11 @@ def reproducible(hmc, model, work, label, *extra):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument("--runs", type=int, default=200)
-    args = ap.parse_args()
+    def arguments(ap):
+        ap.add_argument("--threads", type=int, default=8)
+        ap.add_argument("--runs", type=int, default=200)
+
+    args = parse_driver_args(__doc__, arguments)
     os.makedirs(args.work, exist_ok=True)
     layer = os.path.join(ROOT, "examples", "hypermixing_layer", "hypermixing_layer.onnx")
     nlu = os.path.join(ROOT, "examples", "nlu_classify", "nlu_classifier.onnx")

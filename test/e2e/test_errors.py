@@ -29,7 +29,6 @@ insensitive); a diagnostic may continue on further lines. The opset must appear 
 followed within a few characters by the number (e.g. "opset 17", "opset=17", "opset version
 17"). Exits 1 on any failure.
 """
-import argparse
 import os
 import re
 import shutil
@@ -42,7 +41,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hmc_tool import resolve_hmc  # noqa: E402
+from hmc_tool import parse_driver_args  # noqa: E402
 
 FAILURES = []
 
@@ -334,20 +333,8 @@ def check_interrupted(args, label, model, sig):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hmc", default=os.environ.get("HMC"),
-                    help="path of the hmc executable (default: $HMC)")
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--timeout", type=int, default=300)
-    args = ap.parse_args()
-    if not args.hmc:
-        ap.error("--hmc is required (or set $HMC)")
-    hmc = resolve_hmc(args.hmc)
-    if not hmc:
-        print(f"test_errors.py: error: hmc executable not found: {args.hmc}", file=sys.stderr)
-        return 2
-    args.hmc = hmc
+    args = parse_driver_args(
+        __doc__, lambda ap: ap.add_argument("--timeout", type=int, default=300))
     args.work = os.path.abspath(args.work)
     mdir = os.path.join(args.work, "models")
     os.makedirs(mdir, exist_ok=True)

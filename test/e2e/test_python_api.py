@@ -4,7 +4,6 @@ export a layer, compile it with hmc, run it from Python on padded batches.
 
   /usr/bin/python3 test/e2e/test_python_api.py --hmc build/bin/hmc --work DIR
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -17,13 +16,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import export_models  # noqa: E402
 import hypermixing_models as hm  # noqa: E402
 from hmc_library import HmcError, Library  # noqa: E402
+from hmc_tool import parse_driver_args  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
+    args = parse_driver_args(__doc__)
     os.makedirs(args.work, exist_ok=True)
     config = dict(hm.CONFIGS["a_h8_tied"], opset=17)
     model_path = os.path.join(args.work, "layer.onnx")

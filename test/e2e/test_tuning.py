@@ -5,7 +5,6 @@ the tuned schedules, and its output still matches the float64 reference.
 To make sure non-default schedules really reach the library whatever this
 machine measured, a copy of the database crowns, for every kernel, the
 fastest candidate other than the default; that library is checked too."""
-import argparse
 import json
 import re
 import shutil
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hmc_tool import resolve_hmc
+from hmc_tool import parse_driver_args
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "examples" / "hypermixing_layer"
@@ -47,11 +46,8 @@ def schedule_source(hmc, lib):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hmc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    hmc = resolve_hmc(args.hmc)
+    args = parse_driver_args(__doc__)
+    hmc = args.hmc
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
