@@ -155,15 +155,10 @@ Halide::Var gpuRegisterTile(const OpContext &ctx, Halide::Func func,
   constexpr int64_t kBlocks = 4 * 132;
   Halide::Expr count =
       Halide::Internal::simplify(Halide::cast<int64_t>(outputs));
-  int fixed = ctx.knob("thread_tile_log2", -1, 0, 2);
-  auto tileFor = [&](int64_t value) {
-    return value >= kBlocks * 2048 ? 4 : value >= kBlocks * 512 ? 2 : 1;
-  };
-  std::vector<std::pair<Halide::Expr, int>> choices; // first that holds
-  if (fixed >= 0)
+  // The first choice that holds; with a static count the simplifier decides.
+  std::vector<std::pair<Halide::Expr, int>> choices;
+  if (int fixed = ctx.knob("thread_tile_log2", -1, 0, 2); fixed >= 0)
     choices = {{Halide::Internal::const_true(), 1 << fixed}};
-  else if (const int64_t *value = Halide::Internal::as_const_int(count))
-    choices = {{Halide::Internal::const_true(), tileFor(*value)}};
   else
     choices = {{count >= Halide::Expr(kBlocks * 2048), 4},
                {count >= Halide::Expr(kBlocks * 512), 2},
@@ -176,12 +171,10 @@ Halide::Var gpuRegisterTile(const OpContext &ctx, Halide::Func func,
   // them at run time and moves them to global memory). Smaller outputs keep
   // the guards.
   auto fits = [&](int tile) {
-    Halide::Expr fit = Halide::Internal::const_true();
-    for (int d = 0; isOutput && d < 2; ++d) {
-      int block = (d == 0 ? threadsX(tile) : kThreadsY) * tile;
-      fit = fit && func.output_buffer().dim(d).extent() >= block;
-    }
-    return fit;
+    if (!isOutput)
+      return Halide::Internal::const_true();
+    return func.output_buffer().dim(0).extent() >= threadsX(tile) * tile &&
+           func.output_buffer().dim(1).extent() >= kThreadsY * tile;
   };
   TailStrategy tail =
       isOutput ? TailStrategy::ShiftInwards : TailStrategy::RoundUp;
