@@ -40,6 +40,163 @@ int defaultTileVectors(int m, int natural) {
   return computed(4) < computed(3) ? 4 : 3;
 }
 
+/// The GPU form staged through shared memory (knob gemm_staging=1), for a
+/// static M of at least one block and a static K that the step divides. A
+/// block computes 128 x 64 outputs (m x rows); per step of 16 along K its
+/// 16 x 8 threads copy both operand tiles into shared memory together, each
+/// thread sums its 8 x 8 outputs of the step in registers and adds them into
+/// the block's accumulator, which stays in shared memory. (Halide 14 keeps a
+/// per-thread accumulator in registers only inside the thread loops, and
+/// the staging puts the loop over K outside them.) `lhs` reads rows clamped
+/// into range: a partial last block of rows computes clamped copies and
+/// stores only its valid rows.
+struct StagedGemm {
+  static constexpr int kBlockM = 128, kBlockRows = 64, kThreadM = 8,
+                       kThreadRows = 8, kStep = 16;
+  static constexpr int kThreadsX = kBlockM / kThreadM,
+                       kThreadsY = kBlockRows / kThreadRows;
+
+  static bool applies(std::optional<int> staticM, std::optional<int> depth) {
+    return staticM && *staticM >= kBlockM && *staticM % 4 == 0 && depth &&
+           *depth % kStep == 0;
+  }
+};
+
+Halide::Func stagedGemm(const OpContext &ctx,
+                        const std::vector<Halide::Var> &vars,
+                        const Halide::RDom &k, int depth, const Expr &lhs,
+                        const Expr &rhs, const Expr &init) {
+  using G = StagedGemm;
+  Halide::Var m = vars[0], n = vars[1], kv("kv"), ko("ko");
+  std::vector<Halide::Var> outer(vars.begin() + 2, vars.end());
+  auto defArgs = [&](std::vector<Halide::Var> front) {
+    front.insert(front.end(), outer.begin(), outer.end());
+    return front;
+  };
+  auto callArgs = [&](std::vector<Expr> front) {
+    front.insert(front.end(), outer.begin(), outer.end());
+    return front;
+  };
+  Halide::Func xTile("x_tile"), wTile("w_tile"), partial("partial"), acc("acc"),
+      out("output");
+  xTile(defArgs({kv, n})) = Halide::Internal::substitute(k.x.name(), kv, lhs);
+  wTile(defArgs({m, kv})) = Halide::Internal::substitute(k.x.name(), kv, rhs);
+  Halide::RDom step(0, G::kStep, "step"), steps(0, depth / G::kStep, "steps");
+  partial(defArgs({m, n, ko})) = Halide::Internal::make_zero(lhs.type());
+  partial(defArgs({m, n, ko})) += xTile(callArgs({ko * G::kStep + step, n})) *
+                                  wTile(callArgs({m, ko * G::kStep + step}));
+  acc(vars) = init;
+  acc(vars) += partial(callArgs({m, n, steps}));
+  out(vars) = applyEpilogue(ctx, acc(vars), vars);
+
+  bool onHost = ctx.gpu->onHost;
+  auto threads = [&](Halide::Stage stage, const Halide::VarOrRVar &x,
+                     const Halide::VarOrRVar &y) {
+    if (!onHost)
+      stage.gpu_threads(x, y);
+  };
+  auto memory = [&](Halide::Func func, Halide::MemoryType type) {
+    if (!onHost)
+      func.store_in(type);
+  };
+  // Blocks: the row blocks with every outer dim fused on x (up to 2^31 - 1
+  // of them), the m blocks on y. Threads store their 8 x 8 outputs.
+  Halide::Var mb("mb"), nb("nb"), mi("mi"), ni("ni"), tx("tx"), ty("ty"),
+      mt("mt"), nt("nt"), mu("mu"), mv("mv");
+  out.split(m, mb, mi, G::kBlockM, TailStrategy::ShiftInwards)
+      .split(n, nb, ni, G::kBlockRows, TailStrategy::GuardWithIf)
+      .split(mi, tx, mt, G::kThreadM)
+      .split(ni, ty, nt, G::kThreadRows)
+      .reorder(mt, nt, tx, ty, nb, mb);
+  Halide::Var block = nb;
+  for (const Halide::Var &var : outer) {
+    Halide::Var fused;
+    out.fuse(block, var, fused);
+    block = fused;
+  }
+  out.vectorize(mt, 4).unroll(mt).unroll(nt);
+  threads(out, tx, ty);
+  if (!onHost)
+    out.gpu_blocks(block, mb);
+
+  // The block's accumulator, its extent fixed so that it has a static size
+  // in shared memory (a partial last row block computes clamped rows).
+  acc.compute_at(out, block)
+      .bound_extent(m, G::kBlockM)
+      .bound_extent(n, G::kBlockRows);
+  memory(acc, Halide::MemoryType::GPUShared);
+  acc.split(m, tx, mt, G::kThreadM)
+      .split(n, ty, nt, G::kThreadRows)
+      .reorder(mt, nt, tx, ty)
+      .vectorize(mt, 4)
+      .unroll(mt)
+      .unroll(nt);
+  threads(acc, tx, ty);
+  // A thread adds its partial sums for m in two runs of 4, half a block
+  // apart: the shared-memory vectors of a warp's threads are then
+  // consecutive (no bank conflicts).
+  Halide::Stage update = acc.update();
+  update.split(m, mu, mi, G::kBlockM / 2)
+      .split(mi, tx, mv, 4)
+      .split(n, ty, nt, G::kThreadRows)
+      .reorder(mv, mu, nt, tx, ty, steps)
+      .vectorize(mv)
+      .unroll(mu)
+      .unroll(nt);
+  threads(update, tx, ty);
+
+  // A thread's sums over one step, in registers, from register copies of
+  // its operands loaded as vectors.
+  partial.compute_at(acc, tx).vectorize(m, 4).unroll(m).unroll(n).unroll(ko);
+  memory(partial, Halide::MemoryType::Register);
+  partial.update()
+      .reorder(m, n, ko, step)
+      .vectorize(m, 4)
+      .unroll(m)
+      .unroll(n)
+      .unroll(ko)
+      .unroll(step, 4);
+  Halide::Func xRegs = xTile.in(), wRegs = wTile.in();
+  wRegs.compute_at(partial, step).vectorize(m, 4).unroll(m).unroll(kv);
+  xRegs.compute_at(partial, step)
+      .reorder_storage(n, kv)
+      .reorder(n, kv)
+      .vectorize(n, 4)
+      .unroll(n)
+      .unroll(kv);
+  memory(wRegs, Halide::MemoryType::Register);
+  memory(xRegs, Halide::MemoryType::Register);
+
+  // The operand tiles of a step, copied by all threads of the block in
+  // coalesced vectors of 4: w's 128 x 16 and x's 16 x 64 (stored rows
+  // outermost, so that a thread's 8 rows at one k are contiguous).
+  wTile.compute_at(acc, steps);
+  xTile.compute_at(acc, steps).reorder_storage(n, kv);
+  memory(wTile, Halide::MemoryType::GPUShared);
+  memory(xTile, Halide::MemoryType::GPUShared);
+  Halide::Var a("a"), av("av"), au("au"), at("at"), b("b"), bu("bu"), bt("bt"),
+      f("f");
+  wTile.split(m, a, av, 4)
+      .split(a, au, at, G::kThreadsX)
+      .split(kv, bu, bt, G::kThreadsY)
+      .reorder(av, au, bu, at, bt)
+      .vectorize(av)
+      .unroll(au)
+      .unroll(bu);
+  threads(wTile, at, bt);
+  // x: k in vectors of 4 (kStep / 4 of them) times rows, over the threads.
+  constexpr int kVectors = G::kStep / 4, kRowsAlongX = G::kThreadsX / kVectors;
+  xTile.split(kv, at, av, 4)
+      .split(n, b, a, kRowsAlongX)
+      .fuse(at, a, f)
+      .split(b, bu, bt, G::kThreadsY)
+      .reorder(av, bu, f, bt)
+      .vectorize(av)
+      .unroll(bu);
+  threads(xTile, f, bt);
+  return out;
+}
+
 } // namespace
 
 Halide::Func buildContraction(const OpContext &ctx) {
@@ -113,11 +270,18 @@ Halide::Func buildContraction(const OpContext &ctx) {
             vars[d].name(), Halide::min(vars[d], extents[d] - 1), e);
       return e;
     };
+    ctx.gpu->scheduled = true;
+    const Dim &lhsInner = ctx.view.input(0).shape.back();
+    std::optional<int> depth;
+    if (lhsInner.isStatic())
+      depth = static_cast<int>(lhsInner.size);
+    if (hasRows && ctx.knob("gemm_staging", 0, 0, 1) &&
+        StagedGemm::applies(staticM, depth))
+      return stagedGemm(ctx, vars, k, *depth, clamped(lhs), rhs, init);
     Halide::Func acc("acc");
     acc(vars) = clamped(init);
     acc(vars) += clamped(lhs * rhs);
     out(vars) = applyEpilogue(ctx, acc(vars), vars);
-    ctx.gpu->scheduled = true;
     if (!hasRows || !staticM || *staticM < 64 || *staticM % 4) {
       std::pair<int, int> threads = gpuThreads(extents);
       Halide::Var inner =

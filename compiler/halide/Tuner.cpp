@@ -250,11 +250,14 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
   const std::string &op = kernel.op;
   if (target.has_gpu_feature()) {
     // GPU kernels: hmc's GPU schedules with each fixed thread tile or token
-    // chunk, against Halide's GPU autoscheduler.
-    if (op == "linear" || op == "matmul")
+    // chunk, the shared-memory staged GEMM (where it does not apply the
+    // default form is built, so it measures as the default), against
+    // Halide's GPU autoscheduler.
+    if (op == "linear" || op == "matmul") {
       for (int tileLog2 : {0, 1, 2})
         add({{"thread_tile_log2", tileLog2}});
-    else if (op == "hyper_mix")
+      add({{"gemm_staging", 1}});
+    } else if (op == "hyper_mix")
       for (int chunk : {32, 512})
         add({{"chunk_tokens", chunk}});
     if (autoschedulable(op)) {
