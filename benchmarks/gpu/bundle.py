@@ -15,7 +15,8 @@ build machine, which needs no GPU:
   target with weights drawn by numpy's RandomState (a stream numpy keeps
   fixed across versions) as small multiples of powers of two: the GPU machine
   rebuilds the same PyTorch module bit for bit, and the libraries compress
-  well enough to travel.
+  well enough to travel. Each is also built as the VARIANTS below (other
+  kernel schedules, sharing the weights file), timed beside the default.
 
 DIR/bundle.tar.xz then holds libraries, inputs and references. `check`
 (numpy, a CUDA build of torch and python/hmc_library.py; no hmc) runs every
@@ -60,6 +61,11 @@ NLU_SHAPES = [(1, 7), (3, 50), (3, 513)]
 ASR = ["hyperconformer_8m_l2", "conformer_8m_l2", "hyperconformer_8m_l2_wav_lens"]
 ASR_SHAPES = [(1, 100), (2, 201)]
 BENCH = ["nlu_small", "nlu_base", "hyperconformer_8m", "conformer_8m"]
+# Benchmark libraries built a second time with other schedules, timed
+# against the default ones: GEMMs staged through shared memory.
+VARIANTS = {"staged": ("--kernel-schedule", "linear=gemm_staging=1",
+                       "--kernel-schedule", "matmul=gemm_staging=1")}
+EXTERNAL = ("--weight-storage", "external")
 # One prime for every axis: no dimension of the models is a multiple of it, and
 # folding a norm's scale into the next weights keeps the period.
 TILE = 61
@@ -126,8 +132,21 @@ class Preparer:
         library = f"lib/lib{name}.so"
         shutil.copy(os.path.join(out_dir, f"lib{name}.so"),
                     os.path.join(self.stage, library))
+        weights = os.path.join(out_dir, f"{name}.weights")
+        if os.path.exists(weights):  # --weight-storage external
+            shutil.copy(weights, os.path.join(self.stage, "lib", f"{name}.weights"))
         print(f"compiled {name} for {self.target}", flush=True)
         return library
+
+    def share_weights(self, name, variant):
+        """Ships one copy of two external weight blobs that are equal."""
+        lib = os.path.join(self.stage, "lib")
+        first, second = (os.path.join(lib, f"{n}.weights") for n in (name, variant))
+        with open(first, "rb") as a, open(second, "rb") as b:
+            if a.read() != b.read():
+                sys.exit(f"bundle.py: {variant}'s weights differ from {name}'s")
+        os.remove(second)
+        os.symlink(f"{name}.weights", second)
 
     def save_sets(self, name, sets):
         """sets: [(inputs {name: array}, reference float64, valid [B, N] or None)]."""
@@ -216,7 +235,14 @@ class Preparer:
             fingerprint = stable_weights(module, seed, tiled=True)
             onnx_path = os.path.join(self.models, name + ".onnx")
             w.export(module, onnx_path)
-            library = self.compile(onnx_path, name)
+            # The variants differ only in kernel schedules: external weights,
+            # so that one copy travels.
+            library = self.compile(onnx_path, name, EXTERNAL)
+            variants = {}
+            for variant, options in VARIANTS.items():
+                variants[variant] = self.compile(onnx_path, f"{name}_{variant}",
+                                                 EXTERNAL + options)
+                self.share_weights(name, f"{name}_{variant}")
             n = min(w.lengths)
             inputs = w.make_inputs(n, 0)
             with torch.no_grad():
@@ -224,7 +250,8 @@ class Preparer:
                                               else torch.from_numpy(v).double()
                                               for v in inputs.values())).numpy()
             self.manifest["bench"].append(
-                dict(name=name, library=library, output=w.output, seed=seed,
+                dict(name=name, library=library, variants=variants,
+                     output=w.output, seed=seed,
                      fingerprint=fingerprint, lengths=list(w.lengths),
                      sets=self.save_sets(name, [(inputs, reference, None)])))
 
@@ -346,9 +373,34 @@ def bench_workload(root, case, device, args):
                   f"vs torch {error:.1e}{'' if ok else '  DISAGREE'}", flush=True)
             rows.append([case["name"], n, f"{host_ms:.4f}", f"{device_ms:.4f}",
                          f"{torch_ms:.4f}", f"{error:.3e}"])
+            for variant, path in case.get("variants", {}).items():
+                variant_failed, row = time_variant(root, case, path, inputs,
+                                                   expected, device, args, device_ms)
+                failed |= variant_failed
+                rows.append([f"{case['name']}_{variant}", n, *row])
             if n == max(case["lengths"]):
                 print_kernel_profile(run)
     return failed, rows
+
+
+def time_variant(root, case, path, inputs, expected, device, args, default_ms):
+    """Checks a variant library against the float64 reference and torch and
+    times it through device pointers; returns (failed, csv row without the
+    workload and length)."""
+    library = hmc_library.Library(os.path.join(root, path))
+    with library.create() as model:
+        ref_inputs, reference, _ = load_set(root, case["sets"][0])
+        first = rel_l2(model.run_named(ref_inputs)[case["output"]], reference)
+        run, out = device_runner(library, model, inputs, expected, device)
+        run()
+        torch.cuda.synchronize()
+        device_ms = median_ms(run, args.warmup, args.repeat, torch.cuda.synchronize)
+        error = rel_l2(out.cpu().numpy(), expected)
+    ok = first <= TOLERANCE and error <= BENCH_AGREEMENT
+    print(f"{'':<18}   {os.path.basename(path)}: device I/O {device_ms:8.3f} ms "
+          f"({device_ms / default_ms:5.2f} x the default)  vs float64 "
+          f"{first:.1e}, vs torch {error:.1e}{'' if ok else '  FAIL'}", flush=True)
+    return not ok, ["", f"{device_ms:.4f}", "", f"{error:.3e}"]
 
 
 def check_bench(root, manifest, device, args):

@@ -368,6 +368,10 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
     halide.push_back("--tuning-db");
     halide.push_back(fs::absolute(options.tuningDb).string());
   }
+  for (const std::string &schedule : options.kernelSchedules) {
+    halide.push_back("--kernel-schedule");
+    halide.push_back(schedule);
+  }
   if (options.verbose)
     halide.push_back("-v");
   if (Status status = runTool(halide, dir / "hmc-halide.log", options.verbose);

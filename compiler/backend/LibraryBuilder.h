@@ -36,6 +36,9 @@ struct LibraryBuildOptions {
   std::string target;
   /// A tuning database (docs/tuning.md) for hmc-halide's schedules.
   std::string tuningDb;
+  /// OP=SCHEDULE overrides for every kernel of an op (hmc-halide's
+  /// --kernel-schedule).
+  std::vector<std::string> kernelSchedules;
   /// Echo each command and its output on stderr.
   bool verbose = false;
   std::string hmcHalidePath;

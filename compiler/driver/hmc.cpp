@@ -53,6 +53,7 @@ struct CompileOptions {
   bool audioFrontend = false;
   bool noElementwiseFusion = false;
   std::string tuningDb;
+  std::vector<std::string> kernelSchedules;
   // hmc tune: the database to write, the lengths to time at, the budget.
   std::string tuneOutput;
   std::vector<int64_t> lengths;
@@ -200,6 +201,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   buildOptions.outDir = options.outDir;
   buildOptions.target = options.target;
   buildOptions.tuningDb = options.tuningDb;
+  buildOptions.kernelSchedules = options.kernelSchedules;
   buildOptions.verbose = options.verbose;
   buildOptions.weightStorage = options.weightStorage == "external"
                                    ? hmc::backend::WeightStorage::External
@@ -397,6 +399,11 @@ static int runCommandLine(int argc, char **argv) {
                    "schedules from this database (hmc tune); a kernel "
                    "without an entry keeps the default schedule (-v says so)")
       ->check(CLI::ExistingFile);
+  compileCmd->add_option(
+      "--kernel-schedule", compileOptions.kernelSchedules,
+      "OP=SCHEDULE: every kernel of this op gets this schedule (knob=value "
+      "pairs as in a tuning database, e.g. linear=gemm_staging=1), ahead of "
+      "--tuning-db; for experiments (docs/tuning.md)");
   compileCmd
       ->add_option("--weight-storage", compileOptions.weightStorage,
                    "embedded (inside libNAME.so) or external (OUTDIR/"

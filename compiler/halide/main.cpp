@@ -6,10 +6,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <map>
 
 namespace {
 
@@ -73,6 +75,11 @@ int main(int argc, char **argv) {
   app.add_option("--tuning-db", tuningDbPath,
                  "Schedule kernels as this tuning database says (a kernel "
                  "without an entry keeps the default schedule)");
+  std::vector<std::string> kernelSchedules;
+  app.add_option("--kernel-schedule", kernelSchedules,
+                 "OP=SCHEDULE: every kernel of this op gets this schedule "
+                 "(knob=value pairs, as in a tuning database), ahead of "
+                 "--tuning-db; for experiments with schedules");
   hh::TuneOptions tuneOptions;
   app.add_option("--tune", tunePath,
                  "Instead of compiling, tune the graph's kernels on this "
@@ -93,9 +100,31 @@ int main(int argc, char **argv) {
     return fail(runtimeOnly ? "--runtime-only takes no kernel graph"
                             : "a kernel graph is required (or --runtime-only)");
 
-  if (!tunePath.empty() && (runtimeOnly || !tuningDbPath.empty()))
-    return fail("--tune takes a kernel graph and no --runtime-only or "
-                "--tuning-db");
+  if (!tunePath.empty() &&
+      (runtimeOnly || !tuningDbPath.empty() || !kernelSchedules.empty()))
+    return fail("--tune takes a kernel graph and no --runtime-only, "
+                "--tuning-db or --kernel-schedule");
+  std::map<std::string, hh::ScheduleChoice> opSchedules;
+  for (const std::string &item : kernelSchedules) {
+    size_t equals = item.find('=');
+    if (equals == 0 || equals == std::string::npos)
+      return fail(
+          fmt::format("--kernel-schedule '{}': expected OP=SCHEDULE, e.g. "
+                      "linear=gemm_staging=1",
+                      item));
+    try {
+      hh::ScheduleChoice choice =
+          hh::ScheduleChoice::parse(item.substr(equals + 1));
+      // An autoscheduler plans for size estimates, which hmc tune records.
+      if (!choice.autoscheduler.empty())
+        return fail(fmt::format("--kernel-schedule '{}': autoschedulers are "
+                                "chosen through hmc tune's database",
+                                item));
+      opSchedules[item.substr(0, equals)] = choice;
+    } catch (const std::invalid_argument &error) {
+      return fail(fmt::format("--kernel-schedule: {}", error.what()));
+    }
+  }
   std::string kernelName;
   try {
     hh::KernelGraph graph;
@@ -116,6 +145,14 @@ int main(int argc, char **argv) {
     std::filesystem::create_directories(outDir);
     std::filesystem::path dir(outDir);
 
+    for (const auto &[op, choice] : opSchedules)
+      if (std::none_of(
+              graph.kernels.begin(), graph.kernels.end(),
+              [&](const hh::KernelDesc &kernel) { return kernel.op == op; }))
+        fmt::print(stderr,
+                   "hmc-halide: note: --kernel-schedule {}: no {} kernel in "
+                   "{}\n",
+                   op, op, graphPath);
     std::vector<std::string> tuned;
     for (const hh::KernelDesc &kernel : graph.kernels) {
       kernelName = kernel.name;
@@ -131,9 +168,11 @@ int main(int argc, char **argv) {
           fmt::print("note: {} ({}) has no entry in {} for {}: default "
                      "schedule\n",
                      kernel.name, kernel.op, tuningDbPath, target.to_string());
-        if (!schedule.isDefault())
-          tuned.push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
       }
+      if (auto it = opSchedules.find(kernel.op); it != opSchedules.end())
+        schedule = it->second;
+      if (!schedule.isDefault())
+        tuned.push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
       hh::compileKernel(graph, kernel, target, path, schedule);
       if (verbose)
         fmt::print("{} ({}) -> {} in {:.2f} s, schedule: {}\n", kernel.name,
@@ -151,9 +190,11 @@ int main(int argc, char **argv) {
                  hh::runtimeTarget(target).to_string(), runtimePath);
     if (!runtimeOnly) {
       std::string source = "default";
-      if (db) {
-        source = fmt::format("tuning database: {} of {} kernels tuned",
-                             tuned.size(), graph.kernels.size());
+      if (db || !opSchedules.empty()) {
+        source = fmt::format("{}: {} of {} kernels {}",
+                             db ? "tuning database" : "--kernel-schedule",
+                             tuned.size(), graph.kernels.size(),
+                             db ? "tuned" : "set");
         for (size_t i = 0; i < tuned.size(); ++i)
           source += (i ? "; " : " (") + tuned[i];
         if (!tuned.empty())

@@ -1,6 +1,7 @@
 """hmc tune + hmc compile --tuning-db on the bundled HyperMixing layer: the
 database holds every kernel of the model, a library built from it records
 the tuned schedules, and its output still matches the float64 reference.
+So does a library whose hyper_mix knobs --kernel-schedule sets.
 
 To make sure non-default schedules really reach the library whatever this
 machine measured, a copy of the database crowns, for every kernel, the
@@ -103,6 +104,16 @@ def main():
         sys.exit(f"FAIL: expected {crowned} or more tuned kernels, the "
                  f"library says {source!r}")
     check_output(hmc, forced / "libhypermixing_layer.so", work)
+
+    # --kernel-schedule sets one op's knobs without a database.
+    knobbed = work / "knobbed"
+    run([hmc, "compile", model, "--kernel-schedule", "hyper_mix=tile_tokens=32",
+         "-o", knobbed])
+    source = schedule_source(hmc, knobbed / "libhypermixing_layer.so")
+    if not re.search(r"--kernel-schedule: [1-9]\d* of \d+ kernels set "
+                     r"\(\S+: tile_tokens=32", source):
+        sys.exit(f"FAIL: the --kernel-schedule library says {source!r}")
+    check_output(hmc, knobbed / "libhypermixing_layer.so", work)
     print(f"e2e-tuning: OK ({crowned} kernels with non-default schedules)")
 
 
