@@ -267,11 +267,13 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     return list;
   }
   int natural = target.natural_vector_size(Halide::Float(32));
+  // Register tiles: at most this many accumulators (32 vector registers on
+  // AVX-512, 16 on AVX2).
+  int registers = target.has_feature(Halide::Target::AVX512) ? 28 : 14;
   if (op == "linear" || op == "matmul") {
-    // Register tiles of `vectors` x `row_tile` accumulators (32 vector
-    // registers on AVX-512, 16 on AVX2), when m fills a vector.
+    // Register tiles of `vectors` x `row_tile` accumulators, when m fills a
+    // vector.
     const Dim &m = graph.buffer(kernel.outputs[0].buffer).shape.back();
-    int registers = target.has_feature(Halide::Target::AVX512) ? 28 : 14;
     if (m.isStatic() && m.size >= natural)
       for (int vectors = 1; vectors <= std::min<int64_t>(4, m.size / natural);
            ++vectors)
@@ -291,9 +293,18 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})
       add({{"task_elements", elements}});
-    if (op == "conv")
+    if (op == "conv") {
       for (int tasks : {4, 64})
         add({{"tasks", tasks}});
+      // A 1-D pointwise conv (weight [C_out, C_in, 1]): register tiles of
+      // `vectors` time vectors x `row_tile` output channels.
+      const Shape &weight = graph.buffer(kernel.inputs[1].buffer).shape;
+      if (weight.size() == 3 && weight[2].isStatic() && weight[2].size == 1)
+        for (int vectors = 1; vectors <= 4; ++vectors)
+          for (int rows : {2, 4, 6, 8, 12})
+            if (vectors * rows <= registers)
+              add({{"vectors", vectors}, {"row_tile", rows}});
+    }
   }
   if (autoschedulable(op))
     for (const char *name : {"Adams2019", "Li2018", "Mullapudi2016"}) {
