@@ -27,6 +27,7 @@ writes DIR/results.csv. Exits 1 when a check fails, 2 when there is no GPU.
 """
 import argparse
 import csv
+import filecmp
 import hashlib
 import json
 import os
@@ -142,9 +143,8 @@ class Preparer:
         """Ships one copy of two external weight blobs that are equal."""
         lib = os.path.join(self.stage, "lib")
         first, second = (os.path.join(lib, f"{n}.weights") for n in (name, variant))
-        with open(first, "rb") as a, open(second, "rb") as b:
-            if a.read() != b.read():
-                sys.exit(f"bundle.py: {variant}'s weights differ from {name}'s")
+        if not filecmp.cmp(first, second, shallow=False):
+            sys.exit(f"bundle.py: {variant}'s weights differ from {name}'s")
         os.remove(second)
         os.symlink(f"{name}.weights", second)
 

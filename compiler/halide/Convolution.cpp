@@ -307,10 +307,7 @@ Halide::Func buildConvolution(const OpContext &ctx) {
   const Shape &x = ctx.view.input("x").shape;
   const Shape &weight = ctx.view.input("weight").shape;
   bool oneD = x.size() == 3;
-  bool padless = std::all_of(attrs.pads.begin(), attrs.pads.end(),
-                             [](int pad) { return pad == 0; });
-  if (oneD && weight[2].size == 1 && attrs.strides[0] == 1 && padless &&
-      attrs.groups == 1)
+  if (isPointwiseConv(ctx.view))
     return pointwise(ctx);
   if (oneD && attrs.groups == x[1].size && attrs.groups == weight[0].size &&
       attrs.strides[0] == 1)

@@ -161,6 +161,9 @@ HyperMixParams parseHyperMix(const KernelView &view);
 double parseLayerNormEps(const KernelView &view);
 /// cast's `to` attribute.
 DType parseCastTarget(const KernelView &view);
+/// Whether a (validated) conv is 1-D pointwise: a width-1 kernel at stride
+/// 1, unpadded, one group. Its schedule and tuning knobs are a matmul's.
+bool isPointwiseConv(const KernelView &view);
 
 /// A fused elementwise kernel's program (op "elementwise"): every step is a
 /// kernel of its own in `scratch`, a copy of the graph with one temporary

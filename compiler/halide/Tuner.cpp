@@ -296,10 +296,9 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     if (op == "conv") {
       for (int tasks : {4, 64})
         add({{"tasks", tasks}});
-      // A 1-D pointwise conv (weight [C_out, C_in, 1]): register tiles of
-      // `vectors` time vectors x `row_tile` output channels.
-      const Shape &weight = graph.buffer(kernel.inputs[1].buffer).shape;
-      if (weight.size() == 3 && weight[2].isStatic() && weight[2].size == 1)
+      // A 1-D pointwise conv: register tiles of `vectors` time vectors x
+      // `row_tile` output channels.
+      if (isPointwiseConv(KernelView(graph, kernel)))
         for (int vectors = 1; vectors <= 4; ++vectors)
           for (int rows : {2, 4, 6, 8, 12})
             if (vectors * rows <= registers)

@@ -889,6 +889,17 @@ double parseLayerNormEps(const KernelView &view) {
   return Checker(view.graph(), view.kernel()).nonNegativeAttr("eps");
 }
 
+bool isPointwiseConv(const KernelView &view) {
+  const nlohmann::json &attrs = view.kernel().attrs;
+  const Shape &weight = view.input("weight").shape;
+  std::vector<int> pads = attrs.at("pads").get<std::vector<int>>();
+  return weight.size() == 3 && weight[2].isStatic() && weight[2].size == 1 &&
+         attrs.at("strides").get<std::vector<int>>()[0] == 1 &&
+         attrs.at("groups").get<int>() == 1 &&
+         std::all_of(pads.begin(), pads.end(),
+                     [](int pad) { return pad == 0; });
+}
+
 DType parseCastTarget(const KernelView &view) {
   Checker check(view.graph(), view.kernel());
   const nlohmann::json &to = check.attr("to");

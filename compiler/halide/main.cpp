@@ -153,7 +153,9 @@ int main(int argc, char **argv) {
                    "hmc-halide: note: --kernel-schedule {}: no {} kernel in "
                    "{}\n",
                    op, op, graphPath);
-    std::vector<std::string> tuned;
+    // Per source, the kernels whose schedule it set: a database entry that
+    // --kernel-schedule overrides counts for the flag only.
+    std::vector<std::string> tuned, set;
     for (const hh::KernelDesc &kernel : graph.kernels) {
       kernelName = kernel.name;
       auto start = std::chrono::steady_clock::now();
@@ -169,10 +171,13 @@ int main(int argc, char **argv) {
                      "schedule\n",
                      kernel.name, kernel.op, tuningDbPath, target.to_string());
       }
-      if (auto it = opSchedules.find(kernel.op); it != opSchedules.end())
+      std::vector<std::string> *setBy = &tuned;
+      if (auto it = opSchedules.find(kernel.op); it != opSchedules.end()) {
         schedule = it->second;
+        setBy = &set;
+      }
       if (!schedule.isDefault())
-        tuned.push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
+        setBy->push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
       hh::compileKernel(graph, kernel, target, path, schedule);
       if (verbose)
         fmt::print("{} ({}) -> {} in {:.2f} s, schedule: {}\n", kernel.name,
@@ -189,16 +194,22 @@ int main(int argc, char **argv) {
       fmt::print("halide runtime ({}) -> {}\n",
                  hh::runtimeTarget(target).to_string(), runtimePath);
     if (!runtimeOnly) {
+      auto describe = [&](const std::string &origin,
+                          const std::vector<std::string> &kernels,
+                          const char *verb) {
+        std::string text =
+            fmt::format("{}: {} of {} kernels {}", origin, kernels.size(),
+                        graph.kernels.size(), verb);
+        for (size_t i = 0; i < kernels.size(); ++i)
+          text += (i ? "; " : " (") + kernels[i];
+        return kernels.empty() ? text : text + ")";
+      };
       std::string source = "default";
-      if (db || !opSchedules.empty()) {
-        source = fmt::format("{}: {} of {} kernels {}",
-                             db ? "tuning database" : "--kernel-schedule",
-                             tuned.size(), graph.kernels.size(),
-                             db ? "tuned" : "set");
-        for (size_t i = 0; i < tuned.size(); ++i)
-          source += (i ? "; " : " (") + tuned[i];
-        if (!tuned.empty())
-          source += ")";
+      if (db)
+        source = describe("tuning database", tuned, "tuned");
+      if (!opSchedules.empty()) {
+        std::string flag = describe("--kernel-schedule", set, "set");
+        source = db ? source + "; " + flag : flag;
       }
       hh::writeTargetFile(target, (dir / "target.json").string(), source);
     }

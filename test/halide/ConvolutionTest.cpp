@@ -149,6 +149,37 @@ TEST(ConvolutionTest, StridedRowsOfEveryWidth) {
     }
 }
 
+// The pointwise form (and its tuning knobs) is a matmul over channels: a
+// width-1 kernel at stride 1, unpadded, one group.
+TEST(ConvolutionTest, PointwiseFormNeedsStrideOneNoPadsOneGroup) {
+  struct Config {
+    int64_t width, stride, pad, groups;
+    bool pointwise;
+  };
+  for (Config c : {Config{1, 1, 0, 1, true}, Config{3, 1, 0, 1, false},
+                   Config{1, 2, 0, 1, false}, Config{1, 1, 1, 1, false},
+                   Config{1, 1, 0, 4, false}}) {
+    GraphBuilder graph;
+    std::vector<std::pair<std::string, int64_t>> inputs = {
+        {"x", graph.buffer("x", "float32", {1, 8, 20})},
+        {"weight", graph.buffer("weight", "float32", {8, 8 / c.groups, c.width},
+                                "weight")}};
+    int64_t outWidth = (20 + 2 * c.pad - c.width) / c.stride + 1;
+    graph.kernel("k", "conv",
+                 {{"strides", {c.stride}},
+                  {"dilations", {1}},
+                  {"pads", {c.pad, c.pad}},
+                  {"groups", c.groups}},
+                 inputs,
+                 graph.buffer("y", "float32", {1, 8, outWidth}, "output"));
+    KernelGraph parsed = graph.parse();
+    EXPECT_EQ(isPointwiseConv(KernelView(parsed, parsed.kernels[0])),
+              c.pointwise)
+        << "width " << c.width << ", stride " << c.stride << ", pad " << c.pad
+        << ", groups " << c.groups;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Configs, ConvolutionTest,
     ::testing::Values(
