@@ -1,4 +1,5 @@
-// conv (ONNX Conv, 1 or 2 spatial dims, zero padding, groups), float32.
+// conv (ONNX Conv, 1 or 2 spatial dims, zero or reflect padding, groups),
+// float32.
 // Three schedules: pointwise 1-D (a matmul over channels, register-blocked
 // like linear), depthwise 1-D (vectorised over time on a zero-padded row) and
 // a direct convolution for the rest (the 2-D front-end), blocked over output
@@ -15,6 +16,7 @@ namespace {
 struct ConvAttrs {
   std::vector<int> strides, dilations, pads; // pads: begins, then ends
   int groups = 1;
+  bool reflect = false; // pad_mode reflect: the pads mirror the input
 };
 
 ConvAttrs convAttrs(const KernelView &view) {
@@ -22,7 +24,8 @@ ConvAttrs convAttrs(const KernelView &view) {
   return {attrs.at("strides").get<std::vector<int>>(),
           attrs.at("dilations").get<std::vector<int>>(),
           attrs.at("pads").get<std::vector<int>>(),
-          attrs.at("groups").get<int>()};
+          attrs.at("groups").get<int>(),
+          attrs.value("pad_mode", "constant") == "reflect"};
 }
 
 /// The accumulator's initial value: the bias of this output channel, or 0.
@@ -156,8 +159,8 @@ Halide::Func depthwise(const OpContext &ctx, const ConvAttrs &attrs) {
   return out;
 }
 
-/// Any conv: zero padding through a guarded input, output channels in
-/// register blocks, the contiguous output dim in vectors.
+/// Any conv: zero or reflect padding through a guarded input, output
+/// channels in register blocks, the contiguous output dim in vectors.
 Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   const Halide::ImageParam &x = ctx.input("x");
   const Halide::ImageParam &w = ctx.input("weight");
@@ -167,11 +170,19 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   int groupIn = static_cast<int>(ctx.view.input("weight").shape[1].size);
   int groupOut = channels / attrs.groups;
 
-  Halide::Region bounds;
-  for (int k = 0; k < spatial; ++k)
-    bounds.push_back({0, x.dim(k).extent()});
-  Halide::Func guarded =
-      Halide::BoundaryConditions::constant_exterior(x, 0.0f, bounds);
+  Halide::Func guarded("guarded");
+  if (attrs.reflect) {
+    std::vector<Halide::Var> args(x.dimensions());
+    std::vector<Expr> coords(args.begin(), args.end());
+    for (int k = 0; k < spatial; ++k)
+      coords[k] = reflectIndex(args[k], x.dim(k).extent());
+    guarded(args) = x(coords);
+  } else {
+    Halide::Region bounds;
+    for (int k = 0; k < spatial; ++k)
+      bounds.push_back({0, x.dim(k).extent()});
+    guarded = Halide::BoundaryConditions::constant_exterior(x, 0.0f, bounds);
+  }
 
   Halide::Region taps;
   for (int k = 0; k < spatial; ++k)
@@ -269,8 +280,8 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
     task = fused;
   }
   out.parallel(task);
-  // The zero-padded input rows an output row reads, once per task: guarded
-  // per tap, every strided vector load would be a per-lane gather.
+  // The padded input rows an output row reads, once per task: guarded per
+  // tap, every strided vector load would be a per-lane gather.
   if (phases)
     phased.compute_at(out, task).vectorize(column, natural);
   else
@@ -309,8 +320,10 @@ Halide::Func buildConvolution(const OpContext &ctx) {
   bool oneD = x.size() == 3;
   if (isPointwiseConv(ctx.view))
     return pointwise(ctx);
+  bool padded = std::any_of(attrs.pads.begin(), attrs.pads.end(),
+                            [](int pad) { return pad > 0; });
   if (oneD && attrs.groups == x[1].size && attrs.groups == weight[0].size &&
-      attrs.strides[0] == 1)
+      attrs.strides[0] == 1 && !(attrs.reflect && padded))
     return depthwise(ctx, attrs);
   return direct(ctx, attrs);
 }

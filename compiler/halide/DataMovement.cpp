@@ -310,14 +310,8 @@ Halide::Func buildPad(const OpContext &ctx) {
     Expr j = vars[k] - pads[i];
     // likely(j): loops are partitioned so that the interior copies with
     // dense loads and only the borders compute their indices per element.
-    coords[k] = Halide::clamp(Halide::likely(j), 0, n - 1);
-    if (mode == "reflect")
-      // Mirror without repeating the edge; the clamp only keeps reads in
-      // bounds when a dynamic extent is shorter than the pad.
-      coords[k] = Halide::select(
-          j < 0 || j >= n,
-          Halide::clamp(Halide::select(j < 0, -j, 2 * (n - 1) - j), 0, n - 1),
-          coords[k]);
+    coords[k] = mode == "reflect" ? reflectIndex(j, n)
+                                  : Halide::clamp(Halide::likely(j), 0, n - 1);
     if (mode == "constant")
       inside = inside && j >= 0 && j < n;
   }

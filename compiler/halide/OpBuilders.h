@@ -106,6 +106,11 @@ Halide::Expr erfFloat(const Halide::Expr &x);
 /// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.
 Halide::Expr gelu(const Halide::Expr &x);
 
+/// The in-bounds index that ONNX reflect padding reads for index `j` of a
+/// dim of extent `n` (mirrored without repeating the edge), clamped so that
+/// a dynamic extent shorter than the pad still reads in bounds.
+Halide::Expr reflectIndex(const Halide::Expr &j, const Halide::Expr &n);
+
 /// The value of a constant extent.
 std::optional<int> staticExtent(const Halide::Expr &extent);
 

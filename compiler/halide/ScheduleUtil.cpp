@@ -55,6 +55,15 @@ std::optional<int> staticExtent(const Expr &extent) {
   return std::nullopt;
 }
 
+Expr reflectIndex(const Expr &j, const Expr &n) {
+  // likely(j): loops are partitioned so that the interior reads densely and
+  // only the borders compute their indices per element.
+  return Halide::select(
+      j < 0 || j >= n,
+      Halide::clamp(Halide::select(j < 0, -j, 2 * (n - 1) - j), 0, n - 1),
+      Halide::clamp(Halide::likely(j), 0, n - 1));
+}
+
 void vectorizeInner(Halide::Func func, const Halide::VarOrRVar &var,
                     const Expr &extent, int natural) {
   std::optional<int> size = staticExtent(extent);

@@ -829,6 +829,17 @@ void checkConv(const Checker &check) {
     check.view.fail(fmt::format("attributes 'strides' and 'dilations' need "
                                 "{} entries and 'pads' {}",
                                 spatial, 2 * spatial));
+  // pad_mode reflect: the pads mirror the input, as a reflect pad kernel
+  // folded into the conv (docs/kernel-graph.md).
+  if (check.kernel.attrs.contains("pad_mode") &&
+      check.choiceAttr("pad_mode", {"constant", "reflect"}) == "reflect")
+    for (size_t i = 0; i < spatial; ++i)
+      if (x.shape[2 + i].isStatic() &&
+          std::max(pads[i], pads[spatial + i]) >= x.shape[2 + i].size)
+        check.view.fail(fmt::format("reflect pads of spatial dim {} ({}, {}) "
+                                    "must be smaller than its size {}",
+                                    i, pads[i], pads[spatial + i],
+                                    x.shape[2 + i].size));
   if (hasBias) {
     check.sameDType("bias", check.view.input(2), x.dtype);
     check.shape("bias", check.view.input(2), {weight.shape[0]});

@@ -61,6 +61,7 @@ private:
   void fuseElementwiseChains();
   void fuseEpilogues();
   void foldLayerNormTransposes();
+  void foldReflectPads();
   void packLinearWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
@@ -691,6 +692,50 @@ void Exporter::foldLayerNormTransposes() {
     merged[k] = true;
     internal.insert({in, out});
     kernels[consumer[out]] = std::move(folded);
+  }
+  dropMerged(merged, internal);
+}
+
+// A reflect pad of a conv input's spatial dims (nothing else reads the
+// padded tensor, the conv pads nothing itself) becomes the conv's pads with
+// "pad_mode": "reflect", as in the HyperConformer front-end: the conv reads
+// the rows it needs through the mirror, and the padded copy of its input,
+// a full write and read of a large tensor, goes.
+void Exporter::foldReflectPads() {
+  auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, const json *> bufferById;
+  for (const json &buffer : buffers)
+    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (json &conv : kernels) {
+    if (conv["op"] != "conv" || conv["attrs"].contains("pad_mode"))
+      continue;
+    int in = conv["inputs"][0]["buffer"];
+    auto from = producer.find(in);
+    if (from == producer.end() || uses[in] != 1 ||
+        (*bufferById.at(in))["storage"] != "temp")
+      continue;
+    const json &pad = kernels[from->second];
+    if (pad["op"] != "pad" || pad["attrs"]["mode"] != "reflect")
+      continue;
+    std::vector<int64_t> padPads = pad["attrs"]["pads"];
+    std::vector<int64_t> convPads = conv["attrs"]["pads"];
+    size_t rank = padPads.size() / 2, spatial = convPads.size() / 2;
+    bool spatialOnly = llvm::all_of(convPads, [](int64_t p) { return !p; });
+    for (size_t d = 0; d < rank - spatial; ++d)
+      spatialOnly = spatialOnly && !padPads[d] && !padPads[rank + d];
+    if (!spatialOnly)
+      continue;
+    for (size_t i = 0; i < spatial; ++i) {
+      convPads[i] = padPads[rank - spatial + i];
+      convPads[spatial + i] = padPads[2 * rank - spatial + i];
+    }
+    conv["attrs"]["pads"] = convPads;
+    conv["attrs"]["pad_mode"] = "reflect";
+    conv["inputs"][0]["buffer"] = pad["inputs"][0]["buffer"];
+    merged[from->second] = true;
+    internal.insert(in);
   }
   dropMerged(merged, internal);
 }
@@ -1456,6 +1501,7 @@ FailureOr<KernelGraph> Exporter::run() {
     fuseElementwiseChains();
     fuseEpilogues();
     foldLayerNormTransposes();
+    foldReflectPads();
   }
   packLinearWeights();
   nameKernels();

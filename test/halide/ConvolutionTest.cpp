@@ -1,6 +1,7 @@
 // conv against a float64 direct convolution: the Conformer/HyperConformer
 // configurations (2-D 3x3 stride-2 front-end, 1-D pointwise, 1-D depthwise
-// k=31) and odd generic ones (groups, dilation, asymmetric pads).
+// k=31) and odd generic ones (groups, dilation, asymmetric pads, reflect
+// padding).
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -19,7 +20,13 @@ struct Case {
   std::vector<std::map<std::string, int64_t>> runs = {{}};
   /// Derived output symbols: name -> {base, add, div, post}.
   std::map<std::string, json> derived = {};
+  bool reflect = false; // pad_mode reflect instead of zero padding
 };
+
+/// Index `i` of a dim of size `n` under reflect padding.
+int64_t reflected(int64_t i, int64_t n) {
+  return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+}
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
@@ -51,6 +58,10 @@ Tensor conv(const Case &tc, const Tensor &x, const Tensor &w,
                 int64_t wc = ow * attr(tc.strides, 1, 1) +
                              kw * attr(tc.dilations, 1, 1) -
                              (spatial == 1 ? tc.pads[0] : tc.pads[1]);
+                if (tc.reflect) {
+                  h = reflected(h, dim(x.shape, 0));
+                  wc = reflected(wc, dim(x.shape, 1));
+                }
                 if (h < 0 || h >= dim(x.shape, 0) || wc < 0 ||
                     wc >= dim(x.shape, 1))
                   continue;
@@ -83,12 +94,13 @@ std::vector<double> runCase(const Case &tc) {
     inputs.push_back({"bias", graph.buffer("bias", "float32",
                                            json{tc.weight[0]}, "weight")});
   int64_t y = graph.buffer("y", "float32", tc.out, "output");
-  graph.kernel("k", "conv",
-               {{"strides", tc.strides},
+  json attrs = {{"strides", tc.strides},
                 {"dilations", tc.dilations},
                 {"pads", tc.pads},
-                {"groups", tc.groups}},
-               inputs, y);
+                {"groups", tc.groups}};
+  if (tc.reflect)
+    attrs["pad_mode"] = "reflect";
+  graph.kernel("k", "conv", attrs, inputs, y);
   JitKernel kernel(graph.parse());
   std::mt19937 rng(51);
   std::vector<double> errors;
@@ -304,7 +316,58 @@ INSTANTIATE_TEST_SUITE_P(
              {1, 1, 1, 1},
              1,
              true,
-             {{{"w", 1}}, {{"w", 19}}}}),
+             {{{"w", 1}}, {{"w", 19}}}},
+        // Reflect padding (a folded reflect pad kernel): the front-end's
+        // convs over dynamic time from the shortest input reflect allows,
+        // asymmetric pads, and a depthwise conv (built by the direct form).
+        Case{"frontend1_reflect_dynamic_time",
+             json{2, 1, "t", 80},
+             json{64, 1, 3, 3},
+             json{2, 64, "t2", 40},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{{"t", 2}}, {{"t", 3}}, {{"t", 24}}},
+             {{"t2", {{"base", "t"}, {"add", -1}, {"div", 2}, {"post", 1}}}},
+             true},
+        Case{"frontend2_reflect_dynamic_time",
+             json{2, 64, "t", 40},
+             json{32, 64, 3, 3},
+             json{2, 32, "t2", 20},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{{"t", 2}}, {{"t", 9}}, {{"t", 41}}},
+             {{"t2", {{"base", "t"}, {"add", -1}, {"div", 2}, {"post", 1}}}},
+             true},
+        Case{"reflect_asymmetric_2d",
+             json{1, 3, 9, 30},
+             json{4, 3, 3, 3},
+             json{1, 4, 10, 31},
+             {1, 1},
+             {1, 1},
+             {2, 1, 1, 2},
+             1,
+             true,
+             {{}},
+             {},
+             true},
+        Case{"depthwise_reflect_k5",
+             json{2, 16, "t"},
+             json{16, 1, 5},
+             json{2, 16, "t"},
+             {1},
+             {1},
+             {2, 2},
+             16,
+             true,
+             {{{"t", 3}}, {{"t", 20}}},
+             {},
+             true}),
     [](const auto &info) { return info.param.name; });
 
 } // namespace

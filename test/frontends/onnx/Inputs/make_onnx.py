@@ -494,6 +494,22 @@ def wide_linear(path):
     save(graph, path)
 
 
+def reflect_conv(path):
+    # The HyperConformer front-end's padding, here asymmetric: a reflect Pad
+    # of time and frequency, then a 3x3 stride-2 Conv that pads nothing.
+    rng = np.random.default_rng(6)
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("w", (4, 2, 3, 3)), ("b", (4,)))]
+    pads = numpy_helper.from_array(np.array([0, 0, 2, 1, 0, 0, 1, 2], np.int64), "pads")
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="reflect"),
+             helper.make_node("Conv", ["p", "w", "b"], ["y"], name="conv",
+                              kernel_shape=[3, 3], strides=[2, 2])]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 2, "T", 20])],
+                              [tensor("y", ["B", 4, "T2", 11])],
+                              initializer=weights + [pads])
+    save(graph, path)
+
+
 def ln_transposed(path):
     # The HyperConformer front-end's LayerNorm: a conv output [B, C, T, F]
     # normalised over (F, C) between two transposes, with its LeakyReLU.
@@ -628,7 +644,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  passthrough,
                                  expand_dynamic, index_ranges, counts, group_norm, merged_fill, max_pool,
                                  learned_positions,
-                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, ln_transposed,
+                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, ln_transposed,
                                  missing_external)}
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
