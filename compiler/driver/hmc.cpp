@@ -184,7 +184,9 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   graphOptions.name = name;
   graphOptions.target = options.target;
   graphOptions.fuseElementwise = !options.noElementwiseFusion;
-  graphOptions.weightPanels = !hmc::backend::isGpuTarget(options.target);
+  bool cpu = !hmc::backend::isGpuTarget(options.target);
+  graphOptions.weightPanels = cpu;
+  graphOptions.convLayerNorm = cpu;
   mlir::FailureOr<hmc::KernelGraph> graph =
       hmc::exportKernelGraph(*module, graphOptions);
   if (mlir::failed(graph))

@@ -250,7 +250,27 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   Halide::Func acc("acc"), out("output");
   acc(vars) = biasAt(ctx, co);
   acc(vars) += (phases ? phased(reads) : guarded(reads)) * weight;
-  out(vars) = acc(vars);
+  // A layer norm over (channels, columns) folded in (attr norm_dims,
+  // validated: 2-D, a static row): the conv's output rows of a task stay in
+  // cache for the statistics and reach memory once, normalised.
+  bool normalized = ctx.view.kernel().attrs.contains("norm_dims");
+  Halide::Func conv = normalized ? Halide::Func("conv") : out;
+  conv(vars) = acc(vars);
+  std::optional<NormRows> norm;
+  if (normalized) {
+    std::vector<int> dims;
+    for (int d :
+         ctx.view.kernel().attrs.at("norm_dims").get<std::vector<int>>())
+      dims.push_back(static_cast<int>(vars.size()) - 1 - d);
+    norm = layerNormRows(conv, vars, ctx.outputExtents, {0, spatial},
+                         Halide::Float(32), ctx.vectorSize(Halide::Float(32)),
+                         parseLayerNormEps(ctx.view));
+    out(vars) =
+        applyEpilogue(ctx,
+                      norm->normalize(conv, vars, dims, ctx.input("gamma"),
+                                      ctx.input("beta")),
+                      vars);
+  }
 
   Halide::Var v = vars[0];
   if (!width) {
@@ -265,13 +285,17 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   int block =
       byChannel ? natural : blockDividing(channels, std::max(1, 24 / vectors));
   Halide::Var coo("coo"), coi("coi");
-  out.split(co, coo, coi, block, TailStrategy::ShiftInwards);
+  conv.split(co, coo, coi, block, TailStrategy::ShiftInwards);
   std::vector<Halide::VarOrRVar> order = {v, coi, coo};
   for (int k = 1; k < spatial; ++k)
     order.push_back(vars[k]);
   order.push_back(vars[spatial + 1]);
-  out.reorder(order);
-  vectorizeInner(out, v, ctx.outputExtents[0], natural);
+  conv.reorder(order);
+  vectorizeInner(conv, v, ctx.outputExtents[0], natural);
+  if (normalized) {
+    vectorizeInner(out, v, ctx.outputExtents[0], natural);
+    out.reorder(v, co, vars[1], vars[3]);
+  }
   // Rows (outer spatial dims and batch) in parallel.
   Halide::Var task = vars[spatial + 1];
   for (int k = spatial - 1; k >= 1; --k) {
@@ -280,6 +304,10 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
     task = fused;
   }
   out.parallel(task);
+  if (normalized) {
+    conv.compute_at(out, task);
+    norm->computeAt(Halide::LoopLevel(out, task));
+  }
   // The padded input rows an output row reads, once per task: guarded per
   // tap, every strided vector load would be a per-lane gather.
   if (phases)
@@ -296,14 +324,14 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   if (byChannel) {
     // One vector of channels x the row's columns of accumulators.
     channelMajor.compute_root().vectorize(wChannel, natural);
-    acc.compute_at(out, coo)
+    acc.compute_at(conv, coo)
         .reorder_storage(co, v)
         .vectorize(co, natural)
         .unroll(v);
     acc.update().reorder(updateOrder).vectorize(co, natural).unroll(v);
   } else {
     int lanes = std::min(natural, *width);
-    acc.compute_at(out, coo).vectorize(v, lanes).unroll(co);
+    acc.compute_at(conv, coo).vectorize(v, lanes).unroll(co);
     acc.update().reorder(updateOrder).vectorize(v, lanes).unroll(v).unroll(co);
   }
   for (int k = 0; k < spatial; ++k)

@@ -11,53 +11,37 @@ namespace hmc::halide {
 
 using Halide::Expr;
 
-Halide::Func buildLayerNorm(const OpContext &ctx) {
-  const Halide::ImageParam &x = ctx.input("x");
-  const Halide::ImageParam &gamma = ctx.input("gamma");
-  const Halide::ImageParam &beta = ctx.input("beta");
-  Halide::Type type = x.type();
-  size_t rank = ctx.outputExtents.size();
-  // Normalised Halide dims in gamma's (row-major) order.
-  std::vector<int> dims;
-  if (ctx.view.kernel().attrs.contains("dims")) {
-    for (int d : ctx.view.kernel().attrs.at("dims").get<std::vector<int>>())
-      dims.push_back(static_cast<int>(rank) - 1 - d);
-  } else {
-    size_t axes = ctx.view.kernel().attrs.value("axes", size_t(1));
-    for (size_t k = axes; k-- > 0;)
-      dims.push_back(static_cast<int>(k));
-  }
-  std::vector<int> sorted = dims; // Halide order: dim 0 first
-  std::sort(sorted.begin(), sorted.end());
+NormRows layerNormRows(const Halide::Func &x,
+                       const std::vector<Halide::Var> &vars,
+                       const std::vector<Expr> &extents,
+                       const std::vector<int> &sorted, const Halide::Type &type,
+                       int natural, double eps) {
+  NormRows norm;
   size_t axes = sorted.size();
-  Expr inner = ctx.outputExtents[0];
+  Expr inner = extents[0];
   Expr features = inner;
   for (size_t k = 1; k < axes; ++k)
-    features = features * ctx.outputExtents[sorted[k]];
-
-  std::vector<Halide::Var> vars(rank), rowVars;
-  std::vector<Expr> rowExtents = {features}; // a row's block, then its dims
-  for (size_t h = 0; h < rank; ++h)
-    if (!std::count(sorted.begin(), sorted.end(), int(h))) {
-      rowVars.push_back(vars[h]);
-      rowExtents.push_back(ctx.outputExtents[h]);
-    }
-  std::vector<Expr> rows(rowVars.begin(), rowVars.end());
+    features = features * extents[sorted[k]];
+  for (size_t h = 0; h < vars.size(); ++h)
+    if (!std::count(sorted.begin(), sorted.end(), int(h)))
+      norm.rowVars.push_back(vars[h]);
+  std::vector<Expr> rows(norm.rowVars.begin(), norm.rowVars.end());
 
   // Lane-partial sums: `lanes` accumulators per row, padded with zeros up to
   // a multiple of the vector width when the innermost extent needs it.
-  int natural = ctx.vectorSize(type);
   std::optional<int> staticInner = staticExtent(inner);
   int lanes = staticInner ? std::min(natural, *staticInner) : natural;
   bool padded = !staticInner || *staticInner % lanes != 0;
   Expr zero = Halide::Internal::make_zero(type);
-  Halide::Var i("i"), lane("lane");
+  Halide::Var i("i");
+  const Halide::Var &lane = norm.lane;
   // One reduction over the block: chunks of dim 0, then the other
   // normalised dims.
   Halide::Region region = {{0, (inner + lanes - 1) / lanes}};
   for (size_t k = 1; k < axes; ++k)
-    region.push_back({0, ctx.outputExtents[sorted[k]]});
-  Halide::RDom block(region, "block");
+    region.push_back({0, extents[sorted[k]]});
+  norm.block = Halide::RDom(region, "block");
+  Halide::RDom &block = norm.block;
   Halide::RVar chunk = block[0];
   auto at = [&](Expr i, bool reduced) {
     std::vector<Expr> coords(vars.begin(), vars.end());
@@ -80,32 +64,91 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   std::vector<Expr> laneSumRow{laneSum};
   laneSumRow.insert(laneSumRow.end(), rows.begin(), rows.end());
 
-  Halide::Func partial1("partial1"), total1("total1"), mean("mean");
-  partial1(laneRow) = zero;
-  partial1(laneRow) += xin(at(index, true));
-  total1(rows) = zero;
-  total1(rows) += partial1(laneSumRow);
-  mean(rows) = total1(rows) / Halide::cast(type, features);
+  norm.partial1(laneRow) = zero;
+  norm.partial1(laneRow) += xin(at(index, true));
+  norm.total1(rows) = zero;
+  norm.total1(rows) += norm.partial1(laneSumRow);
+  norm.mean(rows) = norm.total1(rows) / Halide::cast(type, features);
 
-  Expr deviation = xin(at(index, true)) - mean(rows);
+  Expr deviation = xin(at(index, true)) - norm.mean(rows);
   Expr square = deviation * deviation;
-  Halide::Func partial2("partial2"), total2("total2"), rstd("rstd");
-  partial2(laneRow) = zero;
-  partial2(laneRow) +=
+  norm.partial2(laneRow) = zero;
+  norm.partial2(laneRow) +=
       padded ? Halide::select(index < inner, square, zero) : square;
-  total2(rows) = zero;
-  total2(rows) += partial2(laneSumRow);
-  Expr eps = Halide::cast(type, Expr(parseLayerNormEps(ctx.view)));
-  rstd(rows) = Halide::cast(type, 1) /
-               Halide::sqrt(total2(rows) / Halide::cast(type, features) + eps);
+  norm.total2(rows) = zero;
+  norm.total2(rows) += norm.partial2(laneSumRow);
+  norm.rstd(rows) =
+      Halide::cast(type, 1) /
+      Halide::sqrt(norm.total2(rows) / Halide::cast(type, features) +
+                   Halide::cast(type, Expr(eps)));
+  return norm;
+}
 
-  Halide::Func out("output");
+Expr NormRows::normalize(const Halide::Func &x,
+                         const std::vector<Halide::Var> &vars,
+                         const std::vector<int> &dims,
+                         const Halide::ImageParam &gamma,
+                         const Halide::ImageParam &beta) const {
+  std::vector<Expr> rows(rowVars.begin(), rowVars.end());
   // gamma's Halide dim j is the normalised dim listed last-but-j.
   std::vector<Expr> affine;
   for (size_t j = dims.size(); j-- > 0;)
     affine.push_back(vars[dims[j]]);
+  return (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine);
+}
+
+void NormRows::computeAt(const Halide::LoopLevel &level) {
+  for (Halide::Func partial : {partial1, partial2}) {
+    partial.compute_at(level).vectorize(lane);
+    partial.update().vectorize(lane);
+  }
+  for (Halide::Func stage : {total1, mean, total2, rstd})
+    stage.compute_at(level);
+}
+
+std::vector<int> normalisedDims(const nlohmann::json &attrs, size_t rank) {
+  // Normalised Halide dims in gamma's (row-major) order.
+  std::vector<int> dims;
+  if (attrs.contains("dims")) {
+    for (int d : attrs.at("dims").get<std::vector<int>>())
+      dims.push_back(static_cast<int>(rank) - 1 - d);
+  } else {
+    size_t axes = attrs.value("axes", size_t(1));
+    for (size_t k = axes; k-- > 0;)
+      dims.push_back(static_cast<int>(k));
+  }
+  return dims;
+}
+
+Halide::Func buildLayerNorm(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  Halide::Type type = x.type();
+  size_t rank = ctx.outputExtents.size();
+  std::vector<int> dims = normalisedDims(ctx.view.kernel().attrs, rank);
+  std::vector<int> sorted = dims; // Halide order: dim 0 first
+  std::sort(sorted.begin(), sorted.end());
+  size_t axes = sorted.size();
+  std::vector<Halide::Var> vars(rank);
+  std::vector<Expr> rowExtents = {ctx.outputExtents[0]};
+  for (size_t k = 1; k < axes; ++k)
+    rowExtents[0] = rowExtents[0] * ctx.outputExtents[sorted[k]];
+  for (size_t h = 0; h < rank; ++h)
+    if (!std::count(sorted.begin(), sorted.end(), int(h)))
+      rowExtents.push_back(ctx.outputExtents[h]);
+  int natural = ctx.vectorSize(type);
+  Halide::Func xf("x_rows");
+  xf(vars) = x(vars);
+  NormRows norm = layerNormRows(xf, vars, ctx.outputExtents, sorted, type,
+                                natural, parseLayerNormEps(ctx.view));
+  const std::vector<Halide::Var> &rowVars = norm.rowVars;
+  Halide::RDom &block = norm.block;
+  Halide::Var &lane = norm.lane;
+  Expr inner = ctx.outputExtents[0];
+
+  Halide::Func out("output");
   out(vars) = applyEpilogue(
-      ctx, (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine),
+      ctx,
+      norm.normalize(xf, vars, dims, ctx.input("gamma"), ctx.input("beta")),
       vars);
 
   if (!ctx.handScheduled())
@@ -136,12 +179,9 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
     for (size_t k = 1; k < axes; ++k)
       updateOrder.push_back(block[k]);
     updateOrder.insert(updateOrder.end(), rowVars.begin() + 1, rowVars.end());
-    for (Halide::Func partial : {partial1, partial2}) {
-      partial.compute_at(out, task).vectorize(lane);
-      partial.update().reorder(updateOrder).vectorize(lane);
-    }
-    for (Halide::Func stage : {total1, mean, total2, rstd})
-      stage.compute_at(out, task);
+    norm.computeAt(Halide::LoopLevel(out, task));
+    for (Halide::Func partial : {norm.partial1, norm.partial2})
+      partial.update().reorder(updateOrder);
     return out;
   }
   // One parallel row is one normalised block: its dims innermost.
@@ -154,12 +194,7 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   taskVars.insert(taskVars.end(), rowVars.begin(), rowVars.end());
   Halide::LoopLevel row =
       parallelRows(out, taskVars, rowExtents, ctx.taskElements()).row;
-  for (Halide::Func partial : {partial1, partial2}) {
-    partial.compute_at(row).vectorize(lane);
-    partial.update().vectorize(lane);
-  }
-  for (Halide::Func stage : {total1, mean, total2, rstd})
-    stage.compute_at(row);
+  norm.computeAt(row);
   return out;
 }
 

@@ -77,6 +77,34 @@ Halide::Func buildConcat(const OpContext &ctx);
 Halide::Func buildConvolution(const OpContext &ctx);
 /// softmax and log_softmax.
 Halide::Func buildSoftmax(const OpContext &ctx);
+/// A layer norm's statistics per row of `x` over the Halide dims `sorted`
+/// (ascending, dim 0 first): two passes (mean, then the mean of squared
+/// deviations), each summed in vector-wide partial sums per row.
+struct NormRows {
+  Halide::Func mean{"mean"}, rstd{"rstd"};
+  Halide::Func partial1{"partial1"}, total1{"total1"};
+  Halide::Func partial2{"partial2"}, total2{"total2"};
+  Halide::Var lane{"lane"};
+  Halide::RDom block; // chunks of dim 0, then the other normalised dims
+  std::vector<Halide::Var> rowVars; // the dims not normalised
+  /// (x - mean) * rstd * gamma + beta, gamma's dims being `dims` (Halide
+  /// dims in gamma's row-major order).
+  Halide::Expr normalize(const Halide::Func &x,
+                         const std::vector<Halide::Var> &vars,
+                         const std::vector<int> &dims,
+                         const Halide::ImageParam &gamma,
+                         const Halide::ImageParam &beta) const;
+  /// Computes every statistic at `level`, the partial sums vectorised.
+  void computeAt(const Halide::LoopLevel &level);
+};
+NormRows layerNormRows(const Halide::Func &x,
+                       const std::vector<Halide::Var> &vars,
+                       const std::vector<Halide::Expr> &extents,
+                       const std::vector<int> &sorted, const Halide::Type &type,
+                       int natural, double eps);
+/// The Halide dims a layer norm's attributes (`dims` or `axes`) normalise,
+/// in gamma's row-major order.
+std::vector<int> normalisedDims(const nlohmann::json &attrs, size_t rank);
 /// reduce_sum, reduce_mean, reduce_max and reduce_min.
 Halide::Func buildReduction(const OpContext &ctx);
 /// arg_max and arg_min.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 namespace hmc::halide {
 
@@ -792,9 +793,15 @@ void checkConcat(const Checker &check) {
 }
 
 void checkConv(const Checker &check) {
-  bool hasBias = check.kernel.inputs.size() == 3;
-  check.roles(hasBias ? std::vector<std::string>{"x", "weight", "bias"}
-                      : std::vector<std::string>{"x", "weight"});
+  bool hasBias = check.view.findInput("bias").has_value();
+  bool normalized = check.kernel.attrs.contains("norm_dims");
+  std::vector<std::string> roles{"x", "weight"};
+  if (hasBias)
+    roles.push_back("bias");
+  if (normalized)
+    roles.insert(roles.end(), {"gamma", "beta"});
+  size_t fixedRoles = roles.size();
+  check.roles(withEpilogueRoles(check, roles));
   const BufferDesc &x = check.view.input(0);
   const BufferDesc &weight = check.view.input(1);
   check.dtype("x", x, {DType::Float32});
@@ -873,6 +880,35 @@ void checkConv(const Checker &check) {
   expected[0] = x.shape[0];
   expected[1] = weight.shape[0];
   check.result(x.dtype, expected);
+  if (!normalized) {
+    checkEpilogue(check, fixedRoles);
+    if (check.kernel.attrs.contains("epilogue"))
+      check.view.fail("an epilogue needs 'norm_dims' (it follows the norm)");
+    return;
+  }
+  // norm_dims: a layer_norm of the result over the channels and the
+  // innermost dim, in gamma's order ([1, 3] or [3, 1]), folded in: one
+  // output row (b, h) is one normalised block (docs/kernel-graph.md).
+  const nlohmann::json &dims = check.attr("norm_dims");
+  std::set<int64_t> dimSet;
+  if (dims.is_array())
+    for (const nlohmann::json &dim : dims)
+      if (dim.is_number_integer())
+        dimSet.insert(dim.get<int64_t>());
+  if (rank != 4 || dims.size() != 2 || dimSet != std::set<int64_t>{1, 3} ||
+      !expected[3].isStatic())
+    check.view.fail(fmt::format("attribute 'norm_dims' must be [1, 3] or "
+                                "[3, 1] of a rank-4 output with a static "
+                                "last dim, got {} for output {}",
+                                dims.dump(), formatShape(expected)));
+  Shape normalised = {expected[dims[0].get<int64_t>()],
+                      expected[dims[1].get<int64_t>()]};
+  check.sameDType("gamma", check.view.input(fixedRoles - 2), x.dtype);
+  check.shape("gamma", check.view.input(fixedRoles - 2), normalised);
+  check.sameDType("beta", check.view.input(fixedRoles - 1), x.dtype);
+  check.shape("beta", check.view.input(fixedRoles - 1), normalised);
+  parseLayerNormEps(check.view);
+  checkEpilogue(check, fixedRoles);
 }
 
 /// A zero-size tensor has no use in these models, and the schedules split

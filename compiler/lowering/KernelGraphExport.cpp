@@ -62,6 +62,7 @@ private:
   void fuseEpilogues();
   void foldLayerNormTransposes();
   void foldReflectPads();
+  void foldConvLayerNorms();
   void packLinearWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
@@ -736,6 +737,55 @@ void Exporter::foldReflectPads() {
     conv["inputs"][0]["buffer"] = pad["inputs"][0]["buffer"];
     merged[from->second] = true;
     internal.insert(in);
+  }
+  dropMerged(merged, internal);
+}
+
+// A layer_norm over the channels and the innermost dim of a 2-D conv's
+// result ([B, C, H, W] over (W, C), after foldLayerNormTransposes; nothing
+// else reads the conv's result, W static) folds into the conv as
+// norm_dims, with gamma, beta and the norm's epilogue: the HyperConformer
+// front-end's first conv block. The conv computes each output row (b, h)
+// in a task anyway, so the statistics read it from cache and the
+// unnormalised tensor never reaches memory. CPU targets only
+// (options.convLayerNorm): the GPU form is unmeasured.
+void Exporter::foldConvLayerNorms() {
+  if (!options.convLayerNorm)
+    return;
+  auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, const json *> bufferById;
+  for (const json &buffer : buffers)
+    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (json &norm : kernels) {
+    if (norm["op"] != "layer_norm" || !norm["attrs"].contains("dims"))
+      continue;
+    std::set<int64_t> dims;
+    for (const json &dim : norm["attrs"]["dims"])
+      dims.insert(dim.get<int64_t>());
+    int in = norm["inputs"][0]["buffer"];
+    const json &shape = (*bufferById.at(in))["shape"];
+    auto from = producer.find(in);
+    if (from == producer.end() || uses[in] != 1 ||
+        (*bufferById.at(in))["storage"] != "temp" || shape.size() != 4 ||
+        !shape[3].is_number() || dims != std::set<int64_t>{1, 3})
+      continue;
+    const json &conv = kernels[from->second];
+    if (conv["op"] != "conv" || conv["attrs"].contains("norm_dims"))
+      continue;
+    json fused = conv;
+    fused["attrs"]["norm_dims"] = norm["attrs"]["dims"];
+    fused["attrs"]["eps"] = norm["attrs"]["eps"];
+    if (norm["attrs"].contains("epilogue"))
+      fused["attrs"]["epilogue"] = norm["attrs"]["epilogue"];
+    // gamma, beta and the epilogue's inputs e1, ... follow the conv's own.
+    for (size_t i = 1; i < norm["inputs"].size(); ++i)
+      fused["inputs"].push_back(norm["inputs"][i]);
+    fused["outputs"] = norm["outputs"];
+    merged[from->second] = true;
+    internal.insert(in);
+    norm = std::move(fused);
   }
   dropMerged(merged, internal);
 }
@@ -1502,6 +1552,7 @@ FailureOr<KernelGraph> Exporter::run() {
     fuseEpilogues();
     foldLayerNormTransposes();
     foldReflectPads();
+    foldConvLayerNorms();
   }
   packLinearWeights();
   nameKernels();

@@ -26,6 +26,7 @@ struct KernelGraphOptions {
   int64_t maxDimension = int64_t(1) << 20; // upper bound of each symbol
   bool fuseElementwise = true; // chains of elementwise ops -> one kernel
   bool weightPanels = true;    // linear weights in 16-column panels (CPU)
+  bool convLayerNorm = true;   // layer norms folded into 2-D convs (CPU)
 };
 
 struct KernelGraph {

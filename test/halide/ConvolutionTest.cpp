@@ -192,6 +192,151 @@ TEST(ConvolutionTest, PointwiseFormNeedsStrideOneNoPadsOneGroup) {
   }
 }
 
+// A layer norm over (channels, columns) folded into the front-end's convs
+// (norm_dims [3, 1], gamma [W, C]) with its LeakyReLU epilogue: reflect
+// padding over dynamic time, zero padding with 20 columns (vectorised over
+// channels), and the norm_dims order [1, 3] (gamma [C, W]).
+TEST(ConvolutionTest, FoldedLayerNormMatchesFloat64Reference) {
+  struct Config {
+    Case conv;
+    std::vector<int64_t> normDims;
+  };
+  std::vector<Config> configs = {
+      {Case{"frontend1_norm",
+            json{2, 1, "t", 80},
+            json{64, 1, 3, 3},
+            json{2, 64, "t2", 40},
+            {2, 2},
+            {1, 1},
+            {1, 1, 1, 1},
+            1,
+            true,
+            {{{"t", 2}}, {{"t", 37}}},
+            {{"t2", {{"base", "t"}, {"add", -1}, {"div", 2}, {"post", 1}}}},
+            true},
+       {3, 1}},
+      {Case{"frontend2_norm",
+            json{2, 8, 9, 40},
+            json{32, 8, 3, 3},
+            json{2, 32, 5, 20},
+            {2, 2},
+            {1, 1},
+            {1, 1, 1, 1}},
+       {1, 3}}};
+  for (const Config &config : configs) {
+    const Case &tc = config.conv;
+    GraphBuilder graph;
+    int64_t x = graph.buffer("x", "float32", tc.x);
+    for (const auto &[name, rule] : tc.derived)
+      graph.raw()["symbols"].push_back(
+          {{"name", name}, {"min", 1}, {"max", 1 << 20}, {"derived", rule}});
+    json normShape = {tc.out[config.normDims[0]], tc.out[config.normDims[1]]};
+    std::vector<std::pair<std::string, int64_t>> inputs = {
+        {"x", x},
+        {"weight", graph.buffer("weight", "float32", tc.weight, "weight")},
+        {"bias", graph.buffer("bias", "float32", json{tc.weight[0]}, "weight")},
+        {"gamma", graph.buffer("gamma", "float32", normShape, "weight")},
+        {"beta", graph.buffer("beta", "float32", normShape, "weight")}};
+    json attrs = {{"strides", tc.strides},
+                  {"dilations", tc.dilations},
+                  {"pads", tc.pads},
+                  {"groups", tc.groups},
+                  {"norm_dims", config.normDims},
+                  {"eps", 1e-5},
+                  {"epilogue", json::parse(R"([{"op": "leaky_relu",
+                      "args": ["in0"], "attrs": {"alpha": 0.01}}])")}};
+    if (tc.reflect)
+      attrs["pad_mode"] = "reflect";
+    graph.kernel("k", "conv", attrs, inputs,
+                 graph.buffer("y", "float32", tc.out, "output"));
+    JitKernel kernel(graph.parse());
+    std::mt19937 rng(53);
+    for (const auto &sizes : tc.runs) {
+      std::vector<int64_t> gammaShape = {normShape[0].get<int64_t>(),
+                                         normShape[1].get<int64_t>()};
+      std::vector<Tensor> args = {
+          randomTensor(bindShape(tc.x, sizes), rng),
+          randomTensor(bindShape(tc.weight, {}), rng),
+          randomTensor({tc.weight[0].get<int64_t>()}, rng),
+          randomTensor(gammaShape, rng), randomTensor(gammaShape, rng)};
+      std::map<std::string, int64_t> all = sizes;
+      for (const auto &[name, rule] : tc.derived)
+        all[name] = (sizes.at(rule["base"]) + rule["add"].get<int64_t>()) /
+                        rule["div"].get<int64_t>() +
+                    rule["post"].get<int64_t>();
+      std::vector<int64_t> outShape = bindShape(tc.out, all);
+      Tensor expected = conv(tc, args[0], args[1], &args[2], outShape);
+      int64_t channels = outShape[1], rows = outShape[2], cols = outShape[3];
+      for (int64_t b = 0; b < outShape[0]; ++b)
+        for (int64_t h = 0; h < rows; ++h) {
+          auto at = [&](int64_t c, int64_t w) -> double & {
+            return expected[((b * channels + c) * rows + h) * cols + w];
+          };
+          double sum = 0, squares = 0, count = double(channels * cols);
+          for (int64_t c = 0; c < channels; ++c)
+            for (int64_t w = 0; w < cols; ++w)
+              sum += at(c, w);
+          double mean = sum / count;
+          for (int64_t c = 0; c < channels; ++c)
+            for (int64_t w = 0; w < cols; ++w)
+              squares += (at(c, w) - mean) * (at(c, w) - mean);
+          double rstd = 1 / std::sqrt(squares / count + 1e-5);
+          for (int64_t c = 0; c < channels; ++c)
+            for (int64_t w = 0; w < cols; ++w) {
+              size_t affine =
+                  config.normDims[0] == 3 ? w * channels + c : c * cols + w;
+              double y =
+                  (at(c, w) - mean) * rstd * args[3][affine] + args[4][affine];
+              at(c, w) = y < 0 ? 0.01 * y : y;
+            }
+        }
+      double error = relativeL2(kernel.run(args, outShape), expected);
+      std::printf("[ relative L2 ] %s %s: %.3g\n", tc.name.c_str(),
+                  json(sizes).dump().c_str(), error);
+      EXPECT_LE(error, 1e-5);
+    }
+  }
+}
+
+/// The error parsing a 2-D conv with these extra attributes, or "".
+std::string convGraphError(const json &extra) {
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {"x", graph.buffer("x", "float32", {1, 2, 8, 8})},
+      {"weight", graph.buffer("weight", "float32", {4, 2, 3, 3}, "weight")}};
+  if (extra.contains("norm_dims"))
+    for (const char *role : {"gamma", "beta"})
+      inputs.push_back({role, graph.buffer(role, "float32", {6, 4}, "weight")});
+  json attrs = {{"strides", {1, 1}},
+                {"dilations", {1, 1}},
+                {"pads", {0, 0, 0, 0}},
+                {"groups", 1},
+                {"eps", 1e-5}};
+  attrs.update(extra);
+  graph.kernel("k", "conv", attrs, inputs,
+               graph.buffer("y", "float32", {1, 4, 6, 6}, "output"));
+  try {
+    graph.parse();
+    return "";
+  } catch (const GraphError &error) {
+    return error.what();
+  }
+}
+
+TEST(ConvolutionTest, ChecksFoldedLayerNorm) {
+  EXPECT_EQ(convGraphError({{"norm_dims", {3, 1}}}), "");
+  EXPECT_NE(convGraphError({{"norm_dims", {2, 1}}})
+                .find("attribute 'norm_dims' must be [1, 3] or [3, 1]"),
+            std::string::npos);
+  EXPECT_NE(convGraphError({{"norm_dims", {1, 3}}})
+                .find("has shape [6, 4], expected [4, 6]"),
+            std::string::npos);
+  EXPECT_NE(convGraphError({{"epilogue", json::parse(R"([{"op": "relu",
+                                 "args": ["in0"]}])")}})
+                .find("an epilogue needs 'norm_dims'"),
+            std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Configs, ConvolutionTest,
     ::testing::Values(

@@ -510,6 +510,25 @@ def reflect_conv(path):
     save(graph, path)
 
 
+def conv_norm(path):
+    # The HyperConformer front-end's first block without its reflect pad:
+    # Conv2d, then LayerNorm over (F, C) between transposes, LeakyReLU.
+    rng = np.random.default_rng(7)
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("w", (6, 2, 3, 3)), ("b", (6,)), ("g", (10, 6)),
+                                   ("beta", (10, 6)))]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv",
+                              kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Transpose", ["c"], ["t"], name="to_last", perm=[0, 2, 3, 1]),
+             helper.make_node("LayerNormalization", ["t", "g", "beta"], ["n"], name="norm",
+                              axis=-2),
+             helper.make_node("LeakyRelu", ["n"], ["a"], name="act", alpha=0.01),
+             helper.make_node("Transpose", ["a"], ["y"], name="back", perm=[0, 3, 1, 2])]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 2, "T", 20])],
+                              [tensor("y", ["B", 6, "T2", 10])], initializer=weights)
+    save(graph, path)
+
+
 def ln_transposed(path):
     # The HyperConformer front-end's LayerNorm: a conv output [B, C, T, F]
     # normalised over (F, C) between two transposes, with its LeakyReLU.
@@ -644,7 +663,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  passthrough,
                                  expand_dynamic, index_ranges, counts, group_norm, merged_fill, max_pool,
                                  learned_positions,
-                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, ln_transposed,
+                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, conv_norm, ln_transposed,
                                  missing_external)}
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
