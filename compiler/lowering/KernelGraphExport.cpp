@@ -66,6 +66,7 @@ private:
   void packLinearWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
+  std::map<int, const json *> buffersById() const;
   void nameKernels();
 
   func::FuncOp func;
@@ -568,9 +569,7 @@ void Exporter::fuseElementwiseChains() {
 void Exporter::fuseEpilogues() {
   auto [uses, consumer, producer] = bufferUses(kernels);
   // Buffers by id: the chain fusion above has already dropped some.
-  std::map<int, const json *> bufferById;
-  for (const json &buffer : buffers)
-    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::map<int, const json *> bufferById = buffersById();
   auto buffer = [&](int id) -> const json & { return *bufferById.at(id); };
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
@@ -704,9 +703,7 @@ void Exporter::foldLayerNormTransposes() {
 // a full write and read of a large tensor, goes.
 void Exporter::foldReflectPads() {
   auto [uses, consumer, producer] = bufferUses(kernels);
-  std::map<int, const json *> bufferById;
-  for (const json &buffer : buffers)
-    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::map<int, const json *> bufferById = buffersById();
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (json &conv : kernels) {
@@ -753,9 +750,7 @@ void Exporter::foldConvLayerNorms() {
   if (!options.convLayerNorm)
     return;
   auto [uses, consumer, producer] = bufferUses(kernels);
-  std::map<int, const json *> bufferById;
-  for (const json &buffer : buffers)
-    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::map<int, const json *> bufferById = buffersById();
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (json &norm : kernels) {
@@ -830,6 +825,13 @@ void Exporter::packLinearWeights() {
       kernel["attrs"]["weight_panels"] = kPanel;
 }
 
+std::map<int, const json *> Exporter::buffersById() const {
+  std::map<int, const json *> byId;
+  for (const json &buffer : buffers)
+    byId[buffer["id"].get<int>()] = &buffer;
+  return byId;
+}
+
 void Exporter::dropMerged(const std::vector<bool> &merged,
                           const std::set<int> &internal) {
   json kept = json::array();
@@ -847,9 +849,7 @@ void Exporter::dropMerged(const std::vector<bool> &merged,
 // Outlining: calls with the same op, attributes and operand dtypes and
 // shapes share one compiled kernel (the L layers of a model compile once).
 void Exporter::nameKernels() {
-  std::map<int, const json *> bufferById;
-  for (const json &buffer : buffers)
-    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::map<int, const json *> bufferById = buffersById();
   for (json &kernel : kernels) {
     json signature = {kernel["op"], kernel["attrs"]};
     for (const char *key : {"inputs", "outputs"})
