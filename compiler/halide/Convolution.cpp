@@ -258,13 +258,11 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   conv(vars) = acc(vars);
   std::optional<NormRows> norm;
   if (normalized) {
-    std::vector<int> dims;
-    for (int d :
-         ctx.view.kernel().attrs.at("norm_dims").get<std::vector<int>>())
-      dims.push_back(static_cast<int>(vars.size()) - 1 - d);
-    norm = layerNormRows(conv, vars, ctx.outputExtents, {0, spatial},
-                         Halide::Float(32), ctx.vectorSize(Halide::Float(32)),
-                         parseLayerNormEps(ctx.view));
+    std::vector<int> dims =
+        halideDims(ctx.view.kernel().attrs.at("norm_dims"), vars.size());
+    norm =
+        layerNormRows(conv, vars, ctx.outputExtents, {0, spatial},
+                      Halide::Float(32), natural, parseLayerNormEps(ctx.view));
     out(vars) =
         applyEpilogue(ctx,
                       norm->normalize(conv, vars, dims, ctx.input("gamma"),
@@ -275,6 +273,8 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   Halide::Var v = vars[0];
   if (!width) {
     // A dynamic contiguous dim: plain vectors, no register block.
+    if (normalized)
+      ctx.view.fail("norm_dims needs a static last dim");
     vectorizeInner(out, v, ctx.outputExtents[0], natural);
     parallelRows(out, vars, ctx.outputExtents, convTaskElements(ctx));
     acc.compute_at(out, v);
@@ -294,7 +294,7 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   vectorizeInner(conv, v, ctx.outputExtents[0], natural);
   if (normalized) {
     vectorizeInner(out, v, ctx.outputExtents[0], natural);
-    out.reorder(v, co, vars[1], vars[3]);
+    out.reorder(v, co, vars[spatial - 1], vars[spatial + 1]);
   }
   // Rows (outer spatial dims and batch) in parallel.
   Halide::Var task = vars[spatial + 1];

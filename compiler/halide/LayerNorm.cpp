@@ -106,17 +106,10 @@ void NormRows::computeAt(const Halide::LoopLevel &level) {
     stage.compute_at(level);
 }
 
-std::vector<int> normalisedDims(const nlohmann::json &attrs, size_t rank) {
-  // Normalised Halide dims in gamma's (row-major) order.
+std::vector<int> halideDims(const nlohmann::json &rowMajor, size_t rank) {
   std::vector<int> dims;
-  if (attrs.contains("dims")) {
-    for (int d : attrs.at("dims").get<std::vector<int>>())
-      dims.push_back(static_cast<int>(rank) - 1 - d);
-  } else {
-    size_t axes = attrs.value("axes", size_t(1));
-    for (size_t k = axes; k-- > 0;)
-      dims.push_back(static_cast<int>(k));
-  }
+  for (int d : rowMajor.get<std::vector<int>>())
+    dims.push_back(static_cast<int>(rank) - 1 - d);
   return dims;
 }
 
@@ -124,7 +117,15 @@ Halide::Func buildLayerNorm(const OpContext &ctx) {
   const Halide::ImageParam &x = ctx.input("x");
   Halide::Type type = x.type();
   size_t rank = ctx.outputExtents.size();
-  std::vector<int> dims = normalisedDims(ctx.view.kernel().attrs, rank);
+  // Normalised Halide dims in gamma's (row-major) order.
+  const nlohmann::json &attrs = ctx.view.kernel().attrs;
+  std::vector<int> dims;
+  if (attrs.contains("dims")) {
+    dims = halideDims(attrs.at("dims"), rank);
+  } else {
+    for (size_t k = attrs.value("axes", size_t(1)); k-- > 0;)
+      dims.push_back(static_cast<int>(k));
+  }
   std::vector<int> sorted = dims; // Halide order: dim 0 first
   std::sort(sorted.begin(), sorted.end());
   size_t axes = sorted.size();

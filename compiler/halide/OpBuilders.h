@@ -97,14 +97,16 @@ struct NormRows {
   /// Computes every statistic at `level`, the partial sums vectorised.
   void computeAt(const Halide::LoopLevel &level);
 };
+/// The statistics of `x` at `vars` (extents `extents`) over the Halide dims
+/// `sorted`, eps added to the variance.
 NormRows layerNormRows(const Halide::Func &x,
                        const std::vector<Halide::Var> &vars,
                        const std::vector<Halide::Expr> &extents,
                        const std::vector<int> &sorted, const Halide::Type &type,
                        int natural, double eps);
-/// The Halide dims a layer norm's attributes (`dims` or `axes`) normalise,
-/// in gamma's row-major order.
-std::vector<int> normalisedDims(const nlohmann::json &attrs, size_t rank);
+/// Row-major dims (a JSON list) of a rank-`rank` tensor as Halide dims, in
+/// the same order.
+std::vector<int> halideDims(const nlohmann::json &rowMajor, size_t rank);
 /// reduce_sum, reduce_mean, reduce_max and reduce_min.
 Halide::Func buildReduction(const OpContext &ctx);
 /// arg_max and arg_min.

@@ -881,9 +881,9 @@ void checkConv(const Checker &check) {
   expected[1] = weight.shape[0];
   check.result(x.dtype, expected);
   if (!normalized) {
-    checkEpilogue(check, fixedRoles);
     if (check.kernel.attrs.contains("epilogue"))
       check.view.fail("an epilogue needs 'norm_dims' (it follows the norm)");
+    checkEpilogue(check, fixedRoles);
     return;
   }
   // norm_dims: a layer_norm of the result over the channels and the

@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
                    op, op, graphPath);
     // Per source, the kernels whose schedule it set: a database entry that
     // --kernel-schedule overrides counts for the flag only.
-    std::vector<std::string> tuned, set;
+    std::vector<std::string> tuned, setByFlag;
     for (const hh::KernelDesc &kernel : graph.kernels) {
       kernelName = kernel.name;
       auto start = std::chrono::steady_clock::now();
@@ -174,7 +174,7 @@ int main(int argc, char **argv) {
       std::vector<std::string> *setBy = &tuned;
       if (auto it = opSchedules.find(kernel.op); it != opSchedules.end()) {
         schedule = it->second;
-        setBy = &set;
+        setBy = &setByFlag;
       }
       if (!schedule.isDefault())
         setBy->push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
@@ -208,7 +208,7 @@ int main(int argc, char **argv) {
       if (db)
         source = describe("tuning database", tuned, "tuned");
       if (!opSchedules.empty()) {
-        std::string flag = describe("--kernel-schedule", set, "set");
+        std::string flag = describe("--kernel-schedule", setByFlag, "set");
         source = db ? source + "; " + flag : flag;
       }
       hh::writeTargetFile(target, (dir / "target.json").string(), source);

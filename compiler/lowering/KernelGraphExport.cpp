@@ -696,7 +696,7 @@ void Exporter::foldLayerNormTransposes() {
   dropMerged(merged, internal);
 }
 
-// A reflect pad of a conv input's spatial dims (nothing else reads the
+// A reflect pad of a 2-D conv input's spatial dims (nothing else reads the
 // padded tensor, the conv pads nothing itself) becomes the conv's pads with
 // "pad_mode": "reflect", as in the HyperConformer front-end: the conv reads
 // the rows it needs through the mirror, and the padded copy of its input,
@@ -707,7 +707,10 @@ void Exporter::foldReflectPads() {
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (json &conv : kernels) {
-    if (conv["op"] != "conv" || conv["attrs"].contains("pad_mode"))
+    // 2-D convs only: a reflect-padded 1-D depthwise conv would lose its
+    // own schedule for the direct one (unmeasured).
+    if (conv["op"] != "conv" || conv["attrs"].contains("pad_mode") ||
+        conv["attrs"]["pads"].size() != 4 || conv["inputs"][0]["role"] != "x")
       continue;
     int in = conv["inputs"][0]["buffer"];
     auto from = producer.find(in);
@@ -767,7 +770,8 @@ void Exporter::foldConvLayerNorms() {
         !shape[3].is_number() || dims != std::set<int64_t>{1, 3})
       continue;
     const json &conv = kernels[from->second];
-    if (conv["op"] != "conv" || conv["attrs"].contains("norm_dims"))
+    if (conv["op"] != "conv" || conv["attrs"].contains("norm_dims") ||
+        conv["attrs"].contains("epilogue"))
       continue;
     json fused = conv;
     fused["attrs"]["norm_dims"] = norm["attrs"]["dims"];

@@ -195,7 +195,7 @@ TEST(ConvolutionTest, PointwiseFormNeedsStrideOneNoPadsOneGroup) {
 // A layer norm over (channels, columns) folded into the front-end's convs
 // (norm_dims [3, 1], gamma [W, C]) with its LeakyReLU epilogue: reflect
 // padding over dynamic time, zero padding with 20 columns (vectorised over
-// channels), and the norm_dims order [1, 3] (gamma [C, W]).
+// channels), the norm_dims order [1, 3] (gamma [C, W]) and stride 1.
 TEST(ConvolutionTest, FoldedLayerNormMatchesFloat64Reference) {
   struct Config {
     Case conv;
@@ -222,7 +222,16 @@ TEST(ConvolutionTest, FoldedLayerNormMatchesFloat64Reference) {
             {2, 2},
             {1, 1},
             {1, 1, 1, 1}},
-       {1, 3}}};
+       {1, 3}},
+      // Stride 1: the input rows staged without phases.
+      {Case{"same_2d_norm",
+            json{2, 3, 7, 19},
+            json{5, 3, 3, 3},
+            json{2, 5, 7, 19},
+            {1, 1},
+            {1, 1},
+            {1, 1, 1, 1}},
+       {3, 1}}};
   for (const Config &config : configs) {
     const Case &tc = config.conv;
     GraphBuilder graph;
