@@ -380,7 +380,8 @@ static int runCommandLine(int argc, char **argv) {
     cmd->add_flag("--no-elementwise-fusion", compileOptions.noElementwiseFusion,
                   "no kernel fusion beyond hyper_mix: one kernel per "
                   "elementwise op, none fused into a linear or layer_norm, "
-                  "transposes kept (for comparisons)");
+                  "transposes, pads and layer norms kept apart from convs "
+                  "(for comparisons)");
     cmd->add_flag("-q,--quiet", compileOptions.quiet,
                   "print errors only (for build systems)");
     cmd->add_flag("-v,--verbose", compileOptions.verbose,
