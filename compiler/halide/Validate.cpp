@@ -266,6 +266,17 @@ void checkEpilogue(const Checker &check, size_t fixedRoles) {
     check.view.fail("inputs 'e1', ... need an 'epilogue' attribute");
 }
 
+/// A layer norm's gamma (input `gammaIndex`) and beta (the next input), of
+/// the normalised dims' shape, and its eps.
+void checkNormAffine(const Checker &check, size_t gammaIndex, DType dtype,
+                     const Shape &normalised) {
+  check.sameDType("gamma", check.view.input(gammaIndex), dtype);
+  check.shape("gamma", check.view.input(gammaIndex), normalised);
+  check.sameDType("beta", check.view.input(gammaIndex + 1), dtype);
+  check.shape("beta", check.view.input(gammaIndex + 1), normalised);
+  parseLayerNormEps(check.view);
+}
+
 void checkLayerNorm(const Checker &check) {
   check.roles(withEpilogueRoles(check, {"x", "gamma", "beta"}));
   const BufferDesc &x = check.view.input(0);
@@ -299,11 +310,7 @@ void checkLayerNorm(const Checker &check) {
                        : 1;
     normalised.assign(x.shape.end() - axes, x.shape.end());
   }
-  check.sameDType("gamma", check.view.input(1), x.dtype);
-  check.shape("gamma", check.view.input(1), normalised);
-  check.sameDType("beta", check.view.input(2), x.dtype);
-  check.shape("beta", check.view.input(2), normalised);
-  parseLayerNormEps(check.view);
+  checkNormAffine(check, 1, x.dtype, normalised);
   check.result(x.dtype, x.shape);
   checkEpilogue(check, 3);
 }
@@ -903,11 +910,7 @@ void checkConv(const Checker &check) {
                                 dims.dump(), formatShape(expected)));
   Shape normalised = {expected[dims[0].get<int64_t>()],
                       expected[dims[1].get<int64_t>()]};
-  check.sameDType("gamma", check.view.input(fixedRoles - 2), x.dtype);
-  check.shape("gamma", check.view.input(fixedRoles - 2), normalised);
-  check.sameDType("beta", check.view.input(fixedRoles - 1), x.dtype);
-  check.shape("beta", check.view.input(fixedRoles - 1), normalised);
-  parseLayerNormEps(check.view);
+  checkNormAffine(check, fixedRoles - 2, x.dtype, normalised);
   checkEpilogue(check, fixedRoles);
 }
 

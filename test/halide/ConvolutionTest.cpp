@@ -21,6 +21,9 @@ struct Case {
   /// Derived output symbols: name -> {base, add, div, post}.
   std::map<std::string, json> derived = {};
   bool reflect = false; // pad_mode reflect instead of zero padding
+  /// A folded layer norm over (C_out, W) in gamma's order ([3, 1] or
+  /// [1, 3]) with a LeakyReLU epilogue; none when empty.
+  std::vector<int64_t> normDims = {};
 };
 
 /// Index `i` of a dim of size `n` under reflect padding.
@@ -78,6 +81,36 @@ Tensor conv(const Case &tc, const Tensor &x, const Tensor &w,
   return out;
 }
 
+/// leaky_relu(layer norm over (C, W) per (b, h)) of a [B, C, H, W] conv
+/// output, in place; gamma and beta are [W, C] for normDims [3, 1], else
+/// [C, W].
+void normalizeRows(Tensor &out, const Tensor &gamma, const Tensor &beta,
+                   const std::vector<int64_t> &normDims) {
+  int64_t channels = out.shape[1], rows = out.shape[2], cols = out.shape[3];
+  double count = double(channels * cols);
+  for (int64_t b = 0; b < out.shape[0]; ++b)
+    for (int64_t h = 0; h < rows; ++h) {
+      auto at = [&](int64_t c, int64_t w) -> double & {
+        return out[((b * channels + c) * rows + h) * cols + w];
+      };
+      double sum = 0, squares = 0;
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t w = 0; w < cols; ++w)
+          sum += at(c, w);
+      double mean = sum / count;
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t w = 0; w < cols; ++w)
+          squares += (at(c, w) - mean) * (at(c, w) - mean);
+      double rstd = 1 / std::sqrt(squares / count + 1e-5);
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t w = 0; w < cols; ++w) {
+          size_t affine = normDims[0] == 3 ? w * channels + c : c * cols + w;
+          double y = (at(c, w) - mean) * rstd * gamma[affine] + beta[affine];
+          at(c, w) = y < 0 ? 0.01 * y : y;
+        }
+    }
+}
+
 /// Compiles the case's kernel once and returns its relative L2 error
 /// against the float64 reference for each of its runs.
 std::vector<double> runCase(const Case &tc) {
@@ -93,13 +126,25 @@ std::vector<double> runCase(const Case &tc) {
   if (tc.bias)
     inputs.push_back({"bias", graph.buffer("bias", "float32",
                                            json{tc.weight[0]}, "weight")});
-  int64_t y = graph.buffer("y", "float32", tc.out, "output");
   json attrs = {{"strides", tc.strides},
                 {"dilations", tc.dilations},
                 {"pads", tc.pads},
                 {"groups", tc.groups}};
+  std::vector<int64_t> normShape;
+  if (!tc.normDims.empty()) {
+    for (int64_t d : tc.normDims)
+      normShape.push_back(tc.out[d].get<int64_t>());
+    for (const char *role : {"gamma", "beta"})
+      inputs.push_back(
+          {role, graph.buffer(role, "float32", normShape, "weight")});
+    attrs["norm_dims"] = tc.normDims;
+    attrs["eps"] = 1e-5;
+    attrs["epilogue"] = json::parse(R"([{"op": "leaky_relu",
+        "args": ["in0"], "attrs": {"alpha": 0.01}}])");
+  }
   if (tc.reflect)
     attrs["pad_mode"] = "reflect";
+  int64_t y = graph.buffer("y", "float32", tc.out, "output");
   graph.kernel("k", "conv", attrs, inputs, y);
   JitKernel kernel(graph.parse());
   std::mt19937 rng(51);
@@ -109,6 +154,9 @@ std::vector<double> runCase(const Case &tc) {
                                 randomTensor(bindShape(tc.weight, {}), rng)};
     if (tc.bias)
       args.push_back(randomTensor({tc.weight[0].get<int64_t>()}, rng));
+    if (!tc.normDims.empty())
+      for (int i = 0; i < 2; ++i)
+        args.push_back(randomTensor(normShape, rng));
     std::map<std::string, int64_t> all = sizes;
     for (const auto &[name, rule] : tc.derived)
       all[name] = (sizes.at(rule["base"]) + rule["add"].get<int64_t>()) /
@@ -117,6 +165,8 @@ std::vector<double> runCase(const Case &tc) {
     std::vector<int64_t> outShape = bindShape(tc.out, all);
     Tensor expected =
         conv(tc, args[0], args[1], tc.bias ? &args[2] : nullptr, outShape);
+    if (!tc.normDims.empty())
+      normalizeRows(expected, args[args.size() - 2], args.back(), tc.normDims);
     errors.push_back(relativeL2(kernel.run(args, outShape), expected));
   }
   return errors;
@@ -189,121 +239,6 @@ TEST(ConvolutionTest, PointwiseFormNeedsStrideOneNoPadsOneGroup) {
               c.pointwise)
         << "width " << c.width << ", stride " << c.stride << ", pad " << c.pad
         << ", groups " << c.groups;
-  }
-}
-
-// A layer norm over (channels, columns) folded into the front-end's convs
-// (norm_dims [3, 1], gamma [W, C]) with its LeakyReLU epilogue: reflect
-// padding over dynamic time, zero padding with 20 columns (vectorised over
-// channels), the norm_dims order [1, 3] (gamma [C, W]) and stride 1.
-TEST(ConvolutionTest, FoldedLayerNormMatchesFloat64Reference) {
-  struct Config {
-    Case conv;
-    std::vector<int64_t> normDims;
-  };
-  std::vector<Config> configs = {
-      {Case{"frontend1_norm",
-            json{2, 1, "t", 80},
-            json{64, 1, 3, 3},
-            json{2, 64, "t2", 40},
-            {2, 2},
-            {1, 1},
-            {1, 1, 1, 1},
-            1,
-            true,
-            {{{"t", 2}}, {{"t", 37}}},
-            {{"t2", {{"base", "t"}, {"add", -1}, {"div", 2}, {"post", 1}}}},
-            true},
-       {3, 1}},
-      {Case{"frontend2_norm",
-            json{2, 8, 9, 40},
-            json{32, 8, 3, 3},
-            json{2, 32, 5, 20},
-            {2, 2},
-            {1, 1},
-            {1, 1, 1, 1}},
-       {1, 3}},
-      // Stride 1: the input rows staged without phases.
-      {Case{"same_2d_norm",
-            json{2, 3, 7, 19},
-            json{5, 3, 3, 3},
-            json{2, 5, 7, 19},
-            {1, 1},
-            {1, 1},
-            {1, 1, 1, 1}},
-       {3, 1}}};
-  for (const Config &config : configs) {
-    const Case &tc = config.conv;
-    GraphBuilder graph;
-    int64_t x = graph.buffer("x", "float32", tc.x);
-    for (const auto &[name, rule] : tc.derived)
-      graph.raw()["symbols"].push_back(
-          {{"name", name}, {"min", 1}, {"max", 1 << 20}, {"derived", rule}});
-    json normShape = {tc.out[config.normDims[0]], tc.out[config.normDims[1]]};
-    std::vector<std::pair<std::string, int64_t>> inputs = {
-        {"x", x},
-        {"weight", graph.buffer("weight", "float32", tc.weight, "weight")},
-        {"bias", graph.buffer("bias", "float32", json{tc.weight[0]}, "weight")},
-        {"gamma", graph.buffer("gamma", "float32", normShape, "weight")},
-        {"beta", graph.buffer("beta", "float32", normShape, "weight")}};
-    json attrs = {{"strides", tc.strides},
-                  {"dilations", tc.dilations},
-                  {"pads", tc.pads},
-                  {"groups", tc.groups},
-                  {"norm_dims", config.normDims},
-                  {"eps", 1e-5},
-                  {"epilogue", json::parse(R"([{"op": "leaky_relu",
-                      "args": ["in0"], "attrs": {"alpha": 0.01}}])")}};
-    if (tc.reflect)
-      attrs["pad_mode"] = "reflect";
-    graph.kernel("k", "conv", attrs, inputs,
-                 graph.buffer("y", "float32", tc.out, "output"));
-    JitKernel kernel(graph.parse());
-    std::mt19937 rng(53);
-    for (const auto &sizes : tc.runs) {
-      std::vector<int64_t> gammaShape = {normShape[0].get<int64_t>(),
-                                         normShape[1].get<int64_t>()};
-      std::vector<Tensor> args = {
-          randomTensor(bindShape(tc.x, sizes), rng),
-          randomTensor(bindShape(tc.weight, {}), rng),
-          randomTensor({tc.weight[0].get<int64_t>()}, rng),
-          randomTensor(gammaShape, rng), randomTensor(gammaShape, rng)};
-      std::map<std::string, int64_t> all = sizes;
-      for (const auto &[name, rule] : tc.derived)
-        all[name] = (sizes.at(rule["base"]) + rule["add"].get<int64_t>()) /
-                        rule["div"].get<int64_t>() +
-                    rule["post"].get<int64_t>();
-      std::vector<int64_t> outShape = bindShape(tc.out, all);
-      Tensor expected = conv(tc, args[0], args[1], &args[2], outShape);
-      int64_t channels = outShape[1], rows = outShape[2], cols = outShape[3];
-      for (int64_t b = 0; b < outShape[0]; ++b)
-        for (int64_t h = 0; h < rows; ++h) {
-          auto at = [&](int64_t c, int64_t w) -> double & {
-            return expected[((b * channels + c) * rows + h) * cols + w];
-          };
-          double sum = 0, squares = 0, count = double(channels * cols);
-          for (int64_t c = 0; c < channels; ++c)
-            for (int64_t w = 0; w < cols; ++w)
-              sum += at(c, w);
-          double mean = sum / count;
-          for (int64_t c = 0; c < channels; ++c)
-            for (int64_t w = 0; w < cols; ++w)
-              squares += (at(c, w) - mean) * (at(c, w) - mean);
-          double rstd = 1 / std::sqrt(squares / count + 1e-5);
-          for (int64_t c = 0; c < channels; ++c)
-            for (int64_t w = 0; w < cols; ++w) {
-              size_t affine =
-                  config.normDims[0] == 3 ? w * channels + c : c * cols + w;
-              double y =
-                  (at(c, w) - mean) * rstd * args[3][affine] + args[4][affine];
-              at(c, w) = y < 0 ? 0.01 * y : y;
-            }
-        }
-      double error = relativeL2(kernel.run(args, outShape), expected);
-      std::printf("[ relative L2 ] %s %s: %.3g\n", tc.name.c_str(),
-                  json(sizes).dump().c_str(), error);
-      EXPECT_LE(error, 1e-5);
-    }
   }
 }
 
@@ -521,7 +456,49 @@ INSTANTIATE_TEST_SUITE_P(
              true,
              {{{"t", 3}}, {{"t", 20}}},
              {},
-             true}),
+             true},
+        // A layer norm over (channels, columns) folded in (norm_dims) with
+        // its LeakyReLU epilogue: reflect padding over dynamic time, 20
+        // columns (vectorised over channels) with gamma [C, W], stride 1.
+        Case{"frontend1_norm",
+             json{2, 1, "t", 80},
+             json{64, 1, 3, 3},
+             json{2, 64, "t2", 40},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{{"t", 2}}, {{"t", 37}}},
+             {{"t2", {{"base", "t"}, {"add", -1}, {"div", 2}, {"post", 1}}}},
+             true,
+             {3, 1}},
+        Case{"frontend2_norm",
+             json{2, 8, 9, 40},
+             json{32, 8, 3, 3},
+             json{2, 32, 5, 20},
+             {2, 2},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{}},
+             {},
+             false,
+             {1, 3}},
+        Case{"same_2d_norm",
+             json{2, 3, 7, 19},
+             json{5, 3, 3, 3},
+             json{2, 5, 7, 19},
+             {1, 1},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{}},
+             {},
+             false,
+             {3, 1}}),
     [](const auto &info) { return info.param.name; });
 
 } // namespace
