@@ -337,7 +337,8 @@ INSTANTIATE_TEST_SUITE_P(
              {2, 2},
              {1, 1},
              {1, 1, 1, 1}},
-        // 20 columns: vectorised over output channels instead.
+        // 20 columns: vectorised over output channels instead, reading x in
+        // place.
         Case{"frontend2_unpadded_dynamic_time",
              json{2, 64, "t", 42},
              json{32, 64, 3, 3},
@@ -485,6 +486,21 @@ INSTANTIATE_TEST_SUITE_P(
              {{}},
              {},
              false,
+             {1, 3}},
+        // 20 columns over 16 channels read in place through the mirror
+        // (no staged rows), stride 1, dynamic time, the norm folded in.
+        Case{"reflect_s1_by_channel_norm",
+             json{2, 8, "t", 20},
+             json{16, 8, 3, 3},
+             json{2, 16, "t", 20},
+             {1, 1},
+             {1, 1},
+             {1, 1, 1, 1},
+             1,
+             true,
+             {{{"t", 2}}, {{"t", 3}}, {{"t", 29}}},
+             {},
+             true,
              {1, 3}},
         Case{"same_2d_norm",
              json{2, 3, 7, 19},
