@@ -187,6 +187,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   bool cpu = !hmc::backend::isGpuTarget(options.target);
   graphOptions.weightPanels = cpu;
   graphOptions.convLayerNorm = cpu;
+  graphOptions.channelsLastConvs = cpu;
   mlir::FailureOr<hmc::KernelGraph> graph =
       hmc::exportKernelGraph(*module, graphOptions);
   if (mlir::failed(graph))
@@ -380,8 +381,8 @@ static int runCommandLine(int argc, char **argv) {
     cmd->add_flag("--no-elementwise-fusion", compileOptions.noElementwiseFusion,
                   "no kernel fusion beyond hyper_mix: one kernel per "
                   "elementwise op, none fused into a linear or layer_norm, "
-                  "transposes, pads and layer norms kept apart from convs "
-                  "(for comparisons)");
+                  "transposes, pads and layer norms kept apart from convs, "
+                  "conv modules channels-first (for comparisons)");
     cmd->add_flag("-q,--quiet", compileOptions.quiet,
                   "print errors only (for build systems)");
     cmd->add_flag("-v,--verbose", compileOptions.verbose,

@@ -159,6 +159,65 @@ Halide::Func depthwise(const OpContext &ctx, const ConvAttrs &attrs) {
   return out;
 }
 
+/// A depthwise conv over channels-last x [B, T, C] (attr channels_last):
+/// vectors over channels, a tile of time steps in registers, each input
+/// row loaded once for all the taps that read it. The layout of the
+/// channels-last conv modules that hmc compiles without transposes.
+Halide::Func depthwiseChannelsLast(const OpContext &ctx,
+                                   const ConvAttrs &attrs) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const Halide::ImageParam &w = ctx.input("weight");
+  Halide::Var c("c"), t("t"), b("b"), k("k");
+  Expr length = x.dim(1).extent();
+  int channels = *staticExtent(ctx.outputExtents[0]);
+  // The taps of a channel vector, channels contiguous (w is [C, 1, K]).
+  Halide::Func taps("taps");
+  taps(c, k) = w(k, 0, c);
+  int kernelSize = static_cast<int>(ctx.view.input("weight").shape[2].size);
+  Halide::RDom r(0, kernelSize, "r");
+  // The zero-padded rows of a task, staged once: the taps then load each
+  // row unguarded, once for all the taps that read it.
+  Halide::Func padded("padded");
+  padded(c, t, b) = Halide::select(
+      t >= 0 && t < length, x(c, Halide::clamp(t, 0, length - 1), b), 0.0f);
+  Halide::Func acc("acc"), out("output");
+  acc(c, t, b) = biasAt(ctx, c);
+  acc(c, t, b) +=
+      taps(c, r) *
+      padded(c, t * attrs.strides[0] + r * attrs.dilations[0] - attrs.pads[0],
+             b);
+  out(c, t, b) = acc(c, t, b);
+
+  int natural = ctx.vectorSize(Halide::Float(32));
+  int lanes = std::min(natural, channels);
+  constexpr int kTimeTile = 8;
+  Halide::Var co("co"), ci("ci"), to("to"), ti("ti"), task("task"),
+      tile("tile"), job("job");
+  Expr tiles = (ctx.outputExtents[1] + kTimeTile - 1) / kTimeTile;
+  Expr tilesPerTask =
+      itemsPerTask(tiles, ctx.outputExtents[2], ctx.targetTasks(),
+                   std::max(1, convTaskElements(ctx) / (kTimeTile * channels)));
+  out.split(c, co, ci, lanes, tailFor(ctx.outputExtents[0], lanes))
+      .split(t, to, ti, kTimeTile, tailFor(ctx.outputExtents[1], kTimeTile))
+      .split(to, task, tile, tilesPerTask, TailStrategy::GuardWithIf)
+      .reorder(ci, ti, co, tile, task, b)
+      .vectorize(ci)
+      .unroll(ti)
+      .fuse(task, b, job)
+      .parallel(job);
+  taps.compute_root().vectorize(c, lanes);
+  padded.compute_at(out, job);
+  vectorizeInner(padded, c, ctx.outputExtents[0], natural);
+  // A whole tile in registers, also the last one of a dynamic length (its
+  // extra rows read staged zeros and are not stored).
+  acc.compute_at(out, co)
+      .bound_extent(t, kTimeTile)
+      .vectorize(c, lanes)
+      .unroll(t);
+  acc.update().reorder(c, t, r).vectorize(c, lanes).unroll(t).unroll(r);
+  return out;
+}
+
 /// Any conv: zero or reflect padding through a guarded input, output
 /// channels in register blocks, the contiguous output dim in vectors.
 Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
@@ -356,6 +415,8 @@ Halide::Func buildConvolution(const OpContext &ctx) {
   const Shape &x = ctx.view.input("x").shape;
   const Shape &weight = ctx.view.input("weight").shape;
   bool oneD = x.size() == 3;
+  if (ctx.view.kernel().attrs.value("channels_last", false))
+    return depthwiseChannelsLast(ctx, attrs);
   if (isPointwiseConv(ctx.view))
     return pointwise(ctx);
   bool padded = std::any_of(attrs.pads.begin(), attrs.pads.end(),

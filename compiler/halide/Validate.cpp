@@ -809,8 +809,21 @@ void checkConv(const Checker &check) {
     roles.insert(roles.end(), {"gamma", "beta"});
   size_t fixedRoles = roles.size();
   check.roles(withEpilogueRoles(check, roles));
-  const BufferDesc &x = check.view.input(0);
   const BufferDesc &weight = check.view.input(1);
+  // channels_last: x [B, S, C_in] and the result [B, O, C_out]; the checks
+  // below read both as channels-first.
+  bool channelsLast = check.kernel.attrs.contains("channels_last") &&
+                      check.boolAttr("channels_last");
+  BufferDesc x = check.view.input(0);
+  Shape outShape = check.out().shape;
+  if (channelsLast) {
+    if (x.shape.size() != 3 || outShape.size() != 3)
+      check.view.fail(fmt::format("channels_last needs a 1-D conv: x [B, S, "
+                                  "C_in], got {}",
+                                  formatShape(x.shape)));
+    std::swap(x.shape[1], x.shape[2]);
+    std::swap(outShape[1], outShape[2]);
+  }
   check.dtype("x", x, {DType::Float32});
   check.sameDType("weight", weight, x.dtype);
   size_t rank = x.shape.size();
@@ -835,6 +848,11 @@ void checkConv(const Checker &check) {
                                 "dim 1 = C_in/groups)",
                                 groups, formatShape(x.shape),
                                 formatShape(weight.shape)));
+  if (channelsLast && (groups != inChannels || outChannels != inChannels))
+    check.view.fail(fmt::format("channels_last needs a depthwise conv (groups "
+                                "= C_in = C_out), got groups {}, C_in {}, "
+                                "C_out {}",
+                                groups, inChannels, outChannels));
   std::vector<int64_t> strides = intList(check, "strides", 1, 1 << 16);
   std::vector<int64_t> dilations = intList(check, "dilations", 1, 1 << 16);
   std::vector<int64_t> pads = intList(check, "pads", 0, 1 << 16);
@@ -845,8 +863,12 @@ void checkConv(const Checker &check) {
                                 spatial, 2 * spatial));
   // pad_mode reflect: the pads mirror the input, as a reflect pad kernel
   // folded into the conv (docs/kernel-graph.md).
-  if (check.kernel.attrs.contains("pad_mode") &&
-      check.choiceAttr("pad_mode", {"constant", "reflect"}) == "reflect")
+  bool reflect =
+      check.kernel.attrs.contains("pad_mode") &&
+      check.choiceAttr("pad_mode", {"constant", "reflect"}) == "reflect";
+  if (reflect && channelsLast)
+    check.view.fail("channels_last supports zero padding only");
+  if (reflect)
     for (size_t i = 0; i < spatial; ++i)
       if (x.shape[2 + i].isStatic() &&
           std::max(pads[i], pads[spatial + i]) >= x.shape[2 + i].size)
@@ -858,7 +880,7 @@ void checkConv(const Checker &check) {
     check.sameDType("bias", check.view.input(2), x.dtype);
     check.shape("bias", check.view.input(2), {weight.shape[0]});
   }
-  const Shape &out = check.out().shape;
+  const Shape &out = outShape;
   if (out.size() != rank)
     check.view.fail(
         fmt::format("output has rank {}, expected {}", out.size(), rank));
@@ -886,10 +908,18 @@ void checkConv(const Checker &check) {
   Shape expected = out;
   expected[0] = x.shape[0];
   expected[1] = weight.shape[0];
-  check.result(x.dtype, expected);
+  if (channelsLast) {
+    Shape stored = expected;
+    std::swap(stored[1], stored[2]);
+    check.result(x.dtype, stored);
+  } else {
+    check.result(x.dtype, expected);
+  }
   if (!normalized) {
     if (check.kernel.attrs.contains("epilogue"))
       check.view.fail("an epilogue needs 'norm_dims' (it follows the norm)");
+    if (check.kernel.attrs.contains("eps"))
+      check.view.fail("'eps' needs 'norm_dims' (it is the norm's)");
     checkEpilogue(check, fixedRoles);
     return;
   }
@@ -943,7 +973,8 @@ bool isPointwiseConv(const KernelView &view) {
   const nlohmann::json &attrs = view.kernel().attrs;
   const Shape &weight = view.input("weight").shape;
   std::vector<int> pads = attrs.at("pads").get<std::vector<int>>();
-  return weight.size() == 3 && weight[2].isStatic() && weight[2].size == 1 &&
+  return !attrs.value("channels_last", false) && weight.size() == 3 &&
+         weight[2].isStatic() && weight[2].size == 1 &&
          attrs.at("strides").get<std::vector<int>>()[0] == 1 &&
          attrs.at("groups").get<int>() == 1 &&
          std::all_of(pads.begin(), pads.end(),

@@ -63,6 +63,7 @@ private:
   void foldLayerNormTransposes();
   void foldReflectPads();
   void foldConvLayerNorms();
+  void channelsLastConvModules();
   void packLinearWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
@@ -785,6 +786,189 @@ void Exporter::foldConvLayerNorms() {
     merged[from->second] = true;
     internal.insert(in);
     norm = std::move(fused);
+  }
+  dropMerged(merged, internal);
+}
+
+// transpose [B, T, C] -> [B, C, T], then 1-D convs, slices, pads and
+// elementwise kernels, then transposes back: a Conformer conv module as
+// exporters write it (pointwise conv, GLU, depthwise conv). For CPU targets
+// the region runs channels-last instead (options.channelsLastConvs): a
+// pointwise conv becomes a linear (its weight transposed), a depthwise conv
+// takes "channels_last", slices and pads swap their dims' attributes,
+// elementwise kernels keep their programs over swapped shapes, and the
+// transposes go. Any other reader of a tensor of the region leaves the
+// region as it is.
+void Exporter::channelsLastConvModules() {
+  if (!options.channelsLastConvs)
+    return;
+  auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, std::vector<size_t>> readers;
+  for (size_t k = 0; k < kernels.size(); ++k)
+    for (const json &operand : kernels[k]["inputs"])
+      readers[operand["buffer"].get<int>()].push_back(k);
+  std::map<int, json *> bufferById;
+  for (json &buffer : buffers)
+    bufferById[buffer["id"].get<int>()] = &buffer;
+  auto isSwap = [&](const json &kernel) {
+    return kernel["op"] == "transpose" &&
+           kernel["attrs"]["perm"] == json{0, 2, 1};
+  };
+  auto temp = [&](int id) { return (*bufferById.at(id))["storage"] == "temp"; };
+  auto isWeight = [&](int id) {
+    return (*bufferById.at(id))["storage"] == "weight";
+  };
+  auto isPointwise = [&](const json &conv) {
+    const json &weight = (*bufferById.at(conv["inputs"][1]["buffer"]))["shape"];
+    return weight.size() == 3 && weight[2] == 1 &&
+           conv["attrs"]["groups"] == 1 &&
+           conv["attrs"]["strides"] == json{1} &&
+           conv["attrs"]["pads"] == json{0, 0};
+  };
+  auto isDepthwise = [&](const json &conv) {
+    const json &weight = (*bufferById.at(conv["inputs"][1]["buffer"]))["shape"];
+    return weight.size() == 3 && weight[1] == 1 &&
+           conv["attrs"]["groups"] == weight[0];
+  };
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (size_t entry = 0; entry < kernels.size(); ++entry) {
+    if (merged[entry] || !isSwap(kernels[entry]))
+      continue;
+    // The region: tensors in [B, C, T] layout reachable from the entry
+    // transpose, the kernels computing them, and the transposes back.
+    std::set<int> region;
+    std::set<size_t> members, exits;
+    std::vector<int> pending{kernels[entry]["outputs"][0]["buffer"]};
+    bool valid = true;
+    while (valid && !pending.empty()) {
+      int id = pending.back();
+      pending.pop_back();
+      if (!region.insert(id).second)
+        continue;
+      const json &shape = (*bufferById.at(id))["shape"];
+      valid = temp(id) && shape.size() == 3;
+      for (size_t k : readers[id]) {
+        if (!valid)
+          break;
+        const json &kernel = kernels[k];
+        const std::string &op = kernel["op"];
+        if (isSwap(kernel)) {
+          exits.insert(k);
+          continue;
+        }
+        bool conv = op == "conv" && kernel["inputs"][0]["buffer"] == id &&
+                    !kernel["attrs"].contains("pad_mode") &&
+                    (isPointwise(kernel) || isDepthwise(kernel));
+        valid = conv || op == "slice" || op == "pad" || op == "elementwise";
+        if (valid && members.insert(k).second)
+          pending.push_back(kernel["outputs"][0]["buffer"]);
+      }
+    }
+    // Every input of a member is in the region, except a pointwise conv's
+    // weight and bias (read only here), a depthwise conv's, and constants
+    // an elementwise kernel broadcasts along T ([..., C or 1, 1], the same
+    // bytes as [..., 1, C or 1] in the new layout).
+    std::set<int> swappedConstants;
+    for (size_t k : members) {
+      const json &kernel = kernels[k];
+      for (const json &operand : kernel["inputs"]) {
+        int id = operand["buffer"];
+        if (!valid || region.count(id))
+          continue;
+        const json &shape = (*bufferById.at(id))["shape"];
+        if (kernel["op"] == "conv")
+          valid = operand["role"] == "bias" ||
+                  (operand["role"] == "weight" &&
+                   (!isPointwise(kernel) || (isWeight(id) && uses[id] == 1)));
+        else if (kernel["op"] == "elementwise" && isWeight(id) &&
+                 shape.size() <= 3 && (shape.empty() || shape.back() == 1)) {
+          bool ones = llvm::all_of(shape, [](const json &d) { return d == 1; });
+          valid = ones || llvm::all_of(readers[id], [&](size_t r) {
+                    return members.count(r) > 0;
+                  });
+          if (!ones && shape.size() >= 2)
+            swappedConstants.insert(id);
+        } else
+          valid = false;
+      }
+    }
+    // An exit whose result is a model output: the member computing its
+    // input writes the output instead, when nothing else reads the input.
+    std::map<int, int> writesOutput;
+    for (size_t k : exits) {
+      int out = kernels[k]["outputs"][0]["buffer"];
+      int in = kernels[k]["inputs"][0]["buffer"];
+      if (temp(out))
+        continue;
+      auto from = producer.find(in);
+      valid = valid && uses[in] == 1 && from != producer.end() &&
+              members.count(from->second);
+      writesOutput[in] = out;
+    }
+    if (!valid || members.empty())
+      continue;
+
+    // Rewrite: the entry transpose's readers read its input; each exit's
+    // readers read the exit's input.
+    std::map<int, int> replaced;
+    int entryOut = kernels[entry]["outputs"][0]["buffer"];
+    replaced[entryOut] = kernels[entry]["inputs"][0]["buffer"];
+    for (size_t k : exits)
+      if (!writesOutput.count(kernels[k]["inputs"][0]["buffer"]))
+        replaced[kernels[k]["outputs"][0]["buffer"]] =
+            kernels[k]["inputs"][0]["buffer"];
+    for (const auto &[in, out] : writesOutput) {
+      kernels[producer[in]]["outputs"][0]["buffer"] = out;
+      internal.insert(in);
+    }
+    for (json &kernel : kernels)
+      for (json &operand : kernel["inputs"])
+        // An exit may read the entry's result: follow both replacements.
+        while (replaced.count(operand["buffer"].get<int>()))
+          operand["buffer"] = replaced[operand["buffer"].get<int>()];
+    for (const auto &[gone, kept] : replaced)
+      internal.insert(gone);
+    merged[entry] = true;
+    for (size_t k : exits)
+      merged[k] = true;
+    for (int id : region)
+      if (id != entryOut) {
+        json &shape = (*bufferById.at(id))["shape"];
+        std::swap(shape[1], shape[2]);
+      }
+    for (int id : swappedConstants) {
+      json &shape = (*bufferById.at(id))["shape"];
+      std::swap(shape[shape.size() - 2], shape[shape.size() - 1]);
+    }
+    for (size_t k : members) {
+      json &kernel = kernels[k];
+      if (kernel["op"] == "slice") {
+        for (json &axis : kernel["attrs"]["axes"])
+          if (axis == 1 || axis == 2)
+            axis = 3 - axis.get<int64_t>();
+      } else if (kernel["op"] == "pad") {
+        json &pads = kernel["attrs"]["pads"]; // begins, then ends
+        std::swap(pads[1], pads[2]);
+        std::swap(pads[4], pads[5]);
+      } else if (kernel["op"] == "conv" && isPointwise(kernel)) {
+        // [M, K, 1] -> [K, M], in the weights blob.
+        json &weight = *bufferById.at(kernel["inputs"][1]["buffer"]);
+        int64_t m = weight["shape"][0], k = weight["shape"][1];
+        char *bytes = graph.weights.data() + weight["offset"].get<size_t>();
+        std::vector<float> rows(m * k);
+        std::memcpy(rows.data(), bytes, rows.size() * sizeof(float));
+        for (int64_t r = 0; r < m; ++r)
+          for (int64_t c = 0; c < k; ++c)
+            std::memcpy(bytes + (c * m + r) * sizeof(float), &rows[r * k + c],
+                        sizeof(float));
+        weight["shape"] = {k, m};
+        kernel["op"] = "linear";
+        kernel["attrs"] = json::object();
+      } else if (kernel["op"] == "conv") {
+        kernel["attrs"]["channels_last"] = true;
+      }
+    }
   }
   dropMerged(merged, internal);
 }
@@ -1553,6 +1737,7 @@ FailureOr<KernelGraph> Exporter::run() {
         return failure();
   if (options.fuseElementwise) {
     fuseElementwiseChains();
+    channelsLastConvModules();
     fuseEpilogues();
     foldLayerNormTransposes();
     foldReflectPads();

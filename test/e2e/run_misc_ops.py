@@ -3,7 +3,8 @@
 implementation might export them: LayerNorm without affine parameters (opset 14
 decomposition), Tanh, Relu, Exp, Log, the activations and norms hmc writes with its
 own ops (Softplus, Mish, Elu, Selu, PRelu, ..., ReduceL2, ReduceLogSumExp, ...),
-BatchNorm1d after a depthwise Conv1d and after a ReLU, comparisons (a padding mask
+BatchNorm1d after a depthwise Conv1d and after a ReLU, conv modules between transposes
+(run channels-last), comparisons (a padding mask
 from `attention_mask == 0`, thresholds with >, >=, <, <=, combined with &, | and
 ^), run-time index ranges and sizes (a mask
 from lengths, positions / length, Round, Floor, Ceil, tensors of run-time size from
@@ -170,6 +171,31 @@ class PaddedConvGlu(torch.nn.Module):
         y = torch.nn.functional.pad(a * torch.sigmoid(b), (3, 3))
         y = self.depthwise(y)
         return x + self.causal(y)[..., :-4].transpose(1, 2)
+
+
+class BatchNormConvModule(torch.nn.Module):
+    """A conv module as ESPnet writes it, [B, T, C] in and out: pointwise conv, GLU,
+    depthwise conv, SiLU, BatchNorm (kept by the export: no conv before it) and a second
+    pointwise conv, all over [B, C, T] between two transposes (hmc runs them
+    channels-last)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pointwise1 = torch.nn.Conv1d(16, 32, 1)
+        self.depthwise = torch.nn.Conv1d(16, 16, 5, padding=2, groups=16)
+        self.norm = torch.nn.BatchNorm1d(16)
+        self.pointwise2 = torch.nn.Conv1d(16, 16, 1)
+        g = torch.Generator().manual_seed(2)
+        with torch.no_grad():
+            self.norm.running_mean.copy_(torch.randn(16, generator=g))
+            self.norm.running_var.copy_(0.5 + torch.rand(16, generator=g))
+            self.norm.weight.copy_(torch.randn(16, generator=g))
+            self.norm.bias.copy_(torch.randn(16, generator=g))
+
+    def forward(self, x):
+        y = torch.nn.functional.glu(self.pointwise1(x.transpose(1, 2)), dim=1)
+        y = self.norm(torch.nn.functional.silu(self.depthwise(y)))
+        return self.pointwise2(y).transpose(1, 2)
 
 
 class Einsums(torch.nn.Module):
@@ -573,6 +599,7 @@ def main():
     for name, model in [("head", Head()), ("merged_rows", MergedRows()),
                         ("einsums", Einsums()), ("merged_heads", MergedHeads()),
                         ("padded_conv_glu", PaddedConvGlu()),
+                        ("batch_norm_conv_module", BatchNormConvModule()),
                         ("computed_positions", ComputedPositions()),
                         ("repeats", Repeats()), ("powers", Powers()),
                         ("bool_plumbing", BoolPlumbing())]:

@@ -24,7 +24,26 @@ struct Case {
   /// A folded layer norm over (C_out, W) in gamma's order ([3, 1] or
   /// [1, 3]) with a LeakyReLU epilogue; none when empty.
   std::vector<int64_t> normDims = {};
+  /// The kernel reads x [B, S, C] and writes [B, O, C] (x, weight and out
+  /// above stay channels-first, as the reference computes).
+  bool channelsLast = false;
 };
+
+/// [B, A, C] -> [B, C, A].
+Tensor swapLastTwo(const Tensor &t) {
+  int64_t batch = t.shape[0], rows = t.shape[1], cols = t.shape[2];
+  Tensor out({batch, cols, rows});
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        out[(b * cols + c) * rows + r] = t[(b * rows + r) * cols + c];
+  return out;
+}
+
+json swapLastTwo(json shape) {
+  std::swap(shape[1], shape[2]);
+  return shape;
+}
 
 /// Index `i` of a dim of size `n` under reflect padding.
 int64_t reflected(int64_t i, int64_t n) {
@@ -115,7 +134,8 @@ void normalizeRows(Tensor &out, const Tensor &gamma, const Tensor &beta,
 /// against the float64 reference for each of its runs.
 std::vector<double> runCase(const Case &tc) {
   GraphBuilder graph;
-  int64_t x = graph.buffer("x", "float32", tc.x);
+  int64_t x =
+      graph.buffer("x", "float32", tc.channelsLast ? swapLastTwo(tc.x) : tc.x);
   // Derived symbols follow their base, which x introduces.
   for (const auto &[name, rule] : tc.derived)
     graph.raw()["symbols"].push_back(
@@ -144,7 +164,10 @@ std::vector<double> runCase(const Case &tc) {
   }
   if (tc.reflect)
     attrs["pad_mode"] = "reflect";
-  int64_t y = graph.buffer("y", "float32", tc.out, "output");
+  if (tc.channelsLast)
+    attrs["channels_last"] = true;
+  int64_t y = graph.buffer(
+      "y", "float32", tc.channelsLast ? swapLastTwo(tc.out) : tc.out, "output");
   graph.kernel("k", "conv", attrs, inputs, y);
   JitKernel kernel(graph.parse());
   std::mt19937 rng(51);
@@ -167,6 +190,11 @@ std::vector<double> runCase(const Case &tc) {
         conv(tc, args[0], args[1], tc.bias ? &args[2] : nullptr, outShape);
     if (!tc.normDims.empty())
       normalizeRows(expected, args[args.size() - 2], args.back(), tc.normDims);
+    if (tc.channelsLast) {
+      args[0] = swapLastTwo(args[0]);
+      expected = swapLastTwo(expected);
+      std::swap(outShape[1], outShape[2]);
+    }
     errors.push_back(relativeL2(kernel.run(args, outShape), expected));
   }
   return errors;
@@ -242,23 +270,28 @@ TEST(ConvolutionTest, PointwiseFormNeedsStrideOneNoPadsOneGroup) {
   }
 }
 
-/// The error parsing a 2-D conv with these extra attributes, or "".
-std::string convGraphError(const json &extra) {
-  GraphBuilder graph;
-  std::vector<std::pair<std::string, int64_t>> inputs = {
-      {"x", graph.buffer("x", "float32", {1, 2, 8, 8})},
-      {"weight", graph.buffer("weight", "float32", {4, 2, 3, 3}, "weight")}};
-  if (extra.contains("norm_dims"))
-    for (const char *role : {"gamma", "beta"})
-      inputs.push_back({role, graph.buffer(role, "float32", {6, 4}, "weight")});
+struct ConvShapes {
+  json x = {1, 2, 8, 8}, weight = {4, 2, 3, 3}, y = {1, 4, 6, 6};
   json attrs = {{"strides", {1, 1}},
                 {"dilations", {1, 1}},
                 {"pads", {0, 0, 0, 0}},
-                {"groups", 1},
-                {"eps", 1e-5}};
+                {"groups", 1}};
+};
+
+/// The error parsing a conv (by default 2-D) with these extra attributes,
+/// or "".
+std::string convGraphError(const json &extra, const ConvShapes &conv = {}) {
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {"x", graph.buffer("x", "float32", conv.x)},
+      {"weight", graph.buffer("weight", "float32", conv.weight, "weight")}};
+  if (extra.contains("norm_dims"))
+    for (const char *role : {"gamma", "beta"})
+      inputs.push_back({role, graph.buffer(role, "float32", {6, 4}, "weight")});
+  json attrs = conv.attrs;
   attrs.update(extra);
   graph.kernel("k", "conv", attrs, inputs,
-               graph.buffer("y", "float32", {1, 4, 6, 6}, "output"));
+               graph.buffer("y", "float32", conv.y, "output"));
   try {
     graph.parse();
     return "";
@@ -267,18 +300,43 @@ std::string convGraphError(const json &extra) {
   }
 }
 
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
 TEST(ConvolutionTest, ChecksFoldedLayerNorm) {
-  EXPECT_EQ(convGraphError({{"norm_dims", {3, 1}}}), "");
-  EXPECT_NE(convGraphError({{"norm_dims", {2, 1}}})
-                .find("attribute 'norm_dims' must be [1, 3] or [3, 1]"),
-            std::string::npos);
-  EXPECT_NE(convGraphError({{"norm_dims", {1, 3}}})
-                .find("has shape [6, 4], expected [4, 6]"),
-            std::string::npos);
-  EXPECT_NE(convGraphError({{"epilogue", json::parse(R"([{"op": "relu",
-                                 "args": ["in0"]}])")}})
-                .find("an epilogue needs 'norm_dims'"),
-            std::string::npos);
+  EXPECT_EQ(convGraphError({{"norm_dims", {3, 1}}, {"eps", 1e-5}}), "");
+  EXPECT_TRUE(contains(convGraphError({{"norm_dims", {2, 1}}, {"eps", 1e-5}}),
+                       "attribute 'norm_dims' must be [1, 3] or [3, 1]"));
+  EXPECT_TRUE(contains(convGraphError({{"norm_dims", {1, 3}}, {"eps", 1e-5}}),
+                       "has shape [6, 4], expected [4, 6]"));
+  EXPECT_TRUE(contains(convGraphError({{"epilogue", json::parse(R"([{"op":
+                                   "relu", "args": ["in0"]}])")}}),
+                       "an epilogue needs 'norm_dims'"));
+  EXPECT_TRUE(
+      contains(convGraphError({{"eps", 1e-5}}), "'eps' needs 'norm_dims'"));
+}
+
+TEST(ConvolutionTest, ChecksChannelsLast) {
+  ConvShapes depthwise{{1, 9, 4}, {4, 1, 3}, {1, 9, 4}};
+  depthwise.attrs = {
+      {"strides", {1}}, {"dilations", {1}}, {"pads", {1, 1}}, {"groups", 4}};
+  EXPECT_EQ(convGraphError({{"channels_last", true}}, depthwise), "");
+  EXPECT_TRUE(contains(convGraphError({{"channels_last", true}}),
+                       "channels_last needs a 1-D conv"));
+  EXPECT_TRUE(contains(
+      convGraphError({{"channels_last", true}, {"pad_mode", "reflect"}},
+                     depthwise),
+      "channels_last supports zero padding only"));
+  ConvShapes dense = depthwise;
+  dense.weight = {4, 4, 3};
+  dense.attrs["groups"] = 1;
+  EXPECT_TRUE(contains(convGraphError({{"channels_last", true}}, dense),
+                       "channels_last needs a depthwise conv"));
+  // The result is [B, O, C]: channels-first shapes are refused.
+  ConvShapes firstLayout = depthwise;
+  firstLayout.y = {1, 4, 9};
+  EXPECT_NE(convGraphError({{"channels_last", true}}, firstLayout), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -502,6 +560,52 @@ INSTANTIATE_TEST_SUITE_P(
              {},
              true,
              {1, 3}},
+        // Channels-last depthwise convs (a conv module without its
+        // transposes): the HyperConformer's from one frame up, channels
+        // that fill no vector (20) or less than one (7), stride and
+        // dilation with asymmetric pads, no bias.
+        Case{"depthwise_144_k31_channels_last",
+             json{2, 144, "t"},
+             json{144, 1, 31},
+             json{2, 144, "t"},
+             {1},
+             {1},
+             {15, 15},
+             144,
+             true,
+             {{{"t", 1}}, {{"t", 20}}, {{"t", 97}}},
+             {},
+             false,
+             {},
+             true},
+        Case{"depthwise_20_k5_strided_dilated_channels_last",
+             json{2, 20, 29},
+             json{20, 1, 5},
+             json{2, 20, 13},
+             {2},
+             {2},
+             {3, 1},
+             20,
+             false,
+             {{}},
+             {},
+             false,
+             {},
+             true},
+        Case{"depthwise_7_k3_channels_last",
+             json{3, 7, "t"},
+             json{7, 1, 3},
+             json{3, 7, "t"},
+             {1},
+             {1},
+             {1, 1},
+             7,
+             true,
+             {{{"t", 1}}, {{"t", 2}}, {{"t", 33}}},
+             {},
+             false,
+             {},
+             true},
         Case{"same_2d_norm",
              json{2, 3, 7, 19},
              json{5, 3, 3, 3},

@@ -529,6 +529,34 @@ def conv_norm(path):
     save(graph, path)
 
 
+def conv_module(path, escape=False):
+    # A Conformer conv module between transposes: pointwise Conv, GLU as
+    # Split + Sigmoid + Mul, depthwise Conv, Relu, a per-channel scale [C, 1].
+    # With escape, the GLU result is also a graph output.
+    rng = np.random.default_rng(8)
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("pw", (8, 4, 1)), ("pb", (8,)), ("dw", (4, 1, 3)),
+                                   ("db", (4,)), ("scale", (4, 1)))]
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], name="to_channels", perm=[0, 2, 1]),
+             helper.make_node("Conv", ["t", "pw", "pb"], ["p"], name="pointwise",
+                              kernel_shape=[1]),
+             helper.make_node("Split", ["p"], ["a", "b"], name="split", axis=1,
+                              num_outputs=2),
+             helper.make_node("Sigmoid", ["b"], ["s"], name="sigmoid"),
+             helper.make_node("Mul", ["a", "s"], ["g"], name="glu"),
+             helper.make_node("Conv", ["g", "dw", "db"], ["d"], name="depthwise",
+                              kernel_shape=[3], pads=[1, 1], group=4),
+             helper.make_node("Relu", ["d"], ["r"], name="relu"),
+             helper.make_node("Mul", ["r", "scale"], ["m"], name="scaled"),
+             helper.make_node("Transpose", ["m"], ["y"], name="back", perm=[0, 2, 1])]
+    outputs = [tensor("y", ["B", "T", 4])]
+    if escape:
+        outputs.append(tensor("g", ["B", 4, "T"]))
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 4])], outputs,
+                              initializer=weights)
+    save(graph, path, opset=18)
+
+
 def ln_transposed(path):
     # The HyperConformer front-end's LayerNorm: a conv output [B, C, T, F]
     # normalised over (F, C) between two transposes, with its LeakyReLU.
@@ -663,10 +691,11 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  passthrough,
                                  expand_dynamic, index_ranges, counts, group_norm, merged_fill, max_pool,
                                  learned_positions,
-                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, conv_norm, ln_transposed,
+                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, conv_norm, conv_module, ln_transposed,
                                  missing_external)}
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
+KINDS["conv_module_escape"] = lambda path: conv_module(path, escape=True)
 KINDS["new_operator"] = new_operator
 KINDS["dynamo_idioms"] = dynamo_idioms
 KINDS["group_norm18"] = lambda path: group_normalization(path, 18)
