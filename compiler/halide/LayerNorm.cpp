@@ -88,13 +88,32 @@ Expr NormRows::normalize(const Halide::Func &x,
                          const std::vector<Halide::Var> &vars,
                          const std::vector<int> &dims,
                          const Halide::ImageParam &gamma,
-                         const Halide::ImageParam &beta) const {
+                         const Halide::ImageParam &beta) {
   std::vector<Expr> rows(rowVars.begin(), rowVars.end());
   // gamma's Halide dim j is the normalised dim listed last-but-j.
   std::vector<Expr> affine;
   for (size_t j = dims.size(); j-- > 0;)
     affine.push_back(vars[dims[j]]);
-  return (x(vars) - mean(rows)) * rstd(rows) * gamma(affine) + beta(affine);
+  std::vector<int> sorted = dims;
+  std::sort(sorted.begin(), sorted.end());
+  Expr scale = gamma(affine), shift = beta(affine);
+  if (dims.back() != sorted.front()) {
+    // gamma's innermost dim is not x's (gamma [F, C] of a [B, C, T, F]
+    // tensor): a vector along x would gather gamma and beta, so they are
+    // read from copies in x's dim order (computeAt makes them once).
+    std::vector<Halide::Var> args(sorted.size());
+    std::vector<Expr> inOrder, source;
+    for (int dim : sorted)
+      inOrder.push_back(vars[dim]);
+    for (size_t j = dims.size(); j-- > 0;)
+      source.push_back(args[std::find(sorted.begin(), sorted.end(), dims[j]) -
+                            sorted.begin()]);
+    gammaInOrder(args) = gamma(source);
+    betaInOrder(args) = beta(source);
+    scale = gammaInOrder(inOrder);
+    shift = betaInOrder(inOrder);
+  }
+  return (x(vars) - mean(rows)) * rstd(rows) * scale + shift;
 }
 
 void NormRows::computeAt(const Halide::LoopLevel &level) {
@@ -104,6 +123,9 @@ void NormRows::computeAt(const Halide::LoopLevel &level) {
   }
   for (Halide::Func stage : {total1, mean, total2, rstd})
     stage.compute_at(level);
+  for (Halide::Func affine : {gammaInOrder, betaInOrder})
+    if (affine.defined())
+      affine.compute_root();
 }
 
 std::vector<int> halideDims(const nlohmann::json &rowMajor, size_t rank) {

@@ -87,14 +87,17 @@ struct NormRows {
   Halide::Var lane{"lane"};
   Halide::RDom block; // chunks of dim 0, then the other normalised dims
   std::vector<Halide::Var> rowVars; // the dims not normalised
+  /// gamma and beta in x's dim order, where theirs differs (normalize).
+  Halide::Func gammaInOrder{"gamma_in_order"}, betaInOrder{"beta_in_order"};
   /// (x - mean) * rstd * gamma + beta, gamma's dims being `dims` (Halide
   /// dims in gamma's row-major order).
   Halide::Expr normalize(const Halide::Func &x,
                          const std::vector<Halide::Var> &vars,
                          const std::vector<int> &dims,
                          const Halide::ImageParam &gamma,
-                         const Halide::ImageParam &beta) const;
-  /// Computes every statistic at `level`, the partial sums vectorised.
+                         const Halide::ImageParam &beta);
+  /// Computes every statistic at `level`, the partial sums vectorised, and
+  /// the reordered gamma and beta once.
   void computeAt(const Halide::LoopLevel &level);
 };
 /// The statistics of `x` at `vars` (extents `extents`) over the Halide dims
