@@ -1,9 +1,10 @@
 // conv (ONNX Conv, 1 or 2 spatial dims, zero or reflect padding, groups),
 // float32.
-// Three schedules: pointwise 1-D (a matmul over channels, register-blocked
-// like linear), depthwise 1-D (vectorised over time on a zero-padded row) and
-// a direct convolution for the rest (the 2-D front-end), blocked over output
-// channels and vectorised over the contiguous output dim.
+// Four schedules: pointwise 1-D (a matmul over channels, register-blocked
+// like linear), depthwise 1-D (vectorised over time on a zero-padded row),
+// depthwise 1-D channels-last (vectorised over channels) and a direct
+// convolution for the rest (the 2-D front-end), blocked over output channels
+// and vectorised over the contiguous output dim.
 #include "OpBuilders.h"
 
 namespace hmc::halide {
@@ -229,10 +230,25 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   int groupIn = static_cast<int>(ctx.view.input("weight").shape[1].size);
   int groupOut = channels / attrs.groups;
 
+  int natural = ctx.vectorSize(Halide::Float(32));
+  std::optional<int> width = staticExtent(ctx.outputExtents[0]);
+  int vectors = width ? (*width + natural - 1) / natural : 0;
+  // A static row that fills its vectors poorly (20 of 32 lanes) vectorises
+  // over a vector of output channels instead, an accumulator per column.
+  bool byChannel = width && attrs.groups == 1 && channels % natural == 0 &&
+                   *width <= 24 && *width * 5 < vectors * natural * 4;
+  // byChannel broadcasts one input value per tap, so it reads x in place
+  // (through the mirror for reflect pads): staging the rows cost a gather
+  // per boundary vector, 37% of the front-end's second conv. Zero pads keep
+  // the staged rows, as a guard per value costs more than the copy.
   bool unpadded = std::all_of(attrs.pads.begin(), attrs.pads.end(),
                               [](int pad) { return pad == 0; });
+  bool inPlace = byChannel && (attrs.reflect || unpadded);
+
+  // The staged rows of the other schedules round up past the row's end,
+  // so their reads stay guarded even without pads.
   Halide::Func guarded("guarded");
-  if (unpadded) {
+  if (inPlace && unpadded) {
     std::vector<Halide::Var> args(x.dimensions());
     guarded(args) = x(args);
   } else if (attrs.reflect) {
@@ -267,13 +283,6 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   xCoords.push_back(vars[spatial + 1]);
   wCoords.push_back(r[spatial]);
   wCoords.push_back(co);
-  int natural = ctx.vectorSize(Halide::Float(32));
-  std::optional<int> width = staticExtent(ctx.outputExtents[0]);
-  int vectors = width ? (*width + natural - 1) / natural : 0;
-  // A static row that fills its vectors poorly (20 of 32 lanes) vectorises
-  // over a vector of output channels instead, an accumulator per column.
-  bool byChannel = width && attrs.groups == 1 && channels % natural == 0 &&
-                   *width <= 24 && *width * 5 < vectors * natural * 4;
   // byChannel reads the weights with output channels contiguous, so that a
   // tap loads a vector of them; the input values are scalar broadcasts.
   Halide::Func channelMajor("channel_major");
@@ -290,11 +299,6 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
     coords.insert(coords.end(), wCoords.begin(), wCoords.end() - 1);
     weight = channelMajor(coords);
   }
-  // byChannel broadcasts one input value per tap, so it reads x in place
-  // (through the mirror for reflect pads): staging the rows cost a gather
-  // per boundary vector, 37% of the front-end's second conv. Zero pads keep
-  // the staged rows, as a guard per value costs more than the copy.
-  bool inPlace = byChannel && (attrs.reflect || unpadded);
   // A strided row is read through its phases, phased(j, p, ...) = the padded
   // row at j s + p, so that every tap is a dense vector load: strided vector
   // loads from a buffer of the task (s = 2, 3) were misaligned in Halide

@@ -815,12 +815,15 @@ void checkConv(const Checker &check) {
   bool channelsLast = check.kernel.attrs.contains("channels_last") &&
                       check.boolAttr("channels_last");
   BufferDesc x = check.view.input(0);
+  // Messages show the shapes as stored.
+  const Shape &storedX = check.view.input(0).shape;
   Shape outShape = check.out().shape;
   if (channelsLast) {
     if (x.shape.size() != 3 || outShape.size() != 3)
       check.view.fail(fmt::format("channels_last needs a 1-D conv: x [B, S, "
-                                  "C_in], got {}",
-                                  formatShape(x.shape)));
+                                  "C_in] and a result [B, O, C_out], got {} "
+                                  "and {}",
+                                  formatShape(storedX), formatShape(outShape)));
     std::swap(x.shape[1], x.shape[2]);
     std::swap(outShape[1], outShape[2]);
   }
@@ -830,14 +833,14 @@ void checkConv(const Checker &check) {
   if (rank != 3 && rank != 4)
     check.view.fail(fmt::format("input 'x' must be [B, C_in, S...] with 1 or "
                                 "2 spatial dims, got {}",
-                                formatShape(x.shape)));
+                                formatShape(storedX)));
   size_t spatial = rank - 2;
   if (weight.shape.size() != rank || !isStaticShape(weight.shape) ||
       !x.shape[1].isStatic())
     check.view.fail(fmt::format("input 'weight' must be a static [C_out, "
                                 "C_in/groups, K...] of rank {} and C_in "
                                 "static, got x {} and weight {}",
-                                rank, formatShape(x.shape),
+                                rank, formatShape(storedX),
                                 formatShape(weight.shape)));
   int64_t groups = check.intAttr("groups", 1, INT32_MAX);
   int64_t inChannels = x.shape[1].size, outChannels = weight.shape[0].size;
@@ -846,7 +849,7 @@ void checkConv(const Checker &check) {
     check.view.fail(fmt::format("groups = {} does not fit x {} and weight {} "
                                 "(C_in and C_out divisible by groups, weight "
                                 "dim 1 = C_in/groups)",
-                                groups, formatShape(x.shape),
+                                groups, formatShape(storedX),
                                 formatShape(weight.shape)));
   if (channelsLast && (groups != inChannels || outChannels != inChannels))
     check.view.fail(fmt::format("channels_last needs a depthwise conv (groups "
@@ -901,8 +904,8 @@ void checkConv(const Checker &check) {
           "output '{}' (buffer {}) has shape {}: spatial dim {} does not "
           "match input {} with kernel {}, stride {}, dilation {} and pads "
           "({}, {})",
-          check.outRole(), check.out().id, formatShape(out), i,
-          formatShape(x.shape), weight.shape[2 + i].size, strides[i],
+          check.outRole(), check.out().id, formatShape(check.out().shape), i,
+          formatShape(storedX), weight.shape[2 + i].size, strides[i],
           dilations[i], pads[i], pads[spatial + i]));
   }
   Shape expected = out;

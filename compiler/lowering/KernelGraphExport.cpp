@@ -832,6 +832,9 @@ void Exporter::channelsLastConvModules() {
   };
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
+  // The maps above stay valid across rewrites: regions share no buffer or
+  // kernel, and where an earlier rewrite renamed an entry's input, the
+  // rewrite reads it from the kernel itself.
   for (size_t entry = 0; entry < kernels.size(); ++entry) {
     if (merged[entry] || !isSwap(kernels[entry]))
       continue;
@@ -860,7 +863,7 @@ void Exporter::channelsLastConvModules() {
         bool conv = op == "conv" && kernel["inputs"][0]["buffer"] == id &&
                     !kernel["attrs"].contains("pad_mode") &&
                     (isPointwise(kernel) || isDepthwise(kernel));
-        valid = conv || op == "slice" || op == "pad" || op == "elementwise";
+        valid = conv || op == "slice" || op == "pad" || isElementwise(kernel);
         if (valid && members.insert(k).second)
           pending.push_back(kernel["outputs"][0]["buffer"]);
       }
@@ -880,9 +883,11 @@ void Exporter::channelsLastConvModules() {
         if (kernel["op"] == "conv")
           valid = operand["role"] == "bias" ||
                   (operand["role"] == "weight" &&
-                   (!isPointwise(kernel) || (isWeight(id) && uses[id] == 1)));
-        else if (kernel["op"] == "elementwise" && isWeight(id) &&
-                 shape.size() <= 3 && (shape.empty() || shape.back() == 1)) {
+                   (!isPointwise(kernel) ||
+                    (isWeight(id) && uses[id] == 1 &&
+                     (*bufferById.at(id))["dtype"] == "float32")));
+        else if (isElementwise(kernel) && isWeight(id) && shape.size() <= 3 &&
+                 (shape.empty() || shape.back() == 1)) {
           bool ones = llvm::all_of(shape, [](const json &d) { return d == 1; });
           valid = ones || llvm::all_of(readers[id], [&](size_t r) {
                     return members.count(r) > 0;

@@ -336,7 +336,10 @@ TEST(ConvolutionTest, ChecksChannelsLast) {
   // The result is [B, O, C]: channels-first shapes are refused.
   ConvShapes firstLayout = depthwise;
   firstLayout.y = {1, 4, 9};
-  EXPECT_NE(convGraphError({{"channels_last", true}}, firstLayout), "");
+  EXPECT_TRUE(contains(
+      convGraphError({{"channels_last", true}}, firstLayout),
+      "output 'y' (buffer 2) has shape [1, 4, 9]: spatial dim 0 does not "
+      "match input [1, 9, 4]"));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -408,6 +411,22 @@ INSTANTIATE_TEST_SUITE_P(
              true,
              {{{"t", 3}}, {{"t", 8}}, {{"t", 41}}},
              {{"t2", {{"base", "t"}, {"add", -3}, {"div", 2}, {"post", 1}}}}},
+        // No pads and no channel vectors: staged rows that round up past
+        // the row's end keep their reads guarded.
+        Case{"unpadded_s2_31_columns",
+             json{1, 2, 5, 31},
+             json{4, 2, 3, 3},
+             json{1, 4, 2, 15},
+             {2, 2},
+             {1, 1},
+             {0, 0, 0, 0}},
+        Case{"unpadded_dense_1d",
+             json{2, 3, 22},
+             json{5, 3, 3},
+             json{2, 5, 20},
+             {1},
+             {1},
+             {0, 0}},
         Case{"pointwise_144",
              json{2, 144, "t"},
              json{288, 144, 1},
@@ -602,6 +621,20 @@ INSTANTIATE_TEST_SUITE_P(
              7,
              true,
              {{{"t", 1}}, {{"t", 2}}, {{"t", 33}}},
+             {},
+             false,
+             {},
+             true},
+        Case{"depthwise_1_channel_k4_channels_last",
+             json{2, 1, "t"},
+             json{1, 1, 4},
+             json{2, 1, "t"},
+             {1},
+             {1},
+             {2, 1},
+             1,
+             true,
+             {{{"t", 1}}, {{"t", 19}}},
              {},
              false,
              {},

@@ -529,10 +529,11 @@ def conv_norm(path):
     save(graph, path)
 
 
-def conv_module(path, escape=False):
+def conv_module(path, escape=False, lone_relu=False):
     # A Conformer conv module between transposes: pointwise Conv, GLU as
     # Split + Sigmoid + Mul, depthwise Conv, Relu, a per-channel scale [C, 1].
-    # With escape, the GLU result is also a graph output.
+    # With escape, the GLU result is also a graph output; with lone_relu,
+    # the Relu is the last op (a kernel of its own, not a fused chain).
     rng = np.random.default_rng(8)
     weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
                for name, shape in (("pw", (8, 4, 1)), ("pb", (8,)), ("dw", (4, 1, 3)),
@@ -549,6 +550,10 @@ def conv_module(path, escape=False):
              helper.make_node("Relu", ["d"], ["r"], name="relu"),
              helper.make_node("Mul", ["r", "scale"], ["m"], name="scaled"),
              helper.make_node("Transpose", ["m"], ["y"], name="back", perm=[0, 2, 1])]
+    if lone_relu:
+        nodes[-2:] = [helper.make_node("Transpose", ["r"], ["y"], name="back",
+                                       perm=[0, 2, 1])]
+        weights.pop()
     outputs = [tensor("y", ["B", "T", 4])]
     if escape:
         outputs.append(tensor("g", ["B", 4, "T"]))
@@ -696,6 +701,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
 KINDS["conv_module_escape"] = lambda path: conv_module(path, escape=True)
+KINDS["conv_module_lone_relu"] = lambda path: conv_module(path, lone_relu=True)
 KINDS["new_operator"] = new_operator
 KINDS["dynamo_idioms"] = dynamo_idioms
 KINDS["group_norm18"] = lambda path: group_normalization(path, 18)
