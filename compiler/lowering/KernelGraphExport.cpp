@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <array>
 #include <cmath>
@@ -67,7 +68,12 @@ private:
   void packLinearWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
-  std::map<int, const json *> buffersById() const;
+  /// Buffers by id, valid until `buffers` is reassigned (dropMerged).
+  std::map<int, json *> buffersById();
+  /// Reorders the float32 weight `buffer` in the weights blob in place:
+  /// element i moves to destination(i).
+  void permuteWeight(const json &buffer,
+                     llvm::function_ref<int64_t(int64_t)> destination);
   void nameKernels();
 
   func::FuncOp func;
@@ -570,7 +576,7 @@ void Exporter::fuseElementwiseChains() {
 void Exporter::fuseEpilogues() {
   auto [uses, consumer, producer] = bufferUses(kernels);
   // Buffers by id: the chain fusion above has already dropped some.
-  std::map<int, const json *> bufferById = buffersById();
+  std::map<int, json *> bufferById = buffersById();
   auto buffer = [&](int id) -> const json & { return *bufferById.at(id); };
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
@@ -704,7 +710,7 @@ void Exporter::foldLayerNormTransposes() {
 // a full write and read of a large tensor, goes.
 void Exporter::foldReflectPads() {
   auto [uses, consumer, producer] = bufferUses(kernels);
-  std::map<int, const json *> bufferById = buffersById();
+  std::map<int, json *> bufferById = buffersById();
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (json &conv : kernels) {
@@ -754,7 +760,7 @@ void Exporter::foldConvLayerNorms() {
   if (!options.convLayerNorm)
     return;
   auto [uses, consumer, producer] = bufferUses(kernels);
-  std::map<int, const json *> bufferById = buffersById();
+  std::map<int, json *> bufferById = buffersById();
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (json &norm : kernels) {
@@ -807,9 +813,7 @@ void Exporter::channelsLastConvModules() {
   for (size_t k = 0; k < kernels.size(); ++k)
     for (const json &operand : kernels[k]["inputs"])
       readers[operand["buffer"].get<int>()].push_back(k);
-  std::map<int, json *> bufferById;
-  for (json &buffer : buffers)
-    bufferById[buffer["id"].get<int>()] = &buffer;
+  std::map<int, json *> bufferById = buffersById();
   auto isSwap = [&](const json &kernel) {
     return kernel["op"] == "transpose" &&
            kernel["attrs"]["perm"] == json{0, 2, 1};
@@ -960,13 +964,7 @@ void Exporter::channelsLastConvModules() {
         // [M, K, 1] -> [K, M], in the weights blob.
         json &weight = *bufferById.at(kernel["inputs"][1]["buffer"]);
         int64_t m = weight["shape"][0], k = weight["shape"][1];
-        char *bytes = graph.weights.data() + weight["offset"].get<size_t>();
-        std::vector<float> rows(m * k);
-        std::memcpy(rows.data(), bytes, rows.size() * sizeof(float));
-        for (int64_t r = 0; r < m; ++r)
-          for (int64_t c = 0; c < k; ++c)
-            std::memcpy(bytes + (c * m + r) * sizeof(float), &rows[r * k + c],
-                        sizeof(float));
+        permuteWeight(weight, [&](int64_t i) { return i % k * m + i / k; });
         weight["shape"] = {k, m};
         kernel["op"] = "linear";
         kernel["attrs"] = json::object();
@@ -1001,14 +999,12 @@ void Exporter::packLinearWeights() {
         shape.size() != 2 || !shape[0].is_number() || !shape[1].is_number() ||
         shape[1].get<int64_t>() % kPanel)
       continue;
+    // Element (r, c) of [K, M] to (c / 16, r, c % 16).
     int64_t k = shape[0], m = shape[1];
-    std::vector<float> rows(k * m);
-    char *bytes = graph.weights.data() + buffer["offset"].get<size_t>();
-    std::memcpy(rows.data(), bytes, rows.size() * sizeof(float));
-    for (int64_t p = 0; p < m / kPanel; ++p)
-      for (int64_t r = 0; r < k; ++r)
-        std::memcpy(bytes + (p * k + r) * kPanel * sizeof(float),
-                    &rows[r * m + p * kPanel], kPanel * sizeof(float));
+    permuteWeight(buffer, [&](int64_t i) {
+      int64_t r = i / m, c = i % m;
+      return (c / kPanel * k + r) * kPanel + c % kPanel;
+    });
     buffer["shape"] = {m / kPanel, k, kPanel};
     packed.insert(id);
   }
@@ -1018,11 +1014,21 @@ void Exporter::packLinearWeights() {
       kernel["attrs"]["weight_panels"] = kPanel;
 }
 
-std::map<int, const json *> Exporter::buffersById() const {
-  std::map<int, const json *> byId;
-  for (const json &buffer : buffers)
+std::map<int, json *> Exporter::buffersById() {
+  std::map<int, json *> byId;
+  for (json &buffer : buffers)
     byId[buffer["id"].get<int>()] = &buffer;
   return byId;
+}
+
+void Exporter::permuteWeight(const json &buffer,
+                             llvm::function_ref<int64_t(int64_t)> destination) {
+  char *bytes = graph.weights.data() + buffer["offset"].get<size_t>();
+  std::vector<float> values(buffer["bytes"].get<size_t>() / sizeof(float));
+  std::memcpy(values.data(), bytes, values.size() * sizeof(float));
+  for (size_t i = 0; i < values.size(); ++i)
+    std::memcpy(bytes + destination(int64_t(i)) * sizeof(float), &values[i],
+                sizeof(float));
 }
 
 void Exporter::dropMerged(const std::vector<bool> &merged,
@@ -1042,7 +1048,7 @@ void Exporter::dropMerged(const std::vector<bool> &merged,
 // Outlining: calls with the same op, attributes and operand dtypes and
 // shapes share one compiled kernel (the L layers of a model compile once).
 void Exporter::nameKernels() {
-  std::map<int, const json *> bufferById = buffersById();
+  std::map<int, json *> bufferById = buffersById();
   for (json &kernel : kernels) {
     json signature = {kernel["op"], kernel["attrs"]};
     for (const char *key : {"inputs", "outputs"})

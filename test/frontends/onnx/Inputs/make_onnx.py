@@ -529,36 +529,56 @@ def conv_norm(path):
     save(graph, path)
 
 
-def conv_module(path, escape=False, lone_relu=False):
-    # A Conformer conv module between transposes: pointwise Conv, GLU as
-    # Split + Sigmoid + Mul, depthwise Conv, Relu, a per-channel scale [C, 1].
-    # With escape, the GLU result is also a graph output; with lone_relu,
-    # the Relu is the last op (a kernel of its own, not a fused chain).
-    rng = np.random.default_rng(8)
-    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
-               for name, shape in (("pw", (8, 4, 1)), ("pb", (8,)), ("dw", (4, 1, 3)),
-                                   ("db", (4,)), ("scale", (4, 1)))]
-    nodes = [helper.make_node("Transpose", ["x"], ["t"], name="to_channels", perm=[0, 2, 1]),
-             helper.make_node("Conv", ["t", "pw", "pb"], ["p"], name="pointwise",
+def conv_module_nodes(x, y, prefix="", lone_relu=False):
+    """A Conformer conv module between transposes from x to y ([B, T, 4]):
+    pointwise Conv, GLU as Split + Sigmoid + Mul, depthwise Conv, Relu and
+    a per-channel scale [C, 1]; with lone_relu the Relu is the last op (a
+    kernel of its own, not a fused chain). Names start with `prefix`."""
+    rng = np.random.default_rng(8 + len(prefix))
+    shapes = [("pw", (8, 4, 1)), ("pb", (8,)), ("dw", (4, 1, 3)), ("db", (4,))]
+    if not lone_relu:
+        shapes.append(("scale", (4, 1)))
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32),
+                                       prefix + name) for name, shape in shapes]
+    n = lambda name: prefix + name
+    nodes = [helper.make_node("Transpose", [x], [n("t")], name=n("to_channels"), perm=[0, 2, 1]),
+             helper.make_node("Conv", [n("t"), n("pw"), n("pb")], [n("p")], name=n("pointwise"),
                               kernel_shape=[1]),
-             helper.make_node("Split", ["p"], ["a", "b"], name="split", axis=1,
+             helper.make_node("Split", [n("p")], [n("a"), n("b")], name=n("split"), axis=1,
                               num_outputs=2),
-             helper.make_node("Sigmoid", ["b"], ["s"], name="sigmoid"),
-             helper.make_node("Mul", ["a", "s"], ["g"], name="glu"),
-             helper.make_node("Conv", ["g", "dw", "db"], ["d"], name="depthwise",
+             helper.make_node("Sigmoid", [n("b")], [n("s")], name=n("sigmoid")),
+             helper.make_node("Mul", [n("a"), n("s")], [n("g")], name=n("glu")),
+             helper.make_node("Conv", [n("g"), n("dw"), n("db")], [n("d")], name=n("depthwise"),
                               kernel_shape=[3], pads=[1, 1], group=4),
-             helper.make_node("Relu", ["d"], ["r"], name="relu"),
-             helper.make_node("Mul", ["r", "scale"], ["m"], name="scaled"),
-             helper.make_node("Transpose", ["m"], ["y"], name="back", perm=[0, 2, 1])]
+             helper.make_node("Relu", [n("d")], [n("r")], name=n("relu"))]
     if lone_relu:
-        nodes[-2:] = [helper.make_node("Transpose", ["r"], ["y"], name="back",
-                                       perm=[0, 2, 1])]
-        weights.pop()
+        nodes.append(helper.make_node("Transpose", [n("r")], [y], name=n("back"),
+                                      perm=[0, 2, 1]))
+    else:
+        nodes += [helper.make_node("Mul", [n("r"), n("scale")], [n("m")], name=n("scaled")),
+                  helper.make_node("Transpose", [n("m")], [y], name=n("back"), perm=[0, 2, 1])]
+    return nodes, weights
+
+
+def conv_module(path, escape=False, lone_relu=False, twice=False, shared_scale=False):
+    # One conv module (conv_module_nodes). With escape, the GLU result is
+    # also a graph output; with twice, a residual add and a second module
+    # follow; with shared_scale, the scale [4, 1] also scales a second
+    # input [B, 4, T] outside the module.
+    nodes, weights = conv_module_nodes("x", "y" if not twice else "y1", lone_relu=lone_relu)
+    inputs = [tensor("x", ["B", "T", 4])]
     outputs = [tensor("y", ["B", "T", 4])]
+    if twice:
+        second, second_weights = conv_module_nodes("z", "y", prefix="second_")
+        nodes += [helper.make_node("Add", ["x", "y1"], ["z"], name="residual")] + second
+        weights += second_weights
     if escape:
         outputs.append(tensor("g", ["B", 4, "T"]))
-    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 4])], outputs,
-                              initializer=weights)
+    if shared_scale:
+        nodes.append(helper.make_node("Mul", ["w", "scale"], ["v"], name="outside"))
+        inputs.append(tensor("w", ["B", 4, "T"]))
+        outputs.append(tensor("v", ["B", 4, "T"]))
+    graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=weights)
     save(graph, path, opset=18)
 
 
@@ -702,6 +722,8 @@ for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
 KINDS["conv_module_escape"] = lambda path: conv_module(path, escape=True)
 KINDS["conv_module_lone_relu"] = lambda path: conv_module(path, lone_relu=True)
+KINDS["conv_module_twice"] = lambda path: conv_module(path, twice=True)
+KINDS["conv_module_shared_scale"] = lambda path: conv_module(path, shared_scale=True)
 KINDS["new_operator"] = new_operator
 KINDS["dynamo_idioms"] = dynamo_idioms
 KINDS["group_norm18"] = lambda path: group_normalization(path, 18)
