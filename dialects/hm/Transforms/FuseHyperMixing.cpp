@@ -681,7 +681,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         return remark(gelu, "the hypernetwork input is neither the masked "
                             "tokens nor tokens + positions");
       // pe.expand_as(x) adds a zero tensor of the tokens' shape, which the
-      // add of the tokens broadcasts to anyway.
+      // add of the tokens broadcasts to anyway; tokens + 0 (positions
+      // switched off as a constant 0) has no positions at all.
       while (auto expanded = skipLayout(pos).getDefiningOp<AddOp>()) {
         if (isZero(expanded.getRhs()))
           pos = expanded.getLhs();
@@ -690,64 +691,66 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         else
           break;
       }
-      // The table itself (static lengths fold the slice away), or a prefix
-      // of it.
-      Value stored = skipLayout(pos);
-      Operation *slice = stored.getDefiningOp();
-      if (auto prefix = dyn_cast_or_null<SliceOp>(slice)) {
-        if (llvm::all_of(prefix.getStarts(),
-                         [](int64_t s) { return s == 0; }) &&
-            llvm::all_of(prefix.getSteps(), [](int64_t s) { return s == 1; }))
+      if (!isZero(pos)) {
+        // The table itself (static lengths fold the slice away), or a prefix
+        // of it.
+        Value stored = skipLayout(pos);
+        Operation *slice = stored.getDefiningOp();
+        if (auto prefix = dyn_cast_or_null<SliceOp>(slice)) {
+          if (llvm::all_of(prefix.getStarts(),
+                           [](int64_t s) { return s == 0; }) &&
+              llvm::all_of(prefix.getSteps(), [](int64_t s) { return s == 1; }))
+            stored = prefix.getInput();
+        } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
           stored = prefix.getInput();
-      } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
-        stored = prefix.getInput();
-      }
-      if (stored.getDefiningOp<ConstantOp>()) {
-        auto values = getConstantValues(stored);
-        auto type = cast<RankedTensorType>(stored.getType());
-        if (!values || type.getShape().back() != d ||
-            type.getNumElements() % d != 0)
-          return remark(gelu, "the position table is not [L, d]");
-        int64_t rows = type.getNumElements() / d;
-        for (int64_t candidate : {0, 1})
-          if (positional == "none" &&
-              isSinusoidTable(*values, rows, d, candidate)) {
-            positional = "sinusoidal";
-            offset = candidate;
-          }
-        if (positional == "none")
-          return remark(gelu, "the position table is not sinusoidal");
-        // The op's table holds P[i] at row i: a table of positions from 1
-        // gets row P[0] in front.
-        tableValues = std::move(*values);
-        tableRows = rows;
-        if (offset == 1) {
-          for (int64_t c = d - 1; c >= 0; --c)
-            tableValues.insert(tableValues.begin(), sinusoid(0, c, d));
-          ++tableRows;
         }
-      } else {
-        // Positions computed for the run-time length: the op's formula when
-        // they match it at the evaluator's length (the final check then
-        // compares the whole layer).
-        if (!dependsOnShapesOnly(pos))
-          return remark(gelu, "the positional term is neither a prefix of a "
-                              "constant table nor computed from the length");
-        Evaluator evaluator(getOperation(), /*seed=*/0x504f53);
-        auto values = evaluator.evaluate(pos);
-        auto tokenValues = evaluator.evaluate(x);
-        if (failed(values) || failed(tokenValues) ||
-            (*values)->size() != (*tokenValues)->shape[1] * d)
-          return remark(gelu, "the computed positions are not [N, d]");
-        for (int64_t candidate : {0, 1})
-          if (positional == "none" &&
-              isSinusoidTable((*values)->data, (*tokenValues)->shape[1], d,
-                              candidate)) {
-            positional = "sinusoidal";
-            offset = candidate;
+        if (stored.getDefiningOp<ConstantOp>()) {
+          auto values = getConstantValues(stored);
+          auto type = cast<RankedTensorType>(stored.getType());
+          if (!values || type.getRank() == 0 || type.getShape().back() != d ||
+              type.getNumElements() % d != 0)
+            return remark(gelu, "the position table is not [L, d]");
+          int64_t rows = type.getNumElements() / d;
+          for (int64_t candidate : {0, 1})
+            if (positional == "none" &&
+                isSinusoidTable(*values, rows, d, candidate)) {
+              positional = "sinusoidal";
+              offset = candidate;
+            }
+          if (positional == "none")
+            return remark(gelu, "the position table is not sinusoidal");
+          // The op's table holds P[i] at row i: a table of positions from 1
+          // gets row P[0] in front.
+          tableValues = std::move(*values);
+          tableRows = rows;
+          if (offset == 1) {
+            for (int64_t c = d - 1; c >= 0; --c)
+              tableValues.insert(tableValues.begin(), sinusoid(0, c, d));
+            ++tableRows;
           }
-        if (positional == "none")
-          return remark(gelu, "the computed positions are not sinusoidal");
+        } else {
+          // Positions computed for the run-time length: the op's formula when
+          // they match it at the evaluator's length (the final check then
+          // compares the whole layer).
+          if (!dependsOnShapesOnly(pos))
+            return remark(gelu, "the positional term is neither a prefix of a "
+                                "constant table nor computed from the length");
+          Evaluator evaluator(getOperation(), /*seed=*/0x504f53);
+          auto values = evaluator.evaluate(pos);
+          auto tokenValues = evaluator.evaluate(x);
+          if (failed(values) || failed(tokenValues) ||
+              (*values)->size() != (*tokenValues)->shape[1] * d)
+            return remark(gelu, "the computed positions are not [N, d]");
+          for (int64_t candidate : {0, 1})
+            if (positional == "none" &&
+                isSinusoidTable((*values)->data, (*tokenValues)->shape[1], d,
+                                candidate)) {
+              positional = "sinusoidal";
+              offset = candidate;
+            }
+          if (positional == "none")
+            return remark(gelu, "the computed positions are not sinusoidal");
+        }
       }
     }
 

@@ -82,3 +82,50 @@ func.func @bias_free(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<
   %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// Positions switched off as a constant 0 added to the tokens: no positions.
+// CHECK-LABEL: func.func @tokens_plus_zero
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {algorithm = "auto", heads = 1 : i64, positional = "none"}
+func.func @tokens_plus_zero(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %zero = hm.constant dense<0.0> : tensor<f32>
+  %in = hm.add %x, %zero : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %in, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, positions none}}
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// A scalar other than 0 added to the tokens is no position table (it
+// crashed the pass, which read the last dim of a rank-0 constant).
+// CHECK-LABEL: func.func @tokens_plus_scalar
+// CHECK-NOT: hm.hyper_mix
+func.func @tokens_plus_scalar(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %in = hm.add %x, %one : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %in, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the position table is not [L, d]}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
