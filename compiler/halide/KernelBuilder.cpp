@@ -106,11 +106,13 @@ private:
     std::optional<Expr> base = it != symbols_.end()
                                    ? std::optional<Expr>(it->second)
                                    : derive(desc->base);
-    // The base may be known only from its padded form (pad, then conv).
+    // The base may be known only from its padded form (pad, then conv), or
+    // the symbol itself only from its own (a derived length padded, then
+    // cropped by a 'valid' conv).
     if (!base)
       base = undo(desc->base);
     if (!base)
-      return std::nullopt;
+      return undo(name);
     // Halide's integer division rounds toward negative infinity.
     return Halide::Internal::simplify((*base + static_cast<int>(desc->add)) /
                                           static_cast<int>(desc->div) +

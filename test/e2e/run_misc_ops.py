@@ -198,6 +198,24 @@ class BatchNormConvModule(torch.nn.Module):
         return self.pointwise2(y).transpose(1, 2)
 
 
+class CausalConvModule(torch.nn.Module):
+    """A causal conv module after a stride-2 subsampling conv: F.pad on the left of
+    the subsampled (derived) length, then an unpadded depthwise conv that crops it
+    back, so the conv sees the derived length only through its padded form."""
+
+    def __init__(self):
+        super().__init__()
+        self.subsample = torch.nn.Conv1d(16, 16, 3, stride=2, padding=1)
+        self.pointwise1 = torch.nn.Conv1d(16, 32, 1)
+        self.depthwise = torch.nn.Conv1d(16, 16, 5, groups=16)
+        self.pointwise2 = torch.nn.Conv1d(16, 16, 1)
+
+    def forward(self, x):
+        y = torch.nn.functional.glu(self.pointwise1(self.subsample(x.transpose(1, 2))), dim=1)
+        y = torch.nn.functional.silu(self.depthwise(torch.nn.functional.pad(y, (4, 0))))
+        return self.pointwise2(y).transpose(1, 2)
+
+
 class Einsums(torch.nn.Module):
     """Einsums outside a HyperMixing layer: a grouped per-head projection (two free
     indices on the left), a contraction over the run-time length, a sum over one
@@ -604,6 +622,8 @@ def main():
                         ("repeats", Repeats()), ("powers", Powers()),
                         ("bool_plumbing", BoolPlumbing())]:
         failed |= check(hmc, args.work, name, model.eval(), x_only, sizes, x_axes)
+    failed |= check(hmc, args.work, "causal_conv_module", CausalConvModule().eval(), x_only,
+                    sizes, {"x": tokens, "y": {0: "B", 1: "N_1"}})
     failed |= check(hmc, args.work, "activations", Activations().eval(), x_only, sizes,
                     {"x": tokens, "y": tokens, "norms": tokens}, outputs=("y", "norms"))
     # torch refuses instance norms over a single element: at least 2 tokens.
