@@ -188,6 +188,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   graphOptions.weightPanels = cpu;
   graphOptions.convLayerNorm = cpu;
   graphOptions.channelsLastConvs = cpu;
+  graphOptions.transposePositions = cpu;
   mlir::FailureOr<hmc::KernelGraph> graph =
       hmc::exportKernelGraph(*module, graphOptions);
   if (mlir::failed(graph))

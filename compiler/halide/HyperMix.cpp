@@ -254,10 +254,13 @@ private:
     if (!params_.positionTable)
       return formula;
     const Halide::ImageParam &table = ctx_.input("positions");
-    Expr length = table.dim(1).extent();
-    Expr row = n_ + static_cast<int>(params_.positionOffset);
+    bool transposed = params_.positionsTransposed;
+    Expr length = table.dim(transposed ? 0 : 1).extent();
+    Expr row =
+        Halide::min(n_ + static_cast<int>(params_.positionOffset), length - 1);
     return Halide::select(
-        row < length, table(channel, Halide::min(row, length - 1)), formula);
+        n_ + static_cast<int>(params_.positionOffset) < length,
+        transposed ? table(row, channel) : table(channel, row), formula);
   }
 
   /// Hypernetwork input: the (scaled) masked token plus P when positional.

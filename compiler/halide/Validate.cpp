@@ -1008,6 +1008,10 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.positionTable = check.boolAttr("has_position_table");
   if (p.positionTable && !p.positional)
     view.fail("has_position_table needs positional = \"sinusoidal\"");
+  if (view.kernel().attrs.contains("positions_transposed"))
+    p.positionsTransposed = check.boolAttr("positions_transposed");
+  if (p.positionsTransposed && !p.positionTable)
+    view.fail("positions_transposed needs has_position_table");
   // Positions are int32 token indices plus the offset inside the kernel.
   if (view.kernel().attrs.contains("position_offset"))
     p.positionOffset = check.intAttr("position_offset", 0, int64_t(1) << 30);
@@ -1075,12 +1079,17 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     weights.insert(weights.end(),
                    {{"gamma", {dim(p.dModel)}}, {"beta", {dim(p.dModel)}}});
   if (p.positionTable) {
+    // [L, d], or [d, L] with positions_transposed.
     const Shape &table = view.input("positions").shape;
-    if (table.size() != 2 || !table[0].isStatic() || table[0].size < 1)
-      view.fail(fmt::format("input 'positions' must be [L, d] with a static "
+    int rows = p.positionsTransposed ? 1 : 0;
+    if (table.size() != 2 || !table[rows].isStatic() || table[rows].size < 1)
+      view.fail(fmt::format("input 'positions' must be {} with a static "
                             "L >= 1, got {}",
+                            p.positionsTransposed ? "[d, L]" : "[L, d]",
                             formatShape(table)));
-    weights.push_back({"positions", {table[0], dim(p.dModel)}});
+    weights.push_back({"positions", p.positionsTransposed
+                                        ? Shape{dim(p.dModel), table[1]}
+                                        : Shape{table[0], dim(p.dModel)}});
   }
   for (const auto &[role, shape] : weights) {
     check.dtype(role, view.input(role), {DType::Float32});

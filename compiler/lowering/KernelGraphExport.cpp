@@ -66,6 +66,7 @@ private:
   void foldConvLayerNorms();
   void channelsLastConvModules();
   void packLinearWeights();
+  void transposePositionTables();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
   /// Buffers by id, valid until `buffers` is reassigned (dropMerged).
@@ -1014,6 +1015,43 @@ void Exporter::packLinearWeights() {
       kernel["attrs"]["weight_panels"] = kPanel;
 }
 
+// A hyper_mix position table [L, d] is stored [d, L] (attr
+// positions_transposed) where the CPU kernel runs token-major, i.e. d_h is
+// not a multiple of the vector width (8 or 16 lanes): each vector of tokens
+// then loads a channel's positions from one run instead of gathering them
+// d floats apart (options.transposePositions). Every reader must agree.
+void Exporter::transposePositionTables() {
+  if (!options.transposePositions)
+    return;
+  std::map<int, json *> bufferById = buffersById();
+  std::map<int, std::vector<json *>> readers;
+  std::set<int> refused;
+  for (json &kernel : kernels)
+    for (const json &operand : kernel["inputs"]) {
+      int id = operand["buffer"];
+      if (operand["role"] != "positions" || kernel["op"] != "hyper_mix") {
+        refused.insert(id);
+        continue;
+      }
+      const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
+      int64_t d = x["shape"].back(), heads = kernel["attrs"]["heads"];
+      if ((d / heads) % 8 == 0)
+        refused.insert(id);
+      readers[id].push_back(&kernel);
+    }
+  for (auto &[id, kernelsReading] : readers) {
+    json &table = *bufferById.at(id);
+    if (refused.count(id) || table["storage"] != "weight" ||
+        table["dtype"] != "float32")
+      continue;
+    int64_t rows = table["shape"][0], d = table["shape"][1];
+    permuteWeight(table, [&](int64_t i) { return i % d * rows + i / d; });
+    table["shape"] = {d, rows};
+    for (json *kernel : kernelsReading)
+      (*kernel)["attrs"]["positions_transposed"] = true;
+  }
+}
+
 std::map<int, json *> Exporter::buffersById() {
   std::map<int, json *> byId;
   for (json &buffer : buffers)
@@ -1755,6 +1793,7 @@ FailureOr<KernelGraph> Exporter::run() {
     foldConvLayerNorms();
   }
   packLinearWeights();
+  transposePositionTables();
   nameKernels();
   for (Value value : ret.getOperands())
     outputs.push_back(bufferOf[value]);

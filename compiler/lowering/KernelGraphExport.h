@@ -24,10 +24,11 @@ struct KernelGraphOptions {
   std::string target; // Halide target string
   std::string weightsFile = "weights.bin";
   int64_t maxDimension = int64_t(1) << 20; // upper bound of each symbol
-  bool fuseElementwise = true;   // chains of elementwise ops -> one kernel
-  bool weightPanels = true;      // linear weights in 16-column panels (CPU)
-  bool convLayerNorm = true;     // layer norms folded into 2-D convs (CPU)
-  bool channelsLastConvs = true; // conv modules without transposes (CPU)
+  bool fuseElementwise = true;    // chains of elementwise ops -> one kernel
+  bool weightPanels = true;       // linear weights in 16-column panels (CPU)
+  bool convLayerNorm = true;      // layer norms folded into 2-D convs (CPU)
+  bool channelsLastConvs = true;  // conv modules without transposes (CPU)
+  bool transposePositions = true; // token-major hyper_mix tables (CPU)
 };
 
 struct KernelGraph {

@@ -59,10 +59,13 @@ std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
   }
   if (config.tableRows > 0) {
     // A table that differs from the formula shows which rows it supplies.
-    Tensor table = scaled({config.tableRows, d}, 0.5);
-    for (int64_t pos = 0; pos < config.tableRows; ++pos)
+    const int64_t rows = config.tableRows;
+    Tensor table = config.tableTransposed ? scaled({d, rows}, 0.5)
+                                          : scaled({rows, d}, 0.5);
+    for (int64_t pos = 0; pos < rows; ++pos)
       for (int64_t c = 0; c < d; ++c)
-        table[pos * d + c] += sinusoid(pos, c, d);
+        table[config.tableTransposed ? c * rows + pos : pos * d + c] +=
+            sinusoid(pos, c, d);
     inputs.push_back(table);
   }
   return inputs;
@@ -95,9 +98,11 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
     inputs.push_back({"beta", graph.buffer("beta", "float32", {d}, "weight")});
   }
   if (config.tableRows > 0)
-    inputs.push_back(
-        {"positions", graph.buffer("positions", "float32",
-                                   {config.tableRows, d}, "weight")});
+    inputs.push_back({"positions", graph.buffer("positions", "float32",
+                                                config.tableTransposed
+                                                    ? json{d, config.tableRows}
+                                                    : json{config.tableRows, d},
+                                                "weight")});
   int64_t y = graph.buffer("y", "float32", {B, N, d}, "output");
   graph.kernel("mix", "hyper_mix",
                {{"heads", h},
@@ -109,7 +114,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"position_offset", config.positionOffset},
                 {"layer_norm", config.layerNorm},
                 {"layer_norm_eps", config.eps},
-                {"algorithm", config.algorithm}},
+                {"algorithm", config.algorithm},
+                {"positions_transposed", config.tableTransposed}},
                inputs, y);
   return graph;
 }
@@ -145,8 +151,9 @@ Tensor hyperMixReference(const HyperMixConfig &config,
         xm[n * d + c] = m[n] * x[(b * N + n) * d + c];
         double p = 0;
         if (config.positional)
-          p = table && pos < config.tableRows ? (*table)[pos * d + c]
-                                              : sinusoid(pos, c, d);
+          p = !table || pos >= config.tableRows ? sinusoid(pos, c, d)
+              : config.tableTransposed ? (*table)[c * config.tableRows + pos]
+                                       : (*table)[pos * d + c];
         in[n * d + c] = xm[n * d + c] + p;
       }
     }

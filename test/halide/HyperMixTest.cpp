@@ -88,6 +88,14 @@ std::vector<Case> cases() {
   c.layerNorm = true;
   list.push_back({"N130_d144_h8_layer", c});
 
+  // Its stored table as the CPU export writes it, [d, L]: 100 rows from
+  // offset 2, so the last 32 tokens take the formula.
+  c.batch = 2;
+  c.positionOffset = 2;
+  c.tableRows = 100;
+  c.tableTransposed = true;
+  list.push_back({"N130_B2_d144_h8_transposed_table", c});
+
   // d_h whole vectors: phase A runs vectorised over channels. 1300 tokens
   // are 5 of its 320-token chunks, the last one partial, summed in three
   // parallel slices of up to two chunks.
