@@ -1016,8 +1016,8 @@ void Exporter::packLinearWeights() {
 }
 
 // A hyper_mix position table [L, d] is stored [d, L] (attr
-// positions_transposed) where the CPU kernel runs token-major, i.e. d_h is
-// not a multiple of the vector width (8 or 16 lanes): each vector of tokens
+// positions_transposed) where the CPU kernel runs token-major on AVX2 and
+// AVX-512 targets, i.e. d_h is not a multiple of 8: each vector of tokens
 // then loads a channel's positions from one run instead of gathering them
 // d floats apart (options.transposePositions). Every reader must agree.
 void Exporter::transposePositionTables() {
