@@ -350,6 +350,15 @@ ExprPtr Parser::parseOperand(const Token &token) {
     if (peek().kind == TokenKind::LParen)
       return parseCall(token);
     return std::make_unique<NameExpr>(token.loc, token.text);
+  case TokenKind::Minus: {
+    // Unary minus (axis = -1, -x): 0 - operand, binding tighter than '*'.
+    ExprPtr operand = parsePrimary();
+    if (!operand)
+      return nullptr;
+    return limitDepth(std::make_unique<BinaryExpr>(
+        token.loc, '-', std::make_unique<IntegerExpr>(token.loc, 0),
+        std::move(operand)));
+  }
   default:
     error(token.loc, "expected an expression, got " + found(token));
     return nullptr;
