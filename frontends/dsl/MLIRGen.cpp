@@ -1194,6 +1194,15 @@ std::optional<Dim> Generator::deriveDim(const CallExpr &call, const Dim &dim,
     post = 0;
   }
   std::string base = canonical(dim).symbol;
+  // A base that is itself base' + c becomes base' (bases are normalised
+  // when made, so one step suffices): a crop of a padded length is the
+  // length again, and two spellings of one length are one symbol.
+  for (const DerivedDim &d : derivedDims)
+    if (d.name == base && d.div == 1) {
+      add += d.add;
+      base = canonical(Dim{0, d.base}).symbol;
+      break;
+    }
   if (add == 0 && div == 1)
     return Dim{0, base};
   for (const DerivedDim &d : derivedDims)
