@@ -42,31 +42,45 @@ Expr checkedIndex(const Expr &raw, const Expr &extent, const char *what) {
 Halide::Func buildGather(const OpContext &ctx) {
   const Halide::ImageParam &x = ctx.input("x");
   const Halide::ImageParam &indices = ctx.input("indices");
+  const nlohmann::json &attrs = ctx.view.kernel().attrs;
   size_t xRank = ctx.view.input("x").shape.size();
   size_t indexRank = ctx.view.input("indices").shape.size();
-  size_t axis = ctx.view.kernel().attrs.at("axis").get<size_t>();
+  size_t axis = attrs.at("axis").get<size_t>();
+  // The gathered axis may span several dims of x (the factors of a flattened
+  // product): an index counts over them row-major.
+  size_t axisDims = attrs.value("axis_dims", size_t(1));
   size_t outRank = ctx.outputExtents.size();
   std::vector<Halide::Var> vars(outRank);
   auto outVar = [&](size_t rowMajor) {
     return vars[halideDim(rowMajor, outRank)];
   };
 
+  Expr axisExtent = Halide::cast<int64_t>(1);
+  for (size_t i = axis; i < axis + axisDims; ++i)
+    axisExtent *= Halide::cast<int64_t>(x.dim(halideDim(i, xRank)).extent());
   std::vector<Expr> indexCoords(indexRank);
   for (size_t i = 0; i < indexRank; ++i)
     indexCoords[halideDim(i, indexRank)] = outVar(axis + i);
   std::vector<Halide::Var> indexVars(indexRank);
   Halide::Func checked("gather_index"); // inlined on the CPU
-  checked(indexVars) = checkedIndex(
-      Halide::cast<int64_t>(indices(indexVars)),
-      Halide::cast<int64_t>(x.dim(halideDim(axis, xRank)).extent()), "gather");
+  checked(indexVars) = checkedIndex(Halide::cast<int64_t>(indices(indexVars)),
+                                    axisExtent, "gather");
   Expr index = checked(indexCoords);
 
   std::vector<Expr> xCoords(xRank);
-  for (size_t i = 0; i < xRank; ++i) {
-    Expr coord = i < axis    ? Expr(outVar(i))
-                 : i == axis ? index
-                             : Expr(outVar(i + indexRank - 1));
-    xCoords[halideDim(i, xRank)] = coord;
+  for (size_t i = 0; i < axis; ++i)
+    xCoords[halideDim(i, xRank)] = outVar(i);
+  for (size_t i = axis + axisDims; i < xRank; ++i)
+    xCoords[halideDim(i, xRank)] = outVar(i + indexRank - axisDims);
+  // The quotient left for the outermost factor is in range already; the
+  // clamp tells bounds inference so.
+  for (size_t i = axis + axisDims; i-- > axis;) {
+    Expr extent = x.dim(halideDim(i, xRank)).extent();
+    xCoords[halideDim(i, xRank)] =
+        i == axis
+            ? (axisDims == 1 ? index : Halide::clamp(index, 0, extent - 1))
+            : index % extent;
+    index = index / extent;
   }
   Halide::Func out("output");
   out(vars) = x(xCoords);

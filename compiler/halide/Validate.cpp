@@ -409,11 +409,16 @@ void checkGather(const Checker &check) {
   check.dtype("indices", indices, {DType::Int32, DType::Int64});
   check.minRank("x", x, 1);
   check.minRank("indices", indices, 1);
-  size_t axis = static_cast<size_t>(
-      check.intAttr("axis", 0, static_cast<int64_t>(x.shape.size()) - 1));
+  auto rank = static_cast<int64_t>(x.shape.size());
+  size_t axis = static_cast<size_t>(check.intAttr("axis", 0, rank - 1));
+  size_t axisDims =
+      check.kernel.attrs.contains("axis_dims")
+          ? static_cast<size_t>(check.intAttr(
+                "axis_dims", 1, rank - static_cast<int64_t>(axis)))
+          : 1;
   Shape out(x.shape.begin(), x.shape.begin() + axis);
   out.insert(out.end(), indices.shape.begin(), indices.shape.end());
-  out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
+  out.insert(out.end(), x.shape.begin() + axis + axisDims, x.shape.end());
   check.result(x.dtype, out);
 }
 

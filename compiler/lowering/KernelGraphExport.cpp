@@ -1111,8 +1111,8 @@ void Exporter::nameKernels() {
 // Kernels on a buffer with a product dimension see its factors as separate
 // dimensions. That is the same computation for ops that treat the product as
 // a batch dimension (elementwise, matmul batch, linear rows, transposes,
-// reshapes, normalisation of other axes), whose axis attributes are renumbered
-// here; anything else is refused.
+// reshapes, normalisation of other axes, gathers), whose axis attributes are
+// renumbered here; anything else is refused.
 LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
                                       json &attrs, const Dims &dims) {
   std::vector<Dims> operands;
@@ -1195,6 +1195,17 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
       for (size_t k = 0; k < flattened({operands[0][p]}).size(); ++k)
         perm.push_back(starts[p] + static_cast<int64_t>(k));
     attrs["perm"] = perm;
+    return success();
+  }
+  if (kind == "gather") {
+    // Gathering along a product (x[arange(B), last] flattens [B, N, d] to
+    // [B*N, d]) indexes its factors as one row-major axis.
+    if (llvm::any_of(operands[1], isProduct))
+      return refuse();
+    int64_t axis = attrs["axis"].get<int64_t>();
+    attrs["axis"] = flatPositions(operands[0])[axis];
+    if (size_t factors = flattened({operands[0][axis]}).size(); factors > 1)
+      attrs["axis_dims"] = static_cast<int64_t>(factors);
     return success();
   }
   if (kind == "reshape")

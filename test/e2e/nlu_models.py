@@ -4,7 +4,8 @@
     L layers, pre-LN:  x += TokenMixing(LN(x)); x += FeatureMLP(LN(x)); final LN
               post-LN: x = LN(x + TokenMixing(x)); x = LN(x + FeatureMLP(x))
     pooling: mean over real tokens (also as sentence-transformers writes it, the mask
-    expanded with Expand), or the first token; logits = Linear(d, classes)
+    expanded with Expand), the first token, or the last real token (advanced indexing
+    x[arange(B), lengths - 1], as decoder-style classifiers pool); logits = Linear(d, classes)
     mask: the attention_mask input, or built from a `lengths` input [B] as
     arange(N) < lengths (a run-time index range)
 
@@ -65,9 +66,9 @@ class HyperMixerClassifier(nn.Module):
             raise ValueError(f"mask_from must be 'attention_mask' or 'lengths', "
                              f"not {mask_from!r}")
         self.mask_from = mask_from
-        if pooling not in ("mean", "mean_expanded", "first"):
-            raise ValueError(f"pooling must be 'mean', 'mean_expanded' or 'first', "
-                             f"not {pooling!r}")
+        if pooling not in ("mean", "mean_expanded", "first", "last"):
+            raise ValueError(f"pooling must be 'mean', 'mean_expanded', 'first' or "
+                             f"'last', not {pooling!r}")
         self.pooling, self.pre_ln = pooling, pre_ln
         self.embedding = nn.Embedding(vocab, d)
         self.segment_embedding = nn.Embedding(segments, d) if segments else None
@@ -101,6 +102,9 @@ class HyperMixerClassifier(nn.Module):
             x = self.final_norm(x)
         if self.pooling == "first":
             pooled = x[:, 0]
+        elif self.pooling == "last":
+            last = attention_mask.sum(1) - 1
+            pooled = x[torch.arange(x.size(0), device=x.device), last]
         elif self.pooling == "mean_expanded":
             # As sentence-transformers writes it: the int mask expanded to x's size.
             m = attention_mask.unsqueeze(-1).expand(x.size()).to(x.dtype)
@@ -159,6 +163,8 @@ CONFIGS = {
                                   pooling="mean_expanded"),
     "nlu_d64_length_mask": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
                                 pooling="mean", mask_from="lengths"),
+    "nlu_d64_last_token": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
+                               pooling="last"),
     "nlu_d64_learned_positions": dict(d=64, f=128, layers=1, pre_ln=True, tied=False,
                                       pooling="mean", learned_positions=600),
     "nlu_d256_pre_l4": dict(d=256, f=1024, layers=4, pre_ln=True, tied=False,

@@ -2,6 +2,7 @@
 // sizes, dynamic dims, every pad mode.
 #include "TestUtil.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -424,6 +425,71 @@ TEST(ScatterNdTest, FailsTheRunOnAnIndexOutOfRange) {
   kernel.bind({randomTensor({2, 4}, rng), indices, randomTensor({1}, rng)},
               {2, 4});
   EXPECT_ANY_THROW(kernel.realize());
+}
+
+// A gather along dims 1 and 2 of x taken as one axis of their product (the
+// factors of a flattened [2, b*t, 3]), from index rows of two: out[i, r, m, c]
+// = x[i, f / t, f % t, c] with f = at[r, m] (negative from the product's end).
+TEST(GatherTest, IndexesAProductOfDims) {
+  std::mt19937 rng(49);
+  for (auto [b, t] : {std::pair<int64_t, int64_t>{1, 1}, {3, 5}, {2, 17}}) {
+    GraphBuilder graph;
+    int64_t x = graph.buffer("x", "float32", json{2, "b", "t", 3});
+    int64_t at = graph.buffer("at", "int64", json{2, "m"});
+    int64_t y = graph.buffer("y", "float32", json{2, 2, "m", 3}, "output");
+    graph.kernel("k", "gather", json{{"axis", 1}, {"axis_dims", 2}},
+                 {{"x", x}, {"indices", at}}, y);
+    int64_t m = 4, product = b * t;
+    Tensor input = randomTensor({2, b, t, 3}, rng);
+    Tensor indices({2, m});
+    std::uniform_int_distribution<int64_t> pick(-product, product - 1);
+    for (double &v : indices.data)
+      v = static_cast<double>(pick(rng));
+    Tensor expected({2, 2, m, 3});
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t r = 0; r < 2 * m; ++r) {
+        auto f = static_cast<int64_t>(indices[r]);
+        f = f < 0 ? f + product : f;
+        for (int64_t c = 0; c < 3; ++c)
+          expected[(i * 2 * m + r) * 3 + c] =
+              float(input[((i * product) + f) * 3 + c]);
+      }
+    EXPECT_EQ(runKernel(graph, {input, indices}, {2, 2, m, 3}).data,
+              expected.data)
+        << "b = " << b << ", t = " << t;
+  }
+}
+
+TEST(GatherTest, FailsTheRunOnAnIndexPastTheProduct) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"b", "t", 3});
+  int64_t at = graph.buffer("at", "int64", json{1});
+  int64_t y = graph.buffer("y", "float32", json{1, 3}, "output");
+  graph.kernel("k", "gather", json{{"axis", 0}, {"axis_dims", 2}},
+               {{"x", x}, {"indices", at}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(50);
+  Tensor indices({1});
+  indices[0] = 6; // one past the 2 x 3 rows
+  kernel.bind({randomTensor({2, 3, 3}, rng), indices}, {1, 3});
+  EXPECT_ANY_THROW(kernel.realize());
+}
+
+TEST(GatherTest, RejectsAxisDimsPastTheRank) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"b", "t", 3});
+  int64_t at = graph.buffer("at", "int64", json{1});
+  int64_t y = graph.buffer("y", "float32", json{"b", 1}, "output");
+  graph.kernel("k", "gather", json{{"axis", 1}, {"axis_dims", 3}},
+               {{"x", x}, {"indices", at}}, y);
+  try {
+    graph.parse();
+    ADD_FAILURE() << "axis_dims 3 from axis 1 of a rank-3 x was accepted";
+  } catch (const GraphError &error) {
+    EXPECT_THAT(error.what(),
+                testing::HasSubstr(
+                    "attribute 'axis_dims' must be an integer in [1, 2]"));
+  }
 }
 
 TEST(ScatterNdTest, RejectsUpdatesOfTheWrongShape) {

@@ -419,6 +419,25 @@ def merged_rows(path):
     save(graph, path)
 
 
+def last_token(path):
+    # x[arange(B), lengths - 1] as torch.onnx writes it: a gather of rows of
+    # x flattened to [B*N, 4] at arange(B) * N + lengths - 1.
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0, name="b"),
+             helper.make_node("Gather", ["shape", "one"], ["n"], axis=0, name="n"),
+             helper.make_node("Range", ["zero", "b", "one"], ["rows"], name="arange"),
+             helper.make_node("Mul", ["rows", "n"], ["starts"], name="starts"),
+             helper.make_node("Sub", ["lengths", "one"], ["last"], name="last"),
+             helper.make_node("Add", ["last", "starts"], ["index"], name="index"),
+             helper.make_node("Flatten", ["x"], ["flat"], axis=2, name="flat"),
+             helper.make_node("Gather", ["flat", "index"], ["y"], axis=0, name="pick")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 4]), tensor("lengths", ["B"], TensorProto.INT64)],
+        [tensor("y", ["B", 4])], initializer=[ints("zero", 0), ints("one", 1)])
+    save(graph, path)
+
+
 def einsum_grouped(path):
     # A grouped per-head projection left unfused: einsum("blmf,mhf->bmlh").
     w = numpy_helper.from_array(
@@ -716,7 +735,7 @@ KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset
                                  passthrough,
                                  expand_dynamic, index_ranges, counts, group_norm, merged_fill, max_pool,
                                  learned_positions,
-                                 merged_rows, merged_heads, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, conv_norm, conv_module, ln_transposed,
+                                 merged_rows, merged_heads, last_token, einsum_grouped, range_product, ffn, wide_linear, reflect_conv, conv_norm, conv_module, ln_transposed,
                                  missing_external)}
 for _opset in (22, 27, 28):
     KINDS[f"opset{_opset}"] = (lambda o: lambda path: recent_opset(path, o))(_opset)
