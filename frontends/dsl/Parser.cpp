@@ -4,6 +4,8 @@
 
 #include <cctype>
 #include <cstdio>
+#include <limits>
+#include <string>
 
 namespace hmc::dsl {
 
@@ -173,6 +175,13 @@ StmtPtr Parser::parseInput() {
     if (dim.kind == TokenKind::Identifier) {
       input->dims.push_back({dim.loc, dim.text, 0});
     } else if (dim.kind == TokenKind::Integer) {
+      // Kernels index buffers with 32-bit coordinates.
+      if (dim.integer > std::numeric_limits<int32_t>::max()) {
+        error(dim.loc,
+              "dimension size " + dim.text + " is too large (at most " +
+                  std::to_string(std::numeric_limits<int32_t>::max()) + ")");
+        return nullptr;
+      }
       input->dims.push_back({dim.loc, "", dim.integer});
     } else {
       error(dim.loc,
