@@ -217,6 +217,7 @@ Status checkFile(const std::string &path, const char *what) {
 // arrive or none: copies under hidden temporary names first, then renames,
 // which is atomic within one folder.
 Status install(const std::vector<std::pair<fs::path, std::string>> &files,
+               const std::vector<std::string> &obsolete,
                const fs::path &outDir) {
   std::error_code ec;
   fs::create_directories(outDir, ec);
@@ -265,6 +266,14 @@ Status install(const std::vector<std::pair<fs::path, std::string>> &files,
                            ec.message());
     }
     installed.push_back(final);
+  }
+  // A file an earlier build left that this library does not use (its
+  // weights, now embedded) would be mistaken for part of it.
+  for (const std::string &name : obsolete) {
+    fs::remove(outDir / name, ec);
+    if (ec)
+      return Status::error("cannot remove the earlier build's " +
+                           (outDir / name).string() + ": " + ec.message());
   }
   return Status::success();
 }
@@ -438,9 +447,12 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   std::vector<std::pair<fs::path, std::string>> files = {
       {dir / libraryName, libraryName}, {dir / headerName, headerName}};
   // The same bytes an embedded build would .incbin, checked in size above.
+  std::vector<std::string> obsolete;
   if (external && !host.weightsPath.empty())
     files.emplace_back(host.weightsPath, name + ".weights");
-  return install(files, options.outDir);
+  else
+    obsolete.push_back(name + ".weights");
+  return install(files, obsolete, options.outDir);
 }
 
 Status tuneKernels(const nlohmann::json &graph,
