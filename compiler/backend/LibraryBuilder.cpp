@@ -386,6 +386,13 @@ Status buildLibrary(const nlohmann::json &graph, const std::string &graphDir,
   if (Status status = runTool(halide, dir / "hmc-halide.log", options.verbose);
       !status.ok())
     return status;
+  // Its warnings (schedule knobs that went unused) matter without -v too.
+  if (!options.verbose) {
+    std::istringstream log(readTail(dir / "hmc-halide.log", kMaxToolOutput));
+    for (std::string line; std::getline(log, line);)
+      if (line.find(": warning: ") != std::string::npos)
+        std::cerr << line << "\n";
+  }
 
   std::vector<std::string> halideObjects;
   for (const std::string &kernel : host.kernels)

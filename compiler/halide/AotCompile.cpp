@@ -95,9 +95,11 @@ Halide::Target runtimeTarget(const Halide::Target &base) {
   return target;
 }
 
-void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                   const Halide::Target &base, const std::string &path,
-                   const ScheduleChoice &schedule) {
+std::vector<std::string> compileKernel(const KernelGraph &graph,
+                                       const KernelDesc &kernel,
+                                       const Halide::Target &base,
+                                       const std::string &path,
+                                       const ScheduleChoice &schedule) {
   Halide::Target target = kernelTarget(base);
   // Testing aid: HMC_GPU_FORMS_ON_HOST=1 builds the GPU forms of the kernels
   // with CPU loops for a CPU target, so whole models check them by running.
@@ -108,6 +110,7 @@ void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
   std::vector<Halide::Argument> args(built.inputs.begin(), built.inputs.end());
   built.pipeline.compile_to({{Halide::OutputFileType::object, path}}, args,
                             kernel.name, target);
+  return built.knobNotes;
 }
 
 void compileRuntime(const Halide::Target &base, const std::string &path) {

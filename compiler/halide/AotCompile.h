@@ -25,9 +25,12 @@ Halide::Target runtimeTarget(const Halide::Target &base);
 
 /// Writes `path`: an object defining the kernel's function `kernel.name`
 /// and its `kernel.name`_argv wrapper, scheduled as `schedule` says.
-void compileKernel(const KernelGraph &graph, const KernelDesc &kernel,
-                   const Halide::Target &base, const std::string &path,
-                   const ScheduleChoice &schedule = {});
+/// Returns BuiltKernel::knobNotes: what of `schedule` went unused.
+std::vector<std::string> compileKernel(const KernelGraph &graph,
+                                       const KernelDesc &kernel,
+                                       const Halide::Target &base,
+                                       const std::string &path,
+                                       const ScheduleChoice &schedule = {});
 
 /// Writes `path`: Halide's runtime for runtimeTarget(base).
 void compileRuntime(const Halide::Target &base, const std::string &path);

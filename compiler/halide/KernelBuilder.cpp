@@ -285,7 +285,14 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
   if (ctx.gpu && !gpu.scheduled)
     scheduleGpuPipeline(ctx, out);
   ShapeBinder::apply(out.output_buffer(), ctx.outputExtents);
-  BuiltKernel built{ctx.inputs, Halide::Pipeline(out)};
+  BuiltKernel built{ctx.inputs, Halide::Pipeline(out), {}};
+  for (const auto &[name, value] : schedule.knobs)
+    if (!ctx.knobsRead.count(name))
+      built.knobNotes.push_back("knob " + name + "=" + std::to_string(value) +
+                                " is no parameter of this kernel's schedule; "
+                                "ignored");
+  built.knobNotes.insert(built.knobNotes.end(), ctx.clampedKnobs.begin(),
+                         ctx.clampedKnobs.end());
   if (!ctx.handScheduled())
     autoschedule(ctx.view, built, schedule, target);
   return built;

@@ -16,6 +16,9 @@ struct BuiltKernel {
   /// One output per kernel output; the outputs follow the inputs in the
   /// compiled function's signature.
   Halide::Pipeline pipeline;
+  /// The schedule's knobs that this kernel did not use as given: one that
+  /// is no parameter of its schedule, or a value clamped into range.
+  std::vector<std::string> knobNotes;
 };
 
 /// Halide type of a graph dtype (bool is UInt(8)).

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
+#include <string>
 
 namespace hmc::halide {
 
@@ -47,10 +49,21 @@ struct OpContext {
   /// A hand-written schedule parameter: the tuned value when the schedule
   /// sets one (clamped to [lo, hi]), else `fallback`.
   int knob(const std::string &name, int fallback, int lo, int hi) const {
+    knobsRead.insert(name);
     auto it = schedule.knobs.find(name);
-    return it == schedule.knobs.end() ? fallback
-                                      : std::clamp(it->second, lo, hi);
+    if (it == schedule.knobs.end())
+      return fallback;
+    int value = std::clamp(it->second, lo, hi);
+    if (value != it->second)
+      clampedKnobs.insert("knob " + name + "=" + std::to_string(it->second) +
+                          " is outside [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "]; " + std::to_string(value) +
+                          " used");
+    return value;
   }
+  /// What knob() saw, so that a knob the schedule sets in vain is reported.
+  mutable std::set<std::string> knobsRead;
+  mutable std::set<std::string> clampedKnobs;
   /// Elements per parallel task of row-parallel kernels (knob task_elements).
   int taskElements() const {
     return knob("task_elements", 1 << 14, 1 << 8, 1 << 22);

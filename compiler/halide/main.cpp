@@ -150,12 +150,16 @@ int main(int argc, char **argv) {
               graph.kernels.begin(), graph.kernels.end(),
               [&](const hh::KernelDesc &kernel) { return kernel.op == op; }))
         fmt::print(stderr,
-                   "hmc-halide: note: --kernel-schedule {}: no {} kernel in "
-                   "{}\n",
+                   "hmc-halide: warning: --kernel-schedule {}: no {} kernel "
+                   "in {}\n",
                    op, op, graphPath);
     // Per source, the kernels whose schedule it set: a database entry that
     // --kernel-schedule overrides counts for the flag only.
     std::vector<std::string> tuned, setByFlag;
+    // Knobs a schedule sets in vain, by where it came from and what went
+    // unused, with the kernels concerned.
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>>
+        unusedKnobs;
     for (const hh::KernelDesc &kernel : graph.kernels) {
       kernelName = kernel.name;
       auto start = std::chrono::steady_clock::now();
@@ -172,13 +176,19 @@ int main(int argc, char **argv) {
                      kernel.name, kernel.op, tuningDbPath, target.to_string());
       }
       std::vector<std::string> *setBy = &tuned;
+      std::string origin = fmt::format("tuning database {} entry '{}'",
+                                       tuningDbPath, schedule.str());
       if (auto it = opSchedules.find(kernel.op); it != opSchedules.end()) {
         schedule = it->second;
         setBy = &setByFlag;
+        origin =
+            fmt::format("--kernel-schedule {}={}", kernel.op, schedule.str());
       }
       if (!schedule.isDefault())
         setBy->push_back(fmt::format("{}: {}", kernel.name, schedule.str()));
-      hh::compileKernel(graph, kernel, target, path, schedule);
+      for (const std::string &note :
+           hh::compileKernel(graph, kernel, target, path, schedule))
+        unusedKnobs[{origin, note}].push_back(kernel.name);
       if (verbose)
         fmt::print("{} ({}) -> {} in {:.2f} s, schedule: {}\n", kernel.name,
                    kernel.op, path,
@@ -188,6 +198,15 @@ int main(int argc, char **argv) {
                    schedule.str());
     }
     kernelName.clear();
+    for (const auto &[where, kernels] : unusedKnobs) {
+      std::string which;
+      for (size_t i = 0; i < std::min<size_t>(kernels.size(), 3); ++i)
+        which += (i ? ", " : "") + kernels[i];
+      if (kernels.size() > 3)
+        which = fmt::format("{} kernels: {}, ...", kernels.size(), which);
+      fmt::print(stderr, "hmc-halide: warning: {}: {} ({})\n", where.first,
+                 where.second, which);
+    }
     std::string runtimePath = (dir / "halide_runtime.o").string();
     hh::compileRuntime(target, runtimePath);
     if (verbose)
