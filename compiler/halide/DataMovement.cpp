@@ -72,14 +72,14 @@ Halide::Func buildGather(const OpContext &ctx) {
     xCoords[halideDim(i, xRank)] = outVar(i);
   for (size_t i = axis + axisDims; i < xRank; ++i)
     xCoords[halideDim(i, xRank)] = outVar(i + indexRank - axisDims);
-  // The quotient left for the outermost factor is in range already; the
-  // clamp tells bounds inference so.
+  // Each factor's coordinate is in range already; the clamps tell bounds
+  // inference so (it cannot bound a remainder by a symbolic extent).
   for (size_t i = axis + axisDims; i-- > axis;) {
     Expr extent = x.dim(halideDim(i, xRank)).extent();
     xCoords[halideDim(i, xRank)] =
-        i == axis
-            ? (axisDims == 1 ? index : Halide::clamp(index, 0, extent - 1))
-            : index % extent;
+        axisDims == 1
+            ? index
+            : Halide::clamp(i == axis ? index : index % extent, 0, extent - 1);
     index = index / extent;
   }
   Halide::Func out("output");

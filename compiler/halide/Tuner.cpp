@@ -250,9 +250,8 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
   const std::string &op = kernel.op;
   if (target.has_gpu_feature()) {
     // GPU kernels: hmc's GPU schedules with each fixed thread tile or token
-    // chunk, the shared-memory staged GEMM (where it does not apply the
-    // default form is built, so it measures as the default), against
-    // Halide's GPU autoscheduler.
+    // chunk, the shared-memory staged GEMM (rejected where it does not
+    // apply), against Halide's GPU autoscheduler.
     if (op == "linear" || op == "matmul") {
       for (int tileLog2 : {0, 1, 2})
         add({{"thread_tile_log2", tileLog2}});
@@ -388,6 +387,9 @@ public:
                  const Halide::Target &target, const ScheduleChoice &choice)
       : graph_(graph), kernel_(kernel),
         built_(buildKernel(graph, kernel, target, choice)) {
+    // A knob this kernel does not read would only time the default again.
+    if (!built_.knobNotes.empty())
+      throw std::runtime_error(built_.knobNotes.front());
     useLibraryThreadPool(built_.pipeline);
     built_.pipeline.compile_jit(target);
   }
