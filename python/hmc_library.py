@@ -9,7 +9,8 @@
     y = outputs["y"]                          # graph output names -> numpy arrays
 
 Inputs are converted to the model's dtype with numpy's astype where the values
-allow it (as `hmc run` does); every error of the library raises HmcError with
+allow it (as `hmc run` does: integers and bools exactly, real floats within the
+dtype's range; complex values are refused); every error of the library raises HmcError with
 the library's own message. The structures below mirror runtime/include/hmc/
 api_types.h (C API version 1).
 """
@@ -148,11 +149,20 @@ class Model:
         for slot, info in zip(inputs, infos):
             a = np.asarray(arrays[info.name])
             if a.dtype != info.dtype:
-                converted = a.astype(info.dtype)
+                # astype would drop imaginary parts and parse strings.
+                if a.dtype.kind not in "biuf":
+                    raise HmcError(2, f"input {info.name!r}: {a.dtype} values are "
+                                      f"not real numbers; the model takes {info.dtype}")
+                with np.errstate(over="ignore", invalid="ignore"):
+                    converted = a.astype(info.dtype)
                 if (info.dtype.kind in "biu" and
                         not np.array_equal(converted.astype(a.dtype), a)):
                     raise HmcError(2, f"input {info.name!r}: {a.dtype} values "
                                       f"have no exact {info.dtype} form")
+                if info.dtype.kind == "f" and not np.array_equal(
+                        np.isfinite(converted), np.isfinite(a)):
+                    raise HmcError(2, f"input {info.name!r}: {a.dtype} values "
+                                      f"beyond the range of {info.dtype}")
                 a = converted
             # np.ascontiguousarray would make a scalar [1].
             a = np.require(a, requirements="C")

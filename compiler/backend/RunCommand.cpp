@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -96,7 +97,8 @@ double loadElement(const void *data, hmc_dtype dtype, size_t i) {
 
 // Converts an input file's array to the model's dtype where the values say
 // the same thing there (numpy arrays are float64 and int64 by default):
-// floats round to float32, but integers and bools must be exact.
+// floats round to float32 (a finite one must stay finite), but integers and
+// bools must be exact.
 Status convert(hmcrt_npy &npy, hmc_dtype to) {
   size_t count = npy.size_bytes / hmcrt_dtype_size(npy.dtype);
   void *data = std::malloc(std::max<size_t>(1, count * hmcrt_dtype_size(to)));
@@ -108,12 +110,18 @@ Status convert(hmcrt_npy &npy, hmc_dtype to) {
         to == HMC_DTYPE_BOOL    ? (v == 0 || v == 1)
         : to == HMC_DTYPE_INT32 ? v == std::trunc(v) && std::abs(v) <= INT32_MAX
         : to == HMC_DTYPE_INT64 ? v == std::trunc(v) && std::abs(v) < 9.2e18
-                                : true;
+        : to == HMC_DTYPE_FLOAT32
+            ? !std::isfinite(v) || std::isfinite(static_cast<float>(v))
+            : true;
     if (!exact) {
       std::free(data);
-      return Status::error("element " + std::to_string(i) + " (" +
-                           std::to_string(v) + ") has no exact " +
-                           hmcrt_dtype_name(to) + " value");
+      char value[32]; // 17 digits read back as v exactly
+      std::snprintf(value, sizeof value, "%.17g", v);
+      return Status::error(
+          "element " + std::to_string(i) + " (" + value +
+          (to == HMC_DTYPE_FLOAT32 ? ") is beyond the range of "
+                                   : ") has no exact ") +
+          hmcrt_dtype_name(to) + (to == HMC_DTYPE_FLOAT32 ? "" : " value"));
     }
     switch (to) {
     case HMC_DTYPE_FLOAT32:

@@ -101,12 +101,14 @@ protected:
 
   // x[i] = i / 4 - 1 over a [batch, 4] float32 array.
   static std::string writeInput(const std::string &file, int64_t batch,
-                                hmc_dtype dtype = HMC_DTYPE_FLOAT32) {
+                                hmc_dtype dtype = HMC_DTYPE_FLOAT32,
+                                double last = 0) {
     std::vector<double> data64;
     std::vector<float> data32;
     for (int64_t i = 0; i < batch * 4; ++i) {
-      data64.push_back(double(i) / 4 - 1);
-      data32.push_back(float(i) / 4 - 1);
+      data64.push_back(i + 1 < batch * 4 || last == 0 ? double(i) / 4 - 1
+                                                      : last);
+      data32.push_back(float(data64.back()));
     }
     hmc_tensor tensor{};
     tensor.dtype = dtype;
@@ -206,6 +208,14 @@ TEST_F(Library, RunErrorsAreClear) {
   options.inputs = {"x:0=" + writeInput("x64.npy", 2, HMC_DTYPE_FLOAT64)};
   result = run(options);
   EXPECT_EQ(result.status, 0) << result.err;
+  // One that float32 cannot hold would become inf: refused.
+  options.inputs = {"x:0=" +
+                    writeInput("huge64.npy", 2, HMC_DTYPE_FLOAT64, -1e39)};
+  result = run(options);
+  EXPECT_EQ(result.status, 1);
+  EXPECT_TRUE(contains(result.err, "element 7 (-9.9999999999999994e+38") &&
+              contains(result.err, ") is beyond the range of float32"))
+      << result.err;
 
   // The library's own checks come back with its last_error message.
   options.inputs = {"x:0=" + writeInput("big.npy", 2000)};
