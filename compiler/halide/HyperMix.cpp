@@ -246,7 +246,8 @@ private:
 
   /// P[n + offset, channel] = sin(a + k w) = sin a cos kw + cos a sin kw,
   /// a from the token vector's base, k the lane; or the model's own table
-  /// row, exactly as it rounded it, where the table has one.
+  /// row, exactly as it rounded it, where the table has one. A learned
+  /// table has every row (the library refuses longer inputs).
   Expr position(const Func &base, const Expr &channel) const {
     Expr vector = n_ / vl_, lane = n_ % vl_;
     Expr formula = base(0, vector, channel) * laneCos_(lane, channel) +
@@ -256,11 +257,12 @@ private:
     const Halide::ImageParam &table = ctx_.input("positions");
     bool transposed = params_.positionsTransposed;
     Expr length = table.dim(transposed ? 0 : 1).extent();
-    Expr row =
-        Halide::min(n_ + static_cast<int>(params_.positionOffset), length - 1);
-    return Halide::select(
-        n_ + static_cast<int>(params_.positionOffset) < length,
-        transposed ? table(row, channel) : table(channel, row), formula);
+    Expr position = n_ + static_cast<int>(params_.positionOffset);
+    Expr row = Halide::min(position, length - 1);
+    Expr stored = transposed ? table(row, channel) : table(channel, row);
+    return params_.learnedTable
+               ? stored
+               : Halide::select(position < length, stored, formula);
   }
 
   /// Hypernetwork input: the (scaled) masked token plus P when positional.

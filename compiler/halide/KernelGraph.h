@@ -148,6 +148,7 @@ struct HyperMixParams {
   bool hasMask = false;
   bool positional = false;    // sinusoidal positions added to the MLP input
   bool positionTable = false; // rows below its length come from `positions`
+  bool learnedTable = false;  // positional "table": `positions` alone
   bool positionsTransposed = false; // `positions` stored [d, L]
   int64_t positionOffset = 0;
   double inputScale = 1.0; // the masked tokens' factor in the MLP input

@@ -1007,12 +1007,17 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   p.hidden = static_cast<int>(check.intAttr("hidden", 1, INT32_MAX));
   p.tied = check.boolAttr("tied");
   p.hasMask = check.boolAttr("has_mask");
-  p.positional =
-      check.choiceAttr("positional", {"none", "sinusoidal"}) == "sinusoidal";
+  std::string positional =
+      check.choiceAttr("positional", {"none", "sinusoidal", "table"});
+  p.positional = positional != "none";
+  p.learnedTable = positional == "table";
   if (view.kernel().attrs.contains("has_position_table"))
     p.positionTable = check.boolAttr("has_position_table");
   if (p.positionTable && !p.positional)
-    view.fail("has_position_table needs positional = \"sinusoidal\"");
+    view.fail("has_position_table needs positional = \"sinusoidal\" or "
+              "\"table\"");
+  if (p.learnedTable && !p.positionTable)
+    view.fail("positional = \"table\" needs has_position_table");
   if (view.kernel().attrs.contains("positions_transposed"))
     p.positionsTransposed = check.boolAttr("positions_transposed");
   if (p.positionsTransposed && !p.positionTable)

@@ -95,6 +95,9 @@ private:
                                     int64_t post) const;
   json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post);
   std::vector<std::string> symbols;
+  // Symbols bounded below options.maxDimension (the tokens of a hyper_mix
+  // with a learned position table).
+  std::map<std::string, int64_t> symbolMax;
 };
 
 // A dimension that is a product ("B*4", from a reshape that merged B with a
@@ -1467,6 +1470,24 @@ LogicalResult Exporter::exportOp(Operation *op) {
         {"algorithm", mix.getAlgorithm().str()}};
     if (double scale = mix.getInputScale().convertToDouble(); scale != 1.0)
       attrs["input_scale"] = scale;
+    // A learned table has no rows past its end: the model, like the one it
+    // was exported from, takes at most that many tokens.
+    if (mix.getPositional() == "table") {
+      int64_t rows =
+          cast<ShapedType>(mix.getPositionTable().getType()).getDimSize(0) -
+          mix.getPositionOffset();
+      json tokens = resultDims(op)[1];
+      if (tokens.is_number() && tokens.get<int64_t>() > rows)
+        return mix.emitError("hm.hyper_mix: ")
+               << tokens.get<int64_t>()
+               << " tokens, but the learned position table has rows for "
+               << rows;
+      if (tokens.is_string()) {
+        auto [it, inserted] =
+            symbolMax.try_emplace(tokens.get<std::string>(), rows);
+        it->second = std::min(it->second, rows);
+      }
+    }
     // "auto": per head, the reassociated form pays a length-independent
     // 4 f k_h d_h (S and V) and saves 4 k_h (f + d_h) - 4 f d_h per token.
     // With d_h a whole number of 16-float vectors the CPU kernels run both
@@ -1809,14 +1830,18 @@ FailureOr<KernelGraph> Exporter::run() {
   for (Value value : ret.getOperands())
     outputs.push_back(bufferOf[value]);
 
+  auto maxOf = [&](const std::string &symbol) {
+    auto it = symbolMax.find(symbol);
+    return it == symbolMax.end() ? options.maxDimension
+                                 : std::min(it->second, options.maxDimension);
+  };
   json symbolList = json::array();
   for (const std::string &s : symbols) {
     // An input symbol the model also computes is checked at run time, after
     // its base; it is listed with the derived ones.
     if (llvm::any_of(derived, [&](auto &d) { return d.first == s; }))
       continue;
-    symbolList.push_back(
-        {{"name", s}, {"min", 1}, {"max", options.maxDimension}});
+    symbolList.push_back({{"name", s}, {"min", 1}, {"max", maxOf(s)}});
   }
   // A derived symbol some buffer has, or one such a symbol is computed from;
   // one used only as data (T // 3 in arithmetic) is no dimension and need
@@ -1834,7 +1859,7 @@ FailureOr<KernelGraph> Exporter::run() {
       continue;
     symbolList.push_back({{"name", name},
                           {"min", 1},
-                          {"max", options.maxDimension},
+                          {"max", maxOf(name)},
                           {"derived",
                            {{"base", definition[0]},
                             {"add", definition[1]},

@@ -93,7 +93,9 @@ class MultiHeadHyperMixing(nn.Module):
     slicing the stored table, positions="scattered" too, by slice assignment into a
     zero table; positions="shifted" counts positions from 1 by slicing
     the table from row 1 (pe[:, 1:N + 1], as the idiap reference does);
-    positions="expanded" writes the prefix as pe[:, :N].expand_as(x).
+    positions="expanded" writes the prefix as pe[:, :N].expand_as(x);
+    positions="learned" slices a trained [1, max_len, d] parameter instead of the
+    sinusoids (the model then takes at most max_len tokens).
     mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying;
     mask_apply="espnet" multiplies by ESPnet's [B, 1, N] mask transposed, then cast."""
 
@@ -104,15 +106,19 @@ class MultiHeadHyperMixing(nn.Module):
             raise ValueError(f"mask_apply must be 'multiply', 'fill' or 'espnet', not "
                              f"{mask_apply!r}")
         self.mask_apply = mask_apply
-        if positions not in ("table", "computed", "scattered", "shifted", "expanded"):
+        if positions not in ("table", "computed", "scattered", "shifted", "expanded",
+                             "learned"):
             raise ValueError(f"positions must be 'table', 'computed', 'scattered', "
-                             f"'shifted' or 'expanded', not {positions!r}")
+                             f"'shifted', 'expanded' or 'learned', not {positions!r}")
         self.positions = positions
         if d % heads or k % heads:
             raise ValueError(f"d={d} and k={k} must be divisible by heads={heads}")
         self.d, self.k, self.heads, self.tied = d, k, heads, tied
         self.d_h, self.k_h = d // heads, k // heads
-        self.register_buffer("pe", sinusoid_table(max_len, d).unsqueeze(0))  # [1, L, d]
+        if positions == "learned":
+            self.pe = nn.Parameter(torch.zeros(1, max_len, d))  # randomize_ fills it
+        else:
+            self.register_buffer("pe", sinusoid_table(max_len, d).unsqueeze(0))  # [1, L, d]
         self.hyper_w1 = _GroupedHyperNetwork(heads, self.d_h, self.k_h)
         self.hyper_w2 = None if tied else _GroupedHyperNetwork(heads, self.d_h, self.k_h)
         self.activation = nn.GELU()
@@ -432,6 +438,8 @@ CONFIGS = {
                              positions="shifted", seed=14),
     "a_h2_expanded_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                               positions="expanded", seed=18),
+    "a_h2_learned_pos": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                             positions="learned", max_len=1100, seed=23),
     "a_h2_masked_fill": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                              mask_apply="fill", seed=15),
     "a_h2_espnet_mask": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,

@@ -18,6 +18,8 @@ For every model (configs in hypermixing_models.CONFIGS, opsets 14 and 17):
                  final LayerNorm it is 0, then the error is relative to the valid-row RMS).
   Models with a float mask also run one non-binary mask case (B=2, N=37, mask ~ U(0,1)):
   the mask enters twice (tokens and generated weights), see HYPERMIXING.md.
+  A model with a learned position table of L rows must refuse N = L + 1 at run time
+  ("expected 1..L"), as the PyTorch model cannot run it either.
 Prints a table (model, opset, B, N, rel_err, pad_err, status) and exits 1 if anything failed.
 
 --quick: a_h8 and b_mask at opsets 14 and 17, N in {7, 128}, B in {1, 3}.
@@ -104,6 +106,22 @@ def make_case(cfg, rng, B, N, nonbinary=False):
     mask = hm.make_mask(cfg, lengths, N)
     valid = np.arange(N)[None, :] < np.asarray(lengths)[:, None]
     return x, mask, valid
+
+
+def check_table_limit(args, row, lib, cfg, case_dir):
+    """One token more than a learned position table has rows: a clear run error."""
+    os.makedirs(case_dir, exist_ok=True)
+    x, mask, _ = make_case(cfg, np.random.default_rng(0), row.B, row.N)
+    np.save(os.path.join(case_dir, "x.npy"), x)
+    cmd = [args.hmc, "run", lib, "--input", f"x={os.path.join(case_dir, 'x.npy')}"]
+    if mask is not None:
+        np.save(os.path.join(case_dir, "mask.npy"), mask)
+        cmd += ["--input", f"mask={os.path.join(case_dir, 'mask.npy')}"]
+    rc, out, _ = run_cmd(cmd, args.run_timeout)
+    expected = f"is {row.N}, expected 1..{row.N - 1}"
+    row.status = "PASS" if rc == 1 and expected in out else "FAIL"
+    if row.status != "PASS":
+        row.detail = f"$ {' '.join(cmd)}\n    exit {rc}, wanted 1 and {expected!r}\n{tail(out)}"
 
 
 def check_case(args, row, lib, module, cfg, case_dir, x, mask, valid):
@@ -257,6 +275,14 @@ def main():
                 if row.ms is not None:
                     line += f" {row.ms:.3f} ms"
                 print(line, flush=True)
+                if row.detail:
+                    print("    " + row.detail, flush=True)
+            if cfg.get("positions") == "learned":
+                row = Row(name, opset, 1, cfg["max_len"] + 1, "past the table")
+                check_table_limit(args, row, lib, cfg,
+                                  os.path.join(work, "cases", stem, "past_table"))
+                rows.append(row)
+                print(f"[{stem}] B=1 N={row.N} past the table: {row.status}", flush=True)
                 if row.detail:
                     print("    " + row.detail, flush=True)
 

@@ -1,6 +1,7 @@
 #include "HyperMixReference.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace hmc::halide::test {
 
@@ -110,7 +111,9 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"tied", config.tied},
                 {"has_mask", config.mask != MaskKind::None},
                 {"has_position_table", config.tableRows > 0},
-                {"positional", config.positional ? "sinusoidal" : "none"},
+                {"positional", config.learnedTable ? "table"
+                               : config.positional ? "sinusoidal"
+                                                   : "none"},
                 {"position_offset", config.positionOffset},
                 {"layer_norm", config.layerNorm},
                 {"layer_norm_eps", config.eps},
@@ -150,6 +153,8 @@ Tensor hyperMixReference(const HyperMixConfig &config,
       for (int64_t c = 0; c < d; ++c) {
         xm[n * d + c] = m[n] * x[(b * N + n) * d + c];
         double p = 0;
+        if (config.learnedTable && pos >= config.tableRows)
+          throw std::invalid_argument("more tokens than table rows");
         if (config.positional)
           p = !table || pos >= config.tableRows ? sinusoid(pos, c, d)
               : config.tableTransposed ? (*table)[c * config.tableRows + pos]

@@ -19,7 +19,8 @@ struct HyperMixConfig {
   int64_t positionOffset = 0;
   int64_t tableRows = 0; // > 0: a stored position table of this many rows
   bool tableTransposed =
-      false; // the table stored [d, L] (positions_transposed)
+      false;                 // the table stored [d, L] (positions_transposed)
+  bool learnedTable = false; // positional "table": the table has every row
   bool layerNorm = false;
   double eps = 1e-5;
   std::string algorithm = "reassociated";

@@ -105,6 +105,26 @@ std::vector<Case> cases() {
   c.layerNorm = true;
   list.push_back({"N1300_B2_h1_dh32_mask_positions_norm", c});
 
+  // Learned tables (positional "table"): the rows are the positions, to the
+  // table's last row, [L, d] and, for d_h 18, [d, L] from offset 1.
+  c = make(3, 37, 12, 2, 6, 4);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.learnedTable = true;
+  c.tableRows = 37;
+  c.layerNorm = true;
+  list.push_back({"N37_B3_learned_table", c});
+
+  c = make(2, 130, 144, 8, 18, 72);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.learnedTable = true;
+  c.positionOffset = 1;
+  c.tableRows = 140;
+  c.tableTransposed = true;
+  c.layerNorm = true;
+  list.push_back({"N130_B2_d144_h8_learned_transposed_table", c});
+
   c = make(3, 37, 32, 2, 16, 40);
   c.tied = true;
   c.mask = MaskKind::NonBinary;

@@ -516,9 +516,13 @@ LogicalResult hm::HyperMixOp::verify() {
   if (heads < 1 || d % heads != 0)
     return emitOpError("d = ") << d << " is not divisible by heads = " << heads;
   int64_t dh = d / heads;
-  if (getPositional() != "none" && getPositional() != "sinusoidal")
-    return emitOpError("positional must be \"none\" or \"sinusoidal\", got \"")
+  if (getPositional() != "none" && getPositional() != "sinusoidal" &&
+      getPositional() != "table")
+    return emitOpError("positional must be \"none\", \"sinusoidal\" or "
+                       "\"table\", got \"")
            << getPositional() << "\"";
+  if (getPositional() == "table" && !getPositionTable())
+    return emitOpError("positional = \"table\" needs a position_table");
   if (getAlgorithm() != "two_phase" && getAlgorithm() != "reassociated" &&
       getAlgorithm() != "auto")
     return emitOpError("algorithm must be \"two_phase\", \"reassociated\" or "
@@ -573,8 +577,9 @@ LogicalResult hm::HyperMixOp::verify() {
                      failed(expectShape(*this, getBeta(), "beta", {d}))))
     return failure();
   if (getPositionTable()) {
-    if (getPositional() != "sinusoidal")
-      return emitOpError("a position_table needs positional = \"sinusoidal\"");
+    if (getPositional() == "none")
+      return emitOpError("a position_table needs positional = \"sinusoidal\" "
+                         "or \"table\"");
     if (failed(
             expectShape(*this, getPositionTable(), "position_table", {-1, d})))
       return failure();

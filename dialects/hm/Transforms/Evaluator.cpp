@@ -222,7 +222,8 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           : Net{lookup(op.getHyper2InWeight()), lookup(op.getHyper2InBias()),
                 lookup(op.getHyper2OutWeight()), lookup(op.getHyper2OutBias())};
   int64_t f = nets[0].A->shape[1], kh = nets[0].C->shape[1];
-  bool sinusoidal = op.getPositional() == "sinusoidal";
+  // A learned table (positional "table") has a row for every token.
+  bool sinusoidal = op.getPositional() != "none";
   int64_t offset = op.getPositionOffset();
   double scale = op.getInputScale().convertToDouble();
 
@@ -846,6 +847,12 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     if (mix.getMask() &&
         values[mix.getMask()]->shape != Shape{x.shape[0], x.shape[1]}) {
       message = "the mask is not [B, N] for the tokens";
+      return failure();
+    }
+    if (mix.getPositional() == "table" &&
+        x.shape[1] + mix.getPositionOffset() >
+            values[mix.getPositionTable()]->shape[0]) {
+      message = "the tokens outnumber the position table's rows";
       return failure();
     }
     out = hyperMix(mix, in);

@@ -717,8 +717,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
               positional = "sinusoidal";
               offset = candidate;
             }
+          // Any other table is learned: the op reads it alone, and the
+          // model's length is bounded by its rows.
           if (positional == "none")
-            return remark(gelu, "the position table is not sinusoidal");
+            positional = "table";
           // The op's table holds P[i] at row i: a table of positions from 1
           // gets row P[0] in front.
           tableValues = std::move(*values);

@@ -97,8 +97,20 @@ func.func @positional(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   %a = hm.constant dense<0.1> : tensor<2x8xf32>
   %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
   %c = hm.constant dense<0.1> : tensor<2x4xf32>
-  // expected-error @+1 {{positional must be "none" or "sinusoidal", got "learned"}}
+  // expected-error @+1 {{positional must be "none", "sinusoidal" or "table", got "learned"}}
   %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) {heads = 2, positional = "learned"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @table_without_table(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{positional = "table" needs a position_table}}
+  %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) {heads = 2, positional = "table"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
   return %y : tensor<?x?x16xf32>
 }
 

@@ -484,7 +484,9 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     With `positional = "sinusoidal"`, P is computed from its formula; a
     `position_table` [L, d] (the model's own stored table) supplies rows
     below L exactly as the model rounded them, and rows from L on are
-    computed, so no length limit is inherited from the table.
+    computed, so no length limit is inherited from the table. With
+    `positional = "table"` (learned positions), P is the `position_table`
+    alone: N + `position_offset` must not exceed L, as in the model.
 
     `algorithm` selects how the kernel runs: "two_phase" generates W_1 and
     W_2 on the fly; "reassociated" multiplies through the linear last

@@ -29,6 +29,8 @@ FORMS = {
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="scattered"), 17),
     "expanded-positions-op14": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="expanded"), 14),
+    "learned-positions-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, positions="learned"), 17),
     "shifted-positions-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="shifted"), 17),
     "masked-fill-op17": (
