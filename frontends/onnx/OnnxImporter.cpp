@@ -1756,7 +1756,8 @@ Value Importer::binaryOp(const std::string &op, Location loc,
 
 LogicalResult Importer::importClip(const onnx::NodeProto &node) {
   Entry *input = lookup(node, 0);
-  if (!isFloat(input->dtype))
+  // Integers too: a token count clamped before it divides.
+  if (input->dtype == DType::Bool)
     return unsupportedType(node, input->dtype);
   Value x = materialise(node, *input);
   if (!x)

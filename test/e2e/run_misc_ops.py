@@ -310,6 +310,17 @@ class MaskedPooling(torch.nn.Module):
         return high + low.squeeze(1), where, lowest, tokens
 
 
+class ClampedCountPooling(torch.nn.Module):
+    """Mean pooling divided by the int64 token count clamped to at least 1 (Clip on
+    int64), so that a row of padding only pools to 0, and the count clamped to [1, 4]
+    as an output of its own."""
+
+    def forward(self, x, attention_mask):
+        count = attention_mask.sum(1, keepdim=True).clamp(min=1)
+        pooled = (x * attention_mask.unsqueeze(-1)).sum(1) / count
+        return pooled, count.clamp(min=1, max=4)
+
+
 class SubsampledLengths(torch.nn.Module):
     """Frame lengths after two stride-2 convolutions computed ESPnet's way, with
     torch.div(..., rounding_mode="floor") (exported as Div, Mod, Where), a padding mask
@@ -608,6 +619,12 @@ def main():
     def x_mask(batch, n):
         return {"x": 1.5 * torch.randn(batch, n, 16), "attention_mask": padded_mask(batch, n)}
 
+    def x_mask_empty_row(batch, n):
+        inputs = x_mask(batch, n)
+        if batch > 1:
+            inputs["attention_mask"][-1] = 0
+        return inputs
+
     def x_lengths(batch, n):
         return {"x": 1.5 * torch.randn(batch, n, 16), "lengths": lengths_of(batch, n)}
 
@@ -688,6 +705,10 @@ def main():
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
                      "where": {0: "B"}, "lowest": {0: "B"}, "tokens": tokens},
                     outputs=("pooled", "where", "lowest", "tokens"))
+    failed |= check(hmc, args.work, "clamped_count_pooling", ClampedCountPooling().eval(),
+                    x_mask_empty_row, sizes,
+                    {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
+                     "count": {0: "B"}}, outputs=("pooled", "count"))
     failed |= check(hmc, args.work, "subsampled_lengths", SubsampledLengths().eval(),
                     x_lengths, sizes,
                     {"x": tokens, "lengths": batch_only, "y": tokens, "frames": batch_only,
