@@ -1801,9 +1801,14 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
                                               : isFloat(input->dtype);
   if (!typeOk)
     return unsupportedType(node, input->dtype);
-  if (op == "Gelu" &&
-      stringAttr(node, "approximate").value_or("none") != "none")
-    return error(node) << "only the exact (erf) GELU is supported";
+  if (op == "Gelu") {
+    std::string approximate = stringAttr(node, "approximate").value_or("none");
+    if (approximate == "tanh")
+      return importActivation(node);
+    if (approximate != "none")
+      return error(node) << "approximate must be \"none\" or \"tanh\", got \""
+                         << approximate << "\"";
+  }
   Value value = materialise(node, *input);
   if (!value)
     return failure();
@@ -2954,6 +2959,14 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
                    min(constant(1), add(div(x, constant(6)), constant(0.5)))));
   else if (op == "Mish")
     result = mul(x, builder.create<hm::TanhOp>(loc, type, softplus(x)));
+  else if (op == "Gelu") // approximate = "tanh", as torch writes it
+    result =
+        mul(mul(constant(0.5), x),
+            add(constant(1),
+                builder.create<hm::TanhOp>(
+                    loc, type,
+                    mul(constant(std::sqrt(2 / M_PI)),
+                        add(x, mul(constant(0.044715), mul(x, mul(x, x))))))));
   else if (op == "Elu")
     result = select(positive(x), x, mul(alpha(1.0f), expm1(x)));
   else if (op == "Selu")
@@ -4058,7 +4071,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"CastLike", 15, kMaxOpset, 2, 2, "float32/float64/int32/int64/bool"},
       {"Celu", 12, kMaxOpset, 1, 1, "float tensors"},
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
-       "float tensors; bounds known at compile time"},
+       "float and integer tensors; bounds known at compile time"},
       {"Concat", kMinOpset, kMaxOpset, 1, -1,
        "tensors: along a static dimension"},
       {"Constant", kMinOpset, kMaxOpset, 0, 0,
@@ -4089,7 +4102,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
-      {"Gelu", 20, kMaxOpset, 1, 1, "float32; approximate = none"},
+      {"Gelu", 20, kMaxOpset, 1, 1,
+       "float32; approximate = none, or tanh (written as its Tanh formula)"},
       {"GlobalAveragePool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"GlobalMaxPool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gemm", kMinOpset, kMaxOpset, 2, 3,

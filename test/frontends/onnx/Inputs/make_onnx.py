@@ -57,8 +57,9 @@ def unify(path):
     save(graph, path)
 
 
-def gelu20(path):
-    nodes = [helper.make_node("Gelu", ["x"], ["y"], name="gelu")]
+def gelu20(path, approximate=None):
+    attrs = {} if approximate is None else {"approximate": approximate}
+    nodes = [helper.make_node("Gelu", ["x"], ["y"], name="gelu", **attrs)]
     graph = helper.make_graph(nodes, "g", [tensor("x", ["N", 5])], [tensor("y", ["N", 5])])
     save(graph, path, opset=20)
 
@@ -743,6 +744,8 @@ KINDS["conv_module_escape"] = lambda path: conv_module(path, escape=True)
 KINDS["conv_module_lone_relu"] = lambda path: conv_module(path, lone_relu=True)
 KINDS["conv_module_twice"] = lambda path: conv_module(path, twice=True)
 KINDS["conv_module_shared_scale"] = lambda path: conv_module(path, shared_scale=True)
+KINDS["gelu20_tanh"] = lambda path: gelu20(path, "tanh")
+KINDS["gelu20_fast"] = lambda path: gelu20(path, "fast")
 KINDS["new_operator"] = new_operator
 KINDS["dynamo_idioms"] = dynamo_idioms
 KINDS["group_norm18"] = lambda path: group_normalization(path, 18)
