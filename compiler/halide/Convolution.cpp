@@ -254,8 +254,12 @@ Halide::Func direct(const OpContext &ctx, const ConvAttrs &attrs) {
   } else if (attrs.reflect) {
     std::vector<Halide::Var> args(x.dimensions());
     std::vector<Expr> coords(args.begin(), args.end());
-    for (int k = 0; k < spatial; ++k)
+    for (int k = 0; k < spatial; ++k) {
       coords[k] = reflectIndex(args[k], x.dim(k).extent());
+      int i = spatial - 1 - k; // row-major spatial dim
+      requireReflectable(ctx, x.dim(k).extent(),
+                         std::max(attrs.pads[i], attrs.pads[i + spatial]));
+    }
     guarded(args) = x(coords);
   } else {
     Halide::Region bounds;

@@ -326,6 +326,8 @@ Halide::Func buildPad(const OpContext &ctx) {
     // dense loads and only the borders compute their indices per element.
     coords[k] = mode == "reflect" ? reflectIndex(j, n)
                                   : Halide::clamp(Halide::likely(j), 0, n - 1);
+    if (mode == "reflect")
+      requireReflectable(ctx, n, std::max(pads[i], pads[i + rank]));
     if (mode == "constant")
       inside = inside && j >= 0 && j < n;
   }

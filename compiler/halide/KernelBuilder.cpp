@@ -286,6 +286,11 @@ BuiltKernel buildKernel(const KernelGraph &graph, const KernelDesc &kernel,
     scheduleGpuPipeline(ctx, out);
   ShapeBinder::apply(out.output_buffer(), ctx.outputExtents);
   BuiltKernel built{ctx.inputs, Halide::Pipeline(out), {}};
+  for (const std::vector<Halide::Expr> &requirement : ctx.requirements) {
+    std::vector<Halide::Expr> message(requirement.begin() + 1,
+                                      requirement.end());
+    built.pipeline.add_requirement(requirement.front(), message);
+  }
   for (const auto &[name, value] : schedule.knobs)
     if (!ctx.knobsRead.count(name))
       built.knobNotes.push_back("knob " + name + "=" + std::to_string(value) +

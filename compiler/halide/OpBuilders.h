@@ -64,6 +64,10 @@ struct OpContext {
   /// What knob() saw, so that a knob the schedule sets in vain is reported.
   mutable std::set<std::string> knobsRead;
   mutable std::set<std::string> clampedKnobs;
+  /// Preconditions on the run-time sizes, checked once per run before the
+  /// kernel computes (Pipeline::add_requirement): the condition, then the
+  /// parts of the message.
+  mutable std::vector<std::vector<Halide::Expr>> requirements;
   /// Elements per parallel task of row-parallel kernels (knob task_elements).
   int taskElements() const {
     return knob("task_elements", 1 << 14, 1 << 8, 1 << 22);
@@ -156,6 +160,11 @@ Halide::Expr gelu(const Halide::Expr &x);
 /// dim of extent `n` (mirrored without repeating the edge), clamped so that
 /// a dynamic extent shorter than the pad still reads in bounds.
 Halide::Expr reflectIndex(const Halide::Expr &j, const Halide::Expr &n);
+
+/// Requires extent > pad at run time, as ONNX and torch do for a reflect pad
+/// (a dynamic dimension; the validator checks static ones).
+void requireReflectable(const OpContext &ctx, const Halide::Expr &extent,
+                        int pad);
 
 /// The value of a constant extent.
 std::optional<int> staticExtent(const Halide::Expr &extent);

@@ -55,6 +55,13 @@ std::optional<int> staticExtent(const Expr &extent) {
   return std::nullopt;
 }
 
+void requireReflectable(const OpContext &ctx, const Expr &extent, int pad) {
+  if (pad > 0)
+    ctx.requirements.push_back(
+        {extent > pad, Expr("reflect padding by"), Expr(pad),
+         Expr("needs a dimension longer than the pad, got"), extent});
+}
+
 Expr reflectIndex(const Expr &j, const Expr &n) {
   // likely(j): loops are partitioned so that the interior reads densely and
   // only the borders compute their indices per element.

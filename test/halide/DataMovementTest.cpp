@@ -148,6 +148,35 @@ TEST(PadTest, RejectsReflectWiderThanTheDim) {
   }
 }
 
+// A dynamic dimension too short for its reflect pads fails the run (ONNX
+// and torch need pad < size), one just long enough runs.
+TEST(PadTest, FailsTheRunOnADynamicDimNoLongerThanTheReflectPad) {
+  GraphBuilder graph;
+  graph.raw()["symbols"].push_back({{"name", "t"}, {"min", 1}, {"max", 64}});
+  graph.raw()["symbols"].push_back(
+      {{"name", "t8"},
+       {"min", 1},
+       {"max", 72},
+       {"derived", {{"base", "t"}, {"add", 8}, {"div", 1}, {"post", 0}}}});
+  int64_t x = graph.buffer("x", "float32", json{2, "t"});
+  int64_t y = graph.buffer("y", "float32", json{2, "t8"}, "output");
+  graph.kernel("k", "pad", {{"mode", "reflect"}, {"pads", {0, 3, 0, 4}}},
+               {{"x", x}}, y);
+  std::mt19937 rng(54);
+  JitKernel kernel(graph.parse());
+  kernel.bind({randomTensor({2, 4}, rng)}, {2, 12});
+  try {
+    kernel.realize();
+    ADD_FAILURE() << "a reflect pad of 4 on a dim of 4 ran";
+  } catch (const Halide::RuntimeError &error) {
+    EXPECT_THAT(error.what(),
+                testing::HasSubstr("reflect padding by 4 needs a dimension "
+                                   "longer than the pad, got 4"));
+  }
+  kernel.bind({randomTensor({2, 5}, rng)}, {2, 13});
+  EXPECT_NO_THROW(kernel.realize());
+}
+
 struct SliceCase {
   std::string name;
   json in, out;
