@@ -359,6 +359,7 @@ private:
   Value binaryOp(const std::string &op, Location loc, RankedTensorType type,
                  Value lhs, Value rhs);
   LogicalResult importIdentity(const onnx::NodeProto &node);
+  LogicalResult importIf(const onnx::NodeProto &node);
   LogicalResult defineReshaped(const onnx::NodeProto &node, Entry &input,
                                const SymbolicShape &shape);
   LogicalResult definePrefix(const onnx::NodeProto &node, Entry &data,
@@ -1107,7 +1108,51 @@ void Importer::registerHandlers() {
   handlers["CumSum"] = bind(&Importer::importCumSum);
   handlers["Clip"] = bind(&Importer::importClip);
   handlers["Identity"] = bind(&Importer::importIdentity);
+  handlers["If"] = bind(&Importer::importIf);
   handlers["Dropout"] = bind(&Importer::importIdentity);
+}
+
+// torch writes squeeze(d) of a dimension it cannot prove is 1 as an If on
+// shape[d] == 1; shapes are known here, so the condition is a constant and
+// the taken branch is imported in place (its nodes read the outer values).
+LogicalResult Importer::importIf(const onnx::NodeProto &node) {
+  std::optional<HostTensor> condition = hostOf(lookup(node, 0));
+  if (!condition || condition->numElements() != 1)
+    return error(node) << "the condition must be known at compile time (a "
+                          "branch taken at run time is not supported)";
+  const char *taken =
+      condition->getDouble(0) != 0 ? "then_branch" : "else_branch";
+  const onnx::GraphProto *branch = nullptr;
+  for (const onnx::AttributeProto &attribute : node.attribute())
+    if (attribute.name() == taken && attribute.has_g())
+      branch = &attribute.g();
+  if (!branch)
+    return error(node) << "has no " << taken;
+  if (branch->initializer_size() || branch->sparse_initializer_size())
+    return error(node) << taken << " has initializers of its own; that is not "
+                       << "supported";
+  if (branch->output_size() != node.output_size())
+    return error(node) << taken << " has " << branch->output_size()
+                       << " outputs, the node " << node.output_size();
+  for (const onnx::NodeProto &inner : branch->node()) {
+    const OnnxOpSupport *support =
+        inner.domain().empty() || inner.domain() == "ai.onnx"
+            ? supportOf(inner.op_type())
+            : nullptr;
+    if (!support || opset < support->minOpset || opset > support->maxOpset)
+      return error(node) << taken << " node '" << inner.name()
+                         << "': " << inner.op_type() << " is not supported";
+    if (failed(importNode(inner)))
+      return failure();
+  }
+  for (int i = 0; i < node.output_size(); ++i) {
+    auto it = values.find(branch->output(i).name());
+    if (it == values.end())
+      return error(node) << taken << " output '" << branch->output(i).name()
+                         << "' is never computed";
+    define(node, i, it->second);
+  }
+  return success();
 }
 
 LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
@@ -3089,15 +3134,20 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
   if (failed(broadcast(node, lhs->shape, rhs->shape, shape)))
     return failure();
   // On shape vectors (torch's expand compares its sizes with -1) the result
-  // is known at compile time: dimensions are at least 1.
-  if ((lhs->intValues || rhs->intValues) && shape.size() == 1) {
+  // is known at compile time: dimensions are at least 1. So is a single size
+  // where it can be decided (squeeze's shape[d] == 1); else it is compared at
+  // run time.
+  if ((lhs->intValues || rhs->intValues) && shape.size() <= 1) {
     std::optional<SymbolicShape> a = dimValues(lhs), b = dimValues(rhs);
-    if (a && b && shape[0].isStatic()) {
+    if (a && b && (shape.empty() || shape[0].isStatic())) {
       HostTensor host;
       host.dtype = DType::Bool;
-      host.shape = {shape[0].staticValue()};
-      host.bytes.assign(static_cast<size_t>(host.shape[0]), 0);
-      for (int64_t i = 0; i < host.shape[0]; ++i) {
+      int64_t count = shape.empty() ? 1 : shape[0].staticValue();
+      if (!shape.empty())
+        host.shape = {count};
+      host.bytes.assign(static_cast<size_t>(count), 0);
+      bool decided = true;
+      for (int64_t i = 0; i < count; ++i) {
         SymbolicDim x = canonical((*a)[a->size() == 1 ? 0 : i]);
         SymbolicDim y = canonical((*b)[b->size() == 1 ? 0 : i]);
         if (op == "Greater" || op == "GreaterOrEqual")
@@ -3114,17 +3164,22 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
           holds = false; // a dimension is at least 1 > c
         else if (x.isStatic() && x.staticValue() <= 0)
           holds = op != "Equal"; // c < 1 <= a dimension
-        if (!holds)
+        decided = holds.has_value();
+        if (!decided && shape.empty())
+          break;
+        if (!decided)
           return error(node) << "cannot compare the dimensions " << x.toString()
                              << " and " << y.toString() << " at compile time";
         host.bytes[static_cast<size_t>(i)] = *holds ? 1 : 0;
       }
-      Entry entry;
-      entry.dtype = DType::Bool;
-      entry.shape = shape;
-      entry.host = std::move(host);
-      define(node, 0, std::move(entry));
-      return success();
+      if (decided) {
+        Entry entry;
+        entry.dtype = DType::Bool;
+        entry.shape = shape;
+        entry.host = std::move(host);
+        define(node, 0, std::move(entry));
+        return success();
+      }
     }
   }
   Value a = materialise(node, *lhs), b = materialise(node, *rhs);
@@ -4113,6 +4168,9 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"HardSigmoid", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"HardSwish", 14, kMaxOpset, 1, 1, "float tensors"},
       {"Identity", kMinOpset, kMaxOpset, 1, 1, ""},
+      {"If", kMinOpset, kMaxOpset, 1, 1,
+       "a condition known at compile time (torch's squeeze of a dimension "
+       "it cannot prove is 1): the taken branch is imported"},
       {"InstanceNormalization", kMinOpset, kMaxOpset, 3, 3,
        "float tensors; scale and bias per channel"},
       {"GroupNormalization", 18, kMaxOpset, 3, 3,

@@ -310,6 +310,14 @@ class MaskedPooling(torch.nn.Module):
         return high + low.squeeze(1), where, lowest, tokens
 
 
+class SqueezedFirstToken(torch.nn.Module):
+    """First-token pooling as x[:, :1].squeeze(1): over a dynamic N torch 1.13 writes
+    the squeeze as an If on shape[1] == 1, whose taken branch hmc imports."""
+
+    def forward(self, x):
+        return torch.tanh(x[:, :1].squeeze(1))
+
+
 class ClampedCountPooling(torch.nn.Module):
     """Mean pooling divided by the int64 token count clamped to at least 1 (Clip on
     int64), so that a row of padding only pools to 0, and the count clamped to [1, 4]
@@ -705,6 +713,8 @@ def main():
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
                      "where": {0: "B"}, "lowest": {0: "B"}, "tokens": tokens},
                     outputs=("pooled", "where", "lowest", "tokens"))
+    failed |= check(hmc, args.work, "squeezed_first_token", SqueezedFirstToken().eval(),
+                    x_only, sizes, {"x": tokens, "y": {0: "B"}})
     failed |= check(hmc, args.work, "clamped_count_pooling", ClampedCountPooling().eval(),
                     x_mask_empty_row, sizes,
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},

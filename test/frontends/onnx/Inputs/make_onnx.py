@@ -439,6 +439,35 @@ def last_token(path):
     save(graph, path)
 
 
+def squeeze_if(path, runtime=False):
+    # x[:, :1].squeeze(1) as torch 1.13 writes it for a dynamic N: an If on
+    # shape[1] == 1, squeezing in one branch (with runtime=True the condition
+    # reads the data instead).
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    then_branch = helper.make_graph(
+        [helper.make_node("Squeeze", ["first", "one_axis"], ["squeezed"], name="squeeze")],
+        "then", [], [tensor("squeezed", ["B", 4])])
+    else_branch = helper.make_graph(
+        [helper.make_node("Identity", ["first"], ["kept"], name="keep")],
+        "else", [], [tensor("kept", ["B", 1, 4])])
+    condition = [helper.make_node("Shape", ["first"], ["shape"], name="shape"),
+                 helper.make_node("Gather", ["shape", "one"], ["n"], axis=0, name="n"),
+                 helper.make_node("Equal", ["n", "one"], ["is_one"], name="is_one")]
+    if runtime:
+        condition = [helper.make_node("ReduceMax", ["x"], ["peak"], keepdims=0, name="peak"),
+                     helper.make_node("Less", ["peak", "limit"], ["is_one"], name="is_one")]
+    nodes = [helper.make_node("Slice", ["x", "zero1", "one1", "one1"], ["first"], name="first"),
+             *condition,
+             helper.make_node("If", ["is_one"], ["y"], then_branch=then_branch,
+                              else_branch=else_branch, name="if")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 4])], [tensor("y", ["B", 4])],
+        initializer=[ints("zero1", [0]), ints("one1", [1]), ints("one", 1),
+                     ints("one_axis", [1]),
+                     numpy_helper.from_array(np.array(0.5, dtype=np.float32), "limit")])
+    save(graph, path)
+
+
 def einsum_grouped(path):
     # A grouped per-head projection left unfused: einsum("blmf,mhf->bmlh").
     w = numpy_helper.from_array(
@@ -744,6 +773,8 @@ KINDS["conv_module_escape"] = lambda path: conv_module(path, escape=True)
 KINDS["conv_module_lone_relu"] = lambda path: conv_module(path, lone_relu=True)
 KINDS["conv_module_twice"] = lambda path: conv_module(path, twice=True)
 KINDS["conv_module_shared_scale"] = lambda path: conv_module(path, shared_scale=True)
+KINDS["squeeze_if"] = squeeze_if
+KINDS["runtime_if"] = lambda path: squeeze_if(path, runtime=True)
 KINDS["gelu20_tanh"] = lambda path: gelu20(path, "tanh")
 KINDS["gelu20_fast"] = lambda path: gelu20(path, "fast")
 KINDS["new_operator"] = new_operator
