@@ -3135,8 +3135,8 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
     return failure();
   // On shape vectors (torch's expand compares its sizes with -1) the result
   // is known at compile time: dimensions are at least 1. So is a single size
-  // where it can be decided (squeeze's shape[d] == 1); else it is compared at
-  // run time.
+  // that is static or the same on both sides (squeeze's shape[d] == 1);
+  // else it is compared at run time.
   if ((lhs->intValues || rhs->intValues) && shape.size() <= 1) {
     std::optional<SymbolicShape> a = dimValues(lhs), b = dimValues(rhs);
     if (a && b && (shape.empty() || shape[0].isStatic())) {
@@ -3160,6 +3160,10 @@ LogicalResult Importer::importCompare(const onnx::NodeProto &node) {
                                 : x.staticValue() <= y.staticValue();
         else if (x == y)
           holds = op == "Equal" || !strict;
+        // A single size may be derived (N - 1 is 0 at N = 1): it is not
+        // assumed to be at least 1.
+        else if (shape.empty())
+          holds = std::nullopt;
         else if (y.isStatic() && y.staticValue() <= 0)
           holds = false; // a dimension is at least 1 > c
         else if (x.isStatic() && x.staticValue() <= 0)
@@ -4096,8 +4100,19 @@ OwningOpRef<ModuleOp> Importer::run() {
     module->push_back(func);
   if (failed(declared))
     return nullptr;
-  for (const auto &node : model.graph().node())
-    consumed.insert(node.input().begin(), node.input().end());
+  // Values read anywhere, If branches included.
+  std::function<void(const onnx::GraphProto &)> collectReads =
+      [&](const onnx::GraphProto &graph) {
+        for (const auto &node : graph.node()) {
+          consumed.insert(node.input().begin(), node.input().end());
+          for (const onnx::AttributeProto &attribute : node.attribute())
+            if (attribute.has_g())
+              collectReads(attribute.g());
+        }
+        for (const auto &output : graph.output())
+          consumed.insert(output.name());
+      };
+  collectReads(model.graph());
   for (const auto &output : model.graph().output())
     consumed.insert(output.name());
   for (const auto &node : model.graph().node())

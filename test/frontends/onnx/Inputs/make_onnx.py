@@ -468,6 +468,22 @@ def squeeze_if(path, runtime=False):
     save(graph, path)
 
 
+def derived_size_compare(path):
+    # where(N - 1 == 0, x, -x): N - 1 is 0 at N = 1, so the comparison is
+    # made at run time, not assumed false for a size of at least 1.
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "one"], ["n"], axis=0, name="n"),
+             helper.make_node("Sub", ["n", "one"], ["m"], name="m"),
+             helper.make_node("Equal", ["m", "zero"], ["c"], name="c"),
+             helper.make_node("Neg", ["x"], ["nx"], name="nx"),
+             helper.make_node("Where", ["c", "x", "nx"], ["y"], name="pick")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 4])],
+                              [tensor("y", ["B", "N", 4])],
+                              initializer=[ints("one", 1), ints("zero", 0)])
+    save(graph, path)
+
+
 def einsum_grouped(path):
     # A grouped per-head projection left unfused: einsum("blmf,mhf->bmlh").
     w = numpy_helper.from_array(
@@ -774,6 +790,7 @@ KINDS["conv_module_lone_relu"] = lambda path: conv_module(path, lone_relu=True)
 KINDS["conv_module_twice"] = lambda path: conv_module(path, twice=True)
 KINDS["conv_module_shared_scale"] = lambda path: conv_module(path, shared_scale=True)
 KINDS["squeeze_if"] = squeeze_if
+KINDS["derived_size_compare"] = derived_size_compare
 KINDS["runtime_if"] = lambda path: squeeze_if(path, runtime=True)
 KINDS["gelu20_tanh"] = lambda path: gelu20(path, "tanh")
 KINDS["gelu20_fast"] = lambda path: gelu20(path, "fast")
