@@ -95,9 +95,11 @@ private:
                                     int64_t post) const;
   json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post);
   std::vector<std::string> symbols;
-  // Symbols bounded below options.maxDimension (the tokens of a hyper_mix
-  // with a learned position table).
+  // Symbols bounded below options.maxDimension: lengths that index a table
+  // (a hyper_mix's learned positions, rows gathered by an hm.iota), which
+  // the model cannot run past, so the runtime refuses longer inputs by name.
   std::map<std::string, int64_t> symbolMax;
+  void boundSymbol(const json &dim, int64_t max);
 };
 
 // A dimension that is a product ("B*4", from a reshape that merged B with a
@@ -106,6 +108,13 @@ private:
 bool isProduct(const json &dim) {
   return dim.is_string() &&
          dim.get<std::string>().find('*') != std::string::npos;
+}
+
+void Exporter::boundSymbol(const json &dim, int64_t max) {
+  if (!dim.is_string() || isProduct(dim))
+    return;
+  auto [it, inserted] = symbolMax.try_emplace(dim.get<std::string>(), max);
+  it->second = std::min(it->second, max);
 }
 
 Dims flattened(const Dims &dims) {
@@ -1477,16 +1486,16 @@ LogicalResult Exporter::exportOp(Operation *op) {
           cast<ShapedType>(mix.getPositionTable().getType()).getDimSize(0) -
           mix.getPositionOffset();
       json tokens = resultDims(op)[1];
+      if (isProduct(tokens))
+        return mix.emitError("hm.hyper_mix: a learned position table over "
+                             "the dimension product '")
+               << tokens.get<std::string>() << "' is not supported";
       if (tokens.is_number() && tokens.get<int64_t>() > rows)
         return mix.emitError("hm.hyper_mix: ")
                << tokens.get<int64_t>()
                << " tokens, but the learned position table has rows for "
                << rows;
-      if (tokens.is_string()) {
-        auto [it, inserted] =
-            symbolMax.try_emplace(tokens.get<std::string>(), rows);
-        it->second = std::min(it->second, rows);
-      }
+      boundSymbol(tokens, rows);
     }
     // "auto": per head, the reassociated form pays a length-independent
     // 4 f k_h d_h (S and V) and saves 4 k_h (f + d_h) - 4 f d_h per token.
@@ -1553,6 +1562,13 @@ LogicalResult Exporter::exportOp(Operation *op) {
     kind = "gather";
     inputs = {{"x", gather.getInput()}, {"indices", gather.getIndices()}};
     attrs["axis"] = static_cast<int64_t>(gather.getAxis());
+    // The first rows of a stored table (positions for the run-time length).
+    int64_t rows = cast<ShapedType>(gather.getInput().getType())
+                       .getDimSize(gather.getAxis());
+    if (gather.getIndices().getDefiningOp<hm::IotaOp>() &&
+        gather.getInput().getDefiningOp<hm::ConstantOp>() &&
+        !ShapedType::isDynamic(rows))
+      boundSymbol(resultDims(op)[gather.getAxis()], rows);
   } else if (isa<hm::ReduceSumOp, hm::ReduceMeanOp, hm::ReduceMaxOp,
                  hm::ReduceMinOp>(op)) {
     kind = op->getName().stripDialect().str();
