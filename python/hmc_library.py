@@ -9,10 +9,10 @@
     y = outputs["y"]                          # graph output names -> numpy arrays
 
 Inputs are converted to the model's dtype with numpy's astype where the values
-allow it (as `hmc run` does: integers and bools exactly, real floats within the
-dtype's range; complex values are refused); every error of the library raises HmcError with
-the library's own message. The structures below mirror runtime/include/hmc/
-api_types.h (C API version 1).
+allow it (as `hmc run` does: integers and bools exactly, real floats within
+the dtype's range; complex values are refused); every error of the library
+raises HmcError with the library's own message. The structures below mirror
+runtime/include/hmc/api_types.h (C API version 1).
 """
 import ctypes
 import os
@@ -161,7 +161,7 @@ class Model:
                                       f"have no exact {info.dtype} form")
                 if info.dtype.kind == "f" and not np.array_equal(
                         np.isfinite(converted), np.isfinite(a)):
-                    raise HmcError(2, f"input {info.name!r}: {a.dtype} values "
+                    raise HmcError(2, f"input {info.name!r}: {a.dtype} values are "
                                       f"beyond the range of {info.dtype}")
                 a = converted
             # np.ascontiguousarray would make a scalar [1].

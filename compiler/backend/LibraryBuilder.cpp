@@ -268,12 +268,13 @@ Status install(const std::vector<std::pair<fs::path, std::string>> &files,
     installed.push_back(final);
   }
   // A file an earlier build left that this library does not use (its
-  // weights, now embedded) would be mistaken for part of it.
+  // weights, now embedded) would be mistaken for part of it. The library is
+  // installed either way.
   for (const std::string &name : obsolete) {
     fs::remove(outDir / name, ec);
     if (ec)
-      return Status::error("cannot remove the earlier build's " +
-                           (outDir / name).string() + ": " + ec.message());
+      std::cerr << "hmc: warning: cannot remove the earlier build's "
+                << (outDir / name).string() << ": " << ec.message() << "\n";
   }
   return Status::success();
 }

@@ -8,6 +8,7 @@
 #include "hmc/runtime.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -110,9 +111,8 @@ Status convert(hmcrt_npy &npy, hmc_dtype to) {
         to == HMC_DTYPE_BOOL    ? (v == 0 || v == 1)
         : to == HMC_DTYPE_INT32 ? v == std::trunc(v) && std::abs(v) <= INT32_MAX
         : to == HMC_DTYPE_INT64 ? v == std::trunc(v) && std::abs(v) < 9.2e18
-        : to == HMC_DTYPE_FLOAT32
-            ? !std::isfinite(v) || std::isfinite(static_cast<float>(v))
-            : true;
+        : to == HMC_DTYPE_FLOAT32 ? !std::isfinite(v) || std::abs(v) <= FLT_MAX
+                                  : true;
     if (!exact) {
       std::free(data);
       char value[32]; // 17 digits read back as v exactly

@@ -54,7 +54,7 @@ def main():
             (dict(x=x64, mask=np.full((1, 5), 0.5)), "no exact bool"),
             (dict(x=x64 + 1j, mask=np.zeros((1, 5))), "complex128 values are not real"),
             (dict(x=np.where(x64 > 0, 1e39, x64), mask=np.zeros((1, 5))),
-             "float64 values beyond the range of float32"),
+             "float64 values are beyond the range of float32"),
             (dict(x=x64[0], mask=np.zeros((1, 5))), "SHAPE"),
         ]:
             try:
