@@ -67,14 +67,15 @@ def _onnx_export(module, args, path, input_names, output_name):
 # One HyperMixing layer (the unfused exported subgraph; hmc fuses it into
 # hm.hyper_mix, ONNX Runtime and PyTorch run it as exported)
 # ---------------------------------------------------------------------------
-def _layer_config(d, k, heads, seed):
-    """Multi-head layers use the SpeechBrain-style module (bool padding mask);
-    the single-head layer uses the HyperMixer (NLU) module (float mask)."""
+def _layer_config(d, k, heads, seed, positions="table"):
+    """Multi-head layers use the SpeechBrain-style module (bool padding mask),
+    with sinusoids or (positions="learned") a trained table of 4096 rows; the
+    single-head layer uses the HyperMixer (NLU) module (float mask)."""
     if heads == 1:
         return dict(impl="b", d=d, k=k, hidden=d, tied=False, layer_norm=True,
                     mask=True, max_len=4096, seed=seed)
     return dict(impl="a", d=d, k=k, heads=heads, tied=False, mask=True, max_len=4096,
-                seed=seed)
+                positions=positions, seed=seed)
 
 
 def _layer_export(config):
@@ -108,11 +109,13 @@ def _layer_flops(config):
     return flops
 
 
-def hypermix_layer(d, k, heads, seed):
-    config = _layer_config(d, k, heads, seed)
+def hypermix_layer(d, k, heads, seed, positions="table"):
+    config = _layer_config(d, k, heads, seed, positions)
+    learned = positions == "learned"
     return Workload(
-        name=f"hypermix_d{d}_k{k}_h{heads}",
-        description=f"one HyperMixing layer, d={d} k={k} heads={heads} (masked, opset 17)",
+        name=f"hypermix_d{d}_k{k}_h{heads}" + ("_learned" if learned else ""),
+        description=f"one HyperMixing layer, d={d} k={k} heads={heads} (masked, opset 17"
+                    + (", learned positions)" if learned else ")"),
         build=lambda: hm.build(config),
         export=_layer_export(config),
         make_inputs=_layer_inputs(config),
@@ -246,6 +249,7 @@ def speech_encoder(mixing, seed):
 # ---------------------------------------------------------------------------
 WORKLOADS = {w.name: w for w in [
     hypermix_layer(144, 576, 8, seed=1),     # HyperConformer "8M" layer
+    hypermix_layer(144, 576, 8, seed=1, positions="learned"),
     hypermix_layer(256, 1024, 8, seed=2),    # HyperConformer "22M" layer
     hypermix_layer(256, 512, 1, seed=3),     # single-head HyperMixer layer
     nlu_classifier("small", 256, 1024, 4, seed=4),
