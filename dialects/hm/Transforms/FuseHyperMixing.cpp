@@ -718,9 +718,17 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
               offset = candidate;
             }
           // Any other table is learned: the op reads it alone, and the
-          // model's length is bounded by its rows.
-          if (positional == "none")
+          // model's length is bounded by its rows. A constant with one row
+          // per token ([L, d] after leading 1s), not a bias added to all.
+          if (positional == "none") {
+            ArrayRef<int64_t> shape = type.getShape();
+            if (type.getRank() < 2 || shape[shape.size() - 2] < 2 ||
+                llvm::any_of(shape.drop_back(2),
+                             [](int64_t dim) { return dim != 1; }))
+              return remark(gelu, "the hypernetwork input adds a constant "
+                                  "that is no position table ([L, d])");
             positional = "table";
+          }
           // The op's table holds P[i] at row i: a table of positions from 1
           // gets row P[0] in front.
           tableValues = std::move(*values);
