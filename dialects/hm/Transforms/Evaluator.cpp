@@ -223,7 +223,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
                 lookup(op.getHyper2OutWeight()), lookup(op.getHyper2OutBias())};
   int64_t f = nets[0].A->shape[1], kh = nets[0].C->shape[1];
   // A learned table (positional "table") has a row for every token.
-  bool sinusoidal = op.getPositional() != "none";
+  bool positional = op.getPositional() != "none";
   int64_t offset = op.getPositionOffset();
   double scale = op.getInputScale().convertToDouble();
 
@@ -238,7 +238,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
       for (int64_t c = 0; c < d; ++c) {
         xm[t * d + c] = m[t] * x.data[(b * n + t) * d + c];
         double p = 0;
-        if (sinusoidal) {
+        if (positional) {
           int64_t pos = t + offset;
           p = table && pos < table->shape[0] ? table->data[pos * d + c]
                                              : sinusoid(pos, c, d);
@@ -850,7 +850,7 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       return failure();
     }
     if (mix.getPositional() == "table" &&
-        x.shape[1] + mix.getPositionOffset() >
+        x.shape[1] + static_cast<int64_t>(mix.getPositionOffset()) >
             values[mix.getPositionTable()]->shape[0]) {
       message = "the tokens outnumber the position table's rows";
       return failure();
