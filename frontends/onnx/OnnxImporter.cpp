@@ -245,6 +245,8 @@ private:
   LogicalResult inlineFunctions();
   LogicalResult checkOperatorSupport();
   static const OnnxOpSupport *supportOf(const std::string &opType);
+  // Whether the importer takes this node's operator at the model's opset.
+  bool supported(const onnx::NodeProto &node) const;
   LogicalResult loadTensor(const onnx::TensorProto &proto, Location loc,
                            HostTensor &out);
   LogicalResult declareInputs(func::FuncOp &func);
@@ -604,15 +606,19 @@ const OnnxOpSupport *Importer::supportOf(const std::string &opType) {
   return nullptr;
 }
 
+bool Importer::supported(const onnx::NodeProto &node) const {
+  const OnnxOpSupport *support =
+      node.domain().empty() || node.domain() == "ai.onnx"
+          ? supportOf(node.op_type())
+          : nullptr;
+  return support && opset >= support->minOpset && opset <= support->maxOpset;
+}
+
 LogicalResult Importer::checkOperatorSupport() {
   // One diagnostic listing every unsupported operator with its nodes.
   std::map<std::string, std::vector<std::string>> unsupported;
   for (const auto &node : model.graph().node()) {
-    const OnnxOpSupport *support =
-        node.domain().empty() || node.domain() == "ai.onnx"
-            ? supportOf(node.op_type())
-            : nullptr;
-    if (!support || opset < support->minOpset || opset > support->maxOpset) {
+    if (!supported(node)) {
       std::string type = node.domain().empty()
                              ? node.op_type()
                              : node.domain() + "." + node.op_type();
@@ -1135,11 +1141,7 @@ LogicalResult Importer::importIf(const onnx::NodeProto &node) {
     return error(node) << taken << " has " << branch->output_size()
                        << " outputs, the node " << node.output_size();
   for (const onnx::NodeProto &inner : branch->node()) {
-    const OnnxOpSupport *support =
-        inner.domain().empty() || inner.domain() == "ai.onnx"
-            ? supportOf(inner.op_type())
-            : nullptr;
-    if (!support || opset < support->minOpset || opset > support->maxOpset)
+    if (!supported(inner))
       return error(node) << taken << " node '" << inner.name()
                          << "': " << inner.op_type() << " is not supported";
     if (failed(importNode(inner)))
