@@ -51,7 +51,7 @@ def _hyper_mix_flops(graph, kernel, symbols):
 
 def with_derived(graph, symbols):
     """The symbol values plus the derived ones (docs/kernel-graph.md: a symbol
-    with "derived" is floor((base + add) / div) + post of an earlier one)."""
+    with "derived" is floor((mul base + add) / div) + post of an earlier one)."""
     values = dict(symbols)
     # Callers give the length as N; a model naming it otherwise (T) gets it.
     for symbol in graph.get("symbols", []):
@@ -61,7 +61,8 @@ def with_derived(graph, symbols):
         rule = symbol.get("derived")
         if rule and symbol["name"] not in values and rule["base"] in values:
             values[symbol["name"]] = \
-                (values[rule["base"]] + rule["add"]) // rule["div"] + rule["post"]
+                (rule.get("mul", 1) * values[rule["base"]] + rule["add"]) \
+                // rule["div"] + rule["post"]
     return values
 
 

@@ -56,9 +56,9 @@ struct Symbol {
   std::string name;
   int64_t min;
   int64_t max;
-  // floor((base + add) / div) + post of an earlier symbol, or base -1.
+  // floor((mul base + add) / div) + post of an earlier symbol, or base -1.
   int32_t base = -1;
-  int64_t add = 0, div = 1, post = 0;
+  int64_t mul = 1, add = 0, div = 1, post = 0;
 };
 
 struct Buffer {
@@ -178,6 +178,8 @@ std::vector<Symbol> parseSymbols(const json &graph) {
         fail(at(derivedWhere, "base"),
              "base \"" + base + "\" is not a symbol declared before");
       symbol.base = int32_t(it - symbols.begin());
+      if (derived.contains("mul"))
+        symbol.mul = integer(derived["mul"], at(derivedWhere, "mul"));
       symbol.add = integer(member(derived, "add", derivedWhere),
                            at(derivedWhere, "add"));
       symbol.div = integer(member(derived, "div", derivedWhere),
@@ -186,6 +188,8 @@ std::vector<Symbol> parseSymbols(const json &graph) {
                             at(derivedWhere, "post"));
       if (symbol.div < 1)
         fail(at(derivedWhere, "div"), "must be at least 1");
+      if (symbol.mul < 1 || symbol.mul > 1024)
+        fail(at(derivedWhere, "mul"), "must be 1 to 1024");
     }
     symbols.push_back(std::move(symbol));
   }
@@ -564,8 +568,8 @@ std::string emitSource(const Graph &graph, bool embedWeights, bool gpu,
     os << "\nstatic const hmcrt_symbol_desc hmc_symbols[] = {\n";
     for (const Symbol &symbol : graph.symbols)
       os << "    {" << literal(symbol.name) << ", " << symbol.min << ", "
-         << symbol.max << ", " << symbol.base + 1 << ", " << symbol.add << ", "
-         << symbol.div << ", " << symbol.post << "},\n";
+         << symbol.max << ", " << symbol.base + 1 << ", " << symbol.mul << ", "
+         << symbol.add << ", " << symbol.div << ", " << symbol.post << "},\n";
     os << "};\n";
   }
 
@@ -782,6 +786,7 @@ std::string emitHeader(const Graph &graph, const std::string &target,
          << ", " << symbol.max << "]";
       if (symbol.base >= 0)
         os << ", = floor(("
+           << (symbol.mul == 1 ? "" : std::to_string(symbol.mul) + " ")
            << commentSafe(escape(graph.symbols[symbol.base].name)) << " + "
            << symbol.add << ") / " << symbol.div << ") + " << symbol.post;
       os << "\n";

@@ -114,19 +114,21 @@ private:
     if (!base)
       return undo(name);
     // Halide's integer division rounds toward negative infinity.
-    return Halide::Internal::simplify((*base + static_cast<int>(desc->add)) /
-                                          static_cast<int>(desc->div) +
-                                      static_cast<int>(desc->post));
+    return Halide::Internal::simplify(
+        (*base * static_cast<int>(desc->mul) + static_cast<int>(desc->add)) /
+            static_cast<int>(desc->div) +
+        static_cast<int>(desc->post));
   }
 
-  /// `name` from a bound symbol defined as name + c: a kernel that crops
+  /// `name` from a bound symbol defined as mul name + c: a kernel that crops
   /// a padded buffer (a 'valid' convolution) sees only the padded length.
   std::optional<Expr> undo(const std::string &name) {
     for (const SymbolDesc &s : graph_.symbols) {
       auto it = symbols_.find(s.name);
       if (s.base == name && s.div == 1 && it != symbols_.end())
-        return Halide::Internal::simplify(it->second -
-                                          static_cast<int>(s.add + s.post));
+        return Halide::Internal::simplify(
+            (it->second - static_cast<int>(s.add + s.post)) /
+            static_cast<int>(s.mul));
     }
     return std::nullopt;
   }
@@ -198,7 +200,7 @@ std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
   for (const SymbolDesc &symbol : graph.symbols) {
     int64_t size = batchSymbols.count(symbol.name) ? batch : length;
     if (!symbol.base.empty() && sizes.count(symbol.base)) {
-      int64_t sum = sizes[symbol.base] + symbol.add;
+      int64_t sum = symbol.mul * sizes[symbol.base] + symbol.add;
       int64_t quotient = sum / symbol.div - (sum % symbol.div < 0 ? 1 : 0);
       size = quotient + symbol.post;
     }

@@ -347,6 +347,8 @@ KernelGraph parseKernelGraph(const json &json) {
       Reader derived(reader.get("derived"),
                      fmt::format("symbols[{}].derived", i));
       symbol.base = derived.string("base");
+      if (derived.has("mul"))
+        symbol.mul = derived.integer("mul");
       symbol.add = derived.integer("add");
       symbol.div = derived.integer("div");
       symbol.post = derived.integer("post");
@@ -354,9 +356,11 @@ KernelGraph parseKernelGraph(const json &json) {
       if (!symbolNames.count(symbol.base) || symbol.base == symbol.name)
         derived.fail(
             fmt::format("base '{}' is not an earlier symbol", symbol.base));
-      if (symbol.div < 1 || std::abs(symbol.add) > INT32_MAX ||
-          symbol.div > INT32_MAX || std::abs(symbol.post) > INT32_MAX)
-        derived.fail("needs div >= 1 and add, div, post below 2^31");
+      if (symbol.div < 1 || symbol.mul < 1 || symbol.mul > 1024 ||
+          std::abs(symbol.add) > INT32_MAX || symbol.div > INT32_MAX ||
+          std::abs(symbol.post) > INT32_MAX)
+        derived.fail("needs div >= 1, 1 <= mul <= 1024 and add, div, post "
+                     "below 2^31");
     }
     graph.symbols.push_back(symbol);
   }

@@ -77,9 +77,10 @@ struct SymbolDesc {
   std::string name;
   int64_t min = 1;
   int64_t max = 1;
-  /// A derived symbol is floor((base + add) / div) + post of an earlier one.
+  /// A derived symbol is floor((mul base + add) / div) + post of an earlier
+  /// one.
   std::string base;
-  int64_t add = 0, div = 1, post = 0;
+  int64_t mul = 1, add = 0, div = 1, post = 0;
 };
 
 struct KernelGraph {

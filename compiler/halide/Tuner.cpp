@@ -36,8 +36,10 @@ std::string kernelKey(const KernelGraph &graph, const KernelDesc &kernel) {
     renamed[symbol] = name;
     if (const SymbolDesc *desc = graph.findSymbol(symbol);
         desc && !desc->base.empty())
-      renamed[symbol] = name = fmt::format("({}+{})/{}+{}", rename(desc->base),
-                                           desc->add, desc->div, desc->post);
+      renamed[symbol] = name =
+          fmt::format("({}{}+{})/{}+{}", rename(desc->base),
+                      desc->mul == 1 ? "" : fmt::format("*{}", desc->mul),
+                      desc->add, desc->div, desc->post);
     return name;
   };
   nlohmann::json operands = nlohmann::json::array();

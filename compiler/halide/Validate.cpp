@@ -495,33 +495,30 @@ void checkCumSum(const Checker &check) {
 }
 
 /// Whether a slice from `start` by `step` (> 0) whose output extent is `out`
-/// reads only indices below the dynamic extent `in`: `out` must be
-/// floor((in + add) / step) + post with start + add + step (post - 1) < 0.
+/// reads only indices below the dynamic extent `in` = mi base + ai: `out`
+/// must be floor((mo base + ao) / step) + post, so the last index read is at
+/// most start + mo base + ao + step (post - 1), below `in` for every base
+/// >= 1 when mo <= mi (the 2T - 1 relative positions cropped to T).
 bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
                          const Dim &out, int64_t start, int64_t step) {
   if (out == in)
     return start == 0 && step == 1;
-  // out = floor((outBase + add) / div) + post; a symbol of its own is
-  // itself + 0 (the unpadded length cropped back out of a padded one).
-  const SymbolDesc *derived = graph.findSymbol(out.symbol);
-  if (!derived)
+  // A symbol of its own is 1 itself + 0 (the unpadded length cropped back
+  // out of a padded one).
+  auto linear = [&](const std::string &symbol) {
+    const SymbolDesc *desc = graph.findSymbol(symbol);
+    if (!desc || desc->base.empty())
+      return SymbolDesc{symbol, 1, 1, symbol};
+    return *desc;
+  };
+  SymbolDesc o = linear(out.symbol);
+  // The exporter folds a base that is itself mul' base' + c into base'.
+  SymbolDesc i = linear(in.symbol);
+  if (i.div != 1 || i.post != 0)
+    i = SymbolDesc{in.symbol, 1, 1, in.symbol};
+  if (o.base != i.base || o.div != step || o.mul > i.mul)
     return false;
-  bool own = derived->base.empty();
-  std::string outBase = own ? out.symbol : derived->base;
-  int64_t outAdd = own ? 0 : derived->add, div = own ? 1 : derived->div,
-          post = own ? 0 : derived->post;
-  // The exporter folds a base that is itself base' + c into base'.
-  std::string base = in.symbol;
-  int64_t inputAdd = 0;
-  if (const SymbolDesc *input = graph.findSymbol(in.symbol);
-      input && !input->base.empty() && input->div == 1 && input->post == 0) {
-    base = input->base;
-    inputAdd = input->add;
-  }
-  if (outBase != base || div != step)
-    return false;
-  int64_t add = outAdd - inputAdd;
-  return start + add + step * (post - 1) + 1 <= 0;
+  return (o.mul - i.mul) + start + o.add + step * (o.post - 1) - i.add + 1 <= 0;
 }
 
 void checkSlice(const Checker &check) {

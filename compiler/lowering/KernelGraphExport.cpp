@@ -88,12 +88,25 @@ private:
   std::map<std::string, std::string> kernelNameOf; // by signature
   // The next kernel's variant for short inputs (see hyper_mix "auto").
   json alternative;
-  // Derived dimension symbols: name -> {base, add, div, post}, in order,
-  // each as normalisedKey gives it.
-  std::vector<std::pair<std::string, std::array<json, 4>>> derived;
-  std::array<json, 4> normalisedKey(json base, int64_t add, int64_t div,
-                                    int64_t post) const;
-  json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post);
+  // floor((mul base + add) / div) + post of a dimension (a symbol or a
+  // number).
+  struct Derivation {
+    json base;
+    int64_t mul = 1, add = 0, div = 1, post = 0;
+    bool operator==(const Derivation &other) const {
+      return base == other.base && mul == other.mul && add == other.add &&
+             div == other.div && post == other.post;
+    }
+  };
+  // Derived dimension symbols by name, in order, each as normalised gives
+  // it.
+  std::vector<std::pair<std::string, Derivation>> derived;
+  Derivation normalised(Derivation d) const;
+  json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post,
+                 int64_t mul = 1);
+  // The sum of dimensions that are each a number or mul base + c of one
+  // base (a concatenation's length), or null when they are not.
+  json sumDims(const Dims &dims);
   std::vector<std::string> symbols;
   // Symbols bounded below options.maxDimension: lengths that index a table
   // (a hyper_mix's learned positions, rows gathered by an hm.iota), which
@@ -235,45 +248,49 @@ FailureOr<int> Exporter::bufferFor(Value value, Operation *user) {
   return id;
 }
 
-// {base, add, div, post} with post folded into add when div is 1, and a
-// base that is itself base' + c replaced by base' (declared keys are already
-// normalised, so one step suffices): a crop of a padded length is the length
-// again and two spellings of one definition are one key.
-std::array<json, 4> Exporter::normalisedKey(json base, int64_t add, int64_t div,
-                                            int64_t post) const {
-  if (div == 1) {
-    add += post;
-    post = 0;
-  }
-  if (base.is_string())
+namespace {
+int64_t floorDiv(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+} // namespace
+
+// A base that is itself mul' base' + c replaced by base' (declared
+// derivations are already normalised, so one step suffices), and
+// floor((m q base + add) / q) + post folded into m base + c: a crop of a
+// padded length is the length again, (2T - 1) // 2 + 1 is T, and two
+// spellings of one definition are one derivation.
+Exporter::Derivation Exporter::normalised(Derivation d) const {
+  if (d.base.is_string())
     for (const auto &[name, definition] : derived)
-      if (name == base.get<std::string>() && definition[2] == 1) {
-        add += definition[1].get<int64_t>();
-        base = definition[0];
+      if (name == d.base.get<std::string>() && definition.div == 1) {
+        d.add += d.mul * definition.add;
+        d.mul *= definition.mul;
+        d.base = definition.base;
         break;
       }
-  return {base, add, div, post};
+  if (d.mul % d.div == 0) {
+    d.mul /= d.div;
+    d.add = floorDiv(d.add, d.div) + d.post;
+    d.div = 1;
+    d.post = 0;
+  }
+  return d;
 }
 
-// floor((dim + add) / div) + post: a number, the dimension itself, or the
-// derived symbol declared for it (one is made up otherwise).
+// floor((mul dim + add) / div) + post: a number, the dimension itself, or
+// the derived symbol declared for it (one is made up otherwise).
 json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
-                         int64_t post) {
-  std::array<json, 4> key = normalisedKey(dim, add, div, post);
-  const json &base = key[0];
-  add = key[1].get<int64_t>();
-  div = key[2].get<int64_t>();
-  post = key[3].get<int64_t>();
-  if (base.is_number()) {
-    int64_t sum = base.get<int64_t>() + add;
-    return sum / div - (sum % div != 0 && sum < 0) + post;
-  }
-  if (add == 0 && div == 1)
-    return base;
+                         int64_t post, int64_t mul) {
+  Derivation key = normalised({dim, mul, add, div, post});
+  if (key.base.is_number())
+    return floorDiv(key.mul * key.base.get<int64_t>() + key.add, key.div) +
+           key.post;
+  if (key.mul == 1 && key.add == 0 && key.div == 1)
+    return key.base;
   for (const auto &[name, definition] : derived)
     if (definition == key)
       return name;
-  std::string root = base.get<std::string>(), name;
+  std::string root = key.base.get<std::string>(), name;
   for (int i = 1;
        name.empty() || llvm::is_contained(symbols, name) ||
        llvm::any_of(derived, [&](auto &d) { return d.first == name; });
@@ -281,6 +298,27 @@ json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
     name = root.substr(0, root.find('_')) + "_" + std::to_string(i);
   derived.push_back({name, key});
   return name;
+}
+
+json Exporter::sumDims(const Dims &dims) {
+  Derivation sum{json(), 0, 0, 1, 0};
+  for (const json &dim : dims) {
+    if (dim.is_number()) {
+      sum.add += dim.get<int64_t>();
+      continue;
+    }
+    if (isProduct(dim))
+      return json();
+    Derivation term = normalised({dim});
+    if (term.div != 1 || (!sum.base.is_null() && sum.base != term.base))
+      return json();
+    sum.base = term.base;
+    sum.mul += term.mul;
+    sum.add += term.add;
+  }
+  if (sum.base.is_null())
+    return sum.add;
+  return deriveDim(sum.base, sum.add, 1, 0, sum.mul);
 }
 
 // Symbolic result shapes of the ops that have kernels.
@@ -401,10 +439,12 @@ Dims Exporter::resultDims(Operation *op) {
         mels};
   }
   if (auto concat = dyn_cast<hm::ConcatOp>(op)) {
-    // The importer joins along static dimensions only.
-    Dims out = known(concat->getOperand(0));
-    out[concat.getAxis()] =
-        cast<ShapedType>(concat.getType()).getDimSize(concat.getAxis());
+    Dims out = known(concat->getOperand(0)), along;
+    for (Value part : concat->getOperands())
+      along.push_back(known(part)[concat.getAxis()]);
+    // Null (refused by hmc-halide's checks) when the lengths are computed
+    // from different symbols, which the importer does not build.
+    out[concat.getAxis()] = sumDims(along);
     return out;
   }
   if (isa<hm::DimSizeOp>(op)) {
@@ -1759,9 +1799,11 @@ FailureOr<KernelGraph> Exporter::run() {
       auto get = [&](const char *key) {
         return d.getAs<IntegerAttr>(key).getInt();
       };
+      auto mul = d.getAs<IntegerAttr>("mul");
       derived.push_back({d.getAs<StringAttr>("name").str(),
-                         normalisedKey(d.getAs<StringAttr>("base").str(),
-                                       get("add"), get("div"), get("post"))});
+                         normalised({d.getAs<StringAttr>("base").str(),
+                                     mul ? mul.getInt() : 1, get("add"),
+                                     get("div"), get("post")})});
     }
   // LayerNorm(elementwise_affine=False): the kernel takes gamma = 1, beta = 0.
   WalkResult filledNorms = func.walk([](hm::LayerNormOp norm) {
@@ -1868,8 +1910,8 @@ FailureOr<KernelGraph> Exporter::run() {
       if (dim.is_string())
         used.insert(dim.get<std::string>());
   for (auto it = derived.rbegin(); it != derived.rend(); ++it)
-    if (used.count(it->first) && it->second[0].is_string())
-      used.insert(it->second[0].get<std::string>());
+    if (used.count(it->first) && it->second.base.is_string())
+      used.insert(it->second.base.get<std::string>());
   for (const auto &[name, definition] : derived) {
     if (!used.count(name))
       continue;
@@ -1877,10 +1919,12 @@ FailureOr<KernelGraph> Exporter::run() {
                           {"min", 1},
                           {"max", maxOf(name)},
                           {"derived",
-                           {{"base", definition[0]},
-                            {"add", definition[1]},
-                            {"div", definition[2]},
-                            {"post", definition[3]}}}});
+                           {{"base", definition.base},
+                            {"add", definition.add},
+                            {"div", definition.div},
+                            {"post", definition.post}}}});
+    if (definition.mul != 1)
+      symbolList.back()["derived"]["mul"] = definition.mul;
   }
   graph.json = {
       {"format", "hmc.kernel_graph"},

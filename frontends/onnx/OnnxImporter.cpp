@@ -53,6 +53,8 @@ constexpr int kMaxOpset = kMaxOnnxOpset;
 constexpr int64_t kInlineConstantLimit = 16;
 // Declared sizes beyond this are rejected before anything is allocated.
 constexpr int64_t kMaxElements = int64_t(1) << 34;
+// The largest multiple of a dimension a derived one may be (2T - 1).
+constexpr int64_t kMaxDimMultiple = 64;
 
 enum class DType { F32, F64, I32, I64, Bool };
 
@@ -346,11 +348,11 @@ private:
   LogicalResult importGroupNorm(const onnx::NodeProto &node);
   LogicalResult importRmsNorm(const onnx::NodeProto &node);
   std::optional<HostTensor> hostOf(Entry *entry);
-  // A dimension floor((dim + add) / div) + post; a dynamic one becomes a
-  // derived symbol computed at run time.
+  // A dimension floor((mul dim + add) / div) + post; a dynamic one becomes
+  // a derived symbol computed at run time.
   FailureOr<SymbolicDim> deriveDim(const onnx::NodeProto &node,
                                    const SymbolicDim &dim, int64_t add,
-                                   int64_t div, int64_t post);
+                                   int64_t div, int64_t post, int64_t mul = 1);
   LogicalResult importEinsum(const onnx::NodeProto &node);
   LogicalResult importLayerNorm(const onnx::NodeProto &node);
   LogicalResult importReduce(const onnx::NodeProto &node);
@@ -399,14 +401,21 @@ private:
   std::set<std::string> usedBlobNames;
   // Values some node or the graph's outputs read.
   std::set<std::string> consumed;
+  // floor((mul base + add) / div) + post of an earlier symbol.
   struct DerivedSymbol {
     std::string name, base;
-    int64_t add, div, post;
+    int64_t mul, add, div, post;
   };
   std::vector<DerivedSymbol> derivedSymbols;
   // The derived symbol `dim` names when it is base + c (a padded length),
   // or null.
   const DerivedSymbol *sumOf(const SymbolicDim &dim) {
+    const DerivedSymbol *d = affineOf(dim);
+    return d && d->mul == 1 ? d : nullptr;
+  }
+  // The derived symbol `dim` names when it is mul base + c (the 2T - 1
+  // relative positions of a length T), or null.
+  const DerivedSymbol *affineOf(const SymbolicDim &dim) {
     if (dim.getSymbols().size() != 1 || dim.getCoefficient() != 1)
       return nullptr;
     for (const DerivedSymbol &d : derivedSymbols)
@@ -907,6 +916,11 @@ Value Importer::dimAsData(const onnx::NodeProto &node, const SymbolicDim &dim,
     Value other = filled(node, dtype, shape, static_cast<double>(constant));
     return other ? builder.create<hm::AddOp>(loc, type, v, other) : Value();
   };
+  if (value && d.mul != 1) {
+    Value factor = filled(node, dtype, shape, static_cast<double>(d.mul));
+    value =
+        factor ? builder.create<hm::MulOp>(loc, type, value, factor) : Value();
+  }
   value = plus(value, d.add);
   if (value && d.div != 1) {
     // Floor division: the floored remainder comes off first, so the
@@ -1606,7 +1620,10 @@ LogicalResult Importer::importDataConcat(const onnx::NodeProto &node) {
   if (!axis)
     return error(node) << "axis is out of range";
   SymbolicShape shape = first->shape;
-  int64_t total = 0;
+  // The joined length is mul base + total: static parts add up, and dynamic
+  // ones must all be multiples of one symbol plus constants (T + (T - 1)).
+  int64_t total = 0, mul = 0;
+  std::optional<SymbolicDim> base;
   SmallVector<Value> operands;
   for (int i = 0; i < node.input_size(); ++i) {
     Entry *input = lookup(node, i);
@@ -1622,16 +1639,39 @@ LogicalResult Importer::importDataConcat(const onnx::NodeProto &node) {
       shape[d] = merged;
     }
     SymbolicDim along = canonical(input->shape[*axis]);
-    if (!along.isStatic())
-      return error(node) << "concatenation along the dynamic dimension "
-                         << along.toString() << " is not supported";
-    total += along.staticValue();
+    if (along.isStatic()) {
+      total += along.staticValue();
+    } else {
+      SymbolicDim from = along;
+      int64_t times = 1;
+      if (const DerivedSymbol *affine = affineOf(along)) {
+        from = canonical(SymbolicDim::symbol(affine->base));
+        times = affine->mul;
+        total += affine->add;
+      }
+      if (from.getSymbols().size() != 1 || from.getCoefficient() != 1 ||
+          (base && *base != from))
+        return error(node) << "concatenation along the dynamic dimensions "
+                           << (base ? base->toString() + " and " : "")
+                           << along.toString()
+                           << " is not supported (only lengths computed "
+                              "from one dimension)";
+      base = from;
+      mul += times;
+    }
     Value value = materialise(node, *input);
     if (!value)
       return failure();
     operands.push_back(value);
   }
-  shape[*axis] = SymbolicDim::constant(total);
+  if (base) {
+    FailureOr<SymbolicDim> joined = deriveDim(node, *base, total, 1, 0, mul);
+    if (failed(joined))
+      return failure();
+    shape[*axis] = *joined;
+  } else {
+    shape[*axis] = SymbolicDim::constant(total);
+  }
   Value result = builder.create<hm::ConcatOp>(
       nodeLoc(node), tensorType(first->dtype, shape), operands,
       builder.getI64IntegerAttr(*axis));
@@ -2264,8 +2304,23 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
                          << shapeToString(target);
     target[inferred] = *rest;
   } else if (known != total) {
-    return error(node) << "cannot reshape " << shapeToString(input->shape)
-                       << " to " << shapeToString(target);
+    // One symbol on each side left over: the same length under two names
+    // (a mask's T viewed to the features' subsampled length), unified.
+    std::vector<std::string> extraTotal, extraKnown;
+    const auto &a = total.getSymbols(), &b = known.getSymbols();
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                        std::back_inserter(extraTotal));
+    std::set_difference(b.begin(), b.end(), a.begin(), a.end(),
+                        std::back_inserter(extraKnown));
+    SymbolicDim same;
+    if (total.getCoefficient() != known.getCoefficient() ||
+        extraTotal.size() != 1 || extraKnown.size() != 1 ||
+        !unifyDims(SymbolicDim::symbol(extraTotal[0]),
+                   SymbolicDim::symbol(extraKnown[0]), same))
+      return error(node) << "cannot reshape " << shapeToString(input->shape)
+                         << " to " << shapeToString(target);
+    for (SymbolicDim &d : target)
+      d = canonical(d);
   }
   return defineReshaped(node, *input, target);
 }
@@ -2510,31 +2565,43 @@ std::optional<HostTensor> Importer::hostOf(Entry *entry) {
 
 FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
                                            const SymbolicDim &dim, int64_t add,
-                                           int64_t div, int64_t post) {
+                                           int64_t div, int64_t post,
+                                           int64_t mul) {
   SymbolicDim base = canonical(dim);
   auto floorDiv = [](int64_t a, int64_t b) {
     return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
   };
   if (base.isStatic()) {
-    int64_t value = floorDiv(base.staticValue() + add, div) + post;
+    int64_t value = floorDiv(mul * base.staticValue() + add, div) + post;
     if (value < 1) {
       error(node) << "the output dimension would be " << value;
       return failure();
     }
     return SymbolicDim::constant(value);
   }
-  if (div == 1) {
-    add += post;
-    post = 0;
-  }
-  // A base that is itself base' + c (a pad's output) composes, so that
+  // A base that is itself mul' base' + c (a pad's output) composes, so that
   // pad-then-crop lengths come back to their input symbol instead of a
   // chain that names it twice.
-  if (const DerivedSymbol *sum = sumOf(base)) {
-    add += sum->add;
-    base = canonical(SymbolicDim::symbol(sum->base));
+  if (const DerivedSymbol *affine = affineOf(base)) {
+    add += mul * affine->add;
+    mul *= affine->mul;
+    base = canonical(SymbolicDim::symbol(affine->base));
   }
-  if (add == 0 && div == 1)
+  // floor((m q base + add) / q) = m base + floor(add / q): (2T - 1) // 2 + 1
+  // is T again.
+  if (mul % div == 0) {
+    mul /= div;
+    add = floorDiv(add, div) + post;
+    div = 1;
+    post = 0;
+  }
+  if (mul < 1 || mul > kMaxDimMultiple) {
+    error(node) << "a dimension " << mul << " x " << base.toString()
+                << " is not supported (multiples 1 to " << kMaxDimMultiple
+                << ")";
+    return failure();
+  }
+  if (mul == 1 && add == 0 && div == 1)
     return base;
   if (base.getSymbols().size() != 1 || base.getCoefficient() != 1) {
     error(node) << "a dimension computed from " << base.toString()
@@ -2543,7 +2610,8 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
   }
   const std::string &from = base.getSymbols()[0];
   for (const DerivedSymbol &d : derivedSymbols)
-    if (d.base == from && d.add == add && d.div == div && d.post == post)
+    if (findSymbol(d.base) == from && d.mul == mul && d.add == add &&
+        d.div == div && d.post == post)
       return SymbolicDim::symbol(d.name);
   // Names read as their origin: T_1, T_2, ... in the order they appear.
   std::string root = from.substr(0, from.find('_'));
@@ -2553,7 +2621,7 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
        llvm::any_of(derivedSymbols, [&](auto &d) { return d.name == name; });
        ++i)
     name = root + "_" + std::to_string(i);
-  derivedSymbols.push_back({name, from, add, div, post});
+  derivedSymbols.push_back({name, from, mul, add, div, post});
   symbolOrder[name] = static_cast<int>(symbolOrder.size());
   return SymbolicDim::symbol(name);
 }
@@ -4055,15 +4123,31 @@ LogicalResult Importer::finish(func::FuncOp func) {
   // Dimensions computed from input dimensions (conv and pad outputs), in
   // dependency order; one that an input also names is checked at run time.
   SmallVector<Attribute> derived;
-  for (const DerivedSymbol &d : derivedSymbols)
-    derived.push_back(builder.getDictionaryAttr(
-        {builder.getNamedAttr("name",
-                              builder.getStringAttr(findSymbol(d.name))),
-         builder.getNamedAttr("base",
-                              builder.getStringAttr(findSymbol(d.base))),
-         builder.getNamedAttr("add", builder.getI64IntegerAttr(d.add)),
-         builder.getNamedAttr("div", builder.getI64IntegerAttr(d.div)),
-         builder.getNamedAttr("post", builder.getI64IntegerAttr(d.post))}));
+  std::set<std::string> listed;
+  for (const DerivedSymbol &d : derivedSymbols) {
+    // Two symbols with one definition, unified after both were declared
+    // (a derivation from an input symbol that later met a computed one),
+    // are one symbol.
+    bool same = llvm::any_of(derivedSymbols, [&](const DerivedSymbol &e) {
+      return &e != &d && listed.count(e.name) &&
+             findSymbol(e.name) == findSymbol(d.name) &&
+             findSymbol(e.base) == findSymbol(d.base) && e.mul == d.mul &&
+             e.add == d.add && e.div == d.div && e.post == d.post;
+    });
+    if (same)
+      continue;
+    listed.insert(d.name);
+    SmallVector<NamedAttribute> fields = {
+        builder.getNamedAttr("name", builder.getStringAttr(findSymbol(d.name))),
+        builder.getNamedAttr("base", builder.getStringAttr(findSymbol(d.base))),
+        builder.getNamedAttr("add", builder.getI64IntegerAttr(d.add)),
+        builder.getNamedAttr("div", builder.getI64IntegerAttr(d.div)),
+        builder.getNamedAttr("post", builder.getI64IntegerAttr(d.post))};
+    if (d.mul != 1)
+      fields.push_back(
+          builder.getNamedAttr("mul", builder.getI64IntegerAttr(d.mul)));
+    derived.push_back(builder.getDictionaryAttr(fields));
+  }
   if (!derived.empty())
     func->setAttr("hm.derived_dims", builder.getArrayAttr(derived));
   func.walk([&](hm::ReshapeOp op) {
@@ -4145,7 +4229,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Clip", kMinOpset, kMaxOpset, 1, 3,
        "float and integer tensors; bounds known at compile time"},
       {"Concat", kMinOpset, kMaxOpset, 1, -1,
-       "tensors: along a static dimension"},
+       "tensors: along a static dimension, or lengths computed from one "
+       "dimension (T and T - 1 join into 2T - 1)"},
       {"Constant", kMinOpset, kMaxOpset, 0, 0,
        "one of value, value_float(s), value_int(s)"},
       {"Ceil", kMinOpset, kMaxOpset, 1, 1, "float tensors"},

@@ -277,7 +277,8 @@ static hmc_status check_model(const hmcrt_model_desc *m) {
                   "invalid model: symbol '%s' has range %lld..%lld", sym->name,
                   (long long)sym->min, (long long)sym->max);
     if (sym->derived_from < 0 || sym->derived_from > s ||
-        (sym->derived_from > 0 && sym->div < 1))
+        (sym->derived_from > 0 &&
+         (sym->div < 1 || sym->mul < 1 || sym->mul > 1024)))
       return fail(NULL, HMC_ERROR_INTERNAL,
                   "invalid model: symbol '%s' derives from symbol %d",
                   sym->name, sym->derived_from - 1);
@@ -676,7 +677,7 @@ static hmc_status derive_symbols(hmcrt_handle *h) {
     if (sym->derived_from == 0)
       continue;
     int32_t from = sym->derived_from - 1;
-    int64_t base = h->symbol_value[from] + sym->add;
+    int64_t base = sym->mul * h->symbol_value[from] + sym->add;
     int64_t v =
         base / sym->div - (base % sym->div != 0 && base < 0) + sym->post;
     if (v < 1)

@@ -112,7 +112,7 @@ TEST(HostProgram, Tables) {
   HostProgram host = emit(addGraph());
   const std::string &c = host.source;
   EXPECT_TRUE(contains(c, "extern int addmodel_k0_argv(void **args);"));
-  EXPECT_TRUE(contains(c, "{\"batch\", 1, 1024, 0, 0, 1, 0},"));
+  EXPECT_TRUE(contains(c, "{\"batch\", 1, 1024, 0, 1, 0, 1, 0},"));
   EXPECT_TRUE(contains(c, "/* 0 */ {\"x:0\", HMC_DTYPE_FLOAT32, 2, "
                           "{{0, 0}, {-1, 4}}, HMCRT_INPUT, 0, 0},"));
   EXPECT_TRUE(contains(c, "/* 1 */ {\"bias\", HMC_DTYPE_FLOAT32, 2, "

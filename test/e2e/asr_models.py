@@ -8,10 +8,13 @@
       -> L layers: x += 0.5 FFN1(x); x += Mixing(LN(x)); x += Conv(x); x = LN(x + 0.5 FFN2(x))
       -> LayerNorm (eps 1e-6) -> Linear(d, vocab) -> log_softmax
 Mixing is 8-head HyperMixing (hypermixing_models.MultiHeadHyperMixing) for the
-HyperConformer and multi-head self-attention for the Conformer. Inputs: feats, and
-optionally key_padding_mask [B, ceil(T/4)] bool (True = padded frame).
+HyperConformer and multi-head self-attention for the Conformer, either plain or with
+Transformer-XL relative positions as SpeechBrain's Conformer recipe has them (RelPosEncXL,
+RelPosMHAXL). Inputs: feats, and optionally key_padding_mask [B, ceil(T/4)] bool
+(True = padded frame).
 """
 import copy
+import math
 
 import torch
 import torch.nn as nn
@@ -83,21 +86,92 @@ class SelfAttention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(B, T, d))
 
 
+class RelativePositions(nn.Module):
+    """SpeechBrain's RelPosEncXL: sinusoids of the 2T - 1 relative positions T - 1 .. -(T - 1)
+    for the run-time length T, [1, 2T - 1, d], built the way SpeechBrain writes it (slice
+    assignments into a zero tensor, a flip, a concatenation along T)."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.d = d
+        self.register_buffer("inv_freq", torch.exp(
+            torch.arange(0, d, 2, dtype=torch.float32) * -(math.log(10000.0) / d)))
+
+    def forward(self, x):
+        T = x.size(1)
+        both = torch.zeros((2, T, self.d), dtype=x.dtype)
+        past, future = both[0], both[1]
+        positions = torch.arange(0, T, dtype=x.dtype).unsqueeze(-1)
+        sinusoids = torch.sin(positions * self.inv_freq)
+        past[:, 0::2] = sinusoids
+        past[:, 1::2] = torch.cos(positions * self.inv_freq)
+        future[:, 0::2] = sinusoids
+        future[:, 1::2] = torch.cos(-positions * self.inv_freq)
+        past = torch.flip(past, (0,)).unsqueeze(0)
+        future = future[1:].unsqueeze(0)
+        return torch.cat([past, future], dim=1)
+
+
+class RelativeSelfAttention(nn.Module):
+    """SpeechBrain's RelPosMHAXL: content scores plus position scores against the projected
+    relative sinusoids, aligned by the pad-reshape-slice "relative shift"."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads, self.d_h = heads, d // heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.linear_pos = nn.Linear(d, d, bias=False)
+        self.pos_bias_u = nn.Parameter(torch.empty(self.d_h, heads))
+        self.pos_bias_v = nn.Parameter(torch.empty(self.d_h, heads))
+        self.out = nn.Linear(d, d)
+        self.scale = 1 / math.sqrt(d)
+
+    @staticmethod
+    def rel_shift(x):
+        b, h, qlen, pos_len = x.size()  # pos_len = 2 qlen - 1
+        x = F.pad(x, pad=(1, 0))
+        x = x.view(b, h, -1, qlen)
+        x = x[:, :, 1:].view(b, h, qlen, pos_len)
+        return x[..., : pos_len // 2 + 1]
+
+    def forward(self, x, pos_embs, key_padding_mask=None):
+        B, T, d = x.shape
+        q, k, v = self.qkv(x).view(B, -1, self.heads, self.d_h * 3).chunk(3, dim=-1)
+        p_k = self.linear_pos(pos_embs).view(1, -1, self.heads, self.d_h)
+        q_u = (q + self.pos_bias_u.view(1, 1, self.heads, self.d_h)).transpose(1, 2)
+        q_v = (q + self.pos_bias_v.view(1, 1, self.heads, self.d_h)).transpose(1, 2)
+        content = torch.matmul(q_u * self.scale, k.permute(0, 2, 3, 1))
+        position = self.rel_shift(torch.matmul(q_v * self.scale, p_k.permute(0, 2, 3, 1)))
+        scores = content + position
+        if key_padding_mask is not None:
+            scores = scores.masked_fill(key_padding_mask.view(B, 1, 1, T), float("-inf"))
+        y = torch.matmul(F.softmax(scores, dim=-1), v.transpose(1, 2))
+        return self.out(y.transpose(1, 2).reshape(B, T, d))
+
+
 class EncoderLayer(nn.Module):
     def __init__(self, d, d_ffn, heads, mixing, max_len, positions):
         super().__init__()
         self.ffn1 = FeedForward(d, d_ffn)
         self.mix_norm = nn.LayerNorm(d, eps=1e-5)
-        self.mixing = (MultiHeadHyperMixing(d, d_ffn, heads=heads, max_len=max_len,
-                                            positions=positions)
-                       if mixing == "hypermixing" else SelfAttention(d, heads))
+        if mixing == "hypermixing":
+            self.mixing = MultiHeadHyperMixing(d, d_ffn, heads=heads, max_len=max_len,
+                                               positions=positions)
+        elif mixing == "relative_attention":
+            self.mixing = RelativeSelfAttention(d, heads)
+        else:
+            self.mixing = SelfAttention(d, heads)
         self.conv = ConvModule(d)
         self.ffn2 = FeedForward(d, d_ffn)
         self.norm = nn.LayerNorm(d, eps=1e-5)
 
-    def forward(self, x, key_padding_mask=None):
+    def forward(self, x, key_padding_mask=None, pos_embs=None):
         x = x + 0.5 * self.ffn1(x)
-        x = x + self.mixing(self.mix_norm(x), key_padding_mask)
+        y = self.mix_norm(x)
+        if pos_embs is None:
+            x = x + self.mixing(y, key_padding_mask)
+        else:
+            x = x + self.mixing(y, pos_embs, key_padding_mask)
         x = x + self.conv(x, key_padding_mask)
         return self.norm(x + 0.5 * self.ffn2(x))
 
@@ -125,6 +199,9 @@ class SpeechEncoder(nn.Module):
         self.proj = nn.Linear(20 * 32, d)
         self.layers = nn.ModuleList(EncoderLayer(d, d_ffn, heads, mixing, max_len, positions)
                                     for _ in range(layers))
+        # SpeechBrain computes the relative sinusoids once for all layers.
+        self.relative_positions = (RelativePositions(d) if mixing == "relative_attention"
+                                   else None)
         self.final_norm = nn.LayerNorm(d, eps=1e-6)
         self.ctc = nn.Linear(d, vocab)
 
@@ -134,8 +211,9 @@ class SpeechEncoder(nn.Module):
         x = self.proj(x.flatten(2))
         if self.padding == "relative" and key_padding_mask is not None:
             key_padding_mask = mask_from_relative_lengths(key_padding_mask, x.size(1))
+        pos_embs = self.relative_positions(x) if self.relative_positions else None
         for layer in self.layers:
-            x = layer(x, key_padding_mask)
+            x = layer(x, key_padding_mask, pos_embs)
         return F.log_softmax(self.ctc(self.final_norm(x)), dim=-1)
 
 
@@ -150,6 +228,7 @@ CONFIGS = {
     "hyperconformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing"),
     "hyperconformer_8m": dict(d=144, d_ffn=576, layers=10, mixing="hypermixing"),
     "conformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="attention"),
+    "conformer_8m_l2_relative": dict(d=144, d_ffn=576, layers=2, mixing="relative_attention"),
     "hyperconformer_22m_l2": dict(d=256, d_ffn=1024, layers=2, mixing="hypermixing"),
     "hyperconformer_8m_l2_wav_lens": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing",
                                           padding="relative"),

@@ -8,6 +8,8 @@ every batch row is a full-length utterance and the padding mask is all False; a 
 length disagrees with the features must be refused. A model that builds its mask from
 relative lengths (wav_lens) gets padded rows: the same padded computation in both.
 Every HyperMixing layer must fuse into one hm.hyper_mix (counted from `hmc compile -v`).
+Relative-position attention needs T - 1 >= 1 future positions: one encoder frame is
+refused with a clear error (the intermediate would be empty).
 
   run_asr.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--frames 100,401]
 """
@@ -76,6 +78,17 @@ def main():
                         failed |= not ok
                         print(f"{name:<30} {opset:>5} {B:>2} {T:>5} {out.shape[1]:>4} "
                               f"{err:>9.2e} {'ok' if ok else 'FAIL'}")
+                if config["mixing"] == "relative_attention":
+                    short = asr_models.make_inputs(1, 4, seed=7)
+                    try:
+                        handle.run(**{k: v.numpy() for k, v in short.items()})
+                        print(f"{name:<30} {opset:>5} one encoder frame ran: FAIL")
+                        failed = True
+                    except hmc_library.HmcError as error:
+                        ok = "too short" in str(error)
+                        failed |= not ok
+                        print(f"{name:<30} {opset:>5} one encoder frame refused: {error}"
+                              f" {'ok' if ok else 'FAIL'}")
                 if model.padding != "mask":
                     continue
                 # The mask must have the subsampled length ceil(ceil(T/2)/2).

@@ -182,7 +182,7 @@ struct SliceCase {
   json in, out;
   std::vector<int64_t> axes, starts, steps;
   std::map<std::string, int64_t> sizes;
-  /// A derived output symbol: {name, base, add, div, post}.
+  /// A derived output symbol: {name, base, add, div, post[, mul]}.
   std::optional<json> derived = {};
 };
 
@@ -203,6 +203,8 @@ GraphBuilder sliceGraph(const SliceCase &tc) {
                                         {"add", (*tc.derived)[2]},
                                         {"div", (*tc.derived)[3]},
                                         {"post", (*tc.derived)[4]}}}});
+    if (tc.derived->size() > 5)
+      graph.raw()["symbols"].back()["derived"]["mul"] = (*tc.derived)[5];
   }
   int64_t x = graph.buffer("x", "float32", tc.in);
   int64_t y = graph.buffer("y", "float32", tc.out, "output");
@@ -261,7 +263,17 @@ INSTANTIATE_TEST_SUITE_P(
                   {2},
                   {1},
                   {{"t", 7}, {"t_1", 9}},
-                  json{"t_1", "t", 2, 1, 0}}),
+                  json{"t_1", "t", 2, 1, 0}},
+        // The first t of the 2t - 1 relative positions (Transformer-XL's
+        // relative shift keeps as many as there are tokens).
+        SliceCase{"own_length_of_relative_positions",
+                  {3, "t_1"},
+                  {3, "t"},
+                  {1},
+                  {0},
+                  {1},
+                  {{"t", 7}, {"t_1", 13}},
+                  json{"t_1", "t", -1, 1, 0, 2}}),
     [](const auto &info) { return info.param.name; });
 
 TEST(SliceTest, RejectsReadsPastTheInput) {
@@ -304,6 +316,18 @@ TEST(SliceTest, RejectsReadsPastTheInput) {
                 .find("output extent t is not a length the input extent "
                       "[t_1] keeps in range"),
             std::string::npos);
+  // t entries from 1 of 2t - 1 read index 2t - 1 when t is 1.
+  EXPECT_NE(errorOf({"relative_positions_past_the_end",
+                     {"t_1", 5},
+                     {"t", 5},
+                     {0},
+                     {1},
+                     {1},
+                     {},
+                     json{"t_1", "t", -1, 1, 0, 2}})
+                .find("output extent t is not a length the input extent "
+                      "[t_1] keeps in range"),
+            std::string::npos);
   EXPECT_NE(errorOf({"zero_step", {3, 7}, {3, 7}, {1}, {0}, {0}, {}})
                 .find("slice of axis 1 has step 0"),
             std::string::npos);
@@ -315,8 +339,9 @@ struct ConcatCase {
   json out;
   size_t axis;
   std::map<std::string, int64_t> sizes;
-  /// A derived output symbol: {name, base, add}.
-  std::optional<std::tuple<std::string, std::string, int64_t>> derived = {};
+  /// Derived symbols, in order: {name, base, mul, add} for mul base + add.
+  std::vector<std::tuple<std::string, std::string, int64_t, int64_t>> derived =
+      {};
 };
 
 void PrintTo(const ConcatCase &c, std::ostream *os) { *os << c.name; }
@@ -330,19 +355,27 @@ TEST_P(ConcatTest, MatchesReference) {
   std::vector<Tensor> inputs;
   std::mt19937 rng(47);
   std::map<std::string, int64_t> sizes = tc.sizes;
+  // Derived symbols follow their base.
+  if (!tc.derived.empty())
+    graph.raw()["symbols"].push_back({{"name", std::get<1>(tc.derived.front())},
+                                      {"min", 1},
+                                      {"max", 1 << 20}});
+  for (const auto &[name, base, mul, add] : tc.derived) {
+    graph.raw()["symbols"].push_back({{"name", name},
+                                      {"min", 1},
+                                      {"max", 1 << 20},
+                                      {"derived",
+                                       {{"base", base},
+                                        {"mul", mul},
+                                        {"add", add},
+                                        {"div", 1},
+                                        {"post", 0}}}});
+    sizes[name] = mul * sizes.at(base) + add;
+  }
   for (size_t n = 0; n < tc.inputs.size(); ++n) {
     std::string role = "x" + std::to_string(n);
     operands.push_back({role, graph.buffer(role, "float32", tc.inputs[n])});
-    inputs.push_back(randomTensor(bindShape(tc.inputs[n], tc.sizes), rng));
-  }
-  if (tc.derived) {
-    const auto &[name, base, add] = *tc.derived;
-    graph.raw()["symbols"].push_back(
-        {{"name", name},
-         {"min", 1},
-         {"max", 1 << 20},
-         {"derived", {{"base", base}, {"add", add}, {"div", 1}, {"post", 0}}}});
-    sizes[name] = sizes.at(base) + add;
+    inputs.push_back(randomTensor(bindShape(tc.inputs[n], sizes), rng));
   }
   int64_t y = graph.buffer("y", "float32", tc.out, "output");
   graph.kernel("k", "concat", {{"axis", tc.axis}}, operands, y);
@@ -375,7 +408,14 @@ INSTANTIATE_TEST_SUITE_P(
                    json{2, "t4", 37},
                    1,
                    {{"t", 13}},
-                   std::make_tuple("t4", "t", 4)},
+                   {{"t4", "t", 1, 4}}},
+        // SpeechBrain's relative positions: t rows, then t - 1 more.
+        ConcatCase{"relative_positions",
+                   {json{2, "t", 37}, json{2, "t_1", 37}},
+                   json{2, "t_2", 37},
+                   1,
+                   {{"t", 13}},
+                   {{"t_1", "t", 1, -1}, {"t_2", "t", 2, -1}}},
         ConcatCase{"one_input", {json{"t", 9}}, json{"t", 9}, 0, {{"t", 4}}},
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });

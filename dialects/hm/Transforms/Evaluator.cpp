@@ -342,7 +342,10 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
     auto get = [&](const char *key) {
       return d.getAs<IntegerAttr>(key).getInt();
     };
-    int64_t base = symbols[d.getAs<StringAttr>("base").str()] + get("add");
+    auto mul = d.getAs<IntegerAttr>("mul");
+    int64_t base =
+        (mul ? mul.getInt() : 1) * symbols[d.getAs<StringAttr>("base").str()] +
+        get("add");
     int64_t div = get("div");
     int64_t value = base / div - (base % div != 0 && base < 0) + get("post");
     symbols[d.getAs<StringAttr>("name").str()] = std::max<int64_t>(value, 1);

@@ -20,13 +20,15 @@ typedef struct hmcrt_dim {
 } hmcrt_dim;
 
 /* A symbol is bound from an input dimension, or derived from an earlier
- * symbol as floor((base + add) / div) + post (convolution and padding
- * lengths); a derived symbol that an input also names is checked. */
+ * symbol as floor((mul base + add) / div) + post (convolution, padding and
+ * concatenation lengths); a derived symbol that an input also names is
+ * checked. */
 typedef struct hmcrt_symbol_desc {
   const char *name;
   int64_t min;
   int64_t max;
   int32_t derived_from; /* 1 + index of an earlier symbol; 0: an input's */
+  int64_t mul;
   int64_t add;
   int64_t div;
   int64_t post;

@@ -883,6 +883,68 @@ def passthrough_functions(path):
     onnx.save(model, path)
 
 
+def relative_shift(path):
+    # Transformer-XL relative positions as SpeechBrain's RelPosMHAXL computes
+    # them for a run-time T: the 2T - 1 positions (T rows and T - 1 more
+    # joined along T), scores against them [B, T, 2T - 1], and the relative
+    # shift: pad one column in front, view as [B, 2T, T], drop the first row,
+    # view back as [B, T, 2T - 1], keep the first (2T - 1) // 2 + 1 = T.
+    big = np.iinfo(np.int64).max
+    consts = {"one": [1], "end": [big], "axis1": [1], "zero": [0], "two": [2],
+              "minus1": [-1], "pads": [0, 0, 1, 0, 0, 0], "half": [2]}
+    init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
+            for k, v in consts.items()]
+    nodes = [
+        helper.make_node("Slice", ["x", "one", "end", "axis1"], ["future"], name="future"),
+        helper.make_node("Concat", ["x", "future"], ["positions"], axis=1, name="positions"),
+        helper.make_node("Transpose", ["positions"], ["keys"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["x", "keys"], ["scores"], name="scores"),
+        helper.make_node("Shape", ["scores"], ["shape"]),
+        helper.make_node("Pad", ["scores", "pads"], ["padded"], name="pad"),
+        helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0),
+        helper.make_node("Gather", ["shape", "one"], ["t"], axis=0),
+        helper.make_node("Gather", ["shape", "two"], ["p"], axis=0),
+        helper.make_node("Concat", ["b", "minus1", "t"], ["wide"], axis=0),
+        helper.make_node("Reshape", ["padded", "wide"], ["tall"], name="view_tall"),
+        helper.make_node("Slice", ["tall", "one", "end", "axis1"], ["cropped"], name="crop"),
+        helper.make_node("Reshape", ["cropped", "shape"], ["shifted"], name="view_back"),
+        helper.make_node("Div", ["p", "half"], ["p2"]),
+        helper.make_node("Add", ["p2", "one"], ["keep"]),
+        helper.make_node("Slice", ["shifted", "zero", "keep", "two"], ["y"], name="keep"),
+    ]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 4])],
+                              [tensor("y", ["B", "T", "T"])], initializer=init)
+    save(graph, path)
+
+
+def concat_two_symbols(path):
+    nodes = [helper.make_node("Concat", ["x", "z"], ["y"], axis=1, name="join")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 4]), tensor("z", ["B", "S", 4])],
+                              [tensor("y", ["B", "U", 4])])
+    save(graph, path)
+
+
+def mask_view(path):
+    # mask.view(B, 1, 1, T) with T read from the features: the mask's own
+    # length name M is the features' T.
+    init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
+            for k, v in {"zero": [0], "one": [1], "ones": [1, 1]}.items()]
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0),
+        helper.make_node("Gather", ["shape", "one"], ["t"], axis=0),
+        helper.make_node("Concat", ["b", "ones", "t"], ["target"], axis=0),
+        helper.make_node("Reshape", ["mask", "target"], ["y"], name="view"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "T", 4]), tensor("mask", ["B", "M"], TensorProto.BOOL)],
+        [tensor("y", ["B", 1, 1, "T"], TensorProto.BOOL)], initializer=init)
+    save(graph, path)
+
+
+KINDS["relative_shift"] = relative_shift
+KINDS["mask_view"] = mask_view
+KINDS["concat_two_symbols"] = concat_two_symbols
 KINDS["passthrough_functions"] = passthrough_functions
 KINDS["local_functions"] = local_functions
 KINDS["recursive_functions"] = lambda path: local_functions(path, recursive=True)
