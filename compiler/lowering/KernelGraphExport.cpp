@@ -1793,6 +1793,10 @@ FailureOr<KernelGraph> Exporter::run() {
           copies.create<hm::CastOp>(value.getLoc(), value.getType(), value));
     outputIndex[operand.get()] = static_cast<int>(operand.getOperandNumber());
   }
+  if (auto maxima = func->getAttrOfType<DictionaryAttr>("hm.dim_max"))
+    for (NamedAttribute max : maxima)
+      boundSymbol(max.getName().str(),
+                  cast<IntegerAttr>(max.getValue()).getInt());
   if (auto list = func->getAttrOfType<ArrayAttr>("hm.derived_dims"))
     for (Attribute a : list) {
       auto d = cast<DictionaryAttr>(a);
@@ -1915,6 +1919,12 @@ FailureOr<KernelGraph> Exporter::run() {
   for (const auto &[name, definition] : derived) {
     if (!used.count(name))
       continue;
+    if (definition.mul < 1)
+      return func.emitError("a tensor dimension ")
+             << name << " = " << definition.mul << " x "
+             << definition.base.dump() << " + " << definition.add
+             << " is not supported (a length that shrinks as "
+             << definition.base.dump() << " grows)";
     symbolList.push_back({{"name", name},
                           {"min", 1},
                           {"max", maxOf(name)},

@@ -330,6 +330,12 @@ private:
                                 const std::vector<int64_t> &ends,
                                 const std::vector<int64_t> &axes,
                                 const std::vector<int64_t> &steps);
+  // pe[:, a - T : b + T] of a static axis (ESPnet's relative positions).
+  LogicalResult
+  importMovingWindow(const onnx::NodeProto &node, Entry &data,
+                     Entry &startsEntry, Entry *endsEntry,
+                     const std::optional<std::vector<int64_t>> &axes,
+                     const std::optional<std::vector<int64_t>> &steps);
   LogicalResult importPad(const onnx::NodeProto &node);
   LogicalResult importPool(const onnx::NodeProto &node);
   LogicalResult importConv(const onnx::NodeProto &node);
@@ -423,6 +429,8 @@ private:
         return &d;
     return nullptr;
   }
+  // The largest value a symbol may take (a window of a stored table).
+  std::map<std::string, int64_t> symbolBounds;
   // A value holding each derived dimension, and its axis (for prefixes).
   std::map<std::string, std::pair<Value, int64_t>> derivedOrigin;
   void recordDerivedOrigins(Value value, const SymbolicShape &shape) {
@@ -1386,6 +1394,83 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
   return success();
 }
 
+LogicalResult
+Importer::importMovingWindow(const onnx::NodeProto &node, Entry &data,
+                             Entry &startsEntry, Entry *endsEntry,
+                             const std::optional<std::vector<int64_t>> &axes,
+                             const std::optional<std::vector<int64_t>> &steps) {
+  auto unsupported = [&]() {
+    return error(node) << "a slice with a run-time start is only supported as "
+                          "[a - T, b + T) of a static axis with b <= a, step 1 "
+                          "(ESPnet's relative positions)";
+  };
+  int64_t rank = static_cast<int64_t>(data.shape.size());
+  std::optional<int64_t> axis =
+      normaliseAxis(axes && axes->size() == 1 ? (*axes)[0] : 0, rank);
+  if (!axis || (axes && axes->size() != 1) ||
+      (steps && *steps != std::vector<int64_t>{1}) ||
+      !data.shape[*axis].isStatic() || !endsEntry || !endsEntry->intValues ||
+      endsEntry->intValues->size() != 1)
+    return unsupported();
+  // start = a - T and end = b + T, both computed from one length T.
+  const DerivedSymbol *start = affineOf(canonical((*startsEntry.intValues)[0]));
+  if (!start || start->mul != -1)
+    return unsupported();
+  SymbolicDim length = canonical(SymbolicDim::symbol(start->base));
+  SymbolicDim end = canonical((*endsEntry->intValues)[0]);
+  int64_t a = start->add, b = 0;
+  if (const DerivedSymbol *e = affineOf(end);
+      e && e->mul == 1 && canonical(SymbolicDim::symbol(e->base)) == length)
+    b = e->add;
+  else if (end != length)
+    return unsupported();
+  int64_t rows = data.shape[*axis].staticValue();
+  if (b > a)
+    return unsupported();
+  // The window stays inside the table while T <= a and b + T <= rows.
+  int64_t fits = std::min(a, rows - b);
+  if (fits < 1)
+    return error(node) << "the window [" << a << " - T, " << b
+                       << " + T) never fits in the " << rows << " rows";
+  auto [bound, inserted] =
+      symbolBounds.try_emplace(length.getSymbols()[0], fits);
+  bound->second = std::min(bound->second, fits);
+
+  // Indices a - T .. a - 1, then a .. a + T - 1, cropped to end at b + T.
+  Location loc = nodeLoc(node);
+  Value tokens = iota(node, length, DType::I64);
+  Value first = dimAsData(node, canonical((*startsEntry.intValues)[0]),
+                          DType::I64, {SymbolicDim::constant(1)});
+  Value from = filled(node, DType::I64, {SymbolicDim::constant(1)},
+                      static_cast<double>(a));
+  FailureOr<SymbolicDim> both = deriveDim(node, length, 0, 1, 0, 2);
+  FailureOr<SymbolicDim> window = deriveDim(node, length, b - a, 1, 0, 2);
+  if (!tokens || !first || !from || failed(both) || failed(window))
+    return failure();
+  RankedTensorType half = tensorType(DType::I64, {length});
+  Value indices = builder.create<hm::ConcatOp>(
+      loc, tensorType(DType::I64, {*both}),
+      ValueRange{builder.create<hm::AddOp>(loc, half, tokens, first),
+                 builder.create<hm::AddOp>(loc, half, tokens, from)},
+      builder.getI64IntegerAttr(0));
+  if (b < a)
+    indices = builder.create<hm::SliceOp>(
+        loc, tensorType(DType::I64, {*window}), indices,
+        builder.getDenseI64ArrayAttr({0}), builder.getDenseI64ArrayAttr({0}),
+        builder.getDenseI64ArrayAttr({b - a}),
+        builder.getDenseI64ArrayAttr({1}));
+  Value table = materialise(node, data);
+  if (!table)
+    return failure();
+  SymbolicShape shape = data.shape;
+  shape[*axis] = *window;
+  Value result =
+      builder.create<hm::GatherOp>(loc, tensorType(data.dtype, shape), table,
+                                   indices, builder.getI64IntegerAttr(*axis));
+  define(node, 0, tensorEntry(result, data.dtype, shape));
+  return success();
+}
+
 LogicalResult Importer::definePrefix(const onnx::NodeProto &node, Entry &data,
                                      int64_t axis, const SymbolicDim &dim) {
   // The prefix length must be an input dimension, which the op reads from
@@ -1765,7 +1850,15 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
         r = SymbolicDim::constant(floorMod(x.staticValue(), y.staticValue(),
                                            intAttr(node, "fmod", 0) != 0));
       // dim + c (torch.chunk's ceil, pe[:, 1:n + 1]) and dim / c that does
-      // not divide are dimensions computed from one input dimension.
+      // not divide are dimensions computed from one input dimension; c - dim
+      // is a value (the start of ESPnet's relative positions).
+      if (!r && x.isStatic() && op == "Sub") {
+        FailureOr<SymbolicDim> negated =
+            deriveDim(node, y, x.staticValue(), 1, 0, -1);
+        if (failed(negated))
+          return failure();
+        r = *negated;
+      }
       bool constantFirst = x.isStatic() && op == "Add";
       bool byConstant = y.isStatic() && (op != "Div" || y.staticValue() > 0);
       if (!r && (op == "Add" || op == "Sub" || op == "Div") &&
@@ -1782,9 +1875,9 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
       if (!r)
         return error(node) << "cannot evaluate " << x.toString() << " " << op
                            << " " << y.toString()
-                           << " on dimensions (only products, and a "
-                              "dimension plus, minus or divided by a "
-                              "constant)";
+                           << " on dimensions (only products, a dimension "
+                              "plus, minus or divided by a constant, and a "
+                              "constant minus a dimension)";
       result.push_back(*r);
     }
     Entry entry;
@@ -1996,6 +2089,10 @@ LogicalResult Importer::importSlice(const onnx::NodeProto &node) {
     if (!(steps = constInts(e)))
       return error(node) << "steps must be compile-time constants";
   }
+  if (!starts && startsEntry && startsEntry->intValues &&
+      startsEntry->intValues->size() == 1)
+    return importMovingWindow(node, *data, *startsEntry, endsEntry, axes,
+                              steps);
   if (!starts)
     return error(node) << "starts must be compile-time constants";
   size_t n = starts->size();
@@ -2595,9 +2692,14 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
     div = 1;
     post = 0;
   }
-  if (mul < 1 || mul > kMaxDimMultiple) {
+  // c - T + T is c again.
+  if (mul == 0)
+    return SymbolicDim::constant(floorDiv(add, div) + post);
+  // A negative multiple is a value (a window's start c - T), never a
+  // dimension: the kernel-graph export refuses it as one.
+  if (std::abs(mul) > kMaxDimMultiple) {
     error(node) << "a dimension " << mul << " x " << base.toString()
-                << " is not supported (multiples 1 to " << kMaxDimMultiple
+                << " is not supported (multiples up to " << kMaxDimMultiple
                 << ")";
     return failure();
   }
@@ -4150,6 +4252,18 @@ LogicalResult Importer::finish(func::FuncOp func) {
   }
   if (!derived.empty())
     func->setAttr("hm.derived_dims", builder.getArrayAttr(derived));
+  // Lengths the model cannot run past (a window of a stored table).
+  std::map<std::string, int64_t> bounds;
+  for (const auto &[symbol, max] : symbolBounds) {
+    auto [it, inserted] = bounds.try_emplace(findSymbol(symbol), max);
+    it->second = std::min(it->second, max);
+  }
+  SmallVector<NamedAttribute> maxima;
+  for (const auto &[symbol, max] : bounds)
+    maxima.push_back(
+        builder.getNamedAttr(symbol, builder.getI64IntegerAttr(max)));
+  if (!maxima.empty())
+    func->setAttr("hm.dim_max", builder.getDictionaryAttr(maxima));
   func.walk([&](hm::ReshapeOp op) {
     SmallVector<Attribute> attrs;
     for (Attribute a : op.getShape()) {

@@ -10,8 +10,8 @@
 Mixing is 8-head HyperMixing (hypermixing_models.MultiHeadHyperMixing) for the
 HyperConformer and multi-head self-attention for the Conformer, either plain or with
 Transformer-XL relative positions as SpeechBrain's Conformer recipe has them (RelPosEncXL,
-RelPosMHAXL). Inputs: feats, and optionally key_padding_mask [B, ceil(T/4)] bool
-(True = padded frame).
+RelPosMHAXL) or as ESPnet's has them (RelPositionalEncoding, RelPositionMultiHeadedAttention).
+Inputs: feats, and optionally key_padding_mask [B, ceil(T/4)] bool (True = padded frame).
 """
 import copy
 import math
@@ -112,12 +112,39 @@ class RelativePositions(nn.Module):
         return torch.cat([past, future], dim=1)
 
 
-class RelativeSelfAttention(nn.Module):
-    """SpeechBrain's RelPosMHAXL: content scores plus position scores against the projected
-    relative sinusoids, aligned by the pad-reshape-slice "relative shift"."""
+class StoredRelativePositions(nn.Module):
+    """ESPnet's RelPositionalEncoding: a stored table of the relative positions
+    max_len - 1 .. -(max_len - 1), [1, 2 max_len - 1, d], whose middle 2T - 1 rows the
+    run-time length T selects (the window's start, c - T + 1, moves with T)."""
 
-    def __init__(self, d, heads):
+    def __init__(self, d, max_len):
         super().__init__()
+        positions = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)
+        inv_freq = torch.exp(torch.arange(0, d, 2, dtype=torch.float32)
+                             * -(math.log(10000.0) / d))
+        past, future = torch.zeros(max_len, d), torch.zeros(max_len, d)
+        past[:, 0::2] = torch.sin(positions * inv_freq)
+        past[:, 1::2] = torch.cos(positions * inv_freq)
+        future[:, 0::2] = torch.sin(-positions * inv_freq)
+        future[:, 1::2] = torch.cos(-positions * inv_freq)
+        self.register_buffer(
+            "pe", torch.cat([torch.flip(past, [0]), future[1:]], 0).unsqueeze(0))
+
+    def forward(self, x):
+        c = self.pe.size(1) // 2
+        return self.pe[:, c - x.size(1) + 1: c + x.size(1)]
+
+
+class RelativeSelfAttention(nn.Module):
+    """Content scores plus position scores against the projected relative sinusoids,
+    aligned by a pad-reshape-slice "relative shift": SpeechBrain's RelPosMHAXL, or with
+    style="espnet" ESPnet's RelPositionMultiHeadedAttention (the shift's pad a
+    concatenated zero column, the padded scores filled with float32's lowest value and
+    their weights zeroed after the softmax)."""
+
+    def __init__(self, d, heads, style="speechbrain"):
+        super().__init__()
+        self.style = style
         self.heads, self.d_h = heads, d // heads
         self.qkv = nn.Linear(d, 3 * d)
         self.linear_pos = nn.Linear(d, d, bias=False)
@@ -126,8 +153,12 @@ class RelativeSelfAttention(nn.Module):
         self.out = nn.Linear(d, d)
         self.scale = 1 / math.sqrt(d)
 
-    @staticmethod
-    def rel_shift(x):
+    def rel_shift(self, x):
+        if self.style == "espnet":
+            zero_pad = torch.zeros((*x.size()[:3], 1), dtype=x.dtype)
+            padded = torch.cat([zero_pad, x], dim=-1)
+            padded = padded.view(*x.size()[:2], x.size(3) + 1, x.size(2))
+            return padded[:, :, 1:].view_as(x)[:, :, :, : x.size(-1) // 2 + 1]
         b, h, qlen, pos_len = x.size()  # pos_len = 2 qlen - 1
         x = F.pad(x, pad=(1, 0))
         x = x.view(b, h, -1, qlen)
@@ -143,9 +174,16 @@ class RelativeSelfAttention(nn.Module):
         content = torch.matmul(q_u * self.scale, k.permute(0, 2, 3, 1))
         position = self.rel_shift(torch.matmul(q_v * self.scale, p_k.permute(0, 2, 3, 1)))
         scores = content + position
-        if key_padding_mask is not None:
+        if key_padding_mask is None:
+            weights = F.softmax(scores, dim=-1)
+        elif self.style == "espnet":
+            mask = key_padding_mask.view(B, 1, 1, T)
+            scores = scores.masked_fill(mask, torch.finfo(scores.dtype).min)
+            weights = F.softmax(scores, dim=-1).masked_fill(mask, 0.0)
+        else:
             scores = scores.masked_fill(key_padding_mask.view(B, 1, 1, T), float("-inf"))
-        y = torch.matmul(F.softmax(scores, dim=-1), v.transpose(1, 2))
+            weights = F.softmax(scores, dim=-1)
+        y = torch.matmul(weights, v.transpose(1, 2))
         return self.out(y.transpose(1, 2).reshape(B, T, d))
 
 
@@ -157,8 +195,9 @@ class EncoderLayer(nn.Module):
         if mixing == "hypermixing":
             self.mixing = MultiHeadHyperMixing(d, d_ffn, heads=heads, max_len=max_len,
                                                positions=positions)
-        elif mixing == "relative_attention":
-            self.mixing = RelativeSelfAttention(d, heads)
+        elif mixing.startswith("relative_attention"):
+            self.mixing = RelativeSelfAttention(
+                d, heads, "espnet" if mixing.endswith("espnet") else "speechbrain")
         else:
             self.mixing = SelfAttention(d, heads)
         self.conv = ConvModule(d)
@@ -199,9 +238,11 @@ class SpeechEncoder(nn.Module):
         self.proj = nn.Linear(20 * 32, d)
         self.layers = nn.ModuleList(EncoderLayer(d, d_ffn, heads, mixing, max_len, positions)
                                     for _ in range(layers))
-        # SpeechBrain computes the relative sinusoids once for all layers.
-        self.relative_positions = (RelativePositions(d) if mixing == "relative_attention"
-                                   else None)
+        # The relative sinusoids are computed once for all layers.
+        self.relative_positions = (
+            RelativePositions(d) if mixing == "relative_attention"
+            else StoredRelativePositions(d, max_len) if mixing == "relative_attention_espnet"
+            else None)
         self.final_norm = nn.LayerNorm(d, eps=1e-6)
         self.ctc = nn.Linear(d, vocab)
 
@@ -229,6 +270,8 @@ CONFIGS = {
     "hyperconformer_8m": dict(d=144, d_ffn=576, layers=10, mixing="hypermixing"),
     "conformer_8m_l2": dict(d=144, d_ffn=576, layers=2, mixing="attention"),
     "conformer_8m_l2_relative": dict(d=144, d_ffn=576, layers=2, mixing="relative_attention"),
+    "conformer_8m_l2_relative_espnet": dict(d=144, d_ffn=576, layers=2,
+                                            mixing="relative_attention_espnet"),
     "hyperconformer_22m_l2": dict(d=256, d_ffn=1024, layers=2, mixing="hypermixing"),
     "hyperconformer_8m_l2_wav_lens": dict(d=144, d_ffn=576, layers=2, mixing="hypermixing",
                                           padding="relative"),

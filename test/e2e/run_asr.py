@@ -8,8 +8,9 @@ every batch row is a full-length utterance and the padding mask is all False; a 
 length disagrees with the features must be refused. A model that builds its mask from
 relative lengths (wav_lens) gets padded rows: the same padded computation in both.
 Every HyperMixing layer must fuse into one hm.hyper_mix (counted from `hmc compile -v`).
-Relative-position attention needs T - 1 >= 1 future positions: one encoder frame is
-refused with a clear error (the intermediate would be empty).
+SpeechBrain's relative-position attention needs T - 1 >= 1 future positions: one encoder
+frame is refused with a clear error (the intermediate would be empty). ESPnet's runs one
+encoder frame, and refuses more frames than its stored table has positions for.
 
   run_asr.py --hmc build/bin/hmc --work DIR [--models a,b] [--opsets 14,17] [--frames 100,401]
 """
@@ -78,16 +79,19 @@ def main():
                         failed |= not ok
                         print(f"{name:<30} {opset:>5} {B:>2} {T:>5} {out.shape[1]:>4} "
                               f"{err:>9.2e} {'ok' if ok else 'FAIL'}")
-                if config["mixing"] == "relative_attention":
-                    short = asr_models.make_inputs(1, 4, seed=7)
+                refusals = {"relative_attention": [(4, "too short")],
+                            "relative_attention_espnet": [(4 * 3001, "expected 1..3000")]}
+                for frames, expected in refusals.get(config["mixing"], []):
+                    arrays = {k: v.numpy()
+                              for k, v in asr_models.make_inputs(1, frames, seed=7).items()}
                     try:
-                        handle.run(**{k: v.numpy() for k, v in short.items()})
-                        print(f"{name:<30} {opset:>5} one encoder frame ran: FAIL")
+                        handle.run(**arrays)
+                        print(f"{name:<30} {opset:>5} {frames} frames ran: FAIL")
                         failed = True
                     except hmc_library.HmcError as error:
-                        ok = "too short" in str(error)
+                        ok = expected in str(error)
                         failed |= not ok
-                        print(f"{name:<30} {opset:>5} one encoder frame refused: {error}"
+                        print(f"{name:<30} {opset:>5} {frames} frames refused: {error}"
                               f" {'ok' if ok else 'FAIL'}")
                 if model.padding != "mask":
                     continue

@@ -942,7 +942,30 @@ def mask_view(path):
     save(graph, path)
 
 
+def moving_window(path, grow=0):
+    # ESPnet's pe[:, c - T + 1 : c + T] of a stored [1, 2L - 1, 4] table
+    # (L = 6, c = 5): the start moves back and the end forward with T.
+    # grow > 0 ends the window grow rows further (not supported).
+    table = np.random.default_rng(5).standard_normal((1, 11, 4)).astype(np.float32)
+    init = [numpy_helper.from_array(table, "pe")] + [
+        numpy_helper.from_array(np.array(v, dtype=np.int64), k)
+        for k, v in {"one": [1], "c": [5], "c_end": [5 + grow]}.items()]
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Gather", ["shape", "one"], ["t"], axis=0),
+        helper.make_node("Sub", ["c", "t"], ["back"]),
+        helper.make_node("Add", ["back", "one"], ["start"]),
+        helper.make_node("Add", ["c_end", "t"], ["end"]),
+        helper.make_node("Slice", ["pe", "start", "end", "one"], ["y"], name="window"),
+    ]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "T", 4])],
+                              [tensor("y", [1, "P", 4])], initializer=init)
+    save(graph, path)
+
+
 KINDS["relative_shift"] = relative_shift
+KINDS["moving_window"] = moving_window
+KINDS["growing_window"] = lambda path: moving_window(path, grow=2)
 KINDS["mask_view"] = mask_view
 KINDS["concat_two_symbols"] = concat_two_symbols
 KINDS["passthrough_functions"] = passthrough_functions
