@@ -214,7 +214,8 @@ def _asr_inputs(seed):
 def _asr_flops(mixing, d=144, d_ffn=576, layers=10, heads=8, vocab=5000):
     """Front-end convs and projection, per layer two FFNs, the conv module and
     the mixing (hypermixing: two per-head hypernetworks and the token mixing,
-    linear in T; attention: projections plus T^2 scores), then the CTC head."""
+    linear in T; attention: projections plus T^2 scores; relative attention also
+    projects the 2T - 1 relative positions and scores them), then the CTC head."""
     def flops(frames):
         t2, t4 = -(-frames // 2), -(-frames // 4)
         front = 2 * t2 * 40 * 64 * 9 + 2 * t4 * 20 * 32 * 64 * 9 + 2 * t4 * 640 * d
@@ -225,12 +226,15 @@ def _asr_flops(mixing, d=144, d_ffn=576, layers=10, heads=8, vocab=5000):
             mix = heads * (2 * 2 * t4 * (d_h * d_h + d_h * k_h) + 2 * 2 * t4 * k_h * d_h)
         else:
             mix = 2 * t4 * d * 3 * d + 2 * 2 * t4 * t4 * d + 2 * t4 * d * d
+        if mixing == "relative_attention":
+            mix += 2 * (2 * t4 - 1) * d * d + 2 * t4 * (2 * t4 - 1) * d
         return float(front + layers * (ffn + conv + mix) + 2 * t4 * d * vocab)
     return flops
 
 
 def speech_encoder(mixing, seed):
-    name = "hyperconformer_8m" if mixing == "hypermixing" else "conformer_8m"
+    name = {"hypermixing": "hyperconformer_8m", "attention": "conformer_8m",
+            "relative_attention": "conformer_8m_relative"}[mixing]
     return Workload(
         name=name,
         description=f"{name} encoder + CTC head: d=144 d_ffn=576 L=10 h=8, "
@@ -256,4 +260,5 @@ WORKLOADS = {w.name: w for w in [
     nlu_classifier("base", 512, 2048, 12, seed=5),
     speech_encoder("hypermixing", seed=6),   # 5, 20 and 60 s of audio
     speech_encoder("attention", seed=6),
+    speech_encoder("relative_attention", seed=6),  # SpeechBrain's RelPosMHAXL
 ]}

@@ -215,6 +215,19 @@ Halide::Func buildSlice(const OpContext &ctx) {
   return out;
 }
 
+Halide::Func buildRelativeShift(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  size_t rank = ctx.outputExtents.size();
+  std::vector<Halide::Var> vars(rank);
+  std::vector<Expr> coords(vars.begin(), vars.end());
+  // Halide dims 0 and 1 are the row-major last two: column j, row i.
+  coords[0] = vars[0] + ctx.outputExtents[0] - 1 - vars[1];
+  Halide::Func out("output");
+  out(vars) = x(coords);
+  scheduleCopy(ctx, out, vars);
+  return out;
+}
+
 Halide::Func buildReshape(const OpContext &ctx) {
   const Halide::ImageParam &x = ctx.input("x");
   const Shape &inShape = ctx.view.input("x").shape;

@@ -170,6 +170,8 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildCtcGreedy(ctx);
   if (op == "transpose")
     return buildTranspose(ctx);
+  if (op == "relative_shift")
+    return buildRelativeShift(ctx);
   if (op == "pad")
     return buildPad(ctx);
   if (op == "concat")

@@ -89,6 +89,8 @@ Halide::Func buildIota(const OpContext &ctx);
 Halide::Func buildDimSize(const OpContext &ctx);
 Halide::Func buildReshape(const OpContext &ctx);
 Halide::Func buildTranspose(const OpContext &ctx);
+/// y[..., i, j] = x[..., i, j + T - 1 - i] (Transformer-XL's relative shift).
+Halide::Func buildRelativeShift(const OpContext &ctx);
 Halide::Func buildPad(const OpContext &ctx);
 Halide::Func buildConcat(const OpContext &ctx);
 Halide::Func buildConvolution(const OpContext &ctx);

@@ -620,6 +620,39 @@ void checkTranspose(const Checker &check) {
   check.result(x.dtype, out);
 }
 
+/// x [..., T, 2T - 1] to [..., T, T]: the last dim must be 2T - 1, a static
+/// size or the derived symbol 2 T - 1 of T (or of T's own base).
+void checkRelativeShift(const Checker &check) {
+  check.roles({"x"});
+  const BufferDesc &x = check.view.input(0);
+  check.minRank("x", x, 2);
+  const Dim &t = x.shape[x.shape.size() - 2], &p = x.shape.back();
+  // mul base + add; a symbol that is not such a multiple of another is
+  // 1 itself + 0.
+  auto affine = [&](const Dim &dim) {
+    const SymbolDesc *desc = check.view.graph().findSymbol(dim.symbol);
+    if (!desc || desc->base.empty() || desc->div != 1 || desc->post != 0)
+      return SymbolDesc{dim.symbol, 1, 1, dim.symbol};
+    return *desc;
+  };
+  bool relative = false;
+  if (t.isStatic() || p.isStatic()) {
+    relative = t.isStatic() && p.isStatic() && p.size == 2 * t.size - 1;
+  } else {
+    SymbolDesc tokens = affine(t), positions = affine(p);
+    relative = positions.base == tokens.base &&
+               positions.mul == 2 * tokens.mul &&
+               positions.add == 2 * tokens.add - 1;
+  }
+  if (!relative)
+    check.view.fail(fmt::format("input 'x' has shape {}: the last dim must "
+                                "be 2 x {} - 1",
+                                formatShape(x.shape), formatShape({t})));
+  Shape out = x.shape;
+  out.back() = t;
+  check.result(x.dtype, out);
+}
+
 void checkFbank(const Checker &check) {
   check.roles({"audio", "window", "cos", "sin", "mel"});
   const BufferDesc &audio = check.view.input(0);
@@ -1271,6 +1304,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkSoftmax(check);
   else if (op == "transpose")
     checkTranspose(check);
+  else if (op == "relative_shift")
+    checkRelativeShift(check);
   else if (op == "pad")
     checkPad(check);
   else if (op == "concat")
@@ -1325,7 +1360,7 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
         "matmul, hyper_mix, gather, scatter_nd, reduce_sum, reduce_mean, "
         "reduce_max, reduce_min, arg_max, arg_min, cumsum, "
         "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
-        "pad, concat, conv, fbank, ctc_greedy, elementwise)");
+        "relative_shift, pad, concat, conv, fbank, ctc_greedy, elementwise)");
 }
 
 } // namespace hmc::halide

@@ -63,6 +63,9 @@ private:
   void fuseEpilogues();
   void foldLayerNormTransposes();
   void foldReflectPads();
+  void foldRelativeShifts();
+  // Whether `p` is 2 `t` - 1 (the relative positions of t tokens).
+  bool isRelativeLength(const json &p, const json &t) const;
   void foldConvLayerNorms();
   void channelsLastConvModules();
   void packLinearWeights();
@@ -589,6 +592,7 @@ BufferUses bufferUses(const json &kernels) {
 void Exporter::fuseElementwiseChains() {
   constexpr size_t kMaxSteps = 32;
   auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, json *> bufferById = buffersById();
   std::vector<bool> merged(kernels.size(), false);
   std::set<int> internal;
   for (size_t k = 0; k < kernels.size(); ++k) {
@@ -600,8 +604,8 @@ void Exporter::fuseElementwiseChains() {
         int id = operand["buffer"];
         auto from = producer.find(id);
         if (from == producer.end() || merged[from->second] || uses[id] != 1 ||
-            buffers[id]["storage"] != "temp" ||
-            buffers[id]["shape"] != buffers[out]["shape"])
+            (*bufferById.at(id))["storage"] != "temp" ||
+            (*bufferById.at(id))["shape"] != (*bufferById.at(out))["shape"])
           continue;
         const json &source = kernels[from->second];
         if (!isElementwise(source))
@@ -797,6 +801,136 @@ void Exporter::foldReflectPads() {
     conv["inputs"][0]["buffer"] = pad["inputs"][0]["buffer"];
     merged[from->second] = true;
     internal.insert(in);
+  }
+  dropMerged(merged, internal);
+}
+
+bool Exporter::isRelativeLength(const json &p, const json &t) const {
+  if (p.is_number() && t.is_number())
+    return p.get<int64_t>() == 2 * t.get<int64_t>() - 1;
+  if (!p.is_string() || !t.is_string() || isProduct(p) || isProduct(t))
+    return false;
+  Derivation length = normalised({p}), tokens = normalised({t});
+  return length.div == 1 && tokens.div == 1 && length.base == tokens.base &&
+         length.mul == 2 * tokens.mul && length.add == 2 * tokens.add - 1;
+}
+
+// Transformer-XL's relative shift of scores x [..., T, 2T - 1] (SpeechBrain's
+// RelPosMHAXL, ESPnet's RelPositionMultiHeadedAttention): pad one column in
+// front (or concatenate one), view as [..., 2T, T], drop the first row,
+// view back as [..., T, 2T - 1] and keep the first T columns. Entry (i, j)
+// is x[..., i, j + T - 1 - i] (the front column is never read), so the five
+// copies, two of them reshapes through a linear index, become one
+// relative_shift kernel.
+void Exporter::foldRelativeShifts() {
+  auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, json *> bufferById = buffersById();
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  auto shapeOf = [&](int id) { return (*bufferById.at(id))["shape"]; };
+  // The kernel that makes `id` as its only use, with op `op`, or null.
+  auto producedBy = [&](int id, const char *op) -> json * {
+    auto from = producer.find(id);
+    if (from == producer.end() || merged[from->second] || uses[id] != 1 ||
+        (*bufferById.at(id))["storage"] != "temp" ||
+        kernels[from->second]["op"] != op)
+      return nullptr;
+    return &kernels[from->second];
+  };
+  auto index = [&](const json *kernel) {
+    return static_cast<size_t>(kernel - &kernels[0]);
+  };
+  for (json &keep : kernels) {
+    // The first T columns: a gather at iota(T), or a slice from 0.
+    int d = keep["inputs"][0]["buffer"];
+    Dims out = shapeOf(keep["outputs"][0]["buffer"]), viewed = shapeOf(d);
+    size_t rank = out.size();
+    int64_t last = static_cast<int64_t>(rank) - 1;
+    if (rank < 2 || viewed.size() != rank || out[last] != out[last - 1])
+      continue;
+    if (keep["op"] == "gather") {
+      auto from = producer.find(keep["inputs"][1]["buffer"].get<int>());
+      if (from == producer.end() || kernels[from->second]["op"] != "iota" ||
+          keep["attrs"]["axis"] != last || keep["attrs"].contains("axis_dims"))
+        continue;
+    } else if (keep["op"] != "slice" || keep["attrs"]["axes"] != json{last} ||
+               keep["attrs"]["starts"] != json{0} ||
+               keep["attrs"]["steps"] != json{1}) {
+      continue;
+    }
+    json t = out[last], p = viewed[last];
+    json *back = producedBy(d, "reshape");
+    if (!back || !isRelativeLength(p, t))
+      continue;
+    int c = (*back)["inputs"][0]["buffer"];
+    json *crop = producedBy(c, "slice");
+    if (!crop || (*crop)["attrs"]["axes"] != json{last - 1} ||
+        (*crop)["attrs"]["starts"] != json{1} ||
+        (*crop)["attrs"]["steps"] != json{1})
+      continue;
+    int b = (*crop)["inputs"][0]["buffer"];
+    json *view = producedBy(b, "reshape");
+    if (!view)
+      continue;
+    int a = (*view)["inputs"][0]["buffer"];
+    Dims tall = shapeOf(b), wide = shapeOf(a);
+    auto frontColumn = [&](const char *op) -> json * {
+      json *k = producedBy(a, op);
+      if (!k)
+        return nullptr;
+      if ((*k)["op"] == "pad") {
+        std::vector<int64_t> pads = (*k)["attrs"]["pads"];
+        std::vector<int64_t> expected(2 * rank, 0);
+        expected[rank - 1] = 1;
+        return pads == expected ? k : nullptr;
+      }
+      return (*k)["inputs"].size() == 2 && (*k)["attrs"]["axis"] == last &&
+                     shapeOf((*k)["inputs"][0]["buffer"])[last] == json(1)
+                 ? k
+                 : nullptr;
+    };
+    json *front = frontColumn("pad");
+    if (!front)
+      front = frontColumn("concat");
+    if (!front)
+      continue;
+    int x = (*front)["inputs"][front->at("op") == "pad" ? 0 : 1]["buffer"];
+    Dims scores = shapeOf(x);
+    // Same leading dims all along; [T, 2T] viewed as [2T, T].
+    Dims lead(out.begin(), out.end() - 2);
+    auto leads = [&](const Dims &dims) {
+      return dims.size() == rank && Dims(dims.begin(), dims.end() - 2) == lead;
+    };
+    if (!leads(scores) || !leads(wide) || !leads(tall) || !leads(viewed) ||
+        scores[last - 1] != t || scores[last] != p || wide[last - 1] != t ||
+        tall[last] != t || tall[last - 1] != wide[last] ||
+        shapeOf(c)[last - 1] != p)
+      continue;
+    for (const json *k : {front, view, crop, back})
+      merged[index(k)] = true;
+    for (int id : {a, b, c, d})
+      internal.insert(id);
+    keep["op"] = "relative_shift";
+    keep["attrs"] = json::object();
+    keep["inputs"] = json::array({{{"role", "x"}, {"buffer", x}}});
+  }
+  // What only the folded kernels read (the concatenated zero column, the
+  // gather's iota) is no longer computed.
+  for (bool swept = true; swept;) {
+    swept = false;
+    std::map<int, int> read;
+    for (size_t k = 0; k < kernels.size(); ++k)
+      if (!merged[k])
+        for (const json &operand : kernels[k]["inputs"])
+          ++read[operand["buffer"].get<int>()];
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      int result = kernels[k]["outputs"][0]["buffer"];
+      if (!merged[k] && !read[result] &&
+          (*bufferById.at(result))["storage"] == "temp") {
+        merged[k] = swept = true;
+        internal.insert(result);
+      }
+    }
   }
   dropMerged(merged, internal);
 }
@@ -1782,6 +1916,24 @@ FailureOr<KernelGraph> Exporter::run() {
     inputs.push_back(newBuffer(arg, name.getValue().str(), dims, "input"));
   }
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  // A table prefix outside hyper_mix (learned positions, pe[:, :x.size(1)])
+  // gathers the rows 0, 1, ... that an hm.iota of that length lists (before
+  // the outputs are indexed: a prefix may be one).
+  func.walk([](hm::SliceToDimOp prefix) {
+    OpBuilder builder(prefix);
+    Value reference = prefix.getReference();
+    int64_t axis = static_cast<int64_t>(prefix.getReferenceAxis());
+    auto indexType = RankedTensorType::get(
+        {cast<ShapedType>(reference.getType()).getDimSize(axis)},
+        builder.getI64Type());
+    Value rows = builder.create<hm::IotaOp>(
+        prefix.getLoc(), indexType, reference, prefix.getReferenceAxisAttr());
+    Value table = builder.create<hm::GatherOp>(
+        prefix.getLoc(), prefix.getType(), prefix.getInput(), rows,
+        prefix.getAxisAttr());
+    prefix.replaceAllUsesWith(table);
+    prefix.erase();
+  });
   // An output that is an input, a constant or another output has no kernel
   // of its own: a copy (a cast to its own type) writes its buffer.
   OpBuilder copies(ret);
@@ -1837,23 +1989,6 @@ FailureOr<KernelGraph> Exporter::run() {
   });
   if (filledNorms.wasInterrupted())
     return failure();
-  // A table prefix outside hyper_mix (learned positions, pe[:, :x.size(1)])
-  // gathers the rows 0, 1, ... that an hm.iota of that length lists.
-  func.walk([](hm::SliceToDimOp prefix) {
-    OpBuilder builder(prefix);
-    Value reference = prefix.getReference();
-    int64_t axis = static_cast<int64_t>(prefix.getReferenceAxis());
-    auto indexType = RankedTensorType::get(
-        {cast<ShapedType>(reference.getType()).getDimSize(axis)},
-        builder.getI64Type());
-    Value rows = builder.create<hm::IotaOp>(
-        prefix.getLoc(), indexType, reference, prefix.getReferenceAxisAttr());
-    Value table = builder.create<hm::GatherOp>(
-        prefix.getLoc(), prefix.getType(), prefix.getInput(), rows,
-        prefix.getAxisAttr());
-    prefix.replaceAllUsesWith(table);
-    prefix.erase();
-  });
   for (Operation &op : func.getBody().front())
     if (failed(exportOp(&op)))
       return failure();
@@ -1878,6 +2013,7 @@ FailureOr<KernelGraph> Exporter::run() {
     for (Value result : op.getResults())
       if (failed(checkRank(result)))
         return failure();
+  foldRelativeShifts();
   if (options.fuseElementwise) {
     fuseElementwiseChains();
     channelsLastConvModules();

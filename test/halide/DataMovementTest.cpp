@@ -420,6 +420,57 @@ INSTANTIATE_TEST_SUITE_P(
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });
 
+// y[..., i, j] = x[..., i, j + T - 1 - i]: static sizes, and the derived
+// 2t - 1 of a dynamic t (odd t, batch and heads).
+TEST(RelativeShiftTest, MatchesReference) {
+  std::mt19937 rng(61);
+  for (bool dynamic : {false, true}) {
+    GraphBuilder graph;
+    int64_t t = dynamic ? 7 : 5;
+    json tokens = dynamic ? json("t") : json(t);
+    json positions = dynamic ? json("t_1") : json(2 * t - 1);
+    if (dynamic) {
+      graph.raw()["symbols"].push_back(
+          {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
+      graph.raw()["symbols"].push_back({{"name", "t_1"},
+                                        {"min", 1},
+                                        {"max", 1 << 20},
+                                        {"derived",
+                                         {{"base", "t"},
+                                          {"mul", 2},
+                                          {"add", -1},
+                                          {"div", 1},
+                                          {"post", 0}}}});
+    }
+    int64_t x = graph.buffer("x", "float32", json{2, 3, tokens, positions});
+    int64_t y =
+        graph.buffer("y", "float32", json{2, 3, tokens, tokens}, "output");
+    graph.kernel("k", "relative_shift", json::object(), {{"x", x}}, y);
+    Tensor input = randomTensor({2, 3, t, 2 * t - 1}, rng);
+    Tensor expected({2, 3, t, t});
+    for (int64_t r = 0; r < 2 * 3 * t; ++r)
+      for (int64_t i = r % t, j = 0; j < t; ++j)
+        expected[r * t + j] = float(input[r * (2 * t - 1) + j + t - 1 - i]);
+    EXPECT_EQ(runKernel(graph, {input}, expected.shape).data, expected.data)
+        << (dynamic ? "dynamic" : "static");
+  }
+}
+
+TEST(RelativeShiftTest, RejectsALastDimOtherThanTwiceTheRowsLessOne) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{2, 5, 8});
+  int64_t y = graph.buffer("y", "float32", json{2, 5, 5}, "output");
+  graph.kernel("k", "relative_shift", json::object(), {{"x", x}}, y);
+  try {
+    graph.parse();
+    FAIL() << "expected a GraphError";
+  } catch (const GraphError &error) {
+    EXPECT_THAT(error.what(),
+                testing::HasSubstr("input 'x' has shape [2, 5, 8]: the last "
+                                   "dim must be 2 x [5] - 1"));
+  }
+}
+
 // scatter_nd against a reference: whole entries (k = rank; sinusoids written
 // into a table's even columns, a negative index) and rows (k < rank), with
 // a dynamic number of index rows.
