@@ -228,6 +228,59 @@ Halide::Func buildRelativeShift(const OpContext &ctx) {
   return out;
 }
 
+/// Row-major dims [begin, end) of the input and of the output that hold the
+/// same elements in the same order (a split or merge of neighbours).
+struct ReshapeGroup {
+  size_t inBegin, inEnd, outBegin, outEnd;
+};
+
+/// The groups of a reshape that only splits and merges static neighbours
+/// (a dynamic dim must stay a dim of its own on both sides), or nothing.
+std::optional<std::vector<ReshapeGroup>> staticGroups(const Shape &in,
+                                                      const Shape &out) {
+  auto unit = [](const Dim &dim) { return dim.isStatic() && dim.size == 1; };
+  std::vector<ReshapeGroup> groups;
+  size_t i = 0, o = 0;
+  while (i < in.size() && o < out.size()) {
+    if (!in[i].isStatic() || !out[o].isStatic()) {
+      // A unit dim beside a dynamic one is a group of its own.
+      if (unit(in[i]) || unit(out[o])) {
+        bool inUnit = unit(in[i]);
+        groups.push_back({i, i + inUnit, o, o + !inUnit});
+        (inUnit ? i : o) += 1;
+        continue;
+      }
+      if (in[i] != out[o])
+        return std::nullopt;
+      groups.push_back({i, i + 1, o, o + 1});
+      ++i, ++o;
+      continue;
+    }
+    size_t i1 = i + 1, o1 = o + 1;
+    int64_t inProduct = in[i].size, outProduct = out[o].size;
+    while (inProduct != outProduct) {
+      bool growIn = inProduct < outProduct;
+      const Shape &side = growIn ? in : out;
+      size_t &next = growIn ? i1 : o1;
+      if (next == side.size() || !side[next].isStatic())
+        return std::nullopt;
+      (growIn ? inProduct : outProduct) *= side[next++].size;
+      if (std::max(inProduct, outProduct) > INT32_MAX)
+        return std::nullopt;
+    }
+    groups.push_back({i, i1, o, o1});
+    i = i1, o = o1;
+  }
+  // Trailing unit dims are a group of their own.
+  if (!std::all_of(in.begin() + static_cast<std::ptrdiff_t>(i), in.end(),
+                   unit) ||
+      !std::all_of(out.begin() + static_cast<std::ptrdiff_t>(o), out.end(),
+                   unit))
+    return std::nullopt;
+  groups.push_back({i, in.size(), o, out.size()});
+  return groups;
+}
+
 Halide::Func buildReshape(const OpContext &ctx) {
   const Halide::ImageParam &x = ctx.input("x");
   const Shape &inShape = ctx.view.input("x").shape;
@@ -235,6 +288,8 @@ Halide::Func buildReshape(const OpContext &ctx) {
   size_t inRank = inShape.size(), outRank = outShape.size();
   std::vector<Halide::Var> vars(outRank);
   std::vector<Expr> coords(inRank);
+  std::optional<std::vector<ReshapeGroup>> groups =
+      staticGroups(inShape, outShape);
 
   // Inserting or dropping unit dimensions keeps every coordinate.
   auto nonUnit = [](const Shape &shape) {
@@ -254,6 +309,29 @@ Halide::Func buildReshape(const OpContext &ctx) {
       while (outShape[o].isStatic() && outShape[o].size == 1)
         ++o;
       coords[halideDim(i, inRank)] = vars[halideDim(o++, outRank)];
+    }
+  } else if (groups) {
+    // Each group through its own linear index: the strides and extents are
+    // static, so the divisions are multiply-shifts (a [B, T, 432] viewed as
+    // [B, T, 8, 54] splits one dim).
+    for (const ReshapeGroup &g : *groups) {
+      if (g.inEnd - g.inBegin == 1 && g.outEnd - g.outBegin == 1 &&
+          inShape[g.inBegin] == outShape[g.outBegin]) {
+        coords[halideDim(g.inBegin, inRank)] =
+            vars[halideDim(g.outBegin, outRank)];
+        continue;
+      }
+      Expr linear = 0;
+      int64_t stride = 1;
+      for (size_t k = g.outEnd; k-- > g.outBegin;) {
+        linear += vars[halideDim(k, outRank)] * static_cast<int32_t>(stride);
+        stride *= outShape[k].size;
+      }
+      for (size_t k = g.inEnd; k-- > g.inBegin;) {
+        auto size = static_cast<int32_t>(inShape[k].size);
+        coords[halideDim(k, inRank)] = linear % size;
+        linear = linear / size;
+      }
     }
   } else {
     // General case: through the row-major linear index.

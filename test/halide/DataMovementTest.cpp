@@ -420,6 +420,64 @@ INSTANTIATE_TEST_SUITE_P(
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });
 
+struct ReshapeCase {
+  std::string name;
+  json in, out;
+  std::map<std::string, int64_t> sizes;
+};
+
+void PrintTo(const ReshapeCase &c, std::ostream *os) { *os << c.name; }
+
+class ReshapeTest : public ::testing::TestWithParam<ReshapeCase> {};
+
+// A reshape keeps the row-major order: the output holds the input's values.
+// Static neighbours split and merge group by group (units beside dynamic
+// dims too); [t, 2t] viewed as [2t, t] goes through the linear index.
+TEST_P(ReshapeTest, KeepsTheRowMajorOrder) {
+  const ReshapeCase &tc = GetParam();
+  GraphBuilder graph;
+  if (tc.sizes.count("s")) {
+    graph.raw()["symbols"].push_back(
+        {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
+    graph.raw()["symbols"].push_back(
+        {{"name", "s"},
+         {"min", 1},
+         {"max", 1 << 20},
+         {"derived",
+          {{"base", "t"}, {"mul", 2}, {"add", 0}, {"div", 1}, {"post", 0}}}});
+  }
+  int64_t x = graph.buffer("x", "float32", tc.in);
+  int64_t y = graph.buffer("y", "float32", tc.out, "output");
+  graph.kernel("k", "reshape", json::object(), {{"x", x}}, y);
+  std::mt19937 rng(67);
+  Tensor input = randomTensor(bindShape(tc.in, tc.sizes), rng);
+  Tensor expected(bindShape(tc.out, tc.sizes));
+  for (size_t i = 0; i < expected.size(); ++i)
+    expected[i] = float(input[i]);
+  EXPECT_EQ(runKernel(graph, {input}, expected.shape).data, expected.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ReshapeTest,
+    ::testing::Values(ReshapeCase{"split_heads",
+                                  json{"b", "t", 54},
+                                  json{"b", "t", 3, 18},
+                                  {{"b", 2}, {"t", 5}}},
+                      ReshapeCase{"merge_heads",
+                                  json{"b", "t", 3, 18},
+                                  json{"b", "t", 54},
+                                  {{"b", 2}, {"t", 5}}},
+                      ReshapeCase{"regroup", json{6, 4, 5}, json{4, 6, 5}, {}},
+                      ReshapeCase{"units_beside_dynamic",
+                                  json{"b", 1, "t", 12},
+                                  json{"b", "t", 2, 6, 1},
+                                  {{"b", 3}, {"t", 7}}},
+                      ReshapeCase{"dynamic_regroup",
+                                  json{3, "t", "s"},
+                                  json{3, "s", "t"},
+                                  {{"t", 7}, {"s", 14}}}),
+    [](const auto &info) { return info.param.name; });
+
 // y[..., i, j] = x[..., i, j + T - 1 - i]: static sizes, and the derived
 // 2t - 1 of a dynamic t (odd t, batch and heads).
 TEST(RelativeShiftTest, MatchesReference) {
