@@ -191,7 +191,10 @@ bool autoschedulable(const std::string &op) {
 }
 
 std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
-                                           int64_t length, int64_t batch) {
+                                           int64_t length, int64_t batch,
+                                           bool *inRange) {
+  if (inRange)
+    *inRange = true;
   std::set<std::string> batchSymbols;
   for (const auto &[id, buffer] : graph.buffers)
     if (buffer.storage == Storage::Input && buffer.shape.size() >= 2 &&
@@ -207,6 +210,8 @@ std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
       size = quotient + symbol.post;
     }
     sizes[symbol.name] = std::clamp(size, symbol.min, symbol.max);
+    if (inRange && !symbol.base.empty() && sizes[symbol.name] != size)
+      *inRange = false;
   }
   return sizes;
 }

@@ -44,9 +44,12 @@ bool autoschedulable(const std::string &op);
 
 /// Sizes of a kernel's dynamic symbols at sequence length `length`: a
 /// symbol that leads an input of rank 2 or more (the batch) is `batch`,
-/// other base symbols are `length`, derived ones follow from them.
+/// other base symbols are `length`, derived ones follow from them (clamped
+/// into their range; `inRange`, when given, is cleared if one had to be: the
+/// runtime refuses that length, e.g. T - 1 at T = 1).
 std::map<std::string, int64_t> symbolSizes(const KernelGraph &graph,
-                                           int64_t length, int64_t batch = 1);
+                                           int64_t length, int64_t batch = 1,
+                                           bool *inRange = nullptr);
 
 /// Row-major shape of `buffer` at the given symbol sizes.
 std::vector<int64_t> concreteShape(const BufferDesc &buffer,

@@ -516,6 +516,14 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
   SymbolDesc i = linear(in.symbol);
   if (i.div != 1 || i.post != 0)
     i = SymbolDesc{in.symbol, 1, 1, in.symbol};
+  // m base + c is floor((m step base + c step) / step): every step-th
+  // entry of a multiple (x[:, ::2] of 2T is T).
+  if (o.div == 1 && step > 1) {
+    o.mul *= step;
+    o.add = (o.add + o.post) * step;
+    o.post = 0;
+    o.div = step;
+  }
   if (o.base != i.base || o.div != step || o.mul > i.mul)
     return false;
   return (o.mul - i.mul) + start + o.add + step * (o.post - 1) - i.add + 1 <= 0;
@@ -693,7 +701,7 @@ void checkFbank(const Checker &check) {
                out[1] == Dim{(samples.size - w.size) / hop + 1, ""};
   } else if (out.size() == 3 && !out[1].isStatic()) {
     const SymbolDesc *frames = check.view.graph().findSymbol(out[1].symbol);
-    framesOk = frames && frames->base == samples.symbol &&
+    framesOk = frames && frames->base == samples.symbol && frames->mul == 1 &&
                frames->add == -w.size && frames->div == hop &&
                frames->post == 1;
   }

@@ -840,6 +840,8 @@ void Exporter::foldRelativeShifts() {
   auto index = [&](const json *kernel) {
     return static_cast<size_t>(kernel - &kernels[0]);
   };
+  // Buffers the folded kernels read besides the chain itself.
+  std::set<int> orphans;
   for (json &keep : kernels) {
     // The first T columns: a gather at iota(T), or a slice from 0.
     int d = keep["inputs"][0]["buffer"];
@@ -906,6 +908,9 @@ void Exporter::foldRelativeShifts() {
         tall[last] != t || tall[last - 1] != wide[last] ||
         shapeOf(c)[last - 1] != p)
       continue;
+    for (const json *k : {front, view, crop, back, &keep})
+      for (const json &operand : k->at("inputs"))
+        orphans.insert(operand["buffer"].get<int>());
     for (const json *k : {front, view, crop, back})
       merged[index(k)] = true;
     for (int id : {a, b, c, d})
@@ -915,7 +920,7 @@ void Exporter::foldRelativeShifts() {
     keep["inputs"] = json::array({{{"role", "x"}, {"buffer", x}}});
   }
   // What only the folded kernels read (the concatenated zero column, the
-  // gather's iota) is no longer computed.
+  // gather's iota, and what only those read) is no longer computed.
   for (bool swept = true; swept;) {
     swept = false;
     std::map<int, int> read;
@@ -925,10 +930,12 @@ void Exporter::foldRelativeShifts() {
           ++read[operand["buffer"].get<int>()];
     for (size_t k = 0; k < kernels.size(); ++k) {
       int result = kernels[k]["outputs"][0]["buffer"];
-      if (!merged[k] && !read[result] &&
+      if (!merged[k] && orphans.count(result) && !read[result] &&
           (*bufferById.at(result))["storage"] == "temp") {
         merged[k] = swept = true;
         internal.insert(result);
+        for (const json &operand : kernels[k]["inputs"])
+          orphans.insert(operand["buffer"].get<int>());
       }
     }
   }
@@ -2055,12 +2062,14 @@ FailureOr<KernelGraph> Exporter::run() {
   for (const auto &[name, definition] : derived) {
     if (!used.count(name))
       continue;
-    if (definition.mul < 1)
+    if (definition.mul < 1) {
+      std::string base = definition.base.get<std::string>();
       return func.emitError("a tensor dimension ")
-             << name << " = " << definition.mul << " x "
-             << definition.base.dump() << " + " << definition.add
-             << " is not supported (a length that shrinks as "
-             << definition.base.dump() << " grows)";
+             << name << " = floor((" << definition.mul << " " << base << " + "
+             << definition.add << ") / " << definition.div << ") + "
+             << definition.post << " is not supported (a length that "
+             << "shrinks as " << base << " grows)";
+    }
     symbolList.push_back({{"name", name},
                           {"min", 1},
                           {"max", maxOf(name)},

@@ -2693,8 +2693,14 @@ FailureOr<SymbolicDim> Importer::deriveDim(const onnx::NodeProto &node,
     post = 0;
   }
   // c - T + T is c again.
-  if (mul == 0)
-    return SymbolicDim::constant(floorDiv(add, div) + post);
+  if (mul == 0) {
+    int64_t value = floorDiv(add, div) + post;
+    if (value < 1) {
+      error(node) << "the output dimension would be " << value;
+      return failure();
+    }
+    return SymbolicDim::constant(value);
+  }
   // A negative multiple is a value (a window's start c - T), never a
   // dimension: the kernel-graph export refuses it as one.
   if (std::abs(mul) > kMaxDimMultiple) {

@@ -264,6 +264,23 @@ INSTANTIATE_TEST_SUITE_P(
                   {1},
                   {{"t", 7}, {"t_1", 9}},
                   json{"t_1", "t", 2, 1, 0}},
+        // Every other entry of 2t, from 0 and from 1: t entries.
+        SliceCase{"every_other_of_twice",
+                  {3, "t_1"},
+                  {3, "t"},
+                  {1},
+                  {0},
+                  {2},
+                  {{"t", 5}, {"t_1", 10}},
+                  json{"t_1", "t", 0, 1, 0, 2}},
+        SliceCase{"every_other_of_twice_from_one",
+                  {3, "t_1"},
+                  {3, "t"},
+                  {1},
+                  {1},
+                  {2},
+                  {{"t", 5}, {"t_1", 10}},
+                  json{"t_1", "t", 0, 1, 0, 2}},
         // The first t of the 2t - 1 relative positions (Transformer-XL's
         // relative shift keeps as many as there are tokens).
         SliceCase{"own_length_of_relative_positions",
@@ -325,6 +342,18 @@ TEST(SliceTest, RejectsReadsPastTheInput) {
                      {1},
                      {},
                      json{"t_1", "t", -1, 1, 0, 2}})
+                .find("output extent t is not a length the input extent "
+                      "[t_1] keeps in range"),
+            std::string::npos);
+  // t entries of 2t from 2 by 2 read index 2t.
+  EXPECT_NE(errorOf({"every_other_of_twice_from_two",
+                     {"t_1", 5},
+                     {"t", 5},
+                     {0},
+                     {2},
+                     {2},
+                     {},
+                     json{"t_1", "t", 0, 1, 0, 2}})
                 .find("output extent t is not a length the input extent "
                       "[t_1] keeps in range"),
             std::string::npos);

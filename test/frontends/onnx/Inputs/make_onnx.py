@@ -883,15 +883,18 @@ def passthrough_functions(path):
     onnx.save(model, path)
 
 
-def relative_shift(path):
+def relative_shift(path, front="pad"):
     # Transformer-XL relative positions as SpeechBrain's RelPosMHAXL computes
     # them for a run-time T: the 2T - 1 positions (T rows and T - 1 more
     # joined along T), scores against them [B, T, 2T - 1], and the relative
     # shift: pad one column in front, view as [B, 2T, T], drop the first row,
     # view back as [B, T, 2T - 1], keep the first (2T - 1) // 2 + 1 = T.
+    # front="concat" concatenates a zero column instead (ESPnet), "pad_end"
+    # pads at the end (no relative shift).
     big = np.iinfo(np.int64).max
+    pads = [0, 0, 0, 0, 0, 1] if front == "pad_end" else [0, 0, 1, 0, 0, 0]
     consts = {"one": [1], "end": [big], "axis1": [1], "zero": [0], "two": [2],
-              "minus1": [-1], "pads": [0, 0, 1, 0, 0, 0], "half": [2]}
+              "minus1": [-1], "pads": pads, "half": [2]}
     init = [numpy_helper.from_array(np.array(v, dtype=np.int64), k)
             for k, v in consts.items()]
     nodes = [
@@ -900,7 +903,15 @@ def relative_shift(path):
         helper.make_node("Transpose", ["positions"], ["keys"], perm=[0, 2, 1]),
         helper.make_node("MatMul", ["x", "keys"], ["scores"], name="scores"),
         helper.make_node("Shape", ["scores"], ["shape"]),
+    ] + ([
+        helper.make_node("Slice", ["shape", "zero", "two"], ["lead"]),
+        helper.make_node("Concat", ["lead", "one"], ["column"], axis=0),
+        helper.make_node("ConstantOfShape", ["column"], ["zeros"],
+                         value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0])),
+        helper.make_node("Concat", ["zeros", "scores"], ["padded"], axis=2, name="pad"),
+    ] if front == "concat" else [
         helper.make_node("Pad", ["scores", "pads"], ["padded"], name="pad"),
+    ]) + [
         helper.make_node("Gather", ["shape", "zero"], ["b"], axis=0),
         helper.make_node("Gather", ["shape", "one"], ["t"], axis=0),
         helper.make_node("Gather", ["shape", "two"], ["p"], axis=0),
@@ -964,6 +975,8 @@ def moving_window(path, grow=0):
 
 
 KINDS["relative_shift"] = relative_shift
+KINDS["relative_shift_concat"] = lambda path: relative_shift(path, "concat")
+KINDS["relative_shift_pad_end"] = lambda path: relative_shift(path, "pad_end")
 KINDS["moving_window"] = moving_window
 KINDS["growing_window"] = lambda path: moving_window(path, grow=2)
 KINDS["mask_view"] = mask_view
