@@ -494,6 +494,23 @@ void checkCumSum(const Checker &check) {
   check.result(x.dtype, x.shape);
 }
 
+/// `symbol`'s rule; a symbol of its own is 1 itself + 0.
+SymbolDesc derivation(const KernelGraph &graph, const std::string &symbol) {
+  const SymbolDesc *desc = graph.findSymbol(symbol);
+  if (!desc || desc->base.empty())
+    return SymbolDesc{symbol, 1, 1, symbol};
+  return *desc;
+}
+
+/// `symbol` as mul base + add: its rule when that is such a multiple (the
+/// exporter folds a base that is itself one into its base), else 1 itself.
+SymbolDesc multipleOf(const KernelGraph &graph, const std::string &symbol) {
+  SymbolDesc desc = derivation(graph, symbol);
+  if (desc.div != 1 || desc.post != 0)
+    return SymbolDesc{symbol, 1, 1, symbol};
+  return desc;
+}
+
 /// Whether a slice from `start` by `step` (> 0) whose output extent is `out`
 /// reads only indices below the dynamic extent `in` = mi base + ai: `out`
 /// must be floor((mo base + ao) / step) + post, so the last index read is at
@@ -503,19 +520,10 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
                          const Dim &out, int64_t start, int64_t step) {
   if (out == in)
     return start == 0 && step == 1;
-  // A symbol of its own is 1 itself + 0 (the unpadded length cropped back
+  // An output of its own is 1 itself + 0 (the unpadded length cropped back
   // out of a padded one).
-  auto linear = [&](const std::string &symbol) {
-    const SymbolDesc *desc = graph.findSymbol(symbol);
-    if (!desc || desc->base.empty())
-      return SymbolDesc{symbol, 1, 1, symbol};
-    return *desc;
-  };
-  SymbolDesc o = linear(out.symbol);
-  // The exporter folds a base that is itself mul' base' + c into base'.
-  SymbolDesc i = linear(in.symbol);
-  if (i.div != 1 || i.post != 0)
-    i = SymbolDesc{in.symbol, 1, 1, in.symbol};
+  SymbolDesc o = derivation(graph, out.symbol);
+  SymbolDesc i = multipleOf(graph, in.symbol);
   // m base + c is floor((m step base + c step) / step): every step-th
   // entry of a multiple (x[:, ::2] of 2T is T).
   if (o.div == 1 && step > 1) {
@@ -635,19 +643,12 @@ void checkRelativeShift(const Checker &check) {
   const BufferDesc &x = check.view.input(0);
   check.minRank("x", x, 2);
   const Dim &t = x.shape[x.shape.size() - 2], &p = x.shape.back();
-  // mul base + add; a symbol that is not such a multiple of another is
-  // 1 itself + 0.
-  auto affine = [&](const Dim &dim) {
-    const SymbolDesc *desc = check.view.graph().findSymbol(dim.symbol);
-    if (!desc || desc->base.empty() || desc->div != 1 || desc->post != 0)
-      return SymbolDesc{dim.symbol, 1, 1, dim.symbol};
-    return *desc;
-  };
   bool relative = false;
   if (t.isStatic() || p.isStatic()) {
     relative = t.isStatic() && p.isStatic() && p.size == 2 * t.size - 1;
   } else {
-    SymbolDesc tokens = affine(t), positions = affine(p);
+    SymbolDesc tokens = multipleOf(check.view.graph(), t.symbol),
+               positions = multipleOf(check.view.graph(), p.symbol);
     relative = positions.base == tokens.base &&
                positions.mul == 2 * tokens.mul &&
                positions.add == 2 * tokens.add - 1;
