@@ -1,6 +1,6 @@
 // Kernels that move data without arithmetic: gather (embedding lookups),
-// scatter_nd, slice, reshape, transpose, pad and concat; iota and dim_size,
-// which write indices and sizes.
+// gather_elements, scatter_nd, slice, reshape, transpose, pad and concat;
+// iota and dim_size, which write indices and sizes.
 #include "KernelBuilder.h"
 #include "OpBuilders.h"
 
@@ -87,6 +87,32 @@ Halide::Func buildGather(const OpContext &ctx) {
   if (ctx.gpu) {
     // A kernel cannot report an error: the indices are checked on the host,
     // once each, and the gather runs on the device.
+    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
+    gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+    checked.compute_root();
+    ctx.gpu->scheduled = true;
+    return out;
+  }
+  scheduleCopy(ctx, out, vars);
+  return out;
+}
+
+Halide::Func buildGatherElements(const OpContext &ctx) {
+  const Halide::ImageParam &x = ctx.input("x");
+  const Halide::ImageParam &indices = ctx.input("indices");
+  size_t rank = ctx.outputExtents.size();
+  int axis = halideDim(ctx.view.kernel().attrs.at("axis").get<size_t>(), rank);
+  std::vector<Halide::Var> vars(rank);
+  Halide::Func checked("gather_elements_index"); // inlined on the CPU
+  checked(vars) = checkedIndex(Halide::cast<int64_t>(indices(vars)),
+                               Halide::cast<int64_t>(x.dim(axis).extent()),
+                               "gather_elements");
+  std::vector<Expr> xCoords(vars.begin(), vars.end());
+  xCoords[axis] = checked(vars);
+  Halide::Func out("output");
+  out(vars) = x(xCoords);
+  if (ctx.gpu) {
+    // As in gather: the indices are checked on the host.
     std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
     gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
     checked.compute_root();

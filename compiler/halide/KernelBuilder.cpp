@@ -147,6 +147,8 @@ Halide::Func buildOp(const OpContext &ctx) {
     return buildHyperMix(ctx);
   if (op == "gather")
     return buildGather(ctx);
+  if (op == "gather_elements")
+    return buildGatherElements(ctx);
   if (op == "scatter_nd")
     return buildScatterNd(ctx);
   if (op == "slice")

@@ -83,6 +83,7 @@ Halide::Func buildLayerNorm(const OpContext &ctx);
 Halide::Func buildContraction(const OpContext &ctx);
 Halide::Func buildHyperMix(const OpContext &ctx);
 Halide::Func buildGather(const OpContext &ctx);
+Halide::Func buildGatherElements(const OpContext &ctx);
 Halide::Func buildScatterNd(const OpContext &ctx);
 Halide::Func buildSlice(const OpContext &ctx);
 Halide::Func buildIota(const OpContext &ctx);

@@ -422,6 +422,32 @@ void checkGather(const Checker &check) {
   check.result(x.dtype, out);
 }
 
+void checkGatherElements(const Checker &check) {
+  check.roles({"x", "indices"});
+  const BufferDesc &x = check.view.input(0);
+  const BufferDesc &indices = check.view.input(1);
+  check.dtype("x", x, kAnyType);
+  check.dtype("indices", indices, {DType::Int32, DType::Int64});
+  check.minRank("x", x, 1);
+  auto rank = static_cast<int64_t>(x.shape.size());
+  auto axis = static_cast<size_t>(check.intAttr("axis", 0, rank - 1));
+  if (indices.shape.size() != x.shape.size())
+    check.view.fail(fmt::format("input 'indices' has rank {}, expected {}",
+                                indices.shape.size(), x.shape.size()));
+  // Away from the axis the kernel reads x where it reads the indices.
+  for (size_t i = 0; i < x.shape.size(); ++i) {
+    const Dim &want = indices.shape[i], &have = x.shape[i];
+    bool fits = i == axis || want == have ||
+                (want.isStatic() && want.size == 1) ||
+                (want.isStatic() && have.isStatic() && want.size <= have.size);
+    if (!fits)
+      check.view.fail(fmt::format(
+          "dimension {} of 'indices' ({}) does not fit in that of 'x' ({})", i,
+          formatShape({want}), formatShape({have})));
+  }
+  check.result(x.dtype, indices.shape);
+}
+
 void checkScatterNd(const Checker &check) {
   check.roles({"x", "indices", "updates"});
   const BufferDesc &x = check.view.input(0);
@@ -1346,6 +1372,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkCumSum(check);
   else if (op == "scatter_nd")
     checkScatterNd(check);
+  else if (op == "gather_elements")
+    checkGatherElements(check);
   else if (op == "slice")
     checkSlice(check);
   else if (op == "reshape")
@@ -1366,7 +1394,8 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
         "equal, less, less_equal, and, or, xor, where, erf, gelu, "
         "neg, abs, sqrt, exp, log, tanh, sigmoid, relu, leaky_relu, "
         "round, floor, ceil, sin, cos, cast, not, layer_norm, linear, "
-        "matmul, hyper_mix, gather, scatter_nd, reduce_sum, reduce_mean, "
+        "matmul, hyper_mix, gather, gather_elements, scatter_nd, reduce_sum, "
+        "reduce_mean, "
         "reduce_max, reduce_min, arg_max, arg_min, cumsum, "
         "slice, reshape, iota, dim_size, softmax, log_softmax, transpose, "
         "relative_shift, pad, concat, conv, fbank, ctc_greedy, elementwise)");

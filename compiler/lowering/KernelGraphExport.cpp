@@ -369,6 +369,8 @@ Dims Exporter::resultDims(Operation *op) {
     out.insert(out.end(), input.begin() + axis + 1, input.end());
     return out;
   }
+  if (auto gather = dyn_cast<hm::GatherElementsOp>(op))
+    return known(gather.getIndices());
   if (isa<hm::ReduceSumOp, hm::ReduceMeanOp, hm::ReduceMaxOp, hm::ReduceMinOp>(
           op)) {
     Dims input = known(op->getOperand(0)), out;
@@ -1750,6 +1752,10 @@ LogicalResult Exporter::exportOp(Operation *op) {
         gather.getInput().getDefiningOp<hm::ConstantOp>() &&
         !ShapedType::isDynamic(rows))
       boundSymbol(resultDims(op)[gather.getAxis()], rows);
+  } else if (auto gather = dyn_cast<hm::GatherElementsOp>(op)) {
+    kind = "gather_elements";
+    inputs = {{"x", gather.getInput()}, {"indices", gather.getIndices()}};
+    attrs["axis"] = static_cast<int64_t>(gather.getAxis());
   } else if (isa<hm::ReduceSumOp, hm::ReduceMeanOp, hm::ReduceMaxOp,
                  hm::ReduceMinOp>(op)) {
     kind = op->getName().stripDialect().str();

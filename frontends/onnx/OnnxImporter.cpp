@@ -310,6 +310,7 @@ private:
   LogicalResult importShape(const onnx::NodeProto &node);
   LogicalResult importGather(const onnx::NodeProto &node);
   LogicalResult importScatterNd(const onnx::NodeProto &node);
+  LogicalResult importGatherElements(const onnx::NodeProto &node);
   LogicalResult importUnsqueeze(const onnx::NodeProto &node, bool squeeze);
   LogicalResult importConcat(const onnx::NodeProto &node);
   LogicalResult importDataConcat(const onnx::NodeProto &node);
@@ -1072,6 +1073,7 @@ void Importer::registerHandlers() {
   handlers["Shape"] = bind(&Importer::importShape);
   handlers["Gather"] = bind(&Importer::importGather);
   handlers["ScatterND"] = bind(&Importer::importScatterNd);
+  handlers["GatherElements"] = bind(&Importer::importGatherElements);
   handlers["Unsqueeze"] = [this](const onnx::NodeProto &node) {
     return importUnsqueeze(node, false);
   };
@@ -1391,6 +1393,45 @@ LogicalResult Importer::importGather(const onnx::NodeProto &node) {
       nodeLoc(node), tensorType(data->dtype, shape), table, ids,
       builder.getI64IntegerAttr(*axis));
   define(node, 0, tensorEntry(result, data->dtype, shape));
+  return success();
+}
+
+LogicalResult Importer::importGatherElements(const onnx::NodeProto &node) {
+  // torch.gather: last-token pooling writes
+  // x.gather(1, idx.view(-1, 1, 1).expand(-1, 1, d)).
+  Entry *data = lookup(node, 0), *indices = lookup(node, 1);
+  int64_t rank = static_cast<int64_t>(data->shape.size());
+  auto axis = normaliseAxis(intAttr(node, "axis", 0), rank);
+  if (!axis)
+    return error(node) << "axis is out of range";
+  if (indices->dtype != DType::I64 && indices->dtype != DType::I32)
+    return error(node) << "indices must be int32 or int64";
+  if (static_cast<int64_t>(indices->shape.size()) != rank)
+    return error(node) << "indices have rank " << indices->shape.size()
+                       << ", the data " << rank;
+  // Away from the axis every index position must exist in the data: the
+  // same dimension, a static one no longer, or 1.
+  for (int64_t i = 0; i < rank; ++i) {
+    SymbolicDim want = canonical(indices->shape[i]),
+                have = canonical(data->shape[i]);
+    bool fits = i == *axis || want == have ||
+                (want.isStatic() && want.staticValue() == 1) ||
+                (want.isStatic() && have.isStatic() &&
+                 want.staticValue() <= have.staticValue());
+    if (!fits)
+      return error(node) << "indices dimension " << i << " (" << want.toString()
+                         << ") is not known to fit the data's ("
+                         << have.toString() << ")";
+  }
+  if (data->host && indices->host)
+    return error(node) << "gathering at compile time is not supported";
+  Value table = materialise(node, *data), ids = materialise(node, *indices);
+  if (!table || !ids)
+    return failure();
+  Value result = builder.create<hm::GatherElementsOp>(
+      nodeLoc(node), tensorType(data->dtype, indices->shape), table, ids,
+      builder.getI64IntegerAttr(*axis));
+  define(node, 0, tensorEntry(result, data->dtype, indices->shape));
   return success();
 }
 
@@ -4379,6 +4420,8 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
       {"Gather", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices of rank >= 1 (embedding lookups), one constant "
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
+      {"GatherElements", kMinOpset, kMaxOpset, 2, 2,
+       "int32/int64 indices; away from the axis, dimensions the data has"},
       {"Gelu", 20, kMaxOpset, 1, 1,
        "float32; approximate = none, or tanh (written as its Tanh formula)"},
       {"GlobalAveragePool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},

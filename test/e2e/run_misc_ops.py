@@ -318,6 +318,17 @@ class SqueezedFirstToken(torch.nn.Module):
         return torch.tanh(x[:, :1].squeeze(1))
 
 
+class GatheredEntries(torch.nn.Module):
+    """torch.gather (ONNX GatherElements): last-token pooling at the mask's token count,
+    x.gather(1, last.view(-1, 1, 1).expand(-1, 1, d)) squeezed, and each token's
+    largest feature picked at its argmax along the last axis."""
+
+    def forward(self, x, attention_mask):
+        last = (attention_mask.sum(1) - 1).clamp(min=0)
+        pooled = x.gather(1, last.view(-1, 1, 1).expand(-1, 1, x.size(2))).squeeze(1)
+        return pooled, x.gather(2, x.argmax(dim=2, keepdim=True))
+
+
 class ClampedCountPooling(torch.nn.Module):
     """Mean pooling divided by the int64 token count clamped to at least 1 (Clip on
     int64), so that a row of padding only pools to 0, and the count clamped to [1, 4]
@@ -715,6 +726,9 @@ def main():
                     outputs=("pooled", "where", "lowest", "tokens"))
     failed |= check(hmc, args.work, "squeezed_first_token", SqueezedFirstToken().eval(),
                     x_only, sizes, {"x": tokens, "y": {0: "B"}})
+    failed |= check(hmc, args.work, "gathered_entries", GatheredEntries().eval(), x_mask,
+                    sizes, {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
+                            "peak": tokens}, outputs=("pooled", "peak"))
     failed |= check(hmc, args.work, "clamped_count_pooling", ClampedCountPooling().eval(),
                     x_mask_empty_row, sizes,
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},

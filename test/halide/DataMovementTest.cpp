@@ -699,6 +699,76 @@ TEST(GatherTest, RejectsAxisDimsPastTheRank) {
   }
 }
 
+// gather_elements against a reference: along the tokens of [b, t, 5] with a
+// run-time number of index rows, 3 of the 5 columns and negative indices;
+// along the last axis with one index per row (torch.gather of an argmax).
+TEST(GatherElementsTest, MatchesReference) {
+  std::mt19937 rng(51);
+  struct Case {
+    int64_t axis;
+    json xShape, indexShape;
+  };
+  for (const Case &c : {Case{1, json{"b", "t", 5}, json{"b", "m", 3}},
+                        Case{2, json{"b", "t", 7}, json{"b", "t", 1}}})
+    for (auto [b, t] : {std::pair<int64_t, int64_t>{1, 1}, {3, 5}, {2, 17}}) {
+      GraphBuilder graph;
+      int64_t x = graph.buffer("x", "float32", c.xShape);
+      int64_t at = graph.buffer("at", "int64", c.indexShape);
+      int64_t y = graph.buffer("y", "float32", c.indexShape, "output");
+      graph.kernel("k", "gather_elements", json{{"axis", c.axis}},
+                   {{"x", x}, {"indices", at}}, y);
+      std::map<std::string, int64_t> sizes{{"b", b}, {"t", t}, {"m", 4}};
+      Tensor input = randomTensor(bindShape(c.xShape, sizes), rng);
+      Tensor indices(bindShape(c.indexShape, sizes));
+      int64_t extent = input.shape[c.axis];
+      std::uniform_int_distribution<int64_t> pick(-extent, extent - 1);
+      for (double &v : indices.data)
+        v = static_cast<double>(pick(rng));
+      Tensor expected(indices.shape);
+      for (size_t i = 0; i < expected.size(); ++i) {
+        std::vector<int64_t> at = coordsOf(i, indices.shape);
+        auto index = static_cast<int64_t>(indices[i]);
+        at[c.axis] = index < 0 ? index + extent : index;
+        expected[i] = float(input[flatOf(at, input.shape)]);
+      }
+      EXPECT_EQ(runKernel(graph, {input, indices}, expected.shape).data,
+                expected.data)
+          << "axis " << c.axis << ", b = " << b << ", t = " << t;
+    }
+}
+
+TEST(GatherElementsTest, FailsTheRunOnAnIndexOutOfRange) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"b", "t", 3});
+  int64_t at = graph.buffer("at", "int64", json{"b", 1, 3});
+  int64_t y = graph.buffer("y", "float32", json{"b", 1, 3}, "output");
+  graph.kernel("k", "gather_elements", json{{"axis", 1}},
+               {{"x", x}, {"indices", at}}, y);
+  JitKernel kernel(graph.parse());
+  std::mt19937 rng(52);
+  Tensor indices({2, 1, 3});
+  indices[4] = 4; // token 4 of 4
+  kernel.bind({randomTensor({2, 4, 3}, rng), indices}, {2, 1, 3});
+  EXPECT_ANY_THROW(kernel.realize());
+}
+
+TEST(GatherElementsTest, RejectsIndicesThatMayPassTheInput) {
+  GraphBuilder graph;
+  int64_t x = graph.buffer("x", "float32", json{"b", "t", 3});
+  int64_t at = graph.buffer("at", "int64", json{"c", 1, 3});
+  int64_t y = graph.buffer("y", "float32", json{"c", 1, 3}, "output");
+  graph.kernel("k", "gather_elements", json{{"axis", 1}},
+               {{"x", x}, {"indices", at}}, y);
+  try {
+    graph.parse();
+    ADD_FAILURE() << "indices over c gathered from x over b";
+  } catch (const GraphError &error) {
+    EXPECT_THAT(error.what(),
+                testing::HasSubstr("dimension 0 of 'indices' ([c]) does not "
+                                   "fit in that of 'x' ([b])"));
+  }
+}
+
 TEST(ScatterNdTest, RejectsUpdatesOfTheWrongShape) {
   GraphBuilder graph;
   int64_t x = graph.buffer("x", "float32", json{"t", 4});

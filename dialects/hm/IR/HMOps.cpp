@@ -284,6 +284,34 @@ LogicalResult hm::GatherOp::verify() {
   return success();
 }
 
+LogicalResult hm::GatherElementsOp::verify() {
+  auto input = rankedType(getInput()), indices = rankedType(getIndices());
+  auto output = rankedType(getOutput());
+  int64_t rank = input.getRank(), axis = static_cast<int64_t>(getAxis());
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  if (indices.getRank() != rank)
+    return emitOpError("indices have rank ")
+           << indices.getRank() << ", the input " << rank;
+  if (output.getElementType() != input.getElementType())
+    return emitOpError("result element type differs from the input's");
+  if (output.getRank() != rank ||
+      !llvm::all_of(
+          llvm::zip(output.getShape(), indices.getShape()), [](auto dims) {
+            return dimsCompatible(std::get<0>(dims), std::get<1>(dims));
+          }))
+    return emitOpError("result shape ")
+           << shapeString(output.getShape()) << " differs from the indices' "
+           << shapeString(indices.getShape());
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis && !input.isDynamicDim(i) && !indices.isDynamicDim(i) &&
+        indices.getDimSize(i) > input.getDimSize(i))
+      return emitOpError("indices dimension ")
+             << i << " (" << indices.getDimSize(i)
+             << ") is longer than the input's (" << input.getDimSize(i) << ")";
+  return success();
+}
+
 LogicalResult hm::ScatterNdOp::verify() {
   auto input = rankedType(getInput()), indices = rankedType(getIndices());
   auto updates = rankedType(getUpdates());

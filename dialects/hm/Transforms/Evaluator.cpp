@@ -712,6 +712,28 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
           running += value;
         }
       }
+  } else if (auto gather = dyn_cast<GatherElementsOp>(op)) {
+    const HostArray &x = *in[0], &indices = *in[1];
+    auto axis = static_cast<size_t>(gather.getAxis());
+    for (size_t i = 0; i < x.shape.size(); ++i)
+      if (i != axis && indices.shape[i] > x.shape[i]) {
+        message = "gather_elements indices are longer than the input";
+        return failure();
+      }
+    out.shape = indices.shape;
+    out.data.resize(indices.data.size());
+    Shape strides = stridesOf(x.shape), index;
+    for (int64_t at = 0; at < indices.size(); ++at) {
+      unravel(at, indices.shape, index);
+      // Random indices wrap into range, as gather's do.
+      int64_t extent = x.shape[axis];
+      index[axis] = static_cast<int64_t>(indices.data[at]) % extent;
+      index[axis] += index[axis] < 0 ? extent : 0;
+      int64_t offset = 0;
+      for (size_t i = 0; i < index.size(); ++i)
+        offset += index[i] * strides[i];
+      out.data[at] = x.data[offset];
+    }
   } else if (isa<ScatterNdOp>(op)) {
     const HostArray &x = *in[0], &indices = *in[1], &updates = *in[2];
     auto k = static_cast<size_t>(indices.shape.back());

@@ -202,6 +202,22 @@ func.func @cumsum_axis(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+func.func @gather_elements_rank(%x: tensor<?x8xf32>, %i: tensor<?xi64>) -> tensor<?xf32> {
+  // expected-error @+1 {{indices have rank 1, the input 2}}
+  %y = hm.gather_elements %x, %i {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?xi64>) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+
+// -----
+
+func.func @gather_elements_longer(%x: tensor<?x2xf32>, %i: tensor<9x3xi64>) -> tensor<9x3xf32> {
+  // expected-error @+1 {{indices dimension 1 (3) is longer than the input's (2)}}
+  %y = hm.gather_elements %x, %i {axis = 0 : i64} : (tensor<?x2xf32>, tensor<9x3xi64>) -> tensor<9x3xf32>
+  return %y : tensor<9x3xf32>
+}
+
+// -----
+
 func.func @scatter_nd_updates(%x: tensor<?x8xf32>, %i: tensor<?x4x2xi64>, %u: tensor<?x3xf32>) -> tensor<?x8xf32> {
   // expected-error @+1 {{updates shape [?, 3] differs from [?, 4]}}
   %y = hm.scatter_nd %x, %i, %u : (tensor<?x8xf32>, tensor<?x4x2xi64>, tensor<?x3xf32>) -> tensor<?x8xf32>

@@ -294,6 +294,24 @@ def HM_GatherOp : HM_Op<"gather", [Pure]> {
   let hasVerifier = 1;
 }
 
+def HM_GatherElementsOp : HM_Op<"gather_elements", [Pure]> {
+  let summary = "picks entries of `input` along `axis` by run-time `indices`";
+  let description = [{
+    ONNX GatherElements (torch.gather): `indices` has the input's rank and
+    the result its shape; result[i0, .., ia, ..] = input[i0, ..,
+    indices[i0, .., ia, ..], ..] with `a` the axis. Away from the axis,
+    `indices` may be shorter than `input`. Indices may be negative (counted
+    from the end); an index outside [-dim, dim) is a run-time error.
+  }];
+  let arguments = (ins HM_Tensor:$input, RankedTensorOf<[I32, I64]>:$indices,
+                       I64Attr:$axis);
+  let results = (outs HM_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def HM_ScatterNdOp : HM_Op<"scatter_nd", [Pure]> {
   let summary = "`input` with the entries that run-time `indices` name replaced";
   let description = [{

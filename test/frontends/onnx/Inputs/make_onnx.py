@@ -974,12 +974,25 @@ def moving_window(path, grow=0):
     save(graph, path)
 
 
+def gather_elements(path, index_batch="B"):
+    # torch.gather(x, 1, at) of x [B, N, 4] at run-time indices [B, 1, 4].
+    nodes = [helper.make_node("GatherElements", ["x", "at"], ["y"], axis=1,
+                              name="pick")]
+    graph = helper.make_graph(
+        nodes, "g", [tensor("x", ["B", "N", 4]),
+                     tensor("at", [index_batch, 1, 4], TensorProto.INT64)],
+        [tensor("y", [index_batch, 1, 4])])
+    save(graph, path)
+
+
 KINDS["relative_shift"] = relative_shift
 KINDS["relative_shift_concat"] = lambda path: relative_shift(path, "concat")
 KINDS["relative_shift_pad_end"] = lambda path: relative_shift(path, "pad_end")
 KINDS["moving_window"] = moving_window
 KINDS["growing_window"] = lambda path: moving_window(path, grow=2)
 KINDS["mask_view"] = mask_view
+KINDS["gather_elements"] = gather_elements
+KINDS["gather_elements_other_batch"] = lambda path: gather_elements(path, "C")
 KINDS["concat_two_symbols"] = concat_two_symbols
 KINDS["passthrough_functions"] = passthrough_functions
 KINDS["local_functions"] = local_functions
