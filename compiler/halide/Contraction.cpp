@@ -201,6 +201,7 @@ Halide::Func stagedGemm(const OpContext &ctx,
 
 Halide::Func buildContraction(const OpContext &ctx) {
   bool isLinear = ctx.view.kernel().op == "linear";
+  bool relative = ctx.view.kernel().attrs.value("relative_shift", false);
   const Halide::ImageParam &a = ctx.inputs[0];
   const Halide::ImageParam &b = ctx.inputs[1];
   const std::vector<Expr> &extents = ctx.outputExtents;
@@ -213,17 +214,24 @@ Halide::Func buildContraction(const OpContext &ctx) {
       hasRows ? staticExtent(extents[1]) : std::optional<int>(1);
   int natural = ctx.vectorSize(a.type());
   bool avx512 = ctx.target.has_feature(Halide::Target::AVX512);
-  bool tiled = staticM && *staticM >= natural;
+  // A run-time column count (attention scores over T keys) is tiled too: a
+  // partial last tile computes on clamped columns and stores the valid ones.
+  bool dynamicM = !staticM && hasRows && !isLinear;
+  bool tiled = (staticM && *staticM >= natural) || dynamicM;
   // The register tile: `vectors` vectors of m by `rowTile` rows.
-  int vectors = tiled
+  int vectors = !tiled ? 1
+                : staticM
                     ? ctx.knob("vectors", defaultTileVectors(*staticM, natural),
                                1, std::max(1, std::min(4, *staticM / natural)))
-                    : 1;
+                    : ctx.knob("vectors", avx512 ? 4 : 2, 1, 4);
   // AVX-512: 3 x 6 and 4 x 6 accumulators (the tuner's best on Zen 4 at the
   // HyperConformer and HyperMixer shapes), 8 rows for narrower tiles.
   int accumulators = avx512 ? (vectors == 4 ? 24 : 18) : 12;
-  int rowTile = ctx.knob("row_tile", std::min(8, accumulators / vectors), 1,
-                         std::max(1, 32 / vectors));
+  // A run-time column count (scores over K = d_h): 4 x 4 measured best on
+  // Zen 4; the relative form loads a row of positions per row.
+  int rowTile = ctx.knob(
+      "row_tile", dynamicM && avx512 ? 4 : std::min(8, accumulators / vectors),
+      1, std::max(1, 32 / vectors));
   if (staticN)
     rowTile = std::min(rowTile, *staticN);
 
@@ -234,6 +242,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
     row = Halide::min(row, extents[1] - 1);
   Halide::RDom k(0, a.dim(0).extent(), "k");
   Expr lhs, rhs;
+  Halide::Func positions("positions"); // relative_shift's window
   bool packed = false;
   if (isLinear) {
     std::vector<Expr> coords{k};
@@ -252,7 +261,25 @@ Halide::Func buildContraction(const OpContext &ctx) {
     }
   } else {
     lhs = a(batchCoords({k, row}, ctx.view.input(0), vars, extents));
-    rhs = b(batchCoords({m, k}, ctx.view.input(1), vars, extents));
+    auto rhsAt = [&](const Expr &column, const Expr &depth) {
+      return b(batchCoords({column, depth}, ctx.view.input(1), vars, extents));
+    };
+    if (relative) {
+      // Row i reads the T position columns from T - 1 - i: a task's window
+      // of columns + rows - 1 positions is copied once, clamped (lanes past
+      // the last column read the last position).
+      Halide::Var q("q"), kv("kv");
+      std::vector<Halide::Var> windowVars{q, kv};
+      windowVars.insert(windowVars.end(), vars.begin() + 2, vars.end());
+      positions(windowVars) =
+          rhsAt(Halide::clamp(q, 0, b.dim(0).extent() - 1), kv);
+      std::vector<Expr> at(windowVars.begin(), windowVars.end());
+      at[0] = m + (extents[1] - 1 - row);
+      at[1] = k;
+      rhs = positions(at);
+    } else {
+      rhs = rhsAt(dynamicM ? Halide::clamp(m, 0, extents[0] - 1) : Expr(m), k);
+    }
   }
   Expr init = ctx.view.findInput("bias")
                   ? ctx.input("bias")(m)
@@ -304,11 +331,12 @@ Halide::Func buildContraction(const OpContext &ctx) {
     return out;
   }
   if (!tiled) {
-    // Few or dynamic output channels: one vector of m at a time, its sum on
-    // the stack. Left to Halide, the sum got a heap buffer per vector (an
-    // allocator lock per 16 outputs: most of a Conformer's attention-score
-    // time on 2 threads). A dynamic count computes whole vectors, past the
-    // end on clamped channels; only the valid lanes are stored.
+    // Few output channels, or a dynamic count without rows: one vector of m
+    // at a time, its sum on the stack. Left to Halide, the sum got a heap
+    // buffer per vector (an allocator lock per 16 outputs: most of a
+    // Conformer's attention-score time on 2 threads). A dynamic count computes
+    // whole vectors, past the end on clamped channels; only the valid lanes are
+    // stored.
     Expr channel = staticM ? Expr(m) : Halide::min(m, extents[0] - 1);
     auto clamped = [&](const Expr &e) {
       return Halide::Internal::substitute(m.name(), channel, e);
@@ -335,7 +363,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
   // task. Read in place, consecutive k are M floats apart, which for
   // power-of-two M maps every k onto the same cache sets and a new page.
   Halide::Func panel("weight_panel");
-  bool copyPanel = hasRows && !packed;
+  bool copyPanel = hasRows && !packed && !relative;
   if (copyPanel) {
     Halide::Var kv("kv");
     std::vector<Halide::Var> panelVars{m, kv};
@@ -357,9 +385,10 @@ Halide::Func buildContraction(const OpContext &ctx) {
     task = Halide::Var("block");
     // Row tiles in groups, so few column blocks still make enough tasks.
     Expr rowTiles = (extents[1] + rowTile - 1) / rowTile;
-    Expr group = itemsPerTask(rowTiles, (*staticM + columns - 1) / columns,
+    Expr group = itemsPerTask(rowTiles, (extents[0] + columns - 1) / columns,
                               ctx.targetTasks(), 4);
-    out.split(m, mo, mi, columns, TailStrategy::ShiftInwards)
+    out.split(m, mo, mi, columns,
+              dynamicM ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards)
         .split(n, no, ni, rowTile,
                staticN ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
         .split(no, ng, nt, group, TailStrategy::GuardWithIf)
@@ -371,6 +400,8 @@ Halide::Func buildContraction(const OpContext &ctx) {
     acc.compute_at(out, nt);
     if (!staticN)
       acc.bound_extent(n, rowTile);
+    if (dynamicM)
+      acc.bound_extent(m, columns);
     acc.vectorize(m, natural).unroll(m).unroll(n);
     acc.update().reorder(m, n, k).vectorize(m, natural).unroll(m).unroll(n);
   } else {
@@ -390,6 +421,8 @@ Halide::Func buildContraction(const OpContext &ctx) {
   out.parallel(task);
   if (copyPanel)
     panel.compute_at(out, task).vectorize(m, natural);
+  if (relative)
+    positions.compute_at(out, task).vectorize(positions.args()[0], natural);
   return out;
 }
 

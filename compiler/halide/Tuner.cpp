@@ -274,10 +274,13 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
   int registers = target.has_feature(Halide::Target::AVX512) ? 28 : 14;
   if (op == "linear" || op == "matmul") {
     // Register tiles of `vectors` x `row_tile` accumulators, when m fills a
-    // vector.
-    const Dim &m = graph.buffer(kernel.outputs[0].buffer).shape.back();
-    if (m.isStatic() && m.size >= natural)
-      for (int vectors = 1; vectors <= std::min<int64_t>(4, m.size / natural);
+    // vector or is a matmul's run-time count (tiled with its rows).
+    const Shape &out = graph.buffer(kernel.outputs[0].buffer).shape;
+    const Dim &m = out.back();
+    bool dynamicM = !m.isStatic() && op == "matmul" && out.size() >= 2;
+    if ((m.isStatic() && m.size >= natural) || dynamicM)
+      for (int vectors = 1;
+           vectors <= (dynamicM ? 4 : std::min<int64_t>(4, m.size / natural));
            ++vectors)
         for (int rows : {2, 4, 6, 8})
           if (vectors * rows <= registers)

@@ -356,8 +356,35 @@ void checkLinear(const Checker &check) {
   checkEpilogue(check, fixedRoles);
 }
 
+/// `symbol`'s rule; a symbol of its own is 1 itself + 0.
+SymbolDesc derivation(const KernelGraph &graph, const std::string &symbol) {
+  const SymbolDesc *desc = graph.findSymbol(symbol);
+  if (!desc || desc->base.empty())
+    return SymbolDesc{symbol, 1, 1, symbol};
+  return *desc;
+}
+
+/// `symbol` as mul base + add: its rule when that is such a multiple (the
+/// exporter folds a base that is itself one into its base), else 1 itself.
+SymbolDesc multipleOf(const KernelGraph &graph, const std::string &symbol) {
+  SymbolDesc desc = derivation(graph, symbol);
+  if (desc.div != 1 || desc.post != 0)
+    return SymbolDesc{symbol, 1, 1, symbol};
+  return desc;
+}
+
+/// Whether `p` is 2 `t` - 1: the relative positions of t tokens.
+bool isRelativeLength(const KernelGraph &graph, const Dim &t, const Dim &p) {
+  if (t.isStatic() || p.isStatic())
+    return t.isStatic() && p.isStatic() && p.size == 2 * t.size - 1;
+  SymbolDesc tokens = multipleOf(graph, t.symbol),
+             positions = multipleOf(graph, p.symbol);
+  return positions.base == tokens.base && positions.mul == 2 * tokens.mul &&
+         positions.add == 2 * tokens.add - 1;
+}
+
 void checkMatmul(const Checker &check) {
-  check.roles({"lhs", "rhs"});
+  check.roles(withEpilogueRoles(check, {"lhs", "rhs"}));
   const BufferDesc &lhs = check.view.input(0);
   const BufferDesc &rhs = check.view.input(1);
   check.dtype("lhs", lhs, kFloats);
@@ -378,8 +405,15 @@ void checkMatmul(const Checker &check) {
                                 formatShape(lhs.shape),
                                 formatShape(rhs.shape)));
   batch->push_back(n);
-  batch->push_back(m);
+  bool relative = check.kernel.attrs.contains("relative_shift") &&
+                  check.boolAttr("relative_shift");
+  if (relative && !isRelativeLength(check.view.graph(), n, m))
+    check.view.fail(fmt::format("relative_shift needs rhs columns 2 x {} - "
+                                "1 (the lhs rows), got {}",
+                                formatShape({n}), formatShape({m})));
+  batch->push_back(relative ? n : m);
   check.result(lhs.dtype, *batch);
+  checkEpilogue(check, 2);
 }
 
 /// A list of integers in [min, max].
@@ -520,23 +554,6 @@ void checkCumSum(const Checker &check) {
   check.result(x.dtype, x.shape);
 }
 
-/// `symbol`'s rule; a symbol of its own is 1 itself + 0.
-SymbolDesc derivation(const KernelGraph &graph, const std::string &symbol) {
-  const SymbolDesc *desc = graph.findSymbol(symbol);
-  if (!desc || desc->base.empty())
-    return SymbolDesc{symbol, 1, 1, symbol};
-  return *desc;
-}
-
-/// `symbol` as mul base + add: its rule when that is such a multiple (the
-/// exporter folds a base that is itself one into its base), else 1 itself.
-SymbolDesc multipleOf(const KernelGraph &graph, const std::string &symbol) {
-  SymbolDesc desc = derivation(graph, symbol);
-  if (desc.div != 1 || desc.post != 0)
-    return SymbolDesc{symbol, 1, 1, symbol};
-  return desc;
-}
-
 /// Whether a slice from `start` by `step` (> 0) whose output extent is `out`
 /// reads only indices below the dynamic extent `in` = mi base + ai: `out`
 /// must be floor((mo base + ao) / step) + post, so the last index read is at
@@ -669,17 +686,7 @@ void checkRelativeShift(const Checker &check) {
   const BufferDesc &x = check.view.input(0);
   check.minRank("x", x, 2);
   const Dim &t = x.shape[x.shape.size() - 2], &p = x.shape.back();
-  bool relative = false;
-  if (t.isStatic() || p.isStatic()) {
-    relative = t.isStatic() && p.isStatic() && p.size == 2 * t.size - 1;
-  } else {
-    SymbolDesc tokens = multipleOf(check.view.graph(), t.symbol),
-               positions = multipleOf(check.view.graph(), p.symbol);
-    relative = positions.base == tokens.base &&
-               positions.mul == 2 * tokens.mul &&
-               positions.add == 2 * tokens.add - 1;
-  }
-  if (!relative)
+  if (!isRelativeLength(check.view.graph(), t, p))
     check.view.fail(fmt::format("input 'x' has shape {}: the last dim must "
                                 "be 2 x {} - 1",
                                 formatShape(x.shape), formatShape({t})));

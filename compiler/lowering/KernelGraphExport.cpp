@@ -64,6 +64,7 @@ private:
   void foldLayerNormTransposes();
   void foldReflectPads();
   void foldRelativeShifts();
+  void foldShiftedMatmuls();
   // Whether `p` is 2 `t` - 1 (the relative positions of t tokens).
   bool isRelativeLength(const json &p, const json &t) const;
   void foldConvLayerNorms();
@@ -655,7 +656,8 @@ void Exporter::fuseEpilogues() {
         continue;
       const json &producerKernel = kernels[from->second];
       if ((producerKernel["op"] != "linear" &&
-           producerKernel["op"] != "layer_norm") ||
+           producerKernel["op"] != "layer_norm" &&
+           producerKernel["op"] != "matmul") ||
           producerKernel["attrs"].contains("epilogue"))
         continue;
       // Other inputs: the output's shape, or constants that broadcast to
@@ -706,6 +708,34 @@ void Exporter::fuseEpilogues() {
       producer[out] = int(k);
       break;
     }
+  }
+  dropMerged(merged, internal);
+}
+
+// A relative_shift of a matmul's product (the position scores q p^T of
+// relative attention) becomes the matmul's `relative_shift`: it computes only
+// the T x T scores the shift keeps, not the T x (2T - 1) it would discard
+// half of, and nothing is written in between.
+void Exporter::foldShiftedMatmuls() {
+  auto [uses, consumer, producer] = bufferUses(kernels);
+  std::map<int, json *> bufferById = buffersById();
+  std::vector<bool> merged(kernels.size(), false);
+  std::set<int> internal;
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    if (kernels[k]["op"] != "relative_shift")
+      continue;
+    int scores = kernels[k]["inputs"][0]["buffer"];
+    auto from = producer.find(scores);
+    if (from == producer.end() || uses[scores] != 1 ||
+        (*bufferById.at(scores))["storage"] != "temp")
+      continue;
+    json &matmul = kernels[from->second];
+    if (matmul["op"] != "matmul" || !matmul["attrs"].empty())
+      continue;
+    matmul["attrs"]["relative_shift"] = true;
+    matmul["outputs"] = kernels[k]["outputs"];
+    merged[k] = true;
+    internal.insert(scores);
   }
   dropMerged(merged, internal);
 }
@@ -2030,6 +2060,7 @@ FailureOr<KernelGraph> Exporter::run() {
   if (options.fuseElementwise) {
     fuseElementwiseChains();
     channelsLastConvModules();
+    foldShiftedMatmuls();
     fuseEpilogues();
     foldLayerNormTransposes();
     foldReflectPads();

@@ -1,6 +1,6 @@
 // linear and matmul against float64 references: tiled and untiled channel
 // counts, dynamic rows and channels, broadcast batch dims, weights stored in
-// panels, and a linear's fused elementwise epilogue.
+// panels, fused elementwise epilogues, and relative-position scores.
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -195,6 +195,19 @@ INSTANTIATE_TEST_SUITE_P(
                            json{4, "m"},
                            false,
                            {{{"m", 1}}, {{"m", 19}}, {{"m", 40}}}},
+                      // Attention scores over a run-time T: tiles of rows
+                      // and a run-time column count, partial at both ends.
+                      Case{"matmul_dynamic_scores",
+                           "matmul",
+                           "float32",
+                           json{"b", 3, "n", 18},
+                           json{"b", 3, 18, "n"},
+                           json{"b", 3, "n", "n"},
+                           false,
+                           {{{"b", 1}, {"n", 1}},
+                            {{"b", 2}, {"n", 7}},
+                            {{"b", 1}, {"n", 33}},
+                            {{"b", 2}, {"n", 130}}}},
                       Case{"matmul_dynamic_batch_rows",
                            "matmul",
                            "float32",
@@ -331,6 +344,86 @@ TEST(LinearEpilogueTest, MatchesFloat64Reference) {
                   static_cast<long long>(n), error);
       EXPECT_LE(error, 1e-5);
     }
+  }
+}
+
+// Relative-position scores with the content scores added (Transformer-XL):
+// y[b, h, i, j] = e[b, h, i, j] + sum_k q[b, h, i, k] p[0, h, k, j + T - 1 - i]
+// over the 2T - 1 positions p shared by the batch, for a static T and a
+// run-time one (1, odd, past several register tiles).
+TEST(MatmulRelativeShiftTest, MatchesFloat64Reference) {
+  std::mt19937 rng(29);
+  for (bool dynamic : {false, true}) {
+    GraphBuilder graph;
+    json tokens = dynamic ? json("t") : json(9);
+    json positions = dynamic ? json("t_1") : json(17);
+    if (dynamic) {
+      graph.raw()["symbols"].push_back(
+          {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
+      graph.raw()["symbols"].push_back({{"name", "t_1"},
+                                        {"min", 1},
+                                        {"max", 1 << 20},
+                                        {"derived",
+                                         {{"base", "t"},
+                                          {"mul", 2},
+                                          {"add", -1},
+                                          {"div", 1},
+                                          {"post", 0}}}});
+    }
+    json scores = {"b", 3, tokens, tokens};
+    std::vector<std::pair<std::string, int64_t>> inputs = {
+        {"lhs", graph.buffer("q", "float32", {"b", 3, tokens, 18})},
+        {"rhs", graph.buffer("p", "float32", {1, 3, 18, positions})},
+        {"e1", graph.buffer("content", "float32", scores)}};
+    graph.kernel(
+        "k", "matmul",
+        {{"relative_shift", true}, {"epilogue", json::parse(R"([{"op": "add",
+                                               "args": ["in0", "in1"]}])")}},
+        inputs, graph.buffer("y", "float32", scores, "output"));
+    JitKernel kernel(graph.parse());
+    for (auto [b, t] :
+         dynamic
+             ? std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 7}, {1, 70}}
+             : std::vector<std::pair<int64_t, int64_t>>{{2, 9}}) {
+      std::vector<Tensor> args = {
+          randomTensor({b, 3, t, 18}, rng, -1, 1),
+          randomTensor({1, 3, 18, 2 * t - 1}, rng, -1, 1),
+          randomTensor({b, 3, t, t}, rng, -1, 1)};
+      Tensor expected({b, 3, t, t});
+      for (int64_t r = 0; r < b * 3 * t; ++r) {
+        int64_t i = r % t, h = r / t % 3;
+        for (int64_t j = 0; j < t; ++j) {
+          double sum = args[2][r * t + j];
+          for (int64_t k = 0; k < 18; ++k)
+            sum += args[0][r * 18 + k] *
+                   args[1][(h * 18 + k) * (2 * t - 1) + j + t - 1 - i];
+          expected[r * t + j] = sum;
+        }
+      }
+      double error = relativeL2(kernel.run(args, {b, 3, t, t}), expected);
+      std::printf("[ relative L2 ] b=%lld t=%lld: %.3g\n",
+                  static_cast<long long>(b), static_cast<long long>(t), error);
+      EXPECT_LE(error, 1e-5);
+    }
+  }
+}
+
+TEST(MatmulRelativeShiftTest, RejectsPositionsOtherThanTwiceTheRowsLessOne) {
+  GraphBuilder graph;
+  std::vector<std::pair<std::string, int64_t>> inputs = {
+      {"lhs", graph.buffer("q", "float32", {2, 5, 4})},
+      {"rhs", graph.buffer("p", "float32", {4, 10})}};
+  graph.kernel("k", "matmul", {{"relative_shift", true}}, inputs,
+               graph.buffer("y", "float32", {2, 5, 5}, "output"));
+  try {
+    graph.parse();
+    FAIL() << "expected a GraphError";
+  } catch (const GraphError &error) {
+    EXPECT_NE(std::string(error.what())
+                  .find("relative_shift needs rhs columns 2 x [5] - 1 (the "
+                        "lhs rows), got [10]"),
+              std::string::npos)
+        << error.what();
   }
 }
 
