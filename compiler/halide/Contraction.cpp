@@ -201,7 +201,8 @@ Halide::Func stagedGemm(const OpContext &ctx,
 
 Halide::Func buildContraction(const OpContext &ctx) {
   bool isLinear = ctx.view.kernel().op == "linear";
-  bool relative = ctx.view.kernel().attrs.value("relative_shift", false);
+  bool relative =
+      !isLinear && ctx.view.kernel().attrs.value("relative_shift", false);
   const Halide::ImageParam &a = ctx.inputs[0];
   const Halide::ImageParam &b = ctx.inputs[1];
   const std::vector<Expr> &extents = ctx.outputExtents;
@@ -227,8 +228,9 @@ Halide::Func buildContraction(const OpContext &ctx) {
   // AVX-512: 3 x 6 and 4 x 6 accumulators (the tuner's best on Zen 4 at the
   // HyperConformer and HyperMixer shapes), 8 rows for narrower tiles.
   int accumulators = avx512 ? (vectors == 4 ? 24 : 18) : 12;
-  // A run-time column count (scores over K = d_h): 4 x 4 measured best on
-  // Zen 4; the relative form loads a row of positions per row.
+  // A run-time column count (scores over T keys, K = d_h small): 4 x 4, the
+  // tuner's best on Zen 4 for plain and relative scores; fewer rows than
+  // the static default, because a relative tile loads positions per row.
   int rowTile = ctx.knob(
       "row_tile", dynamicM && avx512 ? 4 : std::min(8, accumulators / vectors),
       1, std::max(1, 32 / vectors));
@@ -302,7 +304,9 @@ Halide::Func buildContraction(const OpContext &ctx) {
     std::optional<int> depth;
     if (lhsInner.isStatic())
       depth = static_cast<int>(lhsInner.size);
-    if (hasRows && ctx.knob("gemm_staging", 0, 0, 1) &&
+    // The staged tiles share rhs columns across a block's rows; a relative
+    // shift gives each row columns of its own.
+    if (hasRows && ctx.knob("gemm_staging", 0, 0, 1) && !relative &&
         StagedGemm::applies(staticM, depth))
       return stagedGemm(ctx, vars, k, *depth, clamped(lhs), rhs, init);
     Halide::Func acc("acc");
@@ -331,12 +335,12 @@ Halide::Func buildContraction(const OpContext &ctx) {
     return out;
   }
   if (!tiled) {
-    // Few output channels, or a dynamic count without rows: one vector of m
-    // at a time, its sum on the stack. Left to Halide, the sum got a heap
-    // buffer per vector (an allocator lock per 16 outputs: most of a
-    // Conformer's attention-score time on 2 threads). A dynamic count computes
-    // whole vectors, past the end on clamped channels; only the valid lanes are
-    // stored.
+    // Few output channels, or a linear's run-time count: one vector of m at
+    // a time, its sum on the stack. Left to Halide, the sum got a heap buffer
+    // per vector (an allocator lock per 16 outputs: most of a Conformer's
+    // attention-score time on 2 threads, before matmuls were tiled). A
+    // dynamic count computes whole vectors, past the end on clamped channels;
+    // only the valid lanes are stored.
     Expr channel = staticM ? Expr(m) : Halide::min(m, extents[0] - 1);
     auto clamped = [&](const Expr &e) {
       return Halide::Internal::substitute(m.name(), channel, e);

@@ -258,7 +258,8 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     if (op == "linear" || op == "matmul") {
       for (int tileLog2 : {0, 1, 2})
         add({{"thread_tile_log2", tileLog2}});
-      add({{"gemm_staging", 1}});
+      if (!kernel.attrs.value("relative_shift", false))
+        add({{"gemm_staging", 1}});
     } else if (op == "hyper_mix")
       for (int chunk : {32, 512})
         add({{"chunk_tokens", chunk}});

@@ -407,10 +407,13 @@ void checkMatmul(const Checker &check) {
   batch->push_back(n);
   bool relative = check.kernel.attrs.contains("relative_shift") &&
                   check.boolAttr("relative_shift");
+  auto name = [](const Dim &dim) {
+    return dim.isStatic() ? std::to_string(dim.size) : dim.symbol;
+  };
   if (relative && !isRelativeLength(check.view.graph(), n, m))
-    check.view.fail(fmt::format("relative_shift needs rhs columns 2 x {} - "
-                                "1 (the lhs rows), got {}",
-                                formatShape({n}), formatShape({m})));
+    check.view.fail(fmt::format("relative_shift needs 2 x {} - 1 rhs columns "
+                                "(twice the lhs rows less one), got {}",
+                                name(n), name(m)));
   batch->push_back(relative ? n : m);
   check.result(lhs.dtype, *batch);
   checkEpilogue(check, 2);

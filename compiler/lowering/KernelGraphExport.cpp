@@ -628,11 +628,11 @@ void Exporter::fuseElementwiseChains() {
   dropMerged(merged, internal);
 }
 
-// An elementwise kernel reading a linear's or layer_norm's result (its only
-// use, of the same shape) becomes that kernel's epilogue: the product goes
-// through the program in registers and reaches memory once. Other inputs of the
-// program must have the output's shape. The fused kernel takes the elementwise
-// kernel's place, after everything either of them reads.
+// An elementwise kernel reading a linear's, matmul's or layer_norm's result
+// (its only use, of the same shape) becomes that kernel's epilogue: the product
+// goes through the program in registers and reaches memory once. Other inputs
+// of the program must have the output's shape. The fused kernel takes the
+// elementwise kernel's place, after everything either of them reads.
 void Exporter::fuseEpilogues() {
   auto [uses, consumer, producer] = bufferUses(kernels);
   // Buffers by id: the chain fusion above has already dropped some.

@@ -349,14 +349,16 @@ TEST(LinearEpilogueTest, MatchesFloat64Reference) {
 
 // Relative-position scores with the content scores added (Transformer-XL):
 // y[b, h, i, j] = e[b, h, i, j] + sum_k q[b, h, i, k] p[0, h, k, j + T - 1 - i]
-// over the 2T - 1 positions p shared by the batch, for a static T and a
-// run-time one (1, odd, past several register tiles).
+// over the 2T - 1 positions p shared by the batch: a static T = 128 over
+// K = 32 (where the staged GPU GEMM would otherwise apply), and a run-time
+// T (1, odd, past several register tiles) over K = 18.
 TEST(MatmulRelativeShiftTest, MatchesFloat64Reference) {
   std::mt19937 rng(29);
   for (bool dynamic : {false, true}) {
     GraphBuilder graph;
-    json tokens = dynamic ? json("t") : json(9);
-    json positions = dynamic ? json("t_1") : json(17);
+    json tokens = dynamic ? json("t") : json(128);
+    json positions = dynamic ? json("t_1") : json(255);
+    int64_t depth = dynamic ? 18 : 32;
     if (dynamic) {
       graph.raw()["symbols"].push_back(
           {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
@@ -372,38 +374,48 @@ TEST(MatmulRelativeShiftTest, MatchesFloat64Reference) {
     }
     json scores = {"b", 3, tokens, tokens};
     std::vector<std::pair<std::string, int64_t>> inputs = {
-        {"lhs", graph.buffer("q", "float32", {"b", 3, tokens, 18})},
-        {"rhs", graph.buffer("p", "float32", {1, 3, 18, positions})},
+        {"lhs", graph.buffer("q", "float32", {"b", 3, tokens, depth})},
+        {"rhs", graph.buffer("p", "float32", {1, 3, depth, positions})},
         {"e1", graph.buffer("content", "float32", scores)}};
     graph.kernel(
         "k", "matmul",
         {{"relative_shift", true}, {"epilogue", json::parse(R"([{"op": "add",
                                                "args": ["in0", "in1"]}])")}},
         inputs, graph.buffer("y", "float32", scores, "output"));
-    JitKernel kernel(graph.parse());
-    for (auto [b, t] :
-         dynamic
-             ? std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 7}, {1, 70}}
-             : std::vector<std::pair<int64_t, int64_t>>{{2, 9}}) {
-      std::vector<Tensor> args = {
-          randomTensor({b, 3, t, 18}, rng, -1, 1),
-          randomTensor({1, 3, 18, 2 * t - 1}, rng, -1, 1),
-          randomTensor({b, 3, t, t}, rng, -1, 1)};
-      Tensor expected({b, 3, t, t});
-      for (int64_t r = 0; r < b * 3 * t; ++r) {
-        int64_t i = r % t, h = r / t % 3;
-        for (int64_t j = 0; j < t; ++j) {
-          double sum = args[2][r * t + j];
-          for (int64_t k = 0; k < 18; ++k)
-            sum += args[0][r * 18 + k] *
-                   args[1][(h * 18 + k) * (2 * t - 1) + j + t - 1 - i];
-          expected[r * t + j] = sum;
+    // The default tile, one vector by 8 rows, 3 x 6 in 64 tasks, and the
+    // staged GPU form asked for (it does not apply: its tiles share
+    // columns across rows).
+    std::vector<ScheduleChoice> schedules(4);
+    schedules[1].knobs = {{"vectors", 1}, {"row_tile", 8}};
+    schedules[2].knobs = {{"vectors", 3}, {"row_tile", 6}, {"tasks", 64}};
+    schedules[3].knobs = {{"gemm_staging", 1}};
+    std::vector<std::pair<int64_t, int64_t>> sizes = {{2, 128}};
+    if (dynamic)
+      sizes = {{1, 1}, {2, 7}, {1, 70}};
+    for (const ScheduleChoice &schedule : schedules) {
+      JitKernel kernel(graph.parse(), 0, schedule);
+      for (auto [b, t] : sizes) {
+        std::vector<Tensor> args = {
+            randomTensor({b, 3, t, depth}, rng, -1, 1),
+            randomTensor({1, 3, depth, 2 * t - 1}, rng, -1, 1),
+            randomTensor({b, 3, t, t}, rng, -1, 1)};
+        Tensor expected({b, 3, t, t});
+        for (int64_t r = 0; r < b * 3 * t; ++r) {
+          int64_t i = r % t, h = r / t % 3;
+          for (int64_t j = 0; j < t; ++j) {
+            double sum = args[2][r * t + j];
+            for (int64_t k = 0; k < depth; ++k)
+              sum += args[0][r * depth + k] *
+                     args[1][(h * depth + k) * (2 * t - 1) + j + t - 1 - i];
+            expected[r * t + j] = sum;
+          }
         }
+        double error = relativeL2(kernel.run(args, {b, 3, t, t}), expected);
+        std::printf("[ relative L2 ] b=%lld t=%lld: %.3g\n",
+                    static_cast<long long>(b), static_cast<long long>(t),
+                    error);
+        EXPECT_LE(error, 1e-5);
       }
-      double error = relativeL2(kernel.run(args, {b, 3, t, t}), expected);
-      std::printf("[ relative L2 ] b=%lld t=%lld: %.3g\n",
-                  static_cast<long long>(b), static_cast<long long>(t), error);
-      EXPECT_LE(error, 1e-5);
     }
   }
 }
@@ -420,8 +432,8 @@ TEST(MatmulRelativeShiftTest, RejectsPositionsOtherThanTwiceTheRowsLessOne) {
     FAIL() << "expected a GraphError";
   } catch (const GraphError &error) {
     EXPECT_NE(std::string(error.what())
-                  .find("relative_shift needs rhs columns 2 x [5] - 1 (the "
-                        "lhs rows), got [10]"),
+                  .find("relative_shift needs 2 x 5 - 1 rhs columns (twice "
+                        "the lhs rows less one), got 10"),
               std::string::npos)
         << error.what();
   }
