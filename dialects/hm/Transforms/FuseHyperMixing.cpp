@@ -500,9 +500,27 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   bool matchCore(GeluOp gelu, Core &core, std::string &why) {
     core.first = skipLayout(gelu.getInput()).getDefiningOp();
     Operation *first = core.first;
-    if (!first || !isa<MatMulOp, EinsumOp>(first) ||
-        first->getNumOperands() != 2 || isConstant(first->getOperand(0)) ||
-        isConstant(first->getOperand(1)))
+    auto isProduct = [](Operation *op) {
+      return op && isa<MatMulOp, EinsumOp>(op) && op->getNumOperands() == 2 &&
+             !isConstant(op->getOperand(0)) && !isConstant(op->getOperand(1));
+    };
+    // A product scaled by a scalar (a mean over the tokens, 1/N) is a
+    // HyperMixing variant hm.hyper_mix does not compute: say so.
+    if (first && isa<MulOp, DivOp>(first)) {
+      auto isScalar = [](Value v) {
+        return llvm::all_of(cast<ShapedType>(v.getType()).getShape(),
+                            [](int64_t d) { return d == 1; });
+      };
+      for (int i = 0; i < 2; ++i)
+        if (isProduct(skipLayout(first->getOperand(i)).getDefiningOp()) &&
+            isScalar(first->getOperand(1 - i)) &&
+            (isa<MulOp>(first) || i == 0)) {
+          why = "the product before the mixing GELU is scaled (a mean over "
+                "the tokens?); HyperMixing sums over the tokens unscaled";
+          return false;
+        }
+    }
+    if (!isProduct(first))
       return false;
     Value z = followLayout(gelu.getOutput());
     if (!z.hasOneUse() || !isa<MatMulOp, EinsumOp>(*z.getUsers().begin()) ||

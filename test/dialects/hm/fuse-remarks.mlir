@@ -42,6 +42,29 @@ func.func @fuses(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x
 
 // -----
 
+// The mixed sum divided by the token count (a mean, not HyperMixing's sum)
+// stays unfused, and the remark says why.
+// CHECK-LABEL: func.func @mean_over_tokens
+// CHECK-NOT: hm.hyper_mix
+func.func @mean_over_tokens(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %n: tensor<f32>) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %m = hm.div %s, %n : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the product before the mixing GELU is scaled (a mean over the tokens?); HyperMixing sums over the tokens unscaled}}
+  %z = hm.gelu %m : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
 // The second product mixes with the transposed Z: the shapes line up only
 // because d = k, and the float64 check rejects it.
 // CHECK-LABEL: func.func @wrong_orientation
