@@ -37,6 +37,22 @@ Expr checkedIndex(const Expr &raw, const Expr &extent, const char *what) {
   return Halide::cast<int32_t>(Halide::clamp(index, 0, extent - 1));
 }
 
+/// A gather's schedule: a copy on the CPU, with the index check inlined. A
+/// GPU kernel cannot report an error, so there the indices are checked on
+/// the host, once each, and the gather runs on the device.
+void scheduleGather(const OpContext &ctx, Halide::Func out,
+                    Halide::Func checked,
+                    const std::vector<Halide::Var> &vars) {
+  if (!ctx.gpu) {
+    scheduleCopy(ctx, out, vars);
+    return;
+  }
+  std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
+  gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
+  checked.compute_root();
+  ctx.gpu->scheduled = true;
+}
+
 } // namespace
 
 Halide::Func buildGather(const OpContext &ctx) {
@@ -84,16 +100,7 @@ Halide::Func buildGather(const OpContext &ctx) {
   }
   Halide::Func out("output");
   out(vars) = x(xCoords);
-  if (ctx.gpu) {
-    // A kernel cannot report an error: the indices are checked on the host,
-    // once each, and the gather runs on the device.
-    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
-    gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
-    checked.compute_root();
-    ctx.gpu->scheduled = true;
-    return out;
-  }
-  scheduleCopy(ctx, out, vars);
+  scheduleGather(ctx, out, checked, vars);
   return out;
 }
 
@@ -111,15 +118,7 @@ Halide::Func buildGatherElements(const OpContext &ctx) {
   xCoords[axis] = checked(vars);
   Halide::Func out("output");
   out(vars) = x(xCoords);
-  if (ctx.gpu) {
-    // As in gather: the indices are checked on the host.
-    std::pair<int, int> threads = gpuThreads(ctx.outputExtents);
-    gpuTile(*ctx.gpu, out, vars, threads.first, threads.second);
-    checked.compute_root();
-    ctx.gpu->scheduled = true;
-    return out;
-  }
-  scheduleCopy(ctx, out, vars);
+  scheduleGather(ctx, out, checked, vars);
   return out;
 }
 
