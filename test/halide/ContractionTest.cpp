@@ -359,19 +359,8 @@ TEST(MatmulRelativeShiftTest, MatchesFloat64Reference) {
     json tokens = dynamic ? json("t") : json(128);
     json positions = dynamic ? json("t_1") : json(255);
     int64_t depth = dynamic ? 18 : 32;
-    if (dynamic) {
-      graph.raw()["symbols"].push_back(
-          {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
-      graph.raw()["symbols"].push_back({{"name", "t_1"},
-                                        {"min", 1},
-                                        {"max", 1 << 20},
-                                        {"derived",
-                                         {{"base", "t"},
-                                          {"mul", 2},
-                                          {"add", -1},
-                                          {"div", 1},
-                                          {"post", 0}}}});
-    }
+    if (dynamic)
+      graph.relativeLength("t", "t_1");
     json scores = {"b", 3, tokens, tokens};
     std::vector<std::pair<std::string, int64_t>> inputs = {
         {"lhs", graph.buffer("q", "float32", {"b", 3, tokens, depth})},

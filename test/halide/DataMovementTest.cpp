@@ -516,19 +516,8 @@ TEST(RelativeShiftTest, MatchesReference) {
     int64_t t = dynamic ? 7 : 5;
     json tokens = dynamic ? json("t") : json(t);
     json positions = dynamic ? json("t_1") : json(2 * t - 1);
-    if (dynamic) {
-      graph.raw()["symbols"].push_back(
-          {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
-      graph.raw()["symbols"].push_back({{"name", "t_1"},
-                                        {"min", 1},
-                                        {"max", 1 << 20},
-                                        {"derived",
-                                         {{"base", "t"},
-                                          {"mul", 2},
-                                          {"add", -1},
-                                          {"div", 1},
-                                          {"post", 0}}}});
-    }
+    if (dynamic)
+      graph.relativeLength("t", "t_1");
     int64_t x = graph.buffer("x", "float32", json{2, 3, tokens, positions});
     int64_t y =
         graph.buffer("y", "float32", json{2, 3, tokens, tokens}, "output");

@@ -90,6 +90,17 @@ int64_t GraphBuilder::buffer(const std::string &name, const std::string &dtype,
   return id;
 }
 
+void GraphBuilder::relativeLength(const std::string &tokens,
+                                  const std::string &positions) {
+  graph_["symbols"].push_back({{"name", tokens}, {"min", 1}, {"max", 1 << 20}});
+  graph_["symbols"].push_back(
+      {{"name", positions},
+       {"min", 1},
+       {"max", 1 << 20},
+       {"derived",
+        {{"base", tokens}, {"mul", 2}, {"add", -1}, {"div", 1}, {"post", 0}}}});
+}
+
 void GraphBuilder::kernel(
     const std::string &name, const std::string &op, const json &attrs,
     const std::vector<std::pair<std::string, int64_t>> &inputs,

@@ -46,6 +46,9 @@ public:
               const nlohmann::json &attrs,
               const std::vector<std::pair<std::string, int64_t>> &inputs,
               int64_t output);
+  /// Declares the symbol `tokens` and `positions` = 2 tokens - 1 (the
+  /// relative positions of Transformer-XL attention).
+  void relativeLength(const std::string &tokens, const std::string &positions);
   nlohmann::json &raw() { return graph_; }
   KernelGraph parse() const { return parseKernelGraph(graph_); }
 
