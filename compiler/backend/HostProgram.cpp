@@ -5,6 +5,7 @@
 #include "ApiTypesText.h"
 #include "Naming.h"
 #include "hmc/api_types.h"
+#include "hmc/runtime.h"
 
 #include <nlohmann/json.hpp>
 
@@ -188,8 +189,9 @@ std::vector<Symbol> parseSymbols(const json &graph) {
                             at(derivedWhere, "post"));
       if (symbol.div < 1)
         fail(at(derivedWhere, "div"), "must be at least 1");
-      if (symbol.mul < 1 || symbol.mul > 1024)
-        fail(at(derivedWhere, "mul"), "must be 1 to 1024");
+      if (symbol.mul < 1 || symbol.mul > HMCRT_MAX_DIM_MULTIPLE)
+        fail(at(derivedWhere, "mul"),
+             "must be 1 to " + std::to_string(HMCRT_MAX_DIM_MULTIPLE));
     }
     symbols.push_back(std::move(symbol));
   }

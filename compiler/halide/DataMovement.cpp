@@ -259,10 +259,13 @@ struct ReshapeGroup {
   size_t inBegin, inEnd, outBegin, outEnd;
 };
 
-/// The groups of a reshape that only splits and merges static neighbours
-/// (a dynamic dim must stay a dim of its own on both sides), or nothing.
-std::optional<std::vector<ReshapeGroup>> staticGroups(const Shape &in,
-                                                      const Shape &out) {
+/// The groups of a reshape that only splits and merges static neighbours,
+/// or merges a dynamic T with the static dims after it into an output dim
+/// mul T (a model output [B, T, 8] written as [B, 8 T]); otherwise a
+/// dynamic dim must stay a dim of its own on both sides. Nothing when the
+/// reshape is none of these.
+std::optional<std::vector<ReshapeGroup>>
+staticGroups(const KernelGraph &graph, const Shape &in, const Shape &out) {
   auto unit = [](const Dim &dim) { return dim.isStatic() && dim.size == 1; };
   std::vector<ReshapeGroup> groups;
   size_t i = 0, o = 0;
@@ -275,10 +278,24 @@ std::optional<std::vector<ReshapeGroup>> staticGroups(const Shape &in,
         (inUnit ? i : o) += 1;
         continue;
       }
-      if (in[i] != out[o])
+      if (in[i] == out[o]) {
+        groups.push_back({i, i + 1, o, o + 1});
+        ++i, ++o;
+        continue;
+      }
+      if (in[i].isStatic() || out[o].isStatic())
         return std::nullopt;
-      groups.push_back({i, i + 1, o, o + 1});
-      ++i, ++o;
+      SymbolDesc merged = graph.multipleOf(out[o].symbol);
+      if (merged.base != in[i].symbol || merged.add != 0)
+        return std::nullopt;
+      size_t i1 = i + 1;
+      int64_t product = 1;
+      while (product < merged.mul && i1 < in.size() && in[i1].isStatic())
+        product *= in[i1++].size;
+      if (product != merged.mul)
+        return std::nullopt;
+      groups.push_back({i, i1, o, o + 1});
+      i = i1, ++o;
       continue;
     }
     size_t i1 = i + 1, o1 = o + 1;
@@ -314,7 +331,7 @@ Halide::Func buildReshape(const OpContext &ctx) {
   std::vector<Halide::Var> vars(outRank);
   std::vector<Expr> coords(inRank);
   std::optional<std::vector<ReshapeGroup>> groups =
-      staticGroups(inShape, outShape);
+      staticGroups(ctx.view.graph(), inShape, outShape);
 
   // Inserting or dropping unit dimensions keeps every coordinate.
   auto nonUnit = [](const Shape &shape) {
@@ -352,11 +369,14 @@ Halide::Func buildReshape(const OpContext &ctx) {
         linear += vars[halideDim(k, outRank)] * static_cast<int32_t>(stride);
         stride *= outShape[k].size;
       }
-      for (size_t k = g.inEnd; k-- > g.inBegin;) {
+      // The outermost input dim takes what is left (it may be dynamic).
+      for (size_t k = g.inEnd; k-- > g.inBegin + 1;) {
         auto size = static_cast<int32_t>(inShape[k].size);
         coords[halideDim(k, inRank)] = linear % size;
         linear = linear / size;
       }
+      if (g.inEnd > g.inBegin)
+        coords[halideDim(g.inBegin, inRank)] = linear;
     }
   } else {
     // General case: through the row-major linear index.

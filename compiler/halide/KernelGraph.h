@@ -100,6 +100,21 @@ struct KernelGraph {
         return &symbol;
     return nullptr;
   }
+  /// `name`'s rule; a symbol of its own is 1 itself + 0.
+  SymbolDesc derivation(const std::string &name) const {
+    const SymbolDesc *desc = findSymbol(name);
+    if (!desc || desc->base.empty())
+      return SymbolDesc{name, 1, 1, name};
+    return *desc;
+  }
+  /// `name` as mul base + add: its rule when that is such a multiple (the
+  /// exporter folds a base that is itself one into its base), else 1 itself.
+  SymbolDesc multipleOf(const std::string &name) const {
+    SymbolDesc desc = derivation(name);
+    if (desc.div != 1 || desc.post != 0)
+      return SymbolDesc{name, 1, 1, name};
+    return desc;
+  }
 };
 
 /// Parses and fully validates a graph (structure, then every kernel).

@@ -356,29 +356,12 @@ void checkLinear(const Checker &check) {
   checkEpilogue(check, fixedRoles);
 }
 
-/// `symbol`'s rule; a symbol of its own is 1 itself + 0.
-SymbolDesc derivation(const KernelGraph &graph, const std::string &symbol) {
-  const SymbolDesc *desc = graph.findSymbol(symbol);
-  if (!desc || desc->base.empty())
-    return SymbolDesc{symbol, 1, 1, symbol};
-  return *desc;
-}
-
-/// `symbol` as mul base + add: its rule when that is such a multiple (the
-/// exporter folds a base that is itself one into its base), else 1 itself.
-SymbolDesc multipleOf(const KernelGraph &graph, const std::string &symbol) {
-  SymbolDesc desc = derivation(graph, symbol);
-  if (desc.div != 1 || desc.post != 0)
-    return SymbolDesc{symbol, 1, 1, symbol};
-  return desc;
-}
-
 /// Whether `p` is 2 `t` - 1: the relative positions of t tokens.
 bool isRelativeLength(const KernelGraph &graph, const Dim &t, const Dim &p) {
   if (t.isStatic() || p.isStatic())
     return t.isStatic() && p.isStatic() && p.size == 2 * t.size - 1;
-  SymbolDesc tokens = multipleOf(graph, t.symbol),
-             positions = multipleOf(graph, p.symbol);
+  SymbolDesc tokens = graph.multipleOf(t.symbol),
+             positions = graph.multipleOf(p.symbol);
   return positions.base == tokens.base && positions.mul == 2 * tokens.mul &&
          positions.add == 2 * tokens.add - 1;
 }
@@ -568,8 +551,8 @@ bool dynamicSliceInRange(const KernelGraph &graph, const Dim &in,
     return start == 0 && step == 1;
   // An output of its own is 1 itself + 0 (the unpadded length cropped back
   // out of a padded one).
-  SymbolDesc o = derivation(graph, out.symbol);
-  SymbolDesc i = multipleOf(graph, in.symbol);
+  SymbolDesc o = graph.derivation(out.symbol);
+  SymbolDesc i = graph.multipleOf(in.symbol);
   // m base + c is floor((m step base + c step) / step): every step-th
   // entry of a multiple (x[:, ::2] of 2T is T).
   if (o.div == 1 && step > 1) {
@@ -635,15 +618,21 @@ void checkReshape(const Checker &check) {
   check.roles({"x"});
   const BufferDesc &x = check.view.input(0);
   const BufferDesc &out = check.out();
-  // Equal element counts: the same static product and the same symbols.
-  auto signature = [](const Shape &shape) {
+  // Equal element counts: the same static product and the same symbols (a
+  // multiple mul base counts as mul and its base: an output's [T, 8] written
+  // as its 8 T).
+  auto signature = [&](const Shape &shape) {
     int64_t product = 1;
     std::vector<std::string> symbols;
     for (const Dim &dim : shape) {
-      if (dim.isStatic())
+      if (dim.isStatic()) {
         product *= dim.size;
-      else
-        symbols.push_back(dim.symbol);
+        continue;
+      }
+      SymbolDesc multiple = check.view.graph().multipleOf(dim.symbol);
+      bool scaled = multiple.add == 0;
+      product *= scaled ? multiple.mul : 1;
+      symbols.push_back(scaled ? multiple.base : dim.symbol);
     }
     std::sort(symbols.begin(), symbols.end());
     return std::make_pair(product, symbols);

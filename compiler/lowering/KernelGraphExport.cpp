@@ -4,6 +4,7 @@
 
 #include "hm/HMDialect.h"
 #include "hmc/api_types.h"
+#include "hmc/runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -111,6 +112,9 @@ private:
   // The sum of dimensions that are each a number or mul base + c of one
   // base (a concatenation's length), or null when they are not.
   json sumDims(const Dims &dims);
+  // `dims` with each product of one symbol and numbers as a derived symbol
+  // (N*8 as 8 N), or failure naming a product of several symbols.
+  FailureOr<Dims> outputDims(Operation *op, const Dims &dims);
   std::vector<std::string> symbols;
   // Symbols bounded below options.maxDimension: lengths that index a table
   // (a hyper_mix's learned positions, rows gathered by an hm.iota), which
@@ -323,6 +327,35 @@ json Exporter::sumDims(const Dims &dims) {
   if (sum.base.is_null())
     return sum.add;
   return deriveDim(sum.base, sum.add, 1, 0, sum.mul);
+}
+
+FailureOr<Dims> Exporter::outputDims(Operation *op, const Dims &dims) {
+  Dims declared;
+  for (const json &dim : dims) {
+    if (!isProduct(dim)) {
+      declared.push_back(dim);
+      continue;
+    }
+    json symbol;
+    int64_t factor = 1;
+    for (const json &part : flattened({dim})) {
+      if (part.is_number()) {
+        factor *= part.get<int64_t>();
+        continue;
+      }
+      if (!symbol.is_null())
+        return op->emitError("a model output whose dimension is the product '")
+               << dim.get<std::string>()
+               << "' of several dynamic dimensions is not supported";
+      symbol = part;
+    }
+    if (factor > HMCRT_MAX_DIM_MULTIPLE)
+      return op->emitError("a model output whose dimension is the product '")
+             << dim.get<std::string>() << "' is not supported (multiples up to "
+             << HMCRT_MAX_DIM_MULTIPLE << ")";
+    declared.push_back(deriveDim(symbol, 0, 1, 0, factor));
+  }
+  return declared;
 }
 
 // Symbolic result shapes of the ops that have kernels.
@@ -1360,10 +1393,6 @@ LogicalResult Exporter::checkProducts(Operation *op, const std::string &kind,
            << " on the dimension product '" << product->get<std::string>()
            << "' outside a fused hm.hyper_mix is not supported";
   };
-  if (outputIndex.count(op->getResult(0)) && llvm::any_of(dims, isProduct))
-    return op->emitError("a model output whose dimension is the product '")
-           << product->get<std::string>()
-           << "' (a reshape merging a dynamic dimension) is not supported";
   // Operands broadcast right-aligned with the result: at a product's place
   // each has the same product, or a 1 that is its leading dimension (or
   // nothing), so the flattened shapes still line up.
@@ -1917,10 +1946,37 @@ LogicalResult Exporter::exportOp(Operation *op) {
     if (failed(bufferFor(value, op)))
       return failure();
   Dims dims = resultDims(op);
-  if (failed(checkProducts(op, kind, attrs, dims)))
-    return failure();
   Value result = op->getResult(0);
   auto out = outputIndex.find(result);
+  // An output whose dimension is a product is written by a reshape to its
+  // own shape (the reshape itself when it merged the dimension), since the
+  // runtime reports an output's dims one symbol each.
+  if (out != outputIndex.end() && llvm::any_of(dims, isProduct)) {
+    FailureOr<Dims> declared = outputDims(op, dims);
+    if (failed(declared))
+      return failure();
+    if (kind == "reshape") {
+      dims = *declared;
+    } else {
+      SmallVector<Attribute> shape;
+      Builder builder(op->getContext());
+      for (const json &dim : *declared)
+        shape.push_back(
+            dim.is_number()
+                ? Attribute(builder.getI64IntegerAttr(dim.get<int64_t>()))
+                : Attribute(builder.getStringAttr(dim.get<std::string>())));
+      OpBuilder after(op->getContext());
+      after.setInsertionPointAfter(op);
+      Value reshaped = after.create<hm::ReshapeOp>(
+          op->getLoc(), result.getType(), result, after.getArrayAttr(shape));
+      func.getBody().front().getTerminator()->setOperand(out->second, reshaped);
+      outputIndex[reshaped] = out->second;
+      outputIndex.erase(out);
+      out = outputIndex.end();
+    }
+  }
+  if (failed(checkProducts(op, kind, attrs, dims)))
+    return failure();
   std::string name =
       out != outputIndex.end()
           ? cast<StringAttr>(func.getResultAttr(out->second, "hm.name"))
@@ -2078,12 +2134,14 @@ FailureOr<KernelGraph> Exporter::run() {
                                  : std::min(it->second, options.maxDimension);
   };
   json symbolList = json::array();
+  std::map<std::string, int64_t> maxima;
   for (const std::string &s : symbols) {
     // An input symbol the model also computes is checked at run time, after
     // its base; it is listed with the derived ones.
     if (llvm::any_of(derived, [&](auto &d) { return d.first == s; }))
       continue;
-    symbolList.push_back({{"name", s}, {"min", 1}, {"max", maxOf(s)}});
+    maxima[s] = maxOf(s);
+    symbolList.push_back({{"name", s}, {"min", 1}, {"max", maxima[s]}});
   }
   // A derived symbol some buffer has, or one such a symbol is computed from;
   // one used only as data (T // 3 in arithmetic) is no dimension and need
@@ -2107,9 +2165,21 @@ FailureOr<KernelGraph> Exporter::run() {
              << definition.post << " is not supported (a length that "
              << "shrinks as " << base << " grows)";
     }
+    // At most what the base's maximum gives (2T - 1 may pass 2^20), a
+    // table's bound on it, and the int32 extents kernels index with.
+    std::string base = definition.base.get<std::string>();
+    int64_t baseMax = maxima.count(base) ? maxima[base] : maxOf(base);
+    int64_t limit = std::min<int64_t>(
+        floorDiv(definition.mul * baseMax + definition.add, definition.div) +
+            definition.post,
+        INT32_MAX);
+    auto bound = symbolMax.find(name);
+    if (bound != symbolMax.end())
+      limit = std::min(limit, bound->second);
+    maxima[name] = std::max<int64_t>(limit, 1);
     symbolList.push_back({{"name", name},
                           {"min", 1},
-                          {"max", maxOf(name)},
+                          {"max", maxima[name]},
                           {"derived",
                            {{"base", definition.base},
                             {"add", definition.add},

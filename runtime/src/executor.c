@@ -278,7 +278,7 @@ static hmc_status check_model(const hmcrt_model_desc *m) {
                   (long long)sym->min, (long long)sym->max);
     if (sym->derived_from < 0 || sym->derived_from > s ||
         (sym->derived_from > 0 &&
-         (sym->div < 1 || sym->mul < 1 || sym->mul > 1024)))
+         (sym->div < 1 || sym->mul < 1 || sym->mul > HMCRT_MAX_DIM_MULTIPLE)))
       return fail(NULL, HMC_ERROR_INTERNAL,
                   "invalid model: symbol '%s' derives from symbol %d",
                   sym->name, sym->derived_from - 1);

@@ -15,7 +15,7 @@ remainders, dimensions derived by floor division used as data, strided slices
 (ESPnet's subsampled masks, flips), a scalar input clamped, a static export of
 make_pad_mask, Tensor.repeat, powers, a product with a 1-D weight, Gemm with matrix
 biases, bool masks concatenated, selected and gathered, outputs that are inputs or
-repeated, on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5;
+repeated or flattened over the tokens, on dynamic batch and length, against float64 PyTorch (relative L2 <= 1e-5;
 integer outputs exactly).
 
   run_misc_ops.py --hmc build/bin/hmc --work DIR
@@ -327,6 +327,22 @@ class GatheredEntries(torch.nn.Module):
         last = (attention_mask.sum(1) - 1).clamp(min=0)
         pooled = x.gather(1, last.view(-1, 1, 1).expand(-1, 1, x.size(2))).squeeze(1)
         return pooled, x.gather(2, x.argmax(dim=2, keepdim=True))
+
+
+class FlattenedOutputs(torch.nn.Module):
+    """Outputs whose dimension merges the tokens with static sizes: a projection
+    flattened to [B, N*12], heads split and moved ahead of the tokens then merged
+    back into [B, 4, N*3], and a scaled ReLU after the merge."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 12)
+
+    def forward(self, x):
+        b = x.size(0)
+        y = self.fc(x)
+        heads = y.view(b, -1, 4, 3).transpose(1, 2).reshape(b, 4, -1)
+        return torch.flatten(y, 1), heads, 2 * torch.relu(x.reshape(b, -1))
 
 
 class ClampedCountPooling(torch.nn.Module):
@@ -729,6 +745,9 @@ def main():
     failed |= check(hmc, args.work, "gathered_entries", GatheredEntries().eval(), x_mask,
                     sizes, {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
                             "peak": tokens}, outputs=("pooled", "peak"))
+    failed |= check(hmc, args.work, "flattened_outputs", FlattenedOutputs().eval(), x_only,
+                    sizes, {"x": tokens, "y": {0: "B", 1: "M"}, "heads": {0: "B", 2: "M"},
+                            "gated": {0: "B", 1: "M"}}, outputs=("y", "heads", "gated"))
     failed |= check(hmc, args.work, "clamped_count_pooling", ClampedCountPooling().eval(),
                     x_mask_empty_row, sizes,
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},

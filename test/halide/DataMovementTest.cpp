@@ -453,6 +453,8 @@ struct ReshapeCase {
   std::string name;
   json in, out;
   std::map<std::string, int64_t> sizes;
+  /// Symbols mul t: {name, mul}.
+  std::vector<std::pair<std::string, int64_t>> multiples = {};
 };
 
 void PrintTo(const ReshapeCase &c, std::ostream *os) { *os << c.name; }
@@ -461,26 +463,30 @@ class ReshapeTest : public ::testing::TestWithParam<ReshapeCase> {};
 
 // A reshape keeps the row-major order: the output holds the input's values.
 // Static neighbours split and merge group by group (units beside dynamic
-// dims too); [t, 2t] viewed as [2t, t] goes through the linear index.
+// dims too), and so does a dynamic t with the static dims after it into a
+// multiple mul t; [t, 2t] viewed as [2t, t] goes through the linear index.
 TEST_P(ReshapeTest, KeepsTheRowMajorOrder) {
   const ReshapeCase &tc = GetParam();
   GraphBuilder graph;
-  if (tc.sizes.count("s")) {
+  std::map<std::string, int64_t> sizes = tc.sizes;
+  if (!tc.multiples.empty())
     graph.raw()["symbols"].push_back(
         {{"name", "t"}, {"min", 1}, {"max", 1 << 20}});
+  for (const auto &[name, mul] : tc.multiples) {
     graph.raw()["symbols"].push_back(
-        {{"name", "s"},
+        {{"name", name},
          {"min", 1},
          {"max", 1 << 20},
          {"derived",
-          {{"base", "t"}, {"mul", 2}, {"add", 0}, {"div", 1}, {"post", 0}}}});
+          {{"base", "t"}, {"mul", mul}, {"add", 0}, {"div", 1}, {"post", 0}}}});
+    sizes[name] = mul * sizes.at("t");
   }
   int64_t x = graph.buffer("x", "float32", tc.in);
   int64_t y = graph.buffer("y", "float32", tc.out, "output");
   graph.kernel("k", "reshape", json::object(), {{"x", x}}, y);
   std::mt19937 rng(67);
-  Tensor input = randomTensor(bindShape(tc.in, tc.sizes), rng);
-  Tensor expected(bindShape(tc.out, tc.sizes));
+  Tensor input = randomTensor(bindShape(tc.in, sizes), rng);
+  Tensor expected(bindShape(tc.out, sizes));
   for (size_t i = 0; i < expected.size(); ++i)
     expected[i] = float(input[i]);
   EXPECT_EQ(runKernel(graph, {input}, expected.shape).data, expected.data);
@@ -504,7 +510,25 @@ INSTANTIATE_TEST_SUITE_P(
                       ReshapeCase{"dynamic_regroup",
                                   json{3, "t", "s"},
                                   json{3, "s", "t"},
-                                  {{"t", 7}, {"s", 14}}}),
+                                  {{"t", 7}},
+                                  {{"s", 2}}},
+                      // A model output [b, t * 24] of a [b, t, 3, 8].
+                      ReshapeCase{"merge_into_multiple",
+                                  json{"b", "t", 3, 8},
+                                  json{"b", "m"},
+                                  {{"b", 3}, {"t", 7}},
+                                  {{"m", 24}}},
+                      ReshapeCase{"merge_into_multiple_units",
+                                  json{1, "t", 1, 5},
+                                  json{"m", 1},
+                                  {{"t", 13}},
+                                  {{"m", 5}}},
+                      // Only the dims after t merge: [t, 3, 4] is [3 t, 4].
+                      ReshapeCase{"merge_into_multiple_rows",
+                                  json{"t", 3, 4},
+                                  json{"m", 4},
+                                  {{"t", 9}},
+                                  {{"m", 3}}}),
     [](const auto &info) { return info.param.name; });
 
 // y[..., i, j] = x[..., i, j + T - 1 - i]: static sizes, and the derived

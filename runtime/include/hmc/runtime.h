@@ -34,6 +34,9 @@ typedef struct hmcrt_symbol_desc {
   int64_t post;
 } hmcrt_symbol_desc;
 
+/* The largest mul a derived symbol may have (a flattened [T, d] is d T). */
+#define HMCRT_MAX_DIM_MULTIPLE 1024
+
 typedef enum hmcrt_storage {
   HMCRT_INPUT = 0,  /* caller's input memory, used in place */
   HMCRT_OUTPUT = 1, /* caller's output memory, written in place */

@@ -238,9 +238,24 @@ def dynamic_index(path):
 
 
 def flattened_output(path):
-    # torch.flatten(x, 0, 1) of [B, 3, 7] as an output: its rows are B*3.
+    # torch.flatten(x, 0, 1) of [B, 3, 7] as an output: its rows are B*3;
+    # and relu(x.reshape(B, 21)), whose product dims come after the merge.
+    shape = numpy_helper.from_array(np.array([0, -1], dtype=np.int64), "shape")
+    nodes = [helper.make_node("Flatten", ["x"], ["y"], axis=2, name="flatten"),
+             helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2], name="swap"),
+             helper.make_node("Reshape", ["xt", "shape"], ["merged"], name="merge"),
+             helper.make_node("Relu", ["merged"], ["z"], name="relu")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3, 7])],
+                              [tensor("y", ["R", 7]), tensor("z", [3, "C"])],
+                              initializer=[shape])
+    save(graph, path)
+
+
+def flattened_tokens(path):
+    # x.reshape(-1, d) of [B, N, 7] as an output: rows B*N, a product of two
+    # dynamic dimensions.
     nodes = [helper.make_node("Flatten", ["x"], ["y"], axis=2, name="flatten")]
-    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", 3, 7])], [tensor("y", ["R", 7])])
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 7])], [tensor("y", ["R", 7])])
     save(graph, path)
 
 
@@ -777,7 +792,7 @@ def malformed(path, kind):
 KINDS = {f.__name__: f for f in (unsupported, external, unify, gelu20, old_opset,
                                  opset11, softmax11_flat, compare, reductions, expand, tile,
                                  strided_slices, last_frames, empty_split, empty_input,
-                                 dynamic_index, flattened_output, decomposed, gemm_matrix_bias,
+                                 dynamic_index, flattened_output, flattened_tokens, decomposed, gemm_matrix_bias,
                                  passthrough,
                                  expand_dynamic, index_ranges, counts, group_norm, merged_fill, max_pool,
                                  learned_positions,
