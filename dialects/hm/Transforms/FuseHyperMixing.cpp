@@ -46,6 +46,13 @@ bool isLayoutOp(Operation *op) {
                  op->getOperand(0).getType() == op->getResult(0).getType()));
 }
 
+// Float arithmetic applied entry by entry (an activation written out).
+bool isElementwise(Operation *op) {
+  return op && isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ErfOp,
+                   GeluOp, NegOp, SqrtOp, SigmoidOp, TanhOp, ExpOp, LogOp,
+                   ReluOp, LeakyReluOp, AbsOp>(op);
+}
+
 Value skipLayout(Value value) {
   while (isLayoutOp(value.getDefiningOp()))
     value = value.getDefiningOp()->getOperand(0);
@@ -485,12 +492,76 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     for (GeluOp gelu : candidates)
       if (gelu->getBlock())
         tryFuse(gelu);
+    getOperation().walk([&](Operation *op) {
+      if (isa<MatMulOp, EinsumOp>(op))
+        remarkOtherActivation(op);
+    });
   }
 
   llvm::DenseSet<Operation *> handledConcats;
 
   void remark(GeluOp gelu, const std::string &why) {
     emitRemark(gelu.getLoc()) << "HyperMixing subgraph not fused: " << why;
+  }
+
+  // A mixing core whose activation is not the exact GELU (torch's tanh
+  // approximation, a ReLU) is a HyperMixing variant hm.hyper_mix does not
+  // compute. With no GELU to anchor on, the candidate is a product of a
+  // hypernetwork's output and the tokens whose result reaches a second
+  // product through elementwise ops only, one of them nonlinear.
+  void remarkOtherActivation(Operation *first) {
+    if (first->getNumOperands() != 2 || isConstant(first->getOperand(0)) ||
+        isConstant(first->getOperand(1)))
+      return;
+    bool generated = false;
+    for (int i = 0; i < 2 && !generated; ++i) {
+      Matcher probe;
+      Hypernetwork net;
+      generated =
+          probe.matchHypernetwork(skipLayout(first->getOperand(i)),
+                                  skipLayout(first->getOperand(1 - i)), net) ||
+          (probe.layersMatched > 0 &&
+           isElementwise(skipLayout(net.second.input).getDefiningOp()));
+    }
+    if (!generated)
+      return;
+    // Forward from the product through elementwise and layout ops; each
+    // value knows whether an elementwise op lies behind it.
+    SmallVector<std::pair<Value, bool>> frontier = {
+        {first->getResult(0), false}};
+    llvm::DenseSet<Operation *> seen;
+    bool nonlinear = false, tanh = false, relu = false, reaches = false;
+    while (!frontier.empty() && seen.size() < 32 && !reaches) {
+      auto [value, computed] = frontier.pop_back_val();
+      for (Operation *user : value.getUsers()) {
+        if (!seen.insert(user).second)
+          continue;
+        if (isa<GeluOp>(user))
+          return; // the GELU's own match speaks for it
+        if (isa<MatMulOp, EinsumOp>(user)) {
+          reaches |= computed && user->getNumOperands() == 2;
+          continue;
+        }
+        bool layout = isLayoutOp(user);
+        if (!layout && !isElementwise(user))
+          continue;
+        tanh |= isa<TanhOp>(user);
+        relu |= isa<ReluOp>(user) ||
+                (isa<MaxOp>(user) &&
+                 (isZero(user->getOperand(0)) || isZero(user->getOperand(1))));
+        nonlinear |= !layout && !isa<AddOp, SubOp, MulOp, DivOp, NegOp>(user);
+        frontier.push_back({user->getResult(0), computed || !layout});
+      }
+    }
+    if (!reaches || !nonlinear)
+      return;
+    std::string what = tanh   ? "the tanh approximation of GELU"
+                       : relu ? "a ReLU"
+                              : "not a GELU";
+    emitRemark(first->getLoc())
+        << "HyperMixing subgraph not fused: the mixing activation after this "
+           "product is "
+        << what << "; hm.hyper_mix computes the exact (erf) GELU";
   }
 
   // The mixing core around one GELU: Z = gelu(product of two run-time

@@ -176,3 +176,78 @@ func.func @tokens_plus_bias(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> 
   %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// torch's tanh GELU (approximate="tanh", exported as its Tanh formula) as the
+// mixing activation: there is no hm.gelu to anchor on, so the remark sits on
+// the first product.
+// CHECK-LABEL: func.func @tanh_gelu_mixing
+// CHECK-NOT: hm.hyper_mix
+func.func @tanh_gelu_mixing(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %three = hm.constant dense<3.0> : tensor<f32>
+  %c = hm.constant dense<0.044715> : tensor<f32>
+  %k = hm.constant dense<0.7978845608> : tensor<f32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixing activation after this product is the tanh approximation of GELU; hm.hyper_mix computes the exact (erf) GELU}}
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %cube = hm.pow %s, %three : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
+  %term = hm.mul %cube, %c : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
+  %inner = hm.add %s, %term : tensor<?x2x4xf32>, tensor<?x2x4xf32> -> tensor<?x2x4xf32>
+  %scaled = hm.mul %inner, %k : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
+  %t = hm.tanh %scaled : tensor<?x2x4xf32>
+  %onet = hm.add %t, %one : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
+  %xs = hm.mul %s, %half : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
+  %z = hm.mul %xs, %onet : tensor<?x2x4xf32>, tensor<?x2x4xf32> -> tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// A ReLU mixing activation, with hypernetworks that use a ReLU as well.
+// CHECK-LABEL: func.func @relu_mixing
+// CHECK-NOT: hm.hyper_mix
+func.func @relu_mixing(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.relu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixing activation after this product is a ReLU; hm.hyper_mix computes the exact (erf) GELU}}
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.relu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// Attention scores reach the second product through a softmax, not an
+// elementwise activation: no HyperMixing remark.
+// CHECK-LABEL: func.func @attention_scores
+// CHECK-NOT: hm.hyper_mix
+func.func @attention_scores(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %wq = hm.constant dense<0.5> : tensor<4x4xf32>
+  %wk = hm.constant dense<0.25> : tensor<4x4xf32>
+  %bq = hm.constant dense<0.1> : tensor<4xf32>
+  %q = hm.linear %x, %wq, %bq : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %k = hm.linear %x, %wk, %bq : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %kt = hm.transpose %k {perm = array<i64: 0, 2, 1>} : tensor<?x?x4xf32> -> tensor<?x4x?xf32>
+  %s = hm.matmul %q, %kt : tensor<?x?x4xf32>, tensor<?x4x?xf32> -> tensor<?x?x?xf32>
+  %p = hm.softmax %s {axis = -1 : i64} : tensor<?x?x?xf32>
+  %y = hm.matmul %p, %x : tensor<?x?x?xf32>, tensor<?x?x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
