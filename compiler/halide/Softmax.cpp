@@ -1,6 +1,7 @@
 // softmax and log_softmax over one axis, numerically stable: the row maximum
 // is subtracted before exp. Along the contiguous axis each lane sums every
-// vector-width-th exp in float32 (a row of 5000 is 313 terms a lane; float64
+// vector-width-th exp of the row's whole vectors in float32, and the entries
+// past them are added one by one (a row of 5000 is 312 terms a lane; float64
 // lanes cost a fifth of the CTC head's log_softmax); a strided axis sums
 // its row sequentially, in float64. Float64 tensors sum in float64 always.
 #include "OpBuilders.h"
@@ -108,43 +109,38 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
     return out;
   }
 
-  // The contiguous last axis: lane-partial statistics per row, the row
-  // padded up to whole vectors with the lowest float (its exp is 0).
+  // The contiguous last axis: lane-partial statistics over the row's whole
+  // vectors, dense loads without a select, then the few entries past the
+  // last whole vector one by one.
   std::optional<int> staticSize = staticExtent(extent);
   int lanes = staticSize ? std::min(natural, *staticSize) : natural;
-  bool padded = !staticSize || *staticSize % lanes != 0;
+  bool ragged = !staticSize || *staticSize % lanes != 0;
+  Expr whole = extent / lanes * lanes;
   Halide::Var i("i"), lane("lane");
-  Halide::Func xin("xin");
-  xin(at(i)) = padded
-                   ? Halide::select(i < extent,
-                                    x(at(Halide::min(i, extent - 1))), lowest)
-                   : x(at(i));
-  Halide::RDom chunk(0, (extent + lanes - 1) / lanes, "chunk");
+  Halide::RDom chunk(0, extent / lanes, "chunk");
   Halide::RDom laneSum(0, lanes, "laneSum");
+  Halide::RDom tail(whole, extent - whole, "tail");
   Expr index = chunk * lanes + lane;
 
   Halide::Func partialMax("partial_max"), partialSum("partial_sum");
   partialMax(at(lane)) = lowest;
-  partialMax(at(lane)) = Halide::max(partialMax(at(lane)), xin(at(index)));
+  partialMax(at(lane)) = Halide::max(partialMax(at(lane)), x(at(index)));
   rowMax(rows) = lowest;
   rowMax(rows) = Halide::max(rowMax(rows), partialMax(at(laneSum)));
+  if (ragged)
+    rowMax(rows) = Halide::max(rowMax(rows), x(at(tail)));
   // softmax keeps a static-length row's exps (one row fits in L1/L2) to
   // compute exp once; log_softmax needs them only for the sum. A dynamic
   // row would need a heap buffer per row, and parallel rows then contend
   // for the allocator's lock: computing exp twice is cheaper.
   Halide::Func exps("exps");
-  exps(at(i)) = Halide::exp(xin(at(i)) - rowMax(rows));
+  exps(at(i)) = Halide::exp(x(at(i)) - rowMax(rows));
   partialSum(at(lane)) = Halide::Internal::make_zero(accType);
-  // The padding leaves the sum by select, not by its exp being 0: a row whose
-  // maximum is the lowest value itself (masked_fill with finfo.min) would
-  // count every padding lane as exp(0).
-  Expr term = Halide::cast(accType, exps(at(index)));
-  partialSum(at(lane)) +=
-      padded ? Halide::select(index < extent, term,
-                              Halide::Internal::make_zero(accType))
-             : term;
+  partialSum(at(lane)) += Halide::cast(accType, exps(at(index)));
   total(rows) = Halide::Internal::make_zero(accType);
   total(rows) += partialSum(at(laneSum));
+  if (ragged)
+    total(rows) += Halide::cast(accType, exps(at(tail)));
   finish(x(vars) - rowMax(rows), exps(vars));
   if (!ctx.handScheduled())
     return out;
@@ -158,8 +154,9 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   }
   for (Halide::Func stage : {rowMax, total})
     stage.compute_at(row);
+  // Exactly the row: a rounded-up vector would read past it.
   if (!logSoftmax && staticSize)
-    exps.compute_at(row).vectorize(i, lanes);
+    exps.compute_at(row).vectorize(i, lanes, TailStrategy::GuardWithIf);
   return out;
 }
 
