@@ -42,9 +42,8 @@ Halide::Func buildSoftmax(const OpContext &ctx) {
   Halide::Type type = x.type();
   Halide::Type accType =
       axis == 0 && type.bits() == 32 ? Halide::Float(32) : Halide::Float(64);
-  // The maxima start from, and padding is, the lowest finite value: Halide's
-  // default float semantics let LLVM assume no infinities (exp of a -inf
-  // padding summed as garbage in the GPU form of a padded float64 row).
+  // The maxima start from the lowest finite value: Halide's default float
+  // semantics let LLVM assume no infinities.
   Expr lowest = Halide::Internal::make_const(
       type, type.bits() == 64 ? -std::numeric_limits<double>::max()
                               : -double(std::numeric_limits<float>::max()));

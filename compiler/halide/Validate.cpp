@@ -629,10 +629,16 @@ void checkReshape(const Checker &check) {
         product *= dim.size;
         continue;
       }
-      SymbolDesc multiple = check.view.graph().multipleOf(dim.symbol);
-      bool scaled = multiple.add == 0;
-      product *= scaled ? multiple.mul : 1;
-      symbols.push_back(scaled ? multiple.base : dim.symbol);
+      // Down to a symbol that is no multiple (an output's 16 N_1 of a
+      // concatenated N_1 = 2 N is 32 N).
+      std::string symbol = dim.symbol;
+      for (SymbolDesc multiple = check.view.graph().multipleOf(symbol);
+           multiple.add == 0 && multiple.base != symbol;
+           multiple = check.view.graph().multipleOf(symbol)) {
+        product *= multiple.mul;
+        symbol = multiple.base;
+      }
+      symbols.push_back(symbol);
     }
     std::sort(symbols.begin(), symbols.end());
     return std::make_pair(product, symbols);

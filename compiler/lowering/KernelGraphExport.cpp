@@ -109,6 +109,7 @@ private:
   Derivation normalised(Derivation d) const;
   json deriveDim(const json &dim, int64_t add, int64_t div, int64_t post,
                  int64_t mul = 1);
+  json symbolFor(const Derivation &key);
   // The sum of dimensions that are each a number or mul base + c of one
   // base (a concatenation's length), or null when they are not.
   json sumDims(const Dims &dims);
@@ -293,6 +294,11 @@ json Exporter::deriveDim(const json &dim, int64_t add, int64_t div,
   if (key.base.is_number())
     return floorDiv(key.mul * key.base.get<int64_t>() + key.add, key.div) +
            key.post;
+  return symbolFor(key);
+}
+
+// The symbol declared for `key` (a symbol base), made up if there is none.
+json Exporter::symbolFor(const Derivation &key) {
   if (key.mul == 1 && key.add == 0 && key.div == 1)
     return key.base;
   for (const auto &[name, definition] : derived)
@@ -353,7 +359,9 @@ FailureOr<Dims> Exporter::outputDims(Operation *op, const Dims &dims) {
       return op->emitError("a model output whose dimension is the product '")
              << dim.get<std::string>() << "' is not supported (multiples up to "
              << HMCRT_MAX_DIM_MULTIPLE << ")";
-    declared.push_back(deriveDim(symbol, 0, 1, 0, factor));
+    // A multiple of the symbol itself, not folded into its base: the
+    // reshape writing the output merges exactly these factors.
+    declared.push_back(symbolFor({symbol, factor, 0, 1, 0}));
   }
   return declared;
 }
@@ -1675,6 +1683,9 @@ LogicalResult Exporter::exportEinsum(hm::EinsumOp einsum) {
 LogicalResult Exporter::exportOp(Operation *op) {
   if (isa<hm::ConstantOp, func::ReturnOp>(op))
     return success();
+  // An output's reshape is exported with its producer.
+  if (op->getNumResults() == 1 && bufferOf.count(op->getResult(0)))
+    return success();
   if (auto einsum = dyn_cast<hm::EinsumOp>(op))
     return exportEinsum(einsum);
 
@@ -1951,13 +1962,19 @@ LogicalResult Exporter::exportOp(Operation *op) {
   // An output whose dimension is a product is written by a reshape to its
   // own shape (the reshape itself when it merged the dimension), since the
   // runtime reports an output's dims one symbol each.
+  Operation *outputReshape = nullptr;
   if (out != outputIndex.end() && llvm::any_of(dims, isProduct)) {
     FailureOr<Dims> declared = outputDims(op, dims);
     if (failed(declared))
       return failure();
-    if (kind == "reshape") {
+    bool onlyReturned = llvm::all_of(result.getUsers(), [](Operation *user) {
+      return isa<func::ReturnOp>(user);
+    });
+    if (kind == "reshape" && onlyReturned) {
       dims = *declared;
     } else {
+      // Exported right after this op, which may be one an einsum built
+      // before itself (the block walk has passed that place).
       SmallVector<Attribute> shape;
       Builder builder(op->getContext());
       for (const json &dim : *declared)
@@ -1967,8 +1984,9 @@ LogicalResult Exporter::exportOp(Operation *op) {
                 : Attribute(builder.getStringAttr(dim.get<std::string>())));
       OpBuilder after(op->getContext());
       after.setInsertionPointAfter(op);
-      Value reshaped = after.create<hm::ReshapeOp>(
+      outputReshape = after.create<hm::ReshapeOp>(
           op->getLoc(), result.getType(), result, after.getArrayAttr(shape));
+      Value reshaped = outputReshape->getResult(0);
       func.getBody().front().getTerminator()->setOperand(out->second, reshaped);
       outputIndex[reshaped] = out->second;
       outputIndex.erase(out);
@@ -1985,7 +2003,7 @@ LogicalResult Exporter::exportOp(Operation *op) {
           : "t" + std::to_string(buffers.size());
   newBuffer(result, name, dims, out != outputIndex.end() ? "output" : "temp");
   addKernel(op, kind, attrs, inputs);
-  return success();
+  return outputReshape ? exportOp(outputReshape) : success();
 }
 
 FailureOr<KernelGraph> Exporter::run() {
@@ -2125,8 +2143,13 @@ FailureOr<KernelGraph> Exporter::run() {
   packLinearWeights();
   transposePositionTables();
   nameKernels();
-  for (Value value : ret.getOperands())
-    outputs.push_back(bufferOf[value]);
+  for (Value value : ret.getOperands()) {
+    auto found = bufferOf.find(value);
+    if (found == bufferOf.end())
+      return emitError(value.getLoc()) << "internal error: an output has no "
+                                          "buffer after the export";
+    outputs.push_back(found->second);
+  }
 
   auto maxOf = [&](const std::string &symbol) {
     auto it = symbolMax.find(symbol);

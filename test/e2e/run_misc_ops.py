@@ -332,17 +332,25 @@ class GatheredEntries(torch.nn.Module):
 class FlattenedOutputs(torch.nn.Module):
     """Outputs whose dimension merges the tokens with static sizes: a projection
     flattened to [B, N*12], heads split and moved ahead of the tokens then merged
-    back into [B, 4, N*3], and a scaled ReLU after the merge."""
+    back into [B, 4, N*3], a merge that is an output and also feeds a scaled ReLU,
+    a class token joined before the tokens (N + 1 rows), the tokens joined twice
+    (2N rows), and an einsum of the merged rows."""
 
     def __init__(self):
         super().__init__()
         self.fc = torch.nn.Linear(16, 12)
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, 16))
 
     def forward(self, x):
         b = x.size(0)
         y = self.fc(x)
         heads = y.view(b, -1, 4, 3).transpose(1, 2).reshape(b, 4, -1)
-        return torch.flatten(y, 1), heads, 2 * torch.relu(x.reshape(b, -1))
+        flat = x.reshape(b, -1)
+        with_cls = torch.flatten(torch.cat([self.cls.expand(b, 1, 16), x], 1), 1)
+        doubled = torch.flatten(torch.cat([x, x], 1), 1)
+        outer = torch.einsum("bk,bk->kb", flat, flat)
+        return (torch.flatten(y, 1), heads, 2 * torch.relu(flat), flat, with_cls, doubled,
+                outer)
 
 
 class ClampedCountPooling(torch.nn.Module):
@@ -745,9 +753,12 @@ def main():
     failed |= check(hmc, args.work, "gathered_entries", GatheredEntries().eval(), x_mask,
                     sizes, {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},
                             "peak": tokens}, outputs=("pooled", "peak"))
+    flattened = ("y", "heads", "gated", "flat", "with_cls", "doubled", "outer")
     failed |= check(hmc, args.work, "flattened_outputs", FlattenedOutputs().eval(), x_only,
-                    sizes, {"x": tokens, "y": {0: "B", 1: "M"}, "heads": {0: "B", 2: "M"},
-                            "gated": {0: "B", 1: "M"}}, outputs=("y", "heads", "gated"))
+                    sizes, {"x": tokens, "heads": {0: "B", 2: "M"}, "outer": {0: "M", 1: "B"},
+                            **{name: {0: "B", 1: "M"} for name in flattened
+                               if name not in ("heads", "outer")}},
+                    outputs=flattened)
     failed |= check(hmc, args.work, "clamped_count_pooling", ClampedCountPooling().eval(),
                     x_mask_empty_row, sizes,
                     {"x": tokens, "attention_mask": tokens, "pooled": {0: "B"},

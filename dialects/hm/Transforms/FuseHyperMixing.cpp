@@ -482,6 +482,41 @@ void stackHead(Hypernetwork &stack, const Hypernetwork &head) {
   stack.mask = head.mask;
 }
 
+// Whether `value` is an activation of one dense layer: elementwise ops over
+// that layer's output and constants only, one of them nonlinear (the
+// hidden layer of a hypernetwork whose activation is not hm.gelu).
+bool isActivatedLayer(Value value) {
+  Value layer;
+  bool nonlinear = false;
+  SmallVector<Value> pending = {skipLayout(value)};
+  llvm::DenseSet<Operation *> seen;
+  while (!pending.empty()) {
+    Value v = skipLayout(pending.pop_back_val());
+    Operation *op = v.getDefiningOp();
+    if (isConstant(v))
+      continue;
+    if (!isElementwise(op)) {
+      if (layer && layer != v)
+        return false;
+      layer = v;
+      continue;
+    }
+    if (!seen.insert(op).second)
+      continue;
+    if (seen.size() > 32)
+      return false;
+    nonlinear |= !isa<AddOp, SubOp, MulOp, DivOp, NegOp>(op);
+    for (Value operand : op->getOperands())
+      pending.push_back(operand);
+  }
+  Operation *producer = layer ? layer.getDefiningOp() : nullptr;
+  if (auto add = dyn_cast_or_null<AddOp>(producer))
+    producer =
+        skipLayout(isConstant(add.getRhs()) ? add.getLhs() : add.getRhs())
+            .getDefiningOp();
+  return nonlinear && producer && isa<LinearOp, MatMulOp, EinsumOp>(producer);
+}
+
 struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   using FuseHyperMixingBase::FuseHyperMixingBase;
 
@@ -520,22 +555,27 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       generated =
           probe.matchHypernetwork(skipLayout(first->getOperand(i)),
                                   skipLayout(first->getOperand(1 - i)), net) ||
-          (probe.layersMatched > 0 &&
-           isElementwise(skipLayout(net.second.input).getDefiningOp()));
+          (probe.layersMatched > 0 && isActivatedLayer(net.second.input));
     }
     if (!generated)
       return;
-    // Forward from the product through elementwise and layout ops; each
-    // value knows whether an elementwise op lies behind it.
+    // Forward from the product through elementwise and layout ops whose
+    // run-time operands all come from it; each value knows whether an
+    // elementwise op lies behind it.
+    llvm::DenseSet<Value> derived = {first->getResult(0)};
+    auto fromProduct = [&](Operation *op) {
+      return llvm::all_of(op->getOperands(), [&](Value operand) {
+        return derived.contains(operand) || isConstant(operand);
+      });
+    };
     SmallVector<std::pair<Value, bool>> frontier = {
         {first->getResult(0), false}};
     llvm::DenseSet<Operation *> seen;
     bool nonlinear = false, tanh = false, relu = false, reaches = false;
     while (!frontier.empty() && seen.size() < 32 && !reaches) {
-      auto [value, computed] = frontier.pop_back_val();
+      auto [value, computed] = frontier.front();
+      frontier.erase(frontier.begin());
       for (Operation *user : value.getUsers()) {
-        if (!seen.insert(user).second)
-          continue;
         if (isa<GeluOp>(user))
           return; // the GELU's own match speaks for it
         if (isa<MatMulOp, EinsumOp>(user)) {
@@ -543,8 +583,14 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
           continue;
         }
         bool layout = isLayoutOp(user);
-        if (!layout && !isElementwise(user))
+        if ((!layout && !isElementwise(user)) || seen.contains(user))
           continue;
+        // An operand from elsewhere (a row maximum, a sum): not an
+        // activation of the product alone. Seen again once it is.
+        if (!fromProduct(user))
+          continue;
+        seen.insert(user);
+        derived.insert(user->getResult(0));
         tanh |= isa<TanhOp>(user);
         relu |= isa<ReluOp>(user) ||
                 (isa<MaxOp>(user) &&

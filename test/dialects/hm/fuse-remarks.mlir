@@ -251,3 +251,26 @@ func.func @attention_scores(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> 
   %y = hm.matmul %p, %x : tensor<?x?x?xf32>, tensor<?x?x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// Attention on scaled tokens with ReLU scores: the projections are single
+// dense layers (no hypernetwork), so no HyperMixing remark.
+// CHECK-LABEL: func.func @relu_attention
+// CHECK-NOT: hm.hyper_mix
+func.func @relu_attention(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %two = hm.constant dense<2.0> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %wq = hm.constant dense<0.5> : tensor<4x4xf32>
+  %wk = hm.constant dense<0.25> : tensor<4x4xf32>
+  %bq = hm.constant dense<0.1> : tensor<4xf32>
+  %xs = hm.mul %x, %two : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+  %h = hm.add %xs, %one : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+  %q = hm.linear %h, %wq, %bq : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %k = hm.linear %h, %wk, %bq : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %kt = hm.transpose %k {perm = array<i64: 0, 2, 1>} : tensor<?x?x4xf32> -> tensor<?x4x?xf32>
+  %s = hm.matmul %q, %kt : tensor<?x?x4xf32>, tensor<?x4x?xf32> -> tensor<?x?x?xf32>
+  %p = hm.relu %s : tensor<?x?x?xf32>
+  %y = hm.matmul %p, %x : tensor<?x?x?xf32>, tensor<?x?x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
