@@ -158,6 +158,17 @@ Dims flattened(const Dims &dims) {
   return flat;
 }
 
+// An hm.reshape's shape attribute: numbers and symbol names.
+ArrayAttr shapeAttr(Builder &builder, const Dims &dims) {
+  SmallVector<Attribute> shape;
+  for (const json &dim : dims)
+    shape.push_back(
+        dim.is_number()
+            ? Attribute(builder.getI64IntegerAttr(dim.get<int64_t>()))
+            : Attribute(builder.getStringAttr(dim.get<std::string>())));
+  return builder.getArrayAttr(shape);
+}
+
 // Where each dimension starts among the flattened ones.
 std::vector<int64_t> flatPositions(const Dims &dims) {
   std::vector<int64_t> starts;
@@ -1565,14 +1576,8 @@ LogicalResult Exporter::exportEinsum(hm::EinsumOp einsum) {
                       const Dims &dims) -> Value {
     if (from == dims)
       return value;
-    SmallVector<Attribute> shape;
-    for (const json &dim : dims)
-      shape.push_back(
-          dim.is_number()
-              ? Attribute(builder.getI64IntegerAttr(dim.get<int64_t>()))
-              : Attribute(builder.getStringAttr(dim.get<std::string>())));
     Operation *op = builder.create<hm::ReshapeOp>(loc, typeFor(dims), value,
-                                                  builder.getArrayAttr(shape));
+                                                  shapeAttr(builder, dims));
     created.push_back(op);
     return op->getResult(0);
   };
@@ -1975,17 +1980,10 @@ LogicalResult Exporter::exportOp(Operation *op) {
     } else {
       // Exported right after this op, which may be one an einsum built
       // before itself (the block walk has passed that place).
-      SmallVector<Attribute> shape;
-      Builder builder(op->getContext());
-      for (const json &dim : *declared)
-        shape.push_back(
-            dim.is_number()
-                ? Attribute(builder.getI64IntegerAttr(dim.get<int64_t>()))
-                : Attribute(builder.getStringAttr(dim.get<std::string>())));
       OpBuilder after(op->getContext());
       after.setInsertionPointAfter(op);
       outputReshape = after.create<hm::ReshapeOp>(
-          op->getLoc(), result.getType(), result, after.getArrayAttr(shape));
+          op->getLoc(), result.getType(), result, shapeAttr(after, *declared));
       Value reshaped = outputReshape->getResult(0);
       func.getBody().front().getTerminator()->setOperand(out->second, reshaped);
       outputIndex[reshaped] = out->second;

@@ -53,6 +53,11 @@ bool isElementwise(Operation *op) {
                    ReluOp, LeakyReluOp, AbsOp>(op);
 }
 
+// An elementwise op that is not affine in its run-time operand.
+bool isNonlinear(Operation *op) {
+  return isElementwise(op) && !isa<AddOp, SubOp, MulOp, DivOp, NegOp>(op);
+}
+
 Value skipLayout(Value value) {
   while (isLayoutOp(value.getDefiningOp()))
     value = value.getDefiningOp()->getOperand(0);
@@ -505,7 +510,7 @@ bool isActivatedLayer(Value value) {
       continue;
     if (seen.size() > 32)
       return false;
-    nonlinear |= !isa<AddOp, SubOp, MulOp, DivOp, NegOp>(op);
+    nonlinear |= isNonlinear(op);
     for (Value operand : op->getOperands())
       pending.push_back(operand);
   }
@@ -595,7 +600,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         relu |= isa<ReluOp>(user) ||
                 (isa<MaxOp>(user) &&
                  (isZero(user->getOperand(0)) || isZero(user->getOperand(1))));
-        nonlinear |= !layout && !isa<AddOp, SubOp, MulOp, DivOp, NegOp>(user);
+        nonlinear |= isNonlinear(user);
         frontier.push_back({user->getResult(0), computed || !layout});
       }
     }
