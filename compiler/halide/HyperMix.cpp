@@ -7,6 +7,8 @@
 //      c2]^T Z; two_phase: S = W1^T Xm with W1 generated on the fly, Z);
 //   phase B, per tile of tokens: the second hypernetwork's rows for every
 //     head, mixed with the phase A matrix, then the LayerNorm over d.
+// Cross mixing (`keys`, `values`) runs phase A over the keys and values and
+// phase B over the queries x, each side with its own length and mask.
 // Intermediates are token-major (tokens innermost) and vectorised over
 // tokens, so ragged per-head sizes become scalar broadcasts folded into FMAs;
 // each small matrix product keeps a block of token vectors x outputs in
@@ -60,7 +62,18 @@ public:
       : ctx_(ctx), params_(parseHyperMix(ctx.view)),
         vl_(ctx.vectorSize(Halide::Float(32))),
         maxAcc_(ctx.target.has_feature(Halide::Target::AVX512) ? 24 : 12),
-        x_(ctx.input("x")), tokens_(x_.dim(1).extent()) {
+        x_(ctx.input("x")) {
+    // Self mixing: keys, values and queries are all x, under one mask.
+    std::string queryMask = params_.hasMask ? "mask" : "";
+    queries_ = {x_, x_.dim(1).extent(), queryMask};
+    values_ = params_.hasKeys ? ctx.input("values") : x_;
+    if (params_.hasKeys) {
+      Halide::ImageParam keys = ctx.input("keys");
+      keys_ = {keys, keys.dim(1).extent(),
+               params_.hasKeyMask ? "key_mask" : ""};
+    } else {
+      keys_ = queries_;
+    }
     // Tunable: phase B's tile and phase A's chunk budget. Tiles are whole
     // token vectors, and whole register blocks once they span more than one.
     // 32 tokens by default (two vectors with AVX-512): a 64-token input
@@ -171,8 +184,19 @@ private:
   /// more) would be a 16x larger buffer than S itself.
   bool byChannel() const { return !ctx_.gpu && params_.dHead % vl_ == 0; }
 
-  Expr clampToken(const Expr &token) const {
-    return Halide::clamp(token, 0, tokens_ - 1);
+  /// The tokens a phase reads: phase A the keys (mixing the values), phase
+  /// B the queries, each with its length and mask input (none if empty).
+  struct Side {
+    Halide::ImageParam tokens;
+    Expr length;
+    std::string maskRole;
+  };
+
+  /// The side hypernetwork i reads: 0 the keys, 1 the queries.
+  const Side &side(int i) const { return i == 0 ? keys_ : queries_; }
+
+  Expr clampToken(const Expr &token, const Expr &length) const {
+    return Halide::clamp(token, 0, length - 1);
   }
 
   /// On the GPU, a coordinate of a register-tiled stage clamped to its
@@ -188,21 +212,26 @@ private:
     return Halide::cast<int64_t>(positions) * x_.dim(2).extent() * each;
   }
 
-  /// Effective mask m(n, b): the mask (or 1) for n < N, 0 past the end.
-  Func mask(const std::string &name) const {
+  /// Effective mask m(n, b) of a side: its mask (or 1) for n below its
+  /// length, 0 past the end.
+  Func mask(const std::string &name, const Side &side) const {
     Func m(name);
     Expr value =
-        params_.hasMask ? ctx_.input("mask")(clampToken(n_), b_) : Expr(1.0f);
-    m(n_, b_) = Halide::select(n_ < tokens_, value, 0.0f);
+        side.maskRole.empty()
+            ? Expr(1.0f)
+            : ctx_.input(side.maskRole)(clampToken(n_, side.length), b_);
+    m(n_, b_) = Halide::select(n_ < side.length, value, 0.0f);
     return m;
   }
 
-  /// Masked token m * x at global channel `channel`; a select rather than a
-  /// product so that padded rows never propagate what they hold.
-  Expr maskedToken(const Func &m, const Expr &channel) const {
+  /// Masked token m * tokens at global channel `channel` (tokens of
+  /// `length`); a select rather than a product so that padded rows never
+  /// propagate what they hold.
+  Expr maskedToken(const Func &m, const Halide::ImageParam &tokens,
+                   const Expr &length, const Expr &channel) const {
     Expr mn = m(n_, b_);
     return Halide::select(mn == 0.0f, 0.0f,
-                          mn * x_(channel, clampToken(n_), b_));
+                          mn * tokens(channel, clampToken(n_, length), b_));
   }
 
   /// Sinusoid bases for P: base(t, v, cg) = sin(2 pi (p0 g + phase + t/4))
@@ -324,7 +353,7 @@ private:
     scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
     gpuHints_.perThread.emplace_back(pre, hid);
     gpuHints_.outputs[hid.name()] =
-        batchOutputs(tokens_, params_.hidden * params_.heads);
+        batchOutputs(side(i).length, params_.hidden * params_.heads);
     return hid;
   }
 
@@ -341,7 +370,7 @@ private:
     Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead, vectors);
     gpuHints_.perThread.emplace_back(acc, w);
     gpuHints_.outputs[w.name()] =
-        batchOutputs(tokens_, params_.kHead * params_.heads);
+        batchOutputs(side(i).length, params_.kHead * params_.heads);
     if (blockLoop)
       *blockLoop = loop;
     return w;
@@ -356,7 +385,7 @@ private:
                     const std::vector<Func> &chunkStages,
                     const std::string &name) {
     int chunkVectors = chunkTokens_ / vl_;
-    Expr vectors = (tokens_ + vl_ - 1) / vl_;
+    Expr vectors = (keys_.length + vl_ - 1) / vl_;
     Var lane("lane"), chunk("chunk");
     RDom rv(0, chunkVectors, name + "_rv");
     rv.where(chunk * chunkVectors + rv < vectors);
@@ -414,14 +443,14 @@ private:
     Var chunk("chunk");
     RDom rn(0, chunkTokens_, name + "_rn");
     Expr token = chunk * chunkTokens_ + rn;
-    rn.where(token < tokens_);
+    rn.where(token < keys_.length);
     Func acc(name + "_acc"), part(name + "_part"), result(name);
     Expr p = tileCoordinate(p_, rows), c = tileCoordinate(c_, params_.dHead);
     acc(c_, p_, chunk, j_, b_) = 0.0f;
     acc(c_, p_, chunk, j_, b_) += u(token, p, j_, b_) * v(token, c, j_, b_);
     part(c_, p_, chunk, j_, b_) = acc(c_, p_, chunk, j_, b_);
     gpuHints_.perThread.emplace_back(acc, part);
-    Expr chunks = (tokens_ + chunkTokens_ - 1) / chunkTokens_;
+    Expr chunks = (keys_.length + chunkTokens_ - 1) / chunkTokens_;
     gpuHints_.outputs[part.name()] =
         batchOutputs(chunks, rows * params_.dHead * params_.heads);
     RDom rch(0, chunks, name + "_rch");
@@ -443,11 +472,11 @@ private:
     Var chunk("chunk"), slice("slice");
     RDom rn(0, chunkTokens_, name + "_rn");
     Expr token = chunk * chunkTokens_ + rn;
-    rn.where(token < tokens_);
+    rn.where(token < keys_.length);
     Func part(name + "_part"), sliceSum(name + "_slice"), result(name);
     part(c_, p_, chunk, j_, b_) = 0.0f;
     part(c_, p_, chunk, j_, b_) += u(token, p_, j_, b_) * v(token, c_, j_, b_);
-    Expr chunks = (tokens_ + chunkTokens_ - 1) / chunkTokens_;
+    Expr chunks = (keys_.length + chunkTokens_ - 1) / chunkTokens_;
     // At least two chunks per slice: each slice's sum costs a pass over R.
     Expr perSlice = Halide::max(2, (chunks + kMaxSlices - 1) / kMaxSlices);
     RDom rch(0, perSlice, name + "_rch");
@@ -556,14 +585,17 @@ private:
     if (ctx_.gpu)
       chunkTokens_ = ctx_.knob("chunk_tokens", 128, 16, 4096);
 
-    Func m = mask("m_a");
+    Func m = mask("m_a", keys_);
     Func xm("xm_a"), hin("hin_a");
-    xm(n_, c_, j_, b_) = maskedToken(m, j_ * params_.dHead + c_);
+    Expr channel = j_ * params_.dHead + c_;
+    xm(n_, c_, j_, b_) = maskedToken(m, values_, keys_.length, channel);
     // Per chunk and head: vectorised over the chunk's token vectors.
     Func base = positionBase("pos_a");
     base.reorder(v_, t_, cg_).vectorize(v_, chunkTokens_ / vl_).unroll(t_);
-    hin(n_, c_, j_, b_) =
-        hyperInput(xm(n_, c_, j_, b_), j_ * params_.dHead + c_, base);
+    hin(n_, c_, j_, b_) = hyperInput(
+        params_.hasKeys ? maskedToken(m, keys_.tokens, keys_.length, channel)
+                        : xm(n_, c_, j_, b_),
+        channel, base);
     m.vectorize(n_, vl_, TailStrategy::RoundUp);
     if (byChannel())
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
@@ -739,11 +771,12 @@ private:
     const int dh = params_.dHead;
     const bool reassociated =
         params_.algorithm == HyperMixAlgorithm::Reassociated;
-    Func m = mask("m_b");
+    Func m = mask("m_b", queries_);
     Func hin("hin_b"), hinHead("hin_b_head");
     // Per tile, for all channels at once: vectorised over channels.
     Func base = positionBase("pos_b");
-    hin(n_, cg_, b_) = hyperInput(maskedToken(m, cg_), cg_, base);
+    hin(n_, cg_, b_) = hyperInput(
+        maskedToken(m, queries_.tokens, queries_.length, cg_), cg_, base);
     hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
     Func hid = hidden(1, hinHead, "hid2", tileBlockVectors_);
     Func in =
@@ -762,7 +795,7 @@ private:
     y(n_, cg_, b_) =
         reassociated ? m(n_, b_) * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
     gpuHints_.perThread.emplace_back(yacc, y);
-    gpuHints_.outputs[y.name()] = batchOutputs(tokens_, params_.dModel);
+    gpuHints_.outputs[y.name()] = batchOutputs(queries_.length, params_.dModel);
     gpuHints_.roots.push_back(hin);
 
     Func out("output");
@@ -838,7 +871,8 @@ private:
   int vl_;
   int maxAcc_;
   Halide::ImageParam x_;
-  Expr tokens_;
+  Side keys_, queries_;
+  Halide::ImageParam values_;
   Halide::ImageParam weights_[2][4];
   Halide::Buffer<double> turnsPerPosition_;
   Halide::Buffer<double> turnsAhead_; // (cg % 2 + t) / 4: odd channels, cosines

@@ -161,7 +161,9 @@ struct HyperMixParams {
   int dHead = 1;  // d_h = d / h
   int kHead = 1;  // k_h
   bool tied = false;
-  bool hasMask = false;
+  bool hasMask = false;       // the queries' mask (all tokens' without keys)
+  bool hasKeys = false;       // `keys` and `values` [B, L, d]: cross mixing
+  bool hasKeyMask = false;    // `key_mask` [B, L]
   bool positional = false;    // sinusoidal positions added to the MLP input
   bool positionTable = false; // rows below its length come from `positions`
   bool learnedTable = false;  // positional "table": `positions` alone

@@ -1077,6 +1077,12 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   p.hidden = static_cast<int>(check.intAttr("hidden", 1, INT32_MAX));
   p.tied = check.boolAttr("tied");
   p.hasMask = check.boolAttr("has_mask");
+  if (view.kernel().attrs.contains("has_keys"))
+    p.hasKeys = check.boolAttr("has_keys");
+  if (view.kernel().attrs.contains("has_key_mask"))
+    p.hasKeyMask = check.boolAttr("has_key_mask");
+  if (p.hasKeyMask && !p.hasKeys)
+    view.fail("has_key_mask needs has_keys");
   std::string positional =
       check.choiceAttr("positional", {"none", "sinusoidal", "table"});
   p.positional = positional != "none";
@@ -1106,8 +1112,12 @@ HyperMixParams parseHyperMix(const KernelView &view) {
                     : HyperMixAlgorithm::Reassociated;
 
   std::vector<std::string> roles = {"x"};
+  if (p.hasKeys)
+    roles.insert(roles.end(), {"keys", "values"});
   if (p.hasMask)
     roles.push_back("mask");
+  if (p.hasKeyMask)
+    roles.push_back("key_mask");
   for (const char *role : {"A1", "a1", "C1", "c1"})
     roles.push_back(role);
   if (!p.tied)
@@ -1120,9 +1130,10 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   if (p.positionTable)
     roles.push_back("positions");
   check.roles(roles,
-              fmt::format("has_mask={}, tied={}, layer_norm={}, "
-                          "has_position_table={} ",
-                          p.hasMask, p.tied, p.layerNorm, p.positionTable));
+              fmt::format("has_keys={}, has_mask={}, has_key_mask={}, "
+                          "tied={}, layer_norm={}, has_position_table={} ",
+                          p.hasKeys, p.hasMask, p.hasKeyMask, p.tied,
+                          p.layerNorm, p.positionTable));
 
   const BufferDesc &x = view.input("x");
   check.dtype("x", x, {DType::Float32});
@@ -1138,6 +1149,23 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   if (p.hasMask) {
     check.dtype("mask", view.input("mask"), {DType::Float32});
     check.shape("mask", view.input("mask"), {x.shape[0], x.shape[1]});
+  }
+  if (p.hasKeys) {
+    // Keys and values [B, L, d]; L is their own length.
+    const BufferDesc &keys = view.input("keys");
+    check.dtype("keys", keys, {DType::Float32});
+    if (keys.shape.size() != 3)
+      view.fail(fmt::format("input 'keys' must be [B, L, d], got {}",
+                            formatShape(keys.shape)));
+    Shape keyShape = {x.shape[0], keys.shape[1], x.shape[2]};
+    check.shape("keys", keys, keyShape);
+    check.dtype("values", view.input("values"), {DType::Float32});
+    check.shape("values", view.input("values"), keyShape);
+    if (p.hasKeyMask) {
+      check.dtype("key_mask", view.input("key_mask"), {DType::Float32});
+      check.shape("key_mask", view.input("key_mask"),
+                  {x.shape[0], keys.shape[1]});
+    }
   }
 
   const BufferDesc &c1 = view.input("C1");

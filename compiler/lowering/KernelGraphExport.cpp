@@ -1703,8 +1703,14 @@ LogicalResult Exporter::exportOp(Operation *op) {
   if (auto mix = dyn_cast<hm::HyperMixOp>(op)) {
     kind = "hyper_mix";
     inputs.push_back({"x", mix.getInput()});
+    if (mix.isCross()) {
+      inputs.push_back({"keys", mix.getKeys()});
+      inputs.push_back({"values", mix.getValues()});
+    }
     if (mix.getMask())
       inputs.push_back({"mask", mix.getMask()});
+    if (mix.getKeyMask())
+      inputs.push_back({"key_mask", mix.getKeyMask()});
     inputs.push_back({"A1", mix.getHyper1InWeight()});
     inputs.push_back({"a1", mix.getHyper1InBias()});
     inputs.push_back({"C1", mix.getHyper1OutWeight()});
@@ -1737,23 +1743,31 @@ LogicalResult Exporter::exportOp(Operation *op) {
         {"algorithm", mix.getAlgorithm().str()}};
     if (double scale = mix.getInputScale().convertToDouble(); scale != 1.0)
       attrs["input_scale"] = scale;
+    if (mix.isCross()) {
+      attrs["has_keys"] = true;
+      attrs["has_key_mask"] = static_cast<bool>(mix.getKeyMask());
+    }
+    // The keys' length, which phase A reduces over.
+    json keyTokens =
+        mix.isCross() ? dimsOf.lookup(mix.getKeys())[1] : resultDims(op)[1];
     // A learned table has no rows past its end: the model, like the one it
-    // was exported from, takes at most that many tokens.
+    // was exported from, takes at most that many queries and keys.
     if (mix.getPositional() == "table") {
       int64_t rows =
           cast<ShapedType>(mix.getPositionTable().getType()).getDimSize(0) -
           mix.getPositionOffset();
-      json tokens = resultDims(op)[1];
-      if (isProduct(tokens))
-        return mix.emitError("hm.hyper_mix: a learned position table over "
-                             "the dimension product '")
-               << tokens.get<std::string>() << "' is not supported";
-      if (tokens.is_number() && tokens.get<int64_t>() > rows)
-        return mix.emitError("hm.hyper_mix: ")
-               << tokens.get<int64_t>()
-               << " tokens, but the learned position table has rows for "
-               << rows;
-      boundSymbol(tokens, rows);
+      for (const json &tokens : {resultDims(op)[1], keyTokens}) {
+        if (isProduct(tokens))
+          return mix.emitError("hm.hyper_mix: a learned position table over "
+                               "the dimension product '")
+                 << tokens.get<std::string>() << "' is not supported";
+        if (tokens.is_number() && tokens.get<int64_t>() > rows)
+          return mix.emitError("hm.hyper_mix: ")
+                 << tokens.get<int64_t>()
+                 << " tokens, but the learned position table has rows for "
+                 << rows;
+        boundSymbol(tokens, rows);
+      }
     }
     // "auto": per head, the reassociated form pays a length-independent
     // 4 f k_h d_h (S and V) and saves 4 k_h (f + d_h) - 4 f d_h per token.
@@ -1772,7 +1786,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
           dHead % 16 || savedPerToken <= 0
               ? 4 * dHead
               : (hidden * kHead * dHead + savedPerToken - 1) / savedPerToken;
-      json tokens = resultDims(op)[1];
+      // Phase A's share of the saving runs over the keys.
+      const json &tokens = keyTokens;
       attrs["algorithm"] = tokens.is_number() && tokens < threshold
                                ? "two_phase"
                                : "reassociated";

@@ -1552,8 +1552,9 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
   }
   mlir::Value result = builder.create<hm::HyperMixOp>(
       location(call.getLoc()), x->value.getType(), x->value,
-      mask ? mask->value : mlir::Value(), hyper[0], hyper[1], hyper[2],
-      hyper[3], hyper[4], hyper[5], hyper[6], hyper[7], gamma, beta,
+      /*keys=*/nullptr, /*values=*/nullptr, mask ? mask->value : mlir::Value(),
+      /*key_mask=*/nullptr, hyper[0], hyper[1], hyper[2], hyper[3], hyper[4],
+      hyper[5], hyper[6], hyper[7], gamma, beta,
       /*position_table=*/nullptr, builder.getI64IntegerAttr(h),
       builder.getStringAttr(*positional), /*position_offset=*/nullptr,
       /*input_scale=*/nullptr, *norm ? builder.getF64FloatAttr(*eps) : nullptr,

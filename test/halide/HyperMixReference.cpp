@@ -11,9 +11,14 @@ namespace {
 
 double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
 
-/// Tokens of batch b kept by a right-padded mask.
-int64_t validTokens(const HyperMixConfig &config, int64_t b) {
-  return config.tokens - b * config.tokens / config.batch;
+/// Of `tokens`, those batch b keeps under a right-padded mask.
+int64_t validTokens(const HyperMixConfig &config, int64_t tokens, int64_t b) {
+  return tokens - b * tokens / config.batch;
+}
+
+/// The keys' (and values') length: the queries' in self mixing.
+int64_t keyLength(const HyperMixConfig &config) {
+  return config.keyTokens > 0 ? config.keyTokens : config.tokens;
 }
 
 struct Weights {
@@ -40,14 +45,23 @@ std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
     return tensor;
   };
   std::vector<Tensor> inputs{randomTensor({B, N, d}, rng)};
-  if (config.mask != MaskKind::None) {
-    Tensor mask({B, N});
+  const int64_t L = keyLength(config);
+  if (config.keyTokens > 0) {
+    inputs.push_back(randomTensor({B, L, d}, rng));
+    inputs.push_back(randomTensor({B, L, d}, rng));
+  }
+  auto mask = [&](MaskKind kind, int64_t tokens) {
+    Tensor mask({B, tokens});
     std::uniform_real_distribution<double> weight(0.2, 1.0);
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t n = 0; n < validTokens(config, b); ++n)
-        mask[b * N + n] = config.mask == MaskKind::Binary ? 1.0 : weight(rng);
-    inputs.push_back(mask);
-  }
+      for (int64_t n = 0; n < validTokens(config, tokens, b); ++n)
+        mask[b * tokens + n] = kind == MaskKind::Binary ? 1.0 : weight(rng);
+    return mask;
+  };
+  if (config.mask != MaskKind::None)
+    inputs.push_back(mask(config.mask, N));
+  if (config.keyMask != MaskKind::None)
+    inputs.push_back(mask(config.keyMask, L));
   for (int i = 0; i < (config.tied ? 1 : 2); ++i) {
     inputs.push_back(scaled({h, f, dh}, 1.5 / std::sqrt(double(dh))));
     inputs.push_back(scaled({h, f}, 0.5));
@@ -78,10 +92,16 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
   json B = config.dynamicShape ? json("batch") : json(config.batch);
   json N = config.dynamicShape ? json("seq") : json(config.tokens);
   GraphBuilder graph;
+  json L = config.dynamicShape ? json("keys") : json(keyLength(config));
   std::vector<std::pair<std::string, int64_t>> inputs{
       {"x", graph.buffer("x", "float32", {B, N, d})}};
+  if (config.keyTokens > 0)
+    for (const char *role : {"keys", "values"})
+      inputs.push_back({role, graph.buffer(role, "float32", {B, L, d})});
   if (config.mask != MaskKind::None)
     inputs.push_back({"mask", graph.buffer("mask", "float32", {B, N})});
+  if (config.keyMask != MaskKind::None)
+    inputs.push_back({"key_mask", graph.buffer("key_mask", "float32", {B, L})});
   for (int i = 1; i <= (config.tied ? 1 : 2); ++i) {
     std::string k = std::to_string(i);
     inputs.push_back(
@@ -110,6 +130,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"hidden", f},
                 {"tied", config.tied},
                 {"has_mask", config.mask != MaskKind::None},
+                {"has_keys", config.keyTokens > 0},
+                {"has_key_mask", config.keyMask != MaskKind::None},
                 {"has_position_table", config.tableRows > 0},
                 {"positional", config.learnedTable ? "table"
                                : config.positional ? "sinusoidal"
@@ -128,10 +150,17 @@ Tensor hyperMixReference(const HyperMixConfig &config,
   const int64_t B = config.batch, N = config.tokens, d = config.d,
                 h = config.heads, f = config.hidden, kh = config.kHead,
                 dh = d / h;
+  const bool cross = config.keyTokens > 0;
+  const int64_t L = keyLength(config);
   size_t next = 0;
   const Tensor &x = inputs[next++];
+  const Tensor &keys = cross ? inputs[next++] : x;
+  const Tensor &values = cross ? inputs[next++] : x;
   const Tensor *mask =
       config.mask != MaskKind::None ? &inputs[next++] : nullptr;
+  const Tensor *keyMask = !cross                             ? mask
+                          : config.keyMask != MaskKind::None ? &inputs[next++]
+                                                             : nullptr;
   Weights hyper[2];
   for (int i = 0; i < (config.tied ? 1 : 2); ++i) {
     hyper[i] = {&inputs[next], &inputs[next + 1], &inputs[next + 2],
@@ -144,14 +173,23 @@ Tensor hyperMixReference(const HyperMixConfig &config,
   const Tensor *beta = config.layerNorm ? &inputs[next++] : nullptr;
   const Tensor *table = config.tableRows > 0 ? &inputs[next++] : nullptr;
 
-  Tensor out({B, N, d});
-  for (int64_t b = 0; b < B; ++b) {
-    std::vector<double> m(N), xm(N * d), in(N * d), y(N * d, 0.0);
-    for (int64_t n = 0; n < N; ++n) {
-      m[n] = mask ? (*mask)[b * N + n] : 1.0;
+  // Batch b's `tokens` [B, count, d] under `m`: the mask, the masked tokens
+  // and the rows W[j][n][q] = m_n (c + C gelu(a + A (m_n x_n + P_n))).
+  struct Side {
+    std::vector<double> m, xm;
+    std::vector<std::vector<double>> w;
+  };
+  auto generate = [&](const Tensor &tokens, const Tensor *m, int64_t count,
+                      const Weights &wt, int64_t b) {
+    Side side;
+    side.m.resize(count);
+    side.xm.resize(count * d);
+    std::vector<double> in(count * d);
+    for (int64_t n = 0; n < count; ++n) {
+      side.m[n] = m ? (*m)[b * count + n] : 1.0;
       int64_t pos = n + config.positionOffset;
       for (int64_t c = 0; c < d; ++c) {
-        xm[n * d + c] = m[n] * x[(b * N + n) * d + c];
+        side.xm[n * d + c] = side.m[n] * tokens[(b * count + n) * d + c];
         double p = 0;
         if (config.learnedTable && pos >= config.tableRows)
           throw std::invalid_argument("more tokens than table rows");
@@ -159,43 +197,49 @@ Tensor hyperMixReference(const HyperMixConfig &config,
           p = !table || pos >= config.tableRows ? sinusoid(pos, c, d)
               : config.tableTransposed ? (*table)[c * config.tableRows + pos]
                                        : (*table)[pos * d + c];
-        in[n * d + c] = xm[n * d + c] + p;
+        in[n * d + c] = side.xm[n * d + c] + p;
       }
     }
-    for (int64_t j = 0; j < h; ++j) {
-      // W[i][n][q] = m_n (c_i + C_i gelu(a_i + A_i in_n)).
-      std::vector<double> w[2];
-      for (int i = 0; i < 2; ++i) {
-        const Weights &wt = hyper[i];
-        w[i].assign(N * kh, 0.0);
-        for (int64_t n = 0; n < N; ++n) {
-          std::vector<double> hid(f);
-          for (int64_t o = 0; o < f; ++o) {
-            double acc = (*wt.a)[j * f + o];
-            for (int64_t c = 0; c < dh; ++c)
-              acc += (*wt.A)[(j * f + o) * dh + c] * in[n * d + j * dh + c];
-            hid[o] = gelu(acc);
-          }
-          for (int64_t q = 0; q < kh; ++q) {
-            double acc = (*wt.c)[j * kh + q];
-            for (int64_t o = 0; o < f; ++o)
-              acc += (*wt.C)[(j * kh + q) * f + o] * hid[o];
-            w[i][n * kh + q] = m[n] * acc;
-          }
+    side.w.assign(h, std::vector<double>(count * kh, 0.0));
+    for (int64_t j = 0; j < h; ++j)
+      for (int64_t n = 0; n < count; ++n) {
+        std::vector<double> hid(f);
+        for (int64_t o = 0; o < f; ++o) {
+          double acc = (*wt.a)[j * f + o];
+          for (int64_t c = 0; c < dh; ++c)
+            acc += (*wt.A)[(j * f + o) * dh + c] * in[n * d + j * dh + c];
+          hid[o] = gelu(acc);
+        }
+        for (int64_t q = 0; q < kh; ++q) {
+          double acc = (*wt.c)[j * kh + q];
+          for (int64_t o = 0; o < f; ++o)
+            acc += (*wt.C)[(j * kh + q) * f + o] * hid[o];
+          side.w[j][n * kh + q] = side.m[n] * acc;
         }
       }
+    return side;
+  };
+
+  Tensor out({B, N, d});
+  for (int64_t b = 0; b < B; ++b) {
+    Side key = generate(keys, keyMask, L, hyper[0], b);
+    Side query = generate(x, mask, N, hyper[1], b);
+    std::vector<double> y(N * d, 0.0);
+    for (int64_t j = 0; j < h; ++j) {
+      // Z = gelu(W1^T (m * values)).
       std::vector<double> z(kh * dh, 0.0);
       for (int64_t q = 0; q < kh; ++q)
         for (int64_t c = 0; c < dh; ++c) {
           double acc = 0;
-          for (int64_t n = 0; n < N; ++n)
-            acc += w[0][n * kh + q] * xm[n * d + j * dh + c];
+          for (int64_t n = 0; n < L; ++n)
+            acc += key.w[j][n * kh + q] * key.m[n] *
+                   values[(b * L + n) * d + j * dh + c];
           z[q * dh + c] = gelu(acc);
         }
       for (int64_t n = 0; n < N; ++n)
         for (int64_t c = 0; c < dh; ++c)
           for (int64_t q = 0; q < kh; ++q)
-            y[n * d + j * dh + c] += w[1][n * kh + q] * z[q * dh + c];
+            y[n * d + j * dh + c] += query.w[j][n * kh + q] * z[q * dh + c];
     }
     for (int64_t n = 0; n < N; ++n) {
       double *row = &out[(b * N + n) * d];

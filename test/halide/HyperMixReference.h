@@ -25,10 +25,15 @@ struct HyperMixConfig {
   double eps = 1e-5;
   std::string algorithm = "reassociated";
   bool dynamicShape = true; // B and N as symbols rather than static
+  // > 0: cross mixing with keys and values of this many tokens (`tokens`
+  // queries), the keys masked by `keyMask`; `mask` is the queries'.
+  int64_t keyTokens = 0;
+  MaskKind keyMask = MaskKind::None;
 };
 
-/// Random operands in kernel input order (x, mask, A1..c2, gamma, beta,
-/// positions). Right-padded binary masks: batch b keeps N - b * N / B tokens.
+/// Random operands in kernel input order (x, keys, values, mask, key_mask,
+/// A1..c2, gamma, beta, positions). Right-padded binary masks: batch b keeps
+/// N - b * N / B tokens (of the keys: L - b * L / B).
 std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
                                    std::mt19937 &rng);
 

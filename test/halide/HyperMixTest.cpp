@@ -127,6 +127,46 @@ std::vector<Case> cases() {
   c.positional = true;
   c.positionOffset = 1;
   list.push_back({"N37_B3_h2_dh16_tied_nonbinary", c});
+
+  // Cross mixing: 7 queries over 37 keys and values, each side under its
+  // own mask.
+  c = make(3, 7, 12, 2, 6, 4);
+  c.keyTokens = 37;
+  c.mask = MaskKind::Binary;
+  c.keyMask = MaskKind::Binary;
+  c.positional = true;
+  c.positionOffset = 1;
+  c.layerNorm = true;
+  list.push_back({"cross_N7_L37_B3_h2_masks_positions_norm", c});
+
+  // More queries than keys, the 8M's head shapes, a non-binary key mask
+  // and unmasked queries, tied hypernetworks, a stored table shorter than
+  // the queries.
+  c = make(2, 130, 144, 8, 18, 72);
+  c.keyTokens = 5;
+  c.keyMask = MaskKind::NonBinary;
+  c.tied = true;
+  c.positional = true;
+  c.tableRows = 100;
+  c.tableTransposed = true;
+  c.layerNorm = true;
+  list.push_back({"cross_N130_L5_B2_d144_h8_tied_key_mask_table", c});
+
+  // Phase A by channel over 1300 keys in several chunks and slices; only
+  // the queries masked.
+  c = make(2, 37, 32, 1, 20, 24);
+  c.keyTokens = 1300;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"cross_N37_L1300_B2_h1_dh32_query_mask", c});
+
+  c = make(3, 9, 12, 2, 6, 4);
+  c.keyTokens = 20;
+  c.dynamicShape = false;
+  c.mask = MaskKind::Binary;
+  c.keyMask = MaskKind::Binary;
+  list.push_back({"cross_N9_L20_B3_static_shape", c});
   return list;
 }
 

@@ -556,11 +556,27 @@ LogicalResult hm::HyperMixOp::verify() {
     return emitOpError("algorithm must be \"two_phase\", \"reassociated\" or "
                        "\"auto\", got \"")
            << getAlgorithm() << "\"";
+  int64_t batch = input.getDimSize(0) < 0 ? -1 : input.getDimSize(0);
   if (getMask() &&
       failed(expectShape(
           *this, getMask(), "mask",
-          {input.getDimSize(0) < 0 ? -1 : input.getDimSize(0), -1})))
+          {batch, input.getDimSize(1) < 0 ? -1 : input.getDimSize(1)})))
     return failure();
+  if (static_cast<bool>(getKeys()) != static_cast<bool>(getValues()))
+    return emitOpError("keys and values come together");
+  if (getKeyMask() && !getKeys())
+    return emitOpError("a key_mask needs keys and values");
+  if (getKeys()) {
+    if (failed(expectShape(*this, getKeys(), "keys", {batch, -1, d})))
+      return failure();
+    int64_t length = rankedType(getKeys()).getDimSize(1);
+    if (length < 0)
+      length = -1;
+    if (failed(expectShape(*this, getValues(), "values", {batch, length, d})) ||
+        (getKeyMask() &&
+         failed(expectShape(*this, getKeyMask(), "key_mask", {batch, length}))))
+      return failure();
+  }
 
   int presentHyper2 = static_cast<bool>(getHyper2InWeight()) +
                       static_cast<bool>(getHyper2InBias()) +

@@ -196,9 +196,6 @@ HostArray layerNorm(const HostArray &x, const HostArray *gamma,
 }
 
 HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
-  const HostArray &x = *in[0];
-  int64_t batch = x.shape[0], n = x.shape[1], d = x.shape[2];
-  int64_t heads = op.getHeads(), dh = d / heads;
   auto lookup = [&](Value v) -> const HostArray * {
     if (!v)
       return nullptr;
@@ -207,7 +204,14 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
         return array;
     return nullptr;
   };
-  const HostArray *mask = lookup(op.getMask());
+  // Self mixing: keys, values and queries are the input, under one mask.
+  const HostArray &queries = *in[0];
+  const HostArray &keys = op.isCross() ? *lookup(op.getKeys()) : queries;
+  const HostArray &values = op.isCross() ? *lookup(op.getValues()) : queries;
+  const HostArray *queryMask = lookup(op.getMask());
+  const HostArray *keyMask = op.isCross() ? lookup(op.getKeyMask()) : queryMask;
+  int64_t batch = queries.shape[0], d = queries.shape[2];
+  int64_t heads = op.getHeads(), dh = d / heads;
   const HostArray *table = lookup(op.getPositionTable());
   struct Net {
     const HostArray *A, *a, *C, *c;
@@ -227,58 +231,78 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   int64_t offset = op.getPositionOffset();
   double scale = op.getInputScale().convertToDouble();
 
-  HostArray out;
-  out.shape = x.shape;
-  out.data.assign(x.size(), 0.0);
-  for (int64_t b = 0; b < batch; ++b) {
-    std::vector<double> m(n, 1.0), xm(n * d), h(n * d);
+  // Batch b's tokens of `x` under `mask`: the masks, the masked tokens and
+  // the generated rows W = m * net(s m x + P) of every head, [head][t][k].
+  struct Side {
+    std::vector<double> m, xm;
+    std::vector<std::vector<double>> w;
+  };
+  auto generate = [&](const HostArray &x, const HostArray *mask, const Net &net,
+                      int64_t b) {
+    int64_t n = x.shape[1];
+    Side side;
+    side.m.assign(n, 1.0);
+    side.xm.resize(n * d);
+    std::vector<double> h(n * d);
     for (int64_t t = 0; t < n; ++t) {
       if (mask)
-        m[t] = mask->data[b * n + t];
+        side.m[t] = mask->data[b * n + t];
       for (int64_t c = 0; c < d; ++c) {
-        xm[t * d + c] = m[t] * x.data[(b * n + t) * d + c];
+        side.xm[t * d + c] = side.m[t] * x.data[(b * n + t) * d + c];
         double p = 0;
         if (positional) {
           int64_t pos = t + offset;
           p = table && pos < table->shape[0] ? table->data[pos * d + c]
                                              : sinusoid(pos, c, d);
         }
-        h[t * d + c] = scale * xm[t * d + c] + p;
+        h[t * d + c] = scale * side.xm[t * d + c] + p;
       }
     }
-    for (int64_t j = 0; j < heads; ++j) {
-      std::vector<double> w[2];
-      for (int i = 0; i < 2; ++i) {
-        const Net &net = nets[i];
-        w[i].assign(n * kh, 0.0);
-        for (int64_t t = 0; t < n; ++t) {
-          std::vector<double> hid(f);
-          for (int64_t q = 0; q < f; ++q) {
-            double s = net.a->data[j * f + q];
-            for (int64_t e = 0; e < dh; ++e)
-              s += h[t * d + j * dh + e] * net.A->data[(j * f + q) * dh + e];
-            hid[q] = gelu(s);
-          }
-          for (int64_t k = 0; k < kh; ++k) {
-            double s = net.c->data[j * kh + k];
-            for (int64_t q = 0; q < f; ++q)
-              s += hid[q] * net.C->data[(j * kh + k) * f + q];
-            w[i][t * kh + k] = m[t] * s;
-          }
+    side.w.assign(heads, std::vector<double>(n * kh, 0.0));
+    for (int64_t j = 0; j < heads; ++j)
+      for (int64_t t = 0; t < n; ++t) {
+        std::vector<double> hid(f);
+        for (int64_t q = 0; q < f; ++q) {
+          double s = net.a->data[j * f + q];
+          for (int64_t e = 0; e < dh; ++e)
+            s += h[t * d + j * dh + e] * net.A->data[(j * f + q) * dh + e];
+          hid[q] = gelu(s);
+        }
+        for (int64_t k = 0; k < kh; ++k) {
+          double s = net.c->data[j * kh + k];
+          for (int64_t q = 0; q < f; ++q)
+            s += hid[q] * net.C->data[(j * kh + k) * f + q];
+          side.w[j][t * kh + k] = side.m[t] * s;
         }
       }
+    return side;
+  };
+
+  HostArray out;
+  out.shape = queries.shape;
+  out.data.assign(queries.size(), 0.0);
+  int64_t n = queries.shape[1], length = keys.shape[1];
+  for (int64_t b = 0; b < batch; ++b) {
+    Side key = generate(keys, keyMask, nets[0], b);
+    Side query = generate(queries, queryMask, nets[1], b);
+    // The mixed tokens: the values under the keys' mask.
+    std::vector<double> vm(length * d);
+    for (int64_t t = 0; t < length; ++t)
+      for (int64_t c = 0; c < d; ++c)
+        vm[t * d + c] = key.m[t] * values.data[(b * length + t) * d + c];
+    for (int64_t j = 0; j < heads; ++j) {
       std::vector<double> z(kh * dh, 0.0);
-      for (int64_t t = 0; t < n; ++t)
+      for (int64_t t = 0; t < length; ++t)
         for (int64_t k = 0; k < kh; ++k)
           for (int64_t e = 0; e < dh; ++e)
-            z[k * dh + e] += w[0][t * kh + k] * xm[t * d + j * dh + e];
+            z[k * dh + e] += key.w[j][t * kh + k] * vm[t * d + j * dh + e];
       for (double &v : z)
         v = gelu(v);
       for (int64_t t = 0; t < n; ++t)
         for (int64_t e = 0; e < dh; ++e) {
           double s = 0;
           for (int64_t k = 0; k < kh; ++k)
-            s += w[1][t * kh + k] * z[k * dh + e];
+            s += query.w[j][t * kh + k] * z[k * dh + e];
           out.data[(b * n + t) * d + j * dh + e] = s;
         }
     }
@@ -874,8 +898,21 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
       message = "the mask is not [B, N] for the tokens";
       return failure();
     }
+    if (mix.isCross()) {
+      const HostArray &keys = *values[mix.getKeys()];
+      Shape keyShape = {x.shape[0], keys.shape[1], x.shape[2]};
+      if (keys.shape != keyShape ||
+          values[mix.getValues()]->shape != keyShape ||
+          (mix.getKeyMask() && values[mix.getKeyMask()]->shape !=
+                                   Shape{x.shape[0], keys.shape[1]})) {
+        message = "the keys, values and key mask do not agree on [B, L, d]";
+        return failure();
+      }
+    }
+    int64_t longest = std::max(
+        x.shape[1], mix.isCross() ? values[mix.getKeys()]->shape[1] : 0);
     if (mix.getPositional() == "table" &&
-        x.shape[1] + static_cast<int64_t>(mix.getPositionOffset()) >
+        longest + static_cast<int64_t>(mix.getPositionOffset()) >
             values[mix.getPositionTable()]->shape[0]) {
       message = "the tokens outnumber the position table's rows";
       return failure();

@@ -992,11 +992,11 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     std::array<Value, 4> w2 =
         tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
     auto fused = builder.create<HyperMixOp>(
-        loc, x.getType(), x, maskValue, w1[0], w1[1], w1[2], w1[3], w2[0],
-        w2[1], w2[2], w2[3], norm ? norm.getGamma() : Value(),
-        norm ? norm.getBeta() : Value(), table,
-        builder.getI64IntegerAttr(heads), builder.getStringAttr(positional),
-        builder.getI64IntegerAttr(offset),
+        loc, x.getType(), x, Value(), Value(), maskValue, Value(), w1[0], w1[1],
+        w1[2], w1[3], w2[0], w2[1], w2[2], w2[3],
+        norm ? norm.getGamma() : Value(), norm ? norm.getBeta() : Value(),
+        table, builder.getI64IntegerAttr(heads),
+        builder.getStringAttr(positional), builder.getI64IntegerAttr(offset),
         scale == 1.0 ? FloatAttr() : builder.getF64FloatAttr(scale),
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),

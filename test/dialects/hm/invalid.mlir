@@ -122,8 +122,56 @@ func.func @partial_hyper2(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
   %c = hm.constant dense<0.1> : tensor<2x4xf32>
   // expected-error @+1 {{hyper2 needs all four operands or none (tied)}}
-  %y = "hm.hyper_mix"(%x, %A, %a, %C, %c, %A) {heads = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0>} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x8x8xf32>) -> tensor<?x?x16xf32>
+  %y = "hm.hyper_mix"(%x, %A, %a, %C, %c, %A) {heads = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0>} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>, tensor<2x8x8xf32>) -> tensor<?x?x16xf32>
   return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @keys_without_values(%x: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{keys and values come together}}
+  %y = "hm.hyper_mix"(%x, %k, %A, %a, %C, %c) {heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0>} : (tensor<?x?x16xf32>, tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @key_mask_without_keys(%x: tensor<?x?x16xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{a key_mask needs keys and values}}
+  %y = "hm.hyper_mix"(%x, %m, %A, %a, %C, %c) {heads = 2 : i64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0>} : (tensor<?x?x16xf32>, tensor<?x?xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @values_longer_than_keys(%x: tensor<2x?x16xf32>, %k: tensor<2x5x16xf32>, %v: tensor<2x6x16xf32>) -> tensor<2x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{values must have shape [2, 5, 16], got [2, 6, 16]}}
+  %y = hm.hyper_mix %x keys(%k, %v) hyper1(%A, %a, %C, %c) {heads = 2} : (tensor<2x?x16xf32>, tensor<2x5x16xf32>, tensor<2x6x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<2x?x16xf32>
+  return %y : tensor<2x?x16xf32>
+}
+
+// -----
+
+func.func @key_mask_of_the_queries(%x: tensor<2x7x16xf32>, %k: tensor<2x5x16xf32>, %m: tensor<2x7xf32>) -> tensor<2x7x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{key_mask must have shape [2, 5], got [2, 7]}}
+  %y = hm.hyper_mix %x keys(%k, %k) key_mask %m hyper1(%A, %a, %C, %c) {heads = 2} : (tensor<2x7x16xf32>, tensor<2x5x16xf32>, tensor<2x5x16xf32>, tensor<2x7xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<2x7x16xf32>
+  return %y : tensor<2x7x16xf32>
 }
 
 // -----

@@ -109,6 +109,18 @@ func.func @hyper_mix(%x: tensor<?x?x16xf32>, %m: tensor<?x?xf32>) -> (tensor<?x?
   return %y, %z : tensor<?x?x16xf32>, tensor<?x?x16xf32>
 }
 
+// Cross mixing: queries of one length over keys and values of another.
+// CHECK-LABEL: func.func @hyper_mix_cross
+func.func @hyper_mix_cross(%q: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>, %v: tensor<?x?x16xf32>, %mq: tensor<?x?xf32>, %mk: tensor<?x?xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.2> : tensor<2x8xf32>
+  %C = hm.constant dense<0.3> : tensor<2x12x8xf32>
+  %c = hm.constant dense<0.4> : tensor<2x12xf32>
+  // CHECK: hm.hyper_mix %[[Q:.*]] keys(%[[K:.*]], %[[V:.*]]) mask %[[MQ:.*]] key_mask %[[MK:.*]] hyper1({{.*}}) {heads = 2 : i64}
+  %y = hm.hyper_mix %q keys(%k, %v) mask %mq key_mask %mk hyper1(%A, %a, %C, %c) {heads = 2} : (tensor<?x?x16xf32>, tensor<?x?x16xf32>, tensor<?x?x16xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x12x8xf32>, tensor<2x12xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
 // CHECK-LABEL: func.func @embedding_and_pooling
 func.func @embedding_and_pooling(%ids: tensor<?x?xi64>, %m: tensor<?x?x1xf32>) -> tensor<?x8xf32> {
   %table = hm.constant dense<0.5> : tensor<100x8xf32>

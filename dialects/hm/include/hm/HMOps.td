@@ -499,6 +499,12 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     LayerNorm. Weights: A [h, f, d/h], a [h, f], C [h, k/h, f], c [h, k/h].
     `tied` drops the second hypernetwork's operands (W_2 = W_1).
 
+    With `keys` and `values` [B, L, d] (cross mixing, the idiap reference's
+    query/key/value form), W_1 comes from the keys and mixes the values, both
+    masked by `key_mask` [B, L]; W_2 comes from the input (the queries),
+    masked by `mask`, and the result has the queries' shape. Without them
+    all three are the input.
+
     With `positional = "sinusoidal"`, P is computed from its formula; a
     `position_table` [L, d] (the model's own stored table) supplies rows
     below L exactly as the model rounded them, and rows from L on are
@@ -513,7 +519,10 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
   }];
   let arguments = (ins
     HM_FloatTensor:$input,
+    Optional<HM_FloatTensor>:$keys,
+    Optional<HM_FloatTensor>:$values,
     Optional<HM_FloatTensor>:$mask,
+    Optional<HM_FloatTensor>:$key_mask,
     HM_FloatTensor:$hyper1_in_weight, HM_FloatTensor:$hyper1_in_bias,
     HM_FloatTensor:$hyper1_out_weight, HM_FloatTensor:$hyper1_out_bias,
     Optional<HM_FloatTensor>:$hyper2_in_weight,
@@ -531,7 +540,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm);
   let results = (outs HM_FloatTensor:$output);
   let assemblyFormat = [{
-    $input (`mask` $mask^)?
+    $input (`keys` `(` $keys^ `,` $values `)`)? (`mask` $mask^)?
+    (`key_mask` $key_mask^)?
     `hyper1` `(` $hyper1_in_weight `,` $hyper1_in_bias `,` $hyper1_out_weight `,` $hyper1_out_bias `)`
     (`hyper2` `(` $hyper2_in_weight^ `,` $hyper2_in_bias `,` $hyper2_out_weight `,` $hyper2_out_bias `)`)?
     (`norm` `(` $gamma^ `,` $beta `)`)?
@@ -542,6 +552,7 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
   let extraClassDeclaration = [{
     bool isTied() { return !getHyper2InWeight(); }
     bool hasLayerNorm() { return static_cast<bool>(getGamma()); }
+    bool isCross() { return static_cast<bool>(getKeys()); }
   }];
 }
 
