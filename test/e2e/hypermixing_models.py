@@ -304,6 +304,84 @@ class SpeechBrainStyleHyperMixing(nn.Module):
         return self.layer_norm(out.transpose(1, 2))
 
 
+class QueryKeyValueHyperMixing(nn.Module):
+    """forward(query [B,M,d], key [B,N,d], value [B,N,d], query_padding_mask [B,M],
+    key_padding_mask [B,N]; bool, True = padded) -> [B,M,d].
+
+    The query/key/value form of the idiap reference: W1 is generated from the keys and
+    mixes the values, W2 is generated from the queries, each side masked by its own
+    padding mask; hypernetworks without biases by default (bias=True adds them), their
+    input scaled by sqrt(d) plus positions counted from 1. positions="sinusoid" slices
+    the sinusoidal table; "idiap" builds the table as that reference does (frequencies
+    10000^(-2c/d) per channel c, not shared by sine/cosine pairs), which is no sinusoid
+    of the operator's formula, so it is read as a learned table."""
+
+    def __init__(self, d, k, heads=2, tied=False, max_len=300, eps=1e-5, bias=False,
+                 positions="sinusoid"):
+        super().__init__()
+        self.d, self.heads, self.tied, self.bias = d, heads, tied, bias
+        if positions == "idiap":
+            pe = torch.zeros(max_len + 1, d)
+            for pos in range(max_len + 1):
+                for c in range(0, d, 2):
+                    pe[pos, c] = math.sin(pos / 10000 ** (2 * c / d))
+                    if c + 1 < d:
+                        pe[pos, c + 1] = math.cos(pos / 10000 ** (2 * (c + 1) / d))
+        else:
+            pe = sinusoid_table(max_len + 1, d)
+        self.register_buffer("pe", pe.unsqueeze(0))
+        d_h, k_h = d // heads, k // heads
+        self.fc1_weights = nn.ParameterList(
+            [nn.Parameter(torch.empty(heads, d_h, d_h)) for _ in range(2)])
+        self.fc2_weights = nn.ParameterList(
+            [nn.Parameter(torch.empty(heads, k_h, d_h)) for _ in range(2)])
+        if bias:
+            self.fc1_biases = nn.ParameterList(
+                [nn.Parameter(torch.empty(heads, d_h)) for _ in range(2)])
+            self.fc2_biases = nn.ParameterList(
+                [nn.Parameter(torch.empty(heads, k_h)) for _ in range(2)])
+        self.layer_norm = nn.LayerNorm(d, eps=eps)
+
+    def _positions(self, t):
+        return t * math.sqrt(self.d) + self.pe[:, 1:t.size(1) + 1].expand_as(t)
+
+    def _generate(self, i, t):
+        i = 0 if self.tied else i
+        b, n = t.size(0), t.size(1)
+        t = t.reshape(b, n, self.heads, self.d // self.heads)
+        t = torch.einsum("blmf,mhf->bmlh", t, self.fc1_weights[i])
+        if self.bias:
+            t = t + self.fc1_biases[i].unsqueeze(0).unsqueeze(2)
+        t = nn.functional.gelu(t)
+        t = torch.einsum("bmlh,mfh->bmlf", t, self.fc2_weights[i])
+        if self.bias:
+            t = t + self.fc2_biases[i].unsqueeze(0).unsqueeze(2)
+        return t  # [B, h, n, k_h]
+
+    def forward(self, query, key, value, query_padding_mask=None, key_padding_mask=None):
+        b, m, n = query.size(0), query.size(1), key.size(1)
+        if key_padding_mask is not None:
+            key_keep = (~key_padding_mask).unsqueeze(-1).float()
+            key = key * key_keep
+            value = value * key_keep
+        if query_padding_mask is not None:
+            query_keep = (~query_padding_mask).unsqueeze(-1).float()
+            query = query * query_keep
+        W1 = self._generate(0, self._positions(key))
+        W2 = self._generate(1, self._positions(query))
+        if key_padding_mask is not None:
+            W1 = W1 * key_keep.unsqueeze(1)
+        if query_padding_mask is not None:
+            W2 = W2 * query_keep.unsqueeze(1)
+        mixed = value.transpose(1, 2).reshape(b * self.heads, self.d // self.heads, n)
+        W1 = W1.reshape(b * self.heads, n, -1)
+        W2 = W2.reshape(b * self.heads, m, -1)
+        out = nn.functional.gelu(torch.bmm(mixed, W1))
+        out = torch.bmm(out, W2.transpose(1, 2))
+        out = out.reshape(b, self.d, m).transpose(1, 2)
+        return self.layer_norm(out)
+
+
 # --------------------------------------------------------------------------------------------
 # (d) Per-head weight stacks applied with batched matmuls
 # --------------------------------------------------------------------------------------------

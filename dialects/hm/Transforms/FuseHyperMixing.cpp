@@ -135,6 +135,9 @@ bool dependsOnShapesOnly(Value value) {
     return false; // a function argument's values
   if (isa<IotaOp, DimSizeOp, ConstantOp>(op))
     return true;
+  // A table prefix reads only its reference's dimension.
+  if (auto prefix = dyn_cast<SliceToDimOp>(op))
+    return dependsOnShapesOnly(prefix.getInput());
   return llvm::all_of(op->getOperands(), dependsOnShapesOnly);
 }
 
@@ -765,12 +768,151 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
          concat.getResult());
   }
 
-  // The rest of the layer around matched hypernetworks and mixing: mask,
+  // A hypernetwork's input: base * scale + positions, base being the masked
+  // tokens it reads (keys or queries).
+  struct HyperInput {
+    Value base;
+    double scale = 1.0;
+    std::string positional = "none";
+    int64_t offset = 0, tableRows = 0;
+    std::vector<double> tableValues;
+  };
+
+  // Splits `input` into the tokens it reads, their scale (x * sqrt(d) + P)
+  // and the positions added; false after a remark.
+  bool readHyperInput(GeluOp gelu, Value input, int64_t d, HyperInput &in) {
+    input = skipLayout(input);
+    Value scaled = input, pos;
+    if (auto add = input.getDefiningOp<AddOp>()) {
+      // The positional term is computed from shapes and constants only.
+      bool lhsPositions = dependsOnShapesOnly(skipLayout(add.getLhs()));
+      bool rhsPositions = dependsOnShapesOnly(skipLayout(add.getRhs()));
+      if (lhsPositions != rhsPositions) {
+        scaled = skipLayout(rhsPositions ? add.getLhs() : add.getRhs());
+        pos = rhsPositions ? add.getRhs() : add.getLhs();
+      }
+    }
+    in.base = scaled;
+    std::optional<double> factor;
+    if (auto mul = scaled.getDefiningOp<MulOp>()) {
+      for (auto [data, scale] : {std::pair(mul.getLhs(), mul.getRhs()),
+                                 std::pair(mul.getRhs(), mul.getLhs())})
+        if (!factor)
+          if ((factor = getScalarConstant(scale)))
+            in.base = skipLayout(data);
+    } else if (auto div = scaled.getDefiningOp<DivOp>()) {
+      if (std::optional<double> divisor = getScalarConstant(div.getRhs());
+          divisor && *divisor != 0) {
+        factor = 1.0 / *divisor;
+        in.base = skipLayout(div.getLhs());
+      }
+    }
+    if (factor && !(*factor > 0)) {
+      remark(gelu, "the hypernetwork input scales the tokens by a factor "
+                   "that is not positive");
+      return false;
+    }
+    in.scale = factor.value_or(1.0);
+    if (!pos)
+      return true;
+    // pe.expand_as(x) adds a zero tensor of the tokens' shape, which the
+    // add of the tokens broadcasts to anyway; tokens + 0 (positions
+    // switched off as a constant 0) has no positions at all.
+    while (auto expanded = skipLayout(pos).getDefiningOp<AddOp>()) {
+      if (isZero(expanded.getRhs()))
+        pos = expanded.getLhs();
+      else if (isZero(expanded.getLhs()))
+        pos = expanded.getRhs();
+      else
+        break;
+    }
+    if (isZero(pos))
+      return true;
+    // The table itself (static lengths fold the slice away), or a prefix of
+    // it.
+    Value stored = skipLayout(pos);
+    Operation *slice = stored.getDefiningOp();
+    if (auto prefix = dyn_cast_or_null<SliceOp>(slice)) {
+      if (llvm::all_of(prefix.getStarts(), [](int64_t s) { return s == 0; }) &&
+          llvm::all_of(prefix.getSteps(), [](int64_t s) { return s == 1; }))
+        stored = prefix.getInput();
+    } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
+      stored = prefix.getInput();
+    }
+    if (stored.getDefiningOp<ConstantOp>()) {
+      auto values = getConstantValues(stored);
+      auto type = cast<RankedTensorType>(stored.getType());
+      if (!values || type.getRank() == 0 || type.getShape().back() != d ||
+          type.getNumElements() % d != 0) {
+        remark(gelu, "the position table is not [L, d]");
+        return false;
+      }
+      int64_t rows = type.getNumElements() / d;
+      for (int64_t candidate : {0, 1})
+        if (in.positional == "none" &&
+            isSinusoidTable(*values, rows, d, candidate)) {
+          in.positional = "sinusoidal";
+          in.offset = candidate;
+        }
+      // Any other table is learned: the op reads it alone, and the model's
+      // length is bounded by its rows. A constant with one row per token
+      // ([L, d] after leading 1s), not a bias added to all.
+      if (in.positional == "none") {
+        ArrayRef<int64_t> shape = type.getShape();
+        if (type.getRank() < 2 || shape[shape.size() - 2] < 2 ||
+            llvm::any_of(shape.drop_back(2),
+                         [](int64_t dim) { return dim != 1; })) {
+          remark(gelu, "the hypernetwork input adds a constant that is no "
+                       "position table ([L, d])");
+          return false;
+        }
+        in.positional = "table";
+      }
+      // The op's table holds P[i] at row i: a table of positions from 1
+      // gets row P[0] in front.
+      in.tableValues = std::move(*values);
+      in.tableRows = rows;
+      if (in.offset == 1) {
+        for (int64_t c = d - 1; c >= 0; --c)
+          in.tableValues.insert(in.tableValues.begin(), sinusoid(0, c, d));
+        ++in.tableRows;
+      }
+      return true;
+    }
+    // Positions computed for the run-time length: the op's formula when they
+    // match it at the evaluator's length (the final check then compares the
+    // whole layer).
+    Evaluator evaluator(getOperation(), /*seed=*/0x504f53);
+    auto values = evaluator.evaluate(pos);
+    auto tokenValues = evaluator.evaluate(in.base);
+    if (failed(values) || failed(tokenValues) ||
+        (*tokenValues)->shape.size() != 3 ||
+        (*values)->size() != (*tokenValues)->shape[1] * d) {
+      remark(gelu, "the computed positions are not [N, d]");
+      return false;
+    }
+    for (int64_t candidate : {0, 1})
+      if (in.positional == "none" &&
+          isSinusoidTable((*values)->data, (*tokenValues)->shape[1], d,
+                          candidate)) {
+        in.positional = "sinusoidal";
+        in.offset = candidate;
+      }
+    if (in.positional == "none") {
+      remark(gelu, "the computed positions are not sinusoidal");
+      return false;
+    }
+    return true;
+  }
+
+  // The rest of the layer around matched hypernetworks and mixing: masks,
   // positions, output layout and LayerNorm; then build, check and commit.
+  // The first hypernetwork reads the keys, the second the queries; both are
+  // the mixed tokens (self mixing) or not (cross mixing).
   void fuse(GeluOp gelu, Value tokens, Value hyperInput, Value hyperInput2,
             const Hypernetwork &net1, const Hypernetwork &net2, bool tied,
             Value mixed) {
-    // Tokens: x, x * mask, or x with masked rows selected to 0.
+    // Mixed tokens: x, x * mask, or x with masked rows selected to 0.
     MaskUse mask;
     Value x = stripMask(tokens, tokens, mask);
     auto xType = dyn_cast<RankedTensorType>(x.getType());
@@ -779,134 +921,50 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return remark(gelu, "the mixed tokens are not a float32 [B, N, d] "
                           "tensor");
     int64_t d = xType.getDimSize(2);
-    if (!(mask.key == net1.mask.key) || !(mask.key == net2.mask.key))
+
+    HyperInput keyInput, queryInput;
+    if (!readHyperInput(gelu, hyperInput, d, keyInput) ||
+        !readHyperInput(gelu, hyperInput2, d, queryInput))
+      return;
+    if (keyInput.scale != queryInput.scale ||
+        keyInput.positional != queryInput.positional ||
+        keyInput.offset != queryInput.offset ||
+        keyInput.tableValues != queryInput.tableValues)
+      return remark(gelu, "the hypernetworks' inputs differ in scale or "
+                          "positions");
+    // Cross mixing: keys, values and queries are not all one tensor.
+    bool cross = keyInput.base != tokens || queryInput.base != tokens;
+    Value keys, queries = x;
+    MaskUse keyMask = mask, queryMask = mask;
+    if (cross) {
+      keyMask = queryMask = MaskUse();
+      keys = stripMask(keyInput.base, keyInput.base, keyMask);
+      queries = stripMask(queryInput.base, queryInput.base, queryMask);
+      auto keyType = dyn_cast<RankedTensorType>(keys.getType());
+      auto queryType = dyn_cast<RankedTensorType>(queries.getType());
+      if (!keyType || !queryType || keyType.getRank() != 3 ||
+          queryType.getRank() != 3 ||
+          keyType.getElementType() != xType.getElementType() ||
+          queryType.getElementType() != xType.getElementType() ||
+          keyType.getDimSize(2) != d || queryType.getDimSize(2) != d)
+        return remark(gelu, "the hypernetworks read tokens other than float32 "
+                            "[B, N, d] keys and queries");
+      if (!(keyMask.key == mask.key) || !(keyMask.key == net1.mask.key) ||
+          !(queryMask.key == net2.mask.key))
+        return remark(gelu, "the keys, the values and the first generated "
+                            "weights are not masked by one and the same mask, "
+                            "and the queries and the second generated weights "
+                            "by another");
+    } else if (!(mask.key == net1.mask.key) || !(mask.key == net2.mask.key)) {
       return remark(gelu, "the tokens and both generated weights are not "
                           "masked by one and the same mask");
-
-    // Hypernetwork input: tokens, or tokens + sinusoidal positions; the
-    // tokens may be scaled by a constant first (x * sqrt(d) + P).
-    if (hyperInput2 != hyperInput)
-      return remark(gelu, "the hypernetworks read different inputs");
-    std::string positional = "none";
-    int64_t offset = 0, tableRows = 0;
-    std::vector<double> tableValues;
-    double scale = 1.0;
-    auto scaledTokens = [&](Value value) {
-      value = skipLayout(value);
-      if (value == tokens)
-        return true;
-      std::optional<double> factor;
-      if (auto mul = value.getDefiningOp<MulOp>()) {
-        if (skipLayout(mul.getLhs()) == tokens)
-          factor = getScalarConstant(mul.getRhs());
-        else if (skipLayout(mul.getRhs()) == tokens)
-          factor = getScalarConstant(mul.getLhs());
-      } else if (auto div = value.getDefiningOp<DivOp>();
-                 div && skipLayout(div.getLhs()) == tokens) {
-        if (std::optional<double> divisor = getScalarConstant(div.getRhs());
-            divisor && *divisor != 0)
-          factor = 1.0 / *divisor;
-      }
-      if (factor && *factor > 0)
-        scale = *factor;
-      return factor && *factor > 0;
-    };
-    if (!scaledTokens(hyperInput)) {
-      auto add = hyperInput.getDefiningOp<AddOp>();
-      Value pos = !add                         ? Value()
-                  : scaledTokens(add.getLhs()) ? add.getRhs()
-                  : scaledTokens(add.getRhs()) ? add.getLhs()
-                                               : Value();
-      if (!pos)
-        return remark(gelu, "the hypernetwork input is neither the masked "
-                            "tokens nor tokens + positions");
-      // pe.expand_as(x) adds a zero tensor of the tokens' shape, which the
-      // add of the tokens broadcasts to anyway; tokens + 0 (positions
-      // switched off as a constant 0) has no positions at all.
-      while (auto expanded = skipLayout(pos).getDefiningOp<AddOp>()) {
-        if (isZero(expanded.getRhs()))
-          pos = expanded.getLhs();
-        else if (isZero(expanded.getLhs()))
-          pos = expanded.getRhs();
-        else
-          break;
-      }
-      if (!isZero(pos)) {
-        // The table itself (static lengths fold the slice away), or a prefix
-        // of it.
-        Value stored = skipLayout(pos);
-        Operation *slice = stored.getDefiningOp();
-        if (auto prefix = dyn_cast_or_null<SliceOp>(slice)) {
-          if (llvm::all_of(prefix.getStarts(),
-                           [](int64_t s) { return s == 0; }) &&
-              llvm::all_of(prefix.getSteps(), [](int64_t s) { return s == 1; }))
-            stored = prefix.getInput();
-        } else if (auto prefix = dyn_cast_or_null<SliceToDimOp>(slice)) {
-          stored = prefix.getInput();
-        }
-        if (stored.getDefiningOp<ConstantOp>()) {
-          auto values = getConstantValues(stored);
-          auto type = cast<RankedTensorType>(stored.getType());
-          if (!values || type.getRank() == 0 || type.getShape().back() != d ||
-              type.getNumElements() % d != 0)
-            return remark(gelu, "the position table is not [L, d]");
-          int64_t rows = type.getNumElements() / d;
-          for (int64_t candidate : {0, 1})
-            if (positional == "none" &&
-                isSinusoidTable(*values, rows, d, candidate)) {
-              positional = "sinusoidal";
-              offset = candidate;
-            }
-          // Any other table is learned: the op reads it alone, and the
-          // model's length is bounded by its rows. A constant with one row
-          // per token ([L, d] after leading 1s), not a bias added to all.
-          if (positional == "none") {
-            ArrayRef<int64_t> shape = type.getShape();
-            if (type.getRank() < 2 || shape[shape.size() - 2] < 2 ||
-                llvm::any_of(shape.drop_back(2),
-                             [](int64_t dim) { return dim != 1; }))
-              return remark(gelu, "the hypernetwork input adds a constant "
-                                  "that is no position table ([L, d])");
-            positional = "table";
-          }
-          // The op's table holds P[i] at row i: a table of positions from 1
-          // gets row P[0] in front.
-          tableValues = std::move(*values);
-          tableRows = rows;
-          if (offset == 1) {
-            for (int64_t c = d - 1; c >= 0; --c)
-              tableValues.insert(tableValues.begin(), sinusoid(0, c, d));
-            ++tableRows;
-          }
-        } else {
-          // Positions computed for the run-time length: the op's formula when
-          // they match it at the evaluator's length (the final check then
-          // compares the whole layer).
-          if (!dependsOnShapesOnly(pos))
-            return remark(gelu, "the positional term is neither a prefix of a "
-                                "constant table nor computed from the length");
-          Evaluator evaluator(getOperation(), /*seed=*/0x504f53);
-          auto values = evaluator.evaluate(pos);
-          auto tokenValues = evaluator.evaluate(x);
-          if (failed(values) || failed(tokenValues) ||
-              (*values)->size() != (*tokenValues)->shape[1] * d)
-            return remark(gelu, "the computed positions are not [N, d]");
-          for (int64_t candidate : {0, 1})
-            if (positional == "none" &&
-                isSinusoidTable((*values)->data, (*tokenValues)->shape[1], d,
-                                candidate)) {
-              positional = "sinusoidal";
-              offset = candidate;
-            }
-          if (positional == "none")
-            return remark(gelu, "the computed positions are not sinusoidal");
-        }
-      }
     }
+    auto queryType = cast<RankedTensorType>(queries.getType());
 
-    // Output: the product back in [B, N, d], optionally layer-normalised.
+    // Output: the product back in [B, N, d] like the queries, optionally
+    // layer-normalised.
     Value y = followLayout(mixed);
-    if (y.getType() != x.getType())
+    if (y.getType() != queryType)
       return remark(gelu, "the mixed output is not laid out as the input");
     Operation *root = y.getDefiningOp();
     LayerNormOp norm;
@@ -931,6 +989,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     OpBuilder builder(root);
     Location loc = root->getLoc();
     SmallVector<Operation *> created;
+    auto discard = [&]() {
+      for (Operation *op : llvm::reverse(created))
+        op->erase();
+    };
     auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
                         const std::string &name) -> Value {
       created.push_back(
@@ -938,34 +1000,39 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return created.back()->getResult(0);
     };
     Value table;
-    if (tableRows)
-      table = constant({tableRows, d}, tableValues, "hm.positions");
-    // The op's float mask: one the layer multiplies by, else the selects'
-    // condition as 0/1.
-    Value maskValue = mask.factor        ? mask.factor
-                      : net1.mask.factor ? net1.mask.factor
-                                         : net2.mask.factor;
-    if (mask.key && !maskValue) {
-      Value keep = mask.key->root;
-      if (!mask.key->keepsTrue) {
-        created.push_back(builder.create<NotOp>(loc, keep.getType(), keep));
-        keep = created.back()->getResult(0);
+    if (keyInput.tableRows)
+      table = constant({keyInput.tableRows, d}, keyInput.tableValues,
+                       "hm.positions");
+    // The op's float masks: one the layer multiplies by, else the selects'
+    // condition as 0/1; null without a mask, nullopt after a remark.
+    auto floatMask =
+        [&](const std::optional<MaskKey> &key,
+            std::initializer_list<Value> factors) -> std::optional<Value> {
+      Value maskValue;
+      for (Value factor : factors)
+        if (!maskValue)
+          maskValue = factor;
+      if (key && !maskValue) {
+        Value keep = key->root;
+        if (!key->keepsTrue) {
+          created.push_back(builder.create<NotOp>(loc, keep.getType(), keep));
+          keep = created.back()->getResult(0);
+        }
+        created.push_back(builder.create<CastOp>(
+            loc,
+            cast<RankedTensorType>(keep.getType()).clone(builder.getF32Type()),
+            keep));
+        maskValue = created.back()->getResult(0);
       }
-      created.push_back(builder.create<CastOp>(
-          loc,
-          cast<RankedTensorType>(keep.getType()).clone(builder.getF32Type()),
-          keep));
-      maskValue = created.back()->getResult(0);
-    }
-    // A [B, 1, N] mask becomes the op's [B, N] one.
-    if (maskValue &&
-        cast<RankedTensorType>(maskValue.getType()).getRank() != 2) {
+      // A [B, 1, N] mask becomes the op's [B, N] one.
+      if (!maskValue ||
+          cast<RankedTensorType>(maskValue.getType()).getRank() == 2)
+        return maskValue;
       std::optional<SmallVector<Attribute>> names = dimNames(maskValue);
       if (!names) {
-        for (Operation *op : llvm::reverse(created))
-          op->erase();
-        return remark(gelu, "the mask's dims have no names to reshape it to "
-                            "[B, N] with");
+        remark(gelu, "the mask's dims have no names to reshape it to [B, N] "
+                     "with");
+        return std::nullopt;
       }
       auto type = cast<RankedTensorType>(maskValue.getType());
       SmallVector<int64_t> dims;
@@ -977,8 +1044,18 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       created.push_back(builder.create<ReshapeOp>(
           loc, RankedTensorType::get(dims, type.getElementType()), maskValue,
           builder.getArrayAttr(kept)));
-      maskValue = created.back()->getResult(0);
-    }
+      return created.back()->getResult(0);
+    };
+    std::optional<Value> maskValue =
+        cross ? floatMask(queryMask.key, {queryMask.factor, net2.mask.factor})
+              : floatMask(mask.key,
+                          {mask.factor, net1.mask.factor, net2.mask.factor});
+    std::optional<Value> keyMaskValue =
+        cross ? floatMask(keyMask.key,
+                          {mask.factor, keyMask.factor, net1.mask.factor})
+              : Value();
+    if (!maskValue || !keyMaskValue)
+      return discard();
     int64_t f = net1.first.out, kh = net1.second.out, dh = d / heads;
     auto weights = [&](const Hypernetwork &net, StringRef tag) {
       std::string prefix = ("hm.hyper_mix." + tag).str();
@@ -991,12 +1068,14 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     std::array<Value, 4> w1 = weights(net1, "hyper1");
     std::array<Value, 4> w2 =
         tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
+    double scale = keyInput.scale;
     auto fused = builder.create<HyperMixOp>(
-        loc, x.getType(), x, Value(), Value(), maskValue, Value(), w1[0], w1[1],
-        w1[2], w1[3], w2[0], w2[1], w2[2], w2[3],
+        loc, queryType, queries, keys, cross ? x : Value(), *maskValue,
+        *keyMaskValue, w1[0], w1[1], w1[2], w1[3], w2[0], w2[1], w2[2], w2[3],
         norm ? norm.getGamma() : Value(), norm ? norm.getBeta() : Value(),
         table, builder.getI64IntegerAttr(heads),
-        builder.getStringAttr(positional), builder.getI64IntegerAttr(offset),
+        builder.getStringAttr(keyInput.positional),
+        builder.getI64IntegerAttr(keyInput.offset),
         scale == 1.0 ? FloatAttr() : builder.getF64FloatAttr(scale),
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),
@@ -1020,19 +1099,19 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                     std::to_string(error) + " on random inputs)"
               : "cannot check the candidate: " + evaluator.error();
       fused->erase();
-      for (Operation *op : llvm::reverse(created))
-        op->erase();
+      discard();
       return remark(gelu, why);
     }
     root->getResult(0).replaceAllUsesWith(fused.getOutput());
-    emitRemark(loc) << "fused HyperMixing: heads = " << heads << ", d = " << d
-                    << ", k = " << kh * heads << (tied ? ", tied" : "")
-                    << (maskValue ? ", masked" : "") << ", positions "
-                    << positional
-                    << (offset ? " from " + std::to_string(offset) : "")
-                    << (scale == 1.0
-                            ? ""
-                            : ", tokens scaled by " + std::to_string(scale));
+    emitRemark(loc)
+        << "fused HyperMixing: heads = " << heads << ", d = " << d
+        << ", k = " << kh * heads << (tied ? ", tied" : "")
+        << (cross ? ", cross (queries over keys and values)" : "")
+        << (*maskValue ? ", masked" : "")
+        << (*keyMaskValue ? ", keys masked" : "") << ", positions "
+        << keyInput.positional
+        << (keyInput.offset ? " from " + std::to_string(keyInput.offset) : "")
+        << (scale == 1.0 ? "" : ", tokens scaled by " + std::to_string(scale));
   }
 };
 

@@ -274,3 +274,51 @@ func.func @relu_attention(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> te
   %y = hm.matmul %p, %x : tensor<?x?x?xf32>, tensor<?x?x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// Cross mixing: the hypernetwork reads the keys for W1 and the queries for
+// W2, and W1 mixes the values.
+// CHECK-LABEL: func.func @cross_mixing
+// CHECK: hm.hyper_mix %arg0 keys(%arg1, %arg2) hyper1({{.*}}) hyper2({{.*}}) {algorithm = "auto", heads = 1 : i64, positional = "none"}
+func.func @cross_mixing(%q: tensor<?x?x4xf32> {hm.dims = ["B", "M", 4]}, %k: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %v: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %hk = hm.linear %k, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %gk = hm.gelu %hk : tensor<?x?x3xf32>
+  %wk = hm.linear %gk, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %hq = hm.linear %q, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %gq = hm.gelu %hq : tensor<?x?x3xf32>
+  %wq = hm.linear %gq, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wk {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %v : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, cross (queries over keys and values), positions none}}
+  %y = hm.matmul %wq, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The keys are scaled before their hypernetwork and the queries are not: the
+// op has one input scale.
+// CHECK-LABEL: func.func @cross_scales_differ
+// CHECK-NOT: hm.hyper_mix
+func.func @cross_scales_differ(%q: tensor<?x?x4xf32> {hm.dims = ["B", "M", 4]}, %k: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %v: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %two = hm.constant dense<2.0> : tensor<f32>
+  %ks = hm.mul %k, %two : tensor<?x?x4xf32>, tensor<f32> -> tensor<?x?x4xf32>
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %hk = hm.linear %ks, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %gk = hm.gelu %hk : tensor<?x?x3xf32>
+  %wk = hm.linear %gk, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %hq = hm.linear %q, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %gq = hm.gelu %hq : tensor<?x?x3xf32>
+  %wq = hm.linear %gq, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wk {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %v : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the hypernetworks' inputs differ in scale or positions}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %wq, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}

@@ -10,10 +10,15 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
+
+import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "..", "..", "e2e"))
 import export_models  # noqa: E402
+import hypermixing_models  # noqa: E402
+import onnx_upgrade  # noqa: E402
 
 # name -> (configuration, opset); tiny sizes keep the files readable.
 FORMS = {
@@ -53,16 +58,43 @@ FORMS = {
         dict(impl="b", d=6, k=4, hidden=5, mask=True, tied=True, layer_norm=True), 17),
 }
 
+# name -> (QueryKeyValueHyperMixing arguments, opset): cross mixing with both
+# padding masks, queries of length M over keys and values of length N.
+CROSS_FORMS = {
+    "query-key-value-masks-op17": (dict(d=8, k=8, heads=2, max_len=12), 17),
+}
+
+
+def export_cross(options, opset, path):
+    layer = hypermixing_models.randomize_(
+        hypermixing_models.QueryKeyValueHyperMixing(**options), seed=11).eval()
+    gen = torch.Generator().manual_seed(0)
+    d = options["d"]
+    args = (torch.randn(2, 3, d, generator=gen), torch.randn(2, 5, d, generator=gen),
+            torch.randn(2, 5, d, generator=gen), torch.zeros(2, 3, dtype=torch.bool),
+            torch.zeros(2, 5, dtype=torch.bool))
+    names = ["query", "key", "value", "query_padding_mask", "key_padding_mask"]
+    axes = {name: {0: "B", 1: "M" if name.startswith("query") else "N"} for name in names}
+    axes["y"] = {0: "B", 1: "M"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(layer, args, path, opset_version=onnx_upgrade.export_opset(opset),
+                          input_names=names, output_names=["y"], dynamic_axes=axes)
+    onnx_upgrade.upgrade(path, opset)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hmc", required=True)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (config, opset) in FORMS.items():
-            config = dict(config, opset=opset, max_len=12, seed=11)
+        forms = [(name, lambda path, c=config, o=opset: export_models.export(
+            dict(c, opset=o, max_len=12, seed=11), path)) for name, (config, opset) in FORMS.items()]
+        forms += [(name, lambda path, c=config, o=opset: export_cross(c, o, path))
+                  for name, (config, opset) in CROSS_FORMS.items()]
+        for name, export in forms:
             model = os.path.join(tmp, name + ".onnx")
-            export_models.export(config, model)
+            export(model)
             text = subprocess.run(
                 [args.hmc, "compile", model, "--emit=mlir", "--print-weights"],
                 check=True, capture_output=True, text=True).stdout
