@@ -329,7 +329,7 @@ const std::vector<BuiltinOp> &builtinOps() {
       {"gelu", {"x"}, 1, &Generator::emitGelu},
       {"hyper_mix",
        {"x", "weights", "mask", "heads", "hidden", "k", "tied", "positional",
-        "layout", "norm", "eps"},
+        "layout", "norm", "eps", "keys", "values", "key_mask"},
        2,
        &Generator::emitHyperMix},
       {"mean_pool", {"x", "mask"}, 2, &Generator::emitMeanPool},
@@ -1436,7 +1436,10 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
     Positional,
     Layout,
     Norm,
-    Eps
+    Eps,
+    Keys,
+    Values,
+    KeyMask
   };
   std::optional<Tensor> x = tensorArg(call, args, X, kFloat, 3);
   std::optional<std::string> path = stringArg(call, args, Weights);
@@ -1460,6 +1463,51 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
           << " like the tokens " << typeString(*x) << ", got "
           << typeString(*mask);
       return std::nullopt;
+    }
+  }
+  // Cross mixing: keys and values [B, L, d] of their own length L, masked
+  // by key_mask [B, L].
+  auto given = [&](size_t i) {
+    return args.has(i) && !std::holds_alternative<None>(*args.values[i]);
+  };
+  std::optional<Tensor> keys, values, keyMask;
+  if (given(Keys) != given(Values)) {
+    argError(call, args, given(Keys) ? Keys : Values)
+        << "needs both keys and values";
+    return std::nullopt;
+  }
+  if (given(KeyMask) && !given(Keys)) {
+    argError(call, args, KeyMask) << "needs keys and values";
+    return std::nullopt;
+  }
+  if (given(Keys)) {
+    keys = tensorArg(call, args, Keys, kFloat, 3);
+    values = tensorArg(call, args, Values, kFloat, 3);
+    if (!keys || !values)
+      return std::nullopt;
+    for (auto [index, tensor] :
+         {std::pair(Keys, &*keys), std::pair(Values, &*values)})
+      if (!sameDim(tensor->dims[0], x->dims[0]) ||
+          !sameDim(tensor->dims[1], keys->dims[1]) ||
+          !sameDim(tensor->dims[2], x->dims[2])) {
+        argError(call, args, index)
+            << "must be " << dimsString({x->dims[0], keys->dims[1], x->dims[2]})
+            << " (the queries' batch and features, the keys' length), got "
+            << typeString(*tensor);
+        return std::nullopt;
+      }
+    if (given(KeyMask)) {
+      keyMask = tensorArg(call, args, KeyMask, kFloat, 2);
+      if (!keyMask)
+        return std::nullopt;
+      if (!sameDim(keyMask->dims[0], x->dims[0]) ||
+          !sameDim(keyMask->dims[1], keys->dims[1])) {
+        argError(call, args, KeyMask)
+            << "must be " << dimsString({x->dims[0], keys->dims[1]})
+            << " like the keys " << typeString(*keys) << ", got "
+            << typeString(*keyMask);
+        return std::nullopt;
+      }
     }
   }
   auto sizeOr = [&](size_t i, int64_t fallback) {
@@ -1552,9 +1600,11 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
   }
   mlir::Value result = builder.create<hm::HyperMixOp>(
       location(call.getLoc()), x->value.getType(), x->value,
-      /*keys=*/nullptr, /*values=*/nullptr, mask ? mask->value : mlir::Value(),
-      /*key_mask=*/nullptr, hyper[0], hyper[1], hyper[2], hyper[3], hyper[4],
-      hyper[5], hyper[6], hyper[7], gamma, beta,
+      keys ? keys->value : mlir::Value(),
+      values ? values->value : mlir::Value(),
+      mask ? mask->value : mlir::Value(),
+      keyMask ? keyMask->value : mlir::Value(), hyper[0], hyper[1], hyper[2],
+      hyper[3], hyper[4], hyper[5], hyper[6], hyper[7], gamma, beta,
       /*position_table=*/nullptr, builder.getI64IntegerAttr(h),
       builder.getStringAttr(*positional), /*position_offset=*/nullptr,
       /*input_scale=*/nullptr, *norm ? builder.getF64FloatAttr(*eps) : nullptr,
