@@ -314,12 +314,14 @@ class QueryKeyValueHyperMixing(nn.Module):
     input scaled by sqrt(d) plus positions counted from 1. positions="sinusoid" slices
     the sinusoidal table; "idiap" builds the table as that reference does (frequencies
     10000^(-2c/d) per channel c, not shared by sine/cosine pairs), which is no sinusoid
-    of the operator's formula, so it is read as a learned table."""
+    of the operator's formula, so it is read as a learned table. head_loop=True
+    computes each head on its channel slices in a Python loop and concatenates them."""
 
     def __init__(self, d, k, heads=2, tied=False, max_len=300, eps=1e-5, bias=False,
-                 positions="sinusoid"):
+                 positions="sinusoid", head_loop=False):
         super().__init__()
         self.d, self.heads, self.tied, self.bias = d, heads, tied, bias
+        self.head_loop = head_loop
         if positions == "idiap":
             pe = torch.zeros(max_len + 1, d)
             for pos in range(max_len + 1):
@@ -367,6 +369,9 @@ class QueryKeyValueHyperMixing(nn.Module):
         if query_padding_mask is not None:
             query_keep = (~query_padding_mask).unsqueeze(-1).float()
             query = query * query_keep
+        if self.head_loop:
+            return self.layer_norm(self._per_head(query, key, value, key_padding_mask,
+                                                  query_padding_mask))
         W1 = self._generate(0, self._positions(key))
         W2 = self._generate(1, self._positions(query))
         if key_padding_mask is not None:
@@ -380,6 +385,27 @@ class QueryKeyValueHyperMixing(nn.Module):
         out = torch.bmm(out, W2.transpose(1, 2))
         out = out.reshape(b, self.d, m).transpose(1, 2)
         return self.layer_norm(out)
+
+    def _per_head(self, query, key, value, key_padding_mask, query_padding_mask):
+        d_h = self.d // self.heads
+        h_key, h_query = self._positions(key), self._positions(query)
+        outputs = []
+        for j in range(self.heads):
+            channels = slice(j * d_h, (j + 1) * d_h)
+            w = []
+            for i, t in ((0, h_key), (1, h_query)):
+                i = 0 if self.tied else i
+                hid = nn.functional.gelu(t[..., channels] @ self.fc1_weights[i][j].T +
+                                         (self.fc1_biases[i][j] if self.bias else 0))
+                w.append(hid @ self.fc2_weights[i][j].T +
+                         (self.fc2_biases[i][j] if self.bias else 0))
+            if key_padding_mask is not None:
+                w[0] = w[0] * (~key_padding_mask).unsqueeze(-1).float()
+            if query_padding_mask is not None:
+                w[1] = w[1] * (~query_padding_mask).unsqueeze(-1).float()
+            z = nn.functional.gelu(w[0].transpose(1, 2) @ value[..., channels])
+            outputs.append(w[1] @ z)
+        return torch.cat(outputs, dim=-1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """End-to-end check of cross mixing: HyperMixing layers in the idiap reference's
 query/key/value form (hypermixing_models.QueryKeyValueHyperMixing), whose queries
-have their own length and padding mask. Each model is exported with dynamic batch,
-query and key lengths, compiled with `hmc compile -v` (which must report one fused
+have their own length and padding mask, written with batched products or with a
+loop over heads. Each model is exported with dynamic batch, query and key lengths
+(one also with static ones), compiled with `hmc compile -v` (which must report one fused
 HyperMixing layer, cross unless the three are one tensor), and run at odd sizes with
 right-padded masks against the float64 module: relative L2 <= 1e-5 on the whole
 output, and padded query rows equal to the LayerNorm's beta.
@@ -38,6 +39,7 @@ class SelfMixing(torch.nn.Module):
 
 
 # name -> (layer arguments, masks given, opset): "both", "key", "query" or "none".
+# A "static" model is exported for the shapes of STATIC alone.
 MODELS = {
     "qkv_h2_masks": (dict(d=48, k=96, heads=2), "both", 17),
     "qkv_h4_bias_idiap_table": (
@@ -45,7 +47,10 @@ MODELS = {
     "qkv_h1_tied_key_mask": (dict(d=40, k=56, heads=1, tied=True), "key", 17),
     "qkv_h8_query_mask": (dict(d=144, k=576, heads=8), "query", 17),
     "qkv_h2_unmasked": (dict(d=24, k=48, heads=2, bias=True), "none", 17),
+    "qkv_h3_head_loop": (dict(d=36, k=48, heads=3, head_loop=True), "both", 17),
+    "qkv_h2_static": (dict(d=32, k=48, heads=2), "both", 17),
 }
+STATIC = (2, 3, 7)
 
 # (batch, queries, keys): one of each, more keys than queries and fewer, none a
 # multiple of the vector width.
@@ -125,12 +130,14 @@ def main():
         layer = hypermixing_models.randomize_(
             hypermixing_models.QueryKeyValueHyperMixing(**options), seed=len(name)).eval()
         d = options["d"]
-        example = make_inputs(d, masks, 2, 3, 5, gen)
+        static = name.endswith("_static")
+        example = make_inputs(d, masks, *(STATIC if static else (2, 3, 5)), gen)
         axes = {"query": {0: "B", 1: "M"}, "key": {0: "B", 1: "N"},
                 "value": {0: "B", 1: "N"}, "query_padding_mask": {0: "B", 1: "M"},
                 "key_padding_mask": {0: "B", 1: "N"}, "y": {0: "B", 1: "M"}}
         model = Positional(layer, list(example)).eval()
         library, remarks = compile_model(args.hmc, args.work, name, model, example,
+                                         None if static else
                                          {k: v for k, v in axes.items()
                                           if k in example or k == "y"}, opset)
         fused = [line for line in remarks.splitlines() if "fused HyperMixing" in line
@@ -141,7 +148,7 @@ def main():
             continue
         beta = layer.layer_norm.bias.detach().double().numpy()
         with hmc_library.Library(library).create() as handle:
-            for batch, m, n in SIZES:
+            for batch, m, n in [STATIC] if static else SIZES:
                 inputs = make_inputs(d, masks, batch, m, n, gen)
                 failed |= check_run(name, handle, model, inputs, beta,
                                     inputs.get("query_padding_mask"))

@@ -685,8 +685,15 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     if (core.tied) {
       core.net2 = core.net1;
     } else if (!matcher.matchHypernetwork(w2Value, core.tokens, core.net2)) {
-      why = "second hypernetwork: " + matcher.failure;
-      return false;
+      // Cross mixing with static lengths: W2's mask is [B, M] like the
+      // queries, whose [B, M] the mixed output has.
+      Matcher queries;
+      Value output = followLayout(core.second->getResult(0));
+      if (cast<RankedTensorType>(output.getType()).getRank() != 3 ||
+          !queries.matchHypernetwork(w2Value, output, core.net2)) {
+        why = "second hypernetwork: " + matcher.failure;
+        return false;
+      }
     }
     return true;
   }
@@ -721,7 +728,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                           "channels with the other heads");
     if (!handledConcats.insert(concat).second)
       return; // fused, or rejected, from another head's GELU
-    Value tokens, hyperInput;
+    Value tokens, hyperInputs[2];
     Hypernetwork net1, net2;
     bool tied = head.tied;
     int64_t channel = 0;
@@ -744,12 +751,15 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         return remark(gelu, "the heads do not mix consecutive channel slices "
                             "of one token tensor");
       tokens = tokenSlice.getInput();
-      for (const Hypernetwork *net : {&core.net1, &core.net2}) {
-        auto inputSlice = skipLayout(net->first.input).getDefiningOp<SliceOp>();
+      // Each hypernetwork reads one input (keys, queries) in slices.
+      for (int i = 0; i < 2; ++i) {
+        const Hypernetwork &net = i == 0 ? core.net1 : core.net2;
+        Value &hyperInput = hyperInputs[i];
+        auto inputSlice = skipLayout(net.first.input).getDefiningOp<SliceOp>();
         if (!inputSlice || channelRange(inputSlice) != range ||
             (hyperInput && inputSlice.getInput() != hyperInput))
           return remark(gelu, "the heads' hypernetworks do not read the "
-                              "matching channel slices of one input");
+                              "matching channel slices of one input each");
         hyperInput = inputSlice.getInput();
       }
       if (core.tied != tied || core.net1.first.heads != 1 ||
@@ -764,7 +774,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     }
     if (channel != cast<RankedTensorType>(tokens.getType()).getShape().back())
       return remark(gelu, "the heads do not cover all channels");
-    fuse(gelu, tokens, hyperInput, hyperInput, net1, net2, tied,
+    fuse(gelu, tokens, hyperInputs[0], hyperInputs[1], net1, net2, tied,
          concat.getResult());
   }
 
@@ -926,10 +936,17 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     if (!readHyperInput(gelu, hyperInput, d, keyInput) ||
         !readHyperInput(gelu, hyperInput2, d, queryInput))
       return;
+    // Static lengths fold each side's table prefix to its own length: the
+    // shorter must be a prefix of the longer, which the op takes.
+    if (keyInput.tableRows < queryInput.tableRows) {
+      std::swap(keyInput.tableRows, queryInput.tableRows);
+      std::swap(keyInput.tableValues, queryInput.tableValues);
+    }
     if (keyInput.scale != queryInput.scale ||
         keyInput.positional != queryInput.positional ||
         keyInput.offset != queryInput.offset ||
-        keyInput.tableValues != queryInput.tableValues)
+        !std::equal(queryInput.tableValues.begin(),
+                    queryInput.tableValues.end(), keyInput.tableValues.begin()))
       return remark(gelu, "the hypernetworks' inputs differ in scale or "
                           "positions");
     // Cross mixing: keys, values and queries are not all one tensor.
