@@ -104,6 +104,12 @@ def compile_model(hmc, work, name, model, example, axes, opset):
     return os.path.join(out, f"lib{name}.so"), result.stderr
 
 
+def fused_layers(remarks):
+    """hmc's "fused HyperMixing" remarks."""
+    return [line for line in remarks.splitlines()
+            if "fused HyperMixing" in line and "not fused" not in line]
+
+
 def check_run(name, handle, model, inputs, beta, query_mask):
     """Runs one input set; prints and returns whether it failed."""
     with torch.no_grad():
@@ -140,8 +146,7 @@ def main():
                                          None if static else
                                          {k: v for k, v in axes.items()
                                           if k in example or k == "y"}, opset)
-        fused = [line for line in remarks.splitlines() if "fused HyperMixing" in line
-                 and "not fused" not in line]
+        fused = fused_layers(remarks)
         if len(fused) != 1 or "cross" not in fused[0]:
             print(f"{name}: expected one fused cross HyperMixing layer, hmc said:\n{remarks}")
             failed = True
@@ -161,8 +166,7 @@ def main():
     library, remarks = compile_model(
         args.hmc, args.work, "qkv_self", model, example,
         {"x": {0: "B", 1: "N"}, "padding_mask": {0: "B", 1: "N"}, "y": {0: "B", 1: "N"}}, 17)
-    fused = [line for line in remarks.splitlines() if "fused HyperMixing" in line
-             and "not fused" not in line]
+    fused = fused_layers(remarks)
     if len(fused) != 1 or "cross" in fused[0]:
         print(f"qkv_self: expected one fused self-mixing layer, hmc said:\n{remarks}")
         failed = True
