@@ -125,6 +125,41 @@ def hypermix_layer(d, k, heads, seed, positions="table"):
         quick_lengths=(256,))
 
 
+def hypermix_cross_layer(d, k, heads, seed):
+    """One HyperMixing layer in the query/key/value form (cross mixing: separate
+    queries, keys and values of one length, both padding masks), which hmc fuses
+    into hm.hyper_mix with keys(K, V)."""
+    names = ["query", "key", "value", "query_padding_mask", "key_padding_mask"]
+
+    def build():
+        layer = hm.QueryKeyValueHyperMixing(d, k, heads=heads, max_len=4096)
+        return hm.randomize_(layer, seed).eval()
+
+    def export(module, path):
+        gen = torch.Generator().manual_seed(0)
+        tokens = [torch.randn(2, 11, d, generator=gen) for _ in range(3)]
+        masks = [torch.zeros(2, 11, dtype=torch.bool) for _ in range(2)]
+        _onnx_export(module, (*tokens, *masks), path, names, "y")
+
+    def make_inputs(n, set_id):
+        rng = np.random.default_rng([n, set_id, seed])
+        tokens = [rng.standard_normal((1, n, d)).astype(np.float32) for _ in range(3)]
+        masks = [np.zeros((1, n), dtype=np.bool_) for _ in range(2)]
+        return dict(zip(names, tokens + masks))
+
+    def flops(n):
+        d_h, k_h = d // heads, k // heads
+        hyper = 2 * 2 * n * heads * (d_h * d_h + d_h * k_h)
+        return float(hyper + 4 * n * heads * k_h * d_h)
+
+    return Workload(
+        name=f"hypermix_cross_d{d}_k{k}_h{heads}",
+        description=f"one HyperMixing layer with separate queries, keys and values, "
+                    f"d={d} k={k} heads={heads} (both masks, opset 17)",
+        build=build, export=export, make_inputs=make_inputs, flops=flops, output="y",
+        lengths=(256, 1024, 4096), quick_lengths=(256,))
+
+
 # ---------------------------------------------------------------------------
 # HyperMixer NLU sentence classifiers (test/e2e/nlu_models.py)
 # ---------------------------------------------------------------------------
@@ -256,6 +291,7 @@ WORKLOADS = {w.name: w for w in [
     hypermix_layer(144, 576, 8, seed=1, positions="learned"),
     hypermix_layer(256, 1024, 8, seed=2),    # HyperConformer "22M" layer
     hypermix_layer(256, 512, 1, seed=3),     # single-head HyperMixer layer
+    hypermix_cross_layer(144, 576, 8, seed=1),
     nlu_classifier("small", 256, 1024, 4, seed=4),
     nlu_classifier("base", 512, 2048, 12, seed=5),
     speech_encoder("hypermixing", seed=6),   # 5, 20 and 60 s of audio
