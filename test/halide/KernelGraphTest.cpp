@@ -168,7 +168,8 @@ TEST(KernelGraphTest, ValidatesHyperMix) {
   graph = hyperMixGraph(config).raw();
   graph["kernels"][0]["attrs"]["tied"] = true;
   EXPECT_THAT(errorOf(graph),
-              HasSubstr("but has_mask=true, tied=true, layer_norm=true, "
+              HasSubstr("but has_keys=false, has_mask=true, "
+                        "has_key_mask=false, tied=true, layer_norm=true, "
                         "has_position_table=false expected (x, mask, A1, a1, "
                         "C1, c1, gamma, beta)"));
 
@@ -193,6 +194,20 @@ TEST(KernelGraphTest, ValidatesHyperMix) {
   EXPECT_THAT(errorOf(graph),
               HasSubstr("input 'mask' (buffer 1) has shape [batch, 3], "
                         "expected [batch, seq]"));
+
+  // Cross mixing: values of the keys' length, a key mask only with keys.
+  HyperMixConfig cross = config;
+  cross.keyTokens = 9;
+  cross.keyMask = MaskKind::Binary;
+  EXPECT_NO_THROW(hyperMixGraph(cross).parse());
+  graph = hyperMixGraph(cross).raw();
+  graph["buffers"][2]["shape"] = {"batch", "seq", 12};
+  EXPECT_THAT(errorOf(graph),
+              HasSubstr("input 'values' (buffer 2) has shape [batch, seq, 12], "
+                        "expected [batch, keys, 12]"));
+  graph = hyperMixGraph(config).raw();
+  graph["kernels"][0]["attrs"]["has_key_mask"] = true;
+  EXPECT_THAT(errorOf(graph), HasSubstr("has_key_mask needs has_keys"));
 
   graph = hyperMixGraph(config).raw();
   graph["kernels"][0]["attrs"]["has_position_table"] = true;
