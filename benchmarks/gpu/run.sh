@@ -128,6 +128,8 @@ if [ $TESTS = 1 ]; then
   asr=(); [ $QUICK = 1 ] && asr=(--models hyperconformer_8m_l2 --frames 100,401)
   run_test asr $E2E/run_asr.py --hmc "$WORK/bin/hmc" --work "$WORK/e2e/asr" "${asr[@]}"
   run_test misc-ops $E2E/run_misc_ops.py --hmc "$WORK/bin/hmc" --work "$WORK/e2e/misc"
+  run_test cross-mixing $E2E/run_cross_mixing.py --hmc "$WORK/bin/hmc" \
+    --work "$WORK/e2e/cross-mixing" --tol 1e-4
 fi
 
 # ---- 4. Against PyTorch on the same GPU ----------------------------------
