@@ -34,19 +34,30 @@ def _role(graph, kernel, role, symbols):
 
 def _hyper_mix_flops(graph, kernel, symbols):
     attrs = kernel["attrs"]
-    batch, n, d = _role(graph, kernel, "x", symbols)
+    batch, m, d = _role(graph, kernel, "x", symbols)
     heads, k_h, f = _role(graph, kernel, "C1", symbols)
     d_h = d // heads
-    nets = 1 if attrs.get("tied") else 2
+    keys = _role(graph, kernel, "keys", symbols)
+    # Phase A runs over the keys (the tokens themselves in self mixing),
+    # phase B over the queries x.
+    n = keys[1] if keys else m
+    first_layer = heads * 2 * f * d_h
     if attrs.get("algorithm") == "reassociated":
-        # first hypernetwork layers, hid_1^T (M Xm), hid_2 (C_2^T Z), per token;
+        # per key: hypernetwork 1's first layer and hid_1^T (M Xm); per query:
+        # hypernetwork 2's first layer and hid_2 (C_2^T Z), the first layer
+        # shared with the keys' when tied self mixing computes it once;
         # C_1 (...) and C_2^T Z once per batch element
-        per_token = heads * 2 * f * d_h * (nets + 2)
+        per_key = 2 * first_layer
+        per_query = (1 if attrs.get("tied") and not keys else 2) * first_layer
         fixed = heads * 4 * k_h * f * d_h
     else:
-        per_token = nets * heads * 2 * (f * d_h + k_h * f) + 4 * heads * k_h * d_h
+        # per token and side: its hypernetwork and one W product
+        network = heads * 2 * (f * d_h + k_h * f)
+        product = heads * 2 * k_h * d_h
+        per_key = network + product
+        per_query = (0 if attrs.get("tied") and not keys else network) + product
         fixed = 0
-    return batch * (n * per_token + fixed)
+    return batch * (n * per_key + m * per_query + fixed)
 
 
 def with_derived(graph, symbols):

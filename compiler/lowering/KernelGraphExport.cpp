@@ -1756,7 +1756,10 @@ LogicalResult Exporter::exportOp(Operation *op) {
       int64_t rows =
           cast<ShapedType>(mix.getPositionTable().getType()).getDimSize(0) -
           mix.getPositionOffset();
-      for (const json &tokens : {resultDims(op)[1], keyTokens}) {
+      std::vector<json> lengths = {resultDims(op)[1]};
+      if (mix.isCross())
+        lengths.push_back(keyTokens);
+      for (const json &tokens : lengths) {
         if (isProduct(tokens))
           return mix.emitError("hm.hyper_mix: a learned position table over "
                                "the dimension product '")

@@ -499,9 +499,9 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     LayerNorm. Weights: A [h, f, d/h], a [h, f], C [h, k/h, f], c [h, k/h].
     `tied` drops the second hypernetwork's operands (W_2 = W_1).
 
-    With `keys` and `values` [B, L, d] (cross mixing, the idiap reference's
+    With `keys` and `values` [B, N_k, d] (cross mixing, the idiap reference's
     query/key/value form), W_1 comes from the keys and mixes the values, both
-    masked by `key_mask` [B, L]; W_2 comes from the input (the queries),
+    masked by `key_mask` [B, N_k]; W_2 comes from the input (the queries),
     masked by `mask`, and the result has the queries' shape. Without them
     all three are the input.
 
@@ -510,7 +510,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     below L exactly as the model rounded them, and rows from L on are
     computed, so no length limit is inherited from the table. With
     `positional = "table"` (learned positions), P is the `position_table`
-    alone: N + `position_offset` must not exceed L, as in the model.
+    alone: each length (N, and N_k when cross) plus `position_offset` must not
+    exceed L, as in the model.
 
     `algorithm` selects how the kernel runs: "two_phase" generates W_1 and
     W_2 on the fly; "reassociated" multiplies through the linear last
