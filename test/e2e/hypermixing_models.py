@@ -97,14 +97,16 @@ class MultiHeadHyperMixing(nn.Module):
     positions="learned" slices a trained [1, max_len, d] parameter instead of the
     sinusoids (the model then takes at most max_len tokens).
     mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying;
-    mask_apply="espnet" multiplies by ESPnet's [B, 1, N] mask transposed, then cast."""
+    mask_apply="espnet" multiplies by ESPnet's [B, 1, N] mask transposed, then cast;
+    mask_apply="weights" masks W1 and W2 alone, the tokens stay unmasked;
+    mask_apply="mixed" masks the tokens it mixes, not those the hypernetworks read."""
 
     def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
                  mask_apply="multiply"):
         super().__init__()
-        if mask_apply not in ("multiply", "fill", "espnet"):
-            raise ValueError(f"mask_apply must be 'multiply', 'fill' or 'espnet', not "
-                             f"{mask_apply!r}")
+        if mask_apply not in ("multiply", "fill", "espnet", "weights", "mixed"):
+            raise ValueError(f"mask_apply must be 'multiply', 'fill', 'espnet', 'weights' "
+                             f"or 'mixed', not {mask_apply!r}")
         self.mask_apply = mask_apply
         if positions not in ("table", "computed", "scattered", "shifted", "expanded",
                              "learned"):
@@ -126,6 +128,7 @@ class MultiHeadHyperMixing(nn.Module):
 
     def forward(self, x, key_padding_mask=None):
         B, N = x.shape[0], x.shape[1]
+        unmasked = x
         if key_padding_mask is not None:
             # logical not of the bool padding flags (torch 1.13 cannot export
             # torch.logical_not; `~` on a bool tensor exports as ONNX Not), then a float cast
@@ -140,8 +143,11 @@ class MultiHeadHyperMixing(nn.Module):
                     keep = keep[:, None, :]
                 valid = keep.transpose(1, 2).to(x.dtype)
                 x = x * valid
-            else:
+            elif self.mask_apply != "weights":
                 x = x * valid.unsqueeze(-1)
+        mixed = x
+        if self.mask_apply == "mixed":
+            x = unmasked
         if self.positions == "computed":
             hyper_in = x + computed_sinusoids(x.size(1), self.d, x.dtype, x.device)
         elif self.positions == "scattered":
@@ -168,7 +174,7 @@ class MultiHeadHyperMixing(nn.Module):
         W1 = W1.reshape(B * self.heads, N, self.k_h)
         W2 = W2.reshape(B * self.heads, N, self.k_h)
         # tokens per head: [B, N, h, d_h] -> [B, h, d_h, N] -> [B*h, d_h, N]
-        xh = x.reshape(B, N, self.heads, self.d_h).permute(0, 2, 3, 1)
+        xh = mixed.reshape(B, N, self.heads, self.d_h).permute(0, 2, 3, 1)
         xh = xh.reshape(B * self.heads, self.d_h, N)
         zt = self.activation(torch.bmm(xh, W1))  # [B*h, d_h, k_h] = (W1^T Xm)^T
         y = torch.bmm(W2, zt.transpose(1, 2))  # [B*h, N, d_h]
@@ -550,6 +556,10 @@ CONFIGS = {
                              mask_apply="espnet", seed=19),
     "a_h2_espnet_mask_input": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
                                    mask_apply="espnet", mask_input="b1n", seed=20),
+    "a_h4_weights_mask": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
+                              mask_apply="weights", seed=24),
+    "a_h2_mixed_mask_tied": dict(impl="a", d=32, k=64, heads=2, tied=True, mask=True,
+                                 positions="computed", mask_apply="mixed", seed=25),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),

@@ -240,7 +240,7 @@ def main():
             out_dir = os.path.join(work, "build", stem)
             if os.path.isdir(out_dir):
                 shutil.rmtree(out_dir)
-            cmd = [args.hmc, "compile", onnx_path, "-o", out_dir] + args.compile_arg
+            cmd = [args.hmc, "compile", onnx_path, "-o", out_dir, "-v"] + args.compile_arg
             rc, out, secs = run_cmd(cmd, args.compile_timeout)
             lib = os.path.join(out_dir, f"lib{stem}.so")
             header = os.path.join(out_dir, f"{stem}.h")
@@ -256,6 +256,14 @@ def main():
                 rows.append(r)
                 continue
             print(f"[{stem}] compiled in {secs:.1f} s", flush=True)
+            # Each model is one layer, which must run as one fused hm.hyper_mix.
+            fused = out.count("remark: fused HyperMixing")
+            if fused != 1:
+                r = Row(name, opset, "-", "-", "fusion")
+                r.status = "NOT-FUSED"
+                r.detail = f"{fused} fused layers, not 1:\n{tail(out)}"
+                rows.append(r)
+                print(f"[{stem}] NOT FUSED ({fused} fused layers)\n{tail(out)}", flush=True)
             cases = [(B, N, False) for N in sizes for B in batches]
             if cfg["mask"] and cfg["impl"] == "b" and not args.no_nonbinary:
                 cases.append((2, 37, True))

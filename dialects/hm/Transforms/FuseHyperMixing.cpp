@@ -949,14 +949,25 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                     queryInput.tableValues.end(), keyInput.tableValues.begin()))
       return remark(gelu, "the hypernetworks' inputs differ in scale or "
                           "positions");
-    // Cross mixing: keys, values and queries are not all one tensor.
-    bool cross = keyInput.base != tokens || queryInput.base != tokens;
-    Value keys, queries = x;
-    MaskUse keyMask = mask, queryMask = mask;
+    // With binary masks, a side needs only some of its masks: a padded key
+    // adds nothing once its W_1 row or its value row is zeroed, and a padded
+    // query's output row is W_2's. The kernel masks all of them, which then
+    // changes no result; the evaluator's check below rejects masks that are
+    // not 0/1.
+    bool partlyMasked = false; // a mask the kernel adds: 0/1 masks only
+    auto maskedBy = [&](const MaskUse &use, const std::optional<MaskKey> &key) {
+      partlyMasked |= key && !use.key;
+      return !use.key || use.key == key;
+    };
+    // Each hypernetwork reads the mixed tokens, masked or not (self
+    // mixing), or tokens of its own (cross mixing).
+    MaskUse keyMask, queryMask;
+    Value keys = stripMask(keyInput.base, keyInput.base, keyMask);
+    Value queries = stripMask(queryInput.base, queryInput.base, queryMask);
+    bool cross = keys != x || queries != x;
+    std::optional<MaskKey> layerMask = net2.mask.key;
+    std::optional<MaskKey> keysMask = net1.mask.key ? net1.mask.key : mask.key;
     if (cross) {
-      keyMask = queryMask = MaskUse();
-      keys = stripMask(keyInput.base, keyInput.base, keyMask);
-      queries = stripMask(queryInput.base, queryInput.base, queryMask);
       auto keyType = dyn_cast<RankedTensorType>(keys.getType());
       auto queryType = dyn_cast<RankedTensorType>(queries.getType());
       if (!keyType || !queryType || keyType.getRank() != 3 ||
@@ -966,15 +977,18 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
           keyType.getDimSize(2) != d || queryType.getDimSize(2) != d)
         return remark(gelu, "the hypernetworks read tokens other than float32 "
                             "[B, N, d] keys and queries");
-      if (!(keyMask.key == mask.key) || !(keyMask.key == net1.mask.key) ||
-          !(queryMask.key == net2.mask.key))
-        return remark(gelu, "the keys, the values and the first generated "
-                            "weights are not masked by one and the same mask, "
-                            "and the queries and the second generated weights "
-                            "by another");
-    } else if (!(mask.key == net1.mask.key) || !(mask.key == net2.mask.key)) {
-      return remark(gelu, "the tokens and both generated weights are not "
-                          "masked by one and the same mask");
+      if (!maskedBy(keyMask, keysMask) || !maskedBy(mask, keysMask) ||
+          !maskedBy(net1.mask, keysMask) || !maskedBy(queryMask, layerMask))
+        return remark(gelu, "the keys and values are not masked like the "
+                            "first generated weights, or the queries not like "
+                            "the second");
+    } else if (!maskedBy(mask, layerMask) || !maskedBy(net1.mask, layerMask) ||
+               !maskedBy(keyMask, layerMask) ||
+               !maskedBy(queryMask, layerMask) ||
+               (layerMask && !net1.mask.key && !mask.key)) {
+      return remark(gelu, "the tokens and the generated weights are not "
+                          "masked by one mask (on both generated weights, or "
+                          "on the second and the tokens)");
     }
     auto queryType = cast<RankedTensorType>(queries.getType());
 
@@ -1064,11 +1078,12 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return created.back()->getResult(0);
     };
     std::optional<Value> maskValue =
-        cross ? floatMask(queryMask.key, {queryMask.factor, net2.mask.factor})
-              : floatMask(mask.key,
-                          {mask.factor, net1.mask.factor, net2.mask.factor});
+        cross ? floatMask(layerMask, {queryMask.factor, net2.mask.factor})
+              : floatMask(layerMask,
+                          {mask.factor, net1.mask.factor, net2.mask.factor,
+                           keyMask.factor, queryMask.factor});
     std::optional<Value> keyMaskValue =
-        cross ? floatMask(keyMask.key,
+        cross ? floatMask(keysMask,
                           {mask.factor, keyMask.factor, net1.mask.factor})
               : Value();
     if (!maskValue || !keyMaskValue)
@@ -1087,10 +1102,11 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         tied ? std::array<Value, 4>{} : weights(net2, "hyper2");
     double scale = keyInput.scale;
     auto fused = builder.create<HyperMixOp>(
-        loc, queryType, queries, keys, cross ? x : Value(), *maskValue,
-        *keyMaskValue, w1[0], w1[1], w1[2], w1[3], w2[0], w2[1], w2[2], w2[3],
-        norm ? norm.getGamma() : Value(), norm ? norm.getBeta() : Value(),
-        table, builder.getI64IntegerAttr(heads),
+        loc, queryType, queries, cross ? keys : Value(), cross ? x : Value(),
+        *maskValue, *keyMaskValue, w1[0], w1[1], w1[2], w1[3], w2[0], w2[1],
+        w2[2], w2[3], norm ? norm.getGamma() : Value(),
+        norm ? norm.getBeta() : Value(), table,
+        builder.getI64IntegerAttr(heads),
         builder.getStringAttr(keyInput.positional),
         builder.getI64IntegerAttr(keyInput.offset),
         scale == 1.0 ? FloatAttr() : builder.getF64FloatAttr(scale),
@@ -1113,7 +1129,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
           evaluator.error().empty()
               ? "the matched candidate does not reproduce the subgraph "
                 "(relative error " +
-                    std::to_string(error) + " on random inputs)"
+                    std::to_string(error) + " on random inputs)" +
+                    (partlyMasked ? "; the layer leaves some masks out, which "
+                                    "is the same only for masks of 0 and 1"
+                                  : "")
               : "cannot check the candidate: " + evaluator.error();
       fused->erase();
       discard();

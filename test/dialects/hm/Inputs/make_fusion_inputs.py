@@ -40,6 +40,10 @@ FORMS = {
         dict(impl="a", d=8, k=8, heads=2, mask=True, positions="shifted"), 17),
     "masked-fill-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="fill"), 17),
+    "weights-mask-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="weights"), 17),
+    "mixed-mask-op14": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="mixed"), 14),
     "espnet-mask-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="espnet"), 17),
     "espnet-mask-input-op17": (
