@@ -423,11 +423,13 @@ class BatchedMatMulHyperMixing(nn.Module):
     Written without einsum or nn.Linear: each hypernetwork layer is a [h, in, out] weight
     stack applied with torch.matmul to the head-major [B, h, N, d_h] view (bias [h, 1, out]),
     the mixing is torch.matmul on [B, h, ...] batches, and positions come from a 2-D
-    [max_len, d] buffer sliced with narrow()."""
+    [max_len, d] buffer sliced with narrow(). leading_one=True applies each stack as
+    W.unsqueeze(0), a [1, h, in, out] weight."""
 
-    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5):
+    def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, leading_one=False):
         super().__init__()
         self.d, self.heads, self.tied = d, heads, tied
+        self.leading_one = leading_one
         self.d_h, self.k_h = d // heads, k // heads
         self.register_buffer("pe", sinusoid_table(max_len, d))
         names = ["1"] if tied else ["1", "2"]
@@ -442,10 +444,14 @@ class BatchedMatMulHyperMixing(nn.Module):
         b, n = t.shape[0], t.shape[1]
         return t.view(b, n, self.heads, self.d_h).permute(0, 2, 1, 3)  # [B, h, N, d_h]
 
+    def _weight(self, name):
+        w = getattr(self, name)
+        return w.unsqueeze(0) if self.leading_one else w
+
     def _hyper(self, i, hh):
-        hid = torch.nn.functional.gelu(torch.matmul(hh, getattr(self, f"w{i}_in")) +
+        hid = torch.nn.functional.gelu(torch.matmul(hh, self._weight(f"w{i}_in")) +
                                        getattr(self, f"b{i}_in"))
-        return torch.matmul(hid, getattr(self, f"w{i}_out")) + getattr(self, f"b{i}_out")
+        return torch.matmul(hid, self._weight(f"w{i}_out")) + getattr(self, f"b{i}_out")
 
     def forward(self, x, mask=None):
         b, n = x.shape[0], x.shape[1]
@@ -562,6 +568,8 @@ CONFIGS = {
                                  positions="computed", mask_apply="mixed", seed=25),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
     "d_h4": dict(impl="d", d=48, k=96, heads=4, tied=False, mask=True, seed=10),
+    "d_h2_leading_one": dict(impl="d", d=32, k=48, heads=2, tied=False, mask=True,
+                             leading_one=True, seed=26),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
     # Widths that are even but not a multiple of 8: the vectors over channels
     # start at odd multiples of 32 bytes (a crash of the kernel once).
@@ -607,7 +615,8 @@ def build(config):
     elif c["impl"] == "d":
         mod = BatchedMatMulHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                        tied=c.get("tied", False),
-                                       max_len=c.get("max_len", 3000))
+                                       max_len=c.get("max_len", 3000),
+                                       leading_one=c.get("leading_one", False))
     elif c["impl"] == "e":
         mod = PerHeadLoopHyperMixing(c["d"], c["k"], heads=c.get("heads", 2),
                                      tied=c.get("tied", False),

@@ -361,19 +361,39 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
             symbol && !derivation.count(symbol.str()) &&
             !symbols.count(symbol.str()))
           symbols[symbol.str()] = sizes[symbols.size() % 8];
-  for (Attribute a : derived) {
-    auto d = cast<DictionaryAttr>(a);
-    auto get = [&](const char *key) {
-      return d.getAs<IntegerAttr>(key).getInt();
-    };
-    auto mul = d.getAs<IntegerAttr>("mul");
-    int64_t base =
-        (mul ? mul.getInt() : 1) * symbols[d.getAs<StringAttr>("base").str()] +
-        get("add");
-    int64_t div = get("div");
-    int64_t value = base / div - (base % div != 0 && base < 0) + get("post");
-    symbols[d.getAs<StringAttr>("name").str()] = std::max<int64_t>(value, 1);
+  // Derived sizes follow in order. One that comes out below 1 (a length
+  // too short for the model's strided front-end) raises the input length it
+  // derives from, so that the model's own arithmetic (a slice of the mask,
+  // say) agrees with the derivation.
+  auto derive = [&]() -> std::string {
+    for (Attribute a : derived) {
+      auto d = cast<DictionaryAttr>(a);
+      auto get = [&](const char *key) {
+        return d.getAs<IntegerAttr>(key).getInt();
+      };
+      auto mul = d.getAs<IntegerAttr>("mul");
+      std::string name = d.getAs<StringAttr>("base").str();
+      int64_t base = (mul ? mul.getInt() : 1) * symbols[name] + get("add");
+      int64_t div = get("div");
+      int64_t value = base / div - (base % div != 0 && base < 0) + get("post");
+      if (value < 1) {
+        while (derivation.count(name))
+          name = derivation[name].getAs<StringAttr>("base").str();
+        return name;
+      }
+      symbols[d.getAs<StringAttr>("name").str()] = value;
+    }
+    return "";
+  };
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::string tooShort = derive();
+    if (tooShort.empty())
+      break;
+    symbols[tooShort] += 8;
   }
+  for (Attribute a : derived)
+    symbols.try_emplace(cast<DictionaryAttr>(a).getAs<StringAttr>("name").str(),
+                        1);
   for (BlockArgument arg : func.getArguments()) {
     auto dims = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims");
     auto type = cast<RankedTensorType>(arg.getType());

@@ -345,17 +345,20 @@ public:
       return readBias(biasValue, productType, -1, productType.getRank() - 1,
                       layer);
     }
-    // Per-head weight stacks [h, in, out] applied by a batched product to
-    // [..., h, N, in].
+    // Per-head weight stacks [h, in, out] (after leading 1s, as in
+    // W.unsqueeze(0)) applied by a batched product to [..., h, N, in].
     if (auto matmul = dyn_cast_or_null<MatMulOp>(producer)) {
       auto weight = getConstantValues(matmul.getRhs());
-      auto type = cast<RankedTensorType>(matmul.getRhs().getType());
-      if (!weight || type.getRank() != 3)
+      ArrayRef<int64_t> shape =
+          cast<RankedTensorType>(matmul.getRhs().getType()).getShape();
+      if (!weight || shape.size() < 3 ||
+          llvm::any_of(shape.drop_back(3), [](int64_t d) { return d != 1; }))
         return fail("batched hypernetwork weight is not a constant [h, in, "
                     "out] stack");
-      layer.heads = type.getDimSize(0);
-      layer.in = type.getDimSize(1);
-      layer.out = type.getDimSize(2);
+      shape = shape.take_back(3);
+      layer.heads = shape[0];
+      layer.in = shape[1];
+      layer.out = shape[2];
       layer.weight.resize(layer.heads * layer.out * layer.in);
       for (int64_t j = 0; j < layer.heads; ++j)
         for (int64_t o = 0; o < layer.out; ++o)

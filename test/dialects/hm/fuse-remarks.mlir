@@ -345,3 +345,33 @@ func.func @weights_masked_by_float_input(%x: tensor<?x?x4xf32> {hm.dims = ["B", 
   %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// ESPnet subsamples its padding mask by slicing, x_mask[:, :-2:2][:, :-2:2],
+// alongside two stride-2 convolutions: the tokens' length T_2 derives from T.
+// The check's random input is long enough for both (an input length whose
+// derived length would come out below 1 is raised), so the slices agree with
+// the derivation and the layer fuses.
+// CHECK-LABEL: func.func @mask_sliced_like_the_front_end
+// CHECK: hm.hyper_mix %arg0 mask %{{.*}} hyper1(
+func.func @mask_sliced_like_the_front_end(%x: tensor<?x?x4xf32> {hm.dims = ["B", "T_2", 4]}, %pad: tensor<?x?xi1> {hm.dims = ["B", "T"]}) -> tensor<?x?x4xf32> attributes {hm.derived_dims = [{add = -3 : i64, base = "T", div = 2 : i64, name = "T_1", post = 1 : i64}, {add = -3 : i64, base = "T_1", div = 2 : i64, name = "T_2", post = 1 : i64}]} {
+  %keep = hm.not %pad : tensor<?x?xi1>
+  %s1 = hm.slice %keep {axes = array<i64: 1>, ends = array<i64: -2>, starts = array<i64: 0>, steps = array<i64: 2>} : tensor<?x?xi1> -> tensor<?x?xi1>
+  %s2 = hm.slice %s1 {axes = array<i64: 1>, ends = array<i64: -2>, starts = array<i64: 0>, steps = array<i64: 2>} : tensor<?x?xi1> -> tensor<?x?xi1>
+  %m3 = hm.reshape %s2 {shape = ["B", "T_2", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %m = hm.cast %m3 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %h = hm.linear %xm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, masked, positions none}}
+  %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
