@@ -191,7 +191,9 @@ class HyperMixerTokenMixing(nn.Module):
     The position table is a 2-D [max_len, d] buffer indexed with arange(N) (exports as
     Range + Gather, the other slicing form the importer must accept).
     mask_apply="where" masks with torch.where(mask > 0, t, zeros_like(t)), which keeps
-    whole rows where a multiply would scale them. scale_tokens=True feeds the
+    whole rows where a multiply would scale them, "fill_eq0" with
+    t.masked_fill(mask[..., None] == 0, 0) (the same), "expand" multiplies by
+    mask[..., None].expand_as(t). scale_tokens=True feeds the
     hypernetworks x * sqrt(d) + P (the tokens mixed stay x).
     """
 
@@ -199,8 +201,9 @@ class HyperMixerTokenMixing(nn.Module):
                  eps=1e-5, mask_apply="multiply", scale_tokens=False):
         super().__init__()
         self.token_scale = math.sqrt(d) if scale_tokens else 1.0
-        if mask_apply not in ("multiply", "where"):
-            raise ValueError(f"mask_apply must be 'multiply' or 'where', not {mask_apply!r}")
+        if mask_apply not in ("multiply", "where", "fill_eq0", "expand"):
+            raise ValueError(f"mask_apply must be 'multiply', 'where', 'fill_eq0' or "
+                             f"'expand', not {mask_apply!r}")
         self.mask_apply = mask_apply
         self.d, self.k, self.tied = d, k, tied
         self.hidden = d if hidden is None else hidden
@@ -222,7 +225,12 @@ class HyperMixerTokenMixing(nn.Module):
     def _masked(self, t, mask):
         if self.mask_apply == "where":
             return torch.where((mask > 0).unsqueeze(2), t, torch.zeros_like(t))
-        return t * mask.to(t.dtype).unsqueeze(2)  # [B, N, 1] broadcast
+        column = mask.to(t.dtype).unsqueeze(2)  # [B, N, 1]
+        if self.mask_apply == "fill_eq0":
+            return t.masked_fill(column == 0, 0.0)
+        if self.mask_apply == "expand":
+            return t * column.expand_as(t)
+        return t * column  # broadcast
 
     def forward(self, x, mask=None):
         n_tokens = x.shape[1]
@@ -583,6 +591,10 @@ CONFIGS = {
                    seed=7),
     "b_where": dict(impl="b", d=48, k=64, hidden=40, tied=False, layer_norm=True, mask=True,
                     mask_apply="where", seed=16),
+    "b_fill_eq0": dict(impl="b", d=40, k=56, hidden=48, tied=False, layer_norm=True, mask=True,
+                       mask_apply="fill_eq0", seed=27),
+    "b_expand": dict(impl="b", d=40, k=56, hidden=48, tied=True, layer_norm=True, mask=True,
+                     mask_apply="expand", seed=28),
     "b_scaled": dict(impl="b", d=64, k=96, hidden=64, tied=False, layer_norm=True, mask=True,
                      scale_tokens=True, seed=17),
     "b_noln": dict(impl="b", d=64, k=96, hidden=128, tied=False, layer_norm=False, mask=True,

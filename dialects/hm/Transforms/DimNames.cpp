@@ -24,6 +24,13 @@ std::optional<SmallVector<Attribute>> dimNames(Value value) {
                                   reshape.getShape().end());
   if (isa<CastOp, NotOp>(op))
     return dimNames(op->getOperand(0));
+  // A comparison has the dims of an operand of its own shape (m == 0).
+  if (isa<EqualOp, LessOp, LessEqualOp>(op))
+    for (Value operand : op->getOperands())
+      if (cast<ShapedType>(operand.getType()).getShape() ==
+          cast<ShapedType>(value.getType()).getShape())
+        if (auto names = dimNames(operand))
+          return names;
   if (auto transpose = dyn_cast<TransposeOp>(op)) {
     auto input = dimNames(transpose.getInput());
     if (!input)

@@ -105,9 +105,26 @@ bool alongTokens(Value root, Value tokens) {
          same(type.getDimSize(axes[1]), tokenType.getDimSize(1));
 }
 
-// A [B, N] float validity mask (before broadcasting reshapes), or null.
+bool isZero(Value value);
+
+// `value` without layout ops and added zeros: m.expand_as(x) exports as
+// m + zeros of x's shape.
+Value skipBroadcast(Value value) {
+  value = skipLayout(value);
+  while (auto add = value.getDefiningOp<AddOp>()) {
+    if (isZero(add.getRhs()))
+      value = skipLayout(add.getLhs());
+    else if (isZero(add.getLhs()))
+      value = skipLayout(add.getRhs());
+    else
+      break;
+  }
+  return value;
+}
+
+// A [B, N] float validity mask (before broadcasting), or null.
 Value asMask(Value value, Value tokens) {
-  Value root = skipLayout(value);
+  Value root = skipBroadcast(value);
   auto type = dyn_cast<RankedTensorType>(root.getType());
   if (!type || !type.getElementType().isF32() || isConstant(root) ||
       !alongTokens(root, tokens))
@@ -199,7 +216,7 @@ std::optional<MaskKey> conditionKey(Value condition, Value tokens) {
 
 // The key of a float mask: cast(bool condition) keys as the condition.
 std::optional<MaskKey> floatMaskKey(Value value, Value tokens) {
-  Value root = skipLayout(value);
+  Value root = skipBroadcast(value);
   if (auto converted = root.getDefiningOp<CastOp>();
       converted && isBool(converted.getInput()))
     return conditionKey(converted.getInput(), tokens);
@@ -1062,7 +1079,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       if (!maskValue ||
           cast<RankedTensorType>(maskValue.getType()).getRank() == 2)
         return maskValue;
+      // A mask built here from a condition has the condition's dims.
       std::optional<SmallVector<Attribute>> names = dimNames(maskValue);
+      if (!names && key)
+        names = dimNames(key->root);
       if (!names) {
         remark(gelu, "the mask's dims have no names to reshape it to [B, N] "
                      "with");
