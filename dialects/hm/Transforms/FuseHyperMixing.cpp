@@ -445,6 +445,35 @@ public:
                     static_cast<int64_t>(outTerm.find(out)), layer);
   }
 
+  // Why the input of a hypernetwork's last layer is no GELU: what the
+  // elementwise ops before it compute.
+  static std::string activationMismatch(Value input) {
+    bool tanh = false, nonlinear = false, layer = false;
+    SmallVector<Operation *> pending = {skipLayout(input).getDefiningOp()};
+    for (int seen = 0; !pending.empty() && seen < 16; ++seen) {
+      Operation *op = pending.pop_back_val();
+      layer |= isa_and_nonnull<LinearOp>(op) ||
+               (isa_and_nonnull<MatMulOp, EinsumOp>(op) &&
+                llvm::any_of(op->getOperands(), isConstant));
+      if (!op || !(isElementwise(op) || isLayoutOp(op)))
+        continue;
+      tanh |= isa<TanhOp>(op);
+      nonlinear |= isNonlinear(op);
+      for (Value operand : op->getOperands())
+        pending.push_back(operand.getDefiningOp());
+    }
+    if (tanh)
+      return "the activation between the hypernetwork layers is the tanh "
+             "approximation of GELU; hm.hyper_mix computes the exact (erf) "
+             "GELU";
+    if (nonlinear)
+      return "the activation between the hypernetwork layers is not a GELU";
+    if (layer)
+      return "no GELU between the hypernetwork layers";
+    return "the hypernetwork is one dense layer; hm.hyper_mix takes two with "
+           "a GELU between them";
+  }
+
   bool matchHypernetwork(Value value, Value tokens, Hypernetwork &net) {
     net.output = value;
     Value inner = stripMask(skipLayout(value), tokens, net.mask);
@@ -453,7 +482,7 @@ public:
     ++layersMatched;
     auto act = skipLayout(net.second.input).getDefiningOp<GeluOp>();
     if (!act)
-      return fail("no GELU between the hypernetwork layers");
+      return fail(activationMismatch(net.second.input));
     if (!matchLayer(act.getInput(), net.first))
       return false;
     if (net.first.heads != net.second.heads || net.first.out != net.second.in)
@@ -649,16 +678,13 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return op && isa<MatMulOp, EinsumOp>(op) && op->getNumOperands() == 2 &&
              !isConstant(op->getOperand(0)) && !isConstant(op->getOperand(1));
     };
-    // A product scaled by a scalar (a mean over the tokens, 1/N) is a
-    // HyperMixing variant hm.hyper_mix does not compute: say so.
+    // A scaled product (a mean over the tokens: times 1/N, or divided by
+    // each row's token count) is a HyperMixing variant hm.hyper_mix does not
+    // compute: say so.
     if (first && isa<MulOp, DivOp>(first)) {
-      auto isScalar = [](Value v) {
-        return llvm::all_of(cast<ShapedType>(v.getType()).getShape(),
-                            [](int64_t d) { return d == 1; });
-      };
       for (int i = 0; i < 2; ++i)
         if (isProduct(skipLayout(first->getOperand(i)).getDefiningOp()) &&
-            isScalar(first->getOperand(1 - i)) &&
+            !isProduct(skipLayout(first->getOperand(1 - i)).getDefiningOp()) &&
             (isa<MulOp>(first) || i == 0)) {
           why = "the product before the mixing GELU is scaled (a mean over "
                 "the tokens?); HyperMixing sums over the tokens unscaled";
@@ -1029,9 +1055,13 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         }
 
     int64_t heads = net1.first.heads;
+    if (net2.first.heads == heads && net2.first.out != net1.first.out)
+      return remark(gelu, "the hypernetworks' hidden sizes differ (" +
+                              std::to_string(net1.first.out) + " and " +
+                              std::to_string(net2.first.out) +
+                              "); hm.hyper_mix takes one for both");
     if (d % heads != 0 || net1.first.in * heads != d ||
-        net2.first.heads != heads || net2.second.out != net1.second.out ||
-        net2.first.out != net1.first.out)
+        net2.first.heads != heads || net2.second.out != net1.second.out)
       return remark(gelu,
                     "hypernetwork shapes do not fit d = " + std::to_string(d) +
                         " and " + std::to_string(heads) + " heads");

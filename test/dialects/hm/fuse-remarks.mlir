@@ -375,3 +375,95 @@ func.func @mask_sliced_like_the_front_end(%x: tensor<?x?x4xf32> {hm.dims = ["B",
   %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// A hypernetwork of one dense layer (W = x A + a) is not the two-layer MLP.
+// CHECK-LABEL: func.func @one_layer_hypernetwork
+// CHECK-NOT: hm.hyper_mix
+func.func @one_layer_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35], [0.2, 0.6]]> : tensor<4x2xf32>
+  %w = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: first hypernetwork: the hypernetwork is one dense layer; hm.hyper_mix takes two with a GELU between them}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The hypernetwork's activation is GELU's tanh approximation,
+// 0.5 h (1 + tanh(0.7978846 (h + 0.044715 h^3))).
+// CHECK-LABEL: func.func @tanh_gelu_hypernetwork
+// CHECK-NOT: hm.hyper_mix
+func.func @tanh_gelu_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %c = hm.constant dense<0.044715> : tensor<f32>
+  %k = hm.constant dense<0.797884583> : tensor<f32>
+  %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %h2 = hm.mul %h, %h : tensor<?x?x3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  %h3 = hm.mul %h2, %h : tensor<?x?x3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  %ch3 = hm.mul %h3, %c : tensor<?x?x3xf32>, tensor<f32> -> tensor<?x?x3xf32>
+  %inner = hm.add %h, %ch3 : tensor<?x?x3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  %arg = hm.mul %inner, %k : tensor<?x?x3xf32>, tensor<f32> -> tensor<?x?x3xf32>
+  %t = hm.tanh %arg : tensor<?x?x3xf32>
+  %t1 = hm.add %t, %one : tensor<?x?x3xf32>, tensor<f32> -> tensor<?x?x3xf32>
+  %hh = hm.mul %h, %half : tensor<?x?x3xf32>, tensor<f32> -> tensor<?x?x3xf32>
+  %g = hm.mul %hh, %t1 : tensor<?x?x3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: first hypernetwork: the activation between the hypernetwork layers is the tanh approximation of GELU; hm.hyper_mix computes the exact (erf) GELU}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The two hypernetworks have hidden layers of 3 and 5 units.
+// CHECK-LABEL: func.func @hidden_sizes_differ
+// CHECK-NOT: hm.hyper_mix
+func.func @hidden_sizes_differ(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %a1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %c1 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %a2 = hm.constant dense<0.3> : tensor<4x5xf32>
+  %c2 = hm.constant dense<-0.2> : tensor<5x2xf32>
+  %h1 = hm.linear %x, %a1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g1 = hm.gelu %h1 : tensor<?x?x3xf32>
+  %w1 = hm.linear %g1, %c1 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %h2 = hm.linear %x, %a2 : (tensor<?x?x4xf32>, tensor<4x5xf32>) -> tensor<?x?x5xf32>
+  %g2 = hm.gelu %h2 : tensor<?x?x5xf32>
+  %w2 = hm.linear %g2, %c2 : (tensor<?x?x5xf32>, tensor<5x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w1 {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the hypernetworks' hidden sizes differ (3 and 5); hm.hyper_mix takes one for both}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w2, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The mixed sum divided by each row's token count, a [B, 1, 1] tensor.
+// CHECK-LABEL: func.func @divided_by_token_count
+// CHECK-NOT: hm.hyper_mix
+func.func @divided_by_token_count(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %count: tensor<?x1x1xf32> {hm.dims = ["B", 1, 1]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %mean = hm.div %s, %count : tensor<?x2x4xf32>, tensor<?x1x1xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the product before the mixing GELU is scaled (a mean over the tokens?); HyperMixing sums over the tokens unscaled}}
+  %z = hm.gelu %mean : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
