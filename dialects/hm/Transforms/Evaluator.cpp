@@ -362,38 +362,53 @@ Evaluator::Evaluator(func::FuncOp func, uint64_t seed) {
             !symbols.count(symbol.str()))
           symbols[symbol.str()] = sizes[symbols.size() % 8];
   // Derived sizes follow in order. One that comes out below 1 (a length
-  // too short for the model's strided front-end) raises the input length it
-  // derives from, so that the model's own arithmetic (a slice of the mask,
-  // say) agrees with the derivation.
-  auto derive = [&]() -> std::string {
+  // too short for the model's strided front-end), or equal to another
+  // symbol's, raises the input length it derives from: the model's own
+  // arithmetic (a slice of the mask, say) then agrees with the derivation,
+  // and confused dimensions still differ in size.
+  auto rootOf = [&](std::string name) {
+    while (derivation.count(name))
+      name = derivation[name].getAs<StringAttr>("base").str();
+    return name;
+  };
+  auto taken = [&](const std::string &name, int64_t value) {
+    for (const auto &[other, size] : symbols)
+      if (other != name && size == value)
+        return true;
+    return false;
+  };
+  // The input length to raise, or "" once every derived size is set.
+  auto derive = [&](bool strict) -> std::string {
+    for (Attribute a : derived)
+      symbols.erase(cast<DictionaryAttr>(a).getAs<StringAttr>("name").str());
     for (Attribute a : derived) {
       auto d = cast<DictionaryAttr>(a);
       auto get = [&](const char *key) {
         return d.getAs<IntegerAttr>(key).getInt();
       };
       auto mul = d.getAs<IntegerAttr>("mul");
-      std::string name = d.getAs<StringAttr>("base").str();
-      int64_t base = (mul ? mul.getInt() : 1) * symbols[name] + get("add");
+      std::string name = d.getAs<StringAttr>("name").str();
+      std::string baseName = d.getAs<StringAttr>("base").str();
+      int64_t base = (mul ? mul.getInt() : 1) * symbols[baseName] + get("add");
       int64_t div = get("div");
       int64_t value = base / div - (base % div != 0 && base < 0) + get("post");
-      if (value < 1) {
-        while (derivation.count(name))
-          name = derivation[name].getAs<StringAttr>("base").str();
-        return name;
-      }
-      symbols[d.getAs<StringAttr>("name").str()] = value;
+      if (strict && (value < 1 || taken(name, value)))
+        return rootOf(baseName);
+      symbols[name] = std::max<int64_t>(value, 1);
     }
     return "";
   };
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    std::string tooShort = derive();
-    if (tooShort.empty())
-      break;
-    symbols[tooShort] += 8;
+  bool settled = false;
+  for (int attempt = 0; attempt < 64 && !settled; ++attempt) {
+    std::string raise = derive(/*strict=*/true);
+    settled = raise.empty();
+    if (!settled)
+      do
+        ++symbols[raise];
+      while (taken(raise, symbols[raise]));
   }
-  for (Attribute a : derived)
-    symbols.try_emplace(cast<DictionaryAttr>(a).getAs<StringAttr>("name").str(),
-                        1);
+  if (!settled)
+    derive(/*strict=*/false);
   for (BlockArgument arg : func.getArguments()) {
     auto dims = func.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "hm.dims");
     auto type = cast<RankedTensorType>(arg.getType());

@@ -467,3 +467,33 @@ func.func @divided_by_token_count(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]
   %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
+
+// -----
+
+// A time-major [T, B] mask, sliced like the front-end and transposed to
+// [B, T_2]: the check runs B and the derived T_2 at different sizes (a
+// derived length equal to another symbol's raises its input length), so the
+// mask taken from behind the transpose is caught as the wrong shape.
+// CHECK-LABEL: func.func @time_major_mask_behind_a_transpose
+// CHECK-NOT: hm.hyper_mix
+func.func @time_major_mask_behind_a_transpose(%x: tensor<?x?x4xf32> {hm.dims = ["B", "T_2", 4]}, %mf: tensor<?x?xf32> {hm.dims = ["T", "B"]}) -> tensor<?x?x4xf32> attributes {hm.derived_dims = [{add = -3 : i64, base = "T", div = 2 : i64, name = "T_1", post = 1 : i64}, {add = -3 : i64, base = "T_1", div = 2 : i64, name = "T_2", post = 1 : i64}]} {
+  %s1 = hm.slice %mf {axes = array<i64: 0>, ends = array<i64: -2>, starts = array<i64: 0>, steps = array<i64: 2>} : tensor<?x?xf32> -> tensor<?x?xf32>
+  %s2 = hm.slice %s1 {axes = array<i64: 0>, ends = array<i64: -2>, starts = array<i64: 0>, steps = array<i64: 2>} : tensor<?x?xf32> -> tensor<?x?xf32>
+  %zero = hm.constant dense<0.0> : tensor<f32>
+  %eq = hm.equal %s2, %zero : tensor<?x?xf32>, tensor<f32> -> tensor<?x?xi1>
+  %t = hm.transpose %eq {perm = array<i64: 1, 0>} : tensor<?x?xi1> -> tensor<?x?xi1>
+  %pad = hm.reshape %t {shape = ["B", "T_2", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %xm = hm.where %pad, %zero, %x : (tensor<?x?x1xi1>, tensor<f32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %h = hm.linear %xm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.where %pad, %zero, %w : (tensor<?x?x1xi1>, tensor<f32>, tensor<?x?x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: cannot check the candidate: the mask is not [B, N] for the tokens}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
