@@ -107,15 +107,14 @@ bool alongTokens(Value root, Value tokens) {
 
 bool isZero(Value value);
 
-// `value` without layout ops and added zeros: m.expand_as(x) exports as
-// m + zeros of x's shape.
+// `value` without the zeros added to it: m.expand_as(x) exports as m + zeros
+// of x's shape.
 Value skipBroadcast(Value value) {
-  value = skipLayout(value);
-  while (auto add = value.getDefiningOp<AddOp>()) {
+  while (auto add = skipLayout(value).getDefiningOp<AddOp>()) {
     if (isZero(add.getRhs()))
-      value = skipLayout(add.getLhs());
+      value = add.getLhs();
     else if (isZero(add.getLhs()))
-      value = skipLayout(add.getRhs());
+      value = add.getRhs();
     else
       break;
   }
@@ -124,7 +123,7 @@ Value skipBroadcast(Value value) {
 
 // A [B, N] float validity mask (before broadcasting), or null.
 Value asMask(Value value, Value tokens) {
-  Value root = skipBroadcast(value);
+  Value root = skipLayout(skipBroadcast(value));
   auto type = dyn_cast<RankedTensorType>(root.getType());
   if (!type || !type.getElementType().isF32() || isConstant(root) ||
       !alongTokens(root, tokens))
@@ -216,7 +215,7 @@ std::optional<MaskKey> conditionKey(Value condition, Value tokens) {
 
 // The key of a float mask: cast(bool condition) keys as the condition.
 std::optional<MaskKey> floatMaskKey(Value value, Value tokens) {
-  Value root = skipBroadcast(value);
+  Value root = skipLayout(skipBroadcast(value));
   if (auto converted = root.getDefiningOp<CastOp>();
       converted && isBool(converted.getInput()))
     return conditionKey(converted.getInput(), tokens);
@@ -874,14 +873,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     // pe.expand_as(x) adds a zero tensor of the tokens' shape, which the
     // add of the tokens broadcasts to anyway; tokens + 0 (positions
     // switched off as a constant 0) has no positions at all.
-    while (auto expanded = skipLayout(pos).getDefiningOp<AddOp>()) {
-      if (isZero(expanded.getRhs()))
-        pos = expanded.getLhs();
-      else if (isZero(expanded.getLhs()))
-        pos = expanded.getRhs();
-      else
-        break;
-    }
+    pos = skipBroadcast(pos);
     if (isZero(pos))
       return true;
     // The table itself (static lengths fold the slice away), or a prefix of
