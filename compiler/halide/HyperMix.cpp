@@ -234,6 +234,12 @@ private:
                           mn * tokens(channel, clampToken(n_, length), b_));
   }
 
+  /// The factor of generated rows W_i: the mask, or 1 where only the tokens
+  /// are masked (their masked rows are 0 already, past the length too).
+  Expr weightMask(const Func &m) const {
+    return params_.maskWeights ? m(n_, b_) : Expr(1.0f);
+  }
+
   /// Sinusoid bases for P: base(t, v, cg) = sin(2 pi (p0 g + phase + t/4))
   /// at the first position p0 of token vector v (t = 1: the cosine), with
   /// g = 10000^(-2i/d) / 2pi turns per position (2i = cg - cg % 2) and odd
@@ -357,16 +363,17 @@ private:
     return hid;
   }
 
-  /// Generated hypernetwork rows m * (c + C . hid) (the two-phase W_i);
-  /// `blockLoop`, if given, receives its loop over token blocks.
-  Func generated(int i, const Func &hid, const Func &m, const std::string &name,
-                 int vectors, Var *blockLoop = nullptr) {
+  /// Generated hypernetwork rows rowMask * (c + C . hid) (the two-phase
+  /// W_i); `blockLoop`, if given, receives its loop over token blocks.
+  Func generated(int i, const Func &hid, const Expr &rowMask,
+                 const std::string &name, int vectors,
+                 Var *blockLoop = nullptr) {
     Func acc(name + "_acc"), w(name);
     RDom ro(0, params_.hidden, name + "_ro");
     Expr q = tileCoordinate(q_, params_.kHead);
     acc(n_, q_, j_, b_) = c(i)(q, j_);
     acc(n_, q_, j_, b_) += C(i)(ro, q, j_) * hid(n_, ro, j_, b_);
-    w(n_, q_, j_, b_) = m(n_, b_) * acc(n_, q_, j_, b_);
+    w(n_, q_, j_, b_) = rowMask * acc(n_, q_, j_, b_);
     Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead, vectors);
     gpuHints_.perThread.emplace_back(acc, w);
     gpuHints_.outputs[w.name()] =
@@ -610,18 +617,18 @@ private:
     std::vector<Func> chunkStages = {m, xm};
     if (reassociated) {
       u(n_, p_, j_, b_) =
-          m(n_, b_) * Halide::select(p_ < f,
-                                     hid(n_, Halide::min(p_, f - 1), j_, b_),
-                                     Halide::select(p_ == f, 1.0f, 0.0f));
+          weightMask(m) *
+          Halide::select(p_ < f, hid(n_, Halide::min(p_, f - 1), j_, b_),
+                         Halide::select(p_ == f, 1.0f, 0.0f));
       uBlock = scheduleTokenMajor(u, p_, true);
     } else if (padded > kh) {
-      Func w = generated(0, hid, m, "w1", kBlockVectors);
+      Func w = generated(0, hid, weightMask(m), "w1", kBlockVectors);
       u(n_, p_, j_, b_) =
           Halide::select(p_ < kh, w(n_, Halide::min(p_, kh - 1), j_, b_), 0.0f);
       uBlock = scheduleTokenMajor(u, p_, true);
       w.compute_at(u, uBlock);
     } else {
-      u = generated(0, hid, m, "w1", kBlockVectors, &uBlock);
+      u = generated(0, hid, weightMask(m), "w1", kBlockVectors, &uBlock);
     }
     Func reduced;
     if (ctx_.gpu) {
@@ -779,8 +786,10 @@ private:
         maskedToken(m, queries_.tokens, queries_.length, cg_), cg_, base);
     hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
     Func hid = hidden(1, hinHead, "hid2", tileBlockVectors_);
-    Func in =
-        reassociated ? hid : generated(1, hid, m, "w2", tileBlockVectors_);
+    Expr rowMask = weightMask(m);
+    Func in = reassociated
+                  ? hid
+                  : generated(1, hid, rowMask, "w2", tileBlockVectors_);
     int rExtent = reassociated ? params_.hidden : params_.kHead;
 
     Expr cg = tileCoordinate(cg_, params_.dModel);
@@ -793,7 +802,7 @@ private:
         reassociated ? mixer(params_.hidden, channel, head, b_) : Expr(0.0f);
     yacc(n_, cg_, b_) += in(n_, r, head, b_) * mixer(r, channel, head, b_);
     y(n_, cg_, b_) =
-        reassociated ? m(n_, b_) * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
+        reassociated ? rowMask * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
     gpuHints_.perThread.emplace_back(yacc, y);
     gpuHints_.outputs[y.name()] = batchOutputs(queries_.length, params_.dModel);
     gpuHints_.roots.push_back(hin);

@@ -170,6 +170,7 @@ struct HyperMixParams {
   bool positionsTransposed = false; // `positions` stored [d, L]
   int64_t positionOffset = 0;
   double inputScale = 1.0; // the masked tokens' factor in the MLP input
+  bool maskWeights = true; // W_1, W_2 masked too (else only the tokens)
   bool layerNorm = false;
   double layerNormEps = 1e-5;
   HyperMixAlgorithm algorithm = HyperMixAlgorithm::Reassociated;

@@ -1103,6 +1103,8 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.positionOffset = check.intAttr("position_offset", 0, int64_t(1) << 30);
   if (view.kernel().attrs.contains("input_scale"))
     p.inputScale = check.nonNegativeAttr("input_scale");
+  if (view.kernel().attrs.contains("mask_weights"))
+    p.maskWeights = check.boolAttr("mask_weights");
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");

@@ -1743,6 +1743,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
         {"algorithm", mix.getAlgorithm().str()}};
     if (double scale = mix.getInputScale().convertToDouble(); scale != 1.0)
       attrs["input_scale"] = scale;
+    if (!mix.getMaskWeights())
+      attrs["mask_weights"] = false;
     if (mix.isCross()) {
       attrs["has_keys"] = true;
       attrs["has_key_mask"] = static_cast<bool>(mix.getKeyMask());

@@ -99,14 +99,16 @@ class MultiHeadHyperMixing(nn.Module):
     mask_apply="fill" masks with masked_fill(pad, 0) instead of multiplying;
     mask_apply="espnet" multiplies by ESPnet's [B, 1, N] mask transposed, then cast;
     mask_apply="weights" masks W1 and W2 alone, the tokens stay unmasked;
-    mask_apply="mixed" masks the tokens it mixes, not those the hypernetworks read."""
+    mask_apply="mixed" masks the tokens it mixes, not those the hypernetworks read;
+    mask_apply="tokens" masks the tokens alone (mixed and read), not W1 and W2, so a
+    padded row of the output is W2's row times the mixed matrix, not 0."""
 
     def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
                  mask_apply="multiply"):
         super().__init__()
-        if mask_apply not in ("multiply", "fill", "espnet", "weights", "mixed"):
-            raise ValueError(f"mask_apply must be 'multiply', 'fill', 'espnet', 'weights' "
-                             f"or 'mixed', not {mask_apply!r}")
+        if mask_apply not in ("multiply", "fill", "espnet", "weights", "mixed", "tokens"):
+            raise ValueError(f"mask_apply must be 'multiply', 'fill', 'espnet', 'weights', "
+                             f"'mixed' or 'tokens', not {mask_apply!r}")
         self.mask_apply = mask_apply
         if positions not in ("table", "computed", "scattered", "shifted", "expanded",
                              "learned"):
@@ -165,7 +167,7 @@ class MultiHeadHyperMixing(nn.Module):
             padded = key_padding_mask[:, None, :, None]  # [B, 1, N, 1]
             W1 = W1.masked_fill(padded, 0.0)
             W2 = W2.masked_fill(padded, 0.0)
-        elif key_padding_mask is not None:
+        elif key_padding_mask is not None and self.mask_apply != "tokens":
             m4 = valid.unsqueeze(1)  # [B, 1, N, 1]
             if self.mask_apply != "espnet":
                 m4 = m4.unsqueeze(-1)
@@ -194,16 +196,17 @@ class HyperMixerTokenMixing(nn.Module):
     whole rows where a multiply would scale them, "fill_eq0" with
     t.masked_fill(mask[..., None] == 0, 0) (the same), "expand" multiplies by
     mask[..., None].expand_as(t). scale_tokens=True feeds the
-    hypernetworks x * sqrt(d) + P (the tokens mixed stay x).
+    hypernetworks x * sqrt(d) + P (the tokens mixed stay x). mask_apply="tokens" multiplies
+    the tokens by the mask and leaves W1 and W2 unmasked.
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
                  eps=1e-5, mask_apply="multiply", scale_tokens=False):
         super().__init__()
         self.token_scale = math.sqrt(d) if scale_tokens else 1.0
-        if mask_apply not in ("multiply", "where", "fill_eq0", "expand"):
-            raise ValueError(f"mask_apply must be 'multiply', 'where', 'fill_eq0' or "
-                             f"'expand', not {mask_apply!r}")
+        if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens"):
+            raise ValueError(f"mask_apply must be 'multiply', 'where', 'fill_eq0', "
+                             f"'expand' or 'tokens', not {mask_apply!r}")
         self.mask_apply = mask_apply
         self.d, self.k, self.tied = d, k, tied
         self.hidden = d if hidden is None else hidden
@@ -243,7 +246,7 @@ class HyperMixerTokenMixing(nn.Module):
             W2 = W1
         else:
             W2 = self._hyper(self.w2_in, self.w2_out, h_in)
-        if mask is not None:
+        if mask is not None and self.mask_apply != "tokens":
             W1 = self._masked(W1, mask)
             W2 = self._masked(W2, mask)
         z = self._gelu(torch.matmul(W1.transpose(1, 2), x))  # [B, k, d]
@@ -572,6 +575,8 @@ CONFIGS = {
                                    mask_apply="espnet", mask_input="b1n", seed=20),
     "a_h4_weights_mask": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
                               mask_apply="weights", seed=24),
+    "a_h4_tokens_mask": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
+                             mask_apply="tokens", seed=29),
     "a_h2_mixed_mask_tied": dict(impl="a", d=32, k=64, heads=2, tied=True, mask=True,
                                  positions="computed", mask_apply="mixed", seed=25),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),
@@ -593,6 +598,8 @@ CONFIGS = {
                     mask_apply="where", seed=16),
     "b_fill_eq0": dict(impl="b", d=40, k=56, hidden=48, tied=False, layer_norm=True, mask=True,
                        mask_apply="fill_eq0", seed=27),
+    "b_tokens_mask": dict(impl="b", d=40, k=56, hidden=48, tied=False, layer_norm=True,
+                          mask=True, mask_apply="tokens", seed=30),
     "b_expand": dict(impl="b", d=40, k=56, hidden=48, tied=True, layer_norm=True, mask=True,
                      mask_apply="expand", seed=28),
     "b_scaled": dict(impl="b", d=64, k=96, hidden=64, tied=False, layer_norm=True, mask=True,

@@ -15,7 +15,8 @@ For every model (configs in hypermixing_models.CONFIGS, opsets 14 and 17):
      RES/y.npy and compare with the float64 reference computed on the same float32 inputs:
        rel_err = ||y - ref|| / ||ref|| over valid rows  <= --tol (1e-5)
        pad_err = same over padded rows (the reference there is LayerNorm beta; without a
-                 final LayerNorm it is 0, then the error is relative to the valid-row RMS).
+                 final LayerNorm it is 0, then the error is relative to the valid-row RMS;
+                 a layer that masks only its input keeps its W2 rows there).
   Models with a float mask also run one non-binary mask case (B=2, N=37, mask ~ U(0,1)):
   the mask enters twice (tokens and generated weights), see HYPERMIXING.md.
   A model with a learned position table of L rows must refuse N = L + 1 at run time

@@ -140,7 +140,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"layer_norm", config.layerNorm},
                 {"layer_norm_eps", config.eps},
                 {"algorithm", config.algorithm},
-                {"positions_transposed", config.tableTransposed}},
+                {"positions_transposed", config.tableTransposed},
+                {"mask_weights", config.maskWeights}},
                inputs, y);
   return graph;
 }
@@ -174,7 +175,8 @@ Tensor hyperMixReference(const HyperMixConfig &config,
   const Tensor *table = config.tableRows > 0 ? &inputs[next++] : nullptr;
 
   // Batch b's `tokens` [B, count, d] under `m`: the mask, the masked tokens
-  // and the rows W[j][n][q] = m_n (c + C gelu(a + A (m_n x_n + P_n))).
+  // and the rows W[j][n][q] = m_n (c + C gelu(a + A (m_n x_n + P_n))), the
+  // factor m_n left out without `maskWeights`.
   struct Side {
     std::vector<double> m, xm;
     std::vector<std::vector<double>> w;
@@ -214,7 +216,7 @@ Tensor hyperMixReference(const HyperMixConfig &config,
           double acc = (*wt.c)[j * kh + q];
           for (int64_t o = 0; o < f; ++o)
             acc += (*wt.C)[(j * kh + q) * f + o] * hid[o];
-          side.w[j][n * kh + q] = side.m[n] * acc;
+          side.w[j][n * kh + q] = config.maskWeights ? side.m[n] * acc : acc;
         }
       }
     return side;

@@ -23,6 +23,7 @@ struct HyperMixConfig {
   bool learnedTable = false; // positional "table": the table has every row
   bool layerNorm = false;
   double eps = 1e-5;
+  bool maskWeights = true; // false: only the tokens masked, not W_1 and W_2
   std::string algorithm = "reassociated";
   bool dynamicShape = true; // B and N as symbols rather than static
   // > 0: cross mixing with keys and values of this many tokens (`tokens`

@@ -121,6 +121,21 @@ std::vector<Case> cases() {
   c.layerNorm = true;
   list.push_back({"N37_B3_learned_table", c});
 
+  // Only the tokens masked, not W_1 and W_2: padded rows are W_2's rows,
+  // generated from positions alone, times the mixed matrix; with d_h 18
+  // (token-major phase A) and d_h 32 (by channel), a non-binary mask.
+  c = make(3, 37, 144, 8, 18, 72);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.maskWeights = false;
+  list.push_back({"N37_B3_d144_h8_tokens_masked_only", c});
+  c = make(2, 1300, 32, 1, 20, 24);
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.maskWeights = false;
+  list.push_back({"N1300_B2_h1_dh32_nonbinary_tokens_masked_only", c});
+
   c = make(3, 37, 32, 2, 16, 40);
   c.tied = true;
   c.mask = MaskKind::NonBinary;

@@ -232,7 +232,8 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   double scale = op.getInputScale().convertToDouble();
 
   // Batch b's tokens of `x` under `mask`: the masks, the masked tokens and
-  // the generated rows W = m * net(s m x + P) of every head, [head][t][k].
+  // the generated rows W = m * net(s m x + P) of every head, [head][t][k]
+  // (net(s m x + P) without `mask_weights`).
   struct Side {
     std::vector<double> m, xm;
     std::vector<std::vector<double>> w;
@@ -272,7 +273,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           double s = net.c->data[j * kh + k];
           for (int64_t q = 0; q < f; ++q)
             s += hid[q] * net.C->data[(j * kh + k) * f + q];
-          side.w[j][t * kh + k] = side.m[t] * s;
+          side.w[j][t * kh + k] = op.getMaskWeights() ? side.m[t] * s : s;
         }
       }
     return side;

@@ -1004,6 +1004,15 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     Value queries = stripMask(queryInput.base, queryInput.base, queryMask);
     bool cross = keys != x || queries != x;
     std::optional<MaskKey> layerMask = net2.mask.key;
+    // A layer that masks only its tokens (those it mixes and those its
+    // hypernetworks read) leaves W_1 and W_2 unmasked: the op's
+    // mask_weights = false, the same for any mask values. A padded token's
+    // output row is then its W_2 row, generated from its positions alone.
+    bool maskWeights = cross || !mask.key || net1.mask.key || net2.mask.key ||
+                       !(keyMask.key == mask.key) ||
+                       !(queryMask.key == mask.key);
+    if (!maskWeights)
+      layerMask = mask.key;
     std::optional<MaskKey> keysMask = net1.mask.key ? net1.mask.key : mask.key;
     if (cross) {
       auto keyType = dyn_cast<RankedTensorType>(keys.getType());
@@ -1020,10 +1029,11 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         return remark(gelu, "the keys and values are not masked like the "
                             "first generated weights, or the queries not like "
                             "the second");
-    } else if (!maskedBy(mask, layerMask) || !maskedBy(net1.mask, layerMask) ||
-               !maskedBy(keyMask, layerMask) ||
-               !maskedBy(queryMask, layerMask) ||
-               (layerMask && !net1.mask.key && !mask.key)) {
+    } else if (maskWeights &&
+               (!maskedBy(mask, layerMask) || !maskedBy(net1.mask, layerMask) ||
+                !maskedBy(keyMask, layerMask) ||
+                !maskedBy(queryMask, layerMask) ||
+                (layerMask && !net1.mask.key && !mask.key))) {
       return remark(gelu, "the tokens and the generated weights are not "
                           "masked by one mask (on both generated weights, or "
                           "on the second and the tokens)");
@@ -1157,7 +1167,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         scale == 1.0 ? FloatAttr() : builder.getF64FloatAttr(scale),
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),
-        builder.getStringAttr(algorithm));
+        builder.getStringAttr(algorithm), builder.getBoolAttr(maskWeights));
 
     // Commit only what the evaluator confirms.
     Evaluator evaluator(getOperation(), /*seed=*/0x4d495845);
@@ -1189,7 +1199,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         << ", k = " << kh * heads << (tied ? ", tied" : "")
         << (cross ? ", cross (queries over keys and values)" : "")
         << (*maskValue ? ", masked" : "")
-        << (*keyMaskValue ? ", keys masked" : "") << ", positions "
+        << (*keyMaskValue ? ", keys masked" : "")
+        << (maskWeights ? "" : ", tokens masked only") << ", positions "
         << keyInput.positional
         << (keyInput.offset ? " from " + std::to_string(keyInput.offset) : "")
         << (scale == 1.0 ? "" : ", tokens scaled by " + std::to_string(scale));

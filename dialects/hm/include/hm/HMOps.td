@@ -498,6 +498,10 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     Y_j = W_2 gelu(W_1^T (m*x_j)), heads concatenated, then an optional
     LayerNorm. Weights: A [h, f, d/h], a [h, f], C [h, k/h, f], c [h, k/h].
     `tied` drops the second hypernetwork's operands (W_2 = W_1).
+    With `mask_weights` false, W_1 and W_2 are not multiplied by m, as in
+    layers that mask only their tokens: a padded token's output row is its
+    W_2 row (generated from P alone, its masked token being 0) times the
+    mixed matrix.
 
     With `keys` and `values` [B, N_k, d] (cross mixing, the idiap reference's
     query/key/value form), W_1 comes from the keys and mixes the values, both
@@ -538,7 +542,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     DefaultValuedAttr<I64Attr, "0">:$position_offset,
     DefaultValuedAttr<F64Attr, "1.0">:$input_scale,
     OptionalAttr<F64Attr>:$layer_norm_epsilon,
-    DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm);
+    DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm,
+    DefaultValuedAttr<BoolAttr, "true">:$mask_weights);
   let results = (outs HM_FloatTensor:$output);
   let assemblyFormat = [{
     $input (`keys` `(` $keys^ `,` $values `)`)? (`mask` $mask^)?

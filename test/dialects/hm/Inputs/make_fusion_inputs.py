@@ -42,6 +42,8 @@ FORMS = {
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="fill"), 17),
     "weights-mask-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="weights"), 17),
+    "tokens-mask-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="tokens"), 17),
     "mixed-mask-op14": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, mask_apply="mixed"), 14),
     "espnet-mask-op17": (
