@@ -226,12 +226,15 @@ private:
 
   /// Masked token m * tokens at global channel `channel` (tokens of
   /// `length`); a select rather than a product so that padded rows never
-  /// propagate what they hold.
+  /// propagate what they hold. Without mask_tokens, the token itself (0
+  /// past the length).
   Expr maskedToken(const Func &m, const Halide::ImageParam &tokens,
                    const Expr &length, const Expr &channel) const {
+    Expr token = tokens(channel, clampToken(n_, length), b_);
+    if (!params_.maskTokens)
+      return Halide::select(n_ < length, token, 0.0f);
     Expr mn = m(n_, b_);
-    return Halide::select(mn == 0.0f, 0.0f,
-                          mn * tokens(channel, clampToken(n_, length), b_));
+    return Halide::select(mn == 0.0f, 0.0f, mn * token);
   }
 
   /// The factor of generated rows W_i: the mask, or 1 where only the tokens

@@ -171,6 +171,7 @@ struct HyperMixParams {
   int64_t positionOffset = 0;
   double inputScale = 1.0; // the masked tokens' factor in the MLP input
   bool maskWeights = true; // W_1, W_2 masked too (else only the tokens)
+  bool maskTokens = true;  // the tokens masked too (else only W_1, W_2)
   bool layerNorm = false;
   double layerNormEps = 1e-5;
   HyperMixAlgorithm algorithm = HyperMixAlgorithm::Reassociated;

@@ -1105,6 +1105,8 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.inputScale = check.nonNegativeAttr("input_scale");
   if (view.kernel().attrs.contains("mask_weights"))
     p.maskWeights = check.boolAttr("mask_weights");
+  if (view.kernel().attrs.contains("mask_tokens"))
+    p.maskTokens = check.boolAttr("mask_tokens");
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");

@@ -1745,6 +1745,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
       attrs["input_scale"] = scale;
     if (!mix.getMaskWeights())
       attrs["mask_weights"] = false;
+    if (!mix.getMaskTokens())
+      attrs["mask_tokens"] = false;
     if (mix.isCross()) {
       attrs["has_keys"] = true;
       attrs["has_key_mask"] = static_cast<bool>(mix.getKeyMask());

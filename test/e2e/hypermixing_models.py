@@ -197,16 +197,16 @@ class HyperMixerTokenMixing(nn.Module):
     t.masked_fill(mask[..., None] == 0, 0) (the same), "expand" multiplies by
     mask[..., None].expand_as(t). scale_tokens=True feeds the
     hypernetworks x * sqrt(d) + P (the tokens mixed stay x). mask_apply="tokens" multiplies
-    the tokens by the mask and leaves W1 and W2 unmasked.
+    the tokens by the mask and leaves W1 and W2 unmasked, "weights" the reverse.
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
                  eps=1e-5, mask_apply="multiply", scale_tokens=False):
         super().__init__()
         self.token_scale = math.sqrt(d) if scale_tokens else 1.0
-        if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens"):
+        if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens", "weights"):
             raise ValueError(f"mask_apply must be 'multiply', 'where', 'fill_eq0', "
-                             f"'expand' or 'tokens', not {mask_apply!r}")
+                             f"'expand', 'tokens' or 'weights', not {mask_apply!r}")
         self.mask_apply = mask_apply
         self.d, self.k, self.tied = d, k, tied
         self.hidden = d if hidden is None else hidden
@@ -237,7 +237,7 @@ class HyperMixerTokenMixing(nn.Module):
 
     def forward(self, x, mask=None):
         n_tokens = x.shape[1]
-        if mask is not None:
+        if mask is not None and self.mask_apply != "weights":
             x = self._masked(x, mask)
         pos = self.positions[torch.arange(n_tokens, device=x.device)]  # [N, d]
         h_in = x * self.token_scale + pos if self.token_scale != 1.0 else x + pos
@@ -247,8 +247,9 @@ class HyperMixerTokenMixing(nn.Module):
         else:
             W2 = self._hyper(self.w2_in, self.w2_out, h_in)
         if mask is not None and self.mask_apply != "tokens":
-            W1 = self._masked(W1, mask)
-            W2 = self._masked(W2, mask)
+            column = mask.to(W1.dtype).unsqueeze(2)
+            W1 = W1 * column if self.mask_apply == "weights" else self._masked(W1, mask)
+            W2 = W2 * column if self.mask_apply == "weights" else self._masked(W2, mask)
         z = self._gelu(torch.matmul(W1.transpose(1, 2), x))  # [B, k, d]
         y = torch.matmul(W2, z)  # [B, N, d]
         if self.layer_norm is not None:
@@ -598,6 +599,8 @@ CONFIGS = {
                     mask_apply="where", seed=16),
     "b_fill_eq0": dict(impl="b", d=40, k=56, hidden=48, tied=False, layer_norm=True, mask=True,
                        mask_apply="fill_eq0", seed=27),
+    "b_weights_mask": dict(impl="b", d=40, k=56, hidden=48, tied=True, layer_norm=True,
+                           mask=True, mask_apply="weights", seed=31),
     "b_tokens_mask": dict(impl="b", d=40, k=56, hidden=48, tied=False, layer_norm=True,
                           mask=True, mask_apply="tokens", seed=30),
     "b_expand": dict(impl="b", d=40, k=56, hidden=48, tied=True, layer_norm=True, mask=True,

@@ -141,7 +141,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"layer_norm_eps", config.eps},
                 {"algorithm", config.algorithm},
                 {"positions_transposed", config.tableTransposed},
-                {"mask_weights", config.maskWeights}},
+                {"mask_weights", config.maskWeights},
+                {"mask_tokens", config.maskTokens}},
                inputs, y);
   return graph;
 }
@@ -191,7 +192,8 @@ Tensor hyperMixReference(const HyperMixConfig &config,
       side.m[n] = m ? (*m)[b * count + n] : 1.0;
       int64_t pos = n + config.positionOffset;
       for (int64_t c = 0; c < d; ++c) {
-        side.xm[n * d + c] = side.m[n] * tokens[(b * count + n) * d + c];
+        side.xm[n * d + c] = (config.maskTokens ? side.m[n] : 1.0) *
+                             tokens[(b * count + n) * d + c];
         double p = 0;
         if (config.learnedTable && pos >= config.tableRows)
           throw std::invalid_argument("more tokens than table rows");
@@ -234,7 +236,7 @@ Tensor hyperMixReference(const HyperMixConfig &config,
         for (int64_t c = 0; c < dh; ++c) {
           double acc = 0;
           for (int64_t n = 0; n < L; ++n)
-            acc += key.w[j][n * kh + q] * key.m[n] *
+            acc += key.w[j][n * kh + q] * (config.maskTokens ? key.m[n] : 1.0) *
                    values[(b * L + n) * d + j * dh + c];
           z[q * dh + c] = gelu(acc);
         }

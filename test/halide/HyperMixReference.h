@@ -24,6 +24,7 @@ struct HyperMixConfig {
   bool layerNorm = false;
   double eps = 1e-5;
   bool maskWeights = true; // false: only the tokens masked, not W_1 and W_2
+  bool maskTokens = true;  // false: only W_1 and W_2 masked, not the tokens
   std::string algorithm = "reassociated";
   bool dynamicShape = true; // B and N as symbols rather than static
   // > 0: cross mixing with keys and values of this many tokens (`tokens`

@@ -136,6 +136,20 @@ std::vector<Case> cases() {
   c.maskWeights = false;
   list.push_back({"N1300_B2_h1_dh32_nonbinary_tokens_masked_only", c});
 
+  // Only W_1 and W_2 masked, the tokens not: a non-binary mask scales each
+  // token's generated rows once; padded tokens' values still drop out.
+  c = make(3, 37, 144, 8, 18, 72);
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.maskTokens = false;
+  list.push_back({"N37_B3_d144_h8_nonbinary_weights_masked_only", c});
+  c = make(2, 1300, 32, 1, 20, 24);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.maskTokens = false;
+  list.push_back({"N1300_B2_h1_dh32_weights_masked_only", c});
+
   c = make(3, 37, 32, 2, 16, 40);
   c.tied = true;
   c.mask = MaskKind::NonBinary;

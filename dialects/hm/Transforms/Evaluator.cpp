@@ -233,7 +233,8 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
 
   // Batch b's tokens of `x` under `mask`: the masks, the masked tokens and
   // the generated rows W = m * net(s m x + P) of every head, [head][t][k]
-  // (net(s m x + P) without `mask_weights`).
+  // (net(s m x + P) without `mask_weights`, m x as x without
+  // `mask_tokens`).
   struct Side {
     std::vector<double> m, xm;
     std::vector<std::vector<double>> w;
@@ -249,7 +250,8 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
       if (mask)
         side.m[t] = mask->data[b * n + t];
       for (int64_t c = 0; c < d; ++c) {
-        side.xm[t * d + c] = side.m[t] * x.data[(b * n + t) * d + c];
+        side.xm[t * d + c] = (op.getMaskTokens() ? side.m[t] : 1.0) *
+                             x.data[(b * n + t) * d + c];
         double p = 0;
         if (positional) {
           int64_t pos = t + offset;
@@ -290,7 +292,8 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
     std::vector<double> vm(length * d);
     for (int64_t t = 0; t < length; ++t)
       for (int64_t c = 0; c < d; ++c)
-        vm[t * d + c] = key.m[t] * values.data[(b * length + t) * d + c];
+        vm[t * d + c] = (op.getMaskTokens() ? key.m[t] : 1.0) *
+                        values.data[(b * length + t) * d + c];
     for (int64_t j = 0; j < heads; ++j) {
       std::vector<double> z(kh * dh, 0.0);
       for (int64_t t = 0; t < length; ++t)

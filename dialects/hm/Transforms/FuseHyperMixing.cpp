@@ -1006,11 +1006,16 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     std::optional<MaskKey> layerMask = net2.mask.key;
     // A layer that masks only its tokens (those it mixes and those its
     // hypernetworks read) leaves W_1 and W_2 unmasked: the op's
-    // mask_weights = false, the same for any mask values. A padded token's
-    // output row is then its W_2 row, generated from its positions alone.
+    // mask_weights = false. A padded token's output row is then its W_2 row,
+    // generated from its positions alone. One that masks only W_1 and W_2
+    // leaves the tokens: mask_tokens = false. Either is the model's result
+    // for any mask values, float inputs included.
     bool maskWeights = cross || !mask.key || net1.mask.key || net2.mask.key ||
                        !(keyMask.key == mask.key) ||
                        !(queryMask.key == mask.key);
+    bool maskTokens = cross || !net1.mask.key ||
+                      !(net2.mask.key == net1.mask.key) || mask.key ||
+                      keyMask.key || queryMask.key;
     if (!maskWeights)
       layerMask = mask.key;
     std::optional<MaskKey> keysMask = net1.mask.key ? net1.mask.key : mask.key;
@@ -1029,7 +1034,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         return remark(gelu, "the keys and values are not masked like the "
                             "first generated weights, or the queries not like "
                             "the second");
-    } else if (maskWeights &&
+    } else if (maskWeights && maskTokens &&
                (!maskedBy(mask, layerMask) || !maskedBy(net1.mask, layerMask) ||
                 !maskedBy(keyMask, layerMask) ||
                 !maskedBy(queryMask, layerMask) ||
@@ -1167,7 +1172,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         scale == 1.0 ? FloatAttr() : builder.getF64FloatAttr(scale),
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),
-        builder.getStringAttr(algorithm), builder.getBoolAttr(maskWeights));
+        builder.getStringAttr(algorithm), builder.getBoolAttr(maskWeights),
+        builder.getBoolAttr(maskTokens));
 
     // Commit only what the evaluator confirms.
     Evaluator evaluator(getOperation(), /*seed=*/0x4d495845);
@@ -1200,8 +1206,9 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         << (cross ? ", cross (queries over keys and values)" : "")
         << (*maskValue ? ", masked" : "")
         << (*keyMaskValue ? ", keys masked" : "")
-        << (maskWeights ? "" : ", tokens masked only") << ", positions "
-        << keyInput.positional
+        << (maskWeights ? "" : ", tokens masked only")
+        << (maskTokens ? "" : ", generated weights masked only")
+        << ", positions " << keyInput.positional
         << (keyInput.offset ? " from " + std::to_string(keyInput.offset) : "")
         << (scale == 1.0 ? "" : ", tokens scaled by " + std::to_string(scale));
   }

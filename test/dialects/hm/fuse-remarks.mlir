@@ -326,10 +326,10 @@ func.func @cross_scales_differ(%q: tensor<?x?x4xf32> {hm.dims = ["B", "M", 4]}, 
 // -----
 
 // Only the generated weights are masked, by a float mask input that may hold
-// any value: the fused op would mask the tokens too, which is the same for
-// masks of 0 and 1 only, and the check on random masks says so.
+// any value: the op then leaves the tokens unmasked (mask_tokens = false),
+// which is the model's result for any mask.
 // CHECK-LABEL: func.func @weights_masked_by_float_input
-// CHECK-NOT: hm.hyper_mix
+// CHECK: hm.hyper_mix %arg0 mask %arg1 hyper1({{.*}}) {{{.*}}mask_tokens = false{{.*}}}
 func.func @weights_masked_by_float_input(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %m: tensor<?x?xf32> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
   %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
   %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
@@ -340,6 +340,30 @@ func.func @weights_masked_by_float_input(%x: tensor<?x?x4xf32> {hm.dims = ["B", 
   %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
   %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
   %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, masked, generated weights masked only, positions none}}
+  %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// W_2 and the mixed tokens are masked by a float mask input, W_1 and the
+// hypernetwork's input are not: the fused op would mask them too, which is
+// the same for masks of 0 and 1 only, and the check on random masks says so.
+// CHECK-LABEL: func.func @second_weights_and_tokens_masked_by_float_input
+// CHECK-NOT: hm.hyper_mix
+func.func @second_weights_and_tokens_masked_by_float_input(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %m: tensor<?x?xf32> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %m3 = hm.reshape %m {shape = ["B", "N", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
   // expected-remark-re @+1 {{HyperMixing subgraph not fused: the matched candidate does not reproduce the subgraph (relative error {{.*}} on random inputs); the layer leaves some masks out, which is the same only for masks of 0 and 1}}
   %z = hm.gelu %s : tensor<?x2x4xf32>
   %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>

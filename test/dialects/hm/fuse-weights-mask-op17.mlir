@@ -1,9 +1,7 @@
 // A layer that masks only its generated weights W1 and W2 and leaves the
 // tokens unmasked (Inputs/weights-mask-op17.mlir, written by
-// Inputs/make_fusion_inputs.py) fuses: with a 0/1 mask the zeroed rows of W1
-// and W2 drop a padded token's part whatever it holds, so the kernel's own
-// masking of the tokens changes nothing. The mask here is cast from a bool,
-// so the evaluator's check sees 0/1 masks.
+// Inputs/make_fusion_inputs.py) fuses with mask_tokens = false: the op masks
+// W1 and W2 alone, as the model does, whatever values the mask holds.
 // RUN: hmc-opt %S/Inputs/weights-mask-op17.mlir | FileCheck %s --check-prefix=BEFORE
 // RUN: hmc-opt %S/Inputs/weights-mask-op17.mlir --hm-canonicalize --canonicalize --cse --hm-fuse-hypermixing --canonicalize | FileCheck %s
 
@@ -19,5 +17,5 @@
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x8xf32> {{.*}}, %[[PAD:.*]]: tensor<?x?xi1>
 // CHECK: %[[KEEP:.*]] = hm.not %[[PAD]] : tensor<?x?xi1>
 // CHECK-NEXT: %[[M:.*]] = hm.cast %[[KEEP]] : tensor<?x?xi1> -> tensor<?x?xf32>
-// CHECK-NEXT: %[[Y:.*]] = hm.hyper_mix %[[X]] mask %[[M]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 2 : i64, {{.*}}}
+// CHECK-NEXT: %[[Y:.*]] = hm.hyper_mix %[[X]] mask %[[M]] hyper1({{.*}}) hyper2({{.*}}) norm({{.*}}) positions({{.*}}) {algorithm = "auto", heads = 2 : i64, {{.*}}mask_tokens = false{{.*}}}
 // CHECK-NEXT: return %[[Y]]

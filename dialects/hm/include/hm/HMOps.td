@@ -501,7 +501,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     With `mask_weights` false, W_1 and W_2 are not multiplied by m, as in
     layers that mask only their tokens: a padded token's output row is its
     W_2 row (generated from P alone, its masked token being 0) times the
-    mixed matrix.
+    mixed matrix. With `mask_tokens` false, the tokens (mixed and read by
+    the hypernetworks) are not, as in layers that mask only W_1 and W_2.
 
     With `keys` and `values` [B, N_k, d] (cross mixing, the idiap reference's
     query/key/value form), W_1 comes from the keys and mixes the values, both
@@ -543,7 +544,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     DefaultValuedAttr<F64Attr, "1.0">:$input_scale,
     OptionalAttr<F64Attr>:$layer_norm_epsilon,
     DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm,
-    DefaultValuedAttr<BoolAttr, "true">:$mask_weights);
+    DefaultValuedAttr<BoolAttr, "true">:$mask_weights,
+    DefaultValuedAttr<BoolAttr, "true">:$mask_tokens);
   let results = (outs HM_FloatTensor:$output);
   let assemblyFormat = [{
     $input (`keys` `(` $keys^ `,` $values `)`)? (`mask` $mask^)?
