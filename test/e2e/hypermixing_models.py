@@ -247,9 +247,8 @@ class HyperMixerTokenMixing(nn.Module):
         else:
             W2 = self._hyper(self.w2_in, self.w2_out, h_in)
         if mask is not None and self.mask_apply != "tokens":
-            column = mask.to(W1.dtype).unsqueeze(2)
-            W1 = W1 * column if self.mask_apply == "weights" else self._masked(W1, mask)
-            W2 = W2 * column if self.mask_apply == "weights" else self._masked(W2, mask)
+            W1 = self._masked(W1, mask)
+            W2 = self._masked(W2, mask)
         z = self._gelu(torch.matmul(W1.transpose(1, 2), x))  # [B, k, d]
         y = torch.matmul(W2, z)  # [B, N, d]
         if self.layer_norm is not None:

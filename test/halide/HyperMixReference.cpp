@@ -175,25 +175,29 @@ Tensor hyperMixReference(const HyperMixConfig &config,
   const Tensor *beta = config.layerNorm ? &inputs[next++] : nullptr;
   const Tensor *table = config.tableRows > 0 ? &inputs[next++] : nullptr;
 
-  // Batch b's `tokens` [B, count, d] under `m`: the mask, the masked tokens
-  // and the rows W[j][n][q] = m_n (c + C gelu(a + A (m_n x_n + P_n))), the
-  // factor m_n left out without `maskWeights`.
+  // Batch b's `tokens` [B, count, d] under `m`: the factors of the tokens
+  // and of the rows (m_n, or 1 without `maskTokens`, `maskWeights`), the
+  // masked tokens and the rows W[j][n][q] = m_n (c + C gelu(a + A (m_n x_n +
+  // P_n))).
   struct Side {
-    std::vector<double> m, xm;
+    std::vector<double> tokenMask, weightMask, xm;
     std::vector<std::vector<double>> w;
   };
   auto generate = [&](const Tensor &tokens, const Tensor *m, int64_t count,
                       const Weights &wt, int64_t b) {
     Side side;
-    side.m.resize(count);
+    side.tokenMask.resize(count);
+    side.weightMask.resize(count);
     side.xm.resize(count * d);
     std::vector<double> in(count * d);
     for (int64_t n = 0; n < count; ++n) {
-      side.m[n] = m ? (*m)[b * count + n] : 1.0;
+      double mn = m ? (*m)[b * count + n] : 1.0;
+      side.tokenMask[n] = config.maskTokens ? mn : 1.0;
+      side.weightMask[n] = config.maskWeights ? mn : 1.0;
       int64_t pos = n + config.positionOffset;
       for (int64_t c = 0; c < d; ++c) {
-        side.xm[n * d + c] = (config.maskTokens ? side.m[n] : 1.0) *
-                             tokens[(b * count + n) * d + c];
+        side.xm[n * d + c] =
+            side.tokenMask[n] * tokens[(b * count + n) * d + c];
         double p = 0;
         if (config.learnedTable && pos >= config.tableRows)
           throw std::invalid_argument("more tokens than table rows");
@@ -218,7 +222,7 @@ Tensor hyperMixReference(const HyperMixConfig &config,
           double acc = (*wt.c)[j * kh + q];
           for (int64_t o = 0; o < f; ++o)
             acc += (*wt.C)[(j * kh + q) * f + o] * hid[o];
-          side.w[j][n * kh + q] = config.maskWeights ? side.m[n] * acc : acc;
+          side.w[j][n * kh + q] = side.weightMask[n] * acc;
         }
       }
     return side;
@@ -236,7 +240,7 @@ Tensor hyperMixReference(const HyperMixConfig &config,
         for (int64_t c = 0; c < dh; ++c) {
           double acc = 0;
           for (int64_t n = 0; n < L; ++n)
-            acc += key.w[j][n * kh + q] * (config.maskTokens ? key.m[n] : 1.0) *
+            acc += key.w[j][n * kh + q] * key.tokenMask[n] *
                    values[(b * L + n) * d + j * dh + c];
           z[q * dh + c] = gelu(acc);
         }

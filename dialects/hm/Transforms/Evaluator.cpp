@@ -231,27 +231,29 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   int64_t offset = op.getPositionOffset();
   double scale = op.getInputScale().convertToDouble();
 
-  // Batch b's tokens of `x` under `mask`: the masks, the masked tokens and
-  // the generated rows W = m * net(s m x + P) of every head, [head][t][k]
-  // (net(s m x + P) without `mask_weights`, m x as x without
-  // `mask_tokens`).
+  // Batch b's tokens of `x` under `mask`: the factors of the tokens and of
+  // the generated rows (m, or 1 without `mask_tokens`, `mask_weights`), the
+  // masked tokens and the generated rows W = m * net(s m x + P) of every
+  // head, [head][t][k].
   struct Side {
-    std::vector<double> m, xm;
+    std::vector<double> tokenMask, weightMask, xm;
     std::vector<std::vector<double>> w;
   };
   auto generate = [&](const HostArray &x, const HostArray *mask, const Net &net,
                       int64_t b) {
     int64_t n = x.shape[1];
     Side side;
-    side.m.assign(n, 1.0);
+    side.tokenMask.assign(n, 1.0);
+    side.weightMask.assign(n, 1.0);
     side.xm.resize(n * d);
     std::vector<double> h(n * d);
     for (int64_t t = 0; t < n; ++t) {
-      if (mask)
-        side.m[t] = mask->data[b * n + t];
+      if (mask && op.getMaskTokens())
+        side.tokenMask[t] = mask->data[b * n + t];
+      if (mask && op.getMaskWeights())
+        side.weightMask[t] = mask->data[b * n + t];
       for (int64_t c = 0; c < d; ++c) {
-        side.xm[t * d + c] = (op.getMaskTokens() ? side.m[t] : 1.0) *
-                             x.data[(b * n + t) * d + c];
+        side.xm[t * d + c] = side.tokenMask[t] * x.data[(b * n + t) * d + c];
         double p = 0;
         if (positional) {
           int64_t pos = t + offset;
@@ -275,7 +277,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           double s = net.c->data[j * kh + k];
           for (int64_t q = 0; q < f; ++q)
             s += hid[q] * net.C->data[(j * kh + k) * f + q];
-          side.w[j][t * kh + k] = op.getMaskWeights() ? side.m[t] * s : s;
+          side.w[j][t * kh + k] = side.weightMask[t] * s;
         }
       }
     return side;
@@ -292,8 +294,8 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
     std::vector<double> vm(length * d);
     for (int64_t t = 0; t < length; ++t)
       for (int64_t c = 0; c < d; ++c)
-        vm[t * d + c] = (op.getMaskTokens() ? key.m[t] : 1.0) *
-                        values.data[(b * length + t) * d + c];
+        vm[t * d + c] =
+            key.tokenMask[t] * values.data[(b * length + t) * d + c];
     for (int64_t j = 0; j < heads; ++j) {
       std::vector<double> z(kh * dh, 0.0);
       for (int64_t t = 0; t < length; ++t)
