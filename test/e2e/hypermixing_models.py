@@ -101,14 +101,19 @@ class MultiHeadHyperMixing(nn.Module):
     mask_apply="weights" masks W1 and W2 alone, the tokens stay unmasked;
     mask_apply="mixed" masks the tokens it mixes, not those the hypernetworks read;
     mask_apply="tokens" masks the tokens alone (mixed and read), not W1 and W2, so a
-    padded row of the output is W2's row times the mixed matrix, not 0."""
+    padded row of the output is W2's row times the mixed matrix, not 0;
+    mask_apply="tokens_w1" masks the tokens and W1, not W2 (with a bool mask, the same);
+    mask_apply="after_positions" masks the hypernetworks' input after the positions are
+    added, (x + P) * m, with the mixed tokens, W1 and W2 masked as usual."""
 
     def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
                  mask_apply="multiply"):
         super().__init__()
-        if mask_apply not in ("multiply", "fill", "espnet", "weights", "mixed", "tokens"):
+        if mask_apply not in ("multiply", "fill", "espnet", "weights", "mixed", "tokens",
+                              "tokens_w1", "after_positions"):
             raise ValueError(f"mask_apply must be 'multiply', 'fill', 'espnet', 'weights', "
-                             f"'mixed' or 'tokens', not {mask_apply!r}")
+                             f"'mixed', 'tokens', 'tokens_w1' or 'after_positions', "
+                             f"not {mask_apply!r}")
         self.mask_apply = mask_apply
         if positions not in ("table", "computed", "scattered", "shifted", "expanded",
                              "learned"):
@@ -148,7 +153,7 @@ class MultiHeadHyperMixing(nn.Module):
             elif self.mask_apply != "weights":
                 x = x * valid.unsqueeze(-1)
         mixed = x
-        if self.mask_apply == "mixed":
+        if self.mask_apply in ("mixed", "after_positions"):
             x = unmasked
         if self.positions == "computed":
             hyper_in = x + computed_sinusoids(x.size(1), self.d, x.dtype, x.device)
@@ -160,6 +165,8 @@ class MultiHeadHyperMixing(nn.Module):
             hyper_in = x + self.pe[:, : x.size(1)].expand_as(x)
         else:
             hyper_in = x + self.pe[:, : x.size(1)]
+        if key_padding_mask is not None and self.mask_apply == "after_positions":
+            hyper_in = hyper_in * valid.unsqueeze(-1)
         hyper_in = hyper_in.reshape(B, N, self.heads, self.d_h)
         W1 = self.hyper_w1(hyper_in)  # [B, h, N, k_h]
         W2 = W1 if self.tied else self.hyper_w2(hyper_in)
@@ -172,7 +179,8 @@ class MultiHeadHyperMixing(nn.Module):
             if self.mask_apply != "espnet":
                 m4 = m4.unsqueeze(-1)
             W1 = W1 * m4
-            W2 = W2 * m4
+            if self.mask_apply != "tokens_w1":
+                W2 = W2 * m4
         W1 = W1.reshape(B * self.heads, N, self.k_h)
         W2 = W2.reshape(B * self.heads, N, self.k_h)
         # tokens per head: [B, N, h, d_h] -> [B, h, d_h, N] -> [B*h, d_h, N]
@@ -577,6 +585,10 @@ CONFIGS = {
                               mask_apply="weights", seed=24),
     "a_h4_tokens_mask": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
                              mask_apply="tokens", seed=29),
+    "a_h4_tokens_w1_mask": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
+                                mask_apply="tokens_w1", seed=32),
+    "a_h2_after_positions_mask": dict(impl="a", d=32, k=64, heads=2, tied=False, mask=True,
+                                      mask_apply="after_positions", seed=33),
     "a_h2_mixed_mask_tied": dict(impl="a", d=32, k=64, heads=2, tied=True, mask=True,
                                  positions="computed", mask_apply="mixed", seed=25),
     "c_h8": dict(impl="c", d=144, k=576, heads=8, tied=False, mask=True, seed=9),

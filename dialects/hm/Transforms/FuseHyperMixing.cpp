@@ -813,6 +813,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                            core.net1.first.out != net1.first.out ||
                            core.net1.second.out != net1.second.out)))
         return remark(gelu, "the heads' hypernetworks differ in shape");
+      if (channel > 0 && (!(core.net1.mask.key == net1.mask.key) ||
+                          !(core.net2.mask.key == net2.mask.key)))
+        return remark(gelu, "the heads mask their generated weights "
+                            "differently");
       stackHead(net1, core.net1);
       stackHead(net2, core.net2);
       channel = range->second;
@@ -831,20 +835,28 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     std::string positional = "none";
     int64_t offset = 0, tableRows = 0;
     std::vector<double> tableValues;
+    MaskUse maskedAfterPositions; // (x + P) * m: the positions masked too
   };
 
   // Splits `input` into the tokens it reads, their scale (x * sqrt(d) + P)
   // and the positions added; false after a remark.
   bool readHyperInput(GeluOp gelu, Value input, int64_t d, HyperInput &in) {
     input = skipLayout(input);
+    MaskUse outer;
+    Value unmasked = skipLayout(stripMask(input, input, outer));
     Value scaled = input, pos;
-    if (auto add = input.getDefiningOp<AddOp>()) {
+    for (Value sum : {input, unmasked}) {
+      auto add = sum.getDefiningOp<AddOp>();
+      if (pos || !add)
+        continue;
       // The positional term is computed from shapes and constants only.
       bool lhsPositions = dependsOnShapesOnly(skipLayout(add.getLhs()));
       bool rhsPositions = dependsOnShapesOnly(skipLayout(add.getRhs()));
       if (lhsPositions != rhsPositions) {
         scaled = skipLayout(rhsPositions ? add.getLhs() : add.getRhs());
         pos = rhsPositions ? add.getRhs() : add.getLhs();
+        if (sum == unmasked)
+          in.maskedAfterPositions = outer;
       }
     }
     in.base = scaled;
@@ -999,10 +1011,24 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     };
     // Each hypernetwork reads the mixed tokens, masked or not (self
     // mixing), or tokens of its own (cross mixing).
-    MaskUse keyMask, queryMask;
-    Value keys = stripMask(keyInput.base, keyInput.base, keyMask);
-    Value queries = stripMask(queryInput.base, queryInput.base, queryMask);
+    MaskUse keyMask = keyInput.maskedAfterPositions,
+            queryMask = queryInput.maskedAfterPositions;
+    Value keys = keyMask.key ? keyInput.base
+                             : stripMask(keyInput.base, keyInput.base, keyMask);
+    Value queries =
+        queryMask.key ? queryInput.base
+                      : stripMask(queryInput.base, queryInput.base, queryMask);
     bool cross = keys != x || queries != x;
+    // (x + P) * m differs from x * m + P on padded rows only, which masked
+    // W_1 and W_2 rows leave out for 0/1 masks.
+    if (keyInput.maskedAfterPositions.key ||
+        queryInput.maskedAfterPositions.key) {
+      if (cross || !net1.mask.key || !net2.mask.key)
+        return remark(gelu, "the hypernetworks' input is masked after the "
+                            "positions are added, and the generated weights "
+                            "are not both masked");
+      partlyMasked = true;
+    }
     std::optional<MaskKey> layerMask = net2.mask.key;
     // A layer that masks only its tokens (those it mixes and those its
     // hypernetworks read) leaves W_1 and W_2 unmasked: the op's
@@ -1010,9 +1036,13 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     // generated from its positions alone. One that masks only W_1 and W_2
     // leaves the tokens: mask_tokens = false. Either is the model's result
     // for any mask values, float inputs included.
-    bool maskWeights = cross || !mask.key || net1.mask.key || net2.mask.key ||
-                       !(keyMask.key == mask.key) ||
-                       !(queryMask.key == mask.key);
+    // A layer that also masks W_1 is that form for 0/1 masks: a padded
+    // token's W_1 row then meets a zero token.
+    bool tokensMasked = !cross && mask.key && keyMask.key == mask.key &&
+                        queryMask.key == mask.key && !net2.mask.key;
+    bool firstWeightsToo = tokensMasked && net1.mask.key == mask.key;
+    partlyMasked |= firstWeightsToo;
+    bool maskWeights = !tokensMasked || (net1.mask.key && !firstWeightsToo);
     bool maskTokens = cross || !net1.mask.key ||
                       !(net2.mask.key == net1.mask.key) || mask.key ||
                       keyMask.key || queryMask.key;

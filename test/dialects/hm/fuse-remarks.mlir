@@ -372,6 +372,132 @@ func.func @second_weights_and_tokens_masked_by_float_input(%x: tensor<?x?x4xf32>
 
 // -----
 
+// The tokens (mixed and read) and W_1 are masked, W_2 is not: for a 0/1 mask
+// W_1's mask meets zero tokens and changes nothing, so the layer is the
+// tokens-only form (mask_weights = false); its padded rows keep W_2's rows.
+// CHECK-LABEL: func.func @tokens_and_first_weights_masked
+// CHECK: hm.hyper_mix %arg0 mask %{{.*}} hyper1({{.*}}) hyper2({{.*}}) {{{.*}}mask_weights = false{{.*}}}
+func.func @tokens_and_first_weights_masked(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %keep: tensor<?x?xi1> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %v1 = hm.constant dense<[[-0.2, 0.45, 0.3], [0.6, -0.15, 0.25], [0.1, 0.35, -0.5], [-0.3, 0.2, 0.4]]> : tensor<4x3xf32>
+  %v2 = hm.constant dense<[[-0.35, 0.2], [0.15, 0.5], [0.45, -0.1]]> : tensor<3x2xf32>
+  %k3 = hm.reshape %keep {shape = ["B", "N", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %m3 = hm.cast %k3 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %xm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %h2 = hm.linear %xm, %v1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g2 = hm.gelu %h2 : tensor<?x?x3xf32>
+  %u = hm.linear %g2, %v2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, masked, tokens masked only, positions none}}
+  %y = hm.matmul %u, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The same layer with a float mask input that may hold any value: masking
+// W_1 as well as the tokens is then not the tokens-only form.
+// CHECK-LABEL: func.func @tokens_and_first_weights_masked_by_float_input
+// CHECK-NOT: hm.hyper_mix
+func.func @tokens_and_first_weights_masked_by_float_input(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %m: tensor<?x?xf32> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %v1 = hm.constant dense<[[-0.2, 0.45, 0.3], [0.6, -0.15, 0.25], [0.1, 0.35, -0.5], [-0.3, 0.2, 0.4]]> : tensor<4x3xf32>
+  %v2 = hm.constant dense<[[-0.35, 0.2], [0.15, 0.5], [0.45, -0.1]]> : tensor<3x2xf32>
+  %m3 = hm.reshape %m {shape = ["B", "N", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %xm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %h2 = hm.linear %xm, %v1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g2 = hm.gelu %h2 : tensor<?x?x3xf32>
+  %u = hm.linear %g2, %v2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark-re @+1 {{HyperMixing subgraph not fused: the matched candidate does not reproduce the subgraph (relative error {{.*}} on random inputs); the layer leaves some masks out, which is the same only for masks of 0 and 1}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %u, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The hypernetworks read (x + P) * m, positions masked too, and W_1 and W_2
+// are masked: padded rows differ from x * m + P, but their generated rows are
+// zeroed by a 0/1 mask, so the layer fuses.
+// CHECK-LABEL: func.func @positions_masked_with_the_tokens
+// CHECK: hm.hyper_mix %arg0 mask %{{.*}} hyper1({{.*}}) hyper2({{.*}}) positions(%{{.*}}) {{{.*}}positional = "table"{{.*}}}
+func.func @positions_masked_with_the_tokens(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %keep: tensor<?x?xi1> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %v1 = hm.constant dense<[[-0.2, 0.45, 0.3], [0.6, -0.15, 0.25], [0.1, 0.35, -0.5], [-0.3, 0.2, 0.4]]> : tensor<4x3xf32>
+  %v2 = hm.constant dense<[[-0.35, 0.2], [0.15, 0.5], [0.45, -0.1]]> : tensor<3x2xf32>
+  %k3 = hm.reshape %keep {shape = ["B", "N", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %m3 = hm.cast %k3 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %pe = hm.constant dense<[[[0.1, -0.2, 0.3, 0.05], [0.2, 0.1, -0.3, 0.4], [-0.15, 0.25, 0.1, -0.2], [0.3, -0.1, 0.2, 0.15], [0.05, 0.35, -0.25, 0.1], [-0.3, 0.2, 0.15, -0.05]]]> : tensor<1x6x4xf32>
+  %p = hm.slice_to_dim %pe, %x {axis = 1 : i64, reference_axis = 1 : i64} : (tensor<1x6x4xf32>, tensor<?x?x4xf32>) -> tensor<1x?x4xf32>
+  %xp = hm.add %x, %p : tensor<?x?x4xf32>, tensor<1x?x4xf32> -> tensor<?x?x4xf32>
+  %xpm = hm.mul %xp, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %xpm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %h2 = hm.linear %xpm, %v1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g2 = hm.gelu %h2 : tensor<?x?x3xf32>
+  %u = hm.linear %g2, %v2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %um = hm.mul %u, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, masked, positions table}}
+  %y = hm.matmul %um, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The same input with W_2 left unmasked: a padded token's W_2 row is generated
+// from 0 rather than from its position, which the op does not compute.
+// CHECK-LABEL: func.func @positions_masked_with_the_tokens_second_weights_not
+// CHECK-NOT: hm.hyper_mix
+func.func @positions_masked_with_the_tokens_second_weights_not(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %keep: tensor<?x?xi1> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %v1 = hm.constant dense<[[-0.2, 0.45, 0.3], [0.6, -0.15, 0.25], [0.1, 0.35, -0.5], [-0.3, 0.2, 0.4]]> : tensor<4x3xf32>
+  %v2 = hm.constant dense<[[-0.35, 0.2], [0.15, 0.5], [0.45, -0.1]]> : tensor<3x2xf32>
+  %k3 = hm.reshape %keep {shape = ["B", "N", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %m3 = hm.cast %k3 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %pe = hm.constant dense<[[[0.1, -0.2, 0.3, 0.05], [0.2, 0.1, -0.3, 0.4], [-0.15, 0.25, 0.1, -0.2], [0.3, -0.1, 0.2, 0.15], [0.05, 0.35, -0.25, 0.1], [-0.3, 0.2, 0.15, -0.05]]]> : tensor<1x6x4xf32>
+  %p = hm.slice_to_dim %pe, %x {axis = 1 : i64, reference_axis = 1 : i64} : (tensor<1x6x4xf32>, tensor<?x?x4xf32>) -> tensor<1x?x4xf32>
+  %xp = hm.add %x, %p : tensor<?x?x4xf32>, tensor<1x?x4xf32> -> tensor<?x?x4xf32>
+  %xpm = hm.mul %xp, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %xpm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %h2 = hm.linear %xpm, %v1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g2 = hm.gelu %h2 : tensor<?x?x3xf32>
+  %u = hm.linear %g2, %v2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the hypernetworks' input is masked after the positions are added, and the generated weights are not both masked}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %u, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
 // ESPnet subsamples its padding mask by slicing, x_mask[:, :-2:2][:, :-2:2],
 // alongside two stride-2 convolutions: the tokens' length T_2 derives from T.
 // The check's random input is long enough for both (an input length whose
