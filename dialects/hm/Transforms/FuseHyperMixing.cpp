@@ -1011,24 +1011,29 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     };
     // Each hypernetwork reads the mixed tokens, masked or not (self
     // mixing), or tokens of its own (cross mixing).
-    MaskUse keyMask = keyInput.maskedAfterPositions,
-            queryMask = queryInput.maskedAfterPositions;
-    Value keys = keyMask.key ? keyInput.base
-                             : stripMask(keyInput.base, keyInput.base, keyMask);
-    Value queries =
-        queryMask.key ? queryInput.base
-                      : stripMask(queryInput.base, queryInput.base, queryMask);
-    bool cross = keys != x || queries != x;
     // (x + P) * m differs from x * m + P on padded rows only, which masked
-    // W_1 and W_2 rows leave out for 0/1 masks.
-    if (keyInput.maskedAfterPositions.key ||
-        queryInput.maskedAfterPositions.key) {
-      if (cross || !net1.mask.key || !net2.mask.key)
-        return remark(gelu, "the hypernetworks' input is masked after the "
-                            "positions are added, and the generated weights "
-                            "are not both masked");
+    // W_1 and W_2 rows leave out for 0/1 masks; so does (x * m + P) * m.
+    auto readTokens = [&](const HyperInput &in, MaskUse &use) {
+      Value tokens = stripMask(in.base, in.base, use);
+      const MaskUse &outer = in.maskedAfterPositions;
+      if (!outer.key)
+        return tokens;
       partlyMasked = true;
-    }
+      if (use.key && !(use.key == outer.key))
+        return in.base; // masked twice by different masks: no match
+      use = outer;
+      return tokens;
+    };
+    MaskUse keyMask, queryMask;
+    Value keys = readTokens(keyInput, keyMask);
+    Value queries = readTokens(queryInput, queryMask);
+    bool cross = keys != x || queries != x;
+    if ((keyInput.maskedAfterPositions.key ||
+         queryInput.maskedAfterPositions.key) &&
+        (!net1.mask.key || !net2.mask.key))
+      return remark(gelu, "the hypernetworks' input is masked after the "
+                          "positions are added, and the generated weights "
+                          "are not both masked");
     std::optional<MaskKey> layerMask = net2.mask.key;
     // A layer that masks only its tokens (those it mixes and those its
     // hypernetworks read) leaves W_1 and W_2 unmasked: the op's
@@ -1221,9 +1226,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
               ? "the matched candidate does not reproduce the subgraph "
                 "(relative error " +
                     std::to_string(error) + " on random inputs)" +
-                    (partlyMasked ? "; the layer leaves some masks out, which "
-                                    "is the same only for masks of 0 and 1"
-                                  : "")
+                    (partlyMasked
+                         ? "; the layer masks other values than the op, which "
+                           "is the same only for masks of 0 and 1"
+                         : "")
               : "cannot check the candidate: " + evaluator.error();
       fused->erase();
       discard();

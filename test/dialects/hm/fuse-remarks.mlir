@@ -364,7 +364,7 @@ func.func @second_weights_and_tokens_masked_by_float_input(%x: tensor<?x?x4xf32>
   %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
   %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
   %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
-  // expected-remark-re @+1 {{HyperMixing subgraph not fused: the matched candidate does not reproduce the subgraph (relative error {{.*}} on random inputs); the layer leaves some masks out, which is the same only for masks of 0 and 1}}
+  // expected-remark-re @+1 {{HyperMixing subgraph not fused: the matched candidate does not reproduce the subgraph (relative error {{.*}} on random inputs); the layer masks other values than the op, which is the same only for masks of 0 and 1}}
   %z = hm.gelu %s : tensor<?x2x4xf32>
   %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
@@ -422,7 +422,7 @@ func.func @tokens_and_first_weights_masked_by_float_input(%x: tensor<?x?x4xf32> 
   %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
   %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
   %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
-  // expected-remark-re @+1 {{HyperMixing subgraph not fused: the matched candidate does not reproduce the subgraph (relative error {{.*}} on random inputs); the layer leaves some masks out, which is the same only for masks of 0 and 1}}
+  // expected-remark-re @+1 {{HyperMixing subgraph not fused: the matched candidate does not reproduce the subgraph (relative error {{.*}} on random inputs); the layer masks other values than the op, which is the same only for masks of 0 and 1}}
   %z = hm.gelu %s : tensor<?x2x4xf32>
   %y = hm.matmul %u, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
@@ -446,6 +446,40 @@ func.func @positions_masked_with_the_tokens(%x: tensor<?x?x4xf32> {hm.dims = ["B
   %pe = hm.constant dense<[[[0.1, -0.2, 0.3, 0.05], [0.2, 0.1, -0.3, 0.4], [-0.15, 0.25, 0.1, -0.2], [0.3, -0.1, 0.2, 0.15], [0.05, 0.35, -0.25, 0.1], [-0.3, 0.2, 0.15, -0.05]]]> : tensor<1x6x4xf32>
   %p = hm.slice_to_dim %pe, %x {axis = 1 : i64, reference_axis = 1 : i64} : (tensor<1x6x4xf32>, tensor<?x?x4xf32>) -> tensor<1x?x4xf32>
   %xp = hm.add %x, %p : tensor<?x?x4xf32>, tensor<1x?x4xf32> -> tensor<?x?x4xf32>
+  %xpm = hm.mul %xp, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %xpm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %h2 = hm.linear %xpm, %v1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g2 = hm.gelu %h2 : tensor<?x?x3xf32>
+  %u = hm.linear %g2, %v2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %um = hm.mul %u, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, masked, positions table}}
+  %y = hm.matmul %um, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The same with tokens masked before and after the positions are added,
+// (x * m + P) * m.
+// CHECK-LABEL: func.func @positions_masked_with_masked_tokens
+// CHECK: hm.hyper_mix %arg0 mask %{{.*}} hyper1({{.*}}) hyper2({{.*}}) positions(%{{.*}}) {{{.*}}positional = "table"{{.*}}}
+func.func @positions_masked_with_masked_tokens(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %keep: tensor<?x?xi1> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %v1 = hm.constant dense<[[-0.2, 0.45, 0.3], [0.6, -0.15, 0.25], [0.1, 0.35, -0.5], [-0.3, 0.2, 0.4]]> : tensor<4x3xf32>
+  %v2 = hm.constant dense<[[-0.35, 0.2], [0.15, 0.5], [0.45, -0.1]]> : tensor<3x2xf32>
+  %k3 = hm.reshape %keep {shape = ["B", "N", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %m3 = hm.cast %k3 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %pe = hm.constant dense<[[[0.1, -0.2, 0.3, 0.05], [0.2, 0.1, -0.3, 0.4], [-0.15, 0.25, 0.1, -0.2], [0.3, -0.1, 0.2, 0.15], [0.05, 0.35, -0.25, 0.1], [-0.3, 0.2, 0.15, -0.05]]]> : tensor<1x6x4xf32>
+  %p = hm.slice_to_dim %pe, %x {axis = 1 : i64, reference_axis = 1 : i64} : (tensor<1x6x4xf32>, tensor<?x?x4xf32>) -> tensor<1x?x4xf32>
+  %xp = hm.add %xm, %p : tensor<?x?x4xf32>, tensor<1x?x4xf32> -> tensor<?x?x4xf32>
   %xpm = hm.mul %xp, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
   %h = hm.linear %xpm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
   %g = hm.gelu %h : tensor<?x?x3xf32>
