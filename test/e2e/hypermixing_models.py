@@ -340,12 +340,15 @@ class QueryKeyValueHyperMixing(nn.Module):
     the sinusoidal table; "idiap" builds the table as that reference does (frequencies
     10000^(-2c/d) per channel c, not shared by sine/cosine pairs), which is no sinusoid
     of the operator's formula, so it is read as a learned table. head_loop=True
-    computes each head on its channel slices in a Python loop and concatenates them."""
+    computes each head on its channel slices in a Python loop and concatenates them.
+    masked_positions=True masks each hypernetwork's input after the positions are
+    added, (K sqrt(d) + P) * m, instead of masking K first."""
 
     def __init__(self, d, k, heads=2, tied=False, max_len=300, eps=1e-5, bias=False,
-                 positions="sinusoid", head_loop=False):
+                 positions="sinusoid", head_loop=False, masked_positions=False):
         super().__init__()
         self.d, self.heads, self.tied, self.bias = d, heads, tied, bias
+        self.masked_positions = masked_positions
         self.head_loop = head_loop
         if positions == "idiap":
             pe = torch.zeros(max_len + 1, d)
@@ -387,6 +390,7 @@ class QueryKeyValueHyperMixing(nn.Module):
 
     def forward(self, query, key, value, query_padding_mask=None, key_padding_mask=None):
         b, m, n = query.size(0), query.size(1), key.size(1)
+        raw_key, raw_query = key, query
         if key_padding_mask is not None:
             key_keep = (~key_padding_mask).unsqueeze(-1).float()
             key = key * key_keep
@@ -397,8 +401,16 @@ class QueryKeyValueHyperMixing(nn.Module):
         if self.head_loop:
             return self.layer_norm(self._per_head(query, key, value, key_padding_mask,
                                                   query_padding_mask))
-        W1 = self._generate(0, self._positions(key))
-        W2 = self._generate(1, self._positions(query))
+        hyper_key, hyper_query = self._positions(key), self._positions(query)
+        if self.masked_positions:  # (K sqrt(d) + P) * m, K itself unmasked
+            hyper_key = self._positions(raw_key)
+            hyper_query = self._positions(raw_query)
+            if key_padding_mask is not None:
+                hyper_key = hyper_key * key_keep
+            if query_padding_mask is not None:
+                hyper_query = hyper_query * query_keep
+        W1 = self._generate(0, hyper_key)
+        W2 = self._generate(1, hyper_query)
         if key_padding_mask is not None:
             W1 = W1 * key_keep.unsqueeze(1)
         if query_padding_mask is not None:

@@ -49,6 +49,7 @@ MODELS = {
     "qkv_h2_unmasked": (dict(d=24, k=48, heads=2, bias=True), "none", 17),
     "qkv_h3_head_loop": (dict(d=36, k=48, heads=3, head_loop=True), "both", 17),
     "qkv_h2_static": (dict(d=32, k=48, heads=2), "both", 17),
+    "qkv_h2_masked_positions": (dict(d=32, k=64, heads=2, masked_positions=True), "both", 17),
 }
 STATIC = (2, 3, 7)
 
