@@ -342,13 +342,17 @@ class QueryKeyValueHyperMixing(nn.Module):
     of the operator's formula, so it is read as a learned table. head_loop=True
     computes each head on its channel slices in a Python loop and concatenates them.
     masked_positions=True masks each hypernetwork's input after the positions are
-    added, (K sqrt(d) + P) * m, instead of masking K first."""
+    added, (K sqrt(d) + P) * m, instead of masking K first. tokens_masked_only=True
+    leaves W1 and W2 unmasked: a padded query's output row is then its W2 row times
+    the mixed matrix."""
 
     def __init__(self, d, k, heads=2, tied=False, max_len=300, eps=1e-5, bias=False,
-                 positions="sinusoid", head_loop=False, masked_positions=False):
+                 positions="sinusoid", head_loop=False, masked_positions=False,
+                 tokens_masked_only=False):
         super().__init__()
         self.d, self.heads, self.tied, self.bias = d, heads, tied, bias
         self.masked_positions = masked_positions
+        self.tokens_masked_only = tokens_masked_only
         self.head_loop = head_loop
         if positions == "idiap":
             pe = torch.zeros(max_len + 1, d)
@@ -411,9 +415,9 @@ class QueryKeyValueHyperMixing(nn.Module):
                 hyper_query = hyper_query * query_keep
         W1 = self._generate(0, hyper_key)
         W2 = self._generate(1, hyper_query)
-        if key_padding_mask is not None:
+        if key_padding_mask is not None and not self.tokens_masked_only:
             W1 = W1 * key_keep.unsqueeze(1)
-        if query_padding_mask is not None:
+        if query_padding_mask is not None and not self.tokens_masked_only:
             W2 = W2 * query_keep.unsqueeze(1)
         mixed = value.transpose(1, 2).reshape(b * self.heads, self.d // self.heads, n)
         W1 = W1.reshape(b * self.heads, n, -1)

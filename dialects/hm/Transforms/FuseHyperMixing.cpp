@@ -1043,8 +1043,10 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     // for any mask values, float inputs included.
     // A layer that also masks W_1 is that form for 0/1 masks: a padded
     // token's W_1 row then meets a zero token.
-    bool tokensMasked = !cross && mask.key && keyMask.key == mask.key &&
-                        queryMask.key == mask.key && !net2.mask.key;
+    // In cross mixing the queries have a mask of their own.
+    bool tokensMasked =
+        mask.key && keyMask.key == mask.key && !net2.mask.key &&
+        (cross ? queryMask.key.has_value() : queryMask.key == mask.key);
     bool firstWeightsToo = tokensMasked && net1.mask.key == mask.key;
     partlyMasked |= firstWeightsToo;
     bool maskWeights = !tokensMasked || (net1.mask.key && !firstWeightsToo);
@@ -1052,7 +1054,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                       !(net2.mask.key == net1.mask.key) || mask.key ||
                       keyMask.key || queryMask.key;
     if (!maskWeights)
-      layerMask = mask.key;
+      layerMask = queryMask.key;
     std::optional<MaskKey> keysMask = net1.mask.key ? net1.mask.key : mask.key;
     if (cross) {
       auto keyType = dyn_cast<RankedTensorType>(keys.getType());
