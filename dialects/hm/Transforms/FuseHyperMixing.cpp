@@ -1043,11 +1043,12 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     // for any mask values, float inputs included.
     // A layer that also masks W_1 is that form for 0/1 masks: a padded
     // token's W_1 row then meets a zero token.
-    // In cross mixing the queries have a mask of their own.
-    bool tokensMasked =
-        mask.key && keyMask.key == mask.key && !net2.mask.key &&
-        (cross ? queryMask.key.has_value() : queryMask.key == mask.key);
-    bool firstWeightsToo = tokensMasked && net1.mask.key == mask.key;
+    // In cross mixing each side has a mask of its own, or none.
+    bool tokensMasked = keyMask.key == mask.key && !net2.mask.key &&
+                        (cross ? mask.key || queryMask.key
+                               : mask.key && queryMask.key == mask.key);
+    bool firstWeightsToo =
+        tokensMasked && net1.mask.key && net1.mask.key == mask.key;
     partlyMasked |= firstWeightsToo;
     bool maskWeights = !tokensMasked || (net1.mask.key && !firstWeightsToo);
     bool maskTokens = cross || !net1.mask.key ||

@@ -561,6 +561,31 @@ func.func @cross_mixing_tokens_masked_only(%q: tensor<?x?x4xf32> {hm.dims = ["B"
 
 // -----
 
+// The same with only the queries masked: the op has a query mask and no key
+// mask.
+// CHECK-LABEL: func.func @cross_mixing_queries_masked_only
+// CHECK: hm.hyper_mix %arg0 keys(%arg1, %arg2) mask %arg3 hyper1({{.*}}) hyper2({{.*}}) {{{.*}}mask_weights = false{{.*}}}
+func.func @cross_mixing_queries_masked_only(%q: tensor<?x?x4xf32> {hm.dims = ["B", "M", 4]}, %k: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %v: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %mq: tensor<?x?xf32> {hm.dims = ["B", "M"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %mq3 = hm.reshape %mq {shape = ["B", "M", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %qm = hm.mul %q, %mq3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %hk = hm.linear %k, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %gk = hm.gelu %hk : tensor<?x?x3xf32>
+  %wk = hm.linear %gk, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %hq = hm.linear %qm, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %gq = hm.gelu %hq : tensor<?x?x3xf32>
+  %wq = hm.linear %gq, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wk {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %v : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, cross (queries over keys and values), masked, tokens masked only, positions none}}
+  %y = hm.matmul %wq, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
 // ESPnet subsamples its padding mask by slicing, x_mask[:, :-2:2][:, :-2:2],
 // alongside two stride-2 convolutions: the tokens' length T_2 derives from T.
 // The check's random input is long enough for both (an input length whose
