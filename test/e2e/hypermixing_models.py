@@ -545,6 +545,49 @@ class PerHeadLoopHyperMixing(nn.Module):
 
 
 # --------------------------------------------------------------------------------------------
+# (f) Channels-first hypernetworks: grouped pointwise Conv1d layers
+# --------------------------------------------------------------------------------------------
+class Conv1dHyperMixing(nn.Module):
+    """forward(x [B,N,d], mask [B,N] float, 1 = real token) -> [B,N,d].
+
+    The hypernetworks run on the channels-first [B, d, N] tokens as pointwise
+    nn.Conv1d layers with one group per head (kernel size 1, d -> h * hidden -> k), so
+    the generated weights come out as [B, k, N]; the mixing is torch.matmul on
+    [B, h, k_h, N] and [B, h, N, d_h]. hidden is the hypernetworks' hidden size per
+    head."""
+
+    def __init__(self, d, k, heads=4, hidden=None, tied=False, max_len=3000, eps=1e-5):
+        super().__init__()
+        self.d, self.heads, self.tied = d, heads, tied
+        self.d_h = d // heads
+        hidden = self.d_h if hidden is None else hidden
+        self.register_buffer("pe", sinusoid_table(max_len, d))
+
+        def mlp():
+            return nn.Sequential(nn.Conv1d(d, heads * hidden, 1, groups=heads), nn.GELU(),
+                                 nn.Conv1d(heads * hidden, k, 1, groups=heads))
+
+        self.hyper1 = mlp()
+        self.hyper2 = None if tied else mlp()
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x, mask=None):
+        b, n = x.shape[0], x.shape[1]
+        if mask is not None:
+            x = x * mask.unsqueeze(-1)
+        h_in = (x + self.pe[:n]).transpose(1, 2)  # [B, d, N]
+        w1 = self.hyper1(h_in)  # [B, k, N]
+        w2 = w1 if self.tied else self.hyper2(h_in)
+        if mask is not None:
+            w1, w2 = w1 * mask.unsqueeze(1), w2 * mask.unsqueeze(1)
+        w1, w2 = (w.reshape(b, self.heads, -1, n) for w in (w1, w2))  # [B, h, k_h, N]
+        xh = x.reshape(b, n, self.heads, self.d_h).transpose(1, 2)  # [B, h, N, d_h]
+        z = torch.nn.functional.gelu(torch.matmul(w1, xh))  # [B, h, k_h, d_h]
+        y = torch.matmul(w2.transpose(2, 3), z)  # [B, h, N, d_h]
+        return self.norm(y.transpose(1, 2).reshape(b, n, self.d))
+
+
+# --------------------------------------------------------------------------------------------
 # Seeding, configurations, reference evaluation
 # --------------------------------------------------------------------------------------------
 def randomize_(module, seed):
@@ -553,6 +596,7 @@ def randomize_(module, seed):
     Scales keep pre-activations O(1) so GELU is exercised on both sides of zero.
     """
     gen = torch.Generator().manual_seed(seed)
+    conv_weights = {id(m.weight) for m in module.modules() if isinstance(m, nn.Conv1d)}
     with torch.no_grad():
         for name, p in module.named_parameters():
             if name.startswith(("norm.", "layer_norm.")):
@@ -564,7 +608,7 @@ def randomize_(module, seed):
             if name.endswith("b1") or name.endswith("b2") or name.endswith("bias"):
                 p.copy_(0.3 * torch.randn(p.shape, generator=gen))
             else:
-                fan_in = p.shape[-1]
+                fan_in = p.shape[1] * p.shape[2] if id(p) in conv_weights else p.shape[-1]
                 p.copy_(torch.randn(p.shape, generator=gen) / math.sqrt(fan_in))
     return module
 
@@ -574,7 +618,8 @@ def randomize_(module, seed):
 #   (float validity mask), impl "c": SpeechBrainStyleHyperMixing (SpeechBrain's layout,
 #   bool padding mask), impl "d": BatchedMatMulHyperMixing (per-head weight stacks and
 #   batched matmuls, float validity mask), impl "e": PerHeadLoopHyperMixing (a Python loop
-#   over heads, float validity mask).  mask=False: the model has a single input "x".
+#   over heads, float validity mask), impl "f": Conv1dHyperMixing (grouped pointwise Conv1d
+#   hypernetworks on channels-first tokens, float validity mask).  mask=False: the model has a single input "x".
 CONFIGS = {
     # HyperConformer "8M" layer size
     "a_h8": dict(impl="a", d=144, k=576, heads=8, tied=False, mask=True, seed=1),
@@ -612,6 +657,10 @@ CONFIGS = {
     "d_h2_leading_one": dict(impl="d", d=32, k=48, heads=2, tied=False, mask=True,
                              leading_one=True, seed=26),
     "e_h3": dict(impl="e", d=24, k=48, heads=3, tied=False, mask=True, seed=12),
+    "f_h4_conv1d": dict(impl="f", d=48, k=96, heads=4, hidden=20, tied=False, mask=True,
+                        seed=34),
+    "f_h1_conv1d_tied": dict(impl="f", d=40, k=56, heads=1, hidden=48, tied=True, mask=True,
+                             seed=35),
     # Widths that are even but not a multiple of 8: the vectors over channels
     # start at odd multiples of 32 bytes (a crash of the kernel once).
     "a_h2_d20": dict(impl="a", d=20, k=40, heads=2, tied=False, mask=True,
@@ -670,6 +719,9 @@ def build(config):
         mod = PerHeadLoopHyperMixing(c["d"], c["k"], heads=c.get("heads", 2),
                                      tied=c.get("tied", False),
                                      max_len=c.get("max_len", 3000))
+    elif c["impl"] == "f":
+        mod = Conv1dHyperMixing(c["d"], c["k"], heads=c.get("heads", 4), hidden=c.get("hidden"),
+                                tied=c.get("tied", False), max_len=c.get("max_len", 3000))
     else:
         raise ValueError(f"unknown impl {c['impl']!r}")
     if c.get("position_offset"):  # implementations that count positions from 1

@@ -6,7 +6,8 @@
 Checks:
   1. impl (a) h=1 and impl (b) agree in float64 (weights copied a -> b), also tied, <= 1e-12;
   2. impl (a) with h=8 agrees with a third, loop-per-head numpy evaluation of the formulas in
-     HYPERMIXING.md (float64), <= 1e-12; same for impl (b) incl. a non-binary mask;
+     HYPERMIXING.md (float64), <= 1e-12; same for impl (b) incl. a non-binary mask, and
+     impl (f);
   3. right padding: valid rows of a padded run equal the unpadded run of that row (float64,
      <= 1e-12), padded rows equal LayerNorm beta (0 without LN);
   4. the float32 module agrees with the float64 reference (sanity of the 1e-5 threshold);
@@ -105,6 +106,22 @@ def formula_eval_b(mod, x, m):
                         None if ln is None else _np(ln.bias))
 
 
+def formula_eval_f(mod, x, m):
+    m = np.ones(x.shape[:2]) if m is None else np.asarray(m, dtype=np.float64)
+    h = mod.heads
+
+    def per_head(conv):  # grouped pointwise Conv1d -> [h, out, in], [h, out]
+        w = _np(conv.weight)
+        return w.reshape(h, w.shape[0] // h, w.shape[1]), _np(conv.bias).reshape(h, -1)
+
+    A1, a1 = per_head(mod.hyper1[0])
+    C1, c1 = per_head(mod.hyper1[2])
+    A2, a2 = per_head((mod.hyper1 if mod.tied else mod.hyper2)[0])
+    C2, c2 = per_head((mod.hyper1 if mod.tied else mod.hyper2)[2])
+    return formula_eval(x, m, _np(mod.pe), h, A1, a1, C1, c1, A2, a2, C2, c2,
+                        _np(mod.norm.weight), _np(mod.norm.bias))
+
+
 def copy_a_to_b(a, b):
     assert a.heads == 1 and b.hidden == a.d and b.tied == a.tied
     with torch.no_grad():
@@ -178,6 +195,14 @@ def test_formula():
             f = formula_eval_b(mod, x.astype(np.float64), m)
             check(rel(y, f) <= 1e-12,
                   f"{name}: impl b == formula loop, non-binary mask: {rel(y, f):.2e}")
+    for name in ("f_h4_conv1d", "f_h1_conv1d_tied"):
+        cfg = hm.CONFIGS[name]
+        mod = hm.build(cfg)
+        x = rng.standard_normal((3, 19, cfg["d"])).astype(np.float32)
+        m = hm.make_mask(cfg, [19, 11, 1], 19)
+        y = hm.reference(mod, x, m)
+        f = formula_eval_f(mod, x.astype(np.float64), m)
+        check(rel(y, f) <= 1e-12, f"{name}: impl f == per-head formula loop: {rel(y, f):.2e}")
 
 
 def test_padding():

@@ -4,8 +4,9 @@
 // dataflow rather than by one exporter's node order: a GELU between two
 // products of run-time tensors. From there it walks, looking through reshapes
 // and transposes, to the hypernetworks (Einsum with per-head weights, batched
-// products with per-head weight stacks, or dense layers; heads written one at
-// a time on channel slices and concatenated are stacked), the mask, the
+// products with per-head weight stacks, dense layers, or pointwise Conv1d
+// layers with a group per head; heads written one at a time on channel slices
+// and concatenated are stacked), the mask, the
 // position table (or positions computed from the length) and the final
 // LayerNorm, and
 // re-lays out the weights into hm.hyper_mix's canonical form.
@@ -361,6 +362,37 @@ public:
       return readBias(biasValue, productType, -1, productType.getRank() - 1,
                       layer);
     }
+    // A pointwise Conv1d over channels-first tokens [B, C, N]: a dense layer
+    // per group, the groups being the heads (weight [h * out, in, 1]).
+    if (auto conv = dyn_cast_or_null<ConvOp>(producer)) {
+      auto weight = getConstantValues(conv.getWeight());
+      ArrayRef<int64_t> shape =
+          cast<RankedTensorType>(conv.getWeight().getType()).getShape();
+      auto ones = [](ArrayRef<int64_t> values) {
+        return llvm::all_of(values, [](int64_t v) { return v == 1; });
+      };
+      if (!weight || shape.size() != 3 || shape[2] != 1 ||
+          !ones(conv.getStrides()) ||
+          llvm::any_of(conv.getPads(), [](int64_t p) { return p != 0; }))
+        return fail("convolutional hypernetwork layer is not a pointwise "
+                    "Conv1d with a constant weight");
+      layer.heads = conv.getGroups();
+      layer.in = shape[1];
+      layer.out = shape[0] / layer.heads;
+      // [h * out, in, 1] is already the (head, out, in) order.
+      layer.weight = std::move(*weight);
+      layer.input = conv.getInput();
+      layer.bias.assign(layer.heads * layer.out, 0.0);
+      if (biasValue)
+        return fail("convolutional hypernetwork layer has a separate bias");
+      if (conv.getBias()) {
+        auto bias = getConstantValues(conv.getBias());
+        if (!bias)
+          return fail("hypernetwork bias is not a constant");
+        layer.bias = std::move(*bias);
+      }
+      return true;
+    }
     // Per-head weight stacks [h, in, out] (after leading 1s, as in
     // W.unsqueeze(0)) applied by a batched product to [..., h, N, in].
     if (auto matmul = dyn_cast_or_null<MatMulOp>(producer)) {
@@ -388,8 +420,9 @@ public:
     }
     auto einsum = dyn_cast_or_null<EinsumOp>(producer);
     if (!einsum || einsum.getInputs().size() != 2)
-      return fail("hypernetwork layer is not an Einsum, a dense layer or a "
-                  "batched product with per-head weights");
+      return fail("hypernetwork layer is not an Einsum, a dense layer, a "
+                  "pointwise Conv1d or a batched product with per-head "
+                  "weights");
     Value data = einsum.getInputs()[0], weightValue = einsum.getInputs()[1];
     auto [lhs, outTerm] = einsum.getEquation().split("->");
     auto [dataTerm, weightTerm] = lhs.split(',');

@@ -62,6 +62,7 @@ FORMS = {
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True), 14),
     "matmul-single-head-tied-op17": (
         dict(impl="b", d=6, k=4, hidden=5, mask=True, tied=True, layer_norm=True), 17),
+    "conv1d-heads-mask-op17": (dict(impl="f", d=8, k=8, heads=2, hidden=3, mask=True), 17),
 }
 
 # name -> (QueryKeyValueHyperMixing arguments, opset): cross mixing with both
