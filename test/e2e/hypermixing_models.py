@@ -206,10 +206,11 @@ class HyperMixerTokenMixing(nn.Module):
     mask[..., None].expand_as(t). scale_tokens=True feeds the
     hypernetworks x * sqrt(d) + P (the tokens mixed stay x). mask_apply="tokens" multiplies
     the tokens by the mask and leaves W1 and W2 unmasked, "weights" the reverse.
+    hidden2 gives the second hypernetwork a hidden size of its own.
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
-                 eps=1e-5, mask_apply="multiply", scale_tokens=False):
+                 eps=1e-5, mask_apply="multiply", scale_tokens=False, hidden2=None):
         super().__init__()
         self.token_scale = math.sqrt(d) if scale_tokens else 1.0
         if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens", "weights"):
@@ -222,8 +223,9 @@ class HyperMixerTokenMixing(nn.Module):
         self.w1_in = nn.Linear(d, self.hidden)
         self.w1_out = nn.Linear(self.hidden, k)
         if not tied:
-            self.w2_in = nn.Linear(d, self.hidden)
-            self.w2_out = nn.Linear(self.hidden, k)
+            hidden2 = self.hidden if hidden2 is None else hidden2
+            self.w2_in = nn.Linear(d, hidden2)
+            self.w2_out = nn.Linear(hidden2, k)
         self.layer_norm = nn.LayerNorm(d, eps=eps) if layer_norm else None
 
     @staticmethod
@@ -687,6 +689,8 @@ CONFIGS = {
                    seed=8),
     "b_d36": dict(impl="b", d=36, k=52, hidden=44, tied=False, layer_norm=True, mask=True,
                   seed=22),
+    "b_hidden_sizes": dict(impl="b", d=40, k=56, hidden=48, hidden2=24, tied=False,
+                           layer_norm=True, mask=True, seed=36),
 }
 
 
@@ -705,7 +709,8 @@ def build(config):
                                     layer_norm=c.get("layer_norm", True),
                                     max_len=c.get("max_len", 4096),
                                     mask_apply=c.get("mask_apply", "multiply"),
-                                    scale_tokens=c.get("scale_tokens", False))
+                                    scale_tokens=c.get("scale_tokens", False),
+                                    hidden2=c.get("hidden2"))
     elif c["impl"] == "c":
         mod = SpeechBrainStyleHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                           tied=c.get("tied", False),

@@ -181,7 +181,7 @@ def test_formula():
         y = hm.reference(mod, x, pad)
         f = formula_eval_a(mod, x.astype(np.float64), pad)
         check(rel(y, f) <= 1e-12, f"{name}: impl a == per-head formula loop: {rel(y, f):.2e}")
-    for name in ("b_mask", "b_nomask", "b_tied", "b_noln"):
+    for name in ("b_mask", "b_nomask", "b_tied", "b_noln", "b_hidden_sizes"):
         cfg = hm.CONFIGS[name]
         mod = hm.build(cfg)
         x = rng.standard_normal((3, 19, cfg["d"])).astype(np.float32)

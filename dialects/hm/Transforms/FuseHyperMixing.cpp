@@ -523,6 +523,31 @@ public:
   }
 };
 
+// Widens the hidden layer to `hidden` units per head with zero units: each
+// adds gelu(0) = 0 times a zero weight, so the network computes the same.
+void padHidden(Hypernetwork &net, int64_t hidden) {
+  Layer &first = net.first, &second = net.second;
+  int64_t heads = first.heads, f = first.out, in = first.in, k = second.out;
+  if (f >= hidden)
+    return;
+  std::vector<double> weight1(heads * hidden * in, 0.0),
+      bias1(heads * hidden, 0.0), weight2(heads * k * hidden, 0.0);
+  for (int64_t j = 0; j < heads; ++j) {
+    for (int64_t o = 0; o < f; ++o) {
+      bias1[j * hidden + o] = first.bias[j * f + o];
+      for (int64_t i = 0; i < in; ++i)
+        weight1[(j * hidden + o) * in + i] = first.weight[(j * f + o) * in + i];
+    }
+    for (int64_t o = 0; o < k; ++o)
+      for (int64_t i = 0; i < f; ++i)
+        weight2[(j * k + o) * hidden + i] = second.weight[(j * k + o) * f + i];
+  }
+  first.weight = std::move(weight1);
+  first.bias = std::move(bias1);
+  second.weight = std::move(weight2);
+  first.out = second.in = hidden;
+}
+
 // A constant [n] vector (LayerNorm parameters the fused op can take).
 bool isVectorConstant(Value value, int64_t n) {
   auto type = value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
@@ -1003,8 +1028,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
   // The first hypernetwork reads the keys, the second the queries; both are
   // the mixed tokens (self mixing) or not (cross mixing).
   void fuse(GeluOp gelu, Value tokens, Value hyperInput, Value hyperInput2,
-            const Hypernetwork &net1, const Hypernetwork &net2, bool tied,
-            Value mixed) {
+            Hypernetwork net1, Hypernetwork net2, bool tied, Value mixed) {
     // Mixed tokens: x, x * mask, or x with masked rows selected to 0.
     MaskUse mask;
     Value x = stripMask(tokens, tokens, mask);
@@ -1133,11 +1157,13 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         }
 
     int64_t heads = net1.first.heads;
-    if (net2.first.heads == heads && net2.first.out != net1.first.out)
-      return remark(gelu, "the hypernetworks' hidden sizes differ (" +
-                              std::to_string(net1.first.out) + " and " +
-                              std::to_string(net2.first.out) +
-                              "); hm.hyper_mix takes one for both");
+    // hm.hyper_mix takes one hidden size: the smaller network gets zero
+    // units up to the larger one's.
+    if (net2.first.heads == heads) {
+      int64_t hidden = std::max(net1.first.out, net2.first.out);
+      padHidden(net1, hidden);
+      padHidden(net2, hidden);
+    }
     if (d % heads != 0 || net1.first.in * heads != d ||
         net2.first.heads != heads || net2.second.out != net1.second.out)
       return remark(gelu,

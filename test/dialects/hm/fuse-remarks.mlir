@@ -664,9 +664,10 @@ func.func @tanh_gelu_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]
 
 // -----
 
-// The two hypernetworks have hidden layers of 3 and 5 units.
+// The two hypernetworks have hidden layers of 3 and 5 units: the first gets
+// two zero units, which add nothing, and the op takes 5 for both.
 // CHECK-LABEL: func.func @hidden_sizes_differ
-// CHECK-NOT: hm.hyper_mix
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) hyper2({{.*}}) {algorithm = "auto", heads = 1 : i64, positional = "none"} : (tensor<?x?x4xf32>, tensor<1x5x4xf32>, tensor<1x5xf32>, tensor<1x2x5xf32>, tensor<1x2xf32>, tensor<1x5x4xf32>, tensor<1x5xf32>, tensor<1x2x5xf32>, tensor<1x2xf32>)
 func.func @hidden_sizes_differ(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
   %a1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
   %c1 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
@@ -680,8 +681,8 @@ func.func @hidden_sizes_differ(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) 
   %w2 = hm.linear %g2, %c2 : (tensor<?x?x5xf32>, tensor<5x2xf32>) -> tensor<?x?x2xf32>
   %wt = hm.transpose %w1 {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
   %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
-  // expected-remark @+1 {{HyperMixing subgraph not fused: the hypernetworks' hidden sizes differ (3 and 5); hm.hyper_mix takes one for both}}
   %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, positions none}}
   %y = hm.matmul %w2, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
