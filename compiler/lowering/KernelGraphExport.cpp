@@ -122,6 +122,10 @@ private:
   // the model cannot run past, so the runtime refuses longer inputs by name.
   std::map<std::string, int64_t> symbolMax;
   void boundSymbol(const json &dim, int64_t max);
+  // Symbols bounded above 1: lengths a reflect padding needs longer than the
+  // pad, so the runtime refuses shorter inputs by name rather than a kernel.
+  std::map<std::string, int64_t> symbolMin;
+  void boundSymbolBelow(const json &dim, int64_t min);
 };
 
 // A dimension that is a product ("B*4", from a reshape that merged B with a
@@ -137,6 +141,13 @@ void Exporter::boundSymbol(const json &dim, int64_t max) {
     return;
   auto [it, inserted] = symbolMax.try_emplace(dim.get<std::string>(), max);
   it->second = std::min(it->second, max);
+}
+
+void Exporter::boundSymbolBelow(const json &dim, int64_t min) {
+  if (!dim.is_string() || isProduct(dim))
+    return;
+  auto [it, inserted] = symbolMin.try_emplace(dim.get<std::string>(), min);
+  it->second = std::max(it->second, min);
 }
 
 Dims flattened(const Dims &dims) {
@@ -1933,6 +1944,15 @@ LogicalResult Exporter::exportOp(Operation *op) {
     attrs["mode"] = pad.getMode().str();
     attrs["pads"] =
         std::vector<int64_t>(pad.getPads().begin(), pad.getPads().end());
+    // Reflecting needs more elements than the pad (ONNX Pad, mode reflect).
+    if (pad.getMode() == "reflect") {
+      Dims dims = dimsOf.lookup(pad.getInput());
+      ArrayRef<int64_t> pads = pad.getPads();
+      for (size_t axis = 0; axis < dims.size(); ++axis)
+        if (int64_t most = std::max(pads[axis], pads[axis + dims.size()]);
+            most > 0)
+          boundSymbolBelow(dims[axis], most + 1);
+    }
     // JSON has no infinities: they are written as "inf" and "-inf".
     double value = pad.getValue().convertToDouble();
     attrs["value"] =
@@ -2171,6 +2191,10 @@ FailureOr<KernelGraph> Exporter::run() {
     outputs.push_back(found->second);
   }
 
+  auto minOf = [&](const std::string &symbol) {
+    auto it = symbolMin.find(symbol);
+    return it == symbolMin.end() ? int64_t(1) : it->second;
+  };
   auto maxOf = [&](const std::string &symbol) {
     auto it = symbolMax.find(symbol);
     return it == symbolMax.end() ? options.maxDimension
@@ -2184,7 +2208,7 @@ FailureOr<KernelGraph> Exporter::run() {
     if (llvm::any_of(derived, [&](auto &d) { return d.first == s; }))
       continue;
     maxima[s] = maxOf(s);
-    symbolList.push_back({{"name", s}, {"min", 1}, {"max", maxima[s]}});
+    symbolList.push_back({{"name", s}, {"min", minOf(s)}, {"max", maxima[s]}});
   }
   // A derived symbol some buffer has, or one such a symbol is computed from;
   // one used only as data (T // 3 in arithmetic) is no dimension and need
@@ -2221,7 +2245,7 @@ FailureOr<KernelGraph> Exporter::run() {
       limit = std::min(limit, bound->second);
     maxima[name] = std::max<int64_t>(limit, 1);
     symbolList.push_back({{"name", name},
-                          {"min", 1},
+                          {"min", minOf(name)},
                           {"max", maxima[name]},
                           {"derived",
                            {{"base", definition.base},

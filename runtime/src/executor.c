@@ -685,6 +685,12 @@ static hmc_status derive_symbols(hmcrt_handle *h) {
                   "%s = %lld is too short: dimension %s would be %lld",
                   symbol_name(m, from), (long long)h->symbol_value[from],
                   symbol_name(m, s), (long long)v);
+    if (v < sym->min)
+      return fail(h, HMC_ERROR_OUT_OF_RANGE,
+                  "%s = %lld is too short: dimension %s would be %lld, below "
+                  "its minimum %lld",
+                  symbol_name(m, from), (long long)h->symbol_value[from],
+                  symbol_name(m, s), (long long)v, (long long)sym->min);
     if (v > sym->max)
       return fail(h, HMC_ERROR_OUT_OF_RANGE,
                   "%s = %lld is too long: dimension %s would be %lld, above "
