@@ -1129,6 +1129,11 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         return remark(gelu, "the keys and values are not masked like the "
                             "first generated weights, or the queries not like "
                             "the second");
+    } else if (mask.key && !net2.mask.key && !queryMask.key) {
+      return remark(gelu, "the mixed tokens are masked, but W_2 is not and the "
+                          "hypernetworks read unmasked tokens: a padded "
+                          "token's output row then comes from the padding's "
+                          "own values, which hm.hyper_mix does not compute");
     } else if (maskWeights && maskTokens &&
                (!maskedBy(mask, layerMask) || !maskedBy(net1.mask, layerMask) ||
                 !maskedBy(keyMask, layerMask) ||

@@ -372,6 +372,30 @@ func.func @second_weights_and_tokens_masked_by_float_input(%x: tensor<?x?x4xf32>
 
 // -----
 
+// Only the mixed tokens are masked: the hypernetworks read unmasked tokens
+// and neither W_1 nor W_2 is masked, so a padded token's output row comes
+// from its own (padding) values, which no form of the op computes.
+// CHECK-LABEL: func.func @only_mixed_tokens_masked
+// CHECK-NOT: hm.hyper_mix
+func.func @only_mixed_tokens_masked(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %keep: tensor<?x?xi1> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %k3 = hm.reshape %keep {shape = ["B", "N", 1]} : tensor<?x?xi1> -> tensor<?x?x1xi1>
+  %m3 = hm.cast %k3 : tensor<?x?x1xi1> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixed tokens are masked, but W_2 is not and the hypernetworks read unmasked tokens: a padded token's output row then comes from the padding's own values, which hm.hyper_mix does not compute}}
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
 // The tokens (mixed and read) and W_1 are masked, W_2 is not: for a 0/1 mask
 // W_1's mask meets zero tokens and changes nothing, so the layer is the
 // tokens-only form (mask_weights = false); its padded rows keep W_2's rows.
