@@ -237,6 +237,16 @@ private:
     return Halide::select(mn == 0.0f, 0.0f, mn * token);
   }
 
+  /// A token as the hypernetworks read it: masked, or without
+  /// mask_hyper_input the token itself (0 past the length).
+  Expr hyperToken(const Func &m, const Halide::ImageParam &tokens,
+                  const Expr &length, const Expr &channel) const {
+    if (params_.maskHyperInput)
+      return maskedToken(m, tokens, length, channel);
+    return Halide::select(n_ < length,
+                          tokens(channel, clampToken(n_, length), b_), 0.0f);
+  }
+
   /// The factor of generated rows W_i: the mask, or 1 where only the tokens
   /// are masked (their masked rows are 0 already, past the length too).
   Expr weightMask(const Func &m) const {
@@ -602,10 +612,12 @@ private:
     // Per chunk and head: vectorised over the chunk's token vectors.
     Func base = positionBase("pos_a");
     base.reorder(v_, t_, cg_).vectorize(v_, chunkTokens_ / vl_).unroll(t_);
-    hin(n_, c_, j_, b_) = hyperInput(
-        params_.hasKeys ? maskedToken(m, keys_.tokens, keys_.length, channel)
-                        : xm(n_, c_, j_, b_),
-        channel, base);
+    hin(n_, c_, j_, b_) =
+        hyperInput(params_.hasKeys || !params_.maskHyperInput
+                       ? hyperToken(m, params_.hasKeys ? keys_.tokens : values_,
+                                    keys_.length, channel)
+                       : xm(n_, c_, j_, b_),
+                   channel, base);
     m.vectorize(n_, vl_, TailStrategy::RoundUp);
     if (byChannel())
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
@@ -786,7 +798,7 @@ private:
     // Per tile, for all channels at once: vectorised over channels.
     Func base = positionBase("pos_b");
     hin(n_, cg_, b_) = hyperInput(
-        maskedToken(m, queries_.tokens, queries_.length, cg_), cg_, base);
+        hyperToken(m, queries_.tokens, queries_.length, cg_), cg_, base);
     hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
     Func hid = hidden(1, hinHead, "hid2", tileBlockVectors_);
     Expr rowMask = weightMask(m);

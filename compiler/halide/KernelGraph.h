@@ -169,9 +169,10 @@ struct HyperMixParams {
   bool learnedTable = false;  // positional "table": `positions` alone
   bool positionsTransposed = false; // `positions` stored [d, L]
   int64_t positionOffset = 0;
-  double inputScale = 1.0; // the masked tokens' factor in the MLP input
-  bool maskWeights = true; // W_1, W_2 masked too (else only the tokens)
-  bool maskTokens = true;  // the tokens masked too (else only W_1, W_2)
+  double inputScale = 1.0;    // the masked tokens' factor in the MLP input
+  bool maskWeights = true;    // W_1, W_2 masked too (else only the tokens)
+  bool maskTokens = true;     // the tokens masked too (else only W_1, W_2)
+  bool maskHyperInput = true; // the hypernetworks read masked tokens
   bool layerNorm = false;
   double layerNormEps = 1e-5;
   HyperMixAlgorithm algorithm = HyperMixAlgorithm::Reassociated;

@@ -1107,6 +1107,8 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.maskWeights = check.boolAttr("mask_weights");
   if (view.kernel().attrs.contains("mask_tokens"))
     p.maskTokens = check.boolAttr("mask_tokens");
+  if (view.kernel().attrs.contains("mask_hyper_input"))
+    p.maskHyperInput = check.boolAttr("mask_hyper_input");
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");

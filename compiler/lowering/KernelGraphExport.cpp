@@ -1758,6 +1758,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
       attrs["mask_weights"] = false;
     if (!mix.getMaskTokens())
       attrs["mask_tokens"] = false;
+    if (!mix.getMaskHyperInput())
+      attrs["mask_hyper_input"] = false;
     if (mix.isCross()) {
       attrs["has_keys"] = true;
       attrs["has_key_mask"] = static_cast<bool>(mix.getKeyMask());

@@ -205,17 +205,20 @@ class HyperMixerTokenMixing(nn.Module):
     t.masked_fill(mask[..., None] == 0, 0) (the same), "expand" multiplies by
     mask[..., None].expand_as(t). scale_tokens=True feeds the
     hypernetworks x * sqrt(d) + P (the tokens mixed stay x). mask_apply="tokens" multiplies
-    the tokens by the mask and leaves W1 and W2 unmasked, "weights" the reverse.
-    hidden2 gives the second hypernetwork a hidden size of its own.
+    the tokens by the mask and leaves W1 and W2 unmasked, "weights" the reverse,
+    "mixed_and_weights" masks the mixed tokens, W1 and W2 while the hypernetworks read
+    the unmasked x + P. hidden2 gives the second hypernetwork a hidden size of its own.
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
                  eps=1e-5, mask_apply="multiply", scale_tokens=False, hidden2=None):
         super().__init__()
         self.token_scale = math.sqrt(d) if scale_tokens else 1.0
-        if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens", "weights"):
+        if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens", "weights",
+                              "mixed_and_weights"):
             raise ValueError(f"mask_apply must be 'multiply', 'where', 'fill_eq0', "
-                             f"'expand', 'tokens' or 'weights', not {mask_apply!r}")
+                             f"'expand', 'tokens', 'weights' or 'mixed_and_weights', "
+                             f"not {mask_apply!r}")
         self.mask_apply = mask_apply
         self.d, self.k, self.tied = d, k, tied
         self.hidden = d if hidden is None else hidden
@@ -247,10 +250,13 @@ class HyperMixerTokenMixing(nn.Module):
 
     def forward(self, x, mask=None):
         n_tokens = x.shape[1]
+        read = x
         if mask is not None and self.mask_apply != "weights":
             x = self._masked(x, mask)
+            if self.mask_apply != "mixed_and_weights":
+                read = x
         pos = self.positions[torch.arange(n_tokens, device=x.device)]  # [N, d]
-        h_in = x * self.token_scale + pos if self.token_scale != 1.0 else x + pos
+        h_in = read * self.token_scale + pos if self.token_scale != 1.0 else read + pos
         W1 = self._hyper(self.w1_in, self.w1_out, h_in)  # [B, N, k]
         if self.tied:
             W2 = W1
@@ -689,6 +695,9 @@ CONFIGS = {
                    seed=8),
     "b_d36": dict(impl="b", d=36, k=52, hidden=44, tied=False, layer_norm=True, mask=True,
                   seed=22),
+    "b_unmasked_hyper_input": dict(impl="b", d=40, k=56, hidden=48, tied=False,
+                                   layer_norm=True, mask=True, mask_apply="mixed_and_weights",
+                                   seed=37),
     "b_hidden_sizes": dict(impl="b", d=40, k=56, hidden=48, hidden2=24, tied=False,
                            layer_norm=True, mask=True, seed=36),
 }

@@ -142,7 +142,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"algorithm", config.algorithm},
                 {"positions_transposed", config.tableTransposed},
                 {"mask_weights", config.maskWeights},
-                {"mask_tokens", config.maskTokens}},
+                {"mask_tokens", config.maskTokens},
+                {"mask_hyper_input", config.maskHyperInput}},
                inputs, y);
   return graph;
 }
@@ -205,7 +206,9 @@ Tensor hyperMixReference(const HyperMixConfig &config,
           p = !table || pos >= config.tableRows ? sinusoid(pos, c, d)
               : config.tableTransposed ? (*table)[c * config.tableRows + pos]
                                        : (*table)[pos * d + c];
-        in[n * d + c] = side.xm[n * d + c] + p;
+        double read = config.maskHyperInput ? side.xm[n * d + c]
+                                            : tokens[(b * count + n) * d + c];
+        in[n * d + c] = read + p;
       }
     }
     side.w.assign(h, std::vector<double>(count * kh, 0.0));

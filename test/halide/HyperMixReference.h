@@ -23,8 +23,9 @@ struct HyperMixConfig {
   bool learnedTable = false; // positional "table": the table has every row
   bool layerNorm = false;
   double eps = 1e-5;
-  bool maskWeights = true; // false: only the tokens masked, not W_1 and W_2
-  bool maskTokens = true;  // false: only W_1 and W_2 masked, not the tokens
+  bool maskWeights = true;    // false: only the tokens masked, not W_1 and W_2
+  bool maskTokens = true;     // false: only W_1 and W_2 masked, not the tokens
+  bool maskHyperInput = true; // false: the hypernetworks read unmasked tokens
   std::string algorithm = "reassociated";
   bool dynamicShape = true; // B and N as symbols rather than static
   // > 0: cross mixing with keys and values of this many tokens (`tokens`

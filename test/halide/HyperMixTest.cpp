@@ -150,6 +150,21 @@ std::vector<Case> cases() {
   c.maskTokens = false;
   list.push_back({"N1300_B2_h1_dh32_weights_masked_only", c});
 
+  // The hypernetworks read the unmasked tokens, the mixed tokens and W_1,
+  // W_2 are masked: padded tokens generate rows from their own values,
+  // which the mask then scales away.
+  c = make(3, 37, 144, 8, 18, 72);
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.maskHyperInput = false;
+  list.push_back({"N37_B3_d144_h8_nonbinary_unmasked_hyper_input", c});
+  c = make(2, 1300, 32, 1, 20, 24);
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.maskHyperInput = false;
+  list.push_back({"N1300_B2_h1_dh32_nonbinary_unmasked_hyper_input", c});
+
   c = make(3, 37, 32, 2, 16, 40);
   c.tied = true;
   c.mask = MaskKind::NonBinary;

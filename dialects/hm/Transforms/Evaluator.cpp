@@ -234,7 +234,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   // Batch b's tokens of `x` under `mask`: the factors of the tokens and of
   // the generated rows (m, or 1 without `mask_tokens`, `mask_weights`), the
   // masked tokens and the generated rows W = m * net(s m x + P) of every
-  // head, [head][t][k].
+  // head, [head][t][k] (net(s x + P) without `mask_hyper_input`).
   struct Side {
     std::vector<double> tokenMask, weightMask, xm;
     std::vector<std::vector<double>> w;
@@ -260,7 +260,9 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           p = table && pos < table->shape[0] ? table->data[pos * d + c]
                                              : sinusoid(pos, c, d);
         }
-        h[t * d + c] = scale * side.xm[t * d + c] + p;
+        double read = op.getMaskHyperInput() ? side.xm[t * d + c]
+                                             : x.data[(b * n + t) * d + c];
+        h[t * d + c] = scale * read + p;
       }
     }
     side.w.assign(heads, std::vector<double>(n * kh, 0.0));

@@ -1085,6 +1085,16 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     Value keys = readTokens(keyInput, keyMask);
     Value queries = readTokens(queryInput, queryMask);
     bool cross = keys != x || queries != x;
+    // A layer that masks the tokens it mixes and both generated weights, but
+    // not the tokens its hypernetworks read: the op's mask_hyper_input =
+    // false, exact for any mask values. The rest then sees a layer masked
+    // throughout.
+    bool maskHyperInput = true;
+    if (!cross && mask.key && !keyMask.key && !queryMask.key &&
+        net1.mask.key == mask.key && net2.mask.key == mask.key) {
+      maskHyperInput = false;
+      keyMask = queryMask = mask;
+    }
     if ((keyInput.maskedAfterPositions.key ||
          queryInput.maskedAfterPositions.key) &&
         (!net1.mask.key || !net2.mask.key))
@@ -1275,7 +1285,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),
         builder.getStringAttr(algorithm), builder.getBoolAttr(maskWeights),
-        builder.getBoolAttr(maskTokens));
+        builder.getBoolAttr(maskTokens), builder.getBoolAttr(maskHyperInput));
 
     // Commit only what the evaluator confirms.
     Evaluator evaluator(getOperation(), /*seed=*/0x4d495845);
@@ -1311,6 +1321,7 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         << (*keyMaskValue ? ", keys masked" : "")
         << (maskWeights ? "" : ", tokens masked only")
         << (maskTokens ? "" : ", generated weights masked only")
+        << (maskHyperInput ? "" : ", hypernetworks read unmasked tokens")
         << ", positions " << keyInput.positional
         << (keyInput.offset ? " from " + std::to_string(keyInput.offset) : "")
         << (scale == 1.0 ? "" : ", tokens scaled by " + std::to_string(scale));

@@ -372,6 +372,30 @@ func.func @second_weights_and_tokens_masked_by_float_input(%x: tensor<?x?x4xf32>
 
 // -----
 
+// The mixed tokens and both generated weights are masked by a float mask
+// input, the hypernetworks' input is not: mask_hyper_input = false, which is
+// the layer for any mask values.
+// CHECK-LABEL: func.func @mixed_tokens_and_weights_masked_by_float_input
+// CHECK: hm.hyper_mix %arg0 mask %arg1 hyper1({{.*}}) {algorithm = "auto", heads = 1 : i64, mask_hyper_input = false, positional = "none"}
+func.func @mixed_tokens_and_weights_masked_by_float_input(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}, %m: tensor<?x?xf32> {hm.dims = ["B", "N"]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %m3 = hm.reshape %m {shape = ["B", "N", 1]} : tensor<?x?xf32> -> tensor<?x?x1xf32>
+  %xm = hm.mul %x, %m3 : tensor<?x?x4xf32>, tensor<?x?x1xf32> -> tensor<?x?x4xf32>
+  %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
+  %wm = hm.mul %w, %m3 : tensor<?x?x2xf32>, tensor<?x?x1xf32> -> tensor<?x?x2xf32>
+  %wt = hm.transpose %wm {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %xm : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, masked, hypernetworks read unmasked tokens, positions none}}
+  %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
 // Only the mixed tokens are masked: the hypernetworks read unmasked tokens
 // and neither W_1 nor W_2 is masked, so a padded token's output row comes
 // from its own (padding) values, which no form of the op computes.

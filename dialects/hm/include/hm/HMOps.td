@@ -503,6 +503,9 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     W_2 row (generated from P alone, its masked token being 0) times the
     mixed matrix. With `mask_tokens` false, the tokens (mixed and read by
     the hypernetworks) are not, as in layers that mask only W_1 and W_2.
+    With `mask_hyper_input` false, the hypernetworks read the unmasked
+    tokens, H = s*x (+ P), while the mixed tokens stay masked, as in layers
+    that mask what they mix and generate but not what they generate from.
 
     With `keys` and `values` [B, N_k, d] (cross mixing, the idiap reference's
     query/key/value form), W_1 comes from the keys and mixes the values, both
@@ -545,7 +548,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     OptionalAttr<F64Attr>:$layer_norm_epsilon,
     DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm,
     DefaultValuedAttr<BoolAttr, "true">:$mask_weights,
-    DefaultValuedAttr<BoolAttr, "true">:$mask_tokens);
+    DefaultValuedAttr<BoolAttr, "true">:$mask_tokens,
+    DefaultValuedAttr<BoolAttr, "true">:$mask_hyper_input);
   let results = (outs HM_FloatTensor:$output);
   let assemblyFormat = [{
     $input (`keys` `(` $keys^ `,` $values `)`)? (`mask` $mask^)?
