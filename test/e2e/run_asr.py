@@ -86,8 +86,8 @@ def main():
                 # T = 2 leaves the second block 1 frame.
                 reflect = [(1, "OUT_OF_RANGE: input"), (2, "below its minimum 2")]
                 for frames, expected in reflect + refusals.get(config["mixing"], []):
-                    arrays = {k: v.numpy()
-                              for k, v in asr_models.make_inputs(1, frames, seed=7).items()}
+                    inputs = asr_models.make_inputs(1, frames, seed=7, padding=model.padding)
+                    arrays = {k: v.numpy() for k, v in inputs.items()}
                     try:
                         handle.run(**arrays)
                         print(f"{name:<30} {opset:>5} {frames} frames ran: FAIL")
