@@ -123,6 +123,18 @@ def run(model, feeds, float_dtype=np.float64):
             out = (x[0] - mu) / np.sqrt(var + a.get("epsilon", 1e-5)) * x[1]
             if len(x) > 2 and x[2] is not None:
                 out = out + x[2]
+        elif op == "Conv":  # pointwise Conv1d only (impl f's hypernetworks)
+            w = x[1]
+            if (w.ndim != 3 or w.shape[2] != 1 or any(s != 1 for s in a.get("strides", [1]))
+                    or any(p != 0 for p in a.get("pads", [0, 0]))):
+                raise NotImplementedError(f"onnx_eval: Conv ({node.name}) is not pointwise 1-D")
+            groups = a.get("group", 1)
+            batch, channels, n = x[0].shape
+            out = np.einsum("bgin,goi->bgon", x[0].reshape(batch, groups, -1, n),
+                            w[:, :, 0].reshape(groups, w.shape[0] // groups, -1))
+            out = out.reshape(batch, w.shape[0], n)
+            if len(x) > 2 and x[2] is not None:
+                out = out + x[2][None, :, None]
         elif op == "Identity":
             out = x[0]
         elif op == "ScatterND":
