@@ -627,7 +627,8 @@ def randomize_(module, seed):
 #   bool padding mask), impl "d": BatchedMatMulHyperMixing (per-head weight stacks and
 #   batched matmuls, float validity mask), impl "e": PerHeadLoopHyperMixing (a Python loop
 #   over heads, float validity mask), impl "f": Conv1dHyperMixing (grouped pointwise Conv1d
-#   hypernetworks on channels-first tokens, float validity mask).  mask=False: the model has a single input "x".
+#   hypernetworks on channels-first tokens, float validity mask).  mask=False: the model has
+#   a single input "x".
 CONFIGS = {
     # HyperConformer "8M" layer size
     "a_h8": dict(impl="a", d=144, k=576, heads=8, tied=False, mask=True, seed=1),
