@@ -116,23 +116,24 @@ Expr unary(const KernelView &view, const Expr &x) {
     return Halide::cast(x.type(), Halide::abs(x));
   if (op == "sqrt")
     return Halide::sqrt(x);
-  // Halide::exp/log/tanh are the accurate versions (fast_exp is separate).
+  // Halide::exp and log are accurate and vectorised (fast_exp is separate).
   if (op == "exp")
     return Halide::exp(x);
   if (op == "log")
     return Halide::log(x);
+  bool f32 = x.type() == Halide::Float(32);
   if (op == "tanh")
-    return Halide::tanh(x);
+    return f32 ? tanhFloat(x) : Halide::tanh(x);
   if (op == "round") // ties to even, as ONNX Round
     return Halide::round(x);
   if (op == "floor")
     return Halide::floor(x);
   if (op == "ceil")
     return Halide::ceil(x);
-  if (op == "sin")
-    return Halide::sin(x);
-  if (op == "cos")
-    return Halide::cos(x);
+  if (op == "sin" || op == "cos")
+    return f32           ? sinCosFloat(x, op == "cos")
+           : op == "sin" ? Halide::sin(x)
+                         : Halide::cos(x);
   Expr zero = Halide::Internal::make_zero(x.type());
   if (op == "sigmoid")
     return Halide::Internal::make_one(x.type()) /

@@ -156,6 +156,11 @@ Halide::Expr applyEpilogue(const OpContext &ctx, const Halide::Expr &result,
 
 /// erf for float32 with absolute error below 4e-7.
 Halide::Expr erfFloat(const Halide::Expr &x);
+/// tanh for float32, vectorised, relative error below 3e-7.
+Halide::Expr tanhFloat(const Halide::Expr &x);
+/// sin (or cos) for float32, vectorised, absolute error below 1.5e-7 for
+/// |x| < 1e6.
+Halide::Expr sinCosFloat(const Halide::Expr &x, bool cosine);
 /// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.
 Halide::Expr gelu(const Halide::Expr &x);
 

@@ -232,7 +232,8 @@ TEST(ErfTest, AbsoluteErrorBelow4e7) {
 }
 
 // Relative error over the range where float32 sigmoid is not 0 or 1, tanh
-// and exp likewise: Halide's exp, log and tanh are the accurate versions.
+// and exp likewise: exp and log are Halide's accurate versions, tanh the
+// vectorised one of tanhFloat (the ranges cross its switch at |x| = 1).
 TEST(TranscendentalTest, RelativeErrorNearFloatPrecision) {
   struct Op {
     const char *name;
@@ -243,6 +244,8 @@ TEST(TranscendentalTest, RelativeErrorNearFloatPrecision) {
        {Op{"sigmoid", sigmoid, -80, 15, 3e-7},
         Op{"exp", [](double x) { return std::exp(x); }, -80, 80, 4e-7},
         Op{"tanh", [](double x) { return std::tanh(x); }, -9, 9, 3e-7},
+        Op{"tanh", [](double x) { return std::tanh(x); }, -1.5, 1.5, 3e-7},
+        Op{"tanh", [](double x) { return std::tanh(x); }, -1e-3, 1e-3, 3e-7},
         Op{"log", [](double x) { return std::log(x); }, 1e-3, 1e3, 3e-7}}) {
     int64_t n = 40001;
     GraphBuilder graph;
@@ -262,6 +265,34 @@ TEST(TranscendentalTest, RelativeErrorNearFloatPrecision) {
     std::printf("[ max relative error ] %s: %.3g\n", op.name, worst);
     EXPECT_LE(worst, op.bound) << op.name;
   }
+}
+
+// sin and cos from the vectorised sinCosFloat: absolute error against the
+// float64 value of each float32 input, from small angles to the sinusoidal
+// positions of long inputs (token index times the fastest frequency, 1).
+TEST(TranscendentalTest, SineAndCosineAbsoluteError) {
+  for (const char *name : {"sin", "cos"})
+    for (double range : {4.0, 100.0, 1e5}) {
+      int64_t n = 40001;
+      GraphBuilder graph;
+      int64_t x = graph.buffer("x", "float32", {n});
+      int64_t y = graph.buffer("y", "float32", {n}, "output");
+      graph.kernel("k", name, json::object(), {{"x", x}}, y);
+      Tensor input({n});
+      for (int64_t i = 0; i < n; ++i)
+        input[i] = float(-range + 2 * range * double(i) / double(n - 1));
+      Tensor actual = runKernel(graph, {input}, input.shape);
+      double worst = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        double expected =
+            name[0] == 's' ? std::sin(input[i]) : std::cos(input[i]);
+        worst = std::max(worst, std::abs(actual[i] - expected));
+      }
+      std::printf("[ max absolute error ] %s on [-%g, %g]: %.3g\n", name, range,
+                  range, worst);
+      EXPECT_LE(worst, 2e-7)
+          << name << " on [-" << range << ", " << range << "]";
+    }
 }
 
 // where with a [B, T, 1] condition broadcast over the features and a
