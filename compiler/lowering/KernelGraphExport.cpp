@@ -694,8 +694,8 @@ void Exporter::fuseElementwiseChains() {
 // An elementwise kernel reading a linear's, matmul's or layer_norm's result
 // (its only use, of the same shape) becomes that kernel's epilogue: the product
 // goes through the program in registers and reaches memory once. Other inputs
-// of the program must have the output's shape. The fused kernel takes the
-// elementwise kernel's place, after everything either of them reads.
+// of the program must broadcast to the output's shape. The fused kernel takes
+// the elementwise kernel's place, after everything either of them reads.
 void Exporter::fuseEpilogues() {
   auto [uses, consumer, producer] = bufferUses(kernels);
   // Buffers by id: the chain fusion above has already dropped some.
@@ -723,11 +723,12 @@ void Exporter::fuseEpilogues() {
            producerKernel["op"] != "matmul") ||
           producerKernel["attrs"].contains("epilogue"))
         continue;
-      // Other inputs: the output's shape, or constants that broadcast to
-      // it (static dims, each 1 or the output's, trailing dims aligned).
+      // Other inputs: the output's shape, or buffers that broadcast to it
+      // (each dim 1 or the output's, trailing dims aligned), like a bias or
+      // a [B, 1, N, 1] mask.
       auto broadcasts = [&](const json &desc) {
         const json &dims = desc["shape"];
-        if (desc["storage"] != "weight" || dims.size() > shape.size())
+        if (dims.size() > shape.size())
           return false;
         size_t skip = shape.size() - dims.size();
         for (size_t d = 0; d < dims.size(); ++d)

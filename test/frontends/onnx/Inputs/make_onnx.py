@@ -562,6 +562,22 @@ def ffn(path):
     save(graph, path)
 
 
+def masked_linear(path):
+    # y = (x W + b) * mask[..., None]: the mask a run-time [B, N, 1] buffer
+    # that broadcasts over the outputs, as padding masks do.
+    rng = np.random.default_rng(6)
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+               for name, shape in (("w", (8, 12)), ("b", (12,)))]
+    axes = numpy_helper.from_array(np.array([2], dtype=np.int64), "axes")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h0"], name="mm"),
+             helper.make_node("Add", ["h0", "b"], ["h1"], name="bias"),
+             helper.make_node("Unsqueeze", ["mask", "axes"], ["m"], name="unsqueeze"),
+             helper.make_node("Mul", ["h1", "m"], ["y"], name="masked")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["B", "N", 8]), tensor("mask", ["B", "N"])],
+                              [tensor("y", ["B", "N", 12])], initializer=weights + [axes])
+    save(graph, path)
+
+
 def wide_linear(path):
     # y = x W + b with 32 outputs: two 16-column weight panels.
     rng = np.random.default_rng(5)
@@ -1006,6 +1022,7 @@ KINDS["relative_shift_pad_end"] = lambda path: relative_shift(path, "pad_end")
 KINDS["moving_window"] = moving_window
 KINDS["growing_window"] = lambda path: moving_window(path, grow=2)
 KINDS["mask_view"] = mask_view
+KINDS["masked_linear"] = masked_linear
 KINDS["gather_elements"] = gather_elements
 KINDS["gather_elements_other_batch"] = lambda path: gather_elements(path, "C")
 KINDS["concat_two_symbols"] = concat_two_symbols
