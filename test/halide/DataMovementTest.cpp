@@ -445,6 +445,14 @@ INSTANTIATE_TEST_SUITE_P(
                    1,
                    {{"t", 13}},
                    {{"t_1", "t", 1, -1}, {"t_2", "t", 2, -1}}},
+        // Along the innermost dim, a run-time width: vector tails, and
+        // enough rows for several parallel tasks.
+        ConcatCase{"inner_wide",
+                   {json{3, "t", 40}, json{3, "t", "c"}},
+                   json{3, "t", "c_40"},
+                   2,
+                   {{"t", 301}, {"c", 21}},
+                   {{"c_40", "c", 1, 40}}},
         ConcatCase{"one_input", {json{"t", 9}}, json{"t", 9}, 0, {{"t", 4}}},
         ConcatCase{"outer", {json{3, 19}, json{4, 19}}, json{7, 19}, 0, {}}),
     [](const auto &info) { return info.param.name; });
