@@ -412,13 +412,18 @@ Halide::Func buildTranspose(const OpContext &ctx) {
       inner = halideDim(i, rank);
   }
   Halide::Func out("output");
-  out(vars) = x(coords);
-  if (inner == 0) {
+  if (inner == 0 || !ctx.handScheduled()) {
+    out(vars) = x(coords);
     scheduleCopy(ctx, out, vars);
     return out;
   }
-  // Square tiles vectorised along both dims: the input side becomes dense
-  // vector loads and the transpose a register shuffle.
+  Halide::Func staged("staged");
+  staged(vars) = x(coords);
+  out(vars) = staged(vars);
+  // Square tiles: each is loaded as dense input rows into a tile-sized
+  // block, then stored as dense output rows, the transpose a register
+  // shuffle. (Vectorised over both output dims at once, Halide 14 read the
+  // input one element at a time, 2-3x slower.)
   int tile = 8;
   Halide::Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
   auto tail = [&](const Expr &extent) {
@@ -430,7 +435,14 @@ Halide::Func buildTranspose(const OpContext &ctx) {
       .split(vars[inner], yo, yi, tile, tail(ctx.outputExtents[inner]))
       .reorder(xi, yi, xo, yo)
       .vectorize(xi)
-      .vectorize(yi);
+      .unroll(yi);
+  staged.compute_at(out, xo)
+      .bound_storage(vars[0], tile)
+      .bound_storage(vars[inner], tile)
+      .reorder_storage(vars[inner], vars[0])
+      .reorder(vars[inner], vars[0])
+      .vectorize(vars[inner], tile, Halide::TailStrategy::GuardWithIf)
+      .unroll(vars[0], tile, Halide::TailStrategy::GuardWithIf);
   std::vector<Halide::Var> rows = {yo};
   for (size_t k = 1; k < rank; ++k)
     if (k != inner)
