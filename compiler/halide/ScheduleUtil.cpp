@@ -44,7 +44,7 @@ Expr polynomial(const Expr &z, std::initializer_list<double> c) {
 } // namespace
 
 Expr tanhFloat(const Expr &x) {
-  // Halide::tanh calls libm once per element, about 90x slower than this.
+  // Halide::tanh calls libm once per element, about 50x slower than this.
   // Below 1, x + x^3 q(x^2), q a least-squares fit of degree 7 (relative
   // error 9e-8); above, 1 - 2 / (e^(2|x|) + 1), where the subtraction loses
   // little, saturating at 10 (tanh 10 is 1 in float32).
