@@ -505,6 +505,8 @@ Halide::Func concatInnermost(const OpContext &ctx,
   out(vars) = Halide::undef(type);
   std::vector<Halide::Var> rows(vars.begin() + 1, vars.end());
   int natural = ctx.vectorSize(type);
+  Expr rowsPerTask =
+      Halide::max(1, ctx.taskElements() / Halide::max(offsets.back(), 1));
   for (size_t n = 0; n < ctx.inputs.size(); ++n) {
     Halide::RDom r(0, ctx.inputs[n].dim(0).extent(), "c" + std::to_string(n));
     std::vector<Expr> to{r.x + offsets[n]}, from{r.x};
@@ -524,8 +526,6 @@ Halide::Func concatInnermost(const OpContext &ctx,
       stage.fuse(task, rows[j], fused);
       task = fused;
     }
-    Expr rowsPerTask =
-        Halide::max(1, ctx.taskElements() / Halide::max(offsets.back(), 1));
     Halide::Var outer, inner;
     stage
         .split(task, outer, inner, rowsPerTask,
