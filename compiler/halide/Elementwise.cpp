@@ -109,7 +109,9 @@ Expr unary(const KernelView &view, const Expr &x) {
   if (op == "erf")
     return erfFloat(x);
   if (op == "gelu")
-    return gelu(x);
+    return view.kernel().attrs.value("approximate", "none") == "tanh"
+               ? geluTanh(x)
+               : gelu(x);
   if (op == "neg")
     return -x;
   if (op == "abs") // Halide::abs of a signed int is unsigned

@@ -195,6 +195,11 @@ private:
   /// The side hypernetwork i reads: 0 the keys, 1 the queries.
   const Side &side(int i) const { return i == 0 ? keys_ : queries_; }
 
+  /// Every GELU of the op: the exact form or torch's tanh approximation.
+  Expr activation(const Expr &x) const {
+    return params_.tanhGelu ? geluTanh(x) : gelu(x);
+  }
+
   Expr clampToken(const Expr &token, const Expr &length) const {
     return Halide::clamp(token, 0, length - 1);
   }
@@ -368,7 +373,7 @@ private:
     Expr o = tileCoordinate(o_, params_.hidden);
     pre(n_, o_, j_, b_) = a(i)(o, j_);
     pre(n_, o_, j_, b_) += A(i)(rc, o, j_) * input(n_, rc, j_, b_);
-    hid(n_, o_, j_, b_) = gelu(pre(n_, o_, j_, b_));
+    hid(n_, o_, j_, b_) = activation(pre(n_, o_, j_, b_));
     scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
     gpuHints_.perThread.emplace_back(pre, hid);
     gpuHints_.outputs[hid.name()] =
@@ -548,7 +553,7 @@ private:
     acc(p_, c_, j_, b_) = init;
     acc(p_, c_, j_, b_) += weight * input;
     out(p_, c_, j_, b_) =
-        withGelu ? gelu(acc(p_, c_, j_, b_)) : acc(p_, c_, j_, b_);
+        withGelu ? activation(acc(p_, c_, j_, b_)) : acc(p_, c_, j_, b_);
     Block block = channelBlock(rows);
     block.rows = std::min(block.rows, rows);
     Var pb("pb"), pi("pi"), cb("cb"), ci("ci");
@@ -685,7 +690,7 @@ private:
       } else {
         // Two-phase: the mixer is Z itself; each vector of S is summed over
         // the slices in registers and goes through the GELU once.
-        mixer(p_, c_, j_, b_) = gelu(reduced(c_, p_, j_, b_));
+        mixer(p_, c_, j_, b_) = activation(reduced(c_, p_, j_, b_));
       }
       // Channel-innermost like its producers. One (batch, head) is the
       // whole phase A of a short single-head input, so its loops are the
@@ -735,7 +740,7 @@ private:
     }
     // Z once per element: inlined, each GELU would run once per reader.
     Func z("z");
-    z(q_, c_, j_, b_) = gelu(s(sVars));
+    z(q_, c_, j_, b_) = activation(s(sVars));
     z.vectorize(q_, qWidth);
     gpuHints_.roots.push_back(z);
 

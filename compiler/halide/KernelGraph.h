@@ -173,6 +173,7 @@ struct HyperMixParams {
   bool maskWeights = true;    // W_1, W_2 masked too (else only the tokens)
   bool maskTokens = true;     // the tokens masked too (else only W_1, W_2)
   bool maskHyperInput = true; // the hypernetworks read masked tokens
+  bool tanhGelu = false;      // every GELU is torch's tanh approximation
   bool layerNorm = false;
   double layerNormEps = 1e-5;
   HyperMixAlgorithm algorithm = HyperMixAlgorithm::Reassociated;

@@ -163,6 +163,9 @@ Halide::Expr tanhFloat(const Halide::Expr &x);
 Halide::Expr sinCosFloat(const Halide::Expr &x, bool cosine);
 /// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.
 Halide::Expr gelu(const Halide::Expr &x);
+/// torch's tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715
+/// x^3))), float32.
+Halide::Expr geluTanh(const Halide::Expr &x);
 
 /// The in-bounds index that ONNX reflect padding reads for index `j` of a
 /// dim of extent `n` (mirrored without repeating the edge), clamped so that

@@ -85,6 +85,15 @@ Expr gelu(const Expr &x) {
   return 0.5f * x * (1.0f + erfFloat(x * float(M_SQRT1_2)));
 }
 
+Expr geluTanh(const Expr &x) {
+  // 0.5 x (1 + tanh u) = x / (1 + e^(-2u)): one exp and no cancellation in
+  // the negative tail. The exponent is capped where the result is 0 in
+  // float32 anyway, so it never overflows.
+  const double slope = -2 * std::sqrt(2 / M_PI);
+  Expr exponent = x * (float(slope) + float(slope * 0.044715) * x * x);
+  return x / (1.0f + Halide::exp(Halide::min(exponent, 80.0f)));
+}
+
 Expr applyEpilogue(const OpContext &ctx, const Expr &result,
                    const std::vector<Halide::Var> &vars) {
   if (!ctx.view.kernel().attrs.contains("epilogue"))

@@ -225,6 +225,12 @@ void checkLeakyRelu(const Checker &check) {
                                 alpha.dump()));
 }
 
+void checkGelu(const Checker &check) {
+  checkUnary(check, {DType::Float32});
+  if (check.kernel.attrs.contains("approximate"))
+    check.choiceAttr("approximate", {"none", "tanh"});
+}
+
 void checkWhere(const Checker &check) {
   check.roles({"condition", "x", "y"});
   const BufferDesc &condition = check.view.input(0);
@@ -1109,6 +1115,9 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.maskTokens = check.boolAttr("mask_tokens");
   if (view.kernel().attrs.contains("mask_hyper_input"))
     p.maskHyperInput = check.boolAttr("mask_hyper_input");
+  if (view.kernel().attrs.contains("gelu_approximate"))
+    p.tanhGelu =
+        check.choiceAttr("gelu_approximate", {"none", "tanh"}) == "tanh";
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");
@@ -1362,8 +1371,10 @@ void validateKernel(const KernelGraph &graph, const KernelDesc &kernel) {
     checkBinary(check, kNumeric, true);
   else if (isLogical(op))
     checkBinary(check, {DType::Bool}, true);
-  else if (op == "erf" || op == "gelu")
+  else if (op == "erf")
     checkUnary(check, {DType::Float32});
+  else if (op == "gelu")
+    checkGelu(check);
   else if (op == "sqrt" || op == "exp" || op == "log" || op == "tanh" ||
            op == "sigmoid" || op == "round" || op == "floor" || op == "ceil" ||
            op == "sin" || op == "cos")

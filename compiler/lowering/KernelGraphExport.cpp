@@ -1761,6 +1761,8 @@ LogicalResult Exporter::exportOp(Operation *op) {
       attrs["mask_tokens"] = false;
     if (!mix.getMaskHyperInput())
       attrs["mask_hyper_input"] = false;
+    if (mix.getGeluApproximate() != "none")
+      attrs["gelu_approximate"] = mix.getGeluApproximate().str();
     if (mix.isCross()) {
       attrs["has_keys"] = true;
       attrs["has_key_mask"] = static_cast<bool>(mix.getKeyMask());
@@ -1828,6 +1830,9 @@ LogicalResult Exporter::exportOp(Operation *op) {
                  hm::AbsOp>(op)) {
     kind = op->getName().stripDialect().str();
     inputs = {{"x", op->getOperand(0)}};
+    if (auto gelu = dyn_cast<hm::GeluOp>(op);
+        gelu && gelu.getApproximate() != "none")
+      attrs["approximate"] = gelu.getApproximate().str();
   } else if (auto castOp = dyn_cast<hm::CastOp>(op)) {
     kind = "cast";
     inputs = {{"x", castOp.getInput()}};

@@ -222,6 +222,9 @@ private:
   std::optional<std::string> stringArg(const CallExpr &call, Args &args,
                                        size_t i);
   std::optional<bool> boolArg(const CallExpr &call, Args &args, size_t i);
+  // A GELU form: "none" (erf) or "tanh".
+  std::optional<std::string> geluFormArg(const CallExpr &call, Args &args,
+                                         size_t i);
   InFlightDiagnostic argError(const CallExpr &call, Args &args, size_t i);
   std::optional<int64_t> axisArg(const CallExpr &call, Args &args, size_t i,
                                  int64_t rank);
@@ -326,10 +329,10 @@ const std::vector<BuiltinOp> &builtinOps() {
        2,
        &Generator::emitLayerNorm},
       {"linear", {"x", "weights", "out", "bias"}, 3, &Generator::emitLinear},
-      {"gelu", {"x"}, 1, &Generator::emitGelu},
+      {"gelu", {"x", "approximate"}, 1, &Generator::emitGelu},
       {"hyper_mix",
        {"x", "weights", "mask", "heads", "hidden", "k", "tied", "positional",
-        "layout", "norm", "eps", "keys", "values", "key_mask"},
+        "layout", "norm", "eps", "keys", "values", "key_mask", "gelu"},
        2,
        &Generator::emitHyperMix},
       {"mean_pool", {"x", "mask"}, 2, &Generator::emitMeanPool},
@@ -1081,6 +1084,17 @@ std::optional<bool> Generator::boolArg(const CallExpr &call, Args &args,
   return std::nullopt;
 }
 
+std::optional<std::string> Generator::geluFormArg(const CallExpr &call,
+                                                  Args &args, size_t i) {
+  std::optional<std::string> form = stringArg(call, args, i);
+  if (form && *form != "none" && *form != "tanh") {
+    argError(call, args, i)
+        << "must be \"none\" or \"tanh\", got \"" << *form << "\"";
+    return std::nullopt;
+  }
+  return form;
+}
+
 std::optional<int64_t> Generator::axisArg(const CallExpr &call, Args &args,
                                           size_t i, int64_t rank) {
   auto *axis = std::get_if<int64_t>(&*args.values[i]);
@@ -1417,10 +1431,13 @@ std::optional<Value> Generator::emitLinear(const CallExpr &call, Args &args) {
 
 std::optional<Value> Generator::emitGelu(const CallExpr &call, Args &args) {
   std::optional<Tensor> x = tensorArg(call, args, 0, kFloat, -1);
-  if (!x)
+  std::optional<std::string> approximate =
+      args.has(1) ? geluFormArg(call, args, 1)
+                  : std::optional<std::string>("none");
+  if (!x || !approximate)
     return std::nullopt;
-  mlir::Value result = builder.create<hm::GeluOp>(location(call.getLoc()),
-                                                  x->value.getType(), x->value);
+  mlir::Value result = builder.create<hm::GeluOp>(
+      location(call.getLoc()), x->value.getType(), x->value, *approximate);
   return Value(Tensor{result, x->dtype, x->dims});
 }
 
@@ -1439,7 +1456,8 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
     Eps,
     Keys,
     Values,
-    KeyMask
+    KeyMask,
+    Gelu
   };
   std::optional<Tensor> x = tensorArg(call, args, X, kFloat, 3);
   std::optional<std::string> path = stringArg(call, args, Weights);
@@ -1529,8 +1547,11 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
       args.has(Norm) ? boolArg(call, args, Norm) : std::optional<bool>(false);
   std::optional<double> eps =
       args.has(Eps) ? numberArg(call, args, Eps) : std::optional<double>(1e-5);
+  std::optional<std::string> gelu = args.has(Gelu)
+                                        ? geluFormArg(call, args, Gelu)
+                                        : std::optional<std::string>("none");
   if (!heads || !hidden || !k || !tied || !positional || !layout || !norm ||
-      !eps)
+      !eps || !gelu)
     return std::nullopt;
   if (*positional != "sinusoidal" && *positional != "none") {
     argError(call, args, Positional)
@@ -1608,7 +1629,9 @@ std::optional<Value> Generator::emitHyperMix(const CallExpr &call, Args &args) {
       /*position_table=*/nullptr, builder.getI64IntegerAttr(h),
       builder.getStringAttr(*positional), /*position_offset=*/nullptr,
       /*input_scale=*/nullptr, *norm ? builder.getF64FloatAttr(*eps) : nullptr,
-      builder.getStringAttr(algorithm));
+      builder.getStringAttr(algorithm), /*mask_weights=*/nullptr,
+      /*mask_tokens=*/nullptr, /*mask_hyper_input=*/nullptr,
+      builder.getStringAttr(*gelu));
   return Value(Tensor{result, x->dtype, x->dims});
 }
 

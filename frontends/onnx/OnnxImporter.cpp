@@ -2022,14 +2022,10 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
                                               : isFloat(input->dtype);
   if (!typeOk)
     return unsupportedType(node, input->dtype);
-  if (op == "Gelu") {
-    std::string approximate = stringAttr(node, "approximate").value_or("none");
-    if (approximate == "tanh")
-      return importActivation(node);
-    if (approximate != "none")
-      return error(node) << "approximate must be \"none\" or \"tanh\", got \""
-                         << approximate << "\"";
-  }
+  std::string approximate = stringAttr(node, "approximate").value_or("none");
+  if (op == "Gelu" && approximate != "none" && approximate != "tanh")
+    return error(node) << "approximate must be \"none\" or \"tanh\", got \""
+                       << approximate << "\"";
   Value value = materialise(node, *input);
   if (!value)
     return failure();
@@ -2065,7 +2061,7 @@ LogicalResult Importer::importUnary(const onnx::NodeProto &node) {
   else if (op == "Not")
     result = builder.create<hm::NotOp>(loc, type, value);
   else
-    result = builder.create<hm::GeluOp>(loc, type, value);
+    result = builder.create<hm::GeluOp>(loc, type, value, approximate);
   define(node, 0, tensorEntry(result, input->dtype, input->shape));
   return success();
 }
@@ -3223,14 +3219,6 @@ LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
                    min(constant(1), add(div(x, constant(6)), constant(0.5)))));
   else if (op == "Mish")
     result = mul(x, builder.create<hm::TanhOp>(loc, type, softplus(x)));
-  else if (op == "Gelu") // approximate = "tanh", as torch writes it
-    result =
-        mul(mul(constant(0.5), x),
-            add(constant(1),
-                builder.create<hm::TanhOp>(
-                    loc, type,
-                    mul(constant(std::sqrt(2 / M_PI)),
-                        add(x, mul(constant(0.044715), mul(x, mul(x, x))))))));
   else if (op == "Elu")
     result = select(positive(x), x, mul(alpha(1.0f), expm1(x)));
   else if (op == "Selu")
@@ -4422,8 +4410,7 @@ const std::vector<OnnxOpSupport> &supportedOnnxOps() {
        "index (x[:, i]), shape vectors, Range(0, dim, 1) table prefixes"},
       {"GatherElements", kMinOpset, kMaxOpset, 2, 2,
        "int32/int64 indices; away from the axis, dimensions the data has"},
-      {"Gelu", 20, kMaxOpset, 1, 1,
-       "float32; approximate = none, or tanh (written as its Tanh formula)"},
+      {"Gelu", 20, kMaxOpset, 1, 1, "float32; approximate = none, or tanh"},
       {"GlobalAveragePool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"GlobalMaxPool", kMinOpset, kMaxOpset, 1, 1, "float tensors"},
       {"Gemm", kMinOpset, kMaxOpset, 2, 3,

@@ -70,13 +70,13 @@ class _GroupedHyperNetwork(nn.Module):
     Input [B, N, h, d_h]; output [B, h, N, k_h] (head-major, ready for the batched mixing).
     """
 
-    def __init__(self, heads, d_h, k_h):
+    def __init__(self, heads, d_h, k_h, gelu="none"):
         super().__init__()
         self.w1 = nn.Parameter(torch.empty(heads, d_h, d_h))
         self.b1 = nn.Parameter(torch.empty(heads, d_h))
         self.w2 = nn.Parameter(torch.empty(heads, k_h, d_h))
         self.b2 = nn.Parameter(torch.empty(heads, k_h))
-        self.act = nn.GELU()
+        self.act = nn.GELU(approximate=gelu)
 
     def forward(self, h_in):
         # h_in: [B, N(l), heads(m), d_h(f)] ; weight [m, out(h), in(f)] -> [B, m, l, out]
@@ -107,7 +107,7 @@ class MultiHeadHyperMixing(nn.Module):
     added, (x + P) * m, with the mixed tokens, W1 and W2 masked as usual."""
 
     def __init__(self, d, k, heads=8, tied=False, max_len=3000, eps=1e-5, positions="table",
-                 mask_apply="multiply"):
+                 mask_apply="multiply", gelu="none"):
         super().__init__()
         if mask_apply not in ("multiply", "fill", "espnet", "weights", "mixed", "tokens",
                               "tokens_w1", "after_positions"):
@@ -128,9 +128,9 @@ class MultiHeadHyperMixing(nn.Module):
             self.pe = nn.Parameter(torch.zeros(1, max_len, d))  # randomize_ fills it
         else:
             self.register_buffer("pe", sinusoid_table(max_len, d).unsqueeze(0))  # [1, L, d]
-        self.hyper_w1 = _GroupedHyperNetwork(heads, self.d_h, self.k_h)
-        self.hyper_w2 = None if tied else _GroupedHyperNetwork(heads, self.d_h, self.k_h)
-        self.activation = nn.GELU()
+        self.hyper_w1 = _GroupedHyperNetwork(heads, self.d_h, self.k_h, gelu)
+        self.hyper_w2 = None if tied else _GroupedHyperNetwork(heads, self.d_h, self.k_h, gelu)
+        self.activation = nn.GELU(approximate=gelu)
         self.norm = nn.LayerNorm(d, eps=eps)
 
     def forward(self, x, key_padding_mask=None):
@@ -211,8 +211,10 @@ class HyperMixerTokenMixing(nn.Module):
     """
 
     def __init__(self, d, k, hidden=None, tied=False, layer_norm=True, max_len=4096,
-                 eps=1e-5, mask_apply="multiply", scale_tokens=False, hidden2=None):
+                 eps=1e-5, mask_apply="multiply", scale_tokens=False, hidden2=None,
+                 gelu="none"):
         super().__init__()
+        self.gelu = gelu
         self.token_scale = math.sqrt(d) if scale_tokens else 1.0
         if mask_apply not in ("multiply", "where", "fill_eq0", "expand", "tokens", "weights",
                               "mixed_and_weights"):
@@ -231,9 +233,8 @@ class HyperMixerTokenMixing(nn.Module):
             self.w2_out = nn.Linear(hidden2, k)
         self.layer_norm = nn.LayerNorm(d, eps=eps) if layer_norm else None
 
-    @staticmethod
-    def _gelu(t):
-        return torch.nn.functional.gelu(t)  # exact erf form
+    def _gelu(self, t):
+        return torch.nn.functional.gelu(t, approximate=self.gelu)
 
     def _hyper(self, lin_in, lin_out, t):
         return lin_out(self._gelu(lin_in(t)))
@@ -676,6 +677,11 @@ CONFIGS = {
                      positions="computed", seed=21),
     "b_mask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True, mask=True,
                    seed=5),
+    # torch's tanh approximation for every GELU (nn.GELU(approximate="tanh")).
+    "a_h4_tanh_gelu": dict(impl="a", d=48, k=96, heads=4, tied=False, mask=True,
+                           gelu="tanh", seed=38),
+    "b_tanh_gelu": dict(impl="b", d=40, k=56, hidden=48, tied=False, layer_norm=True,
+                        mask=True, gelu="tanh", seed=39),
     "b_nomask": dict(impl="b", d=96, k=128, hidden=192, tied=False, layer_norm=True,
                      mask=False, seed=6),
     "b_tied": dict(impl="b", d=96, k=160, hidden=64, tied=True, layer_norm=True, mask=True,
@@ -712,7 +718,8 @@ def build(config):
                                    tied=c.get("tied", False),
                                    max_len=c.get("max_len", 3000),
                                    positions=c.get("positions", "table"),
-                                   mask_apply=c.get("mask_apply", "multiply"))
+                                   mask_apply=c.get("mask_apply", "multiply"),
+                                   gelu=c.get("gelu", "none"))
     elif c["impl"] == "b":
         mod = HyperMixerTokenMixing(c["d"], c["k"], hidden=c.get("hidden"),
                                     tied=c.get("tied", False),
@@ -720,7 +727,8 @@ def build(config):
                                     max_len=c.get("max_len", 4096),
                                     mask_apply=c.get("mask_apply", "multiply"),
                                     scale_tokens=c.get("scale_tokens", False),
-                                    hidden2=c.get("hidden2"))
+                                    hidden2=c.get("hidden2"),
+                                    gelu=c.get("gelu", "none"))
     elif c["impl"] == "c":
         mod = SpeechBrainStyleHyperMixing(c["d"], c["k"], heads=c.get("heads", 8),
                                           tied=c.get("tied", False),

@@ -9,7 +9,12 @@ using nlohmann::json;
 
 namespace {
 
-double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double gelu(double x, bool tanh) {
+  if (tanh)
+    return 0.5 * x *
+           (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+  return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+}
 
 /// Of `tokens`, those batch b keeps under a right-padded mask.
 int64_t validTokens(const HyperMixConfig &config, int64_t tokens, int64_t b) {
@@ -143,7 +148,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"positions_transposed", config.tableTransposed},
                 {"mask_weights", config.maskWeights},
                 {"mask_tokens", config.maskTokens},
-                {"mask_hyper_input", config.maskHyperInput}},
+                {"mask_hyper_input", config.maskHyperInput},
+                {"gelu_approximate", config.tanhGelu ? "tanh" : "none"}},
                inputs, y);
   return graph;
 }
@@ -219,7 +225,7 @@ Tensor hyperMixReference(const HyperMixConfig &config,
           double acc = (*wt.a)[j * f + o];
           for (int64_t c = 0; c < dh; ++c)
             acc += (*wt.A)[(j * f + o) * dh + c] * in[n * d + j * dh + c];
-          hid[o] = gelu(acc);
+          hid[o] = gelu(acc, config.tanhGelu);
         }
         for (int64_t q = 0; q < kh; ++q) {
           double acc = (*wt.c)[j * kh + q];
@@ -245,7 +251,7 @@ Tensor hyperMixReference(const HyperMixConfig &config,
           for (int64_t n = 0; n < L; ++n)
             acc += key.w[j][n * kh + q] * key.tokenMask[n] *
                    values[(b * L + n) * d + j * dh + c];
-          z[q * dh + c] = gelu(acc);
+          z[q * dh + c] = gelu(acc, config.tanhGelu);
         }
       for (int64_t n = 0; n < N; ++n)
         for (int64_t c = 0; c < dh; ++c)

@@ -26,6 +26,7 @@ struct HyperMixConfig {
   bool maskWeights = true;    // false: only the tokens masked, not W_1 and W_2
   bool maskTokens = true;     // false: only W_1 and W_2 masked, not the tokens
   bool maskHyperInput = true; // false: the hypernetworks read unmasked tokens
+  bool tanhGelu = false;      // every GELU in torch's tanh approximation
   std::string algorithm = "reassociated";
   bool dynamicShape = true; // B and N as symbols rather than static
   // > 0: cross mixing with keys and values of this many tokens (`tokens`

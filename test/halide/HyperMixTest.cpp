@@ -172,6 +172,20 @@ std::vector<Case> cases() {
   c.positionOffset = 1;
   list.push_back({"N37_B3_h2_dh16_tied_nonbinary", c});
 
+  // torch's tanh approximation for every GELU: the hypernetworks' hidden
+  // layers and the mixing one, in phase A's tiles and by channel.
+  c = make(3, 37, 144, 8, 18, 72);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.tanhGelu = true;
+  list.push_back({"N37_B3_d144_h8_tanh_gelu", c});
+  c = make(2, 1300, 32, 1, 20, 24);
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.tanhGelu = true;
+  list.push_back({"N1300_B2_h1_dh32_nonbinary_tanh_gelu", c});
+
   // Cross mixing: 7 queries over 37 keys and values, each side under its
   // own mask.
   c = make(3, 7, 12, 2, 6, 4);

@@ -106,6 +106,17 @@ HM_BINARY_VERIFY(OrOp)
 HM_BINARY_VERIFY(XorOp)
 #undef HM_BINARY_VERIFY
 
+static bool isGeluApproximation(llvm::StringRef name) {
+  return name == "none" || name == "tanh";
+}
+
+LogicalResult hm::GeluOp::verify() {
+  if (!isGeluApproximation(getApproximate()))
+    return emitOpError("approximate must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Cast
 //===----------------------------------------------------------------------===//
@@ -556,6 +567,9 @@ LogicalResult hm::HyperMixOp::verify() {
     return emitOpError("algorithm must be \"two_phase\", \"reassociated\" or "
                        "\"auto\", got \"")
            << getAlgorithm() << "\"";
+  if (!isGeluApproximation(getGeluApproximate()))
+    return emitOpError("gelu_approximate must be \"none\" or \"tanh\", got \"")
+           << getGeluApproximate() << "\"";
   int64_t batch = input.getDimSize(0) < 0 ? -1 : input.getDimSize(0);
   if (getMask() &&
       failed(expectShape(

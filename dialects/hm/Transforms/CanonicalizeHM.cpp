@@ -4,6 +4,8 @@
 // the spellings torch.onnx produces into single hm ops, so the fusion pass
 // and the backend see one form:
 //   x * 0.5 * (1 + erf(x / sqrt 2))          -> hm.gelu x
+//   x * 0.5 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//        -> hm.gelu x {approximate = "tanh"}
 //   (x - mean) / sqrt(var + eps) * g + b     -> hm.layer_norm x (opset <= 16)
 //   linear(x, W) + b                         -> hm.linear x, W, b
 //   f(reshape(x))                            -> reshape(f(x)) for casts, and
@@ -22,6 +24,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
+#include <map>
 
 namespace hm {
 #define GEN_PASS_DEF_CANONICALIZEHM
@@ -51,6 +54,44 @@ bool isScalar(Value value, double expected, double tolerance = 1e-6) {
   return v && std::abs(*v - expected) <= tolerance * std::abs(expected);
 }
 
+// The readings of a GELU's product 0.5 * x * g around its `g` (1 + erf or
+// 1 + tanh), one per association order: each gives x and the op computing
+// the whole product.
+SmallVector<std::pair<Value, Operation *>, 3> halfProducts(Value g) {
+  SmallVector<std::pair<Value, Operation *>, 3> readings;
+  auto outer = singleUser<MulOp>(g);
+  if (!outer)
+    return readings;
+  Value factor = otherOperand(outer, g);
+  // (x * g) * 0.5
+  if (auto half = singleUser<MulOp>(outer.getOutput()))
+    if (isScalar(otherOperand(half, outer.getOutput()), 0.5))
+      readings.push_back({factor, half});
+  // (0.5 * x) * g
+  if (auto halfX = factor.getDefiningOp<MulOp>())
+    for (auto [half, x] : {std::pair(halfX.getLhs(), halfX.getRhs()),
+                           std::pair(halfX.getRhs(), halfX.getLhs())})
+      if (isScalar(half, 0.5))
+        readings.push_back({x, outer});
+  // (0.5 * g) * x
+  if (isScalar(factor, 0.5))
+    if (auto timesX = singleUser<MulOp>(outer.getOutput()))
+      readings.push_back({otherOperand(timesX, outer.getOutput()), timesX});
+  return readings;
+}
+
+// Replaces the reading of the product whose x is `x` with hm.gelu x.
+LogicalResult replaceGeluProduct(Operation *anchor, Value g, Value x,
+                                 StringRef approximate,
+                                 PatternRewriter &rewriter) {
+  for (auto [candidate, root] : halfProducts(g))
+    if (candidate == x && root->getResult(0).getType() == x.getType()) {
+      rewriter.replaceOpWithNewOp<GeluOp>(root, x.getType(), x, approximate);
+      return success();
+    }
+  return rewriter.notifyMatchFailure(anchor, "not the GELU product");
+}
+
 struct GeluFromErf : OpRewritePattern<ErfOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -72,29 +113,104 @@ struct GeluFromErf : OpRewritePattern<ErfOp> {
     auto onePlus = singleUser<AddOp>(erf.getOutput());
     if (!onePlus || !isScalar(otherOperand(onePlus, erf.getOutput()), 1.0))
       return rewriter.notifyMatchFailure(erf, "no 1 + erf(...)");
-    auto outer = singleUser<MulOp>(onePlus.getOutput());
-    if (!outer)
-      return rewriter.notifyMatchFailure(erf, "no product with 1 + erf");
-    Value factor = otherOperand(outer, onePlus.getOutput());
+    return replaceGeluProduct(erf, onePlus.getOutput(), x, "none", rewriter);
+  }
+};
 
-    // The three association orders of 0.5 * x * (1 + erf).
-    Operation *root = nullptr;
-    if (factor == x) {
-      auto half = singleUser<MulOp>(outer.getOutput());
-      if (half && isScalar(otherOperand(half, outer.getOutput()), 0.5))
-        root = half;
-    } else if (auto halfX = factor.getDefiningOp<MulOp>()) {
-      if (otherOperand(halfX, x) && isScalar(otherOperand(halfX, x), 0.5))
-        root = outer;
-    } else if (isScalar(factor, 0.5)) {
-      auto timesX = singleUser<MulOp>(outer.getOutput());
-      if (timesX && otherOperand(timesX, outer.getOutput()) == x)
-        root = timesX;
-    }
-    if (!root || root->getResult(0).getType() != x.getType())
-      return rewriter.notifyMatchFailure(erf, "not the GELU product");
-    rewriter.replaceOpWithNewOp<GeluOp>(root, x.getType(), x);
-    return success();
+// Coefficients by power of a polynomial in one variable.
+using Polynomial = std::map<int, double>;
+
+// `value` as a polynomial in `x` of degree at most 3, built from x, scalar
+// constants, +, *, division by a constant and small integer powers; else
+// nullopt.
+std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
+  if (value == x)
+    return Polynomial{{1, 1.0}};
+  if (std::optional<double> c = getScalarConstant(value))
+    return Polynomial{{0, *c}};
+  Operation *op = value.getDefiningOp();
+  if (!op || depth > 8)
+    return std::nullopt;
+  auto operand = [&](int i) {
+    return polynomialIn(op->getOperand(i), x, depth + 1);
+  };
+  auto times = [](const Polynomial &a,
+                  const Polynomial &b) -> std::optional<Polynomial> {
+    Polynomial product;
+    for (auto [i, u] : a)
+      for (auto [j, v] : b) {
+        if (i + j > 3)
+          return std::nullopt;
+        product[i + j] += u * v;
+      }
+    return product;
+  };
+  if (isa<AddOp>(op)) {
+    std::optional<Polynomial> a = operand(0), b = operand(1);
+    if (!a || !b)
+      return std::nullopt;
+    for (auto [i, v] : *b)
+      (*a)[i] += v;
+    return a;
+  }
+  if (isa<MulOp>(op)) {
+    std::optional<Polynomial> a = operand(0), b = operand(1);
+    return a && b ? times(*a, *b) : std::nullopt;
+  }
+  if (isa<DivOp>(op)) {
+    std::optional<double> divisor = getScalarConstant(op->getOperand(1));
+    std::optional<Polynomial> a = operand(0);
+    if (!a || !divisor || *divisor == 0)
+      return std::nullopt;
+    for (auto &term : *a)
+      term.second /= *divisor;
+    return a;
+  }
+  if (isa<PowOp>(op)) {
+    std::optional<double> power = getScalarConstant(op->getOperand(1));
+    std::optional<Polynomial> base = operand(0);
+    if (!base || !power || (*power != 2 && *power != 3))
+      return std::nullopt;
+    std::optional<Polynomial> result = base;
+    for (int i = 1; i < *power && result; ++i)
+      result = times(*result, *base);
+    return result;
+  }
+  return std::nullopt;
+}
+
+// torch's tanh GELU, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in
+// any association order and in the factored form sqrt(2/pi) x (1 + 0.044715
+// x^2) that fused implementations write.
+struct GeluFromTanh : OpRewritePattern<TanhOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool isTanhGeluArgument(Value argument, Value x) {
+    std::optional<Polynomial> p = polynomialIn(argument, x);
+    if (!p)
+      return false;
+    auto coefficient = [&](int power) {
+      auto it = p->find(power);
+      return it == p->end() ? 0.0 : it->second;
+    };
+    const double slope = std::sqrt(2 / M_PI), cubic = 0.044715;
+    // 1e-5: exporters round the constants, e.g. sqrt(2/pi) * 0.044715 written
+    // as 0.0356774.
+    return coefficient(0) == 0 && coefficient(2) == 0 &&
+           std::abs(coefficient(1) - slope) <= 1e-5 * slope &&
+           std::abs(coefficient(3) / coefficient(1) - cubic) <= 1e-5 * cubic;
+  }
+
+  LogicalResult matchAndRewrite(TanhOp tanh,
+                                PatternRewriter &rewriter) const override {
+    auto onePlus = singleUser<AddOp>(tanh.getOutput());
+    if (!onePlus || !isScalar(otherOperand(onePlus, tanh.getOutput()), 1.0))
+      return rewriter.notifyMatchFailure(tanh, "no 1 + tanh(...)");
+    for (auto [x, root] : halfProducts(onePlus.getOutput()))
+      if (x && isTanhGeluArgument(tanh.getInput(), x))
+        return replaceGeluProduct(tanh, onePlus.getOutput(), x, "tanh",
+                                  rewriter);
+    return rewriter.notifyMatchFailure(tanh, "not the tanh GELU");
   }
 };
 
@@ -424,8 +540,8 @@ struct UnitTransposeAsReshape : OpRewritePattern<TransposeOp> {
 struct CanonicalizeHMPass : impl::CanonicalizeHMBase<CanonicalizeHMPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<GeluFromErf, LayerNormFromParts, LinearBias, SinkReshape,
-                 ReshapeOfReshape, UnitTransposeAsReshape,
+    patterns.add<GeluFromErf, GeluFromTanh, LayerNormFromParts, LinearBias,
+                 SinkReshape, ReshapeOfReshape, UnitTransposeAsReshape,
                  ChannelAffineIntoConv<MulOp>, ChannelAffineIntoConv<AddOp>>(
         &getContext());
     if (failed(

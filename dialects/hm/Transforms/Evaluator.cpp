@@ -43,7 +43,13 @@ Shape stridesOf(const Shape &shape) {
   return strides;
 }
 
-double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / M_SQRT2)); }
+// GELU, exact or (`tanh`) with torch's tanh approximation.
+double gelu(double x, bool tanh) {
+  if (tanh)
+    return 0.5 * x *
+           (1.0 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+  return 0.5 * x * (1.0 + std::erf(x / M_SQRT2));
+}
 
 // Offset into `shape` (right-aligned, size-1 dims broadcast) of the output
 // position `index` of a tensor of rank index.size().
@@ -230,6 +236,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
   bool positional = op.getPositional() != "none";
   int64_t offset = op.getPositionOffset();
   double scale = op.getInputScale().convertToDouble();
+  bool tanhGelu = op.getGeluApproximate() == "tanh";
 
   // Batch b's tokens of `x` under `mask`: the factors of the tokens and of
   // the generated rows (m, or 1 without `mask_tokens`, `mask_weights`), the
@@ -273,7 +280,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           double s = net.a->data[j * f + q];
           for (int64_t e = 0; e < dh; ++e)
             s += h[t * d + j * dh + e] * net.A->data[(j * f + q) * dh + e];
-          hid[q] = gelu(s);
+          hid[q] = gelu(s, tanhGelu);
         }
         for (int64_t k = 0; k < kh; ++k) {
           double s = net.c->data[j * kh + k];
@@ -305,7 +312,7 @@ HostArray hyperMix(HyperMixOp op, ArrayRef<const HostArray *> in) {
           for (int64_t e = 0; e < dh; ++e)
             z[k * dh + e] += key.w[j][t * kh + k] * vm[t * d + j * dh + e];
       for (double &v : z)
-        v = gelu(v);
+        v = gelu(v, tanhGelu);
       for (int64_t t = 0; t < n; ++t)
         for (int64_t e = 0; e < dh; ++e) {
           double s = 0;
@@ -511,7 +518,7 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     message = "operand shapes do not broadcast";
     return failure();
   }
-  auto unary = [&](double (*fn)(double)) {
+  auto unary = [&](llvm::function_ref<double(double)> fn) {
     out = *in[0];
     for (double &v : out.data)
       v = fn(v);
@@ -575,8 +582,9 @@ LogicalResult Evaluator::evaluateOp(Operation *op) {
     });
   } else if (isa<ErfOp>(op)) {
     unary([](double v) { return std::erf(v); });
-  } else if (isa<GeluOp>(op)) {
-    unary(gelu);
+  } else if (auto geluOp = dyn_cast<GeluOp>(op)) {
+    bool tanh = geluOp.getApproximate() == "tanh";
+    unary([tanh](double v) { return gelu(v, tanh); });
   } else if (isa<NegOp>(op)) {
     unary([](double v) { return -v; });
   } else if (isa<SqrtOp>(op)) {

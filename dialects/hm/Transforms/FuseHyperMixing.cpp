@@ -272,6 +272,7 @@ struct Hypernetwork {
   Layer first, second;
   MaskUse mask; // how its output is masked, if it is
   Value output;
+  StringRef geluApproximate; // the hidden GELU's form, "none" or "tanh"
 };
 
 class Matcher {
@@ -495,9 +496,9 @@ public:
         pending.push_back(operand.getDefiningOp());
     }
     if (tanh)
-      return "the activation between the hypernetwork layers is the tanh "
-             "approximation of GELU; hm.hyper_mix computes the exact (erf) "
-             "GELU";
+      return "the activation between the hypernetwork layers uses tanh but is "
+             "not GELU's tanh approximation; hm.hyper_mix computes GELU, "
+             "exact or that approximation";
     if (nonlinear)
       return "the activation between the hypernetwork layers is not a GELU";
     if (layer)
@@ -515,6 +516,7 @@ public:
     auto act = skipLayout(net.second.input).getDefiningOp<GeluOp>();
     if (!act)
       return fail(activationMismatch(net.second.input));
+    net.geluApproximate = act.getApproximate();
     if (!matchLayer(act.getInput(), net.first))
       return false;
     if (net.first.heads != net.second.heads || net.first.out != net.second.in)
@@ -653,11 +655,11 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     emitRemark(gelu.getLoc()) << "HyperMixing subgraph not fused: " << why;
   }
 
-  // A mixing core whose activation is not the exact GELU (torch's tanh
-  // approximation, a ReLU) is a HyperMixing variant hm.hyper_mix does not
-  // compute. With no GELU to anchor on, the candidate is a product of a
-  // hypernetwork's output and the tokens whose result reaches a second
-  // product through elementwise ops only, one of them nonlinear.
+  // A mixing core whose activation is not a GELU (a ReLU, a tanh) is a
+  // HyperMixing variant hm.hyper_mix does not compute. With no GELU to anchor
+  // on, the candidate is a product of a hypernetwork's output and the tokens
+  // whose result reaches a second product through elementwise ops only, one of
+  // them nonlinear.
   void remarkOtherActivation(Operation *first) {
     if (first->getNumOperands() != 2 || isConstant(first->getOperand(0)) ||
         isConstant(first->getOperand(1)))
@@ -715,13 +717,14 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
     }
     if (!reaches || !nonlinear)
       return;
-    std::string what = tanh   ? "the tanh approximation of GELU"
-                       : relu ? "a ReLU"
-                              : "not a GELU";
+    std::string what = tanh   ? "uses tanh but is not GELU's tanh approximation"
+                       : relu ? "is a ReLU"
+                              : "is not a GELU";
     emitRemark(first->getLoc())
         << "HyperMixing subgraph not fused: the mixing activation after this "
-           "product is "
-        << what << "; hm.hyper_mix computes the exact (erf) GELU";
+           "product "
+        << what
+        << "; hm.hyper_mix computes GELU, exact or its tanh approximation";
   }
 
   // The mixing core around one GELU: Z = gelu(product of two run-time
@@ -875,12 +878,19 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
                           !(core.net2.mask.key == net2.mask.key)))
         return remark(gelu, "the heads mask their generated weights "
                             "differently");
+      StringRef approximate = gelu.getApproximate();
+      if (partGelu.getApproximate() != approximate ||
+          core.net1.geluApproximate != approximate ||
+          core.net2.geluApproximate != approximate)
+        return remark(gelu, "the heads' GELUs differ in form (erf or tanh "
+                            "approximation)");
       stackHead(net1, core.net1);
       stackHead(net2, core.net2);
       channel = range->second;
     }
     if (channel != cast<RankedTensorType>(tokens.getType()).getShape().back())
       return remark(gelu, "the heads do not cover all channels");
+    net1.geluApproximate = net2.geluApproximate = gelu.getApproximate();
     fuse(gelu, tokens, hyperInputs[0], hyperInputs[1], net1, net2, tied,
          concat.getResult());
   }
@@ -1038,6 +1048,13 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
       return remark(gelu, "the mixed tokens are not a float32 [B, N, d] "
                           "tensor");
     int64_t d = xType.getDimSize(2);
+    // hm.hyper_mix takes one GELU form for all three.
+    StringRef approximate = gelu.getApproximate();
+    if (net1.geluApproximate != approximate ||
+        net2.geluApproximate != approximate)
+      return remark(gelu, "the hypernetworks' GELUs and the mixing GELU "
+                          "differ in form (erf or tanh approximation); "
+                          "hm.hyper_mix takes one form for all");
 
     HyperInput keyInput, queryInput;
     if (!readHyperInput(gelu, hyperInput, d, keyInput) ||
@@ -1285,7 +1302,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         norm ? builder.getF64FloatAttr(norm.getEpsilon().convertToDouble())
              : FloatAttr(),
         builder.getStringAttr(algorithm), builder.getBoolAttr(maskWeights),
-        builder.getBoolAttr(maskTokens), builder.getBoolAttr(maskHyperInput));
+        builder.getBoolAttr(maskTokens), builder.getBoolAttr(maskHyperInput),
+        builder.getStringAttr(approximate));
 
     // Commit only what the evaluator confirms.
     Evaluator evaluator(getOperation(), /*seed=*/0x4d495845);
@@ -1322,7 +1340,8 @@ struct FuseHyperMixingPass : impl::FuseHyperMixingBase<FuseHyperMixingPass> {
         << (maskWeights ? "" : ", tokens masked only")
         << (maskTokens ? "" : ", generated weights masked only")
         << (maskHyperInput ? "" : ", hypernetworks read unmasked tokens")
-        << ", positions " << keyInput.positional
+        << (approximate == "tanh" ? ", tanh GELU" : "") << ", positions "
+        << keyInput.positional
         << (keyInput.offset ? " from " + std::to_string(keyInput.offset) : "")
         << (scale == 1.0 ? "" : ", tokens scaled by " + std::to_string(scale));
   }

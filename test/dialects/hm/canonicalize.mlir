@@ -50,6 +50,94 @@ func.func @not_gelu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   return %4 : tensor<?x8xf32>
 }
 
+// torch.onnx's tanh GELU (approximate="tanh", opset <= 19):
+// 0.5 * (x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * (x * (x * x)))))).
+// CHECK-LABEL: func.func @gelu_from_tanh
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
+// CHECK-NEXT: %[[G:.*]] = hm.gelu %[[X]] {approximate = "tanh"} : tensor<?x8xf32>
+// CHECK-NEXT: return %[[G]]
+func.func @gelu_from_tanh(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %slope = hm.constant dense<0.797884583> : tensor<f32>
+  %cubic = hm.constant dense<4.471500e-02> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.mul %x, %x : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %1 = hm.mul %x, %0 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %2 = hm.mul %cubic, %1 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %3 = hm.add %x, %2 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %4 = hm.mul %slope, %3 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %5 = hm.tanh %4 : tensor<?x8xf32>
+  %6 = hm.add %one, %5 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %7 = hm.mul %x, %6 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %8 = hm.mul %half, %7 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %8 : tensor<?x8xf32>
+}
+
+// The dynamo exporter's spelling: Pow(x, 3), constants on the right, and
+// (0.5 * x) * (1 + tanh(...)) for the product.
+// CHECK-LABEL: func.func @gelu_from_tanh_pow
+// CHECK-NEXT: hm.gelu %{{.*}} {approximate = "tanh"}
+// CHECK-NEXT: return
+func.func @gelu_from_tanh_pow(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %three = hm.constant dense<3.0> : tensor<f32>
+  %slope = hm.constant dense<0.797884583> : tensor<f32>
+  %cubic = hm.constant dense<4.471500e-02> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.pow %x, %three : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %1 = hm.mul %0, %cubic : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %2 = hm.add %x, %1 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %3 = hm.mul %2, %slope : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %4 = hm.tanh %3 : tensor<?x8xf32>
+  %5 = hm.add %4, %one : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %6 = hm.mul %half, %x : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %7 = hm.mul %6, %5 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %7 : tensor<?x8xf32>
+}
+
+// The factored form of fused implementations, with their rounded constant:
+// (0.5 * (1 + tanh(0.79788456 * x * (1 + 0.044715 * x * x)))) * x.
+// CHECK-LABEL: func.func @gelu_from_tanh_factored
+// CHECK-NEXT: hm.gelu %{{.*}} {approximate = "tanh"}
+// CHECK-NEXT: return
+func.func @gelu_from_tanh_factored(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %slope = hm.constant dense<0.79788456> : tensor<f32>
+  %cubic = hm.constant dense<4.471500e-02> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.mul %x, %slope : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %1 = hm.mul %cubic, %x : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %2 = hm.mul %1, %x : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %3 = hm.add %one, %2 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %4 = hm.mul %0, %3 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %5 = hm.tanh %4 : tensor<?x8xf32>
+  %6 = hm.add %5, %one : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %7 = hm.mul %half, %6 : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %8 = hm.mul %7, %x : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %8 : tensor<?x8xf32>
+}
+
+// Not a GELU: the cubic coefficient is 0.05, so the tanh stays.
+// CHECK-LABEL: func.func @not_tanh_gelu
+// CHECK-NOT: hm.gelu
+// CHECK: hm.tanh
+func.func @not_tanh_gelu(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %three = hm.constant dense<3.0> : tensor<f32>
+  %slope = hm.constant dense<0.797884583> : tensor<f32>
+  %cubic = hm.constant dense<5.000000e-02> : tensor<f32>
+  %one = hm.constant dense<1.0> : tensor<f32>
+  %half = hm.constant dense<0.5> : tensor<f32>
+  %0 = hm.pow %x, %three : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %1 = hm.mul %0, %cubic : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %2 = hm.add %x, %1 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %3 = hm.mul %2, %slope : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %4 = hm.tanh %3 : tensor<?x8xf32>
+  %5 = hm.add %4, %one : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+  %6 = hm.mul %half, %x : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  %7 = hm.mul %6, %5 : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return %7 : tensor<?x8xf32>
+}
+
 // The opset <= 16 LayerNorm decomposition.
 // CHECK-LABEL: func.func @layer_norm_from_parts
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x4xf32>)

@@ -179,9 +179,9 @@ func.func @tokens_plus_bias(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> 
 
 // -----
 
-// torch's tanh GELU (approximate="tanh", exported as its Tanh formula) as the
-// mixing activation: there is no hm.gelu to anchor on, so the remark sits on
-// the first product.
+// A tanh activation shaped like GELU's tanh approximation but with another
+// cubic coefficient (0.1, not 0.044715) as the mixing activation: there is no
+// hm.gelu to anchor on, so the remark sits on the first product.
 // CHECK-LABEL: func.func @tanh_gelu_mixing
 // CHECK-NOT: hm.hyper_mix
 func.func @tanh_gelu_mixing(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
@@ -192,13 +192,13 @@ func.func @tanh_gelu_mixing(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> 
   %half = hm.constant dense<0.5> : tensor<f32>
   %one = hm.constant dense<1.0> : tensor<f32>
   %three = hm.constant dense<3.0> : tensor<f32>
-  %c = hm.constant dense<0.044715> : tensor<f32>
+  %c = hm.constant dense<0.1> : tensor<f32>
   %k = hm.constant dense<0.7978845608> : tensor<f32>
   %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
   %g = hm.gelu %h : tensor<?x?x3xf32>
   %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
   %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
-  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixing activation after this product is the tanh approximation of GELU; hm.hyper_mix computes the exact (erf) GELU}}
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixing activation after this product uses tanh but is not GELU's tanh approximation; hm.hyper_mix computes GELU, exact or its tanh approximation}}
   %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
   %cube = hm.pow %s, %three : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
   %term = hm.mul %cube, %c : tensor<?x2x4xf32>, tensor<f32> -> tensor<?x2x4xf32>
@@ -226,7 +226,7 @@ func.func @relu_mixing(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tenso
   %g = hm.relu %h : tensor<?x?x3xf32>
   %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
   %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
-  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixing activation after this product is a ReLU; hm.hyper_mix computes the exact (erf) GELU}}
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the mixing activation after this product is a ReLU; hm.hyper_mix computes GELU, exact or its tanh approximation}}
   %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
   %z = hm.relu %s : tensor<?x2x4xf32>
   %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
@@ -680,8 +680,8 @@ func.func @one_layer_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]
 
 // -----
 
-// The hypernetwork's activation is GELU's tanh approximation,
-// 0.5 h (1 + tanh(0.7978846 (h + 0.044715 h^3))).
+// The hypernetwork's activation is shaped like GELU's tanh approximation but
+// with another slope, 0.5 h (1 + tanh(0.7 (h + 0.044715 h^3))).
 // CHECK-LABEL: func.func @tanh_gelu_hypernetwork
 // CHECK-NOT: hm.hyper_mix
 func.func @tanh_gelu_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
@@ -690,7 +690,7 @@ func.func @tanh_gelu_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]
   %half = hm.constant dense<0.5> : tensor<f32>
   %one = hm.constant dense<1.0> : tensor<f32>
   %c = hm.constant dense<0.044715> : tensor<f32>
-  %k = hm.constant dense<0.797884583> : tensor<f32>
+  %k = hm.constant dense<0.7> : tensor<f32>
   %h = hm.linear %x, %w1 : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
   %h2 = hm.mul %h, %h : tensor<?x?x3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
   %h3 = hm.mul %h2, %h : tensor<?x?x3xf32>, tensor<?x?x3xf32> -> tensor<?x?x3xf32>
@@ -704,7 +704,7 @@ func.func @tanh_gelu_hypernetwork(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]
   %w = hm.linear %g, %w2 : (tensor<?x?x3xf32>, tensor<3x2xf32>) -> tensor<?x?x2xf32>
   %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
   %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
-  // expected-remark @+1 {{HyperMixing subgraph not fused: first hypernetwork: the activation between the hypernetwork layers is the tanh approximation of GELU; hm.hyper_mix computes the exact (erf) GELU}}
+  // expected-remark @+1 {{HyperMixing subgraph not fused: first hypernetwork: the activation between the hypernetwork layers uses tanh but is not GELU's tanh approximation; hm.hyper_mix computes GELU, exact or that approximation}}
   %z = hm.gelu %s : tensor<?x2x4xf32>
   %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
@@ -782,5 +782,48 @@ func.func @time_major_mask_behind_a_transpose(%x: tensor<?x?x4xf32> {hm.dims = [
   // expected-remark @+1 {{HyperMixing subgraph not fused: cannot check the candidate: the mask is not [B, N] for the tokens}}
   %z = hm.gelu %s : tensor<?x2x4xf32>
   %y = hm.matmul %wm, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The hypernetwork's GELU is the exact one, the mixing GELU torch's tanh
+// approximation: hm.hyper_mix takes one form for every GELU.
+// CHECK-LABEL: func.func @mixed_gelu_forms
+// CHECK-NOT: hm.hyper_mix
+func.func @mixed_gelu_forms(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  // expected-remark @+1 {{HyperMixing subgraph not fused: the hypernetworks' GELUs and the mixing GELU differ in form (erf or tanh approximation); hm.hyper_mix takes one form for all}}
+  %z = hm.gelu %s {approximate = "tanh"} : tensor<?x2x4xf32>
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}
+
+// -----
+
+// The same layer with the tanh approximation in both places fuses.
+// CHECK-LABEL: func.func @tanh_gelu_forms
+// CHECK: hm.hyper_mix %arg0 hyper1({{.*}}) {{{.*}}gelu_approximate = "tanh"
+func.func @tanh_gelu_forms(%x: tensor<?x?x4xf32> {hm.dims = ["B", "N", 4]}) -> tensor<?x?x4xf32> {
+  %w1 = hm.constant dense<[[0.5, -0.25, 0.125], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.05], [0.7, -0.3, 0.2]]> : tensor<4x3xf32>
+  %b1 = hm.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %w2 = hm.constant dense<[[0.25, -0.5], [0.4, 0.1], [-0.3, 0.35]]> : tensor<3x2xf32>
+  %b2 = hm.constant dense<[0.2, -0.1]> : tensor<2xf32>
+  %h = hm.linear %x, %w1, %b1 : (tensor<?x?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x?x3xf32>
+  %g = hm.gelu %h {approximate = "tanh"} : tensor<?x?x3xf32>
+  %w = hm.linear %g, %w2, %b2 : (tensor<?x?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x?x2xf32>
+  %wt = hm.transpose %w {perm = array<i64: 0, 2, 1>} : tensor<?x?x2xf32> -> tensor<?x2x?xf32>
+  %s = hm.matmul %wt, %x : tensor<?x2x?xf32>, tensor<?x?x4xf32> -> tensor<?x2x4xf32>
+  %z = hm.gelu %s {approximate = "tanh"} : tensor<?x2x4xf32>
+  // expected-remark @+1 {{fused HyperMixing: heads = 1, d = 4, k = 2, tied, tanh GELU, positions none}}
+  %y = hm.matmul %w, %z : tensor<?x?x2xf32>, tensor<?x2x4xf32> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }

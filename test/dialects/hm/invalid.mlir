@@ -335,3 +335,23 @@ func.func @slice_static_to_dynamic(%x: tensor<8xf32>) -> tensor<?xf32> {
   %0 = hm.slice %x {axes = array<i64: 0>, starts = array<i64: 0>, ends = array<i64: 8>, steps = array<i64: 1>} : tensor<8xf32> -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+func.func @gelu_approximation_name(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %A = hm.constant dense<0.1> : tensor<2x8x8xf32>
+  %a = hm.constant dense<0.1> : tensor<2x8xf32>
+  %C = hm.constant dense<0.1> : tensor<2x4x8xf32>
+  %c = hm.constant dense<0.1> : tensor<2x4xf32>
+  // expected-error @+1 {{gelu_approximate must be "none" or "tanh", got "sigmoid"}}
+  %y = hm.hyper_mix %x hyper1(%A, %a, %C, %c) {heads = 2, gelu_approximate = "sigmoid"} : (tensor<?x?x16xf32>, tensor<2x8x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<?x?x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
+// -----
+
+func.func @gelu_form(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{approximate must be "none" or "tanh", got "fast"}}
+  %0 = hm.gelu %x {approximate = "fast"} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

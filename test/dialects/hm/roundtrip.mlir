@@ -14,6 +14,8 @@ func.func @elementwise(%x: tensor<?x?x8xf32>, %m: tensor<?x?xi1>) -> tensor<?x?x
   %4 = hm.erf %3 : tensor<?x?x8xf32>
   // CHECK: hm.gelu %{{.*}} : tensor<?x?x8xf32>
   %5 = hm.gelu %4 : tensor<?x?x8xf32>
+  // CHECK: hm.gelu %{{.*}} {approximate = "tanh"} : tensor<?x?x8xf32>
+  %tanh_gelu = hm.gelu %4 {approximate = "tanh"} : tensor<?x?x8xf32>
   // CHECK: hm.not %{{.*}} : tensor<?x?xi1>
   %6 = hm.not %m : tensor<?x?xi1>
   // CHECK: hm.cast %{{.*}} : tensor<?x?xi1> -> tensor<?x?xf32>

@@ -94,7 +94,19 @@ class HM_UnaryOp<string mnemonic, string what, Type type = HM_FloatTensor>
 }
 
 def HM_ErfOp : HM_UnaryOp<"erf", "the error function">;
-def HM_GeluOp : HM_UnaryOp<"gelu", "exact GELU: 0.5 x (1 + erf(x / sqrt 2))">;
+def HM_GeluOp : HM_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "GELU, exact or with torch's tanh approximation";
+  let description = [{
+    With `approximate = "none"`, the exact 0.5 x (1 + erf(x / sqrt 2)); with
+    `approximate = "tanh"`, 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))),
+    as torch's `approximate` argument and ONNX's Gelu name them.
+  }];
+  let arguments = (ins HM_FloatTensor:$input,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$approximate);
+  let results = (outs HM_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
 def HM_NegOp : HM_UnaryOp<"neg", "negation",
                           RankedTensorOf<[F32, F64, I32, I64]>>;
 def HM_SqrtOp : HM_UnaryOp<"sqrt", "square root">;
@@ -506,6 +518,9 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     With `mask_hyper_input` false, the hypernetworks read the unmasked
     tokens, H = s*x (+ P), while the mixed tokens stay masked, as in layers
     that mask what they mix and generate but not what they generate from.
+    `gelu_approximate` names the form of every GELU in the op, the
+    hypernetworks' and the mixing one: "none" (erf) or "tanh" (as hm.gelu's
+    `approximate`).
 
     With `keys` and `values` [B, N_k, d] (cross mixing, the idiap reference's
     query/key/value form), W_1 comes from the keys and mixes the values, both
@@ -549,7 +564,8 @@ def HM_HyperMixOp : HM_Op<"hyper_mix", [Pure, AttrSizedOperandSegments]> {
     DefaultValuedAttr<StrAttr, "\"two_phase\"">:$algorithm,
     DefaultValuedAttr<BoolAttr, "true">:$mask_weights,
     DefaultValuedAttr<BoolAttr, "true">:$mask_tokens,
-    DefaultValuedAttr<BoolAttr, "true">:$mask_hyper_input);
+    DefaultValuedAttr<BoolAttr, "true">:$mask_hyper_input,
+    DefaultValuedAttr<StrAttr, "\"none\"">:$gelu_approximate);
   let results = (outs HM_FloatTensor:$output);
   let assemblyFormat = [{
     $input (`keys` `(` $keys^ `,` $values `)`)? (`mask` $mask^)?

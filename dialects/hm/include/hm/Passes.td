@@ -6,9 +6,10 @@
 include "mlir/Pass/PassBase.td"
 
 def CanonicalizeHM : Pass<"hm-canonicalize", "mlir::func::FuncOp"> {
-  let summary = "normalise exporter forms: GELU erf chains, decomposed LayerNorm, bias adds";
+  let summary = "normalise exporter forms: GELU chains, decomposed LayerNorm, bias adds";
   let description = [{
-    Rewrites the erf-chain GELU into hm.gelu, the opset <= 16 LayerNorm
+    Rewrites the erf-chain GELU into hm.gelu and torch's tanh-chain GELU
+    into hm.gelu {approximate = "tanh"}, the opset <= 16 LayerNorm
     decomposition into hm.layer_norm, a dense layer plus bias add into one
     hm.linear, and moves casts before reshapes, so later matchers see one
     form.

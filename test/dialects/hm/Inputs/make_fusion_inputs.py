@@ -58,6 +58,8 @@ FORMS = {
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True, scale_tokens=True), 17),
     "positions-from-one-op17": (
         dict(impl="a", d=8, k=8, heads=2, mask=True, position_offset=1), 17),
+    "tanh-gelu-op17": (
+        dict(impl="a", d=8, k=8, heads=2, mask=True, gelu="tanh"), 17),
     "matmul-single-head-mask-op14": (
         dict(impl="b", d=6, k=4, hidden=5, mask=True, layer_norm=True), 14),
     "matmul-single-head-tied-op17": (
