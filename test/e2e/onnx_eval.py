@@ -97,8 +97,9 @@ def run(model, feeds, float_dtype=np.float64):
                 out = np.floor_divide(x[0], x[1])
             else:
                 out = f(x[0], x[1])
-        elif op in ("Sqrt", "Exp", "Sin", "Cos"):
-            out = {"Sqrt": np.sqrt, "Exp": np.exp, "Sin": np.sin, "Cos": np.cos}[op](x[0])
+        elif op in ("Sqrt", "Exp", "Sin", "Cos", "Tanh"):
+            out = {"Sqrt": np.sqrt, "Exp": np.exp, "Sin": np.sin, "Cos": np.cos,
+                   "Tanh": np.tanh}[op](x[0])
         elif op == "Reciprocal":
             out = 1 / x[0]
         elif op == "Flatten":
