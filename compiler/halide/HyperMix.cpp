@@ -42,11 +42,9 @@ Expr sinTwoPi(const Expr &r) {
                                Halide::select(r < -0.25f, -0.5f - r, r));
   Expr x = folded * float(2 * M_PI);
   Expr x2 = x * x;
-  Expr poly = 1.0f / 6227020800.0f;
-  for (double coefficient :
-       {-1.0 / 39916800, 1.0 / 362880, -1.0 / 5040, 1.0 / 120, -1.0 / 6})
-    poly = poly * x2 + float(coefficient);
-  return x + x * x2 * poly;
+  return x + x * x2 *
+                 polynomial(x2, {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880,
+                                 -1.0 / 39916800, 1.0 / 6227020800});
 }
 
 /// Register block of an outer-product loop: `rows` x `cols` accumulators,

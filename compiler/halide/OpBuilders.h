@@ -9,6 +9,7 @@
 #include <Halide.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
@@ -154,6 +155,8 @@ Halide::Expr evaluateProgram(const ElementwiseProgram &program,
 Halide::Expr applyEpilogue(const OpContext &ctx, const Halide::Expr &result,
                            const std::vector<Halide::Var> &vars);
 
+/// c[0] + c[1] z + c[2] z^2 + ... in float32, by Horner's rule.
+Halide::Expr polynomial(const Halide::Expr &z, std::initializer_list<double> c);
 /// erf for float32 with absolute error below 4e-7.
 Halide::Expr erfFloat(const Halide::Expr &x);
 /// tanh for float32, vectorised, relative error below 3e-7.

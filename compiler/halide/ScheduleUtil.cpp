@@ -8,31 +8,6 @@ namespace hmc::halide {
 using Halide::Expr;
 using Halide::TailStrategy;
 
-Expr erfFloat(const Expr &x) {
-  // Rational fit on [-4, 4] (odd degree 13 over even degree 8, the form XLA
-  // and Eigen use); beyond 4 erf is +-1 in float32. Max absolute error 4e-7,
-  // like Halide::erf, which evaluates two branches and costs ~1.5x more.
-  static const double numerator[] = {
-      -2.72614225801306e-10, 2.77068142495902e-08,  -2.10102402082508e-06,
-      -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
-      -1.60960333262415e-02};
-  static const double denominator[] = {
-      -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
-      -7.37332916720468e-03, -1.42647390514189e-02};
-  Expr xc = Halide::clamp(x, -4.0f, 4.0f);
-  Expr x2 = xc * xc;
-  Expr p = float(numerator[0]);
-  for (size_t i = 1; i < std::size(numerator); ++i)
-    p = p * x2 + float(numerator[i]);
-  Expr q = float(denominator[0]);
-  for (size_t i = 1; i < std::size(denominator); ++i)
-    q = q * x2 + float(denominator[i]);
-  return xc * p / q;
-}
-
-namespace {
-
-/// c[0] + c[1] z + c[2] z^2 + ... in float32, by Horner's rule.
 Expr polynomial(const Expr &z, std::initializer_list<double> c) {
   auto coefficient = std::rbegin(c);
   Expr sum = float(*coefficient);
@@ -41,7 +16,21 @@ Expr polynomial(const Expr &z, std::initializer_list<double> c) {
   return sum;
 }
 
-} // namespace
+Expr erfFloat(const Expr &x) {
+  // Rational fit on [-4, 4] (odd degree 13 over even degree 8, the form XLA
+  // and Eigen use); beyond 4 erf is +-1 in float32. Max absolute error 4e-7,
+  // like Halide::erf, which evaluates two branches and costs ~1.5x more.
+  Expr xc = Halide::clamp(x, -4.0f, 4.0f);
+  Expr x2 = xc * xc;
+  Expr p = polynomial(x2, {-1.60960333262415e-02, -2.95459980854025e-03,
+                           -7.34990630326855e-04, -5.69250639462346e-05,
+                           -2.10102402082508e-06, 2.77068142495902e-08,
+                           -2.72614225801306e-10});
+  Expr q = polynomial(x2, {-1.42647390514189e-02, -7.37332916720468e-03,
+                           -1.68282697438203e-03, -2.13374055278905e-04,
+                           -1.45660718464996e-05});
+  return xc * p / q;
+}
 
 Expr tanhFloat(const Expr &x) {
   // Halide::tanh calls libm once per element, about 50x slower than this.

@@ -227,19 +227,38 @@ INSTANTIATE_TEST_SUITE_P(
              info.param.dtype;
     });
 
-// erf over its whole range, including the saturated tails.
-TEST(ErfTest, AbsoluteErrorBelow4e7) {
+double absoluteError(double actual, double expected) {
+  return std::abs(actual - expected);
+}
+double relativeError(double actual, double expected) {
+  return expected != 0 ? std::abs(actual / expected - 1) : 0.0;
+}
+
+/// One float32 unary op (`attrs`) on the n points evenly spaced over
+/// [lo, hi]: the largest error(result, float64 value) over them.
+double worstOnGrid(const char *op, const json &attrs, double lo, double hi,
+                   double (*fn)(double),
+                   double (*error)(double actual, double expected)) {
+  int64_t n = 40001;
   GraphBuilder graph;
-  int64_t x = graph.buffer("x", "float32", {20001});
-  int64_t y = graph.buffer("y", "float32", {20001}, "output");
-  graph.kernel("k", "erf", json::object(), {{"x", x}}, y);
-  Tensor input({20001});
-  for (size_t i = 0; i < input.size(); ++i)
-    input[i] = float(-10.0 + 1e-3 * double(i));
+  int64_t x = graph.buffer("x", "float32", {n});
+  int64_t y = graph.buffer("y", "float32", {n}, "output");
+  graph.kernel("k", op, attrs, {{"x", x}}, y);
+  Tensor input({n});
+  for (int64_t i = 0; i < n; ++i)
+    input[i] = float(lo + (hi - lo) * double(i) / double(n - 1));
   Tensor actual = runKernel(graph, {input}, input.shape);
   double worst = 0;
-  for (size_t i = 0; i < input.size(); ++i)
-    worst = std::max(worst, std::abs(actual[i] - std::erf(input[i])));
+  for (int64_t i = 0; i < n; ++i)
+    worst = std::max(worst, error(actual[i], fn(input[i])));
+  return worst;
+}
+
+// erf over its whole range, including the saturated tails.
+TEST(ErfTest, AbsoluteErrorBelow4e7) {
+  double worst = worstOnGrid(
+      "erf", json::object(), -10, 10, [](double x) { return std::erf(x); },
+      absoluteError);
   EXPECT_LE(worst, 4e-7);
 }
 
@@ -264,21 +283,8 @@ TEST(TranscendentalTest, RelativeErrorNearFloatPrecision) {
         // x / (1 + e^v): float32 rounding of the exponent v (11 at x = -4)
         // gives a relative error of about 1e-7 v in the negative tail.
         Op{"gelu", geluTanh, -4, 9, 2e-6, {{"approximate", "tanh"}}}}) {
-    int64_t n = 40001;
-    GraphBuilder graph;
-    int64_t x = graph.buffer("x", "float32", {n});
-    int64_t y = graph.buffer("y", "float32", {n}, "output");
-    graph.kernel("k", op.name, op.attrs, {{"x", x}}, y);
-    Tensor input({n});
-    for (int64_t i = 0; i < n; ++i)
-      input[i] = float(op.lo + (op.hi - op.lo) * double(i) / double(n - 1));
-    Tensor actual = runKernel(graph, {input}, input.shape);
-    double worst = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      double expected = op.fn(input[i]);
-      if (expected != 0)
-        worst = std::max(worst, std::abs(actual[i] / expected - 1));
-    }
+    double worst =
+        worstOnGrid(op.name, op.attrs, op.lo, op.hi, op.fn, relativeError);
     std::printf("[ max relative error ] %s: %.3g\n", op.name, worst);
     EXPECT_LE(worst, op.bound) << op.name;
   }
@@ -288,23 +294,14 @@ TEST(TranscendentalTest, RelativeErrorNearFloatPrecision) {
 // float64 value of each float32 input, from small angles to the sinusoidal
 // positions of long inputs (token index times the fastest frequency, 1).
 TEST(TranscendentalTest, SineAndCosineAbsoluteError) {
-  for (const char *name : {"sin", "cos"})
+  for (bool sine : {true, false})
     for (double range : {4.0, 100.0, 1e5}) {
-      int64_t n = 40001;
-      GraphBuilder graph;
-      int64_t x = graph.buffer("x", "float32", {n});
-      int64_t y = graph.buffer("y", "float32", {n}, "output");
-      graph.kernel("k", name, json::object(), {{"x", x}}, y);
-      Tensor input({n});
-      for (int64_t i = 0; i < n; ++i)
-        input[i] = float(-range + 2 * range * double(i) / double(n - 1));
-      Tensor actual = runKernel(graph, {input}, input.shape);
-      double worst = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        double expected =
-            name[0] == 's' ? std::sin(input[i]) : std::cos(input[i]);
-        worst = std::max(worst, std::abs(actual[i] - expected));
-      }
+      const char *name = sine ? "sin" : "cos";
+      double worst = worstOnGrid(
+          name, json::object(), -range, range,
+          sine ? +[](double x) { return std::sin(x); }
+               : +[](double x) { return std::cos(x); },
+          absoluteError);
       std::printf("[ max absolute error ] %s on [-%g, %g]: %.3g\n", name, range,
                   range, worst);
       EXPECT_LE(worst, 2e-7)
