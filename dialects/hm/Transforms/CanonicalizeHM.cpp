@@ -121,8 +121,8 @@ struct GeluFromErf : OpRewritePattern<ErfOp> {
 using Polynomial = std::map<int, double>;
 
 // `value` as a polynomial in `x` of degree at most 3, built from x, scalar
-// constants, +, *, division by a constant and small integer powers; else
-// nullopt.
+// constants, +, *, division by a constant, small integer powers and square
+// roots of constants; else nullopt.
 std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
   if (value == x)
     return Polynomial{{1, 1.0}};
@@ -165,6 +165,12 @@ std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
     for (auto &term : *a)
       term.second /= *divisor;
     return a;
+  }
+  if (isa<SqrtOp>(op)) { // of a constant: the dynamo exporter's sqrt(2 / pi)
+    std::optional<Polynomial> a = operand(0);
+    if (!a || a->size() != 1 || !a->count(0) || a->at(0) < 0)
+      return std::nullopt;
+    return Polynomial{{0, std::sqrt(a->at(0))}};
   }
   if (isa<PowOp>(op)) {
     std::optional<double> power = getScalarConstant(op->getOperand(1));

@@ -73,14 +73,18 @@ func.func @gelu_from_tanh(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   return %8 : tensor<?x8xf32>
 }
 
-// The dynamo exporter's spelling: Pow(x, 3), constants on the right, and
-// (0.5 * x) * (1 + tanh(...)) for the product.
+// The dynamo exporter's spelling: Pow(x, 3), sqrt(2 / pi) computed from
+// its constants, constants on the right, and (0.5 * x) * (1 + tanh(...)) for
+// the product.
 // CHECK-LABEL: func.func @gelu_from_tanh_pow
 // CHECK-NEXT: hm.gelu %{{.*}} {approximate = "tanh"}
 // CHECK-NEXT: return
 func.func @gelu_from_tanh_pow(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %three = hm.constant dense<3.0> : tensor<f32>
-  %slope = hm.constant dense<0.797884583> : tensor<f32>
+  %two = hm.constant dense<2.0> : tensor<f32>
+  %pi = hm.constant dense<3.14159274> : tensor<f32>
+  %ratio = hm.div %two, %pi : tensor<f32>, tensor<f32> -> tensor<f32>
+  %slope = hm.sqrt %ratio : tensor<f32>
   %cubic = hm.constant dense<4.471500e-02> : tensor<f32>
   %one = hm.constant dense<1.0> : tensor<f32>
   %half = hm.constant dense<0.5> : tensor<f32>

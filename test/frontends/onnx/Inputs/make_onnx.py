@@ -64,6 +64,29 @@ def gelu20(path, approximate=None):
     save(graph, path, opset=20)
 
 
+def gelu_tanh_dynamo(path):
+    # nn.GELU(approximate="tanh") as the dynamo exporter decomposes it below
+    # opset 20: Pow(x, 3), and sqrt(2 / pi) computed from its constants.
+    def scalar(name, value):
+        return numpy_helper.from_array(np.array(value, dtype=np.float32), name)
+    constants = [scalar("three", 3.0), scalar("kappa", 0.044715), scalar("two", 2.0),
+                 scalar("pi", np.pi), scalar("one", 1.0), scalar("half", 0.5)]
+    nodes = [helper.make_node("Pow", ["x", "three"], ["cubed"], name="cube"),
+             helper.make_node("Mul", ["kappa", "cubed"], ["t1"], name="scale_cube"),
+             helper.make_node("Add", ["x", "t1"], ["t2"], name="inner"),
+             helper.make_node("Div", ["two", "pi"], ["ratio"], name="ratio"),
+             helper.make_node("CastLike", ["ratio", "x"], ["ratio_x"], name="cast"),
+             helper.make_node("Sqrt", ["ratio_x"], ["slope"], name="slope"),
+             helper.make_node("Mul", ["slope", "t2"], ["t3"], name="argument"),
+             helper.make_node("Tanh", ["t3"], ["t4"], name="tanh"),
+             helper.make_node("Add", ["t4", "one"], ["t5"], name="one_plus"),
+             helper.make_node("Mul", ["x", "t5"], ["t6"], name="times_x"),
+             helper.make_node("Mul", ["half", "t6"], ["y"], name="half")]
+    graph = helper.make_graph(nodes, "g", [tensor("x", ["N", 5])], [tensor("y", ["N", 5])],
+                              initializer=constants)
+    save(graph, path, opset=18)
+
+
 def old_opset(path):
     nodes = [helper.make_node("Identity", ["x"], ["y"], name="id")]
     graph = helper.make_graph(nodes, "g", [tensor("x", [2])], [tensor("y", [2])])
@@ -825,6 +848,7 @@ KINDS["derived_size_compare"] = derived_size_compare
 KINDS["runtime_if"] = lambda path: squeeze_if(path, runtime=True)
 KINDS["gelu20_tanh"] = lambda path: gelu20(path, "tanh")
 KINDS["gelu20_fast"] = lambda path: gelu20(path, "fast")
+KINDS["gelu_tanh_dynamo"] = gelu_tanh_dynamo
 KINDS["new_operator"] = new_operator
 KINDS["dynamo_idioms"] = dynamo_idioms
 KINDS["group_norm18"] = lambda path: group_normalization(path, 18)
