@@ -109,9 +109,7 @@ Expr unary(const KernelView &view, const Expr &x) {
   if (op == "erf")
     return erfFloat(x);
   if (op == "gelu")
-    return view.kernel().attrs.value("approximate", "none") == "tanh"
-               ? geluTanh(x)
-               : gelu(x);
+    return gelu(x, view.kernel().attrs.value("approximate", "none") == "tanh");
   if (op == "neg")
     return -x;
   if (op == "abs") // Halide::abs of a signed int is unsigned

@@ -86,8 +86,12 @@ public:
     tileBlockVectors_ = std::min(tileVectors, kBlockVectors);
     // Vectorised over channels, chunks are computed whole even past N; a
     // chunk's per-token operands are a few vectors, so 16 KiB (64 tokens at
-    // d_h = 256) already amortises the per-chunk sums.
-    chunkBytes_ = ctx.knob("chunk_kib", byChannel() ? 16 : 40, 4, 1024) << 10;
+    // d_h = 256) already amortises the per-chunk sums. Two-phase is the
+    // short-input form: 8 KiB (32 tokens at d_h = 256) gives a 64-token
+    // single-head input two slices of phase A, one per core.
+    bool twoPhase = params_.algorithm == HyperMixAlgorithm::TwoPhase;
+    int chunkKib = !byChannel() ? 40 : twoPhase ? 8 : 16;
+    chunkBytes_ = ctx.knob("chunk_kib", chunkKib, 4, 1024) << 10;
     const char *names[2][4] = {{"A1", "a1", "C1", "c1"},
                                {"A2", "a2", "C2", "c2"}};
     for (int i = 0; i < 2; ++i)
@@ -111,10 +115,10 @@ public:
 
 private:
   // Token-major stages run in blocks of kBlockVectors token vectors (the
-  // row count of their register blocks), fewer in a phase B tile shorter
-  // than that. Phase B normalises tiles of tileTokens_ tokens together; phase
-  // A's chunk size is chosen so that one chunk's reduction operands stay within
-  // chunkBytes_ (L1 by default).
+  // row count of their register blocks), fewer in a phase B tile or a phase
+  // A chunk shorter than that. Phase B normalises tiles of tileTokens_ tokens
+  // together; phase A's chunk size is chosen so that one chunk's reduction
+  // operands stay within chunkBytes_ (L1 by default).
   static constexpr int kBlockVectors = 4;
   static constexpr int kMaxSlices = 8;
   static constexpr int kVChannels = 6;  // channels per register block of V
@@ -194,9 +198,7 @@ private:
   const Side &side(int i) const { return i == 0 ? keys_ : queries_; }
 
   /// Every GELU of the op: the exact form or torch's tanh approximation.
-  Expr activation(const Expr &x) const {
-    return params_.tanhGelu ? geluTanh(x) : gelu(x);
-  }
+  Expr activation(const Expr &x) const { return gelu(x, params_.tanhGelu); }
 
   Expr clampToken(const Expr &token, const Expr &length) const {
     return Halide::clamp(token, 0, length - 1);
@@ -500,8 +502,10 @@ private:
     part(c_, p_, chunk, j_, b_) = 0.0f;
     part(c_, p_, chunk, j_, b_) += u(token, p_, j_, b_) * v(token, c_, j_, b_);
     Expr chunks = (keys_.length + chunkTokens_ - 1) / chunkTokens_;
-    // At least two chunks per slice: each slice's sum costs a pass over R.
-    Expr perSlice = Halide::max(2, (chunks + kMaxSlices - 1) / kMaxSlices);
+    // At least two chunks per slice (each slice's sum costs a pass over R),
+    // unless that leaves one slice: then one chunk each.
+    Expr perSlice = Halide::max(1, Halide::min(2, chunks / 2),
+                                (chunks + kMaxSlices - 1) / kMaxSlices);
     RDom rch(0, perSlice, name + "_rch");
     rch.where(slice * perSlice + rch < chunks);
     sliceSum(c_, p_, slice, j_, b_) = 0.0f;
@@ -597,14 +601,18 @@ private:
                   : byChannel() ? channelBlock(rows)
                                 : reductionBlock(rows);
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
-    int blockTokens = kBlockVectors * vl_;
     // By channel, the budget holds a block's column panel of the chunk's
-    // tokens; by token, a chunk's operands.
+    // tokens; by token, a chunk's operands. Chunks are whole register blocks
+    // of tokens, or by channel fewer token vectors than one block.
     int bytesPerToken =
         byChannel() ? 4 * block.cols * vl_ : 4 * (padded + params_.dHead);
-    chunkTokens_ =
-        std::clamp(chunkBytes_ / bytesPerToken / blockTokens * blockTokens,
-                   blockTokens, 8 * blockTokens);
+    int chunkVectors = chunkBytes_ / bytesPerToken / vl_;
+    if (chunkVectors >= kBlockVectors || !byChannel())
+      chunkVectors = chunkVectors / kBlockVectors * kBlockVectors;
+    chunkVectors = std::clamp(chunkVectors, byChannel() ? 1 : kBlockVectors,
+                              8 * kBlockVectors);
+    chunkTokens_ = chunkVectors * vl_;
+    chunkBlockVectors_ = std::min(chunkVectors, kBlockVectors);
     if (ctx_.gpu)
       chunkTokens_ = ctx_.knob("chunk_tokens", 128, 16, 4096);
 
@@ -626,8 +634,8 @@ private:
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
     else
       scheduleTokenMajor(xm, c_, false);
-    scheduleTokenMajor(hin, c_, false);
-    Func hid = hidden(0, hin, "hid1", kBlockVectors);
+    scheduleTokenMajor(hin, c_, false, chunkBlockVectors_);
+    Func hid = hidden(0, hin, "hid1", chunkBlockVectors_);
 
     // The hypernetwork runs one token block at a time inside u's loop.
     Func u("u1");
@@ -638,15 +646,15 @@ private:
           weightMask(m) *
           Halide::select(p_ < f, hid(n_, Halide::min(p_, f - 1), j_, b_),
                          Halide::select(p_ == f, 1.0f, 0.0f));
-      uBlock = scheduleTokenMajor(u, p_, true);
+      uBlock = scheduleTokenMajor(u, p_, true, chunkBlockVectors_);
     } else if (padded > kh) {
-      Func w = generated(0, hid, weightMask(m), "w1", kBlockVectors);
+      Func w = generated(0, hid, weightMask(m), "w1", chunkBlockVectors_);
       u(n_, p_, j_, b_) =
           Halide::select(p_ < kh, w(n_, Halide::min(p_, kh - 1), j_, b_), 0.0f);
-      uBlock = scheduleTokenMajor(u, p_, true);
+      uBlock = scheduleTokenMajor(u, p_, true, chunkBlockVectors_);
       w.compute_at(u, uBlock);
     } else {
-      u = generated(0, hid, weightMask(m), "w1", kBlockVectors, &uBlock);
+      u = generated(0, hid, weightMask(m), "w1", chunkBlockVectors_, &uBlock);
     }
     Func reduced;
     if (ctx_.gpu) {
@@ -909,7 +917,8 @@ private:
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
   int tileTokens_ = 0;
-  int tileBlockVectors_ = kBlockVectors; // token vectors per phase B block
+  int tileBlockVectors_ = kBlockVectors;  // token vectors per phase B block
+  int chunkBlockVectors_ = kBlockVectors; // token vectors per phase A block
   int chunkBytes_ = 40 << 10;
   Var n_{"n"}, c_{"c"}, o_{"o"}, q_{"q"}, j_{"j"}, b_{"b"}, cg_{"cg"}, p_{"p"};
   Var t_{"t"}, v_{"v"}; // sine or cosine, token vector (position bases)

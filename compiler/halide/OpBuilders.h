@@ -164,11 +164,10 @@ Halide::Expr tanhFloat(const Halide::Expr &x);
 /// sin (or cos) for float32, vectorised, absolute error below 1.5e-7 for
 /// |x| < 1e6.
 Halide::Expr sinCosFloat(const Halide::Expr &x, bool cosine);
-/// The exact erf form 0.5 x (1 + erf(x / sqrt 2)), float32.
-Halide::Expr gelu(const Halide::Expr &x);
-/// torch's tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715
-/// x^3))), float32.
-Halide::Expr geluTanh(const Halide::Expr &x);
+/// GELU in float32: the exact form 0.5 x (1 + erf(x / sqrt 2)), or with
+/// `tanhApproximation` torch's 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715
+/// x^3))).
+Halide::Expr gelu(const Halide::Expr &x, bool tanhApproximation);
 
 /// The in-bounds index that ONNX reflect padding reads for index `j` of a
 /// dim of extent `n` (mirrored without repeating the edge), clamped so that

@@ -70,11 +70,9 @@ Expr sinCosFloat(const Expr &x, bool cosine) {
                         -sinR, -cosR);
 }
 
-Expr gelu(const Expr &x) {
-  return 0.5f * x * (1.0f + erfFloat(x * float(M_SQRT1_2)));
-}
-
-Expr geluTanh(const Expr &x) {
+Expr gelu(const Expr &x, bool tanhApproximation) {
+  if (!tanhApproximation)
+    return 0.5f * x * (1.0f + erfFloat(x * float(M_SQRT1_2)));
   // 0.5 x (1 + tanh u) = x / (1 + e^(-2u)): one exp and no cancellation in
   // the negative tail. The exponent is capped where the result is 0 in
   // float32 anyway, so it never overflows.

@@ -291,10 +291,10 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     for (int tasks : {4, 64})
       add({{"tasks", tasks}});
   } else if (op == "hyper_mix") {
-    // The default chunk budget depends on the kernel's form (16 or 40 KiB):
-    // both are candidates.
+    // The default chunk budget depends on the kernel's form (8, 16 or 40
+    // KiB): all are candidates.
     for (int tile : {32, 64, 128})
-      for (int chunk : {16, 40, 80})
+      for (int chunk : {8, 16, 40, 80})
         add({{"tile_tokens", tile}, {"chunk_kib", chunk}});
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})

@@ -225,10 +225,16 @@ void checkLeakyRelu(const Checker &check) {
                                 alpha.dump()));
 }
 
+/// Whether a GELU form attribute (ONNX's names; absent: "none") asks for
+/// the tanh approximation.
+bool tanhGeluAttr(const Checker &check, const char *name) {
+  return check.kernel.attrs.contains(name) &&
+         check.choiceAttr(name, {"none", "tanh"}) == "tanh";
+}
+
 void checkGelu(const Checker &check) {
   checkUnary(check, {DType::Float32});
-  if (check.kernel.attrs.contains("approximate"))
-    check.choiceAttr("approximate", {"none", "tanh"});
+  tanhGeluAttr(check, "approximate"); // rejects any other form
 }
 
 void checkWhere(const Checker &check) {
@@ -1115,9 +1121,7 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.maskTokens = check.boolAttr("mask_tokens");
   if (view.kernel().attrs.contains("mask_hyper_input"))
     p.maskHyperInput = check.boolAttr("mask_hyper_input");
-  if (view.kernel().attrs.contains("gelu_approximate"))
-    p.tanhGelu =
-        check.choiceAttr("gelu_approximate", {"none", "tanh"}) == "tanh";
+  p.tanhGelu = tanhGeluAttr(check, "gelu_approximate");
   p.layerNorm = check.boolAttr("layer_norm");
   if (p.layerNorm && view.kernel().attrs.contains("layer_norm_eps"))
     p.layerNormEps = check.nonNegativeAttr("layer_norm_eps");

@@ -103,9 +103,9 @@ std::vector<Case> cases() {
   c.tableRows = 140;
   list.push_back({"N130_B2_d144_h8_learned_transposed_table", c});
 
-  // d_h whole vectors: phase A runs vectorised over channels. 1300 tokens
-  // are 5 of its 320-token chunks, the last one partial, summed in three
-  // parallel slices of up to two chunks.
+  // d_h whole vectors: phase A runs vectorised over channels. With
+  // AVX-512, 1300 tokens are 11 chunks of 128 tokens (two-phase: 21 of 64),
+  // the last one partial, summed in parallel slices of two (three) chunks.
   c = make(2, 1300, 32, 1, 20, 24);
   c.mask = MaskKind::Binary;
   c.positional = true;
@@ -305,6 +305,46 @@ INSTANTIATE_TEST_SUITE_P(Tiles, HyperMixTileTest,
                          [](const auto &info) {
                            return std::to_string(std::get<0>(info.param)) +
                                   "vectors_" + std::get<1>(info.param);
+                         });
+
+// Phase A's chunk (knob chunk_kib) by channel: with d_h = 64, a block's
+// column panel is 256 bytes a token, so 4 to 32 KiB are chunks of 16 to 128
+// tokens, one to three token vectors below a register block with AVX-512,
+// a whole block, or two. 75 tokens then make one to five chunks, the last
+// one partial, summed in one to three slices.
+class HyperMixChunkTest
+    : public ::testing::TestWithParam<std::tuple<int, std::string>> {};
+
+TEST_P(HyperMixChunkTest, MatchesFloat64Reference) {
+  HyperMixConfig config;
+  config.batch = 2;
+  config.tokens = 75;
+  config.d = 64;
+  config.heads = 1;
+  config.hidden = 20;
+  config.kHead = 24;
+  config.mask = MaskKind::Binary;
+  config.positional = true;
+  config.algorithm = std::get<1>(GetParam());
+  std::mt19937 rng(11);
+  std::vector<Tensor> inputs = hyperMixInputs(config, rng);
+  Tensor expected = hyperMixReference(config, inputs);
+  ScheduleChoice schedule;
+  schedule.knobs["chunk_kib"] = std::get<0>(GetParam());
+  JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
+  double error = relativeL2(kernel.run(inputs, expected.shape), expected);
+  std::printf("[ relative L2 ] chunk %d KiB, %s: %.3g\n",
+              std::get<0>(GetParam()), config.algorithm.c_str(), error);
+  EXPECT_LE(error, kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Chunks, HyperMixChunkTest,
+                         ::testing::Combine(::testing::Values(4, 8, 12, 16, 32),
+                                            ::testing::Values("reassociated",
+                                                              "two_phase")),
+                         [](const auto &info) {
+                           return std::to_string(std::get<0>(info.param)) +
+                                  "kib_" + std::get<1>(info.param);
                          });
 
 class HyperMixPaddingTest

@@ -23,8 +23,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <array>
 #include <cmath>
-#include <map>
 
 namespace hm {
 #define GEN_PASS_DEF_CANONICALIZEHM
@@ -80,16 +80,14 @@ SmallVector<std::pair<Value, Operation *>, 3> halfProducts(Value g) {
   return readings;
 }
 
-// Replaces the reading of the product whose x is `x` with hm.gelu x.
-LogicalResult replaceGeluProduct(Operation *anchor, Value g, Value x,
-                                 StringRef approximate,
-                                 PatternRewriter &rewriter) {
-  for (auto [candidate, root] : halfProducts(g))
-    if (candidate == x && root->getResult(0).getType() == x.getType()) {
-      rewriter.replaceOpWithNewOp<GeluOp>(root, x.getType(), x, approximate);
-      return success();
-    }
-  return rewriter.notifyMatchFailure(anchor, "not the GELU product");
+// Replaces the product `root` computes with hm.gelu x, unless the product
+// broadcasts x to another type.
+bool replaceWithGelu(Operation *root, Value x, StringRef approximate,
+                     PatternRewriter &rewriter) {
+  if (root->getResult(0).getType() != x.getType())
+    return false;
+  rewriter.replaceOpWithNewOp<GeluOp>(root, x.getType(), x, approximate);
+  return true;
 }
 
 struct GeluFromErf : OpRewritePattern<ErfOp> {
@@ -113,21 +111,24 @@ struct GeluFromErf : OpRewritePattern<ErfOp> {
     auto onePlus = singleUser<AddOp>(erf.getOutput());
     if (!onePlus || !isScalar(otherOperand(onePlus, erf.getOutput()), 1.0))
       return rewriter.notifyMatchFailure(erf, "no 1 + erf(...)");
-    return replaceGeluProduct(erf, onePlus.getOutput(), x, "none", rewriter);
+    for (auto [candidate, root] : halfProducts(onePlus.getOutput()))
+      if (candidate == x && replaceWithGelu(root, x, "none", rewriter))
+        return success();
+    return rewriter.notifyMatchFailure(erf, "not the GELU product");
   }
 };
 
-// Coefficients by power of a polynomial in one variable.
-using Polynomial = std::map<int, double>;
+// Coefficients of x^0 to x^3 of a polynomial in x.
+using Polynomial = std::array<double, 4>;
 
 // `value` as a polynomial in `x` of degree at most 3, built from x, scalar
 // constants, +, *, division by a constant, small integer powers and square
 // roots of constants; else nullopt.
 std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
   if (value == x)
-    return Polynomial{{1, 1.0}};
+    return Polynomial{0, 1, 0, 0};
   if (std::optional<double> c = getScalarConstant(value))
-    return Polynomial{{0, *c}};
+    return Polynomial{*c, 0, 0, 0};
   Operation *op = value.getDefiningOp();
   if (!op || depth > 8)
     return std::nullopt;
@@ -136,12 +137,14 @@ std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
   };
   auto times = [](const Polynomial &a,
                   const Polynomial &b) -> std::optional<Polynomial> {
-    Polynomial product;
-    for (auto [i, u] : a)
-      for (auto [j, v] : b) {
+    Polynomial product{};
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        if (a[i] == 0 || b[j] == 0)
+          continue;
         if (i + j > 3)
           return std::nullopt;
-        product[i + j] += u * v;
+        product[i + j] += a[i] * b[j];
       }
     return product;
   };
@@ -149,8 +152,8 @@ std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
     std::optional<Polynomial> a = operand(0), b = operand(1);
     if (!a || !b)
       return std::nullopt;
-    for (auto [i, v] : *b)
-      (*a)[i] += v;
+    for (int i = 0; i < 4; ++i)
+      (*a)[i] += (*b)[i];
     return a;
   }
   if (isa<MulOp>(op)) {
@@ -162,15 +165,15 @@ std::optional<Polynomial> polynomialIn(Value value, Value x, int depth = 0) {
     std::optional<Polynomial> a = operand(0);
     if (!a || !divisor || *divisor == 0)
       return std::nullopt;
-    for (auto &term : *a)
-      term.second /= *divisor;
+    for (double &coefficient : *a)
+      coefficient /= *divisor;
     return a;
   }
   if (isa<SqrtOp>(op)) { // of a constant: the dynamo exporter's sqrt(2 / pi)
     std::optional<Polynomial> a = operand(0);
-    if (!a || a->size() != 1 || !a->count(0) || a->at(0) < 0)
+    if (!a || (*a)[1] != 0 || (*a)[2] != 0 || (*a)[3] != 0 || (*a)[0] < 0)
       return std::nullopt;
-    return Polynomial{{0, std::sqrt(a->at(0))}};
+    return Polynomial{std::sqrt((*a)[0]), 0, 0, 0};
   }
   if (isa<PowOp>(op)) {
     std::optional<double> power = getScalarConstant(op->getOperand(1));
@@ -195,16 +198,13 @@ struct GeluFromTanh : OpRewritePattern<TanhOp> {
     std::optional<Polynomial> p = polynomialIn(argument, x);
     if (!p)
       return false;
-    auto coefficient = [&](int power) {
-      auto it = p->find(power);
-      return it == p->end() ? 0.0 : it->second;
-    };
+    const Polynomial &coefficient = *p;
     const double slope = std::sqrt(2 / M_PI), cubic = 0.044715;
     // 1e-5: exporters round the constants, e.g. sqrt(2/pi) * 0.044715 written
     // as 0.0356774.
-    return coefficient(0) == 0 && coefficient(2) == 0 &&
-           std::abs(coefficient(1) - slope) <= 1e-5 * slope &&
-           std::abs(coefficient(3) / coefficient(1) - cubic) <= 1e-5 * cubic;
+    return coefficient[0] == 0 && coefficient[2] == 0 &&
+           std::abs(coefficient[1] - slope) <= 1e-5 * slope &&
+           std::abs(coefficient[3] / coefficient[1] - cubic) <= 1e-5 * cubic;
   }
 
   LogicalResult matchAndRewrite(TanhOp tanh,
@@ -213,9 +213,9 @@ struct GeluFromTanh : OpRewritePattern<TanhOp> {
     if (!onePlus || !isScalar(otherOperand(onePlus, tanh.getOutput()), 1.0))
       return rewriter.notifyMatchFailure(tanh, "no 1 + tanh(...)");
     for (auto [x, root] : halfProducts(onePlus.getOutput()))
-      if (x && isTanhGeluArgument(tanh.getInput(), x))
-        return replaceGeluProduct(tanh, onePlus.getOutput(), x, "tanh",
-                                  rewriter);
+      if (x && isTanhGeluArgument(tanh.getInput(), x) &&
+          replaceWithGelu(root, x, "tanh", rewriter))
+        return success();
     return rewriter.notifyMatchFailure(tanh, "not the tanh GELU");
   }
 };
