@@ -130,18 +130,29 @@ static void write_npy(const char *path, const hmc_tensor *tensor) {
   size_t count = 1;
   for (int d = 0; d < tensor->rank; ++d) {
     len += snprintf(header + len, sizeof header - (size_t)len, "%" PRId64 "%s",
-                    tensor->shape[d], tensor->rank == 1 ? "," : d + 1 < tensor->rank ? ", " : "");
+                    tensor->shape[d],
+                    tensor->rank == 1      ? ","
+                    : d + 1 < tensor->rank ? ", "
+                                           : "");
     count *= (size_t)tensor->shape[d];
   }
   len += snprintf(header + len, sizeof header - (size_t)len, "), }");
-  /* pad with spaces so that magic + 2 + 2 + header + '\n' is a multiple of 64 */
+  /* pad with spaces so that magic + 2 + 2 + header + '\n' is a multiple of 64
+   */
   int total = 10 + len + 1;
   int pad = (64 - total % 64) % 64;
   FILE *f = fopen(path, "wb");
   if (!f)
     die("cannot write", path);
   unsigned short header_len = (unsigned short)(len + pad + 1);
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  unsigned char pre[10] = {0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           1,
+                           0,
                            (unsigned char)(header_len & 0xff),
                            (unsigned char)(header_len >> 8)};
   fwrite(pre, 1, 10, f);
@@ -203,7 +214,8 @@ int main(int argc, char **argv) {
   int num_sets = atoi(argv[3]), threads = atoi(argv[4]), warmup = atoi(argv[5]);
   int min_iters = atoi(argv[6]), max_iters = atoi(argv[7]);
   double budget_ms = atof(argv[8]) * 1e3;
-  if (num_sets < 1 || num_sets > MAX_SETS || max_iters < 1 || min_iters > max_iters)
+  if (num_sets < 1 || num_sets > MAX_SETS || max_iters < 1 ||
+      min_iters > max_iters)
     die("bad arguments", NULL);
 
   /* The library's descriptor first (static data only), then the inputs, then
@@ -211,7 +223,8 @@ int main(int argc, char **argv) {
   void *dll = dlopen(lib_path, RTLD_NOW | RTLD_LOCAL);
   if (!dll)
     die("dlopen failed", dlerror());
-  const hmc_library_v1 *lib = (const hmc_library_v1 *)dlsym(dll, "hmc_library_v1");
+  const hmc_library_v1 *lib =
+      (const hmc_library_v1 *)dlsym(dll, "hmc_library_v1");
   if (!lib)
     die("no hmc_library_v1 in", lib_path);
   if (lib->abi_version != HMC_ABI_VERSION)
@@ -224,7 +237,8 @@ int main(int argc, char **argv) {
   char path[4096];
   for (int s = 0; s < num_sets; ++s) {
     for (int i = 0; i < lib->num_inputs; ++i) {
-      snprintf(path, sizeof path, "%s/set%d/%s.npy", input_dir, s, lib->inputs[i].name);
+      snprintf(path, sizeof path, "%s/set%d/%s.npy", input_dir, s,
+               lib->inputs[i].name);
       read_npy(path, lib->inputs[i].dtype, &inputs[s][i]);
       inputs[s][i].name = lib->inputs[i].name;
     }
@@ -244,7 +258,8 @@ int main(int argc, char **argv) {
       for (int d = 0; d < outputs[s][o].rank; ++d)
         count *= (size_t)outputs[s][o].shape[d];
       outputs[s][o].size_bytes = count * dtype_size(outputs[s][o].dtype);
-      outputs[s][o].data = calloc(count ? count : 1, dtype_size(outputs[s][o].dtype));
+      outputs[s][o].data =
+          calloc(count ? count : 1, dtype_size(outputs[s][o].dtype));
       if (!outputs[s][o].data)
         die("out of memory for outputs", NULL);
     }
@@ -254,19 +269,22 @@ int main(int argc, char **argv) {
   make_dir(output_dir);
   for (int s = 0; s < num_sets; ++s) {
     check(lib, handle,
-          lib->run(handle, inputs[s], lib->num_inputs, outputs[s], lib->num_outputs),
+          lib->run(handle, inputs[s], lib->num_inputs, outputs[s],
+                   lib->num_outputs),
           "run");
     snprintf(path, sizeof path, "%s/set%d", output_dir, s);
     make_dir(path);
     for (int o = 0; o < lib->num_outputs; ++o) {
-      snprintf(path, sizeof path, "%s/set%d/%s.npy", output_dir, s, lib->outputs[o].name);
+      snprintf(path, sizeof path, "%s/set%d/%s.npy", output_dir, s,
+               lib->outputs[o].name);
       write_npy(path, &outputs[s][o]);
     }
   }
   for (int w = 0; w < warmup; ++w) {
     int s = w % num_sets;
     check(lib, handle,
-          lib->run(handle, inputs[s], lib->num_inputs, outputs[s], lib->num_outputs),
+          lib->run(handle, inputs[s], lib->num_inputs, outputs[s],
+                   lib->num_outputs),
           "run");
   }
 
@@ -279,8 +297,8 @@ int main(int argc, char **argv) {
          (iters < min_iters || now_ms() - start_all < budget_ms)) {
     int s = iters % num_sets;
     double start = now_ms();
-    hmc_status status =
-        lib->run(handle, inputs[s], lib->num_inputs, outputs[s], lib->num_outputs);
+    hmc_status status = lib->run(handle, inputs[s], lib->num_inputs, outputs[s],
+                                 lib->num_outputs);
     times[iters++] = now_ms() - start;
     check(lib, handle, status, "run");
   }

@@ -44,8 +44,7 @@ int main(int argc, char **argv) {
   int n = square ? m : atoi(argv[2]), k = square ? m : atoi(argv[3]);
   int threads = atoi(argv[square ? 2 : 4]);
   int repeats = atoi(argv[square ? 3 : 5]);
-  if (m < 1 || n < 1 || k < 1 || threads < 1 || repeats < 1 ||
-      repeats > 1000) {
+  if (m < 1 || n < 1 || k < 1 || threads < 1 || repeats < 1 || repeats > 1000) {
     fprintf(stderr, "sgemm_ceiling: bad arguments\n");
     return 2;
   }

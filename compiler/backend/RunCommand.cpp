@@ -264,6 +264,9 @@ Status run(const RunOptions &options, std::ostream &out) {
   if (Status status = readInputs(options, session, inputs); !status.ok())
     return status;
 
+  // The library reads it at create time.
+  if (options.profile)
+    setenv("HMC_PROFILE", "1", 1);
   hmc_create_options createOptions{};
   createOptions.num_threads = options.threads;
   if (hmc_status status = library.create(&createOptions, &session.handle))

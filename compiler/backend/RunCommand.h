@@ -27,6 +27,9 @@ struct RunOptions {
   int repeat = 0;
   /// Threads of the handle; 0 = the library's default.
   int threads = 0;
+  /// Sets HMC_PROFILE for the handle: each kernel's time per run goes to
+  /// stderr when the handle is destroyed.
+  bool profile = false;
 };
 
 /// Prints what the library's descriptor says (`hmc inspect`): model name,

@@ -455,6 +455,9 @@ static int runCommandLine(int argc, char **argv) {
       ->add_option("--threads", runOptions.threads,
                    "threads of the handle (0 = all CPUs)")
       ->check(CLI::Range(0, 4096));
+  runCmd->add_flag("--profile", runOptions.profile,
+                   "print each kernel's time per run to stderr at the end "
+                   "(the library's HMC_PROFILE)");
 
   std::string inspectPath;
   CLI::App *inspectCmd = app.add_subcommand(

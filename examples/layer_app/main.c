@@ -55,8 +55,8 @@ int main(void) {
     fprintf(stderr, "layer_app: out of memory\n");
     goto done;
   }
-  if (layer_run(handle, inputs, layer_NUM_INPUTS, outputs,
-                layer_NUM_OUTPUTS) != HMC_OK) {
+  if (layer_run(handle, inputs, layer_NUM_INPUTS, outputs, layer_NUM_OUTPUTS) !=
+      HMC_OK) {
     rc = fail("run", handle);
     goto done;
   }

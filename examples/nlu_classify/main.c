@@ -61,8 +61,9 @@ static int read_sentences(const char *path, batch *out) {
       errno = 0;
       long long id = strtoll(cursor, &end, 10);
       if (end == cursor || errno) {
-        fprintf(stderr, "nlu_classify: %s:%zu: expected a token id at '%.16s'\n",
-                path, line_number, cursor);
+        fprintf(stderr,
+                "nlu_classify: %s:%zu: expected a token id at '%.16s'\n", path,
+                line_number, cursor);
         rc = 1;
         break;
       }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block_cache.h"
@@ -84,6 +85,13 @@ struct hmcrt_handle {
   run_context ctx;
   void *ctx_ptr;
   char error[ERROR_SIZE];
+
+  /* HMC_PROFILE: per kernel the wall time of its calls, and the runs' own
+   * wall time, reported to stderr when the handle is destroyed. NULL when
+   * off, so an unprofiled run reads no clock. */
+  uint64_t *profile_ns;
+  uint64_t profile_runs;
+  uint64_t profile_run_ns;
 };
 
 /* Messages of calls without a handle, and of calls refused as BUSY (the
@@ -467,6 +475,45 @@ static hmc_status allocate_tables(hmcrt_handle *h) {
 
 static hmc_status gpu_setup(hmcrt_handle *h);
 
+/* HMC_PROFILE set to anything but "" or "0" turns the profile on. */
+static hmc_status start_profile(hmcrt_handle *h) {
+  const char *value = getenv("HMC_PROFILE");
+  if (!value || !*value || strcmp(value, "0") == 0)
+    return HMC_OK;
+  /* One more than the kernels: calloc(0) may return NULL. */
+  h->profile_ns = calloc((size_t)h->model->num_kernels + 1, sizeof(uint64_t));
+  return h->profile_ns ? HMC_OK
+                       : fail(NULL, HMC_ERROR_OUT_OF_MEMORY,
+                              "out of memory creating a handle");
+}
+
+/* One line per kernel in the order they run: its share of the successful
+ * runs' wall time and its time per run. Silent if nothing ran. */
+static void report_profile(const hmcrt_handle *h) {
+  const hmcrt_model_desc *m = h->model;
+  if (!h->profile_runs)
+    return;
+  double runs = (double)h->profile_runs;
+  uint64_t kernels_ns = 0;
+  for (int32_t k = 0; k < m->num_kernels; k++)
+    kernels_ns += h->profile_ns[k];
+  fprintf(stderr,
+          "hmc profile: %s: %llu runs, %.4f ms per run, %.4f ms of it in "
+          "kernels%s\n",
+          m->library->name, (unsigned long long)h->profile_runs,
+          (double)h->profile_run_ns / runs / 1e6,
+          (double)kernels_ns / runs / 1e6,
+          h->gpu ? " (GPU kernels run asynchronously: a kernel's time is "
+                   "until its launch returns)"
+                 : "");
+  fprintf(stderr, "  %6s %10s  %s\n", "share", "ms/run", "kernel");
+  for (int32_t k = 0; k < m->num_kernels; k++)
+    fprintf(stderr, "  %5.1f%% %10.4f  %s\n",
+            100.0 * (double)h->profile_ns[k] / (double)h->profile_run_ns,
+            (double)h->profile_ns[k] / runs / 1e6,
+            m->kernels[k].name ? m->kernels[k].name : "?");
+}
+
 hmc_status hmcrt_create(const hmcrt_model_desc *model,
                         const hmc_create_options *options, hmcrt_handle **out) {
   if (!out)
@@ -496,6 +543,7 @@ hmc_status hmcrt_create(const hmcrt_model_desc *model,
   h->id = atomic_fetch_add(&next_handle_id, 1);
   hmcrt_block_cache_init(&h->ctx.blocks);
   if ((st = allocate_tables(h)) == HMC_OK &&
+      (st = start_profile(h)) == HMC_OK &&
       (st = load_weights(h, options)) == HMC_OK &&
       (st = start_pool(NULL, num_threads, &h->pool)) == HMC_OK) {
     plan_lifetimes(h);
@@ -536,6 +584,10 @@ void hmcrt_destroy(hmcrt_handle *h) {
    * to return at least frees nothing under it. */
   while (atomic_exchange_explicit(&h->busy, true, memory_order_acquire))
     sched_yield();
+  if (h->profile_ns) {
+    report_profile(h);
+    free(h->profile_ns);
+  }
   if (h->gpu && h->hbuf)
     for (int32_t i = 0; i < h->model->num_buffers; i++)
       if (h->hbuf[i].device)
@@ -1074,6 +1126,12 @@ static hmc_status bind_buffers(hmcrt_handle *h, const hmc_tensor *inputs,
   return bind_temps(h);
 }
 
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static hmc_status run_kernels(hmcrt_handle *h) {
   const hmcrt_model_desc *m = h->model;
   void **args = h->kernel_args;
@@ -1086,7 +1144,10 @@ static hmc_status run_kernels(hmcrt_handle *h) {
                 h->symbol_value[kd->short_symbol - 1] < kd->short_below
             ? kd->short_fn
             : kd->fn;
+    uint64_t start = h->profile_ns ? now_ns() : 0;
     int r = fn(args);
+    if (h->profile_ns)
+      h->profile_ns[k] += now_ns() - start;
     if (r != 0)
       return fail(h, HMC_ERROR_KERNEL, "kernel '%s' failed (code %d): %s",
                   kd->name ? kd->name : "?", r,
@@ -1108,6 +1169,7 @@ static hmc_status run(hmcrt_handle *h, const hmc_tensor *inputs,
                            "(target %s)",
                            h->model->library->name,
                            h->model->target ? h->model->target->name : "?"));
+  uint64_t start = h->profile_ns ? now_ns() : 0;
   if ((st = prepare(h, inputs, num_inputs, outputs, num_outputs)) == HMC_OK &&
       (st = bind_buffers(h, inputs, outputs)) == HMC_OK) {
     if (!h->gpu)
@@ -1116,6 +1178,10 @@ static hmc_status run(hmcrt_handle *h, const hmc_tensor *inputs,
       st = gpu_finish(h, device, run_kernels(h));
     else
       gpu_finish(h, device, st);
+  }
+  if (h->profile_ns && st == HMC_OK) {
+    h->profile_runs++;
+    h->profile_run_ns += now_ns() - start;
   }
   return release(h, st);
 }
