@@ -177,6 +177,7 @@ struct HyperMixParams {
   bool layerNorm = false;
   double layerNormEps = 1e-5;
   HyperMixAlgorithm algorithm = HyperMixAlgorithm::Reassociated;
+  int64_t maxKeyLength = 0; // > 0: phase A never reads more tokens
 };
 
 /// Validates a hyper_mix kernel and returns its parameters.

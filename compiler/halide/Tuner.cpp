@@ -292,10 +292,17 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
       add({{"tasks", tasks}});
   } else if (op == "hyper_mix") {
     // The default chunk budget depends on the kernel's form (8, 16 or 40
-    // KiB): all are candidates.
-    for (int tile : {32, 64, 128})
+    // KiB): all are candidates. Phase A over all tokens at once has no
+    // chunks; either form of it (one is the default) is a candidate where
+    // the kernel offers it.
+    for (int tile : {32, 64, 128}) {
       for (int chunk : {8, 16, 40, 80})
         add({{"tile_tokens", tile}, {"chunk_kib", chunk}});
+      if (tile != 32)
+        add({{"tile_tokens", tile}});
+    }
+    for (int whole : {0, 1})
+      add({{"phase_a_whole", whole}});
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})
       add({{"task_elements", elements}});

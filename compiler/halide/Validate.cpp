@@ -142,11 +142,14 @@ public:
   /// conversions exact (JSON integers can exceed int64 or be unsigned).
   int64_t intAttr(const char *name, int64_t min, int64_t max) const {
     const nlohmann::json &value = attr(name);
-    bool inRange = value.is_number_unsigned()
-                       ? value.get<uint64_t>() <= uint64_t(max) && min <= max
-                       : value.is_number_integer() &&
-                             value.get<int64_t>() >= min &&
-                             value.get<int64_t>() <= max;
+    // JSON reads non-negative integers as unsigned: 0 must still fail a
+    // minimum of 1.
+    bool inRange =
+        value.is_number_unsigned()
+            ? max >= 0 && value.get<uint64_t>() <= uint64_t(max) &&
+                  (min <= 0 || value.get<uint64_t>() >= uint64_t(min))
+            : value.is_number_integer() && value.get<int64_t>() >= min &&
+                  value.get<int64_t>() <= max;
     if (!inRange)
       view.fail(fmt::format("attribute '{}' must be an integer in [{}, {}], "
                             "got {}",
@@ -1129,6 +1132,8 @@ HyperMixParams parseHyperMix(const KernelView &view) {
                         "two_phase"
                     ? HyperMixAlgorithm::TwoPhase
                     : HyperMixAlgorithm::Reassociated;
+  if (view.kernel().attrs.contains("max_key_length"))
+    p.maxKeyLength = check.intAttr("max_key_length", 1, INT32_MAX);
 
   std::vector<std::string> roles = {"x"};
   if (p.hasKeys)

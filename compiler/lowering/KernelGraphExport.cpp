@@ -1814,8 +1814,11 @@ LogicalResult Exporter::exportOp(Operation *op) {
       attrs["algorithm"] = tokens.is_number() && tokens < threshold
                                ? "two_phase"
                                : "reassociated";
-      if (tokens.is_string())
-        alternative = {{"attrs", {{"algorithm", "two_phase"}}},
+      // The short variant also knows its longest input (a schedule hint).
+      if (tokens.is_string() && threshold > 1)
+        alternative = {{"attrs",
+                        {{"algorithm", "two_phase"},
+                         {"max_key_length", threshold - 1}}},
                        {"symbol", tokens},
                        {"below", threshold}};
     }

@@ -130,8 +130,7 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                                                     : json{config.tableRows, d},
                                                 "weight")});
   int64_t y = graph.buffer("y", "float32", {B, N, d}, "output");
-  graph.kernel("mix", "hyper_mix",
-               {{"heads", h},
+  json attrs = {{"heads", h},
                 {"hidden", f},
                 {"tied", config.tied},
                 {"has_mask", config.mask != MaskKind::None},
@@ -149,8 +148,10 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"mask_weights", config.maskWeights},
                 {"mask_tokens", config.maskTokens},
                 {"mask_hyper_input", config.maskHyperInput},
-                {"gelu_approximate", config.tanhGelu ? "tanh" : "none"}},
-               inputs, y);
+                {"gelu_approximate", config.tanhGelu ? "tanh" : "none"}};
+  if (config.maxKeyLength > 0)
+    attrs["max_key_length"] = config.maxKeyLength;
+  graph.kernel("mix", "hyper_mix", attrs, inputs, y);
   return graph;
 }
 

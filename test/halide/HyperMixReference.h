@@ -33,6 +33,7 @@ struct HyperMixConfig {
   // queries), the keys masked by `keyMask`; `mask` is the queries'.
   int64_t keyTokens = 0;
   MaskKind keyMask = MaskKind::None;
+  int64_t maxKeyLength = 0; // > 0: the max_key_length attribute
 };
 
 /// Random operands in kernel input order (x, keys, values, mask, key_mask,

@@ -219,6 +219,44 @@ std::vector<Case> cases() {
   c.layerNorm = true;
   list.push_back({"cross_N37_L1300_B2_h1_dh32_query_mask", c});
 
+  // Single-head inputs bounded by max_key_length: two-phase runs phase A
+  // over all tokens at once (W1 and the masked tokens whole).
+  c = make(1, 1, 32, 1, 20, 24);
+  c.maxKeyLength = 255;
+  list.push_back({"whole_N1_B1_h1_dh32", c});
+  c = make(3, 37, 32, 1, 20, 24);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.maxKeyLength = 100;
+  list.push_back({"whole_N37_B3_h1_dh32_mask_positions_norm", c});
+  c = make(2, 75, 64, 1, 24, 40);
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.maskHyperInput = false;
+  c.tanhGelu = true;
+  c.maxKeyLength = 80;
+  list.push_back({"whole_N75_B2_h1_dh64_nonbinary_unmasked_hyper_tanh", c});
+  c = make(3, 37, 32, 1, 20, 24);
+  c.mask = MaskKind::NonBinary;
+  c.tied = true;
+  c.maskWeights = false;
+  c.maxKeyLength = 40;
+  list.push_back({"whole_N37_B3_h1_dh32_tied_tokens_masked_only", c});
+  c.maskWeights = true;
+  c.maskTokens = false;
+  c.tableRows = 20;
+  c.positional = true;
+  list.push_back({"whole_N37_B3_h1_dh32_tied_weights_masked_only_table", c});
+  c = make(3, 9, 32, 1, 20, 24);
+  c.keyTokens = 37;
+  c.mask = MaskKind::Binary;
+  c.keyMask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.maxKeyLength = 37;
+  list.push_back({"whole_cross_N9_L37_B3_h1_dh32_masks_positions_norm", c});
+
   c = make(3, 9, 12, 2, 6, 4);
   c.keyTokens = 20;
   c.dynamicShape = false;
@@ -345,6 +383,41 @@ INSTANTIATE_TEST_SUITE_P(Chunks, HyperMixChunkTest,
                          [](const auto &info) {
                            return std::to_string(std::get<0>(info.param)) +
                                   "kib_" + std::get<1>(info.param);
+                         });
+
+// Phase A over all tokens at once (knob phase_a_whole, the default for a
+// single head within max_key_length), in blocks of one to four token
+// vectors (knob whole_block_vectors): 75 tokens end in a partial block.
+class HyperMixWholeTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(HyperMixWholeTest, MatchesFloat64Reference) {
+  HyperMixConfig config;
+  config.batch = 2;
+  config.tokens = 75;
+  config.d = 64;
+  config.heads = 1;
+  config.hidden = 20;
+  config.kHead = 24;
+  config.mask = MaskKind::Binary;
+  config.positional = true;
+  config.layerNorm = true;
+  config.algorithm = "two_phase";
+  std::mt19937 rng(13);
+  std::vector<Tensor> inputs = hyperMixInputs(config, rng);
+  Tensor expected = hyperMixReference(config, inputs);
+  ScheduleChoice schedule;
+  schedule.knobs["phase_a_whole"] = 1;
+  schedule.knobs["whole_block_vectors"] = GetParam();
+  JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
+  double error = relativeL2(kernel.run(inputs, expected.shape), expected);
+  std::printf("[ relative L2 ] whole, blocks of %d vectors: %.3g\n", GetParam(),
+              error);
+  EXPECT_LE(error, kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(BlockVectors, HyperMixWholeTest,
+                         ::testing::Values(1, 2, 3, 4), [](const auto &info) {
+                           return std::to_string(info.param) + "vectors";
                          });
 
 class HyperMixPaddingTest
