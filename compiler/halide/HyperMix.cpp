@@ -73,12 +73,11 @@ public:
       keys_ = queries_;
     }
     // Tunable: phase B's tile (and phase A's chunk budget, chunkBytes).
-    // Tiles are whole
-    // token vectors, and whole register blocks once they span more than one.
-    // 32 tokens by default (two vectors with AVX-512): a 64-token input
-    // still makes two tiles, each a task whose stages stay on one core,
-    // where one tile split its products' columns across cores and handed
-    // every operand over.
+    // Tiles are whole token vectors, and whole register blocks once they
+    // span more than one. 32 tokens by default (two vectors with AVX-512): a
+    // 64-token input still makes two tiles, each a task whose stages stay on
+    // one core, where one tile split its products' columns across cores and
+    // handed every operand over.
     int tileVectors =
         ctx.knob("tile_tokens", 32, vl_, 16 * kBlockVectors * vl_) / vl_;
     if (tileVectors > kBlockVectors)
@@ -615,6 +614,8 @@ private:
     const int f = params_.hidden, kh = params_.kHead;
     const bool reassociated =
         params_.algorithm == HyperMixAlgorithm::Reassociated;
+    if (!reassociated && byChannel() && wholePhaseA())
+      return scheduleMixer(wholeTwoPhase());
     // u: the reduction's left factor. Reassociated: [m hid1 | m], so one
     // reduction yields hid1^T M Xm and m^T Xm; two-phase: W1.
     int rows = reassociated ? f + 1 : kh;
@@ -637,9 +638,6 @@ private:
     chunkBlockVectors_ = std::min(chunkVectors, kBlockVectors);
     if (ctx_.gpu)
       chunkTokens_ = ctx_.knob("chunk_tokens", 128, 16, 4096);
-
-    if (!reassociated && byChannel() && wholePhaseA())
-      return scheduleMixer(wholeTwoPhase());
 
     Func m = mask("m_a", keys_);
     Func xm("xm_a"), hin("hin_a");
@@ -820,7 +818,6 @@ private:
   Func wholeTwoPhase() {
     int blockVectors = ctx_.knob("whole_block_vectors", 2, 1, kBlockVectors);
     int blockTokens = blockVectors * vl_;
-    chunkTokens_ = blockTokens;
     Func m = mask("m_a", keys_);
     Func xm("xm_a"), hin("hin_a");
     Expr channel = j_ * params_.dHead + c_;

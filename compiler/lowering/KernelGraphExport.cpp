@@ -1809,22 +1809,23 @@ LogicalResult Exporter::exportOp(Operation *op) {
           dHead % 16 || savedPerToken <= 0
               ? 4 * dHead
               : (hidden * kHead * dHead + savedPerToken - 1) / savedPerToken;
-      // One head of whole vectors: below max_key_length, two-phase runs
-      // phase A over all tokens at once while its W1 and masked tokens fit
-      // in 2 MiB (HyperMix.cpp). On 2 cores that form stayed faster than
-      // reassociated to about 5/4 of the crossover (d = k = f = 256: 10-12%
-      // at 256 and 320 tokens, even at 400), on 1 core within 0-8%.
-      if (dHead % 16 == 0 && mix.getHeads() == 1 && savedPerToken > 0) {
-        int64_t later = (threshold * 5 + 3) / 4;
-        if ((later - 1) * (kHead + dHead) * 4 <= (2 << 20))
-          threshold = later;
-      }
       // Phase A's share of the saving runs over the keys.
       const json &tokens = keyTokens;
       attrs["algorithm"] = tokens.is_number() && tokens < threshold
                                ? "two_phase"
                                : "reassociated";
-      // The short variant also knows its longest input (a schedule hint).
+      // The short variant knows its longest input (max_key_length). On the
+      // CPU, one head of whole vectors then runs phase A over all tokens at
+      // once while its W1 and masked tokens fit in 2 MiB (HyperMix.cpp). On
+      // 2 cores that form stayed faster than reassociated to about 5/4 of
+      // the crossover (d = k = f = 256: 10-12% at 256 and 320 tokens, even
+      // at 400), on 1 core it was 0-8% slower at 320 tokens.
+      if (options.wholePhaseA && dHead % 16 == 0 && mix.getHeads() == 1 &&
+          savedPerToken > 0) {
+        int64_t later = (threshold * 5 + 3) / 4;
+        if ((later - 1) * (kHead + dHead) * 4 <= (2 << 20))
+          threshold = later;
+      }
       if (tokens.is_string() && threshold > 1)
         alternative = {
             {"attrs",

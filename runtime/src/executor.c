@@ -487,8 +487,8 @@ static hmc_status start_profile(hmcrt_handle *h) {
                               "out of memory creating a handle");
 }
 
-/* One line per kernel in the order they run: its share of the successful
- * runs' wall time and its time per run. Silent if nothing ran. */
+/* One line per kernel in the order they run: its share of the runs' wall
+ * time and its time per run. Silent if nothing ran. */
 static void report_profile(const hmcrt_handle *h) {
   const hmcrt_model_desc *m = h->model;
   if (!h->profile_runs)
@@ -1178,10 +1178,12 @@ static hmc_status run(hmcrt_handle *h, const hmc_tensor *inputs,
       st = gpu_finish(h, device, run_kernels(h));
     else
       gpu_finish(h, device, st);
-  }
-  if (h->profile_ns && st == HMC_OK) {
-    h->profile_runs++;
-    h->profile_run_ns += now_ns() - start;
+    /* A run whose kernels started counts, failed or not: the kernels'
+     * times include its. */
+    if (h->profile_ns) {
+      h->profile_runs++;
+      h->profile_run_ns += now_ns() - start;
+    }
   }
   return release(h, st);
 }
