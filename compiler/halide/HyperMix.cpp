@@ -639,19 +639,8 @@ private:
     if (ctx_.gpu)
       chunkTokens_ = ctx_.knob("chunk_tokens", 128, 16, 4096);
 
-    Func m = mask("m_a", keys_);
-    Func xm("xm_a"), hin("hin_a");
-    Expr channel = j_ * params_.dHead + c_;
-    xm(n_, c_, j_, b_) = maskedToken(m, values_, keys_.length, channel);
-    // Per chunk and head: vectorised over the chunk's token vectors.
-    Func base = positionBase("pos_a");
-    base.reorder(v_, t_, cg_).vectorize(v_, chunkTokens_ / vl_).unroll(t_);
-    hin(n_, c_, j_, b_) =
-        hyperInput(params_.hasKeys || !params_.maskHyperInput
-                       ? hyperToken(m, params_.hasKeys ? keys_.tokens : values_,
-                                    keys_.length, channel)
-                       : xm(n_, c_, j_, b_),
-                   channel, base);
+    // Per chunk and head: positions vectorised over the chunk's tokens.
+    auto [m, xm, base, hin] = phaseAInputs(chunkTokens_ / vl_);
     m.vectorize(n_, vl_, TailStrategy::RoundUp);
     if (byChannel())
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
@@ -811,6 +800,27 @@ private:
     return scheduleMixer(mixer);
   }
 
+  /// Phase A's operands: the keys' mask m, the masked values xm, the
+  /// position bases (vectorised over `baseVectors` token vectors) and the
+  /// first hypernetwork's input hin. The caller schedules the rest.
+  struct PhaseAInputs {
+    Func m, xm, base, hin;
+  };
+  PhaseAInputs phaseAInputs(int baseVectors) {
+    PhaseAInputs in{mask("m_a", keys_), Func("xm_a"), positionBase("pos_a"),
+                    Func("hin_a")};
+    Expr channel = j_ * params_.dHead + c_;
+    in.xm(n_, c_, j_, b_) = maskedToken(in.m, values_, keys_.length, channel);
+    in.base.reorder(v_, t_, cg_).vectorize(v_, baseVectors).unroll(t_);
+    in.hin(n_, c_, j_, b_) = hyperInput(
+        params_.hasKeys || !params_.maskHyperInput
+            ? hyperToken(in.m, params_.hasKeys ? keys_.tokens : values_,
+                         keys_.length, channel)
+            : in.xm(n_, c_, j_, b_),
+        channel, in.base);
+    return in;
+  }
+
   /// Two-phase phase A over all tokens at once: the masked tokens and W1
   /// for every token (each in parallel over blocks of tokens), then Z =
   /// gelu(W1^T Xm) in register blocks of rows x channel vectors (in
@@ -818,18 +828,7 @@ private:
   Func wholeTwoPhase() {
     int blockVectors = ctx_.knob("whole_block_vectors", 2, 1, kBlockVectors);
     int blockTokens = blockVectors * vl_;
-    Func m = mask("m_a", keys_);
-    Func xm("xm_a"), hin("hin_a");
-    Expr channel = j_ * params_.dHead + c_;
-    xm(n_, c_, j_, b_) = maskedToken(m, values_, keys_.length, channel);
-    Func base = positionBase("pos_a");
-    base.reorder(v_, t_, cg_).vectorize(v_, blockVectors).unroll(t_);
-    hin(n_, c_, j_, b_) =
-        hyperInput(params_.hasKeys || !params_.maskHyperInput
-                       ? hyperToken(m, params_.hasKeys ? keys_.tokens : values_,
-                                    keys_.length, channel)
-                       : xm(n_, c_, j_, b_),
-                   channel, base);
+    auto [m, xm, base, hin] = phaseAInputs(blockVectors);
     scheduleTokenMajor(hin, c_, false, blockVectors);
     Func hid = hidden(0, hin, "hid1", blockVectors);
     Var uBlock;
