@@ -197,9 +197,9 @@ private:
   /// for a single head whose longest input's W1 and masked tokens stay
   /// within 2 MiB, else in chunks. The chunks' slice sums of S go from core
   /// to core, and a single head has no other parallel work: at 64 tokens
-  /// (d = k = 256) the whole form measured 14% faster on 2 cores, and 0-10%
-  /// up to the short variant's 255 tokens; at 1024 tokens it was 3-15%
-  /// slower, and with 8 heads 4% slower.
+  /// (d = k = 256) the whole form measured 14% faster on 2 cores, and 3-10%
+  /// from 128 to 255 tokens; at 1024 tokens it was 3-15% slower, and with 8
+  /// heads 4% slower.
   bool wholePhaseA() const {
     int64_t bytes = params_.maxKeyLength * (params_.kHead + params_.dHead) * 4;
     bool fits = params_.maxKeyLength > 0 && bytes <= (2 << 20);
