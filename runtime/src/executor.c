@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "block_cache.h"
+#include "clock.h"
 #include "hmc/runtime.h"
 #include "pool.h"
 #include "weights.h"
@@ -1126,12 +1126,6 @@ static hmc_status bind_buffers(hmcrt_handle *h, const hmc_tensor *inputs,
   return bind_temps(h);
 }
 
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static hmc_status run_kernels(hmcrt_handle *h) {
   const hmcrt_model_desc *m = h->model;
   void **args = h->kernel_args;
@@ -1144,10 +1138,10 @@ static hmc_status run_kernels(hmcrt_handle *h) {
                 h->symbol_value[kd->short_symbol - 1] < kd->short_below
             ? kd->short_fn
             : kd->fn;
-    uint64_t start = h->profile_ns ? now_ns() : 0;
+    uint64_t start = h->profile_ns ? hmcrt_now_ns() : 0;
     int r = fn(args);
     if (h->profile_ns)
-      h->profile_ns[k] += now_ns() - start;
+      h->profile_ns[k] += hmcrt_now_ns() - start;
     if (r != 0)
       return fail(h, HMC_ERROR_KERNEL, "kernel '%s' failed (code %d): %s",
                   kd->name ? kd->name : "?", r,
@@ -1169,7 +1163,7 @@ static hmc_status run(hmcrt_handle *h, const hmc_tensor *inputs,
                            "(target %s)",
                            h->model->library->name,
                            h->model->target ? h->model->target->name : "?"));
-  uint64_t start = h->profile_ns ? now_ns() : 0;
+  uint64_t start = h->profile_ns ? hmcrt_now_ns() : 0;
   if ((st = prepare(h, inputs, num_inputs, outputs, num_outputs)) == HMC_OK &&
       (st = bind_buffers(h, inputs, outputs)) == HMC_OK) {
     if (!h->gpu)
@@ -1178,11 +1172,11 @@ static hmc_status run(hmcrt_handle *h, const hmc_tensor *inputs,
       st = gpu_finish(h, device, run_kernels(h));
     else
       gpu_finish(h, device, st);
-    /* A run whose kernels started counts, failed or not: the kernels'
-     * times include its. */
+    /* A run whose kernels started counts, failed or not: the kernel totals
+     * include its kernels' times. */
     if (h->profile_ns) {
       h->profile_runs++;
-      h->profile_run_ns += now_ns() - start;
+      h->profile_run_ns += hmcrt_now_ns() - start;
     }
   }
   return release(h, st);

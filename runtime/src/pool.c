@@ -7,8 +7,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 /* A contiguous run of a job's tasks, first claimed by its own thread. On its
  * own cache line: the threads claim from their own runs concurrently. */
@@ -101,12 +102,6 @@ static int run_serial(void *user_context, halide_task_t task, int min, int size,
   return 0;
 }
 
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -118,25 +113,25 @@ static inline void cpu_relax(void) {
 /* Polls until a job newer than `seen` is posted, stop is set, or SPIN_NS
  * pass. */
 static void spin_for_job(hmcrt_pool *pool, uint64_t seen) {
-  uint64_t deadline = now_ns() + SPIN_NS;
+  uint64_t deadline = hmcrt_now_ns() + SPIN_NS;
   for (unsigned i = 1;; i++) {
     if (atomic_load_explicit(&pool->generation, memory_order_relaxed) != seen ||
         atomic_load_explicit(&pool->stop, memory_order_relaxed))
       return;
     cpu_relax();
-    if (i % 256 == 0 && now_ns() > deadline)
+    if (i % 256 == 0 && hmcrt_now_ns() > deadline)
       return;
   }
 }
 
 /* Polls until no worker is inside j, or SPIN_NS pass. */
 static void spin_for_workers(job *j) {
-  uint64_t deadline = now_ns() + SPIN_NS;
+  uint64_t deadline = hmcrt_now_ns() + SPIN_NS;
   for (unsigned i = 1;; i++) {
     if (atomic_load_explicit(&j->active, memory_order_acquire) == 0)
       return;
     cpu_relax();
-    if (i % 256 == 0 && now_ns() > deadline)
+    if (i % 256 == 0 && hmcrt_now_ns() > deadline)
       return;
   }
 }
