@@ -303,6 +303,11 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     }
     for (int whole : {0, 1})
       add({{"phase_a_whole", whole}});
+    // After a whole phase A, phase B by channel (the default) or in tiles,
+    // and the channel vectors of its register blocks.
+    add({{"phase_b_by_channel", 0}});
+    for (int vectors : {1, 2})
+      add({{"phase_b_vectors", vectors}});
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})
       add({{"task_elements", elements}});

@@ -420,6 +420,51 @@ INSTANTIATE_TEST_SUITE_P(BlockVectors, HyperMixWholeTest,
                            return std::to_string(info.param) + "vectors";
                          });
 
+// Phase B by channel (knob phase_b_by_channel, the default after a whole
+// phase A of one self-mixing head without a LayerNorm), in register blocks
+// of one to four channel vectors (knob phase_b_vectors; d_h = 48 is three):
+// 75 tokens end in a partial block of tokens, and the batch is ragged.
+class HyperMixPhaseBTest
+    : public ::testing::TestWithParam<std::tuple<int64_t, int>> {};
+
+TEST_P(HyperMixPhaseBTest, MatchesFloat64Reference) {
+  auto [d, vectors] = GetParam();
+  HyperMixConfig config;
+  config.batch = 3;
+  config.tokens = 75;
+  config.d = d;
+  config.heads = 1;
+  config.hidden = 20;
+  config.kHead = 24;
+  config.mask = MaskKind::Binary;
+  config.positional = true;
+  config.maxKeyLength = 75;
+  config.algorithm = "two_phase";
+  std::mt19937 rng(17);
+  std::vector<Tensor> inputs = hyperMixInputs(config, rng);
+  Tensor expected = hyperMixReference(config, inputs);
+  ScheduleChoice schedule;
+  schedule.knobs["phase_b_vectors"] = vectors;
+  JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
+  double error = relativeL2(kernel.run(inputs, expected.shape), expected);
+  std::printf("[ relative L2 ] phase B by channel, d %lld, %d vectors: %.3g\n",
+              static_cast<long long>(d), vectors, error);
+  EXPECT_LE(error, kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(ChannelVectors, HyperMixPhaseBTest,
+                         ::testing::Values(std::make_tuple(int64_t(64), 1),
+                                           std::make_tuple(int64_t(64), 2),
+                                           std::make_tuple(int64_t(64), 4),
+                                           std::make_tuple(int64_t(48), 3)),
+                         [](const auto &info) {
+                           return "d" +
+                                  std::to_string(std::get<0>(info.param)) +
+                                  "_" +
+                                  std::to_string(std::get<1>(info.param)) +
+                                  "vectors";
+                         });
+
 class HyperMixPaddingTest
     : public ::testing::TestWithParam<std::tuple<std::string, double>> {};
 
