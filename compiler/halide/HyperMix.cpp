@@ -202,14 +202,17 @@ private:
   /// Phase B by channel (phaseBByChannel(mixer)) after a whole phase A of
   /// one self-mixing head without a LayerNorm, whose input length bounds W2
   /// for all tokens at once. Z and the output are channel-contiguous, so the
-  /// mixing needs no transpose: at 64 tokens (d = k = 256) it measured 5-8%
-  /// faster on 2 cores than token tiles, and even to 2% faster from 128 to
-  /// 200 tokens and on 1 core.
+  /// mixing needs no transpose, but each core reads the half of W2 (N x k)
+  /// the other made, where token tiles read the other's half of Z (k x d):
+  /// the default while max_key_length < d. On 2 cores, d = k = 256: 5-8%
+  /// faster at 64 tokens, even at 128, 8% slower at 256; d = k = 512: 8-12%
+  /// faster at 64 tokens, even at 256 and 400.
   bool phaseBByChannel() const {
     bool applies = params_.algorithm == HyperMixAlgorithm::TwoPhase &&
                    byChannel() && wholePhaseA() && params_.heads == 1 &&
                    !params_.hasKeys && !params_.layerNorm;
-    return applies && ctx_.knob("phase_b_by_channel", 1, 0, 1);
+    bool shortInputs = params_.maxKeyLength < params_.dModel;
+    return applies && ctx_.knob("phase_b_by_channel", shortInputs, 0, 1);
   }
 
   /// The tokens a phase reads: phase A the keys (mixing the values), phase

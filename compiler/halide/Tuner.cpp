@@ -303,9 +303,10 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     }
     for (int whole : {0, 1})
       add({{"phase_a_whole", whole}});
-    // After a whole phase A, phase B by channel (the default) or in tiles,
-    // and the channel vectors of its register blocks.
-    add({{"phase_b_by_channel", 0}});
+    // After a whole phase A, phase B by channel or in tiles (one is the
+    // default), and the channel vectors of its register blocks.
+    for (int byChannel : {0, 1})
+      add({{"phase_b_by_channel", byChannel}});
     for (int vectors : {1, 2})
       add({{"phase_b_vectors", vectors}});
   } else if (op != "fbank" && op != "ctc_greedy") {

@@ -220,7 +220,9 @@ std::vector<Case> cases() {
   list.push_back({"cross_N37_L1300_B2_h1_dh32_query_mask", c});
 
   // Single-head inputs bounded by max_key_length: two-phase runs phase A
-  // over all tokens at once (W1 and the masked tokens whole).
+  // over all tokens at once (W1 and the masked tokens whole); without a
+  // LayerNorm and with max_key_length below d (the tied cases, whose 37
+  // tokens pass the hint), phase B by channel.
   c = make(1, 1, 32, 1, 20, 24);
   c.maxKeyLength = 255;
   list.push_back({"whole_N1_B1_h1_dh32", c});
@@ -241,7 +243,7 @@ std::vector<Case> cases() {
   c.mask = MaskKind::NonBinary;
   c.tied = true;
   c.maskWeights = false;
-  c.maxKeyLength = 40;
+  c.maxKeyLength = 31;
   list.push_back({"whole_N37_B3_h1_dh32_tied_tokens_masked_only", c});
   c.maskWeights = true;
   c.maskTokens = false;
@@ -421,9 +423,10 @@ INSTANTIATE_TEST_SUITE_P(BlockVectors, HyperMixWholeTest,
                          });
 
 // Phase B by channel (knob phase_b_by_channel, the default after a whole
-// phase A of one self-mixing head without a LayerNorm), in register blocks
-// of one to four channel vectors (knob phase_b_vectors; d_h = 48 is three):
-// 75 tokens end in a partial block of tokens, and the batch is ragged.
+// phase A of one self-mixing head without a LayerNorm while max_key_length
+// is below d), in register blocks of one to four channel vectors (knob
+// phase_b_vectors; d_h = 48 is three): 75 tokens, past max_key_length, end
+// in a partial block of tokens, and the batch is ragged.
 class HyperMixPhaseBTest
     : public ::testing::TestWithParam<std::tuple<int64_t, int>> {};
 
@@ -438,7 +441,7 @@ TEST_P(HyperMixPhaseBTest, MatchesFloat64Reference) {
   config.kHead = 24;
   config.mask = MaskKind::Binary;
   config.positional = true;
-  config.maxKeyLength = 75;
+  config.maxKeyLength = 40;
   config.algorithm = "two_phase";
   std::mt19937 rng(17);
   std::vector<Tensor> inputs = hyperMixInputs(config, rng);
