@@ -608,6 +608,12 @@ private:
     return out;
   }
 
+  /// The op's result at output element (cg, n, b) through the kernel's
+  /// epilogue, if it has one (a residual add, say).
+  Expr epilogue(const Expr &result) const {
+    return applyEpilogue(ctx_, result, {cg_, n_, b_});
+  }
+
   /// Largest power of two up to the vector width that divides `extent`.
   int vectorWidth(int extent) const {
     int width = vl_;
@@ -935,9 +941,9 @@ private:
           sum2(n_, b_) * (1.0f / params_.dModel) + float(params_.layerNormEps);
       rstd(n_, b_) =
           Halide::select(variance > 0.0f, 1.0f / Halide::sqrt(variance), 0.0f);
-      out(cg_, n_, b_) = (y(n_, cg_, b_) - mean(n_, b_)) * rstd(n_, b_) *
-                             ctx_.input("gamma")(cg_) +
-                         ctx_.input("beta")(cg_);
+      out(cg_, n_, b_) = epilogue((y(n_, cg_, b_) - mean(n_, b_)) *
+                                      rstd(n_, b_) * ctx_.input("gamma")(cg_) +
+                                  ctx_.input("beta")(cg_));
       for (Func stage : {sum1, sum2}) {
         stage.vectorize(n_, vl_, TailStrategy::RoundUp);
         stage.update().vectorize(n_, vl_, TailStrategy::RoundUp);
@@ -946,7 +952,7 @@ private:
         stage.vectorize(n_, vl_, TailStrategy::RoundUp);
       tileStages = {sum1, mean, sum2, rstd};
     } else {
-      out(cg_, n_, b_) = y(n_, cg_, b_);
+      out(cg_, n_, b_) = epilogue(y(n_, cg_, b_));
     }
 
     // Output: parallel over (batch, tile), vectorised over channels; y is
@@ -1011,7 +1017,7 @@ private:
     Func yacc("yacc"), out("output");
     yacc(cg_, n_, b_) = 0.0f;
     yacc(cg_, n_, b_) += w2(n_, r, 0, b_) * z(r, cg_, 0, b_);
-    out(cg_, n_, b_) = yacc(cg_, n_, b_);
+    out(cg_, n_, b_) = epilogue(yacc(cg_, n_, b_));
     // Channel vectors per task: the largest divisor of d_h's up to the knob.
     int most = ctx_.knob("phase_b_vectors", 4, 1, 8), vectors = 1;
     for (int v = 2; v <= most; ++v)

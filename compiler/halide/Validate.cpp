@@ -1153,6 +1153,9 @@ HyperMixParams parseHyperMix(const KernelView &view) {
   }
   if (p.positionTable)
     roles.push_back("positions");
+  size_t fixedRoles = roles.size();
+  if (view.kernel().attrs.contains("epilogue"))
+    roles = withEpilogueRoles(check, roles);
   check.roles(roles,
               fmt::format("has_keys={}, has_mask={}, has_key_mask={}, "
                           "tied={}, layer_norm={}, has_position_table={} ",
@@ -1228,6 +1231,7 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     check.shape(role, view.input(role), shape);
   }
   check.result(DType::Float32, x.shape);
+  checkEpilogue(check, fixedRoles);
   return p;
 }
 

@@ -691,11 +691,12 @@ void Exporter::fuseElementwiseChains() {
   dropMerged(merged, internal);
 }
 
-// An elementwise kernel reading a linear's, matmul's or layer_norm's result
-// (its only use, of the same shape) becomes that kernel's epilogue: the product
-// goes through the program in registers and reaches memory once. Other inputs
-// of the program must broadcast to the output's shape. The fused kernel takes
-// the elementwise kernel's place, after everything either of them reads.
+// An elementwise kernel reading a linear's, matmul's, layer_norm's or
+// hyper_mix's result (its only use, of the same shape) becomes that kernel's
+// epilogue: the result goes through the program in registers and reaches
+// memory once. Other inputs of the program must broadcast to the output's
+// shape. The fused kernel takes the elementwise kernel's place, after
+// everything either of them reads.
 void Exporter::fuseEpilogues() {
   auto [uses, consumer, producer] = bufferUses(kernels);
   // Buffers by id: the chain fusion above has already dropped some.
@@ -720,7 +721,8 @@ void Exporter::fuseEpilogues() {
       const json &producerKernel = kernels[from->second];
       if ((producerKernel["op"] != "linear" &&
            producerKernel["op"] != "layer_norm" &&
-           producerKernel["op"] != "matmul") ||
+           producerKernel["op"] != "matmul" &&
+           producerKernel["op"] != "hyper_mix") ||
           producerKernel["attrs"].contains("epilogue"))
         continue;
       // Other inputs: the output's shape, or buffers that broadcast to it

@@ -213,6 +213,22 @@ TEST(KernelGraphTest, ValidatesHyperMix) {
   graph["kernels"][0]["attrs"]["has_position_table"] = true;
   EXPECT_THAT(errorOf(graph), HasSubstr("has_position_table needs positional = "
                                         "\"sinusoidal\""));
+
+  // An epilogue reads inputs e1, ... that broadcast to the output: the
+  // residual x, not the [batch, seq] mask.
+  graph = hyperMixGraph(config).raw();
+  graph["kernels"][0]["attrs"]["epilogue"] =
+      json::parse(R"([{"op": "add", "args": ["in1", "in0"]}])");
+  graph["kernels"][0]["inputs"].push_back({{"role", "e1"}, {"buffer", 0}});
+  EXPECT_EQ(errorOf(graph), "");
+  graph["kernels"][0]["inputs"].back()["buffer"] = 1;
+  EXPECT_THAT(errorOf(graph),
+              HasSubstr("epilogue input 'e1' must be float32 and broadcast to "
+                        "the output's [batch, seq, 12], got float32 [batch, "
+                        "seq]"));
+  graph["kernels"][0]["attrs"].erase("epilogue");
+  EXPECT_THAT(errorOf(graph), HasSubstr("expected (x, mask, A1, a1, C1, c1, "
+                                        "A2, a2, C2, c2, gamma, beta)"));
 }
 
 TEST(KernelGraphTest, LoadReportsIoAndJsonErrors) {
