@@ -6,7 +6,8 @@
 //     (reassociated: [m hid1 | m]^T Xm, then S, Z = gelu(S) and V = [C2 |
 //      c2]^T Z; two_phase: S = W1^T Xm with W1 generated on the fly, Z);
 //   phase B, per tile of tokens: the second hypernetwork's rows for every
-//     head, mixed with the phase A matrix, then the LayerNorm over d.
+//     head, mixed with the phase A matrix, then the LayerNorm over d (or,
+//     for one short head, by channel: phaseBByChannel).
 // Cross mixing (`keys`, `values`) runs phase A over the keys and values and
 // phase B over the queries x, each side with its own length and mask.
 // Intermediates are token-major (tokens innermost) and vectorised over
@@ -200,18 +201,20 @@ private:
   }
 
   /// Phase B by channel (phaseBByChannel(mixer)) after a whole phase A of
-  /// one self-mixing head without a LayerNorm, whose input length bounds W2
-  /// for all tokens at once. Z and the output are channel-contiguous, so the
+  /// one self-mixing head, whose input length bounds W2 for all tokens at
+  /// once; not with a LayerNorm, which needs whole rows where the tasks
+  /// split the channels. Z and the output are channel-contiguous, so the
   /// mixing needs no transpose, but each core reads the half of W2 (N x k)
   /// the other made, where token tiles read the other's half of Z (k x d):
   /// the default while max_key_length < d. On 2 cores, d = k = 256: 5-8%
   /// faster at 64 tokens, even at 128, 8% slower at 256; d = k = 512: 8-12%
   /// faster at 64 tokens, even at 256 and 400.
-  bool phaseBByChannel() const {
+  bool usePhaseBByChannel() const {
     bool applies = params_.algorithm == HyperMixAlgorithm::TwoPhase &&
                    byChannel() && wholePhaseA() && params_.heads == 1 &&
                    !params_.hasKeys && !params_.layerNorm;
-    bool shortInputs = params_.maxKeyLength < params_.dModel;
+    bool shortInputs =
+        params_.maxKeyLength > 0 && params_.maxKeyLength < params_.dModel;
     return applies && ctx_.knob("phase_b_by_channel", shortInputs, 0, 1);
   }
 
@@ -880,7 +883,7 @@ private:
   /// Phase B: per tile of tokens and head, the second hypernetwork and the
   /// mixing into y; then the LayerNorm and the transposed store.
   Func phaseB(const Func &mixer) {
-    if (phaseBByChannel())
+    if (usePhaseBByChannel())
       return phaseBByChannel(mixer);
     // Tunable: the tile. Tiles are whole token vectors, and whole register
     // blocks once they span more than one. 32 tokens by default (two vectors
@@ -1018,10 +1021,11 @@ private:
     yacc(cg_, n_, b_) = 0.0f;
     yacc(cg_, n_, b_) += w2(n_, r, 0, b_) * z(r, cg_, 0, b_);
     out(cg_, n_, b_) = epilogue(yacc(cg_, n_, b_));
-    // Channel vectors per task: the largest divisor of d_h's up to the knob.
+    // Channel vectors per task: the most, up to the knob, that divide d_h's
+    // vectors into at least two tasks (so a single input uses two cores).
     int most = ctx_.knob("phase_b_vectors", 4, 1, 8), vectors = 1;
     for (int v = 2; v <= most; ++v)
-      if (params_.dHead % (v * vl_) == 0)
+      if (params_.dHead % (2 * v * vl_) == 0)
         vectors = v;
     int rows = maxAcc_ / vectors;
     Var cb("cb"), ci("ci"), nb("nb"), ni("ni"), task("task");

@@ -150,8 +150,9 @@ Halide::Expr broadcastLoad(const Halide::ImageParam &param,
 Halide::Expr evaluateProgram(const ElementwiseProgram &program,
                              const std::vector<Halide::Expr> &inputs);
 
-/// A linear's or layer_norm's result at `vars` through the kernel's fused
-/// elementwise `epilogue`, if it has one, so the result is stored once.
+/// An op's result (linear, matmul, layer_norm, conv, hyper_mix) at `vars`
+/// through the kernel's fused elementwise `epilogue`, if it has one, so the
+/// result is stored once.
 Halide::Expr applyEpilogue(const OpContext &ctx, const Halide::Expr &result,
                            const std::vector<Halide::Var> &vars);
 

@@ -303,12 +303,12 @@ std::vector<ScheduleChoice> candidates(const KernelGraph &graph,
     }
     for (int whole : {0, 1})
       add({{"phase_a_whole", whole}});
-    // After a whole phase A, phase B by channel or in tiles (one is the
-    // default), and the channel vectors of its register blocks.
-    for (int byChannel : {0, 1})
-      add({{"phase_b_by_channel", byChannel}});
-    for (int vectors : {1, 2})
-      add({{"phase_b_vectors", vectors}});
+    // After a whole phase A, phase B in tiles or by channel (one is the
+    // default), each with its own tile or register block sizes.
+    for (int tile : {32, 64, 128})
+      add({{"phase_b_by_channel", 0}, {"tile_tokens", tile}});
+    for (int vectors : {1, 2, 4})
+      add({{"phase_b_by_channel", 1}, {"phase_b_vectors", vectors}});
   } else if (op != "fbank" && op != "ctc_greedy") {
     for (int elements : {1 << 12, 1 << 16})
       add({{"task_elements", elements}});

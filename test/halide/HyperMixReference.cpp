@@ -88,6 +88,8 @@ std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
             sinusoid(pos, c, d);
     inputs.push_back(table);
   }
+  if (config.residual)
+    inputs.push_back(inputs[0]);
   return inputs;
 }
 
@@ -151,6 +153,11 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"gelu_approximate", config.tanhGelu ? "tanh" : "none"}};
   if (config.maxKeyLength > 0)
     attrs["max_key_length"] = config.maxKeyLength;
+  if (config.residual) {
+    attrs["epilogue"] =
+        json::parse(R"([{"op": "add", "args": ["in1", "in0"]}])");
+    inputs.push_back({"e1", inputs[0].second});
+  }
   graph.kernel("mix", "hyper_mix", attrs, inputs, y);
   return graph;
 }
@@ -262,18 +269,21 @@ Tensor hyperMixReference(const HyperMixConfig &config,
     for (int64_t n = 0; n < N; ++n) {
       double *row = &out[(b * N + n) * d];
       const double *yn = &y[n * d];
-      if (!config.layerNorm) {
+      if (config.layerNorm) {
+        double mean = 0, var = 0;
+        for (int64_t c = 0; c < d; ++c)
+          mean += yn[c] / d;
+        for (int64_t c = 0; c < d; ++c)
+          var += (yn[c] - mean) * (yn[c] - mean) / d;
+        for (int64_t c = 0; c < d; ++c)
+          row[c] = (yn[c] - mean) / std::sqrt(var + config.eps) * (*gamma)[c] +
+                   (*beta)[c];
+      } else {
         std::copy(yn, yn + d, row);
-        continue;
       }
-      double mean = 0, var = 0;
-      for (int64_t c = 0; c < d; ++c)
-        mean += yn[c] / d;
-      for (int64_t c = 0; c < d; ++c)
-        var += (yn[c] - mean) * (yn[c] - mean) / d;
-      for (int64_t c = 0; c < d; ++c)
-        row[c] = (yn[c] - mean) / std::sqrt(var + config.eps) * (*gamma)[c] +
-                 (*beta)[c];
+      if (config.residual)
+        for (int64_t c = 0; c < d; ++c)
+          row[c] += x[(b * N + n) * d + c];
     }
   }
   return out;

@@ -34,11 +34,13 @@ struct HyperMixConfig {
   int64_t keyTokens = 0;
   MaskKind keyMask = MaskKind::None;
   int64_t maxKeyLength = 0; // > 0: the max_key_length attribute
+  bool residual = false;    // an epilogue adds x (input e1) to the result
 };
 
 /// Random operands in kernel input order (x, keys, values, mask, key_mask,
-/// A1..c2, gamma, beta, positions). Right-padded binary masks: batch b keeps
-/// N - b * N / B tokens (of the keys: L - b * L / B).
+/// A1..c2, gamma, beta, positions, and x again as e1 with `residual`).
+/// Right-padded binary masks: batch b keeps N - b * N / B tokens (of the keys:
+/// L - b * L / B).
 std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
                                    std::mt19937 &rng);
 

@@ -3,6 +3,7 @@
 // hypernetworks, positions (formula and stored table) and LayerNorm.
 #include "HyperMixReference.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -259,6 +260,22 @@ std::vector<Case> cases() {
   c.maxKeyLength = 37;
   list.push_back({"whole_cross_N9_L37_B3_h1_dh32_masks_positions_norm", c});
 
+  // A residual add as the epilogue, in each form of phase B: tiles with and
+  // without the LayerNorm (two heads), and by channel.
+  c = make(3, 37, 32, 2, 20, 24);
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  c.residual = true;
+  list.push_back({"residual_N37_B3_h2_mask_positions_norm", c});
+  c.layerNorm = false;
+  list.push_back({"residual_N37_B3_h2_mask_positions", c});
+  c = make(3, 37, 32, 1, 20, 24);
+  c.mask = MaskKind::NonBinary;
+  c.residual = true;
+  c.maxKeyLength = 31;
+  list.push_back({"residual_whole_N37_B3_h1_dh32_by_channel", c});
+
   c = make(3, 9, 12, 2, 6, 4);
   c.keyTokens = 20;
   c.dynamicShape = false;
@@ -425,13 +442,15 @@ INSTANTIATE_TEST_SUITE_P(BlockVectors, HyperMixWholeTest,
 // Phase B by channel (knob phase_b_by_channel, the default after a whole
 // phase A of one self-mixing head without a LayerNorm while max_key_length
 // is below d), in register blocks of one to four channel vectors (knob
-// phase_b_vectors; d_h = 48 is three): 75 tokens, past max_key_length, end
-// in a partial block of tokens, and the batch is ragged.
+// phase_b_vectors, each leaving two or more blocks with AVX-512; d_h = 96
+// is six vectors) after W2 in blocks of one to four
+// token vectors (whole_block_vectors): 75 tokens, past max_key_length, end
+// in partial blocks, and the batch is ragged.
 class HyperMixPhaseBTest
-    : public ::testing::TestWithParam<std::tuple<int64_t, int>> {};
+    : public ::testing::TestWithParam<std::tuple<int64_t, int, int>> {};
 
 TEST_P(HyperMixPhaseBTest, MatchesFloat64Reference) {
-  auto [d, vectors] = GetParam();
+  auto [d, vectors, blockVectors] = GetParam();
   HyperMixConfig config;
   config.batch = 3;
   config.tokens = 75;
@@ -447,25 +466,34 @@ TEST_P(HyperMixPhaseBTest, MatchesFloat64Reference) {
   std::vector<Tensor> inputs = hyperMixInputs(config, rng);
   Tensor expected = hyperMixReference(config, inputs);
   ScheduleChoice schedule;
+  schedule.knobs["phase_b_by_channel"] = 1;
   schedule.knobs["phase_b_vectors"] = vectors;
+  schedule.knobs["whole_block_vectors"] = blockVectors;
   JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
+  // Every knob read: the kernel runs phase B by channel (a CPU form; the
+  // GPU forms read none of these knobs).
+  if (!testingGpuForms()) {
+    EXPECT_THAT(kernel.knobNotes(), ::testing::IsEmpty());
+  }
   double error = relativeL2(kernel.run(inputs, expected.shape), expected);
-  std::printf("[ relative L2 ] phase B by channel, d %lld, %d vectors: %.3g\n",
-              static_cast<long long>(d), vectors, error);
+  std::printf("[ relative L2 ] phase B by channel, d %lld, %d vectors, "
+              "blocks of %d: %.3g\n",
+              static_cast<long long>(d), vectors, blockVectors, error);
   EXPECT_LE(error, kTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(ChannelVectors, HyperMixPhaseBTest,
-                         ::testing::Values(std::make_tuple(int64_t(64), 1),
-                                           std::make_tuple(int64_t(64), 2),
-                                           std::make_tuple(int64_t(64), 4),
-                                           std::make_tuple(int64_t(48), 3)),
+                         ::testing::Values(std::make_tuple(int64_t(64), 1, 2),
+                                           std::make_tuple(int64_t(64), 2, 3),
+                                           std::make_tuple(int64_t(128), 4, 1),
+                                           std::make_tuple(int64_t(96), 3, 4)),
                          [](const auto &info) {
                            return "d" +
                                   std::to_string(std::get<0>(info.param)) +
                                   "_" +
                                   std::to_string(std::get<1>(info.param)) +
-                                  "vectors";
+                                  "vectors_blocks" +
+                                  std::to_string(std::get<2>(info.param));
                          });
 
 class HyperMixPaddingTest

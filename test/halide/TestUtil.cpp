@@ -169,6 +169,8 @@ BuiltKernel buildForTest(const KernelGraph &graph, size_t index,
 
 } // namespace
 
+bool testingGpuForms() { return gpuTestTarget() != nullptr; }
+
 JitKernel::JitKernel(const KernelGraph &graph, size_t kernelIndex,
                      const ScheduleChoice &schedule)
     : graph_(graph), index_(kernelIndex),

@@ -59,6 +59,9 @@ private:
 
 /// One kernel of a graph, built for the host and run by JIT; the pipeline is
 /// compiled once and can run on inputs of different dynamic sizes.
+/// Whether the tests run the kernels' GPU forms (HMC_TEST_GPU_TARGET).
+bool testingGpuForms();
+
 class JitKernel {
 public:
   /// `schedule`: knobs or an autoscheduler instead of the default schedule.
@@ -71,6 +74,8 @@ public:
   /// Runs on the bound buffers.
   void realize() { built_.pipeline.realize(Halide::Realization({output_})); }
   Tensor output() const;
+  /// The schedule's knobs the kernel did not use as given (KernelBuilder.h).
+  const std::vector<std::string> &knobNotes() const { return built_.knobNotes; }
   Tensor run(const std::vector<Tensor> &inputs,
              const std::vector<int64_t> &outputShape) {
     bind(inputs, outputShape);
