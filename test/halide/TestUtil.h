@@ -57,11 +57,11 @@ private:
   int64_t weightBytes_ = 0;
 };
 
-/// One kernel of a graph, built for the host and run by JIT; the pipeline is
-/// compiled once and can run on inputs of different dynamic sizes.
 /// Whether the tests run the kernels' GPU forms (HMC_TEST_GPU_TARGET).
 bool testingGpuForms();
 
+/// One kernel of a graph, built for the host and run by JIT; the pipeline is
+/// compiled once and can run on inputs of different dynamic sizes.
 class JitKernel {
 public:
   /// `schedule`: knobs or an autoscheduler instead of the default schedule.
