@@ -175,13 +175,13 @@ def _nlu_module():
     return nlu_models
 
 
-def _nlu_build(d, f, layers, seed):
+def _nlu_build(d, f, layers, seed, tied):
     def build():
         nlu = _nlu_module()
         if nlu is None:
             raise RuntimeError("test/e2e/nlu_models.py is missing")
         model = nlu.HyperMixerClassifier(vocab=NLU_VOCAB, d=d, f=f, layers=layers,
-                                         classes=3)
+                                         classes=3, tied=tied)
         return nlu.randomize(model, seed).eval()
     return build
 
@@ -209,12 +209,12 @@ def _nlu_flops(d, f, layers, classes=3):
     return flops
 
 
-def nlu_classifier(size, d, f, layers, seed):
+def nlu_classifier(size, d, f, layers, seed, tied=False):
     return Workload(
-        name=f"nlu_{size}",
+        name=f"nlu_{size}" + ("_tied" if tied else ""),
         description=f"HyperMixer NLU classifier '{size}': d={d} f={f} L={layers} "
-                    f"vocab={NLU_VOCAB}",
-        build=_nlu_build(d, f, layers, seed),
+                    f"vocab={NLU_VOCAB}" + (", tied hypernetworks" if tied else ""),
+        build=_nlu_build(d, f, layers, seed, tied),
         export=_nlu_export,
         make_inputs=_nlu_inputs(seed),
         flops=_nlu_flops(d, f, layers),
@@ -293,6 +293,7 @@ WORKLOADS = {w.name: w for w in [
     hypermix_layer(256, 512, 1, seed=3),     # single-head HyperMixer layer
     hypermix_cross_layer(144, 576, 8, seed=1),
     nlu_classifier("small", 256, 1024, 4, seed=4),
+    nlu_classifier("small", 256, 1024, 4, seed=4, tied=True),
     nlu_classifier("base", 512, 2048, 12, seed=5),
     speech_encoder("hypermixing", seed=6),   # 5, 20 and 60 s of audio
     speech_encoder("attention", seed=6),

@@ -200,6 +200,16 @@ private:
     return ctx_.knob("whole_block_vectors", 2, 1, kBlockVectors);
   }
 
+  /// Tied self mixing generates W2 from the same tokens, mask and weights
+  /// as W1, so after a whole phase A (which keeps W1 for every token) phase
+  /// B reads W1 instead of running the hypernetwork again: a third fewer
+  /// FLOPs at 64 tokens, d = k = 256.
+  bool reuseW1() const {
+    return params_.tied && !params_.hasKeys &&
+           params_.algorithm == HyperMixAlgorithm::TwoPhase && byChannel() &&
+           wholePhaseA();
+  }
+
   /// Phase B by channel (phaseBByChannel(mixer)) after a whole phase A of
   /// one self-mixing head, whose input length bounds W2 for all tokens at
   /// once; not with a LayerNorm, which needs whole rows where the tasks
@@ -282,6 +292,15 @@ private:
       return maskedToken(m, tokens, length, channel);
     return Halide::select(n_ < length,
                           tokens(channel, clampToken(n_, length), b_), 0.0f);
+  }
+
+  /// Hypernetwork i's input at global channel `channel`: its side's token
+  /// (hyperToken under the side's mask m) through hyperInput.
+  Expr hypernetworkInput(int i, const Func &m, const Expr &channel,
+                         const Func &base) const {
+    const Side &tokens = side(i);
+    return hyperInput(hyperToken(m, tokens.tokens, tokens.length, channel),
+                      channel, base);
   }
 
   /// The factor of generated rows W_i: the mask, or 1 where only the tokens
@@ -830,13 +849,32 @@ private:
     Expr channel = j_ * params_.dHead + c_;
     in.xm(n_, c_, j_, b_) = maskedToken(in.m, values_, keys_.length, channel);
     in.base.reorder(v_, t_, cg_).vectorize(v_, baseVectors).unroll(t_);
-    in.hin(n_, c_, j_, b_) = hyperInput(
+    // Self mixing with masked hypernetwork inputs: they are xm.
+    in.hin(n_, c_, j_, b_) =
         params_.hasKeys || !params_.maskHyperInput
-            ? hyperToken(in.m, params_.hasKeys ? keys_.tokens : values_,
-                         keys_.length, channel)
-            : in.xm(n_, c_, j_, b_),
-        channel, in.base);
+            ? hypernetworkInput(0, in.m, channel, in.base)
+            : hyperInput(in.xm(n_, c_, j_, b_), channel, in.base);
     return in;
+  }
+
+  /// W_i for every token of a whole form, in parallel over blocks of
+  /// tokens, each block's hypernetwork input (from `base`) and hidden units
+  /// computed in it; `blockLoop`, if given, receives that loop.
+  Func wholeGenerated(int i, const Func &m, const Func &hin, const Func &base,
+                      Var *blockLoop = nullptr) {
+    int blockVectors = wholeBlockVectors();
+    std::string suffix = std::to_string(i + 1);
+    scheduleTokenMajor(hin, c_, false, blockVectors);
+    Func hid = hidden(i, hin, "hid" + suffix, blockVectors);
+    Var block;
+    Func w =
+        generated(i, hid, weightMask(m), "w" + suffix, blockVectors, &block);
+    w.parallel(block);
+    for (Func stage : {hid, hin, base})
+      stage.compute_at(w, block);
+    if (blockLoop)
+      *blockLoop = block;
+    return w;
   }
 
   /// Two-phase phase A over all tokens at once: the masked tokens and W1
@@ -847,13 +885,7 @@ private:
     int blockVectors = wholeBlockVectors();
     int blockTokens = blockVectors * vl_;
     auto [m, xm, base, hin] = phaseAInputs(blockVectors);
-    scheduleTokenMajor(hin, c_, false, blockVectors);
-    Func hid = hidden(0, hin, "hid1", blockVectors);
-    Var uBlock;
-    Func u = generated(0, hid, weightMask(m), "w1", blockVectors, &uBlock);
-    u.parallel(uBlock);
-    for (Func stage : {hid, hin, base})
-      stage.compute_at(u, uBlock);
+    Func u = wholeGenerated(0, m, hin, base);
     Var nb("nb"), ni("ni");
     xm.reorder_storage(c_, n_, j_, b_)
         .split(n_, nb, ni, blockTokens, TailStrategy::RoundUp)
@@ -865,8 +897,15 @@ private:
     Func z = channelProduct("z", 0.0f, rn, u(rn, p_, j_, b_),
                             xm(rn, c_, j_, b_), params_.kHead,
                             /*withGelu=*/true);
-    // z is the mixer itself; its producers run per (batch, head).
+    // z is the mixer itself; its producers run per (batch, head), or for
+    // every batch first where phase B reads W1 (and the inputs it shares).
     phaseAStages_ = {m, xm, u};
+    if (reuseW1()) {
+      for (Func stage : phaseAStages_)
+        stage.compute_root();
+      phaseAStages_.clear();
+      w1_ = u;
+    }
     return z;
   }
 
@@ -903,13 +942,14 @@ private:
     Func hin("hin_b"), hinHead("hin_b_head");
     // Per tile, for all channels at once: vectorised over channels.
     Func base = positionBase("pos_b");
-    hin(n_, cg_, b_) = hyperInput(
-        hyperToken(m, queries_.tokens, queries_.length, cg_), cg_, base);
+    hin(n_, cg_, b_) = hypernetworkInput(1, m, cg_, base);
     hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
     Func hid = hidden(1, hinHead, "hid2", tileBlockVectors);
     Expr rowMask = weightMask(m);
-    Func in =
-        reassociated ? hid : generated(1, hid, rowMask, "w2", tileBlockVectors);
+    Func in = reuseW1() ? w1_
+              : reassociated
+                  ? hid
+                  : generated(1, hid, rowMask, "w2", tileBlockVectors);
     int rExtent = reassociated ? params_.hidden : params_.kHead;
 
     Expr cg = tileCoordinate(cg_, params_.dModel);
@@ -987,6 +1027,8 @@ private:
       y.parallel(cb);
     yacc.compute_at(y, nb).vectorize(n_, vl_).unroll(n_).unroll(cg_);
     yacc.update().reorder(n_, cg_, r).vectorize(n_, vl_).unroll(n_).unroll(cg_);
+    if (reuseW1())
+      return out;
     for (Func stage : {in, hid, hin}) // in is hid when reassociated
       stage.compute_at(y, j);
     base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
@@ -1000,21 +1042,18 @@ private:
   /// parallel over blocks of channels, vectorised over them, in register
   /// blocks of tokens x channel vectors with W2 broadcast.
   Func phaseBByChannel(const Func &z) {
-    int blockVectors = wholeBlockVectors();
-    Func m = mask("m_b", queries_);
-    Func base = positionBase("pos_b");
-    Func hin("hin_b");
-    hin(n_, c_, j_, b_) = hyperInput(
-        hyperToken(m, queries_.tokens, queries_.length, c_), c_, base);
-    scheduleTokenMajor(hin, c_, false, blockVectors);
-    Func hid = hidden(1, hin, "hid2", blockVectors);
-    Var w2Block;
-    Func w2 = generated(1, hid, weightMask(m), "w2", blockVectors, &w2Block);
-    w2.compute_root().parallel(w2Block);
-    base.reorder(v_, t_, cg_).vectorize(v_, blockVectors).unroll(t_);
-    m.vectorize(n_, vl_, TailStrategy::RoundUp);
-    for (Func stage : {hid, hin, base, m})
-      stage.compute_at(w2, w2Block);
+    Func w2 = w1_;
+    if (!reuseW1()) {
+      Func m = mask("m_b", queries_);
+      Func base = positionBase("pos_b");
+      Func hin("hin_b");
+      hin(n_, c_, j_, b_) = hypernetworkInput(1, m, c_, base);
+      Var w2Block;
+      w2 = wholeGenerated(1, m, hin, base, &w2Block);
+      w2.compute_root();
+      base.reorder(v_, t_, cg_).vectorize(v_, wholeBlockVectors()).unroll(t_);
+      m.vectorize(n_, vl_, TailStrategy::RoundUp).compute_at(w2, w2Block);
+    }
 
     RDom r(0, params_.kHead, "y_r");
     Func yacc("yacc"), out("output");
@@ -1060,7 +1099,8 @@ private:
   Halide::Buffer<double> turnsAhead_; // (cg % 2 + t) / 4: odd channels, cosines
   Halide::Buffer<float> laneCos_, laneSin_;
   std::vector<Func> phaseAStages_;
-  GpuHints gpuHints_;            // refinements of the generic GPU schedule
+  Func w1_;           // W1 for every token, when phase B reuses it (reuseW1)
+  GpuHints gpuHints_; // refinements of the generic GPU schedule
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
   int chunkBlockVectors_ = kBlockVectors; // token vectors per phase A block

@@ -20,18 +20,20 @@ struct Case {
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
+/// A configuration of these sizes, the rest at its defaults.
+HyperMixConfig make(int64_t batch, int64_t tokens, int64_t d, int heads,
+                    int hidden, int kHead) {
+  HyperMixConfig config;
+  config.batch = batch;
+  config.tokens = tokens;
+  config.d = d;
+  config.heads = heads;
+  config.hidden = hidden;
+  config.kHead = kHead;
+  return config;
+}
+
 std::vector<Case> cases() {
-  auto make = [](int64_t batch, int64_t tokens, int64_t d, int heads,
-                 int hidden, int kHead) {
-    HyperMixConfig config;
-    config.batch = batch;
-    config.tokens = tokens;
-    config.d = d;
-    config.heads = heads;
-    config.hidden = hidden;
-    config.kHead = kHead;
-    return config;
-  };
   std::vector<Case> list;
   list.push_back({"N1_B1_h1_plain", make(1, 1, 20, 1, 7, 5)});
 
@@ -251,6 +253,10 @@ std::vector<Case> cases() {
   c.tableRows = 20;
   c.positional = true;
   list.push_back({"whole_N37_B3_h1_dh32_tied_weights_masked_only_table", c});
+  c.maskTokens = true;
+  c.mask = MaskKind::Binary;
+  c.layerNorm = true;
+  list.push_back({"whole_N37_B3_h1_dh32_tied_mask_table_norm", c});
   c = make(3, 9, 32, 1, 20, 24);
   c.keyTokens = 37;
   c.mask = MaskKind::Binary;
@@ -326,13 +332,7 @@ TEST_P(HyperMixTileTest, MatchesFloat64Reference) {
                     Halide::Float(32));
   for (auto [d, heads, hidden, kHead] :
        {std::tuple{32, 1, 20, 24}, std::tuple{144, 8, 18, 72}}) {
-    HyperMixConfig config;
-    config.batch = 2;
-    config.tokens = 75;
-    config.d = d;
-    config.heads = heads;
-    config.hidden = hidden;
-    config.kHead = kHead;
+    HyperMixConfig config = make(2, 75, d, heads, hidden, kHead);
     config.mask = MaskKind::Binary;
     config.positional = true;
     config.layerNorm = true;
@@ -373,13 +373,7 @@ class HyperMixChunkTest
     : public ::testing::TestWithParam<std::tuple<int, std::string>> {};
 
 TEST_P(HyperMixChunkTest, MatchesFloat64Reference) {
-  HyperMixConfig config;
-  config.batch = 2;
-  config.tokens = 75;
-  config.d = 64;
-  config.heads = 1;
-  config.hidden = 20;
-  config.kHead = 24;
+  HyperMixConfig config = make(2, 75, 64, 1, 20, 24);
   config.mask = MaskKind::Binary;
   config.positional = true;
   config.algorithm = std::get<1>(GetParam());
@@ -410,13 +404,7 @@ INSTANTIATE_TEST_SUITE_P(Chunks, HyperMixChunkTest,
 class HyperMixWholeTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(HyperMixWholeTest, MatchesFloat64Reference) {
-  HyperMixConfig config;
-  config.batch = 2;
-  config.tokens = 75;
-  config.d = 64;
-  config.heads = 1;
-  config.hidden = 20;
-  config.kHead = 24;
+  HyperMixConfig config = make(2, 75, 64, 1, 20, 24);
   config.mask = MaskKind::Binary;
   config.positional = true;
   config.layerNorm = true;
@@ -451,13 +439,7 @@ class HyperMixPhaseBTest
 
 TEST_P(HyperMixPhaseBTest, MatchesFloat64Reference) {
   auto [d, vectors, blockVectors] = GetParam();
-  HyperMixConfig config;
-  config.batch = 3;
-  config.tokens = 75;
-  config.d = d;
-  config.heads = 1;
-  config.hidden = 20;
-  config.kHead = 24;
+  HyperMixConfig config = make(3, 75, d, 1, 20, 24);
   config.mask = MaskKind::Binary;
   config.positional = true;
   config.maxKeyLength = 40;
@@ -496,19 +478,50 @@ INSTANTIATE_TEST_SUITE_P(ChannelVectors, HyperMixPhaseBTest,
                                   std::to_string(std::get<2>(info.param));
                          });
 
+// Tied self mixing after a whole phase A: phase B reads W1 and generates
+// no W2, in tiles (with the LayerNorm) and by channel. Untied, it does.
+class HyperMixTiedTest
+    : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
+
+TEST_P(HyperMixTiedTest, PhaseBReadsW1) {
+  auto [tied, layerNorm] = GetParam();
+  HyperMixConfig config = make(3, 37, 32, 1, 20, 24);
+  config.mask = MaskKind::Binary;
+  config.positional = true;
+  config.tied = tied;
+  config.layerNorm = layerNorm;
+  config.maxKeyLength = 31;
+  config.algorithm = "two_phase";
+  std::mt19937 rng(23);
+  std::vector<Tensor> inputs = hyperMixInputs(config, rng);
+  Tensor expected = hyperMixReference(config, inputs);
+  JitKernel kernel(hyperMixGraph(config).parse());
+  if (!testingGpuForms()) {
+    std::set<std::string> names = kernel.functionNames();
+    EXPECT_TRUE(names.count("w1"));
+    EXPECT_EQ(names.count("w2"), tied ? 0u : 1u);
+  }
+  double error = relativeL2(kernel.run(inputs, expected.shape), expected);
+  std::printf("[ relative L2 ] %s, %s: %.3g\n", tied ? "tied" : "untied",
+              layerNorm ? "tiles and LayerNorm" : "by channel", error);
+  EXPECT_LE(error, kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    WholeForms, HyperMixTiedTest,
+    ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+    [](const auto &info) {
+      return std::string(std::get<0>(info.param) ? "tied" : "untied") +
+             (std::get<1>(info.param) ? "_norm" : "");
+    });
+
 class HyperMixPaddingTest
     : public ::testing::TestWithParam<std::tuple<std::string, double>> {};
 
 // Right-padded rows come out as beta, and valid rows as in a run on the
 // unpadded sequence (the same compiled kernel, dynamic B and N).
 TEST_P(HyperMixPaddingTest, PaddedRowsAreBetaAndValidRowsUnchanged) {
-  HyperMixConfig config;
-  config.batch = 3;
-  config.tokens = 37;
-  config.d = 24;
-  config.heads = 8;
-  config.hidden = 5;
-  config.kHead = 6;
+  HyperMixConfig config = make(3, 37, 24, 8, 5, 6);
   config.mask = MaskKind::Binary;
   config.positional = true;
   config.layerNorm = true;

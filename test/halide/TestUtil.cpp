@@ -198,6 +198,15 @@ void JitKernel::bind(const std::vector<Tensor> &inputs,
   outputShape_ = outputShape;
 }
 
+std::set<std::string> JitKernel::functionNames() const {
+  std::set<std::string> names;
+  for (const Halide::Func &output : built_.pipeline.outputs())
+    for (const auto &[name, function] :
+         Halide::Internal::find_transitive_calls(output.function()))
+      names.insert(name.substr(0, name.find('$')));
+  return names;
+}
+
 Tensor JitKernel::output() const {
   Tensor result(outputShape_);
   DType outType = graph_.buffer(graph_.kernels[index_].outputs[0].buffer).dtype;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,6 +77,9 @@ public:
   Tensor output() const;
   /// The schedule's knobs the kernel did not use as given (KernelBuilder.h).
   const std::vector<std::string> &knobNotes() const { return built_.knobNotes; }
+  /// Names of the pipeline's functions (what the kernel computes), without
+  /// Halide's uniquing suffixes.
+  std::set<std::string> functionNames() const;
   Tensor run(const std::vector<Tensor> &inputs,
              const std::vector<int64_t> &outputShape) {
     bind(inputs, outputShape);
