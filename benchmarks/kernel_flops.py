@@ -45,13 +45,16 @@ def _hyper_mix_flops(graph, kernel, symbols):
     if attrs.get("algorithm") == "reassociated":
         # per key: hypernetwork 1's first layer and hid_1^T (M Xm); per query:
         # hypernetwork 2's first layer and hid_2 (C_2^T Z), the first layer
-        # shared with the keys' when tied self mixing computes it once;
+        # counted once for tied self mixing (the op's work: the kernel
+        # computes it again);
         # C_1 (...) and C_2^T Z once per batch element
         per_key = 2 * first_layer
         per_query = (1 if attrs.get("tied") and not keys else 2) * first_layer
         fixed = heads * 4 * k_h * f * d_h
     else:
-        # per token and side: its hypernetwork and one W product
+        # per token and side: its hypernetwork and one W product; tied self
+        # mixing needs W_2 = W_1 once (the kernel reuses it after a whole
+        # phase A, else computes it again)
         network = heads * 2 * (f * d_h + k_h * f)
         product = heads * 2 * k_h * d_h
         per_key = network + product

@@ -201,11 +201,13 @@ def _nlu_inputs(seed):
     return make_inputs
 
 
-def _nlu_flops(d, f, layers, classes=3):
-    """Per layer: two hypernetworks d -> d -> d (8 N d^2), token mixing with
-    k = d (4 N d^2), feature MLP (4 N d f); then the classifier."""
+def _nlu_flops(d, f, layers, tied, classes=3):
+    """Per layer: two hypernetworks d -> d -> d (8 N d^2; one when tied),
+    token mixing with k = d (4 N d^2), feature MLP (4 N d f); then the
+    classifier."""
+    mixing = 8 if tied else 12
     def flops(n):
-        return float(layers * (12 * n * d * d + 4 * n * d * f) + 2 * d * classes)
+        return float(layers * (mixing * n * d * d + 4 * n * d * f) + 2 * d * classes)
     return flops
 
 
@@ -217,7 +219,7 @@ def nlu_classifier(size, d, f, layers, seed, tied=False):
         build=_nlu_build(d, f, layers, seed, tied),
         export=_nlu_export,
         make_inputs=_nlu_inputs(seed),
-        flops=_nlu_flops(d, f, layers),
+        flops=_nlu_flops(d, f, layers, tied),
         output="logits",
         lengths=(64, 256, 1024, 4096),
         quick_lengths=(64,))

@@ -393,7 +393,7 @@ Halide::Func buildContraction(const OpContext &ctx) {
     // split into two row groups per block, read its 4 MiB of weights twice
     // and ran 15-18% slower on 2 cores.
     Expr rowTiles = (extents[1] + rowTile - 1) / rowTile;
-    int minTiles = isLinear ? (64 + rowTile - 1) / rowTile : 4;
+    int minTiles = isLinear ? std::max(4, (64 + rowTile - 1) / rowTile) : 4;
     Expr group = itemsPerTask(rowTiles, (extents[0] + columns - 1) / columns,
                               ctx.targetTasks(), minTiles);
     out.split(m, mo, mi, columns,

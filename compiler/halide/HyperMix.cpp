@@ -203,7 +203,7 @@ private:
   /// Tied self mixing generates W2 from the same tokens, mask and weights
   /// as W1, so after a whole phase A (which keeps W1 for every token) phase
   /// B reads W1 instead of running the hypernetwork again: a third fewer
-  /// FLOPs at 64 tokens, d = k = 256.
+  /// FLOPs where d = f = k.
   bool reuseW1() const {
     return params_.tied && !params_.hasKeys &&
            params_.algorithm == HyperMixAlgorithm::TwoPhase && byChannel() &&
@@ -897,8 +897,9 @@ private:
     Func z = channelProduct("z", 0.0f, rn, u(rn, p_, j_, b_),
                             xm(rn, c_, j_, b_), params_.kHead,
                             /*withGelu=*/true);
-    // z is the mixer itself; its producers run per (batch, head), or for
-    // every batch first where phase B reads W1 (and the inputs it shares).
+    // z is the mixer itself; its producers run per (batch, head), or first
+    // for every batch and head where phase B reads W1 (and the inputs W1
+    // reads).
     phaseAStages_ = {m, xm, u};
     if (reuseW1()) {
       for (Func stage : phaseAStages_)
@@ -939,17 +940,22 @@ private:
     const bool reassociated =
         params_.algorithm == HyperMixAlgorithm::Reassociated;
     Func m = mask("m_b", queries_);
-    Func hin("hin_b"), hinHead("hin_b_head");
-    // Per tile, for all channels at once: vectorised over channels.
-    Func base = positionBase("pos_b");
-    hin(n_, cg_, b_) = hypernetworkInput(1, m, cg_, base);
-    hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
-    Func hid = hidden(1, hinHead, "hid2", tileBlockVectors);
     Expr rowMask = weightMask(m);
-    Func in = reuseW1() ? w1_
-              : reassociated
-                  ? hid
-                  : generated(1, hid, rowMask, "w2", tileBlockVectors);
+    // The tile's hypernetwork rows: hid2 when reassociated, else W2, or W1
+    // from phase A where phase B reads it (then without m).
+    Func in = w1_, hin("hin_b"), hid, base;
+    bool ownRows = !reuseW1();
+    if (ownRows) {
+      // Per tile, for all channels at once: vectorised over channels.
+      base = positionBase("pos_b");
+      hin(n_, cg_, b_) = hypernetworkInput(1, m, cg_, base);
+      Func hinHead("hin_b_head");
+      hinHead(n_, c_, j_, b_) = hin(n_, j_ * dh + c_, b_);
+      hid = hidden(1, hinHead, "hid2", tileBlockVectors);
+      in = reassociated ? hid
+                        : generated(1, hid, rowMask, "w2", tileBlockVectors);
+      gpuHints_.roots.push_back(hin);
+    }
     int rExtent = reassociated ? params_.hidden : params_.kHead;
 
     Expr cg = tileCoordinate(cg_, params_.dModel);
@@ -965,7 +971,6 @@ private:
         reassociated ? rowMask * yacc(n_, cg_, b_) : yacc(n_, cg_, b_);
     gpuHints_.perThread.emplace_back(yacc, y);
     gpuHints_.outputs[y.name()] = batchOutputs(queries_.length, params_.dModel);
-    gpuHints_.roots.push_back(hin);
 
     Func out("output");
     std::vector<Func> tileStages;
@@ -1008,7 +1013,8 @@ private:
     vectorizeInner(out, cg_, params_.dModel, vl_);
     for (Func stage : tileStages)
       stage.compute_at(out, task);
-    m.compute_at(out, task).vectorize(n_, vl_, TailStrategy::RoundUp);
+    if (ownRows)
+      m.compute_at(out, task).vectorize(n_, vl_, TailStrategy::RoundUp);
 
     // y: head by head over the whole tile; per head, the tile's hypernetwork
     // rows, then register blocks of token vectors x channels.
@@ -1027,13 +1033,13 @@ private:
       y.parallel(cb);
     yacc.compute_at(y, nb).vectorize(n_, vl_).unroll(n_).unroll(cg_);
     yacc.update().reorder(n_, cg_, r).vectorize(n_, vl_).unroll(n_).unroll(cg_);
-    if (reuseW1())
-      return out;
-    for (Func stage : {in, hid, hin}) // in is hid when reassociated
-      stage.compute_at(y, j);
-    base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
-    vectorizeInner(base, cg_, params_.dModel, vl_);
-    scheduleTokenMajor(hin, cg_, false, tileBlockVectors);
+    if (ownRows) {
+      for (Func stage : {in, hid, hin}) // in is hid when reassociated
+        stage.compute_at(y, j);
+      base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
+      vectorizeInner(base, cg_, params_.dModel, vl_);
+      scheduleTokenMajor(hin, cg_, false, tileBlockVectors);
+    }
     return out;
   }
 

@@ -224,8 +224,9 @@ std::vector<Case> cases() {
 
   // Single-head inputs bounded by max_key_length: two-phase runs phase A
   // over all tokens at once (W1 and the masked tokens whole); without a
-  // LayerNorm and with max_key_length below d (the tied cases, whose 37
-  // tokens pass the hint), phase B by channel.
+  // LayerNorm and with max_key_length below d (the first two tied cases,
+  // whose 37 tokens pass the hint), phase B by channel. Tied self mixing
+  // then reads W1 in phase B (HyperMixTiedTest).
   c = make(1, 1, 32, 1, 20, 24);
   c.maxKeyLength = 255;
   list.push_back({"whole_N1_B1_h1_dh32", c});
@@ -242,6 +243,8 @@ std::vector<Case> cases() {
   c.tanhGelu = true;
   c.maxKeyLength = 80;
   list.push_back({"whole_N75_B2_h1_dh64_nonbinary_unmasked_hyper_tanh", c});
+  c.tied = true;
+  list.push_back({"whole_N75_B2_h1_dh64_tied_nonbinary_unmasked_hyper", c});
   c = make(3, 37, 32, 1, 20, 24);
   c.mask = MaskKind::NonBinary;
   c.tied = true;
@@ -265,6 +268,8 @@ std::vector<Case> cases() {
   c.layerNorm = true;
   c.maxKeyLength = 37;
   list.push_back({"whole_cross_N9_L37_B3_h1_dh32_masks_positions_norm", c});
+  c.tied = true;
+  list.push_back({"whole_cross_N9_L37_B3_h1_dh32_tied_masks_norm", c});
 
   // A residual add as the epilogue, in each form of phase B: tiles with and
   // without the LayerNorm (two heads), and by channel.
@@ -479,41 +484,56 @@ INSTANTIATE_TEST_SUITE_P(ChannelVectors, HyperMixPhaseBTest,
                          });
 
 // Tied self mixing after a whole phase A: phase B reads W1 and generates
-// no W2, in tiles (with the LayerNorm) and by channel. Untied, it does.
-class HyperMixTiedTest
-    : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
+// no W2, by channel, in tiles (with the LayerNorm) and with two heads
+// (phase_a_whole forced). Untied, or mixing other keys, it does.
+struct TiedCase {
+  std::string name;
+  bool tied, layerNorm, keys;
+  int heads;
+};
+
+void PrintTo(const TiedCase &c, std::ostream *os) { *os << c.name; }
+
+class HyperMixTiedTest : public ::testing::TestWithParam<TiedCase> {};
 
 TEST_P(HyperMixTiedTest, PhaseBReadsW1) {
-  auto [tied, layerNorm] = GetParam();
-  HyperMixConfig config = make(3, 37, 32, 1, 20, 24);
+  const TiedCase &c = GetParam();
+  HyperMixConfig config = make(3, 37, 32 * c.heads, c.heads, 20, 24);
   config.mask = MaskKind::Binary;
   config.positional = true;
-  config.tied = tied;
-  config.layerNorm = layerNorm;
+  config.tied = c.tied;
+  config.layerNorm = c.layerNorm;
   config.maxKeyLength = 31;
   config.algorithm = "two_phase";
+  if (c.keys) {
+    config.keyTokens = 30;
+    config.keyMask = MaskKind::Binary;
+  }
   std::mt19937 rng(23);
   std::vector<Tensor> inputs = hyperMixInputs(config, rng);
   Tensor expected = hyperMixReference(config, inputs);
-  JitKernel kernel(hyperMixGraph(config).parse());
+  ScheduleChoice schedule;
+  schedule.knobs["phase_a_whole"] = 1;
+  JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
   if (!testingGpuForms()) {
     std::set<std::string> names = kernel.functionNames();
     EXPECT_TRUE(names.count("w1"));
-    EXPECT_EQ(names.count("w2"), tied ? 0u : 1u);
+    EXPECT_EQ(names.count("w2"), c.tied && !c.keys ? 0u : 1u);
   }
   double error = relativeL2(kernel.run(inputs, expected.shape), expected);
-  std::printf("[ relative L2 ] %s, %s: %.3g\n", tied ? "tied" : "untied",
-              layerNorm ? "tiles and LayerNorm" : "by channel", error);
+  std::printf("[ relative L2 ] %s: %.3g\n", c.name.c_str(), error);
   EXPECT_LE(error, kTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     WholeForms, HyperMixTiedTest,
-    ::testing::Combine(::testing::Bool(), ::testing::Bool()),
-    [](const auto &info) {
-      return std::string(std::get<0>(info.param) ? "tied" : "untied") +
-             (std::get<1>(info.param) ? "_norm" : "");
-    });
+    ::testing::Values(TiedCase{"tied_by_channel", true, false, false, 1},
+                      TiedCase{"tied_tiles_norm", true, true, false, 1},
+                      TiedCase{"tied_two_heads_norm", true, true, false, 2},
+                      TiedCase{"tied_cross_norm", true, true, true, 1},
+                      TiedCase{"untied_by_channel", false, false, false, 1},
+                      TiedCase{"untied_tiles_norm", false, true, false, 1}),
+    [](const auto &info) { return info.param.name; });
 
 class HyperMixPaddingTest
     : public ::testing::TestWithParam<std::tuple<std::string, double>> {};
