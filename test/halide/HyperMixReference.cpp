@@ -270,14 +270,8 @@ Tensor hyperMixReference(const HyperMixConfig &config,
       double *row = &out[(b * N + n) * d];
       const double *yn = &y[n * d];
       if (config.layerNorm) {
-        double mean = 0, var = 0;
-        for (int64_t c = 0; c < d; ++c)
-          mean += yn[c] / d;
-        for (int64_t c = 0; c < d; ++c)
-          var += (yn[c] - mean) * (yn[c] - mean) / d;
-        for (int64_t c = 0; c < d; ++c)
-          row[c] = (yn[c] - mean) / std::sqrt(var + config.eps) * (*gamma)[c] +
-                   (*beta)[c];
+        layerNormRow(yn, d, gamma->data.data(), beta->data.data(), config.eps,
+                     row);
       } else {
         std::copy(yn, yn + d, row);
       }

@@ -16,17 +16,9 @@ using nlohmann::json;
 Tensor layerNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
                  double eps, int64_t d) {
   Tensor out(x.shape);
-  for (size_t row = 0; row < x.size() / d; ++row) {
-    const double *in = &x.data[row * d];
-    double mean = 0, var = 0;
-    for (int64_t c = 0; c < d; ++c)
-      mean += in[c] / d;
-    for (int64_t c = 0; c < d; ++c)
-      var += (in[c] - mean) * (in[c] - mean) / d;
-    for (int64_t c = 0; c < d; ++c)
-      out[row * d + c] =
-          (in[c] - mean) / std::sqrt(var + eps) * gamma[c] + beta[c];
-  }
+  for (size_t row = 0; row < x.size() / d; ++row)
+    layerNormRow(&x.data[row * d], d, gamma.data.data(), beta.data.data(), eps,
+                 &out.data[row * d]);
   return out;
 }
 

@@ -42,6 +42,17 @@ double relativeL2(const Tensor &actual, const Tensor &expected) {
   return std::sqrt(diff / norm);
 }
 
+void layerNormRow(const double *in, int64_t d, const double *gamma,
+                  const double *beta, double eps, double *out) {
+  double mean = 0, var = 0;
+  for (int64_t c = 0; c < d; ++c)
+    mean += in[c] / d;
+  for (int64_t c = 0; c < d; ++c)
+    var += (in[c] - mean) * (in[c] - mean) / d;
+  for (int64_t c = 0; c < d; ++c)
+    out[c] = (in[c] - mean) / std::sqrt(var + eps) * gamma[c] + beta[c];
+}
+
 GraphBuilder::GraphBuilder()
     : graph_({{"format", "hmc.kernel_graph"},
               {"version", 1},

@@ -35,6 +35,11 @@ Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937 &rng,
 /// ||actual - expected|| / ||expected|| over all elements.
 double relativeL2(const Tensor &actual, const Tensor &expected);
 
+/// The float64 LayerNorm of one row of `d` values (biased variance):
+/// out = (in - mean) / sqrt(var + eps) * gamma + beta.
+void layerNormRow(const double *in, int64_t d, const double *gamma,
+                  const double *beta, double eps, double *out);
+
 /// Builds a kernel graph JSON; shape entries that are strings become
 /// symbols, weights get offsets and sizes.
 class GraphBuilder {
