@@ -1822,11 +1822,26 @@ LogicalResult Exporter::exportOp(Operation *op) {
       // 2 cores that form stayed faster than reassociated to about 5/4 of
       // the crossover (d = k = f = 256: 10-12% at 256 and 320 tokens, even
       // at 400), on 1 core it was 0-8% slower at 320 tokens.
-      if (options.wholePhaseA && dHead % 16 == 0 && mix.getHeads() == 1 &&
-          savedPerToken > 0) {
+      bool whole =
+          options.wholePhaseA && dHead % 16 == 0 && mix.getHeads() == 1;
+      if (whole && savedPerToken > 0) {
         int64_t later = (threshold * 5 + 3) / 4;
         if ((later - 1) * (kHead + dHead) * 4 <= (2 << 20))
           threshold = later;
+      }
+      // Tied self mixing in that form generates W1 once for both phases
+      // (HyperMix.cpp), f k_h + 2 k_h d_h - 3 f d_h per token more than
+      // reassociated (none where d_h = f = k_h): to 5/4 of that crossover
+      // while W1 and the masked tokens fit. Tied nlu_small (d = k = f =
+      // 256) at 320, 512 and 1024 tokens ran 16-19%, 11% and 4-7% faster
+      // on 2 cores, the whole model.
+      if (whole && mix.isTied() && !mix.isCross()) {
+        int64_t fits = (2 << 20) / ((kHead + dHead) * 4) + 1;
+        int64_t extra = hidden * kHead + 2 * kHead * dHead - 3 * hidden * dHead;
+        int64_t balance =
+            extra <= 0 ? fits
+                       : (2 * hidden * kHead * dHead + extra - 1) / extra;
+        threshold = std::max(threshold, std::min(fits, (balance * 5 + 3) / 4));
       }
       if (tokens.is_string() && threshold > 1)
         alternative = {
