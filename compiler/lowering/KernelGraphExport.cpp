@@ -1824,9 +1824,11 @@ LogicalResult Exporter::exportOp(Operation *op) {
       // at 400), on 1 core it was 0-8% slower at 320 tokens.
       bool whole =
           options.wholePhaseA && dHead % 16 == 0 && mix.getHeads() == 1;
+      // The most tokens whose W1 and masked tokens fit the whole form.
+      int64_t wholeTokens = (2 << 20) / ((kHead + dHead) * 4);
       if (whole && savedPerToken > 0) {
         int64_t later = (threshold * 5 + 3) / 4;
-        if ((later - 1) * (kHead + dHead) * 4 <= (2 << 20))
+        if (later - 1 <= wholeTokens)
           threshold = later;
       }
       // Tied self mixing in that form generates W1 once for both phases
@@ -1836,12 +1838,12 @@ LogicalResult Exporter::exportOp(Operation *op) {
       // 256) at 320, 512 and 1024 tokens ran 16-19%, 11% and 4-7% faster
       // on 2 cores, the whole model.
       if (whole && mix.isTied() && !mix.isCross()) {
-        int64_t fits = (2 << 20) / ((kHead + dHead) * 4) + 1;
         int64_t extra = hidden * kHead + 2 * kHead * dHead - 3 * hidden * dHead;
         int64_t balance =
-            extra <= 0 ? fits
+            extra <= 0 ? wholeTokens + 1
                        : (2 * hidden * kHead * dHead + extra - 1) / extra;
-        threshold = std::max(threshold, std::min(fits, (balance * 5 + 3) / 4));
+        threshold = std::max(threshold,
+                             std::min(wholeTokens + 1, (balance * 5 + 3) / 4));
       }
       if (tokens.is_string() && threshold > 1)
         alternative = {

@@ -11,6 +11,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import export_models  # noqa: E402
 
 flags = ("--no-layer-norm", "--tied")
+unknown = [a for a in sys.argv[1:] if a.startswith("-") and a not in flags]
+if unknown or len(sys.argv) < 2:
+    sys.exit(__doc__)
 args = [a for a in sys.argv[1:] if a not in flags]
 d, k, heads = (int(v) for v in args[1:4]) if len(args) > 1 else (8, 8, 2)
 form = (dict(impl="b", layer_norm=False) if "--no-layer-norm" in sys.argv
