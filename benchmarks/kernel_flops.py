@@ -45,8 +45,7 @@ def _hyper_mix_flops(graph, kernel, symbols):
     if attrs.get("algorithm") == "reassociated":
         # per key: hypernetwork 1's first layer and hid_1^T (M Xm); per query:
         # hypernetwork 2's first layer and hid_2 (C_2^T Z), the first layer
-        # counted once for tied self mixing (the op's work: the kernel
-        # computes it again);
+        # counted once for tied self mixing (the CPU kernel reads phase A's);
         # C_1 (...) and C_2^T Z once per batch element
         per_key = 2 * first_layer
         per_query = (1 if attrs.get("tied") and not keys else 2) * first_layer

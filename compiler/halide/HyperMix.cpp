@@ -210,6 +210,15 @@ private:
            wholePhaseA();
   }
 
+  /// Tied self mixing, reassociated: phase B's hidden units are phase A's
+  /// (same tokens, mask, positions and weights), so phase A keeps hid1 for
+  /// every token (N x f floats) and phase B reads it: a quarter fewer
+  /// FLOPs per token where d = f.
+  bool reuseHidden() const {
+    return params_.tied && !params_.hasKeys &&
+           params_.algorithm == HyperMixAlgorithm::Reassociated && !ctx_.gpu;
+  }
+
   /// Phase B by channel (phaseBByChannel(mixer)) after a whole phase A of
   /// one self-mixing head, whose input length bounds W2 for all tokens at
   /// once; not with a LayerNorm, which needs whole rows where the tasks
@@ -418,14 +427,17 @@ private:
 
   /// First layer of hypernetwork i per head: gelu(a + A . input), in
   /// register blocks of `vectors` token vectors.
-  Func hidden(int i, const Func &input, const std::string &name, int vectors) {
+  Func hidden(int i, const Func &input, const std::string &name, int vectors,
+              Var *blockLoop = nullptr) {
     Func pre(name + "_pre"), hid(name);
     RDom rc(0, params_.dHead, name + "_rc");
     Expr o = tileCoordinate(o_, params_.hidden);
     pre(n_, o_, j_, b_) = a(i)(o, j_);
     pre(n_, o_, j_, b_) += A(i)(rc, o, j_) * input(n_, rc, j_, b_);
     hid(n_, o_, j_, b_) = activation(pre(n_, o_, j_, b_));
-    scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
+    Var loop = scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
+    if (blockLoop)
+      *blockLoop = loop;
     gpuHints_.perThread.emplace_back(pre, hid);
     gpuHints_.outputs[hid.name()] =
         batchOutputs(side(i).length, params_.hidden * params_.heads);
@@ -677,14 +689,35 @@ private:
       chunkTokens_ = ctx_.knob("chunk_tokens", 128, 16, 4096);
 
     // Per chunk and head: positions vectorised over the chunk's tokens.
-    auto [m, xm, base, hin] = phaseAInputs(chunkTokens_ / vl_);
+    // Where phase B reads hid1, it is computed for every token first, in
+    // parallel over blocks of tokens; else per chunk, inside u's loop.
+    int hidVectors = reuseHidden() ? wholeBlockVectors() : chunkBlockVectors_;
+    auto [m, xm, chunkBase, chunkHin] = phaseAInputs(chunkTokens_ / vl_);
+    Func base = chunkBase, hin = chunkHin, hidMask;
+    if (reuseHidden()) {
+      // Outside the chunks: a mask and position bases of its own.
+      hidMask = mask("m_h", keys_);
+      base = positionBase("pos_h");
+      base.reorder(v_, t_, cg_).vectorize(v_, hidVectors).unroll(t_);
+      hin = Func("hin_h");
+      hin(n_, c_, j_, b_) =
+          hypernetworkInput(0, hidMask, j_ * params_.dHead + c_, base);
+    }
     m.vectorize(n_, vl_, TailStrategy::RoundUp);
     if (byChannel())
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
     else
       scheduleTokenMajor(xm, c_, false);
-    scheduleTokenMajor(hin, c_, false, chunkBlockVectors_);
-    Func hid = hidden(0, hin, "hid1", chunkBlockVectors_);
+    scheduleTokenMajor(hin, c_, false, hidVectors);
+    Var hidBlock;
+    Func hid = hidden(0, hin, "hid1", hidVectors, &hidBlock);
+    if (reuseHidden()) {
+      hid.compute_root().parallel(hidBlock);
+      for (Func stage : {hin, base, hidMask})
+        stage.compute_at(hid, hidBlock);
+      hidMask.vectorize(n_, vl_, TailStrategy::RoundUp);
+      hid1_ = hid;
+    }
 
     // The hypernetwork runs one token block at a time inside u's loop.
     Func u("u1");
@@ -711,14 +744,17 @@ private:
       gpuHints_.roots.push_back(hin);
       reduced = reduceTokensOnGpu(u, rows, xm, "s1");
     } else {
-      hid.compute_at(u, uBlock);
-      hin.compute_at(u, uBlock);
+      if (!reuseHidden()) {
+        hid.compute_at(u, uBlock);
+        hin.compute_at(u, uBlock);
+      }
       chunkStages.push_back(u);
       reduced =
           byChannel()
               ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1")
               : reduceTokens(u, block, rows, xm, chunkStages, "s1");
-      base.compute_at(chunkLevel_);
+      if (!reuseHidden())
+        base.compute_at(chunkLevel_);
     }
 
     Func mixer("mixer");
@@ -941,10 +977,10 @@ private:
         params_.algorithm == HyperMixAlgorithm::Reassociated;
     Func m = mask("m_b", queries_);
     Expr rowMask = weightMask(m);
-    // The tile's hypernetwork rows: hid2 when reassociated, else W2, or W1
-    // from phase A where phase B reads it (then without m).
-    Func in = w1_, hin("hin_b"), hid, base;
-    bool ownRows = !reuseW1();
+    // The tile's hypernetwork rows: hid2 when reassociated, else W2, or
+    // phase A's hid1 or W1 where phase B reads them (W1 without m).
+    Func in = reuseHidden() ? hid1_ : w1_, hin("hin_b"), hid, base;
+    bool ownRows = !reuseW1() && !reuseHidden();
     if (ownRows) {
       // Per tile, for all channels at once: vectorised over channels.
       base = positionBase("pos_b");
@@ -1013,7 +1049,7 @@ private:
     vectorizeInner(out, cg_, params_.dModel, vl_);
     for (Func stage : tileStages)
       stage.compute_at(out, task);
-    if (ownRows)
+    if (ownRows || reassociated)
       m.compute_at(out, task).vectorize(n_, vl_, TailStrategy::RoundUp);
 
     // y: head by head over the whole tile; per head, the tile's hypernetwork
@@ -1105,8 +1141,9 @@ private:
   Halide::Buffer<double> turnsAhead_; // (cg % 2 + t) / 4: odd channels, cosines
   Halide::Buffer<float> laneCos_, laneSin_;
   std::vector<Func> phaseAStages_;
-  Func w1_;           // W1 for every token, when phase B reuses it (reuseW1)
-  GpuHints gpuHints_; // refinements of the generic GPU schedule
+  Func w1_;   // W1 for every token, when phase B reuses it (reuseW1)
+  Func hid1_; // hid1 for every token, when phase B reuses it (reuseHidden)
+  GpuHints gpuHints_;            // refinements of the generic GPU schedule
   Halide::LoopLevel chunkLevel_; // phase A's loop over chunks of tokens
   int chunkTokens_ = 0;
   int chunkBlockVectors_ = kBlockVectors; // token vectors per phase A block

@@ -1795,10 +1795,11 @@ LogicalResult Exporter::exportOp(Operation *op) {
       }
     }
     // "auto": per head, the reassociated form pays a length-independent
-    // 4 f k_h d_h (S and V) and saves 4 k_h (f + d_h) - 4 f d_h per token.
-    // With d_h a whole number of 16-float vectors the CPU kernels run both
-    // at about the same rate, so that FLOP balance decides; with ragged
-    // d_h (the 8M's 18) two-phase measured faster below about 4 d_h tokens.
+    // 2 f k_h d_h multiply-adds (S and V) and saves per token the
+    // difference of the forms' rates below. With d_h a whole number of
+    // 16-float vectors the CPU kernels run both at about the same rate, so
+    // that balance decides; with ragged d_h (the 8M's 18) two-phase
+    // measured faster below about 4 d_h tokens.
     if (mix.getAlgorithm() == "auto") {
       int64_t dHead = cast<ShapedType>(mix.getInput().getType()).getDimSize(2) /
                       static_cast<int64_t>(mix.getHeads());
@@ -1806,11 +1807,18 @@ LogicalResult Exporter::exportOp(Operation *op) {
           cast<ShapedType>(mix.getHyper1InWeight().getType()).getDimSize(1);
       int64_t kHead =
           cast<ShapedType>(mix.getHyper1OutWeight().getType()).getDimSize(1);
-      int64_t savedPerToken = kHead * (hidden + dHead) - hidden * dHead;
-      int64_t threshold =
-          dHead % 16 || savedPerToken <= 0
-              ? 4 * dHead
-              : (hidden * kHead * dHead + savedPerToken - 1) / savedPerToken;
+      // Tied self mixing: the CPU's reassociated form computes the hidden
+      // units once for both phases, and its whole two-phase form W1 once
+      // (HyperMix.cpp).
+      bool tiedSelf =
+          mix.isTied() && !mix.isCross() && options.cpuHyperMixForms;
+      int64_t fixed = 2 * hidden * kHead * dHead;
+      int64_t reassociated = (tiedSelf ? 3 : 4) * hidden * dHead;
+      int64_t savedPerToken =
+          2 * (hidden * dHead + hidden * kHead + kHead * dHead) - reassociated;
+      int64_t threshold = dHead % 16 || savedPerToken <= 0
+                              ? 4 * dHead
+                              : (fixed + savedPerToken - 1) / savedPerToken;
       // Phase A's share of the saving runs over the keys.
       const json &tokens = keyTokens;
       attrs["algorithm"] = tokens.is_number() && tokens < threshold
@@ -1823,7 +1831,7 @@ LogicalResult Exporter::exportOp(Operation *op) {
       // the crossover (d = k = f = 256: 10-12% at 256 and 320 tokens, even
       // at 400), on 1 core it was 0-8% slower at 320 tokens.
       bool whole =
-          options.wholePhaseA && dHead % 16 == 0 && mix.getHeads() == 1;
+          options.cpuHyperMixForms && dHead % 16 == 0 && mix.getHeads() == 1;
       // The most tokens whose W1 and masked tokens fit the whole form.
       int64_t wholeTokens = (2 << 20) / ((kHead + dHead) * 4);
       if (whole && savedPerToken > 0) {
@@ -1831,17 +1839,16 @@ LogicalResult Exporter::exportOp(Operation *op) {
         if (later - 1 <= wholeTokens)
           threshold = later;
       }
-      // Tied self mixing in that form generates W1 once for both phases
-      // (HyperMix.cpp), f k_h + 2 k_h d_h - 3 f d_h per token more than
-      // reassociated (none where d_h = f = k_h): to 5/4 of that crossover
-      // while W1 and the masked tokens fit. Tied nlu_small (d = k = f =
-      // 256) at 320, 512 and 1024 tokens ran 16-19%, 11% and 4-7% faster
-      // on 2 cores, the whole model.
-      if (whole && mix.isTied() && !mix.isCross()) {
-        int64_t extra = hidden * kHead + 2 * kHead * dHead - 3 * hidden * dHead;
+      // Tied self mixing in that form generates W1 once for both phases:
+      // f k_h + 2 k_h d_h - 2 f d_h per token more than reassociated (d_h^2
+      // where d_h = f = k_h). Used to 5/4 of that crossover while W1 and
+      // the masked tokens fit: tied nlu_small (d = k = f = 256) on 2 cores
+      // was 4% faster at 640 tokens two-phase, 3% slower at 1024.
+      if (whole && tiedSelf) {
+        int64_t extra =
+            hidden * dHead + hidden * kHead + 2 * kHead * dHead - reassociated;
         int64_t balance =
-            extra <= 0 ? wholeTokens + 1
-                       : (2 * hidden * kHead * dHead + extra - 1) / extra;
+            extra <= 0 ? wholeTokens + 1 : (fixed + extra - 1) / extra;
         threshold = std::max(threshold,
                              std::min(wholeTokens + 1, (balance * 5 + 3) / 4));
       }

@@ -29,7 +29,7 @@ struct KernelGraphOptions {
   bool convLayerNorm = true;      // layer norms folded into 2-D convs (CPU)
   bool channelsLastConvs = true;  // conv modules without transposes (CPU)
   bool transposePositions = true; // token-major hyper_mix tables (CPU)
-  bool wholePhaseA = true; // one-head two-phase hyper_mix to 5/4 (CPU)
+  bool cpuHyperMixForms = true;   // whole phase A, tied reuse (HyperMix.cpp)
 };
 
 struct KernelGraph {

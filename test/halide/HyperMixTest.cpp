@@ -483,28 +483,32 @@ INSTANTIATE_TEST_SUITE_P(ChannelVectors, HyperMixPhaseBTest,
                                   std::to_string(std::get<2>(info.param));
                          });
 
-// Tied self mixing after a whole phase A: phase B reads W1 and generates
-// no W2, by channel, in tiles (with the LayerNorm) and with two heads
-// (phase_a_whole forced). Untied, or mixing other keys, it does.
+// Tied self mixing: after a whole two-phase phase A, phase B reads W1 and
+// generates no W2, by channel, in tiles (with the LayerNorm) and with two
+// heads (phase_a_whole forced); reassociated, phase B reads phase A's hid1
+// and computes no hid2, with the reduction by channel (d_h = 32) and by
+// token (d_h = 20). Untied, or mixing other keys, each phase has its own.
 struct TiedCase {
   std::string name;
   bool tied, layerNorm, keys;
   int heads;
+  std::string algorithm = "two_phase";
+  int64_t dHead = 32;
 };
 
 void PrintTo(const TiedCase &c, std::ostream *os) { *os << c.name; }
 
 class HyperMixTiedTest : public ::testing::TestWithParam<TiedCase> {};
 
-TEST_P(HyperMixTiedTest, PhaseBReadsW1) {
+TEST_P(HyperMixTiedTest, PhaseBReusesPhaseA) {
   const TiedCase &c = GetParam();
-  HyperMixConfig config = make(3, 37, 32 * c.heads, c.heads, 20, 24);
+  HyperMixConfig config = make(3, 37, c.dHead * c.heads, c.heads, 20, 24);
   config.mask = MaskKind::Binary;
   config.positional = true;
   config.tied = c.tied;
   config.layerNorm = c.layerNorm;
   config.maxKeyLength = 31;
-  config.algorithm = "two_phase";
+  config.algorithm = c.algorithm;
   if (c.keys) {
     config.keyTokens = 30;
     config.keyMask = MaskKind::Binary;
@@ -512,13 +516,17 @@ TEST_P(HyperMixTiedTest, PhaseBReadsW1) {
   std::mt19937 rng(23);
   std::vector<Tensor> inputs = hyperMixInputs(config, rng);
   Tensor expected = hyperMixReference(config, inputs);
+  bool twoPhase = c.algorithm == "two_phase";
   ScheduleChoice schedule;
-  schedule.knobs["phase_a_whole"] = 1;
+  if (twoPhase)
+    schedule.knobs["phase_a_whole"] = 1;
   JitKernel kernel(hyperMixGraph(config).parse(), 0, schedule);
   if (!testingGpuForms()) {
     std::set<std::string> names = kernel.functionNames();
-    EXPECT_TRUE(names.count("w1"));
-    EXPECT_EQ(names.count("w2"), c.tied && !c.keys ? 0u : 1u);
+    const char *first = twoPhase ? "w1" : "hid1";
+    const char *second = twoPhase ? "w2" : "hid2";
+    EXPECT_TRUE(names.count(first));
+    EXPECT_EQ(names.count(second), c.tied && !c.keys ? 0u : 1u);
   }
   double error = relativeL2(kernel.run(inputs, expected.shape), expected);
   std::printf("[ relative L2 ] %s: %.3g\n", c.name.c_str(), error);
@@ -532,7 +540,17 @@ INSTANTIATE_TEST_SUITE_P(
                       TiedCase{"tied_two_heads_norm", true, true, false, 2},
                       TiedCase{"tied_cross_norm", true, true, true, 1},
                       TiedCase{"untied_by_channel", false, false, false, 1},
-                      TiedCase{"untied_tiles_norm", false, true, false, 1}),
+                      TiedCase{"untied_tiles_norm", false, true, false, 1},
+                      TiedCase{"tied_reassociated", true, false, false, 1,
+                               "reassociated"},
+                      TiedCase{"tied_reassociated_two_heads_norm", true, true,
+                               false, 2, "reassociated"},
+                      TiedCase{"tied_reassociated_by_token", true, true, false,
+                               1, "reassociated", 20},
+                      TiedCase{"tied_reassociated_cross", true, false, true, 1,
+                               "reassociated"},
+                      TiedCase{"untied_reassociated", false, false, false, 1,
+                               "reassociated"}),
     [](const auto &info) { return info.param.name; });
 
 class HyperMixPaddingTest
