@@ -195,7 +195,9 @@ private:
     return ctx_.knob("phase_a_whole", params_.heads == 1 && fits, 0, 1);
   }
 
-  /// Token vectors per block of a whole-form hypernetwork (both phases).
+  /// Token vectors per block of a hypernetwork computed for all tokens at
+  /// once: the whole two-phase forms' (both phases), and hid1 where phase
+  /// B reuses it (reuseHidden).
   int wholeBlockVectors() const {
     return ctx_.knob("whole_block_vectors", 2, 1, kBlockVectors);
   }
@@ -212,8 +214,8 @@ private:
 
   /// Tied self mixing, reassociated: phase B's hidden units are phase A's
   /// (same tokens, mask, positions and weights), so phase A keeps hid1 for
-  /// every token (N x f floats) and phase B reads it: a quarter fewer
-  /// FLOPs per token where d = f.
+  /// every token (N x f floats per batch element and head) and phase B
+  /// reads it: 3 f d_h multiply-adds per token instead of 4.
   bool reuseHidden() const {
     return params_.tied && !params_.hasKeys &&
            params_.algorithm == HyperMixAlgorithm::Reassociated && !ctx_.gpu;
@@ -692,17 +694,8 @@ private:
     // Where phase B reads hid1, it is computed for every token first, in
     // parallel over blocks of tokens; else per chunk, inside u's loop.
     int hidVectors = reuseHidden() ? wholeBlockVectors() : chunkBlockVectors_;
-    auto [m, xm, chunkBase, chunkHin] = phaseAInputs(chunkTokens_ / vl_);
-    Func base = chunkBase, hin = chunkHin, hidMask;
-    if (reuseHidden()) {
-      // Outside the chunks: a mask and position bases of its own.
-      hidMask = mask("m_h", keys_);
-      base = positionBase("pos_h");
-      base.reorder(v_, t_, cg_).vectorize(v_, hidVectors).unroll(t_);
-      hin = Func("hin_h");
-      hin(n_, c_, j_, b_) =
-          hypernetworkInput(0, hidMask, j_ * params_.dHead + c_, base);
-    }
+    auto [m, xm, base, hin, hinMask] =
+        phaseAInputs(reuseHidden() ? hidVectors : chunkTokens_ / vl_);
     m.vectorize(n_, vl_, TailStrategy::RoundUp);
     if (byChannel())
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
@@ -713,13 +706,14 @@ private:
     Func hid = hidden(0, hin, "hid1", hidVectors, &hidBlock);
     if (reuseHidden()) {
       hid.compute_root().parallel(hidBlock);
-      for (Func stage : {hin, base, hidMask})
+      for (Func stage : {hin, base, hinMask})
         stage.compute_at(hid, hidBlock);
-      hidMask.vectorize(n_, vl_, TailStrategy::RoundUp);
+      hinMask.vectorize(n_, vl_, TailStrategy::RoundUp);
       hid1_ = hid;
     }
 
-    // The hypernetwork runs one token block at a time inside u's loop.
+    // Unless hid1 is computed ahead, the hypernetwork runs one token block
+    // at a time inside u's loop.
     Func u("u1");
     Var uBlock;
     std::vector<Func> chunkStages = {m, xm};
@@ -875,21 +869,29 @@ private:
 
   /// Phase A's operands: the keys' mask m, the masked values xm, the
   /// position bases (vectorised over `baseVectors` token vectors) and the
-  /// first hypernetwork's input hin. The caller schedules the rest.
+  /// first hypernetwork's input hin. Where hid1 is computed ahead of the
+  /// chunks (reuseHidden), hin reads a mask of its own, hinMask. The caller
+  /// schedules the rest.
   struct PhaseAInputs {
-    Func m, xm, base, hin;
+    Func m, xm, base, hin, hinMask;
   };
   PhaseAInputs phaseAInputs(int baseVectors) {
     PhaseAInputs in{mask("m_a", keys_), Func("xm_a"), positionBase("pos_a"),
-                    Func("hin_a")};
+                    Func("hin_a"), Func()};
     Expr channel = j_ * params_.dHead + c_;
     in.xm(n_, c_, j_, b_) = maskedToken(in.m, values_, keys_.length, channel);
     in.base.reorder(v_, t_, cg_).vectorize(v_, baseVectors).unroll(t_);
-    // Self mixing with masked hypernetwork inputs: they are xm.
-    in.hin(n_, c_, j_, b_) =
-        params_.hasKeys || !params_.maskHyperInput
-            ? hypernetworkInput(0, in.m, channel, in.base)
-            : hyperInput(in.xm(n_, c_, j_, b_), channel, in.base);
+    if (reuseHidden()) {
+      in.hinMask = mask("m_h", keys_);
+      in.hin(n_, c_, j_, b_) =
+          hypernetworkInput(0, in.hinMask, channel, in.base);
+    } else {
+      // Self mixing with masked hypernetwork inputs: they are xm.
+      in.hin(n_, c_, j_, b_) =
+          params_.hasKeys || !params_.maskHyperInput
+              ? hypernetworkInput(0, in.m, channel, in.base)
+              : hyperInput(in.xm(n_, c_, j_, b_), channel, in.base);
+    }
     return in;
   }
 
@@ -920,7 +922,7 @@ private:
   Func wholeTwoPhase() {
     int blockVectors = wholeBlockVectors();
     int blockTokens = blockVectors * vl_;
-    auto [m, xm, base, hin] = phaseAInputs(blockVectors);
+    auto [m, xm, base, hin, hinMask] = phaseAInputs(blockVectors);
     Func u = wholeGenerated(0, m, hin, base);
     Var nb("nb"), ni("ni");
     xm.reorder_storage(c_, n_, j_, b_)
@@ -1049,7 +1051,7 @@ private:
     vectorizeInner(out, cg_, params_.dModel, vl_);
     for (Func stage : tileStages)
       stage.compute_at(out, task);
-    if (ownRows || reassociated)
+    if (!reuseW1()) // W1 carries the mask already
       m.compute_at(out, task).vectorize(n_, vl_, TailStrategy::RoundUp);
 
     // y: head by head over the whole tile; per head, the tile's hypernetwork

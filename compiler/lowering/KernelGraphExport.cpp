@@ -1842,8 +1842,9 @@ LogicalResult Exporter::exportOp(Operation *op) {
       // Tied self mixing in that form generates W1 once for both phases:
       // f k_h + 2 k_h d_h - 2 f d_h per token more than reassociated (d_h^2
       // where d_h = f = k_h). Used to 5/4 of that crossover while W1 and
-      // the masked tokens fit: tied nlu_small (d = k = f = 256) on 2 cores
-      // was 4% faster at 640 tokens two-phase, 3% slower at 1024.
+      // the masked tokens fit. Tied nlu_small (d = k = f = 256, below 640):
+      // at 640 tokens two-phase was 4% faster on 2 cores and 1% slower on
+      // 1, even at 768, and 3% slower at 1024 on 2 cores.
       if (whole && tiedSelf) {
         int64_t extra =
             hidden * dHead + hidden * kHead + 2 * kHead * dHead - reassociated;

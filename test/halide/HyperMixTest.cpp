@@ -534,7 +534,7 @@ TEST_P(HyperMixTiedTest, PhaseBReusesPhaseA) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    WholeForms, HyperMixTiedTest,
+    Forms, HyperMixTiedTest,
     ::testing::Values(TiedCase{"tied_by_channel", true, false, false, 1},
                       TiedCase{"tied_tiles_norm", true, true, false, 1},
                       TiedCase{"tied_two_heads_norm", true, true, false, 2},
