@@ -704,13 +704,6 @@ private:
     scheduleTokenMajor(hin, c_, false, hidVectors);
     Var hidBlock;
     Func hid = hidden(0, hin, "hid1", hidVectors, &hidBlock);
-    if (reuseHidden()) {
-      hid.compute_root().parallel(hidBlock);
-      for (Func stage : {hin, base, hinMask})
-        stage.compute_at(hid, hidBlock);
-      hinMask.vectorize(n_, vl_, TailStrategy::RoundUp);
-      hid1_ = hid;
-    }
 
     // Unless hid1 is computed ahead, the hypernetwork runs one token block
     // at a time inside u's loop.
@@ -738,17 +731,22 @@ private:
       gpuHints_.roots.push_back(hin);
       reduced = reduceTokensOnGpu(u, rows, xm, "s1");
     } else {
-      if (!reuseHidden()) {
-        hid.compute_at(u, uBlock);
-        hin.compute_at(u, uBlock);
-      }
       chunkStages.push_back(u);
       reduced =
           byChannel()
               ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1")
               : reduceTokens(u, block, rows, xm, chunkStages, "s1");
-      if (!reuseHidden())
+      if (reuseHidden()) {
+        hid.compute_root().parallel(hidBlock);
+        for (Func stage : {hin, base, hinMask})
+          stage.compute_at(hid, hidBlock);
+        hinMask.vectorize(n_, vl_, TailStrategy::RoundUp);
+        hid1_ = hid;
+      } else {
+        hid.compute_at(u, uBlock);
+        hin.compute_at(u, uBlock);
         base.compute_at(chunkLevel_);
+      }
     }
 
     Func mixer("mixer");
