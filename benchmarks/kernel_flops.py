@@ -35,7 +35,10 @@ def _role(graph, kernel, role, symbols):
 def _hyper_mix_flops(graph, kernel, symbols):
     attrs = kernel["attrs"]
     batch, m, d = _role(graph, kernel, "x", symbols)
-    heads, k_h, f = _role(graph, kernel, "C1", symbols)
+    # C1 is [h, k_h, f], or [h, k_h / P, f, P] with hypernetwork_panels P.
+    c1 = _role(graph, kernel, "C1", symbols)
+    heads, f = c1[0], attrs["hidden"]
+    k_h = c1[1] * attrs.get("hypernetwork_panels", 1)
     d_h = d // heads
     keys = _role(graph, kernel, "keys", symbols)
     # Phase A runs over the keys (the tokens themselves in self mixing),

@@ -189,6 +189,7 @@ int compile(const CompileOptions &options, const std::string &binDir) {
   graphOptions.convLayerNorm = cpu;
   graphOptions.channelsLastConvs = cpu;
   graphOptions.transposePositions = cpu;
+  graphOptions.hypernetworkPanels = cpu;
   graphOptions.cpuHyperMixForms = cpu;
   mlir::FailureOr<hmc::KernelGraph> graph =
       hmc::exportKernelGraph(*module, graphOptions);

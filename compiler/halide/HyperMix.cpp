@@ -13,18 +13,21 @@
 // Intermediates are token-major (tokens innermost) and vectorised over
 // tokens, so ragged per-head sizes become scalar broadcasts folded into FMAs;
 // each small matrix product keeps a block of token vectors x outputs in
-// registers. Every per-token definition is valid for any token index: reads
-// are clamped and tokens at or past N get mask 0, so chunks and tiles are
-// computed whole.
-// Loops inside a chunk or tile (a projection's output blocks, the
-// reduction's and the mixing's channel blocks) are parallel too: a short
-// input is one (batch, head), one chunk and one or two tiles, and the pool
-// runs such nested loops on every core only when the outer loop has a single
-// task (docs/c-api.md).
+// registers. Where d_h is whole vectors and the weights file stores the
+// hypernetworks in panels of whole vectors of outputs (hypernetwork_panels),
+// the hypernetworks and phase B's mixing are vectorised over their outputs
+// instead, each token broadcast, so x is read as stored. Every per-token
+// definition is valid for any token index: reads are clamped and tokens at or
+// past N get mask 0, so chunks and tiles are computed whole. Loops inside a
+// chunk or tile (a projection's output blocks, the reduction's and the mixing's
+// channel blocks) are parallel too: a short input is one (batch, head), one
+// chunk and one or two tiles, and the pool runs such nested loops on every core
+// only when the outer loop has a single task (docs/c-api.md).
 #include "OpBuilders.h"
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace hmc::halide {
 
@@ -105,10 +108,38 @@ private:
   static constexpr int kVChannels = 6;  // channels per register block of V
   static constexpr int kMixerRows = 16; // reassociated mixer rows per task
 
-  const Halide::ImageParam &A(int i) const { return weights_[i][0]; }
+  /// A_i(c, o, j) and C_i(o, q, j), whichever way the weights file stores
+  /// them (hypernetwork_panels P: panels of P outputs, outputs innermost).
+  Expr A(int i, const Expr &input, const Expr &output, const Expr &j) const {
+    return weight(weights_[i][0], input, output, j);
+  }
+  Expr C(int i, const Expr &input, const Expr &output, const Expr &j) const {
+    return weight(weights_[i][2], input, output, j);
+  }
+  Expr weight(const Halide::ImageParam &w, const Expr &input,
+              const Expr &output, const Expr &j) const {
+    int panel = params_.hypernetworkPanels;
+    return panel ? w(output % panel, input, output / panel, j)
+                 : w(input, output, j);
+  }
   const Halide::ImageParam &a(int i) const { return weights_[i][1]; }
-  const Halide::ImageParam &C(int i) const { return weights_[i][2]; }
   const Halide::ImageParam &c(int i) const { return weights_[i][3]; }
+
+  /// Tokens x output vectors per register block of a product vectorised
+  /// over `outputs` outputs (whole vectors) for `tokens` tokens: up to 2
+  /// output vectors (a divisor), then the most tokens (a power of two
+  /// dividing `tokens`) within the accumulators. Few output vectors keep
+  /// the weight loads per FMA low: at d = f = 256, 8 x 2 ran 5-9% faster
+  /// than 4 x 4 and 2 x 8 was 20% slower.
+  Block outputBlock(int outputs, int tokens) const {
+    Block block{1, std::min(2, outputs / vl_)};
+    while ((outputs / vl_) % block.cols)
+      --block.cols;
+    while (2 * block.rows * block.cols <= maxAcc_ &&
+           tokens % (2 * block.rows) == 0)
+      block.rows *= 2;
+    return block;
+  }
 
   /// `vectors` token vectors x outputs for a projection with `outputs`
   /// outputs (a divisor, so weights are never read past their end).
@@ -167,6 +198,17 @@ private:
   /// more) would be a 16x larger buffer than S itself.
   bool byChannel() const { return !ctx_.gpu && params_.dHead % vl_ == 0; }
 
+  /// The hypernetworks vectorised over their outputs (by channel, the
+  /// weights stored in panels of whole output vectors, which f and k_h are
+  /// multiples of): their inputs are dense rows of x and of the position
+  /// table, broadcast into register blocks of tokens x output vectors, and
+  /// phase B's y is vectorised over channels too, so no stage gathers
+  /// tokens or transposes.
+  bool channelMajorHyper() const {
+    return byChannel() && params_.hypernetworkPanels > 0 &&
+           params_.hypernetworkPanels % vl_ == 0;
+  }
+
   /// Phase A's chunk budget on the CPU (knob chunk_kib). Vectorised over
   /// channels, chunks are computed whole even past N; a chunk's per-token
   /// operands are a few vectors, so 16 KiB (64 tokens at d_h = 256) already
@@ -197,9 +239,22 @@ private:
 
   /// Token vectors per block of a hypernetwork computed for all tokens at
   /// once: the whole two-phase forms' (both phases), and hid1 where phase
-  /// B reuses it (reuseHidden).
+  /// B reuses it (reuseHidden). Vectorised over outputs, each row of tokens
+  /// reads a block of outputs' weights anew; where those exceed L1, blocks
+  /// of 4 vectors: nlu_base (d_h = f = 512) at 64 tokens on 2 cores then
+  /// splits one block's outputs between the cores, 8.3 -> 7.7 ms of
+  /// hyper_mix, where each core's block read all the weights.
   int wholeBlockVectors() const {
-    return ctx_.knob("whole_block_vectors", 2, 1, kBlockVectors);
+    int vectors = 2;
+    if (channelMajorHyper()) {
+      // The larger of A's (d_h rows) and C's (f rows) blocks of outputs.
+      int rowVectors =
+          std::max(params_.dHead * outputBlock(params_.hidden, vl_).cols,
+                   params_.hidden * outputBlock(params_.kHead, vl_).cols);
+      if (rowVectors * vl_ * 4 > (32 << 10))
+        vectors = 4;
+    }
+    return ctx_.knob("whole_block_vectors", vectors, 1, kBlockVectors);
   }
 
   /// Tied self mixing generates W2 from the same tokens, mask and weights
@@ -331,8 +386,11 @@ private:
       int d = params_.dModel;
       turnsPerPosition_ = Halide::Buffer<double>(d, "hm_turns");
       turnsAhead_ = Halide::Buffer<double>(d, 2, "hm_turns_ahead");
-      laneCos_ = Halide::Buffer<float>(vl_, d, "hm_lane_cos");
-      laneSin_ = Halide::Buffer<float>(vl_, d, "hm_lane_sin");
+      // Channels innermost where positions are vectorised over them.
+      std::vector<int> order =
+          channelMajorHyper() ? std::vector<int>{1, 0} : std::vector<int>{0, 1};
+      laneCos_ = Halide::Buffer<float>({vl_, d}, order, "hm_lane_cos");
+      laneSin_ = Halide::Buffer<float>({vl_, d}, order, "hm_lane_sin");
       for (int ch = 0; ch < d; ++ch) {
         double turns = std::pow(10000.0, -double(ch - ch % 2) / d) / (2 * M_PI);
         turnsPerPosition_(ch) = turns;
@@ -412,6 +470,8 @@ private:
   Var scheduleProjection(Func result, Func acc, const Var &p,
                          const Halide::RVar &r, int outputs,
                          int vectors) const {
+    if (channelMajorHyper())
+      return scheduleOutputMajor(result, acc, p, r, outputs, vectors);
     Block block = projectionBlock(outputs, vectors);
     Var nb("nb"), ni("ni"), pb("pb"), pi("pi");
     result.split(n_, nb, ni, vl_ * block.rows, TailStrategy::RoundUp)
@@ -427,6 +487,96 @@ private:
     return nb;
   }
 
+  /// scheduleProjection vectorised over the outputs p (stored innermost):
+  /// per block of `vectors` token vectors, register blocks of tokens x
+  /// output vectors, the weights loaded as vectors and `in` broadcast.
+  Var scheduleOutputMajor(Func result, Func acc, const Var &p,
+                          const Halide::RVar &r, int outputs,
+                          int vectors) const {
+    Block block = outputBlock(outputs, vectors * vl_);
+    Var nb("nb"), ni("ni"), nr("nr"), nri("nri"), pb("pb"), pi("pi");
+    result.reorder_storage(p, n_, j_, b_)
+        .split(n_, nb, ni, vectors * vl_, TailStrategy::RoundUp)
+        .split(ni, nr, nri, block.rows)
+        .split(p, pb, pi, block.cols * vl_)
+        .reorder(pi, nri, nr, pb, nb)
+        .vectorize(pi, vl_)
+        .unroll(pi)
+        .unroll(nri)
+        .parallel(pb);
+    scheduleBlockAccumulators(acc, Halide::LoopLevel(result, nr), p, n_, r);
+    return nb;
+  }
+
+  /// `func`'s storage order with `var` innermost, the rest as declared.
+  static std::vector<Var> innermost(const Func &func, const Var &var) {
+    std::vector<Var> order = {var};
+    for (const Var &arg : func.args())
+      if (arg.name() != var.name())
+        order.push_back(arg);
+    return order;
+  }
+
+  /// A register block's accumulators, computed at `at`: vectorised over
+  /// `vector` (stored innermost), `vector` and `row` unrolled, the
+  /// reduction r outside them.
+  void scheduleBlockAccumulators(Func acc, const Halide::LoopLevel &at,
+                                 const Var &vector, const Var &row,
+                                 const Halide::RVar &r) const {
+    acc.compute_at(at)
+        .reorder_storage(innermost(acc, vector))
+        .vectorize(vector, vl_)
+        .unroll(vector)
+        .unroll(row);
+    acc.update()
+        .reorder(vector, row, r)
+        .vectorize(vector, vl_)
+        .unroll(vector)
+        .unroll(row);
+  }
+
+  /// A hypernetwork's input hin(n, channel, ...): vectorised over tokens in
+  /// blocks of `vectors`, or over channels (channelMajorHyper).
+  void scheduleHyperInput(Func hin, const Var &channel, int vectors) const {
+    if (!channelMajorHyper()) {
+      scheduleTokenMajor(hin, channel, false, vectors);
+      return;
+    }
+    hin.reorder_storage(innermost(hin, channel))
+        .reorder(channel, n_)
+        .vectorize(channel, vl_);
+  }
+
+  /// Position bases: vectorised over `vectors` token vectors, or over
+  /// channels (stored innermost) where the hypernetworks are.
+  void scheduleBase(Func base, int vectors) const {
+    if (channelMajorHyper())
+      base.reorder_storage(cg_, t_, v_)
+          .reorder(cg_, t_, v_)
+          .vectorize(cg_, vl_)
+          .unroll(t_);
+    else
+      base.reorder(v_, t_, cg_).vectorize(v_, vectors).unroll(t_);
+  }
+
+  /// u(n, p) of phase A for p in [0, rows): token-major in blocks of
+  /// `vectors` token vectors with p unrolled, or (channelMajorHyper) p
+  /// vectorised and stored innermost, its vectors unrolled, so that selects
+  /// on p fold away. Returns the loop over token blocks.
+  Var scheduleReductionRows(Func u, int rows, int vectors) const {
+    if (!channelMajorHyper())
+      return scheduleTokenMajor(u, p_, true, vectors);
+    Var nb("nb"), ni("ni"), pv("pv"), pi("pi");
+    u.bound(p_, 0, (rows + vl_ - 1) / vl_ * vl_)
+        .reorder_storage(p_, n_, j_, b_)
+        .split(n_, nb, ni, vectors * vl_, TailStrategy::RoundUp)
+        .split(p_, pv, pi, vl_)
+        .reorder(pi, pv, ni, nb)
+        .vectorize(pi)
+        .unroll(pv);
+    return nb;
+  }
+
   /// First layer of hypernetwork i per head: gelu(a + A . input), in
   /// register blocks of `vectors` token vectors.
   Func hidden(int i, const Func &input, const std::string &name, int vectors,
@@ -435,7 +585,7 @@ private:
     RDom rc(0, params_.dHead, name + "_rc");
     Expr o = tileCoordinate(o_, params_.hidden);
     pre(n_, o_, j_, b_) = a(i)(o, j_);
-    pre(n_, o_, j_, b_) += A(i)(rc, o, j_) * input(n_, rc, j_, b_);
+    pre(n_, o_, j_, b_) += A(i, rc, o, j_) * input(n_, rc, j_, b_);
     hid(n_, o_, j_, b_) = activation(pre(n_, o_, j_, b_));
     Var loop = scheduleProjection(hid, pre, o_, rc.x, params_.hidden, vectors);
     if (blockLoop)
@@ -455,7 +605,7 @@ private:
     RDom ro(0, params_.hidden, name + "_ro");
     Expr q = tileCoordinate(q_, params_.kHead);
     acc(n_, q_, j_, b_) = c(i)(q, j_);
-    acc(n_, q_, j_, b_) += C(i)(ro, q, j_) * hid(n_, ro, j_, b_);
+    acc(n_, q_, j_, b_) += C(i, ro, q, j_) * hid(n_, ro, j_, b_);
     w(n_, q_, j_, b_) = rowMask * acc(n_, q_, j_, b_);
     Var loop = scheduleProjection(w, acc, q_, ro.x, params_.kHead, vectors);
     gpuHints_.perThread.emplace_back(acc, w);
@@ -634,12 +784,7 @@ private:
         .unroll(ci)
         .unroll(pi)
         .parallel(pb);
-    acc.compute_at(out, cb)
-        .reorder_storage(c_, p_, j_, b_)
-        .vectorize(c_, vl_)
-        .unroll(c_)
-        .unroll(p_);
-    acc.update().reorder(c_, p_, r.x).vectorize(c_, vl_).unroll(c_).unroll(p_);
+    scheduleBlockAccumulators(acc, Halide::LoopLevel(out, cb), c_, p_, r.x);
     phaseAStages_.push_back(out);
     return out;
   }
@@ -701,7 +846,7 @@ private:
       xm.reorder_storage(c_, n_, j_, b_).reorder(c_, n_).vectorize(c_, vl_);
     else
       scheduleTokenMajor(xm, c_, false);
-    scheduleTokenMajor(hin, c_, false, hidVectors);
+    scheduleHyperInput(hin, c_, hidVectors);
     Var hidBlock;
     Func hid = hidden(0, hin, "hid1", hidVectors, &hidBlock);
 
@@ -715,12 +860,12 @@ private:
           weightMask(m) *
           Halide::select(p_ < f, hid(n_, Halide::min(p_, f - 1), j_, b_),
                          Halide::select(p_ == f, 1.0f, 0.0f));
-      uBlock = scheduleTokenMajor(u, p_, true, chunkBlockVectors_);
+      uBlock = scheduleReductionRows(u, padded, chunkBlockVectors_);
     } else if (padded > kh) {
       Func w = generated(0, hid, weightMask(m), "w1", chunkBlockVectors_);
       u(n_, p_, j_, b_) =
           Halide::select(p_ < kh, w(n_, Halide::min(p_, kh - 1), j_, b_), 0.0f);
-      uBlock = scheduleTokenMajor(u, p_, true, chunkBlockVectors_);
+      uBlock = scheduleReductionRows(u, padded, chunkBlockVectors_);
       w.compute_at(u, uBlock);
     } else {
       u = generated(0, hid, weightMask(m), "w1", chunkBlockVectors_, &uBlock);
@@ -757,10 +902,10 @@ private:
         phaseAStages_.push_back(reduced);
         RDom ro(0, f, "s_ro");
         Func z = channelProduct("z", c(0)(p_, j_) * reduced(c_, f, j_, b_), ro,
-                                C(0)(ro, p_, j_), reduced(c_, ro, j_, b_), kh,
+                                C(0, ro, p_, j_), reduced(c_, ro, j_, b_), kh,
                                 /*withGelu=*/true);
         RDom rq(0, kh, "v_rq");
-        Func v = channelProduct("v", 0.0f, rq, C(1)(p_, rq, j_),
+        Func v = channelProduct("v", 0.0f, rq, C(1, p_, rq, j_),
                                 z(rq, c_, j_, b_), f, /*withGelu=*/false);
         Func u2("u2");
         u2(c_, j_, b_) = 0.0f;
@@ -811,7 +956,7 @@ private:
     if (reassociated) {
       Func c1ext("c1ext");
       c1ext(q_, o_, j_) = Halide::select(
-          o_ < f, C(0)(Halide::min(o_, f - 1), q_, j_), c(0)(q_, j_));
+          o_ < f, C(0, Halide::min(o_, f - 1), q_, j_), c(0)(q_, j_));
       RDom ro(0, f + 1, "s_ro");
       s(sVars) = 0.0f;
       s(sVars) += c1ext(q_, ro, j_) * reduced(c_, ro, j_, b_);
@@ -835,7 +980,7 @@ private:
       int channels = std::min(params_.dHead, kVChannels);
       Func c2ext("c2ext"), vacc("v_acc"), v("v");
       c2ext(o_, q_, j_) =
-          Halide::select(o_ < f, C(1)(Halide::min(o_, f - 1), q_, j_),
+          Halide::select(o_ < f, C(1, Halide::min(o_, f - 1), q_, j_),
                          Halide::select(o_ == f, c(1)(q_, j_), 0.0f));
       RDom rq(0, kh, "v_rq");
       vacc(o_, c_, j_, b_) = 0.0f;
@@ -850,12 +995,7 @@ private:
           .vectorize(o_, vl_)
           .unroll(o_)
           .unroll(ci);
-      vacc.compute_at(v, cb).vectorize(o_, vl_).unroll(o_).unroll(c_);
-      vacc.update()
-          .reorder(o_, c_, rq)
-          .vectorize(o_, vl_)
-          .unroll(o_)
-          .unroll(c_);
+      scheduleBlockAccumulators(vacc, Halide::LoopLevel(v, cb), o_, c_, rq);
       phaseAStages_.insert(phaseAStages_.end(), {c2ext, z, v});
       mixer(p_, c_, j_, b_) = v(p_, c_, j_, b_);
     } else {
@@ -878,7 +1018,7 @@ private:
                     Func("hin_a"), Func()};
     Expr channel = j_ * params_.dHead + c_;
     in.xm(n_, c_, j_, b_) = maskedToken(in.m, values_, keys_.length, channel);
-    in.base.reorder(v_, t_, cg_).vectorize(v_, baseVectors).unroll(t_);
+    scheduleBase(in.base, baseVectors);
     if (reuseHidden()) {
       in.hinMask = mask("m_h", keys_);
       in.hin(n_, c_, j_, b_) =
@@ -900,7 +1040,7 @@ private:
                       Var *blockLoop = nullptr) {
     int blockVectors = wholeBlockVectors();
     std::string suffix = std::to_string(i + 1);
-    scheduleTokenMajor(hin, c_, false, blockVectors);
+    scheduleHyperInput(hin, c_, blockVectors);
     Func hid = hidden(i, hin, "hid" + suffix, blockVectors);
     Var block;
     Func w =
@@ -956,8 +1096,39 @@ private:
     return mixer;
   }
 
+  /// sum(n, b) over the d channels of value(channel), computed per tile:
+  /// vectorised over tokens, or for a channel-major y over channels, with
+  /// one horizontal sum per token. Appends its stages to `stages`.
+  Func channelSum(const std::string &name,
+                  const std::function<Expr(const Expr &)> &value,
+                  std::vector<Func> &stages) {
+    Func sum(name);
+    sum(n_, b_) = 0.0f;
+    if (!channelMajorHyper()) {
+      RDom rd(0, params_.dModel, name + "_rd");
+      sum(n_, b_) += value(rd);
+      sum.vectorize(n_, vl_, TailStrategy::RoundUp);
+      sum.update().vectorize(n_, vl_, TailStrategy::RoundUp);
+      stages.push_back(sum);
+      return sum;
+    }
+    Var lane("lane");
+    RDom rv(0, params_.dModel / vl_, name + "_rv"), rl(0, vl_, name + "_rl");
+    Func lanes(name + "_lanes");
+    lanes(lane, n_, b_) = 0.0f;
+    lanes(lane, n_, b_) += value(rv * vl_ + lane);
+    sum(n_, b_) += lanes(rl, n_, b_);
+    // Tokens inside the channel loop: independent chains of vector adds.
+    lanes.vectorize(lane);
+    lanes.update().reorder(lane, n_, rv).vectorize(lane);
+    sum.update().atomic().vectorize(rl);
+    stages.insert(stages.end(), {lanes, sum});
+    return sum;
+  }
+
   /// Phase B: per tile of tokens and head, the second hypernetwork and the
-  /// mixing into y; then the LayerNorm and the transposed store.
+  /// mixing into y; then the LayerNorm and the store (a transpose where y
+  /// is token-major).
   Func phaseB(const Func &mixer) {
     if (usePhaseBByChannel())
       return phaseBByChannel(mixer);
@@ -1011,14 +1182,17 @@ private:
     Func out("output");
     std::vector<Func> tileStages;
     if (params_.layerNorm) {
-      RDom rd(0, params_.dModel, "ln_rd");
-      Func sum1("ln_sum1"), mean("ln_mean"), sum2("ln_sum2"), rstd("ln_rstd");
-      sum1(n_, b_) = 0.0f;
-      sum1(n_, b_) += y(n_, rd, b_);
+      Func mean("ln_mean"), rstd("ln_rstd");
+      Func sum1 = channelSum(
+          "ln_sum1", [&](const Expr &ch) { return y(n_, ch, b_); }, tileStages);
       mean(n_, b_) = sum1(n_, b_) * (1.0f / params_.dModel);
-      Expr dev = y(n_, rd, b_) - mean(n_, b_);
-      sum2(n_, b_) = 0.0f;
-      sum2(n_, b_) += dev * dev;
+      Func sum2 = channelSum(
+          "ln_sum2",
+          [&](const Expr &ch) {
+            Expr dev = y(n_, ch, b_) - mean(n_, b_);
+            return dev * dev;
+          },
+          tileStages);
       // A padded row is all zeros: with eps = 0 its 0 * inf must still
       // give beta.
       Expr variance =
@@ -1028,22 +1202,19 @@ private:
       out(cg_, n_, b_) = epilogue((y(n_, cg_, b_) - mean(n_, b_)) *
                                       rstd(n_, b_) * ctx_.input("gamma")(cg_) +
                                   ctx_.input("beta")(cg_));
-      for (Func stage : {sum1, sum2}) {
+      for (Func stage : {mean, rstd}) {
         stage.vectorize(n_, vl_, TailStrategy::RoundUp);
-        stage.update().vectorize(n_, vl_, TailStrategy::RoundUp);
+        tileStages.push_back(stage);
       }
-      for (Func stage : {mean, rstd})
-        stage.vectorize(n_, vl_, TailStrategy::RoundUp);
-      tileStages = {sum1, mean, sum2, rstd};
     } else {
       out(cg_, n_, b_) = epilogue(y(n_, cg_, b_));
     }
 
-    // Output: parallel over (batch, tile), vectorised over channels; y is
-    // token-major, so this store is the one transpose.
-    Var nt("nt"), ni("ni"), task("task");
-    out.split(n_, nt, ni, tileTokens, TailStrategy::GuardWithIf)
-        .reorder(cg_, ni, nt, b_)
+    // Output: parallel over (batch, tile), vectorised over channels; where
+    // y is token-major, this store is the one transpose.
+    Var nt("nt"), nti("nti"), task("task");
+    out.split(n_, nt, nti, tileTokens, TailStrategy::GuardWithIf)
+        .reorder(cg_, nti, nt, b_)
         .fuse(nt, b_, task)
         .parallel(task);
     vectorizeInner(out, cg_, params_.dModel, vl_);
@@ -1053,28 +1224,41 @@ private:
       m.compute_at(out, task).vectorize(n_, vl_, TailStrategy::RoundUp);
 
     // y: head by head over the whole tile; per head, the tile's hypernetwork
-    // rows, then register blocks of token vectors x channels.
-    Block block = projectionBlock(dh, tileBlockVectors);
-    Var j("j"), c("c"), cb("cb"), ci("ci"), nb("nb"), nbi("nbi");
-    y.compute_at(out, task)
-        .bound_extent(n_, tileTokens)
-        .split(cg_, j, c, dh)
-        .split(c, cb, ci, block.cols)
-        .split(n_, nb, nbi, vl_ * block.rows)
-        .reorder(nbi, ci, nb, cb, j)
-        .vectorize(nbi, vl_)
-        .unroll(nbi)
-        .unroll(ci);
+    // rows, then register blocks of tokens x channels: vectorised over
+    // channels where the hypernetworks are (their rows broadcast, y stored
+    // as the output is), else over tokens.
+    Var j("j"), c("c"), cb("cb"), ci("ci"), nb("nb"), ni("ni");
+    y.compute_at(out, task).bound_extent(n_, tileTokens).split(cg_, j, c, dh);
+    if (channelMajorHyper()) {
+      Block block = outputBlock(dh, tileTokens);
+      y.reorder_storage(cg_, n_, b_)
+          .split(c, cb, ci, block.cols * vl_)
+          .split(n_, nb, ni, block.rows)
+          .reorder(ci, ni, nb, cb, j)
+          .vectorize(ci, vl_)
+          .unroll(ci)
+          .unroll(ni);
+      scheduleBlockAccumulators(yacc, Halide::LoopLevel(y, nb), cg_, n_, r);
+    } else {
+      Block block = projectionBlock(dh, tileBlockVectors);
+      y.split(c, cb, ci, block.cols)
+          .split(n_, nb, ni, vl_ * block.rows)
+          .reorder(ni, ci, nb, cb, j)
+          .vectorize(ni, vl_)
+          .unroll(ni)
+          .unroll(ci);
+      scheduleBlockAccumulators(yacc, Halide::LoopLevel(y, nb), n_, cg_, r);
+    }
     if (!ctx_.gpu)
       y.parallel(cb);
-    yacc.compute_at(y, nb).vectorize(n_, vl_).unroll(n_).unroll(cg_);
-    yacc.update().reorder(n_, cg_, r).vectorize(n_, vl_).unroll(n_).unroll(cg_);
     if (ownRows) {
       for (Func stage : {in, hid, hin}) // in is hid when reassociated
         stage.compute_at(y, j);
       base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
+      if (channelMajorHyper())
+        base.reorder_storage(cg_, t_, v_);
       vectorizeInner(base, cg_, params_.dModel, vl_);
-      scheduleTokenMajor(hin, cg_, false, tileBlockVectors);
+      scheduleHyperInput(hin, cg_, tileBlockVectors);
     }
     return out;
   }
@@ -1093,7 +1277,7 @@ private:
       Var w2Block;
       w2 = wholeGenerated(1, m, hin, base, &w2Block);
       w2.compute_root();
-      base.reorder(v_, t_, cg_).vectorize(v_, wholeBlockVectors()).unroll(t_);
+      scheduleBase(base, wholeBlockVectors());
       m.vectorize(n_, vl_, TailStrategy::RoundUp).compute_at(w2, w2Block);
     }
 

@@ -168,6 +168,8 @@ struct HyperMixParams {
   bool positionTable = false; // rows below its length come from `positions`
   bool learnedTable = false;  // positional "table": `positions` alone
   bool positionsTransposed = false; // `positions` stored [d, L]
+  // P > 0: A_i [h, f / P, d_h, P], C_i [h, k_h / P, f, P].
+  int hypernetworkPanels = 0;
   int64_t positionOffset = 0;
   double inputScale = 1.0;    // the masked tokens' factor in the MLP input
   bool maskWeights = true;    // W_1, W_2 masked too (else only the tokens)

@@ -1113,6 +1113,12 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     p.positionsTransposed = check.boolAttr("positions_transposed");
   if (p.positionsTransposed && !p.positionTable)
     view.fail("positions_transposed needs has_position_table");
+  if (view.kernel().attrs.contains("hypernetwork_panels"))
+    p.hypernetworkPanels =
+        static_cast<int>(check.intAttr("hypernetwork_panels", 1, 1024));
+  if (p.hypernetworkPanels && p.hidden % p.hypernetworkPanels)
+    view.fail(fmt::format("hypernetwork_panels {} does not divide hidden = {}",
+                          p.hypernetworkPanels, p.hidden));
   // Positions are int32 token indices plus the offset inside the kernel.
   if (view.kernel().attrs.contains("position_offset"))
     p.positionOffset = check.intAttr("position_offset", 0, int64_t(1) << 30);
@@ -1195,21 +1201,28 @@ HyperMixParams parseHyperMix(const KernelView &view) {
     }
   }
 
+  // [h, k_h, f], or [h, k_h / P, f, P] with hypernetwork_panels P.
   const BufferDesc &c1 = view.input("C1");
-  if (c1.shape.size() != 3 || !c1.shape[1].isStatic() || c1.shape[1].size < 1)
-    view.fail(fmt::format("input 'C1' must be [h, k_h, f] with a static k_h, "
-                          "got {}",
+  int panels = p.hypernetworkPanels;
+  if (c1.shape.size() != (panels ? 4u : 3u) || !c1.shape[1].isStatic() ||
+      c1.shape[1].size < 1)
+    view.fail(fmt::format("input 'C1' must be {} with a static k_h, got {}",
+                          panels ? "[h, k_h / P, f, P]" : "[h, k_h, f]",
                           formatShape(c1.shape)));
-  p.kHead = static_cast<int>(c1.shape[1].size);
+  p.kHead = static_cast<int>(c1.shape[1].size) * std::max(panels, 1);
   auto dim = [](int64_t size) { return Dim{size, ""}; };
   Dim h = dim(p.heads), f = dim(p.hidden), dh = dim(p.dHead), kh = dim(p.kHead);
+  Shape aShape = {h, f, dh}, cShape = {h, kh, f};
+  if (panels) {
+    aShape = {h, dim(p.hidden / panels), dh, dim(panels)};
+    cShape = {h, dim(p.kHead / panels), f, dim(panels)};
+  }
   std::vector<std::pair<std::string, Shape>> weights = {
-      {"A1", {h, f, dh}}, {"a1", {h, f}}, {"C1", {h, kh, f}}, {"c1", {h, kh}}};
+      {"A1", aShape}, {"a1", {h, f}}, {"C1", cShape}, {"c1", {h, kh}}};
   if (!p.tied)
-    weights.insert(weights.end(), {{"A2", {h, f, dh}},
-                                   {"a2", {h, f}},
-                                   {"C2", {h, kh, f}},
-                                   {"c2", {h, kh}}});
+    weights.insert(
+        weights.end(),
+        {{"A2", aShape}, {"a2", {h, f}}, {"C2", cShape}, {"c2", {h, kh}}});
   if (p.layerNorm)
     weights.insert(weights.end(),
                    {{"gamma", {dim(p.dModel)}}, {"beta", {dim(p.dModel)}}});

@@ -72,6 +72,7 @@ private:
   void channelsLastConvModules();
   void packLinearWeights();
   void transposePositionTables();
+  void packHypernetworkWeights();
   void dropMerged(const std::vector<bool> &merged,
                   const std::set<int> &internal);
   /// Buffers by id, valid until `buffers` is reassigned (dropMerged).
@@ -1343,6 +1344,81 @@ void Exporter::transposePositionTables() {
   }
 }
 
+// For CPU targets (options.hypernetworkPanels), a hyper_mix kernel's
+// hypernetwork weights A_i [h, f, d_h] and C_i [h, k_h, f] are stored in
+// panels of 16 outputs, [h, f / 16, d_h, 16] and [h, k_h / 16, f, 16] (attr
+// hypernetwork_panels), where d_h is a multiple of 8 and f and k_h of 16.
+// Where d_h is whole vectors, the kernel then runs the hypernetworks
+// vectorised over their outputs, each token's inputs broadcast, and never
+// gathers tokens; a block of outputs reads its weights in one run. A
+// kernel's weights move together, and only if all their readers agree.
+void Exporter::packHypernetworkWeights() {
+  if (!options.hypernetworkPanels)
+    return;
+  constexpr int64_t kPanel = 16;
+  std::map<int, json *> bufferById = buffersById();
+  const std::set<std::string> roles = {"A1", "A2", "C1", "C2"};
+  std::map<int, std::vector<json *>> readers;
+  std::set<int> refused;
+  std::set<json *> excluded;
+  for (json &kernel : kernels) {
+    bool hyperMix = kernel["op"] == "hyper_mix";
+    if (hyperMix) {
+      const json &attrs = kernel["attrs"];
+      const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
+      int64_t d = x["shape"].back(), heads = attrs["heads"],
+              hidden = attrs["hidden"];
+      for (const json &operand : kernel["inputs"])
+        if (operand["role"] == "C1") {
+          int64_t kHead = bufferById.at(operand["buffer"])->at("shape")[1];
+          if ((d / heads) % 8 || hidden % kPanel || kHead % kPanel)
+            excluded.insert(&kernel);
+        }
+    }
+    for (const json &operand : kernel["inputs"]) {
+      int id = operand["buffer"];
+      if (!hyperMix || !roles.count(operand["role"])) {
+        refused.insert(id);
+        continue;
+      }
+      const json &buffer = *bufferById.at(id);
+      if (buffer["storage"] != "weight" || buffer["dtype"] != "float32")
+        refused.insert(id);
+      readers[id].push_back(&kernel);
+    }
+  }
+  // Until nothing changes: a refused buffer excludes its readers, and an
+  // excluded kernel refuses its weights.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto &[id, kernelsReading] : readers)
+      for (json *kernel : kernelsReading) {
+        if (!refused.count(id) && !excluded.count(kernel))
+          continue;
+        bool newlyRefused = refused.insert(id).second;
+        bool newlyExcluded = excluded.insert(kernel).second;
+        changed = changed || newlyRefused || newlyExcluded;
+      }
+  }
+  for (auto &[id, kernelsReading] : readers) {
+    if (refused.count(id))
+      continue;
+    json &weight = *bufferById.at(id);
+    // [h, outputs, inputs] -> [h, outputs / 16, inputs, 16].
+    int64_t heads = weight["shape"][0], outputs = weight["shape"][1],
+            inputs = weight["shape"][2];
+    permuteWeight(weight, [&](int64_t i) {
+      int64_t head = i / (outputs * inputs), o = i / inputs % outputs,
+              c = i % inputs;
+      return ((head * (outputs / kPanel) + o / kPanel) * inputs + c) * kPanel +
+             o % kPanel;
+    });
+    weight["shape"] = {heads, outputs / kPanel, inputs, kPanel};
+    for (json *kernel : kernelsReading)
+      (*kernel)["attrs"]["hypernetwork_panels"] = kPanel;
+  }
+}
+
 std::map<int, json *> Exporter::buffersById() {
   std::map<int, json *> byId;
   for (json &buffer : buffers)
@@ -2231,6 +2307,7 @@ FailureOr<KernelGraph> Exporter::run() {
   }
   packLinearWeights();
   transposePositionTables();
+  packHypernetworkWeights();
   nameKernels();
   for (Value value : ret.getOperands()) {
     auto found = bufferOf.find(value);

@@ -29,6 +29,7 @@ struct KernelGraphOptions {
   bool convLayerNorm = true;      // layer norms folded into 2-D convs (CPU)
   bool channelsLastConvs = true;  // conv modules without transposes (CPU)
   bool transposePositions = true; // token-major hyper_mix tables (CPU)
+  bool hypernetworkPanels = true; // hyper_mix weights in 16-output panels (CPU)
   bool cpuHyperMixForms = true;   // whole phase A, tied reuse (HyperMix.cpp)
 };
 

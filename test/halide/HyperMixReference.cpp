@@ -26,6 +26,26 @@ int64_t keyLength(const HyperMixConfig &config) {
   return config.keyTokens > 0 ? config.keyTokens : config.tokens;
 }
 
+/// Shape of a hypernetwork weight with `outputs` x `inputs` per head: [h,
+/// outputs, inputs], or in panels of P outputs [h, outputs / P, inputs, P].
+std::vector<int64_t> weightShape(const HyperMixConfig &config, int64_t outputs,
+                                 int64_t inputs) {
+  int64_t panel = config.hypernetworkPanels;
+  if (panel == 0)
+    return {config.heads, outputs, inputs};
+  return {config.heads, outputs / panel, inputs, panel};
+}
+
+/// Where weightShape stores head j's element (output, input).
+int64_t weightIndex(const HyperMixConfig &config, int64_t j, int64_t output,
+                    int64_t outputs, int64_t input, int64_t inputs) {
+  int64_t panel = config.hypernetworkPanels;
+  if (panel == 0)
+    return (j * outputs + output) * inputs + input;
+  return ((j * (outputs / panel) + output / panel) * inputs + input) * panel +
+         output % panel;
+}
+
 struct Weights {
   const Tensor *A, *a, *C, *c;
 };
@@ -68,9 +88,11 @@ std::vector<Tensor> hyperMixInputs(const HyperMixConfig &config,
   if (config.keyMask != MaskKind::None)
     inputs.push_back(mask(config.keyMask, L));
   for (int i = 0; i < (config.tied ? 1 : 2); ++i) {
-    inputs.push_back(scaled({h, f, dh}, 1.5 / std::sqrt(double(dh))));
+    inputs.push_back(
+        scaled(weightShape(config, f, dh), 1.5 / std::sqrt(double(dh))));
     inputs.push_back(scaled({h, f}, 0.5));
-    inputs.push_back(scaled({h, kh, f}, 1.5 / std::sqrt(double(f))));
+    inputs.push_back(
+        scaled(weightShape(config, kh, f), 1.5 / std::sqrt(double(f))));
     inputs.push_back(scaled({h, kh}, 0.5));
   }
   if (config.layerNorm) {
@@ -112,11 +134,13 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
   for (int i = 1; i <= (config.tied ? 1 : 2); ++i) {
     std::string k = std::to_string(i);
     inputs.push_back(
-        {"A" + k, graph.buffer("A" + k, "float32", {h, f, dh}, "weight")});
+        {"A" + k, graph.buffer("A" + k, "float32", weightShape(config, f, dh),
+                               "weight")});
     inputs.push_back(
         {"a" + k, graph.buffer("a" + k, "float32", {h, f}, "weight")});
     inputs.push_back(
-        {"C" + k, graph.buffer("C" + k, "float32", {h, kh, f}, "weight")});
+        {"C" + k, graph.buffer("C" + k, "float32", weightShape(config, kh, f),
+                               "weight")});
     inputs.push_back(
         {"c" + k, graph.buffer("c" + k, "float32", {h, kh}, "weight")});
   }
@@ -153,6 +177,8 @@ GraphBuilder hyperMixGraph(const HyperMixConfig &config) {
                 {"gelu_approximate", config.tanhGelu ? "tanh" : "none"}};
   if (config.maxKeyLength > 0)
     attrs["max_key_length"] = config.maxKeyLength;
+  if (config.hypernetworkPanels > 0)
+    attrs["hypernetwork_panels"] = config.hypernetworkPanels;
   if (config.residual) {
     attrs["epilogue"] =
         json::parse(R"([{"op": "add", "args": ["in1", "in0"]}])");
@@ -232,13 +258,14 @@ Tensor hyperMixReference(const HyperMixConfig &config,
         for (int64_t o = 0; o < f; ++o) {
           double acc = (*wt.a)[j * f + o];
           for (int64_t c = 0; c < dh; ++c)
-            acc += (*wt.A)[(j * f + o) * dh + c] * in[n * d + j * dh + c];
+            acc += (*wt.A)[weightIndex(config, j, o, f, c, dh)] *
+                   in[n * d + j * dh + c];
           hid[o] = gelu(acc, config.tanhGelu);
         }
         for (int64_t q = 0; q < kh; ++q) {
           double acc = (*wt.c)[j * kh + q];
           for (int64_t o = 0; o < f; ++o)
-            acc += (*wt.C)[(j * kh + q) * f + o] * hid[o];
+            acc += (*wt.C)[weightIndex(config, j, q, kh, o, f)] * hid[o];
           side.w[j][n * kh + q] = side.weightMask[n] * acc;
         }
       }

@@ -21,6 +21,9 @@ struct HyperMixConfig {
   bool tableTransposed =
       false;                 // the table stored [d, L] (positions_transposed)
   bool learnedTable = false; // positional "table": the table has every row
+  // P > 0: A_i stored [h, f / P, d_h, P] and C_i [h, k_h / P, f, P]
+  // (hypernetwork_panels).
+  int hypernetworkPanels = 0;
   bool layerNorm = false;
   double eps = 1e-5;
   bool maskWeights = true;    // false: only the tokens masked, not W_1 and W_2

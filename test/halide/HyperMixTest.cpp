@@ -293,6 +293,80 @@ std::vector<Case> cases() {
   c.mask = MaskKind::Binary;
   c.keyMask = MaskKind::Binary;
   list.push_back({"cross_N9_L20_B3_static_shape", c});
+
+  // Hypernetwork weights in panels of 16 outputs, as the CPU export writes
+  // them: with d_h whole vectors the hypernetworks and phase B run
+  // vectorised over their outputs, in chunks and slices (1300 tokens), whole
+  // (max_key_length), with tied reuse, two heads, cross mixing, a table and
+  // an epilogue. Panels of 4 outputs (f = 20, k_h = 24) or 2 (f = 18) are
+  // no whole vectors: the token-major forms read them.
+  c = make(2, 1300, 32, 1, 32, 48);
+  c.hypernetworkPanels = 16;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"panels_N1300_B2_h1_dh32_mask_positions_norm", c});
+  c = make(3, 37, 64, 2, 16, 32);
+  c.hypernetworkPanels = 16;
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.positionOffset = 1;
+  c.tableRows = 20;
+  c.layerNorm = true;
+  c.residual = true;
+  list.push_back({"panels_N37_B3_h2_dh32_nonbinary_table_norm_residual", c});
+  c = make(3, 37, 64, 2, 32, 32);
+  c.hypernetworkPanels = 16;
+  c.tied = true;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"panels_N37_B3_h2_dh32_tied_mask_positions_norm", c});
+  c = make(2, 75, 64, 1, 32, 48);
+  c.hypernetworkPanels = 16;
+  c.mask = MaskKind::NonBinary;
+  c.positional = true;
+  c.maskHyperInput = false;
+  c.tanhGelu = true;
+  c.maxKeyLength = 80;
+  list.push_back({"panels_whole_N75_B2_h1_dh64_unmasked_hyper_tanh", c});
+  c.tied = true;
+  list.push_back({"panels_whole_N75_B2_h1_dh64_tied_unmasked_hyper", c});
+  // A block of outputs' weights beyond L1 (C's f = 272 rows of 2 vectors of
+  // k_h = 32 with AVX-512): whole blocks of 4 token vectors.
+  c = make(2, 75, 32, 1, 272, 32);
+  c.hypernetworkPanels = 16;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.maxKeyLength = 80;
+  list.push_back({"panels_whole_N75_B2_h1_f272_mask_positions", c});
+  c = make(3, 37, 32, 1, 16, 32);
+  c.hypernetworkPanels = 16;
+  c.mask = MaskKind::NonBinary;
+  c.maskWeights = false;
+  c.positional = true;
+  c.learnedTable = true;
+  c.tableRows = 40;
+  list.push_back({"panels_N37_B3_h1_dh32_tokens_masked_learned_table", c});
+  c = make(3, 9, 32, 1, 16, 32);
+  c.hypernetworkPanels = 16;
+  c.keyTokens = 37;
+  c.mask = MaskKind::Binary;
+  c.keyMask = MaskKind::NonBinary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"panels_cross_N9_L37_B3_h1_dh32_masks_norm", c});
+  c = make(2, 130, 32, 1, 20, 24);
+  c.hypernetworkPanels = 4;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  list.push_back({"panels_N130_B2_h1_dh32_ragged_f_k", c});
+  c = make(1, 130, 144, 8, 18, 72);
+  c.hypernetworkPanels = 2;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.layerNorm = true;
+  list.push_back({"panels_N130_d144_h8_layer", c});
   return list;
 }
 

@@ -179,6 +179,26 @@ TEST(KernelGraphTest, ValidatesHyperMix) {
               HasSubstr("input 'A1' (buffer 2) has shape [2, 6, 6], expected "
                         "[2, 7, 6]"));
 
+  // hypernetwork_panels P: A_i [h, f / P, d_h, P], C_i [h, k_h / P, f, P],
+  // P dividing f = 6 (and k_h = 4, by the shape).
+  HyperMixConfig panels = config;
+  panels.hypernetworkPanels = 2;
+  EXPECT_NO_THROW(hyperMixGraph(panels).parse());
+  graph = hyperMixGraph(config).raw();
+  graph["kernels"][0]["attrs"]["hypernetwork_panels"] = 2;
+  EXPECT_THAT(errorOf(graph),
+              HasSubstr("input 'C1' must be [h, k_h / P, f, P] with a static "
+                        "k_h, got [2, 4, 6]"));
+  graph = hyperMixGraph(panels).raw();
+  graph["kernels"][0]["attrs"]["hypernetwork_panels"] = 4;
+  EXPECT_THAT(errorOf(graph),
+              HasSubstr("hypernetwork_panels 4 does not divide hidden = 6"));
+  graph = hyperMixGraph(panels).raw();
+  graph["buffers"][2]["shape"] = {2, 6, 3, 2};
+  EXPECT_THAT(errorOf(graph),
+              HasSubstr("input 'A1' (buffer 2) has shape [2, 6, 3, 2], "
+                        "expected [2, 3, 6, 2]"));
+
   graph = hyperMixGraph(config).raw();
   graph["kernels"][0]["attrs"]["algorithm"] = "fast";
   EXPECT_THAT(errorOf(graph),
