@@ -482,8 +482,7 @@ private:
         .unroll(pi);
     if (!ctx_.gpu)
       result.parallel(pb);
-    acc.compute_at(result, pb).vectorize(n_, vl_).unroll(n_).unroll(p);
-    acc.update().reorder(n_, p, r).vectorize(n_, vl_).unroll(n_).unroll(p);
+    scheduleBlockAccumulators(acc, Halide::LoopLevel(result, pb), n_, p, r);
     return nb;
   }
 
@@ -746,8 +745,8 @@ private:
         .unroll(pi)
         .parallel(cb)
         .parallel(slice);
-    part.compute_at(sliceSum, pb).vectorize(c_, vl_).unroll(c_).unroll(p_);
-    part.update().reorder(c_, p_, rn).vectorize(c_, vl_).unroll(c_).unroll(p_);
+    scheduleBlockAccumulators(part, Halide::LoopLevel(sliceSum, pb), c_, p_,
+                              rn);
     // Whole chunks, even past N: constant sizes keep them on the stack and
     // their rows at constant offsets. (Only the blocks below N, as by
     // token, measured 2-5% slower at 64-1024 tokens of d_h = 64.)
@@ -1300,16 +1299,8 @@ private:
         .fuse(cb, b_, task)
         .parallel(task)
         .vectorize(ci, vl_);
-    yacc.compute_at(out, nb)
-        .bound_extent(n_, rows)
-        .vectorize(cg_, vl_)
-        .unroll(cg_)
-        .unroll(n_);
-    yacc.update()
-        .reorder(cg_, n_, r)
-        .vectorize(cg_, vl_)
-        .unroll(cg_)
-        .unroll(n_);
+    scheduleBlockAccumulators(yacc, Halide::LoopLevel(out, nb), cg_, n_, r);
+    yacc.bound_extent(n_, rows);
     return out;
   }
 
