@@ -704,10 +704,13 @@ private:
   /// chunk's tokens and is then added into its slice's sum. Slices (runs of
   /// two or more consecutive chunks, at most kMaxSlices) run in parallel, so
   /// that few (batch, head) pairs still use every core; R adds them up.
+  /// With `rowsInParallel` (R computed once per (batch, head)), R's rows are
+  /// summed in parallel blocks, each from the slices into a block of its own
+  /// and then stored; else the caller places R.
   Func reduceTokensByChannel(const Func &u, const Block &block, int rows,
                              const Func &v,
                              const std::vector<Func> &chunkStages,
-                             const std::string &name) {
+                             const std::string &name, bool rowsInParallel) {
     Var chunk("chunk"), slice("slice");
     RDom rn(0, chunkTokens_, name + "_rn");
     Expr token = chunk * chunkTokens_ + rn;
@@ -725,8 +728,9 @@ private:
     sliceSum(c_, p_, slice, j_, b_) = 0.0f;
     sliceSum(c_, p_, slice, j_, b_) +=
         part(c_, p_, slice * perSlice + rch, j_, b_);
-    RDom rs(0, (chunks + perSlice - 1) / perSlice, name + "_rs");
-    result(c_, p_, j_, b_) = 0.0f;
+    // R starts from the first slice's sum: no pass to zero it.
+    RDom rs(1, (chunks + perSlice - 1) / perSlice - 1, name + "_rs");
+    result(c_, p_, j_, b_) = sliceSum(c_, p_, 0, j_, b_);
     result(c_, p_, j_, b_) += sliceSum(c_, p_, rs, j_, b_);
 
     int padded = (rows + block.rows - 1) / block.rows * block.rows;
@@ -753,9 +757,19 @@ private:
     chunkLevel_ = Halide::LoopLevel(sliceSum, rch);
     for (Func stage : chunkStages)
       stage.compute_at(chunkLevel_).bound_extent(n_, chunkTokens_);
-    // The caller places R: it is read by rows or fused into its consumer.
     phaseAStages_.push_back(sliceSum);
-    return result;
+    if (!rowsInParallel)
+      return result;
+    // Summed on one core, R (2 slices of 257 x 256 at d = 256) took about
+    // 4% of a 256-token layer's time on 2 cores while the other core waited.
+    Func stored = result.in();
+    Var rb("rb"), ri("ri");
+    stored.split(p_, rb, ri, kMixerRows, TailStrategy::GuardWithIf)
+        .reorder(c_, ri, rb)
+        .vectorize(c_, vl_)
+        .parallel(rb);
+    result.compute_at(stored, rb);
+    return stored;
   }
 
   /// out(p, c, j, b) = act(init + sum_r weight * input) for p in [0, rows)
@@ -878,7 +892,8 @@ private:
       chunkStages.push_back(u);
       reduced =
           byChannel()
-              ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1")
+              ? reduceTokensByChannel(u, block, rows, xm, chunkStages, "s1",
+                                      /*rowsInParallel=*/reassociated)
               : reduceTokens(u, block, rows, xm, chunkStages, "s1");
       if (reuseHidden()) {
         hid.compute_root().parallel(hidBlock);
@@ -909,8 +924,18 @@ private:
         Func u2("u2");
         u2(c_, j_, b_) = 0.0f;
         u2(c_, j_, b_) += c(1)(rq, j_) * z(rq, c_, j_, b_);
+        // A block of channel vectors per pass over Z: with one accumulator
+        // at a time, each FMA would wait for the one before.
+        int vectors = params_.dHead / vl_, blockVectors = std::min(vectors, 8);
+        while (vectors % blockVectors)
+          --blockVectors;
+        Var ub("ub"), ui("ui");
         u2.vectorize(c_, vl_);
-        u2.update().vectorize(c_, vl_);
+        u2.update()
+            .split(c_, ub, ui, blockVectors * vl_)
+            .reorder(ui, rq, ub)
+            .vectorize(ui, vl_)
+            .unroll(ui);
         phaseAStages_.push_back(u2);
         mixer(p_, c_, j_, b_) = Halide::select(
             p_ < f, v(Halide::min(p_, f - 1), c_, j_, b_), u2(c_, j_, b_));
