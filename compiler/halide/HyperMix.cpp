@@ -1065,6 +1065,12 @@ private:
     int blockVectors = wholeBlockVectors();
     std::string suffix = std::to_string(i + 1);
     scheduleHyperInput(hin, c_, blockVectors);
+    if (channelMajorHyper()) {
+      // A short input is one block, whose hidden units' output blocks are
+      // the parallel loop: its input is shared out between the cores too.
+      Var hv("hv"), hi("hi");
+      Func(hin).split(n_, hv, hi, vl_).parallel(hv);
+    }
     Func hid = hidden(i, hin, "hid" + suffix, blockVectors);
     Var block;
     Func w =
@@ -1082,13 +1088,12 @@ private:
   /// gelu(W1^T Xm) in register blocks of rows x channel vectors (in
   /// parallel over the rows). Returns Z, the mixer.
   Func wholeTwoPhase() {
-    int blockVectors = wholeBlockVectors();
-    int blockTokens = blockVectors * vl_;
-    auto [m, xm, base, hin, hinMask] = phaseAInputs(blockVectors);
+    auto [m, xm, base, hin, hinMask] = phaseAInputs(wholeBlockVectors());
     Func u = wholeGenerated(0, m, hin, base);
     Var nb("nb"), ni("ni");
+    // In token vectors: a short input's single block would be one task.
     xm.reorder_storage(c_, n_, j_, b_)
-        .split(n_, nb, ni, blockTokens, TailStrategy::RoundUp)
+        .split(n_, nb, ni, vl_, TailStrategy::RoundUp)
         .reorder(c_, ni, nb)
         .vectorize(c_, vl_)
         .parallel(nb);
