@@ -77,6 +77,17 @@ private:
                   const std::set<int> &internal);
   /// Buffers by id, valid until `buffers` is reassigned (dropMerged).
   std::map<int, json *> buffersById();
+  /// The buffers some kernel reads through an operand that `accepts`, each
+  /// with those kernels, and the buffers refused: read through any other
+  /// operand, or not float32 weights. A layout change applies to a buffer
+  /// only where every reader agrees.
+  struct WeightReaders {
+    std::map<int, std::vector<json *>> readers;
+    std::set<int> refused;
+  };
+  WeightReaders weightReaders(
+      llvm::function_ref<bool(const json &kernel, const json &operand)>
+          accepts);
   /// Reorders the float32 weight `buffer` in the weights blob in place:
   /// element i moves to destination(i).
   void permuteWeight(const json &buffer,
@@ -1316,26 +1327,18 @@ void Exporter::transposePositionTables() {
   if (!options.transposePositions)
     return;
   std::map<int, json *> bufferById = buffersById();
-  std::map<int, std::vector<json *>> readers;
-  std::set<int> refused;
-  for (json &kernel : kernels)
-    for (const json &operand : kernel["inputs"]) {
-      int id = operand["buffer"];
-      if (operand["role"] != "positions" || kernel["op"] != "hyper_mix") {
-        refused.insert(id);
-        continue;
-      }
-      const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
-      int64_t d = x["shape"].back(), heads = kernel["attrs"]["heads"];
-      if ((d / heads) % 8 == 0)
-        refused.insert(id);
-      readers[id].push_back(&kernel);
-    }
+  auto [readers, refused] =
+      weightReaders([&](const json &kernel, const json &operand) {
+        if (operand["role"] != "positions" || kernel["op"] != "hyper_mix")
+          return false;
+        const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
+        int64_t d = x["shape"].back(), heads = kernel["attrs"]["heads"];
+        return (d / heads) % 8 != 0;
+      });
   for (auto &[id, kernelsReading] : readers) {
-    json &table = *bufferById.at(id);
-    if (refused.count(id) || table["storage"] != "weight" ||
-        table["dtype"] != "float32")
+    if (refused.count(id))
       continue;
+    json &table = *bufferById.at(id);
     int64_t rows = table["shape"][0], d = table["shape"][1];
     permuteWeight(table, [&](int64_t i) { return i % d * rows + i / d; });
     table["shape"] = {d, rows};
@@ -1358,34 +1361,23 @@ void Exporter::packHypernetworkWeights() {
   constexpr int64_t kPanel = 16;
   std::map<int, json *> bufferById = buffersById();
   const std::set<std::string> roles = {"A1", "A2", "C1", "C2"};
-  std::map<int, std::vector<json *>> readers;
-  std::set<int> refused;
+  auto [readers, refused] =
+      weightReaders([&](const json &kernel, const json &operand) {
+        return kernel["op"] == "hyper_mix" && roles.count(operand["role"]);
+      });
   std::set<json *> excluded;
   for (json &kernel : kernels) {
-    bool hyperMix = kernel["op"] == "hyper_mix";
-    if (hyperMix) {
-      const json &attrs = kernel["attrs"];
-      const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
-      int64_t d = x["shape"].back(), heads = attrs["heads"],
-              hidden = attrs["hidden"];
-      for (const json &operand : kernel["inputs"])
-        if (operand["role"] == "C1") {
-          int64_t kHead = bufferById.at(operand["buffer"])->at("shape")[1];
-          if ((d / heads) % 8 || hidden % kPanel || kHead % kPanel)
-            excluded.insert(&kernel);
-        }
-    }
-    for (const json &operand : kernel["inputs"]) {
-      int id = operand["buffer"];
-      if (!hyperMix || !roles.count(operand["role"])) {
-        refused.insert(id);
-        continue;
+    if (kernel["op"] != "hyper_mix")
+      continue;
+    const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
+    int64_t d = x["shape"].back(), heads = kernel["attrs"]["heads"],
+            hidden = kernel["attrs"]["hidden"];
+    for (const json &operand : kernel["inputs"])
+      if (operand["role"] == "C1") {
+        int64_t kHead = bufferById.at(operand["buffer"])->at("shape")[1];
+        if ((d / heads) % 8 || hidden % kPanel || kHead % kPanel)
+          excluded.insert(&kernel);
       }
-      const json &buffer = *bufferById.at(id);
-      if (buffer["storage"] != "weight" || buffer["dtype"] != "float32")
-        refused.insert(id);
-      readers[id].push_back(&kernel);
-    }
   }
   // Until nothing changes: a refused buffer excludes its readers, and an
   // excluded kernel refuses its weights.
@@ -1424,6 +1416,25 @@ std::map<int, json *> Exporter::buffersById() {
   for (json &buffer : buffers)
     byId[buffer["id"].get<int>()] = &buffer;
   return byId;
+}
+
+Exporter::WeightReaders Exporter::weightReaders(
+    llvm::function_ref<bool(const json &kernel, const json &operand)> accepts) {
+  std::map<int, json *> bufferById = buffersById();
+  WeightReaders result;
+  for (json &kernel : kernels)
+    for (const json &operand : kernel["inputs"]) {
+      int id = operand["buffer"];
+      if (!accepts(kernel, operand)) {
+        result.refused.insert(id);
+        continue;
+      }
+      const json &buffer = *bufferById.at(id);
+      if (buffer["storage"] != "weight" || buffer["dtype"] != "float32")
+        result.refused.insert(id);
+      result.readers[id].push_back(&kernel);
+    }
+  return result;
 }
 
 void Exporter::permuteWeight(const json &buffer,
