@@ -86,6 +86,7 @@ private:
     std::set<int> refused;
   };
   WeightReaders weightReaders(
+      const std::map<int, json *> &bufferById,
       llvm::function_ref<bool(const json &kernel, const json &operand)>
           accepts);
   /// Reorders the float32 weight `buffer` in the weights blob in place:
@@ -1328,7 +1329,7 @@ void Exporter::transposePositionTables() {
     return;
   std::map<int, json *> bufferById = buffersById();
   auto [readers, refused] =
-      weightReaders([&](const json &kernel, const json &operand) {
+      weightReaders(bufferById, [&](const json &kernel, const json &operand) {
         if (operand["role"] != "positions" || kernel["op"] != "hyper_mix")
           return false;
         const json &x = *bufferById.at(kernel["inputs"][0]["buffer"]);
@@ -1362,7 +1363,7 @@ void Exporter::packHypernetworkWeights() {
   std::map<int, json *> bufferById = buffersById();
   const std::set<std::string> roles = {"A1", "A2", "C1", "C2"};
   auto [readers, refused] =
-      weightReaders([&](const json &kernel, const json &operand) {
+      weightReaders(bufferById, [&](const json &kernel, const json &operand) {
         return kernel["op"] == "hyper_mix" && roles.count(operand["role"]);
       });
   std::set<json *> excluded;
@@ -1419,8 +1420,8 @@ std::map<int, json *> Exporter::buffersById() {
 }
 
 Exporter::WeightReaders Exporter::weightReaders(
+    const std::map<int, json *> &bufferById,
     llvm::function_ref<bool(const json &kernel, const json &operand)> accepts) {
-  std::map<int, json *> bufferById = buffersById();
   WeightReaders result;
   for (json &kernel : kernels)
     for (const json &operand : kernel["inputs"]) {
