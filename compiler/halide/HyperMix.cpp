@@ -493,10 +493,12 @@ private:
                           const Halide::RVar &r, int outputs,
                           int vectors) const {
     Block block = outputBlock(outputs, vectors * vl_);
-    Var nb("nb"), ni("ni"), nr("nr"), nri("nri"), pb("pb"), pi("pi");
+    Var nb("nb"), rows("rows"), nr("nr"), nri("nri"), pb("pb"), pi("pi");
+    // A block past the last token computes only its register rows below it.
     result.reorder_storage(p, n_, j_, b_)
-        .split(n_, nb, ni, vectors * vl_, TailStrategy::RoundUp)
-        .split(ni, nr, nri, block.rows)
+        .split(n_, rows, nri, block.rows, TailStrategy::RoundUp)
+        .split(rows, nb, nr, vectors * vl_ / block.rows,
+               TailStrategy::GuardWithIf)
         .split(p, pb, pi, block.cols * vl_)
         .reorder(pi, nri, nr, pb, nb)
         .vectorize(pi, vl_)
@@ -1069,7 +1071,7 @@ private:
       // A short input is one block, whose hidden units' output blocks are
       // the parallel loop: its input is shared out between the cores too.
       Var hv("hv"), hi("hi");
-      Func(hin).split(n_, hv, hi, vl_).parallel(hv);
+      Func(hin).split(n_, hv, hi, vl_, TailStrategy::RoundUp).parallel(hv);
     }
     Func hid = hidden(i, hin, "hid" + suffix, blockVectors);
     Var block;
@@ -1078,6 +1080,9 @@ private:
     w.parallel(block);
     for (Func stage : {hid, hin, base})
       stage.compute_at(w, block);
+    if (channelMajorHyper()) // the last block computes only rows below N
+      for (Func stage : {hid, hin})
+        stage.bound_storage(n_, blockVectors * vl_);
     if (blockLoop)
       *blockLoop = block;
     return w;
@@ -1257,12 +1262,14 @@ private:
     // channels where the hypernetworks are (their rows broadcast, y stored
     // as the output is), else over tokens.
     Var j("j"), c("c"), cb("cb"), ci("ci"), nb("nb"), ni("ni");
-    y.compute_at(out, task).bound_extent(n_, tileTokens).split(cg_, j, c, dh);
+    y.compute_at(out, task).split(cg_, j, c, dh);
     if (channelMajorHyper()) {
+      // The last tile computes only its register rows below N.
       Block block = outputBlock(dh, tileTokens);
-      y.reorder_storage(cg_, n_, b_)
+      y.bound_storage(n_, tileTokens)
+          .reorder_storage(cg_, n_, b_)
           .split(c, cb, ci, block.cols * vl_)
-          .split(n_, nb, ni, block.rows)
+          .split(n_, nb, ni, block.rows, TailStrategy::RoundUp)
           .reorder(ci, ni, nb, cb, j)
           .vectorize(ci, vl_)
           .unroll(ci)
@@ -1270,7 +1277,8 @@ private:
       scheduleBlockAccumulators(yacc, Halide::LoopLevel(y, nb), cg_, n_, r);
     } else {
       Block block = projectionBlock(dh, tileBlockVectors);
-      y.split(c, cb, ci, block.cols)
+      y.bound_extent(n_, tileTokens)
+          .split(c, cb, ci, block.cols)
           .split(n_, nb, ni, vl_ * block.rows)
           .reorder(ni, ci, nb, cb, j)
           .vectorize(ni, vl_)
@@ -1281,8 +1289,11 @@ private:
     if (!ctx_.gpu)
       y.parallel(cb);
     if (ownRows) {
-      for (Func stage : {in, hid, hin}) // in is hid when reassociated
+      for (Func stage : {in, hid, hin}) { // in is hid when reassociated
         stage.compute_at(y, j);
+        if (channelMajorHyper())
+          stage.bound_storage(n_, tileTokens);
+      }
       base.compute_at(out, task).reorder(cg_, v_, t_).unroll(t_);
       if (channelMajorHyper())
         base.reorder_storage(cg_, t_, v_);
