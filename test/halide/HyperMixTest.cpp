@@ -348,6 +348,17 @@ std::vector<Case> cases() {
   c.learnedTable = true;
   c.tableRows = 40;
   list.push_back({"panels_N37_B3_h1_dh32_tokens_masked_learned_table", c});
+  // The whole form on fewer tokens than a register block: the block's
+  // hypernetwork input, in whole token vectors, reads no table row before
+  // the first (a learned table as long as the input).
+  c = make(3, 5, 32, 1, 32, 32);
+  c.hypernetworkPanels = 16;
+  c.mask = MaskKind::Binary;
+  c.positional = true;
+  c.learnedTable = true;
+  c.tableRows = 5;
+  c.maxKeyLength = 5;
+  list.push_back({"panels_whole_N5_B3_h1_dh32_learned_table", c});
   c = make(3, 9, 32, 1, 16, 32);
   c.hypernetworkPanels = 16;
   c.keyTokens = 37;
