@@ -494,7 +494,7 @@ private:
                           int vectors) const {
     Block block = outputBlock(outputs, vectors * vl_);
     Var nb("nb"), rows("rows"), nr("nr"), nri("nri"), pb("pb"), pi("pi");
-    // A block past the last token computes only its register rows below it.
+    // The last block computes only its register rows that start below N.
     result.reorder_storage(p, n_, j_, b_)
         .split(n_, rows, nri, block.rows, TailStrategy::RoundUp)
         .split(rows, nb, nr, vectors * vl_ / block.rows,
@@ -1070,6 +1070,8 @@ private:
     if (channelMajorHyper()) {
       // A short input is one block, whose hidden units' output blocks are
       // the parallel loop: its input is shared out between the cores too.
+      // Rounded up: a last block's rows may be fewer than a vector, which
+      // shifted inwards would start before the first token.
       Var hv("hv"), hi("hi");
       Func(hin).split(n_, hv, hi, vl_, TailStrategy::RoundUp).parallel(hv);
     }
@@ -1080,7 +1082,9 @@ private:
     w.parallel(block);
     for (Func stage : {hid, hin, base})
       stage.compute_at(w, block);
-    if (channelMajorHyper()) // the last block computes only rows below N
+    // A whole block's storage, though the last computes fewer rows: a
+    // constant size keeps it on the stack.
+    if (channelMajorHyper())
       for (Func stage : {hid, hin})
         stage.bound_storage(n_, blockVectors * vl_);
     if (blockLoop)
