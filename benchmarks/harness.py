@@ -16,7 +16,9 @@ and ONNX Runtime must agree with PyTorch's to a relative L2 error of 1e-4 on
 every input set; a disagreement fails that workload loudly. Writes DIR/
 results.csv, DIR/latency.png and DIR/meta.json; prints a table with the
 latency ratios hmc/ORT and hmc/PyTorch and hmc's achieved GFLOP/s against
-OpenBLAS sgemm (2048^3) on the same thread count. Exit status 1 if any
+OpenBLAS sgemm (2048^3) on the same thread count; with the per-kernel profile,
+DIR/kernels.csv holds each kernel's GFLOP/s and its compulsory traffic against
+the measured memory bandwidth (bandwidth_ceiling.c). Exit status 1 if any
 workload disagreed or an engine failed to run (an hmc compile failure is
 reported per workload and does not count: models may need operators hmc
 does not have yet).
@@ -143,6 +145,39 @@ def measure_ceilings(tool, threads):
                 best = info
         ceilings[t] = best
     return ceilings
+
+
+# Three arrays this large (MiB each) are far beyond any cache: the triad's
+# traffic goes to memory.
+BANDWIDTH_MIB = 256
+
+
+def measure_bandwidths(tool, threads):
+    """Memory bandwidth (STREAM triad, GB/s) per thread count."""
+    bandwidths = {}
+    for t in threads:
+        result = subprocess.run([tool, str(BANDWIDTH_MIB), str(t), "10"],
+                                capture_output=True, text=True, timeout=300)
+        bandwidths[t] = json.loads(result.stdout) if result.returncode == 0 else None
+    return bandwidths
+
+
+def roofline(kernel, ceiling, bandwidth):
+    """A kernel row's floors on 1 thread: its executed FLOPs at the sgemm
+    ceiling, its compulsory bytes at the memory bandwidth; the larger bounds
+    it (`bound`), and `pct_of_roofline` is that floor over its time."""
+    floors = {}
+    if ceiling and kernel.get("gflops"):
+        kernel["pct_of_ceiling"] = 100.0 * kernel["gflops"] / ceiling["best_gflops"]
+        floors["compute"] = kernel["compute_floor_ms"] = \
+            kernel["gflop"] / ceiling["best_gflops"] * 1e3
+    if bandwidth and kernel.get("gbps"):
+        kernel["pct_of_bandwidth"] = 100.0 * kernel["gbps"] / bandwidth["best_gbps"]
+        floors["memory"] = kernel["traffic_floor_ms"] = \
+            kernel["mbytes"] / bandwidth["best_gbps"]
+    if floors:
+        kernel["bound"] = max(floors, key=floors.get)
+        kernel["pct_of_roofline"] = 100.0 * floors[kernel["bound"]] / kernel["time_ms"]
 
 
 def engine_command(engine, workload, paths, threads, settings, output_dir):
@@ -298,10 +333,12 @@ def summarise(report, flops, executed, ceiling):
     return row
 
 
-def profile_kernels(workload, paths, n, settings, ceiling, log, unprofiled_ms, sgemm=None):
+def profile_kernels(workload, paths, n, settings, ceiling, bandwidth, log, unprofiled_ms,
+                    sgemm=None):
     """Per-kernel times of the hmc library on one thread (perf sampling),
-    scaled to the unprofiled median `unprofiled_ms` of the same run; returns
-    kernel rows for kernels.csv and logs a summary per op."""
+    scaled to the unprofiled median `unprofiled_ms` of the same run, against
+    the 1-thread sgemm ceiling and memory bandwidth; returns kernel rows for
+    kernels.csv and logs a summary per op."""
     directory = os.path.join(os.path.dirname(paths["inputs"]), "profile")
     os.makedirs(directory, exist_ok=True)
     command = engine_command("hmc", workload, paths, 1, settings,
@@ -327,10 +364,15 @@ def profile_kernels(workload, paths, n, settings, ceiling, log, unprofiled_ms, s
             text += f" {group['gflops']:.0f} GFLOP/s"
             if ceiling:
                 text += f" ({100 * group['gflops'] / ceiling['best_gflops']:.0f}%)"
+        elif group["gbps"]:
+            text += f" {group['gbps']:.1f} GB/s"
+            if bandwidth:
+                text += f" ({100 * group['gbps'] / bandwidth['best_gbps']:.0f}%)"
         parts.append(text)
-    log(f"   N={n} hmc kernels on 1 thread (share of the median run, GFLOP/s of CPU time, "
-        f"% of sgemm; sampled times x {scale:.2f}, the unprofiled over the profiled "
-        "median): " + " | ".join(parts))
+    log(f"   N={n} hmc kernels on 1 thread (share of the median run; GFLOP/s of CPU time "
+        "and % of sgemm, or for kernels without matrix work GB/s of compulsory traffic "
+        f"and % of memory bandwidth; sampled times x {scale:.2f}, the unprofiled over "
+        "the profiled median): " + " | ".join(parts))
     busiest = [k for k in kernels if k["kernel"].startswith("other: ") and k["share"] >= 0.02]
     if busiest:
         log("      outside the kernels: " + ", ".join(
@@ -339,8 +381,7 @@ def profile_kernels(workload, paths, n, settings, ceiling, log, unprofiled_ms, s
     for k in kernels:
         k.update(workload=workload.name, n=n, threads=1, run_median_ms=unprofiled_ms,
                  profiled_median_ms=profiled)
-        if ceiling and k["gflops"]:
-            k["pct_of_ceiling"] = 100.0 * k["gflops"] / ceiling["best_gflops"]
+        roofline(k, ceiling, bandwidth)
         shape = k.pop("gemm", None)
         reference = sgemm_at_shape(sgemm, tuple(shape)) if shape and k["gflops"] else None
         if reference:
@@ -355,8 +396,8 @@ def profile_kernels(workload, paths, n, settings, ceiling, log, unprofiled_ms, s
     return kernels
 
 
-def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, log,
-              profile=False, tune_budget=0):
+def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, bandwidths, out,
+              log, profile=False, tune_budget=0):
     """All rows of one workload and the per-kernel profile rows; returns
     (rows, kernel rows, failed)."""
     rows, kernel_rows, failed = [], [], False
@@ -450,8 +491,8 @@ def benchmark(workload, lengths, threads, settings, hmc, tools, ceilings, out, l
                     and paths.get("kernel_graph")):
                 unprofiled = float(np.median(reports["hmc"]["times_ms"]))
                 kernel_rows += profile_kernels(workload, paths, n, settings,
-                                               ceilings.get(1), log, unprofiled,
-                                               tools.get("sgemm"))
+                                               ceilings.get(1), bandwidths.get(1), log,
+                                               unprofiled, tools.get("sgemm"))
         shutil.rmtree(os.path.join(work, f"n{n}"), ignore_errors=True)
     return rows, kernel_rows, failed
 
@@ -526,7 +567,9 @@ def add_ratios(rows):
 
 KERNEL_CSV_FIELDS = ["workload", "n", "threads", "kernel", "op", "calls", "time_ms", "share",
                      "gflop", "gflops", "pct_of_ceiling", "gemm_mnk", "sgemm_gflops",
-                     "pct_of_sgemm_same_shape", "run_median_ms", "profiled_median_ms"]
+                     "pct_of_sgemm_same_shape", "mbytes", "gbps", "pct_of_bandwidth",
+                     "compute_floor_ms", "traffic_floor_ms", "bound", "pct_of_roofline",
+                     "run_median_ms", "profiled_median_ms"]
 
 
 def write_csv(rows, path, fields=CSV_FIELDS):
@@ -657,13 +700,17 @@ def main():
         tools["sgemm"] = sgemm
     except EngineError as error:
         log(f"sgemm ceiling unavailable ({error}); install libopenblas-dev")
+    bandwidth_tool = cc("bandwidth_ceiling.c", os.path.join(tools_dir, "bandwidth_ceiling"),
+                        ["-pthread"])
+    bandwidths = measure_bandwidths(bandwidth_tool, threads)
 
     meta = {"date": date, "cpu": cpu_name(), "cores": os.cpu_count(),
             "load_average_at_start": os.getloadavg(), "hmc": hmc,
             "ort_version": ort_version(), "torch_version": torch.__version__,
             "settings": settings, "threads": threads, "tolerance_rel_l2": TOLERANCE,
             "tune_budget_s": tune_budget,
-            "sgemm_ceiling": {str(t): c for t, c in ceilings.items()}}
+            "sgemm_ceiling": {str(t): c for t, c in ceilings.items()},
+            "memory_bandwidth": {str(t): b for t, b in bandwidths.items()}}
     log(f"hmc {hmc}; ONNX Runtime {meta['ort_version']} (onnxruntime-node); "
         f"PyTorch {meta['torch_version']}")
     log(f"{meta['cpu']}, {meta['cores']} cores, load average "
@@ -672,6 +719,10 @@ def main():
         if c:
             log(f"ceiling: OpenBLAS sgemm {CEILING_SIZE}^3, {t} thread(s): "
                 f"{c['best_gflops']:.1f} GFLOP/s ({c['kernel']} kernel)")
+    for t, b in bandwidths.items():
+        if b:
+            log(f"ceiling: memory bandwidth (triad over 3 x {BANDWIDTH_MIB} MiB), {t} "
+                f"thread(s): {b['best_gbps']:.1f} GB/s")
     log("table: median ms (p90 ms); hmc/ORT and hmc/PT are latency ratios "
         "(< 1: hmc faster); hmc GFLOP/s: the FLOPs hmc's kernels execute / hmc median "
         "(% of sgemm at that thread count)\n" + TABLE_HEADER)
@@ -687,8 +738,8 @@ def main():
         lengths = ([int(n) for n in args.lengths.split(",")] if args.lengths else
                    list(workload.quick_lengths if args.quick else workload.lengths))
         workload_rows, workload_kernels, workload_failed = benchmark(
-            workload, lengths, threads, settings, hmc, tools, ceilings, out, log, profile,
-            tune_budget)
+            workload, lengths, threads, settings, hmc, tools, ceilings, bandwidths, out, log,
+            profile, tune_budget)
         rows += workload_rows
         kernel_rows += workload_kernels
         failed |= workload_failed
@@ -709,13 +760,21 @@ def main():
                 r["ceiling_gflops"] = ceiling["best_gflops"]
                 if "hmc_gflops" in r:
                     r["pct_of_ceiling"] = 100.0 * r["hmc_gflops"] / ceiling["best_gflops"]
+        for t, again in measure_bandwidths(bandwidth_tool, threads).items():
+            if again and (not bandwidths.get(t) or
+                          again["best_gbps"] > bandwidths[t]["best_gbps"]):
+                bandwidths[t] = again
+        meta["memory_bandwidth"] = {str(t): b for t, b in bandwidths.items()}
         for k in kernel_rows:
-            if ceilings.get(1) and k.get("gflops"):
-                k["pct_of_ceiling"] = 100.0 * k["gflops"] / ceilings[1]["best_gflops"]
+            roofline(k, ceilings.get(1), bandwidths.get(1))
         for t, c in ceilings.items():
             if c:
                 log(f"ceiling (best of start and end): {t} thread(s): "
                     f"{c['best_gflops']:.1f} GFLOP/s")
+        for t, b in bandwidths.items():
+            if b:
+                log(f"memory bandwidth (best of start and end): {t} thread(s): "
+                    f"{b['best_gbps']:.1f} GB/s")
     add_ratios(rows)
     log("\n" + format_rows(rows))
     write_csv(rows, os.path.join(out, "results.csv"))

@@ -1,7 +1,9 @@
-"""FLOPs that an hmc library executes, counted from its kernel graph.
+"""FLOPs that an hmc library executes, and the bytes each kernel must move,
+counted from its kernel graph.
 
     graph = json.loads(subprocess.check_output([hmc, "compile", model, "--emit", "kernels"]))
     per_op = kernel_flops(graph, {"B": 1, "N": 1024})   # {"hyper_mix": ..., "linear": ...}
+    moved = kernel_bytes(graph, graph["kernels"][0], {"B": 1, "N": 1024})
 
 Counts multiply-adds as 2 FLOPs in the kernels that do matrix work (linear,
 matmul, hyper_mix in the algorithm the compiler chose: two_phase or
@@ -9,6 +11,11 @@ reassociated, see shared/design/HYPERMIXING.md); elementwise kernels, layer
 norms, reductions and gathers count 0. This is the arithmetic hmc performs,
 which for a reassociated hyper_mix is several times less than the exported
 model's own (the nominal count in workloads.py).
+
+`kernel_bytes` is a kernel's compulsory traffic: every byte of its inputs
+(weights included) that it must read once and of its outputs that it writes
+once, as if nothing were cached between kernels. Over the machine's memory
+bandwidth it gives the kernel's traffic floor.
 """
 import math
 
@@ -23,6 +30,14 @@ def _shape(graph, buffer_id, symbols):
             dim = symbols[dim]
         dims.append(int(dim))
     return dims
+
+
+_DTYPE_BYTES = {"float32": 4, "float64": 8, "int32": 4, "int64": 8, "bool": 1}
+
+
+def _buffer_bytes(graph, buffer_id, symbols):
+    buffer = next(b for b in graph["buffers"] if b["id"] == buffer_id)
+    return math.prod(_shape(graph, buffer_id, symbols)) * _DTYPE_BYTES[buffer["dtype"]]
 
 
 def _role(graph, kernel, role, symbols):
@@ -132,3 +147,40 @@ def kernel_flops(graph, symbols):
             continue
         totals[op] = totals.get(op, 0) + flops
     return totals
+
+
+def _input_bytes(graph, kernel, entry, symbols, out_bytes):
+    """Bytes of one input that the kernel reads at least once: all of it, but
+    for the inputs that it reads only in part."""
+    op, role = kernel["op"], entry["role"]
+    whole = _buffer_bytes(graph, entry["buffer"], symbols)
+    if op in ("iota", "dim_size"):  # only the reference's shape is used
+        return 0
+    if (op == "gather" and role == "x") or (op == "slice" and role == "x"):
+        return min(whole, out_bytes)  # the gathered rows, the slice
+    if op == "hyper_mix" and role == "positions":
+        # The first positions of the table (after the offset), one per
+        # token: rows of [L, d], or columns of [d, L] when transposed.
+        table = _shape(graph, entry["buffer"], symbols)
+        length = table[-1] if kernel["attrs"].get("positions_transposed") else table[-2]
+        x = _role(graph, kernel, "x", symbols)
+        keys = _role(graph, kernel, "keys", symbols)
+        tokens = max(x[1], keys[1] if keys else 0)
+        used = min(length, tokens + kernel["attrs"].get("position_offset", 0))
+        return whole // length * used
+    return whole
+
+
+def kernel_bytes(graph, kernel, symbols):
+    """Compulsory bytes of one kernel call: its distinct inputs read once
+    (only the parts it reads: a gather's rows, a slice, the used rows of a
+    position table; a weight's every byte) and its outputs written once."""
+    symbols = with_derived(graph, symbols)
+    out_bytes = sum(_buffer_bytes(graph, entry["buffer"], symbols)
+                    for entry in kernel["outputs"])
+    seen, in_bytes = set(), 0
+    for entry in kernel["inputs"]:
+        if entry["buffer"] not in seen:
+            seen.add(entry["buffer"])
+            in_bytes += _input_bytes(graph, kernel, entry, symbols, out_bytes)
+    return in_bytes + out_bytes

@@ -9,16 +9,16 @@ made, and "other" is the rest of the median run (the hmc runtime, libc,
 memory traffic between kernels). Sampling itself slows the process (each
 sample is an interrupt; in a virtual machine, 4000 samples a second made
 runs 27% slower), so kernel times are scaled by the unprofiled median over
-the profiled one. The FLOPs of each kernel come
+the profiled one. The FLOPs and the compulsory bytes of each kernel come
 from the kernel graph (kernel_flops.py), which gives each kernel's achieved
-GFLOP/s.
+GFLOP/s and GB/s.
 """
 import os
 import re
 import shutil
 import subprocess
 
-from kernel_flops import gemm_shape, kernel_flops
+from kernel_flops import gemm_shape, kernel_bytes, kernel_flops
 
 _LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)")
 _EVENTS = re.compile(r"^# Event count \(approx\.\): (\d+)", re.MULTILINE)
@@ -62,16 +62,18 @@ def sample(command, work, env=None):
 def kernel_times(graph, shares, total_ns, runs, median_ms, n, scale=1.0):
     """One entry per compiled kernel (calls of one kernel, e.g. the same layer
     L times, add up) plus "other": time per run (ms), share of the median run,
-    calls, executed GFLOP and GFLOP/s. Sampled times are multiplied by
-    `scale` (unprofiled over profiled median), `median_ms` is unprofiled."""
+    calls, executed GFLOP and GFLOP/s, compulsory MB and GB/s. Sampled times
+    are multiplied by `scale` (unprofiled over profiled median), `median_ms`
+    is unprofiled."""
     kernels = {}
     for call in graph["kernels"]:
         entry = kernels.setdefault(call["name"], {"kernel": call["name"], "op": call["op"],
-                                                  "calls": 0, "flops": 0,
+                                                  "calls": 0, "flops": 0, "bytes": 0,
                                                   "gemm": gemm_shape(graph, call, {"B": 1, "N": n})})
         entry["calls"] += 1
         entry["flops"] += sum(kernel_flops(dict(graph, kernels=[call]),
                                            {"B": 1, "N": n}).values())
+        entry["bytes"] += kernel_bytes(graph, call, {"B": 1, "N": n})
     sampled = {name: 0.0 for name in kernels}
     outside = {}
     for symbol, share in shares.items():
@@ -84,34 +86,39 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n, scale=1.0):
     rows = []
     for name, entry in kernels.items():
         time_ms = scale * sampled[name] * total_ns / runs / 1e6
-        flops = entry.pop("flops")
+        flops, moved = entry.pop("flops"), entry.pop("bytes")
         entry.update(share=time_ms / median_ms, time_ms=time_ms, gflop=flops / 1e9,
-                     gflops=flops / (time_ms * 1e-3) / 1e9 if time_ms > 0 and flops else None)
+                     gflops=flops / (time_ms * 1e-3) / 1e9 if time_ms > 0 and flops else None,
+                     mbytes=moved / 1e6,
+                     gbps=moved / (time_ms * 1e-3) / 1e9 if time_ms > 0 and moved else None)
         rows.append(entry)
     rest = max(0.0, median_ms - sum(r["time_ms"] for r in rows))
     rows.append({"kernel": "other", "op": "other", "calls": 0, "share": rest / median_ms,
-                 "time_ms": rest, "gflop": 0.0, "gflops": None})
+                 "time_ms": rest, "gflop": 0.0, "gflops": None, "mbytes": 0.0, "gbps": None})
     for symbol, share in sorted(outside.items(), key=lambda item: -item[1])[:3]:
         time_ms = scale * share * total_ns / runs / 1e6
         rows.append({"kernel": f"other: {symbol}", "op": "other (top symbols)", "calls": 0,
                      "share": time_ms / median_ms, "time_ms": time_ms, "gflop": 0.0,
-                     "gflops": None})
+                     "gflops": None, "mbytes": 0.0, "gbps": None})
     return rows
 
 
 def by_op(rows):
-    """Kernels grouped by op: share, time and GFLOP/s of each op class."""
+    """Kernels grouped by op: share, time, GFLOP/s and GB/s of each op class."""
     groups = {}
     for r in rows:
         if r["kernel"].startswith("other: "):
             continue
         g = groups.setdefault(r["op"], {"op": r["op"], "share": 0.0, "time_ms": 0.0,
-                                        "gflop": 0.0, "kernels": 0})
+                                        "gflop": 0.0, "mbytes": 0.0, "kernels": 0})
         g["share"] += r["share"]
         g["time_ms"] += r["time_ms"]
         g["gflop"] += r["gflop"]
+        g["mbytes"] += r["mbytes"]
         g["kernels"] += 1
     for g in groups.values():
         g["gflops"] = (g["gflop"] / (g["time_ms"] * 1e-3) if g["time_ms"] > 0 and g["gflop"]
                        else None)
+        g["gbps"] = (g["mbytes"] / (g["time_ms"] * 1e-3) / 1e3 if g["time_ms"] > 0 and g["mbytes"]
+                     else None)
     return sorted(groups.values(), key=lambda g: -g["share"])
