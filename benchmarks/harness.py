@@ -350,7 +350,7 @@ def profile_kernels(workload, paths, n, settings, ceiling, bandwidth, log, unpro
         log(f"   N={n} hmc kernels: no profile ({error})")
         return []
     report = json.loads(stdout.strip().splitlines()[-1])
-    runs = settings["sets"] + settings["warmup"] + len(report["times_ms"])
+    runs = len(report["times_ms"])  # perf sampled the timed runs only
     profiled = float(np.median(report["times_ms"]))
     scale = unprofiled_ms / profiled
     kernels = kernel_profile.kernel_times(paths["kernel_graph"], shares, total_ns, runs,

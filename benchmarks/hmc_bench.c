@@ -13,16 +13,24 @@
  * set (VmHWM) and the resident set before the library was loaded (VmRSS),
  * in KiB. Reading and writing .npy covers what numpy's np.save writes for
  * the dtypes hmc has: C order, little endian.
+ *
+ * With HMC_BENCH_PERF_CONTROL=CTL,ACK (the control and acknowledgement
+ * FIFOs of a `perf record -D -1 --control fifo:CTL,ACK` that runs it), the
+ * timed runs alone are sampled: events are enabled just before them and
+ * disabled after, so the first runs' one-time costs (first touch of the
+ * outputs and temporaries, writing the .npy files) stay out of the profile.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hmc/api_types.h"
 
@@ -199,6 +207,39 @@ static void check(const hmc_library_v1 *lib, void *handle, hmc_status status,
   }
 }
 
+/* The perf control FIFOs, or -1 when perf does not control this run. */
+static int perf_ctl = -1, perf_ack = -1;
+
+static void open_perf_control(void) {
+  const char *spec = getenv("HMC_BENCH_PERF_CONTROL");
+  if (!spec || !*spec)
+    return;
+  char ctl[4096];
+  const char *comma = strchr(spec, ',');
+  if (!comma || (size_t)(comma - spec) >= sizeof ctl)
+    die("HMC_BENCH_PERF_CONTROL is not CTL,ACK", spec);
+  memcpy(ctl, spec, (size_t)(comma - spec));
+  ctl[comma - spec] = '\0';
+  perf_ctl = open(ctl, O_WRONLY);
+  perf_ack = open(comma + 1, O_RDONLY);
+  if (perf_ctl < 0 || perf_ack < 0)
+    die("cannot open the perf control FIFOs", spec);
+}
+
+/* Sends perf `command` ("enable" or "disable") and waits for its ack. */
+static void perf_command(const char *command) {
+  if (perf_ctl < 0)
+    return;
+  char line[16];
+  int length = snprintf(line, sizeof line, "%s\n", command);
+  if (write(perf_ctl, line, (size_t)length) != length)
+    die("cannot write to the perf control FIFO", command);
+  char ack[8];
+  ssize_t got = read(perf_ack, ack, sizeof ack - 1);
+  if (got <= 0)
+    die("no ack from perf for", command);
+}
+
 static void make_dir(const char *path) {
   if (mkdir(path, 0777) != 0 && errno != EEXIST)
     die("cannot create folder", path);
@@ -291,6 +332,8 @@ int main(int argc, char **argv) {
   double *times = malloc(sizeof(double) * (size_t)max_iters);
   if (!times)
     die("out of memory", NULL);
+  open_perf_control();
+  perf_command("enable");
   int iters = 0;
   double start_all = now_ms();
   while (iters < max_iters &&
@@ -302,6 +345,7 @@ int main(int argc, char **argv) {
     times[iters++] = now_ms() - start;
     check(lib, handle, status, "run");
   }
+  perf_command("disable");
   long peak_rss = status_kib("VmHWM");
 
   printf("{\"engine\": \"hmc\", \"threads\": %d, \"base_rss_kib\": %ld, "

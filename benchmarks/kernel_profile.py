@@ -3,9 +3,13 @@
 The generated library has no profiler of its own, but its kernels keep their
 local symbols (`<model>_k<index>_<op>` and the `..._par_for_...` task bodies
 Halide makes of them), so `perf record` on one hmc_bench process attributes
-CPU samples to kernels. With one thread, CPU time is wall time: a kernel's
-time per run is its sampled CPU time over the number of runs the process
-made, and "other" is the rest of the median run (the hmc runtime, libc,
+CPU samples to kernels. hmc_bench enables the events for its timed runs
+only: the first runs touch the outputs and temporaries for the first time
+(page faults, which a virtual machine's host charges to whatever instruction
+was running: a 30 MB output made the CTC head's log_softmax look three times
+slower) and write the .npy files. With one thread, CPU time is wall time: a
+kernel's time per run is its sampled CPU time over the number of timed
+runs, and "other" is the rest of the median run (the hmc runtime, libc,
 memory traffic between kernels). Sampling itself slows the process (each
 sample is an interrupt; in a virtual machine, 4000 samples a second made
 runs 27% slower), so kernel times are scaled by the unprofiled median over
@@ -34,12 +38,30 @@ def available():
 
 
 def sample(command, work, env=None):
-    """Runs `command` under perf record; returns ({symbol: share of the
-    samples}, sampled CPU time in ns, the command's stdout)."""
+    """Runs hmc_bench `command` under perf record, sampling its timed runs
+    only (it enables and disables the events through perf's control FIFOs,
+    HMC_BENCH_PERF_CONTROL); returns ({symbol: share of the samples}, sampled
+    CPU time in ns, the command's stdout)."""
     data = os.path.join(work, "perf.data")
-    record = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(SAMPLES_PER_S),
-                             "-o", data, "--"] + command,
-                            capture_output=True, text=True, env=env)
+    ctl, ack = os.path.join(work, "perf-ctl.fifo"), os.path.join(work, "perf-ack.fifo")
+    for fifo in (ctl, ack):
+        if os.path.exists(fifo):
+            os.remove(fifo)
+        os.mkfifo(fifo)
+    # Held open so that perf's opening of the FIFOs never waits for hmc_bench.
+    held = [os.open(ctl, os.O_RDWR), os.open(ack, os.O_RDWR)]
+    try:
+        record = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F",
+                                 str(SAMPLES_PER_S), "-D", "-1", "--control",
+                                 f"fifo:{ctl},{ack}", "-o", data, "--"] + command,
+                                capture_output=True, text=True,
+                                env=dict(env or os.environ,
+                                         HMC_BENCH_PERF_CONTROL=f"{ctl},{ack}"))
+    finally:
+        for fd in held:
+            os.close(fd)
+        for fifo in (ctl, ack):
+            os.remove(fifo)
     if record.returncode != 0:
         raise RuntimeError(f"perf record failed: {record.stderr.strip()[:200]}")
     report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--sort", "dso,sym"],
