@@ -376,6 +376,7 @@ static hmc_status load_weights(hmcrt_handle *h,
                   "library '%s' embeds its weights; weights_path must be NULL",
                   m->library->name);
     h->weights = m->weights;
+    hmcrt_weights_prefault(h->weights, (size_t)m->weights_size);
     return HMC_OK;
   }
   if (m->weights_size == 0)
@@ -392,6 +393,8 @@ static hmc_status load_weights(hmcrt_handle *h,
   hmc_status st = hmcrt_weights_map_file(path, m->weights_size, &h->weights_map,
                                          tls_error, sizeof(tls_error));
   h->weights = h->weights_map.addr;
+  if (st == HMC_OK)
+    hmcrt_weights_prefault(h->weights, (size_t)m->weights_size);
   return st;
 }
 

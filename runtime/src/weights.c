@@ -78,3 +78,20 @@ void hmcrt_weights_unmap(hmcrt_weights_map *map) {
   map->addr = NULL;
   map->size = 0;
 }
+
+void hmcrt_weights_prefault(const void *addr, size_t size) {
+  if (!addr || size == 0)
+    return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t begin = (uintptr_t)addr & ~(page - 1);
+  uintptr_t end = ((uintptr_t)addr + size + page - 1) & ~(page - 1);
+#ifdef MADV_POPULATE_READ
+  /* One call for the whole range (Linux 5.14+); older kernels reject it. */
+  if (madvise((void *)begin, end - begin, MADV_POPULATE_READ) == 0)
+    return;
+#endif
+  const volatile unsigned char *bytes = addr;
+  for (uintptr_t at = (uintptr_t)addr; at < (uintptr_t)addr + size;
+       at = (at & ~(page - 1)) + page)
+    (void)bytes[at - (uintptr_t)addr];
+}

@@ -26,4 +26,10 @@ hmc_status hmcrt_weights_default_path(const void *anchor, const char *name,
 
 void hmcrt_weights_unmap(hmcrt_weights_map *map);
 
+/* Maps every page of the weights into the process now (they are file-backed
+ * and would otherwise fault in on first use): runs then take no page faults
+ * on them, as a model's first run or a token's first embedding lookup
+ * would. */
+void hmcrt_weights_prefault(const void *addr, size_t size);
+
 #endif /* HMCRT_WEIGHTS_H */
