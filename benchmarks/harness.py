@@ -335,26 +335,34 @@ def summarise(report, flops, executed, ceiling):
 
 def profile_kernels(workload, paths, n, settings, ceiling, bandwidth, log, unprofiled_ms,
                     sgemm=None):
-    """Per-kernel times of the hmc library on one thread (perf sampling),
-    scaled to the unprofiled median `unprofiled_ms` of the same run, against
-    the 1-thread sgemm ceiling and memory bandwidth; returns kernel rows for
-    kernels.csv and logs a summary per op."""
+    """Per-kernel times of the hmc library on one thread (perf sampling, or
+    the library's own profile where perf is missing), scaled to the
+    unprofiled median `unprofiled_ms` of the same run, against the 1-thread
+    sgemm ceiling and memory bandwidth; returns kernel rows for kernels.csv
+    and logs a summary per op."""
     directory = os.path.join(os.path.dirname(paths["inputs"]), "profile")
     os.makedirs(directory, exist_ok=True)
     command = engine_command("hmc", workload, paths, 1, settings,
                              os.path.join(directory, "out"))
     env = engine_environment(1)
+    sampled = kernel_profile.available()
     try:
-        shares, total_ns, stdout = kernel_profile.sample(command, directory, env)
+        if sampled:
+            shares, total_ns, stdout = kernel_profile.sample(command, directory, env)
+        else:
+            symbol_ms, profiled, stdout = kernel_profile.library_profile(command, env)
     except RuntimeError as error:
         log(f"   N={n} hmc kernels: no profile ({error})")
         return []
     report = json.loads(stdout.strip().splitlines()[-1])
-    runs = len(report["times_ms"])  # perf sampled the timed runs only
-    profiled = float(np.median(report["times_ms"]))
+    if sampled:  # else the mean of the runs the library profiled
+        profiled = float(np.median(report["times_ms"]))
     scale = unprofiled_ms / profiled
-    kernels = kernel_profile.kernel_times(paths["kernel_graph"], shares, total_ns, runs,
-                                          unprofiled_ms, n, scale)
+    if sampled:
+        runs = len(report["times_ms"])  # perf sampled the timed runs only
+        symbol_ms = {symbol: share * total_ns / runs / 1e6 for symbol, share in shares.items()}
+    symbol_ms = {symbol: scale * ms for symbol, ms in symbol_ms.items()}
+    kernels = kernel_profile.kernel_times(paths["kernel_graph"], symbol_ms, unprofiled_ms, n)
     parts = []
     for group in kernel_profile.by_op(kernels):
         if group["share"] < 0.01:
@@ -369,10 +377,11 @@ def profile_kernels(workload, paths, n, settings, ceiling, bandwidth, log, unpro
             if bandwidth:
                 text += f" ({100 * group['gbps'] / bandwidth['best_gbps']:.0f}%)"
         parts.append(text)
+    source = "perf samples" if sampled else "the library's HMC_PROFILE (no perf here)"
     log(f"   N={n} hmc kernels on 1 thread (share of the median run; GFLOP/s of CPU time "
         "and % of sgemm, or for kernels without matrix work GB/s of compulsory traffic "
-        f"and % of memory bandwidth; sampled times x {scale:.2f}, the unprofiled over "
-        "the profiled median): " + " | ".join(parts))
+        f"and % of memory bandwidth; {source}, times x {scale:.2f}, the unprofiled median "
+        "over the profiled run time): " + " | ".join(parts))
     busiest = [k for k in kernels if k["kernel"].startswith("other: ") and k["share"] >= 0.02]
     if busiest:
         log("      outside the kernels: " + ", ".join(
@@ -665,8 +674,8 @@ def main():
                         help="seconds of `hmc tune` per workload for the tuned hmc "
                         "engine (default 120; 0 or --quick: no tuned engine)")
     parser.add_argument("--profile", choices=("auto", "on", "off"), default="auto",
-                        help="per-kernel times of hmc on 1 thread with perf "
-                        "(auto: on when perf exists and not --quick)")
+                        help="per-kernel times of hmc on 1 thread, with perf or, "
+                        "without it, the library's HMC_PROFILE (auto: on unless --quick)")
     args = parser.parse_args()
 
     names = [w for w in args.workloads.split(",") if w]
@@ -727,8 +736,7 @@ def main():
         "(< 1: hmc faster); hmc GFLOP/s: the FLOPs hmc's kernels execute / hmc median "
         "(% of sgemm at that thread count)\n" + TABLE_HEADER)
 
-    profile = (args.profile == "on" or
-               (args.profile == "auto" and not args.quick and kernel_profile.available()))
+    profile = args.profile == "on" or (args.profile == "auto" and not args.quick)
     if profile and 1 not in threads:
         log("per-kernel profile skipped: it runs with 1 thread, not in --threads")
         profile = False

@@ -1,21 +1,28 @@
-"""Per-kernel time of an hmc library by sampling (Linux perf), one thread.
+"""Per-kernel time of an hmc library on one thread: by sampling (Linux perf),
+or without perf from the library's own profile (HMC_PROFILE).
 
-The generated library has no profiler of its own, but its kernels keep their
-local symbols (`<model>_k<index>_<op>` and the `..._par_for_...` task bodies
-Halide makes of them), so `perf record` on one hmc_bench process attributes
-CPU samples to kernels. hmc_bench enables the events for its timed runs
-only: the first runs touch the outputs and temporaries for the first time
-(page faults, which a virtual machine's host charges to whatever instruction
-was running: a 30 MB output made the CTC head's log_softmax look three times
-slower) and write the .npy files. With one thread, CPU time is wall time: a
-kernel's time per run is its sampled CPU time over the number of timed
-runs, and "other" is the rest of the median run (the hmc runtime, libc,
-memory traffic between kernels). Sampling itself slows the process (each
-sample is an interrupt; in a virtual machine, 4000 samples a second made
-runs 27% slower), so kernel times are scaled by the unprofiled median over
-the profiled one. The FLOPs and the compulsory bytes of each kernel come
-from the kernel graph (kernel_flops.py), which gives each kernel's achieved
-GFLOP/s and GB/s.
+The kernels of a generated library keep their local symbols
+(`<model>_k<index>_<op>` and the `..._par_for_...` task bodies Halide makes
+of them), so `perf record` on one hmc_bench process attributes CPU samples
+to kernels. hmc_bench enables the events for its timed runs only: the first
+runs touch the outputs and temporaries for the first time (page faults,
+which a virtual machine's host charges to whatever instruction was running:
+a 30 MB output made the CTC head's log_softmax look three times slower) and
+write the .npy files. With one thread, CPU time is wall time: a kernel's
+time per run is its sampled CPU time over the number of timed runs, and
+"other" is the rest of the median run (the hmc runtime, libc, memory
+traffic between kernels). Sampling itself slows the process (each sample is
+an interrupt; in a virtual machine, 4000 samples a second made runs 27%
+slower), so kernel times are scaled by the unprofiled median over the
+profiled one.
+
+Without perf, the library times each kernel call with the clock
+(HMC_PROFILE: its runs after the first, the agreement and warm-up runs
+among them) and prints the times when the handle is destroyed; nothing
+outside the kernels is named then.
+
+The FLOPs and the compulsory bytes of each kernel come from the kernel graph
+(kernel_flops.py), which gives each kernel's achieved GFLOP/s and GB/s.
 """
 import os
 import re
@@ -25,6 +32,8 @@ import subprocess
 from kernel_flops import gemm_shape, kernel_bytes, kernel_flops
 
 _LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)")
+_LIBRARY_LINE = re.compile(r"^\s*[\d.]+%\s+([\d.]+)\s+(\S+)$")
+_LIBRARY_HEADER = re.compile(r"^hmc profile: .*: \d+ runs, ([\d.]+) ms per run")
 _EVENTS = re.compile(r"^# Event count \(approx\.\): (\d+)", re.MULTILINE)
 
 
@@ -81,12 +90,33 @@ def sample(command, work, env=None):
     return shares, int(events.group(1)), record.stdout
 
 
-def kernel_times(graph, shares, total_ns, runs, median_ms, n, scale=1.0):
+def library_profile(command, env):
+    """Runs hmc_bench `command` with HMC_PROFILE set; returns ({kernel symbol:
+    ms per run, its call sites added up}, the profiled runs' mean in ms, the
+    command's stdout)."""
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env=dict(env, HMC_PROFILE="1"))
+    if result.returncode != 0:
+        raise RuntimeError(f"hmc_bench failed: {result.stderr.strip()[:200]}")
+    times, run_ms = {}, None
+    for line in result.stderr.splitlines():
+        header = _LIBRARY_HEADER.match(line)
+        if header:
+            run_ms = float(header.group(1))
+        match = _LIBRARY_LINE.match(line)
+        if match:
+            times[match.group(2)] = times.get(match.group(2), 0.0) + float(match.group(1))
+    if not times or run_ms is None:
+        raise RuntimeError("the library printed no profile")
+    return times, run_ms, result.stdout
+
+
+def kernel_times(graph, symbol_ms, median_ms, n):
     """One entry per compiled kernel (calls of one kernel, e.g. the same layer
     L times, add up) plus "other": time per run (ms), share of the median run,
-    calls, executed GFLOP and GFLOP/s, compulsory MB and GB/s. Sampled times
-    are multiplied by `scale` (unprofiled over profiled median), `median_ms`
-    is unprofiled."""
+    calls, executed GFLOP and GFLOP/s, compulsory MB and GB/s. `symbol_ms`
+    holds each symbol's time per run (a kernel's own or its task bodies'),
+    `median_ms` is the unprofiled median."""
     kernels = {}
     for call in graph["kernels"]:
         entry = kernels.setdefault(call["name"], {"kernel": call["name"], "op": call["op"],
@@ -98,16 +128,16 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n, scale=1.0):
         entry["bytes"] += kernel_bytes(graph, call, {"B": 1, "N": n})
     sampled = {name: 0.0 for name in kernels}
     outside = {}
-    for symbol, share in shares.items():
+    for symbol, ms in symbol_ms.items():
         owner = next((name for name in kernels
                       if symbol == name or symbol.startswith(name + "_")), None)
         if owner is not None:
-            sampled[owner] += share
+            sampled[owner] += ms
         else:
-            outside[symbol] = share
+            outside[symbol] = ms
     rows = []
     for name, entry in kernels.items():
-        time_ms = scale * sampled[name] * total_ns / runs / 1e6
+        time_ms = sampled[name]
         flops, moved = entry.pop("flops"), entry.pop("bytes")
         entry.update(share=time_ms / median_ms, time_ms=time_ms, gflop=flops / 1e9,
                      gflops=flops / (time_ms * 1e-3) / 1e9 if time_ms > 0 and flops else None,
@@ -117,8 +147,7 @@ def kernel_times(graph, shares, total_ns, runs, median_ms, n, scale=1.0):
     rest = max(0.0, median_ms - sum(r["time_ms"] for r in rows))
     rows.append({"kernel": "other", "op": "other", "calls": 0, "share": rest / median_ms,
                  "time_ms": rest, "gflop": 0.0, "gflops": None, "mbytes": 0.0, "gbps": None})
-    for symbol, share in sorted(outside.items(), key=lambda item: -item[1])[:3]:
-        time_ms = scale * share * total_ns / runs / 1e6
+    for symbol, time_ms in sorted(outside.items(), key=lambda item: -item[1])[:3]:
         rows.append({"kernel": f"other: {symbol}", "op": "other (top symbols)", "calls": 0,
                      "share": time_ms / median_ms, "time_ms": time_ms, "gflop": 0.0,
                      "gflops": None, "mbytes": 0.0, "gbps": None})
